@@ -1,0 +1,97 @@
+// Package problem carries errors that are safe to show to a client: a kind (which maps
+// to an HTTP status or CLI exit code), a stable code that the message catalogues
+// translate, an English message and, for validation, the field at fault. The internal
+// cause, which may hold SQL or patient data, stays in Err and is only logged.
+package problem
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies a problem.
+type Kind int
+
+// The kinds of problem.
+const (
+	KindInternal Kind = iota
+	KindInvalid
+	KindNotFound
+	KindConflict
+	KindForbidden
+	KindUnauthorized
+	KindTooMany
+)
+
+// Error is a client-safe error.
+type Error struct {
+	Kind    Kind
+	Code    string // stable, e.g. "invalid_field"; also the i18n key "error.<code>"
+	Message string // English, safe to show
+	Field   string // the input field at fault, if any
+	Err     error  // internal cause, never shown
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+// Unwrap returns the internal cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Invalid reports bad input in field.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Kind: KindInvalid, Code: "invalid", Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFound reports a missing object (or one outside the caller's scope: the two are
+// indistinguishable on purpose).
+func NotFound(what string) *Error {
+	return &Error{Kind: KindNotFound, Code: "not_found", Message: what + " not found"}
+}
+
+// Conflict reports a write that clashes with existing data.
+func Conflict(format string, args ...any) *Error {
+	return &Error{Kind: KindConflict, Code: "conflict", Message: fmt.Sprintf(format, args...)}
+}
+
+// Forbidden reports an action the caller's role does not allow.
+func Forbidden(format string, args ...any) *Error {
+	return &Error{Kind: KindForbidden, Code: "forbidden", Message: fmt.Sprintf(format, args...)}
+}
+
+// Unauthorized reports missing or bad credentials.
+func Unauthorized(format string, args ...any) *Error {
+	return &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: fmt.Sprintf(format, args...)}
+}
+
+// TooMany reports rate limiting or lockout.
+func TooMany(format string, args ...any) *Error {
+	return &Error{Kind: KindTooMany, Code: "too_many", Message: fmt.Sprintf(format, args...)}
+}
+
+// WithCode sets a more specific stable code.
+func (e *Error) WithCode(code string) *Error {
+	e.Code = code
+	return e
+}
+
+// As returns the *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe, true
+	}
+	return nil, false
+}
+
+// KindOf returns the kind of err (KindInternal for errors that are not problems).
+func KindOf(err error) Kind {
+	if pe, ok := As(err); ok {
+		return pe.Kind
+	}
+	return KindInternal
+}

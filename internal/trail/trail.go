@@ -1,0 +1,346 @@
+// Package trail owns the platform's tamper-evident record of its own actions: an
+// append-only, hash-chained log in which every entry carries the hash of the one before
+// it. Editing, deleting, inserting or reordering rows directly in the database breaks the
+// chain, and Verify names the first entry where it breaks.
+package trail
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emmansun/gmsm/sm3"
+
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/store"
+)
+
+// Hash algorithms for the chain.
+const (
+	SHA256 = "sha256"
+	SM3    = "sm3"
+)
+
+// Genesis is the previous-hash of the first entry.
+const Genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// Event is what a caller records: what was done to which object, with the object's
+// state before and after (nil when it did not exist). Before and After are reduced to a
+// digest; the trail never stores them, so patient data in them does not leak into it.
+type Event struct {
+	Action     string // dotted verb, e.g. "asset.create", "auth.login_failed"
+	ObjectType string // e.g. "asset", "user"
+	ObjectID   string
+	OrgID      int64 // the node the object belongs to; 0 when none
+	Summary    string
+	Before     any
+	After      any
+}
+
+// Entry is a stored link of the chain.
+type Entry struct {
+	Seq        int64     `json:"seq"`
+	At         time.Time `json:"at"`
+	ActorID    int64     `json:"actor_id"`
+	Actor      string    `json:"actor"`
+	OrgID      int64     `json:"org_id"`
+	Action     string    `json:"action"`
+	ObjectType string    `json:"object_type"`
+	ObjectID   string    `json:"object_id"`
+	Summary    string    `json:"summary"`
+	IP         string    `json:"ip"`
+	Digest     string    `json:"digest"`
+	Alg        string    `json:"alg"`
+	PrevHash   string    `json:"prev_hash"`
+	Hash       string    `json:"hash"`
+
+	at string // the exact stored text of At, which the hash covers
+}
+
+// Log appends to and verifies the chain.
+type Log struct {
+	alg string
+	now func() time.Time
+}
+
+// New returns a Log hashing new entries with alg (SHA256 or SM3).
+func New(alg string) (*Log, error) {
+	if alg == "" {
+		alg = SHA256
+	}
+	if _, err := newHash(alg); err != nil {
+		return nil, err
+	}
+	return &Log{alg: alg, now: time.Now}, nil
+}
+
+// Alg returns the algorithm used for new entries.
+func (l *Log) Alg() string { return l.alg }
+
+func newHash(alg string) (hash.Hash, error) {
+	switch alg {
+	case SHA256:
+		return sha256.New(), nil
+	case SM3:
+		return sm3.New(), nil
+	}
+	return nil, fmt.Errorf("trail: unknown hash algorithm %q (want sha256 or sm3)", alg)
+}
+
+// Append adds ev, done by a, to the chain inside tx, so that the entry commits or rolls
+// back together with the change it records.
+func (l *Log) Append(ctx context.Context, tx *store.Tx, a actor.Actor, ev Event) (Entry, error) {
+	if ev.Action == "" || ev.ObjectType == "" {
+		return Entry{}, errors.New("trail: event needs an action and an object type")
+	}
+	digest, err := Digest(l.alg, ev.Before, ev.After)
+	if err != nil {
+		return Entry{}, err
+	}
+	var headSeq int64
+	var headHash string
+	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM trail_head WHERE id = 1`+tx.Dialect().ForUpdate()).Scan(&headSeq, &headHash)
+	if err != nil {
+		return Entry{}, fmt.Errorf("trail: read head: %w", err)
+	}
+	at := l.now().UTC().Truncate(time.Microsecond)
+	e := Entry{
+		Seq: headSeq + 1, At: at, at: at.Format(time.RFC3339Nano),
+		ActorID: a.UserID, Actor: a.Username, OrgID: ev.OrgID,
+		Action: ev.Action, ObjectType: ev.ObjectType, ObjectID: ev.ObjectID,
+		Summary: ev.Summary, IP: a.IP, Digest: digest, Alg: l.alg, PrevHash: headHash,
+	}
+	e.Hash, err = e.computeHash()
+	if err != nil {
+		return Entry{}, err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO trail (seq, at, actor_id, actor, org_id, action, object_type, object_id, summary, ip, digest, alg, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.at, nullID(e.ActorID), e.Actor, nullID(e.OrgID), e.Action, e.ObjectType, e.ObjectID, e.Summary, e.IP, e.Digest, e.Alg, e.PrevHash, e.Hash)
+	if err != nil {
+		return Entry{}, fmt.Errorf("trail: append: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE trail_head SET seq = ?, hash = ? WHERE id = 1`, e.Seq, e.Hash); err != nil {
+		return Entry{}, fmt.Errorf("trail: move head: %w", err)
+	}
+	return e, nil
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// Digest hashes the JSON of before and after with alg.
+func Digest(alg string, before, after any) (string, error) {
+	h, err := newHash(alg)
+	if err != nil {
+		return "", err
+	}
+	for i, v := range []any{before, after} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return "", fmt.Errorf("trail: digest: %w", err)
+		}
+		if i > 0 {
+			h.Write([]byte{0x1e})
+		}
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// computeHash hashes every stored field of the entry, its sequence number and the
+// previous hash included, with the entry's own algorithm.
+func (e *Entry) computeHash() (string, error) {
+	h, err := newHash(e.Alg)
+	if err != nil {
+		return "", err
+	}
+	fields := []string{
+		"medguard-trail-v1",
+		strconv.FormatInt(e.Seq, 10), e.at,
+		strconv.FormatInt(e.ActorID, 10), e.Actor,
+		strconv.FormatInt(e.OrgID, 10),
+		e.Action, e.ObjectType, e.ObjectID, e.Summary, e.IP,
+		e.Digest, e.Alg, e.PrevHash,
+	}
+	for _, f := range fields {
+		// Length-prefix each field so that no two different entries hash the same text.
+		h.Write([]byte(strconv.Itoa(len(f))))
+		h.Write([]byte{':'})
+		h.Write([]byte(f))
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Report is the outcome of Verify.
+type Report struct {
+	Entries  int64  `json:"entries"`   // entries checked
+	HeadSeq  int64  `json:"head_seq"`  // sequence number recorded as the head
+	HeadHash string `json:"head_hash"` // hash recorded as the head; anchor it outside the database
+	OK       bool   `json:"ok"`
+	BadSeq   int64  `json:"bad_seq,omitempty"` // first entry where the chain breaks
+	Problem  string `json:"problem,omitempty"`
+}
+
+const entryColumns = `seq, at, actor_id, actor, org_id, action, object_type, object_id, summary, ip, digest, alg, prev_hash, hash`
+
+func scanEntry(sc interface{ Scan(...any) error }) (Entry, error) {
+	var e Entry
+	var actorID, orgID sql.NullInt64
+	if err := sc.Scan(&e.Seq, &e.at, &actorID, &e.Actor, &orgID, &e.Action, &e.ObjectType, &e.ObjectID,
+		&e.Summary, &e.IP, &e.Digest, &e.Alg, &e.PrevHash, &e.Hash); err != nil {
+		return Entry{}, err
+	}
+	e.ActorID, e.OrgID = actorID.Int64, orgID.Int64
+	t, err := time.Parse(time.RFC3339Nano, e.at)
+	if err == nil {
+		e.At = t
+	}
+	return e, nil
+}
+
+// Verify walks the whole chain in sequence order and checks every link: each sequence
+// number follows the one before, each entry's hash matches its content, each entry names
+// the previous entry's hash, and the last entry is the recorded head.
+func Verify(ctx context.Context, q store.Querier) (Report, error) {
+	var r Report
+	if err := q.QueryRowContext(ctx, `SELECT seq, hash FROM trail_head WHERE id = 1`).Scan(&r.HeadSeq, &r.HeadHash); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Report{Problem: "the trail head record is missing", BadSeq: 1}, nil
+		}
+		return r, fmt.Errorf("trail: read head: %w", err)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+entryColumns+` FROM trail ORDER BY seq`)
+	if err != nil {
+		return r, fmt.Errorf("trail: read entries: %w", err)
+	}
+	defer rows.Close()
+	prevSeq, prevHash := int64(0), Genesis
+	fail := func(seq int64, format string, args ...any) (Report, error) {
+		r.BadSeq = seq
+		r.Problem = fmt.Sprintf(format, args...)
+		return r, nil
+	}
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return r, fmt.Errorf("trail: read entry: %w", err)
+		}
+		switch {
+		case e.Seq > prevSeq+1:
+			return fail(prevSeq+1, "entry %d is missing (deleted): entry %d follows entry %d", prevSeq+1, e.Seq, prevSeq)
+		case e.Seq != prevSeq+1:
+			return fail(e.Seq, "entry %d is out of sequence after entry %d", e.Seq, prevSeq)
+		}
+		if _, err := newHash(e.Alg); err != nil {
+			return fail(e.Seq, "entry %d names an unknown hash algorithm %q", e.Seq, e.Alg)
+		}
+		want, _ := e.computeHash()
+		if want != e.Hash {
+			return fail(e.Seq, "entry %d was altered: its content does not match its hash", e.Seq)
+		}
+		if e.PrevHash != prevHash {
+			return fail(e.Seq, "entry %d does not follow entry %d: the chain link is broken (entry inserted, replaced or reordered)", e.Seq, prevSeq)
+		}
+		r.Entries++
+		prevSeq, prevHash = e.Seq, e.Hash
+	}
+	if err := rows.Err(); err != nil {
+		return r, fmt.Errorf("trail: read entries: %w", err)
+	}
+	switch {
+	case prevSeq < r.HeadSeq:
+		return fail(prevSeq+1, "entries %d to %d are missing (deleted from the end)", prevSeq+1, r.HeadSeq)
+	case prevSeq > r.HeadSeq:
+		return fail(r.HeadSeq+1, "entry %d lies beyond the recorded head %d (inserted)", r.HeadSeq+1, r.HeadSeq)
+	case prevHash != r.HeadHash:
+		return fail(prevSeq, "entry %d does not match the recorded head hash", prevSeq)
+	}
+	r.OK = true
+	return r, nil
+}
+
+// Filter selects entries for List.
+type Filter struct {
+	Action     string // prefix, e.g. "asset." or "auth.login"
+	Actor      string
+	ObjectType string
+	ObjectID   string
+	BeforeSeq  int64 // keyset pagination: entries with seq < BeforeSeq; 0 = newest
+	Limit      int
+}
+
+// List returns the newest entries matching f that a may see: entries of a's subtree,
+// plus platform-wide entries (no organisation) for actors scoped to the whole platform.
+func List(ctx context.Context, q store.Querier, a actor.Actor, f Filter) ([]Entry, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	var where []string
+	var args []any
+	if a.OrgPath == "/" {
+		// platform scope: everything
+	} else {
+		where = append(where, `t.org_id IN (SELECT id FROM orgs WHERE path LIKE ? ESCAPE '\')`)
+		args = append(args, a.ScopePattern())
+	}
+	if f.Action != "" {
+		where = append(where, `t.action LIKE ? ESCAPE '\'`)
+		args = append(args, actor.EscapeLike(f.Action)+"%")
+	}
+	if f.Actor != "" {
+		where = append(where, `t.actor = ?`)
+		args = append(args, f.Actor)
+	}
+	if f.ObjectType != "" {
+		where = append(where, `t.object_type = ?`)
+		args = append(args, f.ObjectType)
+	}
+	if f.ObjectID != "" {
+		where = append(where, `t.object_id = ?`)
+		args = append(args, f.ObjectID)
+	}
+	if f.BeforeSeq > 0 {
+		where = append(where, `t.seq < ?`)
+		args = append(args, f.BeforeSeq)
+	}
+	query := `SELECT ` + prefixed("t.", entryColumns) + ` FROM trail t`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	query += ` ORDER BY t.seq DESC LIMIT ` + strconv.Itoa(f.Limit)
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("trail: list: %w", err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, fmt.Errorf("trail: list: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
