@@ -72,8 +72,19 @@ func PostgresURL(t testing.TB) string {
 	return dsn
 }
 
-// openPostgres creates a uniquely named schema and connects with it as search_path.
+// openPostgres connects to a fresh schema of the test server.
 func openPostgres(t testing.TB) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), store.Config{DSN: FreshPostgresURL(t)})
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	return db
+}
+
+// FreshPostgresURL creates a uniquely named, empty schema on the test server (dropped
+// when the test ends) and returns a URL whose search_path selects it.
+func FreshPostgresURL(t testing.TB) string {
 	t.Helper()
 	dsn := PostgresURL(t)
 	admin, err := sql.Open("pgx", dsn)
@@ -102,9 +113,5 @@ func openPostgres(t testing.TB) *store.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := store.Open(context.Background(), store.Config{DSN: u.String()})
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	return db
+	return u.String()
 }

@@ -1,0 +1,133 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/medguard/medguard/internal/asset"
+	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/web"
+)
+
+// Version is the release, set at build time with -ldflags "-X ...app.Version=v1.2.3".
+var Version = "dev"
+
+// App is an opened platform: store and services.
+type App struct {
+	Config Config
+	Logger *slog.Logger
+	DB     *store.DB
+	Trail  *trail.Log
+	Orgs   *org.Service
+	Auth   *auth.Service
+	Assets *asset.Service
+}
+
+// Open opens the store named by cfg, applies pending migrations and builds the services.
+func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	db, err := store.Open(ctx, store.Config{DataDir: cfg.DataDir, DSN: cfg.DB})
+	if err != nil {
+		return nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	for _, m := range applied {
+		logger.Info("applied migration", "migration", m)
+	}
+	tl, err := trail.New(cfg.TrailHash)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	orgs := org.NewService(db, tl)
+	a := &App{
+		Config: cfg, Logger: logger, DB: db, Trail: tl, Orgs: orgs,
+		Auth:   auth.NewService(db, tl, auth.Options{MFAPolicy: orgs}),
+		Assets: asset.NewService(db, tl),
+	}
+	return a, nil
+}
+
+// Close closes the store.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Handler builds the HTTP handler.
+func (a *App) Handler() (http.Handler, error) {
+	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
+		I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version})
+	if err != nil {
+		return nil, err
+	}
+	return srv.Handler(), nil
+}
+
+// Serve listens on the configured address until ctx ends, then shuts down gracefully.
+// ready, if not nil, gets the base URL once the listener is open.
+func (a *App) Serve(ctx context.Context, ready func(url string)) error {
+	h, err := a.Handler()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
+	}
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // CSV uploads
+		WriteTimeout:      5 * time.Minute, // CSV exports
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if a.Config.TLSCert != "" {
+		scheme = "https"
+		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	url := scheme + "://" + ln.Addr().String()
+	errc := make(chan error, 1)
+	go func() {
+		if a.Config.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, a.Config.TLSCert, a.Config.TLSKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	a.Logger.Info("medguard listening", "url", url, "store", string(a.DB.Dialect()))
+	if ready != nil {
+		ready(url)
+	}
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		a.Logger.Info("shutting down")
+		return hs.Shutdown(sctx)
+	}
+}

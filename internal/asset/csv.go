@@ -1,0 +1,723 @@
+package asset
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
+
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/problem"
+	"github.com/medguard/medguard/internal/store"
+)
+
+// Limits on an imported file.
+const (
+	MaxImportRows  = 200_000   // data rows
+	MaxFieldBytes  = 1 << 20   // bytes in one field
+	MaxImportBytes = 256 << 20 // bytes in the whole file
+)
+
+// The CSV columns, in export order. Import accepts them in any order, in English or
+// Chinese (see headerAliases).
+const (
+	colCode = iota
+	colName
+	colKind
+	colSubtype
+	colOrg
+	colOwner
+	colLocation
+	colZone
+	colMLPS
+	colIP
+	colMAC
+	colVendor
+	colModel
+	colSerial
+	colLifecycle
+	colProcuredOn
+	colInServiceOn
+	colRetiredOn
+	colTags
+	colNotes
+	numColumns
+)
+
+// Columns lists the CSV column names, in the order Export writes them.
+var Columns = []string{"code", "name", "kind", "subtype", "org", "owner", "location", "zone", "mlps_level", "ip",
+	"mac", "vendor", "model", "serial", "lifecycle", "procured_on", "in_service_on", "retired_on", "tags", "notes"}
+
+// requiredColumns must be in every imported file.
+var requiredColumns = []int{colCode, colName, colKind, colZone}
+
+// headerAliases maps a normalised header (see normHeader) to its column.
+var headerAliases = map[string]int{
+	"资产编号": colCode, "编号": colCode, "资产编码": colCode, "编码": colCode, "asset_code": colCode,
+	"名称": colName, "资产名称": colName, "asset_name": colName,
+	"类型": colKind, "资产类型": colKind, "类别": colKind, "type": colKind,
+	"子类型": colSubtype, "子类": colSubtype, "细分类型": colSubtype,
+	"所属机构/部门": colOrg, "所属机构": colOrg, "所属部门": colOrg, "机构": colOrg, "部门": colOrg, "科室": colOrg,
+	"所属科室": colOrg, "organisation": colOrg, "organization": colOrg, "department": colOrg,
+	"责任人": colOwner, "负责人": colOwner, "管理员": colOwner, "使用人": colOwner,
+	"位置": colLocation, "存放位置": colLocation, "安装位置": colLocation, "地点": colLocation, "物理位置": colLocation,
+	"网络区域": colZone, "区域": colZone, "网络": colZone, "network_zone": colZone,
+	"等保级别": colMLPS, "等保等级": colMLPS, "等级保护级别": colMLPS, "mlps": colMLPS, "mlps_level": colMLPS,
+	"ip地址": colIP, "ip_address": colIP,
+	"mac地址": colMAC, "mac_address": colMAC, "物理地址": colMAC,
+	"厂商": colVendor, "供应商": colVendor, "生产厂商": colVendor, "品牌": colVendor,
+	"型号": colModel, "规格型号": colModel,
+	"序列号": colSerial, "sn": colSerial, "serial_number": colSerial,
+	"生命周期": colLifecycle, "状态": colLifecycle, "生命周期状态": colLifecycle, "status": colLifecycle,
+	"采购日期": colProcuredOn, "购置日期": colProcuredOn,
+	"启用日期": colInServiceOn, "上线日期": colInServiceOn, "投用日期": colInServiceOn,
+	"退役日期": colRetiredOn, "报废日期": colRetiredOn, "下线日期": colRetiredOn,
+	"标签": colTags, "tag": colTags,
+	"备注": colNotes, "说明": colNotes, "note": colNotes,
+}
+
+func init() {
+	for i, c := range Columns {
+		headerAliases[c] = i
+	}
+}
+
+var headerReplacer = strings.NewReplacer(" ", "_", "-", "_", "／", "/")
+
+// normHeader lowercases a header and turns spaces and hyphens into underscores.
+func normHeader(h string) string {
+	h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+	return headerReplacer.Replace(strings.ToLower(h))
+}
+
+// enumAliases maps the Chinese (and a few English) spellings of each enum value.
+var (
+	kindAliases = map[string]string{
+		"服务器": KindServer, "主机": KindServer, "虚拟机": KindServer,
+		"工作站": KindWorkstation, "终端": KindWorkstation, "电脑": KindWorkstation, "办公电脑": KindWorkstation, "pc": KindWorkstation,
+		"网络设备": KindNetwork, "网络": KindNetwork, "安全设备": KindNetwork, "network_device": KindNetwork,
+		"医疗设备": KindMedicalDevice, "医疗器械": KindMedicalDevice, "medical": KindMedicalDevice,
+		"业务系统": KindBusinessSystem, "信息系统": KindBusinessSystem, "应用系统": KindBusinessSystem, "system": KindBusinessSystem,
+		"互联网应用": KindInternetApp, "互联网": KindInternetApp, "internet_application": KindInternetApp, "app": KindInternetApp,
+		"软件": KindSoftware, "软件产品": KindSoftware, "software_product": KindSoftware,
+	}
+	zoneAliases = map[string]string{
+		"内网": ZoneInternal, "办公网": ZoneInternal, "业务内网": ZoneInternal,
+		"外网": ZoneExternal, "互联网": ZoneExternal, "internet": ZoneExternal,
+		"隔离区": ZoneDMZ, "非军事区": ZoneDMZ,
+		"医疗设备网": ZoneMedical, "医疗网": ZoneMedical, "设备网": ZoneMedical, "医疗设备网络": ZoneMedical, "medical_device": ZoneMedical,
+	}
+	lifecycleAliases = map[string]string{
+		"规划": LifecyclePlanned, "规划中": LifecyclePlanned, "计划": LifecyclePlanned,
+		"已采购": LifecycleProcured, "采购": LifecycleProcured, "待上线": LifecycleProcured,
+		"在用": LifecycleInService, "使用中": LifecycleInService, "运行": LifecycleInService, "运行中": LifecycleInService, "在线": LifecycleInService, "active": LifecycleInService,
+		"维护": LifecycleMaintenance, "维护中": LifecycleMaintenance, "维修": LifecycleMaintenance, "维修中": LifecycleMaintenance,
+		"已退役": LifecycleRetired, "退役": LifecycleRetired, "报废": LifecycleRetired, "已报废": LifecycleRetired, "下线": LifecycleRetired,
+	}
+)
+
+// normEnum maps a CSV enum value to its stored spelling; unknown values are returned
+// lowercased so that Validate names them in its problem.
+func normEnum(v string, aliases map[string]string) string {
+	k := normHeader(v)
+	if s, ok := aliases[k]; ok {
+		return s
+	}
+	return k
+}
+
+var chineseLevels = map[string]int{"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+// ParseMLPS parses an MLPS level written as 3, 三级, 第三级, 等保三级, L3 or 三级等保; ""
+// (or 无, 未定级) is 0.
+func ParseMLPS(v string) (int, error) {
+	s := strings.ToLower(strings.TrimSpace(v))
+	switch s {
+	case "", "0", "无", "未定级", "none", "-":
+		return 0, nil
+	}
+	s = strings.TrimPrefix(s, "等保")
+	s = strings.TrimPrefix(s, "等级保护")
+	s = strings.TrimSuffix(s, "等保")
+	s = strings.TrimPrefix(s, "第")
+	s = strings.TrimSuffix(s, "级")
+	s = strings.TrimPrefix(s, "level")
+	s = strings.TrimPrefix(s, "l")
+	s = strings.TrimSpace(s)
+	if n, ok := chineseLevels[s]; ok {
+		return n, nil
+	}
+	return 0, problem.Invalid("mlps_level", "MLPS level must be 1 to 4 (e.g. 3 or 三级)")
+}
+
+// ImportOptions controls Import.
+type ImportOptions struct {
+	DefaultOrgID int64 `json:"default_org_id"` // organisation of rows with an empty org column
+	DryRun       bool  `json:"dry_run"`        // check everything, write nothing
+	Update       bool  `json:"update"`         // update assets whose (org, code) exists instead of rejecting the row
+}
+
+// RowError is one rejected row (or, on line 1, a problem with the header).
+type RowError struct {
+	Line    int    `json:"line"` // line of the file where the record starts (the header is line 1)
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// ImportReport is the outcome of Import. Rows counts the data rows read (blank rows
+// excluded); every row is either created, updated or rejected.
+type ImportReport struct {
+	Encoding string     `json:"encoding"`
+	Rows     int        `json:"rows"`
+	Created  int        `json:"created"`
+	Updated  int        `json:"updated"`
+	Rejected int        `json:"rejected"`
+	Errors   []RowError `json:"errors"`
+}
+
+// importRow is a parsed, validated data row waiting to be written.
+type importRow struct {
+	line    int
+	in      Input
+	present uint32 // bit i set: column i is in the file
+}
+
+var errDryRun = errors.New("asset: dry run")
+
+// Import reads a CSV file of assets (UTF-8 with or without BOM, UTF-16 with BOM, or
+// GBK/GB18030) and creates (or, with opt.Update, updates) one asset per valid row in a's
+// scope. Invalid rows are reported and skipped; the others are written in transactions
+// of BatchSize rows, each row with its trail entry. Problems with the header reject the
+// whole file. If writing fails midway, the batches already committed stay and the
+// report counts them.
+func (s *Service) Import(ctx context.Context, a actor.Actor, r io.Reader, opt ImportOptions) (ImportReport, error) {
+	rep := ImportReport{Errors: []RowError{}}
+	data, err := io.ReadAll(io.LimitReader(r, MaxImportBytes+1))
+	if err != nil {
+		return rep, fmt.Errorf("asset: import: read: %w", err)
+	}
+	if len(data) > MaxImportBytes {
+		return rep, problem.Invalid("file", "the file is larger than %d MiB", MaxImportBytes>>20)
+	}
+	text, enc, err := decodeCSV(data)
+	if err != nil {
+		return rep, err
+	}
+	rep.Encoding = enc
+	data = nil
+
+	if opt.DefaultOrgID != 0 {
+		if _, err := orgFor(ctx, s.db, a, opt.DefaultOrgID); err != nil {
+			return rep, err
+		}
+	}
+	orgs, err := s.loadOrgs(ctx, a)
+	if err != nil {
+		return rep, err
+	}
+
+	cr := csv.NewReader(strings.NewReader(text))
+	cr.Comma = sniffComma(text)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = false
+	cr.ReuseRecord = true
+
+	cols, ok := readHeader(cr, &rep)
+	if !ok {
+		return rep, nil
+	}
+	rows, err := parseRows(cr, cols, orgs, opt, &rep)
+	if err != nil {
+		return rep, err
+	}
+	err = s.writeRows(ctx, a, rows, orgs, opt, &rep)
+	sort.SliceStable(rep.Errors, func(i, j int) bool { return rep.Errors[i].Line < rep.Errors[j].Line })
+	return rep, err
+}
+
+// decodeCSV detects the encoding of data and returns it as UTF-8 text.
+func decodeCSV(data []byte) (string, string, error) {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
+		return string(data[3:]), "utf-8", nil
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		b, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
+		if err != nil {
+			return "", "", problem.Invalid("file", "the file is not valid UTF-16 text")
+		}
+		return string(b), "utf-16le", nil
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		b, err := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
+		if err != nil {
+			return "", "", problem.Invalid("file", "the file is not valid UTF-16 text")
+		}
+		return string(b), "utf-16be", nil
+	case utf8.Valid(data):
+		return string(data), "utf-8", nil
+	}
+	b, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
+	if err != nil {
+		return "", "", problem.Invalid("file", "the file is neither UTF-8 nor GBK text")
+	}
+	return string(b), "gbk", nil
+}
+
+// sniffComma picks the delimiter used most in the first line: comma, semicolon or tab.
+func sniffComma(text string) rune {
+	line, _, _ := strings.Cut(text, "\n")
+	best, n := ',', strings.Count(line, ",")
+	for _, c := range []rune{';', '\t'} {
+		if k := strings.Count(line, string(c)); k > n {
+			best, n = c, k
+		}
+	}
+	return best
+}
+
+// readHeader maps the header's fields to columns (-1 for empty, ignored headers). It
+// records header problems in rep and reports whether the file may be imported.
+func readHeader(cr *csv.Reader, rep *ImportReport) ([]int, bool) {
+	rec, err := cr.Read()
+	if err == io.EOF {
+		rep.Errors = append(rep.Errors, RowError{Line: 1, Code: "missing_header", Message: "the file is empty: a header row is required"})
+		return nil, false
+	}
+	if err != nil {
+		rep.Errors = append(rep.Errors, RowError{Line: errLine(err, 1), Code: "malformed", Message: "the header row is not valid CSV: " + csvMessage(err)})
+		return nil, false
+	}
+	line, _ := cr.FieldPos(0)
+	cols := make([]int, len(rec))
+	seen := make([]bool, numColumns)
+	var unknown, dup []string
+	for i, h := range rec {
+		if strings.TrimSpace(h) == "" {
+			cols[i] = -1
+			continue
+		}
+		c, ok := headerAliases[normHeader(h)]
+		if !ok {
+			unknown = append(unknown, quoteShort(h))
+			continue
+		}
+		if seen[c] {
+			dup = append(dup, quoteShort(h))
+		}
+		seen[c] = true
+		cols[i] = c
+	}
+	if len(unknown) > 0 {
+		rep.Errors = append(rep.Errors, RowError{Line: line, Code: "unknown_column",
+			Message: "unknown column(s) " + strings.Join(unknown, ", ") + "; accepted columns are " + strings.Join(Columns, ", ")})
+	}
+	if len(dup) > 0 {
+		rep.Errors = append(rep.Errors, RowError{Line: line, Code: "duplicate_column",
+			Message: "column(s) given twice: " + strings.Join(dup, ", ")})
+	}
+	var missing []string
+	for _, c := range requiredColumns {
+		if !seen[c] {
+			missing = append(missing, Columns[c])
+		}
+	}
+	if len(missing) > 0 {
+		rep.Errors = append(rep.Errors, RowError{Line: line, Field: missing[0], Code: "missing_column",
+			Message: "required column(s) missing: " + strings.Join(missing, ", ")})
+	}
+	return cols, len(rep.Errors) == 0
+}
+
+// quoteShort quotes a header for a message, cut to 40 characters and made valid UTF-8.
+func quoteShort(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if utf8.RuneCountInString(s) > 40 {
+		s = string([]rune(s)[:40]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+func errLine(err error, def int) int {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return pe.StartLine
+	}
+	return def
+}
+
+func csvMessage(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return "unreadable record"
+}
+
+// parseRows reads, validates and de-duplicates every data row. Bad rows go to rep.
+func parseRows(cr *csv.Reader, cols []int, orgs *orgIndex, opt ImportOptions, rep *ImportReport) ([]importRow, error) {
+	var present uint32
+	for _, c := range cols {
+		if c >= 0 {
+			present |= 1 << c
+		}
+	}
+	var rows []importRow
+	seen := map[string]int{} // org id + code → line of the first occurrence
+	reject := func(line int, field, code, msg string) {
+		rep.Rejected++
+		rep.Errors = append(rep.Errors, RowError{Line: line, Field: field, Code: code, Message: msg})
+	}
+	var vals [numColumns]string
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		var pe *csv.ParseError
+		if err != nil && !errors.As(err, &pe) {
+			return nil, fmt.Errorf("asset: import: read CSV: %w", err)
+		}
+		if err == nil && blank(rec) {
+			continue
+		}
+		rep.Rows++
+		if rep.Rows > MaxImportRows {
+			return nil, problem.Invalid("file", "the file has more than %d rows; split it", MaxImportRows)
+		}
+		if err != nil {
+			reject(pe.StartLine, "", "malformed", "the row is not valid CSV: "+pe.Err.Error())
+			continue
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != len(cols) {
+			reject(line, "", "field_count", fmt.Sprintf("the row has %d fields but the header has %d", len(rec), len(cols)))
+			continue
+		}
+		vals = [numColumns]string{}
+		tooLong := ""
+		for i, v := range rec {
+			c := cols[i]
+			if c < 0 {
+				continue
+			}
+			if len(v) > MaxFieldBytes {
+				tooLong = Columns[c]
+				break
+			}
+			vals[c] = unescapeFormula(v)
+		}
+		if tooLong != "" {
+			reject(line, tooLong, "too_long", tooLong+" is longer than 1 MiB")
+			continue
+		}
+		in, field, code, msg := rowInput(vals, orgs, opt)
+		if code != "" {
+			reject(line, field, code, msg)
+			continue
+		}
+		key := strconv.FormatInt(in.OrgID, 10) + "\x00" + in.Code
+		if first, dup := seen[key]; dup {
+			reject(line, "code", "duplicate_in_file", fmt.Sprintf("code %s is already used on line %d", quoteShort(in.Code), first))
+			continue
+		}
+		seen[key] = line
+		rows = append(rows, importRow{line: line, in: in, present: present})
+	}
+	return rows, nil
+}
+
+func blank(rec []string) bool {
+	for _, v := range rec {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// unescapeFormula undoes Export's protection against spreadsheet formulas.
+func unescapeFormula(v string) string {
+	if len(v) >= 2 && v[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(v[1])) {
+		return v[1:]
+	}
+	return v
+}
+
+// escapeFormula stops a spreadsheet from running a cell as a formula (CSV injection).
+func escapeFormula(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// rowInput turns one row's values into a validated Input; code is "" on success.
+func rowInput(v [numColumns]string, orgs *orgIndex, opt ImportOptions) (in Input, field, code, msg string) {
+	in = Input{
+		Code: v[colCode], Name: v[colName], Kind: normEnum(v[colKind], kindAliases), Subtype: v[colSubtype],
+		Owner: v[colOwner], Location: v[colLocation], Zone: normEnum(v[colZone], zoneAliases),
+		IP: v[colIP], MAC: v[colMAC], Vendor: v[colVendor], Model: v[colModel], Serial: v[colSerial],
+		Lifecycle: normEnum(v[colLifecycle], lifecycleAliases), ProcuredOn: v[colProcuredOn],
+		InServiceOn: v[colInServiceOn], RetiredOn: v[colRetiredOn], Tags: SplitTags(v[colTags]), Notes: v[colNotes],
+	}
+	var err error
+	if in.MLPSLevel, err = ParseMLPS(v[colMLPS]); err != nil {
+		return in, "mlps_level", "invalid", problemMessage(err)
+	}
+	if name := strings.TrimSpace(v[colOrg]); name != "" {
+		o, code, msg := orgs.resolve(name)
+		if code != "" {
+			return in, "org", code, msg
+		}
+		in.OrgID = o.ID
+	} else if opt.DefaultOrgID != 0 {
+		in.OrgID = opt.DefaultOrgID
+	} else {
+		return in, "org", "invalid", "org is required (no default organisation was chosen)"
+	}
+	if err := in.Validate(); err != nil {
+		if p, ok := problem.As(err); ok {
+			return in, p.Field, p.Code, p.Message
+		}
+		return in, "", "invalid", "the row is not valid"
+	}
+	return in, "", "", ""
+}
+
+func problemMessage(err error) string {
+	if p, ok := problem.As(err); ok {
+		return p.Message
+	}
+	return "invalid value"
+}
+
+// orgIndex finds the organisations in the importer's scope by code or name.
+type orgIndex struct {
+	byID   map[int64]orgRef
+	byCode map[string][]orgRef // lowercased code
+	byName map[string][]orgRef
+}
+
+func (s *Service) loadOrgs(ctx context.Context, a actor.Actor) (*orgIndex, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, name, code, path FROM orgs WHERE path LIKE ? ESCAPE '\'`, a.ScopePattern())
+	if err != nil {
+		return nil, fmt.Errorf("asset: load organisations: %w", err)
+	}
+	defer rows.Close()
+	ix := &orgIndex{byID: map[int64]orgRef{}, byCode: map[string][]orgRef{}, byName: map[string][]orgRef{}}
+	for rows.Next() {
+		var o orgRef
+		if err := rows.Scan(&o.ID, &o.Kind, &o.Name, &o.Code, &o.Path); err != nil {
+			return nil, fmt.Errorf("asset: load organisations: %w", err)
+		}
+		if !holdsAssets(o.Kind) {
+			continue
+		}
+		ix.byID[o.ID] = o
+		if c := strings.ToLower(strings.TrimSpace(o.Code)); c != "" {
+			ix.byCode[c] = append(ix.byCode[c], o)
+		}
+		n := strings.TrimSpace(o.Name)
+		ix.byName[n] = append(ix.byName[n], o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("asset: load organisations: %w", err)
+	}
+	return ix, nil
+}
+
+// resolve finds the organisation with code (case-insensitive) or name v.
+func (ix *orgIndex) resolve(v string) (orgRef, string, string) {
+	for _, cands := range [][]orgRef{ix.byCode[strings.ToLower(v)], ix.byName[v]} {
+		switch len(cands) {
+		case 0:
+			continue
+		case 1:
+			return cands[0], "", ""
+		default:
+			return orgRef{}, "ambiguous_org", fmt.Sprintf("%s names %d organisations; use a unique code", quoteShort(v), len(cands))
+		}
+	}
+	return orgRef{}, "unknown_org", fmt.Sprintf("no hospital or department %s in your organisation", quoteShort(v))
+}
+
+// exportName is the org column value Export writes: the code when it is unique, else the name.
+func (ix *orgIndex) exportName(id int64) string {
+	o := ix.byID[id]
+	if c := strings.ToLower(strings.TrimSpace(o.Code)); c != "" && len(ix.byCode[c]) == 1 {
+		return o.Code
+	}
+	return o.Name
+}
+
+// writeRows writes rows in batches, one transaction each; a dry run rolls every batch back.
+func (s *Service) writeRows(ctx context.Context, a actor.Actor, rows []importRow, orgs *orgIndex, opt ImportOptions, rep *ImportReport) error {
+	for start := 0; start < len(rows); start += BatchSize {
+		batch := rows[start:min(start+BatchSize, len(rows))]
+		var created, updated int
+		var rowErrs []RowError
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			created, updated, rowErrs = 0, 0, nil
+			items := make([]pending, len(batch))
+			for i, r := range batch {
+				items[i] = pending{orgs.byID[r.in.OrgID], r.in}
+			}
+			xs, err := s.insert(ctx, tx, a, items, "csv import")
+			if err != nil {
+				return err
+			}
+			for i, r := range batch {
+				if xs[i].ID != 0 {
+					created++
+					continue
+				}
+				o := items[i].o
+				if !opt.Update {
+					rowErrs = append(rowErrs, RowError{Line: r.line, Field: "code", Code: "duplicate_code",
+						Message: fmt.Sprintf("an asset with code %s already exists in %s", quoteShort(r.in.Code), quoteShort(o.Name))})
+					continue
+				}
+				perr, err := s.importUpdate(ctx, tx, a, o, r)
+				if err != nil {
+					return err
+				}
+				if perr != nil {
+					rowErrs = append(rowErrs, RowError{Line: r.line, Field: perr.Field, Code: perr.Code, Message: perr.Message})
+					continue
+				}
+				updated++
+			}
+			if opt.DryRun {
+				return errDryRun
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errDryRun) {
+			return err
+		}
+		rep.Created += created
+		rep.Updated += updated
+		rep.Rejected += len(rowErrs)
+		rep.Errors = append(rep.Errors, rowErrs...)
+	}
+	return nil
+}
+
+// importUpdate overwrites the existing asset with r's code in o with the columns present
+// in the file. A problem with the row is returned as perr.
+func (s *Service) importUpdate(ctx context.Context, tx *store.Tx, a actor.Actor, o orgRef, r importRow) (perr *problem.Error, err error) {
+	var id int64
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM assets WHERE org_id = ? AND code = ?`, o.ID, r.in.Code).Scan(&id); err != nil {
+		return nil, fmt.Errorf("asset: import: find %q: %w", r.in.Code, err)
+	}
+	before, err := get(ctx, tx, a, id, lockSuffix(tx))
+	if err != nil {
+		return nil, err
+	}
+	in := merge(InputOf(before), r.in, r.present)
+	in.Version = 0
+	out := func(err error) (*problem.Error, error) {
+		if p, ok := problem.As(err); ok {
+			return p, nil
+		}
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return out(err)
+	}
+	_, err = s.update(ctx, tx, a, "asset.update", before, o, in, "csv import")
+	if err != nil {
+		return out(err)
+	}
+	return nil, nil
+}
+
+// merge overlays the columns of src present in the file on dst.
+func merge(dst, src Input, present uint32) Input {
+	has := func(c int) bool { return present&(1<<c) != 0 }
+	pairs := []struct {
+		col      int
+		dst, src *string
+	}{
+		{colName, &dst.Name, &src.Name}, {colKind, &dst.Kind, &src.Kind}, {colSubtype, &dst.Subtype, &src.Subtype},
+		{colOwner, &dst.Owner, &src.Owner}, {colLocation, &dst.Location, &src.Location}, {colZone, &dst.Zone, &src.Zone},
+		{colIP, &dst.IP, &src.IP}, {colMAC, &dst.MAC, &src.MAC}, {colVendor, &dst.Vendor, &src.Vendor},
+		{colModel, &dst.Model, &src.Model}, {colSerial, &dst.Serial, &src.Serial},
+		{colLifecycle, &dst.Lifecycle, &src.Lifecycle}, {colProcuredOn, &dst.ProcuredOn, &src.ProcuredOn},
+		{colInServiceOn, &dst.InServiceOn, &src.InServiceOn}, {colRetiredOn, &dst.RetiredOn, &src.RetiredOn},
+		{colNotes, &dst.Notes, &src.Notes},
+	}
+	for _, p := range pairs {
+		if has(p.col) {
+			*p.dst = *p.src
+		}
+	}
+	if has(colMLPS) {
+		dst.MLPSLevel = src.MLPSLevel
+	}
+	if has(colTags) {
+		dst.Tags = src.Tags
+	}
+	return dst
+}
+
+// Export writes every asset in a's scope matching q (paging ignored) as CSV with the
+// columns Import reads, UTF-8 with a byte-order mark so that Excel opens it correctly.
+// Cells that a spreadsheet would run as a formula are prefixed with an apostrophe, which
+// Import removes again.
+func (s *Service) Export(ctx context.Context, a actor.Actor, w io.Writer, q Query) error {
+	where, args, order, err := s.where(ctx, a, q)
+	if err != nil {
+		return err
+	}
+	orgs, err := s.loadOrgs(ctx, a)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if _, err := bw.WriteString("\ufeff"); err != nil {
+		return fmt.Errorf("asset: export: %w", err)
+	}
+	cw := csv.NewWriter(bw)
+	if err := cw.Write(Columns); err != nil {
+		return fmt.Errorf("asset: export: %w", err)
+	}
+	rec := make([]string, numColumns)
+	err = s.each(ctx, `SELECT `+columns+fromAssets+where+` ORDER BY `+order, args, func(x Asset) error {
+		mlps := ""
+		if x.MLPSLevel > 0 {
+			mlps = strconv.Itoa(x.MLPSLevel)
+		}
+		rec[colCode], rec[colName], rec[colKind], rec[colSubtype] = x.Code, x.Name, x.Kind, x.Subtype
+		rec[colOrg], rec[colOwner], rec[colLocation], rec[colZone] = orgs.exportName(x.OrgID), x.Owner, x.Location, x.Zone
+		rec[colMLPS], rec[colIP], rec[colMAC], rec[colVendor] = mlps, x.IP, x.MAC, x.Vendor
+		rec[colModel], rec[colSerial], rec[colLifecycle] = x.Model, x.Serial, x.Lifecycle
+		rec[colProcuredOn], rec[colInServiceOn], rec[colRetiredOn] = x.ProcuredOn, x.InServiceOn, x.RetiredOn
+		rec[colTags], rec[colNotes] = strings.Join(x.Tags, ";"), x.Notes
+		for i := range rec {
+			rec[i] = escapeFormula(rec[i])
+		}
+		return cw.Write(rec)
+	})
+	if err != nil {
+		return err
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("asset: export: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("asset: export: %w", err)
+	}
+	return nil
+}

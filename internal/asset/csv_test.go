@@ -1,0 +1,475 @@
+package asset_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"math/rand"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
+
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/asset"
+	"github.com/medguard/medguard/internal/problem"
+	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/store/storetest"
+	"github.com/medguard/medguard/internal/trail"
+)
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func doImport(t testing.TB, w *world, a actor.Actor, data []byte, opt asset.ImportOptions) asset.ImportReport {
+	t.Helper()
+	rep, err := w.svc.Import(context.Background(), a, bytes.NewReader(data), opt)
+	if err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	return rep
+}
+
+// errorsByLine summarises a report's errors as "line:field:code".
+func errorsByLine(rep asset.ImportReport) []string {
+	var out []string
+	for _, e := range rep.Errors {
+		out = append(out, strconv.Itoa(e.Line)+":"+e.Field+":"+e.Code)
+	}
+	return out
+}
+
+func byCode(t testing.TB, w *world, a actor.Actor) map[string]asset.Asset {
+	t.Helper()
+	p, err := w.svc.List(context.Background(), a, asset.Query{PerPage: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]asset.Asset{}
+	for _, x := range p.Items {
+		m[x.OrgName+"/"+x.Code] = x
+	}
+	return m
+}
+
+func TestImportMixed(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		data := readFixture(t, "import_mixed.csv")
+		opt := asset.ImportOptions{DefaultOrgID: w.deptA1.ID}
+
+		// A dry run reports exactly what a real import would do and writes nothing.
+		trailBefore := verifyTrail(t, db).Entries
+		dry := doImport(t, w, w.actorA, data, asset.ImportOptions{DefaultOrgID: w.deptA1.ID, DryRun: true})
+		if countAssets(t, db) != 0 || verifyTrail(t, db).Entries != trailBefore {
+			t.Fatal("dry run wrote to the database")
+		}
+
+		rep := doImport(t, w, w.actorA, data, opt)
+		wantErrs := []string{"4:kind:invalid", "5:ip:invalid", "6::field_count", "7::malformed", "8:code:duplicate_in_file",
+			"9:org:unknown_org", "10:name:invalid", "12:in_service_on:invalid", "13:code:invalid", "14:mlps_level:invalid", "17::malformed"}
+		if got := errorsByLine(rep); !reflect.DeepEqual(got, wantErrs) {
+			t.Fatalf("errors = %v\nwant %v", got, wantErrs)
+		}
+		if rep.Encoding != "utf-8" || rep.Rows != 15 || rep.Created != 4 || rep.Updated != 0 || rep.Rejected != 11 {
+			t.Fatalf("report = %+v", rep)
+		}
+		if !reflect.DeepEqual(dry, rep) {
+			t.Fatalf("dry run report %+v\ndiffers from real %+v", dry, rep)
+		}
+		got := byCode(t, w, w.actorA)
+		if len(got) != 4 {
+			t.Fatalf("imported %d assets: %v", len(got), got)
+		}
+		s1 := got["信息科/S-1"]
+		if s1.MLPSLevel != 3 || s1.MAC != "aa:bb:cc:dd:ee:01" || !reflect.DeepEqual(s1.Tags, []string{"数据库", "核心"}) || s1.InServiceOn != "2020-02-01" {
+			t.Fatalf("S-1 = %+v", s1)
+		}
+		if s2 := got["信息科/S-2"]; s2.Kind != "server" || s2.Zone != "internal" || s2.MLPSLevel != 3 || s2.Lifecycle != "in_service" {
+			t.Fatalf("S-2 = %+v", s2)
+		}
+		if s11 := got["信息科/S-11"]; s11.Kind != "network" || s11.Lifecycle != "maintenance" {
+			t.Fatalf("S-11 (default org) = %+v", s11)
+		}
+		if _, ok := got["第一人民医院/S-13"]; !ok {
+			t.Fatalf("S-13 not in hospital A: %v", got)
+		}
+		for _, bad := range []string{"S-3", "S-4", "S-5", "S-6", "S-7", "S-8", "S-9", "S-10", "S-12"} {
+			for k := range got {
+				if strings.HasSuffix(k, "/"+bad) {
+					t.Errorf("rejected row %s was imported", bad)
+				}
+			}
+		}
+		if n := countTrail(t, db, "asset.create"); n != 4 {
+			t.Fatalf("trail asset.create = %d, want 4", n)
+		}
+		es, err := trail.List(context.Background(), db, w.actorA, trail.Filter{Action: "asset.create"})
+		if err != nil || len(es) != 4 || es[0].Summary != "csv import" || es[0].Actor != "alice" {
+			t.Fatalf("trail = %+v, %v", es, err)
+		}
+		verifyTrail(t, db)
+
+		// Importing again: the good rows are now duplicates in the database.
+		again := doImport(t, w, w.actorA, data, opt)
+		if again.Created != 0 || again.Rejected != 15 || again.Updated != 0 {
+			t.Fatalf("second import = %+v", again)
+		}
+		dups := 0
+		for _, e := range again.Errors {
+			if e.Code == "duplicate_code" {
+				dups++
+			}
+		}
+		if dups != 4 {
+			t.Fatalf("duplicate_code errors = %d: %v", dups, errorsByLine(again))
+		}
+		// With Update, they are updated instead (and nothing else changes).
+		upd := doImport(t, w, w.actorA, data, asset.ImportOptions{DefaultOrgID: w.deptA1.ID, Update: true})
+		if upd.Created != 0 || upd.Updated != 4 || upd.Rejected != 11 {
+			t.Fatalf("update import = %+v", upd)
+		}
+		if n := countTrail(t, db, "asset.update"); n != 4 {
+			t.Fatalf("trail asset.update = %d", n)
+		}
+		if countAssets(t, db) != 4 {
+			t.Fatal("update import created assets")
+		}
+		verifyTrail(t, db)
+	})
+}
+
+func TestImportUpdateKeepsAbsentColumns(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		in := input(w.deptA1.ID, "K-1")
+		in.Serial, in.Notes = "SN-1", "keep me"
+		x := mustCreate(t, w, w.actorA, in)
+		csvText := "code,name,kind,zone,owner,org\nK-1,新名称,server,dmz,王芳,HA-IT\nK-2,new,software,internal,,HA-IT\n"
+		rep := doImport(t, w, w.actorA, []byte(csvText), asset.ImportOptions{Update: true})
+		if rep.Updated != 1 || rep.Created != 1 || rep.Rejected != 0 {
+			t.Fatalf("report = %+v", rep)
+		}
+		y, err := w.svc.Get(ctx, w.actorA, x.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if y.Name != "新名称" || y.Zone != "dmz" || y.Owner != "王芳" || y.Serial != "SN-1" || y.Notes != "keep me" ||
+			y.MLPSLevel != 3 || y.Version != 2 || !reflect.DeepEqual(y.Tags, []string{"核心"}) {
+			t.Fatalf("updated = %+v", y)
+		}
+		// Without a default org, a row with an empty org column is rejected.
+		rep = doImport(t, w, w.actorA, []byte("code,name,kind,zone\nK-3,a,server,internal\n"), asset.ImportOptions{})
+		if rep.Rejected != 1 || rep.Errors[0].Field != "org" {
+			t.Fatalf("no org = %+v", rep)
+		}
+		// A default org outside the actor's scope is refused outright.
+		_, err = w.svc.Import(ctx, w.actorA, strings.NewReader(csvText), asset.ImportOptions{DefaultOrgID: w.deptB1.ID})
+		wantProblem(t, err, problem.KindNotFound, "")
+	})
+}
+
+func TestImportHeaders(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		tests := []struct {
+			name     string
+			data     []byte
+			wantCode string
+		}{
+			{"unknown column", readFixture(t, "import_unknown_column.csv"), "unknown_column"},
+			{"missing column", readFixture(t, "import_missing_column.csv"), "missing_column"},
+			{"duplicate column", []byte("code,name,kind,zone,编号\nX,a,server,internal,Y\n"), "duplicate_column"},
+			{"empty file", nil, "missing_header"},
+			{"only blank lines", []byte("\n\n\r\n"), "missing_header"},
+			{"malformed header", []byte("code,\"name\n"), "malformed"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				rep := doImport(t, w, w.actorA, tc.data, asset.ImportOptions{DefaultOrgID: w.hospA.ID})
+				if len(rep.Errors) != 1 || rep.Errors[0].Line != 1 || rep.Errors[0].Code != tc.wantCode || rep.Rows != 0 || rep.Created != 0 {
+					t.Fatalf("report = %+v", rep)
+				}
+			})
+		}
+		if countAssets(t, db) != 0 {
+			t.Fatal("a file with a bad header imported assets")
+		}
+		// Semicolon- and tab-separated files with spaced, capitalised headers.
+		for i, text := range []string{
+			"Code;Name;Kind;Zone;Tags\nSEMI-1;a;server;internal;\"x,y\"\n",
+			"CODE\tName\tkind\tZONE\tMLPS Level\nTAB-1\ta\tserver\tinternal\t2\n",
+		} {
+			rep := doImport(t, w, w.actorA, []byte(text), asset.ImportOptions{DefaultOrgID: w.hospA.ID})
+			if rep.Created != 1 {
+				t.Fatalf("file %d: %+v", i, rep)
+			}
+		}
+	})
+}
+
+func TestImportChineseAndEncodings(t *testing.T) {
+	utf8BOM := readFixture(t, "import_chinese.csv")
+	plain := bytes.TrimPrefix(utf8BOM, []byte{0xEF, 0xBB, 0xBF})
+	gbk, err := simplifiedchinese.GBK.NewEncoder().Bytes(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u16le, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u16be, err := unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewEncoder().Bytes(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []struct {
+		name, enc string
+		data      []byte
+	}{
+		{"utf-8 with bom", "utf-8", utf8BOM},
+		{"utf-8", "utf-8", plain},
+		{"gbk", "gbk", gbk},
+		{"utf-16le", "utf-16le", u16le},
+		{"utf-16be", "utf-16be", u16be},
+	}
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		for _, f := range files {
+			t.Run(f.name, func(t *testing.T) {
+				w := newWorld(t, db)
+				rep := doImport(t, w, w.actorA, f.data, asset.ImportOptions{})
+				if rep.Encoding != f.enc || rep.Created != 4 || rep.Rejected != 0 {
+					t.Fatalf("report = %+v", rep)
+				}
+				got := byCode(t, w, w.actorA)
+				cn1 := got["信息科/CN-1"]
+				if cn1.Kind != "business_system" || cn1.Zone != "internal" || cn1.MLPSLevel != 3 || cn1.Owner != "张伟" ||
+					cn1.ProcuredOn != "2019-05-01" || !reflect.DeepEqual(cn1.Tags, []string{"核心业务", "等保三级"}) || cn1.Notes != "重点保护" {
+					t.Fatalf("CN-1 = %+v", cn1)
+				}
+				cn2 := got["放射科/CN-2"]
+				if cn2.Kind != "medical_device" || cn2.Zone != "medical" || cn2.MLPSLevel != 2 || cn2.MAC != "00:1a:2b:3c:4d:5e" ||
+					cn2.Lifecycle != "maintenance" || cn2.Serial != "SN123" || cn2.Model != "uCT 760" {
+					t.Fatalf("CN-2 = %+v", cn2)
+				}
+				if cn3 := got["第一人民医院/CN-3"]; cn3.Kind != "internet_app" || cn3.Zone != "external" || cn3.Lifecycle != "planned" {
+					t.Fatalf("CN-3 = %+v", cn3)
+				}
+				if cn4 := got["放射科/CN-4"]; cn4.Zone != "dmz" || cn4.MLPSLevel != 4 || cn4.Lifecycle != "retired" || cn4.RetiredOn != "2020-12-31" {
+					t.Fatalf("CN-4 = %+v", cn4)
+				}
+			})
+		}
+	})
+}
+
+func TestExportImportRoundTrip(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		ins := asset.Generate(rand.New(rand.NewSource(3)), demoOrgs(w)[:3], 300)
+		tricky := input(w.deptA1.ID, "=TRICKY")
+		tricky.Name, tricky.Notes, tricky.Tags = "=HYPERLINK(\"http://x\")", "line 1\nline \"2\", with comma", []string{"-minus", "@at"}
+		tricky.Owner = "+86 张伟"
+		ins = append(ins, tricky)
+		if _, err := w.svc.BulkCreate(ctx, w.actorA, ins); err != nil {
+			t.Fatal(err)
+		}
+		mustCreate(t, w, w.actorB, input(w.deptB1.ID, "NOT-EXPORTED"))
+		var buf bytes.Buffer
+		if err := w.svc.Export(ctx, w.actorA, &buf, asset.Query{Sort: "code"}); err != nil {
+			t.Fatal(err)
+		}
+		out := bytes.Clone(buf.Bytes())
+		if !bytes.HasPrefix(out, []byte("\ufeffcode,name,kind,")) {
+			t.Fatalf("export starts %q", out[:40])
+		}
+		if bytes.Contains(out, []byte("NOT-EXPORTED")) {
+			t.Fatal("export contains hospital B's asset")
+		}
+		if !bytes.Contains(out, []byte("'=TRICKY")) || bytes.Contains(out, []byte(",=")) {
+			t.Fatal("formula cells are not neutralised")
+		}
+		recs, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
+		if err != nil || len(recs) != 302 {
+			t.Fatalf("export has %d records, %v", len(recs), err)
+		}
+		// A filtered export holds only matching rows.
+		buf.Reset()
+		if err := w.svc.Export(ctx, w.actorA, &buf, asset.Query{Kind: "medical_device"}); err != nil {
+			t.Fatal(err)
+		}
+		recs, _ = csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
+		for _, r := range recs[1:] {
+			if r[2] != "medical_device" {
+				t.Fatalf("filtered export has %v", r)
+			}
+		}
+
+		// Import the full export into a fresh database with the same organisations.
+		db2 := storetest.Open(t, db.Dialect())
+		w2 := newWorld(t, db2)
+		rep := doImport(t, w2, w2.actorA, out, asset.ImportOptions{})
+		if rep.Created != 301 || rep.Rejected != 0 {
+			t.Fatalf("round trip import = %+v", rep)
+		}
+		strip := func(m map[string]asset.Asset) map[string]asset.Input {
+			r := map[string]asset.Input{}
+			for k, x := range m {
+				in := asset.InputOf(x)
+				in.OrgID, in.Version = 0, 0
+				r[k] = in
+			}
+			return r
+		}
+		all := func(w *world) map[string]asset.Asset {
+			m := map[string]asset.Asset{}
+			err := forEachPage(ctx, w, func(x asset.Asset) { m[x.OrgName+"/"+x.Code] = x })
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		a1, a2 := strip(all(w)), strip(all(w2))
+		delete(a1, "信息科/NOT-EXPORTED")
+		if !reflect.DeepEqual(a1, a2) {
+			for k, v := range a1 {
+				if !reflect.DeepEqual(v, a2[k]) {
+					t.Fatalf("round trip differs for %s:\n%+v\n%+v", k, v, a2[k])
+				}
+			}
+			t.Fatalf("round trip differs: %d vs %d assets", len(a1), len(a2))
+		}
+	})
+}
+
+func forEachPage(ctx context.Context, w *world, fn func(asset.Asset)) error {
+	for page := 1; ; page++ {
+		p, err := w.svc.List(ctx, w.actorA, asset.Query{Page: page, PerPage: 100, Sort: "code"})
+		if err != nil {
+			return err
+		}
+		for _, x := range p.Items {
+			fn(x)
+		}
+		if page*p.PerPage >= p.Total {
+			return nil
+		}
+	}
+}
+
+// generatedCSV writes ins as an import file.
+func generatedCSV(t testing.TB, ins []asset.Input, orgCode map[int64]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	_ = cw.Write(asset.Columns)
+	for _, in := range ins {
+		mlps := ""
+		if in.MLPSLevel > 0 {
+			mlps = strconv.Itoa(in.MLPSLevel)
+		}
+		_ = cw.Write([]string{in.Code, in.Name, in.Kind, in.Subtype, orgCode[in.OrgID], in.Owner, in.Location, in.Zone,
+			mlps, in.IP, in.MAC, in.Vendor, in.Model, in.Serial, in.Lifecycle, in.ProcuredOn, in.InServiceOn,
+			in.RetiredOn, strings.Join(in.Tags, ";"), in.Notes})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestImportLarge(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		// 50,000 rows on SQLite; PostgreSQL pays a network round trip per trail
+		// statement, so it gets a smaller file to keep the suite fast.
+		n := 50_000
+		if db.Dialect() == store.Postgres || testing.Short() {
+			n = 5_000
+		}
+		w := newWorld(t, db)
+		orgs := demoOrgs(w)[:3]
+		codes := map[int64]string{}
+		for _, o := range orgs {
+			codes[o.ID] = o.Code
+		}
+		ins := asset.Generate(rand.New(rand.NewSource(50)), orgs, n)
+		data := generatedCSV(t, ins, codes)
+		rep := doImport(t, w, w.actorA, data, asset.ImportOptions{})
+		if rep.Rows != n || rep.Created != n || rep.Rejected != 0 {
+			t.Fatalf("report: rows %d created %d rejected %d, first errors %v", rep.Rows, rep.Created, rep.Rejected, firstErrors(rep))
+		}
+		if got := countAssets(t, db); got != n {
+			t.Fatalf("assets = %d, want %d", got, n)
+		}
+		if got := countTrail(t, db, "asset.create"); got != n {
+			t.Fatalf("trail entries = %d, want %d", got, n)
+		}
+		verifyTrail(t, db)
+		st, err := w.svc.Stats(context.Background(), w.actorA)
+		if err != nil || st.Total != n {
+			t.Fatalf("stats total = %d, %v", st.Total, err)
+		}
+	})
+}
+
+func firstErrors(rep asset.ImportReport) []asset.RowError {
+	return rep.Errors[:min(5, len(rep.Errors))]
+}
+
+func TestImportLimits(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	w := newWorld(t, db)
+	ctx := context.Background()
+	// A field over 1 MiB is a row error; the other rows are imported.
+	big := strings.Repeat("x", asset.MaxFieldBytes+1)
+	text := "code,name,kind,zone,notes\nL-1,a,server,internal," + big + "\nL-2,b,server,internal,ok\n"
+	rep := doImport(t, w, w.actorA, []byte(text), asset.ImportOptions{DefaultOrgID: w.hospA.ID})
+	if rep.Created != 1 || rep.Rejected != 1 || rep.Errors[0].Code != "too_long" || rep.Errors[0].Line != 2 {
+		t.Fatalf("report = %+v", rep)
+	}
+	// More than MaxImportRows rows: refused before anything is written.
+	var b strings.Builder
+	b.WriteString("code,name,kind,zone\n")
+	for i := 0; i <= asset.MaxImportRows; i++ {
+		b.WriteString("R-")
+		b.WriteString(strconv.Itoa(i))
+		b.WriteString(",n,server,internal\n")
+	}
+	before := countAssets(t, db)
+	_, err := w.svc.Import(ctx, w.actorA, strings.NewReader(b.String()), asset.ImportOptions{DefaultOrgID: w.hospA.ID})
+	wantProblem(t, err, problem.KindInvalid, "invalid")
+	if countAssets(t, db) != before {
+		t.Fatal("an oversized file was partly imported")
+	}
+}
+
+// TestImportErrorsSorted checks that errors found while writing (duplicates in the
+// database) are merged in line order with those found while parsing.
+func TestImportErrorsSorted(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	w := newWorld(t, db)
+	mustCreate(t, w, w.actorA, input(w.hospA.ID, "D-2"))
+	text := "code,name,kind,zone\nD-1,a,server,internal\nD-2,b,server,internal\nD-3,c,bad,internal\n"
+	rep := doImport(t, w, w.actorA, []byte(text), asset.ImportOptions{DefaultOrgID: w.hospA.ID})
+	lines := []int{}
+	for _, e := range rep.Errors {
+		lines = append(lines, e.Line)
+	}
+	if !sort.IntsAreSorted(lines) || !reflect.DeepEqual(errorsByLine(rep), []string{"3:code:duplicate_code", "4:kind:invalid"}) {
+		t.Fatalf("errors = %v", errorsByLine(rep))
+	}
+}

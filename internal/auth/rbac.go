@@ -1,0 +1,97 @@
+package auth
+
+// The roles a user account can hold.
+const (
+	RoleAdmin       = "admin"            // platform administrator (manages orgs, users, settings in its subtree)
+	RoleSecurity    = "security_officer" // hospital security officer: reads and writes security data
+	RolePrivacy     = "privacy_officer"  // privacy/compliance officer: reads assets, reads the trail
+	RoleAuditor     = "auditor"          // read-only everything in scope, including the trail
+	RoleITOps       = "it_ops"           // IT operations: reads and writes assets
+	RoleAppOperator = "app_operator"     // internet-hospital app operator: reads assets
+	RoleRegulator   = "regulator"        // read-only across its region
+)
+
+// Roles lists every known role, in the order the user interface offers them.
+var Roles = []string{RoleAdmin, RoleSecurity, RolePrivacy, RoleAuditor, RoleITOps, RoleAppOperator, RoleRegulator}
+
+// Permission names one thing a role may do.
+type Permission string
+
+// The permissions checked by the web layer, the CLI and the services.
+const (
+	PermSelf       Permission = "self" // any signed-in user: own profile, password, MFA, own API tokens
+	PermDashboard  Permission = "dashboard.read"
+	PermAssetRead  Permission = "asset.read"
+	PermAssetWrite Permission = "asset.write"
+	PermOrgRead    Permission = "org.read"
+	PermOrgManage  Permission = "org.manage"
+	PermUserRead   Permission = "user.read"
+	PermUserManage Permission = "user.manage"
+	PermTrailRead  Permission = "trail.read"
+)
+
+// AllPermissions lists every permission.
+var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead,
+	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead}
+
+// basePermissions are held by every role.
+var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead}
+
+// rolePermissions is the whole authorisation table: what each role holds on top of
+// basePermissions. It is the only place where roles are mapped to permissions.
+var rolePermissions = map[string][]Permission{
+	RoleAdmin:       AllPermissions,
+	RoleSecurity:    {PermAssetWrite, PermUserRead, PermTrailRead},
+	RolePrivacy:     {PermUserRead, PermTrailRead},
+	RoleAuditor:     {PermUserRead, PermTrailRead},
+	RoleITOps:       {PermAssetWrite},
+	RoleAppOperator: {},
+	RoleRegulator:   {PermUserRead, PermTrailRead},
+}
+
+// Allowed is the single authorisation decision: it reports whether role holds
+// permission p. An unknown role holds nothing.
+func Allowed(role string, p Permission) bool {
+	extra, ok := rolePermissions[role]
+	if !ok {
+		return false
+	}
+	for _, q := range basePermissions {
+		if q == p {
+			return true
+		}
+	}
+	for _, q := range extra {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Permissions lists the permissions role holds, in the order of AllPermissions (nil for
+// an unknown role).
+func Permissions(role string) []Permission {
+	var out []Permission
+	for _, p := range AllPermissions {
+		if Allowed(role, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// KnownRole reports whether role is one of Roles.
+func KnownRole(role string) bool {
+	_, ok := rolePermissions[role]
+	return ok
+}
+
+// ReadOnly reports whether p only reads data, and so is usable with a "read" API token.
+func (p Permission) ReadOnly() bool {
+	switch p {
+	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead:
+		return true
+	}
+	return false
+}

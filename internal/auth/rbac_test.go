@@ -1,0 +1,86 @@
+package auth
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestAllowed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		role string
+		want []Permission
+	}{
+		{"admin", RoleAdmin, AllPermissions},
+		{"security officer", RoleSecurity, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermUserRead, PermTrailRead}},
+		{"privacy officer", RolePrivacy, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead}},
+		{"auditor", RoleAuditor, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead}},
+		{"it ops", RoleITOps, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead}},
+		{"app operator", RoleAppOperator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead}},
+		{"regulator", RoleRegulator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead}},
+		{"unknown role", "root", nil},
+		{"empty role", "", nil},
+		{"system is not a role", "system", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, p := range AllPermissions {
+				if got, want := Allowed(tt.role, p), slices.Contains(tt.want, p); got != want {
+					t.Errorf("Allowed(%q, %q) = %v, want %v", tt.role, p, got, want)
+				}
+			}
+			if got := Permissions(tt.role); !slices.Equal(got, tt.want) {
+				t.Errorf("Permissions(%q) = %v, want %v", tt.role, got, tt.want)
+			}
+			if Allowed(tt.role, Permission("made.up")) {
+				t.Errorf("Allowed(%q, made.up) = true", tt.role)
+			}
+		})
+	}
+}
+
+func TestRolesAllHaveEntries(t *testing.T) {
+	t.Parallel()
+	if len(Roles) != len(rolePermissions) {
+		t.Fatalf("Roles has %d entries, the table %d", len(Roles), len(rolePermissions))
+	}
+	for _, r := range Roles {
+		if !KnownRole(r) {
+			t.Errorf("role %q is not in the permission table", r)
+		}
+	}
+	// Only admin manages; read-only roles never write.
+	for _, r := range []string{RolePrivacy, RoleAuditor, RoleRegulator, RoleAppOperator} {
+		for _, p := range []Permission{PermAssetWrite, PermOrgManage, PermUserManage} {
+			if Allowed(r, p) {
+				t.Errorf("read-only role %s holds %s", r, p)
+			}
+		}
+	}
+}
+
+func TestTokenPermits(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		scope string
+		role  string
+		perm  Permission
+		want  bool
+	}{
+		{"read token reads", ScopeRead, RoleITOps, PermAssetRead, true},
+		{"read token cannot write", ScopeRead, RoleITOps, PermAssetWrite, false},
+		{"read token cannot act on self", ScopeRead, RoleAdmin, PermSelf, false},
+		{"write token writes", ScopeWrite, RoleITOps, PermAssetWrite, true},
+		{"write token bounded by role", ScopeWrite, RoleAuditor, PermAssetWrite, false},
+		{"write token, unknown role", ScopeWrite, "ghost", PermAssetRead, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := (Token{Scope: tt.scope}).Permits(tt.role, tt.perm); got != tt.want {
+				t.Errorf("Permits = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

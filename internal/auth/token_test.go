@@ -1,0 +1,159 @@
+package auth
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medguard/medguard/internal/problem"
+	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/store/storetest"
+)
+
+func TestTokens(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, generous(Options{}))
+		ops := e.mkUser(t, e.adminA.Actor(""), e.hospA.ID, "ops.sun", RoleITOps)
+		other := e.mkUser(t, e.adminA.Actor(""), e.hospA.ID, "ops.ma", RoleITOps)
+		a := ops.Actor("10.0.0.9")
+
+		plain, tok, err := e.svc.CreateToken(ctx, a, ops.ID, "  backup script ", ScopeRead, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(plain, "mgt_") || len(plain) != 44 || tok.Prefix != plain[:12] || tok.Name != "backup script" {
+			t.Fatalf("token %q / %+v not as specified", plain, tok)
+		}
+		if tok.ExpiresAt == nil || !tok.ExpiresAt.Equal(e.clk.Now().Add(time.Hour)) {
+			t.Fatalf("expires_at = %v", tok.ExpiresAt)
+		}
+		var stored string
+		mustNotErr(t, db.QueryRowContext(ctx, `SELECT token_hash FROM api_tokens WHERE id = ?`, tok.ID).Scan(&stored))
+		if stored != hashToken(plain) {
+			t.Fatal("token_hash is not the SHA-256 hex of the token")
+		}
+		if dbContains(t, db, "api_tokens", []string{"name", "prefix", "token_hash"}, plain) ||
+			dbContains(t, db, "api_tokens", []string{"token_hash"}, plain[4:20]) ||
+			dbContains(t, db, "trail", trailTextColumns, plain[4:20]) {
+			t.Fatal("the database contains the plaintext token")
+		}
+
+		for _, bearer := range []string{plain, "Bearer " + plain, " bearer " + plain + " "} {
+			u, got, err := e.svc.Authenticate(ctx, bearer)
+			if err != nil || u.ID != ops.ID || got.ID != tok.ID || got.Scope != ScopeRead {
+				t.Fatalf("Authenticate(%q) = %v, %+v, %v", bearer, u.ID, got, err)
+			}
+		}
+		_, got, _ := e.svc.Authenticate(ctx, plain)
+		if got.LastUsedAt == nil || !got.LastUsedAt.Equal(e.clk.Now()) {
+			t.Fatalf("last_used_at = %v", got.LastUsedAt)
+		}
+		for _, bad := range []string{"", "mgt_", plain[:43], plain + "x", "mgt_" + strings.Repeat("A", 40), strings.Replace(plain, "mgt_", "mgx_", 1), plain[:43] + "!"} {
+			_, _, err := e.svc.Authenticate(ctx, bad)
+			wantProblem(t, err, problem.KindUnauthorized, "bad_token")
+		}
+
+		// Listing: own, or with user.read in scope.
+		if ts, err := e.svc.Tokens(ctx, a, ops.ID); err != nil || len(ts) != 1 || ts[0].ID != tok.ID {
+			t.Fatalf("Tokens = %v, %v", ts, err)
+		}
+		_, err = e.svc.Tokens(ctx, other.Actor(""), ops.ID)
+		wantProblem(t, err, problem.KindForbidden, "")
+		_, err = e.svc.Tokens(ctx, e.adminB.Actor(""), ops.ID)
+		wantProblem(t, err, problem.KindNotFound, "")
+
+		// Creating for others needs user.manage in scope.
+		_, _, err = e.svc.CreateToken(ctx, other.Actor(""), ops.ID, "x", ScopeWrite, 0)
+		wantProblem(t, err, problem.KindForbidden, "")
+		_, _, err = e.svc.CreateToken(ctx, e.adminB.Actor(""), ops.ID, "x", ScopeWrite, 0)
+		wantProblem(t, err, problem.KindNotFound, "")
+		plain2, tok2, err := e.svc.CreateToken(ctx, e.adminA.Actor(""), ops.ID, "ci", ScopeWrite, 0)
+		if err != nil || tok2.ExpiresAt != nil {
+			t.Fatalf("admin creates token: %+v, %v", tok2, err)
+		}
+		for _, tc := range []struct {
+			name, tname, scope string
+			ttl                time.Duration
+			field              string
+		}{
+			{"no name", " ", ScopeRead, 0, "name"},
+			{"long name", strings.Repeat("n", 101), ScopeRead, 0, "name"},
+			{"bad scope", "x", "admin", 0, "scope"},
+			{"negative ttl", "x", ScopeRead, -time.Second, "ttl"},
+		} {
+			_, _, err := e.svc.CreateToken(ctx, a, ops.ID, tc.tname, tc.scope, tc.ttl)
+			pe, ok := problem.As(err)
+			if !ok || pe.Kind != problem.KindInvalid || pe.Field != tc.field {
+				t.Errorf("%s: error %v, want invalid %s", tc.name, err, tc.field)
+			}
+		}
+
+		// Expiry.
+		e.clk.Advance(time.Hour)
+		_, _, err = e.svc.Authenticate(ctx, plain)
+		wantProblem(t, err, problem.KindUnauthorized, "bad_token")
+		if _, _, err := e.svc.Authenticate(ctx, plain2); err != nil {
+			t.Fatalf("token without expiry: %v", err)
+		}
+
+		// Revocation: not by an outsider (NotFound), by the owner, idempotent.
+		wantProblem(t, e.svc.RevokeToken(ctx, other.Actor(""), tok2.ID), problem.KindNotFound, "")
+		wantProblem(t, e.svc.RevokeToken(ctx, e.adminB.Actor(""), tok2.ID), problem.KindNotFound, "")
+		wantProblem(t, e.svc.RevokeToken(ctx, a, 99999), problem.KindNotFound, "")
+		if _, _, err := e.svc.Authenticate(ctx, plain2); err != nil {
+			t.Fatalf("token revoked by an outsider: %v", err)
+		}
+		mustNotErr(t, e.svc.RevokeToken(ctx, a, tok2.ID))
+		mustNotErr(t, e.svc.RevokeToken(ctx, a, tok2.ID))
+		_, _, err = e.svc.Authenticate(ctx, plain2)
+		wantProblem(t, err, problem.KindUnauthorized, "bad_token")
+
+		// A disabled user's tokens stop working, and work again once enabled.
+		plain3, _, err := e.svc.CreateToken(ctx, a, ops.ID, "third", ScopeRead, 0)
+		mustNotErr(t, err)
+		mustNotErr(t, e.svc.DisableUser(ctx, e.adminA.Actor(""), ops.ID))
+		_, _, err = e.svc.Authenticate(ctx, plain3)
+		wantProblem(t, err, problem.KindUnauthorized, "bad_token")
+		mustNotErr(t, e.svc.EnableUser(ctx, e.adminA.Actor(""), ops.ID))
+		if _, _, err := e.svc.Authenticate(ctx, plain3); err != nil {
+			t.Fatalf("after enable: %v", err)
+		}
+
+		acts := trailActions(t, db)
+		if acts["token.create"] != 3 || acts["token.revoke"] != 1 {
+			t.Fatalf("trail actions = %v", acts)
+		}
+	})
+}
+
+func FuzzParseBearer(f *testing.F) {
+	f.Add("mgt_0123456789abcdefghijABCDEFGHIJ0123456789")
+	f.Add("Bearer mgt_0123456789abcdefghijABCDEFGHIJ0123456789")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		tok, ok := parseBearer(s)
+		if !ok {
+			return
+		}
+		if len(tok) != 44 || !strings.HasPrefix(tok, TokenPrefix) || strings.Trim(tok[4:], base62) != "" {
+			t.Fatalf("accepted %q as %q", s, tok)
+		}
+	})
+}
+
+func TestNewAPITokenAlphabet(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for range 200 {
+		tok, err := newAPIToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := parseBearer(tok); !ok || seen[tok] {
+			t.Fatalf("bad or repeated token %q", tok)
+		}
+		seen[tok] = true
+	}
+}

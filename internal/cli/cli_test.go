@@ -1,0 +1,187 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
+	"github.com/medguard/medguard/internal/store/storetest"
+)
+
+// storeFlags returns the flags selecting a fresh store of each engine.
+func eachStore(t *testing.T, fn func(t *testing.T, flags []string, raw func() *sql.DB)) {
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		fn(t, []string{"--data", dir}, func() *sql.DB {
+			db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "medguard.db")+"?_pragma=busy_timeout(5000)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := storetest.FreshPostgresURL(t)
+		fn(t, []string{"--db", dsn}, func() *sql.DB {
+			db, err := sql.Open("pgx", dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		})
+	})
+}
+
+func noEnv(string) string { return "" }
+
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb, noEnv, nil)
+	return code, out.String(), errb.String()
+}
+
+func TestUserTokenAndTrailCommands(t *testing.T) {
+	eachStore(t, func(t *testing.T, flags []string, raw func() *sql.DB) {
+		cmd := func(stdin string, args ...string) (int, string, string) {
+			return runCLI(t, stdin, append(args, flags...)...)
+		}
+		if code, out, errs := cmd("", "migrate"); code != 0 || !strings.Contains(out, "schema version") {
+			t.Fatalf("migrate: %d %q %q", code, out, errs)
+		}
+		if code, _, errs := cmd("short\n", "user", "add", "--username", "wang", "--role", "admin", "--password-stdin"); code == 0 || !strings.Contains(errs, "password") {
+			t.Fatalf("weak password accepted: %d %q", code, errs)
+		}
+		if code, out, errs := cmd("Str0ng-Passw0rd-Here\n", "user", "add", "--username", "wang", "--role", "admin", "--password-stdin"); code != 0 || !strings.Contains(out, "created user wang") {
+			t.Fatalf("user add: %d %q %q", code, out, errs)
+		}
+		if code, _, errs := cmd("", "user", "add", "--username", "wang", "--role", "admin", "--password", "Str0ng-Passw0rd-Here"); code == 0 || !strings.Contains(errs, "taken") {
+			t.Fatalf("duplicate user: %d %q", code, errs)
+		}
+		code, out, _ := cmd("", "user", "list")
+		if code != 0 || !strings.Contains(out, "wang") || !strings.Contains(out, "admin") {
+			t.Fatalf("user list: %d %q", code, out)
+		}
+		code, out, errs := cmd("", "token", "create", "--user", "wang", "--scope", "read")
+		if code != 0 || !regexp.MustCompile(`^mgt_[A-Za-z0-9_-]+\n$`).MatchString(out) {
+			t.Fatalf("token create must print the token alone: %d %q %q", code, out, errs)
+		}
+		if code, _, _ := cmd("", "user", "disable", "nobody"); code == 0 {
+			t.Fatal("disabling an unknown user succeeded")
+		}
+		if code, out, _ := cmd("", "trail", "verify"); code != 0 || !strings.HasPrefix(out, "OK:") {
+			t.Fatalf("trail verify: %d %q", code, out)
+		}
+		if _, err := raw().Exec(`UPDATE trail SET actor = 'mallory' WHERE seq = 2`); err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ = cmd("", "trail", "verify")
+		if code != ExitTrailBroken || !strings.Contains(out, "entry 2") {
+			t.Fatalf("tampered trail: exit %d %q, want %d naming entry 2", code, out, ExitTrailBroken)
+		}
+	})
+}
+
+func TestUsageErrors(t *testing.T) {
+	if code, _, _ := runCLI(t, "", "no-such-command"); code != ExitUsage {
+		t.Errorf("unknown command: exit %d", code)
+	}
+	if code, _, _ := runCLI(t, "", "serve", "--trail-hash", "md5", "--data", t.TempDir()); code != ExitError {
+		t.Errorf("bad trail hash: exit %d", code)
+	}
+	if code, out, _ := runCLI(t, "", "version"); code != 0 || !strings.HasPrefix(out, "medguard ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+// serveUntil runs args until ready, calls fn with the URL, then stops the server.
+func serveUntil(t *testing.T, args []string, fn func(url string)) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	urls := make(chan string, 1)
+	go func() {
+		done <- run(ctx, args, strings.NewReader(""), &out, &errb, noEnv, func(u string) { urls <- u })
+	}()
+	select {
+	case u := <-urls:
+		fn(u)
+	case code := <-done:
+		t.Fatalf("server exited early with %d: %s %s", code, out.String(), errb.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("server did not start")
+	}
+	cancel()
+	return <-done, out.String()
+}
+
+func TestServePrintsSetupLinkOnEmptyStore(t *testing.T) {
+	dir := t.TempDir()
+	code, out := serveUntil(t, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, func(url string) {
+		resp, err := http.Get(url + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("healthz: %d", resp.StatusCode)
+		}
+	})
+	if code != 0 {
+		t.Fatalf("serve exit %d", code)
+	}
+	m := regexp.MustCompile(`/setup\?token=([A-Za-z0-9_-]+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no setup link in %q", out)
+	}
+}
+
+func TestDemoIsIdempotent(t *testing.T) {
+	eachStore(t, func(t *testing.T, flags []string, raw func() *sql.DB) {
+		args := append([]string{"demo", "--seed-only", "--assets", "120", "--admin-password", "Demo-Passw0rd-2026"}, flags...)
+		code, out, errs := runCLI(t, "", args...)
+		if code != 0 || !strings.Contains(out, "Seeded") || !strings.Contains(out, "regulator") {
+			t.Fatalf("first demo: %d %q %q", code, out, errs)
+		}
+		count := func(table string) int {
+			var n int
+			if err := raw().QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		orgs, users, assets := count("orgs"), count("users"), count("assets")
+		if assets != 120 || users < 7 || orgs < 5 {
+			t.Fatalf("seeded %d orgs, %d users, %d assets", orgs, users, assets)
+		}
+		code, out, _ = runCLI(t, "", args...)
+		if code != 0 || !strings.Contains(out, "already there") {
+			t.Fatalf("second demo: %d %q", code, out)
+		}
+		if count("orgs") != orgs || count("users") != users || count("assets") != assets {
+			t.Fatal("second demo run created data")
+		}
+		var kinds int
+		if err := raw().QueryRow(`SELECT COUNT(DISTINCT kind) FROM assets`).Scan(&kinds); err != nil || kinds != 7 {
+			t.Fatalf("demo assets cover %d kinds, want all 7 (%v)", kinds, err)
+		}
+		if code, out, _ := runCLI(t, "", append([]string{"trail", "verify"}, flags...)...); code != 0 {
+			t.Fatalf("trail after demo: %d %q", code, out)
+		}
+		_ = io.Discard
+	})
+}

@@ -1,0 +1,280 @@
+package web
+
+import (
+	"net/http"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/medguard/medguard/internal/asset"
+	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/trail"
+)
+
+// apiOp documents one API operation. The documentation is written here, apart from the
+// route table, and a test checks that the two agree in both directions.
+type apiOp struct {
+	Summary  string
+	Tag      string
+	Request  any // Go value whose type is the JSON request body; nil for none
+	Response any // Go value whose type is the JSON response; nil for 204
+	Status   int // success status
+	Query    []string
+	Body     string // non-JSON request body media type, e.g. text/csv
+	Produces string // non-JSON response media type
+}
+
+type dashboardResponse struct {
+	Assets asset.Stats `json:"assets"`
+}
+
+type retireRequest struct {
+	On string `json:"on"`
+}
+
+var listQuery = []string{"page", "per_page"}
+var assetQuery = []string{"q", "kind", "zone", "lifecycle", "tag", "mlps_level", "org_id", "sort", "page", "per_page"}
+
+// apiDocs maps "METHOD /pattern" to its documentation.
+var apiDocs = map[string]apiOp{
+	"GET /api/v1/openapi.json": {Summary: "This OpenAPI document", Tag: "meta", Response: map[string]any{}, Status: 200},
+	"GET /api/v1/me":           {Summary: "The signed-in user, its permissions and the platform version", Tag: "account", Response: meResponse{}, Status: 200},
+	"PUT /api/v1/me/locale":    {Summary: "Set the caller's language (\"\", \"en\" or \"zh-CN\")", Tag: "account", Request: localeRequest{}, Status: 204},
+	"GET /api/v1/dashboard":    {Summary: "Figures for the home dashboard", Tag: "dashboard", Response: dashboardResponse{}, Status: 200},
+
+	"GET /api/v1/assets":              {Summary: "List, search, filter, sort and page assets", Tag: "assets", Response: listResponse[asset.Asset]{}, Status: 200, Query: assetQuery},
+	"POST /api/v1/assets":             {Summary: "Create an asset", Tag: "assets", Request: asset.Input{}, Response: asset.Asset{}, Status: 201},
+	"GET /api/v1/assets/export":       {Summary: "Export matching assets as CSV (UTF-8 with BOM)", Tag: "assets", Status: 200, Query: assetQuery, Produces: "text/csv"},
+	"POST /api/v1/assets/import":      {Summary: "Import assets from a CSV file (UTF-8, UTF-16 or GBK); bad rows are reported, good rows kept", Tag: "assets", Body: "text/csv", Response: asset.ImportReport{}, Status: 200, Query: []string{"dry_run", "update", "org_id"}},
+	"GET /api/v1/assets/{id}":         {Summary: "One asset", Tag: "assets", Response: asset.Asset{}, Status: 200},
+	"PUT /api/v1/assets/{id}":         {Summary: "Replace an asset's fields; send the version you read (409 if it changed)", Tag: "assets", Request: asset.Input{}, Response: asset.Asset{}, Status: 200},
+	"DELETE /api/v1/assets/{id}":      {Summary: "Delete an asset", Tag: "assets", Status: 204},
+	"POST /api/v1/assets/{id}/retire": {Summary: "Retire an asset (lifecycle → retired)", Tag: "assets", Request: retireRequest{}, Response: asset.Asset{}, Status: 200},
+
+	"GET /api/v1/orgs":         {Summary: "The organisation tree visible to the caller", Tag: "organisation", Response: listResponse[org.Node]{}, Status: 200},
+	"POST /api/v1/orgs":        {Summary: "Create an organisation node", Tag: "organisation", Request: org.Input{}, Response: org.Node{}, Status: 201},
+	"GET /api/v1/orgs/{id}":    {Summary: "One organisation node", Tag: "organisation", Response: org.Node{}, Status: 200},
+	"PUT /api/v1/orgs/{id}":    {Summary: "Rename a node or switch its MFA requirement", Tag: "organisation", Request: org.Input{}, Response: org.Node{}, Status: 200},
+	"DELETE /api/v1/orgs/{id}": {Summary: "Delete an empty node", Tag: "organisation", Status: 204},
+
+	"GET /api/v1/users":                 {Summary: "List users", Tag: "users", Response: listResponse[auth.User]{}, Status: 200, Query: append([]string{"q", "role"}, listQuery...)},
+	"POST /api/v1/users":                {Summary: "Create a user", Tag: "users", Request: auth.UserInput{}, Response: auth.User{}, Status: 201},
+	"GET /api/v1/users/{id}":            {Summary: "One user", Tag: "users", Response: auth.User{}, Status: 200},
+	"PUT /api/v1/users/{id}":            {Summary: "Update a user's profile, role or organisation", Tag: "users", Request: auth.UserUpdate{}, Response: auth.User{}, Status: 200},
+	"POST /api/v1/users/{id}/password":  {Summary: "Set a new password (the user must change it at next sign-in)", Tag: "users", Request: passwordRequest{}, Status: 204},
+	"POST /api/v1/users/{id}/disable":   {Summary: "Disable an account and end its sessions", Tag: "users", Status: 204},
+	"POST /api/v1/users/{id}/enable":    {Summary: "Enable an account", Tag: "users", Status: 204},
+	"POST /api/v1/users/{id}/reset-mfa": {Summary: "Remove a user's MFA enrolment", Tag: "users", Status: 204},
+	"GET /api/v1/tokens":                {Summary: "The caller's API tokens (never the secret)", Tag: "account", Response: listResponse[auth.Token]{}, Status: 200},
+	"POST /api/v1/tokens":               {Summary: "Create an API token; the secret is in the response only", Tag: "account", Request: tokenRequest{}, Response: tokenResponse{}, Status: 201},
+	"DELETE /api/v1/tokens/{id}":        {Summary: "Revoke an API token", Tag: "account", Status: 204},
+	"GET /api/v1/trail":                 {Summary: "Audit trail entries, newest first", Tag: "trail", Response: trailResponse{}, Status: 200, Query: []string{"action", "actor", "object_type", "object_id", "before", "limit"}},
+	"POST /api/v1/trail/verify":         {Summary: "Verify the whole hash chain and name the first broken entry", Tag: "trail", Response: trail.Report{}, Status: 200},
+}
+
+var (
+	openapiOnce sync.Once
+	openapiDoc  map[string]any
+)
+
+func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) error {
+	openapiOnce.Do(func() { openapiDoc = buildOpenAPI(s.Version) })
+	return writeJSON(w, http.StatusOK, openapiDoc)
+}
+
+// buildOpenAPI renders apiDocs as an OpenAPI 3.1 document.
+func buildOpenAPI(version string) map[string]any {
+	sg := &schemaGen{defs: map[string]any{}}
+	paths := map[string]any{}
+	keys := make([]string, 0, len(apiDocs))
+	for k := range apiDocs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		op := apiDocs[k]
+		method, path, _ := strings.Cut(k, " ")
+		item, _ := paths[path].(map[string]any)
+		if item == nil {
+			item = map[string]any{}
+			paths[path] = item
+		}
+		o := map[string]any{
+			"summary":     op.Summary,
+			"tags":        []string{op.Tag},
+			"operationId": operationID(method, path),
+		}
+		var params []any
+		if strings.Contains(path, "{id}") {
+			params = append(params, map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "integer", "format": "int64"}})
+		}
+		for _, q := range op.Query {
+			params = append(params, map[string]any{"name": q, "in": "query", "required": false, "schema": map[string]any{"type": "string"}})
+		}
+		if len(params) > 0 {
+			o["parameters"] = params
+		}
+		switch {
+		case op.Request != nil:
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"application/json": map[string]any{"schema": sg.schema(reflect.TypeOf(op.Request))}}}
+		case op.Body != "":
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				op.Body: map[string]any{"schema": map[string]any{"type": "string"}},
+				"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object",
+					"properties": map[string]any{"file": map[string]any{"type": "string", "contentMediaType": op.Body}}}}}}
+		}
+		resp := map[string]any{"description": http.StatusText(op.Status)}
+		switch {
+		case op.Produces != "":
+			resp["content"] = map[string]any{op.Produces: map[string]any{"schema": map[string]any{"type": "string"}}}
+		case op.Response != nil:
+			resp["content"] = map[string]any{"application/json": map[string]any{"schema": sg.schema(reflect.TypeOf(op.Response))}}
+		}
+		errRef := map[string]any{"description": "Error", "content": map[string]any{"application/json": map[string]any{"schema": sg.schema(reflect.TypeOf(errorBody{}))}}}
+		responses := map[string]any{strconv.Itoa(op.Status): resp, "default": errRef}
+		if path != "/api/v1/openapi.json" {
+			responses["401"] = errRef
+			responses["403"] = errRef
+		}
+		o["responses"] = responses
+		if path == "/api/v1/openapi.json" {
+			o["security"] = []any{}
+		}
+		item[strings.ToLower(method)] = o
+	}
+	return map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{
+			"title":       "medguard API",
+			"version":     version,
+			"description": "Security governance for hospitals: organisation, users, assets and the tamper-evident audit trail. Authenticate with `Authorization: Bearer <token>` (create tokens under My account or with `medguard token create`). Errors are `{\"error\":{\"code\":…,\"message\":…}}`.",
+		},
+		"servers": []any{map[string]any{"url": "/"}},
+		"paths":   paths,
+		"components": map[string]any{
+			"schemas":         sg.defs,
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
+		},
+		"security": []any{map[string]any{"bearer": []any{}}},
+	}
+}
+
+func operationID(method, path string) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(method))
+	for _, part := range strings.Split(strings.TrimPrefix(path, "/api/v1/"), "/") {
+		part = strings.Trim(part, "{}")
+		for _, w := range strings.FieldsFunc(part, func(r rune) bool { return r == '-' || r == '.' || r == '_' }) {
+			rs := []rune(w)
+			rs[0] = unicode.ToUpper(rs[0])
+			b.WriteString(string(rs))
+		}
+	}
+	return b.String()
+}
+
+// schemaGen turns Go types into JSON Schema (2020-12, as OpenAPI 3.1 uses), following
+// encoding/json's rules for field names.
+type schemaGen struct {
+	defs map[string]any
+}
+
+var timeType = reflect.TypeOf(time.Time{})
+
+func (g *schemaGen) schema(t reflect.Type) map[string]any {
+	switch {
+	case t == timeType:
+		return map[string]any{"type": "string", "format": "date-time"}
+	case t.Kind() == reflect.Pointer:
+		inner := g.schema(t.Elem())
+		return map[string]any{"anyOf": []any{inner, map[string]any{"type": "null"}}}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return map[string]any{"type": "integer"}
+	case reflect.Float32, reflect.Float64:
+		return map[string]any{"type": "number"}
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return map[string]any{"type": "string", "contentEncoding": "base64"}
+		}
+		return map[string]any{"type": "array", "items": g.schema(t.Elem())}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem())}
+	case reflect.Interface:
+		return map[string]any{}
+	case reflect.Struct:
+		name := schemaName(t)
+		if _, ok := g.defs[name]; !ok {
+			g.defs[name] = map[string]any{} // placeholder against recursion
+			props := map[string]any{}
+			g.fields(t, props)
+			g.defs[name] = map[string]any{"type": "object", "properties": props}
+		}
+		return map[string]any{"$ref": "#/components/schemas/" + name}
+	}
+	return map[string]any{}
+}
+
+func (g *schemaGen) fields(t reflect.Type, props map[string]any) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			g.fields(f.Type, props)
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		name := f.Name
+		if tag, ok := f.Tag.Lookup("json"); ok {
+			n, _, _ := strings.Cut(tag, ",")
+			if n == "-" {
+				continue
+			}
+			if n != "" {
+				name = n
+			}
+		}
+		props[name] = g.schema(f.Type)
+	}
+}
+
+// schemaName names a component after its package and type, e.g. AssetAsset, AuthUser.
+func schemaName(t reflect.Type) string {
+	pkg := t.PkgPath()
+	if i := strings.LastIndex(pkg, "/"); i >= 0 {
+		pkg = pkg[i+1:]
+	}
+	name := t.Name()
+	if i := strings.Index(name, "["); i >= 0 {
+		// listResponse[github.com/.../asset.Asset] → ListResponseAsset
+		inner := name[i+1 : len(name)-1]
+		if j := strings.LastIndex(inner, "."); j >= 0 {
+			inner = inner[j+1:]
+		}
+		name = name[:i] + inner
+	}
+	up := func(s string) string {
+		if s == "" {
+			return s
+		}
+		r := []rune(s)
+		r[0] = unicode.ToUpper(r[0])
+		return string(r)
+	}
+	if pkg == "web" {
+		return up(name)
+	}
+	return up(pkg) + up(name)
+}

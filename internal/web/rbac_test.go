@@ -1,0 +1,300 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/store/storetest"
+)
+
+// loadMatrix reads testdata/rbac_matrix.txt: "METHOD PATTERN | roles…" or "| public".
+func loadMatrix(t *testing.T) map[string][]string {
+	t.Helper()
+	f, err := os.Open("testdata/rbac_matrix.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := map[string][]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		left, right, ok := strings.Cut(line, "|")
+		fields := strings.Fields(left)
+		if !ok || len(fields) != 2 {
+			t.Fatalf("bad matrix line %q", line)
+		}
+		key := fields[0] + " " + fields[1]
+		if _, dup := m[key]; dup {
+			t.Fatalf("matrix lists %s twice", key)
+		}
+		m[key] = strings.Fields(right)
+	}
+	return m
+}
+
+func routeKey(r RouteInfo) string {
+	m := r.Method
+	if m == "" {
+		m = "ANY"
+	}
+	return m + " " + r.Pattern
+}
+
+// concretePath turns a pattern into a request path with objects that the caller may see.
+func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
+	p := pattern
+	switch {
+	case p == "/{$}":
+		return "/"
+	case p == "/static/":
+		return "/static/app.css"
+	case p == "/api/":
+		return "/api/v1/no-such-thing"
+	}
+	id := ""
+	switch {
+	case strings.Contains(p, "/assets/{id}"):
+		id = strconv.FormatInt(e.AssetA.ID, 10)
+	case strings.Contains(p, "/orgs/{id}"):
+		id = strconv.FormatInt(e.DeptA.ID, 10)
+	case strings.Contains(p, "/users/{id}"):
+		id = strconv.FormatInt(e.Users["auditor"].ID, 10)
+		if user == "auditor" {
+			id = strconv.FormatInt(e.Users["appops"].ID, 10)
+		}
+	case strings.Contains(p, "tokens/{id}"):
+		id = strconv.FormatInt(spareToken, 10)
+	}
+	return strings.Replace(p, "{id}", id, 1)
+}
+
+type outcome struct {
+	code     int
+	denied   bool // refused by the authorization check
+	needAuth bool // refused for lack of credentials
+}
+
+func (e *testEnv) callAPI(method, path, user string) outcome {
+	e.t.Helper()
+	var body any
+	if method == "POST" || method == "PUT" {
+		body = "{}"
+	}
+	if strings.HasSuffix(path, "/import") {
+		body = "code,name,kind,zone\n"
+	}
+	code, out := e.api(method, path, user, body)
+	var eb errorBody
+	_ = json.Unmarshal(out, &eb)
+	return outcome{code: code, denied: code == http.StatusForbidden && eb.Error.Code == "permission_denied", needAuth: code == http.StatusUnauthorized}
+}
+
+func (b *browser) call(method, path string) outcome {
+	b.e.t.Helper()
+	var code int
+	var body string
+	var h http.Header
+	if method == "GET" {
+		code, body, h = b.get(path)
+	} else {
+		code, body, h = b.post(path, url.Values{})
+	}
+	return outcome{code: code,
+		denied:   code == http.StatusForbidden && strings.Contains(body, "Your role does not allow this."),
+		needAuth: code == http.StatusSeeOther && strings.HasPrefix(h.Get("Location"), "/login?next=")}
+}
+
+// TestRBACMatrix requests every registered route as every role and checks the answer
+// against testdata/rbac_matrix.txt; anonymous callers must be refused everywhere but on
+// public routes.
+func TestRBACMatrix(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		matrix := loadMatrix(t)
+		probe := newTestEnv(t, db)
+		routes := probe.srv.Routes()
+		seen := map[string]bool{}
+		for _, r := range routes {
+			k := routeKey(r)
+			seen[k] = true
+			if _, ok := matrix[k]; !ok {
+				t.Errorf("route %s is not in testdata/rbac_matrix.txt", k)
+			}
+		}
+		var stale []string
+		for k := range matrix {
+			if !seen[k] {
+				stale = append(stale, k)
+			}
+		}
+		sort.Strings(stale)
+		for _, k := range stale {
+			t.Errorf("testdata/rbac_matrix.txt lists %s, which is not a registered route", k)
+		}
+
+		// Anonymous callers.
+		anon := probe.newBrowser()
+		anon.get("/login") // double-submit CSRF cookie for the public forms
+		for _, r := range routes {
+			allowed := matrix[routeKey(r)]
+			method := r.Method
+			if method == "" {
+				method = "GET"
+			}
+			path := probe.concretePath(r.Pattern, "", 0)
+			var o outcome
+			if r.API {
+				o = probe.callAPI(method, path, "")
+			} else {
+				o = anon.call(method, path)
+			}
+			public := len(allowed) == 1 && allowed[0] == "public"
+			switch {
+			case public && (o.denied || o.needAuth || o.code == http.StatusForbidden):
+				t.Errorf("anonymous %s %s: got %d, want the public route to answer", method, path, o.code)
+			case !public && !o.needAuth:
+				t.Errorf("anonymous %s %s: got %d, want a sign-in demand", method, path, o.code)
+			}
+		}
+
+		// Each role, in its own environment so that one role's writes cannot mask another's.
+		for _, role := range auth.Roles {
+			t.Run(role, func(t *testing.T) {
+				e := probe
+				if role != auth.RoleAuditor { // the probe environment serves the auditor
+					e = newTestEnv(t, db2(t, db))
+				}
+				user := roleUser[role]
+				_, spare, err := e.Auth.CreateToken(context.Background(), actor.System(), e.Users[user].ID, "spare", "read", 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				br := e.newBrowser()
+				br.login(user)
+				for _, r := range e.srv.Routes() {
+					allowed := matrix[routeKey(r)]
+					if len(allowed) == 1 && allowed[0] == "public" {
+						continue
+					}
+					want := false
+					for _, a := range allowed {
+						want = want || a == role
+					}
+					method := r.Method
+					path := e.concretePath(r.Pattern, user, spare.ID)
+					var o outcome
+					if r.API {
+						o = e.callAPI(method, path, user)
+					} else {
+						o = br.call(method, path)
+					}
+					if o.needAuth {
+						t.Errorf("%s %s as %s: lost the session or token (status %d)", method, path, role, o.code)
+						continue
+					}
+					if want && o.denied {
+						t.Errorf("%s %s as %s: denied, matrix allows it", method, path, role)
+					}
+					if !want && !o.denied {
+						t.Errorf("%s %s as %s: got %d, matrix denies it", method, path, role, o.code)
+					}
+				}
+			})
+		}
+	})
+}
+
+// db2 returns a second fresh database of the same engine, so that each role's
+// environment starts clean.
+func db2(t *testing.T, like *store.DB) *store.DB {
+	return storetest.Open(t, like.Dialect())
+}
+
+// TestOtherHospitalIs404 requests every route that names an object with an object of
+// hospital B, as hospital A's administrator (who may do everything within hospital A):
+// each must answer 404, and nothing of B may leak into the body.
+func TestOtherHospitalIs404(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db)
+		ctx := context.Background()
+		// The administrator of hospital A: move "admin" down from the region to hospital A.
+		adminA, err := e.Auth.CreateUser(ctx, actor.System(), auth.UserInput{OrgID: e.HospA.ID, Username: "admin_a",
+			Role: auth.RoleAdmin, Password: testPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _, err := e.Auth.CreateToken(ctx, actor.System(), adminA.ID, "t", "write", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Tokens["admin_a"] = tok
+		_, bTok, err := e.Auth.CreateToken(ctx, actor.System(), e.Users["secofficer_b"].ID, "b", "read", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		br := e.newBrowser()
+		br.login("admin_a")
+		for _, r := range e.srv.Routes() {
+			if !strings.Contains(r.Pattern, "{id}") {
+				continue
+			}
+			var id int64
+			switch {
+			case strings.Contains(r.Pattern, "/assets/"):
+				id = e.AssetB.ID
+			case strings.Contains(r.Pattern, "/orgs/"):
+				id = e.HospB.ID
+			case strings.Contains(r.Pattern, "/users/"):
+				id = e.Users["secofficer_b"].ID
+			case strings.Contains(r.Pattern, "tokens/"):
+				id = bTok.ID
+			default:
+				t.Fatalf("route %s names an object this test does not know", r.Pattern)
+			}
+			path := strings.Replace(r.Pattern, "{id}", strconv.FormatInt(id, 10), 1)
+			var code int
+			var body string
+			if r.API {
+				var b []byte
+				var payload any
+				if r.Method == "POST" || r.Method == "PUT" {
+					payload = "{}"
+				}
+				code, b = e.api(r.Method, path, "admin_a", payload)
+				body = string(b)
+			} else if r.Method == "GET" {
+				code, body, _ = br.get(path)
+			} else {
+				code, body, _ = br.post(path, url.Values{})
+			}
+			if code != http.StatusNotFound {
+				t.Errorf("%s %s (hospital B's object) as hospital A's admin: status %d, want 404", r.Method, path, code)
+			}
+			for _, leak := range []string{"PACS archive B", "Hospital B", "secofficer_b", "10.2.1.10"} {
+				if strings.Contains(body, leak) {
+					t.Errorf("%s %s: response leaks %q", r.Method, path, leak)
+				}
+			}
+		}
+		// B's objects are still intact.
+		if _, err := e.Assets.Get(ctx, actor.System(), e.AssetB.ID); err != nil {
+			t.Errorf("hospital B's asset was affected: %v", err)
+		}
+		_ = io.Discard
+	})
+}

@@ -1,0 +1,204 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/problem"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// templates holds one parsed set per page, each with the shared layout.
+type templates struct {
+	pages map[string]*template.Template
+}
+
+func loadTemplates(cat *i18n.Catalog) (*templates, error) {
+	funcs := template.FuncMap{
+		"add":  func(a, b int) int { return a + b },
+		"sub":  func(a, b int) int { return a - b },
+		"join": strings.Join,
+		"date": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.Local().Format("2006-01-02 15:04")
+		},
+		"datep": func(t *time.Time) string {
+			if t == nil || t.IsZero() {
+				return ""
+			}
+			return t.Local().Format("2006-01-02 15:04")
+		},
+		// qs returns the current query string with key set to value (page, sort links).
+		"qs": func(q url.Values, kv ...string) string {
+			n := url.Values{}
+			for k, v := range q {
+				n[k] = v
+			}
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i+1] == "" {
+					n.Del(kv[i])
+				} else {
+					n.Set(kv[i], kv[i+1])
+				}
+			}
+			return "?" + n.Encode()
+		},
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	t := &templates{pages: map[string]*template.Template{}}
+	for _, n := range names {
+		base := strings.TrimPrefix(n, "templates/")
+		if base == "layout.html" || strings.HasPrefix(base, "_") {
+			continue
+		}
+		tm, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", base, err)
+		}
+		t.pages[base] = tm
+	}
+	return t, nil
+}
+
+// page is the data every template gets.
+type page struct {
+	s       *Server
+	Lang    string
+	Title   string // i18n key of the page title
+	Nav     string // which navigation entry is current
+	User    *auth.User
+	CSRF    string
+	Flash   string // message key or text shown once at the top
+	Error   string // already translated error text
+	Field   string // field at fault, if any
+	Query   url.Values
+	Data    any
+	Version string
+	Langs   []string
+}
+
+// T translates key into the page's language.
+func (p *page) T(key string, args ...any) string { return p.s.I18n.T(p.Lang, key, args...) }
+
+// Can reports whether the signed-in user's role has permission perm.
+func (p *page) Can(perm string) bool {
+	return p.User != nil && auth.Allowed(p.User.Role, auth.Permission(perm))
+}
+
+// newPage prepares the data for a page in the caller's language.
+func (s *Server) newPage(r *http.Request, w http.ResponseWriter, title, nav string) *page {
+	p := &page{s: s, Title: title, Nav: nav, Query: r.URL.Query(), Version: s.Version, Langs: i18n.Languages}
+	setting := ""
+	if c, err := r.Cookie(langCookie); err == nil {
+		setting = c.Value
+	}
+	if pr := principalFrom(r.Context()); pr != nil {
+		u := pr.User
+		p.User = &u
+		if u.Locale != "" {
+			setting = u.Locale
+		}
+		if pr.Session != nil {
+			p.CSRF = pr.Session.CSRFToken
+		}
+	}
+	if p.CSRF == "" && w != nil {
+		p.CSRF = s.preCSRF(w, r)
+	}
+	p.Lang = s.I18n.Pick(setting, r.Header.Get("Accept-Language"))
+	if f := r.URL.Query().Get("flash"); f != "" && strings.HasPrefix(f, "flash.") {
+		p.Flash = f
+	}
+	return p
+}
+
+// render executes page template name with status code.
+func (s *Server) render(w http.ResponseWriter, code int, name string, p *page) error {
+	t, ok := s.tmpl.pages[name]
+	if !ok {
+		return fmt.Errorf("web: no template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("web: render %s: %w", name, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// uiError answers a browser request that failed: sign-in problems redirect, others show
+// the error page in the user's language.
+func (s *Server) uiError(w http.ResponseWriter, r *http.Request, pe *problem.Error) {
+	switch pe.Code {
+	case errLogin.Code:
+		next := r.URL.RequestURI()
+		if r.Method != http.MethodGet {
+			next = "/"
+		}
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
+		return
+	case errMFA.Code:
+		http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
+		return
+	case errChangePassword.Code:
+		http.Redirect(w, r, "/account?flash=flash.must_change_password", http.StatusSeeOther)
+		return
+	case errEnrol.Code:
+		http.Redirect(w, r, "/account/mfa?flash=flash.mfa_required", http.StatusSeeOther)
+		return
+	}
+	p := s.newPage(r, w, "error.title", "")
+	p.Error = s.errorText(p.Lang, pe)
+	p.Data = statusOf(pe.Kind)
+	if err := s.render(w, statusOf(pe.Kind), "error.html", p); err != nil {
+		s.Logger.Error("render error page", "err", err)
+		http.Error(w, pe.Message, statusOf(pe.Kind))
+	}
+}
+
+// errorText translates a problem: a catalogue entry "error.<code>" if there is one,
+// otherwise the problem's own (English) message.
+func (s *Server) errorText(lang string, pe *problem.Error) string {
+	if s.I18n.Has(lang, "error."+pe.Code) && pe.Code != "invalid" {
+		return s.I18n.T(lang, "error."+pe.Code)
+	}
+	if pe.Kind == problem.KindInvalid && pe.Field != "" {
+		label := pe.Field
+		for _, k := range []string{"field." + pe.Field, "asset.field." + pe.Field} {
+			if s.I18n.Has(lang, k) {
+				label = s.I18n.T(lang, k)
+				break
+			}
+		}
+		return s.I18n.T(lang, "error.invalid_field", label) + ": " + pe.Message
+	}
+	if pe.Kind == problem.KindInternal {
+		return s.I18n.T(lang, "error.internal")
+	}
+	return pe.Message
+}
+
+// redirect sends the browser to target after a successful form post.
+func redirect(w http.ResponseWriter, r *http.Request, target string) error {
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}

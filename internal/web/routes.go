@@ -1,0 +1,134 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/medguard/medguard/internal/auth"
+)
+
+// handlerFunc is an HTTP handler that returns its error to the wrapper, which maps it to
+// a response (JSON for the API, an HTML page for the UI) and logs the internal cause.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// route is one entry of the table below: method and pattern, the permission it needs
+// ("" = public), whether it is part of the JSON API, and whether a session that has not
+// yet passed its MFA step may use it.
+type route struct {
+	Method  string
+	Pattern string
+	Perm    auth.Permission
+	API     bool
+	PreMFA  bool
+	h       handlerFunc
+}
+
+const public auth.Permission = ""
+
+// routeTable is the table of contents of medguard's HTTP surface.
+func (s *Server) routeTable() []route {
+	static := func(w http.ResponseWriter, r *http.Request) error { s.handleStatic().ServeHTTP(w, r); return nil }
+	metrics := func(w http.ResponseWriter, r *http.Request) error { s.handleMetrics().ServeHTTP(w, r); return nil }
+	api := func(m, p string, perm auth.Permission, h handlerFunc) route {
+		return route{Method: m, Pattern: p, Perm: perm, API: true, h: h}
+	}
+	ui := func(m, p string, perm auth.Permission, h handlerFunc) route {
+		return route{Method: m, Pattern: p, Perm: perm, h: h}
+	}
+	preMFA := func(r route) route { r.PreMFA = true; return r }
+	return []route{
+		// Operations.
+		ui("GET", "/healthz", public, s.healthz),
+		ui("GET", "/readyz", public, s.readyz),
+		ui("GET", "/metrics", public, metrics),
+		ui("GET", "/static/", public, static),
+
+		// JSON API.
+		api("GET", "/api/v1/openapi.json", public, s.apiOpenAPI),
+		api("GET", "/api/v1/me", auth.PermSelf, s.apiMe),
+		api("PUT", "/api/v1/me/locale", auth.PermSelf, s.apiSetLocale),
+		api("GET", "/api/v1/dashboard", auth.PermDashboard, s.apiDashboard),
+
+		api("GET", "/api/v1/assets", auth.PermAssetRead, s.apiAssetList),
+		api("POST", "/api/v1/assets", auth.PermAssetWrite, s.apiAssetCreate),
+		api("GET", "/api/v1/assets/export", auth.PermAssetRead, s.apiAssetExport),
+		api("POST", "/api/v1/assets/import", auth.PermAssetWrite, s.apiAssetImport),
+		api("GET", "/api/v1/assets/{id}", auth.PermAssetRead, s.apiAssetGet),
+		api("PUT", "/api/v1/assets/{id}", auth.PermAssetWrite, s.apiAssetUpdate),
+		api("DELETE", "/api/v1/assets/{id}", auth.PermAssetWrite, s.apiAssetDelete),
+		api("POST", "/api/v1/assets/{id}/retire", auth.PermAssetWrite, s.apiAssetRetire),
+
+		api("GET", "/api/v1/orgs", auth.PermOrgRead, s.apiOrgList),
+		api("POST", "/api/v1/orgs", auth.PermOrgManage, s.apiOrgCreate),
+		api("GET", "/api/v1/orgs/{id}", auth.PermOrgRead, s.apiOrgGet),
+		api("PUT", "/api/v1/orgs/{id}", auth.PermOrgManage, s.apiOrgUpdate),
+		api("DELETE", "/api/v1/orgs/{id}", auth.PermOrgManage, s.apiOrgDelete),
+
+		api("GET", "/api/v1/users", auth.PermUserRead, s.apiUserList),
+		api("POST", "/api/v1/users", auth.PermUserManage, s.apiUserCreate),
+		api("GET", "/api/v1/users/{id}", auth.PermUserRead, s.apiUserGet),
+		api("PUT", "/api/v1/users/{id}", auth.PermUserManage, s.apiUserUpdate),
+		api("POST", "/api/v1/users/{id}/password", auth.PermUserManage, s.apiUserPassword),
+		api("POST", "/api/v1/users/{id}/disable", auth.PermUserManage, s.apiUserDisable),
+		api("POST", "/api/v1/users/{id}/enable", auth.PermUserManage, s.apiUserEnable),
+		api("POST", "/api/v1/users/{id}/reset-mfa", auth.PermUserManage, s.apiUserResetMFA),
+
+		api("GET", "/api/v1/tokens", auth.PermSelf, s.apiTokenList),
+		api("POST", "/api/v1/tokens", auth.PermSelf, s.apiTokenCreate),
+		api("DELETE", "/api/v1/tokens/{id}", auth.PermSelf, s.apiTokenRevoke),
+
+		api("GET", "/api/v1/trail", auth.PermTrailRead, s.apiTrailList),
+		api("POST", "/api/v1/trail/verify", auth.PermTrailRead, s.apiTrailVerify),
+
+		api("", "/api/", public, s.apiNotFound),
+
+		// Browser UI: sign-in and first-run setup.
+		preMFA(ui("GET", "/login", public, s.uiLoginForm)),
+		preMFA(ui("POST", "/login", public, s.uiLogin)),
+		preMFA(ui("GET", "/login/mfa", auth.PermSelf, s.uiMFAForm)),
+		preMFA(ui("POST", "/login/mfa", auth.PermSelf, s.uiMFAVerify)),
+		preMFA(ui("POST", "/logout", public, s.uiLogout)),
+		preMFA(ui("POST", "/lang", public, s.uiSetLang)),
+		ui("GET", "/setup", public, s.uiSetupForm),
+		ui("POST", "/setup", public, s.uiSetup),
+
+		// Browser UI: pages.
+		ui("GET", "/{$}", auth.PermDashboard, s.uiDashboard),
+		ui("GET", "/assets", auth.PermAssetRead, s.uiAssetList),
+		ui("GET", "/assets/new", auth.PermAssetWrite, s.uiAssetNew),
+		ui("POST", "/assets", auth.PermAssetWrite, s.uiAssetCreate),
+		ui("GET", "/assets/import", auth.PermAssetWrite, s.uiAssetImportForm),
+		ui("POST", "/assets/import", auth.PermAssetWrite, s.uiAssetImport),
+		ui("GET", "/assets/export.csv", auth.PermAssetRead, s.uiAssetExport),
+		ui("GET", "/assets/{id}", auth.PermAssetRead, s.uiAssetShow),
+		ui("GET", "/assets/{id}/edit", auth.PermAssetWrite, s.uiAssetEdit),
+		ui("POST", "/assets/{id}", auth.PermAssetWrite, s.uiAssetUpdate),
+		ui("POST", "/assets/{id}/retire", auth.PermAssetWrite, s.uiAssetRetire),
+		ui("POST", "/assets/{id}/delete", auth.PermAssetWrite, s.uiAssetDelete),
+
+		ui("GET", "/orgs", auth.PermOrgRead, s.uiOrgList),
+		ui("POST", "/orgs", auth.PermOrgManage, s.uiOrgCreate),
+		ui("GET", "/orgs/{id}", auth.PermOrgRead, s.uiOrgShow),
+		ui("POST", "/orgs/{id}", auth.PermOrgManage, s.uiOrgUpdate),
+		ui("POST", "/orgs/{id}/delete", auth.PermOrgManage, s.uiOrgDelete),
+
+		ui("GET", "/users", auth.PermUserRead, s.uiUserList),
+		ui("GET", "/users/new", auth.PermUserManage, s.uiUserNew),
+		ui("POST", "/users", auth.PermUserManage, s.uiUserCreate),
+		ui("GET", "/users/{id}", auth.PermUserRead, s.uiUserShow),
+		ui("POST", "/users/{id}", auth.PermUserManage, s.uiUserUpdate),
+		ui("POST", "/users/{id}/password", auth.PermUserManage, s.uiUserPassword),
+		ui("POST", "/users/{id}/disable", auth.PermUserManage, s.uiUserDisable),
+		ui("POST", "/users/{id}/enable", auth.PermUserManage, s.uiUserEnable),
+		ui("POST", "/users/{id}/reset-mfa", auth.PermUserManage, s.uiUserResetMFA),
+
+		ui("GET", "/trail", auth.PermTrailRead, s.uiTrail),
+		ui("POST", "/trail/verify", auth.PermTrailRead, s.uiTrailVerify),
+
+		ui("GET", "/account", auth.PermSelf, s.uiAccount),
+		ui("POST", "/account/password", auth.PermSelf, s.uiAccountPassword),
+		ui("GET", "/account/mfa", auth.PermSelf, s.uiMFAEnrolForm),
+		ui("POST", "/account/mfa", auth.PermSelf, s.uiMFAEnrol),
+		ui("POST", "/account/tokens", auth.PermSelf, s.uiTokenCreate),
+		ui("POST", "/account/tokens/{id}/revoke", auth.PermSelf, s.uiTokenRevoke),
+	}
+}

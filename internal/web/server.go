@@ -1,0 +1,191 @@
+// Package web is medguard's HTTP surface: the JSON API under /api/v1 (with its OpenAPI
+// document), the server-rendered browser UI, static files, health and metrics. Handlers
+// translate HTTP to calls on the domain services; every route is declared once in
+// routes.go with the permission it needs, and one wrapper authenticates, authorizes,
+// checks CSRF and maps errors for all of them.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/medguard/medguard/internal/asset"
+	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/trail"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+// Deps are the services the HTTP layer calls.
+type Deps struct {
+	DB      *store.DB
+	Trail   *trail.Log
+	Orgs    *org.Service
+	Auth    *auth.Service
+	Assets  *asset.Service
+	I18n    *i18n.Catalog
+	Logger  *slog.Logger
+	TLS     bool   // serving over TLS: Secure cookies and HSTS
+	Version string // shown in the UI footer and /api/v1/me
+}
+
+// Server is the HTTP handler of the platform.
+type Server struct {
+	Deps
+	mux       *http.ServeMux
+	routes    []route
+	tmpl      *templates
+	requests  *prometheus.CounterVec
+	durations *prometheus.HistogramVec
+	registry  *prometheus.Registry
+}
+
+// New builds the server and registers every route.
+func New(d Deps) (*Server, error) {
+	if d.DB == nil || d.Trail == nil || d.Orgs == nil || d.Auth == nil || d.Assets == nil {
+		return nil, errors.New("web: missing service")
+	}
+	if d.I18n == nil {
+		c, err := i18n.Load()
+		if err != nil {
+			return nil, err
+		}
+		d.I18n = c
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	s := &Server{Deps: d, mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "medguard_http_requests_total", Help: "HTTP requests by route and status code.",
+	}, []string{"route", "code"})
+	s.durations = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "medguard_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
+	}, []string{"route"})
+	s.registry.MustRegister(s.requests, s.durations,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	tm, err := loadTemplates(d.I18n)
+	if err != nil {
+		return nil, err
+	}
+	s.tmpl = tm
+	s.routes = s.routeTable()
+	for _, rt := range s.routes {
+		s.mux.Handle(strings.TrimSpace(rt.Method+" "+rt.Pattern), s.wrap(rt))
+	}
+	return s, nil
+}
+
+// Handler returns the root handler with security headers applied to every response.
+func (s *Server) Handler() http.Handler {
+	return s.securityHeaders(s.mux)
+}
+
+// Routes returns the route table (for tests and the OpenAPI document).
+func (s *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, len(s.routes))
+	for i, r := range s.routes {
+		out[i] = RouteInfo{Method: r.Method, Pattern: r.Pattern, Permission: r.Perm, API: r.API, PreMFA: r.PreMFA}
+	}
+	return out
+}
+
+// RouteInfo describes a registered route.
+type RouteInfo struct {
+	Method     string
+	Pattern    string
+	Permission auth.Permission // "" = public
+	API        bool
+	PreMFA     bool
+}
+
+func (s *Server) handleStatic() http.Handler {
+	sub, _ := fs.Sub(staticFS, "static")
+	fsrv := http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Vendored files carry their version in the name, so they can be cached for long.
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		fsrv.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) handleMetrics() http.Handler {
+	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, err := w.Write([]byte("ok\n"))
+	return err
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.DB.Ping(ctx); err != nil {
+		s.Logger.Error("readyz: database", "err", err)
+		http.Error(w, "database unavailable\n", http.StatusServiceUnavailable)
+		return nil
+	}
+	v, err := s.DB.SchemaVersion(ctx)
+	all, merr := store.Migrations()
+	if err != nil || merr != nil || len(all) == 0 || v < all[len(all)-1].Version {
+		http.Error(w, "schema not migrated\n", http.StatusServiceUnavailable)
+		return nil
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, err = fmt.Fprintf(w, "ready (schema %d)\n", v)
+	return err
+}
+
+// statusWriter records the status code for logs and metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush lets streaming handlers (CSV export) flush through the wrapper.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *Server) observe(pattern string, start time.Time, code int) {
+	if code == 0 {
+		code = http.StatusOK
+	}
+	s.requests.WithLabelValues(pattern, strconv.Itoa(code)).Inc()
+	s.durations.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
+}
