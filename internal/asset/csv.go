@@ -445,18 +445,26 @@ func blank(rec []string) bool {
 	return true
 }
 
-// unescapeFormula undoes Export's protection against spreadsheet formulas.
-func unescapeFormula(v string) string {
-	if len(v) >= 2 && v[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(v[1])) {
-		return v[1:]
+// formulaRisk reports whether a spreadsheet could run cell v as a formula, looking past
+// leading apostrophes so that escaping can be undone exactly.
+func formulaRisk(v string) bool {
+	v = strings.TrimLeft(v, "'")
+	return v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0]))
+}
+
+// escapeFormula stops a spreadsheet from running a cell as a formula (CSV injection) by
+// prefixing an apostrophe.
+func escapeFormula(v string) string {
+	if formulaRisk(v) {
+		return "'" + v
 	}
 	return v
 }
 
-// escapeFormula stops a spreadsheet from running a cell as a formula (CSV injection).
-func escapeFormula(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
+// unescapeFormula undoes escapeFormula (and the same protection typed by hand).
+func unescapeFormula(v string) string {
+	if len(v) >= 2 && v[0] == '\'' && formulaRisk(v[1:]) {
+		return v[1:]
 	}
 	return v
 }

@@ -282,7 +282,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		ins := asset.Generate(rand.New(rand.NewSource(3)), demoOrgs(w)[:3], 300)
 		tricky := input(w.deptA1.ID, "=TRICKY")
 		tricky.Name, tricky.Notes, tricky.Tags = "=HYPERLINK(\"http://x\")", "line 1\nline \"2\", with comma", []string{"-minus", "@at"}
-		tricky.Owner = "+86 张伟"
+		tricky.Owner, tricky.Location = "+86 张伟", "'=quoted"
 		ins = append(ins, tricky)
 		if _, err := w.svc.BulkCreate(ctx, w.actorA, ins); err != nil {
 			t.Fatal(err)

@@ -108,45 +108,53 @@ func validate(in *Input) error {
 // Create adds a node below in.ParentID (a root when 0; only platform-wide actors may
 // create roots).
 func (s *Service) Create(ctx context.Context, a actor.Actor, in Input) (Node, error) {
+	var out Node
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = s.CreateTx(ctx, tx, a, in)
+		return err
+	})
+	return out, err
+}
+
+// CreateTx is Create inside the caller's transaction (first-run setup creates the top
+// organisation and its administrator together).
+func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, a actor.Actor, in Input) (Node, error) {
 	if err := validate(&in); err != nil {
 		return Node{}, err
 	}
-	var out Node
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		parentKind, parentPath := "", "/"
-		if in.ParentID != 0 {
-			p, err := get(ctx, tx, a, in.ParentID)
-			if err != nil {
-				return err
-			}
-			parentKind, parentPath = p.Kind, p.Path
-		} else if a.OrgPath != "/" {
-			return problem.Forbidden("only a platform-wide account may create a top-level organisation")
-		}
-		if !allowed(parentKind, in.Kind) {
-			if parentKind == "" {
-				return problem.Invalid("kind", "a top-level organisation must be a province, region or hospital")
-			}
-			return problem.Invalid("kind", "a %s cannot be placed below a %s", in.Kind, parentKind)
-		}
-		now := time.Now().UTC()
-		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO orgs (parent_id, kind, name, code, path, mfa_required, created_at, updated_at)
-			VALUES (?, ?, ?, ?, '', ?, ?, ?) RETURNING id`,
-			nullID(in.ParentID), in.Kind, in.Name, in.Code, in.MFARequired, now, now).Scan(&id)
+	parentKind, parentPath := "", "/"
+	if in.ParentID != 0 {
+		p, err := get(ctx, tx, a, in.ParentID)
 		if err != nil {
-			return fmt.Errorf("org: create: %w", err)
+			return Node{}, err
 		}
-		path := parentPath + strconv.FormatInt(id, 10) + "/"
-		if _, err := tx.ExecContext(ctx, `UPDATE orgs SET path = ? WHERE id = ?`, path, id); err != nil {
-			return fmt.Errorf("org: set path: %w", err)
+		parentKind, parentPath = p.Kind, p.Path
+	} else if a.OrgPath != "/" {
+		return Node{}, problem.Forbidden("only a platform-wide account may create a top-level organisation")
+	}
+	if !allowed(parentKind, in.Kind) {
+		if parentKind == "" {
+			return Node{}, problem.Invalid("kind", "a top-level organisation must be a province, region or hospital")
 		}
-		out = Node{ID: id, ParentID: in.ParentID, Kind: in.Kind, Name: in.Name, Code: in.Code, Path: path,
-			MFARequired: in.MFARequired, CreatedAt: now, UpdatedAt: now}
-		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "org.create", ObjectType: "org",
-			ObjectID: strconv.FormatInt(id, 10), OrgID: id, Summary: in.Kind + " " + in.Name, After: out})
-		return err
-	})
+		return Node{}, problem.Invalid("kind", "a %s cannot be placed below a %s", in.Kind, parentKind)
+	}
+	now := time.Now().UTC()
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO orgs (parent_id, kind, name, code, path, mfa_required, created_at, updated_at)
+		VALUES (?, ?, ?, ?, '', ?, ?, ?) RETURNING id`,
+		nullID(in.ParentID), in.Kind, in.Name, in.Code, in.MFARequired, now, now).Scan(&id)
+	if err != nil {
+		return Node{}, fmt.Errorf("org: create: %w", err)
+	}
+	path := parentPath + strconv.FormatInt(id, 10) + "/"
+	if _, err := tx.ExecContext(ctx, `UPDATE orgs SET path = ? WHERE id = ?`, path, id); err != nil {
+		return Node{}, fmt.Errorf("org: set path: %w", err)
+	}
+	out := Node{ID: id, ParentID: in.ParentID, Kind: in.Kind, Name: in.Name, Code: in.Code, Path: path,
+		MFARequired: in.MFARequired, CreatedAt: now, UpdatedAt: now}
+	_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "org.create", ObjectType: "org",
+		ObjectID: strconv.FormatInt(id, 10), OrgID: id, Summary: in.Kind + " " + in.Name, After: out})
 	return out, err
 }
 

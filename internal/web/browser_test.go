@@ -199,17 +199,17 @@ func TestBrowserLoginMFALanguageDashboard(t *testing.T) {
 		t.Fatalf("MFA secret %q looks too short", secret)
 	}
 	if !eval(`(() => { const i = document.getElementById("mfa-qr"); return i.complete && i.naturalWidth > 0 && i.naturalHeight > 0; })()`) {
-		t.Error("the MFA QR code image did not load (naturalWidth is 0)")
+		src, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("mfa-qr").getAttribute("src").slice(0, 40)`))
+		t.Errorf("the MFA QR code image did not load (naturalWidth is 0); its src begins %q", src)
 	}
 	code, err := totp.GenerateCode(secret, time.Now())
 	if err != nil {
 		t.Fatalf("totp: %v", err)
 	}
-	step("confirm enrolment",
-		chromedp.SendKeys(chromedp.ID("code"), code),
-		clickAndLoad("mfa-enrol-submit"),
-		chromedp.WaitVisible(chromedp.ID("recovery-codes")),
-	)
+	step("confirm enrolment", chromedp.SendKeys(chromedp.ID("code"), code), clickAndLoad("mfa-enrol-submit"))
+	if !eval(`document.getElementById("recovery-codes") !== null`) {
+		t.Fatalf("enrolment refused the current code; the page says: %.400q", text("main"))
+	}
 	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll("#recovery-codes li")))
 	if err != nil {
 		t.Fatalf("recovery codes: %v", err)

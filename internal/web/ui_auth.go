@@ -187,19 +187,22 @@ func (s *Server) uiSetup(w http.ResponseWriter, r *http.Request) error {
 	if err := auth.ValidatePassword(password, d.Username); err != nil {
 		return fail(err)
 	}
-	if err := s.DB.InTx(ctx, func(tx *store.Tx) error { return s.Auth.ConsumeSetupToken(ctx, tx, d.Token) }); err != nil {
-		return fail(err)
-	}
 	sys := actor.System()
 	sys.IP = clientIP(r)
-	node, err := s.Orgs.Create(ctx, sys, org.Input{Kind: d.OrgKind, Name: d.OrgName})
+	// Token, organisation and administrator in one transaction: all or nothing.
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := s.Auth.ConsumeSetupToken(ctx, tx, d.Token); err != nil {
+			return err
+		}
+		node, err := s.Orgs.CreateTx(ctx, tx, sys, org.Input{Kind: d.OrgKind, Name: d.OrgName})
+		if err != nil {
+			return err
+		}
+		_, err = s.Auth.CreateUserTx(ctx, tx, sys, auth.UserInput{OrgID: node.ID, Username: d.Username, Role: auth.RoleAdmin,
+			Password: password, DisplayName: d.Username})
+		return err
+	})
 	if err != nil {
-		s.Logger.Error("setup: the token was used but the organisation could not be created; restart `medguard serve` for a new setup link", "err", err)
-		return fail(err)
-	}
-	if _, err := s.Auth.CreateUser(ctx, sys, auth.UserInput{OrgID: node.ID, Username: d.Username, Role: auth.RoleAdmin,
-		Password: password, DisplayName: d.Username}); err != nil {
-		s.Logger.Error("setup: the token was used but the administrator could not be created; use `medguard user add`", "err", err)
 		return fail(err)
 	}
 	return redirect(w, r, "/login?flash=flash.setup_done")

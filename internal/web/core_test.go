@@ -1,0 +1,416 @@
+package web
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/store/storetest"
+	"github.com/medguard/medguard/internal/trail"
+)
+
+// TestOpenAPIMatchesRoutes checks that every API route is documented and every
+// documented operation is a route, and that the served document is OpenAPI 3.1.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	e := newTestEnv(t, storetest.Open(t, store.SQLite))
+	code, body := e.api("GET", "/api/v1/openapi.json", "", nil)
+	if code != http.StatusOK {
+		t.Fatalf("openapi.json: %d", code)
+	}
+	var doc struct {
+		OpenAPI string                               `json:"openapi"`
+		Paths   map[string]map[string]map[string]any `json:"paths"`
+		Comps   struct {
+			Schemas map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.OpenAPI != "3.1.0" {
+		t.Errorf("openapi = %q", doc.OpenAPI)
+	}
+	documented := map[string]bool{}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			documented[strings.ToUpper(method)+" "+path] = true
+			if s, _ := op["summary"].(string); s == "" {
+				t.Errorf("%s %s has no summary", method, path)
+			}
+			if _, ok := op["responses"]; !ok {
+				t.Errorf("%s %s has no responses", method, path)
+			}
+		}
+	}
+	registered := map[string]bool{}
+	for _, r := range e.srv.Routes() {
+		if !r.API || r.Pattern == "/api/" {
+			continue
+		}
+		k := r.Method + " " + r.Pattern
+		registered[k] = true
+		if !documented[k] {
+			t.Errorf("route %s is not in the OpenAPI document", k)
+		}
+	}
+	var extra []string
+	for k := range documented {
+		if !registered[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	for _, k := range extra {
+		t.Errorf("the OpenAPI document describes %s, which is not a route", k)
+	}
+	// Every $ref resolves.
+	for _, m := range regexp.MustCompile(`"#/components/schemas/([A-Za-z0-9]+)"`).FindAllSubmatch(body, -1) {
+		if _, ok := doc.Comps.Schemas[string(m[1])]; !ok {
+			t.Errorf("dangling $ref %s", m[1])
+		}
+	}
+	// No schema exposes secrets.
+	for _, secret := range []string{"password_hash", "mfa_secret", "token_hash", "csrf_token"} {
+		if strings.Contains(string(body), `"`+secret+`"`) {
+			t.Errorf("OpenAPI document exposes %s", secret)
+		}
+	}
+}
+
+func TestAPIErrorsAndHeaders(t *testing.T) {
+	e := newTestEnv(t, storetest.Open(t, store.SQLite))
+	tests := []struct {
+		name, method, path, user string
+		body                     any
+		status                   int
+		code                     string
+	}{
+		{"no credentials", "GET", "/api/v1/assets", "", nil, 401, "login_required"},
+		{"unknown api path", "GET", "/api/v1/nothing", "admin", nil, 404, "not_found"},
+		{"bad json", "POST", "/api/v1/orgs", "admin", "{", 400, "bad_json"},
+		{"unknown field", "POST", "/api/v1/orgs", "admin", `{"name":"x","kind":"department","parent_id":1,"colour":"red"}`, 400, "bad_json"},
+		{"validation", "POST", "/api/v1/orgs", "admin", `{"name":"","kind":"department"}`, 400, "invalid"},
+		{"forbidden", "POST", "/api/v1/orgs", "auditor", `{}`, 403, "permission_denied"},
+		{"bad id", "GET", "/api/v1/assets/abc", "admin", nil, 404, "not_found"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := e.api(tc.method, tc.path, tc.user, tc.body)
+			if code != tc.status {
+				t.Fatalf("status %d, want %d: %s", code, tc.status, body)
+			}
+			var eb errorBody
+			if err := json.Unmarshal(body, &eb); err != nil || eb.Error.Code != tc.code || eb.Error.Message == "" {
+				t.Fatalf("body %s, want error code %s", body, tc.code)
+			}
+			for _, leak := range []string{"sql", "SQL", "goroutine", ".go:", "pgx", "sqlite"} {
+				if strings.Contains(string(body), leak) {
+					t.Errorf("error body leaks %q: %s", leak, body)
+				}
+			}
+		})
+	}
+	// Bad bearer tokens.
+	for _, h := range []string{"Bearer nope", "Basic YWRtaW46eA==", "Bearer "} {
+		req, _ := http.NewRequest("GET", e.URL+"/api/v1/me", nil)
+		req.Header.Set("Authorization", h)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
+			t.Errorf("Authorization %q: %d", h, resp.StatusCode)
+		}
+	}
+	// Security headers on every kind of response.
+	for _, p := range []string{"/login", "/api/v1/me", "/static/app.css", "/healthz"} {
+		resp, err := http.Get(e.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
+			t.Errorf("%s: CSP %q", p, csp)
+		}
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: no nosniff", p)
+		}
+		if resp.Header.Get("Strict-Transport-Security") != "" {
+			t.Errorf("%s: HSTS sent over plain HTTP", p)
+		}
+	}
+	// Health, readiness and metrics.
+	for p, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "medguard_http_requests_total"} {
+		resp, err := http.Get(e.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %d %.200s", p, resp.StatusCode, b)
+		}
+	}
+	// A read-only token cannot write.
+	_, tok, err := e.Auth.CreateToken(context.Background(), actor.System(), e.Users["admin"].ID, "ro", "read", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = tok
+}
+
+func TestTLSCookiesAndHSTS(t *testing.T) {
+	e := newTestEnv(t, storetest.Open(t, store.SQLite))
+	e.srv.TLS = true
+	ts := httptest.NewTLSServer(e.srv.Handler())
+	defer ts.Close()
+	client := ts.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Get(ts.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
+		t.Error("no HSTS under TLS")
+	}
+	csrf := csrfRe.FindSubmatch(body)
+	if csrf == nil {
+		t.Fatal("no csrf on login page")
+	}
+	req, _ := http.NewRequest("POST", ts.URL+"/login", strings.NewReader(url.Values{"csrf": {string(csrf[1])},
+		"username": {"admin"}, "password": {testPassword}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range resp.Cookies() {
+		req.AddCookie(c)
+	}
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == sessionCookie {
+			session = c
+		}
+	}
+	if session == nil {
+		t.Fatalf("no session cookie (status %d)", resp.StatusCode)
+	}
+	if !session.Secure || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode {
+		t.Errorf("session cookie %+v: want Secure, HttpOnly, SameSite=Strict", session)
+	}
+	_ = tls.VersionTLS12
+}
+
+func TestBrowserFlows(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db)
+		ctx := context.Background()
+
+		// CSRF: a form post without the token is refused and changes nothing.
+		b := e.newBrowser()
+		b.login("admin")
+		code, _, _ := b.post("/orgs", url.Values{"csrf": {"forged"}, "parent_id": {"1"}, "kind": {"department"}, "name": {"Forged"}})
+		if code != http.StatusForbidden {
+			t.Errorf("post with a forged CSRF token: %d", code)
+		}
+		nodes, _ := e.Orgs.List(ctx, actor.System())
+		for _, n := range nodes {
+			if n.Name == "Forged" {
+				t.Error("forged form created an organisation")
+			}
+		}
+		// A cross-site Origin is refused even with the right token.
+		req, _ := http.NewRequest("POST", e.URL+"/orgs", strings.NewReader(url.Values{"csrf": {b.csrf}, "name": {"X"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "https://evil.example")
+		resp, err := b.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("cross-origin post: %d", resp.StatusCode)
+		}
+
+		// Language: the switch is stored on the account.
+		code, _, h := b.post("/lang", url.Values{"lang": {"zh-CN"}})
+		if code != http.StatusSeeOther {
+			t.Fatalf("lang: %d", code)
+		}
+		_, body, _ := b.get("/orgs")
+		if !strings.Contains(body, `lang="zh-CN"`) || !strings.Contains(body, "组织机构") {
+			t.Errorf("page is not in Chinese after switching (%s)", h.Get("Location"))
+		}
+		b2 := e.newBrowser()
+		b2.login("admin")
+		if _, body, _ := b2.get("/"); !strings.Contains(body, `lang="zh-CN"`) {
+			t.Error("language choice not kept on the account")
+		}
+		// Accept-Language picks Chinese for a user without a setting.
+		req, _ = http.NewRequest("GET", e.URL+"/login", nil)
+		req.Header.Set("Accept-Language", "zh-CN,zh;q=0.9")
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lb, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(lb), "登录") {
+			t.Error("Accept-Language zh-CN did not give a Chinese login page")
+		}
+
+		// Wrong password: the page says so, in the user's language, without detail.
+		anon := e.newBrowser()
+		anon.get("/login")
+		code, body, _ = anon.post("/login", url.Values{"username": {"auditor"}, "password": {"wrong-password-1A"}})
+		if code != http.StatusUnauthorized || !strings.Contains(body, "Wrong username or password") {
+			t.Errorf("bad login: %d", code)
+		}
+		// Open redirects are refused.
+		anon.get("/login")
+		code, _, h = anon.post("/login", url.Values{"username": {"auditor"}, "password": {testPassword}, "next": {"//evil.example/"}})
+		if code != http.StatusSeeOther || h.Get("Location") != "/" {
+			t.Errorf("next=//evil.example: %d → %q", code, h.Get("Location"))
+		}
+
+		// An organisation that requires MFA forces enrolment before anything else.
+		if _, err := e.Orgs.Update(ctx, actor.System(), e.HospA.ID, org.Input{Name: e.HospA.Name, Code: e.HospA.Code, MFARequired: true}); err != nil {
+			t.Fatal(err)
+		}
+		it := e.newBrowser()
+		it.get("/login")
+		code, _, h = it.post("/login", url.Values{"username": {"itops"}, "password": {testPassword}, "next": {"/assets"}})
+		if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/account/mfa") {
+			t.Fatalf("login under MFA policy: %d → %q", code, h.Get("Location"))
+		}
+		if code, _, h := it.get("/assets"); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/account/mfa") {
+			t.Fatalf("assets before enrolment: %d → %q", code, h.Get("Location"))
+		}
+		_, body, _ = it.get("/account/mfa")
+		m := regexp.MustCompile(`id="mfa-secret">([A-Z2-7]+)<`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no secret on the enrolment page: %.500s", body)
+		}
+		codeNow, _ := totp.GenerateCode(m[1], time.Now())
+		code, body, _ = it.post("/account/mfa", url.Values{"code": {codeNow}})
+		if code != http.StatusOK || strings.Count(body, "<li>") < 10 {
+			t.Fatalf("enrolment: %d", code)
+		}
+		if code, _, _ := it.get("/assets"); code != http.StatusOK {
+			t.Fatalf("assets after enrolment: %d", code)
+		}
+		// Next sign-in asks for the second factor.
+		it2 := e.newBrowser()
+		it2.get("/login")
+		code, _, h = it2.post("/login", url.Values{"username": {"itops"}, "password": {testPassword}})
+		if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login/mfa") {
+			t.Fatalf("second login: %d → %q", code, h.Get("Location"))
+		}
+		if code, _, h := it2.get("/assets"); code != http.StatusSeeOther || h.Get("Location") != "/login/mfa" {
+			t.Fatalf("assets before the MFA step: %d → %q", code, h.Get("Location"))
+		}
+		it2.get("/login/mfa")
+		code, _, _ = it2.post("/login/mfa", url.Values{"code": {"000000"}})
+		if code != http.StatusUnauthorized {
+			t.Errorf("wrong MFA code: %d", code)
+		}
+		next, _ := totp.GenerateCode(m[1], time.Now().Add(30*time.Second))
+		code, _, _ = it2.post("/login/mfa", url.Values{"code": {next}})
+		if code != http.StatusSeeOther {
+			t.Fatalf("MFA step: %d", code)
+		}
+		if code, _, _ := it2.get("/assets"); code != http.StatusOK {
+			t.Fatalf("assets after the MFA step: %d", code)
+		}
+		// Sign-out ends the session on the server.
+		it2.post("/logout", nil)
+		if code, _, _ := it2.get("/assets"); code != http.StatusSeeOther {
+			t.Errorf("after logout: %d", code)
+		}
+
+		// The trail recorded all of it and still verifies.
+		rep, err := trail.Verify(ctx, db)
+		if err != nil || !rep.OK {
+			t.Fatalf("trail: %+v %v", rep, err)
+		}
+		seen := map[string]bool{}
+		entries, _ := trail.List(ctx, db, actor.System(), trail.Filter{Limit: 500})
+		for _, en := range entries {
+			seen[en.Action] = true
+		}
+		for _, want := range []string{"auth.login", "auth.login_failed", "auth.logout", "auth.mfa_verified", "auth.mfa_failed", "user.mfa_enrol", "org.update", "org.create", "user.create", "asset.create"} {
+			if !seen[want] {
+				t.Errorf("trail has no %s entry", want)
+			}
+		}
+	})
+}
+
+func TestSetupCreatesFirstAdministrator(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		tl, _ := trail.New(trail.SM3)
+		e := &testEnv{t: t, db: db, Trail: tl}
+		e.Orgs = org.NewService(db, tl)
+		e.Auth = newAuth(db, tl, e.Orgs)
+		e.Assets = newAssets(db, tl)
+		srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := httptest.NewServer(srv.Handler())
+		defer ts.Close()
+		e.URL, e.srv = ts.URL, srv
+		tok, err := e.Auth.IssueSetupToken(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := e.newBrowser()
+		if code, _, _ := b.get("/setup?token=" + tok); code != 200 {
+			t.Fatalf("setup page: %d", code)
+		}
+		form := url.Values{"token": {"wrong"}, "org_name": {"Demo Hospital"}, "org_kind": {"hospital"}, "username": {"secadmin"},
+			"password": {"Chief-Of-Security-2026"}, "password2": {"Chief-Of-Security-2026"}}
+		if code, _, _ := b.post("/setup", form); code != http.StatusUnauthorized {
+			t.Errorf("wrong setup token: %d", code)
+		}
+		form.Set("token", tok)
+		if code, _, h := b.post("/setup", form); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login") {
+			t.Fatalf("setup: %d %q", code, h.Get("Location"))
+		}
+		if code, _, _ := b.post("/setup", form); code == http.StatusSeeOther {
+			t.Error("the setup token worked twice")
+		}
+		if code, _, _ := b.get("/setup"); code != http.StatusNotFound {
+			t.Errorf("setup page after setup: %d", code)
+		}
+		b.get("/login")
+		code, _, h := b.post("/login", url.Values{"username": {"secadmin"}, "password": {"Chief-Of-Security-2026"}})
+		if code != http.StatusSeeOther || h.Get("Location") != "/" {
+			t.Fatalf("first admin login: %d %q", code, h.Get("Location"))
+		}
+		if rep, _ := trail.Verify(ctx, db); !rep.OK {
+			t.Fatalf("trail: %+v", rep)
+		}
+	})
+}
