@@ -394,10 +394,9 @@ func generatedCSV(t testing.TB, ins []asset.Input, orgCode map[int64]string) []b
 
 func TestImportLarge(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		// 50,000 rows on SQLite; PostgreSQL pays a network round trip per trail
-		// statement, so it gets a smaller file to keep the suite fast.
+		// 50,000 rows on both engines (-short: 5,000).
 		n := 50_000
-		if db.Dialect() == store.Postgres || testing.Short() {
+		if testing.Short() {
 			n = 5_000
 		}
 		w := newWorld(t, db)

@@ -163,6 +163,7 @@ func (s *Service) insert(ctx context.Context, tx *store.Tx, a actor.Actor, items
 			return nil, fmt.Errorf("asset: insert: %w", err)
 		}
 	}
+	evs := make([]trail.Event, 0, len(out))
 	for i, x := range out {
 		if x.ID == 0 {
 			continue
@@ -171,11 +172,11 @@ func (s *Service) insert(ctx context.Context, tx *store.Tx, a actor.Actor, items
 		if sum == "" {
 			sum = x.Kind + " " + x.Code
 		}
-		_, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "asset.create", ObjectType: "asset",
+		evs = append(evs, trail.Event{Action: "asset.create", ObjectType: "asset",
 			ObjectID: idString(x.ID), OrgID: items[i].o.ID, Summary: sum, After: x})
-		if err != nil {
-			return nil, err
-		}
+	}
+	if _, err := s.trail.AppendBatch(ctx, tx, a, evs); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

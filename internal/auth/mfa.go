@@ -8,6 +8,7 @@ import (
 	"encoding/base32"
 	"fmt"
 	"image/png"
+	"net/url"
 	"strings"
 	"time"
 
@@ -50,6 +51,12 @@ func (s *Service) BeginMFAEnrolment(ctx context.Context, a actor.Actor) (Enrolme
 		}
 		if u.MFAEnabled {
 			return problem.Conflict("multi-factor authentication is already on").WithCode("mfa_enabled")
+		}
+		if u.secret != "" {
+			// An enrolment is already pending: show the same secret again, so that a
+			// reload (or a second tab) does not invalidate what the user has scanned.
+			key, err = pendingKey(s.opts.Issuer, u.Username, u.secret)
+			return err
 		}
 		key, err = totp.Generate(totp.GenerateOpts{Issuer: s.opts.Issuer, AccountName: u.Username, Period: totpPeriod})
 		if err != nil {
@@ -275,4 +282,18 @@ func normalizeRecoveryCode(code string) (string, bool) {
 		}
 	}
 	return c, true
+}
+
+// pendingKey rebuilds the otp key of a stored pending secret.
+func pendingKey(issuer, account, secret string) (*otp.Key, error) {
+	v := url.Values{}
+	v.Set("secret", secret)
+	v.Set("issuer", issuer)
+	v.Set("period", "30")
+	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + issuer + ":" + account, RawQuery: v.Encode()}
+	key, err := otp.NewKeyFromURL(u.String())
+	if err != nil {
+		return nil, fmt.Errorf("auth: pending totp secret: %w", err)
+	}
+	return key, nil
 }

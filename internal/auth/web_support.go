@@ -1,44 +1,14 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image/png"
-	"net/url"
-
-	"github.com/pquerna/otp"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
 )
-
-// QRCode renders the otpauth:// QR code (PNG) for a pending TOTP secret, so that a page
-// shown again after a mistyped code can display the same secret.
-func QRCode(issuer, account, secret string) ([]byte, error) {
-	v := url.Values{}
-	v.Set("secret", secret)
-	v.Set("issuer", issuer)
-	v.Set("algorithm", "SHA1")
-	v.Set("digits", "6")
-	v.Set("period", "30")
-	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + issuer + ":" + account, RawQuery: v.Encode()}
-	key, err := otp.NewKeyFromURL(u.String())
-	if err != nil {
-		return nil, fmt.Errorf("auth: qr code: %w", err)
-	}
-	img, err := key.Image(200, 200)
-	if err != nil {
-		return nil, fmt.Errorf("auth: qr code: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return nil, fmt.Errorf("auth: qr code: %w", err)
-	}
-	return buf.Bytes(), nil
-}
 
 // MarkSessionMFA records that the session with token has passed its second factor; the
 // web layer calls it right after a successful enrolment, which proves possession.

@@ -98,40 +98,77 @@ func newHash(alg string) (hash.Hash, error) {
 // Append adds ev, done by a, to the chain inside tx, so that the entry commits or rolls
 // back together with the change it records.
 func (l *Log) Append(ctx context.Context, tx *store.Tx, a actor.Actor, ev Event) (Entry, error) {
-	if ev.Action == "" || ev.ObjectType == "" {
-		return Entry{}, errors.New("trail: event needs an action and an object type")
-	}
-	digest, err := Digest(l.alg, ev.Before, ev.After)
+	out, err := l.AppendBatch(ctx, tx, a, []Event{ev})
 	if err != nil {
 		return Entry{}, err
+	}
+	return out[0], nil
+}
+
+// batchRows is the number of entries per multi-row INSERT (14 parameters each).
+const batchRows = 100
+
+// AppendBatch adds several events, done by a, to the chain inside tx, in order. It reads
+// and moves the head once and inserts the entries in multi-row statements, so that bulk
+// changes (imports, seeding) are not dominated by the trail.
+func (l *Log) AppendBatch(ctx context.Context, tx *store.Tx, a actor.Actor, evs []Event) ([]Entry, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	for _, ev := range evs {
+		if ev.Action == "" || ev.ObjectType == "" {
+			return nil, errors.New("trail: event needs an action and an object type")
+		}
 	}
 	var headSeq int64
 	var headHash string
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM trail_head WHERE id = 1`+tx.Dialect().ForUpdate()).Scan(&headSeq, &headHash)
+	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM trail_head WHERE id = 1`+tx.Dialect().ForUpdate()).Scan(&headSeq, &headHash)
 	if err != nil {
-		return Entry{}, fmt.Errorf("trail: read head: %w", err)
+		return nil, fmt.Errorf("trail: read head: %w", err)
 	}
 	at := l.now().UTC().Truncate(time.Microsecond)
-	e := Entry{
-		Seq: headSeq + 1, At: at, at: at.Format(time.RFC3339Nano),
-		ActorID: a.UserID, Actor: a.Username, OrgID: ev.OrgID,
-		Action: ev.Action, ObjectType: ev.ObjectType, ObjectID: ev.ObjectID,
-		Summary: ev.Summary, IP: a.IP, Digest: digest, Alg: l.alg, PrevHash: headHash,
+	atText := at.Format(time.RFC3339Nano)
+	out := make([]Entry, len(evs))
+	prev := headHash
+	for i, ev := range evs {
+		digest, err := Digest(l.alg, ev.Before, ev.After)
+		if err != nil {
+			return nil, err
+		}
+		e := Entry{
+			Seq: headSeq + int64(i) + 1, At: at, at: atText,
+			ActorID: a.UserID, Actor: a.Username, OrgID: ev.OrgID,
+			Action: ev.Action, ObjectType: ev.ObjectType, ObjectID: ev.ObjectID,
+			Summary: ev.Summary, IP: a.IP, Digest: digest, Alg: l.alg, PrevHash: prev,
+		}
+		if e.Hash, err = e.computeHash(); err != nil {
+			return nil, err
+		}
+		out[i] = e
+		prev = e.Hash
 	}
-	e.Hash, err = e.computeHash()
-	if err != nil {
-		return Entry{}, err
+	for start := 0; start < len(out); start += batchRows {
+		chunk := out[start:min(start+batchRows, len(out))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO trail (` + entryColumns + `) VALUES `)
+		args := make([]any, 0, len(chunk)*14)
+		for i, e := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			args = append(args, e.Seq, e.at, nullID(e.ActorID), e.Actor, nullID(e.OrgID), e.Action, e.ObjectType, e.ObjectID,
+				e.Summary, e.IP, e.Digest, e.Alg, e.PrevHash, e.Hash)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return nil, fmt.Errorf("trail: append: %w", err)
+		}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO trail (seq, at, actor_id, actor, org_id, action, object_type, object_id, summary, ip, digest, alg, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.at, nullID(e.ActorID), e.Actor, nullID(e.OrgID), e.Action, e.ObjectType, e.ObjectID, e.Summary, e.IP, e.Digest, e.Alg, e.PrevHash, e.Hash)
-	if err != nil {
-		return Entry{}, fmt.Errorf("trail: append: %w", err)
+	last := out[len(out)-1]
+	if _, err := tx.ExecContext(ctx, `UPDATE trail_head SET seq = ?, hash = ? WHERE id = 1`, last.Seq, last.Hash); err != nil {
+		return nil, fmt.Errorf("trail: move head: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE trail_head SET seq = ?, hash = ? WHERE id = 1`, e.Seq, e.Hash); err != nil {
-		return Entry{}, fmt.Errorf("trail: move head: %w", err)
-	}
-	return e, nil
+	return out, nil
 }
 
 func nullID(id int64) any {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/base64"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -65,7 +66,7 @@ func (s *Server) uiAccountPassword(w http.ResponseWriter, r *http.Request) error
 type mfaData struct {
 	Enabled       bool
 	Secret        string
-	QR            string // data: URL of the QR code PNG
+	QR            template.URL // data: URL of the QR code PNG (trusted: we encoded it)
 	RecoveryCodes []string
 }
 
@@ -80,7 +81,7 @@ func (s *Server) uiMFAEnrolForm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg.Data = mfaData{Secret: en.Secret, QR: "data:image/png;base64," + base64.StdEncoding.EncodeToString(en.QRPNG)}
+	pg.Data = mfaData{Secret: en.Secret, QR: qrURL(en.QRPNG)}
 	return s.render(w, http.StatusOK, "account_mfa.html", pg)
 }
 
@@ -90,10 +91,12 @@ func (s *Server) uiMFAEnrol(w http.ResponseWriter, r *http.Request) error {
 	pg := s.newPage(r, w, "mfa.enrol.title", "account")
 	if pe, ok := problem.As(err); ok {
 		pg.Error = s.errorText(pg.Lang, pe)
-		pg.Data = mfaData{Secret: r.PostFormValue("secret")}
-		if png, qerr := auth.QRCode(s.issuer(), p.User.Username, pg.Data.(mfaData).Secret); qerr == nil {
-			pg.Data = mfaData{Secret: r.PostFormValue("secret"), QR: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)}
+		// Show the pending enrolment again (the same secret: nothing was changed).
+		en, berr := s.Auth.BeginMFAEnrolment(r.Context(), p.actor(r))
+		if berr != nil {
+			return berr
 		}
+		pg.Data = mfaData{Secret: en.Secret, QR: qrURL(en.QRPNG)}
 		return s.render(w, statusOf(pe.Kind), "account_mfa.html", pg)
 	} else if err != nil {
 		return err
@@ -109,7 +112,11 @@ func (s *Server) uiMFAEnrol(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, http.StatusOK, "account_mfa.html", pg)
 }
 
-func (s *Server) issuer() string { return "medguard" }
+// qrURL turns PNG bytes into a data: URL for an <img>. html/template would otherwise
+// refuse the data: scheme and print #ZgotmplZ.
+func qrURL(png []byte) template.URL {
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+}
 
 func (s *Server) uiTokenCreate(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(r.Context())

@@ -30,8 +30,8 @@
         option = {
           tooltip: { trigger: "axis" },
           grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
-          xAxis: spec.horizontal ? { type: "value" } : { type: "category", data: spec.items.map(function (c) { return c.label; }), axisLabel: { interval: 0, rotate: spec.items.length > 6 ? 30 : 0 } },
-          yAxis: spec.horizontal ? { type: "category", data: spec.items.map(function (c) { return c.label; }) } : { type: "value" },
+          xAxis: spec.horizontal ? { type: "value", minInterval: 1 } : { type: "category", data: spec.items.map(function (c) { return c.label; }), axisLabel: { interval: 0, rotate: spec.items.length > 6 ? 30 : 0 } },
+          yAxis: spec.horizontal ? { type: "category", data: spec.items.map(function (c) { return c.label; }) } : { type: "value", minInterval: 1 },
           series: [{ type: "bar", data: spec.items.map(function (c) { return c.n; }), itemStyle: { color: "#0b6e99" } }]
         };
       }
