@@ -21,6 +21,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   "${RUNAS[@]}" "$PGBIN/initdb" -D "$PGDATA" -U medguard --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 fi
 if ! "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+  rm -f "$PGDATA/postmaster.pid" # left behind by a server killed with its session
   "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w \
     -o "-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
 fi

@@ -243,6 +243,9 @@ func (s *Service) Import(ctx context.Context, a actor.Actor, r io.Reader, opt Im
 	}
 	err = s.writeRows(ctx, a, rows, orgs, opt, &rep)
 	sort.SliceStable(rep.Errors, func(i, j int) bool { return rep.Errors[i].Line < rep.Errors[j].Line })
+	if err == nil && !opt.DryRun && rep.Created+rep.Updated >= bulkAnalyze {
+		s.optimize(ctx)
+	}
 	return rep, err
 }
 

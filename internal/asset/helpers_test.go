@@ -2,7 +2,6 @@ package asset_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"github.com/medguard/medguard/internal/actor"
@@ -110,4 +109,3 @@ func verifyTrail(t testing.TB, db *store.DB) trail.Report {
 	return r
 }
 
-var errStop = errors.New("stop")

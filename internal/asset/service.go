@@ -112,9 +112,9 @@ type pending struct {
 const insertChunk = 100
 
 const insertColumns = `INSERT INTO assets (org_id, code, name, kind, subtype, owner, location, zone, mlps_level,
-	ip, mac, vendor, model, serial, lifecycle, procured_on, in_service_on, retired_on, tags, notes, version, created_at, updated_at) VALUES `
+	ip, mac, vendor, model, serial, lifecycle, procured_on, in_service_on, retired_on, tags, notes, search, version, created_at, updated_at) VALUES `
 
-const insertRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`
+const insertRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`
 
 // insert writes validated inputs, whose (organisation, code) pairs must be distinct, with
 // a trail entry each, in input order. The result holds the stored assets; an entry with
@@ -126,7 +126,7 @@ func (s *Service) insert(ctx context.Context, tx *store.Tx, a actor.Actor, items
 		chunk := items[start:min(start+insertChunk, len(items))]
 		var q strings.Builder
 		q.WriteString(insertColumns)
-		args := make([]any, 0, len(chunk)*22)
+		args := make([]any, 0, len(chunk)*23)
 		index := make(map[string]int, len(chunk))
 		for i, p := range chunk {
 			if i > 0 {
@@ -136,7 +136,7 @@ func (s *Service) insert(ctx context.Context, tx *store.Tx, a actor.Actor, items
 			in := p.in
 			args = append(args, p.o.ID, in.Code, in.Name, in.Kind, in.Subtype, in.Owner, in.Location, in.Zone,
 				nullLevel(in.MLPSLevel), in.IP, in.MAC, in.Vendor, in.Model, in.Serial, in.Lifecycle, in.ProcuredOn,
-				in.InServiceOn, in.RetiredOn, encodeTags(in.Tags), in.Notes, now, now)
+				in.InServiceOn, in.RetiredOn, encodeTags(in.Tags), in.Notes, searchText(in), now, now)
 			index[idString(p.o.ID)+"\x00"+in.Code] = start + i
 		}
 		q.WriteString(` ON CONFLICT (org_id, code) DO NOTHING RETURNING id, org_id, code`)
@@ -196,11 +196,11 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, a actor.Actor, actio
 	now := s.stamp()
 	res, err := tx.ExecContext(ctx, `UPDATE assets SET org_id = ?, code = ?, name = ?, kind = ?, subtype = ?, owner = ?,
 		location = ?, zone = ?, mlps_level = ?, ip = ?, mac = ?, vendor = ?, model = ?, serial = ?, lifecycle = ?,
-		procured_on = ?, in_service_on = ?, retired_on = ?, tags = ?, notes = ?, version = version + 1, updated_at = ?
+		procured_on = ?, in_service_on = ?, retired_on = ?, tags = ?, notes = ?, search = ?, version = version + 1, updated_at = ?
 		WHERE id = ? AND version = ?`,
 		o.ID, in.Code, in.Name, in.Kind, in.Subtype, in.Owner, in.Location, in.Zone, nullLevel(in.MLPSLevel),
 		in.IP, in.MAC, in.Vendor, in.Model, in.Serial, in.Lifecycle, in.ProcuredOn, in.InServiceOn, in.RetiredOn,
-		encodeTags(in.Tags), in.Notes, now, before.ID, before.Version)
+		encodeTags(in.Tags), in.Notes, searchText(in), now, before.ID, before.Version)
 	if err != nil {
 		if store.IsUniqueViolation(err) {
 			return Asset{}, duplicateCode(in.Code)
@@ -410,8 +410,14 @@ func Sorts() []string {
 
 // where builds the scoped WHERE clause and ORDER BY for q.
 func (s *Service) where(ctx context.Context, a actor.Actor, q Query) (string, []any, string, error) {
-	conds := []string{`o.path LIKE ? ESCAPE '\'`}
-	args := []any{a.ScopePattern()}
+	// Scope by organisation id (an indexed IN over the subtree) rather than by joining
+	// and matching paths row by row; a platform-wide actor needs no condition at all.
+	var conds []string
+	var args []any
+	if a.OrgPath != "/" {
+		conds = append(conds, `a.org_id IN (SELECT id FROM orgs WHERE path LIKE ? ESCAPE '\')`)
+		args = append(args, a.ScopePattern())
+	}
 	if q.OrgID != 0 {
 		var path string
 		err := s.db.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, q.OrgID).Scan(&path)
@@ -421,7 +427,7 @@ func (s *Service) where(ctx context.Context, a actor.Actor, q Query) (string, []
 		if err != nil {
 			return "", nil, "", fmt.Errorf("asset: read organisation: %w", err)
 		}
-		conds = append(conds, `o.path LIKE ? ESCAPE '\'`)
+		conds = append(conds, `a.org_id IN (SELECT id FROM orgs WHERE path LIKE ? ESCAPE '\')`)
 		args = append(args, actor.EscapeLike(path)+"%")
 	}
 	enum := func(field, v string, allowed []string, col string) error {
@@ -464,13 +470,8 @@ func (s *Service) where(ctx context.Context, a actor.Actor, q Query) (string, []
 		if len(text) > 200 {
 			return "", nil, "", problem.Invalid("q", "search text is longer than 200 bytes")
 		}
-		pat := "%" + actor.EscapeLike(text) + "%"
-		var ors []string
-		for _, col := range []string{"a.name", "a.code", "a.ip", "a.owner", "a.vendor", "a.model", "a.serial", "a.tags"} {
-			ors = append(ors, `LOWER(`+col+`) LIKE LOWER(?) ESCAPE '\'`)
-			args = append(args, pat)
-		}
-		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
+		conds = append(conds, `a.search LIKE ? ESCAPE '\'`)
+		args = append(args, "%"+actor.EscapeLike(strings.ToLower(text))+"%")
 	}
 	sortKey := strings.TrimSpace(q.Sort)
 	if sortKey == "" {
@@ -479,6 +480,9 @@ func (s *Service) where(ctx context.Context, a actor.Actor, q Query) (string, []
 	order, ok := sorts[sortKey]
 	if !ok {
 		return "", nil, "", problem.Invalid("sort", "sort must be one of %s", strings.Join(Sorts(), ", "))
+	}
+	if len(conds) == 0 {
+		return "", nil, order, nil
 	}
 	return ` WHERE ` + strings.Join(conds, ` AND `), args, order, nil
 }
@@ -502,7 +506,8 @@ func (s *Service) List(ctx context.Context, a actor.Actor, q Query) (Page, error
 	if p.PerPage > MaxPerPage {
 		p.PerPage = MaxPerPage
 	}
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+fromAssets+where, args...).Scan(&p.Total); err != nil {
+	// The count needs no join: every condition is on the assets table.
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM assets a`+where, args...).Scan(&p.Total); err != nil {
 		return Page{}, fmt.Errorf("asset: count: %w", err)
 	}
 	if p.Total == 0 || (p.Page-1)*p.PerPage >= p.Total {
@@ -597,9 +602,11 @@ func (s *Service) Stats(ctx context.Context, a actor.Actor) (Stats, error) {
 		return o.Name
 	}
 
-	rows, err = s.db.QueryContext(ctx, `SELECT a.org_id, a.kind, a.zone, a.lifecycle, COALESCE(a.mlps_level, 0), COUNT(*)
+	// Grouping by the raw columns lets both engines read the groups from the
+	// assets_stats index.
+	rows, err = s.db.QueryContext(ctx, `SELECT a.org_id, a.kind, a.zone, a.lifecycle, a.mlps_level, COUNT(*)
 		FROM assets a WHERE a.org_id IN (SELECT id FROM orgs WHERE path LIKE ? ESCAPE '\')
-		GROUP BY a.org_id, a.kind, a.zone, a.lifecycle, COALESCE(a.mlps_level, 0)`, scope)
+		GROUP BY a.org_id, a.kind, a.zone, a.lifecycle, a.mlps_level`, scope)
 	if err != nil {
 		return Stats{}, fmt.Errorf("asset: stats: %w", err)
 	}
@@ -609,18 +616,19 @@ func (s *Service) Stats(ctx context.Context, a actor.Actor) (Stats, error) {
 	for rows.Next() {
 		var orgID int64
 		var kind, zone, life string
-		var level, n int
-		if err := rows.Scan(&orgID, &kind, &zone, &life, &level, &n); err != nil {
+		var lvl sql.NullInt64
+		var n int
+		if err := rows.Scan(&orgID, &kind, &zone, &life, &lvl, &n); err != nil {
 			return Stats{}, fmt.Errorf("asset: stats: %w", err)
 		}
 		st.Total += n
 		byKind[kind] += n
 		byZone[zone] += n
 		byLife[life] += n
-		if level == 0 {
+		if !lvl.Valid || lvl.Int64 == 0 {
 			byMLPS["none"] += n
 		} else {
-			byMLPS[strconv.Itoa(level)] += n
+			byMLPS[strconv.FormatInt(lvl.Int64, 10)] += n
 		}
 		byOrg[rollUp(orgs[orgID])] += n
 	}
@@ -701,7 +709,19 @@ func (s *Service) BulkCreate(ctx context.Context, a actor.Actor, in []Input) (in
 		}
 		created += end - start
 	}
+	if created >= bulkAnalyze {
+		s.optimize(ctx)
+	}
 	return created, nil
+}
+
+// bulkAnalyze is the number of written rows after which the planner statistics are
+// refreshed: a planner that still believes the table is small picks full scans.
+const bulkAnalyze = 1000
+
+// optimize refreshes planner statistics; failing to is not worth failing the write for.
+func (s *Service) optimize(ctx context.Context) {
+	_ = s.db.Optimize(ctx)
 }
 
 // itemProblem prefixes a problem's message with the index of the input at fault.
@@ -712,4 +732,11 @@ func itemProblem(i int, err error) error {
 		return &q
 	}
 	return err
+}
+
+// searchText is the lower-cased text a search matches: name, code, IP, owner, vendor,
+// model, serial and tags, separated so that a match cannot span two fields.
+func searchText(in Input) string {
+	return strings.ToLower(strings.Join([]string{in.Name, in.Code, in.IP, in.Owner, in.Vendor, in.Model, in.Serial,
+		encodeTags(in.Tags)}, " "))
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -184,4 +185,24 @@ func TestDemoIsIdempotent(t *testing.T) {
 		}
 		_ = io.Discard
 	})
+}
+
+func TestFlagsBeatEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"MEDGUARD_DATA": filepath.Join(dir, "from-env"), "MEDGUARD_TRAIL_HASH": "md5"}
+	getenv := func(k string) string { return env[k] }
+	var out, errb bytes.Buffer
+	// The environment's bad trail hash is overridden by the flag; the data directory
+	// comes from the environment.
+	code := run(context.Background(), []string{"migrate", "--trail-hash", "sm3"}, strings.NewReader(""), &out, &errb, getenv, nil)
+	if code != 0 {
+		t.Fatalf("migrate: %d %s", code, errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "from-env", "medguard.db")); err != nil {
+		t.Fatalf("MEDGUARD_DATA not used: %v", err)
+	}
+	code = run(context.Background(), []string{"migrate"}, strings.NewReader(""), &out, &errb, getenv, nil)
+	if code == 0 || !strings.Contains(errb.String(), "trail hash") {
+		t.Fatalf("bad MEDGUARD_TRAIL_HASH accepted: %d %s", code, errb.String())
+	}
 }

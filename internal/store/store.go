@@ -17,7 +17,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // also registers the database/sql driver "pgx"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -111,10 +112,17 @@ func OpenSQLiteFile(ctx context.Context, path string) (*DB, error) {
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
-	pool, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("store: open postgres: %w", err)
+		return nil, fmt.Errorf("store: postgres URL: %w", redactErr(err))
 	}
+	// pgx prepares and caches statements; after five runs PostgreSQL may switch to a
+	// generic plan that ignores the actual scope and page, which for paged lists reads
+	// and sorts the whole table. Always plan with the real parameters.
+	if _, ok := cfg.RuntimeParams["plan_cache_mode"]; !ok {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	pool := stdlib.OpenDB(*cfg)
 	pool.SetMaxOpenConns(16)
 	pool.SetMaxIdleConns(16)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
@@ -125,6 +133,21 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("store: connect to postgres: %w", redactErr(err))
 	}
 	return &DB{dialect: Postgres, read: pool, write: pool}, nil
+}
+
+// Optimize refreshes the query planner's statistics; call it after bulk writes (imports,
+// seeding), when the planner would otherwise plan for an empty table.
+func (db *DB) Optimize(ctx context.Context) error {
+	var err error
+	if db.dialect == Postgres {
+		_, err = db.write.ExecContext(ctx, `ANALYZE`)
+	} else {
+		_, err = db.write.ExecContext(ctx, `PRAGMA optimize=0x10002`)
+	}
+	if err != nil {
+		return fmt.Errorf("store: optimize: %w", err)
+	}
+	return nil
 }
 
 // redactErr drops connection strings (which may carry a password) from driver errors.
