@@ -415,8 +415,17 @@ func (s *Service) where(ctx context.Context, a actor.Actor, q Query) (string, []
 	var conds []string
 	var args []any
 	if a.OrgPath != "/" {
-		conds = append(conds, `a.org_id IN (SELECT id FROM orgs WHERE path LIKE ? ESCAPE '\')`)
-		args = append(args, a.ScopePattern())
+		// A scope that covers every organisation (the one top-level node's people)
+		// needs no condition either; checking costs one look at the small orgs table.
+		var outside bool
+		if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM orgs WHERE path NOT LIKE ? ESCAPE '\')`,
+			a.ScopePattern()).Scan(&outside); err != nil {
+			return "", nil, "", fmt.Errorf("asset: scope: %w", err)
+		}
+		if outside {
+			conds = append(conds, `a.org_id IN (SELECT id FROM orgs WHERE path LIKE ? ESCAPE '\')`)
+			args = append(args, a.ScopePattern())
+		}
 	}
 	if q.OrgID != 0 {
 		var path string

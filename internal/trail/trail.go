@@ -320,16 +320,22 @@ type Filter struct {
 }
 
 // List returns the newest entries matching f that a may see: entries of a's subtree,
-// plus platform-wide entries (no organisation) for actors scoped to the whole platform.
+// plus the entries that belong to no organisation when a sits at a top-level node.
 func List(ctx context.Context, q store.Querier, a actor.Actor, f Filter) ([]Entry, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
 	var where []string
 	var args []any
-	if a.OrgPath == "/" {
-		// platform scope: everything
-	} else {
+	switch {
+	case a.OrgPath == "/":
+		// The system: everything.
+	case strings.Count(a.OrgPath, "/") == 2:
+		// A top-level organisation runs the platform: it also sees the entries that
+		// belong to no organisation (failed sign-ins with unknown names, setup).
+		where = append(where, `(t.org_id IS NULL OR t.org_id IN (SELECT id FROM orgs WHERE path LIKE ? ESCAPE '\'))`)
+		args = append(args, a.ScopePattern())
+	default:
 		where = append(where, `t.org_id IN (SELECT id FROM orgs WHERE path LIKE ? ESCAPE '\')`)
 		args = append(args, a.ScopePattern())
 	}

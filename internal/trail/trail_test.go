@@ -197,3 +197,45 @@ func TestNewRejectsUnknownAlgorithm(t *testing.T) {
 		t.Fatal("md5 accepted")
 	}
 }
+
+func TestListScope(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	tl, _ := trail.New(trail.SHA256)
+	var ids []int64
+	for _, q := range []string{
+		`INSERT INTO orgs (parent_id, kind, name, path, created_at, updated_at) VALUES (NULL, 'region', 'R', '/1/', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id`,
+		`INSERT INTO orgs (parent_id, kind, name, path, created_at, updated_at) VALUES (1, 'hospital', 'A', '/1/2/', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id`,
+		`INSERT INTO orgs (parent_id, kind, name, path, created_at, updated_at) VALUES (1, 'hospital', 'B', '/1/3/', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id`,
+	} {
+		var id int64
+		if err := db.QueryRowContext(ctx, q).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	for _, org := range []int64{0, ids[1], ids[2]} {
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tl.Append(ctx, tx, actor.System(), trail.Event{Action: "x.y", ObjectType: "x", OrgID: org, Summary: fmt.Sprint("org ", org)})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(path string) int {
+		es, err := trail.List(ctx, db, actor.Actor{Username: "u", OrgPath: path}, trail.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	if n := count("/1/"); n != 3 {
+		t.Errorf("top-level organisation sees %d entries, want 3 (incl. the org-less one)", n)
+	}
+	if n := count("/1/2/"); n != 1 {
+		t.Errorf("hospital A sees %d entries, want 1", n)
+	}
+	if n := count("/"); n != 3 {
+		t.Errorf("system sees %d entries, want 3", n)
+	}
+}
