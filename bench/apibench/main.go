@@ -435,6 +435,12 @@ const (
 	a.mlps_level, a.ip, a.mac, a.vendor, a.model, a.serial, a.lifecycle, a.procured_on, a.in_service_on,
 	a.retired_on, a.tags, a.notes, a.version, a.created_at, a.updated_at FROM assets a JOIN orgs o ON o.id = a.org_id
 	WHERE a.org_id IN (SELECT id FROM orgs WHERE path LIKE %s ESCAPE '\') ORDER BY a.name, a.id LIMIT 50 OFFSET 0`
+	// The same for a scope that covers every organisation.
+	ceilingCountAll  = `SELECT COUNT(*) FROM assets a`
+	ceilingSelectAll = `SELECT a.id, a.org_id, o.name, o.path, a.code, a.name, a.kind, a.subtype, a.owner, a.location, a.zone,
+	a.mlps_level, a.ip, a.mac, a.vendor, a.model, a.serial, a.lifecycle, a.procured_on, a.in_service_on,
+	a.retired_on, a.tags, a.notes, a.version, a.created_at, a.updated_at FROM assets a JOIN orgs o ON o.id = a.org_id
+	ORDER BY a.name, a.id LIMIT 50 OFFSET 0`
 )
 
 // openTarget opens sqlite:/path (read-only) or a postgres:// URL on 127.0.0.1 and
@@ -489,12 +495,21 @@ func runCeiling(target, user string, conc int, warm, dur time.Duration) (result,
 		return r, err
 	}
 	countQ, selectQ := fmt.Sprintf(ceilingCount, ph), fmt.Sprintf(ceilingSelect, ph)
+	args := []any{scope}
+	// Like asset.Service.List, a scope that covers every organisation gets no condition.
+	var outside bool
+	if err := db.QueryRowContext(ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM orgs WHERE path NOT LIKE %s ESCAPE '\')`, ph), scope).Scan(&outside); err != nil {
+		return r, fmt.Errorf("scope check: %w", err)
+	}
+	if !outside {
+		countQ, selectQ, args = ceilingCountAll, ceilingSelectAll, nil
+	}
 	once := func(ctx context.Context) (int, int, error) {
 		var total int
-		if err := db.QueryRowContext(ctx, countQ, scope).Scan(&total); err != nil {
+		if err := db.QueryRowContext(ctx, countQ, args...).Scan(&total); err != nil {
 			return 0, 0, err
 		}
-		rows, err := db.QueryContext(ctx, selectQ, scope)
+		rows, err := db.QueryContext(ctx, selectQ, args...)
 		if err != nil {
 			return 0, 0, err
 		}
