@@ -108,4 +108,3 @@ func verifyTrail(t testing.TB, db *store.DB) trail.Report {
 	}
 	return r
 }
-
