@@ -414,3 +414,71 @@ func TestSetupCreatesFirstAdministrator(t *testing.T) {
 		}
 	})
 }
+
+func sessionValue(b *browser, base string) string {
+	u, _ := url.Parse(base)
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == sessionCookie {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func TestSessionRotationAndPasswordChange(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db)
+		ctx := context.Background()
+		// Enrol privacy in MFA through the service, then sign in through the browser.
+		p := e.Users["privacy"]
+		a := p.Actor("127.0.0.1")
+		en, err := e.Auth.BeginMFAEnrolment(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c0, _ := totp.GenerateCode(en.Secret, time.Now().Add(-30*time.Second))
+		if _, err := e.Auth.ConfirmMFAEnrolment(ctx, a, c0); err != nil {
+			t.Fatal(err)
+		}
+		b := e.newBrowser()
+		b.get("/login")
+		if code, _, h := b.post("/login", url.Values{"username": {"privacy"}, "password": {testPassword}}); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login/mfa") {
+			t.Fatalf("login: %d %q", code, h.Get("Location"))
+		}
+		before := sessionValue(b, e.URL)
+		b.get("/login/mfa")
+		c1, _ := totp.GenerateCode(en.Secret, time.Now())
+		if code, _, _ := b.post("/login/mfa", url.Values{"code": {c1}}); code != http.StatusSeeOther {
+			t.Fatalf("mfa: %d", code)
+		}
+		after := sessionValue(b, e.URL)
+		if after == "" || after == before {
+			t.Fatal("the session token was not rotated after the MFA step")
+		}
+		if code, _, _ := b.get("/assets"); code != http.StatusOK {
+			t.Fatalf("new session: %d", code)
+		}
+		old := e.newBrowser()
+		u, _ := url.Parse(e.URL)
+		old.client.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: before, Path: "/"}})
+		if code, _, _ := old.get("/assets"); code != http.StatusSeeOther {
+			t.Errorf("the pre-MFA token still works: %d", code)
+		}
+
+		// Changing one's own password signs out the user's other sessions, not this one.
+		one, two := e.newBrowser(), e.newBrowser()
+		one.login("auditor")
+		two.login("auditor")
+		one.get("/account")
+		newPW := "Another-Long-Passw0rd"
+		if code, body, _ := one.post("/account/password", url.Values{"old_password": {testPassword}, "new_password": {newPW}, "new_password2": {newPW}}); code != http.StatusSeeOther {
+			t.Fatalf("change password: %d %.300s", code, body)
+		}
+		if code, _, _ := one.get("/assets"); code != http.StatusOK {
+			t.Errorf("the session that changed the password was signed out: %d", code)
+		}
+		if code, _, _ := two.get("/assets"); code != http.StatusSeeOther {
+			t.Errorf("another session survived the password change: %d", code)
+		}
+	})
+}

@@ -60,6 +60,12 @@ func (s *Server) uiAccountPassword(w http.ResponseWriter, r *http.Request) error
 	} else if err != nil {
 		return err
 	}
+	// Whoever else was signed in as this user (with the old password) is signed out.
+	if p.Session != nil {
+		if err := s.Auth.EndOtherSessions(r.Context(), p.User.ID, p.rawTok); err != nil {
+			return err
+		}
+	}
 	return redirect(w, r, "/account?flash=flash.password_changed")
 }
 

@@ -106,6 +106,12 @@ func (s *Server) uiMFAVerify(w http.ResponseWriter, r *http.Request) error {
 		pg.Data = loginData{Next: next}
 		return s.render(w, statusOf(pe.Kind), "login_mfa.html", pg)
 	}
+	// The session just gained privilege: give it a new token.
+	fresh, err := s.Auth.RotateSession(r.Context(), p.rawTok)
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, fresh)
 	return redirect(w, r, next)
 }
 
