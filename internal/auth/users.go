@@ -350,6 +350,17 @@ func deleteSessions(ctx context.Context, tx *store.Tx, userID int64) error {
 // SetPassword sets another user's password (an administrator's reset): the user must
 // change it at next login and all its sessions end.
 func (s *Service) SetPassword(ctx context.Context, a actor.Actor, id int64, password string) error {
+	return s.setPassword(ctx, a, id, password, true)
+}
+
+// SetPasswordNoChange sets a password without requiring a change at next sign-in. It is
+// for scripted set-ups (the demo seeder's --admin-password), where the caller chose the
+// password on purpose; people resetting someone else's password use SetPassword.
+func (s *Service) SetPasswordNoChange(ctx context.Context, a actor.Actor, id int64, password string) error {
+	return s.setPassword(ctx, a, id, password, false)
+}
+
+func (s *Service) setPassword(ctx context.Context, a actor.Actor, id int64, password string, mustChange bool) error {
 	if !can(a, PermUserManage) {
 		return problem.Forbidden("your role does not allow managing users")
 	}
@@ -364,6 +375,10 @@ func (s *Service) SetPassword(ctx context.Context, a actor.Actor, id int64, pass
 	if err != nil {
 		return err
 	}
+	summary := u.Username
+	if !mustChange {
+		summary += " (scripted)"
+	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		u, err := scopedUser(ctx, tx, a, id, PermUserManage)
 		if err != nil {
@@ -371,14 +386,14 @@ func (s *Service) SetPassword(ctx context.Context, a actor.Actor, id int64, pass
 		}
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, must_change_password = ?, password_changed_at = ?,
-			failed_logins = 0, locked_until = NULL, updated_at = ? WHERE id = ?`, hash, true, now, now, id); err != nil {
+			failed_logins = 0, locked_until = NULL, updated_at = ? WHERE id = ?`, hash, mustChange, now, now, id); err != nil {
 			return fmt.Errorf("auth: set password: %w", err)
 		}
 		if err := deleteSessions(ctx, tx, id); err != nil {
 			return err
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "user.password_reset", ObjectType: "user", ObjectID: itoa(id),
-			OrgID: u.OrgID, Summary: u.Username})
+			OrgID: u.OrgID, Summary: summary})
 		return err
 	})
 }

@@ -420,36 +420,31 @@ func (e *env) userCmd() *cobra.Command {
 	passwd.Flags().StringVar(&pwPass, "password", "", "new password (prefer --password-stdin)")
 	passwd.Flags().BoolVar(&pwPassStdin, "password-stdin", false, "read the password from the first line of stdin")
 
-	disable := &cobra.Command{
-		Use:   "disable USERNAME",
-		Short: "Disable an account and end its sessions",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.withUser(args[0], func(a *app.App, u auth.User) error {
-				if err := a.Auth.DisableUser(e.ctx, actor.CLI(), u.ID); err != nil {
-					return err
-				}
-				fmt.Fprintf(e.stdout, "%s disabled\n", u.Username)
-				return nil
-			})
-		},
-	}
-	resetMFA := &cobra.Command{
-		Use:   "reset-mfa USERNAME",
-		Short: "Remove a user's MFA enrolment (after a lost phone)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.withUser(args[0], func(a *app.App, u auth.User) error {
-				if err := a.Auth.ResetMFA(e.ctx, actor.CLI(), u.ID); err != nil {
-					return err
-				}
-				fmt.Fprintf(e.stdout, "MFA of %s reset\n", u.Username)
-				return nil
-			})
-		},
-	}
+	disable := e.userAction("disable USERNAME", "Disable an account and end its sessions", "%s disabled",
+		func(a *app.App, id int64) error { return a.Auth.DisableUser(e.ctx, actor.CLI(), id) })
+	resetMFA := e.userAction("reset-mfa USERNAME", "Remove a user's MFA enrolment (after a lost phone)", "MFA of %s reset",
+		func(a *app.App, id int64) error { return a.Auth.ResetMFA(e.ctx, actor.CLI(), id) })
 	cmd.AddCommand(add, list, passwd, disable, resetMFA)
 	return cmd
+}
+
+// userAction is a command that does one thing to the user named by its argument and
+// reports it with done (a format with the username).
+func (e *env) userAction(use, short, done string, do func(a *app.App, id int64) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.withUser(args[0], func(a *app.App, u auth.User) error {
+				if err := do(a, u.ID); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, done+"\n", u.Username)
+				return nil
+			})
+		},
+	}
 }
 
 func (e *env) withUser(name string, fn func(a *app.App, u auth.User) error) error {
