@@ -54,9 +54,6 @@ type Service struct {
 	userLimits *limiter
 	mfaLimits  *limiter
 
-	mu       sync.Mutex
-	lastStep map[int64]int64 // user id → last TOTP time step accepted
-
 	dummyOnce sync.Once
 	dummyHash string
 }
@@ -98,7 +95,6 @@ func NewService(db *store.DB, tl *trail.Log, opts Options) *Service {
 		ipLimits:   newLimiter(opts.IPRate, opts.IPBurst),
 		userLimits: newLimiter(opts.UserRate, opts.UserBurst),
 		mfaLimits:  newLimiter(opts.UserRate, opts.UserBurst),
-		lastStep:   make(map[int64]int64),
 	}
 }
 

@@ -103,7 +103,9 @@ func (s *Service) ConfirmMFAEnrolment(ctx context.Context, a actor.Actor, code s
 	if u.secret == "" {
 		return nil, problem.Conflict("start the enrolment first").WithCode("mfa_not_started")
 	}
-	if !s.checkTOTP(u.ID, u.secret, normalizeCode(code), s.now()) {
+	if ok, err := s.checkTOTP(ctx, u.ID, u.secret, normalizeCode(code), s.now()); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, problem.Invalid("code", "the code is wrong or has expired").WithCode("bad_mfa_code")
 	}
 	codes := make([]string, RecoveryCodeCount)
@@ -161,9 +163,16 @@ func (s *Service) VerifyMFA(ctx context.Context, token, code, ip string) (User, 
 	code = normalizeCode(code)
 	how := ""
 	var recoveryHash string
+	if len(code) == 6 {
+		ok, err := s.checkTOTP(ctx, u.ID, u.secret, code, s.now())
+		if err != nil {
+			return User{}, err
+		}
+		if ok {
+			how = "authenticator code"
+		}
+	}
 	switch {
-	case len(code) == 6 && s.checkTOTP(u.ID, u.secret, code, s.now()):
-		how = "authenticator code"
 	case len(code) != 6:
 		if rc, ok := normalizeRecoveryCode(code); ok {
 			recoveryHash = hashToken(rc)
@@ -222,31 +231,38 @@ func (s *Service) RecoveryCodesLeft(ctx context.Context, userID int64) (int, err
 }
 
 // checkTOTP reports whether code is the TOTP of secret for the time step of now or one
-// step either side, and was not used before: each user's last accepted step is
-// remembered (in memory) and neither it nor an earlier step is accepted again.
-func (s *Service) checkTOTP(userID int64, secret, code string, now time.Time) bool {
+// step either side, and claims that step in the database: a step is accepted at most
+// once per user (users.mfa_last_step only grows), so a code cannot be replayed, even
+// after a restart or on another replica.
+func (s *Service) checkTOTP(ctx context.Context, userID int64, secret, code string, now time.Time) (bool, error) {
 	if len(code) != 6 || secret == "" {
-		return false
+		return false, nil
 	}
 	step := now.Unix() / totpPeriod
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	last := s.lastStep[userID]
 	for _, d := range []int64{-1, 0, 1} {
 		st := step + d
-		if st <= last {
-			continue
-		}
 		want, err := totp.GenerateCodeCustom(secret, time.Unix(st*totpPeriod, 0), totpOpts)
 		if err != nil {
-			return false
+			return false, nil
 		}
-		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
-			s.lastStep[userID] = st
-			return true
+		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) != 1 {
+			continue
 		}
+		var claimed int64
+		err = s.db.InTx(ctx, func(tx *store.Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE users SET mfa_last_step = ? WHERE id = ? AND mfa_last_step < ?`, st, userID, st)
+			if err != nil {
+				return fmt.Errorf("auth: claim totp step: %w", err)
+			}
+			claimed, err = res.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return false, err
+		}
+		return claimed == 1, nil
 	}
-	return false
+	return false, nil
 }
 
 // normalizeCode drops spaces and lower-cases what the user typed.

@@ -10,10 +10,12 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
+	"github.com/medguard/medguard/internal/trail"
 )
 
 var recoveryCodeRE = regexp.MustCompile(`^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$`)
@@ -242,6 +244,55 @@ func FuzzNormalizeRecoveryCode(f *testing.F) {
 		}
 		if len(c) != 12 || strings.Trim(c, "abcdefghijklmnopqrstuvwxyz234567") != "" {
 			t.Fatalf("normalised %q to invalid %q", s, c)
+		}
+	})
+}
+
+// TestTOTPReplayRefusedAcrossRestart uses a code, then builds a fresh Service on the same
+// database (a restart, or another replica): the same code must still be refused.
+func TestTOTPReplayRefusedAcrossRestart(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		tl, _ := trail.New(trail.SHA256)
+		orgs := org.NewService(db, tl)
+		h, err := orgs.Create(ctx, actor.System(), org.Input{Kind: org.KindHospital, Name: "H"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s1 := NewService(db, tl, Options{})
+		u, err := s1.CreateUser(ctx, actor.System(), UserInput{OrgID: h.ID, Username: "wang", Role: RoleAuditor, Password: "Correct-Horse-42-battery"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := u.Actor("10.0.0.1")
+		en, err := s1.BeginMFAEnrolment(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		enrolCode, _ := totp.GenerateCode(en.Secret, now.Add(-30*time.Second))
+		if _, err := s1.ConfirmMFAEnrolment(ctx, a, enrolCode); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s1.Login(ctx, "wang", "Correct-Horse-42-battery", "10.0.0.1", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _ := totp.GenerateCode(en.Secret, now)
+		if _, err := s1.VerifyMFA(ctx, res.Token, code, "10.0.0.1"); err != nil {
+			t.Fatalf("first use: %v", err)
+		}
+		s2 := NewService(db, tl, Options{}) // a restart: no memory of the first use
+		res2, err := s2.Login(ctx, "wang", "Correct-Horse-42-battery", "10.0.0.1", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s2.VerifyMFA(ctx, res2.Token, code, "10.0.0.1"); err == nil {
+			t.Fatal("a used TOTP code was accepted again after a restart")
+		}
+		next, _ := totp.GenerateCode(en.Secret, now.Add(30*time.Second))
+		if _, err := s2.VerifyMFA(ctx, res2.Token, next, "10.0.0.1"); err != nil {
+			t.Fatalf("next step refused: %v", err)
 		}
 	})
 }

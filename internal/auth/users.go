@@ -503,7 +503,7 @@ func (s *Service) ResetMFA(ctx context.Context, a actor.Actor, id int64) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET mfa_secret = '', mfa_enabled = ?, updated_at = ? WHERE id = ?`,
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET mfa_secret = '', mfa_enabled = ?, mfa_last_step = 0, updated_at = ? WHERE id = ?`,
 			false, s.now(), id); err != nil {
 			return fmt.Errorf("auth: reset mfa: %w", err)
 		}
@@ -514,11 +514,6 @@ func (s *Service) ResetMFA(ctx context.Context, a actor.Actor, id int64) error {
 			OrgID: u.OrgID, Summary: u.Username})
 		return err
 	})
-	if err == nil {
-		s.mu.Lock()
-		delete(s.lastStep, id)
-		s.mu.Unlock()
-	}
 	return err
 }
 
