@@ -22,6 +22,7 @@ import (
 	"github.com/medguard/medguard/internal/app"
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/demo"
+	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/trail"
 )
@@ -471,7 +472,7 @@ func (e *env) resolveOrg(a *app.App, ref string) (int64, error) {
 		if len(nodes) > 0 {
 			return nodes[0].ID, nil
 		}
-		n, err := a.Orgs.Create(e.ctx, actor.CLI(), orgInputDefault())
+		n, err := a.Orgs.Create(e.ctx, actor.CLI(), org.Input{Kind: org.KindHospital, Name: "Hospital"})
 		if err != nil {
 			return 0, err
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -183,7 +182,6 @@ func TestDemoIsIdempotent(t *testing.T) {
 		if code, out, _ := runCLI(t, "", append([]string{"trail", "verify"}, flags...)...); code != 0 {
 			t.Fatalf("trail after demo: %d %q", code, out)
 		}
-		_ = io.Discard
 	})
 }
 

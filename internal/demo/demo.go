@@ -123,13 +123,10 @@ func Seed(ctx context.Context, d Deps, opt Options) (Result, error) {
 	}
 	res := Result{Seeded: true}
 	for _, u := range users {
+		// Scripts that fix the admin password get the same password for every demo login.
 		pw := opt.AdminPassword
-		if pw == "" || u.username != "admin" {
+		if pw == "" {
 			pw = randomPassword()
-		}
-		if u.username != "admin" && opt.AdminPassword != "" {
-			// Scripts that fix the admin password get predictable demo logins too.
-			pw = opt.AdminPassword
 		}
 		if _, err := d.Auth.CreateUser(ctx, sys, auth.UserInput{OrgID: byCode[u.orgCode].ID, Username: u.username,
 			DisplayName: u.name, Role: u.role, Password: pw}); err != nil {

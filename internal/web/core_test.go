@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,7 +16,10 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/asset"
+	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 	"github.com/medguard/medguard/internal/trail"
@@ -167,12 +169,21 @@ func TestAPIErrorsAndHeaders(t *testing.T) {
 			t.Errorf("%s: %d %.200s", p, resp.StatusCode, b)
 		}
 	}
-	// A read-only token cannot write.
-	_, tok, err := e.Auth.CreateToken(context.Background(), actor.System(), e.Users["admin"].ID, "ro", "read", 0)
+	// A read-only token can read but not write.
+	ro, _, err := e.Auth.CreateToken(context.Background(), actor.System(), e.Users["admin"].ID, "ro", "read", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = tok
+	e.Tokens["admin-ro"] = ro
+	if code, body := e.api("GET", "/api/v1/assets", "admin-ro", nil); code != http.StatusOK {
+		t.Errorf("read with a read-only token: %d %s", code, body)
+	}
+	code, body := e.api("POST", "/api/v1/orgs", "admin-ro", `{"name":"X","kind":"department","parent_id":1}`)
+	var eb errorBody
+	_ = json.Unmarshal(body, &eb)
+	if code != http.StatusForbidden || eb.Error.Code != "read_only_token" {
+		t.Errorf("write with a read-only token: %d %s", code, body)
+	}
 }
 
 func TestTLSCookiesAndHSTS(t *testing.T) {
@@ -218,7 +229,6 @@ func TestTLSCookiesAndHSTS(t *testing.T) {
 	if !session.Secure || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode {
 		t.Errorf("session cookie %+v: want Secure, HttpOnly, SameSite=Strict", session)
 	}
-	_ = tls.VersionTLS12
 }
 
 func TestBrowserFlows(t *testing.T) {
@@ -372,8 +382,8 @@ func TestSetupCreatesFirstAdministrator(t *testing.T) {
 		tl, _ := trail.New(trail.SM3)
 		e := &testEnv{t: t, db: db, Trail: tl}
 		e.Orgs = org.NewService(db, tl)
-		e.Auth = newAuth(db, tl, e.Orgs)
-		e.Assets = newAssets(db, tl)
+		e.Auth = auth.NewService(db, tl, auth.Options{MFAPolicy: e.Orgs})
+		e.Assets = asset.NewService(db, tl)
 		srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Version: "test"})
 		if err != nil {
 			t.Fatal(err)
@@ -481,4 +491,21 @@ func TestSessionRotationAndPasswordChange(t *testing.T) {
 			t.Errorf("another session survived the password change: %d", code)
 		}
 	})
+}
+
+func TestErrorTextUsesEveryCatalogueArea(t *testing.T) {
+	e := newTestEnv(t, storetest.Open(t, store.SQLite))
+	s := e.srv
+	// A module's own code is found under its area.
+	if got := s.errorText("en", problem.Conflict("x").WithCode("stale_version")); !strings.Contains(got, "Someone else changed") {
+		t.Errorf("asset code: %q", got)
+	}
+	// A field of a module is labelled once, from the module's labels.
+	got := s.errorText("zh-CN", problem.Invalid("zone", "zone must be one of ..."))
+	if strings.Count(got, "网络区域") != 1 || !strings.HasPrefix(got, "请检查") {
+		t.Errorf("asset field: %q", got)
+	}
+	if got := s.errorText("en", &problem.Error{Kind: problem.KindInternal, Code: "internal", Message: "pq: secret detail"}); strings.Contains(got, "secret") {
+		t.Errorf("internal error leaked: %q", got)
+	}
 }

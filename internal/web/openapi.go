@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
@@ -77,14 +76,8 @@ var apiDocs = map[string]apiOp{
 	"POST /api/v1/trail/verify":         {Summary: "Verify the whole hash chain and name the first broken entry", Tag: "trail", Response: trail.Report{}, Status: 200},
 }
 
-var (
-	openapiOnce sync.Once
-	openapiDoc  map[string]any
-)
-
 func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) error {
-	openapiOnce.Do(func() { openapiDoc = buildOpenAPI(s.Version) })
-	return writeJSON(w, http.StatusOK, openapiDoc)
+	return writeJSON(w, http.StatusOK, s.openapi)
 }
 
 // buildOpenAPI renders apiDocs as an OpenAPI 3.1 document.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -295,6 +294,5 @@ func TestOtherHospitalIs404(t *testing.T) {
 		if _, err := e.Assets.Get(ctx, actor.System(), e.AssetB.ID); err != nil {
 			t.Errorf("hospital B's asset was affected: %v", err)
 		}
-		_ = io.Discard
 	})
 }

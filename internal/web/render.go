@@ -175,17 +175,27 @@ func (s *Server) uiError(w http.ResponseWriter, r *http.Request, pe *problem.Err
 	}
 }
 
-// errorText translates a problem: a catalogue entry "error.<code>" if there is one,
-// otherwise the problem's own (English) message.
+// catalogueAreas are the prefixes under which message catalogues keep error texts
+// ("<area>error.<code>") and field labels ("<area>field.<name>"): the core area first,
+// then each module's.
+var catalogueAreas = []string{"", "asset."}
+
+// errorText translates a problem: the first "<area>error.<code>" entry of the catalogue,
+// or for invalid input "Please check <field label>: <message>", or the problem's own
+// (English, client-safe) message.
 func (s *Server) errorText(lang string, pe *problem.Error) string {
-	if s.I18n.Has(lang, "error."+pe.Code) && pe.Code != "invalid" {
-		return s.I18n.T(lang, "error."+pe.Code)
+	if pe.Code != "invalid" {
+		for _, area := range catalogueAreas {
+			if key := area + "error." + pe.Code; s.I18n.Has(lang, key) {
+				return s.I18n.T(lang, key)
+			}
+		}
 	}
 	if pe.Kind == problem.KindInvalid && pe.Field != "" {
 		label := pe.Field
-		for _, k := range []string{"field." + pe.Field, "asset.field." + pe.Field} {
-			if s.I18n.Has(lang, k) {
-				label = s.I18n.T(lang, k)
+		for _, area := range catalogueAreas {
+			if key := area + "field." + pe.Field; s.I18n.Has(lang, key) {
+				label = s.I18n.T(lang, key)
 				break
 			}
 		}
@@ -195,6 +205,13 @@ func (s *Server) errorText(lang string, pe *problem.Error) string {
 		return s.I18n.T(lang, "error.internal")
 	}
 	return pe.Message
+}
+
+// fail shows pe at the top of the page and marks its field; it returns the status code
+// the page should be served with.
+func (p *page) fail(pe *problem.Error) int {
+	p.Error, p.Field = p.s.errorText(p.Lang, pe), pe.Field
+	return statusOf(pe.Kind)
 }
 
 // redirect sends the browser to target after a successful form post.

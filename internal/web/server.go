@@ -54,6 +54,7 @@ type Server struct {
 	requests  *prometheus.CounterVec
 	durations *prometheus.HistogramVec
 	registry  *prometheus.Registry
+	openapi   map[string]any // the OpenAPI document, built once in New
 }
 
 // New builds the server and registers every route.
@@ -87,6 +88,7 @@ func New(d Deps) (*Server, error) {
 	}
 	s.tmpl = tm
 	s.routes = s.routeTable()
+	s.openapi = buildOpenAPI(d.Version)
 	for _, rt := range s.routes {
 		s.mux.Handle(strings.TrimSpace(rt.Method+" "+rt.Pattern), s.wrap(rt))
 	}

@@ -220,9 +220,3 @@ func (b *browser) login(user string) {
 	}
 	b.get("/")
 }
-
-func newAuth(db *store.DB, tl *trail.Log, orgs *org.Service) *auth.Service {
-	return auth.NewService(db, tl, auth.Options{MFAPolicy: orgs})
-}
-
-func newAssets(db *store.DB, tl *trail.Log) *asset.Service { return asset.NewService(db, tl) }

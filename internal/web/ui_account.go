@@ -37,8 +37,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, code int, p
 	}
 	d.MFARequired = p.Enrol
 	if pe != nil {
-		pg.Error = s.errorText(pg.Lang, pe)
-		pg.Field = pe.Field
+		pg.fail(pe)
 	}
 	pg.Data = d
 	return s.render(w, code, "account.html", pg)
@@ -96,7 +95,7 @@ func (s *Server) uiMFAEnrol(w http.ResponseWriter, r *http.Request) error {
 	codes, err := s.Auth.ConfirmMFAEnrolment(r.Context(), p.actor(r), strings.TrimSpace(r.PostFormValue("code")))
 	pg := s.newPage(r, w, "mfa.enrol.title", "account")
 	if pe, ok := problem.As(err); ok {
-		pg.Error = s.errorText(pg.Lang, pe)
+		pg.fail(pe)
 		// Show the pending enrolment again (the same secret: nothing was changed).
 		en, berr := s.Auth.BeginMFAEnrolment(r.Context(), p.actor(r))
 		if berr != nil {

@@ -113,8 +113,7 @@ func (s *Server) uiAssetList(w http.ResponseWriter, r *http.Request) error {
 		if !ok {
 			return err
 		}
-		p.Error, p.Field = s.assetErrorText(p.Lang, pe), pe.Field
-		code = statusOf(pe.Kind)
+		code = p.fail(pe)
 	}
 	if d.Orgs, err = s.orgOptions(ctx, a); err != nil {
 		return err
@@ -254,19 +253,6 @@ func assetForm(r *http.Request) (asset.Input, string, error) {
 	return in, tags, firstErr
 }
 
-// assetErrorText translates a problem of the asset pages: the asset-specific codes,
-// then the core error catalogue, prefixed with the field at fault.
-func (s *Server) assetErrorText(lang string, pe *problem.Error) string {
-	if key := "asset.error." + pe.Code; pe.Code != "invalid" && s.I18n.Has(lang, key) {
-		return s.I18n.T(lang, key)
-	}
-	text := s.errorText(lang, pe)
-	if pe.Kind == problem.KindInvalid && pe.Field != "" && s.I18n.Has(lang, "asset.field."+pe.Field) {
-		return s.I18n.T(lang, "asset.error.field", s.I18n.T(lang, "asset.field."+pe.Field), text)
-	}
-	return text
-}
-
 // showAssetForm renders the new or edit form, with err's message when err is a problem.
 func (s *Server) showAssetForm(w http.ResponseWriter, r *http.Request, id int64, in asset.Input, tags string, err error) error {
 	title := "asset.new.title"
@@ -280,8 +266,7 @@ func (s *Server) showAssetForm(w http.ResponseWriter, r *http.Request, id int64,
 		if !ok {
 			return err
 		}
-		p.Error, p.Field = s.assetErrorText(p.Lang, pe), pe.Field
-		code = statusOf(pe.Kind)
+		code = p.fail(pe)
 	}
 	d, ferr := s.assetFormData(r.Context(), principalFrom(r.Context()).actor(r), p, id, in, tags)
 	if ferr != nil {
@@ -344,8 +329,7 @@ func (s *Server) showAsset(w http.ResponseWriter, r *http.Request, id int64, act
 		if !ok {
 			return actionErr
 		}
-		p.Error, p.Field = s.assetErrorText(p.Lang, pe), pe.Field
-		code = statusOf(pe.Kind)
+		code = p.fail(pe)
 	}
 	d := assetShowData{Asset: x, Today: time.Now().Format(asset.DateLayout), CanTrail: p.Can("trail.read")}
 	if d.CanTrail {
@@ -498,8 +482,7 @@ func (s *Server) uiAssetImport(w http.ResponseWriter, r *http.Request) error {
 		if !ok {
 			return err
 		}
-		p.Error, p.Field = s.assetErrorText(p.Lang, pe), pe.Field
-		code = statusOf(pe.Kind)
+		code = p.fail(pe)
 	}
 	p.Data = d
 	return s.render(w, code, "asset_import.html", p)

@@ -63,7 +63,7 @@ func (s *Server) uiLogin(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		pg := s.newPage(r, w, "login.title", "")
-		pg.Error = s.errorText(pg.Lang, pe)
+		pg.fail(pe)
 		pg.Data = loginData{Username: username, Next: next}
 		return s.render(w, statusOf(pe.Kind), "login.html", pg)
 	}
@@ -102,7 +102,7 @@ func (s *Server) uiMFAVerify(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		pg := s.newPage(r, w, "mfa.title", "")
-		pg.Error = s.errorText(pg.Lang, pe)
+		pg.fail(pe)
 		pg.Data = loginData{Next: next}
 		return s.render(w, statusOf(pe.Kind), "login_mfa.html", pg)
 	}
@@ -179,8 +179,7 @@ func (s *Server) uiSetup(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		pg := s.newPage(r, w, "setup.title", "")
-		pg.Error = s.errorText(pg.Lang, pe)
-		pg.Field = pe.Field
+		pg.fail(pe)
 		pg.Data = d
 		return s.render(w, statusOf(pe.Kind), "setup.html", pg)
 	}

@@ -22,8 +22,7 @@ func (s *Server) orgListPage(w http.ResponseWriter, r *http.Request, code int, p
 	}
 	pg := s.newPage(r, w, "org.list.title", "orgs")
 	if pe != nil {
-		pg.Error = s.errorText(pg.Lang, pe)
-		pg.Field = pe.Field
+		pg.fail(pe)
 	}
 	pg.Data = orgListData{Nodes: nodes, Input: in, Kinds: org.Kinds}
 	return s.render(w, code, "orgs.html", pg)
@@ -82,8 +81,7 @@ func (s *Server) orgShowPage(w http.ResponseWriter, r *http.Request, code int, p
 	}
 	pg := s.newPage(r, w, "org.show.title", "orgs")
 	if pe != nil {
-		pg.Error = s.errorText(pg.Lang, pe)
-		pg.Field = pe.Field
+		pg.fail(pe)
 	}
 	pg.Data = d
 	return s.render(w, code, "org_show.html", pg)

@@ -71,8 +71,7 @@ func (s *Server) userForm(w http.ResponseWriter, r *http.Request, code int, pe *
 	}
 	pg := s.newPage(r, w, title, "users")
 	if pe != nil {
-		pg.Error = s.errorText(pg.Lang, pe)
-		pg.Field = pe.Field
+		pg.fail(pe)
 	}
 	pg.Data = d
 	return s.render(w, code, "user_form.html", pg)
