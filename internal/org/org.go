@@ -286,26 +286,13 @@ func (s *Service) Delete(ctx context.Context, a actor.Actor, id int64) error {
 	})
 }
 
-// RequiresMFA reports whether node id or any node above it has MFA switched on.
+// RequiresMFA reports whether node id or any node above it has MFA switched on. It is
+// asked on every signed-in request of a user without MFA, so it is one query: the
+// ancestors of a node are the nodes whose path is a prefix of its path.
 func (s *Service) RequiresMFA(ctx context.Context, id int64) (bool, error) {
-	var path string
-	if err := s.db.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, id).Scan(&path); err != nil {
-		return false, fmt.Errorf("org: mfa policy: %w", err)
-	}
-	ids := strings.Split(strings.Trim(path, "/"), "/")
-	if len(ids) == 0 {
-		return false, nil
-	}
-	args := make([]any, len(ids))
-	for i, v := range ids {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return false, fmt.Errorf("org: mfa policy: bad path %q", path)
-		}
-		args[i] = n
-	}
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM orgs WHERE mfa_required AND id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, args...).Scan(&n)
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM orgs me JOIN orgs o ON me.path LIKE o.path || '%'
+		WHERE me.id = ? AND o.mfa_required`, id).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("org: mfa policy: %w", err)
 	}
