@@ -15,7 +15,9 @@ import (
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/vuln"
 	"github.com/medguard/medguard/internal/web"
 )
 
@@ -31,6 +33,8 @@ type App struct {
 	Orgs   *org.Service
 	Auth   *auth.Service
 	Assets *asset.Service
+	Vulns  *vuln.DB
+	Supply *supply.Service
 }
 
 // Open opens the store named by cfg, applies pending migrations and builds the services.
@@ -63,7 +67,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		Config: cfg, Logger: logger, DB: db, Trail: tl, Orgs: orgs,
 		Auth:   auth.NewService(db, tl, auth.Options{MFAPolicy: orgs}),
 		Assets: asset.NewService(db, tl),
+		Vulns:  vuln.Open(db),
 	}
+	a.Supply = supply.NewService(db, tl, a.Vulns, logger)
 	return a, nil
 }
 

@@ -28,23 +28,30 @@ const (
 	PermUserRead   Permission = "user.read"
 	PermUserManage Permission = "user.manage"
 	PermTrailRead  Permission = "trail.read"
+	// Software supply chain.
+	PermSupplyRead    Permission = "supply.read"    // vendors, products, SBOMs, findings, risk view, alerts
+	PermSupplyWrite   Permission = "supply.write"   // vendors, products, versions, SBOM upload, delivery checks, gate runs
+	PermFindingDecide Permission = "finding.decide" // accept a risk, mark a false positive, acknowledge alerts
+	PermGateManage    Permission = "gate.manage"    // gate policies and the licence policy
+	PermVulnDBManage  Permission = "vulndb.manage"  // import OSV advisories
 )
 
 // AllPermissions lists every permission.
 var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead,
-	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead}
+	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide,
+	PermGateManage, PermVulnDBManage}
 
 // basePermissions are held by every role.
-var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead}
+var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}
 
 // rolePermissions is the whole authorisation table: what each role holds on top of
 // basePermissions. It is the only place where roles are mapped to permissions.
 var rolePermissions = map[string][]Permission{
 	RoleAdmin:       AllPermissions,
-	RoleSecurity:    {PermAssetWrite, PermUserRead, PermTrailRead},
+	RoleSecurity:    {PermAssetWrite, PermUserRead, PermTrailRead, PermSupplyWrite, PermFindingDecide, PermGateManage},
 	RolePrivacy:     {PermUserRead, PermTrailRead},
 	RoleAuditor:     {PermUserRead, PermTrailRead},
-	RoleITOps:       {PermAssetWrite},
+	RoleITOps:       {PermAssetWrite, PermSupplyWrite},
 	RoleAppOperator: {},
 	RoleRegulator:   {PermUserRead, PermTrailRead},
 }

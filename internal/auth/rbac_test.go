@@ -13,12 +13,13 @@ func TestAllowed(t *testing.T) {
 		want []Permission
 	}{
 		{"admin", RoleAdmin, AllPermissions},
-		{"security officer", RoleSecurity, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermUserRead, PermTrailRead}},
-		{"privacy officer", RolePrivacy, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead}},
-		{"auditor", RoleAuditor, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead}},
-		{"it ops", RoleITOps, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead}},
-		{"app operator", RoleAppOperator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead}},
-		{"regulator", RoleRegulator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead}},
+		{"security officer", RoleSecurity, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermUserRead,
+			PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide, PermGateManage}},
+		{"privacy officer", RolePrivacy, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead}},
+		{"auditor", RoleAuditor, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead}},
+		{"it ops", RoleITOps, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermSupplyRead, PermSupplyWrite}},
+		{"app operator", RoleAppOperator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}},
+		{"regulator", RoleRegulator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead}},
 		{"unknown role", "root", nil},
 		{"empty role", "", nil},
 		{"system is not a role", "system", nil},
@@ -52,7 +53,8 @@ func TestRolesAllHaveEntries(t *testing.T) {
 	}
 	// Only admin manages; read-only roles never write.
 	for _, r := range []string{RolePrivacy, RoleAuditor, RoleRegulator, RoleAppOperator} {
-		for _, p := range []Permission{PermAssetWrite, PermOrgManage, PermUserManage} {
+		for _, p := range []Permission{PermAssetWrite, PermOrgManage, PermUserManage, PermSupplyWrite, PermFindingDecide,
+			PermGateManage, PermVulnDBManage} {
 			if Allowed(r, p) {
 				t.Errorf("read-only role %s holds %s", r, p)
 			}

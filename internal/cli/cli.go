@@ -1,6 +1,7 @@
 // Package cli is medguard's command line: serve, demo, migrate, user and token
-// management and trail verification. Run returns an exit code instead of exiting, so
-// every command is testable in-process.
+// management, trail verification, the vulnerability database, SBOM checks and imports,
+// and delivery verification. Run returns an exit code instead of exiting, so every
+// command is testable in-process.
 package cli
 
 import (
@@ -33,6 +34,7 @@ const (
 	ExitError       = 1
 	ExitUsage       = 2
 	ExitTrailBroken = 3
+	ExitCheckFailed = 4 // `sbom check` gate failed, `delivery verify` mismatch
 )
 
 // ErrTrailBroken is returned by `trail verify` when the chain does not verify.
@@ -70,6 +72,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitOK
 	case errors.Is(err, ErrTrailBroken):
 		return ExitTrailBroken
+	case errors.Is(err, ErrCheckFailed):
+		return ExitCheckFailed
 	case errors.Is(err, errUsage):
 		return ExitUsage
 	}
@@ -106,7 +110,8 @@ func (e *env) rootCmd() *cobra.Command {
 	pf.String("trail-hash", defaults.TrailHash, "hash of the audit trail chain: sha256 or sm3 (env MEDGUARD_TRAIL_HASH)")
 	pf.String("log-format", defaults.LogFormat, "log format: text or json (env MEDGUARD_LOG_FORMAT)")
 	pf.String("log-level", defaults.LogLevel, "log level: debug, info, warn, error (env MEDGUARD_LOG_LEVEL)")
-	root.AddCommand(e.serveCmd(), e.demoCmd(), e.migrateCmd(), e.userCmd(), e.tokenCmd(), e.trailCmd(), e.versionCmd())
+	root.AddCommand(e.serveCmd(), e.demoCmd(), e.migrateCmd(), e.userCmd(), e.tokenCmd(), e.trailCmd(), e.versionCmd(),
+		e.vulndbCmd(), e.sbomCmd(), e.deliveryCmd())
 	return root
 }
 
@@ -209,7 +214,8 @@ func (e *env) demoCmd() *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			res, err := demo.Seed(e.ctx, demo.Deps{DB: a.DB, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets},
+			res, err := demo.Seed(e.ctx, demo.Deps{DB: a.DB, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
+				Vulns: a.Vulns, Supply: a.Supply},
 				demo.Options{AdminPassword: adminPassword, Assets: assets})
 			if err != nil {
 				return err

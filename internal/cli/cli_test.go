@@ -168,11 +168,19 @@ func TestDemoIsIdempotent(t *testing.T) {
 		if assets != 120 || users < 7 || orgs < 5 {
 			t.Fatalf("seeded %d orgs, %d users, %d assets", orgs, users, assets)
 		}
+		// The supply chain: 3 SBOMs matched against the embedded advisories, a delivery
+		// that passed and one that failed, gate results, a new-advisory alert.
+		sboms, findings, alerts := count("sboms"), count("findings"), count("supply_alerts")
+		if sboms != 3 || findings < 50 || alerts != 2 || count("deliveries") != 2 || count("gate_results") != 3 ||
+			count("finding_decisions") != 1 {
+			t.Fatalf("supply demo: %d sboms, %d findings, %d alerts", sboms, findings, alerts)
+		}
 		code, out, _ = runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(out, "already there") {
 			t.Fatalf("second demo: %d %q", code, out)
 		}
-		if count("orgs") != orgs || count("users") != users || count("assets") != assets {
+		if count("orgs") != orgs || count("users") != users || count("assets") != assets || count("sboms") != sboms ||
+			count("findings") != findings || count("supply_alerts") != alerts {
 			t.Fatal("second demo run created data")
 		}
 		var kinds int

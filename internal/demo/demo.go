@@ -1,6 +1,8 @@
 // Package demo seeds a realistic demonstration of medguard: a province health
 // commission, a city region, two hospitals with departments, one user for each role and a
-// few hundred assets of every kind. Seeding is idempotent: a second run finds the demo
+// few hundred assets of every kind, and the first hospital's software supply chain
+// (vendors, products with real SBOMs matched against real OSV advisories, a risk
+// decision, gate results, deliveries and an alert). Seeding is idempotent: a second run finds the demo
 // organisation and changes nothing (except the administrator's password when one is
 // given).
 package demo
@@ -19,6 +21,8 @@ import (
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/supply"
+	"github.com/medguard/medguard/internal/vuln"
 )
 
 // Deps are the services the seeder uses.
@@ -27,6 +31,8 @@ type Deps struct {
 	Orgs   *org.Service
 	Auth   *auth.Service
 	Assets *asset.Service
+	Vulns  *vuln.DB        // optional: with Supply, seeds the software supply chain
+	Supply *supply.Service // optional
 }
 
 // Options tune the seeding.
@@ -144,6 +150,9 @@ func Seed(ctx context.Context, d Deps, opt Options) (Result, error) {
 	rng := mrand.New(mrand.NewSource(20261123))
 	if _, err := d.Assets.BulkCreate(ctx, sys, asset.Generate(rng, holders, opt.Assets)); err != nil {
 		return Result{}, fmt.Errorf("demo: assets: %w", err)
+	}
+	if err := seedSupply(ctx, d, byCode); err != nil {
+		return Result{}, err
 	}
 	return res, nil
 }

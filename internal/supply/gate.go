@@ -1,0 +1,510 @@
+package supply
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/licence"
+	"github.com/medguard/medguard/internal/problem"
+	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/trail"
+)
+
+// Stages are the points of a product's life a gate guards (采购、上线、更新、运营).
+var Stages = []string{"procurement", "go_live", "update", "operation"}
+
+// Rules are the conditions of a gate policy. A zero Rules passes everything.
+type Rules struct {
+	RequireSBOM           bool   `json:"require_sbom"`
+	MaxSeverity           string `json:"block_severity"`            // block open findings at or above this severity ("" = no limit)
+	DenyLicences          bool   `json:"block_denied_licences"`     // block components whose licence verdict is denied
+	BlockReviewLicences   bool   `json:"block_review_licences"`     // also block licences still to be reviewed or unknown
+	RequireDelivery       bool   `json:"require_delivery_verified"` // the version's latest delivery passed its integrity check
+	RequireVendorApproved bool   `json:"require_vendor_approved"`   // the product's vendor is approved (self-built software passes)
+}
+
+// Gate is a named gate policy of an organisation.
+type Gate struct {
+	ID        int64     `json:"id"`
+	OrgID     int64     `json:"org_id"`
+	Name      string    `json:"name"`
+	Stage     string    `json:"stage"`
+	Rules     Rules     `json:"rules"`
+	BuiltIn   bool      `json:"built_in"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// BuiltinGates are the gates every organisation has until it defines its own of the
+// same name.
+func BuiltinGates() []Gate {
+	return []Gate{
+		{Name: "procurement", Stage: "procurement", BuiltIn: true, Rules: Rules{RequireSBOM: true, MaxSeverity: "critical",
+			DenyLicences: true, RequireVendorApproved: true}},
+		{Name: "go-live", Stage: "go_live", BuiltIn: true, Rules: Rules{RequireSBOM: true, MaxSeverity: "high",
+			DenyLicences: true, RequireDelivery: true, RequireVendorApproved: true}},
+		{Name: "update", Stage: "update", BuiltIn: true, Rules: Rules{RequireSBOM: true, MaxSeverity: "high",
+			DenyLicences: true, RequireDelivery: true}},
+	}
+}
+
+func (r Rules) validate() error {
+	if r.MaxSeverity != "" && (severityRank(r.MaxSeverity) < 2) {
+		return problem.Invalid("block_severity", "must be one of critical, high, medium, low, or empty")
+	}
+	return nil
+}
+
+// GateFinding is a vulnerability finding as a gate sees it.
+type GateFinding struct {
+	PURL     string `json:"purl"`
+	VulnID   string `json:"id"`
+	Severity string `json:"severity"`
+	State    string `json:"state"`
+}
+
+// GateLicence is a component's licence verdict as a gate sees it.
+type GateLicence struct {
+	Component string `json:"component"`
+	License   string `json:"license"`
+	Verdict   string `json:"verdict"`
+}
+
+// GateInput is everything a gate looks at.
+type GateInput struct {
+	HasSBOM          bool
+	Findings         []GateFinding
+	Licences         []GateLicence
+	DeliveryVerified bool
+	HasVendor        bool
+	VendorApproved   bool
+}
+
+// GateReason is one rule a gate failed.
+type GateReason struct {
+	Rule    string   `json:"rule"`
+	Message string   `json:"message"`
+	Items   []string `json:"items,omitempty"`
+}
+
+// GateVerdict is the outcome of evaluating a gate.
+type GateVerdict struct {
+	Gate    string       `json:"gate"`
+	Stage   string       `json:"stage"`
+	Passed  bool         `json:"passed"`
+	Reasons []GateReason `json:"reasons"`
+}
+
+// maxItems caps the items listed under one failed rule.
+const maxItems = 20
+
+// Evaluate applies the rules to in. Accepted and false-positive findings, and fixed ones,
+// never block.
+func (g Gate) Evaluate(in GateInput) GateVerdict {
+	v := GateVerdict{Gate: g.Name, Stage: g.Stage, Reasons: []GateReason{}}
+	r := g.Rules
+	if r.RequireSBOM && !in.HasSBOM {
+		v.Reasons = append(v.Reasons, GateReason{Rule: "require_sbom", Message: "no SBOM was supplied"})
+	}
+	if r.MaxSeverity != "" {
+		limit := severityRank(r.MaxSeverity)
+		var items []string
+		for _, f := range in.Findings {
+			if f.State != StateOpen || severityRank(f.Severity) < limit {
+				continue
+			}
+			items = append(items, f.VulnID+" ("+f.Severity+") in "+f.PURL)
+		}
+		if len(items) > 0 {
+			sort.Strings(items)
+			v.Reasons = append(v.Reasons, GateReason{Rule: "block_severity",
+				Message: fmt.Sprintf("%d open vulnerabilities at or above %s without an accepted exception", len(items), r.MaxSeverity),
+				Items:   capItems(items)})
+		}
+	}
+	if r.DenyLicences || r.BlockReviewLicences {
+		var denied, review []string
+		for _, l := range in.Licences {
+			switch licence.Verdict(l.Verdict) {
+			case licence.VerdictDenied:
+				denied = append(denied, l.Component+" ("+l.License+")")
+			case licence.VerdictReview, licence.VerdictUnknown:
+				review = append(review, l.Component+" ("+orNone(l.License)+")")
+			}
+		}
+		if r.DenyLicences && len(denied) > 0 {
+			v.Reasons = append(v.Reasons, GateReason{Rule: "block_denied_licences",
+				Message: fmt.Sprintf("%d components under a denied licence", len(denied)), Items: capItems(denied)})
+		}
+		if r.BlockReviewLicences && len(review) > 0 {
+			v.Reasons = append(v.Reasons, GateReason{Rule: "block_review_licences",
+				Message: fmt.Sprintf("%d components whose licence needs review or is unknown", len(review)), Items: capItems(review)})
+		}
+	}
+	if r.RequireDelivery && !in.DeliveryVerified {
+		v.Reasons = append(v.Reasons, GateReason{Rule: "require_delivery_verified", Message: "no delivery of this version passed its integrity check"})
+	}
+	if r.RequireVendorApproved && in.HasVendor && !in.VendorApproved {
+		v.Reasons = append(v.Reasons, GateReason{Rule: "require_vendor_approved", Message: "the vendor is not approved"})
+	}
+	v.Passed = len(v.Reasons) == 0
+	return v
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none declared"
+	}
+	return s
+}
+
+func capItems(items []string) []string {
+	if len(items) > maxItems {
+		return append(items[:maxItems:maxItems], fmt.Sprintf("… and %d more", len(items)-maxItems))
+	}
+	return items
+}
+
+// Gates lists the gates available to organisation orgID: its own and its ancestors'
+// (nearest first), then the built-in ones not overridden.
+func (s *Service) Gates(ctx context.Context, a actor.Actor, orgID int64) ([]Gate, error) {
+	var path string
+	err := s.db.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, orgID).Scan(&path)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Sees(path)) {
+		return nil, problem.NotFound("organisation")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("supply: read organisation: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT g.id, g.org_id, g.name, g.stage, g.rules, g.created_at, g.updated_at, o.path
+		FROM gates g JOIN orgs o ON o.id = g.org_id WHERE ? LIKE o.path || '%' ORDER BY LENGTH(o.path) DESC, g.name`, path)
+	if err != nil {
+		return nil, fmt.Errorf("supply: list gates: %w", err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	out := []Gate{}
+	for rows.Next() {
+		var g Gate
+		var rules, p string
+		if err := rows.Scan(&g.ID, &g.OrgID, &g.Name, &g.Stage, &rules, &g.CreatedAt, &g.UpdatedAt, &p); err != nil {
+			return nil, fmt.Errorf("supply: list gates: %w", err)
+		}
+		if seen[g.Name] {
+			continue
+		}
+		if err := json.Unmarshal([]byte(rules), &g.Rules); err != nil {
+			return nil, fmt.Errorf("supply: gate %d rules: %w", g.ID, err)
+		}
+		g.CreatedAt, g.UpdatedAt = g.CreatedAt.UTC(), g.UpdatedAt.UTC()
+		seen[g.Name] = true
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("supply: list gates: %w", err)
+	}
+	for _, g := range BuiltinGates() {
+		if !seen[g.Name] {
+			g.OrgID = orgID
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// GateNamed returns the gate called name available to organisation orgID.
+func (s *Service) GateNamed(ctx context.Context, a actor.Actor, orgID int64, name string) (Gate, error) {
+	gs, err := s.Gates(ctx, a, orgID)
+	if err != nil {
+		return Gate{}, err
+	}
+	for _, g := range gs {
+		if g.Name == name {
+			return g, nil
+		}
+	}
+	return Gate{}, problem.NotFound("gate")
+}
+
+// GateInput is what SaveGate accepts.
+type GateDefinition struct {
+	OrgID int64  `json:"org_id"`
+	Name  string `json:"name"`
+	Stage string `json:"stage"`
+	Rules Rules  `json:"rules"`
+}
+
+// SaveGate creates or replaces the gate named in.Name of organisation in.OrgID.
+func (s *Service) SaveGate(ctx context.Context, a actor.Actor, in GateDefinition) (Gate, error) {
+	var err error
+	if in.Name, err = text("name", in.Name, 60, true); err != nil {
+		return Gate{}, err
+	}
+	if strings.ContainsAny(in.Name, " \t/") {
+		return Gate{}, problem.Invalid("name", "may not contain spaces or slashes")
+	}
+	ok := false
+	for _, st := range Stages {
+		ok = ok || st == in.Stage
+	}
+	if !ok {
+		return Gate{}, problem.Invalid("stage", "must be one of procurement, go_live, update, operation")
+	}
+	if err := in.Rules.validate(); err != nil {
+		return Gate{}, err
+	}
+	rules, _ := json.Marshal(in.Rules)
+	var out Gate
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		var path string
+		err := tx.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, in.OrgID).Scan(&path)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Sees(path)) {
+			return problem.NotFound("organisation")
+		}
+		if err != nil {
+			return fmt.Errorf("supply: read organisation: %w", err)
+		}
+		now := s.stamp()
+		var id int64
+		var created time.Time
+		err = tx.QueryRowContext(ctx, `SELECT id, created_at FROM gates WHERE org_id = ? AND name = ?`, in.OrgID, in.Name).Scan(&id, &created)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			created = now
+			err = tx.QueryRowContext(ctx, `INSERT INTO gates (org_id, name, stage, rules, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, in.OrgID, in.Name, in.Stage, string(rules), now, now).Scan(&id)
+		case err == nil:
+			_, err = tx.ExecContext(ctx, `UPDATE gates SET stage = ?, rules = ?, updated_at = ? WHERE id = ?`, in.Stage, string(rules), now, id)
+		}
+		if err != nil {
+			return fmt.Errorf("supply: save gate: %w", err)
+		}
+		out = Gate{ID: id, OrgID: in.OrgID, Name: in.Name, Stage: in.Stage, Rules: in.Rules, CreatedAt: created.UTC(), UpdatedAt: now}
+		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "gate.save", ObjectType: "gate", ObjectID: idString(id),
+			OrgID: in.OrgID, Summary: in.Name + " (" + in.Stage + ")", After: out})
+		return err
+	})
+	return out, err
+}
+
+// GateResult is a stored evaluation of a gate on a product version.
+type GateResult struct {
+	ID          int64       `json:"id"`
+	VersionID   int64       `json:"version_id"`
+	Verdict     GateVerdict `json:"verdict"`
+	EvaluatedBy string      `json:"evaluated_by"`
+	EvaluatedAt time.Time   `json:"evaluated_at"`
+}
+
+// versionGateInput gathers what a gate looks at for a stored version.
+func (s *Service) versionGateInput(ctx context.Context, q store.Querier, v Version) (GateInput, error) {
+	in := GateInput{HasSBOM: v.SBOMID != 0, HasVendor: v.VendorID != 0}
+	now := s.stamp()
+	rows, err := q.QueryContext(ctx, `SELECT f.purl, f.vuln_id, f.severity, `+stateExpr+` FROM findings f`+joinDecision+`
+		WHERE f.version_id = ?`, now, v.ID)
+	if err != nil {
+		return in, fmt.Errorf("supply: gate findings: %w", err)
+	}
+	for rows.Next() {
+		var f GateFinding
+		if err := rows.Scan(&f.PURL, &f.VulnID, &f.Severity, &f.State); err != nil {
+			rows.Close()
+			return in, fmt.Errorf("supply: gate findings: %w", err)
+		}
+		in.Findings = append(in.Findings, f)
+	}
+	rows.Close()
+	rows, err = q.QueryContext(ctx, `SELECT CASE WHEN c.purl <> '' THEN c.purl ELSE c.name END, c.license, c.license_verdict
+		FROM components c WHERE c.sbom_id = ? AND c.license_verdict <> 'allowed'`, v.SBOMID)
+	if err != nil {
+		return in, fmt.Errorf("supply: gate licences: %w", err)
+	}
+	for rows.Next() {
+		var l GateLicence
+		if err := rows.Scan(&l.Component, &l.License, &l.Verdict); err != nil {
+			rows.Close()
+			return in, fmt.Errorf("supply: gate licences: %w", err)
+		}
+		in.Licences = append(in.Licences, l)
+	}
+	rows.Close()
+	var ok sql.NullBool
+	if err := q.QueryRowContext(ctx, `SELECT ok FROM deliveries WHERE version_id = ? ORDER BY verified_at DESC, id DESC LIMIT 1`,
+		v.ID).Scan(&ok); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return in, fmt.Errorf("supply: gate delivery: %w", err)
+	}
+	in.DeliveryVerified = ok.Valid && ok.Bool
+	if v.VendorID != 0 {
+		if err := q.QueryRowContext(ctx, `SELECT approved FROM vendors WHERE id = ?`, v.VendorID).Scan(&in.VendorApproved); err != nil {
+			return in, fmt.Errorf("supply: gate vendor: %w", err)
+		}
+	}
+	return in, nil
+}
+
+// EvaluateGate evaluates the gate called name on version id and stores the result.
+func (s *Service) EvaluateGate(ctx context.Context, a actor.Actor, versionID int64, name string) (GateResult, error) {
+	v, err := getVersion(ctx, s.db, a, versionID)
+	if err != nil {
+		return GateResult{}, err
+	}
+	g, err := s.GateNamed(ctx, a, v.OrgID, name)
+	if err != nil {
+		return GateResult{}, err
+	}
+	var out GateResult
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		in, err := s.versionGateInput(ctx, tx, v)
+		if err != nil {
+			return err
+		}
+		verdict := g.Evaluate(in)
+		gateID := g.ID
+		if g.BuiltIn {
+			// A built-in gate is stored for the organisation the first time it is used,
+			// so that results refer to a row.
+			now := s.stamp()
+			rules, _ := json.Marshal(g.Rules)
+			err := tx.QueryRowContext(ctx, `INSERT INTO gates (org_id, name, stage, rules, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, v.OrgID, g.Name, g.Stage, string(rules), now, now).Scan(&gateID)
+			if err != nil {
+				return fmt.Errorf("supply: store built-in gate: %w", err)
+			}
+		}
+		reasons, _ := json.Marshal(verdict)
+		out = GateResult{VersionID: versionID, Verdict: verdict, EvaluatedBy: a.Username, EvaluatedAt: s.stamp()}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO gate_results (gate_id, version_id, passed, reasons, evaluated_by, evaluated_at)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, gateID, versionID, verdict.Passed, string(reasons), a.Username,
+			out.EvaluatedAt).Scan(&out.ID); err != nil {
+			return fmt.Errorf("supply: store gate result: %w", err)
+		}
+		result := "passed"
+		if !verdict.Passed {
+			result = "failed"
+		}
+		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "gate.evaluate", ObjectType: "product_version",
+			ObjectID: idString(versionID), OrgID: v.OrgID,
+			Summary: fmt.Sprintf("%s %s: gate %s %s", v.ProductName, v.Version, g.Name, result), After: verdict})
+		return err
+	})
+	return out, err
+}
+
+// GateResults lists the latest result of each gate evaluated on version id.
+func (s *Service) GateResults(ctx context.Context, a actor.Actor, versionID int64) ([]GateResult, error) {
+	if _, err := getVersion(ctx, s.db, a, versionID); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.version_id, r.reasons, r.evaluated_by, r.evaluated_at
+		FROM gate_results r WHERE r.version_id = ? AND r.id = (SELECT MAX(r2.id) FROM gate_results r2
+			WHERE r2.version_id = r.version_id AND r2.gate_id = r.gate_id) ORDER BY r.id`, versionID)
+	if err != nil {
+		return nil, fmt.Errorf("supply: gate results: %w", err)
+	}
+	defer rows.Close()
+	out := []GateResult{}
+	for rows.Next() {
+		var r GateResult
+		var verdict string
+		if err := rows.Scan(&r.ID, &r.VersionID, &verdict, &r.EvaluatedBy, &r.EvaluatedAt); err != nil {
+			return nil, fmt.Errorf("supply: gate results: %w", err)
+		}
+		if err := json.Unmarshal([]byte(verdict), &r.Verdict); err != nil {
+			return nil, fmt.Errorf("supply: gate result %d: %w", r.ID, err)
+		}
+		r.EvaluatedAt = r.EvaluatedAt.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// CheckResult is the outcome of checking an SBOM without storing it.
+type CheckResult struct {
+	Report   ImportReport   `json:"report"`
+	Findings []CheckFinding `json:"findings"`
+	Licences []GateLicence  `json:"licences"`
+	Verdict  *GateVerdict   `json:"gate,omitempty"`
+}
+
+// CheckFinding is one (component, vulnerability) pair found by Check.
+type CheckFinding struct {
+	PURL       string   `json:"purl"`
+	ID         string   `json:"id"`
+	Aliases    []string `json:"aliases"`
+	Summary    string   `json:"summary"`
+	Severity   string   `json:"severity"`
+	Score      float64  `json:"score"`
+	Ecosystem  string   `json:"ecosystem"`
+	Package    string   `json:"package"`
+	Version    string   `json:"version"`
+	Fixed      []string `json:"fixed_versions"`
+	ComponentN int      `json:"-"`
+}
+
+// Check matches an SBOM document against the vulnerability database and policy, and
+// evaluates gate g on it when g is not nil, without storing anything. A supplier's CI
+// runs this through `medguard sbom check`. The delivery rule of a gate cannot be met by
+// a bare SBOM and is skipped; a vendor rule is skipped likewise.
+func (s *Service) Check(ctx context.Context, data []byte, policy licence.Policy, g *Gate) (CheckResult, error) {
+	an, err := s.analyse(ctx, data, policy)
+	if err != nil {
+		return CheckResult{}, err
+	}
+	res := CheckResult{Report: an.report, Findings: []CheckFinding{}, Licences: []GateLicence{}}
+	in := GateInput{HasSBOM: true}
+	seen := map[string]bool{}
+	for i, hs := range an.matches {
+		c := an.comps[i]
+		for _, h := range hs {
+			// The same package may be listed twice in one document; report a pair once.
+			k := c.PURL + "\x00" + h.vulnID
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			m := an.vulnMeta[h.vulnID]
+			level := m.Severity.Level
+			if level == "" {
+				level = "unknown"
+			}
+			aliases := m.Aliases
+			if aliases == nil {
+				aliases = []string{}
+			}
+			res.Findings = append(res.Findings, CheckFinding{PURL: c.PURL, ID: h.vulnID, Aliases: aliases, Summary: m.Summary,
+				Severity: level, Score: m.Severity.Score, Ecosystem: c.Ecosystem, Package: c.Package, Version: c.PkgVersion,
+				Fixed: h.fixed, ComponentN: i})
+			in.Findings = append(in.Findings, GateFinding{PURL: c.PURL, VulnID: h.vulnID, Severity: level, State: StateOpen})
+		}
+		if c.LicenseVerdict != string(licence.VerdictAllowed) {
+			name := c.PURL
+			if name == "" {
+				name = c.Name
+			}
+			l := GateLicence{Component: name, License: c.License, Verdict: c.LicenseVerdict}
+			res.Licences = append(res.Licences, l)
+			in.Licences = append(in.Licences, l)
+		}
+	}
+	sort.SliceStable(res.Findings, func(i, j int) bool {
+		if res.Findings[i].PURL != res.Findings[j].PURL {
+			return res.Findings[i].PURL < res.Findings[j].PURL
+		}
+		return res.Findings[i].ID < res.Findings[j].ID
+	})
+	if g != nil {
+		gg := *g
+		gg.Rules.RequireDelivery, gg.Rules.RequireVendorApproved = false, false
+		v := gg.Evaluate(in)
+		res.Verdict = &v
+		res.Report.Gate = &GateVerdictView{Name: g.Name, Passed: v.Passed}
+	}
+	return res, nil
+}

@@ -1,0 +1,32 @@
+// Package vuln owns medguard's copy of the OSV vulnerability database and the question
+// "which advisories affect this package at this version?".
+//
+// It parses OSV records (JSON, or OSV-as-YAML) with the schema's own protobuf bindings,
+// orders versions per ecosystem with OSV's maintained implementation
+// (github.com/google/osv-scalibr/semantic), evaluates affected ranges as the OSV
+// specification's evaluation section prescribes, maps package URLs to OSV ecosystems
+// and names, computes a headline severity from CVSS vectors, and keeps the records in
+// the database (tables vulns, vuln_aliases, vuln_affected, vuln_imports) with an
+// incremental importer for osv.dev's per-ecosystem all.zip exports.
+//
+// # Relation to osv-scanner
+//
+// The set of (package, advisory) pairs found for an SBOM is meant to equal what
+// osv-scanner v2.4.0 reports offline on the same data. Where osv-scanner departs from
+// the OSV specification this package follows the specification instead, and says so in
+// a comment marked "osv-scanner:" at the place where the behaviour differs. In short:
+//
+//   - limit events are honoured (osv-scanner ignores them);
+//   - a GIT range does not hide the SEMVER/ECOSYSTEM ranges listed after it
+//     (osv-scanner's rangeAffectsVersion stops at the first non-SEMVER/ECOSYSTEM range);
+//   - SEMVER ranges are compared with SemVer 2.0 precedence whatever the ecosystem
+//     (osv-scanner uses the ecosystem's parser for every range);
+//   - a package without a version is not affected (osv-scanner reports every advisory
+//     for it);
+//   - Go module paths in pkg:golang purls keep their case (osv-scanner lowercases them
+//     through packageurl-go, so github.com/BurntSushi/toml never matches), and the Go
+//     toolchain versions "go1.21.3" of stdlib/toolchain compare as "1.21.3";
+//   - Debian and Ubuntu purls carry their release (distro qualifier) into the ecosystem
+//     suffix, so that a Debian 11 package is not matched against Debian:12 advisories;
+//   - PyPI names are normalised (PEP 503) on both sides.
+package vuln

@@ -1,0 +1,549 @@
+package vuln
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/medguard/medguard/internal/store"
+)
+
+// ErrNotFound is returned (wrapped) by Record when no record has the id or alias. It is
+// store.ErrNotFound, so either sentinel matches.
+var ErrNotFound = store.ErrNotFound
+
+// maxInParams bounds the values of one IN (...) list.
+const maxInParams = 500
+
+// DB is the vulnerability database kept in medguard's store.
+type DB struct {
+	db  *store.DB
+	now func() time.Time
+}
+
+// Open returns the vulnerability database kept in db (migration 0005_vuln).
+func Open(db *store.DB) *DB {
+	return &DB{db: db, now: time.Now}
+}
+
+// Summary is what a findings list shows of a record.
+type Summary struct {
+	ID        string
+	Aliases   []string
+	Summary   string
+	Severity  Severity
+	Published time.Time
+	Modified  time.Time
+	Withdrawn *time.Time
+	// Group is the same for records that name each other as aliases or share an alias:
+	// the lexicographically smallest CVE id among them, else their smallest id.
+	Group string
+}
+
+// Match is one advisory affecting one package.
+type Match struct {
+	ID       string
+	Aliases  []string
+	Group    string
+	Summary  string
+	Severity Severity
+	Fixed    []string // fixed versions named by the matching affected entries
+}
+
+// Status describes the database's content.
+type Status struct {
+	Total      int // records, withdrawn ones included
+	Withdrawn  int
+	Ecosystems []EcosystemStatus // by base ecosystem, sorted by name
+	LastImport *ImportRun        // nil before the first import
+}
+
+// EcosystemStatus counts the records naming one base ecosystem.
+type EcosystemStatus struct {
+	Ecosystem    string
+	Records      int // withdrawn ones included
+	Withdrawn    int
+	LastModified time.Time
+}
+
+// ImportRun is one row of vuln_imports.
+type ImportRun struct {
+	ID                    int64
+	StartedAt, FinishedAt time.Time
+	Source                string
+	Files, Records        int
+	Added, Updated        int
+	Unchanged, Withdrawn  int
+	Skipped               int
+	GitRangesIgnored      int
+	Notes                 []Note
+}
+
+// Record returns the record with the given id or, failing that, the record listing it
+// as an alias (the smallest such id). It wraps ErrNotFound when there is none.
+func (d *DB) Record(ctx context.Context, idOrAlias string) (*Record, error) {
+	var raw string
+	err := d.db.QueryRowContext(ctx, `SELECT raw FROM vulns WHERE id = ?`, idOrAlias).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		var id string
+		err = d.db.QueryRowContext(ctx, `SELECT vuln_id FROM vuln_aliases WHERE alias = ? AND kind = 'alias' ORDER BY vuln_id LIMIT 1`, idOrAlias).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("vuln: record %q: %w", idOrAlias, ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("vuln: record %q: %w", idOrAlias, err)
+		}
+		err = d.db.QueryRowContext(ctx, `SELECT raw FROM vulns WHERE id = ?`, id).Scan(&raw)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("vuln: record %q: %w", idOrAlias, err)
+	}
+	return ParseRecord([]byte(raw), "db:"+idOrAlias+".json")
+}
+
+// AffectedFor returns the affected entries of non-withdrawn records for each key, in
+// record id order. Entries are looked up by base ecosystem and normalised name; check
+// Affected.AppliesTo for the release suffix before Contains.
+func (d *DB) AffectedFor(ctx context.Context, keys []PackageKey) (map[PackageKey][]*Affected, error) {
+	byEco := map[string]map[string]bool{}
+	for _, k := range keys {
+		if byEco[k.Ecosystem] == nil {
+			byEco[k.Ecosystem] = map[string]bool{}
+		}
+		byEco[k.Ecosystem][k.Name] = true
+	}
+	out := make(map[PackageKey][]*Affected)
+	ecos := make([]string, 0, len(byEco))
+	for e := range byEco {
+		ecos = append(ecos, e)
+	}
+	sort.Strings(ecos)
+	for _, eco := range ecos {
+		names := make([]string, 0, len(byEco[eco]))
+		for n := range byEco[eco] {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for len(names) > 0 {
+			chunk := names[:min(len(names), maxInParams)]
+			names = names[len(chunk):]
+			args := make([]any, 0, len(chunk)+1)
+			args = append(args, eco)
+			for _, n := range chunk {
+				args = append(args, n)
+			}
+			list, err := d.queryAffected(ctx, `SELECT a.vuln_id, a.name, a.data FROM vuln_affected a JOIN vulns v ON v.id = a.vuln_id
+				WHERE v.withdrawn IS NULL AND a.ecosystem = ? AND a.name IN (`+placeholders(len(chunk))+`) ORDER BY a.vuln_id, a.id`, args...)
+			if err != nil {
+				return nil, err
+			}
+			for _, x := range list {
+				k := PackageKey{Ecosystem: eco, Name: x.keyName}
+				out[k] = append(out[k], x.a)
+			}
+		}
+	}
+	return out, nil
+}
+
+// AffectedByVulns returns the affected entries of the given records that are not
+// withdrawn, by record id: what re-matching after an import looks at.
+func (d *DB) AffectedByVulns(ctx context.Context, ids []string) ([]*Affected, error) {
+	ids = uniqueSorted(ids)
+	var out []*Affected
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), maxInParams)]
+		ids = ids[len(chunk):]
+		list, err := d.queryAffected(ctx, `SELECT a.vuln_id, a.name, a.data FROM vuln_affected a JOIN vulns v ON v.id = a.vuln_id
+			WHERE v.withdrawn IS NULL AND a.vuln_id IN (`+placeholders(len(chunk))+`) ORDER BY a.vuln_id, a.id`, anys(chunk)...)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range list {
+			out = append(out, x.a)
+		}
+	}
+	return out, nil
+}
+
+type keyedAffected struct {
+	keyName string
+	a       *Affected
+}
+
+func (d *DB) queryAffected(ctx context.Context, q string, args ...any) ([]keyedAffected, error) {
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("vuln: affected: %w", err)
+	}
+	defer rows.Close()
+	var out []keyedAffected
+	for rows.Next() {
+		var id, name, data string
+		if err := rows.Scan(&id, &name, &data); err != nil {
+			return nil, fmt.Errorf("vuln: affected: %w", err)
+		}
+		a := &Affected{}
+		if err := json.Unmarshal([]byte(data), a); err != nil {
+			return nil, fmt.Errorf("vuln: affected entry of %s: %w", id, err)
+		}
+		a.VulnID = id
+		a.Compile()
+		out = append(out, keyedAffected{keyName: name, a: a})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("vuln: affected: %w", err)
+	}
+	return out, nil
+}
+
+// Summaries returns the summary of each given record that exists, withdrawn ones
+// included, with aliases and alias group.
+func (d *DB) Summaries(ctx context.Context, ids []string) (map[string]Summary, error) {
+	ids = uniqueSorted(ids)
+	out := make(map[string]Summary, len(ids))
+	for rest := ids; len(rest) > 0; {
+		chunk := rest[:min(len(rest), maxInParams)]
+		rest = rest[len(chunk):]
+		rows, err := d.db.QueryContext(ctx, `SELECT id, summary, severity_type, severity_vector, severity_score, severity_level,
+			published, modified, withdrawn FROM vulns WHERE id IN (`+placeholders(len(chunk))+`)`, anys(chunk)...)
+		if err != nil {
+			return nil, fmt.Errorf("vuln: summaries: %w", err)
+		}
+		for rows.Next() {
+			var s Summary
+			var pub, mod, wd dbTime
+			if err := rows.Scan(&s.ID, &s.Summary, &s.Severity.Type, &s.Severity.Vector, &s.Severity.Score, &s.Severity.Level,
+				&pub, &mod, &wd); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("vuln: summaries: %w", err)
+			}
+			s.Published, s.Modified, s.Withdrawn = pub.t, mod.t, wd.ptr()
+			out[s.ID] = s
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("vuln: summaries: %w", err)
+		}
+		rows, err = d.db.QueryContext(ctx, `SELECT vuln_id, alias FROM vuln_aliases WHERE kind = 'alias' AND vuln_id IN (`+
+			placeholders(len(chunk))+`) ORDER BY vuln_id, alias`, anys(chunk)...)
+		if err != nil {
+			return nil, fmt.Errorf("vuln: summaries: %w", err)
+		}
+		for rows.Next() {
+			var id, alias string
+			if err := rows.Scan(&id, &alias); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("vuln: summaries: %w", err)
+			}
+			s := out[id]
+			s.Aliases = append(s.Aliases, alias)
+			out[id] = s
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("vuln: summaries: %w", err)
+		}
+	}
+	groups, err := d.groups(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, s := range out {
+		s.Group = groups[id]
+		out[id] = s
+	}
+	return out, nil
+}
+
+// maxGroupRounds and maxGroupNodes bound the alias-graph walk of groups.
+const (
+	maxGroupRounds = 16
+	maxGroupNodes  = 20000
+)
+
+// groups computes the alias group of each id: the connected component of the graph
+// whose edges are the alias claims of non-withdrawn records, keyed by its smallest CVE
+// id, else its smallest id.
+func (d *DB) groups(ctx context.Context, ids []string) (map[string]string, error) {
+	parent := map[string]string{}
+	find := func(x string) string {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	add := func(x string) bool {
+		if _, ok := parent[x]; ok {
+			return false
+		}
+		parent[x] = x
+		return true
+	}
+	union := func(a, b string) {
+		ra, rb := find(a), find(b)
+		if ra != rb {
+			parent[ra] = rb
+		}
+	}
+	frontier := []string{}
+	for _, id := range ids {
+		if add(id) {
+			frontier = append(frontier, id)
+		}
+	}
+	for round := 0; round < maxGroupRounds && len(frontier) > 0 && len(parent) < maxGroupNodes; round++ {
+		var next []string
+		sort.Strings(frontier)
+		for len(frontier) > 0 {
+			chunk := frontier[:min(len(frontier), maxInParams)]
+			frontier = frontier[len(chunk):]
+			ph := placeholders(len(chunk))
+			// Two queries rather than one with OR, so that each uses its index.
+			for _, col := range []string{"a.vuln_id", "a.alias"} {
+				rows, err := d.db.QueryContext(ctx, `SELECT a.vuln_id, a.alias FROM vuln_aliases a JOIN vulns v ON v.id = a.vuln_id
+					WHERE a.kind = 'alias' AND v.withdrawn IS NULL AND `+col+` IN (`+ph+`)`, anys(chunk)...)
+				if err != nil {
+					return nil, fmt.Errorf("vuln: alias groups: %w", err)
+				}
+				for rows.Next() {
+					var a, b string
+					if err := rows.Scan(&a, &b); err != nil {
+						rows.Close()
+						return nil, fmt.Errorf("vuln: alias groups: %w", err)
+					}
+					for _, x := range []string{a, b} {
+						if add(x) {
+							next = append(next, x)
+						}
+					}
+					union(a, b)
+				}
+				err = rows.Err()
+				rows.Close()
+				if err != nil {
+					return nil, fmt.Errorf("vuln: alias groups: %w", err)
+				}
+			}
+		}
+		frontier = next
+	}
+	key := map[string]string{} // root → group key
+	for x := range parent {
+		r := find(x)
+		k, ok := key[r]
+		if !ok || groupLess(x, k) {
+			key[r] = x
+		}
+	}
+	out := make(map[string]string, len(ids))
+	for _, id := range ids {
+		out[id] = key[find(id)]
+	}
+	return out, nil
+}
+
+// groupLess orders group key candidates: CVE ids first, then lexicographically.
+func groupLess(a, b string) bool {
+	ca, cb := strings.HasPrefix(a, "CVE-"), strings.HasPrefix(b, "CVE-")
+	if ca != cb {
+		return ca
+	}
+	return a < b
+}
+
+// Match returns, for each package, the advisories affecting it (non-withdrawn records
+// whose affected entry names the package's ecosystem and name and contains its
+// version), sorted by id. Packages without version match nothing.
+func (d *DB) Match(ctx context.Context, pkgs []Package) ([][]Match, error) {
+	keys := make([]PackageKey, 0, len(pkgs))
+	for _, p := range pkgs {
+		keys = append(keys, KeyOf(p))
+	}
+	aff, err := d.AffectedFor(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	type hit struct {
+		id    string
+		fixed []string
+	}
+	hits := make([][]hit, len(pkgs))
+	var ids []string
+	for i, p := range pkgs {
+		list := aff[keys[i]]
+		if len(list) == 0 || p.Version == "" {
+			continue
+		}
+		pv := newPkgVersion(keys[i].Ecosystem, p.Name, p.Version)
+		var hs []hit
+		for _, a := range list {
+			if !a.AppliesTo(p) || !a.c.contains(pv) {
+				continue
+			}
+			if n := len(hs); n > 0 && hs[n-1].id == a.VulnID {
+				hs[n-1].fixed = appendUnique(hs[n-1].fixed, a.FixedVersions()...)
+				continue
+			}
+			hs = append(hs, hit{id: a.VulnID, fixed: appendUnique(nil, a.FixedVersions()...)})
+			ids = append(ids, a.VulnID)
+		}
+		hits[i] = hs
+	}
+	sums, err := d.Summaries(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]Match, len(pkgs))
+	for i, hs := range hits {
+		for _, h := range hs {
+			s := sums[h.id]
+			out[i] = append(out[i], Match{ID: h.id, Aliases: s.Aliases, Group: s.Group, Summary: s.Summary, Severity: s.Severity, Fixed: h.fixed})
+		}
+		sort.Slice(out[i], func(a, b int) bool { return out[i][a].ID < out[i][b].ID })
+	}
+	return out, nil
+}
+
+// Status reports record counts, per-ecosystem figures and the last import.
+func (d *DB) Status(ctx context.Context) (Status, error) {
+	var st Status
+	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(withdrawn) FROM vulns`).Scan(&st.Total, &st.Withdrawn); err != nil {
+		return st, fmt.Errorf("vuln: status: %w", err)
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT a.ecosystem, COUNT(DISTINCT a.vuln_id),
+		COUNT(DISTINCT CASE WHEN v.withdrawn IS NOT NULL THEN a.vuln_id END), MAX(v.modified)
+		FROM vuln_affected a JOIN vulns v ON v.id = a.vuln_id GROUP BY a.ecosystem ORDER BY a.ecosystem`)
+	if err != nil {
+		return st, fmt.Errorf("vuln: status: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e EcosystemStatus
+		var last dbTime
+		if err := rows.Scan(&e.Ecosystem, &e.Records, &e.Withdrawn, &last); err != nil {
+			return st, fmt.Errorf("vuln: status: %w", err)
+		}
+		e.LastModified = last.t
+		st.Ecosystems = append(st.Ecosystems, e)
+	}
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("vuln: status: %w", err)
+	}
+	var run ImportRun
+	var started, finished dbTime
+	var notes string
+	err = d.db.QueryRowContext(ctx, `SELECT id, started_at, finished_at, source, files, records, added, updated, unchanged,
+		withdrawn, skipped, git_ranges_ignored, notes FROM vuln_imports ORDER BY id DESC LIMIT 1`).Scan(
+		&run.ID, &started, &finished, &run.Source, &run.Files, &run.Records, &run.Added, &run.Updated, &run.Unchanged,
+		&run.Withdrawn, &run.Skipped, &run.GitRangesIgnored, &notes)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return st, nil
+	case err != nil:
+		return st, fmt.Errorf("vuln: status: last import: %w", err)
+	}
+	run.StartedAt, run.FinishedAt = started.t, finished.t
+	if notes != "" {
+		if err := json.Unmarshal([]byte(notes), &run.Notes); err != nil {
+			return st, fmt.Errorf("vuln: status: notes of import %d: %w", run.ID, err)
+		}
+	}
+	st.LastImport = &run
+	return st, nil
+}
+
+// dbTime scans a timestamp that SQLite may return as text (aggregates lose the column
+// type) and either engine as NULL.
+type dbTime struct {
+	t     time.Time
+	valid bool
+}
+
+// Scan implements sql.Scanner.
+func (d *dbTime) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d = dbTime{}
+		return nil
+	case time.Time:
+		*d = dbTime{t: v.UTC(), valid: true}
+		return nil
+	case []byte:
+		return d.parse(string(v))
+	case string:
+		return d.parse(v)
+	}
+	return fmt.Errorf("vuln: cannot scan %T as a time", src)
+}
+
+func (d *dbTime) parse(s string) error {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			*d = dbTime{t: t.UTC(), valid: true}
+			return nil
+		}
+	}
+	return fmt.Errorf("vuln: cannot parse time %q", s)
+}
+
+func (d dbTime) ptr() *time.Time {
+	if !d.valid {
+		return nil
+	}
+	t := d.t
+	return &t
+}
+
+// placeholders returns "?, ?, …" with n marks.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func uniqueSorted(ss []string) []string {
+	out := append([]string(nil), ss...)
+	sort.Strings(out)
+	w := 0
+	for i, s := range out {
+		if i == 0 || s != out[w-1] {
+			out[w] = s
+			w++
+		}
+	}
+	return out[:w]
+}
+
+func appendUnique(dst []string, add ...string) []string {
+	for _, s := range add {
+		dup := false
+		for _, x := range dst {
+			if x == s {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			dst = append(dst, s)
+		}
+	}
+	return dst
+}
