@@ -79,6 +79,7 @@ func (a *App) Close() error { return a.DB.Close() }
 // Handler builds the HTTP handler.
 func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
+		Supply: a.Supply, Vulns: a.Vulns,
 		I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version})
 	if err != nil {
 		return nil, err

@@ -97,7 +97,7 @@ func KnownRole(role string) bool {
 // ReadOnly reports whether p only reads data, and so is usable with a "read" API token.
 func (p Permission) ReadOnly() bool {
 	switch p {
-	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead:
+	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead:
 		return true
 	}
 	return false

@@ -70,9 +70,11 @@ func best(a, b Verdict) Verdict {
 // ("GPL-2.0-only WITH Classpath-exception-2.0"). Use ParsePolicy or Validate to check a
 // policy; Evaluate ignores entries that are not valid.
 type Policy struct {
-	Allow, Review, Deny []string
+	Allow  []string `json:"allow"`
+	Review []string `json:"review"`
+	Deny   []string `json:"deny"`
 	// Unlisted is the verdict for a valid SPDX licence on no list; "" means review.
-	Unlisted Verdict
+	Unlisted Verdict `json:"unlisted"`
 }
 
 // Result is the verdict of a policy on an expression, why, and the licences it names

@@ -106,7 +106,11 @@ type Dependency struct {
 
 // Warning reports something missing or doubtful in an otherwise readable document. Ref names
 // the component concerned, "" for the document.
-type Warning struct{ Ref, Code, Message string }
+type Warning struct {
+	Ref     string `json:"ref"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
 
 // ParseError reports input that is not a readable SBOM, with the place where reading
 // stopped: "line 3, column 14" for JSON, "line 12" for XML and tag-value, sometimes followed

@@ -126,10 +126,14 @@ func (s *Service) VerifyDelivery(ctx context.Context, a actor.Actor, in Delivery
 type DeliveryQuery struct {
 	VendorID  int64
 	VersionID int64
+	Limit     int // newest first; 0 = 200, at most 1000
 }
 
 // Deliveries lists recorded delivery checks in a's scope, newest first.
 func (s *Service) Deliveries(ctx context.Context, a actor.Actor, q DeliveryQuery) ([]Delivery, error) {
+	if q.Limit <= 0 || q.Limit > 1000 {
+		q.Limit = 200
+	}
 	cond, arg := scope(a)
 	where, args := cond, []any{arg}
 	if q.VendorID != 0 {
@@ -145,7 +149,7 @@ func (s *Service) Deliveries(ctx context.Context, a actor.Actor, q DeliveryQuery
 		d.ok, d.signature_status, d.signer, d.report, d.verified_by, d.verified_at
 		FROM deliveries d JOIN orgs o ON o.id = d.org_id LEFT JOIN vendors v ON v.id = d.vendor_id
 		LEFT JOIN products p ON p.id = d.product_id LEFT JOIN product_versions pv ON pv.id = d.version_id
-		WHERE `+where+` ORDER BY d.verified_at DESC, d.id DESC LIMIT 200`, args...)
+		WHERE `+where+` ORDER BY d.verified_at DESC, d.id DESC LIMIT ?`, append(args, q.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("supply: list deliveries: %w", err)
 	}

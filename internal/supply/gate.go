@@ -183,19 +183,28 @@ func (s *Service) Gates(ctx context.Context, a actor.Actor, orgID int64) ([]Gate
 	if err != nil {
 		return nil, fmt.Errorf("supply: read organisation: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT g.id, g.org_id, g.name, g.stage, g.rules, g.created_at, g.updated_at, o.path
+	rows, err := s.db.QueryContext(ctx, `SELECT g.id, g.org_id, g.name, g.stage, g.rules, g.built_in, g.created_at, g.updated_at
 		FROM gates g JOIN orgs o ON o.id = g.org_id WHERE ? LIKE o.path || '%' ORDER BY LENGTH(o.path) DESC, g.name`, path)
 	if err != nil {
 		return nil, fmt.Errorf("supply: list gates: %w", err)
 	}
 	defer rows.Close()
 	seen := map[string]bool{}
+	builtinIDs := map[string]int64{}
 	out := []Gate{}
 	for rows.Next() {
 		var g Gate
-		var rules, p string
-		if err := rows.Scan(&g.ID, &g.OrgID, &g.Name, &g.Stage, &rules, &g.CreatedAt, &g.UpdatedAt, &p); err != nil {
+		var rules string
+		if err := rows.Scan(&g.ID, &g.OrgID, &g.Name, &g.Stage, &rules, &g.BuiltIn, &g.CreatedAt, &g.UpdatedAt); err != nil {
 			return nil, fmt.Errorf("supply: list gates: %w", err)
+		}
+		if g.BuiltIn {
+			// The row of a built-in gate only gives results an id; an organisation's own
+			// gate of the same name, here or above, wins over it.
+			if g.OrgID == orgID {
+				builtinIDs[g.Name] = g.ID
+			}
+			continue
 		}
 		if seen[g.Name] {
 			continue
@@ -212,7 +221,7 @@ func (s *Service) Gates(ctx context.Context, a actor.Actor, orgID int64) ([]Gate
 	}
 	for _, g := range BuiltinGates() {
 		if !seen[g.Name] {
-			g.OrgID = orgID
+			g.OrgID, g.ID = orgID, builtinIDs[g.Name]
 			out = append(out, g)
 		}
 	}
@@ -281,7 +290,8 @@ func (s *Service) SaveGate(ctx context.Context, a actor.Actor, in GateDefinition
 			err = tx.QueryRowContext(ctx, `INSERT INTO gates (org_id, name, stage, rules, created_at, updated_at)
 				VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, in.OrgID, in.Name, in.Stage, string(rules), now, now).Scan(&id)
 		case err == nil:
-			_, err = tx.ExecContext(ctx, `UPDATE gates SET stage = ?, rules = ?, updated_at = ? WHERE id = ?`, in.Stage, string(rules), now, id)
+			_, err = tx.ExecContext(ctx, `UPDATE gates SET stage = ?, rules = ?, built_in = FALSE, updated_at = ? WHERE id = ?`,
+				in.Stage, string(rules), now, id)
 		}
 		if err != nil {
 			return fmt.Errorf("supply: save gate: %w", err)
@@ -367,14 +377,17 @@ func (s *Service) EvaluateGate(ctx context.Context, a actor.Actor, versionID int
 		}
 		verdict := g.Evaluate(in)
 		gateID := g.ID
-		if g.BuiltIn {
-			// A built-in gate is stored for the organisation the first time it is used,
-			// so that results refer to a row.
+		if g.BuiltIn && gateID == 0 {
+			// A built-in gate gets a row for the organisation the first time it is used,
+			// so that results refer to a row; a concurrent first use finds the other's.
 			now := s.stamp()
 			rules, _ := json.Marshal(g.Rules)
-			err := tx.QueryRowContext(ctx, `INSERT INTO gates (org_id, name, stage, rules, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, v.OrgID, g.Name, g.Stage, string(rules), now, now).Scan(&gateID)
-			if err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO gates (org_id, name, stage, rules, built_in, created_at, updated_at)
+				VALUES (?, ?, ?, ?, TRUE, ?, ?) ON CONFLICT (org_id, name) DO NOTHING`, v.OrgID, g.Name, g.Stage, string(rules),
+				now, now); err != nil {
+				return fmt.Errorf("supply: store built-in gate: %w", err)
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT id FROM gates WHERE org_id = ? AND name = ?`, v.OrgID, g.Name).Scan(&gateID); err != nil {
 				return fmt.Errorf("supply: store built-in gate: %w", err)
 			}
 		}

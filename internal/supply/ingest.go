@@ -289,6 +289,12 @@ func (s *Service) ImportSBOM(ctx context.Context, a actor.Actor, versionID int64
 		if err := insertFindings(ctx, tx, rows, now); err != nil {
 			return err
 		}
+		// A finding the product already had in an earlier version keeps its age.
+		if _, err := tx.ExecContext(ctx, `UPDATE findings SET first_seen = (SELECT MIN(g.first_seen) FROM findings g
+			WHERE g.product_id = findings.product_id AND g.ecosystem = findings.ecosystem AND g.pkg_name = findings.pkg_name
+			AND g.vuln_group = findings.vuln_group) WHERE version_id = ?`, versionID); err != nil {
+			return fmt.Errorf("supply: finding age: %w", err)
+		}
 		if err := markFixedByUpgrade(ctx, tx, v); err != nil {
 			return err
 		}

@@ -2,12 +2,14 @@ package supply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/problem"
+	"github.com/medguard/medguard/internal/vuln"
 )
 
 // Count is a labelled number in the risk view.
@@ -245,11 +247,18 @@ func (s *Service) Exposure(ctx context.Context, a actor.Actor, id string) (Expos
 		return Exposure{}, err
 	}
 	e := Exposure{VulnID: id, Aliases: []string{}, Affected: []ExposedTarget{}, Assets: []AlertAsset{}}
-	meta, err := s.summaries(ctx, map[string]bool{id: true})
+	// An alias (say a CVE id) stands for the record that lists it.
+	canonical := id
+	if rec, err := s.vulns.Record(ctx, id); err == nil {
+		canonical = rec.ID
+	} else if !errors.Is(err, vuln.ErrNotFound) {
+		return Exposure{}, fmt.Errorf("supply: exposure: %w", err)
+	}
+	meta, err := s.summaries(ctx, map[string]bool{canonical: true})
 	if err != nil {
 		return Exposure{}, err
 	}
-	m, known := meta[id]
+	m, known := meta[canonical]
 	if !known && len(page.Items) == 0 {
 		return Exposure{}, problem.NotFound("vulnerability")
 	}

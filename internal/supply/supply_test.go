@@ -171,7 +171,12 @@ func TestImportMatchesAndCarriesDecisionsOver(t *testing.T) {
 
 		// Version 2 still has requests 2.30.0 (decision carries over) and upgraded the Go
 		// library past the fix (v1's finding becomes fixed by upgrade).
+		w.now = w.now.Add(10 * 24 * time.Hour)
 		v2, _ := w.version(t, "2.0", "app-2.0.cdx.json")
+		if p2, _ := w.svc.Findings(ctx, w.actorA, supply.FindingQuery{VersionID: v2.ID, State: "all"}); len(p2.Items) == 0 ||
+			p2.Items[0].AgeDays != 10 {
+			t.Errorf("a finding carried into 2.0 keeps its age: %+v", p2.Items)
+		}
 		equal(t, "v2 findings", w.pairs(t, v2.ID), []string{
 			"requests GHSA-test-0001 accepted",
 			"requests PYSEC-test-0001 accepted",
@@ -474,5 +479,37 @@ func TestReleaseSuffixOfDistributions(t *testing.T) {
 		}
 		v, _ := w.version(t, "3.1", "debian-image.cdx.json")
 		equal(t, "Debian 11 image", w.pairs(t, v.ID), []string{"openssl DSA-test-11 open"})
+	})
+}
+
+func TestExposureByAliasAndBuiltinGateRow(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		v1, _ := w.version(t, "1.0", "app-1.0.cdx.json")
+		exp, err := w.svc.Exposure(ctx, w.actorA, "CVE-2026-0002")
+		if err != nil || exp.Summary == "" || len(exp.Affected) != 1 || exp.Affected[0].Package != "github.com/example/lib" {
+			t.Errorf("exposure by alias = %+v, %v", exp, err)
+		}
+		// Two evaluations of a built-in gate share one row, which keeps the built-in rules.
+		for i := 0; i < 2; i++ {
+			if _, err := w.svc.EvaluateGate(ctx, w.actorA, v1.ID, "go-live"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		gs, err := w.svc.Gates(ctx, w.actorA, w.hospA.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range gs {
+			if g.Name == "go-live" && (!g.BuiltIn || g.ID == 0 || !g.Rules.RequireDelivery) {
+				t.Errorf("go-live after use = %+v", g)
+			}
+		}
+		var rows int
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM gates WHERE name = 'go-live'`).Scan(&rows)
+		if rows != 1 {
+			t.Errorf("go-live rows = %d", rows)
+		}
 	})
 }

@@ -44,19 +44,19 @@ type Note struct {
 
 // ImportResult reports one import.
 type ImportResult struct {
-	Source           string
-	Files            int // record and zip files read
-	Records          int // records parsed (duplicates included)
-	Added            int // records new to the database
-	Updated          int // records whose modified time is newer than the stored one
-	Unchanged        int // records not newer than the stored one (not written)
-	Withdrawn        int // records written as withdrawn that were not withdrawn before
-	Duplicates       int // further copies of an id within this import (the newest wins)
-	GitRangesIgnored int // GIT ranges, which matching cannot evaluate
-	Skipped          []Note
+	Source           string `json:"source"`
+	Files            int    `json:"files"`              // record and zip files read
+	Records          int    `json:"records"`            // records parsed (duplicates included)
+	Added            int    `json:"added"`              // records new to the database
+	Updated          int    `json:"updated"`            // records whose modified time is newer than the stored one
+	Unchanged        int    `json:"unchanged"`          // records not newer than the stored one (not written)
+	Withdrawn        int    `json:"withdrawn"`          // records written as withdrawn that were not withdrawn before
+	Duplicates       int    `json:"duplicates"`         // further copies of an id within this import (the newest wins)
+	GitRangesIgnored int    `json:"git_ranges_ignored"` // GIT ranges, which matching cannot evaluate
+	Skipped          []Note `json:"skipped"`
 	// Changed lists, sorted, the ids added, updated or newly withdrawn: the records
 	// whose matches must be recomputed.
-	Changed []string
+	Changed []string `json:"changed"`
 }
 
 // Import reads every .json, .yaml/.yml and .zip file (members .json/.yaml/.yml) under

@@ -57,31 +57,35 @@ type Match struct {
 
 // Status describes the database's content.
 type Status struct {
-	Total      int // records, withdrawn ones included
-	Withdrawn  int
-	Ecosystems []EcosystemStatus // by base ecosystem, sorted by name
-	LastImport *ImportRun        // nil before the first import
+	Total      int               `json:"total"` // records, withdrawn ones included
+	Withdrawn  int               `json:"withdrawn"`
+	Ecosystems []EcosystemStatus `json:"ecosystems"`  // by base ecosystem, sorted by name
+	LastImport *ImportRun        `json:"last_import"` // nil before the first import
 }
 
 // EcosystemStatus counts the records naming one base ecosystem.
 type EcosystemStatus struct {
-	Ecosystem    string
-	Records      int // withdrawn ones included
-	Withdrawn    int
-	LastModified time.Time
+	Ecosystem    string    `json:"ecosystem"`
+	Records      int       `json:"records"` // withdrawn ones included
+	Withdrawn    int       `json:"withdrawn"`
+	LastModified time.Time `json:"last_modified"`
 }
 
 // ImportRun is one row of vuln_imports.
 type ImportRun struct {
-	ID                    int64
-	StartedAt, FinishedAt time.Time
-	Source                string
-	Files, Records        int
-	Added, Updated        int
-	Unchanged, Withdrawn  int
-	Skipped               int
-	GitRangesIgnored      int
-	Notes                 []Note
+	ID               int64     `json:"id"`
+	StartedAt        time.Time `json:"started_at"`
+	FinishedAt       time.Time `json:"finished_at"`
+	Source           string    `json:"source"`
+	Files            int       `json:"files"`
+	Records          int       `json:"records"`
+	Added            int       `json:"added"`
+	Updated          int       `json:"updated"`
+	Unchanged        int       `json:"unchanged"`
+	Withdrawn        int       `json:"withdrawn"`
+	Skipped          int       `json:"skipped"`
+	GitRangesIgnored int       `json:"git_ranges_ignored"`
+	Notes            []Note    `json:"notes"`
 }
 
 // Record returns the record with the given id or, failing that, the record listing it

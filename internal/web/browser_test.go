@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -302,4 +303,69 @@ func TestBrowserLoginMFALanguageDashboard(t *testing.T) {
 		t.Fatalf("save screenshot: %v", err)
 	}
 	t.Logf("dashboard screenshot: %s", shot)
+}
+
+// TestBrowserSupplyPages opens the software risk view as the security officer in a real
+// Chromium, checks that every chart is drawn, then runs a gate from a version's page,
+// failing on any JavaScript error or CSP violation.
+func TestBrowserSupplyPages(t *testing.T) {
+	execPath := chromiumPath(t)
+	e := newSupplyEnv(t, storetest.Open(t, store.SQLite))
+	ctx, console := newChromium(t, execPath)
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	eval := func(expr string) bool {
+		t.Helper()
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", expr, err)
+		}
+		return ok
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	noJSErrors := func(where string) {
+		t.Helper()
+		for _, msg := range console.take() {
+			t.Errorf("%s: browser reported %s", where, msg)
+		}
+	}
+
+	step("sign in",
+		chromedp.Navigate(e.URL+"/login"),
+		chromedp.SendKeys(chromedp.ID("username"), "secofficer"),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		clickAndLoad("login-submit"),
+	)
+	step("open the risk view", chromedp.Navigate(e.URL+"/supply"),
+		chromedp.Poll[chromedp.Void](`(() => { const el = document.querySelector('#supply-severity-chart[data-ready="1"]');
+			const c = el && el.querySelector("canvas"); return !!c && c.width > 0 && c.height > 0; })()`,
+			chromedp.WithPollingTimeout(20*time.Second)),
+	)
+	if !eval(`document.querySelectorAll('.chart').length >= 5 &&
+		document.querySelectorAll('.chart[data-ready="1"] canvas').length === document.querySelectorAll('.chart').length`) {
+		t.Error("not every chart of the risk view has a rendered canvas")
+	}
+	if body := text("main"); strings.Contains(body, "supply.") || !strings.Contains(body, "requests") {
+		t.Errorf("risk view text: %.400q", body)
+	}
+	noJSErrors("risk view")
+
+	step("open a version", chromedp.Navigate(e.URL+"/supply/versions/"+strconv.FormatInt(e.VersionA.ID, 10)),
+		chromedp.WaitVisible(chromedp.ID("component-rows")))
+	step("run the procurement gate", clickAndLoad("gate-procurement"), chromedp.WaitVisible(chromedp.ID("gate-results")))
+	if got := text("#gate-results"); !strings.Contains(got, "Failed") {
+		t.Errorf("gate results: %.300q", got)
+	}
+	noJSErrors("version page")
 }

@@ -22,7 +22,9 @@ import (
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
+	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/vuln"
 )
 
 // TestOpenAPIMatchesRoutes checks that every API route is documented and every
@@ -384,7 +386,10 @@ func TestSetupCreatesFirstAdministrator(t *testing.T) {
 		e.Orgs = org.NewService(db, tl)
 		e.Auth = auth.NewService(db, tl, auth.Options{MFAPolicy: e.Orgs})
 		e.Assets = asset.NewService(db, tl)
-		srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Version: "test"})
+		e.Vulns = vuln.Open(db)
+		e.Supply = supply.NewService(db, tl, e.Vulns, nil)
+		srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns,
+			Version: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}

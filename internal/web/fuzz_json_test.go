@@ -9,6 +9,7 @@ import (
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
+	"github.com/medguard/medguard/internal/supply"
 )
 
 // bodyTypes returns a fresh value of every JSON request body the API decodes.
@@ -22,6 +23,15 @@ func bodyTypes() map[string]any {
 		"token":           &tokenRequest{},
 		"locale":          &localeRequest{},
 		"retire":          &retireRequest{},
+
+		"supply.VendorInput":    &supply.VendorInput{},
+		"supply.ProductInput":   &supply.ProductInput{},
+		"supply.VersionInput":   &supply.VersionInput{},
+		"supply.GateDefinition": &supply.GateDefinition{},
+		"contract":              &contractRequest{},
+		"vendorKey":             &vendorKeyRequest{},
+		"versionAssets":         &versionAssetsRequest{},
+		"decision":              &decisionRequest{},
 	}
 }
 
@@ -33,6 +43,11 @@ func FuzzJSONBodies(f *testing.F) {
 		`{}`, `{"name":"HIS","kind":"server","zone":"internal","org_id":1}`, `[]`, `null`, `"x"`, `{"tags":["a","b"]}`,
 		`{"mlps_level":"3"}`, `{"org_id":1e400}`, `{"unknown":1}`, `{} {}`, `{"a":`, "\xff\xfe{}", strings.Repeat("[", 10000),
 		`{"password":"x","password":"y"}`, `{"expires_in_days":-1,"scope":"write"}`,
+		`{"name":"某某医疗软件有限公司","uscc":"91350100M000100Y43","approved":true}`,
+		`{"vendor_id":3,"name":"HIS","source":"purchased"}`, `{"version":"1.0","asset_ids":[1,2,-3]}`,
+		`{"asset_ids":[1e3]}`, `{"asset_ids":null}`, `{"state":"accepted","reason":"内网隔离","expires_at":"2026-07-01"}`,
+		`{"name":"strict","stage":"go_live","rules":{"block_severity":"low","require_sbom":true}}`,
+		`{"rules":{"unknown":true}}`, `{"fingerprint":"AB:CD","label":"2026 cert"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -80,4 +95,56 @@ func TestDecodeJSONRejects(t *testing.T) {
 	if err := decodeJSONFrom(strings.NewReader(`{"name":"ICU","kind":"department","parent_id":3}`), &in); err != nil || in.Name != "ICU" || in.ParentID != 3 {
 		t.Fatalf("good body: %v %+v", err, in)
 	}
+}
+
+// FuzzDecisionRequest feeds arbitrary decision bodies through decoding and conversion:
+// an expiry is either refused with a problem naming expires_at or parsed, never a panic.
+func FuzzDecisionRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"state":"accepted","reason":"x","expires_at":"2026-07-01"}`, `{"expires_at":"2026-07-01T08:00:00+08:00"}`,
+		`{"expires_at":"2026-02-30"}`, `{"expires_at":"9999-12-31"}`, `{"expires_at":"0000-01-01"}`, `{"expires_at":" "}`,
+		`{"expires_at":"2026-07-01T25:00:00Z"}`, `{"state":"open"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var in decisionRequest
+		if err := decodeJSONFrom(bytes.NewReader(body), &in); err != nil {
+			return
+		}
+		d, err := in.decision()
+		if err != nil {
+			pe, ok := problem.As(err)
+			if !ok || pe.Kind != problem.KindInvalid || pe.Field != "expires_at" {
+				t.Fatalf("expiry %q: %v", in.ExpiresAt, err)
+			}
+			return
+		}
+		if strings.TrimSpace(in.ExpiresAt) == "" && d.ExpiresAt != nil {
+			t.Fatalf("no expiry given, got %v", d.ExpiresAt)
+		}
+		if strings.TrimSpace(in.ExpiresAt) != "" && d.ExpiresAt == nil {
+			t.Fatalf("expiry %q was lost", in.ExpiresAt)
+		}
+	})
+}
+
+// FuzzSafeFileName checks that whatever name a client gives an upload, the file it is
+// saved as stays inside our directory and keeps the extension the importer needs.
+func FuzzSafeFileName(f *testing.F) {
+	for _, s := range []string{"all.zip", "../../etc/passwd.json", `C:\\osv\\GHSA-1.yaml`, "...zip", ".json", "漏洞.zip",
+		"a/b/c.yml", "\x00.json", strings.Repeat("x", 300) + ".zip"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		for _, ext := range []string{".zip", ".json", ".yaml", ".yml"} {
+			got := safeFileName(name, ext)
+			if !strings.HasSuffix(got, ext) || len(got) <= len(ext) {
+				t.Fatalf("safeFileName(%q, %q) = %q: lost its stem or extension", name, ext, got)
+			}
+			if strings.ContainsAny(got, "/\\\x00") || strings.HasPrefix(got, ".") || len(got) > 80+len(ext) {
+				t.Fatalf("safeFileName(%q, %q) = %q: not a plain file name", name, ext, got)
+			}
+		}
+	})
 }

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
 )
 
@@ -24,8 +27,10 @@ type apiOp struct {
 	Response any // Go value whose type is the JSON response; nil for 204
 	Status   int // success status
 	Query    []string
-	Body     string // non-JSON request body media type, e.g. text/csv
-	Produces string // non-JSON response media type
+	Body     string   // non-JSON request body media type, e.g. text/csv
+	Field    string   // multipart/form-data field that may carry Body instead ("" = "file", "-" = none)
+	Parts    []string // fields of a request body that is multipart/form-data only
+	Produces string   // non-JSON response media type
 }
 
 type dashboardResponse struct {
@@ -37,6 +42,9 @@ type retireRequest struct {
 }
 
 var listQuery = []string{"page", "per_page"}
+
+// pathParam matches the {name} segments of a route pattern.
+var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 var assetQuery = []string{"q", "kind", "zone", "lifecycle", "tag", "mlps_level", "org_id", "sort", "page", "per_page"}
 
 // apiDocs maps "METHOD /pattern" to its documentation.
@@ -74,6 +82,41 @@ var apiDocs = map[string]apiOp{
 	"DELETE /api/v1/tokens/{id}":        {Summary: "Revoke an API token", Tag: "account", Status: 204},
 	"GET /api/v1/trail":                 {Summary: "Audit trail entries, newest first", Tag: "trail", Response: trailResponse{}, Status: 200, Query: []string{"action", "actor", "object_type", "object_id", "before", "limit"}},
 	"POST /api/v1/trail/verify":         {Summary: "Verify the whole hash chain and name the first broken entry", Tag: "trail", Response: trail.Report{}, Status: 200},
+
+	"GET /api/v1/supply/risk":                 {Summary: "The unified software risk view: counters, open findings by severity, state, product, vendor and age, licence verdicts, gate results, most vulnerable components", Tag: "supply", Response: supply.RiskView{}, Status: 200},
+	"GET /api/v1/vendors":                     {Summary: "Software vendors in the caller's scope", Tag: "supply", Response: listResponse[supply.Vendor]{}, Status: 200},
+	"POST /api/v1/vendors":                    {Summary: "Create a vendor (org_id defaults to the caller's organisation)", Tag: "supply", Request: supply.VendorInput{}, Response: supply.Vendor{}, Status: 201},
+	"GET /api/v1/vendors/{id}":                {Summary: "A vendor with its contracts, signing keys, products and deliveries", Tag: "supply", Response: supply.VendorDetail{}, Status: 200},
+	"PUT /api/v1/vendors/{id}":                {Summary: "Replace a vendor's fields", Tag: "supply", Request: supply.VendorInput{}, Response: supply.Vendor{}, Status: 200},
+	"POST /api/v1/vendors/{id}/contracts":     {Summary: "Record a contract with a vendor", Tag: "supply", Request: contractRequest{}, Response: supply.Contract{}, Status: 201},
+	"POST /api/v1/vendors/{id}/keys":          {Summary: "Register a vendor's signing certificate or key by SHA-256 fingerprint", Tag: "supply", Request: vendorKeyRequest{}, Response: supply.VendorKey{}, Status: 201},
+	"GET /api/v1/products":                    {Summary: "Software products in the caller's scope", Tag: "supply", Response: listResponse[supply.Product]{}, Status: 200, Query: []string{"vendor_id"}},
+	"POST /api/v1/products":                   {Summary: "Create a product (source self_built, outsourced, purchased or co_developed)", Tag: "supply", Request: supply.ProductInput{}, Response: supply.Product{}, Status: 201},
+	"GET /api/v1/products/{id}":               {Summary: "One product", Tag: "supply", Response: supply.Product{}, Status: 200},
+	"PUT /api/v1/products/{id}":               {Summary: "Replace a product's fields (its organisation stays)", Tag: "supply", Request: supply.ProductInput{}, Response: supply.Product{}, Status: 200},
+	"GET /api/v1/products/{id}/versions":      {Summary: "The versions of a product, newest first", Tag: "supply", Response: listResponse[supply.Version]{}, Status: 200},
+	"POST /api/v1/products/{id}/versions":     {Summary: "Add a version to a product, linked to the assets that run it", Tag: "supply", Request: supply.VersionInput{}, Response: supply.Version{}, Status: 201},
+	"GET /api/v1/versions/{id}":               {Summary: "A product version with its latest gate results and delivery checks", Tag: "supply", Response: versionResponse{}, Status: 200},
+	"PUT /api/v1/versions/{id}/assets":        {Summary: "Replace the inventory assets that run a version", Tag: "supply", Request: versionAssetsRequest{}, Response: supply.Version{}, Status: 200},
+	"POST /api/v1/versions/{id}/sbom":         {Summary: "Import the version's SBOM (CycloneDX or SPDX, JSON, XML or tag-value; at most 64 MiB), replacing an earlier one, and match its components", Tag: "supply", Body: "application/octet-stream", Field: "sbom", Response: supply.ImportReport{}, Status: 200},
+	"GET /api/v1/versions/{id}/sbom":          {Summary: "Download the stored SBOM document", Tag: "supply", Status: 200, Produces: "application/octet-stream"},
+	"GET /api/v1/versions/{id}/components":    {Summary: "The components of the version's SBOM with licence verdicts and finding counts", Tag: "supply", Response: listResponse[supply.Component]{}, Status: 200},
+	"POST /api/v1/versions/{id}/gates/{name}": {Summary: "Evaluate a gate (procurement, go-live, update or a stored one) on the version and store the result", Tag: "supply", Response: supply.GateResult{}, Status: 200},
+	"POST /api/v1/versions/{id}/deliveries":   {Summary: "Check delivered files against the vendor's manifest (and signature) and record the outcome; a failed check raises an alert", Tag: "supply", Parts: []string{"manifest", "files", "require_signature"}, Response: supply.Delivery{}, Status: 201},
+	"GET /api/v1/findings":                    {Summary: "Vulnerability findings, most severe and oldest first (state \"\" = open and accepted, \"all\" = every state)", Tag: "supply", Response: listResponse[supply.Finding]{}, Status: 200, Query: []string{"product_id", "version_id", "vendor_id", "vuln", "severity", "state", "limit", "offset"}},
+	"GET /api/v1/findings/{id}":               {Summary: "One finding", Tag: "supply", Response: supply.Finding{}, Status: 200},
+	"POST /api/v1/findings/{id}/decision":     {Summary: "Accept a risk (reason and expiry within a year), mark a false positive (reason) or reopen; the decision carries over to the product's other versions", Tag: "supply", Request: decisionRequest{}, Response: supply.Finding{}, Status: 200},
+	"GET /api/v1/vulns/{vuln}":                {Summary: "An advisory (by id or alias) and every product version, component and asset it hits in the caller's scope", Tag: "supply", Response: vulnResponse{}, Status: 200},
+	"GET /api/v1/vulndb/status":               {Summary: "Record counts of the vulnerability database per ecosystem and its last import", Tag: "supply", Response: vulnDBStatusView{}, Status: 200},
+	"POST /api/v1/vulndb/import":              {Summary: "Import OSV advisories (an osv.dev all.zip export, or one JSON or YAML record; at most 256 MiB) and re-match every stored SBOM against the changed ones", Tag: "supply", Body: "application/zip", Response: vulnImportResponse{}, Status: 200},
+	"GET /api/v1/supply/alerts":               {Summary: "Supply-chain alerts, newest first: new advisories hitting stored software, failed delivery checks", Tag: "supply", Response: listResponse[supply.Alert]{}, Status: 200, Query: []string{"open", "limit"}},
+	"POST /api/v1/supply/alerts/{id}/ack":     {Summary: "Acknowledge an alert", Tag: "supply", Response: supply.Alert{}, Status: 200},
+	"GET /api/v1/gates":                       {Summary: "The gates of an organisation: its own, its parents' and the built-in ones", Tag: "supply", Response: listResponse[supply.Gate]{}, Status: 200, Query: []string{"org_id"}},
+	"PUT /api/v1/gates":                       {Summary: "Create or replace a named gate of an organisation", Tag: "supply", Request: supply.GateDefinition{}, Response: supply.Gate{}, Status: 200},
+	"GET /api/v1/licence-policy":              {Summary: "The licence policy in force for an organisation", Tag: "supply", Response: policyView{}, Status: 200, Query: []string{"org_id"}},
+	"PUT /api/v1/licence-policy":              {Summary: "Set an organisation's licence policy (JSON or YAML) and re-judge the stored components below it", Tag: "supply", Request: policyView{}, Body: "application/yaml", Field: "-", Response: policyView{}, Status: 200, Query: []string{"org_id"}},
+	"GET /api/v1/deliveries":                  {Summary: "Recorded delivery checks, newest first", Tag: "supply", Response: listResponse[supply.Delivery]{}, Status: 200, Query: []string{"vendor_id", "version_id"}},
+	"POST /api/v1/sbom/check":                 {Summary: "Check an SBOM against the vulnerability database, the licence policy and optionally a gate, storing nothing (read-only tokens may call it); format=sarif answers SARIF 2.1.0", Tag: "supply", Body: "application/octet-stream", Field: "sbom", Response: supply.CheckResult{}, Status: 200, Query: []string{"gate", "org_id", "format", "source"}},
 }
 
 func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) error {
@@ -103,8 +146,12 @@ func buildOpenAPI(version string) map[string]any {
 			"operationId": operationID(method, path),
 		}
 		var params []any
-		if strings.Contains(path, "{id}") {
-			params = append(params, map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "integer", "format": "int64"}})
+		for _, m := range pathParam.FindAllStringSubmatch(path, -1) {
+			schema := map[string]any{"type": "string"}
+			if m[1] == "id" {
+				schema = map[string]any{"type": "integer", "format": "int64"}
+			}
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": schema})
 		}
 		for _, q := range op.Query {
 			params = append(params, map[string]any{"name": q, "in": "query", "required": false, "schema": map[string]any{"type": "string"}})
@@ -112,15 +159,29 @@ func buildOpenAPI(version string) map[string]any {
 		if len(params) > 0 {
 			o["parameters"] = params
 		}
-		switch {
-		case op.Request != nil:
-			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{
-				"application/json": map[string]any{"schema": sg.schema(reflect.TypeOf(op.Request))}}}
-		case op.Body != "":
-			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{
-				op.Body: map[string]any{"schema": map[string]any{"type": "string"}},
-				"multipart/form-data": map[string]any{"schema": map[string]any{"type": "object",
-					"properties": map[string]any{"file": map[string]any{"type": "string", "contentMediaType": op.Body}}}}}}
+		content := map[string]any{}
+		if op.Request != nil {
+			content["application/json"] = map[string]any{"schema": sg.schema(reflect.TypeOf(op.Request))}
+		}
+		if op.Body != "" {
+			content[op.Body] = map[string]any{"schema": map[string]any{"type": "string"}}
+			if field := op.Field; field != "-" {
+				if field == "" {
+					field = "file"
+				}
+				content["multipart/form-data"] = map[string]any{"schema": map[string]any{"type": "object",
+					"properties": map[string]any{field: map[string]any{"type": "string", "contentMediaType": op.Body}}}}
+			}
+		}
+		if len(op.Parts) > 0 {
+			props := map[string]any{}
+			for _, p := range op.Parts {
+				props[p] = map[string]any{"type": "string"}
+			}
+			content["multipart/form-data"] = map[string]any{"schema": map[string]any{"type": "object", "properties": props}}
+		}
+		if len(content) > 0 {
+			o["requestBody"] = map[string]any{"required": true, "content": content}
 		}
 		resp := map[string]any{"description": http.StatusText(op.Status)}
 		switch {
@@ -146,7 +207,7 @@ func buildOpenAPI(version string) map[string]any {
 		"info": map[string]any{
 			"title":       "medguard API",
 			"version":     version,
-			"description": "Security governance for hospitals: organisation, users, assets and the tamper-evident audit trail. Authenticate with `Authorization: Bearer <token>` (create tokens under My account or with `medguard token create`). Errors are `{\"error\":{\"code\":…,\"message\":…}}`.",
+			"description": "Security governance for hospitals: organisation, users, assets, the software supply chain (vendors, products, SBOMs, vulnerability findings, gates, delivery checks) and the tamper-evident audit trail. Authenticate with `Authorization: Bearer <token>` (create tokens under My account or with `medguard token create`). Errors are `{\"error\":{\"code\":…,\"message\":…}}`.",
 		},
 		"servers": []any{map[string]any{"url": "/"}},
 		"paths":   paths,
@@ -180,10 +241,14 @@ type schemaGen struct {
 
 var timeType = reflect.TypeOf(time.Time{})
 
+var rawJSONType = reflect.TypeOf(json.RawMessage{})
+
 func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	switch {
 	case t == timeType:
 		return map[string]any{"type": "string", "format": "date-time"}
+	case t == rawJSONType:
+		return map[string]any{} // any JSON value
 	case t.Kind() == reflect.Pointer:
 		inner := g.schema(t.Elem())
 		return map[string]any{"anyOf": []any{inner, map[string]any{"type": "null"}}}

@@ -16,6 +16,7 @@ import (
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
+	"github.com/medguard/medguard/internal/supply"
 )
 
 // loadMatrix reads testdata/rbac_matrix.txt: "METHOD PATTERN | roles…" or "| public".
@@ -66,8 +67,20 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 	case p == "/api/":
 		return "/api/v1/no-such-thing"
 	}
+	p = strings.Replace(p, "{name}", "procurement", 1)
+	p = strings.Replace(p, "{vuln}", "GHSA-test-0001", 1)
 	id := ""
 	switch {
+	case strings.Contains(p, "/vendors/{id}"):
+		id = strconv.FormatInt(e.VendorA.ID, 10)
+	case strings.Contains(p, "/products/{id}"):
+		id = strconv.FormatInt(e.ProductA.ID, 10)
+	case strings.Contains(p, "/versions/{id}"):
+		id = strconv.FormatInt(e.VersionA.ID, 10)
+	case strings.Contains(p, "/findings/{id}"):
+		id = strconv.FormatInt(e.FindingA.ID, 10)
+	case strings.Contains(p, "/alerts/{id}"):
+		id = strconv.FormatInt(e.AlertA.ID, 10)
 	case strings.Contains(p, "/assets/{id}"):
 		id = strconv.FormatInt(e.AssetA.ID, 10)
 	case strings.Contains(p, "/orgs/{id}"):
@@ -125,7 +138,7 @@ func (b *browser) call(method, path string) outcome {
 func TestRBACMatrix(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		matrix := loadMatrix(t)
-		probe := newTestEnv(t, db)
+		probe := newSupplyEnv(t, db)
 		routes := probe.srv.Routes()
 		seen := map[string]bool{}
 		for _, r := range routes {
@@ -174,9 +187,10 @@ func TestRBACMatrix(t *testing.T) {
 		// Each role, in its own environment so that one role's writes cannot mask another's.
 		for _, role := range auth.Roles {
 			t.Run(role, func(t *testing.T) {
+				t.Parallel() // each role has its own server and database
 				e := probe
 				if role != auth.RoleAuditor { // the probe environment serves the auditor
-					e = newTestEnv(t, db2(t, db))
+					e = newSupplyEnv(t, db2(t, db))
 				}
 				user := roleUser[role]
 				_, spare, err := e.Auth.CreateToken(context.Background(), actor.System(), e.Users[user].ID, "spare", "read", 0)
@@ -229,7 +243,7 @@ func db2(t *testing.T, like *store.DB) *store.DB {
 // each must answer 404, and nothing of B may leak into the body.
 func TestOtherHospitalIs404(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		e := newTestEnv(t, db)
+		e := newSupplyEnv(t, db)
 		ctx := context.Background()
 		// The administrator of hospital A: move "admin" down from the region to hospital A.
 		adminA, err := e.Auth.CreateUser(ctx, actor.System(), auth.UserInput{OrgID: e.HospA.ID, Username: "admin_a",
@@ -254,6 +268,16 @@ func TestOtherHospitalIs404(t *testing.T) {
 			}
 			var id int64
 			switch {
+			case strings.Contains(r.Pattern, "/vendors/"):
+				id = e.VendorB.ID
+			case strings.Contains(r.Pattern, "/products/"):
+				id = e.ProductB.ID
+			case strings.Contains(r.Pattern, "/versions/"):
+				id = e.VersionB.ID
+			case strings.Contains(r.Pattern, "/findings/"):
+				id = e.FindingB.ID
+			case strings.Contains(r.Pattern, "/alerts/"):
+				id = e.AlertB.ID
 			case strings.Contains(r.Pattern, "/assets/"):
 				id = e.AssetB.ID
 			case strings.Contains(r.Pattern, "/orgs/"):
@@ -266,6 +290,7 @@ func TestOtherHospitalIs404(t *testing.T) {
 				t.Fatalf("route %s names an object this test does not know", r.Pattern)
 			}
 			path := strings.Replace(r.Pattern, "{id}", strconv.FormatInt(id, 10), 1)
+			path = strings.Replace(path, "{name}", "procurement", 1)
 			var code int
 			var body string
 			if r.API {
@@ -284,7 +309,7 @@ func TestOtherHospitalIs404(t *testing.T) {
 			if code != http.StatusNotFound {
 				t.Errorf("%s %s (hospital B's object) as hospital A's admin: status %d, want 404", r.Method, path, code)
 			}
-			for _, leak := range []string{"PACS archive B", "Hospital B", "secofficer_b", "10.2.1.10"} {
+			for _, leak := range []string{"PACS archive B", "Hospital B", "secofficer_b", "10.2.1.10", "Bsoft"} {
 				if strings.Contains(body, leak) {
 					t.Errorf("%s %s: response leaks %q", r.Method, path, leak)
 				}
@@ -294,5 +319,27 @@ func TestOtherHospitalIs404(t *testing.T) {
 		if _, err := e.Assets.Get(ctx, actor.System(), e.AssetB.ID); err != nil {
 			t.Errorf("hospital B's asset was affected: %v", err)
 		}
+		if f, err := e.Supply.Finding(ctx, actor.System(), e.FindingB.ID); err != nil || f.State != "open" {
+			t.Errorf("hospital B's finding was affected: %v %+v", err, f)
+		}
+		if al, _ := e.Supply.Alerts(ctx, actor.System(), true, 100); !containsAlert(al, e.AlertB.ID) {
+			t.Errorf("hospital B's alert was acknowledged by hospital A's administrator")
+		}
+		// A vulnerability is not an object of a hospital: its page answers, but shows
+		// only what the caller's hospital runs.
+		code, body := e.api("GET", "/api/v1/vulns/GHSA-test-0001", "admin_a", nil)
+		if code != http.StatusOK || !strings.Contains(string(body), "Outpatient app A") || strings.Contains(string(body), "Bsoft") ||
+			strings.Contains(string(body), "B-001") {
+			t.Errorf("vulnerability exposure as hospital A: %d %s", code, body)
+		}
 	})
+}
+
+func containsAlert(as []supply.Alert, id int64) bool {
+	for _, a := range as {
+		if a.ID == id {
+			return true
+		}
+	}
+	return false
 }

@@ -29,6 +29,7 @@ func loadTemplates(cat *i18n.Catalog) (*templates, error) {
 		"add":  func(a, b int) int { return a + b },
 		"sub":  func(a, b int) int { return a - b },
 		"join": strings.Join,
+		"part": func(p *page, v any) part { return part{Page: p, V: v} },
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
@@ -82,6 +83,7 @@ type page struct {
 	Lang    string
 	Title   string // i18n key of the page title
 	Nav     string // which navigation entry is current
+	Sub     string // which entry of a section's own navigation is current
 	User    *auth.User
 	CSRF    string
 	Flash   string // message key or text shown once at the top
@@ -91,6 +93,13 @@ type page struct {
 	Data    any
 	Version string
 	Langs   []string
+}
+
+// part is what a shared template fragment gets from {{template "x" (part . value)}}: the
+// page (for T, Can, CSRF and the field at fault) and its own value.
+type part struct {
+	Page *page
+	V    any
 }
 
 // T translates key into the page's language.
@@ -178,7 +187,7 @@ func (s *Server) uiError(w http.ResponseWriter, r *http.Request, pe *problem.Err
 // catalogueAreas are the prefixes under which message catalogues keep error texts
 // ("<area>error.<code>") and field labels ("<area>field.<name>"): the core area first,
 // then each module's.
-var catalogueAreas = []string{"", "asset."}
+var catalogueAreas = []string{"", "asset.", "supply."}
 
 // errorText translates a problem: the first "<area>error.<code>" entry of the catalogue,
 // or for invalid input "Please check <field label>: <message>", or the problem's own

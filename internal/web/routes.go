@@ -11,15 +11,19 @@ import (
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // route is one entry of the table below: method and pattern, the permission it needs
-// ("" = public), whether it is part of the JSON API, and whether a session that has not
-// yet passed its MFA step may use it.
+// ("" = public), whether it is part of the JSON API, whether a session that has not
+// yet passed its MFA step may use it, whether an unsafe method only reads (so that a
+// read-only API token may use it), and the largest multipart body it accepts (0 =
+// maxUpload).
 type route struct {
-	Method  string
-	Pattern string
-	Perm    auth.Permission
-	API     bool
-	PreMFA  bool
-	h       handlerFunc
+	Method   string
+	Pattern  string
+	Perm     auth.Permission
+	API      bool
+	PreMFA   bool
+	ReadOnly bool
+	Upload   int64
+	h        handlerFunc
 }
 
 const public auth.Permission = ""
@@ -35,6 +39,8 @@ func (s *Server) routeTable() []route {
 		return route{Method: m, Pattern: p, Perm: perm, h: h}
 	}
 	preMFA := func(r route) route { r.PreMFA = true; return r }
+	readOnly := func(r route) route { r.ReadOnly = true; return r }
+	upload := func(limit int64, r route) route { r.Upload = limit; return r }
 	return []route{
 		// Operations.
 		ui("GET", "/healthz", public, s.healthz),
@@ -79,6 +85,41 @@ func (s *Server) routeTable() []route {
 		api("GET", "/api/v1/trail", auth.PermTrailRead, s.apiTrailList),
 		api("POST", "/api/v1/trail/verify", auth.PermTrailRead, s.apiTrailVerify),
 
+		api("GET", "/api/v1/supply/risk", auth.PermSupplyRead, s.apiSupplyRisk),
+		api("GET", "/api/v1/vendors", auth.PermSupplyRead, s.apiVendorList),
+		api("POST", "/api/v1/vendors", auth.PermSupplyWrite, s.apiVendorCreate),
+		api("GET", "/api/v1/vendors/{id}", auth.PermSupplyRead, s.apiVendorGet),
+		api("PUT", "/api/v1/vendors/{id}", auth.PermSupplyWrite, s.apiVendorUpdate),
+		api("POST", "/api/v1/vendors/{id}/contracts", auth.PermSupplyWrite, s.apiVendorContract),
+		api("POST", "/api/v1/vendors/{id}/keys", auth.PermSupplyWrite, s.apiVendorKey),
+		api("GET", "/api/v1/products", auth.PermSupplyRead, s.apiProductList),
+		api("POST", "/api/v1/products", auth.PermSupplyWrite, s.apiProductCreate),
+		api("GET", "/api/v1/products/{id}", auth.PermSupplyRead, s.apiProductGet),
+		api("PUT", "/api/v1/products/{id}", auth.PermSupplyWrite, s.apiProductUpdate),
+		api("GET", "/api/v1/products/{id}/versions", auth.PermSupplyRead, s.apiVersionList),
+		api("POST", "/api/v1/products/{id}/versions", auth.PermSupplyWrite, s.apiVersionCreate),
+		api("GET", "/api/v1/versions/{id}", auth.PermSupplyRead, s.apiVersionGet),
+		api("PUT", "/api/v1/versions/{id}/assets", auth.PermSupplyWrite, s.apiVersionAssets),
+		upload(maxSBOMUpload, api("POST", "/api/v1/versions/{id}/sbom", auth.PermSupplyWrite, s.apiSBOMImport)),
+		api("GET", "/api/v1/versions/{id}/sbom", auth.PermSupplyRead, s.apiSBOMDownload),
+		api("GET", "/api/v1/versions/{id}/components", auth.PermSupplyRead, s.apiComponentList),
+		api("POST", "/api/v1/versions/{id}/gates/{name}", auth.PermSupplyWrite, s.apiGateEvaluate),
+		upload(maxDeliveryUpload, api("POST", "/api/v1/versions/{id}/deliveries", auth.PermSupplyWrite, s.apiDeliveryVerify)),
+		api("GET", "/api/v1/findings", auth.PermSupplyRead, s.apiFindingList),
+		api("GET", "/api/v1/findings/{id}", auth.PermSupplyRead, s.apiFindingGet),
+		api("POST", "/api/v1/findings/{id}/decision", auth.PermFindingDecide, s.apiFindingDecide),
+		api("GET", "/api/v1/vulns/{vuln}", auth.PermSupplyRead, s.apiVulnGet),
+		api("GET", "/api/v1/vulndb/status", auth.PermSupplyRead, s.apiVulnDBStatus),
+		upload(maxVulnDBUpload, api("POST", "/api/v1/vulndb/import", auth.PermVulnDBManage, s.apiVulnDBImport)),
+		api("GET", "/api/v1/supply/alerts", auth.PermSupplyRead, s.apiAlertList),
+		api("POST", "/api/v1/supply/alerts/{id}/ack", auth.PermFindingDecide, s.apiAlertAck),
+		api("GET", "/api/v1/gates", auth.PermSupplyRead, s.apiGateList),
+		api("PUT", "/api/v1/gates", auth.PermGateManage, s.apiGateSave),
+		api("GET", "/api/v1/licence-policy", auth.PermSupplyRead, s.apiLicencePolicyGet),
+		api("PUT", "/api/v1/licence-policy", auth.PermGateManage, s.apiLicencePolicySet),
+		api("GET", "/api/v1/deliveries", auth.PermSupplyRead, s.apiDeliveryList),
+		readOnly(upload(maxSBOMUpload, api("POST", "/api/v1/sbom/check", auth.PermSupplyRead, s.apiSBOMCheck))),
+
 		api("", "/api/", public, s.apiNotFound),
 
 		// Browser UI: sign-in and first-run setup.
@@ -120,6 +161,37 @@ func (s *Server) routeTable() []route {
 		ui("POST", "/users/{id}/disable", auth.PermUserManage, s.uiUserDisable),
 		ui("POST", "/users/{id}/enable", auth.PermUserManage, s.uiUserEnable),
 		ui("POST", "/users/{id}/reset-mfa", auth.PermUserManage, s.uiUserResetMFA),
+
+		ui("GET", "/supply", auth.PermSupplyRead, s.uiSupplyRisk),
+		ui("GET", "/supply/vendors", auth.PermSupplyRead, s.uiVendorList),
+		ui("POST", "/supply/vendors", auth.PermSupplyWrite, s.uiVendorCreate),
+		ui("GET", "/supply/vendors/{id}", auth.PermSupplyRead, s.uiVendorShow),
+		ui("POST", "/supply/vendors/{id}", auth.PermSupplyWrite, s.uiVendorUpdate),
+		ui("POST", "/supply/vendors/{id}/contracts", auth.PermSupplyWrite, s.uiVendorContract),
+		ui("POST", "/supply/vendors/{id}/keys", auth.PermSupplyWrite, s.uiVendorKey),
+		ui("GET", "/supply/products", auth.PermSupplyRead, s.uiProductList),
+		ui("POST", "/supply/products", auth.PermSupplyWrite, s.uiProductCreate),
+		ui("GET", "/supply/products/{id}", auth.PermSupplyRead, s.uiProductShow),
+		ui("POST", "/supply/products/{id}", auth.PermSupplyWrite, s.uiProductUpdate),
+		ui("POST", "/supply/products/{id}/versions", auth.PermSupplyWrite, s.uiVersionCreate),
+		ui("GET", "/supply/versions/{id}", auth.PermSupplyRead, s.uiVersionShow),
+		ui("POST", "/supply/versions/{id}/assets", auth.PermSupplyWrite, s.uiVersionAssets),
+		upload(maxSBOMUpload, ui("POST", "/supply/versions/{id}/sbom", auth.PermSupplyWrite, s.uiSBOMImport)),
+		ui("GET", "/supply/versions/{id}/sbom", auth.PermSupplyRead, s.uiSBOMDownload),
+		ui("POST", "/supply/versions/{id}/gates", auth.PermSupplyWrite, s.uiGateEvaluate),
+		upload(maxDeliveryUpload, ui("POST", "/supply/versions/{id}/deliveries", auth.PermSupplyWrite, s.uiDeliveryVerify)),
+		ui("GET", "/supply/findings", auth.PermSupplyRead, s.uiFindingList),
+		ui("GET", "/supply/findings/{id}", auth.PermSupplyRead, s.uiFindingShow),
+		ui("POST", "/supply/findings/{id}/decision", auth.PermFindingDecide, s.uiFindingDecide),
+		ui("GET", "/supply/vulns/{vuln}", auth.PermSupplyRead, s.uiVulnShow),
+		ui("GET", "/supply/alerts", auth.PermSupplyRead, s.uiAlertList),
+		ui("POST", "/supply/alerts/{id}/ack", auth.PermFindingDecide, s.uiAlertAck),
+		ui("GET", "/supply/gates", auth.PermSupplyRead, s.uiGateList),
+		ui("POST", "/supply/gates", auth.PermGateManage, s.uiGateSave),
+		ui("GET", "/supply/licence-policy", auth.PermSupplyRead, s.uiLicencePolicy),
+		ui("POST", "/supply/licence-policy", auth.PermGateManage, s.uiLicencePolicySet),
+		ui("GET", "/supply/vulndb", auth.PermSupplyRead, s.uiVulnDB),
+		upload(maxVulnDBUpload, ui("POST", "/supply/vulndb", auth.PermVulnDBManage, s.uiVulnDBImport)),
 
 		ui("GET", "/trail", auth.PermTrailRead, s.uiTrail),
 		ui("POST", "/trail/verify", auth.PermTrailRead, s.uiTrailVerify),

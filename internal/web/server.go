@@ -26,7 +26,9 @@ import (
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/vuln"
 )
 
 //go:embed static
@@ -39,6 +41,8 @@ type Deps struct {
 	Orgs    *org.Service
 	Auth    *auth.Service
 	Assets  *asset.Service
+	Supply  *supply.Service // software supply chain: vendors, products, SBOMs, findings, gates
+	Vulns   *vuln.DB        // the OSV vulnerability database
 	I18n    *i18n.Catalog
 	Logger  *slog.Logger
 	TLS     bool   // serving over TLS: Secure cookies and HSTS
@@ -59,7 +63,8 @@ type Server struct {
 
 // New builds the server and registers every route.
 func New(d Deps) (*Server, error) {
-	if d.DB == nil || d.Trail == nil || d.Orgs == nil || d.Auth == nil || d.Assets == nil {
+	if d.DB == nil || d.Trail == nil || d.Orgs == nil || d.Auth == nil || d.Assets == nil ||
+		d.Supply == nil || d.Vulns == nil {
 		return nil, errors.New("web: missing service")
 	}
 	if d.I18n == nil {

@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,7 +22,9 @@ import (
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/vuln"
 )
 
 // testPassword is the password of every seeded test user.
@@ -29,7 +32,8 @@ const testPassword = "Correct-Horse-42-battery"
 
 // testEnv is a real server on loopback over a real database, with two hospitals, one
 // user of each role in hospital A (the regulator sits at the region above both), a
-// security officer in hospital B, and an API token for each user.
+// security officer in hospital B, an API token for each user and an asset in each
+// hospital. newSupplyEnv adds each hospital's software supply chain.
 type testEnv struct {
 	t      *testing.T
 	db     *store.DB
@@ -40,11 +44,100 @@ type testEnv struct {
 	Auth   *auth.Service
 	Assets *asset.Service
 	Trail  *trail.Log
+	Vulns  *vuln.DB
+	Supply *supply.Service
 
 	Region, HospA, HospB, DeptA org.Node
 	Users                       map[string]auth.User // by username
 	Tokens                      map[string]string    // username → write token
 	AssetA, AssetB              asset.Asset
+	VendorA, VendorB            supply.Vendor
+	ProductA, ProductB          supply.Product
+	VersionA, VersionB          supply.Version
+	FindingA, FindingB          supply.Finding
+	AlertA, AlertB              supply.Alert
+}
+
+// Names of hospital B's supply-chain objects, which nobody in hospital A may see.
+const (
+	vendorBName  = "Bsoft Medical Ltd"
+	productBName = "Bsoft PACS viewer"
+)
+
+// newSupplyEnv is newTestEnv with a software supply chain in each hospital: a vendor, a
+// product whose version 1.0 runs on the hospital's asset and carries
+// testdata/supply/app-1.0.cdx.json, the findings the advisories of testdata/supply/osv
+// raise in it, and the alerts they raised.
+func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
+	t.Helper()
+	e := newTestEnv(t, db)
+	e.seedSupply()
+	return e
+}
+
+// seedSupply gives each hospital its vendor, product, version, SBOM, findings and alerts.
+func (e *testEnv) seedSupply() {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
+	sys := actor.System()
+	sbom, err := os.ReadFile("testdata/supply/app-1.0.cdx.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := func(hosp org.Node, x asset.Asset, vendor, product string) (supply.Vendor, supply.Product, supply.Version) {
+		v, err := e.Supply.CreateVendor(ctx, sys, supply.VendorInput{OrgID: hosp.ID, Name: vendor, Approved: true})
+		if err != nil {
+			t.Fatalf("vendor %s: %v", vendor, err)
+		}
+		p, err := e.Supply.CreateProduct(ctx, sys, supply.ProductInput{OrgID: hosp.ID, VendorID: v.ID, Name: product, Source: "purchased"})
+		if err != nil {
+			t.Fatalf("product %s: %v", product, err)
+		}
+		ver, err := e.Supply.CreateVersion(ctx, sys, p.ID, supply.VersionInput{Version: "1.0", AssetIDs: []int64{x.ID}})
+		if err != nil {
+			t.Fatalf("version of %s: %v", product, err)
+		}
+		if _, err := e.Supply.ImportSBOM(ctx, sys, ver.ID, "app-1.0.cdx.json", sbom); err != nil {
+			t.Fatalf("SBOM of %s: %v", product, err)
+		}
+		return v, p, ver
+	}
+	e.VendorA, e.ProductA, e.VersionA = seed(e.HospA, e.AssetA, "Acme Medical Software", "Outpatient app A")
+	e.VendorB, e.ProductB, e.VersionB = seed(e.HospB, e.AssetB, vendorBName, productBName)
+	// The advisories arrive after the SBOMs: the re-match finds the findings and raises
+	// the alerts, as it does in production.
+	res, err := e.Vulns.Import(ctx, "testdata/supply/osv", vuln.ImportOptions{})
+	if err != nil {
+		t.Fatalf("import advisories: %v", err)
+	}
+	if _, err := e.Supply.Rematch(ctx, sys, res.Changed); err != nil {
+		t.Fatalf("rematch: %v", err)
+	}
+	for _, h := range []struct {
+		p   supply.Product
+		org int64
+		f   *supply.Finding
+		al  *supply.Alert
+	}{{e.ProductA, e.HospA.ID, &e.FindingA, &e.AlertA}, {e.ProductB, e.HospB.ID, &e.FindingB, &e.AlertB}} {
+		pg, err := e.Supply.Findings(ctx, sys, supply.FindingQuery{ProductID: h.p.ID, VulnID: "GHSA-test-0001"})
+		if err != nil || len(pg.Items) != 1 {
+			t.Fatalf("seeded finding of %s: %v %+v", h.p.Name, err, pg)
+		}
+		*h.f = pg.Items[0]
+		alerts, err := e.Supply.Alerts(ctx, sys, true, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, al := range alerts {
+			if al.OrgID == h.org {
+				*h.al = al
+			}
+		}
+		if h.al.ID == 0 {
+			t.Fatalf("no seeded alert for organisation %d", h.org)
+		}
+	}
 }
 
 // roleUser names the hospital-A user of each role.
@@ -69,6 +162,8 @@ func newTestEnv(t *testing.T, db *store.DB) *testEnv {
 	e.Orgs = org.NewService(db, tl)
 	e.Auth = auth.NewService(db, tl, auth.Options{MFAPolicy: e.Orgs})
 	e.Assets = asset.NewService(db, tl)
+	e.Vulns = vuln.Open(db)
+	e.Supply = supply.NewService(db, tl, e.Vulns, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	sys := actor.System()
 	mk := func(parent int64, kind, name, code string) org.Node {
 		n, err := e.Orgs.Create(ctx, sys, org.Input{ParentID: parent, Kind: kind, Name: name, Code: code})
@@ -111,8 +206,8 @@ func newTestEnv(t *testing.T, db *store.DB) *testEnv {
 	if err != nil {
 		t.Fatalf("asset B: %v", err)
 	}
-	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, I18n: i18n.MustLoad(),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test"})
+	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns,
+		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

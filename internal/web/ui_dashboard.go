@@ -21,6 +21,7 @@ type kpi struct {
 type chartItem struct {
 	Label string `json:"label"`
 	N     int    `json:"n"`
+	Color string `json:"color,omitempty"` // CSS colour of the slice or bar; the palette's when empty
 }
 
 // chartSpec is the JSON data block a chart is drawn from.

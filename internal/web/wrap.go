@@ -27,8 +27,16 @@ const (
 	csrfHeader    = "X-CSRF-Token"
 )
 
-// maxUpload bounds any multipart body (CSV imports are the largest).
+// maxUpload bounds a multipart body on routes that do not set their own limit.
 const maxUpload = 65 << 20
+
+// multipartOverhead is room for the other form fields and part headers on top of a
+// route's upload limit.
+const multipartOverhead = 1 << 20
+
+// multipartMemory is how much of a multipart body is kept in memory; larger file parts
+// are written to temporary files.
+const multipartMemory = 32 << 20
 
 // principal is the authenticated caller of a request.
 type principal struct {
@@ -151,7 +159,7 @@ func (s *Server) authorize(r *http.Request, rt route, p *principal) error {
 	unsafe := r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions
 	if rt.Perm == public {
 		if unsafe && !rt.API {
-			return s.checkCSRF(r, p)
+			return s.checkCSRF(r, rt, p)
 		}
 		return nil
 	}
@@ -170,27 +178,37 @@ func (s *Server) authorize(r *http.Request, rt route, p *principal) error {
 	if !auth.Allowed(p.User.Role, rt.Perm) {
 		return problem.Forbidden("your role does not allow this").WithCode("permission_denied")
 	}
-	if p.Token != nil && unsafe && p.Token.Scope != "write" {
+	if p.Token != nil && unsafe && !rt.ReadOnly && p.Token.Scope != "write" {
 		return problem.Forbidden("this API token is read-only").WithCode("read_only_token")
 	}
 	if unsafe && p.Session != nil {
-		return s.checkCSRF(r, p)
+		return s.checkCSRF(r, rt, p)
 	}
 	return nil
 }
 
 // checkCSRF compares the request's CSRF token (form field or header) with the session's,
 // or, before sign-in, with the double-submit cookie.
-func (s *Server) checkCSRF(r *http.Request, p *principal) error {
+func (s *Server) checkCSRF(r *http.Request, rt route, p *principal) error {
 	got := r.Header.Get(csrfHeader)
 	if got == "" && !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 		got = r.PostFormValue(csrfField)
 	}
 	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 		// Bound the upload before parsing it: the token sits in a form field, and
-		// nothing else has limited the body yet.
-		r.Body = http.MaxBytesReader(nil, r.Body, maxUpload)
-		if err := r.ParseMultipartForm(32 << 20); err == nil {
+		// nothing else has limited the body yet. File parts beyond the memory bound go
+		// to temporary files, which net/http removes when the request ends.
+		limit := rt.Upload
+		if limit <= 0 {
+			limit = maxUpload
+		}
+		r.Body = http.MaxBytesReader(nil, r.Body, limit+multipartOverhead)
+		err := r.ParseMultipartForm(multipartMemory)
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return problem.Invalid("file", "the upload is larger than %d MiB", limit>>20).WithCode("upload_too_large")
+		}
+		if err == nil {
 			got = r.FormValue(csrfField)
 		}
 	}

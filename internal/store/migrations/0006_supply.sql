@@ -174,6 +174,9 @@ CREATE TABLE gates (
     name TEXT NOT NULL,
     stage TEXT NOT NULL CHECK (stage IN ('procurement', 'go_live', 'update', 'operation')),
     rules TEXT NOT NULL,
+    -- A built-in gate gets a row the first time an organisation uses it, so that its
+    -- results refer to a row; its rules stay those of the running release.
+    built_in BOOLEAN NOT NULL DEFAULT FALSE,
     created_at {{ts}} NOT NULL,
     updated_at {{ts}} NOT NULL,
     UNIQUE (org_id, name)

@@ -11,6 +11,9 @@
     if (msg && !window.confirm(msg)) { e.preventDefault(); }
   });
 
+  // style is an item's own colour (severity colours, pass/fail), if it has one.
+  function style(c) { return c.color ? { color: c.color } : undefined; }
+
   function charts(root) {
     if (!window.echarts) { return; }
     root.querySelectorAll("[data-chart]").forEach(function (el) {
@@ -24,7 +27,7 @@
         option = {
           tooltip: { trigger: "item" },
           legend: { bottom: 0, type: "scroll" },
-          series: [{ type: "pie", radius: ["38%", "68%"], data: spec.items.map(function (c) { return { name: c.label, value: c.n }; }) }]
+          series: [{ type: "pie", radius: ["38%", "68%"], data: spec.items.map(function (c) { return { name: c.label, value: c.n, itemStyle: style(c) }; }) }]
         };
       } else {
         option = {
@@ -32,7 +35,7 @@
           grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
           xAxis: spec.horizontal ? { type: "value", minInterval: 1 } : { type: "category", data: spec.items.map(function (c) { return c.label; }), axisLabel: { interval: 0, rotate: spec.items.length > 6 ? 30 : 0 } },
           yAxis: spec.horizontal ? { type: "category", data: spec.items.map(function (c) { return c.label; }) } : { type: "value", minInterval: 1 },
-          series: [{ type: "bar", data: spec.items.map(function (c) { return c.n; }), itemStyle: { color: "#0b6e99" } }]
+          series: [{ type: "bar", data: spec.items.map(function (c) { return { value: c.n, itemStyle: style(c) || { color: "#0b6e99" } }; }) }]
         };
       }
       chart.setOption(option);

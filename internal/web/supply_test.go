@@ -1,0 +1,765 @@
+package web
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/delivery"
+	"github.com/medguard/medguard/internal/problem"
+	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/store/storetest"
+	"github.com/medguard/medguard/internal/supply"
+)
+
+// supplySBOM is the CycloneDX document of the tests: requests 2.30.0 (two advisories that
+// are aliases of each other), github.com/example/lib v1.1.0 (one advisory, GPL-3.0-only),
+// lodash 4.17.20 (no advisory until testdata/supply/osv-new) and a component without a
+// purl.
+func supplySBOM(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/supply/app-1.0.cdx.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// part is one part of a multipart body: a field, or a file when filename is set.
+type mpPart struct {
+	field, filename string
+	data            []byte
+}
+
+// multipartBody encodes parts; the file names are written as given, folders included.
+func multipartBody(t *testing.T, parts ...mpPart) (*bytes.Buffer, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, p := range parts {
+		var w io.Writer
+		var err error
+		if p.filename == "" {
+			w, err = mw.CreateFormField(p.field)
+		} else {
+			h := textproto.MIMEHeader{}
+			h.Set("Content-Disposition", `form-data; name="`+p.field+`"; filename="`+p.filename+`"`)
+			h.Set("Content-Type", "application/octet-stream")
+			w, err = mw.CreatePart(h)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(p.data)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &buf, mw.FormDataContentType()
+}
+
+// raw performs an API request with a given body and content type as user ("" = none) or
+// with token tok when user starts with "token:".
+func (e *testEnv) raw(method, path, user string, body io.Reader, contentType string) (int, []byte, http.Header) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.URL+path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	switch {
+	case strings.HasPrefix(user, "token:"):
+		req.Header.Set("Authorization", "Bearer "+strings.TrimPrefix(user, "token:"))
+	case user != "":
+		req.Header.Set("Authorization", "Bearer "+e.Tokens[user])
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return do(e.t, http.DefaultClient, req)
+}
+
+// must decodes a successful API answer into v, failing on another status.
+func must[T any](t *testing.T, code int, body []byte, want int) T {
+	t.Helper()
+	if code != want {
+		t.Fatalf("status %d, want %d: %s", code, want, body)
+	}
+	var v T
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("decode %T: %v: %s", v, err, body)
+	}
+	return v
+}
+
+// noLeak fails when body shows hospital B's software or an internal error.
+func noLeak(t *testing.T, what string, body []byte) {
+	t.Helper()
+	for _, s := range []string{vendorBName, productBName, "B-001", "PACS archive B", "goroutine ", ".go:", "sql:", "SQLSTATE"} {
+		if bytes.Contains(body, []byte(s)) {
+			t.Fatalf("%s: response contains %q: %s", what, s, body)
+		}
+	}
+}
+
+func zipOf(t *testing.T, files map[string][]byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, data := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func fileOf(name string, data []byte) delivery.File {
+	return delivery.File{Name: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
+}
+
+// TestSupplyAPIScenario walks the supply chain through the API as hospital A's security
+// officer: vendor → product → version → SBOM → findings → decision → gate → risk view →
+// exposure → SBOM check → delivery check → advisory upload → alert, and checks at each
+// step what must not be answered.
+func TestSupplyAPIScenario(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newSupplyEnv(t, db)
+		const sec = "secofficer"
+		id := func(n int64) string { return strconv.FormatInt(n, 10) }
+
+		// Vendor, with the organisation defaulting to the caller's.
+		code, body := e.api("POST", "/api/v1/vendors", sec, map[string]any{"name": "某某医疗软件有限公司",
+			"uscc": "91350100M000100Y43", "contact_name": "张工", "contact_email": "sec@vendor.example", "approved": true})
+		vendor := must[supply.Vendor](t, code, body, http.StatusCreated)
+		if vendor.OrgID != e.HospA.ID || vendor.OrgName != "Hospital A" {
+			t.Fatalf("vendor organisation = %d %q, want hospital A", vendor.OrgID, vendor.OrgName)
+		}
+		code, body = e.api("POST", "/api/v1/vendors", sec, map[string]any{"name": "Bad USCC Ltd", "uscc": "91350100M000100Y44"})
+		wantAPIError(t, code, body, http.StatusBadRequest, "invalid")
+		if !strings.Contains(string(body), `"field":"uscc"`) {
+			t.Fatalf("bad USCC: %s", body)
+		}
+		code, body = e.api("POST", "/api/v1/vendors/"+id(vendor.ID)+"/contracts", sec, map[string]any{"title": "运维合同",
+			"number": "HT-2026-001", "starts_on": "2026-01-01", "ends_on": "2026-12-31"})
+		must[supply.Contract](t, code, body, http.StatusCreated)
+		code, body = e.api("POST", "/api/v1/vendors/"+id(vendor.ID)+"/keys", sec, map[string]any{"fingerprint": "zz", "label": "x"})
+		wantAPIError(t, code, body, http.StatusBadRequest, "invalid")
+		code, body = e.api("POST", "/api/v1/vendors/"+id(e.VendorB.ID)+"/keys", sec, map[string]any{"fingerprint": strings.Repeat("ab", 32)})
+		wantAPIError(t, code, body, http.StatusNotFound, "not_found")
+		noLeak(t, "B's vendor key", body)
+
+		// Product and version; hospital B's asset cannot be linked.
+		code, body = e.api("POST", "/api/v1/products", sec, map[string]any{"vendor_id": vendor.ID, "name": "智慧门诊", "source": "purchased"})
+		product := must[supply.Product](t, code, body, http.StatusCreated)
+		code, body = e.api("POST", "/api/v1/products/"+id(product.ID)+"/versions", sec, map[string]any{"version": "1.0",
+			"asset_ids": []int64{e.AssetB.ID}})
+		wantAPIError(t, code, body, http.StatusBadRequest, "invalid")
+		noLeak(t, "link B's asset", body)
+		code, body = e.api("POST", "/api/v1/products/"+id(product.ID)+"/versions", sec, map[string]any{"version": "1.0",
+			"asset_ids": []int64{e.AssetA.ID}})
+		version := must[supply.Version](t, code, body, http.StatusCreated)
+		vpath := "/api/v1/versions/" + id(version.ID)
+
+		// The SBOM, raw; a broken one says where it broke and changes nothing.
+		code, body, _ = e.raw("POST", vpath+"/sbom", sec, strings.NewReader(`{"bomFormat":"CycloneDX","components":[`), "application/json")
+		wantAPIError(t, code, body, http.StatusBadRequest, "invalid_sbom")
+		noLeak(t, "broken SBOM", body)
+		code, body, _ = e.raw("POST", vpath+"/sbom", sec, bytes.NewReader(supplySBOM(t)), "application/vnd.cyclonedx+json")
+		rep := must[supply.ImportReport](t, code, body, http.StatusOK)
+		if rep.Components != 4 || rep.Matchable != 3 || rep.Findings != 3 || rep.Licences["denied"] != 1 {
+			t.Fatalf("import report = %+v", rep)
+		}
+		code, body, h := e.raw("GET", vpath+"/sbom", sec, nil, "")
+		if code != http.StatusOK || !bytes.Equal(body, supplySBOM(t)) || !strings.Contains(h.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("SBOM download: %d %v", code, h)
+		}
+		code, body = e.api("GET", vpath+"/components", sec, nil)
+		comps := must[listResponse[supply.Component]](t, code, body, http.StatusOK)
+		if comps.Total != 4 {
+			t.Fatalf("components: %s", body)
+		}
+
+		// Findings, by purl and advisory id, only hospital A's.
+		code, body = e.api("GET", "/api/v1/findings?version_id="+id(version.ID), sec, nil)
+		findings := must[listResponse[supply.Finding]](t, code, body, http.StatusOK)
+		got := map[string]supply.Finding{}
+		for _, f := range findings.Items {
+			got[f.VulnID+" "+f.PURL] = f
+		}
+		for _, k := range []string{"GHSA-test-0001 pkg:pypi/requests@2.30.0", "PYSEC-test-0001 pkg:pypi/requests@2.30.0",
+			"GO-test-0002 pkg:golang/github.com/example/lib@v1.1.0"} {
+			if _, ok := got[k]; !ok {
+				t.Errorf("finding %s missing: %s", k, body)
+			}
+		}
+		if findings.Total != 3 {
+			t.Errorf("version findings total = %d, want 3", findings.Total)
+		}
+		code, body = e.api("GET", "/api/v1/findings?state=all&limit=500", sec, nil)
+		if all := must[listResponse[supply.Finding]](t, code, body, http.StatusOK); all.Total != 6 {
+			t.Errorf("findings in hospital A = %d, want 6 (3 seeded, 3 new)", all.Total)
+		}
+		noLeak(t, "all findings", body)
+		code, body = e.api("GET", "/api/v1/findings?severity=catastrophic", sec, nil)
+		wantAPIError(t, code, body, http.StatusBadRequest, "invalid")
+
+		// A decision: needs finding.decide, a reason and an expiry; it covers the alias.
+		ghsa := got["GHSA-test-0001 pkg:pypi/requests@2.30.0"]
+		dpath := "/api/v1/findings/" + id(ghsa.ID) + "/decision"
+		code, body = e.api("POST", dpath, "itops", map[string]any{"state": "accepted", "reason": "x", "expires_at": "2026-12-31"})
+		wantAPIError(t, code, body, http.StatusForbidden, "permission_denied")
+		code, body = e.api("POST", dpath, sec, map[string]any{"state": "accepted", "reason": "内网隔离"})
+		wantAPIError(t, code, body, http.StatusBadRequest, "invalid")
+		code, body = e.api("POST", dpath, sec, map[string]any{"state": "accepted", "reason": "内网隔离", "expires_at": "next week"})
+		wantAPIError(t, code, body, http.StatusBadRequest, "invalid")
+		expiry := time.Now().AddDate(0, 0, 30).Format("2006-01-02")
+		code, body = e.api("POST", dpath, sec, map[string]any{"state": "accepted", "reason": "内网隔离，补丁排期中", "expires_at": expiry})
+		decided := must[supply.Finding](t, code, body, http.StatusOK)
+		if decided.State != "accepted" || decided.DecidedBy != sec || decided.ExpiresAt == nil ||
+			decided.ExpiresAt.Local().Format("2006-01-02") != expiry {
+			t.Fatalf("decided finding = %+v", decided)
+		}
+		code, body = e.api("GET", "/api/v1/findings/"+id(got["PYSEC-test-0001 pkg:pypi/requests@2.30.0"].ID), sec, nil)
+		if f := must[supply.Finding](t, code, body, http.StatusOK); f.State != "accepted" {
+			t.Errorf("the alias PYSEC-test-0001 did not share the decision: %s", body)
+		}
+
+		// The go-live gate fails on the GPL component and the missing delivery check.
+		code, body = e.api("POST", vpath+"/gates/go-live", sec, nil)
+		res := must[supply.GateResult](t, code, body, http.StatusOK)
+		rules := map[string]bool{}
+		for _, r := range res.Verdict.Reasons {
+			rules[r.Rule] = true
+		}
+		if res.Verdict.Passed || !rules["block_denied_licences"] || !rules["require_delivery_verified"] {
+			t.Fatalf("go-live verdict = %+v", res.Verdict)
+		}
+		code, body = e.api("POST", vpath+"/gates/no-such-gate", sec, nil)
+		wantAPIError(t, code, body, http.StatusNotFound, "not_found")
+
+		// Gates and the licence policy of the organisation.
+		code, body = e.api("PUT", "/api/v1/gates", "itops", map[string]any{"name": "strict", "stage": "go_live"})
+		wantAPIError(t, code, body, http.StatusForbidden, "permission_denied")
+		code, body = e.api("PUT", "/api/v1/gates", sec, map[string]any{"name": "strict", "stage": "go_live",
+			"rules": map[string]any{"block_severity": "low", "require_sbom": true}})
+		if g := must[supply.Gate](t, code, body, http.StatusOK); g.OrgID != e.HospA.ID {
+			t.Fatalf("gate saved for organisation %d", g.OrgID)
+		}
+		code, body = e.api("GET", "/api/v1/gates", sec, nil)
+		if gs := must[listResponse[supply.Gate]](t, code, body, http.StatusOK); gs.Total != 4 || !strings.Contains(string(body), `"strict"`) {
+			t.Fatalf("gates: %s", body)
+		}
+		code, body = e.api("GET", "/api/v1/gates?org_id="+id(e.HospB.ID), sec, nil)
+		wantAPIError(t, code, body, http.StatusNotFound, "not_found")
+		code, body = e.api("GET", "/api/v1/licence-policy", sec, nil)
+		def := must[policyView](t, code, body, http.StatusOK)
+		if len(def.Deny) == 0 {
+			t.Fatalf("default licence policy denies nothing: %s", body)
+		}
+		code, body, _ = e.raw("PUT", "/api/v1/licence-policy", sec, strings.NewReader("allow: [MIT, Apache-2.0, GPL-3.0-only]\nreview: []\ndeny: []\n"), "application/yaml")
+		if pol := must[policyView](t, code, body, http.StatusOK); len(pol.Allow) != 3 {
+			t.Fatalf("policy set: %s", body)
+		}
+		code, body, _ = e.raw("PUT", "/api/v1/licence-policy", sec, strings.NewReader(`{"allow":["No-Such-Licence-1.0"]}`), "application/json")
+		wantAPIError(t, code, body, http.StatusBadRequest, "invalid")
+		// GET answers what PUT accepts.
+		code, body = e.api("GET", "/api/v1/licence-policy", sec, nil)
+		if code != http.StatusOK {
+			t.Fatalf("policy get: %d %s", code, body)
+		}
+		code, body, _ = e.raw("PUT", "/api/v1/licence-policy", sec, bytes.NewReader(body), "application/json")
+		must[policyView](t, code, body, http.StatusOK)
+		code, body = e.api("GET", vpath+"/components", sec, nil)
+		if code != http.StatusOK || strings.Contains(string(body), `"license_verdict":"denied"`) {
+			t.Errorf("GPL-3.0-only is allowed now, but a component is still denied: %s", body)
+		}
+
+		// The risk view counts hospital A only: the seeded product's 3 open findings and
+		// the new product's Go finding; the requests pair is accepted.
+		code, body = e.api("GET", "/api/v1/supply/risk", sec, nil)
+		rv := must[supply.RiskView](t, code, body, http.StatusOK)
+		states := map[string]int{}
+		for _, c := range rv.ByState {
+			states[c.Key] = c.N
+		}
+		if rv.Vendors != 2 || rv.Products != 2 || rv.Versions != 2 || rv.OpenFindings != 4 || states["accepted"] != 2 {
+			t.Errorf("risk view = vendors %d products %d versions %d open %d states %v", rv.Vendors, rv.Products, rv.Versions,
+				rv.OpenFindings, states)
+		}
+		if len(rv.GateStatus) != 2 || rv.GateStatus[1].Key != "failed" || rv.GateStatus[1].N != 1 {
+			t.Errorf("gate status = %+v", rv.GateStatus)
+		}
+		noLeak(t, "risk view", body)
+
+		// Exposure of an advisory: both of A's versions and asset A-001, nothing of B.
+		code, body = e.api("GET", "/api/v1/vulns/GHSA-test-0001", sec, nil)
+		vr := must[vulnResponse](t, code, body, http.StatusOK)
+		if vr.Record == nil || vr.Record.Summary == "" || !strings.Contains(strings.Join(vr.Record.Aliases, ","), "CVE-2026-0001") {
+			t.Fatalf("advisory record: %s", body)
+		}
+		if len(vr.Exposure.Affected) != 2 || len(vr.Exposure.Assets) != 1 || vr.Exposure.Assets[0].Code != "A-001" {
+			t.Fatalf("exposure: %+v", vr.Exposure)
+		}
+		noLeak(t, "exposure", body)
+		code, body = e.api("GET", "/api/v1/vulns/CVE-2026-0001", sec, nil)
+		if vr := must[vulnResponse](t, code, body, http.StatusOK); vr.Record == nil || len(vr.Exposure.Affected) != 4 {
+			t.Errorf("exposure by alias: %s", body)
+		}
+		code, body = e.api("GET", "/api/v1/vulns/GHSA-none-0000", sec, nil)
+		wantAPIError(t, code, body, http.StatusNotFound, "not_found")
+
+		// A supplier's CI checks an SBOM with a read-only token: nothing is stored.
+		ro, _, err := e.Auth.CreateToken(context.Background(), actor.System(), e.Users["auditor"].ID, "ci", auth.ScopeRead, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, _ := e.Supply.Risk(context.Background(), actor.System())
+		code, body, _ = e.raw("POST", "/api/v1/sbom/check?gate=procurement", "token:"+ro, bytes.NewReader(supplySBOM(t)), "application/json")
+		chk := must[supply.CheckResult](t, code, body, http.StatusOK)
+		if len(chk.Findings) != 3 || chk.Verdict == nil || chk.Verdict.Gate != "procurement" {
+			t.Fatalf("check: %s", body)
+		}
+		code, body, h = e.raw("POST", "/api/v1/sbom/check?format=sarif&source=app.cdx.json", "token:"+ro, bytes.NewReader(supplySBOM(t)), "")
+		var sarif struct {
+			Version string `json:"version"`
+			Runs    []struct {
+				Results []struct {
+					RuleID string `json:"ruleId"`
+				} `json:"results"`
+			} `json:"runs"`
+		}
+		if code != http.StatusOK || h.Get("Content-Type") != "application/sarif+json" || json.Unmarshal(body, &sarif) != nil ||
+			sarif.Version != "2.1.0" || len(sarif.Runs) != 1 || len(sarif.Runs[0].Results) != 3 {
+			t.Fatalf("SARIF check: %d %v %s", code, h, body)
+		}
+		code, body, _ = e.raw("POST", "/api/v1/sbom/check?format=xml", "token:"+ro, bytes.NewReader(supplySBOM(t)), "")
+		wantAPIError(t, code, body, http.StatusBadRequest, "invalid")
+		code, body, _ = e.raw("POST", vpath+"/sbom", "token:"+ro, bytes.NewReader(supplySBOM(t)), "")
+		wantAPIError(t, code, body, http.StatusForbidden, "permission_denied")
+		if after, _ := e.Supply.Risk(context.Background(), actor.System()); after.Components != before.Components ||
+			after.OpenFindings != before.OpenFindings {
+			t.Errorf("the SBOM check stored something: %+v → %+v", before, after)
+		}
+
+		// Delivery checks: a matching delivery passes, a tampered file fails and raises an
+		// alert. Folders in artifact names survive the upload.
+		artefact := []byte("智慧门诊 1.0 server build")
+		m, err := delivery.Build(vendor.Name, product.Name, "1.0", "ZHMZ-1.0-001", time.Now(), []delivery.File{
+			fileOf("server/app.tar.gz", artefact), fileOf("app.cdx.json", supplySBOM(t))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		manifest, err := m.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		mp, ct := multipartBody(t, mpPart{"manifest", "manifest.json", manifest}, mpPart{"files", "server/app.tar.gz", artefact},
+			mpPart{"files", "app.cdx.json", supplySBOM(t)})
+		code, body, _ = e.raw("POST", vpath+"/deliveries", sec, mp, ct)
+		if d := must[supply.Delivery](t, code, body, http.StatusCreated); !d.OK || d.SignatureStatus != "absent" {
+			t.Fatalf("good delivery: %s", body)
+		}
+		mp, ct = multipartBody(t, mpPart{"manifest", "manifest.json", manifest}, mpPart{"files", "server/app.tar.gz", []byte("tampered")},
+			mpPart{"files", "app.cdx.json", supplySBOM(t)})
+		code, body, _ = e.raw("POST", vpath+"/deliveries", sec, mp, ct)
+		if d := must[supply.Delivery](t, code, body, http.StatusCreated); d.OK || len(d.Problems) == 0 {
+			t.Fatalf("tampered delivery: %s", body)
+		}
+		mp, ct = multipartBody(t, mpPart{"manifest", "manifest.json", []byte(`{"schema":`)}, mpPart{"files", "a", artefact})
+		code, body, _ = e.raw("POST", vpath+"/deliveries", sec, mp, ct)
+		wantAPIError(t, code, body, http.StatusBadRequest, "invalid_manifest")
+		code, body = e.api("POST", vpath+"/deliveries", sec, map[string]any{})
+		wantAPIError(t, code, body, http.StatusBadRequest, "manifest_required")
+		code, body = e.api("GET", vpath, sec, nil)
+		vd := must[versionResponse](t, code, body, http.StatusOK)
+		if len(vd.Deliveries) != 2 || len(vd.Gates) != 1 || vd.Version.Components != 4 {
+			t.Fatalf("version detail: %s", body)
+		}
+		code, body = e.api("GET", "/api/v1/deliveries?vendor_id="+id(vendor.ID), sec, nil)
+		if l := must[listResponse[supply.Delivery]](t, code, body, http.StatusOK); l.Total != 2 {
+			t.Fatalf("deliveries: %s", body)
+		}
+
+		// A new advisory arrives as a zip upload; only the administrator may import it.
+		adv, err := os.ReadFile("testdata/supply/osv-new/GHSA-test-0003.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mp, ct = multipartBody(t, mpPart{"file", "npm-all.zip", zipOf(t, map[string][]byte{"GHSA-test-0003.json": adv})})
+		code, body, _ = e.raw("POST", "/api/v1/vulndb/import", sec, mp, ct)
+		wantAPIError(t, code, body, http.StatusForbidden, "permission_denied")
+		mp, ct = multipartBody(t, mpPart{"file", "npm-all.zip", zipOf(t, map[string][]byte{"GHSA-test-0003.json": adv,
+			"broken.json": []byte(`{"id":`)})})
+		code, body, _ = e.raw("POST", "/api/v1/vulndb/import", "admin", mp, ct)
+		imp := must[vulnImportResponse](t, code, body, http.StatusOK)
+		if imp.Import.Added != 1 || len(imp.Import.Skipped) != 1 || imp.Rematch.Added != 3 || imp.Rematch.Alerts != 2 {
+			t.Fatalf("advisory import: %s", body)
+		}
+		if strings.Contains(string(body), os.TempDir()) {
+			t.Errorf("the import report shows the server's temporary directory: %s", body)
+		}
+		mp, ct = multipartBody(t, mpPart{"file", "notes.txt", []byte("hello")})
+		code, body, _ = e.raw("POST", "/api/v1/vulndb/import", "admin", mp, ct)
+		wantAPIError(t, code, body, http.StatusBadRequest, "vulndb_bad_type")
+		code, body = e.api("GET", "/api/v1/vulndb/status", sec, nil)
+		if st := must[vulnDBStatusView](t, code, body, http.StatusOK); st.Total != 4 || st.LastImport == nil ||
+			st.LastImport.Source != "npm-all.zip" {
+			t.Fatalf("vulndb status: %s", body)
+		}
+
+		// The alert names A's products and asset; B's alert stays B's.
+		code, body = e.api("GET", "/api/v1/supply/alerts?open=1", sec, nil)
+		alerts := must[listResponse[supply.Alert]](t, code, body, http.StatusOK)
+		var lodash, failed supply.Alert
+		for _, al := range alerts.Items {
+			switch {
+			case al.VulnID == "GHSA-test-0003":
+				lodash = al
+			case al.Kind == "delivery_failed":
+				failed = al
+			}
+		}
+		if lodash.ID == 0 || failed.ID == 0 || !strings.Contains(string(lodash.Detail), "A-001") || !strings.Contains(string(lodash.Detail), "智慧门诊") {
+			t.Fatalf("alerts: %s", body)
+		}
+		noLeak(t, "alerts", body)
+		code, body = e.api("GET", "/api/v1/supply/alerts?open=1", "secofficer_b", nil)
+		if code != http.StatusOK || !strings.Contains(string(body), "GHSA-test-0003") || strings.Contains(string(body), "智慧门诊") {
+			t.Fatalf("hospital B's alerts: %s", body)
+		}
+		code, body = e.api("POST", "/api/v1/supply/alerts/"+id(lodash.ID)+"/ack", "auditor", nil)
+		wantAPIError(t, code, body, http.StatusForbidden, "permission_denied")
+		code, body = e.api("POST", "/api/v1/supply/alerts/"+id(lodash.ID)+"/ack", sec, nil)
+		if al := must[supply.Alert](t, code, body, http.StatusOK); al.AcknowledgedBy != sec || al.AcknowledgedAt == nil {
+			t.Fatalf("acknowledge: %s", body)
+		}
+		code, body = e.api("POST", "/api/v1/supply/alerts/"+id(e.AlertB.ID)+"/ack", sec, nil)
+		wantAPIError(t, code, body, http.StatusNotFound, "not_found")
+
+		// Hospital B sees its own vendor only, and none of A's.
+		code, body = e.api("GET", "/api/v1/vendors", "secofficer_b", nil)
+		if l := must[listResponse[supply.Vendor]](t, code, body, http.StatusOK); l.Total != 1 || l.Items[0].Name != vendorBName {
+			t.Fatalf("B's vendors: %s", body)
+		}
+		code, body = e.api("GET", "/api/v1/vendors/"+id(vendor.ID), "secofficer_b", nil)
+		wantAPIError(t, code, body, http.StatusNotFound, "not_found")
+		code, body = e.api("GET", "/api/v1/vendors/"+id(vendor.ID), sec, nil)
+		if d := must[supply.VendorDetail](t, code, body, http.StatusOK); len(d.Contracts) != 1 || len(d.Products) != 1 ||
+			d.Vendor.FailedChecks != 1 {
+			t.Fatalf("vendor detail: %s", body)
+		}
+	})
+}
+
+// TestSupplyUploadLimits checks that oversized uploads are refused with their own code,
+// through the browser's multipart form as well as the API.
+func TestSupplyUploadLimits(t *testing.T) {
+	e := newSupplyEnv(t, storetest.Open(t, store.SQLite))
+	vpath := "/api/v1/versions/" + strconv.FormatInt(e.VersionA.ID, 10)
+	big := bytes.Repeat([]byte(" "), maxSBOMUpload+1)
+	code, body, _ := e.raw("POST", vpath+"/sbom", "secofficer", bytes.NewReader(big), "application/json")
+	wantAPIError(t, code, body, http.StatusBadRequest, "sbom_too_large")
+	code, body, _ = e.raw("POST", vpath+"/sbom", "secofficer", strings.NewReader(""), "application/json")
+	wantAPIError(t, code, body, http.StatusBadRequest, "sbom_required")
+
+	// In the browser the CSRF token sits in the multipart form, so the body is read with
+	// the route's own limit before the handler runs.
+	b := e.newBrowser()
+	b.login("secofficer")
+	b.get("/supply/versions/" + strconv.FormatInt(e.VersionA.ID, 10))
+	mp, ct := multipartBody(t, mpPart{"csrf", "", []byte(b.csrf)}, mpPart{"sbom", "big.json", big})
+	req, _ := http.NewRequest("POST", e.URL+"/supply/versions/"+strconv.FormatInt(e.VersionA.ID, 10)+"/sbom", mp)
+	req.Header.Set("Content-Type", ct)
+	code, out, _ := do(t, b.client, req)
+	mustContain(t, code, string(out), http.StatusBadRequest, "larger than 64 MiB")
+}
+
+// TestSupplyUI drives the supply-chain pages with signed-in browsers of several roles.
+func TestSupplyUI(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newSupplyEnv(t, db)
+		sec := e.newBrowser()
+		sec.login("secofficer")
+		zh := map[string]string{"Accept-Language": "zh-CN,zh;q=0.9"}
+		ae := &assetEnv{testEnv: e}
+		page := func(b *browser, method, path string, form url.Values, hdr map[string]string) (int, string, http.Header) {
+			t.Helper()
+			return ae.page(b, method, path, form, hdr)
+		}
+		id := func(n int64) string { return strconv.FormatInt(n, 10) }
+		location := func(code int, h http.Header, prefix string) string {
+			t.Helper()
+			if code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), prefix) {
+				t.Fatalf("status %d location %q, want a redirect to %s…", code, h.Get("Location"), prefix)
+			}
+			return h.Get("Location")
+		}
+
+		t.Run("risk view", func(t *testing.T) {
+			code, body, _ := page(sec, "GET", "/supply", nil, nil)
+			mustContain(t, code, body, http.StatusOK, "echarts-5.6.0.min.js", `id="chart-supply-severity"`, `data-chart="chart-supply-severity"`,
+				`id="kpi-open-findings"`, `id="top-components"`, "requests", `"color":"#8b1a10"`, `id="nav-supply"`)
+			mustNotContain(t, body, vendorBName, productBName, "<script>")
+			code, body, _ = page(sec, "GET", "/supply", nil, zh)
+			mustContain(t, code, body, http.StatusOK, "统一的软件资产风险视图", "软件供应链", `"label":"严重"`)
+		})
+
+		var vendorURL string
+		t.Run("vendors", func(t *testing.T) {
+			code, body, _ := page(sec, "GET", "/supply/vendors", nil, nil)
+			mustContain(t, code, body, http.StatusOK, "Acme Medical Software", `id="vendor-form"`)
+			mustNotContain(t, body, vendorBName)
+			form := url.Values{"org_id": {id(e.HospA.ID)}, "name": {"东华软件"}, "uscc": {"91350100M000100Y44"}, "approved": {"1"}}
+			code, body, _ = page(sec, "POST", "/supply/vendors", form, nil)
+			mustContain(t, code, body, http.StatusBadRequest, `value="东华软件"`, `id="v-uscc" name="uscc" value="91350100M000100Y44"`, `aria-invalid="true"`)
+			form.Set("uscc", "91350100M000100Y43")
+			code, _, h := page(sec, "POST", "/supply/vendors", form, nil)
+			vendorURL = strings.TrimSuffix(location(code, h, "/supply/vendors/"), "?flash=flash.vendor_created")
+			code, body, _ = page(sec, "GET", vendorURL+"?flash=flash.vendor_created", nil, nil)
+			mustContain(t, code, body, http.StatusOK, "Vendor created.", "东华软件", `id="contract-form"`, `id="key-form"`)
+			code, body, _ = page(sec, "POST", vendorURL+"/keys", url.Values{"fingerprint": {"not-hex"}}, nil)
+			mustContain(t, code, body, http.StatusBadRequest, `value="not-hex"`, "SHA-256")
+			code, _, h = page(sec, "POST", vendorURL+"/keys", url.Values{"fingerprint": {strings.Repeat("AB:", 31) + "AB"}, "label": {"2026 证书"}}, nil)
+			location(code, h, vendorURL+"?flash=flash.key_added")
+			code, _, h = page(sec, "POST", vendorURL+"/contracts", url.Values{"title": {"采购合同"}, "starts_on": {"2026-01-01"}}, nil)
+			location(code, h, vendorURL+"?flash=flash.contract_added")
+			code, body, _ = page(sec, "GET", vendorURL, nil, nil)
+			mustContain(t, code, body, http.StatusOK, "采购合同", strings.Repeat("ab", 32), "2026 证书")
+			code, _, _ = page(sec, "GET", "/supply/vendors/"+id(e.VendorB.ID), nil, nil)
+			if code != http.StatusNotFound {
+				t.Fatalf("B's vendor page: %d", code)
+			}
+		})
+
+		var versionURL string
+		t.Run("product and version", func(t *testing.T) {
+			vendorID := strings.TrimPrefix(vendorURL, "/supply/vendors/")
+			code, body, _ := page(sec, "GET", "/supply/products", nil, zh)
+			mustContain(t, code, body, http.StatusOK, "软件资产库", "自研", "外包", "采购", "合作开发", "Outpatient app A")
+			form := url.Values{"org_id": {id(e.HospA.ID)}, "vendor_id": {vendorID}, "name": {"电子病历"}, "source": {"outsourced"}}
+			code, _, h := page(sec, "POST", "/supply/products", form, nil)
+			productURL := strings.TrimSuffix(location(code, h, "/supply/products/"), "?flash=flash.product_created")
+			code, body, _ = page(sec, "GET", productURL, nil, nil)
+			mustContain(t, code, body, http.StatusOK, "电子病历", `id="version-form"`, `name="asset_ids"`, "A-001")
+			mustNotContain(t, body, "B-001")
+			code, body, _ = page(sec, "POST", productURL+"/versions", url.Values{"version": {"2.1"}, "asset_refs": {"NO-SUCH"}}, nil)
+			mustContain(t, code, body, http.StatusBadRequest, `value="NO-SUCH"`, `value="2.1"`)
+			code, body, _ = page(sec, "POST", productURL+"/versions", url.Values{"version": {"2.1"}, "asset_refs": {"B-001"}}, nil)
+			mustContain(t, code, body, http.StatusBadRequest, `value="B-001"`)
+			mustNotContain(t, body, "PACS archive B")
+			code, _, h = page(sec, "POST", productURL+"/versions", url.Values{"version": {"2.1"}, "released_on": {"2026-03-01"},
+				"asset_refs": {"a-001"}}, nil)
+			versionURL = strings.TrimSuffix(location(code, h, "/supply/versions/"), "?flash=flash.version_created")
+			code, body, _ = page(sec, "GET", versionURL, nil, nil)
+			mustContain(t, code, body, http.StatusOK, `id="linked-assets"`, "HIS database server A", `id="sbom-form"`, "No SBOM")
+		})
+
+		t.Run("SBOM upload, gates, delivery", func(t *testing.T) {
+			sec.get(versionURL)
+			mp, ct := multipartBody(t, mpPart{"csrf", "", []byte(sec.csrf)}, mpPart{"sbom", "app-1.0.cdx.json", supplySBOM(t)})
+			req, _ := http.NewRequest("POST", e.URL+versionURL+"/sbom", mp)
+			req.Header.Set("Content-Type", ct)
+			code, out, _ := do(t, sec.client, req)
+			body := string(out)
+			mustContain(t, code, body, http.StatusOK, `id="import-report"`, `id="report-findings"><b>3</b>`,
+				`id="report-missing-purl"`, "pkg:pypi/requests@2.30.0", "GHSA-test-0001", `class="badge lv-denied"`)
+			// A broken document keeps the page and says where it broke.
+			mp, ct = multipartBody(t, mpPart{"csrf", "", []byte(sec.csrf)}, mpPart{"sbom", "broken.json", []byte(`{"bomFormat":"CycloneDX","components":[{`)})
+			req, _ = http.NewRequest("POST", e.URL+versionURL+"/sbom", mp)
+			req.Header.Set("Content-Type", ct)
+			code, out, _ = do(t, sec.client, req)
+			mustContain(t, code, string(out), http.StatusBadRequest, `class="error"`, "SBOM", `id="sbom-form"`)
+			mustNotContain(t, string(out), "goroutine", ".go:")
+
+			code, _, h := page(sec, "POST", versionURL+"/gates", url.Values{"gate": {"procurement"}}, nil)
+			location(code, h, versionURL+"?flash=flash.gate_evaluated")
+			code, body, _ = page(sec, "GET", versionURL, nil, zh)
+			mustContain(t, code, body, http.StatusOK, `id="gate-results"`, "采购门禁", "无使用禁止许可证的组件", "GPL-3.0-only")
+
+			// A delivery whose artifact name has no match: failed, with the reasons shown.
+			mp, ct = multipartBody(t, mpPart{"csrf", "", []byte(sec.csrf)},
+				mpPart{"manifest", "m.json", mustManifest(t, "2.1", fileOf("app.bin", []byte("x")))},
+				mpPart{"files", "other.bin", []byte("x")})
+			req, _ = http.NewRequest("POST", e.URL+versionURL+"/deliveries", mp)
+			req.Header.Set("Content-Type", ct)
+			code, out, _ = do(t, sec.client, req)
+			mustContain(t, code, string(out), http.StatusOK, `id="delivery-result" class="error"`, "app.bin", `class="badge bad"`)
+		})
+
+		t.Run("findings and decisions", func(t *testing.T) {
+			code, body, _ := page(sec, "GET", "/supply/findings?severity=critical", nil, nil)
+			mustContain(t, code, body, http.StatusOK, `id="finding-filters"`, "GHSA-test-0001", "Outpatient app A")
+			mustNotContain(t, body, "GO-test-0002", productBName)
+			code, body, _ = page(sec, "GET", "/supply/findings?severity=medium", nil, map[string]string{"HX-Request": "true"})
+			mustContain(t, code, body, http.StatusOK, `id="finding-list"`, "GO-test-0002")
+			mustNotContain(t, body, "<html", "finding-filters", "GHSA-test-0001")
+			code, body, _ = page(sec, "GET", "/supply/findings?state=bogus", nil, nil)
+			mustContain(t, code, body, http.StatusBadRequest, `class="error"`, `id="finding-filters"`)
+			fpath := "/supply/findings/" + id(e.FindingA.ID)
+			code, body, _ = page(sec, "GET", fpath, nil, nil)
+			mustContain(t, code, body, http.StatusOK, `id="decision-form"`, "pkg:pypi/requests@2.30.0", `href="/supply/vulns/GHSA-test-0001"`)
+			code, body, _ = page(sec, "POST", fpath+"/decision", url.Values{"state": {"accepted"}, "reason": {""},
+				"expires_at": {time.Now().AddDate(0, 1, 0).Format("2006-01-02")}}, nil)
+			mustContain(t, code, body, http.StatusBadRequest, `aria-invalid="true"`, `id="decision-form"`)
+			code, _, h := page(sec, "POST", fpath+"/decision", url.Values{"state": {"false_positive"}, "reason": {"组件未被调用"},
+				"expires_at": {"2026-01-01"}}, nil)
+			location(code, h, fpath+"?flash=flash.decision_saved")
+			code, body, _ = page(sec, "GET", fpath, nil, nil)
+			mustContain(t, code, body, http.StatusOK, `id="finding-state">False positive`, "组件未被调用", `id="decision-current"`)
+
+			ops := e.newBrowser()
+			ops.login("itops")
+			code, body, _ = page(ops, "GET", fpath, nil, nil)
+			mustContain(t, code, body, http.StatusOK, `id="finding-state"`)
+			mustNotContain(t, body, `id="decision-form"`)
+			code, body, _ = page(ops, "POST", fpath+"/decision", url.Values{"state": {"open"}}, nil)
+			mustContain(t, code, body, http.StatusForbidden, "Your role does not allow this.")
+		})
+
+		t.Run("vulnerability drill-down", func(t *testing.T) {
+			code, body, _ := page(sec, "GET", "/supply/vulns/GO-test-0002", nil, nil)
+			mustContain(t, code, body, http.StatusOK, `id="advisory"`, `id="exposure-rows"`, `href="/assets/`+id(e.AssetA.ID)+`"`, "A-001")
+			mustNotContain(t, body, "B-001", productBName)
+			code, _, _ = page(sec, "GET", "/supply/vulns/NOPE-1", nil, nil)
+			if code != http.StatusNotFound {
+				t.Fatalf("unknown vulnerability: %d", code)
+			}
+		})
+
+		t.Run("alerts", func(t *testing.T) {
+			code, body, _ := page(sec, "GET", "/supply/alerts?open=1", nil, nil)
+			mustContain(t, code, body, http.StatusOK, `id="alert-`+id(e.AlertA.ID)+`"`, `id="ack-`+id(e.AlertA.ID)+`"`, "A-001")
+			mustNotContain(t, body, productBName, `id="alert-`+id(e.AlertB.ID)+`"`)
+			code, _, h := page(sec, "POST", "/supply/alerts/"+id(e.AlertA.ID)+"/ack", url.Values{}, nil)
+			location(code, h, "/supply/alerts?flash=flash.alert_acknowledged")
+			code, body, _ = page(sec, "GET", "/supply/alerts", nil, nil)
+			mustContain(t, code, body, http.StatusOK, "Acknowledged by secofficer")
+			aud := e.newBrowser()
+			aud.login("auditor")
+			code, body, _ = page(aud, "GET", "/supply/alerts", nil, nil)
+			mustContain(t, code, body, http.StatusOK, `id="alert-list"`)
+			mustNotContain(t, body, `id="ack-`)
+		})
+
+		t.Run("gates, policy and vulnerability database", func(t *testing.T) {
+			code, body, _ := page(sec, "GET", "/supply/gates", nil, nil)
+			mustContain(t, code, body, http.StatusOK, `id="gate-form"`, "Go-live gate", "built in", `id="gate-edit-go-live"`)
+			code, body, _ = page(sec, "GET", "/supply/gates?edit=update", nil, nil)
+			mustContain(t, code, body, http.StatusOK, `id="g-name" name="name" value="update"`, `<option value="update" selected>`)
+			code, body, _ = page(sec, "POST", "/supply/gates", url.Values{"org_id": {id(e.HospA.ID)}, "name": {"bad name"}, "stage": {"go_live"}}, nil)
+			mustContain(t, code, body, http.StatusBadRequest, `value="bad name"`, `aria-invalid="true"`)
+			code, _, h := page(sec, "POST", "/supply/gates", url.Values{"org_id": {id(e.HospA.ID)}, "name": {"ops-check"},
+				"stage": {"operation"}, "block_severity": {"medium"}, "require_sbom": {"1"}}, nil)
+			location(code, h, "/supply/gates?org_id="+id(e.HospA.ID)+"&flash=flash.gate_saved")
+			code, body, _ = page(sec, "GET", "/supply/gates", nil, nil)
+			mustContain(t, code, body, http.StatusOK, "ops-check", "No open vulnerability of severity Medium or above")
+
+			code, body, _ = page(sec, "GET", "/supply/licence-policy", nil, nil)
+			mustContain(t, code, body, http.StatusOK, `id="policy-form"`, `id="policy-deny"`)
+			code, body, _ = page(sec, "POST", "/supply/licence-policy", url.Values{"org_id": {id(e.HospA.ID)}, "allow": {"MIT\nNot-A-Licence"}}, nil)
+			mustContain(t, code, body, http.StatusBadRequest, "Not-A-Licence", `class="error"`)
+			code, _, h = page(sec, "POST", "/supply/licence-policy", url.Values{"org_id": {id(e.HospA.ID)}, "allow": {"MIT\nApache-2.0"},
+				"deny": {"GPL-3.0-only"}, "unlisted": {"denied"}}, nil)
+			location(code, h, "/supply/licence-policy?org_id="+id(e.HospA.ID)+"&flash=flash.policy_saved")
+			code, body, _ = page(sec, "GET", "/supply/licence-policy", nil, nil)
+			mustContain(t, code, body, http.StatusOK, "<li>Apache-2.0</li>", "<li>GPL-3.0-only</li>")
+
+			code, body, _ = page(sec, "GET", "/supply/vulndb", nil, nil)
+			mustContain(t, code, body, http.StatusOK, `id="vulndb-ecosystems"`, "PyPI")
+			mustNotContain(t, body, `id="vulndb-form"`)
+			adm := e.newBrowser()
+			adm.login("admin")
+			adm.get("/supply/vulndb")
+			adv, err := os.ReadFile("testdata/supply/osv-new/GHSA-test-0003.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			mp, ct := multipartBody(t, mpPart{"csrf", "", []byte(adm.csrf)}, mpPart{"file", "GHSA-test-0003.json", adv})
+			req, _ := http.NewRequest("POST", e.URL+"/supply/vulndb", mp)
+			req.Header.Set("Content-Type", ct)
+			code, out, _ := do(t, adm.client, req)
+			mustContain(t, code, string(out), http.StatusOK, `id="vulndb-import-report"`, `id="vulndb-alerts"><b>2</b>`)
+		})
+
+		t.Run("a read-only role sees no forms", func(t *testing.T) {
+			aud := e.newBrowser()
+			aud.login("auditor")
+			for path, forbidden := range map[string][]string{
+				"/supply/versions/" + id(e.VersionA.ID): {`id="sbom-form"`, `id="gate-buttons"`, `id="delivery-form"`, `id="assets-form"`},
+				"/supply/vendors/" + id(e.VendorA.ID):   {`id="vendor-edit-form"`, `id="contract-form"`, `id="key-form"`},
+				"/supply/vendors":                       {`id="vendor-form"`},
+				"/supply/products/" + id(e.ProductA.ID): {`id="version-form"`, `id="product-edit-form"`},
+				"/supply/products":                      {`id="product-form"`},
+				"/supply/findings/" + id(e.FindingA.ID): {`id="decision-form"`},
+				"/supply/gates":                         {`id="gate-form"`, `id="gate-edit-`},
+				"/supply/licence-policy":                {`id="policy-form"`},
+				"/supply/vulndb":                        {`id="vulndb-form"`},
+			} {
+				code, body, _ := page(aud, "GET", path, nil, nil)
+				mustContain(t, code, body, http.StatusOK, `id="nav-supply"`)
+				mustNotContain(t, body, forbidden...)
+			}
+		})
+
+		t.Run("missing CSRF is refused", func(t *testing.T) {
+			req, _ := http.NewRequest("POST", e.URL+"/supply/alerts/"+id(e.AlertA.ID)+"/ack", strings.NewReader(""))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if code, _, _ := do(t, sec.client, req); code != http.StatusForbidden {
+				t.Fatalf("acknowledge without CSRF: %d", code)
+			}
+		})
+	})
+}
+
+// mustManifest builds the manifest of a delivery of version v of the test product.
+func mustManifest(t *testing.T, v string, files ...delivery.File) []byte {
+	t.Helper()
+	m, err := delivery.Build("Acme", "App", v, "D-"+v, time.Now(), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSupplyErrorTexts(t *testing.T) {
+	e := newTestEnv(t, storetest.Open(t, store.SQLite))
+	s := e.srv
+	tests := []struct {
+		name string
+		pe   *problem.Error
+		lang string
+		want string
+	}{
+		{"own code", problem.Conflict("version %q of this product already exists", "1.0").WithCode("duplicate_version"), "zh-CN", "该产品的此版本已存在。"},
+		{"field label", problem.Invalid("uscc", "is not a valid unified social credit code"), "zh-CN", "请检查“统一社会信用代码”: is not a valid unified social credit code"},
+		{"parse place kept", problem.Invalid("sbom", "line 3, column 14: unexpected end").WithCode("invalid_sbom"), "en", "Please check “SBOM”: line 3, column 14: unexpected end"},
+		{"upload limit", problem.Invalid("file", "too big").WithCode("delivery_too_large"), "en", "The delivery is larger than 512 MiB; check it with `medguard delivery verify` instead."},
+	}
+	for _, tc := range tests {
+		if got := s.errorText(tc.lang, tc.pe); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
