@@ -1,0 +1,173 @@
+package dlp
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Scanner finds patient data in texts. It is safe for concurrent use.
+type Scanner struct {
+	detectors []Detector
+	enabled   map[string]bool
+	classes   map[string]Classification
+	minConf   float64
+}
+
+// NewScanner builds a Scanner from cfg, compiling custom patterns and
+// loading the embedded dictionaries. Errors wrap ErrConfig.
+func NewScanner(cfg Config) (*Scanner, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Scanner{enabled: map[string]bool{}, classes: map[string]Classification{}, minConf: cfg.MinConfidence}
+	all := len(cfg.Types) == 0
+	for _, t := range cfg.Types {
+		s.enabled[t] = true
+	}
+	on := func(t string) bool { return all || s.enabled[t] }
+	for _, t := range AllTypes() {
+		if on(t) {
+			s.enabled[t] = true
+			c, _ := Classify(t)
+			s.classes[t] = c
+		}
+	}
+	if st := newStructured(on); st.any() {
+		s.detectors = append(s.detectors, st)
+	}
+	dict, err := newDictionaries(on)
+	if err != nil {
+		return nil, err
+	}
+	if dict != nil {
+		s.detectors = append(s.detectors, dict)
+	}
+	for i, ci := range cfg.Custom {
+		if !on(ci.Name) {
+			continue
+		}
+		re, err := regexp.Compile(ci.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("%w: custom[%d].pattern: %v", ErrConfig, i, err)
+		}
+		c := Classification{Category: CategoryMedicalApplication, Level: 4}
+		if ci.Category != "" {
+			c.Category = ci.Category
+		}
+		if ci.Level != 0 {
+			c.Level = ci.Level
+		}
+		s.enabled[ci.Name] = true
+		s.classes[ci.Name] = c
+		words := make([]string, len(ci.Context))
+		for k, w := range ci.Context {
+			words[k] = strings.ToLower(w)
+		}
+		s.detectors = append(s.detectors, &custom{name: ci.Name, re: re, context: newWordSet(words), require: ci.RequireContext})
+	}
+	return s, nil
+}
+
+// Types returns the types this Scanner reports, sorted.
+func (s *Scanner) Types() []string {
+	out := make([]string, 0, len(s.enabled))
+	for t := range s.enabled {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Scan returns the findings in text, ordered by position and not
+// overlapping. text should be UTF-8; invalid bytes are tolerated. Every
+// span lies inside text on rune boundaries.
+func (s *Scanner) Scan(text []byte) []Finding {
+	found := make([]Finding, 0, 16+len(text)/2048)
+	emit := func(f Finding) {
+		if f.Start < 0 || f.End > len(text) || f.Start >= f.End || !s.enabled[f.Type] ||
+			!utf8.RuneStart(text[f.Start]) || f.End < len(text) && !utf8.RuneStart(text[f.End]) {
+			return
+		}
+		found = append(found, f)
+	}
+	for _, d := range s.detectors {
+		d.Find(text, emit)
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	if len(found) > 1 && !slices.IsSortedFunc(found, byPosition) {
+		slices.SortFunc(found, byPosition)
+	}
+	out := found[:0]
+	for _, f := range found {
+		if f.Confidence < s.minConf {
+			continue
+		}
+		if k := len(out) - 1; k >= 0 && f.Start < out[k].End {
+			if better(f, out[k]) {
+				out[k] = f
+			}
+			continue
+		}
+		out = append(out, f)
+	}
+	line, pos := 1, 0
+	for i := range out {
+		f := &out[i]
+		line += bytes.Count(text[pos:f.Start], []byte{'\n'})
+		pos = f.Start
+		f.Line = line
+		f.Preview = Mask(f.Type, text[f.Start:f.End])
+		c := s.classes[f.Type]
+		f.Category = c.Category
+		f.Level = max(f.Level, c.Level)
+		f.Confidence = math.Round(f.Confidence*100) / 100
+	}
+	return out
+}
+
+func byPosition(a, b Finding) int {
+	return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(b.End, a.End))
+}
+
+// better reports whether finding a should replace the overlapping b.
+func better(a, b Finding) bool {
+	if a.Confidence != b.Confidence {
+		return a.Confidence > b.Confidence
+	}
+	return a.End-a.Start > b.End-b.Start
+}
+
+// custom finds a site-configured identifier with its regular expression.
+type custom struct {
+	name    string
+	re      *regexp.Regexp
+	context *wordSet
+	require bool
+}
+
+// Types implements Detector.
+func (c *custom) Types() []string { return []string{c.name} }
+
+// Find implements Detector.
+func (c *custom) Find(text []byte, emit func(Finding)) {
+	for _, m := range c.re.FindAllIndex(text, -1) {
+		if m[0] == m[1] {
+			continue
+		}
+		conf := 0.6
+		if hasContext(text, m[0], c.context) {
+			conf = 0.9
+		} else if c.require {
+			continue
+		}
+		emit(Finding{Type: c.name, Start: m[0], End: m[1], Confidence: conf})
+	}
+}

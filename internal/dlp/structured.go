@@ -1,0 +1,406 @@
+package dlp
+
+import "time"
+
+// Indexes of the structured types in structured.on and structured.pos.
+const (
+	tResidentID = iota
+	tMobile
+	tLandline
+	tEmail
+	tBankCard
+	tPassport
+	tPermit
+	tUSCC
+	tInsurance
+	tIP
+	nStructured
+)
+
+// structured is the one-pass detector for every checksum- or pattern-based
+// identifier. It walks the text once, looking only at runs of ASCII letters
+// and digits and at '@'; everything else (CJK text included) is skipped a
+// byte at a time without further work.
+type structured struct {
+	on      [nStructured]bool
+	names   [nStructured]string
+	pos     [nStructured]*wordSet
+	neg     *wordSet
+	maxYear int
+}
+
+func newStructured(enabled func(string) bool) *structured {
+	d := &structured{neg: newWordSet(negativeContext()), maxYear: time.Now().Year()}
+	ctx := positiveContext()
+	for i, name := range StructuredTypes() {
+		d.names[i] = name
+		d.on[i] = enabled(name)
+		d.pos[i] = newWordSet(ctx[name])
+	}
+	return d
+}
+
+// Types implements Detector.
+func (d *structured) Types() []string {
+	var out []string
+	for i, on := range d.on {
+		if on {
+			out = append(out, d.names[i])
+		}
+	}
+	return out
+}
+
+func (d *structured) any() bool {
+	for _, on := range d.on {
+		if on {
+			return true
+		}
+	}
+	return false
+}
+
+// Find implements Detector.
+func (d *structured) Find(text []byte, emit func(Finding)) {
+	n := len(text)
+	i := 0
+	for i < n {
+		c := text[i]
+		if c >= 0x80 || !isAlnum(c) {
+			if c == '@' && d.on[tEmail] {
+				if s, e, ok := emailAt(text, i); ok {
+					emit(Finding{Type: TypeEmail, Start: s, End: e, Confidence: 0.95})
+					i = e
+					continue
+				}
+			}
+			i++
+			continue
+		}
+		j, digits := i, 0
+		for j < n && isAlnum(text[j]) {
+			if isDigit(text[j]) {
+				digits++
+			}
+			j++
+		}
+		if digits > 0 {
+			if next := d.token(text, i, j, digits, emit); next > j {
+				j = next
+			}
+		}
+		i = j
+	}
+}
+
+func (d *structured) emit(emit func(Finding), text []byte, t, s, e int, base, boost float64) {
+	emit(Finding{Type: d.names[t], Start: s, End: e, Confidence: adjust(text, s, d.pos[t], d.neg, base, boost)})
+}
+
+// token examines the alphanumeric run text[s:e] holding digits digits and
+// returns where scanning should continue (e, or later when the finding
+// spans several runs).
+func (d *structured) token(text []byte, s, e, digits int, emit func(Finding)) int {
+	v := text[s:e]
+	l := e - s
+	n := len(text)
+	if digits == l {
+		if e+1 < n && (text[e] == ' ' || text[e] == '-') && isDigit(text[e+1]) {
+			if end, ok := d.grouped(text, s, emit); ok {
+				return end
+			}
+		}
+		if l <= 3 && e+1 < n && text[e] == '.' && isDigit(text[e+1]) {
+			if end, ok := ipv4At(text, s); ok {
+				if d.on[tIP] {
+					d.emit(emit, text, tIP, s, end, 0.8, 0.15)
+				}
+				return end
+			}
+		}
+		switch {
+		case l == 18:
+			if d.on[tResidentID] && residentID18(v, d.maxYear) {
+				d.emit(emit, text, tResidentID, s, e, 0.9, 0.09)
+				return e
+			}
+		case l == 15:
+			if d.on[tResidentID] && residentID15(v) {
+				d.emit(emit, text, tResidentID, s, e, 0.6, 0.3)
+				return e
+			}
+		case l == 11 && v[0] == '1':
+			if d.on[tMobile] && mobile(v) {
+				d.emit(emit, text, tMobile, s, e, 0.85, 0.13)
+				return e
+			}
+		case l == 13 && v[0] == '8' && v[1] == '6':
+			if d.on[tMobile] && mobile(v[2:]) {
+				d.emit(emit, text, tMobile, s, e, 0.85, 0.13)
+				return e
+			}
+		case (l == 11 || l == 12) && v[0] == '0':
+			if a := areaCodeLen(v); a > 0 && d.on[tLandline] && localNumber(v[a:], a) {
+				d.emit(emit, text, tLandline, s, e, 0.45, 0.4)
+				return e
+			}
+		case l == 7 || l == 8:
+			if ps, ok := parenAreaCode(text, s); ok && d.on[tLandline] && v[0] >= '2' && v[0] <= '8' {
+				d.emit(emit, text, tLandline, ps, e, 0.75, 0.2)
+				return e
+			}
+		}
+		if l >= 16 && l <= 19 && d.on[tBankCard] && knownBIN(v) && luhn(v) {
+			d.emit(emit, text, tBankCard, s, e, 0.8, 0.18)
+			return e
+		}
+	} else {
+		switch {
+		case l == 18 && (v[17] == 'X' || v[17] == 'x') && digits == 17:
+			if d.on[tResidentID] && residentID18(v, d.maxYear) {
+				d.emit(emit, text, tResidentID, s, e, 0.9, 0.09)
+				return e
+			}
+		case l >= 9 && l <= 11:
+			if t, base := travelDocument(v); t >= 0 && d.on[t] {
+				d.emit(emit, text, t, s, e, base, 0.3)
+				return e
+			}
+		}
+	}
+	if l == 18 && d.on[tUSCC] && uscc(v) {
+		// An all-digit code passes the MOD 31 check by chance one time in
+		// 31, so it needs context.
+		if digits < l {
+			d.emit(emit, text, tUSCC, s, e, 0.9, 0.09)
+			return e
+		}
+		if hasContext(text, s, d.pos[tUSCC]) {
+			emit(Finding{Type: TypeUSCC, Start: s, End: e, Confidence: 0.9})
+			return e
+		}
+	}
+	if d.on[tInsurance] && l >= 8 && l <= 24 && digits >= 6 && hasContext(text, s, d.pos[tInsurance]) {
+		emit(Finding{Type: TypeMedicalInsurance, Start: s, End: e, Confidence: 0.85})
+	}
+	return e
+}
+
+// travelDocument classifies a letters-and-digits run as a passport or a
+// Hong Kong/Macau permit and returns its type index and base confidence,
+// or -1.
+func travelDocument(v []byte) (int, float64) {
+	digitsFrom := func(k int) bool {
+		for _, c := range v[k:] {
+			if !isDigit(c) {
+				return false
+			}
+		}
+		return true
+	}
+	upper := func(c byte) bool { return c >= 'A' && c <= 'Z' && c != 'I' && c != 'O' }
+	l := len(v)
+	switch v[0] {
+	case 'E':
+		if l == 9 && (digitsFrom(1) || upper(v[1]) && digitsFrom(2)) {
+			return tPassport, 0.65
+		}
+	case 'G':
+		if l == 9 && digitsFrom(1) {
+			return tPassport, 0.55
+		}
+	case 'D', 'S', 'P':
+		if l == 9 && v[1] == 'E' && digitsFrom(2) {
+			return tPassport, 0.55
+		}
+	case 'C':
+		if l == 9 && (digitsFrom(1) || upper(v[1]) && digitsFrom(2)) {
+			return tPermit, 0.6
+		}
+	case 'H', 'M':
+		if (l == 9 || l == 11) && digitsFrom(1) {
+			return tPermit, 0.6
+		}
+	}
+	return -1, 0
+}
+
+// grouped looks at digit groups separated by single spaces or hyphens
+// starting at s (e.g. 138-1234-5678, 6222 0212 3456 7890, 010-12345678) and
+// reports the end of the finding it emitted.
+func (d *structured) grouped(text []byte, s int, emit func(Finding)) (int, bool) {
+	var buf [24]byte
+	var lens, ends [6]int
+	ng, nd := 0, 0
+	n := len(text)
+	sep := byte(0)
+	i := s
+	for ng < len(lens) {
+		j := i
+		for j < n && isDigit(text[j]) {
+			j++
+		}
+		if ng == 2 && j-i == 3 && j < n && (text[j] == 'X' || text[j] == 'x') {
+			j++ // check character of a resident ID written 6-8-4
+		}
+		if j == i || j-i > 19 || nd+j-i > len(buf) || (j < n && isAlpha(text[j])) {
+			break
+		}
+		nd += copy(buf[nd:], text[i:j])
+		lens[ng], ends[ng] = j-i, j
+		ng++
+		if j+1 >= n || !isDigit(text[j+1]) || (sep != 0 && text[j] != sep) || (sep == 0 && text[j] != ' ' && text[j] != '-') {
+			break
+		}
+		sep = text[j]
+		i = j + 1
+	}
+	if ng < 2 {
+		return 0, false
+	}
+	// Mobile: 138 1234 5678, optionally after 86.
+	for k := 0; k+3 <= ng && k <= 1; k++ {
+		if lens[k] == 3 && lens[k+1] == 4 && lens[k+2] == 4 && (k == 0 || lens[0] == 2 && buf[0] == '8' && buf[1] == '6') {
+			off := 0
+			if k == 1 {
+				off = 2
+			}
+			if d.on[tMobile] && mobile(buf[off:off+11]) {
+				d.emit(emit, text, tMobile, s, ends[k+2], 0.85, 0.13)
+				return ends[k+2], true
+			}
+		}
+	}
+	// Bank card: groups of four, the last of one to four digits.
+	if ng >= 4 && lens[0] == 4 && lens[1] == 4 && lens[2] == 4 && lens[3] == 4 {
+		k, total := 4, 16
+		if ng > 4 && lens[4] <= 4 && 16+lens[4] <= 19 {
+			k, total = 5, 16+lens[4]
+		}
+		if d.on[tBankCard] && knownBIN(buf[:total]) && luhn(buf[:total]) {
+			d.emit(emit, text, tBankCard, s, ends[k-1], 0.8, 0.18)
+			return ends[k-1], true
+		}
+	}
+	// Resident ID written as 6-8-4.
+	if ng >= 3 && lens[0] == 6 && lens[1] == 8 && lens[2] == 4 && d.on[tResidentID] && residentID18(buf[:18], d.maxYear) {
+		d.emit(emit, text, tResidentID, s, ends[2], 0.9, 0.09)
+		return ends[2], true
+	}
+	// Landline: area code, local number, optional extension.
+	if a := lens[0]; (a == 3 || a == 4) && areaCodeLen(buf[:a]) == a && localNumber(buf[a:a+lens[1]], a) && d.on[tLandline] {
+		end := ends[1]
+		if ng > 2 && sep == '-' && lens[2] <= 5 {
+			end = ends[2]
+		}
+		d.emit(emit, text, tLandline, s, end, 0.75, 0.2)
+		return end, true
+	}
+	return 0, false
+}
+
+// parenAreaCode reports whether the digits at s follow an area code in
+// ASCII or full-width parentheses, and where the opening parenthesis is.
+func parenAreaCode(text []byte, s int) (int, bool) {
+	e := s
+	if e > 0 && text[e-1] == ' ' {
+		e--
+	}
+	switch {
+	case e >= 1 && text[e-1] == ')':
+		e--
+	case e >= 3 && text[e-3] == 0xEF && text[e-2] == 0xBC && text[e-1] == 0x89: // ）
+		e -= 3
+	default:
+		return 0, false
+	}
+	b := e
+	for b > 0 && e-b < 4 && isDigit(text[b-1]) {
+		b--
+	}
+	a := e - b
+	if (a != 3 && a != 4) || areaCodeLen(text[b:e]) != a {
+		return 0, false
+	}
+	switch {
+	case b >= 1 && text[b-1] == '(':
+		return b - 1, true
+	case b >= 3 && text[b-3] == 0xEF && text[b-2] == 0xBC && text[b-1] == 0x88: // （
+		return b - 3, true
+	}
+	return 0, false
+}
+
+// ipv4At parses a dotted-quad IPv4 address starting at s and returns its
+// end. Version-like strings (preceded by '.', or with a fifth part) are
+// rejected.
+func ipv4At(text []byte, s int) (int, bool) {
+	n := len(text)
+	if s > 0 && (text[s-1] == '.' || text[s-1] == '-' || text[s-1] == '_') {
+		return 0, false
+	}
+	i := s
+	for part := 0; part < 4; part++ {
+		if part > 0 {
+			if i >= n || text[i] != '.' {
+				return 0, false
+			}
+			i++
+		}
+		j, v := i, 0
+		for j < n && j-i < 4 && isDigit(text[j]) {
+			v = v*10 + int(text[j]-'0')
+			j++
+		}
+		if j == i || j-i > 3 || v > 255 || (j-i > 1 && text[i] == '0') {
+			return 0, false
+		}
+		i = j
+	}
+	if i < n && (isAlnum(text[i]) || text[i] == '_' || (text[i] == '.' && i+1 < n && isAlnum(text[i+1]))) {
+		return 0, false
+	}
+	return i, true
+}
+
+func isLocalPart(c byte) bool {
+	return isAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'
+}
+
+// emailAt finds an e-mail address around the '@' at text[at].
+func emailAt(text []byte, at int) (int, int, bool) {
+	n := len(text)
+	s := at
+	for s > 0 && at-s < 64 && isLocalPart(text[s-1]) {
+		s--
+	}
+	for s < at && (text[s] == '.' || text[s] == '-') {
+		s++
+	}
+	if s == at || text[at-1] == '.' {
+		return 0, 0, false
+	}
+	e := at + 1
+	for e < n && e-at < 255 && (isAlnum(text[e]) || text[e] == '-' || text[e] == '.') {
+		e++
+	}
+	for e > at+1 && (text[e-1] == '.' || text[e-1] == '-') {
+		e--
+	}
+	dot := -1
+	for k := e - 1; k > at; k-- {
+		if text[k] == '.' {
+			dot = k
+			break
+		}
+	}
+	if dot <= at+1 || e-dot-1 < 2 || text[at+1] == '.' || text[at+1] == '-' {
+		return 0, 0, false
+	}
+	for _, c := range text[dot+1 : e] {
+		if !isAlpha(c) {
+			return 0, 0, false
+		}
+	}
+	return s, e, true
+}
