@@ -34,7 +34,7 @@ const (
 	ExitError       = 1
 	ExitUsage       = 2
 	ExitTrailBroken = 3
-	ExitCheckFailed = 4 // `sbom check` gate failed, `delivery verify` mismatch
+	ExitCheckFailed = 4 // `sbom check` gate failed, `delivery verify` mismatch, `scan --fail-on` data found
 )
 
 // ErrTrailBroken is returned by `trail verify` when the chain does not verify.
@@ -112,6 +112,7 @@ func (e *env) rootCmd() *cobra.Command {
 	pf.String("log-level", defaults.LogLevel, "log level: debug, info, warn, error (env MEDGUARD_LOG_LEVEL)")
 	root.AddCommand(e.serveCmd(), e.demoCmd(), e.migrateCmd(), e.userCmd(), e.tokenCmd(), e.trailCmd(), e.versionCmd(),
 		e.vulndbCmd(), e.sbomCmd(), e.deliveryCmd())
+	root.AddCommand(e.scanCmd(), e.maskCmd())
 	return root
 }
 

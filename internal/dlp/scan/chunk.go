@@ -1,0 +1,266 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/medguard/medguard/internal/dlp"
+	"github.com/medguard/medguard/internal/dlp/input"
+)
+
+// sniffSize is how much of a large file is looked at to decide whether it
+// is plain UTF-8 text that can be scanned in chunks.
+const sniffSize = 64 << 10
+
+// chunkKind returns the unit kind of a large file that can be scanned in
+// chunks, or "" when it must go through input.Open (a container, a format
+// whose text is extracted, or an encoding other than UTF-8).
+func chunkKind(path string, head []byte) string {
+	kind := ""
+	switch ext(path) {
+	case "csv":
+		kind = input.KindCSV
+	case "tsv", "tab":
+		kind = input.KindTSV
+	case "log", "out", "err":
+		kind = input.KindLog
+	case "", "txt", "text", "md", "sql", "yaml", "yml", "ini", "conf", "cfg", "properties", "dat":
+		kind = input.KindText
+	default:
+		return ""
+	}
+	for _, magic := range []string{"PK\x03\x04", "PK\x05\x06", "\xD0\xCF\x11\xE0", "%PDF-", "\x1F\x8B", "\xFF\xFE", "\xFE\xFF"} {
+		if bytes.HasPrefix(head, []byte(magic)) {
+			return ""
+		}
+	}
+	if bytes.IndexByte(head, 0) >= 0 { // UTF-16 or binary
+		return ""
+	}
+	trim := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\uFEFF")), " \t\r\n")
+	if kind == input.KindText && (bytes.HasPrefix(trim, []byte("<")) || bytes.HasPrefix(trim, []byte("MSH|")) ||
+		bytes.HasPrefix(trim, []byte("{")) || bytes.HasPrefix(trim, []byte("["))) {
+		return "" // markup, HL7 or JSON: its text is extracted
+	}
+	if !utf8.Valid(head[:runeCut(head)]) {
+		return "" // GBK/GB18030 or damaged: decoded whole by input
+	}
+	return kind
+}
+
+// ext returns the lower-case extension of the base name of path.
+func ext(path string) string {
+	base := path[strings.LastIndexAny(path, `/\`)+1:]
+	i := strings.LastIndexByte(base, '.')
+	if i < 0 {
+		return ""
+	}
+	return strings.ToLower(base[i+1:])
+}
+
+// runeCut returns the length of b without an incomplete UTF-8 sequence at
+// its end.
+func runeCut(b []byte) int {
+	for k := 1; k <= utf8.UTFMax && k <= len(b); k++ {
+		i := len(b) - k
+		if !utf8.RuneStart(b[i]) {
+			continue
+		}
+		if !utf8.FullRune(b[i:]) {
+			return i
+		}
+		return len(b)
+	}
+	return len(b)
+}
+
+// scanChunked scans a large plain-text file in overlapping chunks. It
+// returns done=false, without having read anything that counts, when the
+// file is not plain UTF-8 text and must be read by input.Open.
+func scanChunked(ctx context.Context, path string, opt Options, o *outcome) (done bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, nil // input.Open reports it
+	}
+	defer f.Close()
+	head := make([]byte, sniffSize)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return false, nil
+	}
+	head = head[:n]
+	kind := chunkKind(path, head)
+	if kind == "" {
+		return false, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return false, nil
+	}
+	c := &chunker{
+		scanner: opt.Scanner, chunk: opt.ChunkSize, overlap: opt.Overlap,
+		path: path, kind: kind,
+	}
+	if kind == input.KindCSV || kind == input.KindTSV {
+		c.header, c.sep = tableHeader(head, kind)
+	}
+	fr, problems, size, err := c.run(ctx, f)
+	if err != nil {
+		return true, err
+	}
+	o.units++
+	o.bytes += size
+	o.problems = append(o.problems, problems...)
+	if len(fr.Findings) > 0 {
+		o.files = append(o.files, fr)
+	}
+	return true, nil
+}
+
+// tableHeader parses the first record of a CSV/TSV head.
+func tableHeader(head []byte, kind string) ([]string, byte) {
+	line, _, _ := bytes.Cut(head, []byte("\n"))
+	sep := byte(',')
+	if kind == input.KindTSV || bytes.Count(line, []byte("\t")) > bytes.Count(line, []byte(",")) {
+		sep = '\t'
+	}
+	r := csv.NewReader(bytes.NewReader(head))
+	r.Comma = rune(sep)
+	r.LazyQuotes = true
+	r.FieldsPerRecord = -1
+	rec, err := r.Read()
+	if err != nil {
+		return nil, sep
+	}
+	rec[0] = strings.TrimPrefix(rec[0], "\uFEFF")
+	return rec, sep
+}
+
+// chunker scans one reader in windows of chunk+overlap bytes. Window k+1
+// starts overlap bytes before the end of window k; a finding belongs to
+// the window in which its start lies before the middle of the overlap
+// with the next window, so every finding shorter than overlap/2 is seen
+// whole, with at least overlap/2 bytes of context on each side, by
+// exactly one window.
+type chunker struct {
+	scanner        *dlp.Scanner
+	chunk, overlap int
+	path, kind     string
+	header         []string // CSV/TSV column names
+	sep            byte
+}
+
+func (c *chunker) run(ctx context.Context, r io.Reader) (FileResult, []input.Problem, int64, error) {
+	fr := FileResult{Path: c.path, Kind: c.kind, Encoding: input.EncodingUTF8}
+	var problems []input.Problem
+	var all []dlp.Finding
+	buf := make([]byte, 0, c.chunk+c.overlap)
+	var clean []byte  // buf with invalid UTF-8 bytes replaced by '?'
+	var base int64    // file offset of buf[0]
+	var ownFrom int64 // findings starting before this belong to an earlier window
+	var lastEnd int64 // end of the last finding kept
+	lines := 0        // newlines before base
+	for {
+		if err := ctx.Err(); err != nil {
+			return fr, nil, 0, err
+		}
+		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if err != nil && !eof {
+			problems = append(problems, input.Problem{Path: c.path,
+				Reason: fmt.Sprintf("%s: at byte %d: %v", input.ReasonUnreadable, base+int64(len(buf)), err)})
+			eof = true
+		}
+		end := len(buf)
+		if !eof {
+			end = runeCut(buf)
+		}
+		window := buf[:end]
+		text := window
+		if !utf8.Valid(window) {
+			clean = sanitize(clean[:0], window)
+			text = clean
+			if fr.Encoding != input.EncodingUnknown {
+				fr.Encoding = input.EncodingUnknown
+				problems = append(problems, input.Problem{Path: c.path, Reason: fmt.Sprintf(
+					"%s: invalid UTF-8 after byte %d; invalid bytes scanned as '?'", input.ReasonMalformed, base)})
+			}
+		}
+		ownTo := int64(-1)
+		if !eof {
+			ownTo = base + int64(end-c.overlap/2)
+		}
+		for _, f := range c.scanner.Scan(text) {
+			abs := base + int64(f.Start)
+			if abs < ownFrom || ownTo >= 0 && abs >= ownTo || abs < lastEnd {
+				continue
+			}
+			lastEnd = base + int64(f.End)
+			f.Start, f.End = int(abs), int(lastEnd)
+			f.Line += lines
+			all = append(all, f)
+			fr.Findings = append(fr.Findings, Finding{Finding: f, Path: c.path, Field: c.field(text, int(abs-base), f.Line)})
+		}
+		if eof {
+			fr.Verdict = dlp.Verdict(all)
+			return fr, problems, base + int64(len(buf)), nil
+		}
+		next := end - c.overlap
+		for next < end && !utf8.RuneStart(buf[next]) {
+			next++
+		}
+		lines += bytes.Count(buf[:next], []byte{'\n'})
+		copy(buf, buf[next:])
+		buf = buf[:len(buf)-next]
+		base += int64(next)
+		ownFrom = ownTo
+	}
+}
+
+// field names the CSV/TSV column of offset off of window, on file line
+// line.
+func (c *chunker) field(window []byte, off, line int) string {
+	if c.header == nil || line <= 1 {
+		return ""
+	}
+	start := bytes.LastIndexByte(window[:off], '\n') + 1
+	col, quoted, atStart := 0, false, true
+	for _, b := range window[start:off] {
+		switch {
+		case b == '"' && (quoted || atStart):
+			quoted = !quoted
+		case b == c.sep && !quoted:
+			col++
+			atStart = true
+			continue
+		}
+		atStart = false
+	}
+	if col < len(c.header) && c.header[col] != "" {
+		return c.header[col]
+	}
+	return fmt.Sprintf("column %d", col+1)
+}
+
+// sanitize appends b to dst with every byte of an invalid UTF-8 sequence
+// replaced by '?', so that offsets are kept.
+func sanitize(dst, b []byte) []byte {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			dst = append(dst, '?')
+			i++
+			continue
+		}
+		dst = append(dst, b[i:i+n]...)
+		i += n
+	}
+	return dst
+}
