@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/medguard/medguard/internal/store"
@@ -121,12 +122,20 @@ func (d *DB) AffectedFor(ctx context.Context, keys []PackageKey) (map[PackageKey
 		}
 		byEco[k.Ecosystem][k.Name] = true
 	}
-	out := make(map[PackageKey][]*Affected)
 	ecos := make([]string, 0, len(byEco))
 	for e := range byEco {
 		ecos = append(ecos, e)
 	}
 	sort.Strings(ecos)
+	// One query per chunk of names; the chunks run in parallel on the reader pool (JSON
+	// decoding and compiling the entries is most of the cost) and are merged in order.
+	type job struct {
+		eco   string
+		names []string
+		list  []keyedAffected
+		err   error
+	}
+	var jobs []*job
 	for _, eco := range ecos {
 		names := make([]string, 0, len(byEco[eco]))
 		for n := range byEco[eco] {
@@ -134,26 +143,46 @@ func (d *DB) AffectedFor(ctx context.Context, keys []PackageKey) (map[PackageKey
 		}
 		sort.Strings(names)
 		for len(names) > 0 {
-			chunk := names[:min(len(names), maxInParams)]
+			chunk := names[:min(len(names), affectedChunk)]
 			names = names[len(chunk):]
-			args := make([]any, 0, len(chunk)+1)
-			args = append(args, eco)
-			for _, n := range chunk {
+			jobs = append(jobs, &job{eco: eco, names: chunk})
+		}
+	}
+	sem := make(chan struct{}, affectedWorkers)
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			args := make([]any, 0, len(j.names)+1)
+			args = append(args, j.eco)
+			for _, n := range j.names {
 				args = append(args, n)
 			}
-			list, err := d.queryAffected(ctx, `SELECT a.vuln_id, a.name, a.data FROM vuln_affected a JOIN vulns v ON v.id = a.vuln_id
-				WHERE v.withdrawn IS NULL AND a.ecosystem = ? AND a.name IN (`+placeholders(len(chunk))+`) ORDER BY a.vuln_id, a.id`, args...)
-			if err != nil {
-				return nil, err
-			}
-			for _, x := range list {
-				k := PackageKey{Ecosystem: eco, Name: x.keyName}
-				out[k] = append(out[k], x.a)
-			}
+			j.list, j.err = d.queryAffected(ctx, `SELECT a.vuln_id, a.name, a.data FROM vuln_affected a JOIN vulns v ON v.id = a.vuln_id
+				WHERE v.withdrawn IS NULL AND a.ecosystem = ? AND a.name IN (`+placeholders(len(j.names))+`) ORDER BY a.vuln_id, a.id`, args...)
+		}()
+	}
+	wg.Wait()
+	out := make(map[PackageKey][]*Affected)
+	for _, j := range jobs {
+		if j.err != nil {
+			return nil, j.err
+		}
+		for _, x := range j.list {
+			k := PackageKey{Ecosystem: j.eco, Name: x.keyName}
+			out[k] = append(out[k], x.a)
 		}
 	}
 	return out, nil
 }
+
+// affectedChunk and affectedWorkers shape AffectedFor's parallel look-ups.
+const (
+	affectedChunk   = 250
+	affectedWorkers = 4
+)
 
 // AffectedByVulns returns the affected entries of the given records that are not
 // withdrawn, by record id: what re-matching after an import looks at.

@@ -159,7 +159,9 @@ CREATE TABLE findings (
 );
 CREATE INDEX findings_org ON findings (org_id);
 CREATE INDEX findings_vuln ON findings (vuln_id);
-CREATE INDEX findings_version ON findings (version_id);
+-- (version, package, group): a new version's findings are compared with the earlier
+-- versions' by package and vulnerability group (fixed by upgrade, first seen).
+CREATE INDEX findings_version ON findings (version_id, ecosystem, pkg_name, vuln_group);
 CREATE INDEX findings_product ON findings (product_id, ecosystem, pkg_name, vuln_group);
 
 CREATE TABLE licence_policies (
