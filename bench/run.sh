@@ -20,6 +20,7 @@
 # BENCH_WARMUP (2, seconds), BENCH_ENGINES ("sqlite postgres"), MEDGUARD_BENCH_POSTGRES
 # (postgres://user@127.0.0.1:port/anydb: the script creates and drops its own database
 # medguard_bench on that server).
+# The supply-chain benchmark (medguard vs osv-scanner) is bench/supply/run.sh.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
