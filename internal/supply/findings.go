@@ -27,8 +27,9 @@ const (
 // Severities in decreasing order.
 var Severities = []string{"critical", "high", "medium", "low", "none", "unknown"}
 
-// severityRank orders severities: higher is worse; unknown ranks with medium's caution
-// below it so that "at or above high" never includes unknown.
+// severityRank orders severities, higher is worse. Unknown ranks lowest, so that a gate
+// blocking "at or above high" never blocks on an advisory without a score (the risk view
+// still counts those).
 func severityRank(s string) int {
 	switch s {
 	case "critical":

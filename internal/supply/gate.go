@@ -242,7 +242,7 @@ func (s *Service) GateNamed(ctx context.Context, a actor.Actor, orgID int64, nam
 	return Gate{}, problem.NotFound("gate")
 }
 
-// GateInput is what SaveGate accepts.
+// GateDefinition is what SaveGate accepts: a gate of an organisation and its rules.
 type GateDefinition struct {
 	OrgID int64  `json:"org_id"`
 	Name  string `json:"name"`
@@ -448,17 +448,16 @@ type CheckResult struct {
 
 // CheckFinding is one (component, vulnerability) pair found by Check.
 type CheckFinding struct {
-	PURL       string   `json:"purl"`
-	ID         string   `json:"id"`
-	Aliases    []string `json:"aliases"`
-	Summary    string   `json:"summary"`
-	Severity   string   `json:"severity"`
-	Score      float64  `json:"score"`
-	Ecosystem  string   `json:"ecosystem"`
-	Package    string   `json:"package"`
-	Version    string   `json:"version"`
-	Fixed      []string `json:"fixed_versions"`
-	ComponentN int      `json:"-"`
+	PURL      string   `json:"purl"`
+	ID        string   `json:"id"`
+	Aliases   []string `json:"aliases"`
+	Summary   string   `json:"summary"`
+	Severity  string   `json:"severity"`
+	Score     float64  `json:"score"`
+	Ecosystem string   `json:"ecosystem"`
+	Package   string   `json:"package"`
+	Version   string   `json:"version"`
+	Fixed     []string `json:"fixed_versions"`
 }
 
 // Check matches an SBOM document against the vulnerability database and policy, and
@@ -493,7 +492,7 @@ func (s *Service) Check(ctx context.Context, data []byte, policy licence.Policy,
 			}
 			res.Findings = append(res.Findings, CheckFinding{PURL: c.PURL, ID: h.vulnID, Aliases: aliases, Summary: m.Summary,
 				Severity: level, Score: m.Severity.Score, Ecosystem: c.Ecosystem, Package: c.Package, Version: c.PkgVersion,
-				Fixed: h.fixed, ComponentN: i})
+				Fixed: h.fixed})
 			in.Findings = append(in.Findings, GateFinding{PURL: c.PURL, VulnID: h.vulnID, Severity: level, State: StateOpen})
 		}
 		if c.LicenseVerdict != string(licence.VerdictAllowed) {
