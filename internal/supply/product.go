@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/licence"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -56,7 +57,10 @@ type Version struct {
 	CreatedAt   time.Time `json:"created_at"`
 	SBOMID      int64     `json:"sbom_id"` // 0 when no SBOM was supplied
 	Components  int       `json:"components"`
-	AssetIDs    []int64   `json:"asset_ids"`
+	// LicenceVerdict is the version's verdict under the licence policy: the worst of its
+	// components' (denied > unknown > review > allowed); "" without an SBOM.
+	LicenceVerdict string  `json:"licence_verdict"`
+	AssetIDs       []int64 `json:"asset_ids"`
 }
 
 func (in *ProductInput) validate() error {
@@ -359,6 +363,27 @@ func getVersion(ctx context.Context, q store.Querier, a actor.Actor, id int64) (
 	}
 	if err != nil {
 		return Version{}, fmt.Errorf("supply: read version %d: %w", id, err)
+	}
+	if x.SBOMID != 0 {
+		vrows, err := q.QueryContext(ctx, `SELECT DISTINCT license_verdict FROM components WHERE sbom_id = ?`, x.SBOMID)
+		if err != nil {
+			return Version{}, fmt.Errorf("supply: version licence verdict: %w", err)
+		}
+		var vs []licence.Verdict
+		for vrows.Next() {
+			var v string
+			if err := vrows.Scan(&v); err != nil {
+				vrows.Close()
+				return Version{}, fmt.Errorf("supply: version licence verdict: %w", err)
+			}
+			vs = append(vs, licence.Verdict(v))
+		}
+		vrows.Close()
+		if len(vs) > 0 {
+			x.LicenceVerdict = string(licence.Worst(vs...))
+		} else {
+			x.LicenceVerdict = string(licence.VerdictAllowed)
+		}
 	}
 	rows, err := q.QueryContext(ctx, `SELECT asset_id FROM version_assets WHERE version_id = ? ORDER BY asset_id`, id)
 	if err != nil {

@@ -138,6 +138,9 @@ func TestImportMatchesAndCarriesDecisionsOver(t *testing.T) {
 		if rep.Licences["denied"] != 1 {
 			t.Errorf("licence verdicts = %v, want one denied (GPL-3.0-only)", rep.Licences)
 		}
+		if got, _ := w.svc.Version(ctx, w.actorA, v1.ID); got.LicenceVerdict != "denied" {
+			t.Errorf("version licence verdict = %q, want denied (GPL-3.0-only under the default policy)", got.LicenceVerdict)
+		}
 		equal(t, "v1 findings", w.pairs(t, v1.ID), []string{
 			"github.com/example/lib GO-test-0002 open",
 			"requests GHSA-test-0001 open",
