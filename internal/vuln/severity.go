@@ -27,11 +27,11 @@ const SeverityDatabase = "database"
 
 // Severity is a record's headline severity.
 type Severity struct {
-	Type   string  // CVSS_V4, CVSS_V3, CVSS_V2, "database", or "" when unknown
-	Vector string  // the CVSS vector, or the database's rating as written
-	Score  float64 // CVSS base score; 0 for a database rating
-	Level  string  // critical, high, medium, low, none or unknown
-	Note   string  // vectors that could not be scored, if any
+	Type   string  `json:"type"`           // CVSS_V4, CVSS_V3, CVSS_V2, "database", or "" when unknown
+	Vector string  `json:"vector"`         // the CVSS vector, or the database's rating as written
+	Score  float64 `json:"score"`          // CVSS base score; 0 for a database rating
+	Level  string  `json:"level"`          // critical, high, medium, low, none or unknown
+	Note   string  `json:"note,omitempty"` // vectors that could not be scored, if any
 }
 
 // LevelOf maps a CVSS base score to a level: 0 none, below 4 low, below 7 medium,

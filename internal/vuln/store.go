@@ -69,7 +69,7 @@ type EcosystemStatus struct {
 	Ecosystem    string    `json:"ecosystem"`
 	Records      int       `json:"records"` // withdrawn ones included
 	Withdrawn    int       `json:"withdrawn"`
-	LastModified time.Time `json:"last_modified"`
+	LastModified time.Time `json:"last_modified,omitzero"` // zero when no record of it carries one
 }
 
 // ImportRun is one row of vuln_imports.

@@ -117,61 +117,15 @@ type (
 		Summary    string           `json:"summary"`
 		Details    string           `json:"details"`
 		Aliases    []string         `json:"aliases"`
-		Severity   severityView     `json:"severity"`
+		Severity   vuln.Severity    `json:"severity"`
 		Published  *time.Time       `json:"published"`
 		Modified   time.Time        `json:"modified"`
 		Withdrawn  *time.Time       `json:"withdrawn"`
 		Affected   []vuln.Affected  `json:"affected"`
 		References []vuln.Reference `json:"references"`
 	}
-	severityView struct {
-		Type   string  `json:"type"`
-		Vector string  `json:"vector"`
-		Score  float64 `json:"score"`
-		Level  string  `json:"level"`
-	}
-	vulnDBStatusView struct {
-		Total      int                 `json:"total"`
-		Withdrawn  int                 `json:"withdrawn"`
-		Ecosystems []vulnEcosystemView `json:"ecosystems"`
-		LastImport *vulnImportRunView  `json:"last_import"`
-	}
-	vulnEcosystemView struct {
-		Ecosystem    string     `json:"ecosystem"`
-		Records      int        `json:"records"`
-		Withdrawn    int        `json:"withdrawn"`
-		LastModified *time.Time `json:"last_modified"`
-	}
-	vulnImportRunView struct {
-		ID               int64       `json:"id"`
-		StartedAt        time.Time   `json:"started_at"`
-		FinishedAt       time.Time   `json:"finished_at"`
-		Source           string      `json:"source"`
-		Files            int         `json:"files"`
-		Records          int         `json:"records"`
-		Added            int         `json:"added"`
-		Updated          int         `json:"updated"`
-		Unchanged        int         `json:"unchanged"`
-		Withdrawn        int         `json:"withdrawn"`
-		Skipped          int         `json:"skipped"`
-		GitRangesIgnored int         `json:"git_ranges_ignored"`
-		Notes            []vuln.Note `json:"notes"`
-	}
-	vulnImportView struct {
-		Source           string      `json:"source"`
-		Files            int         `json:"files"`
-		Records          int         `json:"records"`
-		Added            int         `json:"added"`
-		Updated          int         `json:"updated"`
-		Unchanged        int         `json:"unchanged"`
-		Withdrawn        int         `json:"withdrawn"`
-		Duplicates       int         `json:"duplicates"`
-		GitRangesIgnored int         `json:"git_ranges_ignored"`
-		Skipped          []vuln.Note `json:"skipped"`
-		Changed          []string    `json:"changed"`
-	}
 	vulnImportResponse struct {
-		Import  vulnImportView       `json:"import"`
+		Import  vuln.ImportResult    `json:"import"`
 		Rematch supply.RematchReport `json:"rematch"`
 	}
 )
@@ -187,8 +141,7 @@ func nonNil[T any](s []T) []T {
 // recordView is what the API shows of an OSV record.
 func recordView(rec *vuln.Record) *vulnRecordView {
 	v := &vulnRecordView{ID: rec.ID, Summary: rec.Summary, Details: rec.Details, Aliases: nonNil(rec.Aliases),
-		Severity: severityView{Type: rec.Severity.Type, Vector: rec.Severity.Vector, Score: rec.Severity.Score,
-			Level: rec.Severity.Level},
+		Severity: rec.Severity,
 		Modified: rec.Modified, Withdrawn: rec.Withdrawn, Affected: nonNil(rec.Affected), References: nonNil(rec.References)}
 	if !rec.Published.IsZero() {
 		p := rec.Published
@@ -197,25 +150,17 @@ func recordView(rec *vuln.Record) *vulnRecordView {
 	return v
 }
 
-// statusView is what the API shows of the vulnerability database's status.
-func statusView(st vuln.Status) vulnDBStatusView {
-	v := vulnDBStatusView{Total: st.Total, Withdrawn: st.Withdrawn, Ecosystems: []vulnEcosystemView{}}
-	for _, e := range st.Ecosystems {
-		ev := vulnEcosystemView{Ecosystem: e.Ecosystem, Records: e.Records, Withdrawn: e.Withdrawn}
-		if !e.LastModified.IsZero() {
-			t := e.LastModified
-			ev.LastModified = &t
-		}
-		v.Ecosystems = append(v.Ecosystems, ev)
+// statusView is what the API shows of the vulnerability database's status: the last
+// import names only the last element of its source, since the server's own paths are
+// nobody's business.
+func statusView(st vuln.Status) vuln.Status {
+	st.Ecosystems = nonNil(st.Ecosystems)
+	if st.LastImport != nil {
+		run := *st.LastImport
+		run.Source, run.Notes = filepath.Base(run.Source), nonNil(run.Notes)
+		st.LastImport = &run
 	}
-	if run := st.LastImport; run != nil {
-		// Only the last element of the source: the server's own paths are nobody's business.
-		v.LastImport = &vulnImportRunView{ID: run.ID, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt,
-			Source: filepath.Base(run.Source), Files: run.Files, Records: run.Records, Added: run.Added, Updated: run.Updated,
-			Unchanged: run.Unchanged, Withdrawn: run.Withdrawn, Skipped: run.Skipped, GitRangesIgnored: run.GitRangesIgnored,
-			Notes: nonNil(run.Notes)}
-	}
-	return v
+	return st
 }
 
 // vulnDetail is a vulnerability with its exposure in a's scope. An advisory the database
@@ -264,9 +209,8 @@ func (s *Server) importVulns(w http.ResponseWriter, r *http.Request) (vulnImport
 	if err != nil {
 		return out, err
 	}
-	out.Import = vulnImportView{Source: name, Files: res.Files, Records: res.Records, Added: res.Added, Updated: res.Updated,
-		Unchanged: res.Unchanged, Withdrawn: res.Withdrawn, Duplicates: res.Duplicates, GitRangesIgnored: res.GitRangesIgnored,
-		Skipped: nonNil(res.Skipped), Changed: nonNil(res.Changed)}
+	res.Source, res.Skipped, res.Changed = name, nonNil(res.Skipped), nonNil(res.Changed)
+	out.Import = res
 	out.Rematch, err = s.Supply.Rematch(r.Context(), reqActor(r), res.Changed)
 	return out, err
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/vuln"
 )
 
 // apiOp documents one API operation. The documentation is written here, apart from the
@@ -107,7 +108,7 @@ var apiDocs = map[string]apiOp{
 	"GET /api/v1/findings/{id}":               {Summary: "One finding", Tag: "supply", Response: supply.Finding{}, Status: 200},
 	"POST /api/v1/findings/{id}/decision":     {Summary: "Accept a risk (reason and expiry within a year), mark a false positive (reason) or reopen; the decision carries over to the product's other versions", Tag: "supply", Request: decisionRequest{}, Response: supply.Finding{}, Status: 200},
 	"GET /api/v1/vulns/{vuln}":                {Summary: "An advisory (by id or alias) and every product version, component and asset it hits in the caller's scope", Tag: "supply", Response: vulnResponse{}, Status: 200},
-	"GET /api/v1/vulndb/status":               {Summary: "Record counts of the vulnerability database per ecosystem and its last import", Tag: "supply", Response: vulnDBStatusView{}, Status: 200},
+	"GET /api/v1/vulndb/status":               {Summary: "Record counts of the vulnerability database per ecosystem and its last import", Tag: "supply", Response: vuln.Status{}, Status: 200},
 	"POST /api/v1/vulndb/import":              {Summary: "Import OSV advisories (an osv.dev all.zip export, or one JSON or YAML record; at most 256 MiB) and re-match every stored SBOM against the changed ones", Tag: "supply", Body: "application/zip", Response: vulnImportResponse{}, Status: 200},
 	"GET /api/v1/supply/alerts":               {Summary: "Supply-chain alerts, newest first: new advisories hitting stored software, failed delivery checks", Tag: "supply", Response: listResponse[supply.Alert]{}, Status: 200, Query: []string{"open", "limit"}},
 	"POST /api/v1/supply/alerts/{id}/ack":     {Summary: "Acknowledge an alert", Tag: "supply", Response: supply.Alert{}, Status: 200},

@@ -23,6 +23,7 @@ import (
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 	"github.com/medguard/medguard/internal/supply"
+	"github.com/medguard/medguard/internal/vuln"
 )
 
 // supplySBOM is the CycloneDX document of the tests: requests 2.30.0 (two advisories that
@@ -420,7 +421,7 @@ func TestSupplyAPIScenario(t *testing.T) {
 		code, body, _ = e.raw("POST", "/api/v1/vulndb/import", "admin", mp, ct)
 		wantAPIError(t, code, body, http.StatusBadRequest, "vulndb_bad_type")
 		code, body = e.api("GET", "/api/v1/vulndb/status", sec, nil)
-		if st := must[vulnDBStatusView](t, code, body, http.StatusOK); st.Total != 4 || st.LastImport == nil ||
+		if st := must[vuln.Status](t, code, body, http.StatusOK); st.Total != 4 || st.LastImport == nil ||
 			st.LastImport.Source != "npm-all.zip" {
 			t.Fatalf("vulndb status: %s", body)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/medguard/medguard/internal/licence"
 	"github.com/medguard/medguard/internal/supply"
+	"github.com/medguard/medguard/internal/vuln"
 )
 
 // gateListData is what supply_gates.html shows: the gates of one organisation, and the
@@ -187,7 +188,7 @@ func (s *Server) uiLicencePolicySet(w http.ResponseWriter, r *http.Request) erro
 
 // vulnDBData is what supply_vulndb.html shows, with the outcome of an upload just made.
 type vulnDBData struct {
-	Status vulnDBStatusView
+	Status vuln.Status
 	Import *vulnImportResponse
 }
 
