@@ -257,15 +257,9 @@ func ensureVersion(e *env, a *app.App, orgID int64, vendorName, productName, sou
 	} else if source != "self_built" {
 		source = "self_built"
 	}
-	ps, err := a.Supply.Products(e.ctx, cli, supply.ProductQuery{})
-	if err != nil {
-		return supply.Version{}, err
-	}
-	var productID int64
-	for _, p := range ps {
-		if p.Name == productName && p.OrgID == orgID {
-			productID = p.ID
-		}
+	productID, v, err := lookupVersion(e, a, orgID, productName, version)
+	if err != nil || v.ID != 0 {
+		return v, err
 	}
 	if productID == 0 {
 		p, err := a.Supply.CreateProduct(e.ctx, cli, supply.ProductInput{OrgID: orgID, VendorID: vendorID, Name: productName, Source: source})
@@ -273,15 +267,6 @@ func ensureVersion(e *env, a *app.App, orgID int64, vendorName, productName, sou
 			return supply.Version{}, err
 		}
 		productID = p.ID
-	}
-	vs, err := a.Supply.Versions(e.ctx, cli, productID)
-	if err != nil {
-		return supply.Version{}, err
-	}
-	for _, v := range vs {
-		if v.Version == version {
-			return v, nil
-		}
 	}
 	return a.Supply.CreateVersion(e.ctx, cli, productID, supply.VersionInput{Version: version})
 }
@@ -379,27 +364,38 @@ func (e *env) deliveryCmd() *cobra.Command {
 	return cmd
 }
 
-// findVersion finds an existing product version in organisation orgID.
-func findVersion(e *env, a *app.App, orgID int64, product, version string) (supply.Version, error) {
+// lookupVersion finds product productName of organisation orgID and its version; an id
+// of 0 (or a zero Version) says which of the two does not exist yet.
+func lookupVersion(e *env, a *app.App, orgID int64, productName, version string) (int64, supply.Version, error) {
 	ps, err := a.Supply.Products(e.ctx, actor.CLI(), supply.ProductQuery{})
 	if err != nil {
-		return supply.Version{}, err
+		return 0, supply.Version{}, err
 	}
 	for _, p := range ps {
-		if p.Name != product || p.OrgID != orgID {
+		if p.Name != productName || p.OrgID != orgID {
 			continue
 		}
 		vs, err := a.Supply.Versions(e.ctx, actor.CLI(), p.ID)
 		if err != nil {
-			return supply.Version{}, err
+			return 0, supply.Version{}, err
 		}
 		for _, v := range vs {
 			if v.Version == version {
-				return v, nil
+				return p.ID, v, nil
 			}
 		}
+		return p.ID, supply.Version{}, nil
 	}
-	return supply.Version{}, fmt.Errorf("no version %q of product %q in that organisation", version, product)
+	return 0, supply.Version{}, nil
+}
+
+// findVersion finds an existing product version in organisation orgID.
+func findVersion(e *env, a *app.App, orgID int64, product, version string) (supply.Version, error) {
+	_, v, err := lookupVersion(e, a, orgID, product, version)
+	if err == nil && v.ID == 0 {
+		err = fmt.Errorf("no version %q of product %q in that organisation", version, product)
+	}
+	return v, err
 }
 
 // commonBase is the directory the manifest's artifact names are relative to: the

@@ -76,6 +76,21 @@ func TestVulnDBAndSBOMCommands(t *testing.T) {
 		if code != ExitOK || !strings.Contains(out, "1 findings added") || !strings.Contains(out, "1 alerts") {
 			t.Errorf("import of a new advisory = %d %q", code, out)
 		}
+		// A delivery recorded against the stored version: the sample manifest is for another
+		// version (5.2.0), so the check fails and is stored; an unknown version is an error.
+		sample := "../delivery/testdata/sample"
+		dargs := []string{"delivery", "verify", "--manifest", filepath.Join(sample, "manifest.json"), "--product", "智慧门诊",
+			filepath.Join(sample, "files/his-server-5.2.0.tar.gz"), filepath.Join(sample, "files/sbom/his-5.2.0.cdx.json")}
+		if code, out, _ = cmd(append(dargs, "--version", "1.0")...); code != ExitCheckFailed || !strings.Contains(out, "not 1.0") {
+			t.Errorf("recorded delivery = %d %q", code, out)
+		}
+		raw().QueryRow(`SELECT COUNT(*) FROM deliveries`).Scan(&n)
+		if n != 1 {
+			t.Errorf("deliveries = %d, want 1", n)
+		}
+		if code, _, errs = cmd(append(dargs, "--version", "9.9")...); code != ExitError || !strings.Contains(errs, "no version") {
+			t.Errorf("unknown version = %d %q", code, errs)
+		}
 	})
 }
 
