@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -109,10 +108,7 @@ func packageOf(c sbom.Component) (p vuln.Package, unsupported string, ok bool) {
 func (s *Service) analyse(ctx context.Context, data []byte, policy licence.Policy) (*analysed, error) {
 	doc, err := sbom.Parse(data)
 	if err != nil {
-		var pe *sbom.ParseError
-		if errors.As(err, &pe) {
-			return nil, problem.Invalid("sbom", "%s", pe.Error()).WithCode("invalid_sbom")
-		}
+		// sbom's errors name the place in the document and never carry more than that.
 		return nil, problem.Invalid("sbom", "%s", err.Error()).WithCode("invalid_sbom")
 	}
 	an := &analysed{doc: doc, comps: make([]Component, len(doc.Components)), matches: make([][]hit, len(doc.Components))}
@@ -253,10 +249,9 @@ func (s *Service) ImportSBOM(ctx context.Context, a actor.Actor, versionID int64
 	filename, _ = text("filename", filename, 255, false)
 	sum := sha256.Sum256(data)
 	warnings, _ := json.Marshal(rep.Warnings)
+	// The version was checked above; were it deleted meanwhile, the foreign key of the
+	// INSERT below fails the transaction.
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := getVersion(ctx, tx, a, versionID); err != nil {
-			return err
-		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM sboms WHERE version_id = ?`, versionID)
 		if err != nil {
 			return fmt.Errorf("supply: replace sbom: %w", err)

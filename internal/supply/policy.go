@@ -135,14 +135,16 @@ func rejudgeLicences(ctx context.Context, tx *store.Tx, path string) error {
 		sboms = append(sboms, x)
 	}
 	rows.Close()
-	policies := map[string]licence.Policy{}
+	judges := map[string]*licence.Matcher{}
 	for _, x := range sboms {
-		pol, ok := policies[x.path]
+		judge, ok := judges[x.path]
 		if !ok {
-			if pol, err = policyAt(ctx, tx, x.path); err != nil {
+			pol, err := policyAt(ctx, tx, x.path)
+			if err != nil {
 				return err
 			}
-			policies[x.path] = pol
+			judge = pol.Matcher()
+			judges[x.path] = judge
 		}
 		lrows, err := tx.QueryContext(ctx, `SELECT DISTINCT license FROM components WHERE sbom_id = ?`, x.id)
 		if err != nil {
@@ -160,7 +162,7 @@ func rejudgeLicences(ctx context.Context, tx *store.Tx, path string) error {
 		lrows.Close()
 		for _, e := range exprs {
 			if _, err := tx.ExecContext(ctx, `UPDATE components SET license_verdict = ? WHERE sbom_id = ? AND license = ?`,
-				string(pol.Evaluate(e).Verdict), x.id, e); err != nil {
+				string(judge.Evaluate(e).Verdict), x.id, e); err != nil {
 				return fmt.Errorf("supply: rejudge licences: %w", err)
 			}
 		}

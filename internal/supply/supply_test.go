@@ -516,3 +516,28 @@ func TestExposureByAliasAndBuiltinGateRow(t *testing.T) {
 		}
 	})
 }
+
+func TestLicencePolicyRejudgesStoredComponents(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		v1, _ := w.version(t, "1.0", "app-1.0.cdx.json")
+		if _, err := w.svc.SetLicencePolicy(ctx, w.actorA, w.hospA.ID, []byte("allow: [MIT, GPL-3.0-only]\ndeny: [Apache-2.0]\n")); err != nil {
+			t.Fatal(err)
+		}
+		comps, err := w.svc.Components(ctx, w.actorA, v1.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range comps {
+			got = append(got, c.Name+" "+c.LicenseVerdict)
+		}
+		sort.Strings(got)
+		equal(t, "verdicts under the new policy", got, []string{"github.com/example/lib allowed", "lodash allowed",
+			"requests denied", "vendored-thing unknown"})
+		if _, err := w.svc.SetLicencePolicy(ctx, w.actorA, w.hospA.ID, []byte("allow: [No-Such-Licence]\n")); problem.KindOf(err) != problem.KindInvalid {
+			t.Errorf("unknown licence id: %v", err)
+		}
+	})
+}
