@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
@@ -35,7 +37,12 @@ type App struct {
 	Assets *asset.Service
 	Vulns  *vuln.DB
 	Supply *supply.Service
+	DLP    *dlpsvc.Service
 }
+
+// DLPKeyFile is the file under the data directory holding the SM4 key that seals the raw
+// values of patient-data findings; it is created (mode 0600) by the first scan.
+const DLPKeyFile = "dlp.key"
 
 // Open opens the store named by cfg, applies pending migrations and builds the services.
 func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
@@ -70,16 +77,40 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		Vulns:  vuln.Open(db),
 	}
 	a.Supply = supply.NewService(db, tl, a.Vulns, logger)
+	dataDir := cfg.DataDir
+	if dataDir == "" {
+		dataDir = "data"
+	}
+	a.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{KeyFile: filepath.Join(dataDir, DLPKeyFile), ScanRoots: cfg.DLP.ScanRoots,
+		RawRetention: time.Duration(cfg.DLP.RawRetentionDays) * 24 * time.Hour,
+		MayReveal:    func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) }, Logger: logger})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if n, err := a.DLP.Recover(ctx); err != nil {
+		db.Close()
+		return nil, err
+	} else if n > 0 {
+		logger.Warn("marked patient-data scan jobs interrupted by a restart as failed", "jobs", n)
+	}
+	if _, err := a.DLP.PurgeExpired(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
-// Close closes the store.
-func (a *App) Close() error { return a.DB.Close() }
+// Close stops running scan jobs and closes the store.
+func (a *App) Close() error {
+	a.DLP.Close()
+	return a.DB.Close()
+}
 
 // Handler builds the HTTP handler.
 func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
-		Supply: a.Supply, Vulns: a.Vulns,
+		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP,
 		I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version})
 	if err != nil {
 		return nil, err

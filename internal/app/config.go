@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -17,14 +19,26 @@ import (
 // Config is the typed configuration. Precedence: flags > MEDGUARD_* environment >
 // config file (YAML) > defaults.
 type Config struct {
-	DataDir   string `yaml:"data"`       // SQLite directory (default ./data)
-	DB        string `yaml:"db"`         // postgres:// URL; empty = SQLite
-	Addr      string `yaml:"addr"`       // listen address (default 127.0.0.1:8080)
-	TLSCert   string `yaml:"tls_cert"`   // PEM certificate file
-	TLSKey    string `yaml:"tls_key"`    // PEM key file
-	TrailHash string `yaml:"trail_hash"` // sha256 (default) or sm3
-	LogFormat string `yaml:"log_format"` // text (default) or json
-	LogLevel  string `yaml:"log_level"`  // debug, info (default), warn, error
+	DataDir   string    `yaml:"data"`       // SQLite directory (default ./data)
+	DB        string    `yaml:"db"`         // postgres:// URL; empty = SQLite
+	Addr      string    `yaml:"addr"`       // listen address (default 127.0.0.1:8080)
+	TLSCert   string    `yaml:"tls_cert"`   // PEM certificate file
+	TLSKey    string    `yaml:"tls_key"`    // PEM key file
+	TrailHash string    `yaml:"trail_hash"` // sha256 (default) or sm3
+	LogFormat string    `yaml:"log_format"` // text (default) or json
+	LogLevel  string    `yaml:"log_level"`  // debug, info (default), warn, error
+	DLP       DLPConfig `yaml:"dlp"`
+}
+
+// DLPConfig configures patient-data detection.
+type DLPConfig struct {
+	// ScanRoots are the server directories under which path jobs may scan
+	// (MEDGUARD_DLP_SCAN_ROOTS, separated by the OS list separator); none disables
+	// path jobs.
+	ScanRoots []string `yaml:"scan_roots"`
+	// RawRetentionDays is how long raw values of findings stay revealable
+	// (MEDGUARD_DLP_RAW_RETENTION_DAYS); 0 keeps them.
+	RawRetentionDays int `yaml:"raw_retention_days"`
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -62,6 +76,12 @@ func (c *Config) overlay(f Config) {
 	set(&c.TrailHash, f.TrailHash)
 	set(&c.LogFormat, f.LogFormat)
 	set(&c.LogLevel, f.LogLevel)
+	if len(f.DLP.ScanRoots) > 0 {
+		c.DLP.ScanRoots = f.DLP.ScanRoots
+	}
+	if f.DLP.RawRetentionDays != 0 {
+		c.DLP.RawRetentionDays = f.DLP.RawRetentionDays
+	}
 }
 
 // LoadEnv overlays MEDGUARD_* variables (and MEDGUARD_DB_FILE for the secret URL).
@@ -70,6 +90,16 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		DataDir: getenv("MEDGUARD_DATA"), DB: getenv("MEDGUARD_DB"), Addr: getenv("MEDGUARD_ADDR"),
 		TLSCert: getenv("MEDGUARD_TLS_CERT"), TLSKey: getenv("MEDGUARD_TLS_KEY"),
 		TrailHash: getenv("MEDGUARD_TRAIL_HASH"), LogFormat: getenv("MEDGUARD_LOG_FORMAT"), LogLevel: getenv("MEDGUARD_LOG_LEVEL"),
+	}
+	if v := getenv("MEDGUARD_DLP_SCAN_ROOTS"); v != "" {
+		f.DLP.ScanRoots = filepath.SplitList(v)
+	}
+	if v := getenv("MEDGUARD_DLP_RAW_RETENTION_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("config: MEDGUARD_DLP_RAW_RETENTION_DAYS must be a number of days, not %q", v)
+		}
+		f.DLP.RawRetentionDays = n
 	}
 	if p := getenv("MEDGUARD_DB_FILE"); p != "" && f.DB == "" {
 		b, err := os.ReadFile(p)
@@ -93,6 +123,14 @@ func (c Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("config: log format must be text or json, not %q", c.LogFormat)
 	}
+	if c.DLP.RawRetentionDays < 0 {
+		return errors.New("config: dlp.raw_retention_days must not be negative")
+	}
+	for _, r := range c.DLP.ScanRoots {
+		if !filepath.IsAbs(r) {
+			return fmt.Errorf("config: dlp.scan_roots: %q is not an absolute path", r)
+		}
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
 	}
@@ -112,7 +150,8 @@ func (c Config) String() string {
 			}
 		}
 	}
-	return fmt.Sprintf("data=%s db=%s addr=%s tls=%v trail_hash=%s log=%s/%s", c.DataDir, db, c.Addr, c.TLSCert != "", c.TrailHash, c.LogFormat, c.LogLevel)
+	return fmt.Sprintf("data=%s db=%s addr=%s tls=%v trail_hash=%s log=%s/%s dlp_scan_roots=%v", c.DataDir, db, c.Addr, c.TLSCert != "",
+		c.TrailHash, c.LogFormat, c.LogLevel, c.DLP.ScanRoots)
 }
 
 func parseLevel(s string) (slog.Level, error) {

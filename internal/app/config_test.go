@@ -57,3 +57,35 @@ func TestConfigPrecedenceAndValidation(t *testing.T) {
 		t.Error("unknown key in the config file accepted")
 	}
 }
+
+func TestDLPConfig(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "medguard.yaml")
+	if err := os.WriteFile(file, []byte("dlp:\n  scan_roots: [/srv/exports]\n  raw_retention_days: 30\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Defaults()
+	if err := c.LoadFile(file); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.DLP.ScanRoots) != 1 || c.DLP.ScanRoots[0] != "/srv/exports" || c.DLP.RawRetentionDays != 30 {
+		t.Fatalf("from file: %+v", c.DLP)
+	}
+	env := map[string]string{"MEDGUARD_DLP_SCAN_ROOTS": "/a" + string(os.PathListSeparator) + "/b"}
+	if err := c.LoadEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.DLP.ScanRoots, ",") != "/a,/b" || c.DLP.RawRetentionDays != 30 || c.Validate() != nil {
+		t.Fatalf("from env: %+v", c.DLP)
+	}
+	if err := c.LoadEnv(func(k string) string {
+		return map[string]string{"MEDGUARD_DLP_RAW_RETENTION_DAYS": "soon"}[k]
+	}); err == nil {
+		t.Error("a retention that is not a number was accepted")
+	}
+	c.DLP.ScanRoots = []string{"relative/dir"}
+	if err := c.Validate(); err == nil {
+		t.Error("a relative scan root was accepted")
+	}
+}

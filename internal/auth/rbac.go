@@ -34,12 +34,17 @@ const (
 	PermFindingDecide Permission = "finding.decide" // accept a risk, mark a false positive, acknowledge alerts
 	PermGateManage    Permission = "gate.manage"    // gate policies and the licence policy
 	PermVulnDBManage  Permission = "vulndb.manage"  // import OSV advisories
+	// Patient-data detection (DLP).
+	PermDLPRead   Permission = "dlp.read"   // scan history, files, verdicts, masked findings, policy, charts
+	PermDLPScan   Permission = "dlp.scan"   // scan text and uploads, start path jobs, pre-send policy checks
+	PermDLPReveal Permission = "dlp.reveal" // reveal the raw value of a finding (trailed)
+	PermDLPManage Permission = "dlp.manage" // the pre-send policy and site identifiers
 )
 
 // AllPermissions lists every permission.
 var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead,
 	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide,
-	PermGateManage, PermVulnDBManage}
+	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPReveal, PermDLPManage}
 
 // basePermissions are held by every role.
 var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}
@@ -47,13 +52,18 @@ var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermO
 // rolePermissions is the whole authorisation table: what each role holds on top of
 // basePermissions. It is the only place where roles are mapped to permissions.
 var rolePermissions = map[string][]Permission{
-	RoleAdmin:       AllPermissions,
-	RoleSecurity:    {PermAssetWrite, PermUserRead, PermTrailRead, PermSupplyWrite, PermFindingDecide, PermGateManage},
-	RolePrivacy:     {PermUserRead, PermTrailRead},
-	RoleAuditor:     {PermUserRead, PermTrailRead},
-	RoleITOps:       {PermAssetWrite, PermSupplyWrite},
+	RoleAdmin: AllPermissions,
+	RoleSecurity: {PermAssetWrite, PermUserRead, PermTrailRead, PermSupplyWrite, PermFindingDecide, PermGateManage,
+		PermDLPRead, PermDLPScan, PermDLPManage},
+	// The privacy officer owns patient data: the only role besides the administrator
+	// that may reveal a raw value.
+	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPReveal, PermDLPManage},
+	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead},
+	// IT operations run scans and jobs over the servers they keep, and read the masked
+	// results of what they started.
+	RoleITOps:       {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan},
 	RoleAppOperator: {},
-	RoleRegulator:   {PermUserRead, PermTrailRead},
+	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead},
 }
 
 // Allowed is the single authorisation decision: it reports whether role holds
@@ -97,7 +107,7 @@ func KnownRole(role string) bool {
 // ReadOnly reports whether p only reads data, and so is usable with a "read" API token.
 func (p Permission) ReadOnly() bool {
 	switch p {
-	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead:
+	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead:
 		return true
 	}
 	return false

@@ -14,12 +14,14 @@ func TestAllowed(t *testing.T) {
 	}{
 		{"admin", RoleAdmin, AllPermissions},
 		{"security officer", RoleSecurity, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermUserRead,
-			PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide, PermGateManage}},
-		{"privacy officer", RolePrivacy, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead}},
-		{"auditor", RoleAuditor, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead}},
-		{"it ops", RoleITOps, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermSupplyRead, PermSupplyWrite}},
+			PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide, PermGateManage, PermDLPRead, PermDLPScan, PermDLPManage}},
+		{"privacy officer", RolePrivacy, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead,
+			PermDLPRead, PermDLPScan, PermDLPReveal, PermDLPManage}},
+		{"auditor", RoleAuditor, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead}},
+		{"it ops", RoleITOps, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermSupplyRead, PermSupplyWrite,
+			PermDLPRead, PermDLPScan}},
 		{"app operator", RoleAppOperator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}},
-		{"regulator", RoleRegulator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead}},
+		{"regulator", RoleRegulator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead}},
 		{"unknown role", "root", nil},
 		{"empty role", "", nil},
 		{"system is not a role", "system", nil},
@@ -52,9 +54,21 @@ func TestRolesAllHaveEntries(t *testing.T) {
 		}
 	}
 	// Only admin manages; read-only roles never write.
-	for _, r := range []string{RolePrivacy, RoleAuditor, RoleRegulator, RoleAppOperator} {
+	for _, p := range []Permission{PermAssetWrite, PermOrgManage, PermUserManage, PermSupplyWrite, PermFindingDecide,
+		PermGateManage, PermVulnDBManage} {
+		if Allowed(RolePrivacy, p) {
+			t.Errorf("the privacy officer holds %s", p)
+		}
+	}
+	// Raw patient values: the administrator and the privacy officer only.
+	for _, r := range Roles {
+		if got, want := Allowed(r, PermDLPReveal), r == RoleAdmin || r == RolePrivacy; got != want {
+			t.Errorf("Allowed(%s, dlp.reveal) = %v, want %v", r, got, want)
+		}
+	}
+	for _, r := range []string{RoleAuditor, RoleRegulator, RoleAppOperator} {
 		for _, p := range []Permission{PermAssetWrite, PermOrgManage, PermUserManage, PermSupplyWrite, PermFindingDecide,
-			PermGateManage, PermVulnDBManage} {
+			PermGateManage, PermVulnDBManage, PermDLPScan, PermDLPReveal, PermDLPManage} {
 			if Allowed(r, p) {
 				t.Errorf("read-only role %s holds %s", r, p)
 			}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -210,14 +211,24 @@ func (e *env) demoCmd() *cobra.Command {
 					adminPassword = strings.TrimSpace(string(b))
 				}
 			}
+			// The demo's synthetic patient files live under the data directory, which
+			// this command makes a scan root.
+			dlpRoot, err := filepath.Abs(filepath.Join(e.cfg.DataDir, demo.DLPRootName))
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(dlpRoot, 0o750); err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+			e.cfg.DLP.ScanRoots = append(e.cfg.DLP.ScanRoots, dlpRoot)
 			a, err := e.open()
 			if err != nil {
 				return err
 			}
 			defer a.Close()
 			res, err := demo.Seed(e.ctx, demo.Deps{DB: a.DB, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
-				Vulns: a.Vulns, Supply: a.Supply},
-				demo.Options{AdminPassword: adminPassword, Assets: assets})
+				Vulns: a.Vulns, Supply: a.Supply, DLP: a.DLP},
+				demo.Options{AdminPassword: adminPassword, Assets: assets, DLPRoot: dlpRoot})
 			if err != nil {
 				return err
 			}

@@ -33,7 +33,9 @@ func eachStore(t *testing.T, fn func(t *testing.T, flags []string, raw func() *s
 	})
 	t.Run("postgres", func(t *testing.T) {
 		dsn := storetest.FreshPostgresURL(t)
-		fn(t, []string{"--db", dsn}, func() *sql.DB {
+		// The data directory still holds files next to the database (the DLP key,
+		// the demo's scan root).
+		fn(t, []string{"--db", dsn, "--data", t.TempDir()}, func() *sql.DB {
 			db, err := sql.Open("pgx", dsn)
 			if err != nil {
 				t.Fatal(err)
@@ -175,12 +177,26 @@ func TestDemoIsIdempotent(t *testing.T) {
 			count("finding_decisions") != 1 {
 			t.Fatalf("supply demo: %d sboms, %d findings, %d alerts", sboms, findings, alerts)
 		}
+		// Patient data: a path job over the demo files, a text scan, checks that
+		// allow, alert and block; a second run adds none.
+		dlpScans := count("dlp_scans")
+		var decisions string
+		if err := raw().QueryRow(`SELECT COUNT(DISTINCT decision) FROM dlp_scans WHERE kind = 'check'`).Scan(&decisions); err != nil {
+			t.Fatal(err)
+		}
+		var jobFiles, jobStatus string
+		if err := raw().QueryRow(`SELECT files, status FROM dlp_scans WHERE kind = 'job'`).Scan(&jobFiles, &jobStatus); err != nil {
+			t.Fatal(err)
+		}
+		if dlpScans != 5 || decisions != "3" || jobStatus != "done" || jobFiles == "0" {
+			t.Fatalf("DLP demo: %d scans, %s check decisions, job %s with %s files", dlpScans, decisions, jobStatus, jobFiles)
+		}
 		code, out, _ = runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(out, "already there") {
 			t.Fatalf("second demo: %d %q", code, out)
 		}
 		if count("orgs") != orgs || count("users") != users || count("assets") != assets || count("sboms") != sboms ||
-			count("findings") != findings || count("supply_alerts") != alerts {
+			count("findings") != findings || count("supply_alerts") != alerts || count("dlp_scans") != dlpScans {
 			t.Fatal("second demo run created data")
 		}
 		var kinds int

@@ -2,7 +2,9 @@
 // commission, a city region, two hospitals with departments, one user for each role and a
 // few hundred assets of every kind, and the first hospital's software supply chain
 // (vendors, products with real SBOMs matched against real OSV advisories, a risk
-// decision, gate results, deliveries and an alert). Seeding is idempotent: a second run finds the demo
+// decision, gate results, deliveries and an alert) and its patient-data detection history
+// (synthetic files under a scan root, a path job, a text scan, pre-send checks that
+// allow, alert and block). Seeding is idempotent: a second run finds the demo
 // organisation and changes nothing (except the administrator's password when one is
 // given).
 package demo
@@ -18,6 +20,7 @@ import (
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
@@ -33,12 +36,16 @@ type Deps struct {
 	Assets *asset.Service
 	Vulns  *vuln.DB        // optional: with Supply, seeds the software supply chain
 	Supply *supply.Service // optional
+	DLP    *dlpsvc.Service // optional: with Options.DLPRoot, seeds patient-data scans
 }
 
 // Options tune the seeding.
 type Options struct {
 	AdminPassword string // fixed admin password; random when empty on first seeding
 	Assets        int    // number of assets on first seeding (default 400)
+	// DLPRoot is a scan root of the DLP service where the demo writes its synthetic
+	// patient files; empty skips the patient-data history.
+	DLPRoot string
 }
 
 // Login is a demo account to print.
@@ -154,14 +161,21 @@ func Seed(ctx context.Context, d Deps, opt Options) (Result, error) {
 	if err := seedSupply(ctx, d, byCode); err != nil {
 		return Result{}, err
 	}
+	if err := seedDLP(ctx, d, opt.DLPRoot); err != nil {
+		return Result{}, err
+	}
 	return res, nil
 }
 
 // reseed leaves existing demo data alone; it only resets the administrator's password
-// when one is given, so that scripts can always log in.
+// when one is given, so that scripts can always log in, and adds the patient-data history
+// to a demo seeded before it existed.
 func reseed(ctx context.Context, d Deps, opt Options) (Result, error) {
 	sys := actor.System()
 	res := Result{}
+	if err := seedDLP(ctx, d, opt.DLPRoot); err != nil {
+		return Result{}, err
+	}
 	for _, u := range users {
 		l := Login{Username: u.username, Role: u.role}
 		if opt.AdminPassword != "" {

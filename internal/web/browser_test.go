@@ -369,3 +369,55 @@ func TestBrowserSupplyPages(t *testing.T) {
 	}
 	noJSErrors("version page")
 }
+
+func TestBrowserDLPPages(t *testing.T) {
+	execPath := chromiumPath(t)
+	e := newSupplyEnv(t, storetest.Open(t, store.SQLite))
+	ctx, console := newChromium(t, execPath)
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	step("sign in",
+		chromedp.Navigate(e.URL+"/login"),
+		chromedp.SendKeys(chromedp.ID("username"), "privacy"),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		clickAndLoad("login-submit"),
+	)
+	step("open the overview", clickAndLoad("nav-dlp"),
+		chromedp.Poll[chromedp.Void](`(() => { const el = document.querySelector('#dlp-type-chart[data-ready="1"]');
+			const c = el && el.querySelector("canvas"); return !!c && c.width > 0 && c.height > 0; })()`,
+			chromedp.WithPollingTimeout(20*time.Second)),
+	)
+	if body := text("main"); strings.Contains(body, "dlp.") || !strings.Contains(body, "Findings by type") {
+		t.Errorf("overview text: %.400q", body)
+	}
+	step("scan a pasted text", clickAndLoad("dlp-nav-scan"),
+		chromedp.SendKeys(chromedp.ID("dlp-text"), dlpNote),
+		clickAndLoad("dlp-scan-submit"),
+		chromedp.WaitVisible(chromedp.ID("dlp-findings")),
+	)
+	if got := text("#dlp-findings"); strings.Contains(got, dlpResidentID) || !strings.Contains(got, "440***********1232") {
+		t.Errorf("findings table: %.400q", got)
+	}
+	step("open the seeded scan and reveal", chromedp.Navigate(e.URL+"/dlp/scans/"+strconv.FormatInt(e.DLPScanA.ID, 10)),
+		chromedp.WaitVisible(chromedp.ID("dlp-findings")),
+		clickAndLoad("reveal-"+strconv.FormatInt(e.DLPFindingA.ID, 10)),
+		chromedp.WaitVisible(chromedp.ID("dlp-revealed-value")))
+	if got := text("#dlp-revealed-value"); got != dlpResidentID {
+		t.Errorf("revealed value: %q", got)
+	}
+	for _, msg := range console.take() {
+		t.Errorf("browser reported %s", msg)
+	}
+}

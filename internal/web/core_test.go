@@ -18,6 +18,7 @@ import (
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
@@ -388,8 +389,12 @@ func TestSetupCreatesFirstAdministrator(t *testing.T) {
 		e.Assets = asset.NewService(db, tl)
 		e.Vulns = vuln.Open(db)
 		e.Supply = supply.NewService(db, tl, e.Vulns, nil)
+		dlpSvc, err := dlpsvc.New(db, tl, dlpsvc.Options{Key: []byte("test-key-16bytes")})
+		if err != nil {
+			t.Fatal(err)
+		}
 		srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns,
-			Version: "test"})
+			DLP: dlpSvc, Version: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/supply"
@@ -32,6 +33,10 @@ func bodyTypes() map[string]any {
 		"vendorKey":             &vendorKeyRequest{},
 		"versionAssets":         &versionAssetsRequest{},
 		"decision":              &decisionRequest{},
+
+		"dlpText":       &dlpTextRequest{},
+		"dlpJob":        &dlpJobRequest{},
+		"dlpsvc.Policy": &dlpsvc.Policy{},
 	}
 }
 
@@ -48,6 +53,8 @@ func FuzzJSONBodies(f *testing.F) {
 		`{"asset_ids":[1e3]}`, `{"asset_ids":null}`, `{"state":"accepted","reason":"内网隔离","expires_at":"2026-07-01"}`,
 		`{"name":"strict","stage":"go_live","rules":{"block_severity":"low","require_sbom":true}}`,
 		`{"rules":{"unknown":true}}`, `{"fingerprint":"AB:CD","label":"2026 cert"}`,
+		`{"text":"患者王小明，身份证号440306199003071232","name":"note"}`, `{"path":"/srv/exports","org_id":2}`,
+		`{"block_level":4,"alert_level":2,"unreadable":"block","custom":[{"name":"medical_record_no","pattern":"BA\\d{8}","context":["病案号"]}]}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
@@ -118,6 +119,20 @@ var apiDocs = map[string]apiOp{
 	"PUT /api/v1/licence-policy":              {Summary: "Set an organisation's licence policy (JSON or YAML) and re-judge the stored components below it", Tag: "supply", Request: policyView{}, Body: "application/yaml", Field: "-", Response: policyView{}, Status: 200, Query: []string{"org_id"}},
 	"GET /api/v1/deliveries":                  {Summary: "Recorded delivery checks, newest first", Tag: "supply", Response: listResponse[supply.Delivery]{}, Status: 200, Query: []string{"vendor_id", "version_id"}},
 	"POST /api/v1/sbom/check":                 {Summary: "Check an SBOM against the vulnerability database, the licence policy and optionally a gate, storing nothing (read-only tokens may call it); format=sarif answers SARIF 2.1.0", Tag: "supply", Body: "application/octet-stream", Field: "sbom", Response: supply.CheckResult{}, Status: 200, Query: []string{"gate", "org_id", "format", "source"}},
+
+	"GET /api/v1/dlp/summary":               {Summary: "Patient-data scans in the caller's scope over the last days (default 30): scans by kind, findings by type and by level, policy checks by decision", Tag: "dlp", Response: dlpsvc.Summary{}, Status: 200, Query: []string{"days"}},
+	"POST /api/v1/dlp/scan/text":            {Summary: "Scan a text for patient data and record the scan; findings are masked", Tag: "dlp", Request: dlpTextRequest{}, Response: dlpsvc.Result{}, Status: 201},
+	"POST /api/v1/dlp/scan/file":            {Summary: "Scan an uploaded file (text, CSV, JSON, XML, HL7, DOCX/XLSX/PPTX, PDF, ZIP; at most 64 MiB) and record the scan; a raw body is named by ?name=", Tag: "dlp", Body: "application/octet-stream", Response: dlpsvc.Result{}, Status: 201, Query: []string{"org_id", "name"}},
+	"POST /api/v1/dlp/check":                {Summary: "Pre-send policy check of an outgoing file for a mail or file-transfer gateway: allow, alert or block under the organisation's policy, with the verdict and masked findings; recorded and trailed", Tag: "dlp", Body: "application/octet-stream", Response: dlpsvc.CheckResult{}, Status: 200, Query: []string{"org_id", "name"}},
+	"GET /api/v1/dlp/scans":                 {Summary: "The scan history, newest first", Tag: "dlp", Response: listResponse[dlpsvc.Scan]{}, Status: 200, Query: []string{"kind", "status", "decision", "limit", "offset"}},
+	"GET /api/v1/dlp/scans/{id}":            {Summary: "A scan with its files (per-file verdicts, problems) and a page of its masked findings", Tag: "dlp", Response: dlpScanResponse{}, Status: 200, Query: []string{"file_id", "type", "limit", "offset"}},
+	"GET /api/v1/dlp/scans/{id}/findings":   {Summary: "A page of a scan's masked findings, highest level first", Tag: "dlp", Response: dlpFindingsResponse{}, Status: 200, Query: []string{"file_id", "type", "limit", "offset"}},
+	"GET /api/v1/dlp/jobs":                  {Summary: "Scan jobs over server paths, newest first, with status and progress", Tag: "dlp", Response: listResponse[dlpsvc.Scan]{}, Status: 200, Query: []string{"status", "limit", "offset"}},
+	"POST /api/v1/dlp/jobs":                 {Summary: "Start a background scan job over a server path under a configured scan root (dlp.scan_roots)", Tag: "dlp", Request: dlpJobRequest{}, Response: dlpsvc.Scan{}, Status: 202},
+	"GET /api/v1/dlp/jobs/{id}":             {Summary: "A scan job with its progress, files and findings", Tag: "dlp", Response: dlpScanResponse{}, Status: 200, Query: []string{"file_id", "type", "limit", "offset"}},
+	"POST /api/v1/dlp/findings/{id}/reveal": {Summary: "Reveal the raw value of a finding (dlp.reveal; recorded in the audit trail)", Tag: "dlp", Response: dlpsvc.Revealed{}, Status: 200},
+	"GET /api/v1/dlp/policy":                {Summary: "The pre-send policy and site identifiers in force for an organisation", Tag: "dlp", Response: dlpsvc.PolicyView{}, Status: 200, Query: []string{"org_id"}},
+	"PUT /api/v1/dlp/policy":                {Summary: "Set an organisation's pre-send policy and site identifiers (病案号, 门诊号 …)", Tag: "dlp", Request: dlpsvc.Policy{}, Response: dlpsvc.PolicyView{}, Status: 200, Query: []string{"org_id"}},
 }
 
 func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) error {
@@ -208,7 +223,7 @@ func buildOpenAPI(version string) map[string]any {
 		"info": map[string]any{
 			"title":       "medguard API",
 			"version":     version,
-			"description": "Security governance for hospitals: organisation, users, assets, the software supply chain (vendors, products, SBOMs, vulnerability findings, gates, delivery checks) and the tamper-evident audit trail. Authenticate with `Authorization: Bearer <token>` (create tokens under My account or with `medguard token create`). Errors are `{\"error\":{\"code\":…,\"message\":…}}`.",
+			"description": "Security governance for hospitals: organisation, users, assets, the software supply chain (vendors, products, SBOMs, vulnerability findings, gates, delivery checks), patient-data detection (scans, jobs, pre-send policy checks) and the tamper-evident audit trail. Authenticate with `Authorization: Bearer <token>` (create tokens under My account or with `medguard token create`). Errors are `{\"error\":{\"code\":…,\"message\":…}}`.",
 		},
 		"servers": []any{map[string]any{"url": "/"}},
 		"paths":   paths,

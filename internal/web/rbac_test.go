@@ -71,6 +71,10 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 	p = strings.Replace(p, "{vuln}", "GHSA-test-0001", 1)
 	id := ""
 	switch {
+	case strings.Contains(p, "/dlp/scans/{id}"), strings.Contains(p, "/dlp/jobs/{id}"):
+		id = strconv.FormatInt(e.DLPScanA.ID, 10)
+	case strings.Contains(p, "/dlp/findings/{id}"):
+		id = strconv.FormatInt(e.DLPFindingA.ID, 10)
 	case strings.Contains(p, "/vendors/{id}"):
 		id = strconv.FormatInt(e.VendorA.ID, 10)
 	case strings.Contains(p, "/products/{id}"):
@@ -268,6 +272,10 @@ func TestOtherHospitalIs404(t *testing.T) {
 			}
 			var id int64
 			switch {
+			case strings.Contains(r.Pattern, "/dlp/scans/"), strings.Contains(r.Pattern, "/dlp/jobs/"):
+				id = e.DLPScanB.ID
+			case strings.Contains(r.Pattern, "/dlp/findings/"):
+				id = e.DLPFindingB.ID
 			case strings.Contains(r.Pattern, "/vendors/"):
 				id = e.VendorB.ID
 			case strings.Contains(r.Pattern, "/products/"):

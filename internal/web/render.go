@@ -26,10 +26,11 @@ type templates struct {
 
 func loadTemplates(cat *i18n.Catalog) (*templates, error) {
 	funcs := template.FuncMap{
-		"add":  func(a, b int) int { return a + b },
-		"sub":  func(a, b int) int { return a - b },
-		"join": strings.Join,
-		"part": func(p *page, v any) part { return part{Page: p, V: v} },
+		"add":   func(a, b int) int { return a + b },
+		"sub":   func(a, b int) int { return a - b },
+		"join":  strings.Join,
+		"list4": func(a, b, c, d string) []string { return []string{a, b, c, d} },
+		"part":  func(p *page, v any) part { return part{Page: p, V: v} },
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
@@ -187,7 +188,7 @@ func (s *Server) uiError(w http.ResponseWriter, r *http.Request, pe *problem.Err
 // catalogueAreas are the prefixes under which message catalogues keep error texts
 // ("<area>error.<code>") and field labels ("<area>field.<name>"): the core area first,
 // then each module's.
-var catalogueAreas = []string{"", "asset.", "supply."}
+var catalogueAreas = []string{"", "asset.", "supply.", "dlp."}
 
 // errorText translates a problem: the first "<area>error.<code>" entry of the catalogue,
 // or for invalid input "Please check <field label>: <message>", or the problem's own

@@ -120,6 +120,20 @@ func (s *Server) routeTable() []route {
 		api("GET", "/api/v1/deliveries", auth.PermSupplyRead, s.apiDeliveryList),
 		readOnly(upload(maxSBOMUpload, api("POST", "/api/v1/sbom/check", auth.PermSupplyRead, s.apiSBOMCheck))),
 
+		api("GET", "/api/v1/dlp/summary", auth.PermDLPRead, s.apiDLPSummary),
+		api("POST", "/api/v1/dlp/scan/text", auth.PermDLPScan, s.apiDLPScanText),
+		upload(maxDLPUpload, api("POST", "/api/v1/dlp/scan/file", auth.PermDLPScan, s.apiDLPScanFile)),
+		upload(maxDLPUpload, api("POST", "/api/v1/dlp/check", auth.PermDLPScan, s.apiDLPCheck)),
+		api("GET", "/api/v1/dlp/scans", auth.PermDLPRead, s.apiDLPScanList),
+		api("GET", "/api/v1/dlp/scans/{id}", auth.PermDLPRead, s.apiDLPScanGet),
+		api("GET", "/api/v1/dlp/scans/{id}/findings", auth.PermDLPRead, s.apiDLPFindingList),
+		api("GET", "/api/v1/dlp/jobs", auth.PermDLPRead, s.apiDLPJobList),
+		api("POST", "/api/v1/dlp/jobs", auth.PermDLPScan, s.apiDLPJobStart),
+		api("GET", "/api/v1/dlp/jobs/{id}", auth.PermDLPRead, s.apiDLPJobGet),
+		api("POST", "/api/v1/dlp/findings/{id}/reveal", auth.PermDLPReveal, s.apiDLPReveal),
+		api("GET", "/api/v1/dlp/policy", auth.PermDLPRead, s.apiDLPPolicyGet),
+		api("PUT", "/api/v1/dlp/policy", auth.PermDLPManage, s.apiDLPPolicySet),
+
 		api("", "/api/", public, s.apiNotFound),
 
 		// Browser UI: sign-in and first-run setup.
@@ -192,6 +206,17 @@ func (s *Server) routeTable() []route {
 		ui("POST", "/supply/licence-policy", auth.PermGateManage, s.uiLicencePolicySet),
 		ui("GET", "/supply/vulndb", auth.PermSupplyRead, s.uiVulnDB),
 		upload(maxVulnDBUpload, ui("POST", "/supply/vulndb", auth.PermVulnDBManage, s.uiVulnDBImport)),
+
+		ui("GET", "/dlp", auth.PermDLPRead, s.uiDLPOverview),
+		ui("GET", "/dlp/scan", auth.PermDLPScan, s.uiDLPScanForm),
+		upload(maxDLPUpload, ui("POST", "/dlp/scan", auth.PermDLPScan, s.uiDLPScan)),
+		ui("GET", "/dlp/scans", auth.PermDLPRead, s.uiDLPScanList),
+		ui("GET", "/dlp/scans/{id}", auth.PermDLPRead, s.uiDLPScanShow),
+		ui("POST", "/dlp/findings/{id}/reveal", auth.PermDLPReveal, s.uiDLPReveal),
+		ui("GET", "/dlp/jobs", auth.PermDLPRead, s.uiDLPJobs),
+		ui("POST", "/dlp/jobs", auth.PermDLPScan, s.uiDLPJobStart),
+		ui("GET", "/dlp/policy", auth.PermDLPRead, s.uiDLPPolicy),
+		ui("POST", "/dlp/policy", auth.PermDLPManage, s.uiDLPPolicySet),
 
 		ui("GET", "/trail", auth.PermTrailRead, s.uiTrail),
 		ui("POST", "/trail/verify", auth.PermTrailRead, s.uiTrailVerify),

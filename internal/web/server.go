@@ -23,6 +23,7 @@ import (
 
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
@@ -43,6 +44,7 @@ type Deps struct {
 	Assets  *asset.Service
 	Supply  *supply.Service // software supply chain: vendors, products, SBOMs, findings, gates
 	Vulns   *vuln.DB        // the OSV vulnerability database
+	DLP     *dlpsvc.Service // patient-data detection: scans, jobs, policy checks, reveals
 	I18n    *i18n.Catalog
 	Logger  *slog.Logger
 	TLS     bool   // serving over TLS: Secure cookies and HSTS
@@ -64,7 +66,7 @@ type Server struct {
 // New builds the server and registers every route.
 func New(d Deps) (*Server, error) {
 	if d.DB == nil || d.Trail == nil || d.Orgs == nil || d.Auth == nil || d.Assets == nil ||
-		d.Supply == nil || d.Vulns == nil {
+		d.Supply == nil || d.Vulns == nil || d.DLP == nil {
 		return nil, errors.New("web: missing service")
 	}
 	if d.I18n == nil {

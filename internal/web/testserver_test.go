@@ -19,6 +19,7 @@ import (
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
@@ -46,6 +47,9 @@ type testEnv struct {
 	Trail  *trail.Log
 	Vulns  *vuln.DB
 	Supply *supply.Service
+	DLP    *dlpsvc.Service
+	// DLPRoot is the scan root of the DLP service.
+	DLPRoot string
 
 	Region, HospA, HospB, DeptA org.Node
 	Users                       map[string]auth.User // by username
@@ -56,6 +60,8 @@ type testEnv struct {
 	VersionA, VersionB          supply.Version
 	FindingA, FindingB          supply.Finding
 	AlertA, AlertB              supply.Alert
+	DLPScanA, DLPScanB          dlpsvc.Scan    // a text scan of each hospital
+	DLPFindingA, DLPFindingB    dlpsvc.Finding // its resident ID finding
 }
 
 // Names of hospital B's supply-chain objects, which nobody in hospital A may see.
@@ -64,7 +70,8 @@ const (
 	productBName = "Bsoft PACS viewer"
 )
 
-// newSupplyEnv is newTestEnv with a software supply chain in each hospital: a vendor, a
+// newSupplyEnv is newTestEnv with a DLP text scan in each hospital (see seedDLP) and a
+// software supply chain in each hospital: a vendor, a
 // product whose version 1.0 runs on the hospital's asset and carries
 // testdata/supply/app-1.0.cdx.json, the findings the advisories of testdata/supply/osv
 // raise in it, and the alerts they raised.
@@ -72,6 +79,7 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	t.Helper()
 	e := newTestEnv(t, db)
 	e.seedSupply()
+	e.seedDLP()
 	return e
 }
 
@@ -164,6 +172,14 @@ func newTestEnv(t *testing.T, db *store.DB) *testEnv {
 	e.Assets = asset.NewService(db, tl)
 	e.Vulns = vuln.Open(db)
 	e.Supply = supply.NewService(db, tl, e.Vulns, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e.DLPRoot = t.TempDir()
+	e.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{Key: []byte("test-key-16bytes"), ScanRoots: []string{e.DLPRoot}, Workers: 2,
+		MayReveal: func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) },
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.DLP.Close)
 	sys := actor.System()
 	mk := func(parent int64, kind, name, code string) org.Node {
 		n, err := e.Orgs.Create(ctx, sys, org.Input{ParentID: parent, Kind: kind, Name: name, Code: code})
@@ -206,7 +222,7 @@ func newTestEnv(t *testing.T, db *store.DB) *testEnv {
 	if err != nil {
 		t.Fatalf("asset B: %v", err)
 	}
-	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns,
+	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns, DLP: e.DLP,
 		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test"})
 	if err != nil {
 		t.Fatal(err)
