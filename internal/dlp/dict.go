@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 )
 
-//go:embed data/surnames.txt data/divisions.txt data/icd10.tsv data/medical.txt
+//go:embed data/surnames.txt data/divisions.txt data/icd10.tsv data/medical.txt data/names.txt data/places.txt
 var dataFiles embed.FS
 
 // Kinds of dictionary entries.
@@ -25,6 +25,7 @@ const (
 	kNameAfter
 	kNameASCII
 	kNameVerb
+	kAddrCue
 )
 
 type entry struct {
@@ -40,7 +41,8 @@ type entry struct {
 type dictionaries struct {
 	name, addr, drug, presc, lab, diag bool
 
-	first    []bool    // rune (BMP) → some word starts with it
+	first    []uint8 // rune (BMP) → firstPair, firstName flags
+	names    *nameTables
 	pairs    pairTable // first two runes → entries, longest first
 	ascii    map[string]entry
 	surname  map[string]int // single and compound surnames → frequency
@@ -198,8 +200,8 @@ func newDictionaries(on func(string) bool) (*dictionaries, error) {
 		}
 		for _, l := range sn {
 			s, f, _ := strings.Cut(l, "\t")
-			n, _ := strconv.Atoi(f)
-			d.surname[s] = max(n, 1)
+			n, _ := strconv.ParseFloat(f, 64)
+			d.surname[s] = max(int(n), 1)
 		}
 		for _, w := range sections["name_before"] {
 			add(entry{word: w, kind: kNameBefore})
@@ -207,9 +209,8 @@ func newDictionaries(on func(string) bool) (*dictionaries, error) {
 		for _, w := range sections["name_after"] {
 			add(entry{word: w, kind: kNameAfter})
 		}
-		for _, w := range sections["name_role"] {
-			add(entry{word: w, kind: kNameBefore, level: 1}) // level 1: a role, not a clinical cue
-		}
+		// Roles before a name (记者, 教练) are context of nameAt, in
+		// data/names.txt.
 		for _, w := range sections["name_after_verb"] {
 			add(entry{word: w, kind: kNameVerb})
 		}
@@ -222,7 +223,18 @@ func newDictionaries(on func(string) bool) (*dictionaries, error) {
 		if err != nil {
 			return nil, err
 		}
+		for _, w := range addressCues() {
+			add(entry{word: w, kind: kAddrCue})
+		}
+		places, err := readData("places.txt")
+		if err != nil {
+			return nil, err
+		}
 		seen := map[string]bool{}
+		for _, l := range places {
+			seen[l] = true
+			add(entry{word: l, kind: kDivisionShort}) // level 0: a country or foreign city
+		}
 		for _, l := range div {
 			name, lv, _ := strings.Cut(l, "\t")
 			level, _ := strconv.Atoi(lv)
@@ -234,11 +246,16 @@ func newDictionaries(on func(string) bool) (*dictionaries, error) {
 			}
 		}
 	}
-	d.first = make([]bool, 0x10000)
+	d.first = make([]uint8, 0x10000)
+	if d.name {
+		if err := d.loadNames(d.first); err != nil {
+			return nil, err
+		}
+	}
 	d.pairs = newPairTable(len(byPair))
 	for k, list := range byPair {
 		slices.SortStableFunc(list, func(a, b entry) int { return len(b.word) - len(a.word) })
-		d.first[k>>16] = true
+		d.first[k>>16] |= firstPair
 		d.pairs.put(k, list)
 	}
 	return d, nil
@@ -301,24 +318,10 @@ func (d *dictionaries) candidates(text []byte, p int) []entry {
 		return nil
 	}
 	r := bmp3(text, p)
-	if !d.first[r] {
+	if d.first[r]&firstPair == 0 {
 		return nil
 	}
 	return d.pairs.get(pairKey(r, bmp3(text, p+3)))
-}
-
-// shortDivision returns the common short form of a division name (北京市 →
-// 北京, 广西壮族自治区 → 广西), or "" when it would be a single character.
-func shortDivision(name string) string {
-	for _, suf := range []string{"维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州", "自治县", "地区", "省", "市", "区", "县"} {
-		if s, ok := strings.CutSuffix(name, suf); ok {
-			if utf8.RuneCountInString(s) >= 2 {
-				return s
-			}
-			return ""
-		}
-	}
-	return ""
 }
 
 // Types implements Detector.
@@ -342,6 +345,10 @@ func (d *dictionaries) Find(text []byte, emit func(Finding)) {
 	i := 0
 	for i < n {
 		c := text[i]
+		if c == 0xC2 && i+1 < n && text[i+1] == 0xB7 && d.name {
+			i = d.foreignAt(text, i, 2, emit) // 约翰·摩尔
+			continue
+		}
 		if c < utf8.RuneSelf {
 			if isAlpha(c) {
 				j := i
@@ -358,13 +365,20 @@ func (d *dictionaries) Find(text []byte, emit func(Finding)) {
 			continue
 		}
 		if c >= 0xE0 && c < 0xF0 && i+2 < n {
-			if !d.first[bmp3(text, i)] {
+			fl := d.first[bmp3(text, i)]
+			if fl == 0 {
 				i += 3
 				continue
 			}
 			if list := d.candidates(text, i); list != nil {
 				if adv := d.cjk(text, i, list, emit, &dosed); adv > 0 {
 					i += adv
+					continue
+				}
+			}
+			if fl&firstName != 0 {
+				if end := d.nameAt(text, i, emit); end > i {
+					i = end
 					continue
 				}
 			}
@@ -415,17 +429,18 @@ func (d *dictionaries) cjk(text []byte, i int, list []entry, emit func(Finding),
 			if e.word == "姓名" {
 				conf = 0.95
 			}
-			minFreq := 1
-			if e.level == 1 {
-				conf, minFreq = 0.7, 100
-			}
-			if f, ok := d.nameAfterCue(text, end, conf, minFreq); ok {
+			if f, ok := d.nameAfterCue(text, end, conf); ok {
 				emit(f)
 				return f.End - i
 			}
 		case kNameAfter:
 			if f, ok := d.nameBeforeCue(text, i); ok {
 				emit(f)
+			}
+		case kAddrCue:
+			if f, ok := d.addressAfterCue(text, end); ok {
+				emit(f)
+				return f.End - i
 			}
 		case kNameVerb:
 			if f, ok := d.nameBeforeVerb(text, i); ok {
@@ -488,39 +503,6 @@ func (d *dictionaries) asciiWord(text []byte, i, j int, emit func(Finding), dose
 		}
 	}
 	return j
-}
-
-// romanName finds one to three capitalised words after a cue such as
-// "Patient:" or "Mr."; one word is enough after a title.
-func romanName(text []byte, p int, title bool) (int, int, bool) {
-	n := len(text)
-	k := 0
-	for p < n && k < 3 && (text[p] == ' ' || text[p] == ':' || text[p] == '.') {
-		p++
-		k++
-	}
-	s := p
-	words, end := 0, p
-	for words < 3 && p < n && text[p] >= 'A' && text[p] <= 'Z' {
-		q := p + 1
-		for q < n && (text[q] >= 'a' && text[q] <= 'z' || text[q] >= 'A' && text[q] <= 'Z') {
-			q++
-		}
-		if q-p < 2 || q < n && isDigit(text[q]) {
-			break
-		}
-		words++
-		end = q
-		if q+1 < n && text[q] == ' ' && text[q+1] >= 'A' && text[q+1] <= 'Z' {
-			p = q + 1
-			continue
-		}
-		break
-	}
-	if words >= 2 || words == 1 && title {
-		return s, end, true
-	}
-	return 0, 0, false
 }
 
 // drugAt reports a drug name text[i:j] with its dosage form, dose, route
@@ -590,209 +572,6 @@ func (d *dictionaries) labValue(text []byte, p int) (int, bool) {
 		}
 	}
 	return end, true
-}
-
-// address extends a division name at text[i:] with further divisions and
-// road, number, building and room parts.
-func (d *dictionaries) address(text []byte, i int, first entry) (Finding, bool) {
-	p := i + len(first.word)
-	divs, parts, strong := 1, 0, false
-	for range 12 {
-		if q := d.divisionAt(text, p); q > p {
-			p = q
-			divs++
-			continue
-		}
-		if q, s := d.component(text, p); q > p {
-			p = q
-			parts++
-			strong = strong || s
-			continue
-		}
-		break
-	}
-	if parts == 0 && d.orgAfter.match(text, p) > p {
-		return Finding{}, false // 北京市人民政府, 广东省公安厅: an organisation
-	}
-	var conf float64
-	switch {
-	case strong:
-		conf = 0.85
-	case parts > 0 || divs > 1:
-		conf = 0.7
-	case first.kind == kDivisionShort && first.level > 1:
-		return Finding{}, false // a bare city or county short form (朝阳, 海淀) is too ambiguous
-	case first.kind == kDivision:
-		conf = 0.45
-	default:
-		conf = 0.4
-	}
-	if hasContext(text, i, d.addrCtx) {
-		conf = min(0.95, conf+0.2)
-	}
-	return Finding{Type: TypeAddress, Start: i, End: p, Confidence: conf}, true
-}
-
-func (d *dictionaries) divisionAt(text []byte, p int) int {
-	rest := text[p:]
-	for _, e := range d.candidates(text, p) {
-		if (e.kind == kDivision || e.kind == kDivisionShort) && len(e.word) <= len(rest) && string(rest[:len(e.word)]) == e.word {
-			return p + len(e.word)
-		}
-	}
-	return p
-}
-
-// component matches one address part at p: up to ten CJK characters,
-// digits or letters ending in an address suffix (路, 号, 室 …). It reports
-// the end and whether the suffix is street-level or finer.
-func (d *dictionaries) component(text []byte, p int) (int, bool) {
-	q := p
-	for k := 0; k < 10 && q < len(text); k++ {
-		if k > 0 {
-			if e := d.suffixes.match(text, q); e > q {
-				// 城市, 地区, 一村: a one-character stem before a
-				// division suffix is an ordinary word.
-				if k == 1 && d.weak[string(text[q:e])] {
-					return p, false
-				}
-				return e, d.strong[string(text[q:e])]
-			}
-		}
-		c := text[q]
-		switch {
-		case isAlnum(c) || c == '-' || c == '#':
-			q++
-		case c >= 0xE0 && c < 0xF0:
-			r, size := utf8.DecodeRune(text[q:])
-			if size != 3 || r < 0x4E00 || r > 0x9FFF || d.stop[r] {
-				return p, false
-			}
-			q += 3
-		default:
-			return p, false
-		}
-	}
-	return p, false
-}
-
-// nameAfterCue finds a Chinese (or romanized) name right after a cue such as
-// 姓名： or 患者.
-func (d *dictionaries) nameAfterCue(text []byte, p int, conf float64, minFreq int) (Finding, bool) {
-	for k := 0; k < 3 && p < len(text); k++ {
-		switch {
-		case text[p] == ' ' || text[p] == ':' || text[p] == '\t':
-			p++
-		case bytes.HasPrefix(text[p:], []byte("：")), bytes.HasPrefix(text[p:], []byte("　")):
-			p += 3
-		default:
-			k = 3
-		}
-	}
-	if p < len(text) && text[p] >= 'A' && text[p] <= 'Z' {
-		if s, end, ok := romanName(text, p, false); ok {
-			return Finding{Type: TypePersonName, Start: s, End: end, Confidence: conf - 0.1}, true
-		}
-		return Finding{}, false
-	}
-	runes, ends := d.runesAt(text, p, 4)
-	sl := 0
-	if len(runes) >= 2 && d.surname[string(runes[:2])] >= minFreq {
-		sl = 2
-	} else if len(runes) >= 1 && d.surname[string(runes[:1])] >= minFreq {
-		sl = 1
-	}
-	if sl == 0 {
-		return Finding{}, false
-	}
-	g := 0
-	for g < 2 && sl+g < len(runes) && !d.stop[runes[sl+g]] {
-		g++
-	}
-	if g == 0 {
-		return Finding{}, false
-	}
-	return Finding{Type: TypePersonName, Start: p, End: ends[sl+g-1], Confidence: conf}, true
-}
-
-// nameBeforeCue finds a name right before a cue such as 先生 or 医生
-// (王先生, 李小明医生), choosing the most frequent surname among the
-// possible starts.
-func (d *dictionaries) nameBeforeCue(text []byte, i int) (Finding, bool) {
-	var starts [4]int
-	var runes [4]rune
-	k, p := 0, i
-	for k < 3 && p >= 3 {
-		r, size := utf8.DecodeLastRune(text[:p])
-		if size != 3 || r < 0x4E00 || r > 0x9FFF || d.stop[r] {
-			break
-		}
-		p -= 3
-		runes[k], starts[k] = r, p
-		k++
-	}
-	// A surname alone (王先生) does not identify anyone: start at m = 1.
-	best, bestFreq := -1, 49
-	for m := 1; m < k; m++ {
-		f := d.surname[string(runes[m])]
-		if m >= 1 {
-			f = max(f, d.surname[string([]rune{runes[m], runes[m-1]})])
-		}
-		if f > bestFreq || f == bestFreq && f > 0 {
-			best, bestFreq = m, f
-		}
-	}
-	if best < 0 {
-		return Finding{}, false
-	}
-	return Finding{Type: TypePersonName, Start: starts[best], End: i, Confidence: 0.8}, true
-}
-
-// nameBeforeVerb finds a two- or three-character name (common surname plus
-// given name) before a reporting verb such as 表示 or 认为, when the name
-// starts right after punctuation, a space or the start of the text.
-func (d *dictionaries) nameBeforeVerb(text []byte, i int) (Finding, bool) {
-	for _, l := range []int{3, 2} {
-		s := i - 3*l
-		if s < 0 {
-			continue
-		}
-		if s > 0 {
-			r, _ := utf8.DecodeLastRune(text[:s])
-			if r >= 0x3400 && r <= 0x9FFF {
-				continue
-			}
-		}
-		runes, _ := d.runesAt(text, s, l)
-		if len(runes) != l {
-			continue
-		}
-		stop := false
-		for _, r := range runes[1:] {
-			stop = stop || d.stop[r]
-		}
-		if stop || d.surname[string(runes[:1])] < 100 {
-			continue
-		}
-		return Finding{Type: TypePersonName, Start: s, End: i, Confidence: 0.6}, true
-	}
-	return Finding{}, false
-}
-
-// runesAt decodes up to max CJK runes at p and their end offsets.
-func (d *dictionaries) runesAt(text []byte, p, limit int) ([]rune, []int) {
-	var runes []rune
-	var ends []int
-	for len(runes) < limit && p < len(text) {
-		r, size := utf8.DecodeRune(text[p:])
-		if size != 3 || r < 0x3400 || r > 0x9FFF {
-			break
-		}
-		p += size
-		runes = append(runes, r)
-		ends = append(ends, p)
-	}
-	return runes, ends
 }
 
 func skipBlank(text []byte, p int) int {

@@ -84,7 +84,9 @@ func (d *structured) Find(text []byte, emit func(Finding)) {
 			}
 			j++
 		}
-		if digits > 0 {
+		// A run followed by '@' is the local part of an e-mail address
+		// (13812345678@qq.com), left to the '@' branch.
+		if digits > 0 && (j >= n || text[j] != '@') {
 			if next := d.token(text, i, j, digits, emit); next > j {
 				j = next
 			}
@@ -150,7 +152,13 @@ func (d *structured) token(text []byte, s, e, digits int, emit func(Finding)) in
 				return e
 			}
 		}
-		if l >= 16 && l <= 19 && d.on[tBankCard] && knownBIN(v) && luhn(v) {
+		// A 17- or 18-digit run that starts with a region code and a birth
+		// year is an ID number (mistyped, or missing its check digit), not
+		// a card, even when it passes Luhn by chance (one in ten).
+		// An all-digit USCC after its context word (统一社会信用代码) is
+		// not a card either, though 51…–55… codes can pass Luhn.
+		if l >= 16 && l <= 19 && d.on[tBankCard] && knownBIN(v) && luhn(v) && !idShaped(v) &&
+			!(l == 18 && d.on[tUSCC] && uscc(v) && hasContext(text, s, d.pos[tUSCC])) {
 			d.emit(emit, text, tBankCard, s, e, 0.8, 0.18)
 			return e
 		}
@@ -162,7 +170,7 @@ func (d *structured) token(text []byte, s, e, digits int, emit func(Finding)) in
 				return e
 			}
 		case l >= 9 && l <= 11:
-			if t, base := travelDocument(v); t >= 0 && d.on[t] {
+			if t, base := travelDocument(v); t >= 0 && d.on[t] && !approvalNumber(text, s) {
 				d.emit(emit, text, t, s, e, base, 0.3)
 				return e
 			}
@@ -180,10 +188,42 @@ func (d *structured) token(text []byte, s, e, digits int, emit func(Finding)) in
 			return e
 		}
 	}
-	if d.on[tInsurance] && l >= 8 && l <= 24 && digits >= 6 && hasContext(text, s, d.pos[tInsurance]) {
+	if d.on[tInsurance] && l >= 8 && l <= 24 && digits >= 6 && insuranceContext(text, s, d.pos[tInsurance], d.neg) {
 		emit(Finding{Type: TypeMedicalInsurance, Start: s, End: e, Confidence: 0.85})
 	}
 	return e
+}
+
+// idShaped reports whether a 17- or 18-digit run begins with a GB/T 2260
+// region code followed by a birth year 18xx–20xx, as resident IDs do
+// (mistyped ones included: a wrong date does not make it a card).
+func idShaped(v []byte) bool {
+	return (len(v) == 17 || len(v) == 18) && v[6] <= '2' && (v[6] == '2' && v[7] == '0' || v[6] == '1' && v[7] >= '8') && validRegion(v[:6])
+}
+
+// approvalNumber reports whether the run at s follows 准字, as in a drug
+// approval number (国药准字H20040123), which has the form of a home-return
+// permit.
+func approvalNumber(text []byte, s int) bool {
+	return s >= 6 && string(text[s-6:s]) == "准字"
+}
+
+// insuranceContext reports whether a medical insurance context word
+// (医保卡号) precedes start with no nearer negative word (医保结算流水号)
+// and no other number in between (医保号 123456 setlId=2024…).
+func insuranceContext(text []byte, start int, pos, neg *wordSet) bool {
+	var buf [contextWindow]byte
+	w := contextBefore(text, start, &buf)
+	p := pos.last(w)
+	if p < 0 || neg.last(w) > p {
+		return false
+	}
+	for _, c := range w[p:] {
+		if isDigit(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // travelDocument classifies a letters-and-digits run as a passport or a

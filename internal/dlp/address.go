@@ -1,0 +1,172 @@
+package dlp
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+)
+
+// shortDivision returns the common short form of a division name (北京市 →
+// 北京, 广西壮族自治区 → 广西), or "" when it would be a single character.
+func shortDivision(name string) string {
+	for _, suf := range []string{"维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州", "自治县", "地区", "省", "市", "区", "县"} {
+		if s, ok := strings.CutSuffix(name, suf); ok {
+			if utf8.RuneCountInString(s) >= 2 {
+				return s
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
+// address extends a division name at text[i:] with further divisions and
+// road, number, building and room parts.
+func (d *dictionaries) address(text []byte, i int, first entry) (Finding, bool) {
+	p := i + len(first.word)
+	divs, parts, strong := 1, 0, false
+	for range 12 {
+		if q := d.divisionAt(text, p); q > p {
+			p = q
+			divs++
+			continue
+		}
+		if q, s := d.component(text, p); q > p {
+			p = q
+			parts++
+			strong = strong || s
+			continue
+		}
+		break
+	}
+	if parts == 0 && d.orgAfter.match(text, p) > p {
+		return Finding{}, false // 北京市人民政府, 广东省公安厅: an organisation
+	}
+	var conf float64
+	switch {
+	case strong:
+		conf = 0.85
+	case parts > 0 || divs > 1:
+		conf = 0.7
+	case first.kind == kDivisionShort && first.level > 1:
+		return Finding{}, false // a bare city or county short form (朝阳, 海淀) is too ambiguous
+	case first.level == 0:
+		conf = 0.3 // a country or foreign city alone
+	case first.kind == kDivision:
+		conf = 0.45
+	default:
+		conf = 0.4
+	}
+	if hasContext(text, i, d.addrCtx) {
+		conf = min(0.95, conf+0.2)
+	} else if parts == 0 && !placeEnds(text, p) {
+		conf = 0.2 // 北京协和医院, 上海银监局: most often part of a longer name
+	}
+	return Finding{Type: TypeAddress, Start: i, End: p, Confidence: conf}, true
+}
+
+func (d *dictionaries) divisionAt(text []byte, p int) int {
+	rest := text[p:]
+	for _, e := range d.candidates(text, p) {
+		if (e.kind == kDivision || e.kind == kDivisionShort) && len(e.word) <= len(rest) && string(rest[:len(e.word)]) == e.word {
+			return p + len(e.word)
+		}
+	}
+	return p
+}
+
+// component matches one address part at p: up to ten CJK characters,
+// digits or letters ending in an address suffix (路, 号, 室 …). It reports
+// the end and whether the suffix is street-level or finer.
+func (d *dictionaries) component(text []byte, p int) (int, bool) {
+	q := p
+	for k := 0; k < 10 && q < len(text); k++ {
+		if k > 0 {
+			if e := d.suffixes.match(text, q); e > q {
+				// 城市, 地区, 一村: a one-character stem before a
+				// division suffix is an ordinary word.
+				if k == 1 && d.weak[string(text[q:e])] {
+					return p, false
+				}
+				return e, d.strong[string(text[q:e])]
+			}
+		}
+		c := text[q]
+		switch {
+		case isAlnum(c) || c == '-' || c == '#':
+			q++
+		case c >= 0xE0 && c < 0xF0:
+			r, size := utf8.DecodeRune(text[q:])
+			if size != 3 || r < 0x4E00 || r > 0x9FFF || d.stop[r] {
+				return p, false
+			}
+			q += 3
+		default:
+			return p, false
+		}
+	}
+	return p, false
+}
+
+// placeEnds reports whether a place name without road or number parts ends
+// at p: at the end of the text, before punctuation, a space, a digit or a
+// Latin letter, or before a function character (的, 和, 等 …). A place name
+// running on into other characters is most often the start of the name of
+// an organisation (北京协和医院, 广东发展银行).
+func placeEnds(text []byte, p int) bool {
+	if p+3 > len(text) {
+		return true
+	}
+	r, _ := utf8.DecodeRune(text[p:])
+	if !cjkRune(r) {
+		return true
+	}
+	return strings.ContainsRune("的和与及等在是到至从向也都为将、地人队", r)
+}
+
+// addressCues returns the words after which an address may start without a
+// division name (家住幸福小区3栋, 位于漕溪北路595号).
+func addressCues() []string {
+	return []string{"住址", "地址", "家住", "现住", "住在", "居住在", "位于", "地处", "坐落于", "坐落在"}
+}
+
+// addressAfterCue finds an address made of road, number, building and room
+// parts (and division names) right after an address cue ending at p. A
+// division name at p is left to address, which is called for it next.
+func (d *dictionaries) addressAfterCue(text []byte, p int) (Finding, bool) {
+	for k := 0; k < 3 && p < len(text); k++ {
+		switch {
+		case text[p] == ' ' || text[p] == ':' || text[p] == '\t':
+			p++
+		case bytes.HasPrefix(text[p:], []byte("：")), bytes.HasPrefix(text[p:], []byte("于")), bytes.HasPrefix(text[p:], []byte("在")):
+			p += 3
+		default:
+			k = 3
+		}
+	}
+	if d.divisionAt(text, p) > p {
+		return Finding{}, false
+	}
+	start, q, parts, strong := p, p, 0, false
+	for range 12 {
+		if e := d.divisionAt(text, q); e > q {
+			q = e
+			continue
+		}
+		e, s := d.component(text, q)
+		if e == q {
+			break
+		}
+		q = e
+		parts++
+		strong = strong || s
+	}
+	if parts == 0 {
+		return Finding{}, false
+	}
+	conf := 0.7
+	if strong {
+		conf = 0.85
+	}
+	return Finding{Type: TypeAddress, Start: start, End: q, Confidence: conf}, true
+}
