@@ -51,6 +51,11 @@ type dictionaries struct {
 	routes   *prefixSet
 	units    *prefixSet
 	forms    *prefixSet
+	salts    *prefixSet // after a drug name: 钠, 钙, 酯
+	saltPre  []string   // before a drug name: 盐酸, 注射用; longest first
+	mixed    *prefixSet // lab items and diseases in Latin then Chinese script: C反应蛋白, HIV感染
+	diseaseQ []string   // before a disease name: 慢性, 萎缩性; longest first
+	diseaseS *prefixSet // after a disease name: 急性加重
 	suffixes *prefixSet
 	strong   map[string]bool
 	weak     map[string]bool
@@ -148,7 +153,20 @@ func newDictionaries(on func(string) bool) (*dictionaries, error) {
 	d.addrCtx = newWordSet(sections["address_context"])
 	d.diagCtx = newWordSet(sections["diagnosis_context"])
 	d.orgAfter = newPrefixSet([]string{"人民政府", "政府", "人民法院", "法院", "检察院", "公安", "人大", "政协", "委", "局", "厅", "银行", "分行", "大学", "学院", "总部", "分公司", "公司", "电视台", "日报", "晚报", "卫健委", "卫生"}, false)
-	d.forms = newPrefixSet([]string{"缓释片", "控释片", "肠溶片", "分散片", "咀嚼片", "胶囊", "软胶囊", "片", "颗粒", "注射液", "注射剂", "口服液", "糖浆", "软膏", "乳膏", "滴眼液", "气雾剂", "混悬液", "栓"}, false)
+	d.forms = newPrefixSet(sections["drug_form"], false)
+	d.salts = newPrefixSet(sections["drug_salt"], false)
+	d.saltPre = longestFirst(sections["drug_salt_prefix"])
+	d.diseaseQ = longestFirst(sections["disease_qualifier"])
+	d.diseaseS = newPrefixSet(sections["disease_suffix"], false)
+	var mixed []string
+	for _, sec := range []string{"lab", "disease", "disease5"} {
+		for _, w := range sections[sec] {
+			if w[0] < utf8.RuneSelf && !isASCII(w) {
+				mixed = append(mixed, w) // looked up in d.ascii by asciiWord
+			}
+		}
+	}
+	d.mixed = newPrefixSet(mixed, false)
 	for _, s := range []string{"号", "栋", "幢", "座", "楼", "层", "室", "单元", "号院", "号楼", "弄", "路", "街", "巷", "胡同", "大道", "小区"} {
 		d.strong[s] = true
 	}
@@ -187,8 +205,10 @@ func newDictionaries(on func(string) bool) (*dictionaries, error) {
 				lvl = 5
 			}
 			d.icd[code] = lvl
+			// Chapter R names symptoms and signs (咳嗽, 头痛), written in
+			// every chief complaint; only its codes count as diagnoses.
 			n := utf8.RuneCountInString(name)
-			if n >= 2 && n <= 8 && !strings.ContainsAny(name, "，,、和或及的者（(") && !strings.Contains(name, "其他") {
+			if code[0] != 'R' && n >= 2 && n <= 8 && !strings.ContainsAny(name, "，,、和或及的者（(") && !strings.Contains(name, "其他") {
 				add(entry{word: name, kind: kDisease, level: lvl})
 			}
 		}
@@ -418,12 +438,7 @@ func (d *dictionaries) cjk(text []byte, i int, list []entry, emit func(Finding),
 				return vend - i
 			}
 		case kDisease:
-			conf := 0.6
-			if hasContext(text, i, d.diagCtx) {
-				conf = 0.9
-			}
-			emit(Finding{Type: TypeDiagnosis, Start: i, End: end, Confidence: conf, Level: int(e.level)})
-			return end - i
+			return d.diseaseAt(text, i, end, e, emit) - i
 		case kNameBefore:
 			conf := 0.85
 			if e.word == "姓名" {
@@ -455,18 +470,30 @@ func (d *dictionaries) cjk(text []byte, i int, list []entry, emit func(Finding),
 // drugs in Latin script, and romanized names after a cue.
 func (d *dictionaries) asciiWord(text []byte, i, j int, emit func(Finding), dosed *[]Finding) int {
 	w := text[i:j]
-	if len(w) == 3 && d.diag && w[0] >= 'A' && w[0] <= 'Z' && isDigit(w[1]) && isDigit(w[2]) {
+	if j < len(text) && (text[j] >= utf8.RuneSelf || text[j] == '-') { // C反应蛋白, D-二聚体, HIV感染
+		if k := d.mixed.match(text, i); k > j {
+			switch e := d.ascii[strings.ToLower(string(text[i:k]))]; e.kind {
+			case kLab:
+				if vend, ok := d.labValue(text, k); ok {
+					emit(Finding{Type: TypeLabResult, Start: i, End: vend, Confidence: 0.85})
+					return vend
+				}
+			case kDisease:
+				return d.diseaseAt(text, i, k, e, emit)
+			}
+		}
+	}
+	if len(w) == 3 && d.diag && (i == 0 || !isAlnum(text[i-1])) && w[0] >= 'A' && w[0] <= 'Z' && isDigit(w[1]) && isDigit(w[2]) {
 		lvl, ok := d.icd[string(w)]
 		if !ok {
 			return j
 		}
 		end, conf := j, 0.45
-		if j+1 < len(text) && text[j] == '.' && isDigit(text[j+1]) {
-			end = j + 2
-			if end < len(text) && isDigit(text[end]) {
-				end++
-			}
-			conf = 0.85
+		switch k := icdSubdivision(text, j); {
+		case k < 0:
+			return j
+		case k > j:
+			end, conf = k, 0.85
 		}
 		if hasContext(text, i, d.diagCtx) {
 			conf = 0.9
@@ -509,10 +536,11 @@ func (d *dictionaries) asciiWord(text []byte, i, j int, emit func(Finding), dose
 // and frequency when they follow; dosed mentions are held back to decide
 // whether the text is a prescription.
 func (d *dictionaries) drugAt(text []byte, i, j int, emit func(Finding), dosed *[]Finding) int {
-	p := j
-	if q := d.forms.match(text, p); q > p {
-		p = q
+	if pre := suffixIn(text[:i], d.saltPre); pre != "" {
+		i -= len(pre) // 盐酸二甲双胍, 注射用头孢曲松钠
 	}
+	p := d.salts.match(text, j) // 头孢曲松钠, 阿托伐他汀钙片
+	p = d.forms.match(text, p)
 	end := p
 	q := skipBlank(text, p)
 	if v := number(text, q); v > q {
@@ -648,4 +676,148 @@ func (ps *prefixSet) match(text []byte, p int) int {
 		}
 	}
 	return p
+}
+
+// diseaseAt reports the disease name text[i:j] of entry e with the
+// qualifiers written before it (慢性胃炎, 2型糖尿病, 慢性萎缩性胃炎) and
+// the course or stage after it (急性加重, 5期, Ⅱ期).
+func (d *dictionaries) diseaseAt(text []byte, i, j int, e entry, emit func(Finding)) int {
+	start := i
+	for range 3 {
+		if q := suffixIn(text[:start], d.diseaseQ); q != "" {
+			start -= len(q)
+			continue
+		}
+		if t := typePrefix(text[:start]); t > 0 {
+			start -= t
+			continue
+		}
+		break
+	}
+	end := j
+	if k := d.diseaseS.match(text, end); k > end {
+		end = k
+	}
+	if k := stage(text, end); k > end {
+		end = k
+	}
+	conf := 0.6
+	if hasContext(text, start, d.diagCtx) {
+		conf = 0.9
+	}
+	emit(Finding{Type: TypeDiagnosis, Start: start, End: end, Confidence: conf, Level: int(e.level)})
+	return end
+}
+
+// romanNumerals are the numerals of disease types and stages (Ⅱ型, Ⅲ期).
+var romanNumerals = []string{"Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ"}
+
+// typePrefix returns the length of a disease type such as 2型, Ⅱ型 or II型
+// at the end of b, or 0.
+func typePrefix(b []byte) int {
+	const xing = "型"
+	if !bytes.HasSuffix(b, []byte(xing)) {
+		return 0
+	}
+	n := numeral(b[:len(b)-len(xing)])
+	if n == 0 {
+		return 0
+	}
+	return n + len(xing)
+}
+
+// numeral returns the length of the one- or two-digit Arabic, Roman
+// (II) or Unicode Roman (Ⅱ) numeral at the end of b, or 0. The numeral
+// must not continue a longer ASCII word or number.
+func numeral(b []byte) int {
+	for _, r := range romanNumerals {
+		if bytes.HasSuffix(b, []byte(r)) {
+			return len(r)
+		}
+	}
+	k := len(b)
+	for k > 0 && len(b)-k < 3 && (isDigit(b[k-1]) || b[k-1] == 'I' || b[k-1] == 'V') {
+		k--
+	}
+	if k == len(b) || k > 0 && isAlnum(b[k-1]) {
+		return 0
+	}
+	return len(b) - k
+}
+
+// stage returns the end of a disease stage such as 5期, Ⅲ期 or 3级 at p,
+// or p.
+func stage(text []byte, p int) int {
+	q := p
+	for _, r := range romanNumerals {
+		if bytes.HasPrefix(text[q:], []byte(r)) {
+			q += len(r)
+			break
+		}
+	}
+	if q == p {
+		for q < len(text) && q-p < 2 && isDigit(text[q]) {
+			q++
+		}
+		if q == p || q < len(text) && isDigit(text[q]) {
+			return p
+		}
+	}
+	for _, w := range []string{"期", "级"} {
+		if bytes.HasPrefix(text[q:], []byte(w)) {
+			return q + len(w)
+		}
+	}
+	return p
+}
+
+// suffixIn returns the longest of words (sorted longest first) that b ends
+// with, or "".
+func suffixIn(b []byte, words []string) string {
+	for _, w := range words {
+		if len(w) <= len(b) && string(b[len(b)-len(w):]) == w {
+			return w
+		}
+	}
+	return ""
+}
+
+// longestFirst returns words sorted by decreasing length.
+func longestFirst(words []string) []string {
+	out := slices.Clone(words)
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// icdSubdivision returns the end of the subdivision after a three-character
+// ICD-10 code ending at p: ".9", ".90", the national clinical extension
+// ".900" or ".900x001", and ".x00x002" for a category without subdivision;
+// p if there is none, -1 if the code runs into a longer token (E11.9a).
+func icdSubdivision(text []byte, p int) int {
+	if p+1 >= len(text) || text[p] != '.' || !isDigit(text[p+1]) && text[p+1] != 'x' {
+		return p
+	}
+	q := p + 1
+	for q < len(text) && q-p <= 3 && (isDigit(text[q]) || q == p+1 && text[q] == 'x') {
+		q++
+	}
+	if q == p+2 && text[p+1] == 'x' {
+		return p // a lone ".x"
+	}
+	if q+4 <= len(text) && text[q] == 'x' && isDigit(text[q+1]) && isDigit(text[q+2]) && isDigit(text[q+3]) {
+		q += 4
+	}
+	if q < len(text) && isAlnum(text[q]) {
+		return -1
+	}
+	return q
 }
