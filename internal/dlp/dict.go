@@ -40,8 +40,9 @@ type entry struct {
 type dictionaries struct {
 	name, addr, drug, presc, lab, diag bool
 
-	first    []bool    // rune (BMP) → some word starts with it
-	pairs    pairTable // first two runes → entries, longest first
+	first    *runeSet       // BMP runes some CJK word starts with
+	asciiLen [26][37]uint32 // first letter, second byte → lengths of ASCII words
+	pairs    pairTable      // first two runes → entries, longest first
 	ascii    map[string]entry
 	surname  map[string]int // single and compound surnames → frequency
 	stop     map[rune]bool  // runes that end a given name or an address part
@@ -234,11 +235,18 @@ func newDictionaries(on func(string) bool) (*dictionaries, error) {
 			}
 		}
 	}
-	d.first = make([]bool, 0x10000)
+	d.first = &runeSet{}
+	for w := range d.ascii {
+		if len(w) >= 2 && len(w) <= 24 && w[0]-'a' < 26 {
+			if k := wordByte(w[1]); k >= 0 {
+				d.asciiLen[w[0]-'a'][k] |= 1 << len(w)
+			}
+		}
+	}
 	d.pairs = newPairTable(len(byPair))
 	for k, list := range byPair {
 		slices.SortStableFunc(list, func(a, b entry) int { return len(b.word) - len(a.word) })
-		d.first[k>>16] = true
+		d.first.add(rune(k >> 16))
 		d.pairs.put(k, list)
 	}
 	return d, nil
@@ -301,7 +309,7 @@ func (d *dictionaries) candidates(text []byte, p int) []entry {
 		return nil
 	}
 	r := bmp3(text, p)
-	if !d.first[r] {
+	if !d.first.has(r) {
 		return nil
 	}
 	return d.pairs.get(pairKey(r, bmp3(text, p+3)))
@@ -335,6 +343,41 @@ func (d *dictionaries) Types() []string {
 	return out
 }
 
+// runeSet is a set of BMP runes as a bitset.
+type runeSet [0x10000 / 64]uint64
+
+func (s *runeSet) add(r rune)      { s[r>>6] |= 1 << (r & 63) }
+func (s *runeSet) has(r rune) bool { return s[r>>6]&(1<<(r&63)) != 0 }
+
+// wordByte returns the index of c as the second byte of an ASCII word
+// (letters 0–25, digits 26–35, '-' 36) or -1.
+func wordByte(c byte) int {
+	c = lower(c)
+	switch {
+	case c-'a' < 26:
+		return int(c - 'a')
+	case c-'0' < 10:
+		return 26 + int(c-'0')
+	case c == '-':
+		return 36
+	}
+	return -1
+}
+
+// asciiCandidate reports whether the ASCII word w, starting with a letter,
+// may be an ICD-10 code or a key of d.ascii; it rules out most words
+// without a map look-up.
+func (d *dictionaries) asciiCandidate(w []byte) bool {
+	if len(w) == 3 && d.diag && w[0]-'A' < 26 {
+		return true
+	}
+	if len(w) < 2 || len(w) > 24 {
+		return false
+	}
+	k := wordByte(w[1])
+	return k >= 0 && d.asciiLen[lower(w[0])-'a'][k]&(1<<len(w)) != 0
+}
+
 // Find implements Detector.
 func (d *dictionaries) Find(text []byte, emit func(Finding)) {
 	var dosed []Finding
@@ -344,12 +387,14 @@ func (d *dictionaries) Find(text []byte, emit func(Finding)) {
 		c := text[i]
 		if c < utf8.RuneSelf {
 			if isAlpha(c) {
-				j := i
+				j := i + 1
 				for j < n && (isAlnum(text[j]) || text[j] == '-' && j+1 < n && isAlnum(text[j+1])) {
 					j++
 				}
-				if end := d.asciiWord(text, i, j, emit, &dosed); end > j {
-					j = end
+				if d.asciiCandidate(text[i:j]) {
+					if end := d.asciiWord(text, i, j, emit, &dosed); end > j {
+						j = end
+					}
 				}
 				i = j
 				continue
@@ -358,7 +403,7 @@ func (d *dictionaries) Find(text []byte, emit func(Finding)) {
 			continue
 		}
 		if c >= 0xE0 && c < 0xF0 && i+2 < n {
-			if !d.first[bmp3(text, i)] {
+			if !d.first.has(bmp3(text, i)) {
 				i += 3
 				continue
 			}
