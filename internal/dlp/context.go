@@ -33,34 +33,48 @@ func negativeContext() []string {
 }
 
 // contextBefore returns the window of text just before start, cut at a rune
-// boundary, with ASCII letters lower-cased into buf.
-func contextBefore(text []byte, start int, buf *[contextWindow]byte) []byte {
+// boundary.
+func contextBefore(text []byte, start int) []byte {
 	from := max(0, start-contextWindow)
 	for from < start && !utf8.RuneStart(text[from]) {
 		from++
 	}
-	w := buf[:start-from]
-	copy(w, text[from:start])
-	for i, c := range w {
-		if c-'A' < 26 {
-			w[i] = c + 32
-		}
+	return text[from:start]
+}
+
+// lower returns c with ASCII upper-case letters lower-cased.
+func lower(c byte) byte {
+	if c-'A' < 26 {
+		return c + 32
 	}
-	return w
+	return c
 }
 
 // wordSet is a small set of context words indexed by first byte, so that
-// a window is searched in one backward pass.
+// a window is searched in one backward pass; a bitset of the first two
+// bytes of the words (and one of one-byte words) lets the pass skip every
+// other position with one load. Words are stored lower-case and ASCII
+// letters of the text are compared lower-cased.
 type wordSet struct {
+	single  [4]uint64    // one-byte words
+	pairs   [1024]uint64 // first two bytes of longer words
 	byFirst [256][]string
 }
 
 func newWordSet(words []string) *wordSet {
 	ws := &wordSet{}
 	for _, w := range words {
-		if w != "" {
-			ws.byFirst[w[0]] = append(ws.byFirst[w[0]], w)
+		if w == "" {
+			continue
 		}
+		c := w[0]
+		if len(w) == 1 {
+			ws.single[c>>6] |= 1 << (c & 63)
+		} else {
+			k := uint(c)<<8 | uint(w[1])
+			ws.pairs[k>>6] |= 1 << (k & 63)
+		}
+		ws.byFirst[c] = append(ws.byFirst[c], w)
 	}
 	return ws
 }
@@ -72,10 +86,26 @@ func (ws *wordSet) last(w []byte) int {
 		return -1
 	}
 	for k := len(w) - 1; k >= 0; k-- {
-		for _, s := range ws.byFirst[w[k]] {
-			if len(s) <= len(w)-k && string(w[k:k+len(s)]) == s {
-				return k + len(s)
+		c := lower(w[k])
+		hit := ws.single[c>>6]&(1<<(c&63)) != 0
+		if !hit && k+1 < len(w) {
+			p := uint(c)<<8 | uint(lower(w[k+1]))
+			hit = ws.pairs[p>>6]&(1<<(p&63)) != 0
+		}
+		if !hit {
+			continue
+		}
+	words:
+		for _, s := range ws.byFirst[c] {
+			if len(s) > len(w)-k {
+				continue
 			}
+			for m := 1; m < len(s); m++ {
+				if lower(w[k+m]) != s[m] {
+					continue words
+				}
+			}
+			return k + len(s)
 		}
 	}
 	return -1
@@ -85,8 +115,7 @@ func (ws *wordSet) last(w []byte) int {
 // negative context words before start wins; positive adds boost, negative
 // subtracts 0.3.
 func adjust(text []byte, start int, pos, neg *wordSet, base, boost float64) float64 {
-	var buf [contextWindow]byte
-	w := contextBefore(text, start, &buf)
+	w := contextBefore(text, start)
 	p, n := pos.last(w), neg.last(w)
 	switch {
 	case p >= 0 && p >= n:
@@ -99,6 +128,5 @@ func adjust(text []byte, start int, pos, neg *wordSet, base, boost float64) floa
 
 // hasContext reports whether one of words occurs just before start.
 func hasContext(text []byte, start int, words *wordSet) bool {
-	var buf [contextWindow]byte
-	return words.last(contextBefore(text, start, &buf)) >= 0
+	return words.last(contextBefore(text, start)) >= 0
 }

@@ -43,7 +43,8 @@ type dictionaries struct {
 
 	first    []uint8 // rune (BMP) → firstPair, firstName flags
 	names    *nameTables
-	pairs    pairTable // first two runes → entries, longest first
+	asciiLen [26][37]uint32 // first letter, second byte → lengths of ASCII words
+	pairs    pairTable      // first two runes → entries, longest first
 	ascii    map[string]entry
 	surname  map[string]int // single and compound surnames → frequency
 	stop     map[rune]bool  // runes that end a given name or an address part
@@ -272,6 +273,13 @@ func newDictionaries(on func(string) bool) (*dictionaries, error) {
 			return nil, err
 		}
 	}
+	for w := range d.ascii {
+		if len(w) >= 2 && len(w) <= 24 && w[0]-'a' < 26 {
+			if k := wordByte(w[1]); k >= 0 {
+				d.asciiLen[w[0]-'a'][k] |= 1 << len(w)
+			}
+		}
+	}
 	d.pairs = newPairTable(len(byPair))
 	for k, list := range byPair {
 		slices.SortStableFunc(list, func(a, b entry) int { return len(b.word) - len(a.word) })
@@ -358,6 +366,35 @@ func (d *dictionaries) Types() []string {
 	return out
 }
 
+// wordByte returns the index of c as the second byte of an ASCII word
+// (letters 0–25, digits 26–35, '-' 36) or -1.
+func wordByte(c byte) int {
+	c = lower(c)
+	switch {
+	case c-'a' < 26:
+		return int(c - 'a')
+	case c-'0' < 10:
+		return 26 + int(c-'0')
+	case c == '-':
+		return 36
+	}
+	return -1
+}
+
+// asciiCandidate reports whether the ASCII word w, starting with a letter,
+// may be an ICD-10 code or a key of d.ascii; it rules out most words
+// without a map look-up.
+func (d *dictionaries) asciiCandidate(w []byte) bool {
+	if len(w) == 3 && d.diag && w[0]-'A' < 26 {
+		return true
+	}
+	if len(w) < 2 || len(w) > 24 {
+		return false
+	}
+	k := wordByte(w[1])
+	return k >= 0 && d.asciiLen[lower(w[0])-'a'][k]&(1<<len(w)) != 0
+}
+
 // Find implements Detector.
 func (d *dictionaries) Find(text []byte, emit func(Finding)) {
 	var dosed []Finding
@@ -371,12 +408,16 @@ func (d *dictionaries) Find(text []byte, emit func(Finding)) {
 		}
 		if c < utf8.RuneSelf {
 			if isAlpha(c) {
-				j := i
+				j := i + 1
 				for j < n && (isAlnum(text[j]) || text[j] == '-' && j+1 < n && isAlnum(text[j+1])) {
 					j++
 				}
-				if end := d.asciiWord(text, i, j, emit, &dosed); end > j {
-					j = end
+				// A word running into CJK text or '-' may be a mixed term
+				// (C反应蛋白, D-二聚体, HIV感染) that no ASCII filter knows.
+				if d.asciiCandidate(text[i:j]) || j < n && (text[j] >= utf8.RuneSelf || text[j] == '-') {
+					if end := d.asciiWord(text, i, j, emit, &dosed); end > j {
+						j = end
+					}
 				}
 				i = j
 				continue

@@ -1,6 +1,7 @@
 package dlp
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
 )
@@ -8,24 +9,27 @@ import (
 // Mask returns a masked form of value suitable for display: the first and
 // last few characters are kept (110***********1234), e-mail addresses keep
 // their first character and domain, names their surname. The result is
-// valid UTF-8 even when value is not.
+// valid UTF-8 even when value is not (invalid sequences count as U+FFFD).
 func Mask(typ string, value []byte) string {
-	s := strings.ToValidUTF8(string(value), "\uFFFD")
-	runes := []rune(s)
-	n := len(runes)
+	v := value
+	if !utf8.Valid(v) {
+		v = bytes.ToValidUTF8(v, []byte("\uFFFD"))
+	}
+	n := utf8.RuneCount(v)
 	switch typ {
 	case TypeEmail:
-		if at := strings.LastIndexByte(s, '@'); at > 0 {
-			r, _ := utf8.DecodeRuneInString(s)
-			return string(r) + "***" + s[at:]
+		if at := bytes.LastIndexByte(v, '@'); at > 0 {
+			_, size := utf8.DecodeRune(v)
+			return masked(v[:size], 3, v[at:])
 		}
 	case TypePersonName:
 		if n >= 2 {
-			return string(runes[:1]) + strings.Repeat("*", n-1)
+			_, size := utf8.DecodeRune(v)
+			return masked(v[:size], n-1, nil)
 		}
 	case TypeAddress, TypeDiagnosis, TypeDrug, TypeLabResult, TypePrescription:
 		keep := min(n/2, 6)
-		return string(runes[:keep]) + strings.Repeat("*", n-keep)
+		return masked(v[:runeOffset(v, keep)], n-keep, nil)
 	}
 	var head, tail int
 	switch {
@@ -36,5 +40,27 @@ func Mask(typ string, value []byte) string {
 	case n >= 3:
 		head, tail = 1, 0
 	}
-	return string(runes[:head]) + strings.Repeat("*", n-head-tail) + string(runes[n-tail:])
+	return masked(v[:runeOffset(v, head)], n-head-tail, v[runeOffset(v, n-tail):])
+}
+
+// runeOffset returns the byte offset of the k-th rune of the valid UTF-8 v.
+func runeOffset(v []byte, k int) int {
+	off := 0
+	for ; k > 0 && off < len(v); k-- {
+		_, size := utf8.DecodeRune(v[off:])
+		off += size
+	}
+	return off
+}
+
+// masked returns head, stars asterisks and tail in one allocation.
+func masked(head []byte, stars int, tail []byte) string {
+	var b strings.Builder
+	b.Grow(len(head) + stars + len(tail))
+	b.Write(head)
+	for range stars {
+		b.WriteByte('*')
+	}
+	b.Write(tail)
+	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -17,6 +18,7 @@ type Scanner struct {
 	enabled   map[string]bool
 	classes   map[string]Classification
 	minConf   float64
+	pool      sync.Pool // *scratch
 }
 
 // NewScanner builds a Scanner from cfg, compiling custom patterns and
@@ -84,29 +86,69 @@ func (s *Scanner) Types() []string {
 	return out
 }
 
+// scratch holds the raw findings of one Scan and where each detector's
+// findings begin; it is reused through Scanner.pool.
+type scratch struct {
+	found []Finding
+	segs  []int
+	heads []int
+}
+
 // Scan returns the findings in text, ordered by position and not
 // overlapping. text should be UTF-8; invalid bytes are tolerated. Every
 // span lies inside text on rune boundaries.
 func (s *Scanner) Scan(text []byte) []Finding {
-	found := make([]Finding, 0, 16+len(text)/2048)
+	sc, _ := s.pool.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	defer s.pool.Put(sc)
+	found := sc.found[:0]
+	lastType, lastOn := "", false
 	emit := func(f Finding) {
-		if f.Start < 0 || f.End > len(text) || f.Start >= f.End || !s.enabled[f.Type] ||
+		if f.Start < 0 || f.End > len(text) || f.Start >= f.End ||
 			!utf8.RuneStart(text[f.Start]) || f.End < len(text) && !utf8.RuneStart(text[f.End]) {
 			return
 		}
-		found = append(found, f)
+		if f.Type != lastType {
+			lastType, lastOn = f.Type, s.enabled[f.Type]
+		}
+		if lastOn {
+			found = append(found, f)
+		}
 	}
+	segs := sc.segs[:0]
 	for _, d := range s.detectors {
+		segs = append(segs, len(found))
 		d.Find(text, emit)
 	}
+	segs = append(segs, len(found))
+	sc.found, sc.segs = found, segs
 	if len(found) == 0 {
 		return nil
 	}
-	if len(found) > 1 && !slices.IsSortedFunc(found, byPosition) {
-		slices.SortFunc(found, byPosition)
+	// Each detector reports mostly in order: sort each one's findings
+	// (stably, so that ties keep detector order) and merge them.
+	for k := 0; k+1 < len(segs); k++ {
+		if seg := found[segs[k]:segs[k+1]]; !slices.IsSortedFunc(seg, byPosition) {
+			slices.SortStableFunc(seg, byPosition)
+		}
 	}
-	out := found[:0]
-	for _, f := range found {
+	heads := append(sc.heads[:0], segs[:len(segs)-1]...)
+	sc.heads = heads
+	var out []Finding
+	for {
+		best := -1
+		for k, h := range heads {
+			if h < segs[k+1] && (best < 0 || byPosition(found[h], found[heads[best]]) < 0) {
+				best = k
+			}
+		}
+		if best < 0 {
+			break
+		}
+		f := found[heads[best]]
+		heads[best]++
 		if f.Confidence < s.minConf {
 			continue
 		}
@@ -116,8 +158,15 @@ func (s *Scanner) Scan(text []byte) []Finding {
 			}
 			continue
 		}
+		if out == nil {
+			out = make([]Finding, 0, len(found))
+		}
 		out = append(out, f)
 	}
+	if len(out) == 0 {
+		return nil
+	}
+	out = slices.Clip(out)
 	line, pos := 1, 0
 	for i := range out {
 		f := &out[i]

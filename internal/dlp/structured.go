@@ -1,6 +1,9 @@
 package dlp
 
-import "time"
+import (
+	"encoding/binary"
+	"time"
+)
 
 // Indexes of the structured types in structured.on and structured.pos.
 const (
@@ -60,14 +63,55 @@ func (d *structured) any() bool {
 	return false
 }
 
+// Byte classes of the structured pass: what a byte can start.
+const (
+	cNone  = iota // nothing: skipped
+	cAlnum        // an ASCII letter or digit: a run
+	cAt           // '@': an e-mail address around it
+)
+
+// byteClass maps every byte to its class.
+var byteClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case isAlnum(byte(c)):
+			t[c] = cAlnum
+		case c == '@':
+			t[c] = cAt
+		}
+	}
+	return t
+}()
+
+// highBits has the top bit of every byte of a word set.
+const highBits = 0x8080808080808080
+
+// skipNonASCII returns the first i' >= i such that the eight bytes at i'
+// are not all non-ASCII, or a position less than eight bytes from the end;
+// it passes over CJK text eight bytes at a time.
+func skipNonASCII(text []byte, i int) int {
+	for i+8 <= len(text) && binary.LittleEndian.Uint64(text[i:])&highBits == highBits {
+		i += 8
+	}
+	return i
+}
+
 // Find implements Detector.
 func (d *structured) Find(text []byte, emit func(Finding)) {
 	n := len(text)
+	email := d.on[tEmail]
 	i := 0
 	for i < n {
 		c := text[i]
-		if c >= 0x80 || !isAlnum(c) {
-			if c == '@' && d.on[tEmail] {
+		switch byteClass[c] {
+		case cNone:
+			i++
+			if c >= 0x80 {
+				i = skipNonASCII(text, i)
+			}
+			continue
+		case cAt:
+			if email {
 				if s, e, ok := emailAt(text, i); ok {
 					emit(Finding{Type: TypeEmail, Start: s, End: e, Confidence: 0.95})
 					i = e
@@ -78,9 +122,12 @@ func (d *structured) Find(text []byte, emit func(Finding)) {
 			continue
 		}
 		j, digits := i, 0
-		for j < n && isAlnum(text[j]) {
-			if isDigit(text[j]) {
+		for j < n {
+			c := text[j]
+			if c-'0' < 10 {
 				digits++
+			} else if byteClass[c] != cAlnum {
+				break
 			}
 			j++
 		}
@@ -212,8 +259,7 @@ func approvalNumber(text []byte, s int) bool {
 // (医保卡号) precedes start with no nearer negative word (医保结算流水号)
 // and no other number in between (医保号 123456 setlId=2024…).
 func insuranceContext(text []byte, start int, pos, neg *wordSet) bool {
-	var buf [contextWindow]byte
-	w := contextBefore(text, start, &buf)
+	w := contextBefore(text, start)
 	p := pos.last(w)
 	if p < 0 || neg.last(w) > p {
 		return false

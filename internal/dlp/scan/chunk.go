@@ -159,7 +159,7 @@ type chunker struct {
 func (c *chunker) run(ctx context.Context, r io.Reader) (FileResult, []input.Problem, int64, error) {
 	fr := FileResult{Path: c.path, Kind: c.kind, Encoding: input.EncodingUTF8}
 	var problems []input.Problem
-	var all []dlp.Finding
+	var verdict verdictAcc
 	buf := make([]byte, 0, c.chunk+c.overlap)
 	var clean []byte  // buf with invalid UTF-8 bytes replaced by '?'
 	var base int64    // file offset of buf[0]
@@ -205,11 +205,11 @@ func (c *chunker) run(ctx context.Context, r io.Reader) (FileResult, []input.Pro
 			lastEnd = base + int64(f.End)
 			f.Start, f.End = int(abs), int(lastEnd)
 			f.Line += lines
-			all = append(all, f)
+			verdict.add(f)
 			fr.Findings = append(fr.Findings, Finding{Finding: f, Path: c.path, Field: c.field(text, int(abs-base), f.Line)})
 		}
 		if eof {
-			fr.Verdict = dlp.Verdict(all)
+			fr.Verdict = verdict.result()
 			return fr, problems, base + int64(len(buf)), nil
 		}
 		next := end - c.overlap
@@ -263,4 +263,38 @@ func sanitize(dst, b []byte) []byte {
 		i += n
 	}
 	return dst
+}
+
+// verdictAcc computes dlp.Verdict of a file's findings without holding
+// them: the verdict depends on the counts per type and, for the level and
+// whether the findings identify a person, only on which (type, category,
+// level) combinations occur, so one finding of each is kept.
+type verdictAcc struct {
+	counts map[string]int
+	seen   map[verdictKey]bool
+	reps   []dlp.Finding
+}
+
+type verdictKey struct {
+	typ, category string
+	level         int
+}
+
+func (v *verdictAcc) add(f dlp.Finding) {
+	if v.counts == nil {
+		v.counts, v.seen = map[string]int{}, map[verdictKey]bool{}
+	}
+	v.counts[f.Type]++
+	if k := (verdictKey{f.Type, f.Category, f.Level}); !v.seen[k] {
+		v.seen[k] = true
+		v.reps = append(v.reps, f)
+	}
+}
+
+func (v *verdictAcc) result() dlp.FileVerdict {
+	r := dlp.Verdict(v.reps)
+	if v.counts != nil {
+		r.CountsByType = v.counts
+	}
+	return r
 }
