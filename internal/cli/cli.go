@@ -152,8 +152,15 @@ func (e *env) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, nil))
 }
 
-func (e *env) open() (*app.App, error) {
-	return app.Open(e.ctx, e.cfg, e.logger())
+// withApp opens the application (which migrates the store), runs fn on it and closes it
+// again. An error opening the application is returned as it is, before fn runs.
+func (e *env) withApp(fn func(a *app.App) error) error {
+	a, err := app.Open(e.ctx, e.cfg, e.logger())
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a)
 }
 
 func (e *env) serveCmd() *cobra.Command {
@@ -162,29 +169,26 @@ func (e *env) serveCmd() *cobra.Command {
 		Short: "Run the platform (web UI and API)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := e.open()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			n, err := a.Auth.CountUsers(e.ctx)
-			if err != nil {
-				return err
-			}
-			var setupToken string
-			if n == 0 {
-				if setupToken, err = a.Auth.IssueSetupToken(e.ctx); err != nil {
+			return e.withApp(func(a *app.App) error {
+				n, err := a.Auth.CountUsers(e.ctx)
+				if err != nil {
 					return err
 				}
-			}
-			return a.Serve(e.ctx, func(url string) {
-				fmt.Fprintf(e.stdout, "medguard is running at %s\n", url)
-				if setupToken != "" {
-					fmt.Fprintf(e.stdout, "\nNo account exists yet. Create the first administrator within 24 hours at:\n  %s/setup?token=%s\n(or run: medguard user add --role admin ...)\n", url, setupToken)
+				var setupToken string
+				if n == 0 {
+					if setupToken, err = a.Auth.IssueSetupToken(e.ctx); err != nil {
+						return err
+					}
 				}
-				if e.ready != nil {
-					e.ready(url)
-				}
+				return a.Serve(e.ctx, func(url string) {
+					fmt.Fprintf(e.stdout, "medguard is running at %s\n", url)
+					if setupToken != "" {
+						fmt.Fprintf(e.stdout, "\nNo account exists yet. Create the first administrator within 24 hours at:\n  %s/setup?token=%s\n(or run: medguard user add --role admin ...)\n", url, setupToken)
+					}
+					if e.ready != nil {
+						e.ready(url)
+					}
+				})
 			})
 		},
 	}
@@ -221,41 +225,38 @@ func (e *env) demoCmd() *cobra.Command {
 				return fmt.Errorf("demo: %w", err)
 			}
 			e.cfg.DLP.ScanRoots = append(e.cfg.DLP.ScanRoots, dlpRoot)
-			a, err := e.open()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			res, err := demo.Seed(e.ctx, demo.Deps{DB: a.DB, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
-				Vulns: a.Vulns, Supply: a.Supply, DLP: a.DLP},
-				demo.Options{AdminPassword: adminPassword, Assets: assets, DLPRoot: dlpRoot})
-			if err != nil {
-				return err
-			}
-			printLogins := func(url string) {
-				fmt.Fprintf(e.stdout, "medguard demo is running at %s\n\n", url)
-				if res.Seeded {
-					fmt.Fprintln(e.stdout, "Seeded the demo organisation, users and assets.")
-				} else {
-					fmt.Fprintln(e.stdout, "The demo data was already there; nothing re-created.")
+			return e.withApp(func(a *app.App) error {
+				res, err := demo.Seed(e.ctx, demo.Deps{DB: a.DB, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
+					Vulns: a.Vulns, Supply: a.Supply, DLP: a.DLP},
+					demo.Options{AdminPassword: adminPassword, Assets: assets, DLPRoot: dlpRoot})
+				if err != nil {
+					return err
 				}
-				fmt.Fprintln(e.stdout, "Logins (username / password):")
-				for _, l := range res.Logins {
-					pw := l.Password
-					if pw == "" {
-						pw = "(unchanged: set --admin-password to reset)"
+				printLogins := func(url string) {
+					fmt.Fprintf(e.stdout, "medguard demo is running at %s\n\n", url)
+					if res.Seeded {
+						fmt.Fprintln(e.stdout, "Seeded the demo organisation, users and assets.")
+					} else {
+						fmt.Fprintln(e.stdout, "The demo data was already there; nothing re-created.")
 					}
-					fmt.Fprintf(e.stdout, "  %-14s %-24s %s\n", l.Username, pw, l.Role)
+					fmt.Fprintln(e.stdout, "Logins (username / password):")
+					for _, l := range res.Logins {
+						pw := l.Password
+						if pw == "" {
+							pw = "(unchanged: set --admin-password to reset)"
+						}
+						fmt.Fprintf(e.stdout, "  %-14s %-24s %s\n", l.Username, pw, l.Role)
+					}
+					if e.ready != nil {
+						e.ready(url)
+					}
 				}
-				if e.ready != nil {
-					e.ready(url)
+				if seedOnly {
+					printLogins("(not serving: --seed-only)")
+					return nil
 				}
-			}
-			if seedOnly {
-				printLogins("(not serving: --seed-only)")
-				return nil
-			}
-			return a.Serve(e.ctx, printLogins)
+				return a.Serve(e.ctx, printLogins)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&adminPassword, "admin-password", "", "password for the demo administrator (env MEDGUARD_ADMIN_PASSWORD); random when not set")
@@ -270,17 +271,15 @@ func (e *env) migrateCmd() *cobra.Command {
 		Short: "Apply pending database migrations and print the schema version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := e.open() // Open migrates.
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			v, err := a.DB.SchemaVersion(e.ctx)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "%s store at schema version %d\n", a.DB.Dialect(), v)
-			return nil
+			// Opening the application migrates the store.
+			return e.withApp(func(a *app.App) error {
+				v, err := a.DB.SchemaVersion(e.ctx)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "%s store at schema version %d\n", a.DB.Dialect(), v)
+				return nil
+			})
 		},
 	}
 }
@@ -305,21 +304,18 @@ func (e *env) trailCmd() *cobra.Command {
 		Short: "Verify the whole hash chain; exit 3 and name the first broken entry if it fails",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := e.open()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			rep, err := trail.Verify(e.ctx, a.DB)
-			if err != nil {
-				return err
-			}
-			if !rep.OK {
-				fmt.Fprintf(e.stdout, "BROKEN at entry %d: %s\n", rep.BadSeq, rep.Problem)
-				return ErrTrailBroken
-			}
-			fmt.Fprintf(e.stdout, "OK: %d entries, head %d %s\n", rep.Entries, rep.HeadSeq, rep.HeadHash)
-			return nil
+			return e.withApp(func(a *app.App) error {
+				rep, err := trail.Verify(e.ctx, a.DB)
+				if err != nil {
+					return err
+				}
+				if !rep.OK {
+					fmt.Fprintf(e.stdout, "BROKEN at entry %d: %s\n", rep.BadSeq, rep.Problem)
+					return ErrTrailBroken
+				}
+				fmt.Fprintf(e.stdout, "OK: %d entries, head %d %s\n", rep.Entries, rep.HeadSeq, rep.HeadHash)
+				return nil
+			})
 		},
 	})
 	return cmd
@@ -351,23 +347,21 @@ func (e *env) userCmd() *cobra.Command {
 		Short: "Create a user",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := e.open()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			if in.Password, err = e.readPassword(password, pwStdin); err != nil {
-				return err
-			}
-			if in.OrgID, err = e.resolveOrg(a, orgRef); err != nil {
-				return err
-			}
-			u, err := a.Auth.CreateUser(e.ctx, actor.CLI(), in)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "created user %s (id %d, role %s, organisation %s)\n", u.Username, u.ID, u.Role, u.OrgName)
-			return nil
+			return e.withApp(func(a *app.App) error {
+				var err error
+				if in.Password, err = e.readPassword(password, pwStdin); err != nil {
+					return err
+				}
+				if in.OrgID, err = e.resolveOrg(a, orgRef); err != nil {
+					return err
+				}
+				u, err := a.Auth.CreateUser(e.ctx, actor.CLI(), in)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "created user %s (id %d, role %s, organisation %s)\n", u.Username, u.ID, u.Role, u.OrgName)
+				return nil
+			})
 		},
 	}
 	add.Flags().StringVar(&in.Username, "username", "", "login name")
@@ -385,34 +379,31 @@ func (e *env) userCmd() *cobra.Command {
 		Short: "List users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := e.open()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			page := 1
-			fmt.Fprintf(e.stdout, "%-6s %-20s %-18s %-8s %-5s %s\n", "ID", "USERNAME", "ROLE", "STATUS", "MFA", "ORGANISATION")
-			for {
-				users, total, err := a.Auth.Users(e.ctx, actor.CLI(), auth.UserQuery{Page: page, PerPage: 500})
-				if err != nil {
-					return err
-				}
-				for _, u := range users {
-					status := "active"
-					if u.Disabled {
-						status = "disabled"
+			return e.withApp(func(a *app.App) error {
+				page := 1
+				fmt.Fprintf(e.stdout, "%-6s %-20s %-18s %-8s %-5s %s\n", "ID", "USERNAME", "ROLE", "STATUS", "MFA", "ORGANISATION")
+				for {
+					users, total, err := a.Auth.Users(e.ctx, actor.CLI(), auth.UserQuery{Page: page, PerPage: 500})
+					if err != nil {
+						return err
 					}
-					mfa := "no"
-					if u.MFAEnabled {
-						mfa = "yes"
+					for _, u := range users {
+						status := "active"
+						if u.Disabled {
+							status = "disabled"
+						}
+						mfa := "no"
+						if u.MFAEnabled {
+							mfa = "yes"
+						}
+						fmt.Fprintf(e.stdout, "%-6d %-20s %-18s %-8s %-5s %s\n", u.ID, u.Username, u.Role, status, mfa, u.OrgName)
 					}
-					fmt.Fprintf(e.stdout, "%-6d %-20s %-18s %-8s %-5s %s\n", u.ID, u.Username, u.Role, status, mfa, u.OrgName)
+					if page*500 >= total {
+						return nil
+					}
+					page++
 				}
-				if page*500 >= total {
-					return nil
-				}
-				page++
-			}
+			})
 		},
 	}
 
@@ -467,16 +458,13 @@ func (e *env) userAction(use, short, done string, do func(a *app.App, id int64) 
 }
 
 func (e *env) withUser(name string, fn func(a *app.App, u auth.User) error) error {
-	a, err := e.open()
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	u, err := a.Auth.UserByName(e.ctx, actor.CLI(), name)
-	if err != nil {
-		return err
-	}
-	return fn(a, u)
+	return e.withApp(func(a *app.App) error {
+		u, err := a.Auth.UserByName(e.ctx, actor.CLI(), name)
+		if err != nil {
+			return err
+		}
+		return fn(a, u)
+	})
 }
 
 // resolveOrg finds an organisation by id, code or name; with no reference it uses the

@@ -35,40 +35,37 @@ func (e *env) vulndbCmd() *cobra.Command {
 		Short: "Import OSV records from files, directories or zip archives (.json, .yaml, .zip), incrementally, and re-match stored SBOMs",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := e.open()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			var changed []string
-			for _, p := range args {
-				start := time.Now()
-				res, err := a.Vulns.Import(e.ctx, p, vuln.ImportOptions{})
+			return e.withApp(func(a *app.App) error {
+				var changed []string
+				for _, p := range args {
+					start := time.Now()
+					res, err := a.Vulns.Import(e.ctx, p, vuln.ImportOptions{})
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stdout, "%s: %d files, %d records: %d added, %d updated, %d unchanged, %d withdrawn, %d skipped (%s)\n",
+						p, res.Files, res.Records, res.Added, res.Updated, res.Unchanged, res.Withdrawn, len(res.Skipped),
+						time.Since(start).Round(time.Millisecond))
+					if res.GitRangesIgnored > 0 {
+						fmt.Fprintf(e.stdout, "  note: %d GIT ranges ignored (commit ranges cannot be matched against SBOM versions)\n", res.GitRangesIgnored)
+					}
+					for i, n := range res.Skipped {
+						if i == 20 {
+							fmt.Fprintf(e.stdout, "  … and %d more skipped\n", len(res.Skipped)-20)
+							break
+						}
+						fmt.Fprintf(e.stdout, "  skipped %s: %s\n", n.Place, n.Reason)
+					}
+					changed = append(changed, res.Changed...)
+				}
+				rep, err := a.Supply.Rematch(e.ctx, actor.CLI(), changed)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(e.stdout, "%s: %d files, %d records: %d added, %d updated, %d unchanged, %d withdrawn, %d skipped (%s)\n",
-					p, res.Files, res.Records, res.Added, res.Updated, res.Unchanged, res.Withdrawn, len(res.Skipped),
-					time.Since(start).Round(time.Millisecond))
-				if res.GitRangesIgnored > 0 {
-					fmt.Fprintf(e.stdout, "  note: %d GIT ranges ignored (commit ranges cannot be matched against SBOM versions)\n", res.GitRangesIgnored)
-				}
-				for i, n := range res.Skipped {
-					if i == 20 {
-						fmt.Fprintf(e.stdout, "  … and %d more skipped\n", len(res.Skipped)-20)
-						break
-					}
-					fmt.Fprintf(e.stdout, "  skipped %s: %s\n", n.Place, n.Reason)
-				}
-				changed = append(changed, res.Changed...)
-			}
-			rep, err := a.Supply.Rematch(e.ctx, actor.CLI(), changed)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "re-matched stored SBOMs against %d changed advisories: %d findings added, %d removed, %d alerts (%s)\n",
-				rep.Advisories, rep.Added, rep.Removed, rep.Alerts, rep.Elapsed.Round(time.Millisecond))
-			return nil
+				fmt.Fprintf(e.stdout, "re-matched stored SBOMs against %d changed advisories: %d findings added, %d removed, %d alerts (%s)\n",
+					rep.Advisories, rep.Added, rep.Removed, rep.Alerts, rep.Elapsed.Round(time.Millisecond))
+				return nil
+			})
 		},
 	}
 	status := &cobra.Command{
@@ -76,30 +73,27 @@ func (e *env) vulndbCmd() *cobra.Command {
 		Short: "Show the number of advisories per ecosystem and the last update",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := e.open()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			st, err := a.Vulns.Status(e.ctx)
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ECOSYSTEM\tADVISORIES\tLAST MODIFIED")
-			for _, s := range st.Ecosystems {
-				fmt.Fprintf(tw, "%s\t%d\t%s\n", s.Ecosystem, s.Records, s.LastModified.UTC().Format(time.RFC3339))
-			}
-			tw.Flush()
-			fmt.Fprintf(e.stdout, "total %d advisories (%d withdrawn)\n", st.Total, st.Withdrawn)
-			if st.LastImport != nil {
-				li := st.LastImport
-				fmt.Fprintf(e.stdout, "last import %s from %s: %d added, %d updated, %d unchanged\n",
-					li.FinishedAt.UTC().Format(time.RFC3339), li.Source, li.Added, li.Updated, li.Unchanged)
-			} else {
-				fmt.Fprintln(e.stdout, "no import yet: run `medguard vulndb import PATH`")
-			}
-			return nil
+			return e.withApp(func(a *app.App) error {
+				st, err := a.Vulns.Status(e.ctx)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(e.stdout, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ECOSYSTEM\tADVISORIES\tLAST MODIFIED")
+				for _, s := range st.Ecosystems {
+					fmt.Fprintf(tw, "%s\t%d\t%s\n", s.Ecosystem, s.Records, s.LastModified.UTC().Format(time.RFC3339))
+				}
+				tw.Flush()
+				fmt.Fprintf(e.stdout, "total %d advisories (%d withdrawn)\n", st.Total, st.Withdrawn)
+				if st.LastImport != nil {
+					li := st.LastImport
+					fmt.Fprintf(e.stdout, "last import %s from %s: %d added, %d updated, %d unchanged\n",
+						li.FinishedAt.UTC().Format(time.RFC3339), li.Source, li.Added, li.Updated, li.Unchanged)
+				} else {
+					fmt.Fprintln(e.stdout, "no import yet: run `medguard vulndb import PATH`")
+				}
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(imp, status)
@@ -121,66 +115,63 @@ func (e *env) sbomCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := e.open()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			var policy licence.Policy
-			var g *supply.Gate
-			// A check stores nothing: on an empty store the default licence policy and the
-			// built-in gates apply.
-			policy = licence.DefaultPolicy()
-			var orgID int64
-			nodes, err := a.Orgs.List(e.ctx, actor.CLI())
-			if err != nil {
-				return err
-			}
-			if orgRef != "" || len(nodes) > 0 {
-				if orgID, err = e.resolveOrg(a, orgRef); err != nil {
+			return e.withApp(func(a *app.App) error {
+				var policy licence.Policy
+				var g *supply.Gate
+				// A check stores nothing: on an empty store the default licence policy and the
+				// built-in gates apply.
+				policy = licence.DefaultPolicy()
+				var orgID int64
+				nodes, err := a.Orgs.List(e.ctx, actor.CLI())
+				if err != nil {
 					return err
 				}
-				if policy, err = a.Supply.LicencePolicy(e.ctx, actor.CLI(), orgID); err != nil {
-					return err
-				}
-			}
-			if gate != "" {
-				var gg supply.Gate
-				var err error = errNoGate
-				if orgID != 0 {
-					gg, err = a.Supply.GateNamed(e.ctx, actor.CLI(), orgID, gate)
-				} else {
-					for _, b := range supply.BuiltinGates() {
-						if b.Name == gate {
-							gg, err = b, nil
-						}
+				if orgRef != "" || len(nodes) > 0 {
+					if orgID, err = e.resolveOrg(a, orgRef); err != nil {
+						return err
+					}
+					if policy, err = a.Supply.LicencePolicy(e.ctx, actor.CLI(), orgID); err != nil {
+						return err
 					}
 				}
-				if err != nil {
-					return fmt.Errorf("no gate named %q (built-in: procurement, go-live, update)", gate)
+				if gate != "" {
+					var gg supply.Gate
+					var err error = errNoGate
+					if orgID != 0 {
+						gg, err = a.Supply.GateNamed(e.ctx, actor.CLI(), orgID, gate)
+					} else {
+						for _, b := range supply.BuiltinGates() {
+							if b.Name == gate {
+								gg, err = b, nil
+							}
+						}
+					}
+					if err != nil {
+						return fmt.Errorf("no gate named %q (built-in: procurement, go-live, update)", gate)
+					}
+					g = &gg
 				}
-				g = &gg
-			}
-			if policyFile != "" {
-				doc, err := readLimited(policyFile, 1<<20)
+				if policyFile != "" {
+					doc, err := readLimited(policyFile, 1<<20)
+					if err != nil {
+						return err
+					}
+					if policy, err = licence.ParsePolicy(doc); err != nil {
+						return err
+					}
+				}
+				res, err := a.Supply.Check(e.ctx, data, policy, g)
 				if err != nil {
 					return err
 				}
-				if policy, err = licence.ParsePolicy(doc); err != nil {
+				if err := supply.WriteCheck(e.stdout, res, format, filepath.Base(args[0])); err != nil {
 					return err
 				}
-			}
-			res, err := a.Supply.Check(e.ctx, data, policy, g)
-			if err != nil {
-				return err
-			}
-			if err := supply.WriteCheck(e.stdout, res, format, filepath.Base(args[0])); err != nil {
-				return err
-			}
-			if res.Verdict != nil && !res.Verdict.Passed {
-				return ErrCheckFailed
-			}
-			return nil
+				if res.Verdict != nil && !res.Verdict.Passed {
+					return ErrCheckFailed
+				}
+				return nil
+			})
 		},
 	}
 	check.Flags().StringVar(&gate, "gate", "", "gate policy to evaluate (procurement, go-live, update or one defined in the platform)")
@@ -201,27 +192,24 @@ func (e *env) sbomCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := e.open()
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			orgID, err := e.resolveOrg(a, orgRef)
-			if err != nil {
-				return err
-			}
-			v, err := ensureVersion(e, a, orgID, vendor, product, source, version)
-			if err != nil {
-				return err
-			}
-			rep, err := a.Supply.ImportSBOM(e.ctx, actor.CLI(), v.ID, filepath.Base(args[0]), data)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "%s %s: %s %s, %d components (%d matchable), %d dependencies, %d findings, %d warnings (%s)\n",
-				product, version, rep.Format, rep.SpecVersion, rep.Components, rep.Matchable, rep.Dependencies, rep.Findings,
-				len(rep.Warnings), rep.Elapsed.Round(time.Millisecond))
-			return nil
+			return e.withApp(func(a *app.App) error {
+				orgID, err := e.resolveOrg(a, orgRef)
+				if err != nil {
+					return err
+				}
+				v, err := ensureVersion(e, a, orgID, vendor, product, source, version)
+				if err != nil {
+					return err
+				}
+				rep, err := a.Supply.ImportSBOM(e.ctx, actor.CLI(), v.ID, filepath.Base(args[0]), data)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "%s %s: %s %s, %d components (%d matchable), %d dependencies, %d findings, %d warnings (%s)\n",
+					product, version, rep.Format, rep.SpecVersion, rep.Components, rep.Matchable, rep.Dependencies, rep.Findings,
+					len(rep.Warnings), rep.Elapsed.Round(time.Millisecond))
+				return nil
+			})
 		},
 	}
 	imp.Flags().StringVar(&product, "product", "", "product name")
@@ -302,25 +290,26 @@ func (e *env) deliveryCmd() *cobra.Command {
 				if product == "" || version == "" {
 					return fmt.Errorf("%w: --product and --version go together", errUsage)
 				}
-				a, err := e.open()
+				err = e.withApp(func(a *app.App) error {
+					orgID, err := e.resolveOrg(a, orgRef)
+					if err != nil {
+						return err
+					}
+					v, err := findVersion(e, a, orgID, product, version)
+					if err != nil {
+						return err
+					}
+					d, err := a.Supply.VerifyDelivery(e.ctx, actor.CLI(), supply.DeliveryInput{VersionID: v.ID, Manifest: mdata,
+						Files: files, RequireSignature: requireSig})
+					if err != nil {
+						return err
+					}
+					ok, out, problems = d.OK, d, d.Problems
+					return nil
+				})
 				if err != nil {
 					return err
 				}
-				defer a.Close()
-				orgID, err := e.resolveOrg(a, orgRef)
-				if err != nil {
-					return err
-				}
-				v, err := findVersion(e, a, orgID, product, version)
-				if err != nil {
-					return err
-				}
-				d, err := a.Supply.VerifyDelivery(e.ctx, actor.CLI(), supply.DeliveryInput{VersionID: v.ID, Manifest: mdata,
-					Files: files, RequireSignature: requireSig})
-				if err != nil {
-					return err
-				}
-				ok, out, problems = d.OK, d, d.Problems
 			} else {
 				m, err := delivery.ParseManifest(mdata)
 				if err != nil {

@@ -125,7 +125,7 @@ func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, a actor.Actor, in 
 	}
 	parentKind, parentPath := "", "/"
 	if in.ParentID != 0 {
-		p, err := get(ctx, tx, a, in.ParentID)
+		p, err := Visible(ctx, tx, a, in.ParentID)
 		if err != nil {
 			return Node{}, err
 		}
@@ -176,10 +176,14 @@ func nullID(id int64) any {
 
 // Get returns node id if it is within a's scope; otherwise a not-found problem.
 func (s *Service) Get(ctx context.Context, a actor.Actor, id int64) (Node, error) {
-	return get(ctx, s.db, a, id)
+	return Visible(ctx, s.db, a, id)
 }
 
-func get(ctx context.Context, q store.Querier, a actor.Actor, id int64) (Node, error) {
+// Visible reads node id through q and returns it if a sees it. A node that does not
+// exist and a node outside a's subtree both give the same not-found problem, so an actor
+// cannot learn which organisations exist beyond its scope. Domain packages use it to check
+// the organisation a record is filed under, inside their own transaction when q is one.
+func Visible(ctx context.Context, q store.Querier, a actor.Actor, id int64) (Node, error) {
 	n, err := scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM orgs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Sees(n.Path)) {
 		return Node{}, problem.NotFound("organisation")
@@ -242,7 +246,7 @@ func sortTree(ns []Node) {
 func (s *Service) Update(ctx context.Context, a actor.Actor, id int64, in Input) (Node, error) {
 	var out Node
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		before, err := get(ctx, tx, a, id)
+		before, err := Visible(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}
@@ -267,7 +271,7 @@ func (s *Service) Update(ctx context.Context, a actor.Actor, id int64, in Input)
 // Delete removes an empty node (no children, users or assets).
 func (s *Service) Delete(ctx context.Context, a actor.Actor, id int64) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		before, err := get(ctx, tx, a, id)
+		before, err := Visible(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}

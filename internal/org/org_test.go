@@ -68,6 +68,16 @@ func TestTreeRulesScopeAndMFA(t *testing.T) {
 		if _, err := s.Get(ctx, a, hb.ID); problem.KindOf(err) != problem.KindNotFound {
 			t.Errorf("A reads B: %v", err)
 		}
+		// Visible is the check other packages use: own subtree yes, sibling and missing
+		// nodes the same not-found problem.
+		if n, err := org.Visible(ctx, db, a, dept.ID); err != nil || n.ID != dept.ID || n.Kind != org.KindDepartment || n.Name != "ICU" || n.Path != dept.Path {
+			t.Errorf("A sees its department: %+v, %v", n, err)
+		}
+		for _, id := range []int64{hb.ID, prov.ID, 1 << 40} {
+			if n, err := org.Visible(ctx, db, a, id); problem.KindOf(err) != problem.KindNotFound || n != (org.Node{}) {
+				t.Errorf("A sees node %d: %+v, %v", id, n, err)
+			}
+		}
 		if _, err := s.Update(ctx, a, hb.ID, org.Input{Name: "mine"}); problem.KindOf(err) != problem.KindNotFound {
 			t.Errorf("A renames B: %v", err)
 		}

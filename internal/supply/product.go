@@ -9,6 +9,7 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/licence"
+	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -99,7 +100,7 @@ func scanProduct(sc interface{ Scan(...any) error }) (Product, error) {
 
 // checkVendor verifies that vendor id is visible to a and belongs to the product's
 // organisation or one of its ancestors.
-func checkVendor(ctx context.Context, q store.Querier, a actor.Actor, id int64, o orgRef) error {
+func checkVendor(ctx context.Context, q store.Querier, a actor.Actor, id int64, o org.Node) error {
 	if id == 0 {
 		return nil
 	}

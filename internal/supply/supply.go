@@ -12,15 +12,13 @@ package supply
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -52,27 +50,15 @@ func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microse
 
 func idString(id int64) string { return strconv.FormatInt(id, 10) }
 
-// orgRef is the organisation node an object belongs to.
-type orgRef struct {
-	ID   int64
-	Kind string
-	Name string
-	Path string
-}
-
 // orgFor returns organisation id if a sees it and it may own supply-chain records
 // (a hospital or a department).
-func orgFor(ctx context.Context, q store.Querier, a actor.Actor, id int64) (orgRef, error) {
-	o := orgRef{ID: id}
-	err := q.QueryRowContext(ctx, `SELECT kind, name, path FROM orgs WHERE id = ?`, id).Scan(&o.Kind, &o.Name, &o.Path)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Sees(o.Path)) {
-		return orgRef{}, problem.NotFound("organisation")
-	}
+func orgFor(ctx context.Context, q store.Querier, a actor.Actor, id int64) (org.Node, error) {
+	o, err := org.Visible(ctx, q, a, id)
 	if err != nil {
-		return orgRef{}, fmt.Errorf("supply: read organisation %d: %w", id, err)
+		return org.Node{}, err
 	}
-	if o.Kind != "hospital" && o.Kind != "department" {
-		return orgRef{}, problem.Invalid("org_id", "software records belong to a hospital or a department, not a %s", o.Kind)
+	if o.Kind != org.KindHospital && o.Kind != org.KindDepartment {
+		return org.Node{}, problem.Invalid("org_id", "software records belong to a hospital or a department, not a %s", o.Kind)
 	}
 	return o, nil
 }

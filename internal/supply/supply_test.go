@@ -459,6 +459,26 @@ func TestVendorValidation(t *testing.T) {
 				t.Errorf("CreateVendor(%+v) succeeded", in)
 			}
 		}
+		// The organisation a record is filed under: another hospital and a missing node are
+		// the same not-found; a node the actor sees but that is not a hospital or department
+		// is an invalid org_id.
+		for _, c := range []struct {
+			name  string
+			a     actor.Actor
+			orgID int64
+			kind  problem.Kind
+			field string
+		}{
+			{"sibling hospital", w.actorA, w.hospB.ID, problem.KindNotFound, ""},
+			{"missing organisation", w.actorA, 1 << 40, problem.KindNotFound, ""},
+			{"province", actor.System(), w.hospA.ParentID, problem.KindInvalid, "org_id"},
+		} {
+			_, err := w.svc.CreateVendor(ctx, c.a, supply.VendorInput{OrgID: c.orgID, Name: "org check " + c.name})
+			pe, ok := problem.As(err)
+			if !ok || pe.Kind != c.kind || pe.Field != c.field {
+				t.Errorf("%s: %v, want kind %v field %q", c.name, err, c.kind, c.field)
+			}
+		}
 		if _, err := w.svc.CreateVendor(ctx, w.actorA, supply.VendorInput{OrgID: w.hospA.ID, Name: w.vendor.Name}); problem.KindOf(err) != problem.KindConflict {
 			t.Errorf("duplicate vendor: %v", err)
 		}

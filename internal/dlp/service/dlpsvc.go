@@ -13,9 +13,7 @@ package dlpsvc
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"fmt"
 	"log/slog"
 	"runtime"
 	"strconv"
@@ -26,7 +24,7 @@ import (
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/dlp"
 	"github.com/medguard/medguard/internal/dlp/input"
-	"github.com/medguard/medguard/internal/problem"
+	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
 )
@@ -167,25 +165,10 @@ func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microse
 
 func idString(id int64) string { return strconv.FormatInt(id, 10) }
 
-// orgRef is the organisation node a scan belongs to.
-type orgRef struct {
-	ID   int64
-	Kind string
-	Name string
-	Path string
-}
-
-// orgFor returns organisation id if a sees it.
-func orgFor(ctx context.Context, q store.Querier, a actor.Actor, id int64) (orgRef, error) {
-	o := orgRef{ID: id}
-	err := q.QueryRowContext(ctx, `SELECT kind, name, path FROM orgs WHERE id = ?`, id).Scan(&o.Kind, &o.Name, &o.Path)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Sees(o.Path)) {
-		return orgRef{}, problem.NotFound("organisation")
-	}
-	if err != nil {
-		return orgRef{}, fmt.Errorf("dlp: read organisation %d: %w", id, err)
-	}
-	return o, nil
+// orgFor returns organisation id if a sees it; any kind of node may own scans and
+// policies. It is org.Visible under the name the package's callers use.
+func orgFor(ctx context.Context, q store.Querier, a actor.Actor, id int64) (org.Node, error) {
+	return org.Visible(ctx, q, a, id)
 }
 
 // scopeCond is the SQL condition limiting orgs alias o to a's subtree, and its argument.

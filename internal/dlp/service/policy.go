@@ -12,6 +12,7 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/dlp"
+	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -178,7 +179,7 @@ func (s *Service) Policy(ctx context.Context, a actor.Actor, orgID int64) (Polic
 }
 
 // policyAt returns the policy of the deepest node on o's path that has one.
-func policyAt(ctx context.Context, q store.Querier, o orgRef) (PolicyView, error) {
+func policyAt(ctx context.Context, q store.Querier, o org.Node) (PolicyView, error) {
 	view := PolicyView{Policy: DefaultPolicy(), OrgID: o.ID}
 	var ids []any
 	for _, part := range strings.Split(strings.Trim(o.Path, "/"), "/") {
