@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/dlp"
 	"github.com/medguard/medguard/internal/dlp/input"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
@@ -106,7 +108,7 @@ func (s *Service) StartJob(ctx context.Context, a actor.Actor, orgID int64, path
 		return Scan{}, err
 	}
 	s.wg.Add(1)
-	go s.runJob(a, sc, real)
+	go s.runJob(s.ctx, a, sc, real, nil)
 	return sc, nil
 }
 
@@ -122,10 +124,21 @@ func (s *Service) Recover(ctx context.Context) (int, error) {
 	return int(n), nil
 }
 
-// runJob runs one path job in the background.
-func (s *Service) runJob(a actor.Actor, sc Scan, root string) {
+// Batching of a job's results: each batch of files is stored, with the job's running
+// totals and progress, in its own transaction, so that memory stays bounded whatever the
+// number and size of the files and a job that stops keeps what it stored.
+const (
+	// jobBatch is the number of files whose results one transaction stores.
+	jobBatch = 64
+	// jobAhead bounds how many files past the next one to store may be scanned or
+	// held; results are stored in the order of the walk.
+	jobAhead = 4 * jobBatch
+)
+
+// runJob runs one path job; ctx stops it. batchDone, when not nil, is called after each
+// batch is stored with the job's totals so far.
+func (s *Service) runJob(ctx context.Context, a actor.Actor, sc Scan, root string, batchDone func(Scan)) {
 	defer s.wg.Done()
-	ctx := s.ctx
 	select {
 	case s.jobs <- struct{}{}:
 		defer func() { <-s.jobs }()
@@ -133,26 +146,24 @@ func (s *Service) runJob(a actor.Actor, sc Scan, root string) {
 		s.failJob(a, sc, errInterrupted)
 		return
 	}
-	o, err := s.runPath(ctx, &sc, root)
-	if err != nil {
+	if err := s.runPath(ctx, &sc, root, batchDone); err != nil {
 		msg := "the job failed; see the server log"
 		if ctx.Err() != nil {
 			msg = errInterrupted
 		} else {
 			s.log.Error("dlp job failed", "scan", sc.ID, "err", err)
 		}
+		if sc.FilesTotal > 0 {
+			msg += fmt.Sprintf(" (stopped after %d of %d files; their results are kept)", sc.FilesDone, sc.FilesTotal)
+		}
 		s.failJob(a, sc, msg)
 		return
 	}
 	finished := s.stamp()
 	sc.Status, sc.FinishedAt = StatusDone, &finished
-	o.totals(&sc)
-	// The results are stored even when the server starts to stop meanwhile.
+	// The end is recorded even when the server starts to stop meanwhile.
 	sctx := context.WithoutCancel(ctx)
-	err = s.db.InTx(sctx, func(tx *store.Tx) error {
-		if err := s.store(sctx, tx, sc.ID, o); err != nil {
-			return err
-		}
+	err := s.db.InTx(sctx, func(tx *store.Tx) error {
 		if err := s.finishScan(sctx, tx, &sc); err != nil {
 			return err
 		}
@@ -161,8 +172,8 @@ func (s *Service) runJob(a actor.Actor, sc Scan, root string) {
 		return err
 	})
 	if err != nil {
-		s.log.Error("dlp job: store results", "scan", sc.ID, "err", err)
-		s.failJob(a, sc, "the results could not be stored; see the server log")
+		s.log.Error("dlp job: record the end", "scan", sc.ID, "err", err)
+		s.failJob(a, sc, "the end of the job could not be recorded; see the server log")
 		return
 	}
 	if _, err := s.PurgeExpired(sctx); err != nil {
@@ -170,7 +181,7 @@ func (s *Service) runJob(a actor.Actor, sc Scan, root string) {
 	}
 }
 
-// failJob records sc as failed with msg.
+// failJob records sc, with the totals of what it stored, as failed with msg.
 func (s *Service) failJob(a actor.Actor, sc Scan, msg string) {
 	ctx := context.WithoutCancel(s.ctx)
 	finished := s.stamp()
@@ -201,89 +212,172 @@ func (s *Service) progress(ctx context.Context, sc *Scan) error {
 	return nil
 }
 
-// runPath walks root, then scans its files with bounded concurrency, recording progress.
-func (s *Service) runPath(ctx context.Context, sc *Scan, root string) (*outcome, error) {
+// jobResult is the outcome of one file of a job.
+type jobResult struct {
+	i     int
+	units []unitResult
+	ok    bool // false when the scan was stopped before the file was read in full
+}
+
+// runPath walks root, then scans its files with bounded concurrency, storing their
+// results batch by batch and keeping sc's totals and progress up to date with what is
+// stored. On error sc holds the totals of what was stored.
+func (s *Service) runPath(ctx context.Context, sc *Scan, root string, batchDone func(Scan)) error {
 	started := s.stamp()
 	sc.Status, sc.StartedAt = StatusRunning, &started
 	if err := s.progress(ctx, sc); err != nil {
-		return nil, err
+		return err
 	}
 	o0, err := orgFor(ctx, s.db, actor.System(), sc.OrgID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	pol, err := policyAt(ctx, s.db, o0)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	engine, err := s.scanner(pol.Custom)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	files, probs, err := s.walk(ctx, root)
 	if err != nil {
-		return nil, err
-	}
-	o := &outcome{}
-	for _, p := range probs {
-		o.units = append(o.units, problemResult(p))
+		return err
 	}
 	sc.FilesTotal = len(files)
 	if err := s.progress(ctx, sc); err != nil {
-		return nil, err
+		return err
 	}
-	step := max(1, len(files)/100)
-	results := make([][]unitResult, len(files))
+	b := &jobBatcher{s: s, sc: sc, done: batchDone}
+	for _, p := range probs {
+		b.units = append(b.units, problemResult(p))
+	}
+
 	next := make(chan int)
-	var mu sync.Mutex
+	out := make(chan jobResult)
 	var wg sync.WaitGroup
-	var progressErr error
 	for range min(s.opt.Workers, max(len(files), 1)) {
 		wg.Go(func() {
 			for i := range next {
-				var rs []unitResult
-				probs, err := input.Open(files[i], s.opt.Limits, func(u input.Unit) error {
-					rs = append(rs, scanUnit(engine, u))
-					return ctx.Err()
-				})
-				if err != nil && ctx.Err() == nil {
-					rs = append(rs, unitResult{path: files[i], problem: input.ReasonUnreadable})
-				}
-				for _, p := range probs {
-					rs = append(rs, problemResult(p))
-				}
-				results[i] = rs
-				mu.Lock()
-				sc.FilesDone++
-				if sc.FilesDone%step == 0 || sc.FilesDone == len(files) {
-					if err := s.progress(ctx, sc); err != nil && progressErr == nil {
-						progressErr = err
-					}
-				}
-				mu.Unlock()
+				rs, ok := s.scanFile(ctx, engine, files[i])
+				out <- jobResult{i: i, units: rs, ok: ok}
 			}
 		})
 	}
-feed:
-	for i := range files {
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+	// Results arrive in any order; held keeps those ahead of the next file to store.
+	held := map[int][]unitResult{}
+	sent, queued := 0, 0
+	var failed error
+loop:
+	for queued < len(files) {
+		var feed chan int
+		if sent < len(files) && sent < queued+jobAhead {
+			feed = next
+		}
 		select {
-		case next <- i:
+		case feed <- sent:
+			sent++
+		case r := <-out:
+			if !r.ok {
+				failed = ctx.Err()
+				break loop
+			}
+			held[r.i] = r.units
+			for rs, ok := held[queued]; ok; rs, ok = held[queued] {
+				delete(held, queued)
+				b.units = append(b.units, rs...)
+				b.files++
+				queued++
+				if b.files == jobBatch || queued == len(files) {
+					if failed = b.flush(ctx); failed != nil {
+						break loop
+					}
+				}
+			}
 		case <-ctx.Done():
-			break feed
+			failed = ctx.Err()
+			break loop
 		}
 	}
 	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	for range out {
+		// Let the workers end; what they return now is not stored.
 	}
-	if progressErr != nil {
-		return nil, progressErr
+	if failed == nil && (len(b.units) > 0 || b.files > 0) {
+		failed = b.flush(ctx)
 	}
-	for _, rs := range results {
-		o.units = append(o.units, rs...)
+	if failed == nil {
+		failed = ctx.Err()
 	}
-	return o, nil
+	return failed
+}
+
+// jobBatcher stores the results of a job batch by batch.
+type jobBatcher struct {
+	s      *Service
+	sc     *Scan // totals of what is stored
+	done   func(Scan)
+	stored storedRows
+	units  []unitResult // results of the batch
+	files  int          // files of the batch
+}
+
+// flush stores the batch with the job's new totals in one transaction; sc and the
+// stored counts change only when it commits.
+func (b *jobBatcher) flush(ctx context.Context) error {
+	next := *b.sc
+	next.CountsByType = maps.Clone(b.sc.CountsByType)
+	for _, u := range b.units {
+		next.add(u)
+	}
+	next.FilesDone += b.files
+	st := b.stored
+	err := b.s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := b.s.store(ctx, tx, next.ID, b.units, &st); err != nil {
+			return err
+		}
+		return b.s.finishScan(ctx, tx, &next)
+	})
+	if err != nil {
+		return fmt.Errorf("dlp: store results of job %d: %w", next.ID, err)
+	}
+	*b.sc, b.stored = next, st
+	clear(b.units)
+	b.units, b.files = b.units[:0], 0
+	if b.done != nil {
+		b.done(next)
+	}
+	return nil
+}
+
+// scanFile scans the file at path: a large plain-text file in chunks, anything else
+// through input.Open. ok is false when ctx stopped the scan before the file was read in
+// full.
+func (s *Service) scanFile(ctx context.Context, engine *dlp.Scanner, path string) (rs []unitResult, ok bool) {
+	if u, chunked := s.scanLarge(ctx, engine, path); chunked {
+		if ctx.Err() != nil {
+			return nil, false
+		}
+		return u, true
+	}
+	probs, err := input.Open(path, s.opt.Limits, func(u input.Unit) error {
+		rs = append(rs, scanUnit(engine, u))
+		return ctx.Err()
+	})
+	if ctx.Err() != nil {
+		return nil, false
+	}
+	if err != nil {
+		rs = append(rs, unitResult{path: path, problem: input.ReasonUnreadable})
+	}
+	for _, p := range probs {
+		rs = append(rs, problemResult(p))
+	}
+	return rs, true
 }
 
 // walk lists the regular files under root (root itself when it is a file), sorted.

@@ -151,33 +151,47 @@ func (o *outcome) totals(sc *Scan) {
 	sc.CountsByType = map[string]int{}
 	sc.Files, sc.Bytes, sc.Findings, sc.Problems, sc.HighestLevel, sc.IdentifiesPerson = 0, 0, 0, 0, 0, false
 	for _, u := range o.units {
-		if u.problem != "" {
-			sc.Problems++
-			continue
-		}
-		sc.Files++
-		sc.Bytes += u.size
-		sc.Findings += u.total
-		sc.HighestLevel = max(sc.HighestLevel, u.verdict.HighestLevel)
-		sc.IdentifiesPerson = sc.IdentifiesPerson || u.verdict.IdentifiesPerson
-		for k, n := range u.verdict.CountsByType {
-			sc.CountsByType[k] += n
-		}
+		sc.add(u)
+	}
+}
+
+// add adds the unit u to the totals of sc.
+func (sc *Scan) add(u unitResult) {
+	if sc.CountsByType == nil {
+		sc.CountsByType = map[string]int{}
+	}
+	if u.problem != "" {
+		sc.Problems++
+		return
+	}
+	sc.Files++
+	sc.Bytes += u.size
+	sc.Findings += u.total
+	sc.HighestLevel = max(sc.HighestLevel, u.verdict.HighestLevel)
+	sc.IdentifiesPerson = sc.IdentifiesPerson || u.verdict.IdentifiesPerson
+	for k, n := range u.verdict.CountsByType {
+		sc.CountsByType[k] += n
 	}
 }
 
 // findingRows is the number of findings per multi-row INSERT (13 parameters each).
 const findingRows = 100
 
-// store writes the files and findings of o for scan id inside tx.
-func (s *Service) store(ctx context.Context, tx *store.Tx, id int64, o *outcome) error {
-	storedFiles, storedFindings := 0, 0
+// storedRows counts the rows a scan has stored so far, against MaxStoredFiles and
+// MaxStoredFindings; a job carries it from one batch to the next.
+type storedRows struct {
+	files, findings int
+}
+
+// store writes the files and findings of units for scan id inside tx, counting them in
+// st.
+func (s *Service) store(ctx context.Context, tx *store.Tx, id int64, units []unitResult, st *storedRows) error {
 	sl, err := s.seal()
 	if err != nil {
 		return err
 	}
-	for _, u := range o.units {
-		if storedFiles >= MaxStoredFiles && u.total == 0 && u.problem == "" {
+	for _, u := range units {
+		if st.files >= MaxStoredFiles && u.total == 0 && u.problem == "" {
 			continue
 		}
 		counts := u.verdict.CountsByType
@@ -195,9 +209,9 @@ func (s *Service) store(ctx context.Context, tx *store.Tx, id int64, o *outcome)
 		if err != nil {
 			return fmt.Errorf("dlp: store file: %w", err)
 		}
-		storedFiles++
+		st.files++
 		fs := u.findings
-		if room := MaxStoredFindings - storedFindings; len(fs) > room {
+		if room := MaxStoredFindings - st.findings; len(fs) > room {
 			fs = fs[:max(room, 0)]
 		}
 		for start := 0; start < len(fs); start += findingRows {
@@ -227,7 +241,7 @@ func (s *Service) store(ctx context.Context, tx *store.Tx, id int64, o *outcome)
 				return fmt.Errorf("dlp: store findings: %w", err)
 			}
 		}
-		storedFindings += len(fs)
+		st.findings += len(fs)
 	}
 	return nil
 }
@@ -340,7 +354,7 @@ func (s *Service) syncScan(ctx context.Context, a actor.Actor, orgID int64, kind
 		if err := s.insertScan(ctx, tx, a, &sc); err != nil {
 			return err
 		}
-		if err := s.store(ctx, tx, sc.ID, &o); err != nil {
+		if err := s.store(ctx, tx, sc.ID, o.units, &storedRows{}); err != nil {
 			return err
 		}
 		_, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "dlp.scan", ObjectType: "dlp_scan", ObjectID: idString(sc.ID),
