@@ -76,7 +76,9 @@ type Options struct {
 	MaxJobs int
 	// Workers is the number of files one job scans at once (default GOMAXPROCS).
 	Workers int
-	// Limits bound what reading one input may cost (see input.Limits).
+	// Limits bound what reading one input may cost (see input.Limits). In path jobs,
+	// a plain-text file larger than Limits.MaxFileSize is not refused but scanned in
+	// windows of at most that size (see chunk.go).
 	Limits input.Limits
 	// MayReveal reports whether a role may reveal raw values; nil allows nobody.
 	MayReveal func(role string) bool
