@@ -40,7 +40,7 @@ func (e *env) scanCmd() *cobra.Command {
 		Long: `Scan files, directories (recursively), ZIP/gzip archives, office documents, PDFs and
 standard input ("-") for patient data: resident IDs, phone numbers, bank cards, names,
 addresses, diagnoses, prescriptions, lab results and site identifiers. Files are scanned
-concurrently; results are printed sorted by path and offset. Previews are masked: raw
+concurrently; results are printed sorted by path and offset, as they are found. Previews are masked: raw
 values are never printed.
 
 --format json writes one JSON object per finding per line (path, type, start, end, line,
@@ -80,7 +80,14 @@ Exit codes: 0 scanned (whatever was found, unless --fail-on), 1 error, 2 usage,
 			if err != nil {
 				return err
 			}
-			opt := scan.Options{Scanner: s, Workers: workers, Stdin: e.stdin}
+			// Findings are written as they are found, so that memory
+			// does not grow with their number.
+			out, err := scan.NewWriter(e.stdout, format)
+			if err != nil {
+				return err
+			}
+			defer out.Close()
+			opt := scan.Options{Scanner: s, Workers: workers, Stdin: e.stdin, Sink: out.Batch}
 			bar := e.progressBar()
 			if bar != nil {
 				opt.Progress = bar.update
@@ -92,7 +99,7 @@ Exit codes: 0 scanned (whatever was found, unless --fail-on), 1 error, 2 usage,
 			if err != nil {
 				return err
 			}
-			if err := scan.Write(e.stdout, format, res); err != nil {
+			if err := out.Finish(res); err != nil {
 				return err
 			}
 			if format == "table" || format == "csv" {

@@ -83,8 +83,9 @@ func runeCut(b []byte) int {
 
 // scanChunked scans a large plain-text file in overlapping chunks. It
 // returns done=false, without having read anything that counts, when the
-// file is not plain UTF-8 text and must be read by input.Open.
-func scanChunked(ctx context.Context, path string, opt Options, o *outcome) (done bool, err error) {
+// file is not plain UTF-8 text and must be read by input.Open. The
+// findings of every chunk go to emit; the FileResult added to o holds none.
+func scanChunked(ctx context.Context, path string, opt Options, emit func([]Finding) error, o *outcome) (done bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return false, nil // input.Open reports it
@@ -105,7 +106,7 @@ func scanChunked(ctx context.Context, path string, opt Options, o *outcome) (don
 	}
 	c := &chunker{
 		scanner: opt.Scanner, chunk: opt.ChunkSize, overlap: opt.Overlap,
-		path: path, kind: kind,
+		path: path, kind: kind, emit: emit,
 	}
 	if kind == input.KindCSV || kind == input.KindTSV {
 		c.header, c.sep = tableHeader(head, kind)
@@ -117,7 +118,7 @@ func scanChunked(ctx context.Context, path string, opt Options, o *outcome) (don
 	o.units++
 	o.bytes += size
 	o.problems = append(o.problems, problems...)
-	if len(fr.Findings) > 0 {
+	if len(fr.Verdict.CountsByType) > 0 {
 		o.files = append(o.files, fr)
 	}
 	return true, nil
@@ -154,8 +155,11 @@ type chunker struct {
 	path, kind     string
 	header         []string // CSV/TSV column names
 	sep            byte
+	emit           func([]Finding) error // receives each window's findings
 }
 
+// run scans r and gives each window's findings to c.emit; the FileResult
+// returned has the verdict and no findings.
 func (c *chunker) run(ctx context.Context, r io.Reader) (FileResult, []input.Problem, int64, error) {
 	fr := FileResult{Path: c.path, Kind: c.kind, Encoding: input.EncodingUTF8}
 	var problems []input.Problem
@@ -197,6 +201,7 @@ func (c *chunker) run(ctx context.Context, r io.Reader) (FileResult, []input.Pro
 		if !eof {
 			ownTo = base + int64(end-c.overlap/2)
 		}
+		var batch []Finding
 		for _, f := range c.scanner.Scan(text) {
 			abs := base + int64(f.Start)
 			if abs < ownFrom || ownTo >= 0 && abs >= ownTo || abs < lastEnd {
@@ -206,7 +211,12 @@ func (c *chunker) run(ctx context.Context, r io.Reader) (FileResult, []input.Pro
 			f.Start, f.End = int(abs), int(lastEnd)
 			f.Line += lines
 			verdict.add(f)
-			fr.Findings = append(fr.Findings, Finding{Finding: f, Path: c.path, Field: c.field(text, int(abs-base), f.Line)})
+			batch = append(batch, Finding{Finding: f, Path: c.path, Field: c.field(text, int(abs-base), f.Line)})
+		}
+		if len(batch) > 0 {
+			if err := c.emit(batch); err != nil {
+				return fr, nil, 0, err
+			}
 		}
 		if eof {
 			fr.Verdict = verdict.result()

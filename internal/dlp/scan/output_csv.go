@@ -10,22 +10,44 @@ import (
 // CSVHeader is the header row of CSV output.
 var CSVHeader = []string{"path", "type", "start", "end", "line", "confidence", "category", "level", "field", "preview"}
 
-func writeCSV(w io.Writer, res *Result) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader); err != nil {
+// csvWriter writes the header, then one row per finding as it comes.
+type csvWriter struct {
+	cw     *csv.Writer
+	header bool
+}
+
+func newCSVWriter(w io.Writer) *csvWriter { return &csvWriter{cw: csv.NewWriter(w)} }
+
+func (c *csvWriter) writeHeader() error {
+	if c.header {
+		return nil
+	}
+	c.header = true
+	return c.cw.Write(CSVHeader)
+}
+
+func (c *csvWriter) batch(fs []Finding) error {
+	if err := c.writeHeader(); err != nil {
 		return err
 	}
-	for _, fr := range res.Files {
-		for _, f := range fr.Findings {
-			if err := cw.Write([]string{cell(f.Path), f.Type, strconv.Itoa(f.Start), strconv.Itoa(f.End), strconv.Itoa(f.Line),
-				strconv.FormatFloat(f.Confidence, 'f', -1, 64), f.Category, strconv.Itoa(f.Level), cell(f.Field), cell(f.Preview)}); err != nil {
-				return err
-			}
+	for _, f := range fs {
+		if err := c.cw.Write([]string{cell(f.Path), f.Type, strconv.Itoa(f.Start), strconv.Itoa(f.End), strconv.Itoa(f.Line),
+			strconv.FormatFloat(f.Confidence, 'f', -1, 64), f.Category, strconv.Itoa(f.Level), cell(f.Field), cell(f.Preview)}); err != nil {
+			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return nil
 }
+
+func (c *csvWriter) finish(*Result) error {
+	if err := c.writeHeader(); err != nil {
+		return err
+	}
+	c.cw.Flush()
+	return c.cw.Error()
+}
+
+func (c *csvWriter) close() error { return nil }
 
 // cell defuses a text cell that a spreadsheet would run as a formula.
 func cell(s string) string {

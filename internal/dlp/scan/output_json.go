@@ -26,19 +26,28 @@ type jsonFinding struct {
 	Preview    string  `json:"preview"`
 }
 
-func writeJSON(w io.Writer, res *Result) error {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	var line []byte
-	for _, fr := range res.Files {
-		for _, f := range fr.Findings {
-			line = appendFinding(line[:0], jsonFinding{f.Path, f.Type, f.Start, f.End, f.Line, f.Confidence, f.Category, f.Level, f.Field, f.Preview})
-			if _, err := bw.Write(line); err != nil {
-				return err
-			}
+// jsonWriter writes one line per finding as it comes, then the problem
+// and summary lines.
+type jsonWriter struct {
+	bw   *bufio.Writer
+	line []byte
+}
+
+func newJSONWriter(w io.Writer) *jsonWriter { return &jsonWriter{bw: bufio.NewWriter(w)} }
+
+func (j *jsonWriter) batch(fs []Finding) error {
+	for _, f := range fs {
+		j.line = appendFinding(j.line[:0], jsonFinding{f.Path, f.Type, f.Start, f.End, f.Line, f.Confidence, f.Category, f.Level, f.Field, f.Preview})
+		if _, err := j.bw.Write(j.line); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+func (j *jsonWriter) finish(res *Result) error {
+	enc := json.NewEncoder(j.bw)
+	enc.SetEscapeHTML(false)
 	for _, p := range res.Problems {
 		if err := enc.Encode(struct {
 			Problem input.Problem `json:"problem"`
@@ -51,8 +60,10 @@ func writeJSON(w io.Writer, res *Result) error {
 	}{res.Summary()}); err != nil {
 		return err
 	}
-	return bw.Flush()
+	return j.bw.Flush()
 }
+
+func (j *jsonWriter) close() error { return nil }
 
 // appendFinding appends f as one line of JSON, byte for byte what
 // json.Encoder (without HTML escaping) writes for it, several times faster

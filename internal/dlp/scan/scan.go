@@ -3,8 +3,10 @@
 // input, runs a dlp.Scanner over every text concurrently (one worker per
 // GOMAXPROCS), scans large plain-text files in overlapping chunks so that
 // memory stays flat in file size, and writes the results as a table, JSON
-// lines, SARIF 2.1.0 or CSV. Findings carry masked previews only; what could
-// not be read is reported as a problem, never skipped silently.
+// lines, SARIF 2.1.0 or CSV — as they are found, through Options.Sink and
+// a Writer, so that memory does not grow with the number of findings.
+// Findings carry masked previews only; what could not be read is reported
+// as a problem, never skipped silently.
 package scan
 
 import (
@@ -53,6 +55,23 @@ type Options struct {
 	Stdin io.Reader
 	// Progress, when set, is called after every file, from one goroutine.
 	Progress func(Progress)
+	// Sink, when set, receives the findings as they are produced, in
+	// output order (units by path, findings by offset), from the
+	// goroutine that called Run: a unit's findings in one or more batches
+	// (one per chunk for a large file scanned in chunks), then a batch
+	// that ends the unit. The Result of Run then holds no findings: its
+	// Files carry only their verdicts, and its Summary the running totals.
+	// An error from Sink stops the Run, which returns it.
+	Sink func(Batch) error
+}
+
+// Batch is a part of a Run's output given to Options.Sink.
+type Batch struct {
+	// Findings are the next findings of the current unit, by offset.
+	Findings []Finding
+	// Done, when set, ends the current unit: its path, kind, encoding
+	// and verdict (its Findings are nil). Findings is then empty.
+	Done *FileResult
 }
 
 // Progress tells how far a Run has come. Bytes are sizes on disk.
@@ -84,7 +103,8 @@ type FileResult struct {
 // Result is the outcome of a Run.
 type Result struct {
 	// Files holds the units with findings, sorted by path; their
-	// findings are sorted by offset.
+	// findings are sorted by offset. With Options.Sink, the findings went
+	// to the Sink and Files holds none.
 	Files []FileResult
 	// Problems lists what could not be scanned in full, sorted by path.
 	Problems []input.Problem
@@ -94,6 +114,28 @@ type Result struct {
 	Bytes int64
 	// Elapsed is the wall-clock time of the run.
 	Elapsed time.Duration
+
+	// streamed counts the findings given to Options.Sink, which Files
+	// does not hold.
+	streamed totals
+}
+
+// totals are running counts of findings.
+type totals struct {
+	findings int
+	byType   map[string]int
+	byLevel  map[int]int
+}
+
+func (t *totals) add(fs []Finding) {
+	if len(fs) > 0 && t.byType == nil {
+		t.byType, t.byLevel = map[string]int{}, map[int]int{}
+	}
+	for _, f := range fs {
+		t.findings++
+		t.byType[f.Type]++
+		t.byLevel[f.Level]++
+	}
 }
 
 // Findings returns every finding of r in output order (path, then offset).
@@ -111,8 +153,12 @@ type job struct {
 	size int64
 }
 
-// outcome is what a worker found in one job.
+// outcome is what a worker found in one job, or, when partial, the
+// findings of one chunk of the job's file.
 type outcome struct {
+	job      int
+	partial  bool
+	batch    []Finding
 	files    []FileResult
 	problems []input.Problem
 	units    int
@@ -154,17 +200,43 @@ func Run(ctx context.Context, paths []string, opt Options) (*Result, error) {
 		total += j.size
 	}
 
+	// Units are given out in path order: jobs are numbered in path order,
+	// a unit's path is its job's path or begins with it and "!/", and a
+	// unit is given out once every job that could still produce an
+	// earlier path is done. A job scanned in chunks hands out its chunks
+	// only when it is the first job not done (its turn), so that they
+	// are never held.
+	slices.SortStableFunc(jobs, func(a, b job) int { return cmp.Compare(a.path, b.path) })
+	turns := make([]chan struct{}, len(jobs))
+	for i := range turns {
+		turns[i] = make(chan struct{})
+	}
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	in := make(chan job)
+	in := make(chan int)
 	out := make(chan outcome)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range in {
-				o := scanJob(ctx, j, opt)
+			for i := range in {
+				emit := func(batch []Finding) error {
+					select {
+					case <-turns[i]:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+					select {
+					case out <- outcome{job: i, partial: true, batch: batch}:
+						return nil
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				o := scanJob(ctx, jobs[i], opt, emit)
+				o.job = i
 				select {
 				case out <- o:
 				case <-ctx.Done():
@@ -173,11 +245,19 @@ func Run(ctx context.Context, paths []string, opt Options) (*Result, error) {
 			}
 		}()
 	}
+	// At most ahead jobs past the first one not done are handed out, so
+	// that the units held for their turn stay few.
+	ahead := make(chan struct{}, 4*workers)
 	go func() {
 		defer close(in)
-		for _, j := range jobs {
+		for i := range jobs {
 			select {
-			case in <- j:
+			case ahead <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case in <- i:
 			case <-ctx.Done():
 				return
 			}
@@ -185,14 +265,112 @@ func Run(ctx context.Context, paths []string, opt Options) (*Result, error) {
 	}()
 	go func() { wg.Wait(); close(out) }()
 
+	var cur []Finding // findings of the current unit when there is no Sink
+	sink := opt.Sink
+	if sink == nil {
+		sink = func(b Batch) error {
+			cur = append(cur, b.Findings...)
+			if b.Done != nil {
+				fr := *b.Done
+				fr.Findings, cur = cur, nil
+				res.Files = append(res.Files, fr)
+			}
+			return nil
+		}
+	}
+	deliver := func(b Batch) error {
+		if opt.Sink != nil {
+			res.streamed.add(b.Findings)
+			if b.Done != nil {
+				res.Files = append(res.Files, *b.Done)
+			}
+		}
+		if err := sink(b); err != nil {
+			return fmt.Errorf("scan: writing results: %w", err)
+		}
+		return nil
+	}
+	// pending holds units of jobs done, sorted by path then job, until
+	// their turn.
+	type unit struct {
+		job int
+		fr  FileResult
+	}
+	var pending []unit
+	done := make([]bool, len(jobs))
+	head, opened := 0, -1
+	advance := func() error {
+		for {
+			for len(pending) > 0 && (head == len(jobs) ||
+				cmp.Or(cmp.Compare(pending[0].fr.Path, jobs[head].path), cmp.Compare(pending[0].job, head)) < 0) {
+				fr := pending[0].fr
+				pending = pending[1:]
+				if len(fr.Findings) > 0 {
+					if err := deliver(Batch{Findings: fr.Findings}); err != nil {
+						return err
+					}
+				}
+				fr.Findings = nil
+				if err := deliver(Batch{Done: &fr}); err != nil {
+					return err
+				}
+			}
+			if head == len(jobs) {
+				return nil
+			}
+			if !done[head] {
+				if opened < head {
+					close(turns[head])
+					opened = head
+				}
+				return nil
+			}
+			head++
+			<-ahead
+		}
+	}
+
 	p := Progress{FilesTotal: len(jobs), BytesTotal: total}
 	var firstErr error
-	for o := range out {
-		if o.err != nil && firstErr == nil {
-			firstErr = o.err
+	fail := func(err error) {
+		if firstErr == nil {
+			firstErr = err
 			cancel()
 		}
-		res.Files = append(res.Files, o.files...)
+	}
+	if err := advance(); err != nil {
+		fail(err)
+	}
+	for o := range out {
+		if firstErr != nil {
+			continue // drain
+		}
+		if o.partial {
+			if o.job != head {
+				fail(fmt.Errorf("scan: internal error: chunk of job %d out of turn (%d)", o.job, head))
+				continue
+			}
+			if err := deliver(Batch{Findings: o.batch}); err != nil {
+				fail(err)
+			}
+			continue
+		}
+		if o.err != nil {
+			fail(o.err)
+			continue
+		}
+		for _, fr := range o.files {
+			u := unit{job: o.job, fr: fr}
+			i, _ := slices.BinarySearchFunc(pending, u, func(a, b unit) int {
+				return cmp.Or(cmp.Compare(a.fr.Path, b.fr.Path), cmp.Compare(a.job, b.job), -1)
+			})
+			pending = slices.Insert(pending, i, u)
+		}
+		done[o.job] = true
+		if err := advance(); err != nil {
+			fail(err)
+			continue
+		}
 		res.Problems = append(res.Problems, o.problems...)
 		res.Units += o.units
 		res.Bytes += o.bytes
@@ -208,7 +386,6 @@ func Run(ctx context.Context, paths []string, opt Options) (*Result, error) {
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	slices.SortStableFunc(res.Files, func(a, b FileResult) int { return cmp.Compare(a.Path, b.Path) })
 	slices.SortStableFunc(res.Problems, func(a, b input.Problem) int {
 		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Reason, b.Reason))
 	})
@@ -277,14 +454,17 @@ func collect(paths []string) ([]job, []input.Problem, error) {
 
 // scanJob scans one top-level file: in chunks when it is large plain text,
 // else through input.Open.
-func scanJob(ctx context.Context, j job, opt Options) outcome {
+// Chunks of a file scanned in chunks go to emit, which blocks until it is
+// the file's turn; the file's FileResult in the outcome then has no
+// findings.
+func scanJob(ctx context.Context, j job, opt Options, emit func([]Finding) error) outcome {
 	o := outcome{size: max(j.size, 0)}
 	if err := ctx.Err(); err != nil {
 		o.err = err
 		return o
 	}
 	if j.path != "-" && j.size > int64(opt.ChunkSize) {
-		done, err := scanChunked(ctx, j.path, opt, &o)
+		done, err := scanChunked(ctx, j.path, opt, emit, &o)
 		if err != nil {
 			o.err = err
 			return o
