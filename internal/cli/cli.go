@@ -35,7 +35,7 @@ const (
 	ExitError       = 1
 	ExitUsage       = 2
 	ExitTrailBroken = 3
-	ExitCheckFailed = 4 // `sbom check` gate failed, `delivery verify` mismatch, `scan --fail-on` data found
+	ExitCheckFailed = 4 // `sbom check` gate failed, `delivery verify` mismatch
 )
 
 // ErrTrailBroken is returned by `trail verify` when the chain does not verify.
@@ -75,6 +75,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitTrailBroken
 	case errors.Is(err, ErrCheckFailed):
 		return ExitCheckFailed
+	case errors.Is(err, ErrDataFound):
+		return ExitError // the scan said what it found on stderr
 	case errors.Is(err, errUsage):
 		return ExitUsage
 	}

@@ -21,9 +21,10 @@ import (
 )
 
 // ErrDataFound is returned by `scan --fail-on LEVEL` when data at or above
-// that level was found; it wraps ErrCheckFailed and so maps to
-// ExitCheckFailed (4).
-var ErrDataFound = fmt.Errorf("patient data found at or above the --fail-on level: %w", ErrCheckFailed)
+// that level was found; it maps to exit code 1 (ExitError), as secret
+// scanners such as gitleaks do, so that a gateway or CI step that calls
+// `medguard scan` fails closed: found data and a failed scan both stop it.
+var ErrDataFound = errors.New("patient data found at or above the --fail-on level")
 
 // scanDetectorsMax bounds a --detectors file.
 const scanDetectorsMax = 1 << 20
@@ -36,7 +37,7 @@ func (e *env) scanCmd() *cobra.Command {
 	var profile bool
 	cmd := &cobra.Command{
 		Use:   "scan PATH...",
-		Short: "Find patient data in files, directory trees, archives and stdin (-); exit 4 with --fail-on when found",
+		Short: "Find patient data in files, directory trees, archives and stdin (-); exit 1 with --fail-on when found",
 		Long: `Scan files, directories (recursively), ZIP/gzip archives, office documents, PDFs and
 standard input ("-") for patient data: resident IDs, phone numbers, bank cards, names,
 addresses, diagnoses, prescriptions, lab results and site identifiers. Files are scanned
@@ -48,8 +49,9 @@ confidence, category, level, field when known, preview), one {"problem":…} lin
 that could not be read, then one {"summary":…} line. --format sarif writes SARIF 2.1.0
 (problems are tool execution notifications); table and csv print problems on stderr.
 
-Exit codes: 0 scanned (whatever was found, unless --fail-on), 1 error, 2 usage,
-4 (ExitCheckFailed) data at or above the --fail-on level was found.`,
+Exit codes: 0 scanned (whatever was found, unless --fail-on), 1 data at or above the
+--fail-on level was found (stderr says "data of level N found") or an error (stderr
+says "medguard: …"), 2 usage.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return e.usage("give at least one PATH (- for standard input)")
@@ -124,7 +126,7 @@ Exit codes: 0 scanned (whatever was found, unless --fail-on), 1 error, 2 usage,
 	f.StringVar(&format, "format", "table", "output format: "+strings.Join(scan.Formats, ", "))
 	f.StringSliceVar(&types, "types", nil, "report only these types (comma-separated; default all): "+strings.Join(dlp.AllTypes(), ", "))
 	f.Float64Var(&minConf, "min-confidence", 0, "drop findings below this confidence (0–1)")
-	f.IntVar(&failOn, "fail-on", 0, "exit 4 when a file's verdict reaches this level (1–5; GB/T 39725-2020, 4: identifies a person)")
+	f.IntVar(&failOn, "fail-on", 0, "exit 1 when a file's verdict reaches this level (1–5; GB/T 39725-2020, 4: identifies a person)")
 	f.IntVar(&workers, "workers", 0, "files scanned at once (default GOMAXPROCS)")
 	f.BoolVar(&profile, "profile", false, "print throughput (MB/s, files/s) on stderr")
 	f.StringVar(&detectors, "detectors", "", "YAML file of detector settings: types, min_confidence and custom site identifiers (name, pattern, context, require_context, category, level)")

@@ -58,9 +58,9 @@ func TestScanCommand(t *testing.T) {
 		t.Errorf("summary line %q (%v)", lines[len(lines)-1], err)
 	}
 
-	// --fail-on: level-4 data found → exit 4; nothing of level 5 → 0.
-	if code, _, errs := runCLI(t, "", "scan", scanData, "--fail-on", "4"); code != ExitCheckFailed || !strings.Contains(errs, "level 4") {
-		t.Errorf("--fail-on 4 = %d %q, want %d", code, errs, ExitCheckFailed)
+	// --fail-on: level-4 data found → exit 1; nothing of level 5 → 0.
+	if code, _, errs := runCLI(t, "", "scan", scanData, "--fail-on", "4"); code != ExitError || !strings.Contains(errs, "level 4") || strings.Contains(errs, "at or above the --fail-on level") {
+		t.Errorf("--fail-on 4 = %d %q, want %d and only the scan's own message", code, errs, ExitError)
 	}
 	if code, _, errs := runCLI(t, "", "scan", scanData, "--fail-on", "5"); code != ExitOK {
 		t.Errorf("--fail-on 5 = %d %q", code, errs)
