@@ -81,39 +81,15 @@ func runeCut(b []byte) int {
 	return len(b)
 }
 
-// scanChunked scans a large plain-text file in overlapping chunks. It
-// returns done=false, without having read anything that counts, when the
-// file is not plain UTF-8 text and must be read by input.Open. The
-// findings of every chunk go to emit; the FileResult added to o holds none.
+// scanChunked scans a large plain-text file in overlapping chunks with
+// LargeFile. It returns done=false, without having read anything that
+// counts, when the file must be read by input.Open. The findings of every
+// chunk go to emit; the FileResult added to o holds none.
 func scanChunked(ctx context.Context, path string, opt Options, emit func([]Finding) error, o *outcome) (done bool, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, nil // input.Open reports it
-	}
-	defer f.Close()
-	head := make([]byte, sniffSize)
-	n, err := io.ReadFull(f, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return false, nil
-	}
-	head = head[:n]
-	kind := chunkKind(path, head)
-	if kind == "" {
-		return false, nil
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return false, nil
-	}
-	c := &chunker{
-		scanner: opt.Scanner, chunk: opt.ChunkSize, overlap: opt.Overlap,
-		path: path, kind: kind, emit: emit,
-	}
-	if kind == input.KindCSV || kind == input.KindTSV {
-		c.header, c.sep = tableHeader(head, kind)
-	}
-	fr, problems, size, err := c.run(ctx, f)
-	if err != nil {
-		return true, err
+	fr, problems, size, done, err := LargeFile(ctx, path, opt.Scanner, opt.ChunkSize, opt.Overlap,
+		func(_ []byte, _ int64, batch []Finding) error { return emit(batch) })
+	if !done || err != nil {
+		return done, err
 	}
 	o.units++
 	o.bytes += size
@@ -122,6 +98,43 @@ func scanChunked(ctx context.Context, path string, opt Options, emit func([]Find
 		o.files = append(o.files, fr)
 	}
 	return true, nil
+}
+
+// LargeFile scans the file at path in overlapping windows of chunk+overlap
+// bytes, so that memory does not grow with the file. It returns
+// chunked=false, without having read anything that counts, when the file is
+// not plain UTF-8 text (a container, a format whose text is extracted, another
+// encoding) and must be read by input.Open. Each window's findings (offsets
+// and lines in the file) go to emit with the window's text and the file
+// offset of its first byte, so that a caller may take a finding's raw value
+// as text[f.Start-base : f.End-base]; the FileResult returned has the
+// verdict and no findings. err is the context's or emit's error.
+func LargeFile(ctx context.Context, path string, s *dlp.Scanner, chunk, overlap int,
+	emit func(text []byte, base int64, batch []Finding) error) (fr FileResult, problems []input.Problem, size int64, chunked bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return fr, nil, 0, false, nil // input.Open reports it
+	}
+	defer f.Close()
+	head := make([]byte, sniffSize)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return fr, nil, 0, false, nil
+	}
+	head = head[:n]
+	kind := chunkKind(path, head)
+	if kind == "" {
+		return fr, nil, 0, false, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fr, nil, 0, false, nil
+	}
+	c := &Chunker{Scanner: s, Chunk: chunk, Overlap: overlap, Path: path, Kind: kind, Emit: emit}
+	if kind == input.KindCSV || kind == input.KindTSV {
+		c.Header, c.Sep = tableHeader(head, kind)
+	}
+	fr, problems, size, err = c.Run(ctx, f)
+	return fr, problems, size, true, err
 }
 
 // tableHeader parses the first record of a CSV/TSV head.
@@ -143,28 +156,33 @@ func tableHeader(head []byte, kind string) ([]string, byte) {
 	return rec, sep
 }
 
-// chunker scans one reader in windows of chunk+overlap bytes. Window k+1
-// starts overlap bytes before the end of window k; a finding belongs to
+// Chunker scans one reader in windows of Chunk+Overlap bytes. Window k+1
+// starts Overlap bytes before the end of window k; a finding belongs to
 // the window in which its start lies before the middle of the overlap
-// with the next window, so every finding shorter than overlap/2 is seen
-// whole, with at least overlap/2 bytes of context on each side, by
-// exactly one window.
-type chunker struct {
-	scanner        *dlp.Scanner
-	chunk, overlap int
-	path, kind     string
-	header         []string // CSV/TSV column names
-	sep            byte
-	emit           func([]Finding) error // receives each window's findings
+// with the next window, so every finding shorter than Overlap/2 is seen
+// whole, with at least Overlap/2 bytes of context on each side, by
+// exactly one window. `medguard scan` and the service's path jobs both
+// read large plain-text files with it.
+type Chunker struct {
+	Scanner        *dlp.Scanner
+	Chunk, Overlap int
+	Path, Kind     string
+	Header         []string // CSV/TSV column names
+	Sep            byte     // CSV/TSV separator
+	// Emit receives each window's findings (offsets and lines in the
+	// file) with the window's text and the file offset of its first byte:
+	// a finding's raw value is text[f.Start-base : f.End-base].
+	Emit func(text []byte, base int64, batch []Finding) error
 }
 
-// run scans r and gives each window's findings to c.emit; the FileResult
-// returned has the verdict and no findings.
-func (c *chunker) run(ctx context.Context, r io.Reader) (FileResult, []input.Problem, int64, error) {
-	fr := FileResult{Path: c.path, Kind: c.kind, Encoding: input.EncodingUTF8}
+// Run scans r and gives each window's findings to c.Emit; the FileResult
+// returned has the verdict and no findings, the int64 is the bytes read.
+// Its error is the context's or Emit's.
+func (c *Chunker) Run(ctx context.Context, r io.Reader) (FileResult, []input.Problem, int64, error) {
+	fr := FileResult{Path: c.Path, Kind: c.Kind, Encoding: input.EncodingUTF8}
 	var problems []input.Problem
 	var verdict verdictAcc
-	buf := make([]byte, 0, c.chunk+c.overlap)
+	buf := make([]byte, 0, c.Chunk+c.Overlap)
 	var clean []byte  // buf with invalid UTF-8 bytes replaced by '?'
 	var base int64    // file offset of buf[0]
 	var ownFrom int64 // findings starting before this belong to an earlier window
@@ -178,7 +196,7 @@ func (c *chunker) run(ctx context.Context, r io.Reader) (FileResult, []input.Pro
 		buf = buf[:len(buf)+n]
 		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if err != nil && !eof {
-			problems = append(problems, input.Problem{Path: c.path,
+			problems = append(problems, input.Problem{Path: c.Path,
 				Reason: fmt.Sprintf("%s: at byte %d: %v", input.ReasonUnreadable, base+int64(len(buf)), err)})
 			eof = true
 		}
@@ -189,20 +207,20 @@ func (c *chunker) run(ctx context.Context, r io.Reader) (FileResult, []input.Pro
 		window := buf[:end]
 		text := window
 		if !utf8.Valid(window) {
-			clean = sanitize(clean[:0], window)
+			clean = Sanitize(clean[:0], window)
 			text = clean
 			if fr.Encoding != input.EncodingUnknown {
 				fr.Encoding = input.EncodingUnknown
-				problems = append(problems, input.Problem{Path: c.path, Reason: fmt.Sprintf(
+				problems = append(problems, input.Problem{Path: c.Path, Reason: fmt.Sprintf(
 					"%s: invalid UTF-8 after byte %d; invalid bytes scanned as '?'", input.ReasonMalformed, base)})
 			}
 		}
 		ownTo := int64(-1)
 		if !eof {
-			ownTo = base + int64(end-c.overlap/2)
+			ownTo = base + int64(end-c.Overlap/2)
 		}
 		var batch []Finding
-		for _, f := range c.scanner.Scan(text) {
+		for _, f := range c.Scanner.Scan(text) {
 			abs := base + int64(f.Start)
 			if abs < ownFrom || ownTo >= 0 && abs >= ownTo || abs < lastEnd {
 				continue
@@ -211,10 +229,10 @@ func (c *chunker) run(ctx context.Context, r io.Reader) (FileResult, []input.Pro
 			f.Start, f.End = int(abs), int(lastEnd)
 			f.Line += lines
 			verdict.add(f)
-			batch = append(batch, Finding{Finding: f, Path: c.path, Field: c.field(text, int(abs-base), f.Line)})
+			batch = append(batch, Finding{Finding: f, Path: c.Path, Field: c.field(text, int(abs-base), f.Line)})
 		}
 		if len(batch) > 0 {
-			if err := c.emit(batch); err != nil {
+			if err := c.Emit(text, base, batch); err != nil {
 				return fr, nil, 0, err
 			}
 		}
@@ -222,7 +240,7 @@ func (c *chunker) run(ctx context.Context, r io.Reader) (FileResult, []input.Pro
 			fr.Verdict = verdict.result()
 			return fr, problems, base + int64(len(buf)), nil
 		}
-		next := end - c.overlap
+		next := end - c.Overlap
 		for next < end && !utf8.RuneStart(buf[next]) {
 			next++
 		}
@@ -236,8 +254,8 @@ func (c *chunker) run(ctx context.Context, r io.Reader) (FileResult, []input.Pro
 
 // field names the CSV/TSV column of offset off of window, on file line
 // line.
-func (c *chunker) field(window []byte, off, line int) string {
-	if c.header == nil || line <= 1 {
+func (c *Chunker) field(window []byte, off, line int) string {
+	if c.Header == nil || line <= 1 {
 		return ""
 	}
 	start := bytes.LastIndexByte(window[:off], '\n') + 1
@@ -246,22 +264,22 @@ func (c *chunker) field(window []byte, off, line int) string {
 		switch {
 		case b == '"' && (quoted || atStart):
 			quoted = !quoted
-		case b == c.sep && !quoted:
+		case b == c.Sep && !quoted:
 			col++
 			atStart = true
 			continue
 		}
 		atStart = false
 	}
-	if col < len(c.header) && c.header[col] != "" {
-		return c.header[col]
+	if col < len(c.Header) && c.Header[col] != "" {
+		return c.Header[col]
 	}
 	return fmt.Sprintf("column %d", col+1)
 }
 
-// sanitize appends b to dst with every byte of an invalid UTF-8 sequence
+// Sanitize appends b to dst with every byte of an invalid UTF-8 sequence
 // replaced by '?', so that offsets are kept.
-func sanitize(dst, b []byte) []byte {
+func Sanitize(dst, b []byte) []byte {
 	for i := 0; i < len(b); {
 		r, n := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && n <= 1 {

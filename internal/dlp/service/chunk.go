@@ -1,18 +1,13 @@
 package dlpsvc
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
-	"errors"
-	"fmt"
 	"io"
 	"os"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/medguard/medguard/internal/dlp"
 	"github.com/medguard/medguard/internal/dlp/input"
+	"github.com/medguard/medguard/internal/dlp/scan"
 )
 
 // Chunked scanning of large plain-text files (logs, CSV exports) in a job: a plain UTF-8
@@ -25,9 +20,6 @@ const (
 	// maxOverlap bounds the bytes consecutive windows share; a finding up to half
 	// of it long is never cut by a chunk edge.
 	maxOverlap = 4 << 10
-	// sniffSize is how much of a large file is looked at to decide whether it is
-	// plain UTF-8 text.
-	sniffSize = 64 << 10
 )
 
 // chunkSizes returns the chunk and overlap sizes for input limit lim: a window
@@ -55,117 +47,21 @@ func (s *Service) scanLarge(ctx context.Context, engine *dlp.Scanner, path strin
 	if err != nil || !st.Mode().IsRegular() || st.Size() <= lim {
 		return nil, false
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, false // input.Open reports it
-	}
-	defer f.Close()
-	head := make([]byte, min(sniffSize, lim))
-	n, err := io.ReadFull(f, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, false
-	}
-	head = head[:n]
-	kind := chunkKind(path, head)
-	if kind == "" {
-		return nil, false
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, false
-	}
 	chunk, overlap := chunkSizes(lim)
-	c := &chunker{engine: engine, chunk: chunk, overlap: overlap, path: path, kind: kind}
-	if kind == input.KindCSV || kind == input.KindTSV {
-		c.header, c.sep = tableHeader(head, kind)
+	u := unitResult{path: path}
+	fr, problems, size, chunked, err := scan.LargeFile(ctx, path, engine, chunk, overlap, u.collect)
+	if !chunked {
+		return nil, false
 	}
-	return c.run(ctx, f), true
+	if err != nil {
+		return nil, true
+	}
+	return u.finish(fr, problems, size), true
 }
 
-// chunkKind returns the unit kind of a large file that can be scanned in chunks, or ""
-// when it must go through input.Open (a container, a format whose text is extracted,
-// or an encoding other than UTF-8).
-func chunkKind(path string, head []byte) string {
-	kind := ""
-	switch fileExt(path) {
-	case "csv":
-		kind = input.KindCSV
-	case "tsv", "tab":
-		kind = input.KindTSV
-	case "log", "out", "err":
-		kind = input.KindLog
-	case "", "txt", "text", "md", "sql", "yaml", "yml", "ini", "conf", "cfg", "properties", "dat":
-		kind = input.KindText
-	default:
-		return ""
-	}
-	for _, magic := range []string{"PK\x03\x04", "PK\x05\x06", "\xD0\xCF\x11\xE0", "%PDF-", "\x1F\x8B", "\xFF\xFE", "\xFE\xFF"} {
-		if bytes.HasPrefix(head, []byte(magic)) {
-			return ""
-		}
-	}
-	if bytes.IndexByte(head, 0) >= 0 { // UTF-16 or binary
-		return ""
-	}
-	trim := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\uFEFF")), " \t\r\n")
-	if kind == input.KindText && (bytes.HasPrefix(trim, []byte("<")) || bytes.HasPrefix(trim, []byte("MSH|")) ||
-		bytes.HasPrefix(trim, []byte("{")) || bytes.HasPrefix(trim, []byte("["))) {
-		return "" // markup, HL7 or JSON: its text is extracted
-	}
-	if !utf8.Valid(head[:runeCut(head)]) {
-		return "" // GBK/GB18030 or damaged: decoded whole by input
-	}
-	return kind
-}
-
-// fileExt returns the lower-case extension of the base name of path.
-func fileExt(path string) string {
-	base := path[strings.LastIndexAny(path, `/\`)+1:]
-	i := strings.LastIndexByte(base, '.')
-	if i < 0 {
-		return ""
-	}
-	return strings.ToLower(base[i+1:])
-}
-
-// runeCut returns the length of b without an incomplete UTF-8 sequence at its end.
-func runeCut(b []byte) int {
-	for k := 1; k <= utf8.UTFMax && k <= len(b); k++ {
-		i := len(b) - k
-		if !utf8.RuneStart(b[i]) {
-			continue
-		}
-		if !utf8.FullRune(b[i:]) {
-			return i
-		}
-		return len(b)
-	}
-	return len(b)
-}
-
-// tableHeader parses the first record of a CSV/TSV head.
-func tableHeader(head []byte, kind string) ([]string, byte) {
-	line, _, _ := bytes.Cut(head, []byte("\n"))
-	sep := byte(',')
-	if kind == input.KindTSV || bytes.Count(line, []byte("\t")) > bytes.Count(line, []byte(",")) {
-		sep = '\t'
-	}
-	r := csv.NewReader(bytes.NewReader(line))
-	r.Comma = rune(sep)
-	r.LazyQuotes = true
-	r.FieldsPerRecord = -1
-	rec, err := r.Read()
-	if err != nil || len(rec) == 0 {
-		return nil, sep
-	}
-	rec[0] = strings.TrimPrefix(rec[0], "\uFEFF")
-	return rec, sep
-}
-
-// chunker scans one reader in windows of chunk+overlap bytes. Window k+1 starts overlap
-// bytes before the end of window k; a finding belongs to the window in which its start
-// lies before the middle of the overlap with the next window, so every finding up to
-// overlap/2 long is seen whole, with at least overlap/2 bytes of context on each side,
-// by exactly one window.
+// chunker scans one reader in windows with scan.Chunker and keeps, besides the
+// verdict, at most MaxStoredFindingsPerFile findings with their raw values (all
+// counted).
 type chunker struct {
 	engine         *dlp.Scanner
 	chunk, overlap int
@@ -174,153 +70,40 @@ type chunker struct {
 	sep            byte
 }
 
-// run scans r and returns the file's result (with at most MaxStoredFindingsPerFile
-// findings kept, all counted) and its problems.
+// run scans r and returns the file's result and its problems; nothing when ctx ends.
 func (c *chunker) run(ctx context.Context, r io.Reader) []unitResult {
-	u := unitResult{path: c.path, kind: c.kind, encoding: input.EncodingUTF8}
-	var out []unitResult
-	var verdict verdictAcc
-	buf := make([]byte, 0, c.chunk+c.overlap)
-	var clean []byte  // buf with invalid UTF-8 bytes replaced by '?'
-	var base int64    // file offset of buf[0]
-	var ownFrom int64 // findings starting before this belong to an earlier window
-	var lastEnd int64 // end of the last finding kept
-	lines := 0        // newlines before base
-	for {
-		if ctx.Err() != nil {
-			return nil
-		}
-		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-		if err != nil && !eof {
-			out = append(out, unitResult{path: c.path,
-				problem: fmt.Sprintf("%s: at byte %d", input.ReasonUnreadable, base+int64(len(buf)))})
-			eof = true
-		}
-		end := len(buf)
-		if !eof {
-			end = runeCut(buf)
-		}
-		window := buf[:end]
-		text := window
-		if !utf8.Valid(window) {
-			clean = sanitize(clean[:0], window)
-			text = clean
-			if u.encoding != input.EncodingUnknown {
-				u.encoding = input.EncodingUnknown
-				out = append(out, unitResult{path: c.path, problem: fmt.Sprintf(
-					"%s: invalid UTF-8 after byte %d; invalid bytes scanned as '?'", input.ReasonMalformed, base)})
-			}
-		}
-		ownTo := int64(-1)
-		if !eof {
-			ownTo = base + int64(end-c.overlap/2)
-		}
-		for _, f := range c.engine.Scan(text) {
-			abs := base + int64(f.Start)
-			if abs < ownFrom || ownTo >= 0 && abs >= ownTo || abs < lastEnd {
-				continue
-			}
-			rel := f.Start
-			lastEnd = base + int64(f.End)
-			f.Start, f.End = int(abs), int(lastEnd)
-			f.Line += lines
-			verdict.add(f)
-			u.total++
-			if len(u.findings) < MaxStoredFindingsPerFile {
-				u.findings = append(u.findings, f)
-				u.raws = append(u.raws, append([]byte(nil), text[rel:rel+f.End-f.Start]...))
-				u.fields = append(u.fields, c.field(text, rel, f.Line))
-			}
-		}
-		if eof {
-			u.size = base + int64(len(buf))
-			u.verdict = verdict.result()
-			return append([]unitResult{u}, out...)
-		}
-		next := end - c.overlap
-		for next < end && !utf8.RuneStart(buf[next]) {
-			next++
-		}
-		lines += bytes.Count(buf[:next], []byte{'\n'})
-		copy(buf, buf[next:])
-		buf = buf[:len(buf)-next]
-		base += int64(next)
-		ownFrom = ownTo
+	u := unitResult{path: c.path}
+	sc := scan.Chunker{Scanner: c.engine, Chunk: c.chunk, Overlap: c.overlap, Path: c.path, Kind: c.kind,
+		Header: c.header, Sep: c.sep, Emit: u.collect}
+	fr, problems, size, err := sc.Run(ctx, r)
+	if err != nil {
+		return nil
 	}
+	return u.finish(fr, problems, size)
 }
 
-// field names the CSV/TSV column of offset off of window, on file line line.
-func (c *chunker) field(window []byte, off, line int) string {
-	if c.header == nil || line <= 1 {
-		return ""
-	}
-	start := bytes.LastIndexByte(window[:off], '\n') + 1
-	col, quoted, atStart := 0, false, true
-	for _, b := range window[start:off] {
-		switch {
-		case b == '"' && (quoted || atStart):
-			quoted = !quoted
-		case b == c.sep && !quoted:
-			col++
-			atStart = true
-			continue
+// collect keeps a window's findings and their raw values, up to
+// MaxStoredFindingsPerFile, and counts them all.
+func (u *unitResult) collect(text []byte, base int64, batch []scan.Finding) error {
+	for _, f := range batch {
+		u.total++
+		if len(u.findings) < MaxStoredFindingsPerFile {
+			rel := f.Start - int(base)
+			u.findings = append(u.findings, f.Finding)
+			u.raws = append(u.raws, append([]byte(nil), text[rel:rel+f.End-f.Start]...))
+			u.fields = append(u.fields, f.Field)
 		}
-		atStart = false
 	}
-	if col < len(c.header) && c.header[col] != "" {
-		return c.header[col]
-	}
-	return fmt.Sprintf("column %d", col+1)
+	return nil
 }
 
-// sanitize appends b to dst with every byte of an invalid UTF-8 sequence replaced by
-// '?', so that offsets are kept.
-func sanitize(dst, b []byte) []byte {
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n <= 1 {
-			dst = append(dst, '?')
-			i++
-			continue
-		}
-		dst = append(dst, b[i:i+n]...)
-		i += n
+// finish completes u with the file's verdict and size, followed by a result for
+// each problem met while reading.
+func (u *unitResult) finish(fr scan.FileResult, problems []input.Problem, size int64) []unitResult {
+	u.kind, u.encoding, u.size, u.verdict = fr.Kind, fr.Encoding, size, fr.Verdict
+	out := []unitResult{*u}
+	for _, p := range problems {
+		out = append(out, unitResult{path: p.Path, problem: p.Reason})
 	}
-	return dst
-}
-
-// verdictAcc computes dlp.Verdict of a file's findings without holding them: the
-// verdict depends on the counts per type and, for the level and whether the findings
-// identify a person, only on which (type, category, level) combinations occur, so one
-// finding of each is kept.
-type verdictAcc struct {
-	counts map[string]int
-	seen   map[verdictKey]bool
-	reps   []dlp.Finding
-}
-
-type verdictKey struct {
-	typ, category string
-	level         int
-}
-
-func (v *verdictAcc) add(f dlp.Finding) {
-	if v.counts == nil {
-		v.counts, v.seen = map[string]int{}, map[verdictKey]bool{}
-	}
-	v.counts[f.Type]++
-	if k := (verdictKey{f.Type, f.Category, f.Level}); !v.seen[k] {
-		v.seen[k] = true
-		v.reps = append(v.reps, f)
-	}
-}
-
-func (v *verdictAcc) result() dlp.FileVerdict {
-	r := dlp.Verdict(v.reps)
-	if v.counts != nil {
-		r.CountsByType = v.counts
-	}
-	return r
+	return out
 }
