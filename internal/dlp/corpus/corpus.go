@@ -53,26 +53,29 @@ import (
 	"io"
 	"math/rand/v2"
 	"unicode/utf8"
+
+	"github.com/medguard/medguard/internal/dlp"
 )
 
-// Types of labelled spans (the type names of package dlp).
+// Types of labelled spans: the type names of package dlp (only the names are
+// shared; the generator computes every value and check character itself).
 const (
-	TypeResidentID       = "cn_resident_id"
-	TypeMobile           = "cn_mobile"
-	TypeLandline         = "cn_landline"
-	TypeEmail            = "email"
-	TypeBankCard         = "bank_card"
-	TypePassport         = "cn_passport"
-	TypeHKMacauPermit    = "hk_macau_permit"
-	TypeUSCC             = "cn_uscc"
-	TypeMedicalInsurance = "medical_insurance_no"
-	TypeIPAddress        = "ip_address"
-	TypePersonName       = "person_name"
-	TypeAddress          = "address"
-	TypeDrug             = "drug"
-	TypePrescription     = "prescription"
-	TypeLabResult        = "lab_result"
-	TypeDiagnosis        = "diagnosis"
+	TypeResidentID       = dlp.TypeResidentID
+	TypeMobile           = dlp.TypeMobile
+	TypeLandline         = dlp.TypeLandline
+	TypeEmail            = dlp.TypeEmail
+	TypeBankCard         = dlp.TypeBankCard
+	TypePassport         = dlp.TypePassport
+	TypeHKMacauPermit    = dlp.TypeHKMacauPermit
+	TypeUSCC             = dlp.TypeUSCC
+	TypeMedicalInsurance = dlp.TypeMedicalInsurance
+	TypeIPAddress        = dlp.TypeIPAddress
+	TypePersonName       = dlp.TypePersonName
+	TypeAddress          = dlp.TypeAddress
+	TypeDrug             = dlp.TypeDrug
+	TypePrescription     = dlp.TypePrescription
+	TypeLabResult        = dlp.TypeLabResult
+	TypeDiagnosis        = dlp.TypeDiagnosis
 )
 
 // Document kinds.
