@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ func (e *env) scanCmd() *cobra.Command {
 	var minConf float64
 	var failOn, workers int
 	var profile bool
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "scan PATH...",
 		Short: "Find patient data in files, directory trees, archives and stdin (-); exit 1 with --fail-on when found",
@@ -89,6 +91,13 @@ says "medguard: …"), 2 usage.`,
 				return err
 			}
 			defer out.Close()
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			opt := scan.Options{Scanner: s, Workers: workers, Stdin: e.stdin, Sink: out.Batch}
 			bar := e.progressBar()
 			if bar != nil {
@@ -129,8 +138,23 @@ says "medguard: …"), 2 usage.`,
 	f.IntVar(&failOn, "fail-on", 0, "exit 1 when a file's verdict reaches this level (1–5; GB/T 39725-2020, 4: identifies a person)")
 	f.IntVar(&workers, "workers", 0, "files scanned at once (default GOMAXPROCS)")
 	f.BoolVar(&profile, "profile", false, "print throughput (MB/s, files/s) on stderr")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the scan to this file (for `go tool pprof`)")
+	_ = f.MarkHidden("cpuprofile")
 	f.StringVar(&detectors, "detectors", "", "YAML file of detector settings: types, min_confidence and custom site identifiers (name, pattern, context, require_context, category, level)")
 	return cmd
+}
+
+// startCPUProfile starts a CPU profile written to path; stop ends it.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // readDetectors reads a dlp.Config from a YAML file, rejecting unknown keys.

@@ -1,6 +1,9 @@
 package dlp
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // contextWindow is how many bytes before a candidate are searched for
 // context words (about twelve CJK characters).
@@ -50,32 +53,15 @@ func lower(c byte) byte {
 	return c
 }
 
-// wordSet is a small set of context words indexed by first byte, so that
-// a window is searched in one backward pass; a bitset of the first two
-// bytes of the words (and one of one-byte words) lets the pass skip every
-// other position with one load. Words are stored lower-case and ASCII
-// letters of the text are compared lower-cased.
+// wordSet is a set of context words searched backwards in a window: a
+// ctxSet with one set.
 type wordSet struct {
-	single  [4]uint64    // one-byte words
-	pairs   [1024]uint64 // first two bytes of longer words
-	byFirst [256][]string
+	cs ctxSet
 }
 
 func newWordSet(words []string) *wordSet {
 	ws := &wordSet{}
-	for _, w := range words {
-		if w == "" {
-			continue
-		}
-		c := w[0]
-		if len(w) == 1 {
-			ws.single[c>>6] |= 1 << (c & 63)
-		} else {
-			k := uint(c)<<8 | uint(w[1])
-			ws.pairs[k>>6] |= 1 << (k & 63)
-		}
-		ws.byFirst[c] = append(ws.byFirst[c], w)
-	}
+	ws.cs.add(0, words)
 	return ws
 }
 
@@ -85,38 +71,14 @@ func (ws *wordSet) last(w []byte) int {
 	if ws == nil {
 		return -1
 	}
-	for k := len(w) - 1; k >= 0; k-- {
-		c := lower(w[k])
-		hit := ws.single[c>>6]&(1<<(c&63)) != 0
-		if !hit && k+1 < len(w) {
-			p := uint(c)<<8 | uint(lower(w[k+1]))
-			hit = ws.pairs[p>>6]&(1<<(p&63)) != 0
-		}
-		if !hit {
-			continue
-		}
-	words:
-		for _, s := range ws.byFirst[c] {
-			if len(s) > len(w)-k {
-				continue
-			}
-			for m := 1; m < len(s); m++ {
-				if lower(w[k+m]) != s[m] {
-					continue words
-				}
-			}
-			return k + len(s)
-		}
-	}
-	return -1
+	p, _ := ws.cs.last(w, 0, -1)
+	return p
 }
 
-// adjust applies context to a base confidence: the nearer of positive and
-// negative context words before start wins; positive adds boost, negative
-// subtracts 0.3.
-func adjust(text []byte, start int, pos, neg *wordSet, base, boost float64) float64 {
-	w := contextBefore(text, start)
-	p, n := pos.last(w), neg.last(w)
+// adjustBy applies context to a base confidence, given the ends p and n
+// of the nearest positive and negative context words before a candidate
+// (-1: none): the nearer wins; positive adds boost, negative subtracts 0.3.
+func adjustBy(p, n int, base, boost float64) float64 {
 	switch {
 	case p >= 0 && p >= n:
 		return min(0.99, base+boost)
@@ -129,4 +91,107 @@ func adjust(text []byte, start int, pos, neg *wordSet, base, boost float64) floa
 // hasContext reports whether one of words occurs just before start.
 func hasContext(text []byte, start int, words *wordSet) bool {
 	return words.last(contextBefore(text, start)) >= 0
+}
+
+// ctxSet holds the context words of several sets at once, each word tagged
+// with the sets (bits) it belongs to, so that the positive words of a type
+// and the negative words are found in one backward pass that stops as soon
+// as the answer is known. Words are indexed by first byte; a bitset of the
+// first two bytes of the words (and one of one-byte words) lets the pass
+// skip every other position with one load. Words are stored lower-case and
+// ASCII letters of the text are compared lower-cased.
+type ctxSet struct {
+	single  [4]uint64
+	pairs   [1024]uint64
+	byFirst [256][]ctxWord
+	maxLen  [16]int // longest word of each set
+}
+
+type ctxWord struct {
+	word string
+	sets uint16
+}
+
+// add puts words into set bit (0–15); a word already present gains the
+// set. Words of one set keep their order.
+func (cs *ctxSet) add(bit uint, words []string) {
+	for _, w := range words {
+		w = strings.ToLower(w)
+		if w == "" {
+			continue
+		}
+		cs.maxLen[bit] = max(cs.maxLen[bit], len(w))
+		c := w[0]
+		if len(w) == 1 {
+			cs.single[c>>6] |= 1 << (c & 63)
+		} else {
+			k := uint(c)<<8 | uint(w[1])
+			cs.pairs[k>>6] |= 1 << (k & 63)
+		}
+		found := false
+		for i := range cs.byFirst[c] {
+			if cs.byFirst[c][i].word == w {
+				cs.byFirst[c][i].sets |= 1 << bit
+				found = true
+			}
+		}
+		if !found {
+			cs.byFirst[c] = append(cs.byFirst[c], ctxWord{w, 1 << bit})
+		}
+	}
+}
+
+// last returns p, the end of the last occurrence in w of a word of set pos
+// (as wordSet.last), and n, the same for set neg (or -1 when neg < 0), in
+// one backward pass. It stops once the order of p and n is known: n is
+// exact when n > p could hold; when p >= 0 and no word of neg can end after
+// it, n is -1; when n >= 0 and no word of pos can end at or after it, p is
+// -1. Callers may compare p and n, and use p when p >= n.
+func (cs *ctxSet) last(w []byte, pos, neg int) (p, n int) {
+	p, n = -1, -1
+	maxPos, maxNeg := cs.maxLen[pos], 0
+	if neg >= 0 {
+		maxNeg = cs.maxLen[neg]
+	}
+	pm := uint16(1) << pos
+	nm := uint16(0)
+	if neg >= 0 {
+		nm = 1 << neg
+	}
+	for k := len(w) - 1; k >= 0; k-- {
+		if p >= 0 && (nm == 0 || n >= 0 || k+maxNeg <= p) {
+			return p, n
+		}
+		if n >= 0 && p < 0 && k+maxPos < n {
+			return p, n
+		}
+		c := lower(w[k])
+		hit := cs.single[c>>6]&(1<<(c&63)) != 0
+		if !hit && k+1 < len(w) {
+			q := uint(c)<<8 | uint(lower(w[k+1]))
+			hit = cs.pairs[q>>6]&(1<<(q&63)) != 0
+		}
+		if !hit {
+			continue
+		}
+	words:
+		for _, e := range cs.byFirst[c] {
+			if e.sets&(pm|nm) == 0 || len(e.word) > len(w)-k {
+				continue
+			}
+			s := e.word
+			for m := 1; m < len(s); m++ {
+				if lower(w[k+m]) != s[m] {
+					continue words
+				}
+			}
+			if p < 0 && e.sets&pm != 0 {
+				p = k + len(s)
+			}
+			if n < 0 && e.sets&nm != 0 {
+				n = k + len(s)
+			}
+		}
+	}
+	return p, n
 }

@@ -12,24 +12,34 @@ import (
 // valid UTF-8 even when value is not (invalid sequences count as U+FFFD).
 func Mask(typ string, value []byte) string {
 	v := value
-	if !utf8.Valid(v) {
+	isASCII := ascii(v)
+	if !isASCII && !utf8.Valid(v) {
 		v = bytes.ToValidUTF8(v, []byte("\uFFFD"))
 	}
-	n := utf8.RuneCount(v)
+	n := len(v)
+	if !isASCII {
+		n = utf8.RuneCount(v)
+	}
+	// off is the byte offset of the k-th rune; runes are bytes in ASCII,
+	// as most structured values are.
+	off := func(k int) int {
+		if isASCII {
+			return k
+		}
+		return runeOffset(v, k)
+	}
 	switch typ {
 	case TypeEmail:
 		if at := bytes.LastIndexByte(v, '@'); at > 0 {
-			_, size := utf8.DecodeRune(v)
-			return masked(v[:size], 3, v[at:])
+			return masked(v[:off(1)], 3, v[at:])
 		}
 	case TypePersonName:
 		if n >= 2 {
-			_, size := utf8.DecodeRune(v)
-			return masked(v[:size], n-1, nil)
+			return masked(v[:off(1)], n-1, nil)
 		}
 	case TypeAddress, TypeDiagnosis, TypeDrug, TypeLabResult, TypePrescription:
 		keep := min(n/2, 6)
-		return masked(v[:runeOffset(v, keep)], n-keep, nil)
+		return masked(v[:off(keep)], n-keep, nil)
 	}
 	var head, tail int
 	switch {
@@ -40,7 +50,7 @@ func Mask(typ string, value []byte) string {
 	case n >= 3:
 		head, tail = 1, 0
 	}
-	return masked(v[:runeOffset(v, head)], n-head-tail, v[runeOffset(v, n-tail):])
+	return masked(v[:off(head)], n-head-tail, v[off(n-tail):])
 }
 
 // runeOffset returns the byte offset of the k-th rune of the valid UTF-8 v.
@@ -63,4 +73,14 @@ func masked(head []byte, stars int, tail []byte) string {
 	}
 	b.Write(tail)
 	return b.String()
+}
+
+// ascii reports whether v is all ASCII, as most structured values are.
+func ascii(v []byte) bool {
+	for _, c := range v {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

@@ -245,3 +245,35 @@ func TestMaskMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// TestCtxSetMatchesReference checks the one-pass look-up of positive and
+// negative context words against two separate searches: the decisions
+// taken from (p, n) — which is nearer, and p itself when it wins — agree.
+func TestCtxSetMatchesReference(t *testing.T) {
+	t.Parallel()
+	pos := positiveContext()
+	cs := &ctxSet{}
+	for i, name := range StructuredTypes() {
+		cs.add(uint(i), pos[name])
+	}
+	cs.add(negSet, negativeContext())
+	neg := negativeContext()
+	for _, text := range referenceTexts(t) {
+		for end := 0; end <= len(text); end += 1 + end%5 {
+			w := contextBefore(text, end)
+			for i, name := range StructuredTypes() {
+				wp, wn := refLast(pos[name], w), refLast(neg, w)
+				p, n := cs.last(w, i, negSet)
+				if got, want := adjustBy(p, n, 0.5, 0.2), adjustBy(wp, wn, 0.5, 0.2); got != want {
+					t.Fatalf("%s in %q: (p, n) = (%d, %d), want (%d, %d)", name, w, p, n, wp, wn)
+				}
+				if wp >= 0 && wp >= wn && p != wp {
+					t.Fatalf("%s in %q: p = %d, want %d", name, w, p, wp)
+				}
+				if p, _ := cs.last(w, i, -1); p != wp {
+					t.Fatalf("%s alone in %q: p = %d, want %d", name, w, p, wp)
+				}
+			}
+		}
+	}
+}

@@ -98,6 +98,17 @@ type scratch struct {
 // overlapping. text should be UTF-8; invalid bytes are tolerated. Every
 // span lies inside text on rune boundaries.
 func (s *Scanner) Scan(text []byte) []Finding {
+	out := s.AppendScan(nil, text)
+	if len(out) == 0 {
+		return nil
+	}
+	return slices.Clip(out)
+}
+
+// AppendScan appends the findings of Scan(text) to dst and returns the
+// extended slice, so that a caller scanning many texts can reuse one
+// buffer.
+func (s *Scanner) AppendScan(dst []Finding, text []byte) []Finding {
 	sc, _ := s.pool.Get().(*scratch)
 	if sc == nil {
 		sc = &scratch{}
@@ -125,7 +136,7 @@ func (s *Scanner) Scan(text []byte) []Finding {
 	segs = append(segs, len(found))
 	sc.found, sc.segs = found, segs
 	if len(found) == 0 {
-		return nil
+		return dst
 	}
 	// Each detector reports mostly in order: sort each one's findings
 	// (stably, so that ties keep detector order) and merge them.
@@ -136,7 +147,8 @@ func (s *Scanner) Scan(text []byte) []Finding {
 	}
 	heads := append(sc.heads[:0], segs[:len(segs)-1]...)
 	sc.heads = heads
-	var out []Finding
+	first := len(dst)
+	out := slices.Grow(dst, len(found))
 	for {
 		best := -1
 		for k, h := range heads {
@@ -152,29 +164,26 @@ func (s *Scanner) Scan(text []byte) []Finding {
 		if f.Confidence < s.minConf {
 			continue
 		}
-		if k := len(out) - 1; k >= 0 && f.Start < out[k].End {
+		if k := len(out) - 1; k >= first && f.Start < out[k].End {
 			if better(f, out[k]) {
 				out[k] = f
 			}
 			continue
 		}
-		if out == nil {
-			out = make([]Finding, 0, len(found))
-		}
 		out = append(out, f)
 	}
-	if len(out) == 0 {
-		return nil
-	}
-	out = slices.Clip(out)
 	line, pos := 1, 0
-	for i := range out {
+	var lastClass string
+	var c Classification
+	for i := first; i < len(out); i++ {
 		f := &out[i]
 		line += bytes.Count(text[pos:f.Start], []byte{'\n'})
 		pos = f.Start
 		f.Line = line
 		f.Preview = Mask(f.Type, text[f.Start:f.End])
-		c := s.classes[f.Type]
+		if f.Type != lastClass {
+			lastClass, c = f.Type, s.classes[f.Type]
+		}
 		f.Category = c.Category
 		f.Level = max(f.Level, c.Level)
 		f.Confidence = math.Round(f.Confidence*100) / 100

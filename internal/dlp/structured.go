@@ -18,6 +18,7 @@ const (
 	tInsurance
 	tIP
 	nStructured
+	negSet = nStructured // the set of negative context words in structured.ctx
 )
 
 // structured is the one-pass detector for every checksum- or pattern-based
@@ -27,19 +28,19 @@ const (
 type structured struct {
 	on      [nStructured]bool
 	names   [nStructured]string
-	pos     [nStructured]*wordSet
-	neg     *wordSet
+	ctx     *ctxSet // positive words of type t in set t, negative words in set negSet
 	maxYear int
 }
 
 func newStructured(enabled func(string) bool) *structured {
-	d := &structured{neg: newWordSet(negativeContext()), maxYear: time.Now().Year()}
+	d := &structured{ctx: &ctxSet{}, maxYear: time.Now().Year()}
 	ctx := positiveContext()
 	for i, name := range StructuredTypes() {
 		d.names[i] = name
 		d.on[i] = enabled(name)
-		d.pos[i] = newWordSet(ctx[name])
+		d.ctx.add(uint(i), ctx[name])
 	}
+	d.ctx.add(negSet, negativeContext())
 	return d
 }
 
@@ -143,7 +144,8 @@ func (d *structured) Find(text []byte, emit func(Finding)) {
 }
 
 func (d *structured) emit(emit func(Finding), text []byte, t, s, e int, base, boost float64) {
-	emit(Finding{Type: d.names[t], Start: s, End: e, Confidence: adjust(text, s, d.pos[t], d.neg, base, boost)})
+	p, n := d.ctx.last(contextBefore(text, s), t, negSet)
+	emit(Finding{Type: d.names[t], Start: s, End: e, Confidence: adjustBy(p, n, base, boost)})
 }
 
 // token examines the alphanumeric run text[s:e] holding digits digits and
@@ -205,7 +207,7 @@ func (d *structured) token(text []byte, s, e, digits int, emit func(Finding)) in
 		// An all-digit USCC after its context word (统一社会信用代码) is
 		// not a card either, though 51…–55… codes can pass Luhn.
 		if l >= 16 && l <= 19 && d.on[tBankCard] && knownBIN(v) && luhn(v) && !idShaped(v) &&
-			!(l == 18 && d.on[tUSCC] && uscc(v) && hasContext(text, s, d.pos[tUSCC])) {
+			!(l == 18 && d.on[tUSCC] && uscc(v) && d.hasContext(text, s, tUSCC)) {
 			d.emit(emit, text, tBankCard, s, e, 0.8, 0.18)
 			return e
 		}
@@ -230,15 +232,22 @@ func (d *structured) token(text []byte, s, e, digits int, emit func(Finding)) in
 			d.emit(emit, text, tUSCC, s, e, 0.9, 0.09)
 			return e
 		}
-		if hasContext(text, s, d.pos[tUSCC]) {
+		if d.hasContext(text, s, tUSCC) {
 			emit(Finding{Type: TypeUSCC, Start: s, End: e, Confidence: 0.9})
 			return e
 		}
 	}
-	if d.on[tInsurance] && l >= 8 && l <= 24 && digits >= 6 && insuranceContext(text, s, d.pos[tInsurance], d.neg) {
+	if d.on[tInsurance] && l >= 8 && l <= 24 && digits >= 6 && d.insuranceContext(text, s) {
 		emit(Finding{Type: TypeMedicalInsurance, Start: s, End: e, Confidence: 0.85})
 	}
 	return e
+}
+
+// hasContext reports whether a positive context word of type t occurs
+// just before start.
+func (d *structured) hasContext(text []byte, start, t int) bool {
+	p, _ := d.ctx.last(contextBefore(text, start), t, -1)
+	return p >= 0
 }
 
 // idShaped reports whether a 17- or 18-digit run begins with a GB/T 2260
@@ -258,10 +267,10 @@ func approvalNumber(text []byte, s int) bool {
 // insuranceContext reports whether a medical insurance context word
 // (医保卡号) precedes start with no nearer negative word (医保结算流水号)
 // and no other number in between (医保号 123456 setlId=2024…).
-func insuranceContext(text []byte, start int, pos, neg *wordSet) bool {
+func (d *structured) insuranceContext(text []byte, start int) bool {
 	w := contextBefore(text, start)
-	p := pos.last(w)
-	if p < 0 || neg.last(w) > p {
+	p, n := d.ctx.last(w, tInsurance, negSet)
+	if p < 0 || n > p {
 		return false
 	}
 	for _, c := range w[p:] {
@@ -335,6 +344,9 @@ func (d *structured) grouped(text []byte, s int, emit func(Finding)) (int, bool)
 		nd += copy(buf[nd:], text[i:j])
 		lens[ng], ends[ng] = j-i, j
 		ng++
+		if ng == 2 && !groupStart(lens[0], lens[1]) {
+			return 0, false // a date, a time, a version…
+		}
 		if j+1 >= n || !isDigit(text[j+1]) || (sep != 0 && text[j] != sep) || (sep == 0 && text[j] != ' ' && text[j] != '-') {
 			break
 		}
@@ -383,6 +395,23 @@ func (d *structured) grouped(text []byte, s int, emit func(Finding)) (int, bool)
 		return end, true
 	}
 	return 0, false
+}
+
+// groupStart reports whether digit groups of lengths a and b can begin one
+// of the forms grouped knows: 86 138…, 138 1234…, 6222 0212…, 110105
+// 19491231…, 010 1234…, 0571 8888….
+func groupStart(a, b int) bool {
+	switch a {
+	case 2:
+		return b == 3
+	case 3:
+		return b == 4 || b == 8
+	case 4:
+		return b == 4 || b == 7 || b == 8
+	case 6:
+		return b == 8
+	}
+	return false
 }
 
 // parenAreaCode reports whether the digits at s follow an area code in

@@ -173,6 +173,8 @@ type Chunker struct {
 	// file) with the window's text and the file offset of its first byte:
 	// a finding's raw value is text[f.Start-base : f.End-base].
 	Emit func(text []byte, base int64, batch []Finding) error
+
+	columns []string // "column N" for the columns without a name
 }
 
 // Run scans r and gives each window's findings to c.Emit; the FileResult
@@ -180,10 +182,15 @@ type Chunker struct {
 // Its error is the context's or Emit's.
 func (c *Chunker) Run(ctx context.Context, r io.Reader) (FileResult, []input.Problem, int64, error) {
 	fr := FileResult{Path: c.Path, Kind: c.Kind, Encoding: input.EncodingUTF8}
+	c.columns = c.columns[:0]
+	for k := range 64 {
+		c.columns = append(c.columns, fmt.Sprintf("column %d", k+1))
+	}
 	var problems []input.Problem
 	var verdict verdictAcc
 	buf := make([]byte, 0, c.Chunk+c.Overlap)
-	var clean []byte  // buf with invalid UTF-8 bytes replaced by '?'
+	var clean []byte // buf with invalid UTF-8 bytes replaced by '?'
+	var found []dlp.Finding
 	var base int64    // file offset of buf[0]
 	var ownFrom int64 // findings starting before this belong to an earlier window
 	var lastEnd int64 // end of the last finding kept
@@ -219,8 +226,13 @@ func (c *Chunker) Run(ctx context.Context, r io.Reader) (FileResult, []input.Pro
 		if !eof {
 			ownTo = base + int64(end-c.Overlap/2)
 		}
+		found = c.Scanner.AppendScan(found[:0], text)
 		var batch []Finding
-		for _, f := range c.Scanner.Scan(text) {
+		if len(found) > 0 {
+			batch = make([]Finding, 0, len(found))
+		}
+		var at columnAt
+		for _, f := range found {
 			abs := base + int64(f.Start)
 			if abs < ownFrom || ownTo >= 0 && abs >= ownTo || abs < lastEnd {
 				continue
@@ -229,7 +241,7 @@ func (c *Chunker) Run(ctx context.Context, r io.Reader) (FileResult, []input.Pro
 			f.Start, f.End = int(abs), int(lastEnd)
 			f.Line += lines
 			verdict.add(f)
-			batch = append(batch, Finding{Finding: f, Path: c.Path, Field: c.field(text, int(abs-base), f.Line)})
+			batch = append(batch, Finding{Finding: f, Path: c.Path, Field: c.field(text, int(abs-base), f.Line, &at)})
 		}
 		if len(batch) > 0 {
 			if err := c.Emit(text, base, batch); err != nil {
@@ -252,15 +264,25 @@ func (c *Chunker) Run(ctx context.Context, r io.Reader) (FileResult, []input.Pro
 	}
 }
 
+// columnAt is where the column count of a CSV/TSV line stood after
+// reading the window up to pos: findings of one line are named from left to
+// right, so each goes on from where the one before it stopped.
+type columnAt struct {
+	line, pos, col  int
+	quoted, atStart bool
+}
+
 // field names the CSV/TSV column of offset off of window, on file line
-// line.
-func (c *Chunker) field(window []byte, off, line int) string {
+// line; at carries the count from the previous finding of the window.
+func (c *Chunker) field(window []byte, off, line int, at *columnAt) string {
 	if c.Header == nil || line <= 1 {
 		return ""
 	}
-	start := bytes.LastIndexByte(window[:off], '\n') + 1
-	col, quoted, atStart := 0, false, true
-	for _, b := range window[start:off] {
+	if at.line != line || at.pos > off {
+		*at = columnAt{line: line, pos: bytes.LastIndexByte(window[:off], '\n') + 1, atStart: true}
+	}
+	col, quoted, atStart := at.col, at.quoted, at.atStart
+	for _, b := range window[at.pos:off] {
 		switch {
 		case b == '"' && (quoted || atStart):
 			quoted = !quoted
@@ -271,8 +293,14 @@ func (c *Chunker) field(window []byte, off, line int) string {
 		}
 		atStart = false
 	}
-	if col < len(c.Header) && c.Header[col] != "" {
-		return c.Header[col]
+	at.pos, at.col, at.quoted, at.atStart = off, col, quoted, atStart
+	if col < len(c.Header) {
+		if h := c.Header[col]; h != "" {
+			return h
+		}
+	}
+	if col < len(c.columns) {
+		return c.columns[col]
 	}
 	return fmt.Sprintf("column %d", col+1)
 }

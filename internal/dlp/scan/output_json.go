@@ -29,15 +29,16 @@ type jsonFinding struct {
 // jsonWriter writes one line per finding as it comes, then the problem
 // and summary lines.
 type jsonWriter struct {
-	bw   *bufio.Writer
-	line []byte
+	bw     *bufio.Writer
+	line   []byte
+	quoted quoteCache
 }
 
 func newJSONWriter(w io.Writer) *jsonWriter { return &jsonWriter{bw: bufio.NewWriter(w)} }
 
 func (j *jsonWriter) batch(fs []Finding) error {
 	for _, f := range fs {
-		j.line = appendFinding(j.line[:0], jsonFinding{f.Path, f.Type, f.Start, f.End, f.Line, f.Confidence, f.Category, f.Level, f.Field, f.Preview})
+		j.line = j.quoted.appendFinding(j.line[:0], jsonFinding{f.Path, f.Type, f.Start, f.End, f.Line, f.Confidence, f.Category, f.Level, f.Field, f.Preview})
 		if _, err := j.bw.Write(j.line); err != nil {
 			return err
 		}
@@ -69,10 +70,17 @@ func (j *jsonWriter) close() error { return nil }
 // json.Encoder (without HTML escaping) writes for it, several times faster
 // since findings can number millions.
 func appendFinding(b []byte, f jsonFinding) []byte {
+	var q quoteCache
+	return q.appendFinding(b, f)
+}
+
+// appendFinding is appendFinding with the strings that repeat from one
+// finding to the next (path, type, category, field) quoted once.
+func (q *quoteCache) appendFinding(b []byte, f jsonFinding) []byte {
 	b = append(b, `{"path":`...)
-	b = appendJSONString(b, f.Path)
+	b = q.appendString(b, f.Path, slotPath)
 	b = append(b, `,"type":`...)
-	b = appendJSONString(b, f.Type)
+	b = q.appendString(b, f.Type, slotType)
 	b = append(b, `,"start":`...)
 	b = strconv.AppendInt(b, int64(f.Start), 10)
 	b = append(b, `,"end":`...)
@@ -80,18 +88,73 @@ func appendFinding(b []byte, f jsonFinding) []byte {
 	b = append(b, `,"line":`...)
 	b = strconv.AppendInt(b, int64(f.Line), 10)
 	b = append(b, `,"confidence":`...)
-	b = appendJSONFloat(b, f.Confidence)
+	if k := int(f.Confidence*100 + 0.5); k >= 0 && k <= 100 && float64(k)/100 == f.Confidence {
+		b = append(b, percents[k]...)
+	} else {
+		b = appendJSONFloat(b, f.Confidence)
+	}
 	b = append(b, `,"category":`...)
-	b = appendJSONString(b, f.Category)
+	b = q.appendString(b, f.Category, slotCategory)
 	b = append(b, `,"level":`...)
 	b = strconv.AppendInt(b, int64(f.Level), 10)
 	if f.Field != "" {
 		b = append(b, `,"field":`...)
-		b = appendJSONString(b, f.Field)
+		b = q.appendString(b, f.Field, slotField)
 	}
 	b = append(b, `,"preview":`...)
 	b = appendJSONString(b, f.Preview)
 	return append(b, '}', '\n')
+}
+
+// percents[k] is k/100 as encoding/json writes it: confidences are rounded
+// to hundredths, so almost every one is in this table.
+var percents = func() (t [101]string) {
+	for k := range t {
+		t[k] = string(appendJSONFloat(nil, float64(k)/100))
+	}
+	return t
+}()
+
+// quoteCache remembers the JSON form of the last few strings quoted: the
+// path, type, category and column of consecutive findings repeat.
+type quoteCache struct {
+	entries [16]struct {
+		s string
+		q []byte
+	}
+	next int
+	hit  [4]int // per slot (path, type, category, field): the entry last used
+}
+
+// Slots of quoteCache.appendString: which field of a finding is quoted.
+const (
+	slotPath = iota
+	slotType
+	slotCategory
+	slotField
+)
+
+// appendString appends s quoted as appendJSONString does; slot says which
+// field s is, whose last entry is tried first.
+func (q *quoteCache) appendString(b []byte, s string, slot int) []byte {
+	if e := &q.entries[q.hit[slot]]; e.q != nil && len(e.s) == len(s) && e.s == s {
+		return append(b, e.q...)
+	}
+	for i := range q.entries {
+		if e := &q.entries[i]; e.q != nil && len(e.s) == len(s) && e.s == s {
+			q.hit[slot] = i
+			return append(b, e.q...)
+		}
+	}
+	if len(s) > 256 {
+		return appendJSONString(b, s)
+	}
+	i := q.next
+	q.next = (q.next + 1) % len(q.entries)
+	e := &q.entries[i]
+	e.s, e.q = s, appendJSONString(e.q[:0], s)
+	q.hit[slot] = i
+	return append(b, e.q...)
 }
 
 // appendJSONFloat appends f as encoding/json writes a float64 (f is

@@ -399,6 +399,36 @@ func TestChunked(t *testing.T) {
 			t.Fatalf("big.csv finding at line %d in field %q, want 手机", f.Line, f.Field)
 		}
 	}
+	// Several findings a line, quoted separators between them, a column
+	// without a name and one past the header.
+	csvText.Reset()
+	csvText.WriteString("序号,手机,备注,,身份证\n")
+	for i := 0; csvText.Len() < 16<<10; i++ {
+		fmt.Fprintf(&csvText, "%d,13812345678,\"复诊, 第%d次\",13912345678,11010519491231002X,\"a,\"\"b\",user%d@example.com\n", i, i, i)
+	}
+	path = filepath.Join(dir, "wide.csv")
+	mustWrite(t, path, csvText.Bytes())
+	res = run(t, scan.Options{Scanner: s, ChunkSize: 1024, Overlap: 256}, path)
+	want := map[string]string{dlp.TypeMobile + "138": "手机", dlp.TypeMobile + "139": "column 4", dlp.TypeResidentID: "身份证", dlp.TypeEmail: "column 7"}
+	lines := map[int]int{}
+	for _, f := range res.Findings() {
+		key := f.Type
+		if f.Type == dlp.TypeMobile {
+			key += f.Preview[:3]
+		}
+		if f.Field != want[key] {
+			t.Fatalf("wide.csv %s at line %d in field %q, want %q", f.Type, f.Line, f.Field, want[key])
+		}
+		lines[f.Line]++
+	}
+	if len(lines) < 100 {
+		t.Fatalf("wide.csv: findings on %d lines", len(lines))
+	}
+	for l, n := range lines {
+		if n != 4 {
+			t.Fatalf("wide.csv line %d: %d findings, want 4", l, n)
+		}
+	}
 
 	// A large file that is not UTF-8 is decoded whole by input.
 	gbk := bytes.Repeat([]byte("\xd5\xc5\xc8\xfd 13812345678\n"), 200) // 张三 in GBK
