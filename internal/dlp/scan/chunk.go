@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/medguard/medguard/internal/dlp"
@@ -161,20 +163,47 @@ func tableHeader(head []byte, kind string) ([]string, byte) {
 // the window in which its start lies before the middle of the overlap
 // with the next window, so every finding shorter than Overlap/2 is seen
 // whole, with at least Overlap/2 bytes of context on each side, by
-// exactly one window. `medguard scan` and the service's path jobs both
-// read large plain-text files with it.
+// exactly one window. Windows are read one after another and scanned by
+// Parallel goroutines at once; their findings go to Emit in file order,
+// from the goroutine that called Run. `medguard scan` and the service's
+// path jobs both read large plain-text files with it.
 type Chunker struct {
 	Scanner        *dlp.Scanner
 	Chunk, Overlap int
 	Path, Kind     string
 	Header         []string // CSV/TSV column names
 	Sep            byte     // CSV/TSV separator
+	// Parallel is how many windows are scanned at once; 0 means
+	// DefaultParallel(). At most Parallel+1 windows are held.
+	Parallel int
 	// Emit receives each window's findings (offsets and lines in the
 	// file) with the window's text and the file offset of its first byte:
 	// a finding's raw value is text[f.Start-base : f.End-base].
 	Emit func(text []byte, base int64, batch []Finding) error
 
 	columns []string // "column N" for the columns without a name
+}
+
+// DefaultParallel is how many windows of one file a Chunker scans at once
+// by default: GOMAXPROCS, at most 4, so that the windows held by the files
+// scanned at the same time stay few.
+func DefaultParallel() int { return min(runtime.GOMAXPROCS(0), 4) }
+
+// window is one window of a Chunker's input on its way from the reader
+// through a scanning goroutine to Emit.
+type window struct {
+	buf     []byte // as read
+	end     int    // buf[:end] is scanned: whole runes unless at EOF
+	text    []byte // buf[:end], or a copy with invalid UTF-8 replaced
+	invalid bool   // buf[:end] is not valid UTF-8
+	base    int64  // file offset of buf[0]
+	lines   int    // newlines before base
+	ownFrom int64  // findings starting before this belong to an earlier window
+	ownTo   int64  // findings starting at or after this belong to a later one; -1: none
+	eof     bool
+	problem string // a read error that ended the input
+	batch   []Finding
+	done    chan struct{} // closed once scanned
 }
 
 // Run scans r and gives each window's findings to c.Emit; the FileResult
@@ -186,82 +215,159 @@ func (c *Chunker) Run(ctx context.Context, r io.Reader) (FileResult, []input.Pro
 	for k := range 64 {
 		c.columns = append(c.columns, fmt.Sprintf("column %d", k+1))
 	}
+	par := c.Parallel
+	if par <= 0 {
+		par = DefaultParallel()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }() // the goroutines end before Run returns
+	free := make(chan []byte, par+1)       // buffers, allocated on first use
+	for range par + 1 {
+		free <- nil
+	}
+	todo := make(chan *window)
+	order := make(chan *window, par+1)
+	wg.Add(1 + par)
+	go func() {
+		defer wg.Done()
+		defer close(todo)
+		defer close(order)
+		c.read(ctx, r, free, todo, order)
+	}()
+	for range par {
+		go func() {
+			defer wg.Done()
+			var found []dlp.Finding
+			for w := range todo {
+				found = c.scanWindow(w, found)
+				close(w.done)
+			}
+		}()
+	}
+
 	var problems []input.Problem
 	var verdict verdictAcc
-	buf := make([]byte, 0, c.Chunk+c.Overlap)
-	var clean []byte // buf with invalid UTF-8 bytes replaced by '?'
-	var found []dlp.Finding
-	var base int64    // file offset of buf[0]
-	var ownFrom int64 // findings starting before this belong to an earlier window
 	var lastEnd int64 // end of the last finding kept
-	lines := 0        // newlines before base
-	for {
-		if err := ctx.Err(); err != nil {
-			return fr, nil, 0, err
+	for w := range order {
+		select {
+		case <-w.done:
+		case <-ctx.Done():
+			return fr, nil, 0, ctx.Err()
 		}
-		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-		if err != nil && !eof {
-			problems = append(problems, input.Problem{Path: c.Path,
-				Reason: fmt.Sprintf("%s: at byte %d: %v", input.ReasonUnreadable, base+int64(len(buf)), err)})
-			eof = true
+		if w.invalid && fr.Encoding != input.EncodingUnknown {
+			fr.Encoding = input.EncodingUnknown
+			problems = append(problems, input.Problem{Path: c.Path, Reason: fmt.Sprintf(
+				"%s: invalid UTF-8 after byte %d; invalid bytes scanned as '?'", input.ReasonMalformed, w.base)})
 		}
-		end := len(buf)
-		if !eof {
-			end = runeCut(buf)
+		if w.problem != "" {
+			problems = append(problems, input.Problem{Path: c.Path, Reason: w.problem})
 		}
-		window := buf[:end]
-		text := window
-		if !utf8.Valid(window) {
-			clean = Sanitize(clean[:0], window)
-			text = clean
-			if fr.Encoding != input.EncodingUnknown {
-				fr.Encoding = input.EncodingUnknown
-				problems = append(problems, input.Problem{Path: c.Path, Reason: fmt.Sprintf(
-					"%s: invalid UTF-8 after byte %d; invalid bytes scanned as '?'", input.ReasonMalformed, base)})
-			}
-		}
-		ownTo := int64(-1)
-		if !eof {
-			ownTo = base + int64(end-c.Overlap/2)
-		}
-		found = c.Scanner.AppendScan(found[:0], text)
-		var batch []Finding
-		if len(found) > 0 {
-			batch = make([]Finding, 0, len(found))
-		}
-		var at columnAt
-		for _, f := range found {
-			abs := base + int64(f.Start)
-			if abs < ownFrom || ownTo >= 0 && abs >= ownTo || abs < lastEnd {
+		// A finding that overlaps one kept from the window before is
+		// the same data seen again, or a shorter reading of it.
+		batch := w.batch[:0]
+		for _, f := range w.batch {
+			if int64(f.Start) < lastEnd {
 				continue
 			}
-			lastEnd = base + int64(f.End)
-			f.Start, f.End = int(abs), int(lastEnd)
-			f.Line += lines
-			verdict.add(f)
-			batch = append(batch, Finding{Finding: f, Path: c.Path, Field: c.field(text, int(abs-base), f.Line, &at)})
+			lastEnd = int64(f.End)
+			verdict.add(f.Finding)
+			batch = append(batch, f)
 		}
 		if len(batch) > 0 {
-			if err := c.Emit(text, base, batch); err != nil {
+			if err := c.Emit(w.text, w.base, batch); err != nil {
 				return fr, nil, 0, err
 			}
 		}
-		if eof {
+		if w.eof {
+			if err := ctx.Err(); err != nil {
+				return fr, nil, 0, err
+			}
 			fr.Verdict = verdict.result()
-			return fr, problems, base + int64(len(buf)), nil
+			return fr, problems, w.base + int64(len(w.buf)), nil
 		}
-		next := end - c.Overlap
-		for next < end && !utf8.RuneStart(buf[next]) {
+		free <- w.buf
+	}
+	if err := ctx.Err(); err != nil {
+		return fr, nil, 0, err
+	}
+	return fr, nil, 0, errors.New("scan: internal error: chunked input ended without its last window")
+}
+
+// read reads r into windows and hands each to the scanning goroutines
+// (todo) and, in file order, to Run (order).
+func (c *Chunker) read(ctx context.Context, r io.Reader, free chan []byte, todo, order chan<- *window) {
+	var carry []byte  // the overlap with the next window
+	var base int64    // file offset of the next window
+	var ownFrom int64 // ownTo of the previous window
+	lines := 0        // newlines before base
+	for {
+		var buf []byte
+		select {
+		case buf = <-free:
+		case <-ctx.Done():
+			return
+		}
+		if buf == nil {
+			buf = make([]byte, 0, c.Chunk+c.Overlap)
+		}
+		buf = append(buf[:0], carry...)
+		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		w := &window{buf: buf, base: base, lines: lines, ownFrom: ownFrom, ownTo: -1, done: make(chan struct{})}
+		w.eof = errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if err != nil && !w.eof {
+			w.problem = fmt.Sprintf("%s: at byte %d: %v", input.ReasonUnreadable, base+int64(len(buf)), err)
+			w.eof = true
+		}
+		w.end = len(buf)
+		if !w.eof {
+			w.end = runeCut(buf)
+			w.ownTo = base + int64(w.end-c.Overlap/2)
+		}
+		for _, ch := range []chan<- *window{order, todo} {
+			select {
+			case ch <- w:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if w.eof {
+			return
+		}
+		next := w.end - c.Overlap
+		for next < w.end && !utf8.RuneStart(buf[next]) {
 			next++
 		}
 		lines += bytes.Count(buf[:next], []byte{'\n'})
-		copy(buf, buf[next:])
-		buf = buf[:len(buf)-next]
+		carry = append(carry[:0], buf[next:]...)
 		base += int64(next)
-		ownFrom = ownTo
+		ownFrom = w.ownTo
 	}
+}
+
+// scanWindow scans w and sets w.batch to the findings that belong to it,
+// with offsets and lines in the file; found is a buffer for the scanner.
+func (c *Chunker) scanWindow(w *window, found []dlp.Finding) []dlp.Finding {
+	w.text = w.buf[:w.end]
+	if !utf8.Valid(w.text) {
+		w.text, w.invalid = Sanitize(nil, w.text), true
+	}
+	found = c.Scanner.AppendScan(found[:0], w.text)
+	if len(found) > 0 {
+		w.batch = make([]Finding, 0, len(found))
+	}
+	var at columnAt
+	for _, f := range found {
+		abs := w.base + int64(f.Start)
+		if abs < w.ownFrom || w.ownTo >= 0 && abs >= w.ownTo {
+			continue
+		}
+		f.Start, f.End = int(abs), int(w.base+int64(f.End))
+		f.Line += w.lines
+		w.batch = append(w.batch, Finding{Finding: f, Path: c.Path, Field: c.field(w.text, int(abs-w.base), f.Line, &at)})
+	}
+	return found
 }
 
 // columnAt is where the column count of a CSV/TSV line stood after

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -502,6 +503,70 @@ func TestGoldenJSONLines(t *testing.T) {
 	for sc.Scan() {
 		if !json.Valid(sc.Bytes()) {
 			t.Errorf("golden json line %q is not JSON", sc.Text())
+		}
+	}
+}
+
+// TestChunkerParallel scans one text in windows with one to five scanning
+// goroutines: the findings and the windows' order are those of a scan of
+// the whole text whatever the number; an error from Emit, and a context
+// cancelled while windows are being scanned, end Run with that error.
+func TestChunkerParallel(t *testing.T) {
+	t.Parallel()
+	s := newScanner(t)
+	text := append(chunkText(60<<10), "\xff\xfe 13812345678 tail"...)
+	want := spans(s.Scan(scan.Sanitize(nil, text)), func(f dlp.Finding) dlp.Finding { return f })
+	for par := 1; par <= 5; par++ {
+		var got []span
+		last := int64(-1)
+		c := &scan.Chunker{Scanner: s, Chunk: 1 << 10, Overlap: 256, Path: "t.log", Kind: input.KindLog, Parallel: par,
+			Emit: func(win []byte, base int64, batch []scan.Finding) error {
+				if base <= last {
+					t.Errorf("parallel %d: window at %d after one at %d", par, base, last)
+				}
+				last = base
+				for _, f := range batch {
+					if string(win[f.Start-int(base):f.End-int(base)]) != string(scan.Sanitize(nil, text[f.Start:f.End])) {
+						t.Errorf("parallel %d: %s at %d: window text differs from the file", par, f.Type, f.Start)
+					}
+				}
+				got = append(got, spans(batch, func(f scan.Finding) dlp.Finding { return f.Finding })...)
+				return nil
+			}}
+		fr, problems, size, err := c.Run(context.Background(), bytes.NewReader(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("parallel %d: chunked vs whole (-whole +chunked):\n%s", par, diff)
+		}
+		if size != int64(len(text)) || len(problems) != 1 || fr.Encoding != input.EncodingUnknown ||
+			fr.Verdict.CountsByType[dlp.TypeMobile] == 0 {
+			t.Errorf("parallel %d: size %d of %d, problems %v, encoding %q, verdict %v", par, size, len(text), problems, fr.Encoding, fr.Verdict)
+		}
+
+		stop := errors.New("sink full")
+		calls := 0
+		c.Emit = func([]byte, int64, []scan.Finding) error {
+			if calls++; calls == 3 {
+				return stop
+			}
+			return nil
+		}
+		if _, _, _, err := c.Run(context.Background(), bytes.NewReader(text)); !errors.Is(err, stop) || calls != 3 {
+			t.Errorf("parallel %d: Emit error: err %v after %d calls", par, err, calls)
+		}
+
+		ctx, cancel := context.WithCancel(context.Background())
+		calls = 0
+		c.Emit = func([]byte, int64, []scan.Finding) error {
+			if calls++; calls == 2 {
+				cancel()
+			}
+			return nil
+		}
+		if _, _, _, err := c.Run(ctx, bytes.NewReader(text)); !errors.Is(err, context.Canceled) {
+			t.Errorf("parallel %d: cancelled: err %v", par, err)
 		}
 	}
 }
