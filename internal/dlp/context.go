@@ -1,6 +1,7 @@
 package dlp
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
 )
@@ -105,6 +106,11 @@ type ctxSet struct {
 	pairs   [1024]uint64
 	byFirst [256][]ctxWord
 	maxLen  [16]int // longest word of each set
+	// key[b] is a character every word of set b contains (保 for the
+	// medical insurance words), or "": a window without it holds none of
+	// the set's words.
+	key   [16]string
+	words [16][]string
 }
 
 type ctxWord struct {
@@ -120,6 +126,7 @@ func (cs *ctxSet) add(bit uint, words []string) {
 		if w == "" {
 			continue
 		}
+		cs.words[bit] = append(cs.words[bit], w)
 		cs.maxLen[bit] = max(cs.maxLen[bit], len(w))
 		c := w[0]
 		if len(w) == 1 {
@@ -139,6 +146,26 @@ func (cs *ctxSet) add(bit uint, words []string) {
 			cs.byFirst[c] = append(cs.byFirst[c], ctxWord{w, 1 << bit})
 		}
 	}
+	cs.key[bit] = ""
+	if all := cs.words[bit]; len(all) > 0 {
+	runes:
+		for _, r := range all[0] {
+			for _, w := range all[1:] {
+				if !strings.ContainsRune(w, r) {
+					continue runes
+				}
+			}
+			cs.key[bit] = string(r)
+			break
+		}
+	}
+}
+
+// mayHave reports whether w can hold a word of set bit: false when the
+// set's words share a character that w lacks.
+func (cs *ctxSet) mayHave(w []byte, bit int) bool {
+	k := cs.key[bit]
+	return k == "" || bytes.Contains(w, []byte(k))
 }
 
 // last returns p, the end of the last occurrence in w of a word of set pos

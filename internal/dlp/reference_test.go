@@ -258,6 +258,9 @@ func TestCtxSetMatchesReference(t *testing.T) {
 	}
 	cs.add(negSet, negativeContext())
 	neg := negativeContext()
+	if cs.key[tInsurance] != "保" || cs.key[tResidentID] != "" {
+		t.Errorf("keys: insurance %q, resident ID %q", cs.key[tInsurance], cs.key[tResidentID])
+	}
 	for _, text := range referenceTexts(t) {
 		for end := 0; end <= len(text); end += 1 + end%5 {
 			w := contextBefore(text, end)
@@ -272,6 +275,9 @@ func TestCtxSetMatchesReference(t *testing.T) {
 				}
 				if p, _ := cs.last(w, i, -1); p != wp {
 					t.Fatalf("%s alone in %q: p = %d, want %d", name, w, p, wp)
+				}
+				if wp >= 0 && !cs.mayHave(w, i) {
+					t.Fatalf("%s in %q: mayHave false, but %q ends at %d", name, w, w[:wp], wp)
 				}
 			}
 		}

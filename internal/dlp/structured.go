@@ -246,7 +246,11 @@ func (d *structured) token(text []byte, s, e, digits int, emit func(Finding)) in
 // hasContext reports whether a positive context word of type t occurs
 // just before start.
 func (d *structured) hasContext(text []byte, start, t int) bool {
-	p, _ := d.ctx.last(contextBefore(text, start), t, -1)
+	w := contextBefore(text, start)
+	if !d.ctx.mayHave(w, t) {
+		return false
+	}
+	p, _ := d.ctx.last(w, t, -1)
 	return p >= 0
 }
 
@@ -269,6 +273,9 @@ func approvalNumber(text []byte, s int) bool {
 // and no other number in between (医保号 123456 setlId=2024…).
 func (d *structured) insuranceContext(text []byte, start int) bool {
 	w := contextBefore(text, start)
+	if !d.ctx.mayHave(w, tInsurance) {
+		return false
+	}
 	p, n := d.ctx.last(w, tInsurance, negSet)
 	if p < 0 || n > p {
 		return false
