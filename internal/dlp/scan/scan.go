@@ -29,7 +29,7 @@ import (
 
 // Default chunking of large plain-text files.
 const (
-	DefaultChunkSize = 4 << 20
+	DefaultChunkSize = 1 << 20
 	DefaultOverlap   = 256
 )
 
