@@ -531,3 +531,41 @@ func TestLoadOrCreateKey(t *testing.T) {
 		t.Fatal("a short key file was accepted")
 	}
 }
+
+// TestTrailMasksSourceNames uploads a file named after a patient: the scan
+// keeps its name for whoever may read scans, the trail (kept for years,
+// never edited) has it masked.
+func TestTrailMasksSourceNames(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		name := "出院小结_" + residentID + "_" + mobile + ".txt"
+		res, err := e.svc.ScanUpload(ctx, e.privacyA, e.hospA.ID, name, []byte(clinicalNote))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Scan.Source != name {
+			t.Errorf("stored source = %q, want %q", res.Scan.Source, name)
+		}
+		var found bool
+		for _, en := range e.trailActions() {
+			if en.Action != "dlp.scan" || en.ObjectID != idString(res.Scan.ID) {
+				continue
+			}
+			found = true
+			blob, _ := json.Marshal(en)
+			for _, raw := range []string{residentID, mobile} {
+				if strings.Contains(string(blob), raw) {
+					t.Errorf("trail entry carries %q: %s", raw, blob)
+				}
+			}
+			if want := residentID[:3] + "***********" + residentID[14:]; !strings.Contains(en.Summary, want) ||
+				!strings.Contains(en.Summary, "出院小结_") {
+				t.Errorf("trail summary %q, want the name with %s", en.Summary, want)
+			}
+		}
+		if !found {
+			t.Error("the scan is not in the trail")
+		}
+	})
+}

@@ -101,7 +101,7 @@ func (s *Service) StartJob(ctx context.Context, a actor.Actor, orgID int64, path
 			return err
 		}
 		_, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "dlp.job_start", ObjectType: "dlp_scan", ObjectID: idString(sc.ID),
-			OrgID: orgID, Summary: "scan job over " + sc.Source, After: trailAfter(sc)})
+			OrgID: orgID, Summary: "scan job over " + trailName(sc.Source), After: trailAfter(sc)})
 		return err
 	})
 	if err != nil {
@@ -194,7 +194,7 @@ func (s *Service) failJob(a actor.Actor, sc Scan, msg string) {
 			return err
 		}
 		_, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "dlp.job_failed", ObjectType: "dlp_scan", ObjectID: idString(sc.ID),
-			OrgID: sc.OrgID, Summary: msg, After: trailAfter(sc)})
+			OrgID: sc.OrgID, Summary: trailName(msg), After: trailAfter(sc)})
 		return err
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -297,10 +298,38 @@ func (s *Service) finishScan(ctx context.Context, tx *store.Tx, sc *Scan) error 
 	return nil
 }
 
+// nameScanner finds patient data in the names that go into the trail.
+var nameScanner = sync.OnceValues(func() (*dlp.Scanner, error) { return dlp.NewScanner(dlp.Config{}) })
+
+// trailName returns name (a file name, a path, an error message) with the
+// patient data the detectors find in it masked: a file named after a
+// patient (张三_110105194912310021.docx) must not put the name or the ID
+// into the trail, which is kept for years and cannot be edited. The scan
+// itself keeps the real name, for whoever has dlp.read to find the file.
+func trailName(name string) string {
+	s, err := nameScanner()
+	if err != nil {
+		return "(name withheld)"
+	}
+	fs := s.Scan([]byte(name))
+	if len(fs) == 0 {
+		return name
+	}
+	var b strings.Builder
+	last := 0
+	for _, f := range fs {
+		b.WriteString(name[last:f.Start])
+		b.WriteString(f.Preview)
+		last = f.End
+	}
+	b.WriteString(name[last:])
+	return b.String()
+}
+
 // scanSummary is the trail summary of a finished scan: counts only, never a value.
 func scanSummary(sc Scan) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %q: %d files, %d findings, highest level %d", sc.Kind, sc.Source, sc.Files, sc.Findings, sc.HighestLevel)
+	fmt.Fprintf(&b, "%s %q: %d files, %d findings, highest level %d", sc.Kind, trailName(sc.Source), sc.Files, sc.Findings, sc.HighestLevel)
 	if sc.IdentifiesPerson {
 		b.WriteString(", identifies a person")
 	}
@@ -313,9 +342,10 @@ func scanSummary(sc Scan) string {
 	return b.String()
 }
 
-// trailAfter is what the trail digests of a scan: its totals, never a value.
+// trailAfter is what the trail digests of a scan: its totals, never a value
+// (the source name masked by trailName).
 func trailAfter(sc Scan) any {
-	return map[string]any{"id": sc.ID, "kind": sc.Kind, "source": sc.Source, "files": sc.Files, "findings": sc.Findings,
+	return map[string]any{"id": sc.ID, "kind": sc.Kind, "source": trailName(sc.Source), "files": sc.Files, "findings": sc.Findings,
 		"highest_level": sc.HighestLevel, "identifies_person": sc.IdentifiesPerson, "counts": maps.Clone(sc.CountsByType),
 		"decision": sc.Decision}
 }
