@@ -8,33 +8,26 @@ func validRegion(code []byte) bool {
 	if len(code) != 6 {
 		return false
 	}
-	lo, hi := 0, len(regionCodes)/6
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		c := cmp6(regionCodes[m*6:m*6+6], code)
-		switch {
-		case c == 0:
-			return true
-		case c < 0:
-			lo = m + 1
-		default:
-			hi = m
+	n := 0
+	for _, c := range code {
+		if !isDigit(c) {
+			return false
 		}
+		n = n*10 + int(c-'0')
 	}
-	return false
+	return regionBits[n>>6]&(1<<(n&63)) != 0
 }
 
-func cmp6(a string, b []byte) int {
-	for i := 0; i < 6; i++ {
-		if a[i] != b[i] {
-			if a[i] < b[i] {
-				return -1
-			}
-			return 1
-		}
+// regionBits has bit n set for every region code n of regionCodes: one
+// load instead of a binary search over 7,000 codes (125 KiB).
+var regionBits = func() *[1000000/64 + 1]uint64 {
+	var t [1000000/64 + 1]uint64
+	for i := 0; i+6 <= len(regionCodes); i += 6 {
+		n := atoi([]byte(regionCodes[i : i+6]))
+		t[n>>6] |= 1 << (n & 63)
 	}
-	return 0
-}
+	return &t
+}()
 
 func isDigit(c byte) bool { return c-'0' < 10 }
 

@@ -2,6 +2,7 @@ package dlp
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -280,6 +281,27 @@ func TestCtxSetMatchesReference(t *testing.T) {
 					t.Fatalf("%s in %q: mayHave false, but %q ends at %d", name, w, w[:wp], wp)
 				}
 			}
+		}
+	}
+}
+
+// TestValidRegionMatchesList checks the region bitmap against the code list
+// for every six-digit number, and rejects what is not six digits.
+func TestValidRegionMatchesList(t *testing.T) {
+	t.Parallel()
+	list := map[string]bool{}
+	for i := 0; i+6 <= len(regionCodes); i += 6 {
+		list[regionCodes[i:i+6]] = true
+	}
+	for n := range 1000000 {
+		code := fmt.Sprintf("%06d", n)
+		if got := validRegion([]byte(code)); got != list[code] {
+			t.Fatalf("validRegion(%s) = %v", code, got)
+		}
+	}
+	for _, bad := range []string{"", "11010", "1101055", "11010X", "1 0105", "\xff10105"} {
+		if validRegion([]byte(bad)) {
+			t.Errorf("validRegion(%q) = true", bad)
 		}
 	}
 }

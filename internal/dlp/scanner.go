@@ -19,6 +19,25 @@ type Scanner struct {
 	classes   map[string]Classification
 	minConf   float64
 	pool      sync.Pool // *scratch
+	kinds     []typeKind
+}
+
+// typeKind is an enabled type and its classification, looked up by a
+// linear search: a handful of short strings compare faster than a map
+// look-up hashes one.
+type typeKind struct {
+	name  string
+	class Classification
+}
+
+// kind returns the classification of type t and whether t is enabled.
+func (s *Scanner) kind(t string) (Classification, bool) {
+	for i := range s.kinds {
+		if k := &s.kinds[i]; len(k.name) == len(t) && k.name == t {
+			return k.class, true
+		}
+	}
+	return Classification{}, false
 }
 
 // NewScanner builds a Scanner from cfg, compiling custom patterns and
@@ -73,6 +92,9 @@ func NewScanner(cfg Config) (*Scanner, error) {
 		}
 		s.detectors = append(s.detectors, &custom{name: ci.Name, re: re, context: newWordSet(words), require: ci.RequireContext})
 	}
+	for t := range s.enabled {
+		s.kinds = append(s.kinds, typeKind{t, s.classes[t]})
+	}
 	return s, nil
 }
 
@@ -122,7 +144,8 @@ func (s *Scanner) AppendScan(dst []Finding, text []byte) []Finding {
 			return
 		}
 		if f.Type != lastType {
-			lastType, lastOn = f.Type, s.enabled[f.Type]
+			_, on := s.kind(f.Type)
+			lastType, lastOn = f.Type, on
 		}
 		if lastOn {
 			found = append(found, f)
@@ -182,7 +205,8 @@ func (s *Scanner) AppendScan(dst []Finding, text []byte) []Finding {
 		f.Line = line
 		f.Preview = Mask(f.Type, text[f.Start:f.End])
 		if f.Type != lastClass {
-			lastClass, c = f.Type, s.classes[f.Type]
+			lastClass = f.Type
+			c, _ = s.kind(f.Type)
 		}
 		f.Category = c.Category
 		f.Level = max(f.Level, c.Level)
