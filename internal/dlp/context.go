@@ -103,7 +103,8 @@ func hasContext(text []byte, start int, words *wordSet) bool {
 // ASCII letters of the text are compared lower-cased.
 type ctxSet struct {
 	single  [4]uint64
-	pairs   [1024]uint64
+	pairs   [1024]uint64 // first two bytes of longer words that begin below 0xE0
+	cjk     [1024]uint64 // first character (BMP) of words that begin with one
 	byFirst [256][]ctxWord
 	maxLen  [16]int // longest word of each set
 	// key[b] is a character every word of set b contains (保 for the
@@ -129,9 +130,13 @@ func (cs *ctxSet) add(bit uint, words []string) {
 		cs.words[bit] = append(cs.words[bit], w)
 		cs.maxLen[bit] = max(cs.maxLen[bit], len(w))
 		c := w[0]
-		if len(w) == 1 {
+		switch {
+		case len(w) == 1:
 			cs.single[c>>6] |= 1 << (c & 63)
-		} else {
+		case c >= 0xE0 && c < 0xF0 && len(w) >= 3:
+			r := bmp3([]byte(w), 0)
+			cs.cjk[r>>6] |= 1 << (r & 63)
+		default:
 			k := uint(c)<<8 | uint(w[1])
 			cs.pairs[k>>6] |= 1 << (k & 63)
 		}
@@ -193,10 +198,21 @@ func (cs *ctxSet) last(w []byte, pos, neg int) (p, n int) {
 			return p, n
 		}
 		c := lower(w[k])
-		hit := cs.single[c>>6]&(1<<(c&63)) != 0
-		if !hit && k+1 < len(w) {
-			q := uint(c)<<8 | uint(lower(w[k+1]))
-			hit = cs.pairs[q>>6]&(1<<(q&63)) != 0
+		var hit bool
+		switch {
+		case c >= 0xE0 && c < 0xF0:
+			// A three-byte character: its code point, not its first
+			// two bytes (shared by 64 characters), is looked up.
+			if k+2 < len(w) {
+				r := bmp3(w, k)
+				hit = cs.cjk[r>>6]&(1<<(r&63)) != 0
+			}
+		default:
+			hit = cs.single[c>>6]&(1<<(c&63)) != 0
+			if !hit && k+1 < len(w) {
+				q := uint(c)<<8 | uint(lower(w[k+1]))
+				hit = cs.pairs[q>>6]&(1<<(q&63)) != 0
+			}
 		}
 		if !hit {
 			continue
