@@ -2,7 +2,6 @@ package dlp
 
 import (
 	"bytes"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -11,6 +10,11 @@ import (
 // their first character and domain, names their surname. The result is
 // valid UTF-8 even when value is not (invalid sequences count as U+FFFD).
 func Mask(typ string, value []byte) string {
+	return string(appendMask(nil, typ, value))
+}
+
+// appendMask appends Mask(typ, value) to dst.
+func appendMask(dst []byte, typ string, value []byte) []byte {
 	v := value
 	isASCII := ascii(v)
 	if !isASCII && !utf8.Valid(v) {
@@ -31,15 +35,15 @@ func Mask(typ string, value []byte) string {
 	switch typ {
 	case TypeEmail:
 		if at := bytes.LastIndexByte(v, '@'); at > 0 {
-			return masked(v[:off(1)], 3, v[at:])
+			return appendMasked(dst, v[:off(1)], 3, v[at:])
 		}
 	case TypePersonName:
 		if n >= 2 {
-			return masked(v[:off(1)], n-1, nil)
+			return appendMasked(dst, v[:off(1)], n-1, nil)
 		}
 	case TypeAddress, TypeDiagnosis, TypeDrug, TypeLabResult, TypePrescription:
 		keep := min(n/2, 6)
-		return masked(v[:off(keep)], n-keep, nil)
+		return appendMasked(dst, v[:off(keep)], n-keep, nil)
 	}
 	var head, tail int
 	switch {
@@ -50,7 +54,7 @@ func Mask(typ string, value []byte) string {
 	case n >= 3:
 		head, tail = 1, 0
 	}
-	return masked(v[:off(head)], n-head-tail, v[off(n-tail):])
+	return appendMasked(dst, v[:off(head)], n-head-tail, v[off(n-tail):])
 }
 
 // runeOffset returns the byte offset of the k-th rune of the valid UTF-8 v.
@@ -63,16 +67,13 @@ func runeOffset(v []byte, k int) int {
 	return off
 }
 
-// masked returns head, stars asterisks and tail in one allocation.
-func masked(head []byte, stars int, tail []byte) string {
-	var b strings.Builder
-	b.Grow(len(head) + stars + len(tail))
-	b.Write(head)
+// appendMasked appends head, stars asterisks and tail to dst.
+func appendMasked(dst, head []byte, stars int, tail []byte) []byte {
+	dst = append(dst, head...)
 	for range stars {
-		b.WriteByte('*')
+		dst = append(dst, '*')
 	}
-	b.Write(tail)
-	return b.String()
+	return append(dst, tail...)
 }
 
 // ascii reports whether v is all ASCII, as most structured values are.

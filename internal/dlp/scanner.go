@@ -111,9 +111,10 @@ func (s *Scanner) Types() []string {
 // scratch holds the raw findings of one Scan and where each detector's
 // findings begin; it is reused through Scanner.pool.
 type scratch struct {
-	found []Finding
-	segs  []int
-	heads []int
+	found    []Finding
+	previews []byte
+	segs     []int
+	heads    []int
 }
 
 // Scan returns the findings in text, ordered by position and not
@@ -195,15 +196,24 @@ func (s *Scanner) AppendScan(dst []Finding, text []byte) []Finding {
 		}
 		out = append(out, f)
 	}
-	line, pos := 1, 0
+	// The previews are written into one buffer and become substrings of
+	// one string: one allocation instead of one a finding.
+	prev := sc.previews[:0]
+	for i := first; i < len(out); i++ {
+		prev = appendMask(prev, out[i].Type, text[out[i].Start:out[i].End])
+		out[i].Line = len(prev) // end of the preview, for now
+	}
+	sc.previews = prev
+	all := string(prev)
+	line, pos, from := 1, 0, 0
 	var lastClass string
 	var c Classification
 	for i := first; i < len(out); i++ {
 		f := &out[i]
+		f.Preview, from = all[from:f.Line], f.Line
 		line += bytes.Count(text[pos:f.Start], []byte{'\n'})
 		pos = f.Start
 		f.Line = line
-		f.Preview = Mask(f.Type, text[f.Start:f.End])
 		if f.Type != lastClass {
 			lastClass = f.Type
 			c, _ = s.kind(f.Type)
