@@ -30,16 +30,17 @@ type jsonFinding struct {
 // and summary lines.
 type jsonWriter struct {
 	bw     *bufio.Writer
-	line   []byte
 	quoted quoteCache
 }
 
-func newJSONWriter(w io.Writer) *jsonWriter { return &jsonWriter{bw: bufio.NewWriter(w)} }
+func newJSONWriter(w io.Writer) *jsonWriter { return &jsonWriter{bw: bufio.NewWriterSize(w, 64<<10)} }
 
 func (j *jsonWriter) batch(fs []Finding) error {
 	for _, f := range fs {
-		j.line = j.quoted.appendFinding(j.line[:0], jsonFinding{f.Path, f.Type, f.Start, f.End, f.Line, f.Confidence, f.Category, f.Level, f.Field, f.Preview})
-		if _, err := j.bw.Write(j.line); err != nil {
+		// Appended to the writer's free space, so that Write has
+		// nothing to copy unless the line did not fit.
+		line := j.quoted.appendFinding(j.bw.AvailableBuffer(), jsonFinding{f.Path, f.Type, f.Start, f.End, f.Line, f.Confidence, f.Category, f.Level, f.Field, f.Preview})
+		if _, err := j.bw.Write(line); err != nil {
 			return err
 		}
 	}
