@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -202,8 +203,13 @@ type window struct {
 	ownTo   int64  // findings starting at or after this belong to a later one; -1: none
 	eof     bool
 	problem string // a read error that ended the input
-	batch   []Finding
-	done    chan struct{} // closed once scanned
+	// lead is the part of the line that began before base (for the
+	// column of a CSV/TSV finding on the window's first line); leadOK is
+	// false when that part was longer than maxLead.
+	lead   []byte
+	leadOK bool
+	batch  []Finding
+	done   chan struct{} // closed once scanned
 }
 
 // Run scans r and gives each window's findings to c.Emit; the FileResult
@@ -301,6 +307,8 @@ func (c *Chunker) read(ctx context.Context, r io.Reader, free chan []byte, todo,
 	var base int64    // file offset of the next window
 	var ownFrom int64 // ownTo of the previous window
 	lines := 0        // newlines before base
+	var lead []byte   // the line begun before base
+	leadOK := true
 	for {
 		var buf []byte
 		select {
@@ -314,7 +322,8 @@ func (c *Chunker) read(ctx context.Context, r io.Reader, free chan []byte, todo,
 		buf = append(buf[:0], carry...)
 		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		w := &window{buf: buf, base: base, lines: lines, ownFrom: ownFrom, ownTo: -1, done: make(chan struct{})}
+		w := &window{buf: buf, base: base, lines: lines, ownFrom: ownFrom, ownTo: -1, done: make(chan struct{}),
+			lead: slices.Clone(lead), leadOK: leadOK}
 		w.eof = errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if err != nil && !w.eof {
 			w.problem = fmt.Sprintf("%s: at byte %d: %v", input.ReasonUnreadable, base+int64(len(buf)), err)
@@ -340,6 +349,13 @@ func (c *Chunker) read(ctx context.Context, r io.Reader, free chan []byte, todo,
 			next++
 		}
 		lines += bytes.Count(buf[:next], []byte{'\n'})
+		if nl := bytes.LastIndexByte(buf[:next], '\n'); nl >= 0 {
+			lead, leadOK = append(lead[:0], buf[nl+1:next]...), true
+		} else if leadOK && len(lead)+next <= maxLead {
+			lead = append(lead, buf[:next]...)
+		} else {
+			lead, leadOK = lead[:0], false
+		}
 		carry = append(carry[:0], buf[next:]...)
 		base += int64(next)
 		ownFrom = w.ownTo
@@ -358,6 +374,15 @@ func (c *Chunker) scanWindow(w *window, found []dlp.Finding) []dlp.Finding {
 		w.batch = make([]Finding, 0, len(found))
 	}
 	var at columnAt
+	var first *columnAt // the column count after w.lead, for the first line
+	if c.Header != nil && w.base > 0 {
+		first = &columnAt{atStart: true}
+		if w.leadOK {
+			c.count(first, w.lead)
+		} else {
+			first.col = -1
+		}
+	}
 	for _, f := range found {
 		abs := w.base + int64(f.Start)
 		if abs < w.ownFrom || w.ownTo >= 0 && abs >= w.ownTo {
@@ -365,7 +390,7 @@ func (c *Chunker) scanWindow(w *window, found []dlp.Finding) []dlp.Finding {
 		}
 		f.Start, f.End = int(abs), int(w.base+int64(f.End))
 		f.Line += w.lines
-		w.batch = append(w.batch, Finding{Finding: f, Path: c.Path, Field: c.field(w.text, int(abs-w.base), f.Line, &at)})
+		w.batch = append(w.batch, Finding{Finding: f, Path: c.Path, Field: c.field(w.text, int(abs-w.base), f.Line, &at, first)})
 	}
 	return found
 }
@@ -378,28 +403,33 @@ type columnAt struct {
 	quoted, atStart bool
 }
 
+// maxLead bounds the part of a line carried from one window to the next
+// to name CSV/TSV columns: a longer line is not a table row.
+const maxLead = 64 << 10
+
 // field names the CSV/TSV column of offset off of window, on file line
-// line; at carries the count from the previous finding of the window.
-func (c *Chunker) field(window []byte, off, line int, at *columnAt) string {
+// line; at carries the count from the previous finding of the window, and
+// first, when the window begins inside a line, the count at the window's
+// start (col -1: unknown).
+func (c *Chunker) field(window []byte, off, line int, at *columnAt, first *columnAt) string {
 	if c.Header == nil || line <= 1 {
 		return ""
 	}
 	if at.line != line || at.pos > off {
-		*at = columnAt{line: line, pos: bytes.LastIndexByte(window[:off], '\n') + 1, atStart: true}
-	}
-	col, quoted, atStart := at.col, at.quoted, at.atStart
-	for _, b := range window[at.pos:off] {
-		switch {
-		case b == '"' && (quoted || atStart):
-			quoted = !quoted
-		case b == c.Sep && !quoted:
-			col++
-			atStart = true
-			continue
+		nl := bytes.LastIndexByte(window[:off], '\n')
+		if nl < 0 && first != nil {
+			*at = *first
+		} else {
+			*at = columnAt{pos: nl + 1, atStart: true}
 		}
-		atStart = false
+		at.line = line
 	}
-	at.pos, at.col, at.quoted, at.atStart = off, col, quoted, atStart
+	if at.col < 0 {
+		return ""
+	}
+	c.count(at, window[at.pos:off])
+	at.pos = off
+	col := at.col
 	if col < len(c.Header) {
 		if h := c.Header[col]; h != "" {
 			return h
@@ -409,6 +439,23 @@ func (c *Chunker) field(window []byte, off, line int, at *columnAt) string {
 		return c.columns[col]
 	}
 	return fmt.Sprintf("column %d", col+1)
+}
+
+// count goes on counting the columns of at over b.
+func (c *Chunker) count(at *columnAt, b []byte) {
+	col, quoted, atStart := at.col, at.quoted, at.atStart
+	for _, ch := range b {
+		switch {
+		case ch == '"' && (quoted || atStart):
+			quoted = !quoted
+		case ch == c.Sep && !quoted:
+			col++
+			atStart = true
+			continue
+		}
+		atStart = false
+	}
+	at.col, at.quoted, at.atStart = col, quoted, atStart
 }
 
 // Sanitize appends b to dst with every byte of an invalid UTF-8 sequence

@@ -401,11 +401,13 @@ func TestChunked(t *testing.T) {
 		}
 	}
 	// Several findings a line, quoted separators between them, a column
-	// without a name and one past the header.
+	// without a name and one past the header; rows longer than half the
+	// overlap, so that windows begin inside rows.
 	csvText.Reset()
 	csvText.WriteString("序号,手机,备注,,身份证\n")
 	for i := 0; csvText.Len() < 16<<10; i++ {
-		fmt.Fprintf(&csvText, "%d,13812345678,\"复诊, 第%d次\",13912345678,11010519491231002X,\"a,\"\"b\",user%d@example.com\n", i, i, i)
+		fmt.Fprintf(&csvText, "%d,13812345678,\"复诊, 第%d次%s\",13912345678,11010519491231002X,\"a,\"\"b\",user%d@example.com\n",
+			i, i, strings.Repeat("，", i%50), i)
 	}
 	path = filepath.Join(dir, "wide.csv")
 	mustWrite(t, path, csvText.Bytes())
