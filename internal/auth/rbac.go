@@ -36,7 +36,8 @@ const (
 	PermVulnDBManage  Permission = "vulndb.manage"  // import OSV advisories
 	// Patient-data detection (DLP).
 	PermDLPRead   Permission = "dlp.read"   // scan history, files, verdicts, masked findings, policy, charts
-	PermDLPScan   Permission = "dlp.scan"   // scan text and uploads, start path jobs, pre-send policy checks
+	PermDLPScan   Permission = "dlp.scan"   // scan text and uploads, start path jobs
+	PermDLPCheck  Permission = "dlp.check"  // the pre-send policy check (a gateway's token may hold only this)
 	PermDLPReveal Permission = "dlp.reveal" // reveal the raw value of a finding (trailed)
 	PermDLPManage Permission = "dlp.manage" // the pre-send policy and site identifiers
 )
@@ -44,7 +45,7 @@ const (
 // AllPermissions lists every permission.
 var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead,
 	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide,
-	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPReveal, PermDLPManage}
+	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage}
 
 // basePermissions are held by every role.
 var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}
@@ -54,14 +55,14 @@ var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermO
 var rolePermissions = map[string][]Permission{
 	RoleAdmin: AllPermissions,
 	RoleSecurity: {PermAssetWrite, PermUserRead, PermTrailRead, PermSupplyWrite, PermFindingDecide, PermGateManage,
-		PermDLPRead, PermDLPScan, PermDLPManage},
+		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage},
 	// The privacy officer owns patient data: the only role besides the administrator
 	// that may reveal a raw value.
-	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPReveal, PermDLPManage},
+	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage},
 	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead},
 	// IT operations run scans and jobs over the servers they keep, and read the masked
 	// results of what they started.
-	RoleITOps:       {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan},
+	RoleITOps:       {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck},
 	RoleAppOperator: {},
 	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead},
 }

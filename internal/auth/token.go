@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,11 +16,16 @@ import (
 	"github.com/medguard/medguard/internal/trail"
 )
 
-// API token scopes.
+// API token scopes. A "dlp.check" token may call the pre-send check of
+// patient data and nothing else: what a mail or file-transfer gateway holds.
 const (
-	ScopeRead  = "read"
-	ScopeWrite = "write"
+	ScopeRead     = "read"
+	ScopeWrite    = "write"
+	ScopeDLPCheck = string(PermDLPCheck)
 )
+
+// Scopes lists the token scopes, in the order the user interface offers them.
+var Scopes = []string{ScopeRead, ScopeWrite, ScopeDLPCheck}
 
 // TokenPrefix starts every API token, so that leaked tokens are easy to recognise.
 const TokenPrefix = "mgt_"
@@ -46,7 +52,22 @@ func (t Token) Permits(role string, p Permission) bool {
 	if !Allowed(role, p) {
 		return false
 	}
-	return t.Scope == ScopeWrite || p.ReadOnly()
+	return t.Covers(p, !p.ReadOnly())
+}
+
+// Covers reports whether the token's scope covers a request that needs permission p and
+// writes (write) or only reads: a "write" token covers everything its user's role
+// allows, a "read" token only reading, a "dlp.check" token only the pre-send check.
+func (t Token) Covers(p Permission, write bool) bool {
+	switch t.Scope {
+	case ScopeWrite:
+		return true
+	case ScopeRead:
+		return !write
+	case ScopeDLPCheck:
+		return p == PermDLPCheck
+	}
+	return false
 }
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -88,13 +109,20 @@ func parseBearer(s string) (string, bool) {
 	return s, true
 }
 
-const tokenColumns = `id, user_id, name, prefix, scope, expires_at, last_used_at, revoked_at, created_at`
+// tokenColumns are read by scanToken. A token limited to one permission is stored with
+// scope "write" and the permission in only_permission (migration 0008), and has that
+// permission as its Scope.
+const tokenColumns = `id, user_id, name, prefix, scope, only_permission, expires_at, last_used_at, revoked_at, created_at`
 
 func scanToken(sc interface{ Scan(...any) error }) (Token, error) {
 	var t Token
+	var only string
 	var exp, used, rev sql.NullTime
-	if err := sc.Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.Scope, &exp, &used, &rev, &t.CreatedAt); err != nil {
+	if err := sc.Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.Scope, &only, &exp, &used, &rev, &t.CreatedAt); err != nil {
 		return Token{}, err
+	}
+	if only != "" {
+		t.Scope = only
 	}
 	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = timePtr(exp), timePtr(used), timePtr(rev)
 	t.CreatedAt = t.CreatedAt.UTC()
@@ -103,7 +131,7 @@ func scanToken(sc interface{ Scan(...any) error }) (Token, error) {
 
 // CreateToken issues an API token for user userID — a's own, or, with user.manage, one
 // of a user in a's subtree — and returns the plaintext (shown once) and its metadata.
-// scope is "read" or "write"; ttl 0 means no expiry.
+// scope is "read", "write" or "dlp.check"; ttl 0 means no expiry.
 func (s *Service) CreateToken(ctx context.Context, a actor.Actor, userID int64, name, scope string, ttl time.Duration) (string, Token, error) {
 	name, err := cleanText("name", name, 100)
 	if err != nil {
@@ -112,8 +140,8 @@ func (s *Service) CreateToken(ctx context.Context, a actor.Actor, userID int64, 
 	if name == "" {
 		return "", Token{}, problem.Invalid("name", "name is required")
 	}
-	if scope != ScopeRead && scope != ScopeWrite {
-		return "", Token{}, problem.Invalid("scope", "scope must be \"read\" or \"write\"")
+	if !slices.Contains(Scopes, scope) {
+		return "", Token{}, problem.Invalid("scope", "scope must be \"read\", \"write\" or \"dlp.check\"")
 	}
 	if ttl < 0 {
 		return "", Token{}, problem.Invalid("ttl", "the lifetime must not be negative")
@@ -133,9 +161,13 @@ func (s *Service) CreateToken(ctx context.Context, a actor.Actor, userID int64, 
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, prefix, token_hash, scope, expires_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			userID, t.Name, t.Prefix, hashToken(plain), t.Scope, nullTime(t.ExpiresAt), now).Scan(&t.ID); err != nil {
+		stored, only := t.Scope, ""
+		if t.Scope == ScopeDLPCheck {
+			stored, only = ScopeWrite, t.Scope
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, prefix, token_hash, scope, only_permission, expires_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			userID, t.Name, t.Prefix, hashToken(plain), stored, only, nullTime(t.ExpiresAt), now).Scan(&t.ID); err != nil {
 			return fmt.Errorf("auth: create token: %w", err)
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "token.create", ObjectType: "token", ObjectID: itoa(t.ID),

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,18 @@ func TestTokens(t *testing.T) {
 		wantProblem(t, err, problem.KindUnauthorized, "bad_token")
 
 		// A disabled user's tokens stop working, and work again once enabled.
+		// A gateway's token: limited to the pre-send check, stored as a write token
+		// with the permission beside it, read back with its own scope.
+		plainGW, tokGW, err := e.svc.CreateToken(ctx, a, ops.ID, "mail gateway", ScopeDLPCheck, 0)
+		if err != nil || tokGW.Scope != ScopeDLPCheck {
+			t.Fatalf("gateway token %+v, %v", tokGW, err)
+		}
+		if _, got, err := e.svc.Authenticate(ctx, plainGW); err != nil || got.Scope != ScopeDLPCheck {
+			t.Fatalf("Authenticate(gateway) = %+v, %v", got, err)
+		}
+		if toks, err := e.svc.Tokens(ctx, a, ops.ID); err != nil || !slices.ContainsFunc(toks, func(t Token) bool { return t.ID == tokGW.ID && t.Scope == ScopeDLPCheck }) {
+			t.Fatalf("Tokens = %+v, %v", toks, err)
+		}
 		plain3, _, err := e.svc.CreateToken(ctx, a, ops.ID, "third", ScopeRead, 0)
 		mustNotErr(t, err)
 		mustNotErr(t, e.svc.DisableUser(ctx, e.adminA.Actor(""), ops.ID))
@@ -122,7 +135,7 @@ func TestTokens(t *testing.T) {
 		}
 
 		acts := trailActions(t, db)
-		if acts["token.create"] != 3 || acts["token.revoke"] != 1 {
+		if acts["token.create"] != 4 || acts["token.revoke"] != 1 {
 			t.Fatalf("trail actions = %v", acts)
 		}
 	})
@@ -155,5 +168,39 @@ func TestNewAPITokenAlphabet(t *testing.T) {
 			t.Fatalf("bad or repeated token %q", tok)
 		}
 		seen[tok] = true
+	}
+}
+
+// TestTokenCovers is the scope table: what each kind of token may do, given what the
+// user's role allows.
+func TestTokenCovers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		scope string
+		perm  Permission
+		write bool
+		want  bool
+	}{
+		{ScopeWrite, PermAssetWrite, true, true},
+		{ScopeWrite, PermDLPCheck, true, true},
+		{ScopeRead, PermAssetRead, false, true},
+		{ScopeRead, PermAssetWrite, true, false},
+		{ScopeRead, PermDLPCheck, true, false},
+		{ScopeDLPCheck, PermDLPCheck, true, true},
+		{ScopeDLPCheck, PermDLPScan, true, false},
+		{ScopeDLPCheck, PermDLPRead, false, false},
+		{ScopeDLPCheck, PermSelf, false, false},
+		{"admin", PermAssetRead, false, false},
+	}
+	for _, tt := range tests {
+		if got := (Token{Scope: tt.scope}).Covers(tt.perm, tt.write); got != tt.want {
+			t.Errorf("%s token covers %s (write %v) = %v, want %v", tt.scope, tt.perm, tt.write, got, tt.want)
+		}
+	}
+	if (Token{Scope: ScopeDLPCheck}).Permits(RoleAuditor, PermDLPCheck) {
+		t.Error("a dlp.check token of an auditor permits the check: the role does not")
+	}
+	if !(Token{Scope: ScopeDLPCheck}).Permits(RoleITOps, PermDLPCheck) {
+		t.Error("a dlp.check token of IT operations does not permit the check")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/dlp"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/problem"
@@ -162,6 +163,31 @@ func TestDLPAPI(t *testing.T) {
 		code, body = e.api("POST", "/api/v1/dlp/check?name=note.txt", "itops", []byte(dlpNote))
 		if code != http.StatusOK || !strings.Contains(string(body), `"decision":"block"`) {
 			t.Fatalf("raw check: %d %s", code, body)
+		}
+		// A gateway's token (scope dlp.check) may call the check and nothing else,
+		// reading included; an auditor's may not call it at all (the role does not
+		// allow it).
+		for _, user := range []string{"itops", "auditor"} {
+			plain, _, err := e.Auth.CreateToken(context.Background(), actor.System(), e.Users[user].ID, "mail gateway", auth.ScopeDLPCheck, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.Tokens[user+"-gw"] = plain
+		}
+		code, body = e.api("POST", "/api/v1/dlp/check?name=note.txt", "itops-gw", []byte(dlpNote))
+		if code != http.StatusOK || !strings.Contains(string(body), `"decision":"block"`) {
+			t.Fatalf("gateway check: %d %s", code, body)
+		}
+		for _, req := range []struct{ method, path string }{
+			{"POST", "/api/v1/dlp/scan/text"}, {"GET", "/api/v1/dlp/scans"}, {"GET", "/api/v1/assets"}, {"GET", "/api/v1/me"},
+		} {
+			code, body := e.api(req.method, req.path, "itops-gw", map[string]string{"text": dlpNote})
+			if code != http.StatusForbidden || !strings.Contains(string(body), "limited_token") {
+				t.Errorf("gateway token %s %s: %d %s", req.method, req.path, code, body)
+			}
+		}
+		if code, body := e.api("POST", "/api/v1/dlp/check?name=note.txt", "auditor-gw", []byte(dlpNote)); code != http.StatusForbidden {
+			t.Errorf("auditor's gateway token: %d %s", code, body)
 		}
 		// Reveal: the auditor may not, the privacy officer may, and the trail says so.
 		path := "/api/v1/dlp/findings/" + strconv.FormatInt(e.DLPFindingA.ID, 10) + "/reveal"

@@ -123,7 +123,7 @@ func (s *Server) routeTable() []route {
 		api("GET", "/api/v1/dlp/summary", auth.PermDLPRead, s.apiDLPSummary),
 		api("POST", "/api/v1/dlp/scan/text", auth.PermDLPScan, s.apiDLPScanText),
 		upload(maxDLPUpload, api("POST", "/api/v1/dlp/scan/file", auth.PermDLPScan, s.apiDLPScanFile)),
-		upload(maxDLPUpload, api("POST", "/api/v1/dlp/check", auth.PermDLPScan, s.apiDLPCheck)),
+		upload(maxDLPUpload, api("POST", "/api/v1/dlp/check", auth.PermDLPCheck, s.apiDLPCheck)),
 		api("GET", "/api/v1/dlp/scans", auth.PermDLPRead, s.apiDLPScanList),
 		api("GET", "/api/v1/dlp/scans/{id}", auth.PermDLPRead, s.apiDLPScanGet),
 		api("GET", "/api/v1/dlp/scans/{id}/findings", auth.PermDLPRead, s.apiDLPFindingList),

@@ -178,8 +178,11 @@ func (s *Server) authorize(r *http.Request, rt route, p *principal) error {
 	if !auth.Allowed(p.User.Role, rt.Perm) {
 		return problem.Forbidden("your role does not allow this").WithCode("permission_denied")
 	}
-	if p.Token != nil && unsafe && !rt.ReadOnly && p.Token.Scope != "write" {
-		return problem.Forbidden("this API token is read-only").WithCode("read_only_token")
+	if p.Token != nil && !p.Token.Covers(rt.Perm, unsafe && !rt.ReadOnly) {
+		if p.Token.Scope == auth.ScopeRead {
+			return problem.Forbidden("this API token is read-only").WithCode("read_only_token")
+		}
+		return problem.Forbidden("this API token may only call the %s operations", p.Token.Scope).WithCode("limited_token")
 	}
 	if unsafe && p.Session != nil {
 		return s.checkCSRF(r, rt, p)
