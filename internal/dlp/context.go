@@ -107,9 +107,9 @@ type ctxSet struct {
 	cjk     [1024]uint64 // first character (BMP) of words that begin with one
 	byFirst [256][]ctxWord
 	maxLen  [16]int // longest word of each set
-	// key[b] is a character every word of set b contains (保 for the
-	// medical insurance words), or "": a window without it holds none of
-	// the set's words.
+	// key[b] is a non-ASCII character every word of set b contains (保 for
+	// the medical insurance words), or "": a window without it holds none
+	// of the set's words.
 	key   [16]string
 	words [16][]string
 }
@@ -155,6 +155,9 @@ func (cs *ctxSet) add(bit uint, words []string) {
 	if all := cs.words[bit]; len(all) > 0 {
 	runes:
 		for _, r := range all[0] {
+			if r < utf8.RuneSelf {
+				continue // the text is not lower-cased: an ASCII key would miss "ID"
+			}
 			for _, w := range all[1:] {
 				if !strings.ContainsRune(w, r) {
 					continue runes

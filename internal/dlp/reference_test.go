@@ -262,6 +262,12 @@ func TestCtxSetMatchesReference(t *testing.T) {
 	if cs.key[tInsurance] != "保" || cs.key[tResidentID] != "" {
 		t.Errorf("keys: insurance %q, resident ID %q", cs.key[tInsurance], cs.key[tResidentID])
 	}
+	// ASCII words are matched in any case, so they give no key.
+	ascii := &ctxSet{}
+	ascii.add(0, []string{"MRN", "mrn no"})
+	if ascii.key[0] != "" || !ascii.mayHave([]byte("MRN: "), 0) {
+		t.Errorf("ASCII key %q", ascii.key[0])
+	}
 	for _, text := range referenceTexts(t) {
 		for end := 0; end <= len(text); end += 1 + end%5 {
 			w := contextBefore(text, end)
