@@ -191,12 +191,18 @@ func TestDemoIsIdempotent(t *testing.T) {
 		if dlpScans != 5 || decisions != "3" || jobStatus != "done" || jobFiles == "0" {
 			t.Fatalf("DLP demo: %d scans, %s check decisions, job %s with %s files", dlpScans, decisions, jobStatus, jobFiles)
 		}
+		var gateways int
+		if err := raw().QueryRow(`SELECT COUNT(*) FROM api_tokens WHERE only_permission = 'dlp.check'`).Scan(&gateways); err != nil || gateways != 1 {
+			t.Fatalf("demo gateway tokens = %d, %v", gateways, err)
+		}
+		tokens := count("api_tokens")
 		code, out, _ = runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(out, "already there") {
 			t.Fatalf("second demo: %d %q", code, out)
 		}
 		if count("orgs") != orgs || count("users") != users || count("assets") != assets || count("sboms") != sboms ||
-			count("findings") != findings || count("supply_alerts") != alerts || count("dlp_scans") != dlpScans {
+			count("findings") != findings || count("supply_alerts") != alerts || count("dlp_scans") != dlpScans ||
+			count("api_tokens") != tokens {
 			t.Fatal("second demo run created data")
 		}
 		var kinds int

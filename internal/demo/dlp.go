@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/dlp"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/org"
@@ -105,8 +107,8 @@ func zipOf(files ...struct {
 }
 
 // seedDLP gives the first hospital its patient-data history, once: the demo files in
-// root, a finished path job over them, a text scan and three pre-send checks (allow,
-// alert, block). It does nothing without the DLP service or a root, or when the
+// root, a finished path job over them, a text scan, three pre-send checks (allow,
+// alert, block) and the mail gateway's token for the check (IT operations). It does nothing without the DLP service or a root, or when the
 // hospital already has scans.
 func seedDLP(ctx context.Context, d Deps, root string) error {
 	if d.DLP == nil || root == "" {
@@ -188,6 +190,13 @@ func seedDLP(ctx context.Context, d Deps, root string) error {
 	}{{"周例会纪要.txt", []byte(demoMinutes)}, {"药剂科采购清单.txt", []byte(demoAlertFile)}, {"出院小结-ZY2026004521.docx", docx}} {
 		if _, err := d.DLP.Check(ctx, a, h1.ID, c.name, c.data); err != nil {
 			return fmt.Errorf("demo: DLP check %s: %w", c.name, err)
+		}
+	}
+	// The mail gateway's token: it may call the pre-send check and nothing else. Its
+	// secret was handed to the gateway (here: dropped); IT operations see it listed.
+	if u, err := d.Auth.UserByName(ctx, actor.System(), "itops"); err == nil {
+		if _, _, err := d.Auth.CreateToken(ctx, actor.System(), u.ID, "邮件网关 mail gateway", auth.ScopeDLPCheck, 365*24*time.Hour); err != nil {
+			return fmt.Errorf("demo: gateway token: %w", err)
 		}
 	}
 	return nil
