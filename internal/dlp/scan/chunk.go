@@ -477,33 +477,43 @@ func Sanitize(dst, b []byte) []byte {
 // verdictAcc computes dlp.Verdict of a file's findings without holding
 // them: the verdict depends on the counts per type and, for the level and
 // whether the findings identify a person, only on which (type, category,
-// level) combinations occur, so one finding of each is kept.
+// level) combinations occur, so one finding of each is kept. Types and
+// combinations are few, so both are kept in short lists searched from the
+// last one used, cheaper than a map for millions of findings.
 type verdictAcc struct {
-	counts map[string]int
-	seen   map[verdictKey]bool
+	counts []typeCount
+	last   int // index in counts of the last type counted
 	reps   []dlp.Finding
 }
 
-type verdictKey struct {
-	typ, category string
-	level         int
+type typeCount struct {
+	typ string
+	n   int
 }
 
 func (v *verdictAcc) add(f dlp.Finding) {
-	if v.counts == nil {
-		v.counts, v.seen = map[string]int{}, map[verdictKey]bool{}
+	if v.last >= len(v.counts) || v.counts[v.last].typ != f.Type {
+		v.last = slices.IndexFunc(v.counts, func(c typeCount) bool { return c.typ == f.Type })
+		if v.last < 0 {
+			v.last = len(v.counts)
+			v.counts = append(v.counts, typeCount{typ: f.Type})
+		}
 	}
-	v.counts[f.Type]++
-	if k := (verdictKey{f.Type, f.Category, f.Level}); !v.seen[k] {
-		v.seen[k] = true
+	v.counts[v.last].n++
+	if !slices.ContainsFunc(v.reps, func(r dlp.Finding) bool {
+		return r.Type == f.Type && r.Category == f.Category && r.Level == f.Level
+	}) {
 		v.reps = append(v.reps, f)
 	}
 }
 
 func (v *verdictAcc) result() dlp.FileVerdict {
 	r := dlp.Verdict(v.reps)
-	if v.counts != nil {
-		r.CountsByType = v.counts
+	if len(v.counts) > 0 {
+		r.CountsByType = make(map[string]int, len(v.counts))
+		for _, c := range v.counts {
+			r.CountsByType[c.typ] = c.n
+		}
 	}
 	return r
 }
