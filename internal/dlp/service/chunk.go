@@ -15,8 +15,10 @@ import (
 // windows of at most that many bytes instead of being refused as too big, so that
 // memory stays flat in file size.
 const (
-	// maxChunk bounds the size of a chunk whatever the input limit.
-	maxChunk = 4 << 20
+	// maxChunk bounds the size of a chunk whatever the input limit: several
+	// windows of a file are held at once (scanned in parallel), and 1 MiB keeps
+	// them and their findings small at no cost in speed (bench/RESULTS.md).
+	maxChunk = 1 << 20
 	// maxOverlap bounds the bytes consecutive windows share; a finding up to half
 	// of it long is never cut by a chunk edge.
 	maxOverlap = 4 << 10
