@@ -15,11 +15,9 @@ import (
 // Scanner finds patient data in texts. It is safe for concurrent use.
 type Scanner struct {
 	detectors []Detector
-	enabled   map[string]bool
-	classes   map[string]Classification
+	kinds     []typeKind // the enabled types, each once
 	minConf   float64
 	pool      sync.Pool // *scratch
-	kinds     []typeKind
 }
 
 // typeKind is an enabled type and its classification, looked up by a
@@ -46,17 +44,16 @@ func NewScanner(cfg Config) (*Scanner, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Scanner{enabled: map[string]bool{}, classes: map[string]Classification{}, minConf: cfg.MinConfidence}
-	all := len(cfg.Types) == 0
+	s := &Scanner{minConf: cfg.MinConfidence}
+	requested := map[string]bool{}
 	for _, t := range cfg.Types {
-		s.enabled[t] = true
+		requested[t] = true
 	}
-	on := func(t string) bool { return all || s.enabled[t] }
+	on := func(t string) bool { return len(cfg.Types) == 0 || requested[t] }
 	for _, t := range AllTypes() {
 		if on(t) {
-			s.enabled[t] = true
 			c, _ := Classify(t)
-			s.classes[t] = c
+			s.kinds = append(s.kinds, typeKind{t, c})
 		}
 	}
 	if st := newStructured(on); st.any() {
@@ -84,25 +81,21 @@ func NewScanner(cfg Config) (*Scanner, error) {
 		if ci.Level != 0 {
 			c.Level = ci.Level
 		}
-		s.enabled[ci.Name] = true
-		s.classes[ci.Name] = c
+		s.kinds = append(s.kinds, typeKind{ci.Name, c}) // custom names are unique and not built-in (validate)
 		words := make([]string, len(ci.Context))
 		for k, w := range ci.Context {
 			words[k] = strings.ToLower(w)
 		}
 		s.detectors = append(s.detectors, &custom{name: ci.Name, re: re, context: newWordSet(words), require: ci.RequireContext})
 	}
-	for t := range s.enabled {
-		s.kinds = append(s.kinds, typeKind{t, s.classes[t]})
-	}
 	return s, nil
 }
 
 // Types returns the types this Scanner reports, sorted.
 func (s *Scanner) Types() []string {
-	out := make([]string, 0, len(s.enabled))
-	for t := range s.enabled {
-		out = append(out, t)
+	out := make([]string, 0, len(s.kinds))
+	for _, k := range s.kinds {
+		out = append(out, k.name)
 	}
 	slices.Sort(out)
 	return out

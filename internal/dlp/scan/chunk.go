@@ -181,9 +181,17 @@ type Chunker struct {
 	// file) with the window's text and the file offset of its first byte:
 	// a finding's raw value is text[f.Start-base : f.End-base].
 	Emit func(text []byte, base int64, batch []Finding) error
-
-	columns []string // "column N" for the columns without a name
 }
+
+// columnNames holds "column N" for the first columns, which a CSV/TSV
+// without a name for them gives every finding.
+var columnNames = func() []string {
+	out := make([]string, 64)
+	for k := range out {
+		out[k] = fmt.Sprintf("column %d", k+1)
+	}
+	return out
+}()
 
 // DefaultParallel is how many windows of one file a Chunker scans at once
 // by default: GOMAXPROCS, at most 4, so that the windows held by the files
@@ -217,10 +225,6 @@ type window struct {
 // Its error is the context's or Emit's.
 func (c *Chunker) Run(ctx context.Context, r io.Reader) (FileResult, []input.Problem, int64, error) {
 	fr := FileResult{Path: c.Path, Kind: c.Kind, Encoding: input.EncodingUTF8}
-	c.columns = c.columns[:0]
-	for k := range 64 {
-		c.columns = append(c.columns, fmt.Sprintf("column %d", k+1))
-	}
 	par := c.Parallel
 	if par <= 0 {
 		par = DefaultParallel()
@@ -435,8 +439,8 @@ func (c *Chunker) field(window []byte, off, line int, at *columnAt, first *colum
 			return h
 		}
 	}
-	if col < len(c.columns) {
-		return c.columns[col]
+	if col < len(columnNames) {
+		return columnNames[col]
 	}
 	return fmt.Sprintf("column %d", col+1)
 }
