@@ -167,7 +167,7 @@ func (s *Service) CreateToken(ctx context.Context, a actor.Actor, userID int64, 
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, prefix, token_hash, scope, only_permission, expires_at, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			userID, t.Name, t.Prefix, hashToken(plain), stored, only, nullTime(t.ExpiresAt), now).Scan(&t.ID); err != nil {
+			userID, t.Name, t.Prefix, hashToken(plain), stored, only, store.NullTime(t.ExpiresAt), now).Scan(&t.ID); err != nil {
 			return fmt.Errorf("auth: create token: %w", err)
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "token.create", ObjectType: "token", ObjectID: itoa(t.ID),
@@ -178,13 +178,6 @@ func (s *Service) CreateToken(ctx context.Context, a actor.Actor, userID int64, 
 		return "", Token{}, err
 	}
 	return plain, t, nil
-}
-
-func nullTime(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return *t
 }
 
 // Tokens lists user userID's API tokens, newest first: a's own, or, with user.read, a

@@ -143,7 +143,7 @@ func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, a actor.Actor, in 
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO orgs (parent_id, kind, name, code, path, mfa_required, created_at, updated_at)
 		VALUES (?, ?, ?, ?, '', ?, ?, ?) RETURNING id`,
-		nullID(in.ParentID), in.Kind, in.Name, in.Code, in.MFARequired, now, now).Scan(&id)
+		store.NullID(in.ParentID), in.Kind, in.Name, in.Code, in.MFARequired, now, now).Scan(&id)
 	if err != nil {
 		return Node{}, fmt.Errorf("org: create: %w", err)
 	}
@@ -165,13 +165,6 @@ func allowed(parent, child string) bool {
 		}
 	}
 	return false
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 // Get returns node id if it is within a's scope; otherwise a not-found problem.

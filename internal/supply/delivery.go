@@ -94,7 +94,7 @@ func (s *Service) VerifyDelivery(ctx context.Context, a actor.Actor, in Delivery
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (org_id, vendor_id, product_id, version_id, delivery_ref, manifest,
 			ok, signature_status, signer, report, verified_by, verified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			v.OrgID, nullID(v.VendorID), v.ProductID, v.ID, m.DeliveryID, string(in.Manifest), rep.OK, out.SignatureStatus,
+			v.OrgID, store.NullID(v.VendorID), v.ProductID, v.ID, m.DeliveryID, string(in.Manifest), rep.OK, out.SignatureStatus,
 			out.Signer, string(body), a.Username, out.VerifiedAt).Scan(&out.ID); err != nil {
 			return fmt.Errorf("supply: insert delivery: %w", err)
 		}

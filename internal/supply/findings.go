@@ -265,7 +265,7 @@ func (s *Service) Decide(ctx context.Context, a actor.Actor, id int64, d Decisio
 		if d.State != StateOpen {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO finding_decisions (product_id, ecosystem, pkg_name, vuln_group, state,
 				reason, expires_at, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, before.ProductID, before.Ecosystem,
-				before.Package, before.Group, d.State, d.Reason, nullTime(d.ExpiresAt), a.Username, now); err != nil {
+				before.Package, before.Group, d.State, d.Reason, store.NullTime(d.ExpiresAt), a.Username, now); err != nil {
 				return fmt.Errorf("supply: record decision: %w", err)
 			}
 		}

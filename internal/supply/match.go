@@ -184,7 +184,7 @@ func existingPairs(ctx context.Context, q store.Querier, vulnIDs []string) (map[
 		for i, id := range part {
 			args[i] = id
 		}
-		rows, err := q.QueryContext(ctx, `SELECT component_id, vuln_id FROM findings WHERE vuln_id IN (`+placeholders(len(part))+`)`, args...)
+		rows, err := q.QueryContext(ctx, `SELECT component_id, vuln_id FROM findings WHERE vuln_id IN (`+store.Placeholders(len(part))+`)`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("supply: existing findings: %w", err)
 		}
@@ -287,7 +287,7 @@ func (s *Service) raiseAlerts(ctx context.Context, tx *store.Tx, add []findingRo
 		for id := range versions {
 			vids = append(vids, id)
 		}
-		in := placeholders(len(vids))
+		in := store.Placeholders(len(vids))
 		prow, err := tx.QueryContext(ctx, `SELECT p.id, p.name, pv.id, pv.version, COALESCE(v.name, '')
 			FROM product_versions pv JOIN products p ON p.id = pv.product_id LEFT JOIN vendors v ON v.id = p.vendor_id
 			WHERE pv.id IN (`+in+`) ORDER BY p.name, pv.version`, vids...)

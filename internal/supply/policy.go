@@ -41,7 +41,7 @@ func policyAt(ctx context.Context, q store.Querier, path string) (licence.Policy
 	if len(ids) == 0 {
 		return licence.DefaultPolicy(), nil
 	}
-	rows, err := q.QueryContext(ctx, `SELECT org_id, policy FROM licence_policies WHERE org_id IN (`+placeholders(len(ids))+`)`, ids...)
+	rows, err := q.QueryContext(ctx, `SELECT org_id, policy FROM licence_policies WHERE org_id IN (`+store.Placeholders(len(ids))+`)`, ids...)
 	if err != nil {
 		return licence.Policy{}, fmt.Errorf("supply: licence policy: %w", err)
 	}

@@ -135,7 +135,7 @@ func (s *Service) CreateProduct(ctx context.Context, a actor.Actor, in ProductIn
 		now := s.stamp()
 		var id int64
 		err = tx.QueryRowContext(ctx, `INSERT INTO products (org_id, vendor_id, name, source, description, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, o.ID, nullID(in.VendorID), in.Name, in.Source, in.Description, now, now).Scan(&id)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, o.ID, store.NullID(in.VendorID), in.Name, in.Source, in.Description, now, now).Scan(&id)
 		if store.IsUniqueViolation(err) {
 			return duplicateName("product", in.Name)
 		}
@@ -189,7 +189,7 @@ func (s *Service) UpdateProduct(ctx context.Context, a actor.Actor, id int64, in
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE products SET vendor_id = ?, name = ?, source = ?, description = ?, updated_at = ?
-			WHERE id = ?`, nullID(in.VendorID), in.Name, in.Source, in.Description, s.stamp(), id)
+			WHERE id = ?`, store.NullID(in.VendorID), in.Name, in.Source, in.Description, s.stamp(), id)
 		if store.IsUniqueViolation(err) {
 			return duplicateName("product", in.Name)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/problem"
+	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/vuln"
 )
 
@@ -286,7 +287,7 @@ func (s *Service) Exposure(ctx context.Context, a actor.Actor, id string) (Expos
 	cond, arg := scope(a)
 	rows, err := s.db.QueryContext(ctx, `SELECT va.version_id, x.id, x.code, x.name FROM version_assets va
 		JOIN assets x ON x.id = va.asset_id JOIN orgs o ON o.id = x.org_id
-		WHERE va.version_id IN (`+placeholders(len(ids))+`) AND `+cond+` ORDER BY x.code`, append(ids, arg)...)
+		WHERE va.version_id IN (`+store.Placeholders(len(ids))+`) AND `+cond+` ORDER BY x.code`, append(ids, arg)...)
 	if err != nil {
 		return Exposure{}, fmt.Errorf("supply: exposure assets: %w", err)
 	}

@@ -82,25 +82,3 @@ func text(field, s string, max int, required bool) (string, error) {
 	}
 	return s, nil
 }
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
-func nullTime(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return t.UTC()
-}
-
-// placeholders returns "?, ?, …" with n marks.
-func placeholders(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return strings.Repeat("?, ", n-1) + "?"
-}

@@ -234,7 +234,7 @@ func (s *Service) vendorStats(ctx context.Context, vs []Vendor) error {
 		idx[vs[i].ID] = &vs[i]
 		args = append(args, vs[i].ID)
 	}
-	in := placeholders(len(args))
+	in := store.Placeholders(len(args))
 	now := s.stamp()
 	queries := []struct {
 		sql  string

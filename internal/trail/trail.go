@@ -157,7 +157,7 @@ func (l *Log) AppendBatch(ctx context.Context, tx *store.Tx, a actor.Actor, evs 
 				q.WriteString(", ")
 			}
 			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-			args = append(args, e.Seq, e.at, nullID(e.ActorID), e.Actor, nullID(e.OrgID), e.Action, e.ObjectType, e.ObjectID,
+			args = append(args, e.Seq, e.at, store.NullID(e.ActorID), e.Actor, store.NullID(e.OrgID), e.Action, e.ObjectType, e.ObjectID,
 				e.Summary, e.IP, e.Digest, e.Alg, e.PrevHash, e.Hash)
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
@@ -169,13 +169,6 @@ func (l *Log) AppendBatch(ctx context.Context, tx *store.Tx, a actor.Actor, evs 
 		return nil, fmt.Errorf("trail: move head: %w", err)
 	}
 	return out, nil
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 // Digest hashes the JSON of before and after with alg.

@@ -408,7 +408,7 @@ func (im *importer) flush() error {
 		for rest := ids; len(rest) > 0; {
 			chunk := rest[:min(len(rest), maxInParams)]
 			rest = rest[len(chunk):]
-			rows, err := tx.QueryContext(im.ctx, `SELECT id, modified, withdrawn FROM vulns WHERE id IN (`+placeholders(len(chunk))+`)`, anys(chunk)...)
+			rows, err := tx.QueryContext(im.ctx, `SELECT id, modified, withdrawn FROM vulns WHERE id IN (`+store.Placeholders(len(chunk))+`)`, anys(chunk)...)
 			if err != nil {
 				return err
 			}
@@ -498,7 +498,7 @@ func (im *importer) write(tx *store.Tx, inserts, updates []pending) error {
 		chunk := rest[:min(len(rest), maxInParams)]
 		rest = rest[len(chunk):]
 		for _, table := range []string{"vuln_affected", "vuln_aliases"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE vuln_id IN (`+placeholders(len(chunk))+`)`, anys(chunk)...); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE vuln_id IN (`+store.Placeholders(len(chunk))+`)`, anys(chunk)...); err != nil {
 				return err
 			}
 		}
@@ -553,7 +553,7 @@ func vulnColumns(p pending, stamp time.Time) []any {
 // insertRows inserts rows of ncol values with multi-row INSERTs.
 func insertRows(ctx context.Context, tx *store.Tx, head string, ncol int, rows [][]any) error {
 	per := max(1, min(maxInParams, 4000/ncol))
-	row := "(" + placeholders(ncol) + ")"
+	row := "(" + store.Placeholders(ncol) + ")"
 	for len(rows) > 0 {
 		chunk := rows[:min(len(rows), per)]
 		rows = rows[len(chunk):]

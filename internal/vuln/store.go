@@ -161,7 +161,7 @@ func (d *DB) AffectedFor(ctx context.Context, keys []PackageKey) (map[PackageKey
 				args = append(args, n)
 			}
 			j.list, j.err = d.queryAffected(ctx, `SELECT a.vuln_id, a.name, a.data FROM vuln_affected a JOIN vulns v ON v.id = a.vuln_id
-				WHERE v.withdrawn IS NULL AND a.ecosystem = ? AND a.name IN (`+placeholders(len(j.names))+`) ORDER BY a.vuln_id, a.id`, args...)
+				WHERE v.withdrawn IS NULL AND a.ecosystem = ? AND a.name IN (`+store.Placeholders(len(j.names))+`) ORDER BY a.vuln_id, a.id`, args...)
 		}()
 	}
 	wg.Wait()
@@ -193,7 +193,7 @@ func (d *DB) AffectedByVulns(ctx context.Context, ids []string) ([]*Affected, er
 		chunk := ids[:min(len(ids), maxInParams)]
 		ids = ids[len(chunk):]
 		list, err := d.queryAffected(ctx, `SELECT a.vuln_id, a.name, a.data FROM vuln_affected a JOIN vulns v ON v.id = a.vuln_id
-			WHERE v.withdrawn IS NULL AND a.vuln_id IN (`+placeholders(len(chunk))+`) ORDER BY a.vuln_id, a.id`, anys(chunk)...)
+			WHERE v.withdrawn IS NULL AND a.vuln_id IN (`+store.Placeholders(len(chunk))+`) ORDER BY a.vuln_id, a.id`, anys(chunk)...)
 		if err != nil {
 			return nil, err
 		}
@@ -244,7 +244,7 @@ func (d *DB) Summaries(ctx context.Context, ids []string) (map[string]Summary, e
 		chunk := rest[:min(len(rest), maxInParams)]
 		rest = rest[len(chunk):]
 		rows, err := d.db.QueryContext(ctx, `SELECT id, summary, severity_type, severity_vector, severity_score, severity_level,
-			published, modified, withdrawn FROM vulns WHERE id IN (`+placeholders(len(chunk))+`)`, anys(chunk)...)
+			published, modified, withdrawn FROM vulns WHERE id IN (`+store.Placeholders(len(chunk))+`)`, anys(chunk)...)
 		if err != nil {
 			return nil, fmt.Errorf("vuln: summaries: %w", err)
 		}
@@ -265,7 +265,7 @@ func (d *DB) Summaries(ctx context.Context, ids []string) (map[string]Summary, e
 			return nil, fmt.Errorf("vuln: summaries: %w", err)
 		}
 		rows, err = d.db.QueryContext(ctx, `SELECT vuln_id, alias FROM vuln_aliases WHERE kind = 'alias' AND vuln_id IN (`+
-			placeholders(len(chunk))+`) ORDER BY vuln_id, alias`, anys(chunk)...)
+			store.Placeholders(len(chunk))+`) ORDER BY vuln_id, alias`, anys(chunk)...)
 		if err != nil {
 			return nil, fmt.Errorf("vuln: summaries: %w", err)
 		}
@@ -339,7 +339,7 @@ func (d *DB) groups(ctx context.Context, ids []string) (map[string]string, error
 		for len(frontier) > 0 {
 			chunk := frontier[:min(len(frontier), maxInParams)]
 			frontier = frontier[len(chunk):]
-			ph := placeholders(len(chunk))
+			ph := store.Placeholders(len(chunk))
 			// Two queries rather than one with OR, so that each uses its index.
 			for _, col := range []string{"a.vuln_id", "a.alias"} {
 				rows, err := d.db.QueryContext(ctx, `SELECT a.vuln_id, a.alias FROM vuln_aliases a JOIN vulns v ON v.id = a.vuln_id
@@ -534,14 +534,6 @@ func (d dbTime) ptr() *time.Time {
 	}
 	t := d.t
 	return &t
-}
-
-// placeholders returns "?, ?, …" with n marks.
-func placeholders(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return strings.Repeat("?, ", n-1) + "?"
 }
 
 func anys(ss []string) []any {

@@ -195,18 +195,3 @@ func cleanName(s string, def string) string {
 	}
 	return s
 }
-
-func nullTime(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return t.UTC()
-}
-
-// placeholders returns "?, ?, …" with n marks.
-func placeholders(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return strings.Repeat("?, ", n-1) + "?"
-}

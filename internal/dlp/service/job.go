@@ -205,7 +205,7 @@ func (s *Service) failJob(a actor.Actor, sc Scan, msg string) {
 // progress updates the progress columns of a running job.
 func (s *Service) progress(ctx context.Context, sc *Scan) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE dlp_scans SET status = ?, started_at = ?, files_total = ?, files_done = ? WHERE id = ?`,
-		sc.Status, nullTime(sc.StartedAt), sc.FilesTotal, sc.FilesDone, sc.ID)
+		sc.Status, store.NullTime(sc.StartedAt), sc.FilesTotal, sc.FilesDone, sc.ID)
 	if err != nil {
 		return fmt.Errorf("dlp: job progress: %w", err)
 	}

@@ -191,7 +191,7 @@ func policyAt(ctx context.Context, q store.Querier, o org.Node) (PolicyView, err
 		return view, nil
 	}
 	rows, err := q.QueryContext(ctx, `SELECT org_id, policy, updated_by, updated_at FROM dlp_policies WHERE org_id IN (`+
-		placeholders(len(ids))+`)`, ids...)
+		store.Placeholders(len(ids))+`)`, ids...)
 	if err != nil {
 		return view, fmt.Errorf("dlp: read policy: %w", err)
 	}

@@ -272,7 +272,7 @@ func (s *Service) insertScan(ctx context.Context, tx *store.Tx, a actor.Actor, s
 	err = tx.QueryRowContext(ctx, `INSERT INTO dlp_scans (org_id, kind, source, status, created_by_id, created_by, created_at,
 		started_at, finished_at, bytes, files, files_total, files_done, findings, problems, highest_level, identifies_person,
 		counts, decision, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		sc.OrgID, sc.Kind, sc.Source, sc.Status, by, sc.CreatedBy, sc.CreatedAt, nullTime(sc.StartedAt), nullTime(sc.FinishedAt),
+		sc.OrgID, sc.Kind, sc.Source, sc.Status, by, sc.CreatedBy, sc.CreatedAt, store.NullTime(sc.StartedAt), store.NullTime(sc.FinishedAt),
 		sc.Bytes, sc.Files, sc.FilesTotal, sc.FilesDone, sc.Findings, sc.Problems, sc.HighestLevel, sc.IdentifiesPerson,
 		string(cj), sc.Decision, sc.Error).Scan(&sc.ID)
 	if err != nil {
@@ -289,7 +289,7 @@ func (s *Service) finishScan(ctx context.Context, tx *store.Tx, sc *Scan) error 
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE dlp_scans SET status = ?, started_at = ?, finished_at = ?, bytes = ?, files = ?,
 		files_total = ?, files_done = ?, findings = ?, problems = ?, highest_level = ?, identifies_person = ?, counts = ?,
-		decision = ?, error = ? WHERE id = ?`, sc.Status, nullTime(sc.StartedAt), nullTime(sc.FinishedAt), sc.Bytes, sc.Files,
+		decision = ?, error = ? WHERE id = ?`, sc.Status, store.NullTime(sc.StartedAt), store.NullTime(sc.FinishedAt), sc.Bytes, sc.Files,
 		sc.FilesTotal, sc.FilesDone, sc.Findings, sc.Problems, sc.HighestLevel, sc.IdentifiesPerson, string(cj), sc.Decision,
 		sc.Error, sc.ID)
 	if err != nil {
