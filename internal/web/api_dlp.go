@@ -47,17 +47,21 @@ func orgOr(r *http.Request, id int64) int64 {
 	return principalFrom(r.Context()).User.OrgID
 }
 
-// dlpUpload reads the file to scan: the multipart field "file", or the raw body named by
-// the "name" query parameter.
-func dlpUpload(w http.ResponseWriter, r *http.Request) ([]byte, string, error) {
-	data, name, err := uploadedDocument(w, r, "file", "dlp_too_large", "dlp_file_required", maxDLPUpload)
+// dlpUpload reads what a file scan or check names: the organisation (?org_id=, default
+// the caller's) and the file, the multipart field "file" or the raw body named by the
+// "name" query parameter.
+func dlpUpload(w http.ResponseWriter, r *http.Request) (org int64, data []byte, name string, err error) {
+	if org, err = orgParam(r); err != nil {
+		return 0, nil, "", err
+	}
+	data, name, err = uploadedDocument(w, r, "file", "dlp_too_large", "dlp_file_required", maxDLPUpload)
 	if err != nil {
-		return nil, "", err
+		return 0, nil, "", err
 	}
 	if name == "" {
 		name = strings.TrimSpace(r.URL.Query().Get("name"))
 	}
-	return data, name, nil
+	return org, data, name, nil
 }
 
 func (s *Server) apiDLPScanText(w http.ResponseWriter, r *http.Request) error {
@@ -73,11 +77,7 @@ func (s *Server) apiDLPScanText(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiDLPScanFile(w http.ResponseWriter, r *http.Request) error {
-	org, err := orgParam(r)
-	if err != nil {
-		return err
-	}
-	data, name, err := dlpUpload(w, r)
+	org, data, name, err := dlpUpload(w, r)
 	if err != nil {
 		return err
 	}
@@ -91,11 +91,7 @@ func (s *Server) apiDLPScanFile(w http.ResponseWriter, r *http.Request) error {
 // apiDLPCheck is the pre-send check a mail or file-transfer gateway calls: it answers
 // allow, alert or block for an outgoing file, with the verdict and masked findings.
 func (s *Server) apiDLPCheck(w http.ResponseWriter, r *http.Request) error {
-	org, err := orgParam(r)
-	if err != nil {
-		return err
-	}
-	data, name, err := dlpUpload(w, r)
+	org, data, name, err := dlpUpload(w, r)
 	if err != nil {
 		return err
 	}
