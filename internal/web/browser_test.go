@@ -126,22 +126,65 @@ func clickAndLoad(id string) chromedp.Action[chromedp.Void] {
 // TestBrowserLoginMFALanguageDashboard drives a real Chromium through sign-in, TOTP
 // enrolment, the language switch, the ECharts dashboard and a second sign-in that
 // must ask for the second factor, failing on any JavaScript error or CSP violation.
+// tab drives one Chromium tab for a test; its helpers fail the test with what went
+// wrong.
+type tab struct {
+	t       *testing.T
+	ctx     context.Context
+	console *consoleLog
+}
+
+func newTab(t *testing.T, execPath string) *tab {
+	ctx, console := newChromium(t, execPath)
+	return &tab{t: t, ctx: ctx, console: console}
+}
+
+// step runs actions and fails the test with the step's name on error.
+func (p *tab) step(name string, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, actions...); err != nil {
+		p.t.Fatalf("%s: %v", name, err)
+	}
+}
+
+// text returns the text of the element sel selects.
+func (p *tab) text(sel string) string {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		p.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// eval evaluates a JavaScript expression of boolean value.
+func (p *tab) eval(expr string) bool {
+	p.t.Helper()
+	ok, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](expr))
+	if err != nil {
+		p.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return ok
+}
+
+// noJSErrors fails the test for every error the browser reported since the last call.
+func (p *tab) noJSErrors(where string) {
+	p.t.Helper()
+	for _, msg := range p.console.take() {
+		p.t.Errorf("%s: browser reported %s", where, msg)
+	}
+}
+
 func TestBrowserLoginMFALanguageDashboard(t *testing.T) {
 	execPath := chromiumPath(t)
 	e := newTestEnv(t, storetest.Open(t, store.SQLite))
-	ctx, console := newChromium(t, execPath)
+	p := newTab(t, execPath)
+	ctx, step, text, eval, noJSErrors := p.ctx, p.step, p.text, p.eval, p.noJSErrors
 	const user = "secofficer"
 	if e.Users[user].MFAEnabled {
 		t.Fatalf("%s must start without MFA", user)
 	}
 
-	// step runs actions and fails the test with the step's name on error.
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
 	location := func() string {
 		t.Helper()
 		loc, err := chromedp.Run(ctx, chromedp.Location())
@@ -149,28 +192,6 @@ func TestBrowserLoginMFALanguageDashboard(t *testing.T) {
 			t.Fatalf("location: %v", err)
 		}
 		return strings.TrimPrefix(loc, e.URL)
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	eval := func(expr string) bool {
-		t.Helper()
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return ok
-	}
-	noJSErrors := func(where string) {
-		t.Helper()
-		for _, msg := range console.take() {
-			t.Errorf("%s: browser reported %s", where, msg)
-		}
 	}
 	login := func() {
 		t.Helper()
@@ -311,35 +332,8 @@ func TestBrowserLoginMFALanguageDashboard(t *testing.T) {
 func TestBrowserSupplyPages(t *testing.T) {
 	execPath := chromiumPath(t)
 	e := newSupplyEnv(t, storetest.Open(t, store.SQLite))
-	ctx, console := newChromium(t, execPath)
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	eval := func(expr string) bool {
-		t.Helper()
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return ok
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	noJSErrors := func(where string) {
-		t.Helper()
-		for _, msg := range console.take() {
-			t.Errorf("%s: browser reported %s", where, msg)
-		}
-	}
+	p := newTab(t, execPath)
+	step, text, eval, noJSErrors := p.step, p.text, p.eval, p.noJSErrors
 
 	step("sign in",
 		chromedp.Navigate(e.URL+"/login"),
@@ -373,21 +367,8 @@ func TestBrowserSupplyPages(t *testing.T) {
 func TestBrowserDLPPages(t *testing.T) {
 	execPath := chromiumPath(t)
 	e := newSupplyEnv(t, storetest.Open(t, store.SQLite))
-	ctx, console := newChromium(t, execPath)
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+	p := newTab(t, execPath)
+	step, text := p.step, p.text
 	step("sign in",
 		chromedp.Navigate(e.URL+"/login"),
 		chromedp.SendKeys(chromedp.ID("username"), "privacy"),
@@ -417,7 +398,5 @@ func TestBrowserDLPPages(t *testing.T) {
 	if got := text("#dlp-revealed-value"); got != dlpResidentID {
 		t.Errorf("revealed value: %q", got)
 	}
-	for _, msg := range console.take() {
-		t.Errorf("browser reported %s", msg)
-	}
+	p.noJSErrors("DLP pages")
 }
