@@ -1,12 +1,8 @@
 package web
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -78,27 +74,9 @@ func docx(t *testing.T, text string) []byte {
 // upload posts data as the multipart field "file" named name, with user's token.
 func (e *testEnv) upload(path, user, name string, data []byte) (int, []byte) {
 	e.t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, err := mw.CreateFormFile("file", name)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	fw.Write(data)
-	mw.Close()
-	req, err := http.NewRequest("POST", e.URL+path, &body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+e.Tokens[user])
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out
+	body, contentType := multipartBody(e.t, mpPart{field: "file", filename: name, data: data})
+	code, out, _ := e.raw("POST", path, user, body, contentType)
+	return code, out
 }
 
 func TestDLPAPI(t *testing.T) {
@@ -106,12 +84,7 @@ func TestDLPAPI(t *testing.T) {
 		e := newSupplyEnv(t, db)
 		// A DOCX inside a ZIP: the path names the member, the findings are masked.
 		doc := docx(t, dlpNote)
-		var zbuf bytes.Buffer
-		zw := zip.NewWriter(&zbuf)
-		w, _ := zw.Create("discharge/summary.docx")
-		w.Write(doc)
-		zw.Close()
-		code, body := e.upload("/api/v1/dlp/scan/file", "secofficer", "export.zip", zbuf.Bytes())
+		code, body := e.upload("/api/v1/dlp/scan/file", "secofficer", "export.zip", zipOf(t, map[string][]byte{"discharge/summary.docx": doc}))
 		if code != http.StatusCreated {
 			t.Fatalf("scan upload: %d %s", code, body)
 		}

@@ -251,23 +251,12 @@ func (e *testEnv) api(method, path, user string, body any) (int, []byte) {
 		}
 		rd = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, e.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if user != "" {
-		req.Header.Set("Authorization", "Bearer "+e.Tokens[user])
-	}
+	contentType := ""
 	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
+		contentType = "application/json"
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out
+	code, out, _ := e.raw(method, path, user, rd, contentType)
+	return code, out
 }
 
 // browser is a cookie-keeping client that does not follow redirects.
