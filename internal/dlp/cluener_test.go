@@ -2,13 +2,13 @@ package dlp_test
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
 	"testing"
 
 	"github.com/medguard/medguard/internal/dlp"
+	"github.com/medguard/medguard/internal/dlp/corpus"
 )
 
 // cluenerCounts holds exact-span match counts for one type.
@@ -48,25 +48,11 @@ func TestCLUENER(t *testing.T) {
 		defer dump.Flush()
 	}
 	s := newScanner(t, dlp.Config{Types: []string{dlp.TypePersonName, dlp.TypeAddress}})
-	type record struct {
-		Text  string                         `json:"text"`
-		Label map[string]map[string][][2]int `json:"label"`
-	}
-	var recs []record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var rec record
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			t.Fatalf("%s: record %d: %v", path, len(recs)+1, err)
-		}
-		recs = append(recs, rec)
-	}
-	if err := sc.Err(); err != nil {
+	recs, err := corpus.ReadCLUENER(f)
+	if err != nil {
 		t.Fatal(err)
 	}
 	kinds := []string{dlp.TypePersonName, dlp.TypeAddress}
-	label := map[string]int{"name": 0, "address": 1}
 	var score [2][2]cluenerCounts // [half][kind]
 	// shown counts findings at or above reportAt, what a user running with
 	// --min-confidence 0.5 would see.
@@ -77,26 +63,9 @@ func TestCLUENER(t *testing.T) {
 		if n >= len(recs)/2 {
 			half = 1
 		}
-		// CLUENER spans are rune indexes, end inclusive; convert to bytes.
-		byteAt := make([]int, 0, len(rec.Text)+1)
-		for i := range rec.Text {
-			byteAt = append(byteAt, i)
-		}
-		byteAt = append(byteAt, len(rec.Text))
 		want := map[[3]int]bool{}
-		for lab, ents := range rec.Label {
-			kind, ok := label[lab]
-			if !ok {
-				continue
-			}
-			for _, spans := range ents {
-				for _, sp := range spans {
-					if sp[0] < 0 || sp[1] < sp[0] || sp[1]+1 >= len(byteAt) {
-						continue
-					}
-					want[[3]int{kind, byteAt[sp[0]], byteAt[sp[1]+1]}] = true
-				}
-			}
+		for _, sp := range rec.Spans {
+			want[[3]int{slices.Index(kinds, sp.Type), sp.Start, sp.End}] = true
 		}
 		for _, fd := range s.Scan([]byte(rec.Text)) {
 			kind := slices.Index(kinds, fd.Type)

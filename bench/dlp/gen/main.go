@@ -166,9 +166,7 @@ func spans(fs []dlp.Finding) []corpus.Span {
 	return out
 }
 
-// scoreCLUENER scores person_name and address on CLUENER's train.jsonl,
-// whose spans are rune indexes with the end inclusive (the conversion of
-// internal/dlp/cluener_test.go).
+// scoreCLUENER scores person_name and address on CLUENER's train.jsonl.
 func scoreCLUENER(path string) (corpus.Score, int, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -179,44 +177,14 @@ func scoreCLUENER(path string) (corpus.Score, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	label := map[string]string{"name": dlp.TypePersonName, "address": dlp.TypeAddress}
-	score := corpus.Score{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	texts := 0
-	for sc.Scan() {
-		var rec struct {
-			Text  string                         `json:"text"`
-			Label map[string]map[string][][2]int `json:"label"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			return nil, 0, fmt.Errorf("%s: record %d: %w", path, texts+1, err)
-		}
-		texts++
-		byteAt := make([]int, 0, len(rec.Text)+1)
-		for i := range rec.Text {
-			byteAt = append(byteAt, i)
-		}
-		byteAt = append(byteAt, len(rec.Text))
-		var want []corpus.Span
-		for lab, ents := range rec.Label {
-			typ, ok := label[lab]
-			if !ok {
-				continue
-			}
-			for _, sps := range ents {
-				for _, sp := range sps {
-					if sp[0] < 0 || sp[0] > sp[1] || sp[1]+1 >= len(byteAt) {
-						continue
-					}
-					want = append(want, corpus.Span{Type: typ, Start: byteAt[sp[0]], End: byteAt[sp[1]+1]})
-				}
-			}
-		}
-		score.Add(want, spans(s.Scan([]byte(rec.Text))))
-	}
-	if err := sc.Err(); err != nil {
+	docs, err := corpus.ReadCLUENER(f)
+	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", path, err)
 	}
+	score := corpus.Score{}
+	for _, d := range docs {
+		score.Add(d.Spans, spans(s.Scan([]byte(d.Text))))
+	}
+	texts := len(docs)
 	return score, texts, nil
 }
