@@ -1,9 +1,9 @@
 package corpus
 
 import (
-	"bufio"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -23,51 +23,43 @@ var cluenerTypes = map[string]string{"name": dlp.TypePersonName, "address": dlp.
 // address spans in bytes, ordered by Start. Spans outside the text are
 // errors, as are lines that are not such objects.
 func ReadCLUENER(r io.Reader) ([]Document, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxLine)
-	var docs []Document
-	for line := 1; sc.Scan(); line++ {
-		if len(sc.Bytes()) == 0 {
+	return readLines(r, "CLUENER", parseCLUENER)
+}
+
+func parseCLUENER(b []byte) (Document, error) {
+	var rec struct {
+		Text  *string                        `json:"text"`
+		Label map[string]map[string][][2]int `json:"label"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return Document{}, err
+	}
+	if rec.Text == nil { // (encoding/json has made it valid UTF-8)
+		return Document{}, errors.New("no text")
+	}
+	text := *rec.Text
+	byteAt := make([]int, 0, len(text)+1) // byteAt[k]: offset of rune k
+	for i := range text {
+		byteAt = append(byteAt, i)
+	}
+	byteAt = append(byteAt, len(text))
+	d := Document{Kind: KindCLUENER, Text: text}
+	for lab, ents := range rec.Label {
+		typ, ok := cluenerTypes[lab]
+		if !ok {
 			continue
 		}
-		var rec struct {
-			Text  *string                        `json:"text"`
-			Label map[string]map[string][][2]int `json:"label"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			return nil, fmt.Errorf("%w: CLUENER line %d: %v", ErrFormat, line, err)
-		}
-		if rec.Text == nil { // (encoding/json has made it valid UTF-8)
-			return nil, fmt.Errorf("%w: CLUENER line %d: no text", ErrFormat, line)
-		}
-		text := *rec.Text
-		byteAt := make([]int, 0, len(text)+1) // byteAt[k]: offset of rune k
-		for i := range text {
-			byteAt = append(byteAt, i)
-		}
-		byteAt = append(byteAt, len(text))
-		d := Document{Kind: KindCLUENER, Text: text}
-		for lab, ents := range rec.Label {
-			typ, ok := cluenerTypes[lab]
-			if !ok {
-				continue
-			}
-			for _, sps := range ents {
-				for _, sp := range sps {
-					if sp[0] < 0 || sp[1] < sp[0] || sp[1]+1 >= len(byteAt) {
-						return nil, fmt.Errorf("%w: CLUENER line %d: %s span %v outside the text", ErrFormat, line, lab, sp)
-					}
-					d.Spans = append(d.Spans, Span{Type: typ, Start: byteAt[sp[0]], End: byteAt[sp[1]+1]})
+		for _, sps := range ents {
+			for _, sp := range sps {
+				if sp[0] < 0 || sp[1] < sp[0] || sp[1]+1 >= len(byteAt) {
+					return Document{}, fmt.Errorf("%s span %v outside the text", lab, sp)
 				}
+				d.Spans = append(d.Spans, Span{Type: typ, Start: byteAt[sp[0]], End: byteAt[sp[1]+1]})
 			}
 		}
-		slices.SortFunc(d.Spans, func(a, b Span) int {
-			return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End), cmp.Compare(a.Type, b.Type))
-		})
-		docs = append(docs, d)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("corpus: read CLUENER: %w", err)
-	}
-	return docs, nil
+	slices.SortFunc(d.Spans, func(a, b Span) int {
+		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End), cmp.Compare(a.Type, b.Type))
+	})
+	return d, nil
 }

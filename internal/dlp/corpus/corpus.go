@@ -225,6 +225,18 @@ const maxLine = 16 << 20
 // bench/dlp/gen -mode labelled) and checks them: text valid UTF-8, every
 // span non-empty, inside the text, on rune boundaries and with a type.
 func ReadJSONL(r io.Reader) ([]Document, error) {
+	return readLines(r, "labelled corpus", func(b []byte) (Document, error) {
+		var d Document
+		if err := json.Unmarshal(b, &d); err != nil {
+			return d, err
+		}
+		return d, d.check()
+	})
+}
+
+// readLines reads one document a non-empty line with parse; a parse error is
+// an ErrFormat naming the line.
+func readLines(r io.Reader, what string, parse func([]byte) (Document, error)) ([]Document, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxLine)
 	var docs []Document
@@ -232,17 +244,14 @@ func ReadJSONL(r io.Reader) ([]Document, error) {
 		if len(sc.Bytes()) == 0 {
 			continue
 		}
-		var d Document
-		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
-			return nil, fmt.Errorf("%w: line %d: %v", ErrFormat, line, err)
-		}
-		if err := d.check(); err != nil {
-			return nil, fmt.Errorf("%w: line %d: %v", ErrFormat, line, err)
+		d, err := parse(sc.Bytes())
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s line %d: %v", ErrFormat, what, line, err)
 		}
 		docs = append(docs, d)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("corpus: read labelled corpus: %w", err)
+		return nil, fmt.Errorf("corpus: read %s: %w", what, err)
 	}
 	return docs, nil
 }
