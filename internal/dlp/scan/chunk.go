@@ -326,8 +326,10 @@ func (c *Chunker) read(ctx context.Context, r io.Reader, free chan []byte, todo,
 		buf = append(buf[:0], carry...)
 		n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		w := &window{buf: buf, base: base, lines: lines, ownFrom: ownFrom, ownTo: -1, done: make(chan struct{}),
-			lead: slices.Clone(lead), leadOK: leadOK}
+		w := &window{buf: buf, base: base, lines: lines, ownFrom: ownFrom, ownTo: -1, done: make(chan struct{}), leadOK: leadOK}
+		if c.Header != nil {
+			w.lead = slices.Clone(lead)
+		}
 		w.eof = errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if err != nil && !w.eof {
 			w.problem = fmt.Sprintf("%s: at byte %d: %v", input.ReasonUnreadable, base+int64(len(buf)), err)
@@ -353,12 +355,15 @@ func (c *Chunker) read(ctx context.Context, r io.Reader, free chan []byte, todo,
 			next++
 		}
 		lines += bytes.Count(buf[:next], []byte{'\n'})
-		if nl := bytes.LastIndexByte(buf[:next], '\n'); nl >= 0 {
-			lead, leadOK = append(lead[:0], buf[nl+1:next]...), true
-		} else if leadOK && len(lead)+next <= maxLead {
-			lead = append(lead, buf[:next]...)
-		} else {
-			lead, leadOK = lead[:0], false
+		if c.Header != nil { // only CSV/TSV columns need the line begun before a window
+			switch nl := bytes.LastIndexByte(buf[:next], '\n'); {
+			case nl >= 0:
+				lead, leadOK = append(lead[:0], buf[nl+1:next]...), true
+			case leadOK && len(lead)+next <= maxLead:
+				lead = append(lead, buf[:next]...)
+			default:
+				lead, leadOK = lead[:0], false
+			}
 		}
 		carry = append(carry[:0], buf[next:]...)
 		base += int64(next)
