@@ -7,7 +7,9 @@
 #    `go run ./bench/dlp/gen -mode mixed -size $SIZE -seed 1 -out DIR` unless CORPUS names
 #    an existing directory.
 # 3. Measures, each RUNS times (median wall time; peak RSS of the median run):
-#    rg with the ID+mobile pattern, gitleaks with the same two patterns, and
+#    rg with the ID+mobile pattern twice — counting matching lines (-c, no output: the
+#    ceiling) and printing every match with its line and byte offset (-o -n -b: the work
+#    medguard's JSON lines do) —, gitleaks with the same two patterns, and
 #    `medguard scan --format json` with the ID and mobile types, the structured types and
 #    all detectors — on one core (taskset -c 0, GOMAXPROCS=1, rg -j1) and on all cores.
 # 4. Memory flat in file size: peak RSS of `medguard scan` (all detectors) of one file of
@@ -110,6 +112,8 @@ ONE=(taskset -c 0 env GOMAXPROCS=1)
 step "measure ($RUNS runs each, $BYTES bytes)"
 measure "rg-1"            taskset -c 0 rg -j1 -c -e "$ID_RE" -e "$MOBILE_RE" "$DIR"
 measure "rg-all"          rg -c -e "$ID_RE" -e "$MOBILE_RE" "$DIR"
+measure "rgo-1"           taskset -c 0 rg -j1 -o -n -b -e "$ID_RE" -e "$MOBILE_RE" "$DIR"
+measure "rgo-all"         rg -o -n -b -e "$ID_RE" -e "$MOBILE_RE" "$DIR"
 if [ "${SKIP_GITLEAKS:-}" = 1 ]; then
   echo "gitleaks-1 - -" >>"$TMP/results"; echo "gitleaks-all - -" >>"$TMP/results"
 else
@@ -145,13 +149,13 @@ rss() { local m; m=$(get "$1" 3); [ "$m" = - ] && { echo -; return; }; awk -v m=
   echo "- machine: $(nproc) × $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
   echo "- corpus: $DIR, $BYTES bytes: $(find "$DIR" -type f -printf '%f (%s) ' | sort)"
   echo "- $RUNS runs each, median wall time (GNU time), peak RSS of that run; one core = taskset -c 0 (and GOMAXPROCS=1, rg -j1)"
-  echo "- rg: \`rg -c -e '$ID_RE' -e '$MOBILE_RE'\` ($(rg --version | head -1)); gitleaks v8.30.0 \`dir\` with the same two patterns as rules; medguard \`scan --format json\` to /dev/null"
+  echo "- rg: \`rg -c -e '$ID_RE' -e '$MOBILE_RE'\` (count of matching lines) and \`rg -o -n -b\` with the same patterns (every match with line and byte offset) ($(rg --version | head -1)); gitleaks v8.30.0 \`dir\` with the same two patterns as rules; medguard \`scan --format json\` to /dev/null"
   echo
-  echo "| tool | one core MB/s | ratio to rg | peak RSS MB | all cores MB/s | ratio to rg | peak RSS MB |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-  for row in "rg ID+mobile:rg" "gitleaks ID+mobile:gitleaks" "medguard cn_resident_id,cn_mobile:idmobile" "medguard structured (10 types):structured" "medguard all detectors:all"; do
+  echo "| tool | one core MB/s | ratio to rg -c | ratio to rg -o | peak RSS MB | all cores MB/s | ratio to rg -c | ratio to rg -o | peak RSS MB |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for row in "rg -c ID+mobile:rg" "rg -o -n -b ID+mobile:rgo" "gitleaks ID+mobile:gitleaks" "medguard cn_resident_id,cn_mobile:idmobile" "medguard structured (10 types):structured" "medguard all detectors:all"; do
     label=${row%%:*}; key=${row##*:}
-    echo "| $label | $(mbs "$key-1") | $(ratio "$key-1" rg-1) | $(rss "$key-1") | $(mbs "$key-all") | $(ratio "$key-all" rg-all) | $(rss "$key-all") |"
+    echo "| $label | $(mbs "$key-1") | $(ratio "$key-1" rg-1) | $(ratio "$key-1" rgo-1) | $(rss "$key-1") | $(mbs "$key-all") | $(ratio "$key-all" rg-all) | $(ratio "$key-all" rgo-all) | $(rss "$key-all") |"
   done
   echo
   echo "Memory in file size (medguard scan, all detectors, all cores, one run): $SMALL bytes → $(rss mem-small) MB peak RSS, $BYTES bytes → $(rss mem-big) MB peak RSS."
