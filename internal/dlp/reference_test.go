@@ -311,3 +311,33 @@ func TestValidRegionMatchesList(t *testing.T) {
 		}
 	}
 }
+
+// TestNextDigitMatchesLoop checks the word-at-a-time search of nextDigit
+// against a byte loop, for every byte value at every position of a word
+// and at the ragged end of a text.
+func TestNextDigitMatchesLoop(t *testing.T) {
+	t.Parallel()
+	ref := func(text []byte, i int) int {
+		for i < len(text) && !(isDigit(text[i]) || text[i] == '@') {
+			i++
+		}
+		return i
+	}
+	filler := []byte("患者abc:;<=>?ABZ[`{\x7f\xff ")
+	for size := range 20 {
+		text := make([]byte, size)
+		for pos := range size {
+			for c := range 256 {
+				for k := range text {
+					text[k] = filler[(k*7+pos)%len(filler)]
+				}
+				text[pos] = byte(c)
+				for from := range min(size, 3) {
+					if got, want := nextDigit(text, from), ref(text, from); got != want {
+						t.Fatalf("nextDigit(%q, %d) = %d, want %d", text, from, got, want)
+					}
+				}
+			}
+		}
+	}
+}

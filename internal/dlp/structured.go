@@ -2,6 +2,7 @@ package dlp
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"time"
 )
 
@@ -23,8 +24,8 @@ const (
 
 // structured is the one-pass detector for every checksum- or pattern-based
 // identifier. It walks the text once, looking only at runs of ASCII letters
-// and digits and at '@'; everything else (CJK text included) is skipped a
-// byte at a time without further work.
+// and digits that hold a digit, and at '@'; everything else (CJK text and
+// words without digits included) is skipped eight bytes at a time.
 type structured struct {
 	on      [nStructured]bool
 	names   [nStructured]string
@@ -87,12 +88,32 @@ var byteClass = func() (t [256]uint8) {
 // highBits has the top bit of every byte of a word set.
 const highBits = 0x8080808080808080
 
-// skipNonASCII returns the first i' >= i such that the eight bytes at i'
-// are not all non-ASCII, or a position less than eight bytes from the end;
-// it passes over CJK text eight bytes at a time.
-func skipNonASCII(text []byte, i int) int {
-	for i+8 <= len(text) && binary.LittleEndian.Uint64(text[i:])&highBits == highBits {
-		i += 8
+// Byte-wise constants of nextDigit.
+const (
+	low7s  = 0x7F7F7F7F7F7F7F7F
+	add30  = 0x5050505050505050 // 0x80 - 0x30: sets the top bit of bytes >= '0'
+	add41  = 0x3F3F3F3F3F3F3F3F // 0x80 - 0x41: sets the top bit of bytes > '@'
+	wordLn = 8
+)
+
+// nextDigit returns the first i' >= i such that text[i'] is an ASCII digit
+// or '@', or len(text). Every structured identifier holds a digit (or is an
+// e-mail address around '@'), so the text between is passed over eight
+// bytes at a time: a word is skipped when none of its bytes lies in
+// '0'…'@' (0x30–0x40; ':'…'?' are false alarms, checked one by one).
+func nextDigit(text []byte, i int) int {
+	for i+wordLn <= len(text) {
+		x := binary.LittleEndian.Uint64(text[i:])
+		y := x & low7s
+		for m := (y + add30) &^ (y + add41) &^ x & highBits; m != 0; m &= m - 1 {
+			if p := i + bits.TrailingZeros64(m)/8; text[p] <= '9' || text[p] == '@' {
+				return p
+			}
+		}
+		i += wordLn
+	}
+	for i < len(text) && (text[i]-'0' > 9 && text[i] != '@') {
+		i++
 	}
 	return i
 }
@@ -101,28 +122,31 @@ func skipNonASCII(text []byte, i int) int {
 func (d *structured) Find(text []byte, emit func(Finding)) {
 	n := len(text)
 	email := d.on[tEmail]
-	i := 0
-	for i < n {
-		c := text[i]
-		switch byteClass[c] {
-		case cNone:
-			i++
-			if c >= 0x80 {
-				i = skipNonASCII(text, i)
-			}
-			continue
-		case cAt:
+	from := 0 // scanning resumes here: nothing before it starts a run
+	for {
+		k := nextDigit(text, from)
+		if k >= n {
+			return
+		}
+		c := text[k]
+		if c == '@' {
 			if email {
-				if s, e, ok := emailAt(text, i); ok {
+				if s, e, ok := emailAt(text, k); ok {
 					emit(Finding{Type: TypeEmail, Start: s, End: e, Confidence: 0.95})
-					i = e
+					from = e
 					continue
 				}
 			}
-			i++
+			from = k + 1
 			continue
 		}
-		j, digits := i, 0
+		// The alphanumeric run holding the digit starts at the first
+		// letter or digit after a separator (or at from).
+		i := k
+		for i > from && byteClass[text[i-1]] == cAlnum {
+			i--
+		}
+		j, digits := k, 0
 		for j < n {
 			c := text[j]
 			if c-'0' < 10 {
@@ -134,12 +158,12 @@ func (d *structured) Find(text []byte, emit func(Finding)) {
 		}
 		// A run followed by '@' is the local part of an e-mail address
 		// (13812345678@qq.com), left to the '@' branch.
-		if digits > 0 && (j >= n || text[j] != '@') {
+		if j >= n || text[j] != '@' {
 			if next := d.token(text, i, j, digits, emit); next > j {
 				j = next
 			}
 		}
-		i = j
+		from = j
 	}
 }
 
