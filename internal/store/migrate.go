@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,9 +78,21 @@ func (d Dialect) translate(sql string) string {
 // Migrate applies every embedded migration not yet recorded, each in its own
 // transaction, and returns the names of those it applied.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	return db.MigrateTo(ctx, math.MaxInt)
+}
+
+// MigrateTo is Migrate limited to the migrations of version at most version: tests of a
+// data migration use it to store rows as an older schema held them.
+func (db *DB) MigrateTo(ctx context.Context, version int) ([]string, error) {
 	all, err := Migrations()
 	if err != nil {
 		return nil, err
+	}
+	for i, m := range all {
+		if m.Version > version {
+			all = all[:i]
+			break
+		}
 	}
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,

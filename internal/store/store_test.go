@@ -87,3 +87,26 @@ func TestOpenRejectsUnknownScheme(t *testing.T) {
 		t.Fatal("want error for mysql:// URL")
 	}
 }
+
+func TestMigrateTo(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			db := storetest.OpenAt(t, d, 7)
+			if v, err := db.SchemaVersion(ctx); err != nil || v != 7 {
+				t.Fatalf("SchemaVersion after OpenAt(7) = %d, %v", v, err)
+			}
+			all, err := store.Migrations()
+			if err != nil {
+				t.Fatal(err)
+			}
+			applied, err := db.Migrate(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := len(all) - 7; len(applied) != want || applied[0] != "0008_token_only" {
+				t.Errorf("Migrate after OpenAt(7) applied %v, want %d migrations from 0008_token_only", applied, want)
+			}
+		})
+	}
+}

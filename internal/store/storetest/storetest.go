@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,6 +38,13 @@ func ForEach(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 // ends.
 func Open(t testing.TB, d store.Dialect) *store.DB {
 	t.Helper()
+	return OpenAt(t, d, math.MaxInt)
+}
+
+// OpenAt is Open with the migrations up to version only, for tests that store rows as
+// an older schema held them and then call Migrate.
+func OpenAt(t testing.TB, d store.Dialect, version int) *store.DB {
+	t.Helper()
 	ctx := context.Background()
 	var db *store.DB
 	var err error
@@ -52,7 +60,7 @@ func Open(t testing.TB, d store.Dialect) *store.DB {
 		t.Fatalf("unknown dialect %q", d)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
+	if _, err := db.MigrateTo(ctx, version); err != nil {
 		t.Fatalf("migrate %s: %v", d, err)
 	}
 	return db
