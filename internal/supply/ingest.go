@@ -307,7 +307,7 @@ func (s *Service) ImportSBOM(ctx context.Context, a actor.Actor, versionID int64
 	return *rep, nil
 }
 
-// componentChunk is the number of components per multi-row INSERT (17 parameters each).
+// componentChunk is the number of components per multi-row INSERT (18 parameters each).
 const componentChunk = 200
 
 // insertComponents stores comps and returns their ids, in order.
@@ -316,16 +316,17 @@ func insertComponents(ctx context.Context, tx *store.Tx, sbomID int64, comps []C
 		chunk := comps[start:min(start+componentChunk, len(comps))]
 		var q strings.Builder
 		q.WriteString(`INSERT INTO components (sbom_id, ref, parent_ref, type, grp, name, version, purl, ecosystem, eco_base,
-			pkg_name, pkg_version, license, license_verdict, supplier, hashes, scope) VALUES `)
-		args := make([]any, 0, len(chunk)*17)
+			pkg_name, pkg_key, pkg_version, license, license_verdict, supplier, hashes, scope) VALUES `)
+		args := make([]any, 0, len(chunk)*18)
 		for i, c := range chunk {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-			base, _, _ := strings.Cut(c.Ecosystem, ":")
-			args = append(args, sbomID, c.Ref, c.ParentRef, c.Type, c.Group, c.Name, c.Version, c.PURL, c.Ecosystem, base, c.Package,
-				c.PkgVersion, c.License, c.LicenseVerdict, c.Supplier, c.Hashes, c.Scope)
+			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			// The look-up key of Rematch (componentsOf): for NuGet, the id in lower case.
+			key := vuln.KeyOf(vuln.Package{Ecosystem: c.Ecosystem, Name: c.Package})
+			args = append(args, sbomID, c.Ref, c.ParentRef, c.Type, c.Group, c.Name, c.Version, c.PURL, c.Ecosystem, key.Ecosystem,
+				c.Package, key.Name, c.PkgVersion, c.License, c.LicenseVerdict, c.Supplier, c.Hashes, c.Scope)
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return nil, fmt.Errorf("supply: insert components: %w", err)

@@ -33,7 +33,8 @@ type storedComponent struct {
 // keyChunk is the number of packages per component look-up query.
 const keyChunk = 200
 
-// componentsOf returns the stored components of the given packages.
+// componentsOf returns the stored components of the given packages, found by their
+// look-up key (eco_base, pkg_key), which is the key of vuln.KeyOf.
 func componentsOf(ctx context.Context, q store.Querier, keys []vuln.PackageKey) ([]storedComponent, error) {
 	var out []storedComponent
 	for start := 0; start < len(keys); start += keyChunk {
@@ -41,7 +42,7 @@ func componentsOf(ctx context.Context, q store.Querier, keys []vuln.PackageKey) 
 		conds := make([]string, len(part))
 		args := make([]any, 0, 2*len(part))
 		for i, k := range part {
-			conds[i] = `(c.eco_base = ? AND c.pkg_name = ?)`
+			conds[i] = `(c.eco_base = ? AND c.pkg_key = ?)`
 			args = append(args, k.Ecosystem, k.Name)
 		}
 		rows, err := q.QueryContext(ctx, `SELECT c.id, sb.version_id, p.id, p.org_id, c.ecosystem, c.pkg_name, c.pkg_version, c.purl

@@ -561,3 +561,81 @@ func TestLicencePolicyRejudgesStoredComponents(t *testing.T) {
 		}
 	})
 }
+
+// TestNuGetIdsIgnoreCase checks that an SBOM naming a NuGet package in another case than
+// the advisory gets the finding, both when the SBOM is imported after the advisory and
+// when the advisory arrives later (Rematch), and that the finding shows the package as
+// the SBOM names it.
+func TestNuGetIdsIgnoreCase(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		before, rep := w.version(t, "5.0", "nuget-app.cdx.json")
+		if rep.Matchable != 1 || rep.Findings != 0 {
+			t.Fatalf("import before the advisory: %+v", rep)
+		}
+		res, err := w.vulns.Import(ctx, "testdata/osv-nuget", vuln.ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rm, err := w.svc.Rematch(ctx, actor.System(), res.Changed)
+		if err != nil || rm.Components != 1 || rm.Added != 1 || rm.Alerts != 1 {
+			t.Fatalf("rematch = %+v, %v; want 1 component, 1 finding, 1 alert", rm, err)
+		}
+		equal(t, "SBOM stored before the advisory", w.pairs(t, before.ID), []string{"newtonsoft.json GHSA-test-nuget open"})
+		after, rep := w.version(t, "5.1", "nuget-app.cdx.json")
+		if rep.Findings != 1 {
+			t.Errorf("import after the advisory: %+v", rep)
+		}
+		equal(t, "SBOM stored after the advisory", w.pairs(t, after.ID), []string{"newtonsoft.json GHSA-test-nuget open"})
+	})
+}
+
+// TestNuGetComponentsStoredBeforeMigration checks that migration 0009 gives the NuGet
+// components stored before it the look-up key Rematch finds them by.
+func TestNuGetComponentsStoredBeforeMigration(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			db := storetest.OpenAt(t, d, 8)
+			now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+			// The rows of an SBOM import made before migration 0009.
+			for _, s := range []struct {
+				q    string
+				args []any
+			}{
+				{`INSERT INTO orgs (kind, name, path, created_at, updated_at) VALUES ('hospital', 'H', '/1/', ?, ?)`, []any{now, now}},
+				{`INSERT INTO products (org_id, name, source, created_at, updated_at) VALUES (1, 'P', 'purchased', ?, ?)`, []any{now, now}},
+				{`INSERT INTO product_versions (product_id, version, created_at) VALUES (1, '5.0', ?)`, []any{now}},
+				{`INSERT INTO sboms (version_id, format, sha256, size, created_at) VALUES (1, 'cyclonedx', 'x', 1, ?)`, []any{now}},
+				{`INSERT INTO components (sbom_id, ref, name, version, purl, ecosystem, eco_base, pkg_name, pkg_version)
+					VALUES (1, 'n', 'NEWTONSOFT.JSON', '12.0.1', 'pkg:nuget/NEWTONSOFT.JSON@12.0.1', 'NuGet', 'NuGet', 'NEWTONSOFT.JSON', '12.0.1')`, nil},
+			} {
+				if _, err := db.ExecContext(ctx, s.q, s.args...); err != nil {
+					t.Fatalf("%s: %v", s.q, err)
+				}
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			tl, err := trail.New(trail.SHA256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vulns := vuln.Open(db)
+			svc := supply.NewService(db, tl, vulns, nil)
+			res, err := vulns.Import(ctx, "testdata/osv-nuget", vuln.ImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rm, err := svc.Rematch(ctx, actor.System(), res.Changed)
+			if err != nil || rm.Components != 1 || rm.Added != 1 {
+				t.Fatalf("rematch = %+v, %v; want the stored component and 1 finding", rm, err)
+			}
+			var pkg string
+			if err := db.QueryRowContext(ctx, `SELECT pkg_name FROM findings WHERE vuln_id = 'GHSA-test-nuget'`).Scan(&pkg); err != nil || pkg != "NEWTONSOFT.JSON" {
+				t.Fatalf("finding's package = %q, %v; want the name as stored", pkg, err)
+			}
+		})
+	}
+}

@@ -43,21 +43,21 @@ type Affected struct {
 	c *compiledAffected
 }
 
-// Key returns the database key of the entry.
+// Key returns the database key of the entry (see KeyOf).
 func (a *Affected) Key() PackageKey {
 	base := baseEcosystem(a.Ecosystem)
-	return PackageKey{Ecosystem: base, Name: NormalizeName(base, a.Name)}
+	return PackageKey{Ecosystem: base, Name: keyName(base, a.Name)}
 }
 
 // AppliesTo reports whether the entry names package p: equal base ecosystems, equal
-// suffixes when both have one, and equal normalised names. It does not look at the
-// version.
+// suffixes when both have one, and equal key names (KeyOf: normalised, and for NuGet
+// without regard to case). It does not look at the version.
 func (a *Affected) AppliesTo(p Package) bool {
 	if !ecosystemsEqual(a.Ecosystem, p.Ecosystem) {
 		return false
 	}
 	base := baseEcosystem(a.Ecosystem)
-	return NormalizeName(base, a.Name) == NormalizeName(base, p.Name)
+	return keyName(base, a.Name) == keyName(base, p.Name)
 }
 
 // FixedVersions returns the fixed events of the entry's ranges, in range order,

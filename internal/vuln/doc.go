@@ -28,5 +28,9 @@
 //     toolchain versions "go1.21.3" of stdlib/toolchain compare as "1.21.3";
 //   - Debian and Ubuntu purls carry their release (distro qualifier) into the ecosystem
 //     suffix, so that a Debian 11 package is not matched against Debian:12 advisories;
-//   - PyPI names are normalised (PEP 503) on both sides.
+//   - PyPI names are normalised (PEP 503) on both sides;
+//   - NuGet package ids are compared without regard to (ASCII) case, as NuGet compares
+//     them ("newtonsoft.json" is "Newtonsoft.Json"). osv.dev's API compares them as
+//     written (google/osv.dev#5292); osv-scanner's offline matching was not compared
+//     here, as the equivalence test covers Go, PyPI and crates.io only.
 package vuln

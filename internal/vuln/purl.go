@@ -23,7 +23,7 @@ type Package struct {
 }
 
 // PackageKey is what the database is looked up by: the base ecosystem WITHOUT release
-// suffix ("Debian", not "Debian:11") and the normalised name. Suffixes are compared
+// suffix ("Debian", not "Debian:11") and the key name (see KeyOf). Suffixes are compared
 // after the lookup (Affected.AppliesTo), because a record for "Debian" applies to every
 // Debian release while one for "Debian:12" applies to Debian 12 only.
 type PackageKey struct {
@@ -31,10 +31,42 @@ type PackageKey struct {
 	Name      string
 }
 
-// KeyOf returns the database key of p.
+// KeyOf returns the database key of p. Its name is the normalised name (NormalizeName),
+// with ASCII letters lowered for NuGet, whose package ids are case-insensitive
+// ("Newtonsoft.Json" and "newtonsoft.json" are one package). Only the key is folded: the
+// names shown keep their case.
 func KeyOf(p Package) PackageKey {
 	base := baseEcosystem(p.Ecosystem)
-	return PackageKey{Ecosystem: base, Name: NormalizeName(base, p.Name)}
+	return PackageKey{Ecosystem: base, Name: keyName(base, p.Name)}
+}
+
+// keyName returns the name part of the database key of package name of base ecosystem
+// base. NuGet ids are folded to lower case in ASCII only: that is what migration 0009
+// does to rows stored before it, identically on SQLite and PostgreSQL (whose LOWER
+// follow different rules outside ASCII), and NuGet ids in OSV are ASCII. A non-ASCII
+// letter therefore compares as written.
+func keyName(base, name string) string {
+	name = NormalizeName(base, name)
+	if base == "NuGet" {
+		return lowerASCII(name)
+	}
+	return name
+}
+
+// lowerASCII returns s with the ASCII letters A-Z lowered and every other byte kept.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // baseEcosystem strips the ":suffix" of an OSV ecosystem string.
@@ -56,10 +88,10 @@ func ecosystemsEqual(a, b string) bool {
 	return as == "" || bs == "" || as == bs
 }
 
-// NormalizeName returns the form of a package name that matching compares. For PyPI it
-// is the PEP 503 normalised name (lower case, every run of "-", "_" and "." replaced by
-// one "-"); for every other ecosystem the name is returned unchanged. It is applied to
-// both the advisory's and the package's name.
+// NormalizeName returns the name a package is stored and shown under. For PyPI it is
+// the PEP 503 normalised name (lower case, every run of "-", "_" and "." replaced by one
+// "-"); for every other ecosystem the name is returned unchanged. Matching compares
+// the key names of KeyOf, which are NormalizeName and, for NuGet, lower case.
 func NormalizeName(ecosystem, name string) string {
 	if baseEcosystem(ecosystem) != "PyPI" {
 		return name

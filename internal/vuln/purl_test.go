@@ -88,4 +88,16 @@ func TestKeyOf(t *testing.T) {
 	if want := (vuln.PackageKey{Ecosystem: "Debian", Name: "openssl"}); got != want {
 		t.Errorf("KeyOf = %+v, want %+v", got, want)
 	}
+	// NuGet ids are case-insensitive; the key lowers ASCII letters only.
+	got = vuln.KeyOf(vuln.Package{Ecosystem: "NuGet", Name: "Newtonsoft.Json_X-Ä"})
+	if want := (vuln.PackageKey{Ecosystem: "NuGet", Name: "newtonsoft.json_x-Ä"}); got != want {
+		t.Errorf("KeyOf = %+v, want %+v", got, want)
+	}
+	// npm, Go and Maven names are case-sensitive.
+	for _, p := range []vuln.Package{{Ecosystem: "npm", Name: "JSONStream"}, {Ecosystem: "Go", Name: "github.com/BurntSushi/toml"},
+		{Ecosystem: "Maven", Name: "org.Example:Lib"}} {
+		if got := vuln.KeyOf(p); got.Name != p.Name {
+			t.Errorf("KeyOf(%+v) = %+v, want the name unchanged", p, got)
+		}
+	}
 }

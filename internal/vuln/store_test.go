@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/medguard/medguard/internal/store"
@@ -452,4 +453,94 @@ func TestAffectedForManyKeys(t *testing.T) {
 			t.Fatalf("Debian matches (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// TestNuGetNamesIgnoreCase checks that NuGet package ids, which NuGet compares without
+// regard to case, match whatever the case of the advisory and of the package, while npm
+// names still match only as written.
+func TestNuGetNamesIgnoreCase(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		v := vuln.Open(db)
+		if res := importOK(t, v, "testdata/nuget"); res.Added != 3 {
+			t.Fatalf("import: %+v", res)
+		}
+		var pkgs []vuln.Package
+		for _, purl := range []string{
+			"pkg:nuget/newtonsoft.json@12.0.1",
+			"pkg:nuget/Newtonsoft.Json@12.0.1",
+			"pkg:nuget/NEWTONSOFT.JSON@12.0.1",
+			"pkg:nuget/newtonsoft.json@13.0.1", // fixed
+			"pkg:nuget/System.Text.Encodings.Web@4.5.0",
+			"pkg:nuget/system.text.encodings.web@4.5.0",
+			"pkg:nuget/Newtonsoft.Json.Bson@1.0.1", // another package
+		} {
+			p, err := vuln.PackageFromPURL(purl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pkgs = append(pkgs, p)
+		}
+		pkgs = append(pkgs,
+			vuln.Package{Ecosystem: "npm", Name: "lodash", Version: "4.17.0"}, // the advisory names Lodash
+			vuln.Package{Ecosystem: "npm", Name: "Lodash", Version: "4.17.0"},
+		)
+		want := [][]string{
+			{"GHSA-test-nuget-1"}, {"GHSA-test-nuget-1"}, {"GHSA-test-nuget-1"}, {},
+			{"GHSA-test-nuget-2"}, {"GHSA-test-nuget-2"}, {},
+			{}, {"GHSA-test-npm-case"},
+		}
+		if diff := cmp.Diff(want, matchIDs(t, v, pkgs...)); diff != "" {
+			t.Fatalf("matches (-want +got):\n%s", diff)
+		}
+		// The advisory's name keeps its case for display.
+		aff, err := v.AffectedByVulns(ctx, []string{"GHSA-test-nuget-1", "GHSA-test-nuget-2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, a := range aff {
+			names = append(names, a.Name)
+		}
+		if diff := cmp.Diff([]string{"Newtonsoft.Json", "system.text.encodings.web"}, names); diff != "" {
+			t.Fatalf("affected names (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestNuGetKeysOfEarlierImports checks that migration 0009 makes NuGet entries stored
+// before it (under the id as the advisory wrote it) match whatever the case.
+func TestNuGetKeysOfEarlierImports(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			db := storetest.OpenAt(t, d, 8)
+			// The rows an import made before migration 0009.
+			raw := `{"affected":[{"package":{"ecosystem":"NuGet","name":"Newtonsoft.Json"}}],"id":"GHSA-old-1","modified":"2026-03-01T00:00:00Z"}`
+			now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+			if _, err := db.ExecContext(ctx, `INSERT INTO vulns (id, modified, raw, imported_at) VALUES (?, ?, ?, ?)`,
+				"GHSA-old-1", now, raw, now); err != nil {
+				t.Fatal(err)
+			}
+			data := `{"ecosystem":"NuGet","name":"Newtonsoft.Json","ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"13.0.1"}]}]}`
+			for _, row := range [][]any{{"GHSA-old-1", "NuGet", "Newtonsoft.Json", data}, {"GHSA-old-1", "npm", "Lodash", `{"ecosystem":"npm","name":"Lodash","versions":["1.0.0"]}`}} {
+				if _, err := db.ExecContext(ctx, `INSERT INTO vuln_affected (vuln_id, ecosystem, name, data) VALUES (?, ?, ?, ?)`, row...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			v := vuln.Open(db)
+			got := matchIDs(t, v,
+				vuln.Package{Ecosystem: "NuGet", Name: "newtonsoft.json", Version: "12.0.1"},
+				vuln.Package{Ecosystem: "NuGet", Name: "Newtonsoft.Json", Version: "12.0.1"},
+				vuln.Package{Ecosystem: "npm", Name: "lodash", Version: "1.0.0"},
+				vuln.Package{Ecosystem: "npm", Name: "Lodash", Version: "1.0.0"},
+			)
+			if diff := cmp.Diff([][]string{{"GHSA-old-1"}, {"GHSA-old-1"}, {}, {"GHSA-old-1"}}, got); diff != "" {
+				t.Fatalf("matches (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
