@@ -3,6 +3,8 @@ package vuln
 import (
 	"archive/zip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -48,8 +50,8 @@ type ImportResult struct {
 	Files            int    `json:"files"`              // record and zip files read
 	Records          int    `json:"records"`            // records parsed (duplicates included)
 	Added            int    `json:"added"`              // records new to the database
-	Updated          int    `json:"updated"`            // records whose modified time is newer than the stored one
-	Unchanged        int    `json:"unchanged"`          // records not newer than the stored one (not written)
+	Updated          int    `json:"updated"`            // records newer than the stored copy, or as new with other content
+	Unchanged        int    `json:"unchanged"`          // records older than the stored copy, or as new with the same content (not written)
 	Withdrawn        int    `json:"withdrawn"`          // records written as withdrawn that were not withdrawn before
 	Duplicates       int    `json:"duplicates"`         // further copies of an id within this import (the newest wins)
 	GitRangesIgnored int    `json:"git_ranges_ignored"` // GIT ranges, which matching cannot evaluate
@@ -61,8 +63,10 @@ type ImportResult struct {
 
 // Import reads every .json, .yaml/.yml and .zip file (members .json/.yaml/.yml) under
 // path — a file or a directory tree such as osv.dev's <Ecosystem>/all.zip exports —
-// and stores the records. It is incremental: a record whose modified time is not newer
-// than the stored copy is left alone. Records that do not parse are skipped with a
+// and stores the records. It is incremental: a record replaces the stored copy when its
+// modified time is newer, or equal with other content (the Go vulnerability database
+// dates every record 0001-01-01, so only the content tells a change; see
+// contentHash); otherwise it is left alone. Records that do not parse are skipped with a
 // note naming the file and zip member; the rest imports. Writes go in transactions of
 // 500 records, so an error (or a cancelled ctx) leaves the earlier batches stored and a
 // re-run completes the work. A successful run is recorded in vuln_imports.
@@ -168,6 +172,18 @@ func (d *DB) recordRun(ctx context.Context, started time.Time, r *ImportResult) 
 type pending struct {
 	rec   *Record
 	place string
+	hash  string // contentHash of rec.Raw
+}
+
+// contentHash returns the hex SHA-256 of a record's canonical JSON (Record.Raw), which
+// is stored in vulns.content_hash next to it in vulns.raw. The canonical form rather
+// than the bytes as read, so that a record does not count as changed because it was
+// read from YAML instead of JSON, or re-serialised with other key order, spacing or
+// escapes; and so that the hash of a row stored before the column existed can be
+// computed from its raw column, exactly as it would have been stored.
+func contentHash(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
 }
 
 type importer struct {
@@ -378,7 +394,7 @@ func (im *importer) add(rec *Record, place string) error {
 			return nil
 		}
 	}
-	im.batch[rec.ID] = pending{rec: rec, place: place}
+	im.batch[rec.ID] = pending{rec: rec, place: place, hash: contentHash(rec.Raw)}
 	if len(im.batch) >= batchSize {
 		return im.flush()
 	}
@@ -388,6 +404,13 @@ func (im *importer) add(rec *Record, place string) error {
 type stored struct {
 	modified  time.Time
 	withdrawn bool
+	hash      string // "" for rows stored before migration 0010
+}
+
+// newer reports whether p replaces the stored copy old: its modified time is later, or
+// the same with other content.
+func (p pending) newer(old stored) bool {
+	return p.rec.Modified.After(old.modified) || p.rec.Modified.Equal(old.modified) && p.hash != old.hash
 }
 
 // flush writes the queued records in one transaction.
@@ -408,18 +431,19 @@ func (im *importer) flush() error {
 		for rest := ids; len(rest) > 0; {
 			chunk := rest[:min(len(rest), maxInParams)]
 			rest = rest[len(chunk):]
-			rows, err := tx.QueryContext(im.ctx, `SELECT id, modified, withdrawn FROM vulns WHERE id IN (`+store.Placeholders(len(chunk))+`)`, anys(chunk)...)
+			rows, err := tx.QueryContext(im.ctx, `SELECT id, modified, withdrawn, content_hash FROM vulns WHERE id IN (`+
+				store.Placeholders(len(chunk))+`)`, anys(chunk)...)
 			if err != nil {
 				return err
 			}
 			for rows.Next() {
-				var id string
+				var id, hash string
 				var mod, wd dbTime
-				if err := rows.Scan(&id, &mod, &wd); err != nil {
+				if err := rows.Scan(&id, &mod, &wd, &hash); err != nil {
 					rows.Close()
 					return err
 				}
-				have[id] = stored{modified: mod.t, withdrawn: wd.valid}
+				have[id] = stored{modified: mod.t, withdrawn: wd.valid, hash: hash}
 			}
 			err = rows.Err()
 			rows.Close()
@@ -427,7 +451,12 @@ func (im *importer) flush() error {
 				return err
 			}
 		}
+		backfill, err := im.hashStored(tx, ids, have)
+		if err != nil {
+			return err
+		}
 		var inserts, updates []pending
+		var hashes [][2]string // content_hash, id of unchanged rows stored without hash
 		for _, id := range ids {
 			p := im.batch[id]
 			_, again := im.seen[id] // an earlier copy of this import is stored: count it once
@@ -435,9 +464,12 @@ func (im *importer) flush() error {
 			switch {
 			case !ok:
 				inserts = append(inserts, p)
-			case !p.rec.Modified.After(old.modified):
+			case !p.newer(old):
 				if !again {
 					unchanged++
+				}
+				if backfill[id] {
+					hashes = append(hashes, [2]string{old.hash, id})
 				}
 				continue
 			default:
@@ -453,6 +485,11 @@ func (im *importer) flush() error {
 			}
 			if p.rec.Withdrawn != nil && (!ok || !old.withdrawn) {
 				withdrawn++
+			}
+		}
+		for _, h := range hashes {
+			if _, err := tx.ExecContext(im.ctx, `UPDATE vulns SET content_hash = ? WHERE id = ?`, h[0], h[1]); err != nil {
+				return err
 			}
 		}
 		return im.write(tx, inserts, updates)
@@ -472,6 +509,48 @@ func (im *importer) flush() error {
 	return nil
 }
 
+// hashStored fills in the hash of the stored rows of have that have none (stored before
+// migration 0010) and whose modified time equals that of the record being imported: it
+// is computed from the row's raw column, the canonical JSON the hash is taken of. So an
+// identical record stays unchanged, and a changed one with the same modified time (the
+// Go database's) is updated, rather than every such row counting as updated once, with
+// its advisories re-matched, on the first import after the upgrade. It returns the ids
+// whose hash was computed, for the caller to store when the row is not rewritten.
+func (im *importer) hashStored(tx *store.Tx, ids []string, have map[string]stored) (map[string]bool, error) {
+	var need []string
+	for _, id := range ids {
+		if old, ok := have[id]; ok && old.hash == "" && im.batch[id].rec.Modified.Equal(old.modified) {
+			need = append(need, id)
+		}
+	}
+	done := map[string]bool{}
+	for len(need) > 0 {
+		chunk := need[:min(len(need), maxInParams)]
+		need = need[len(chunk):]
+		rows, err := tx.QueryContext(im.ctx, `SELECT id, raw FROM vulns WHERE id IN (`+store.Placeholders(len(chunk))+`)`, anys(chunk)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, raw string
+			if err := rows.Scan(&id, &raw); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			old := have[id]
+			old.hash = contentHash([]byte(raw))
+			have[id] = old
+			done[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return done, nil
+}
+
 // write inserts new records and replaces updated ones with their aliases and affected
 // entries.
 func (im *importer) write(tx *store.Tx, inserts, updates []pending) error {
@@ -481,7 +560,7 @@ func (im *importer) write(tx *store.Tx, inserts, updates []pending) error {
 		rows = append(rows, append([]any{clean(p.rec.ID)}, vulnColumns(p, im.stamp)...))
 	}
 	if err := insertRows(ctx, tx, `INSERT INTO vulns (id, modified, published, withdrawn, summary, details, severity_type,
-		severity_vector, severity_score, severity_level, ecosystems, source, raw, imported_at) VALUES `, 14, rows); err != nil {
+		severity_vector, severity_score, severity_level, ecosystems, source, raw, content_hash, imported_at) VALUES `, 15, rows); err != nil {
 		return err
 	}
 	var upd []string
@@ -489,7 +568,7 @@ func (im *importer) write(tx *store.Tx, inserts, updates []pending) error {
 		args := append(vulnColumns(p, im.stamp), p.rec.ID)
 		if _, err := tx.ExecContext(ctx, `UPDATE vulns SET modified = ?, published = ?, withdrawn = ?, summary = ?, details = ?,
 			severity_type = ?, severity_vector = ?, severity_score = ?, severity_level = ?, ecosystems = ?, source = ?, raw = ?,
-			imported_at = ? WHERE id = ?`, args...); err != nil {
+			content_hash = ?, imported_at = ? WHERE id = ?`, args...); err != nil {
 			return err
 		}
 		upd = append(upd, p.rec.ID)
@@ -547,7 +626,7 @@ func vulnColumns(p pending, stamp time.Time) []any {
 		ecos = []byte("[]")
 	}
 	return []any{r.Modified, published, withdrawn, clean(r.Summary), clean(r.Details), r.Severity.Type,
-		clean(r.Severity.Vector), r.Severity.Score, r.Severity.Level, clean(string(ecos)), clean(p.place), string(r.Raw), stamp}
+		clean(r.Severity.Vector), r.Severity.Score, r.Severity.Level, clean(string(ecos)), clean(p.place), string(r.Raw), p.hash, stamp}
 }
 
 // insertRows inserts rows of ncol values with multi-row INSERTs.

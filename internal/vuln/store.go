@@ -27,7 +27,8 @@ type DB struct {
 	now func() time.Time
 }
 
-// Open returns the vulnerability database kept in db (migration 0005_vuln).
+// Open returns the vulnerability database kept in db (migrations 0005_vuln,
+// 0009_nuget_keys and 0010_vuln_content_hash).
 func Open(db *store.DB) *DB {
 	return &DB{db: db, now: time.Now}
 }

@@ -544,3 +544,77 @@ func TestNuGetKeysOfEarlierImports(t *testing.T) {
 		})
 	}
 }
+
+// TestImportUnbumpedModified checks the content comparison of records whose modified
+// time does not change: the Go database's export dates every record 0001-01-01, so a
+// changed record must be told from an identical one by its content.
+func TestImportUnbumpedModified(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		v := vuln.Open(db)
+		pkgs := []vuln.Package{{Ecosystem: "Go", Name: "example.com/unbumped", Version: "v1.2.5"}, {Ecosystem: "Go", Name: "example.com/steady", Version: "v1.0.0"}}
+		if res := importOK(t, v, "testdata/unbumped/v1"); res.Added != 2 {
+			t.Fatalf("first import: %+v", res)
+		}
+		if res := importOK(t, v, "testdata/unbumped/v1"); res.Unchanged != 2 || res.Added+res.Updated != 0 || len(res.Changed) != 0 {
+			t.Fatalf("identical re-import: %+v", res)
+		}
+		if diff := cmp.Diff([][]string{{}, {"GO-TEST-0002"}}, matchIDs(t, v, pkgs...)); diff != "" {
+			t.Fatalf("matches (-want +got):\n%s", diff)
+		}
+		// GO-TEST-0001's fix moved; GO-TEST-0002 differs in key order and spacing only.
+		res := importOK(t, v, "testdata/unbumped/v2")
+		if res.Updated != 1 || res.Unchanged != 1 || res.Added != 0 || !cmp.Equal(res.Changed, []string{"GO-TEST-0001"}) {
+			t.Fatalf("import of the changed record: %+v", res)
+		}
+		if diff := cmp.Diff([][]string{{"GO-TEST-0001"}, {"GO-TEST-0002"}}, matchIDs(t, v, pkgs...)); diff != "" {
+			t.Fatalf("matches after the update (-want +got):\n%s", diff)
+		}
+		if res := importOK(t, v, "testdata/unbumped/v2"); res.Unchanged != 2 || res.Added+res.Updated != 0 || len(res.Changed) != 0 {
+			t.Fatalf("identical re-import: %+v", res)
+		}
+		// A newer stored copy still wins over an older one, whatever its content.
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{"GO-TEST-0001.json": record("GO-TEST-0001", "0001-01-01T00:00:00Z", "Go",
+			"example.com/unbumped", `[{"type":"SEMVER","events":[{"introduced":"0"}]}]`, "")})
+		if _, err := db.ExecContext(context.Background(), `UPDATE vulns SET modified = ? WHERE id = 'GO-TEST-0001'`,
+			time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+		if res := importOK(t, v, dir); res.Unchanged != 1 || res.Updated != 0 {
+			t.Fatalf("import of an older copy: %+v", res)
+		}
+	})
+}
+
+// TestImportRecordsWithoutHash checks records stored before migration 0010, whose
+// content hash is empty: an identical copy stays unchanged (its hash is filled in from
+// the stored record), a changed one with the same modified time is updated.
+func TestImportRecordsWithoutHash(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		v := vuln.Open(db)
+		importOK(t, v, "testdata/unbumped/v1")
+		forget := func() {
+			t.Helper()
+			if _, err := db.ExecContext(ctx, `UPDATE vulns SET content_hash = ''`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		forget()
+		if res := importOK(t, v, "testdata/unbumped/v1"); res.Unchanged != 2 || res.Updated != 0 || len(res.Changed) != 0 {
+			t.Fatalf("identical import over rows without hash: %+v", res)
+		}
+		var missing int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM vulns WHERE content_hash = ''`).Scan(&missing); err != nil || missing != 0 {
+			t.Fatalf("%d rows still without hash, %v", missing, err)
+		}
+		forget()
+		res := importOK(t, v, "testdata/unbumped/v2")
+		if res.Updated != 1 || res.Unchanged != 1 || !cmp.Equal(res.Changed, []string{"GO-TEST-0001"}) {
+			t.Fatalf("changed import over rows without hash: %+v", res)
+		}
+		if diff := cmp.Diff([][]string{{"GO-TEST-0001"}}, matchIDs(t, v, vuln.Package{Ecosystem: "Go", Name: "example.com/unbumped", Version: "v1.2.5"})); diff != "" {
+			t.Fatalf("matches after the update (-want +got):\n%s", diff)
+		}
+	})
+}
