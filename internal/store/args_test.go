@@ -23,3 +23,25 @@ func TestQueryArgs(t *testing.T) {
 		t.Errorf("NullTime = %v", NullTime(&at))
 	}
 }
+
+func TestTimeScan(t *testing.T) {
+	t.Parallel()
+	want := time.Date(2026, 4, 1, 8, 0, 0, 123456000, time.UTC)
+	for _, src := range []any{want, want.In(time.FixedZone("CST", 8*3600)), "2026-04-01 08:00:00.123456+00:00",
+		[]byte("2026-04-01 16:00:00.123456+08:00"), "2026-04-01T08:00:00.123456Z"} {
+		var got Time
+		if err := got.Scan(src); err != nil || !got.Valid || !got.Time.Equal(want) || got.Time.Location() != time.UTC {
+			t.Errorf("Scan(%v) = %+v, %v; want %v", src, got, err, want)
+		}
+	}
+	got := Time{Time: want, Valid: true}
+	if err := got.Scan(nil); err != nil || got.Valid || !got.Time.IsZero() {
+		t.Errorf("Scan(nil) = %+v, %v", got, err)
+	}
+	if err := got.Scan("yesterday"); err == nil {
+		t.Error("Scan(\"yesterday\") succeeded")
+	}
+	if err := got.Scan(42); err == nil {
+		t.Error("Scan(42) succeeded")
+	}
+}

@@ -274,21 +274,25 @@ func (s *Service) ImportSBOM(ctx context.Context, a actor.Actor, versionID int64
 		if err := insertDeps(ctx, tx, rep.SBOMID, an.doc.Dependencies); err != nil {
 			return err
 		}
+		// A finding the product already had in an earlier version keeps its age. The
+		// version's own earlier findings went with its SBOM above.
+		seen, err := firstSeen(ctx, tx, v.ProductID)
+		if err != nil {
+			return err
+		}
 		var rows []findingRow
 		for i, hs := range an.matches {
 			for _, h := range hs {
-				rows = append(rows, findingRow{orgID: v.OrgID, productID: v.ProductID, versionID: versionID, componentID: ids[i],
-					comp: an.comps[i], hit: h, meta: an.vulnMeta[h.vulnID]})
+				r := findingRow{orgID: v.OrgID, productID: v.ProductID, versionID: versionID, componentID: ids[i],
+					comp: an.comps[i], hit: h, meta: an.vulnMeta[h.vulnID], firstSeen: now}
+				if t, ok := seen[r.ageKey()]; ok && t.Before(now) {
+					r.firstSeen = t
+				}
+				rows = append(rows, r)
 			}
 		}
 		if err := insertFindings(ctx, tx, rows, now); err != nil {
 			return err
-		}
-		// A finding the product already had in an earlier version keeps its age.
-		if _, err := tx.ExecContext(ctx, `UPDATE findings SET first_seen = (SELECT MIN(g.first_seen) FROM findings g
-			WHERE g.product_id = findings.product_id AND g.ecosystem = findings.ecosystem AND g.pkg_name = findings.pkg_name
-			AND g.vuln_group = findings.vuln_group) WHERE version_id = ?`, versionID); err != nil {
-			return fmt.Errorf("supply: finding age: %w", err)
 		}
 		if err := markFixedByUpgrade(ctx, tx, v); err != nil {
 			return err
@@ -386,6 +390,47 @@ type findingRow struct {
 	comp                                     Component
 	hit                                      hit
 	meta                                     vuln.Summary
+	firstSeen                                time.Time // zero: the time of the insert
+}
+
+// group returns the vulnerability group the finding is stored with.
+func (r findingRow) group() string {
+	if r.meta.Group == "" {
+		return r.hit.vulnID
+	}
+	return r.meta.Group
+}
+
+// ageKey is what findings of one product share with their earlier sightings: the same
+// package and vulnerability group.
+type ageKey struct{ ecosystem, pkg, group string }
+
+func (r findingRow) ageKey() ageKey {
+	return ageKey{r.comp.Ecosystem, r.comp.Package, r.group()}
+}
+
+// firstSeen returns when the stored findings of product productID first saw each
+// package and vulnerability group.
+func firstSeen(ctx context.Context, tx *store.Tx, productID int64) (map[ageKey]time.Time, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT ecosystem, pkg_name, vuln_group, MIN(first_seen) FROM findings
+		WHERE product_id = ? GROUP BY ecosystem, pkg_name, vuln_group`, productID)
+	if err != nil {
+		return nil, fmt.Errorf("supply: finding age: %w", err)
+	}
+	defer rows.Close()
+	out := map[ageKey]time.Time{}
+	for rows.Next() {
+		var k ageKey
+		var t store.Time
+		if err := rows.Scan(&k.ecosystem, &k.pkg, &k.group, &t); err != nil {
+			return nil, fmt.Errorf("supply: finding age: %w", err)
+		}
+		out[k] = t.Time
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("supply: finding age: %w", err)
+	}
+	return out, nil
 }
 
 // insertFindings stores rows, skipping pairs (component, vulnerability) already stored.
@@ -402,17 +447,17 @@ func insertFindings(ctx context.Context, tx *store.Tx, rows []findingRow, now ti
 				q.WriteString(", ")
 			}
 			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)`)
-			group := r.meta.Group
-			if group == "" {
-				group = r.hit.vulnID
+			first := r.firstSeen
+			if first.IsZero() {
+				first = now
 			}
 			level := r.meta.Severity.Level
 			if level == "" {
 				level = "unknown"
 			}
-			args = append(args, r.orgID, r.productID, r.versionID, r.componentID, r.hit.vulnID, group, r.comp.Ecosystem,
+			args = append(args, r.orgID, r.productID, r.versionID, r.componentID, r.hit.vulnID, r.group(), r.comp.Ecosystem,
 				r.comp.Package, r.comp.PkgVersion, r.comp.PURL, level, r.meta.Severity.Score,
-				strings.Join(r.hit.fixed, "\n"), now)
+				strings.Join(r.hit.fixed, "\n"), first)
 		}
 		q.WriteString(` ON CONFLICT (component_id, vuln_id) DO NOTHING`)
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {

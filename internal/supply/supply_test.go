@@ -230,6 +230,112 @@ func TestFailedImportChangesNothing(t *testing.T) {
 	})
 }
 
+// TestFirstSeenAndFixedByUpgrade follows the age and the "fixed in" mark of findings
+// across versions: a finding keeps the first-seen time of the product's earliest finding
+// of the same package and vulnerability group, in any earlier version and under any alias,
+// and a version that drops a finding marks it fixed in the earlier versions until a
+// re-import of that version brings it back.
+func TestFirstSeenAndFixedByUpgrade(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		t1 := w.now
+		// lines returns "package vuln fixed_in first-seen" of the findings of version id.
+		lines := func(versionID int64) []string {
+			t.Helper()
+			page, err := w.svc.Findings(ctx, w.actorA, supply.FindingQuery{VersionID: versionID, State: "all"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, f := range page.Items {
+				out = append(out, f.Package+" "+f.VulnID+" fixed_in="+f.FixedIn+" "+f.FirstSeen.Format(time.RFC3339Nano))
+			}
+			sort.Strings(out)
+			return out
+		}
+		at := func(tm time.Time) string { return tm.Format(time.RFC3339Nano) }
+		v1, _ := w.version(t, "1.0", "app-1.0.cdx.json")
+		equal(t, "v1", lines(v1.ID), []string{
+			"github.com/example/lib GO-test-0002 fixed_in= " + at(t1),
+			"requests GHSA-test-0001 fixed_in= " + at(t1),
+			"requests PYSEC-test-0001 fixed_in= " + at(t1),
+		})
+
+		// 2.0 upgrades the Go library past the fix and keeps requests.
+		w.now = t1.Add(10 * 24 * time.Hour)
+		v2, _ := w.version(t, "2.0", "app-2.0.cdx.json")
+		equal(t, "v2", lines(v2.ID), []string{
+			"requests GHSA-test-0001 fixed_in= " + at(t1),
+			"requests PYSEC-test-0001 fixed_in= " + at(t1),
+		})
+		equal(t, "v1 after 2.0", lines(v1.ID), []string{
+			"github.com/example/lib GO-test-0002 fixed_in=2.0 " + at(t1),
+			"requests GHSA-test-0001 fixed_in= " + at(t1),
+			"requests PYSEC-test-0001 fixed_in= " + at(t1),
+		})
+
+		// 2.0 re-imported with the old library: the finding is back in 2.0 with its first
+		// age, and no longer fixed in 1.0.
+		w.now = t1.Add(20 * 24 * time.Hour)
+		data, err := os.ReadFile("testdata/app-1.0.cdx.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.ImportSBOM(ctx, w.actorA, v2.ID, "app-1.0.cdx.json", data); err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "v2 re-imported", lines(v2.ID), []string{
+			"github.com/example/lib GO-test-0002 fixed_in= " + at(t1),
+			"requests GHSA-test-0001 fixed_in= " + at(t1),
+			"requests PYSEC-test-0001 fixed_in= " + at(t1),
+		})
+		equal(t, "v1 after re-import", lines(v1.ID), []string{
+			"github.com/example/lib GO-test-0002 fixed_in= " + at(t1),
+			"requests GHSA-test-0001 fixed_in= " + at(t1),
+			"requests PYSEC-test-0001 fixed_in= " + at(t1),
+		})
+
+		// 1.0 re-imported: its findings keep the age they have in 2.0 (which got it from
+		// 1.0's first import), not the time of the re-import.
+		w.now = t1.Add(30 * 24 * time.Hour)
+		if _, err := w.svc.ImportSBOM(ctx, w.actorA, v1.ID, "app-1.0.cdx.json", data); err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "v1 re-imported", lines(v1.ID), []string{
+			"github.com/example/lib GO-test-0002 fixed_in= " + at(t1),
+			"requests GHSA-test-0001 fixed_in= " + at(t1),
+			"requests PYSEC-test-0001 fixed_in= " + at(t1),
+		})
+
+		// A new product's first version starts the clock.
+		p2, err := w.svc.CreateProduct(ctx, w.actorA, supply.ProductInput{OrgID: w.hospA.ID, Name: "急诊系统", Source: "self_built"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pv, err := w.svc.CreateVersion(ctx, w.actorA, p2.ID, supply.VersionInput{Version: "1.0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.ImportSBOM(ctx, w.actorA, pv.ID, "app-2.0.cdx.json", mustRead(t, "testdata/app-2.0.cdx.json")); err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "other product", lines(pv.ID), []string{
+			"requests GHSA-test-0001 fixed_in= " + at(w.now),
+			"requests PYSEC-test-0001 fixed_in= " + at(w.now),
+		})
+	})
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 func TestRematchRaisesAlertAndWithdrawRemoves(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
