@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math"
 	"strings"
 	"time"
 )
@@ -27,4 +28,28 @@ func Placeholders(n int) string {
 		return ""
 	}
 	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// AnyOf returns the condition "expr IN (?, …)" over vals, with vals as its arguments.
+// On PostgreSQL it returns "expr = ANY(?)" with vals as one text[] argument instead: the
+// statement is the same, and prepared once, for any number of values, and any number
+// fits in its one parameter (a statement takes at most 65,535). vals must not be empty.
+func (d Dialect) AnyOf(expr string, vals []string) (string, []any) {
+	if d == Postgres {
+		return expr + " = ANY(?)", []any{vals}
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	return expr + " IN (" + Placeholders(len(vals)) + ")", args
+}
+
+// ListChunk returns how many values to pass AnyOf at once for a caller that would keep
+// an IN list to n values: n on SQLite, all of them on PostgreSQL.
+func (d Dialect) ListChunk(n int) int {
+	if d == Postgres {
+		return math.MaxInt
+	}
+	return n
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,4 +110,54 @@ func TestMigrateTo(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestAnyOf(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.ExecContext(ctx, `CREATE TABLE words (w TEXT NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []string{"a", "b", "c", "it's", "?"} {
+			if _, err := db.ExecContext(ctx, `INSERT INTO words (w) VALUES (?)`, w); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := db.Dialect().ListChunk(500); (db.Dialect() == store.SQLite) != (n == 500) {
+			t.Errorf("ListChunk(500) = %d on %s", n, db.Dialect())
+		}
+		for _, tc := range []struct {
+			name string
+			vals []string
+			want string
+		}{
+			{"one", []string{"b"}, "b"},
+			{"several", []string{"c", "x", "a", "it's", "?"}, "?,a,c,it's"},
+			{"none stored", []string{"x", "y"}, ""},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				cond, args := db.Dialect().AnyOf("w", tc.vals)
+				rows, err := db.QueryContext(ctx, `SELECT w FROM words WHERE w <> ? AND `+cond+` ORDER BY w`,
+					append([]any{"zzz"}, args...)...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				var got []string
+				for rows.Next() {
+					var w string
+					if err := rows.Scan(&w); err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, w)
+				}
+				if err := rows.Err(); err != nil {
+					t.Fatal(err)
+				}
+				if s := strings.Join(got, ","); s != tc.want {
+					t.Errorf("AnyOf(%q) selected %q, want %q", tc.vals, s, tc.want)
+				}
+			})
+		}
+	})
 }

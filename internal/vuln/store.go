@@ -241,11 +241,13 @@ func (d *DB) queryAffected(ctx context.Context, q string, args ...any) ([]keyedA
 func (d *DB) Summaries(ctx context.Context, ids []string) (map[string]Summary, error) {
 	ids = uniqueSorted(ids)
 	out := make(map[string]Summary, len(ids))
+	dialect := d.db.Dialect()
 	for rest := ids; len(rest) > 0; {
-		chunk := rest[:min(len(rest), maxInParams)]
+		chunk := rest[:min(len(rest), dialect.ListChunk(maxInParams))]
 		rest = rest[len(chunk):]
+		in, args := dialect.AnyOf("id", chunk)
 		rows, err := d.db.QueryContext(ctx, `SELECT id, summary, severity_type, severity_vector, severity_score, severity_level,
-			published, modified, withdrawn FROM vulns WHERE id IN (`+store.Placeholders(len(chunk))+`)`, anys(chunk)...)
+			published, modified, withdrawn FROM vulns WHERE `+in, args...)
 		if err != nil {
 			return nil, fmt.Errorf("vuln: summaries: %w", err)
 		}
@@ -265,8 +267,9 @@ func (d *DB) Summaries(ctx context.Context, ids []string) (map[string]Summary, e
 		if err != nil {
 			return nil, fmt.Errorf("vuln: summaries: %w", err)
 		}
-		rows, err = d.db.QueryContext(ctx, `SELECT vuln_id, alias FROM vuln_aliases WHERE kind = 'alias' AND vuln_id IN (`+
-			store.Placeholders(len(chunk))+`) ORDER BY vuln_id, alias`, anys(chunk)...)
+		in, args = dialect.AnyOf("vuln_id", chunk)
+		rows, err = d.db.QueryContext(ctx, `SELECT vuln_id, alias FROM vuln_aliases WHERE kind = 'alias' AND `+in+`
+			ORDER BY vuln_id, alias`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("vuln: summaries: %w", err)
 		}
@@ -334,38 +337,41 @@ func (d *DB) groups(ctx context.Context, ids []string) (map[string]string, error
 			frontier = append(frontier, id)
 		}
 	}
+	dialect := d.db.Dialect()
 	for round := 0; round < maxGroupRounds && len(frontier) > 0 && len(parent) < maxGroupNodes; round++ {
 		var next []string
 		sort.Strings(frontier)
 		for len(frontier) > 0 {
-			chunk := frontier[:min(len(frontier), maxInParams)]
+			chunk := frontier[:min(len(frontier), dialect.ListChunk(maxInParams))]
 			frontier = frontier[len(chunk):]
-			ph := store.Placeholders(len(chunk))
-			// Two queries rather than one with OR, so that each uses its index.
-			for _, col := range []string{"a.vuln_id", "a.alias"} {
-				rows, err := d.db.QueryContext(ctx, `SELECT a.vuln_id, a.alias FROM vuln_aliases a JOIN vulns v ON v.id = a.vuln_id
-					WHERE a.kind = 'alias' AND v.withdrawn IS NULL AND `+col+` IN (`+ph+`)`, anys(chunk)...)
-				if err != nil {
+			// The edges from and to the chunk: two selects rather than one with OR, so that
+			// each uses its index, in one statement.
+			from, args := dialect.AnyOf("a.vuln_id", chunk)
+			to, toArgs := dialect.AnyOf("a.alias", chunk)
+			rows, err := d.db.QueryContext(ctx, `SELECT a.vuln_id, a.alias FROM vuln_aliases a JOIN vulns v ON v.id = a.vuln_id
+				WHERE a.kind = 'alias' AND v.withdrawn IS NULL AND `+from+`
+				UNION ALL SELECT a.vuln_id, a.alias FROM vuln_aliases a JOIN vulns v ON v.id = a.vuln_id
+				WHERE a.kind = 'alias' AND v.withdrawn IS NULL AND `+to, append(args, toArgs...)...)
+			if err != nil {
+				return nil, fmt.Errorf("vuln: alias groups: %w", err)
+			}
+			for rows.Next() {
+				var a, b string
+				if err := rows.Scan(&a, &b); err != nil {
+					rows.Close()
 					return nil, fmt.Errorf("vuln: alias groups: %w", err)
 				}
-				for rows.Next() {
-					var a, b string
-					if err := rows.Scan(&a, &b); err != nil {
-						rows.Close()
-						return nil, fmt.Errorf("vuln: alias groups: %w", err)
+				for _, x := range []string{a, b} {
+					if add(x) {
+						next = append(next, x)
 					}
-					for _, x := range []string{a, b} {
-						if add(x) {
-							next = append(next, x)
-						}
-					}
-					union(a, b)
 				}
-				err = rows.Err()
-				rows.Close()
-				if err != nil {
-					return nil, fmt.Errorf("vuln: alias groups: %w", err)
-				}
+				union(a, b)
+			}
+			err = rows.Err()
+			rows.Close()
+			if err != nil {
+				return nil, fmt.Errorf("vuln: alias groups: %w", err)
 			}
 		}
 		frontier = next
