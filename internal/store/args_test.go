@@ -44,4 +44,11 @@ func TestTimeScan(t *testing.T) {
 	if err := got.Scan(42); err == nil {
 		t.Error("Scan(42) succeeded")
 	}
+	if p := got.Ptr(); p != nil {
+		t.Errorf("Ptr of NULL = %v", p)
+	}
+	got = Time{Time: want, Valid: true}
+	if p := got.Ptr(); p == nil || !p.Equal(want) {
+		t.Errorf("Ptr = %v, want %v", p, want)
+	}
 }

@@ -44,3 +44,12 @@ func (t *Time) parse(s string) error {
 	}
 	return fmt.Errorf("store: cannot parse time %q", s)
 }
+
+// Ptr returns a pointer to the time, or nil for NULL.
+func (t Time) Ptr() *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.Time
+	return &v
+}

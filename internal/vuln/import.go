@@ -438,12 +438,12 @@ func (im *importer) flush() error {
 			}
 			for rows.Next() {
 				var id, hash string
-				var mod, wd dbTime
+				var mod, wd store.Time
 				if err := rows.Scan(&id, &mod, &wd, &hash); err != nil {
 					rows.Close()
 					return err
 				}
-				have[id] = stored{modified: mod.t, withdrawn: wd.valid, hash: hash}
+				have[id] = stored{modified: mod.Time, withdrawn: wd.Valid, hash: hash}
 			}
 			err = rows.Err()
 			rows.Close()

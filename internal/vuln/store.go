@@ -253,13 +253,13 @@ func (d *DB) Summaries(ctx context.Context, ids []string) (map[string]Summary, e
 		}
 		for rows.Next() {
 			var s Summary
-			var pub, mod, wd dbTime
+			var pub, mod, wd store.Time
 			if err := rows.Scan(&s.ID, &s.Summary, &s.Severity.Type, &s.Severity.Vector, &s.Severity.Score, &s.Severity.Level,
 				&pub, &mod, &wd); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("vuln: summaries: %w", err)
 			}
-			s.Published, s.Modified, s.Withdrawn = pub.t, mod.t, wd.ptr()
+			s.Published, s.Modified, s.Withdrawn = pub.Time, mod.Time, wd.Ptr()
 			out[s.ID] = s
 		}
 		err = rows.Err()
@@ -468,18 +468,18 @@ func (d *DB) Status(ctx context.Context) (Status, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var e EcosystemStatus
-		var last dbTime
+		var last store.Time
 		if err := rows.Scan(&e.Ecosystem, &e.Records, &e.Withdrawn, &last); err != nil {
 			return st, fmt.Errorf("vuln: status: %w", err)
 		}
-		e.LastModified = last.t
+		e.LastModified = last.Time
 		st.Ecosystems = append(st.Ecosystems, e)
 	}
 	if err := rows.Err(); err != nil {
 		return st, fmt.Errorf("vuln: status: %w", err)
 	}
 	var run ImportRun
-	var started, finished dbTime
+	var started, finished store.Time
 	var notes string
 	err = d.db.QueryRowContext(ctx, `SELECT id, started_at, finished_at, source, files, records, added, updated, unchanged,
 		withdrawn, skipped, git_ranges_ignored, notes FROM vuln_imports ORDER BY id DESC LIMIT 1`).Scan(
@@ -491,7 +491,7 @@ func (d *DB) Status(ctx context.Context) (Status, error) {
 	case err != nil:
 		return st, fmt.Errorf("vuln: status: last import: %w", err)
 	}
-	run.StartedAt, run.FinishedAt = started.t, finished.t
+	run.StartedAt, run.FinishedAt = started.Time, finished.Time
 	if notes != "" {
 		if err := json.Unmarshal([]byte(notes), &run.Notes); err != nil {
 			return st, fmt.Errorf("vuln: status: notes of import %d: %w", run.ID, err)
@@ -499,48 +499,6 @@ func (d *DB) Status(ctx context.Context) (Status, error) {
 	}
 	st.LastImport = &run
 	return st, nil
-}
-
-// dbTime scans a timestamp that SQLite may return as text (aggregates lose the column
-// type) and either engine as NULL.
-type dbTime struct {
-	t     time.Time
-	valid bool
-}
-
-// Scan implements sql.Scanner.
-func (d *dbTime) Scan(src any) error {
-	switch v := src.(type) {
-	case nil:
-		*d = dbTime{}
-		return nil
-	case time.Time:
-		*d = dbTime{t: v.UTC(), valid: true}
-		return nil
-	case []byte:
-		return d.parse(string(v))
-	case string:
-		return d.parse(v)
-	}
-	return fmt.Errorf("vuln: cannot scan %T as a time", src)
-}
-
-func (d *dbTime) parse(s string) error {
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			*d = dbTime{t: t.UTC(), valid: true}
-			return nil
-		}
-	}
-	return fmt.Errorf("vuln: cannot parse time %q", s)
-}
-
-func (d dbTime) ptr() *time.Time {
-	if !d.valid {
-		return nil
-	}
-	t := d.t
-	return &t
 }
 
 func anys(ss []string) []any {
