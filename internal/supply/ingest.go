@@ -513,13 +513,36 @@ func (r findingRow) seen(now time.Time) time.Time {
 }
 
 // markFixedByUpgrade marks the findings of the product's earlier versions that version v
-// no longer has as fixed in v, and clears that mark from findings v still has. The
-// findings are compared by package and vulnerability group in Go, not in an UPDATE with a
-// correlated (NOT) EXISTS: the rows of a version just imported, and of a new product, are
-// not yet in PostgreSQL's statistics, and its planner sometimes chose a nested loop
-// comparing every earlier finding with every new one (4-5 s instead of 5-20 ms for the
-// second version of the 3,000-component benchmark). Both engines take this path.
+// no longer has as fixed in v, and clears that mark from findings v still has.
 func markFixedByUpgrade(ctx context.Context, tx *store.Tx, v Version) error {
+	if tx.Dialect() == store.Postgres {
+		return markFixedByUpgradeInGo(ctx, tx, v)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE findings SET fixed_in = ?
+		WHERE product_id = ? AND version_id < ? AND fixed_in = ''
+		AND NOT EXISTS (SELECT 1 FROM findings g WHERE g.version_id = ? AND g.ecosystem = findings.ecosystem
+			AND g.pkg_name = findings.pkg_name AND g.vuln_group = findings.vuln_group)`,
+		v.Version, v.ProductID, v.ID, v.ID); err != nil {
+		return fmt.Errorf("supply: mark fixed findings: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE findings SET fixed_in = ''
+		WHERE product_id = ? AND version_id < ? AND fixed_in = ?
+		AND EXISTS (SELECT 1 FROM findings g WHERE g.version_id = ? AND g.ecosystem = findings.ecosystem
+			AND g.pkg_name = findings.pkg_name AND g.vuln_group = findings.vuln_group)`,
+		v.ProductID, v.ID, v.Version, v.ID); err != nil {
+		return fmt.Errorf("supply: unmark fixed findings: %w", err)
+	}
+	return nil
+}
+
+// markFixedByUpgradeInGo is markFixedByUpgrade for PostgreSQL: it reads the findings and
+// compares them by package and vulnerability group in Go rather than in an UPDATE with
+// a correlated (NOT) EXISTS. The rows of a version just imported, and of a new product,
+// are not yet in PostgreSQL's statistics, so the planner estimated one row on each side
+// and sometimes chose a nested loop comparing every earlier finding with every new one:
+// 4-5 s instead of 5-20 ms for the second version of the 3,000-component benchmark.
+// SQLite plans the correlated form well and keeps it.
+func markFixedByUpgradeInGo(ctx context.Context, tx *store.Tx, v Version) error {
 	have := map[ageKey]bool{}
 	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT ecosystem, pkg_name, vuln_group FROM findings WHERE version_id = ?`, v.ID)
 	if err != nil {
