@@ -39,7 +39,7 @@ func (d *dictionaries) address(text []byte, i int, first entry) (Finding, bool) 
 		}
 		break
 	}
-	if parts == 0 && d.orgAfter.match(text, p) > p {
+	if parts == 0 && d.orgAhead(text, p) {
 		return Finding{}, false // 北京市人民政府, 广东省公安厅: an organisation
 	}
 	var conf float64
@@ -65,6 +65,19 @@ func (d *dictionaries) address(text []byte, i int, first entry) (Finding, bool) 
 	return Finding{Type: TypeAddress, Start: i, End: p, Confidence: conf}, true
 }
 
+// orgAhead reports whether the name of an organisation (人民政府, 公安厅,
+// 中心医院) follows a place name ending at p, directly or after the
+// division suffix the place name was matched without (上海|市第一人民医院).
+func (d *dictionaries) orgAhead(text []byte, p int) bool {
+	if d.orgAfter.match(text, p) > p {
+		return true
+	}
+	if r, size := utf8.DecodeRune(text[p:]); size == 3 && strings.ContainsRune("省市区县", r) {
+		return d.orgAfter.match(text, p+size) > p+size
+	}
+	return false
+}
+
 func (d *dictionaries) divisionAt(text []byte, p int) int {
 	rest := text[p:]
 	for _, e := range d.candidates(text, p) {
@@ -79,7 +92,14 @@ func (d *dictionaries) divisionAt(text []byte, p int) int {
 // digits or letters ending in an address suffix (路, 号, 室 …). It reports
 // the end and whether the suffix is street-level or finer.
 func (d *dictionaries) component(text []byte, p int) (int, bool) {
-	q := p
+	// 翠苑小区, 康乐花园: an estate word after a name that already ended in a
+	// suffix is a part of its own, but not right after a division (北京市小区).
+	if e := d.suffixes.match(text, p); e-p >= 6 && p >= 3 {
+		if r, _ := utf8.DecodeLastRune(text[:p]); !strings.ContainsRune("省市区县旗盟镇乡", r) {
+			return e, d.strong[string(text[p:e])]
+		}
+	}
+	q, loose := p, false
 	for k := 0; k < 10 && q < len(text); k++ {
 		if k > 0 {
 			if e := d.suffixes.match(text, q); e > q {
@@ -88,7 +108,11 @@ func (d *dictionaries) component(text []byte, p int) (int, bool) {
 				if k == 1 && d.weak[string(text[q:e])] {
 					return p, false
 				}
-				return e, d.strong[string(text[q:e])]
+				strong := d.strong[string(text[q:e])]
+				if loose && !strong {
+					return p, false
+				}
+				return e, strong
 			}
 		}
 		c := text[q]
@@ -97,8 +121,17 @@ func (d *dictionaries) component(text []byte, p int) (int, bool) {
 			q++
 		case c >= 0xE0 && c < 0xF0:
 			r, size := utf8.DecodeRune(text[q:])
-			if size != 3 || r < 0x4E00 || r > 0x9FFF || d.stop[r] {
+			if size != 3 || r < 0x4E00 || r > 0x9FFF {
 				return p, false
+			}
+			if d.stop[r] {
+				// 人民路, 和平路, 青年路: a few characters that end
+				// names are common in road names; they are taken only
+				// when the part ends in a road or finer suffix.
+				if !strings.ContainsRune(roadStopOK, r) {
+					return p, false
+				}
+				loose = true
 			}
 			q += 3
 		default:
@@ -107,6 +140,10 @@ func (d *dictionaries) component(text []byte, p int) (int, bool) {
 	}
 	return p, false
 }
+
+// roadStopOK holds the runes of dictionaries.stop that road and estate names
+// often contain (人民路, 和平路, 青年路, 前门大街, 会展路, 经三路, 日坛路).
+const roadStopOK = "人和年月日前后同会经民"
 
 // placeEnds reports whether a place name without road or number parts ends
 // at p: at the end of the text, before punctuation, a space, a digit or a
