@@ -575,6 +575,11 @@ func (d *dictionaries) asciiWord(text []byte, i, j int, emit func(Finding), dose
 			emit(Finding{Type: TypePersonName, Start: s, End: end, Confidence: 0.8})
 			return end
 		}
+		// patient=夏文, name: 王芳: a Chinese name after a Latin cue.
+		if f, ok := d.nameAfterCue(text, j, 0.8); ok && text[f.Start] >= utf8.RuneSelf {
+			emit(f)
+			return f.End
+		}
 	}
 	return j
 }

@@ -42,11 +42,18 @@ func romanName(text []byte, p int, title bool) (int, int, bool) {
 // nameAfterCue finds a Chinese (or romanized) name right after a cue such as
 // 姓名： or 患者.
 func (d *dictionaries) nameAfterCue(text []byte, p int, conf float64) (Finding, bool) {
+	field := false // a separator follows the cue: 姓名：王子军 is a form field
 	for k := 0; k < 3 && p < len(text); k++ {
 		switch {
-		case text[p] == ' ' || text[p] == ':' || text[p] == '\t':
+		case text[p] == ':' || text[p] == '=':
 			p++
-		case bytes.HasPrefix(text[p:], []byte("：")), bytes.HasPrefix(text[p:], []byte("　")):
+			field = true
+		case text[p] == ' ' || text[p] == '\t':
+			p++
+		case bytes.HasPrefix(text[p:], []byte("：")):
+			p += 3
+			field = true
+		case bytes.HasPrefix(text[p:], []byte("　")):
 			p += 3
 		default:
 			k = 3
@@ -79,6 +86,11 @@ func (d *dictionaries) nameAfterCue(text []byte, p int, conf float64) (Finding, 
 	if g == 0 {
 		return Finding{}, false
 	}
+	// 患者罗英自2024-11-23起: 自 or 从 after one given-name character
+	// starts the next phrase.
+	if g == 2 && (runes[sl+1] == '自' || runes[sl+1] == '从') {
+		g = 1
+	}
 	// 患者自述头痛, 医师查房: after a cue, the given name must be made of
 	// given-name characters unless punctuation or a title follows it.
 	for k := sl; k < sl+g; k++ {
@@ -86,7 +98,9 @@ func (d *dictionaries) nameAfterCue(text []byte, p int, conf float64) (Finding, 
 			return Finding{}, false
 		}
 	}
-	if d.names.notName[string(text[p:ends[min(1, sl+g-1)]])] || d.names.notName[string(text[p:ends[sl+g-1]])] {
+	// 患者高度怀疑: a word, not a name; in a form field (姓名：王子军, 审核者：
+	// 朱红) the value is the name even when it is also a word.
+	if !field && (d.names.notName[string(text[p:ends[min(1, sl+g-1)]])] || d.names.notName[string(text[p:ends[sl+g-1]])]) {
 		return Finding{}, false
 	}
 	return Finding{Type: TypePersonName, Start: p, End: ends[sl+g-1], Confidence: conf}, true
