@@ -255,12 +255,14 @@ func TestFirstSeenAndFixedByUpgrade(t *testing.T) {
 			return out
 		}
 		at := func(tm time.Time) string { return tm.Format(time.RFC3339Nano) }
-		v1, _ := w.version(t, "1.0", "app-1.0.cdx.json")
-		equal(t, "v1", lines(v1.ID), []string{
+		// unfixed: the three findings of 1.0, not fixed, first seen at its import.
+		unfixed := []string{
 			"github.com/example/lib GO-test-0002 fixed_in= " + at(t1),
 			"requests GHSA-test-0001 fixed_in= " + at(t1),
 			"requests PYSEC-test-0001 fixed_in= " + at(t1),
-		})
+		}
+		v1, _ := w.version(t, "1.0", "app-1.0.cdx.json")
+		equal(t, "v1", lines(v1.ID), unfixed)
 
 		// 2.0 upgrades the Go library past the fix and keeps requests.
 		w.now = t1.Add(10 * 24 * time.Hour)
@@ -278,23 +280,12 @@ func TestFirstSeenAndFixedByUpgrade(t *testing.T) {
 		// 2.0 re-imported with the old library: the finding is back in 2.0 with its first
 		// age, and no longer fixed in 1.0.
 		w.now = t1.Add(20 * 24 * time.Hour)
-		data, err := os.ReadFile("testdata/app-1.0.cdx.json")
-		if err != nil {
-			t.Fatal(err)
-		}
+		data := mustRead(t, "testdata/app-1.0.cdx.json")
 		if _, err := w.svc.ImportSBOM(ctx, w.actorA, v2.ID, "app-1.0.cdx.json", data); err != nil {
 			t.Fatal(err)
 		}
-		equal(t, "v2 re-imported", lines(v2.ID), []string{
-			"github.com/example/lib GO-test-0002 fixed_in= " + at(t1),
-			"requests GHSA-test-0001 fixed_in= " + at(t1),
-			"requests PYSEC-test-0001 fixed_in= " + at(t1),
-		})
-		equal(t, "v1 after re-import", lines(v1.ID), []string{
-			"github.com/example/lib GO-test-0002 fixed_in= " + at(t1),
-			"requests GHSA-test-0001 fixed_in= " + at(t1),
-			"requests PYSEC-test-0001 fixed_in= " + at(t1),
-		})
+		equal(t, "v2 re-imported", lines(v2.ID), unfixed)
+		equal(t, "v1 after re-import", lines(v1.ID), unfixed)
 
 		// 1.0 re-imported: its findings keep the age they have in 2.0 (which got it from
 		// 1.0's first import), not the time of the re-import.
@@ -302,11 +293,7 @@ func TestFirstSeenAndFixedByUpgrade(t *testing.T) {
 		if _, err := w.svc.ImportSBOM(ctx, w.actorA, v1.ID, "app-1.0.cdx.json", data); err != nil {
 			t.Fatal(err)
 		}
-		equal(t, "v1 re-imported", lines(v1.ID), []string{
-			"github.com/example/lib GO-test-0002 fixed_in= " + at(t1),
-			"requests GHSA-test-0001 fixed_in= " + at(t1),
-			"requests PYSEC-test-0001 fixed_in= " + at(t1),
-		})
+		equal(t, "v1 re-imported", lines(v1.ID), unfixed)
 
 		// A new product's first version starts the clock.
 		p2, err := w.svc.CreateProduct(ctx, w.actorA, supply.ProductInput{OrgID: w.hospA.ID, Name: "急诊系统", Source: "self_built"})
