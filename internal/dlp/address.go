@@ -65,15 +65,24 @@ func (d *dictionaries) address(text []byte, i int, first entry) (Finding, bool) 
 	return Finding{Type: TypeAddress, Start: i, End: p, Confidence: conf}, true
 }
 
-// orgAhead reports whether the name of an organisation (人民政府, 公安厅,
-// 中心医院) follows a place name ending at p, directly or after the
-// division suffix the place name was matched without (上海|市第一人民医院).
+// orgAhead reports whether the name of an organisation follows a place name
+// ending at p: an authority or company (人民政府, 公安厅, 银行), directly or
+// after the division suffix the place name was matched without
+// (北京|市人民政府), or a hospital whose name ends within eight characters
+// (北京中心医院, 上海市第一人民医院: the document's header, not the patient's
+// address).
 func (d *dictionaries) orgAhead(text []byte, p int) bool {
 	if d.orgAfter.match(text, p) > p {
 		return true
 	}
-	if r, size := utf8.DecodeRune(text[p:]); size == 3 && strings.ContainsRune("省市区县", r) {
-		return d.orgAfter.match(text, p+size) > p+size
+	if r, size := utf8.DecodeRune(text[p:]); size == 3 && strings.ContainsRune("省市区县", r) && d.orgAfter.match(text, p+size) > p+size {
+		return true
+	}
+	for k := 0; k < 8 && p+3 <= len(text) && text[p] >= 0xE0 && text[p] < 0xF0; k++ {
+		if d.hospital.match(text, p) > p {
+			return true
+		}
+		p += 3
 	}
 	return false
 }
@@ -143,7 +152,7 @@ func (d *dictionaries) component(text []byte, p int) (int, bool) {
 
 // roadStopOK holds the runes of dictionaries.stop that road and estate names
 // often contain (人民路, 和平路, 青年路, 前门大街, 会展路, 经三路, 日坛路).
-const roadStopOK = "人和年月日前后同会经民"
+const roadStopOK = "人和年月日前后同会经"
 
 // placeEnds reports whether a place name without road or number parts ends
 // at p: at the end of the text, before punctuation, a space, a digit or a

@@ -61,6 +61,7 @@ type dictionaries struct {
 	strong   map[string]bool
 	weak     map[string]bool
 	orgAfter *prefixSet
+	hospital *prefixSet
 	addrCtx  *wordSet
 	diagCtx  *wordSet
 }
@@ -153,13 +154,9 @@ func newDictionaries(on func(string) bool) (*dictionaries, error) {
 	d.suffixes = newPrefixSet(sections["address_suffix"], false)
 	d.addrCtx = newWordSet(sections["address_context"])
 	d.diagCtx = newWordSet(sections["diagnosis_context"])
-	d.orgAfter = newPrefixSet([]string{"人民政府", "政府", "人民法院", "法院", "检察院", "公安", "人大", "政协", "委", "局", "厅", "银行", "分行", "大学", "学院", "总部", "分公司", "公司", "电视台", "日报", "晚报", "卫健委", "卫生",
-		// 北京中心医院, 武汉市第一人民医院: the hospital's name in a document's
-		// header, not the patient's address.
-		"医院", "中心医院", "人民医院", "第一人民医院", "第二人民医院", "第三人民医院", "第四人民医院", "第五人民医院",
-		"中医院", "中医医院", "中西医结合医院", "妇幼保健院", "妇幼保健计划生育服务中心", "儿童医院", "妇产医院", "肿瘤医院",
-		"胸科医院", "口腔医院", "眼科医院", "传染病医院", "精神卫生中心", "保健院", "疾病预防控制中心", "疾控中心",
-		"急救中心", "血液中心", "医科大学", "医学院", "协和医院"}, false)
+	d.orgAfter = newPrefixSet([]string{"人民政府", "政府", "人民法院", "法院", "检察院", "公安", "人大", "政协", "委", "局", "厅", "银行", "分行", "大学", "学院", "总部", "分公司", "公司", "电视台", "日报", "晚报", "卫健委", "卫生"}, false)
+	// The words that end the names of hospitals and health institutions.
+	d.hospital = newPrefixSet([]string{"医院", "保健院", "卫生院", "卫生中心", "疾控中心", "疾病预防控制中心", "急救中心", "血液中心", "医科大学", "医学院"}, false)
 	d.forms = newPrefixSet(sections["drug_form"], false)
 	d.salts = newPrefixSet(sections["drug_salt"], false)
 	d.saltPre = longestFirst(sections["drug_salt_prefix"])
