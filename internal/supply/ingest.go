@@ -294,7 +294,7 @@ func (s *Service) ImportSBOM(ctx context.Context, a actor.Actor, versionID int64
 		if err := insertFindings(ctx, tx, rows, now); err != nil {
 			return err
 		}
-		if err := markFixedByUpgrade(ctx, tx, v); err != nil {
+		if err := markFixedByUpgrade(ctx, tx, v, rows); err != nil {
 			return err
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "sbom.import", ObjectType: "product_version",
@@ -513,10 +513,11 @@ func (r findingRow) seen(now time.Time) time.Time {
 }
 
 // markFixedByUpgrade marks the findings of the product's earlier versions that version v
-// no longer has as fixed in v, and clears that mark from findings v still has.
-func markFixedByUpgrade(ctx context.Context, tx *store.Tx, v Version) error {
+// no longer has as fixed in v, and clears that mark from findings v still has; rows are
+// v's findings, just stored.
+func markFixedByUpgrade(ctx context.Context, tx *store.Tx, v Version, rows []findingRow) error {
 	if tx.Dialect() == store.Postgres {
-		return markFixedByUpgradeInGo(ctx, tx, v)
+		return markFixedByUpgradeInGo(ctx, tx, v, rows)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE findings SET fixed_in = ?
 		WHERE product_id = ? AND version_id < ? AND fixed_in = ''
@@ -535,30 +536,17 @@ func markFixedByUpgrade(ctx context.Context, tx *store.Tx, v Version) error {
 	return nil
 }
 
-// markFixedByUpgradeInGo is markFixedByUpgrade for PostgreSQL: it reads the findings and
-// compares them by package and vulnerability group in Go rather than in an UPDATE with
-// a correlated (NOT) EXISTS. The rows of a version just imported, and of a new product,
+// markFixedByUpgradeInGo is markFixedByUpgrade for PostgreSQL: it reads the earlier
+// findings and compares them with rows by package and vulnerability group in Go, not in
+// an UPDATE with a correlated (NOT) EXISTS. The rows of a version just imported, and of a new product,
 // are not yet in PostgreSQL's statistics, so the planner estimated one row on each side
 // and sometimes chose a nested loop comparing every earlier finding with every new one:
 // 4-5 s instead of 5-20 ms for the second version of the 3,000-component benchmark.
 // SQLite plans the correlated form well and keeps it.
-func markFixedByUpgradeInGo(ctx context.Context, tx *store.Tx, v Version) error {
-	have := map[ageKey]bool{}
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT ecosystem, pkg_name, vuln_group FROM findings WHERE version_id = ?`, v.ID)
-	if err != nil {
-		return fmt.Errorf("supply: mark fixed findings: %w", err)
-	}
-	for rows.Next() {
-		var k ageKey
-		if err := rows.Scan(&k.ecosystem, &k.pkg, &k.group); err != nil {
-			rows.Close()
-			return fmt.Errorf("supply: mark fixed findings: %w", err)
-		}
-		have[k] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("supply: mark fixed findings: %w", err)
+func markFixedByUpgradeInGo(ctx context.Context, tx *store.Tx, v Version, rows []findingRow) error {
+	have := make(map[ageKey]bool, len(rows))
+	for _, r := range rows {
+		have[r.ageKey()] = true
 	}
 	// Earlier findings not marked that v no longer has, and those marked fixed in v that
 	// v has again.
