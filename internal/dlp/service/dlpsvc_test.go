@@ -185,22 +185,22 @@ func TestCheckDecisions(t *testing.T) {
 				t.Errorf("%s: decision %s %v, want %s %v", tc.name, res.Decision, res.Reasons, tc.want, tc.reasons)
 			}
 		}
-		// An encrypted archive cannot be inspected: the default policy alerts, a
-		// stricter one blocks.
+		// An encrypted archive cannot be inspected: the default policy blocks (a
+		// gateway fails closed), a laxer one alerts.
 		enc := encryptedZip(t)
 		res, err := e.svc.Check(ctx, e.privacyA, e.hospA.ID, "secret.zip", enc)
-		if err != nil || res.Decision != DecisionAlert || res.Scan.Problems == 0 {
+		if err != nil || res.Decision != DecisionBlock || strings.Join(res.Reasons, ",") != "unreadable" || res.Scan.Problems == 0 {
 			t.Fatalf("encrypted zip: %+v %v", res, err)
 		}
 		pol := DefaultPolicy()
-		pol.Unreadable = DecisionBlock
+		pol.Unreadable = DecisionAlert
 		pol.AlertLevel = 0
 		if _, err := e.svc.SetPolicy(ctx, e.privacyA, e.hospA.ID, pol); err != nil {
 			t.Fatal(err)
 		}
 		res, err = e.svc.Check(ctx, e.privacyA, e.deptA.ID, "secret.zip", enc)
-		if err != nil || res.Decision != DecisionBlock || strings.Join(res.Reasons, ",") != "unreadable" {
-			t.Fatalf("encrypted zip under a strict policy, from a department: %+v %v", res.Reasons, err)
+		if err != nil || res.Decision != DecisionAlert || strings.Join(res.Reasons, ",") != "unreadable" {
+			t.Fatalf("encrypted zip under a lax policy, from a department: %+v %v", res.Reasons, err)
 		}
 		res, err = e.svc.Check(ctx, e.privacyA, e.hospA.ID, "rx.txt", []byte(drugNote))
 		if err != nil || res.Decision != DecisionAllow {
@@ -568,4 +568,21 @@ func TestTrailMasksSourceNames(t *testing.T) {
 			t.Error("the scan is not in the trail")
 		}
 	})
+}
+
+// TestDecideUnreadableFailsClosed: a file that could not be read in full is blocked
+// unless the policy says otherwise, also under a stored policy that lacks the field.
+func TestDecideUnreadableFailsClosed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ unreadable, want string }{
+		{"", DecisionBlock}, {DecisionBlock, DecisionBlock}, {DecisionAlert, DecisionAlert}, {DecisionAllow, DecisionAllow},
+	} {
+		p := Policy{Unreadable: tc.unreadable}
+		if got, _ := p.Decide(0, false, true); got != tc.want {
+			t.Errorf("unreadable %q: %s, want %s", tc.unreadable, got, tc.want)
+		}
+	}
+	if p := DefaultPolicy(); p.Unreadable != DecisionBlock {
+		t.Errorf("the default policy lets unreadable files %s", p.Unreadable)
+	}
 }

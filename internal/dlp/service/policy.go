@@ -41,7 +41,8 @@ type Policy struct {
 	// least this (1–5; 0 never alerts by level).
 	AlertLevel int `json:"alert_level"`
 	// Unreadable is the decision for a file that cannot be inspected in full
-	// (encrypted, malformed, too big): allow, alert or block.
+	// (encrypted, malformed, too large, nested too deep): allow, alert or block.
+	// It defaults to block: a gateway fails closed on what it could not read.
 	Unreadable string `json:"unreadable"`
 	// Custom are the site identifiers (medical record, outpatient, inpatient,
 	// patient card numbers …).
@@ -61,10 +62,11 @@ type PolicyView struct {
 }
 
 // DefaultPolicy is the policy in force where no organisation has stored one: block level
-// 4 and above or a file that identifies a person, alert from level 2, alert on
-// unreadable files.
+// 4 and above or a file that identifies a person, alert from level 2, and block a file
+// that cannot be inspected in full (an archive too large or nested too deep to scan,
+// an encrypted document): a pre-send check fails closed.
 func DefaultPolicy() Policy {
-	return Policy{BlockLevel: 4, BlockIdentifiesPerson: true, AlertLevel: 2, Unreadable: DecisionAlert, Custom: []dlp.CustomIdentifier{}}
+	return Policy{BlockLevel: 4, BlockIdentifiesPerson: true, AlertLevel: 2, Unreadable: DecisionBlock, Custom: []dlp.CustomIdentifier{}}
 }
 
 var customName = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
@@ -79,7 +81,7 @@ func (p *Policy) validate() error {
 	}
 	switch p.Unreadable {
 	case "":
-		p.Unreadable = DecisionAlert
+		p.Unreadable = DecisionBlock
 	case DecisionAllow, DecisionAlert, DecisionBlock:
 	default:
 		return problem.Invalid("unreadable", "must be allow, alert or block")
@@ -143,6 +145,8 @@ func (p *Policy) validate() error {
 // Decide returns the decision of p for a check whose files have the given highest level,
 // whether one identifies a person and whether one could not be read, with the reasons
 // (stable keys: "level_block", "identifies_person", "level_alert", "unreadable").
+// An unreadable file is blocked unless the policy says allow or alert, so that a stored
+// policy without the field fails closed.
 func (p Policy) Decide(highest int, identifies, unreadable bool) (string, []string) {
 	var block, alert []string
 	if p.BlockLevel > 0 && highest >= p.BlockLevel {
@@ -151,7 +155,7 @@ func (p Policy) Decide(highest int, identifies, unreadable bool) (string, []stri
 	if p.BlockIdentifiesPerson && identifies {
 		block = append(block, "identifies_person")
 	}
-	if unreadable && p.Unreadable == DecisionBlock {
+	if unreadable && p.Unreadable != DecisionAllow && p.Unreadable != DecisionAlert {
 		block = append(block, "unreadable")
 	}
 	if len(block) > 0 {
