@@ -98,6 +98,14 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	// Scans stored before names were masked (migration 0013) have patient data in
+	// their names in clear until this has run once.
+	if n, err := a.DLP.MaskStoredNames(ctx); err != nil {
+		db.Close()
+		return nil, err
+	} else if n > 0 {
+		logger.Info("masked patient data in the names of stored scans", "scans", n)
+	}
 	return a, nil
 }
 

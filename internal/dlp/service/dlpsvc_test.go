@@ -533,8 +533,9 @@ func TestLoadOrCreateKey(t *testing.T) {
 }
 
 // TestTrailMasksSourceNames uploads a file named after a patient: the scan
-// keeps its name for whoever may read scans, the trail (kept for years,
-// never edited) has it masked.
+// stores its name masked (the raw values are sealed findings of the file, see
+// TestNamesAreMaskedAndSealed), and so does the trail (kept for years, never
+// edited).
 func TestTrailMasksSourceNames(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
@@ -544,8 +545,8 @@ func TestTrailMasksSourceNames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Scan.Source != name {
-			t.Errorf("stored source = %q, want %q", res.Scan.Source, name)
+		if want := "出院小结_" + dlp.Mask(dlp.TypeResidentID, []byte(residentID)) + "_" + dlp.Mask(dlp.TypeMobile, []byte(mobile)) + ".txt"; res.Scan.Source != want {
+			t.Errorf("stored source = %q, want %q", res.Scan.Source, want)
 		}
 		var found bool
 		for _, en := range e.trailActions() {

@@ -95,7 +95,17 @@ func (s *Service) StartJob(ctx context.Context, a actor.Actor, orgID int64, path
 	if err != nil {
 		return Scan{}, err
 	}
-	sc := Scan{OrgID: orgID, OrgName: o.Name, Kind: KindJob, Source: validText(real), Status: StatusQueued, CreatedAt: s.stamp()}
+	pol, err := policyAt(ctx, s.db, o)
+	if err != nil {
+		return Scan{}, err
+	}
+	engine, err := s.scanner(pol.Custom)
+	if err != nil {
+		return Scan{}, err
+	}
+	// The root is shown masked; the job walks the real one.
+	source, _ := maskName(engine, real)
+	sc := Scan{OrgID: orgID, OrgName: o.Name, Kind: KindJob, Source: validText(source), Status: StatusQueued, CreatedAt: s.stamp()}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := s.insertScan(ctx, tx, a, &sc); err != nil {
 			return err
@@ -248,7 +258,7 @@ func (s *Service) runPath(ctx context.Context, sc *Scan, root string, batchDone 
 	if err := s.progress(ctx, sc); err != nil {
 		return err
 	}
-	b := &jobBatcher{s: s, sc: sc, done: batchDone}
+	b := &jobBatcher{s: s, sc: sc, done: batchDone, engine: engine}
 	for _, p := range probs {
 		b.units = append(b.units, problemResult(p))
 	}
@@ -319,7 +329,8 @@ loop:
 // jobBatcher stores the results of a job batch by batch.
 type jobBatcher struct {
 	s      *Service
-	sc     *Scan // totals of what is stored
+	engine *dlp.Scanner // masks and scans the paths
+	sc     *Scan        // totals of what is stored
 	done   func(Scan)
 	stored storedRows
 	units  []unitResult // results of the batch
@@ -331,8 +342,9 @@ type jobBatcher struct {
 func (b *jobBatcher) flush(ctx context.Context) error {
 	next := *b.sc
 	next.CountsByType = maps.Clone(b.sc.CountsByType)
-	for _, u := range b.units {
-		next.add(u)
+	for i := range b.units {
+		b.units[i].withName(b.engine)
+		next.add(b.units[i])
 	}
 	next.FilesDone += b.files
 	st := b.stored

@@ -117,6 +117,7 @@ type unitResult struct {
 	total                int
 	verdict              dlp.FileVerdict
 	problem              string
+	named                bool // the findings of the path are added (withName)
 }
 
 // scanUnit runs sc over u.
@@ -162,11 +163,12 @@ func (sc *Scan) add(u unitResult) {
 		sc.CountsByType = map[string]int{}
 	}
 	if u.problem != "" {
+		// A file that could not be read may still have findings in its name.
 		sc.Problems++
-		return
+	} else {
+		sc.Files++
+		sc.Bytes += u.size
 	}
-	sc.Files++
-	sc.Bytes += u.size
 	sc.Findings += u.total
 	sc.HighestLevel = max(sc.HighestLevel, u.verdict.HighestLevel)
 	sc.IdentifiesPerson = sc.IdentifiesPerson || u.verdict.IdentifiesPerson
@@ -215,34 +217,43 @@ func (s *Service) store(ctx context.Context, tx *store.Tx, id int64, units []uni
 		if room := MaxStoredFindings - st.findings; len(fs) > room {
 			fs = fs[:max(room, 0)]
 		}
-		for start := 0; start < len(fs); start += findingRows {
-			end := min(start+findingRows, len(fs))
-			var q strings.Builder
-			q.WriteString(`INSERT INTO dlp_findings (scan_id, file_id, type, start_offset, end_offset, line, confidence, category,
-				level, field, preview, sealed) VALUES `)
-			args := make([]any, 0, (end-start)*12)
-			for i := start; i < end; i++ {
-				f := fs[i]
-				if i > start {
-					q.WriteString(", ")
-				}
-				q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-				var sealed any
-				if u.raws[i] != nil {
-					b, err := sl.Seal(id, f.Type, u.raws[i])
-					if err != nil {
-						return err
-					}
-					sealed = b
-				}
-				args = append(args, id, fileID, f.Type, f.Start, f.End, f.Line, f.Confidence, f.Category, f.Level,
-					validText(u.fields[i]), validText(f.Preview), sealed)
-			}
-			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-				return fmt.Errorf("dlp: store findings: %w", err)
-			}
+		if err := insertFindings(ctx, tx, sl, id, fileID, fs, u.fields, u.raws); err != nil {
+			return err
 		}
 		st.findings += len(fs)
+	}
+	return nil
+}
+
+// insertFindings stores the findings fs of file fileID of scan id, with their fields
+// and raw values (sealed; nil stores no raw value) at the same indexes.
+func insertFindings(ctx context.Context, tx *store.Tx, sl *sealer, id, fileID int64, fs []dlp.Finding, fields []string, raws [][]byte) error {
+	for start := 0; start < len(fs); start += findingRows {
+		end := min(start+findingRows, len(fs))
+		var q strings.Builder
+		q.WriteString(`INSERT INTO dlp_findings (scan_id, file_id, type, start_offset, end_offset, line, confidence, category,
+			level, field, preview, sealed) VALUES `)
+		args := make([]any, 0, (end-start)*12)
+		for i := start; i < end; i++ {
+			f := fs[i]
+			if i > start {
+				q.WriteString(", ")
+			}
+			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			var sealed any
+			if raws[i] != nil {
+				b, err := sl.Seal(id, f.Type, raws[i])
+				if err != nil {
+					return err
+				}
+				sealed = b
+			}
+			args = append(args, id, fileID, f.Type, f.Start, f.End, f.Line, f.Confidence, f.Category, f.Level,
+				validText(fields[i]), validText(f.Preview), sealed)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("dlp: store findings: %w", err)
+		}
 	}
 	return nil
 }
@@ -271,7 +282,7 @@ func (s *Service) insertScan(ctx context.Context, tx *store.Tx, a actor.Actor, s
 	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO dlp_scans (org_id, kind, source, status, created_by_id, created_by, created_at,
 		started_at, finished_at, bytes, files, files_total, files_done, findings, problems, highest_level, identifies_person,
-		counts, decision, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		counts, decision, error, names_masked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE) RETURNING id`,
 		sc.OrgID, sc.Kind, sc.Source, sc.Status, by, sc.CreatedBy, sc.CreatedAt, store.NullTime(sc.StartedAt), store.NullTime(sc.FinishedAt),
 		sc.Bytes, sc.Files, sc.FilesTotal, sc.FilesDone, sc.Findings, sc.Problems, sc.HighestLevel, sc.IdentifiesPerson,
 		string(cj), sc.Decision, sc.Error).Scan(&sc.ID)
@@ -302,28 +313,17 @@ func (s *Service) finishScan(ctx context.Context, tx *store.Tx, sc *Scan) error 
 var nameScanner = sync.OnceValues(func() (*dlp.Scanner, error) { return dlp.NewScanner(dlp.Config{}) })
 
 // trailName returns name (a file name, a path, an error message) with the
-// patient data the detectors find in it masked: a file named after a
+// patient data the built-in detectors find in it masked: a file named after a
 // patient (张三_110105194912310021.docx) must not put the name or the ID
-// into the trail, which is kept for years and cannot be edited. The scan
-// itself keeps the real name, for whoever has dlp.read to find the file.
+// into the trail, which is kept for years and cannot be edited. Stored names
+// are masked already (see names.go); this masks what else reaches the trail.
 func trailName(name string) string {
 	s, err := nameScanner()
 	if err != nil {
 		return "(name withheld)"
 	}
-	fs := s.Scan([]byte(name))
-	if len(fs) == 0 {
-		return name
-	}
-	var b strings.Builder
-	last := 0
-	for _, f := range fs {
-		b.WriteString(name[last:f.Start])
-		b.WriteString(f.Preview)
-		last = f.End
-	}
-	b.WriteString(name[last:])
-	return b.String()
+	masked, _ := maskName(s, name)
+	return masked
 }
 
 // scanSummary is the trail summary of a finished scan: counts only, never a value.
@@ -372,6 +372,10 @@ func (s *Service) syncScan(ctx context.Context, a actor.Actor, orgID int64, kind
 	if err := produce(engine, &o); err != nil {
 		return Result{}, err
 	}
+	for i := range o.units {
+		o.units[i].withName(engine)
+	}
+	source, _ = maskName(engine, source)
 	finished := s.stamp()
 	sc := Scan{OrgID: orgID, OrgName: o0.Name, Kind: kind, Source: source, Status: StatusDone, CreatedAt: started,
 		StartedAt: &started, FinishedAt: &finished}
