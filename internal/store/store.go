@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -80,8 +81,13 @@ func schemeOf(dsn string) string {
 }
 
 // OpenSQLiteFile opens the SQLite database in the file at path (WAL, foreign keys,
-// busy timeout).
+// busy timeout). The file holds patient data: it is created 0600 (in a directory
+// created 0700), and an existing one readable by others is made 0600; SQLite gives its
+// -wal and -shm files the mode of the database file.
 func OpenSQLiteFile(ctx context.Context, path string) (*DB, error) {
+	if err := privateFile(path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -109,6 +115,37 @@ func OpenSQLiteFile(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	return &DB{dialect: SQLite, read: read, write: write}, nil
+}
+
+// privateFile creates the database file at path with mode 0600 when it does not exist
+// (and its directory with 0700), and takes the group's and others' permissions off it
+// and off its -wal and -shm files when they exist.
+func privateFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("store: create database directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: create database file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("store: create database file: %w", err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("store: database file: %w", err)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, st.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("store: make the database file private: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {

@@ -259,3 +259,39 @@ func TestMaskStoredNames(t *testing.T) {
 		})
 	}
 }
+
+// TestFileModesAfterFirstScan opens a fresh SQLite store in a data directory as the
+// server does, runs a first scan with the raw-value key kept in a file there, and checks
+// that the directory is 0700 and the database (with -wal, -shm) and the key file 0600.
+func TestFileModesAfterFirstScan(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	db, err := store.Open(ctx, store.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, db)
+	svc, err := New(db, e.tl, Options{KeyFile: filepath.Join(dir, "dlp.key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	if _, err := svc.ScanUpload(ctx, e.privacyA, e.hospA.ID, patientFile, []byte(clinicalNote)); err != nil {
+		t.Fatal(err)
+	}
+	modes := map[string]os.FileMode{"": 0o700, "medguard.db": 0o600, "medguard.db-wal": 0o600, "medguard.db-shm": 0o600, "dlp.key": 0o600}
+	for name, want := range modes {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Errorf("%q: %v", name, err)
+			continue
+		}
+		if got := st.Mode().Perm(); got != want {
+			t.Errorf("%q: mode %v, want %v", name, got, want)
+		}
+	}
+}
