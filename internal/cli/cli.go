@@ -6,6 +6,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -222,6 +223,11 @@ func (e *env) demoCmd() *cobra.Command {
 			dlpRoot, err := filepath.Abs(filepath.Join(e.cfg.DataDir, demo.DLPRootName))
 			if err != nil {
 				return err
+			}
+			// The data directory holds the database and keys: 0700, as the store
+			// creates it, even when the demo creates it first.
+			if err := os.MkdirAll(cmp.Or(e.cfg.DataDir, "data"), 0o700); err != nil {
+				return fmt.Errorf("demo: %w", err)
 			}
 			if err := os.MkdirAll(dlpRoot, 0o750); err != nil {
 				return fmt.Errorf("demo: %w", err)

@@ -191,6 +191,17 @@ func TestDemoIsIdempotent(t *testing.T) {
 		if dlpScans != 5 || decisions != "3" || jobStatus != "done" || jobFiles == "0" {
 			t.Fatalf("DLP demo: %d scans, %s check decisions, job %s with %s files", dlpScans, decisions, jobStatus, jobFiles)
 		}
+		// The referral file named after its patient is listed masked; the ID in its
+		// name is a sealed finding of the file.
+		var clear, inPath int
+		if err := raw().QueryRow(`SELECT COUNT(*) FROM dlp_files WHERE path LIKE '%330106200104071230%' OR path LIKE '%陈晓明%'`).
+			Scan(&clear); err != nil || clear != 0 {
+			t.Fatalf("demo file names in clear: %d, %v", clear, err)
+		}
+		if err := raw().QueryRow(`SELECT COUNT(*) FROM dlp_findings WHERE field = '(path)' AND type = 'cn_resident_id' AND sealed IS NOT NULL`).
+			Scan(&inPath); err != nil || inPath == 0 {
+			t.Fatalf("demo: no sealed ID finding in a file name: %d, %v", inPath, err)
+		}
 		var gateways int
 		if err := raw().QueryRow(`SELECT COUNT(*) FROM api_tokens WHERE only_permission = 'dlp.check'`).Scan(&gateways); err != nil || gateways != 1 {
 			t.Fatalf("demo gateway tokens = %d, %v", gateways, err)

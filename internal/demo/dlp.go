@@ -24,6 +24,10 @@ const DLPRootName = "demo-dlp"
 // valid GB 11643 check digits and the bank card a valid Luhn digit, so that the detectors
 // confirm them as they would real ones.
 const (
+	demoReferral = `转诊单
+转出科室：呼吸内科  转入：示范市第二人民医院
+病情摘要：社区获得性肺炎，抗感染治疗后好转，建议复查胸部CT。
+`
 	demoAdmissionNote = `示范市第一人民医院 入院记录
 患者姓名：李建国  性别：男  年龄：40岁
 身份证号：440306198506123319  联系电话：13912345678
@@ -159,6 +163,9 @@ func seedDLP(ctx context.Context, d Deps, root string) error {
 		"导出/出院资料.zip":            archive,
 		"出院小结-ZY2026004521.docx": docx,
 		"信息科/周例会纪要.txt":          []byte(demoMinutes),
+		// Named after the patient, as referral files often are: the name and ID in
+		// the path are findings of the file and are shown masked.
+		"转诊/陈晓明_330106200104071230_转诊单.txt": []byte(demoReferral),
 	}
 	for name, data := range files {
 		p := filepath.Join(root, filepath.FromSlash(name))
