@@ -2,8 +2,10 @@ package dlpsvc
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
+	"github.com/medguard/medguard/internal/dlp"
 	"github.com/medguard/medguard/internal/problem"
 )
 
@@ -29,6 +31,43 @@ func FuzzPolicyValidate(f *testing.F) {
 		d, _ := p.Decide(5, true, true)
 		if d != DecisionAllow && d != DecisionAlert && d != DecisionBlock {
 			t.Fatalf("decision %q", d)
+		}
+	})
+}
+
+// FuzzMaskName feeds arbitrary file names and paths to the masking of names: it never
+// panics, keeps every finding's raw value as the bytes of the name it covers, keeps the
+// text between findings, and adds the findings to the file's once.
+func FuzzMaskName(f *testing.F) {
+	sc, err := dlp.NewScanner(dlp.Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		masked, pf := maskName(sc, name)
+		u := unitResult{path: name}
+		u.withName(sc)
+		u.withName(sc)
+		if u.path != masked || u.total != len(pf) || len(u.findings) != len(pf) || len(u.fields) != len(pf) || len(u.raws) != len(pf) {
+			t.Fatalf("%q: path %q, total %d, %d findings, %d fields, %d raws; want %q and %d", name, u.path, u.total,
+				len(u.findings), len(u.fields), len(u.raws), masked, len(pf))
+		}
+		var rest strings.Builder
+		last := 0
+		for i, f := range pf {
+			if f.Start < last || f.End > len(name) || string(u.raws[i]) != name[f.Start:f.End] || u.fields[i] != FieldPath {
+				t.Fatalf("%q: finding %d %+v, raw %q", name, i, f, u.raws[i])
+			}
+			rest.WriteString(name[last:f.Start])
+			rest.WriteString(f.Preview)
+			last = f.End
+		}
+		rest.WriteString(name[last:])
+		if rest.String() != masked {
+			t.Fatalf("%q masked as %q, want %q", name, masked, rest.String())
+		}
+		if len(pf) > 0 && u.verdict.CountsByType[pf[0].Type] == 0 {
+			t.Fatalf("%q: the findings of the name are not counted: %+v", name, u.verdict)
 		}
 	})
 }

@@ -450,7 +450,7 @@ func (s *Service) walk(ctx context.Context, root string) ([]string, []input.Prob
 		err = nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("dlp: walk %s: %w", root, err)
+		return nil, nil, fmt.Errorf("dlp: walk the job's path: %w", err) // the path may name a patient: not logged
 	}
 	sort.Strings(files)
 	return files, probs, nil
