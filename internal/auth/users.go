@@ -469,7 +469,7 @@ func (s *Service) DisableUser(ctx context.Context, a actor.Actor, id int64) erro
 	return s.setDisabled(ctx, a, id, true)
 }
 
-// EnableUser re-enables an account and clears any lockout.
+// EnableUser re-enables an account (and clears a lockout left by an older version).
 func (s *Service) EnableUser(ctx context.Context, a actor.Actor, id int64) error {
 	return s.setDisabled(ctx, a, id, false)
 }
