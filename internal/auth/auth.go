@@ -1,7 +1,7 @@
 // Package auth owns who may use medguard and what they may do: user accounts and their
 // passwords (Argon2id), browser sessions, API tokens, TOTP multi-factor authentication
-// with recovery codes, login rate limiting and lockout, the one-time token that lets the
-// first administrator be created, and the role → permission table (Allowed) that every
+// with recovery codes, sign-in throttling (growing delays, never a lockout), the
+// one-time token that lets the first administrator be created, and the role → permission table (Allowed) that every
 // authorisation decision goes through. Accounts belong to an org node and are scoped
 // like every other record: an actor sees users of its own node and below only.
 package auth
@@ -25,18 +25,29 @@ import (
 
 // Options tunes a Service; zero fields take the defaults noted.
 type Options struct {
-	SessionTTL      time.Duration // absolute session lifetime; default 12h
-	IdleTimeout     time.Duration // sliding idle timeout; default 30m
-	MaxFailures     int           // consecutive failures before lockout; default 5
-	LockoutDuration time.Duration // default 15m
-	Issuer          string        // TOTP issuer; default "medguard"
-	MFAPolicy       MFAPolicy     // nil: MFA is never required
-	Now             func() time.Time
+	SessionTTL  time.Duration // absolute session lifetime; default 12h
+	IdleTimeout time.Duration // sliding idle timeout; default 30m
+	Issuer      string        // TOTP issuer; default "medguard"
+	MFAPolicy   MFAPolicy     // nil: MFA is never required
+	Now         func() time.Time
 
-	// Login rate limits (in-memory, per process). Zero takes the defaults: 10 attempts a
-	// minute per client address, 5 a minute per username.
-	IPRate, UserRate   rate.Limit
-	IPBurst, UserBurst int
+	// Sign-in throttling (in memory, per process; see throttle). After LoginFree
+	// failed sign-ins of one username from one address, AddressFree from one address
+	// whatever the username, or LoginFree wrong codes at one account's MFA step, the
+	// next attempt must wait ThrottleBase, twice as long after each further failure,
+	// at most ThrottleMax. Nothing locks an account: the right password from another
+	// address still works. Defaults: 5, 20, 5s, 15m; a key is forgotten after
+	// ThrottleForget without failures (default 1h); each table holds at most
+	// ThrottleKeys keys (default 100,000).
+	LoginFree, AddressFree    int
+	ThrottleBase, ThrottleMax time.Duration
+	ThrottleForget            time.Duration
+	ThrottleKeys              int
+
+	// Limits on attempts by a signed-in user (changing its password, confirming an MFA
+	// enrolment); in memory, per process. Default: 5 a minute.
+	UserRate  rate.Limit
+	UserBurst int
 }
 
 // MFAPolicy says whether users of an org must use MFA; org.Service satisfies it.
@@ -50,9 +61,12 @@ type Service struct {
 	trail *trail.Log
 	opts  Options
 
-	ipLimits   *limiter
 	userLimits *limiter
 	mfaLimits  *limiter
+
+	loginPairs *throttle // username and address
+	addresses  *throttle // address, for sign-in and MFA steps alike
+	mfaUsers   *throttle // account at its MFA step
 
 	dummyOnce sync.Once
 	dummyHash string
@@ -66,23 +80,29 @@ func NewService(db *store.DB, tl *trail.Log, opts Options) *Service {
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = 30 * time.Minute
 	}
-	if opts.MaxFailures <= 0 {
-		opts.MaxFailures = 5
-	}
-	if opts.LockoutDuration <= 0 {
-		opts.LockoutDuration = 15 * time.Minute
-	}
 	if opts.Issuer == "" {
 		opts.Issuer = "medguard"
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.IPRate <= 0 {
-		opts.IPRate = rate.Every(time.Minute / 10)
+	if opts.LoginFree <= 0 {
+		opts.LoginFree = 5
 	}
-	if opts.IPBurst <= 0 {
-		opts.IPBurst = 10
+	if opts.AddressFree <= 0 {
+		opts.AddressFree = 20
+	}
+	if opts.ThrottleBase <= 0 {
+		opts.ThrottleBase = 5 * time.Second
+	}
+	if opts.ThrottleMax <= 0 {
+		opts.ThrottleMax = 15 * time.Minute
+	}
+	if opts.ThrottleForget <= 0 {
+		opts.ThrottleForget = time.Hour
+	}
+	if opts.ThrottleKeys <= 0 {
+		opts.ThrottleKeys = 100000
 	}
 	if opts.UserRate <= 0 {
 		opts.UserRate = rate.Every(time.Minute / 5)
@@ -90,11 +110,16 @@ func NewService(db *store.DB, tl *trail.Log, opts Options) *Service {
 	if opts.UserBurst <= 0 {
 		opts.UserBurst = 5
 	}
+	th := func(free int) *throttle {
+		return newThrottle(free, opts.ThrottleBase, opts.ThrottleMax, opts.ThrottleForget, opts.ThrottleKeys)
+	}
 	return &Service{
 		db: db, trail: tl, opts: opts,
-		ipLimits:   newLimiter(opts.IPRate, opts.IPBurst),
 		userLimits: newLimiter(opts.UserRate, opts.UserBurst),
 		mfaLimits:  newLimiter(opts.UserRate, opts.UserBurst),
+		loginPairs: th(opts.LoginFree),
+		addresses:  th(opts.AddressFree),
+		mfaUsers:   th(opts.LoginFree),
 	}
 }
 
@@ -106,33 +131,30 @@ func (s *Service) now() time.Time {
 // User is an account as clients may see it: it never carries the password hash or the
 // MFA secret.
 type User struct {
-	ID                 int64      `json:"id"`
-	OrgID              int64      `json:"org_id"`
-	OrgPath            string     `json:"org_path"`
-	OrgName            string     `json:"org_name"`
-	Username           string     `json:"username"`
-	DisplayName        string     `json:"display_name"`
-	Email              string     `json:"email"`
-	Role               string     `json:"role"`
-	Locale             string     `json:"locale"`
-	Disabled           bool       `json:"disabled"`
-	MustChangePassword bool       `json:"must_change_password"`
-	MFAEnabled         bool       `json:"mfa_enabled"`
-	FailedLogins       int        `json:"failed_logins"`
-	LockedUntil        *time.Time `json:"locked_until,omitempty"`
-	LastLoginAt        *time.Time `json:"last_login_at,omitempty"`
-	CreatedAt          time.Time  `json:"created_at"`
-	UpdatedAt          time.Time  `json:"updated_at"`
+	ID                 int64  `json:"id"`
+	OrgID              int64  `json:"org_id"`
+	OrgPath            string `json:"org_path"`
+	OrgName            string `json:"org_name"`
+	Username           string `json:"username"`
+	DisplayName        string `json:"display_name"`
+	Email              string `json:"email"`
+	Role               string `json:"role"`
+	Locale             string `json:"locale"`
+	Disabled           bool   `json:"disabled"`
+	MustChangePassword bool   `json:"must_change_password"`
+	MFAEnabled         bool   `json:"mfa_enabled"`
+	FailedLogins       int    `json:"failed_logins"` // failed sign-ins and MFA codes since the last success
+	// LockedUntil is set only by versions before sign-in throttling replaced lockout;
+	// nothing reads it for sign-in any more.
+	LockedUntil *time.Time `json:"locked_until,omitempty"`
+	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 }
 
 // Actor returns the user as the actor of a request from ip.
 func (u User) Actor(ip string) actor.Actor {
 	return actor.Actor{UserID: u.ID, Username: u.Username, Role: u.Role, OrgID: u.OrgID, OrgPath: u.OrgPath, IP: ip}
-}
-
-// Locked reports whether the account is locked out at time now.
-func (u User) Locked(now time.Time) bool {
-	return u.LockedUntil != nil && now.Before(*u.LockedUntil)
 }
 
 // randomToken returns n random bytes, base64url without padding.
@@ -171,7 +193,7 @@ func (l *limiter) allow(key string, now time.Time) bool {
 		if len(l.m) >= 10000 {
 			l.prune(now)
 			if len(l.m) >= 100000 {
-				// Bound memory under a wide attack; lockout still protects accounts.
+				// Bound memory under a wide attack (only signed-in users have buckets).
 				l.m = make(map[string]*rate.Limiter)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 	"github.com/medguard/medguard/internal/store/storetest"
 )
 
-func TestLoginAndLockout(t *testing.T) {
+func TestLoginAndFailures(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db, generous(Options{}))
@@ -44,37 +45,19 @@ func TestLoginAndLockout(t *testing.T) {
 			_, err := e.svc.Login(ctx, tc.user, tc.pw, "10.0.0.1", "")
 			wantProblem(t, err, problem.KindUnauthorized, "bad_credentials")
 		}
-		// A success resets the count: 2 failures above + 2 more + success + 4 → not locked.
-		for range 2 {
-			_, err := e.svc.Login(ctx, "nurse.li", "Wrong-Horse-9-Battery", "10.0.0.1", "")
-			wantProblem(t, err, problem.KindUnauthorized, "bad_credentials")
-		}
-		if _, err := e.svc.Login(ctx, "nurse.li", testPassword, "10.0.0.1", ""); err != nil {
-			t.Fatalf("login after 4 failures: %v", err)
-		}
-		for i := 1; i <= 4; i++ {
+		// Failures are counted for administrators to see, and a success resets the count;
+		// nothing locks the account.
+		for range 20 {
 			_, err := e.svc.Login(ctx, "nurse.li", "Wrong-Horse-9-Battery", "10.0.0.1", "")
 			wantProblem(t, err, problem.KindUnauthorized, "bad_credentials")
 		}
 		got, err := e.svc.User(ctx, e.adminA.Actor(""), u.ID)
-		if err != nil || got.FailedLogins != 4 || got.LockedUntil != nil {
-			t.Fatalf("after 4 failures: %+v, %v", got, err)
+		if err != nil || got.FailedLogins != 22 || got.LockedUntil != nil {
+			t.Fatalf("after 22 failures: %+v, %v", got, err)
 		}
-		// The fifth consecutive failure locks the account.
-		_, err = e.svc.Login(ctx, "nurse.li", "Wrong-Horse-9-Battery", "10.0.0.1", "")
-		wantProblem(t, err, problem.KindTooMany, "locked")
-		got, _ = e.svc.User(ctx, e.adminA.Actor(""), u.ID)
-		if got.LockedUntil == nil || !got.LockedUntil.Equal(e.clk.Now().Add(15*time.Minute)) {
-			t.Fatalf("locked_until = %v, want now+15m", got.LockedUntil)
-		}
-		// Even the right password is refused while locked.
-		e.clk.Advance(15*time.Minute - time.Second)
-		_, err = e.svc.Login(ctx, "nurse.li", testPassword, "10.0.0.1", "")
-		wantProblem(t, err, problem.KindTooMany, "locked")
-		e.clk.Advance(time.Second)
 		res, err = e.svc.Login(ctx, "nurse.li", testPassword, "10.0.0.1", "")
 		if err != nil {
-			t.Fatalf("login after the lockout ended: %v", err)
+			t.Fatalf("login after 22 failures: %v", err)
 		}
 		if res.User.FailedLogins != 0 || res.User.LockedUntil != nil || res.User.LastLoginAt == nil {
 			t.Fatalf("after success: %+v", res.User)
@@ -104,53 +87,189 @@ func TestLoginAndLockout(t *testing.T) {
 			}
 		}
 		acts := trailActions(t, db)
-		for _, a := range []string{"auth.login", "auth.login_failed", "auth.locked", "user.create", "user.disable", "user.enable"} {
+		for _, a := range []string{"auth.login", "auth.login_failed", "user.create", "user.disable", "user.enable"} {
 			if acts[a] == 0 {
 				t.Errorf("no %s entry in the trail (have %v)", a, acts)
 			}
 		}
-		if acts["auth.locked"] != 1 {
-			t.Errorf("auth.locked entries = %d, want 1", acts["auth.locked"])
+		if acts["auth.login_failed"] != 25 || acts["auth.locked"] != 0 {
+			t.Errorf("auth.login_failed = %d (want 25), auth.locked = %d (want 0)", acts["auth.login_failed"], acts["auth.locked"])
 		}
 	})
 }
 
-func TestLoginRateLimit(t *testing.T) {
+// throttleOpts are the sign-in throttle of TestLoginThrottle: the defaults, spelled out.
+var throttleOpts = Options{LoginFree: 5, AddressFree: 20, ThrottleBase: 5 * time.Second, ThrottleMax: 15 * time.Minute, ThrottleForget: time.Hour}
+
+// TestLoginThrottle: failed sign-ins slow down the username tried from an address, and
+// the address, with growing delays; nobody is locked out, the right password from
+// another address works at once, and a refused attempt looks exactly like a wrong
+// password or an unknown user.
+func TestLoginThrottle(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		e := newEnv(t, db, Options{}) // default limits: 10/min per IP, 5/min per username
-		e.mkUser(t, e.adminA.Actor(""), e.hospA.ID, "dr.zhao", RoleSecurity)
+		e := newEnv(t, db, throttleOpts)
+		const wrong = "Wrong-Horse-9-Battery"
+		const attacker, home = "203.0.113.66", "10.0.0.1"
+		login := func(name, pw, ip string) error {
+			t.Helper()
+			_, err := e.svc.Login(ctx, name, pw, ip, "")
+			return err
+		}
+		failures := func() (int, int) {
+			t.Helper()
+			u, err := e.svc.UserByName(ctx, e.root.Actor(""), "admin-a")
+			mustNotErr(t, err)
+			return u.FailedLogins, trailActions(t, db)["auth.login_failed"]
+		}
 
-		// Per username: five attempts a minute, whatever the address.
-		for i := range 5 {
-			ip := "10.1.0." + itoa(int64(i))
-			if _, err := e.svc.Login(ctx, "dr.zhao", testPassword, ip, ""); err != nil {
-				t.Fatalf("attempt %d: %v", i+1, err)
+		// Five free guesses at admin-a from the attacker's address.
+		for range 5 {
+			wantProblem(t, login("admin-a", wrong, attacker), problem.KindUnauthorized, "bad_credentials")
+		}
+		// The sixth, even with the right password, is refused unchecked: not counted on
+		// the account, not trailed.
+		n, trailed := failures()
+		locked := login("admin-a", testPassword, attacker)
+		wantProblem(t, locked, problem.KindUnauthorized, "bad_credentials")
+		if n2, t2 := failures(); n2 != n || t2 != trailed {
+			t.Fatalf("a refused attempt was checked: failed_logins %d -> %d, trail %d -> %d", n, n2, trailed, t2)
+		}
+		// It looks exactly like an unknown user and a wrong password.
+		unknown := login("no.such.user", wrong, attacker)
+		bad := login("admin-b", wrong, attacker)
+		lp, up, bp := problemOf(t, locked), problemOf(t, unknown), problemOf(t, bad)
+		if *lp != *up || *lp != *bp {
+			t.Fatalf("refused %+v, unknown %+v, wrong password %+v: not alike", lp, up, bp)
+		}
+		// The administrator, from the hospital, signs in at once.
+		if err := login("admin-a", testPassword, home); err != nil {
+			t.Fatalf("the right password from another address: %v", err)
+		}
+		// So does anyone else from the attacker's address (only 7 failures there so far).
+		if err := login("admin-b", testPassword, attacker); err != nil {
+			t.Fatalf("another account from the attacker's address: %v", err)
+		}
+
+		// The delay doubles with each checked failure, up to 15 minutes.
+		wait := 5 * time.Second
+		for i := range 12 {
+			e.clk.Advance(wait - time.Millisecond)
+			wantProblem(t, login("admin-a", testPassword, attacker), problem.KindUnauthorized, "bad_credentials")
+			e.clk.Advance(time.Millisecond)
+			before, _ := failures()
+			wantProblem(t, login("admin-a", wrong, attacker), problem.KindUnauthorized, "bad_credentials")
+			if after, _ := failures(); after != before+1 {
+				t.Fatalf("step %d: the attempt after %v was not checked", i, wait)
 			}
+			wait = min(2*wait, 15*time.Minute)
 		}
-		_, err := e.svc.Login(ctx, "dr.zhao", testPassword, "10.1.0.99", "")
-		wantProblem(t, err, problem.KindTooMany, "rate_limited")
-		e.clk.Advance(time.Minute)
-		if _, err := e.svc.Login(ctx, "dr.zhao", testPassword, "10.1.0.99", ""); err != nil {
-			t.Fatalf("after a minute: %v", err)
+		if wait != 15*time.Minute {
+			t.Fatalf("delay after 17 failures = %v", wait)
+		}
+		// Still waiting, and never a lock: after the wait the right password works.
+		e.clk.Advance(wait - time.Millisecond)
+		wantProblem(t, login("admin-a", testPassword, attacker), problem.KindUnauthorized, "bad_credentials")
+		e.clk.Advance(time.Millisecond)
+		if err := login("admin-a", testPassword, attacker); err != nil {
+			t.Fatalf("after the last wait: %v", err)
+		}
+		// A success clears the username's count for that address: a user who mistyped
+		// four times and then got in has five free attempts again.
+		checked := func(name string) int {
+			t.Helper()
+			u, err := e.svc.UserByName(ctx, e.root.Actor(""), name)
+			mustNotErr(t, err)
+			return u.FailedLogins
+		}
+		for range 4 {
+			wantProblem(t, login("admin-b", wrong, home), problem.KindUnauthorized, "bad_credentials")
+		}
+		if err := login("admin-b", testPassword, home); err != nil {
+			t.Fatalf("after four mistakes: %v", err)
+		}
+		for range 5 {
+			wantProblem(t, login("admin-b", wrong, home), problem.KindUnauthorized, "bad_credentials")
+		}
+		if n := checked("admin-b"); n != 5 {
+			t.Fatalf("after a success, %d of 5 attempts were checked", n)
+		}
+		wantProblem(t, login("admin-b", testPassword, home), problem.KindUnauthorized, "bad_credentials")
+
+		// An unknown username is throttled exactly like a real one.
+		for range 5 {
+			wantProblem(t, login("ghost", wrong, "198.51.100.7"), problem.KindUnauthorized, "bad_credentials")
+		}
+		before := trailActions(t, db)["auth.login_failed"]
+		wantProblem(t, login("ghost", wrong, "198.51.100.7"), problem.KindUnauthorized, "bad_credentials")
+		if trailActions(t, db)["auth.login_failed"] != before {
+			t.Fatal("a refused attempt for an unknown username was checked")
 		}
 
-		// Per address: ten attempts a minute, whatever the username.
-		for i := range 10 {
-			_, err := e.svc.Login(ctx, "ghost"+itoa(int64(i)), "x", "10.2.0.1", "")
-			wantProblem(t, err, problem.KindUnauthorized, "bad_credentials")
+		// Spraying many usernames from one address: after 20 failures the address waits,
+		// whatever the username; other addresses do not.
+		const sprayer = "192.0.2.9"
+		for i := range 20 {
+			wantProblem(t, login("user"+itoa(int64(i)), wrong, sprayer), problem.KindUnauthorized, "bad_credentials")
 		}
-		_, err = e.svc.Login(ctx, "someone-else", "x", "10.2.0.1", "")
-		wantProblem(t, err, problem.KindTooMany, "rate_limited")
-		// Another address is not affected.
-		_, err = e.svc.Login(ctx, "someone-else", "x", "10.2.0.2", "")
-		wantProblem(t, err, problem.KindUnauthorized, "bad_credentials")
-		// A rate-limited attempt is not a counted failure: no lockout happened.
-		got, err := e.svc.UserByName(ctx, e.root.Actor(""), "dr.zhao")
-		if err != nil || got.LockedUntil != nil || got.FailedLogins != 0 {
-			t.Fatalf("dr.zhao = %+v, %v", got, err)
+		wantProblem(t, login("admin-b", testPassword, sprayer), problem.KindUnauthorized, "bad_credentials")
+		if err := login("admin-b", testPassword, "192.0.2.10"); err != nil {
+			t.Fatalf("a neighbouring address: %v", err)
+		}
+		// One IPv6 host holds a whole /64: it is one address to the throttle.
+		for i := range 20 {
+			wantProblem(t, login("user"+itoa(int64(i)), wrong, "2001:db8:1:2::"+itoa(int64(i+1))), problem.KindUnauthorized, "bad_credentials")
+		}
+		wantProblem(t, login("admin-b", testPassword, "2001:db8:1:2:ffff::1"), problem.KindUnauthorized, "bad_credentials")
+		if err := login("admin-b", testPassword, "2001:db8:1:3::1"); err != nil {
+			t.Fatalf("another /64: %v", err)
+		}
+		// An hour without failures and the address starts afresh.
+		e.clk.Advance(time.Hour)
+		if err := login("admin-b", testPassword, sprayer); err != nil {
+			t.Fatalf("an hour later: %v", err)
+		}
+
+		acts := trailActions(t, db)
+		if acts["auth.locked"] != 0 {
+			t.Errorf("auth.locked entries = %d", acts["auth.locked"])
+		}
+		if u, _ := e.svc.UserByName(ctx, e.root.Actor(""), "admin-a"); u.LockedUntil != nil {
+			t.Errorf("admin-a has locked_until %v", u.LockedUntil)
 		}
 	})
+}
+
+// TestLoginThrottleParallel: attempts sent at once cannot all slip through before the
+// first failure is recorded.
+func TestLoginThrottleParallel(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, throttleOpts)
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _ = e.svc.Login(ctx, "admin-a", "Wrong-Horse-9-Battery", "203.0.113.66", "")
+			}()
+		}
+		wg.Wait()
+		u, err := e.svc.UserByName(ctx, e.root.Actor(""), "admin-a")
+		mustNotErr(t, err)
+		if u.FailedLogins != 5 {
+			t.Fatalf("%d of 16 parallel guesses were checked, want 5", u.FailedLogins)
+		}
+	})
+}
+
+func problemOf(t *testing.T, err error) *problem.Error {
+	t.Helper()
+	pe, ok := problem.As(err)
+	if !ok {
+		t.Fatalf("not a problem: %v", err)
+	}
+	return pe
 }
 
 func TestSessionExpiry(t *testing.T) {

@@ -144,8 +144,9 @@ func (s *Service) ConfirmMFAEnrolment(ctx context.Context, a actor.Actor, code s
 
 // VerifyMFA completes the sign-in of the session token with a TOTP code or an unused
 // recovery code, and marks the session MFA-verified. A TOTP code is accepted once: a
-// code (or an earlier one) that was used before is refused. Failures count towards the
-// lockout like wrong passwords.
+// code (or an earlier one) that was used before is refused. Wrong codes are throttled
+// like sign-ins, per account and per address (see Options): an attempt during a wait
+// is refused unchecked (TooMany, code "rate_limited").
 func (s *Service) VerifyMFA(ctx context.Context, token, code, ip string) (User, error) {
 	ss, u, err := s.session(ctx, token)
 	if err != nil {
@@ -154,10 +155,12 @@ func (s *Service) VerifyMFA(ctx context.Context, token, code, ip string) (User, 
 	if !u.MFAEnabled {
 		return User{}, problem.Conflict("multi-factor authentication is not on for this account").WithCode("mfa_not_enabled")
 	}
-	if u.Locked(s.now()) {
-		return User{}, lockedOut()
-	}
-	if !s.mfaLimits.allow(itoa(u.ID), s.opts.Now()) {
+	addr := addressKey(ip)
+	acct, whole := gate{s.mfaUsers, itoa(u.ID)}, gate{s.addresses, addr}
+	ok, wait := admit(s.now(), acct, whole)
+	if !ok {
+		// Refused without looking at the code. Whoever gets here knows the password, so
+		// saying why tells nothing about the account.
 		return User{}, rateLimited()
 	}
 	code = normalizeCode(code)
@@ -208,15 +211,17 @@ func (s *Service) VerifyMFA(ctx context.Context, token, code, ip string) (User, 
 		return User{}, err
 	}
 	if !verified {
-		locked, err := s.recordFailure(ctx, u, ip, "auth.mfa_failed", "wrong code", ss.ID)
-		if err != nil {
-			return User{}, err
+		reason := "wrong code"
+		if wait > 0 {
+			reason += fmt.Sprintf("; next attempt delayed %s", wait)
 		}
-		if locked {
-			return User{}, lockedOut()
+		if err := s.recordFailure(ctx, u, ip, "auth.mfa_failed", reason); err != nil {
+			return User{}, err
 		}
 		return User{}, problem.Unauthorized("the code is wrong, expired or already used").WithCode("bad_mfa_code")
 	}
+	s.mfaUsers.clear(acct.key)
+	s.addresses.refund(whole.key)
 	u.FailedLogins = 0
 	return u.User, nil
 }

@@ -170,29 +170,65 @@ func TestMFAEnrolmentAndVerification(t *testing.T) {
 	})
 }
 
-func TestMFAFailuresLockOut(t *testing.T) {
+// TestMFAStepThrottled: wrong codes at the MFA step slow down the account (whatever
+// the address: whoever is there knows the password) with growing delays; an attempt
+// during the wait is refused unchecked; nothing locks the account or ends the session.
+func TestMFAStepThrottled(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		e := newEnv(t, db, generous(Options{}))
+		e := newEnv(t, db, Options{})
 		a := e.adminA.Actor("")
 		_, err := e.svc.BeginMFAEnrolment(ctx, a)
 		mustNotErr(t, err)
-		c, _ := totp.GenerateCode(secretOf(t, db, e.adminA.ID), e.clk.Now())
+		secret := secretOf(t, db, e.adminA.ID)
+		c, _ := totp.GenerateCode(secret, e.clk.Now())
 		_, err = e.svc.ConfirmMFAEnrolment(ctx, a, c)
 		mustNotErr(t, err)
-		res, err := e.svc.Login(ctx, "admin-a", testPassword, "", "")
+		res, err := e.svc.Login(ctx, "admin-a", testPassword, "10.0.0.1", "")
 		mustNotErr(t, err)
-		for i := 1; i <= 4; i++ {
-			_, err := e.svc.VerifyMFA(ctx, res.Token, "999999x", "")
+		other, err := e.svc.Login(ctx, "admin-a", testPassword, "10.0.0.2", "")
+		mustNotErr(t, err)
+		for range 5 {
+			_, err := e.svc.VerifyMFA(ctx, res.Token, "999999", "10.0.0.1")
 			wantProblem(t, err, problem.KindUnauthorized, "bad_mfa_code")
 		}
-		_, err = e.svc.VerifyMFA(ctx, res.Token, "9999999", "")
-		wantProblem(t, err, problem.KindTooMany, "locked")
-		// The half-signed-in session is gone, and the password is refused while locked.
-		_, _, err = e.svc.Session(ctx, res.Token)
-		wantProblem(t, err, problem.KindUnauthorized, "no_session")
-		_, err = e.svc.Login(ctx, "admin-a", testPassword, "", "")
-		wantProblem(t, err, problem.KindTooMany, "locked")
+		// The right code is refused unchecked during the wait, from any session and address.
+		next, _ := totp.GenerateCode(secret, e.clk.Now().Add(30*time.Second))
+		for _, tok := range []string{res.Token, other.Token} {
+			_, err = e.svc.VerifyMFA(ctx, tok, next, "10.0.0.2")
+			wantProblem(t, err, problem.KindTooMany, "rate_limited")
+		}
+		var step int64
+		mustNotErr(t, db.QueryRowContext(ctx, `SELECT mfa_last_step FROM users WHERE id = ?`, e.adminA.ID).Scan(&step))
+		if step != e.clk.Now().Unix()/30 {
+			t.Fatal("a refused code was checked (its time step was claimed)")
+		}
+		// The session is not ended, the password still works, and after the wait the
+		// right code completes the sign-in.
+		if _, _, err := e.svc.Session(ctx, res.Token); err != nil {
+			t.Fatalf("session after wrong codes: %v", err)
+		}
+		if _, err := e.svc.Login(ctx, "admin-a", testPassword, "10.0.0.1", ""); err != nil {
+			t.Fatalf("password after wrong codes: %v", err)
+		}
+		e.clk.Advance(5*time.Second - time.Millisecond)
+		_, err = e.svc.VerifyMFA(ctx, res.Token, next, "10.0.0.1")
+		wantProblem(t, err, problem.KindTooMany, "rate_limited")
+		e.clk.Advance(time.Millisecond)
+		if _, err := e.svc.VerifyMFA(ctx, res.Token, next, "10.0.0.1"); err != nil {
+			t.Fatalf("the right code after the wait: %v", err)
+		}
+		// The success cleared the account's count: five wrong codes are checked again.
+		for range 5 {
+			_, err := e.svc.VerifyMFA(ctx, other.Token, "999999", "10.0.0.2")
+			wantProblem(t, err, problem.KindUnauthorized, "bad_mfa_code")
+		}
+		_, err = e.svc.VerifyMFA(ctx, other.Token, "999999", "10.0.0.2")
+		wantProblem(t, err, problem.KindTooMany, "rate_limited")
+		acts := trailActions(t, db)
+		if acts["auth.mfa_failed"] != 10 || acts["auth.locked"] != 0 {
+			t.Fatalf("trail actions = %v", acts)
+		}
 	})
 }
 

@@ -42,16 +42,16 @@ type LoginResult struct {
 // slideEvery is how often Session writes last_seen_at (and Authenticate last_used_at).
 const slideEvery = time.Minute
 
+// badCredentials answers every failed sign-in alike: unknown username, wrong password,
+// disabled account, and an attempt refused by the throttle. Nothing in it tells whether
+// the account exists or the password was right.
 func badCredentials() error {
-	return problem.Unauthorized("wrong username or password").WithCode("bad_credentials")
+	return problem.Unauthorized("wrong username or password; after repeated failures, wait a few minutes before trying again").
+		WithCode("bad_credentials")
 }
 
 func rateLimited() error {
-	return problem.TooMany("too many sign-in attempts; wait a minute and try again").WithCode("rate_limited")
-}
-
-func lockedOut() error {
-	return problem.TooMany("the account is temporarily locked after repeated failed sign-ins; try again later").WithCode("locked")
+	return problem.TooMany("too many attempts; wait a few minutes and try again").WithCode("rate_limited")
 }
 
 // dummy returns a hash to check passwords of unknown users against, so that a failed
@@ -76,16 +76,27 @@ func attemptedName(name string) string {
 }
 
 // Login checks a username and password and opens a session. Every failure a client can
-// cause is a problem: bad_credentials (unknown user, wrong password, disabled account),
-// rate_limited, locked.
+// cause is the same problem, bad_credentials: unknown user, wrong password, disabled
+// account, or an attempt the throttle refused. The throttle (see Options) counts the
+// username tried from the client's address and the address whatever the username,
+// whether the account exists or not; a refused attempt is answered without loading the
+// account or checking the password, so it is no oracle, and is not trailed (only
+// checked attempts are). A success clears the username's count for that address.
 func (s *Service) Login(ctx context.Context, username, password, ip, userAgent string) (LoginResult, error) {
 	now := s.now()
 	name := strings.ToLower(strings.TrimSpace(username))
 	if len(userAgent) > 512 {
 		userAgent = userAgent[:512]
 	}
-	if !s.ipLimits.allow(ip, now) || !s.userLimits.allow("login:"+name, now) {
-		return LoginResult{}, rateLimited()
+	addr := addressKey(ip)
+	pair, whole := gate{s.loginPairs, pairKey(name, addr)}, gate{s.addresses, addr}
+	ok, wait := admit(now, pair, whole)
+	if !ok {
+		return LoginResult{}, badCredentials()
+	}
+	delayed := ""
+	if wait > 0 {
+		delayed = fmt.Sprintf("; next attempt from this address delayed %s", wait)
 	}
 	u, err := loadUser(ctx, s.db, "username", name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -93,7 +104,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		anon := actor.Actor{Username: "anonymous", IP: ip}
 		if err := s.db.InTx(ctx, func(tx *store.Tx) error {
 			_, err := s.trail.Append(ctx, tx, anon, trail.Event{Action: "auth.login_failed", ObjectType: "user",
-				ObjectID: attemptedName(name), Summary: "unknown username"})
+				ObjectID: attemptedName(name), Summary: "unknown username" + delayed})
 			return err
 		}); err != nil {
 			return LoginResult{}, err
@@ -103,18 +114,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if u.Locked(now) {
-		_, _ = CheckPassword(s.dummy(), password)
-		if err := s.db.InTx(ctx, func(tx *store.Tx) error {
-			_, err := s.trail.Append(ctx, tx, u.Actor(ip), trail.Event{Action: "auth.login_failed", ObjectType: "user",
-				ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: "account locked"})
-			return err
-		}); err != nil {
-			return LoginResult{}, err
-		}
-		return LoginResult{}, lockedOut()
-	}
-	ok, err := CheckPassword(u.hash, password)
+	ok, err = CheckPassword(u.hash, password)
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("auth: login %d: %w", u.ID, err)
 	}
@@ -123,15 +123,13 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		if ok {
 			reason = "account disabled"
 		}
-		locked, err := s.recordFailure(ctx, u, ip, "auth.login_failed", reason, "")
-		if err != nil {
+		if err := s.recordFailure(ctx, u, ip, "auth.login_failed", reason+delayed); err != nil {
 			return LoginResult{}, err
-		}
-		if locked && !u.Disabled {
-			return LoginResult{}, lockedOut()
 		}
 		return LoginResult{}, badCredentials()
 	}
+	s.loginPairs.clear(pair.key)
+	s.addresses.refund(whole.key)
 
 	needEnrol := false
 	if !u.MFAEnabled && s.opts.MFAPolicy != nil {
@@ -174,41 +172,17 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	return LoginResult{User: u.User, Token: token, Session: sess, NeedMFA: u.MFAEnabled, NeedMFAEnrolment: needEnrol}, nil
 }
 
-// recordFailure counts a failed password or MFA check in its own transaction, locks the
-// account when the count reaches MaxFailures, and reports whether it did. When
-// endSession is set, that session is deleted on lockout.
-func (s *Service) recordFailure(ctx context.Context, u userRow, ip, action, reason, endSession string) (bool, error) {
-	now := s.now()
-	locked := false
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins`,
-			u.ID).Scan(&n); err != nil {
+// recordFailure counts a failed password or MFA check on the account (failed_logins,
+// shown to administrators; it locks nothing) and trails it, in its own transaction.
+func (s *Service) recordFailure(ctx context.Context, u userRow, ip, action, reason string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?`, u.ID); err != nil {
 			return fmt.Errorf("auth: count failure: %w", err)
 		}
-		a := u.Actor(ip)
-		if _, err := s.trail.Append(ctx, tx, a, trail.Event{Action: action, ObjectType: "user",
-			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: reason}); err != nil {
-			return err
-		}
-		if n < s.opts.MaxFailures || u.Disabled {
-			return nil
-		}
-		locked = true
-		until := now.Add(s.opts.LockoutDuration)
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?`, until, u.ID); err != nil {
-			return fmt.Errorf("auth: lock: %w", err)
-		}
-		if endSession != "" {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, endSession); err != nil {
-				return fmt.Errorf("auth: lock: %w", err)
-			}
-		}
-		_, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "auth.locked", ObjectType: "user",
-			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: fmt.Sprintf("%d consecutive failures; locked until %s", n, until.Format(time.RFC3339))})
+		_, err := s.trail.Append(ctx, tx, u.Actor(ip), trail.Event{Action: action, ObjectType: "user",
+			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: reason})
 		return err
 	})
-	return locked, err
 }
 
 const sessionColumns = `id, user_id, csrf_token, mfa_ok, ip, user_agent, created_at, last_seen_at, expires_at`

@@ -131,7 +131,9 @@ func scanToken(sc interface{ Scan(...any) error }) (Token, error) {
 
 // CreateToken issues an API token for user userID — a's own, or, with user.manage, one
 // of a user in a's subtree — and returns the plaintext (shown once) and its metadata.
-// scope is "read", "write" or "dlp.check"; ttl 0 means no expiry.
+// scope is "read", "write" or "dlp.check"; ttl 0 means no expiry. A user who must
+// still change a temporary password or enrol in MFA gets no token, whoever asks
+// (Forbidden, code "password_change_required" or "mfa_enrolment_required").
 func (s *Service) CreateToken(ctx context.Context, a actor.Actor, userID int64, name, scope string, ttl time.Duration) (string, Token, error) {
 	name, err := cleanText("name", name, 100)
 	if err != nil {
@@ -159,6 +161,9 @@ func (s *Service) CreateToken(ctx context.Context, a actor.Actor, userID int64, 
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		u, err := scopedUser(ctx, tx, a, userID, PermUserManage)
 		if err != nil {
+			return err
+		}
+		if err := s.pendingStep(ctx, u.User, "before an API token can be created for it"); err != nil {
 			return err
 		}
 		stored, only := t.Scope, ""
@@ -242,7 +247,9 @@ func badToken() error {
 
 // Authenticate resolves an API token (optionally "Bearer "-prefixed) to its user. An
 // unknown, revoked or expired token, or a disabled user, is Unauthorized (code
-// "bad_token"). last_used_at is updated at most once a minute.
+// "bad_token"). The token of a user who must change its password or enrol in MFA is
+// Forbidden (code "password_change_required" or "mfa_enrolment_required"), as a
+// session of that user would be. last_used_at is updated at most once a minute.
 func (s *Service) Authenticate(ctx context.Context, bearer string) (User, Token, error) {
 	plain, ok := parseBearer(bearer)
 	if !ok {
@@ -266,6 +273,9 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (User, Token,
 	if err != nil {
 		return User{}, Token{}, err
 	}
+	if err := s.pendingStep(ctx, u.User, "before its API tokens work"); err != nil {
+		return User{}, Token{}, err
+	}
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= slideEvery {
 		if _, err := s.db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, now, t.ID); err != nil {
 			return User{}, Token{}, fmt.Errorf("auth: touch token: %w", err)
@@ -273,4 +283,70 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (User, Token,
 		t.LastUsedAt = &now
 	}
 	return u.User, t, nil
+}
+
+// PasswordChangeRequired is the refusal for a user who must replace a temporary
+// password (set by an administrator) before doing anything else; what says so is
+// appended to the message.
+func PasswordChangeRequired(what string) *problem.Error {
+	return problem.Forbidden("the user must change the temporary password set by an administrator %s", what).
+		WithCode("password_change_required")
+}
+
+// MFAEnrolmentRequired is the refusal for a user whose organisation requires MFA and
+// who has not enrolled yet.
+func MFAEnrolmentRequired(what string) *problem.Error {
+	return problem.Forbidden("the user's organisation requires multi-factor authentication: the user must set it up %s", what).
+		WithCode("mfa_enrolment_required")
+}
+
+// pendingStep returns the refusal for a user with a step to complete (a forced
+// password change, a required MFA enrolment), or nil.
+func (s *Service) pendingStep(ctx context.Context, u User, what string) error {
+	if u.MustChangePassword {
+		return PasswordChangeRequired(what)
+	}
+	req, err := s.MFARequired(ctx, u)
+	if err != nil {
+		return err
+	}
+	if req {
+		return MFAEnrolmentRequired(what)
+	}
+	return nil
+}
+
+// revokeTokensTx revokes every live API token of user u in tx, one trail entry each,
+// and returns how many it revoked.
+func (s *Service) revokeTokensTx(ctx context.Context, tx *store.Tx, a actor.Actor, u User, why string) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL ORDER BY id`, u.ID)
+	if err != nil {
+		return 0, fmt.Errorf("auth: revoke tokens: %w", err)
+	}
+	var live []Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("auth: revoke tokens: %w", err)
+		}
+		live = append(live, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("auth: revoke tokens: %w", err)
+	}
+	now := s.now()
+	for _, t := range live {
+		if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ?`, now, t.ID); err != nil {
+			return 0, fmt.Errorf("auth: revoke tokens: %w", err)
+		}
+		after := t
+		after.RevokedAt = &now
+		if _, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "token.revoke", ObjectType: "token", ObjectID: itoa(t.ID),
+			OrgID: u.OrgID, Summary: fmt.Sprintf("%s of %s (%s)", t.Name, u.Username, why), Before: t, After: after}); err != nil {
+			return 0, err
+		}
+	}
+	return len(live), nil
 }

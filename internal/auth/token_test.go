@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
@@ -16,8 +20,9 @@ func TestTokens(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db, generous(Options{}))
-		ops := e.mkUser(t, e.adminA.Actor(""), e.hospA.ID, "ops.sun", RoleITOps)
-		other := e.mkUser(t, e.adminA.Actor(""), e.hospA.ID, "ops.ma", RoleITOps)
+		// Created by the system: no temporary password to change first.
+		ops := e.mkUser(t, actor.System(), e.hospA.ID, "ops.sun", RoleITOps)
+		other := e.mkUser(t, actor.System(), e.hospA.ID, "ops.ma", RoleITOps)
 		a := ops.Actor("10.0.0.9")
 
 		plain, tok, err := e.svc.CreateToken(ctx, a, ops.ID, "  backup script ", ScopeRead, time.Hour)
@@ -203,4 +208,99 @@ func TestTokenCovers(t *testing.T) {
 	if !(Token{Scope: ScopeDLPCheck}).Permits(RoleITOps, PermDLPCheck) {
 		t.Error("a dlp.check token of IT operations does not permit the check")
 	}
+}
+
+// TestTokensNeedCompletedSteps: an API token is no way around a forced password change
+// or a required MFA enrolment. Such a user cannot be given a token (by itself, an
+// administrator or the CLI operator), an administrator's reset revokes the user's
+// tokens, and a token of a user who has a step to complete is refused with the step's
+// code.
+func TestTokensNeedCompletedSteps(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db, generous(Options{}))
+		e.svc = NewService(db, e.tl, generous(Options{Now: e.clk.Now, MFAPolicy: e.orgs}))
+
+		// A user an administrator created has a temporary password: no token for it.
+		fresh := e.mkUser(t, e.adminA.Actor(""), e.hospA.ID, "nurse.wu", RoleITOps)
+		if !fresh.MustChangePassword {
+			t.Fatal("a user created by an administrator need not change the password")
+		}
+		for _, a := range []actor.Actor{fresh.Actor(""), e.adminA.Actor(""), actor.CLI()} {
+			_, _, err := e.svc.CreateToken(ctx, a, fresh.ID, "x", ScopeRead, 0)
+			wantProblem(t, err, problem.KindForbidden, "password_change_required")
+		}
+
+		// An administrator's reset revokes every live token of the user, trailed.
+		ops := e.mkUser(t, actor.System(), e.hospA.ID, "ops.qin", RoleITOps)
+		p1, t1, err := e.svc.CreateToken(ctx, ops.Actor(""), ops.ID, "one", ScopeWrite, 0)
+		mustNotErr(t, err)
+		p2, _, err := e.svc.CreateToken(ctx, e.adminA.Actor(""), ops.ID, "two", ScopeRead, time.Hour)
+		mustNotErr(t, err)
+		mustNotErr(t, e.svc.RevokeToken(ctx, ops.Actor(""), t1.ID))
+		before := trailActions(t, db)["token.revoke"]
+		mustNotErr(t, e.svc.SetPassword(ctx, e.adminA.Actor(""), ops.ID, "Temporary-Passw0rd-77"))
+		for _, p := range []string{p1, p2} {
+			_, _, err := e.svc.Authenticate(ctx, p)
+			wantProblem(t, err, problem.KindUnauthorized, "bad_token")
+		}
+		toks, err := e.svc.Tokens(ctx, e.adminA.Actor(""), ops.ID)
+		mustNotErr(t, err)
+		for _, tk := range toks {
+			if tk.RevokedAt == nil {
+				t.Fatalf("token %q survived the reset", tk.Name)
+			}
+		}
+		if got := trailActions(t, db)["token.revoke"] - before; got != 1 {
+			t.Fatalf("token.revoke entries for the reset = %d, want 1 (one live token)", got)
+		}
+		_, _, err = e.svc.CreateToken(ctx, actor.CLI(), ops.ID, "after reset", ScopeRead, 0)
+		wantProblem(t, err, problem.KindForbidden, "password_change_required")
+		// A scripted password (the demo seeder's) is no reset: tokens stay.
+		mustNotErr(t, e.svc.ChangeOwnPassword(ctx, ops.Actor(""), "Temporary-Passw0rd-77", testPassword))
+		p3, _, err := e.svc.CreateToken(ctx, ops.Actor(""), ops.ID, "three", ScopeRead, 0)
+		mustNotErr(t, err)
+		mustNotErr(t, e.svc.SetPasswordNoChange(ctx, actor.System(), ops.ID, "Scripted-Passw0rd-88"))
+		if _, _, err := e.svc.Authenticate(ctx, p3); err != nil {
+			t.Fatalf("a scripted password revoked the token: %v", err)
+		}
+
+		// A token from before a reset (made by an older version) does not work while the
+		// password must be changed, and is revoked when the user changes it.
+		if _, err := db.ExecContext(ctx, `UPDATE users SET must_change_password = ? WHERE id = ?`, true, ops.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = e.svc.Authenticate(ctx, p3)
+		wantProblem(t, err, problem.KindForbidden, "password_change_required")
+		mustNotErr(t, e.svc.ChangeOwnPassword(ctx, ops.Actor(""), "Scripted-Passw0rd-88", testPassword))
+		_, _, err = e.svc.Authenticate(ctx, p3)
+		wantProblem(t, err, problem.KindUnauthorized, "bad_token")
+
+		// MFA required by the organisation and not set up: no token, and an existing one
+		// is refused until the user enrols.
+		p4, _, err := e.svc.CreateToken(ctx, ops.Actor(""), ops.ID, "four", ScopeRead, 0)
+		mustNotErr(t, err)
+		if _, err := e.orgs.Update(ctx, e.root.Actor(""), e.hospA.ID, org.Input{Name: "A", MFARequired: true}); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = e.svc.Authenticate(ctx, p4)
+		wantProblem(t, err, problem.KindForbidden, "mfa_enrolment_required")
+		for _, a := range []actor.Actor{ops.Actor(""), e.adminA.Actor(""), actor.CLI()} {
+			_, _, err := e.svc.CreateToken(ctx, a, ops.ID, "x", ScopeRead, 0)
+			wantProblem(t, err, problem.KindForbidden, "mfa_enrolment_required")
+		}
+		enr, err := e.svc.BeginMFAEnrolment(ctx, ops.Actor(""))
+		mustNotErr(t, err)
+		code, err := totp.GenerateCode(enr.Secret, e.clk.Now())
+		mustNotErr(t, err)
+		if _, err := e.svc.ConfirmMFAEnrolment(ctx, ops.Actor(""), code); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.svc.Authenticate(ctx, p4); err != nil {
+			t.Fatalf("token after enrolment: %v", err)
+		}
+		if _, _, err := e.svc.CreateToken(ctx, ops.Actor(""), ops.ID, "five", ScopeRead, 0); err != nil {
+			t.Fatalf("token after enrolment: %v", err)
+		}
+	})
 }

@@ -348,7 +348,8 @@ func deleteSessions(ctx context.Context, tx *store.Tx, userID int64) error {
 }
 
 // SetPassword sets another user's password (an administrator's reset): the user must
-// change it at next login and all its sessions end.
+// change it at next login, all its sessions end and all its API tokens are revoked, in
+// one transaction.
 func (s *Service) SetPassword(ctx context.Context, a actor.Actor, id int64, password string) error {
 	return s.setPassword(ctx, a, id, password, true)
 }
@@ -392,13 +393,21 @@ func (s *Service) setPassword(ctx context.Context, a actor.Actor, id int64, pass
 		if err := deleteSessions(ctx, tx, id); err != nil {
 			return err
 		}
+		if mustChange {
+			// Whoever the reset is meant to shut out may hold a token too.
+			if _, err := s.revokeTokensTx(ctx, tx, a, u.User, "password reset"); err != nil {
+				return err
+			}
+		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "user.password_reset", ObjectType: "user", ObjectID: itoa(id),
 			OrgID: u.OrgID, Summary: summary})
 		return err
 	})
 }
 
-// ChangeOwnPassword changes a's own password after checking the current one. A wrong
+// ChangeOwnPassword changes a's own password after checking the current one; when it
+// completes a forced change (after an administrator's reset), any API token the user
+// still holds is revoked, as the reset would have done. A wrong
 // current password is an Invalid problem on field "old_password" (code
 // "bad_credentials"); attempts are rate limited like logins.
 func (s *Service) ChangeOwnPassword(ctx context.Context, a actor.Actor, oldPassword, newPassword string) error {
@@ -438,6 +447,13 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, a actor.Actor, oldPassw
 			updated_at = ? WHERE id = ?`, hash, false, now, now, u.ID); err != nil {
 			return fmt.Errorf("auth: change password: %w", err)
 		}
+		if u.MustChangePassword {
+			// Completing a forced change: a token still live now predates the reset
+			// (a user with a temporary password gets none), so it goes too.
+			if _, err := s.revokeTokensTx(ctx, tx, a, u.User, "forced password change"); err != nil {
+				return err
+			}
+		}
 		_, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "user.password_change", ObjectType: "user",
 			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: u.Username})
 		return err
@@ -453,7 +469,7 @@ func (s *Service) DisableUser(ctx context.Context, a actor.Actor, id int64) erro
 	return s.setDisabled(ctx, a, id, true)
 }
 
-// EnableUser re-enables an account and clears any lockout.
+// EnableUser re-enables an account (and clears a lockout left by an older version).
 func (s *Service) EnableUser(ctx context.Context, a actor.Actor, id int64) error {
 	return s.setDisabled(ctx, a, id, false)
 }

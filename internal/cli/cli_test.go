@@ -80,6 +80,14 @@ func TestUserTokenAndTrailCommands(t *testing.T) {
 		if code != 0 || !regexp.MustCompile(`^mgt_[A-Za-z0-9_-]+\n$`).MatchString(out) {
 			t.Fatalf("token create must print the token alone: %d %q %q", code, out, errs)
 		}
+		// After an operator's reset the user must change the password first: no token
+		// until then, and a clear reason why.
+		if code, out, errs := cmd("Temp0rary-Passw0rd-Here\n", "user", "passwd", "wang", "--password-stdin"); code != 0 {
+			t.Fatalf("user passwd: %d %q %q", code, out, errs)
+		}
+		if code, out, errs := cmd("", "token", "create", "--user", "wang"); code != ExitError || out != "" || !strings.Contains(errs, "must change the temporary password") {
+			t.Fatalf("token for a user with a temporary password: %d %q %q", code, out, errs)
+		}
 		if code, _, _ := cmd("", "user", "disable", "nobody"); code == 0 {
 			t.Fatal("disabling an unknown user succeeded")
 		}

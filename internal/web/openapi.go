@@ -223,7 +223,7 @@ func buildOpenAPI(version string) map[string]any {
 		"info": map[string]any{
 			"title":       "medguard API",
 			"version":     version,
-			"description": "Security governance for hospitals: organisation, users, assets, the software supply chain (vendors, products, SBOMs, vulnerability findings, gates, delivery checks), patient-data detection (scans, jobs, pre-send policy checks) and the tamper-evident audit trail. Authenticate with `Authorization: Bearer <token>` (create tokens under My account or with `medguard token create`). Errors are `{\"error\":{\"code\":…,\"message\":…}}`.",
+			"description": "Security governance for hospitals: organisation, users, assets, the software supply chain (vendors, products, SBOMs, vulnerability findings, gates, delivery checks), patient-data detection (scans, jobs, pre-send policy checks) and the tamper-evident audit trail. Authenticate with `Authorization: Bearer <token>` (create tokens under My account or with `medguard token create`); the token of a user who must still change a temporary password or set up the two-step verification its organisation requires is refused with 403 `password_change_required` or `mfa_enrolment_required`, and an administrator's password reset revokes the user's tokens. Errors are `{\"error\":{\"code\":…,\"message\":…}}`.",
 		},
 		"servers": []any{map[string]any{"url": "/"}},
 		"paths":   paths,

@@ -126,6 +126,9 @@ func (s *Server) authenticate(r *http.Request, rt route) (*principal, error) {
 		if !rt.API {
 			return nil, problem.Unauthorized("API tokens are accepted under /api/v1 only").WithCode("bad_authorization")
 		}
+		// Authenticate also refuses (403) the token of a user who must change its
+		// password or enrol in MFA: a token gets none of the PermSelf leeway a
+		// session has to complete those steps.
 		u, t, err := s.Auth.Authenticate(ctx, strings.TrimSpace(tok))
 		if err != nil {
 			return nil, err
