@@ -40,6 +40,15 @@ type App struct {
 	DLP    *dlpsvc.Service
 }
 
+// Files of the audit trail under the data directory: the key its entries are chained
+// with (created 0600 on first open), the Ed25519 key its checkpoints are signed with
+// (created 0600 by the first checkpoint) and the checkpoint file `serve` appends to.
+const (
+	TrailKeyFile        = "trail.key"
+	TrailSignKeyFile    = "trail-sign.key"
+	TrailCheckpointFile = "trail-checkpoints.jsonl"
+)
+
 // DLPKeyFile is the file under the data directory holding the SM4 key that seals the raw
 // values of patient-data findings; it is created (mode 0600) by the first scan.
 const DLPKeyFile = "dlp.key"
@@ -64,7 +73,13 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	for _, m := range applied {
 		logger.Info("applied migration", "migration", m)
 	}
-	tl, err := trail.New(cfg.TrailHash)
+	dataDir := cfg.dataDir()
+	key, err := trail.LoadOrCreateKey(ctx, filepath.Join(dataDir, TrailKeyFile), db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	tl, err := trail.New(cfg.TrailHash, key)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -77,10 +92,6 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		Vulns:  vuln.Open(db),
 	}
 	a.Supply = supply.NewService(db, tl, a.Vulns, logger)
-	dataDir := cfg.DataDir
-	if dataDir == "" {
-		dataDir = "data"
-	}
 	a.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{KeyFile: filepath.Join(dataDir, DLPKeyFile), ScanRoots: cfg.DLP.ScanRoots,
 		RawRetention: time.Duration(cfg.DLP.RawRetentionDays) * 24 * time.Hour,
 		MayReveal:    func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) }, Logger: logger})

@@ -41,6 +41,14 @@ type DLPConfig struct {
 	RawRetentionDays int `yaml:"raw_retention_days"`
 }
 
+// dataDir returns the data directory, ./data when none is set.
+func (c Config) dataDir() string {
+	if c.DataDir == "" {
+		return "data"
+	}
+	return c.DataDir
+}
+
 // Defaults returns the configuration used when nothing is set.
 func Defaults() Config {
 	return Config{DataDir: "data", Addr: "127.0.0.1:8080", TrailHash: trail.SHA256, LogFormat: "text", LogLevel: "info"}

@@ -26,7 +26,6 @@ import (
 	"github.com/medguard/medguard/internal/demo"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
-	"github.com/medguard/medguard/internal/trail"
 )
 
 // Exit codes.
@@ -307,7 +306,7 @@ func (e *env) trailCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.withApp(func(a *app.App) error {
-				rep, err := trail.Verify(e.ctx, a.DB)
+				rep, err := a.Trail.Verify(e.ctx, a.DB)
 				if err != nil {
 					return err
 				}

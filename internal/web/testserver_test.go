@@ -25,6 +25,7 @@ import (
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/trail/trailtest"
 	"github.com/medguard/medguard/internal/vuln"
 )
 
@@ -162,7 +163,7 @@ var roleUser = map[string]string{
 func newTestEnv(t *testing.T, db *store.DB) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	tl, err := trail.New(trail.SHA256)
+	tl, err := trail.New(trail.SHA256, trailtest.Key(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func (s *Server) trailPage(w http.ResponseWriter, r *http.Request, rep *trail.Re
 func (s *Server) uiTrail(w http.ResponseWriter, r *http.Request) error { return s.trailPage(w, r, nil) }
 
 func (s *Server) uiTrailVerify(w http.ResponseWriter, r *http.Request) error {
-	rep, err := trail.Verify(r.Context(), s.DB)
+	rep, err := s.Trail.Verify(r.Context(), s.DB)
 	if err != nil {
 		return err
 	}
