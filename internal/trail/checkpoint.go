@@ -234,6 +234,15 @@ func ParseCheckpoint(b []byte) (Checkpoint, error) {
 	return c, nil
 }
 
+// PublicKeyBytes returns the checkpoint's public key.
+func (c Checkpoint) PublicKeyBytes() (ed25519.PublicKey, error) {
+	b, err := base64.StdEncoding.DecodeString(c.PublicKey)
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, errors.New("trail: the checkpoint's public key is not a base64 Ed25519 key")
+	}
+	return b, nil
+}
+
 func mustB64(s string) []byte {
 	b, _ := base64.StdEncoding.DecodeString(s)
 	return b

@@ -87,22 +87,23 @@ func (p *Publisher) post(ctx context.Context, cp Checkpoint) error {
 	return nil
 }
 
-// Run publishes a checkpoint now and then every interval until ctx ends, logging what
-// it signed and any failure.
+// Run publishes a checkpoint every interval until ctx ends, logging what it signed and
+// any failure.
 func (p *Publisher) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		p.publishLogged(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			p.PublishLogged(ctx)
 		}
 	}
 }
 
-func (p *Publisher) publishLogged(ctx context.Context) {
+// PublishLogged publishes a checkpoint and logs what it signed, or why it failed.
+func (p *Publisher) PublishLogged(ctx context.Context) {
 	log := p.Logger
 	if log == nil {
 		log = slog.Default()
