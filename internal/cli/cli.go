@@ -330,14 +330,22 @@ func (e *env) trailCmd() *cobra.Command {
 	var checkpointFile string
 	verify := &cobra.Command{
 		Use:   "verify",
-		Short: "Verify the whole chain (and that it extends the signed checkpoints of --checkpoint); exit 3 and name the first broken entry if it fails",
+		Short: "Verify the whole chain and that it extends the signed checkpoints of --checkpoint (default: the data directory's " + app.TrailCheckpointFile + "); exit 3 and name the first broken entry if it fails",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.withApp(func(a *app.App) error {
+				path := checkpointFile
+				if path == "" {
+					// Without --checkpoint, the data directory's own checkpoint file, if any.
+					path = a.DataFile(app.TrailCheckpointFile)
+					if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+						path = ""
+					}
+				}
 				var cps []trail.Checkpoint
-				if checkpointFile != "" {
+				if path != "" {
 					var err error
-					if cps, err = e.readCheckpoints(a, checkpointFile); err != nil {
+					if cps, err = e.readCheckpoints(a, path); err != nil {
 						return err
 					}
 				}
@@ -367,7 +375,7 @@ func (e *env) trailCmd() *cobra.Command {
 			})
 		},
 	}
-	verify.Flags().StringVar(&checkpointFile, "checkpoint", "", "file of signed checkpoints (one JSON document a line, as `serve` writes to "+app.TrailCheckpointFile+"); the chain must extend each")
+	verify.Flags().StringVar(&checkpointFile, "checkpoint", "", "file of signed checkpoints (one JSON document a line, as `serve` writes to "+app.TrailCheckpointFile+" in the data directory, which is read when this is not set); the chain must extend each")
 	cmd.AddCommand(verify)
 	return cmd
 }

@@ -23,8 +23,8 @@ func fileMode(t *testing.T, path string) os.FileMode {
 
 // TestTrailVerifyCheckpoint: `serve` signs a checkpoint at start into the data directory;
 // `trail verify --checkpoint` passes while the chain extends it and exits 3 when the
-// newest entries were cut (even with the head moved, which plain verify cannot see), when
-// the checkpoint was altered, or when another key signed it.
+// newest entries were cut (even with the head moved, which the chain alone cannot show),
+// when the checkpoint was altered, or when another key signed it.
 func TestTrailVerifyCheckpoint(t *testing.T) {
 	eachStore(t, func(t *testing.T, flags []string, raw func() *sql.DB) {
 		data := flags[len(flags)-1] // --data is last in both engines' flags
@@ -100,6 +100,14 @@ func TestTrailVerifyCheckpoint(t *testing.T) {
 			if _, err := raw().Exec(q); err != nil {
 				t.Fatal(err)
 			}
+		}
+		// The data directory's own checkpoint file catches it too; an attacker who can
+		// also write there deletes it, and only the copy off the machine is left.
+		if code, out, _ := cmd("trail", "verify"); code != ExitTrailBroken {
+			t.Errorf("verify of the cut chain with the local checkpoint file: %d %q", code, out)
+		}
+		if err := os.Remove(cpFile); err != nil {
+			t.Fatal(err)
 		}
 		if code, out, _ := cmd("trail", "verify"); code != 0 {
 			t.Fatalf("plain verify of the cut chain: %d %q (the head was moved: it cannot tell)", code, out)

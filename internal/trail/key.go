@@ -20,11 +20,13 @@ import (
 // KeySize is the size of the secret the chain's MACs are computed with.
 const KeySize = 32
 
-// Key is the secret the chain's MACs are computed with, and the last sequence number
-// that may hold an unkeyed entry: the head of the chain when the key was created.
+// Key is the secret the chain's MACs are computed with, and the head of the chain when
+// the key was created: the last sequence number that may hold an unkeyed entry and its
+// hash, which pins the unkeyed part of the chain the way a checkpoint does.
 type Key struct {
 	secret      []byte
 	LegacyUntil int64
+	LegacyHead  string // hash of entry LegacyUntil; empty when not recorded
 }
 
 // NewKey returns a key of secret (at least KeySize bytes) for a chain whose entries up
@@ -54,10 +56,10 @@ func generateKey(legacyUntil int64) (Key, error) {
 
 const keyFileHeader = "medguard trail key v1"
 
-// marshal returns the text of the key file: a header line, the secret in hex and the
-// last entry that may be unkeyed.
+// marshal returns the text of the key file: a header line, the secret in hex, the last
+// entry that may be unkeyed and that entry's hash.
 func (k Key) marshal() []byte {
-	return fmt.Appendf(nil, "%s\nsecret %s\nlegacy-until %d\n", keyFileHeader, hex.EncodeToString(k.secret), k.LegacyUntil)
+	return fmt.Appendf(nil, "%s\nsecret %s\nlegacy-until %d\nlegacy-head %s\n", keyFileHeader, hex.EncodeToString(k.secret), k.LegacyUntil, k.LegacyHead)
 }
 
 func parseKey(b []byte) (Key, error) {
@@ -66,8 +68,8 @@ func parseKey(b []byte) (Key, error) {
 	for sc.Scan() {
 		lines = append(lines, strings.TrimSpace(sc.Text()))
 	}
-	if len(lines) != 3 || lines[0] != keyFileHeader {
-		return Key{}, errors.New("not a medguard trail key file (want three lines: header, secret, legacy-until)")
+	if len(lines) != 4 || lines[0] != keyFileHeader {
+		return Key{}, errors.New("not a medguard trail key file (want four lines: header, secret, legacy-until, legacy-head)")
 	}
 	hexSecret, ok := strings.CutPrefix(lines[1], "secret ")
 	if !ok {
@@ -85,7 +87,13 @@ func parseKey(b []byte) (Key, error) {
 	if err != nil {
 		return Key{}, errors.New("line 3: legacy-until is not a number")
 	}
-	return NewKey(secret, n)
+	head, ok := strings.CutPrefix(lines[3], "legacy-head ")
+	if h, err := hex.DecodeString(head); !ok || err != nil || len(h) != 32 {
+		return Key{}, errors.New("line 4 must be: legacy-head <64 hexadecimal digits>")
+	}
+	k, err := NewKey(secret, n)
+	k.LegacyHead = head
+	return k, err
 }
 
 // Head returns the sequence number and MAC recorded as the head of the chain.
@@ -104,7 +112,7 @@ func Head(ctx context.Context, q store.Querier) (seq int64, hash string, err err
 func LoadOrCreateKey(ctx context.Context, path string, q store.Querier) (Key, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		seq, _, err := Head(ctx, q)
+		seq, headHash, err := Head(ctx, q)
 		if err != nil {
 			return Key{}, err
 		}
@@ -122,6 +130,7 @@ func LoadOrCreateKey(ctx context.Context, path string, q store.Querier) (Key, er
 		if err != nil {
 			return Key{}, err
 		}
+		k.LegacyHead = headHash
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			return LoadOrCreateKey(ctx, path, q) // another process created it first

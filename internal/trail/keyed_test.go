@@ -186,3 +186,46 @@ func TestKeyFileRefusedWhenOpen(t *testing.T) {
 		t.Errorf("malformed key file: %v", err)
 	}
 }
+
+// TestUnkeyedPartIsPinnedByTheKey: the key file records the head it was created at, so
+// that the unkeyed entries before it can be neither rewritten nor cut.
+func TestUnkeyedPartIsPinnedByTheKey(t *testing.T) {
+	cases := []struct {
+		name    string
+		do      func(t *testing.T, db *store.DB)
+		wantSeq int64
+	}{
+		{"unkeyed entries rewritten, keyed ones cut", func(t *testing.T, db *store.DB) {
+			exec(t, db, `DELETE FROM trail WHERE seq > 5`)
+			exec(t, db, `UPDATE trail SET summary = 'nothing happened' WHERE seq = 2`)
+			if err := trail.Rehash(context.Background(), db, 2, 5, "", trail.PlainSHA256, true); err != nil {
+				t.Fatal(err)
+			}
+		}, 5},
+		{"cut back into the unkeyed part, head moved", func(t *testing.T, db *store.DB) {
+			exec(t, db, `DELETE FROM trail WHERE seq > 3`)
+			exec(t, db, `UPDATE trail_head SET seq = 3, hash = (SELECT hash FROM trail WHERE seq = 3)`)
+		}, 4},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				appendN(t, db, trail.NewUnkeyed(trail.SHA256), 5)
+				key, err := trail.LoadOrCreateKey(ctx, filepath.Join(t.TempDir(), "trail.key"), db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tl, _ := trail.New(trail.SHA256, key)
+				appendN(t, db, tl, 2)
+				if r, _ := tl.Verify(ctx, db); !r.OK {
+					t.Fatalf("before: %+v", r)
+				}
+				tc.do(t, db)
+				if r, _ := tl.Verify(ctx, db); r.OK || r.BadSeq != tc.wantSeq {
+					t.Fatalf("report %+v, want broken at %d", r, tc.wantSeq)
+				}
+			})
+		})
+	}
+}

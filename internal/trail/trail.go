@@ -383,6 +383,9 @@ func (l *Log) Verify(ctx context.Context, q store.Querier, cps ...Checkpoint) (R
 			// entry had when e was written: that entry was changed and its MAC recomputed.
 			return fail(prevSeq, "entry %d was altered and its MAC recomputed: entry %d, intact, records a different MAC for it (or entry %d was replaced)", prevSeq, e.Seq, prevSeq)
 		}
+		if e.Seq == l.key.LegacyUntil && l.key.LegacyHead != "" && e.Hash != l.key.LegacyHead {
+			return fail(e.Seq, "entry %d is not the head recorded in the trail key when it was created: the unkeyed entries up to it were rewritten", e.Seq)
+		}
 		if cp, ok := pinned[e.Seq]; ok && cp.Hash != e.Hash {
 			return fail(e.Seq, "entry %d is not the entry of the checkpoint signed at %s: the chain was rewritten up to it", e.Seq, cp.At.UTC().Format(time.RFC3339))
 		}
@@ -393,6 +396,8 @@ func (l *Log) Verify(ctx context.Context, q store.Querier, cps ...Checkpoint) (R
 		return r, fmt.Errorf("trail: read entries: %w", err)
 	}
 	switch {
+	case l.key.LegacyUntil > prevSeq:
+		return fail(prevSeq+1, "entries %d to %d, present when the trail key was created, are missing (cut from the end)", prevSeq+1, l.key.LegacyUntil)
 	case lastPinned.Seq > prevSeq:
 		return fail(prevSeq+1, "entries %d to %d, covered by the checkpoint signed at %s, are missing (cut from the end)", prevSeq+1, lastPinned.Seq, lastPinned.At.UTC().Format(time.RFC3339))
 	case prevSeq < r.HeadSeq:
