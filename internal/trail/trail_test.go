@@ -69,7 +69,7 @@ func TestTamperingIsDetected(t *testing.T) {
 			exec(t, db, `UPDATE trail SET at = '2020-01-01T00:00:00Z' WHERE seq = 6`)
 		}, 6, "altered"},
 		{"edit and rehash one entry", func(t *testing.T, db *store.DB) {
-			// A careful attacker recomputes the edited entry's own hash; the next link breaks.
+			// The entry's stored hash replaced by another one: it no longer matches the content.
 			exec(t, db, `UPDATE trail SET hash = (SELECT hash FROM trail WHERE seq = 5) WHERE seq = 3`)
 		}, 3, "altered"},
 		{"delete middle", func(t *testing.T, db *store.DB) {
