@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/medguard/medguard/internal/asset"
@@ -40,6 +41,15 @@ type App struct {
 	DLP    *dlpsvc.Service
 }
 
+// Files of the audit trail under the data directory: the key its entries are chained
+// with (created 0600 on first open), the Ed25519 key its checkpoints are signed with
+// (created 0600 by the first checkpoint) and the checkpoint file `serve` appends to.
+const (
+	TrailKeyFile        = "trail.key"
+	TrailSignKeyFile    = "trail-sign.key"
+	TrailCheckpointFile = "trail-checkpoints.jsonl"
+)
+
 // DLPKeyFile is the file under the data directory holding the SM4 key that seals the raw
 // values of patient-data findings; it is created (mode 0600) by the first scan.
 const DLPKeyFile = "dlp.key"
@@ -64,7 +74,13 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	for _, m := range applied {
 		logger.Info("applied migration", "migration", m)
 	}
-	tl, err := trail.New(cfg.TrailHash)
+	dataDir := cfg.dataDir()
+	key, err := trail.LoadOrCreateKey(ctx, filepath.Join(dataDir, TrailKeyFile), db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	tl, err := trail.New(cfg.TrailHash, key)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -77,10 +93,6 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		Vulns:  vuln.Open(db),
 	}
 	a.Supply = supply.NewService(db, tl, a.Vulns, logger)
-	dataDir := cfg.DataDir
-	if dataDir == "" {
-		dataDir = "data"
-	}
 	a.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{KeyFile: filepath.Join(dataDir, DLPKeyFile), ScanRoots: cfg.DLP.ScanRoots,
 		RawRetention: time.Duration(cfg.DLP.RawRetentionDays) * 24 * time.Hour,
 		MayReveal:    func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) }, Logger: logger})
@@ -109,6 +121,20 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	return a, nil
 }
 
+// DataFile returns the path of the file name in the data directory.
+func (a *App) DataFile(name string) string { return filepath.Join(a.Config.dataDir(), name) }
+
+// TrailPublisher returns the publisher of the trail's signed checkpoints, creating the
+// signing key (mode 0600) on first use.
+func (a *App) TrailPublisher() (*trail.Publisher, error) {
+	s, err := trail.LoadOrCreateSigner(a.DataFile(TrailSignKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	return &trail.Publisher{Log: a.Trail, DB: a.DB, Signer: s, File: a.DataFile(TrailCheckpointFile),
+		Syslog: a.Config.TrailCheckpoint.Syslog, Webhook: a.Config.TrailCheckpoint.Webhook, Logger: a.Logger}, nil
+}
+
 // Close stops running scan jobs and closes the store.
 func (a *App) Close() error {
 	a.DLP.Close()
@@ -119,7 +145,8 @@ func (a *App) Close() error {
 func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
 		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP,
-		I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version})
+		I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
+		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {
 		return nil, err
 	}
@@ -127,12 +154,27 @@ func (a *App) Handler() (http.Handler, error) {
 }
 
 // Serve listens on the configured address until ctx ends, then shuts down gracefully.
-// ready, if not nil, gets the base URL once the listener is open.
+// ready, if not nil, gets the base URL once the listener is open. Before it listens it
+// signs a checkpoint of the trail, and signs one every configured interval while it runs.
 func (a *App) Serve(ctx context.Context, ready func(url string)) error {
 	h, err := a.Handler()
 	if err != nil {
 		return err
 	}
+	pub, err := a.TrailPublisher()
+	if err != nil {
+		return err
+	}
+	pub.PublishLogged(ctx)
+	cpCtx, stopCheckpoints := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		pub.Run(cpCtx, a.Config.TrailCheckpoint.Interval)
+	}()
+	defer wg.Wait()
+	defer stopCheckpoints()
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)

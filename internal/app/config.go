@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -28,6 +30,22 @@ type Config struct {
 	LogFormat string    `yaml:"log_format"` // text (default) or json
 	LogLevel  string    `yaml:"log_level"`  // debug, info (default), warn, error
 	DLP       DLPConfig `yaml:"dlp"`
+	// TrailCheckpoint configures the signed checkpoints of the trail `serve` writes out.
+	TrailCheckpoint TrailCheckpointConfig `yaml:"trail_checkpoint"`
+}
+
+// TrailCheckpointConfig says how often `serve` signs a checkpoint of the trail's head
+// and where, besides the checkpoint file in the data directory, it sends it.
+type TrailCheckpointConfig struct {
+	// Interval between checkpoints (MEDGUARD_TRAIL_CHECKPOINT_INTERVAL,
+	// --trail-checkpoint-interval); one is also signed at start. Default 1h, at least 1m.
+	Interval time.Duration `yaml:"interval"`
+	// Syslog is a syslog server, udp://host:port or tcp://host:port, each checkpoint is
+	// also sent to (MEDGUARD_TRAIL_CHECKPOINT_SYSLOG); empty sends none.
+	Syslog string `yaml:"syslog"`
+	// Webhook is an http(s) URL each checkpoint is POSTed to as JSON
+	// (MEDGUARD_TRAIL_CHECKPOINT_WEBHOOK); empty sends none.
+	Webhook string `yaml:"webhook"`
 }
 
 // DLPConfig configures patient-data detection.
@@ -41,9 +59,18 @@ type DLPConfig struct {
 	RawRetentionDays int `yaml:"raw_retention_days"`
 }
 
+// dataDir returns the data directory, ./data when none is set.
+func (c Config) dataDir() string {
+	if c.DataDir == "" {
+		return "data"
+	}
+	return c.DataDir
+}
+
 // Defaults returns the configuration used when nothing is set.
 func Defaults() Config {
-	return Config{DataDir: "data", Addr: "127.0.0.1:8080", TrailHash: trail.SHA256, LogFormat: "text", LogLevel: "info"}
+	return Config{DataDir: "data", Addr: "127.0.0.1:8080", TrailHash: trail.SHA256, LogFormat: "text", LogLevel: "info",
+		TrailCheckpoint: TrailCheckpointConfig{Interval: time.Hour}}
 }
 
 // LoadFile overlays the YAML file at path onto c.
@@ -82,6 +109,20 @@ func (c *Config) overlay(f Config) {
 	if f.DLP.RawRetentionDays != 0 {
 		c.DLP.RawRetentionDays = f.DLP.RawRetentionDays
 	}
+	if f.TrailCheckpoint.Interval != 0 {
+		c.TrailCheckpoint.Interval = f.TrailCheckpoint.Interval
+	}
+	set(&c.TrailCheckpoint.Syslog, f.TrailCheckpoint.Syslog)
+	set(&c.TrailCheckpoint.Webhook, f.TrailCheckpoint.Webhook)
+}
+
+// ParseCheckpointInterval reads a checkpoint interval as given in a flag or variable.
+func ParseCheckpointInterval(name, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("config: %s must be a duration such as 1h or 30m", name)
+	}
+	return d, nil
 }
 
 // LoadEnv overlays MEDGUARD_* variables (and MEDGUARD_DB_FILE for the secret URL).
@@ -90,6 +131,15 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		DataDir: getenv("MEDGUARD_DATA"), DB: getenv("MEDGUARD_DB"), Addr: getenv("MEDGUARD_ADDR"),
 		TLSCert: getenv("MEDGUARD_TLS_CERT"), TLSKey: getenv("MEDGUARD_TLS_KEY"),
 		TrailHash: getenv("MEDGUARD_TRAIL_HASH"), LogFormat: getenv("MEDGUARD_LOG_FORMAT"), LogLevel: getenv("MEDGUARD_LOG_LEVEL"),
+		TrailCheckpoint: TrailCheckpointConfig{Syslog: getenv("MEDGUARD_TRAIL_CHECKPOINT_SYSLOG"),
+			Webhook: getenv("MEDGUARD_TRAIL_CHECKPOINT_WEBHOOK")},
+	}
+	if v := getenv("MEDGUARD_TRAIL_CHECKPOINT_INTERVAL"); v != "" {
+		d, err := ParseCheckpointInterval("MEDGUARD_TRAIL_CHECKPOINT_INTERVAL", v)
+		if err != nil {
+			return err
+		}
+		f.TrailCheckpoint.Interval = d
 	}
 	if v := getenv("MEDGUARD_DLP_SCAN_ROOTS"); v != "" {
 		f.DLP.ScanRoots = filepath.SplitList(v)
@@ -131,6 +181,20 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config: dlp.scan_roots: %q is not an absolute path", r)
 		}
 	}
+	if c.TrailCheckpoint.Interval < time.Minute {
+		return errors.New("config: trail_checkpoint.interval must be at least 1m")
+	}
+	if s := c.TrailCheckpoint.Syslog; s != "" {
+		if err := trail.ValidateSyslogAddr(s); err != nil {
+			return errors.New("config: trail_checkpoint.syslog must be udp://host:port or tcp://host:port")
+		}
+	}
+	if s := c.TrailCheckpoint.Webhook; s != "" {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("config: trail_checkpoint.webhook must be an http:// or https:// URL")
+		}
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
 	}
@@ -150,8 +214,12 @@ func (c Config) String() string {
 			}
 		}
 	}
-	return fmt.Sprintf("data=%s db=%s addr=%s tls=%v trail_hash=%s log=%s/%s dlp_scan_roots=%v", c.DataDir, db, c.Addr, c.TLSCert != "",
-		c.TrailHash, c.LogFormat, c.LogLevel, c.DLP.ScanRoots)
+	hook := ""
+	if u, err := url.Parse(c.TrailCheckpoint.Webhook); err == nil && u.Host != "" {
+		hook = u.Scheme + "://" + u.Host + "/***" // the path and query may hold a token
+	}
+	return fmt.Sprintf("data=%s db=%s addr=%s tls=%v trail_hash=%s trail_checkpoint=%s/%s/%s log=%s/%s dlp_scan_roots=%v", c.DataDir, db, c.Addr, c.TLSCert != "",
+		c.TrailHash, c.TrailCheckpoint.Interval, c.TrailCheckpoint.Syslog, hook, c.LogFormat, c.LogLevel, c.DLP.ScanRoots)
 }
 
 func parseLevel(s string) (slog.Level, error) {

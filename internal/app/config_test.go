@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigPrecedenceAndValidation(t *testing.T) {
@@ -87,5 +88,50 @@ func TestDLPConfig(t *testing.T) {
 	c.DLP.ScanRoots = []string{"relative/dir"}
 	if err := c.Validate(); err == nil {
 		t.Error("a relative scan root was accepted")
+	}
+}
+
+func TestTrailCheckpointConfig(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "medguard.yaml")
+	if err := os.WriteFile(file, []byte("trail_checkpoint:\n  interval: 15m\n  syslog: udp://127.0.0.1:514\n  webhook: https://anchor.example/hook?token=s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Defaults()
+	if c.TrailCheckpoint.Interval != time.Hour {
+		t.Errorf("default interval %v, want 1h", c.TrailCheckpoint.Interval)
+	}
+	if err := c.LoadFile(file); err != nil {
+		t.Fatal(err)
+	}
+	if c.TrailCheckpoint.Interval != 15*time.Minute || c.TrailCheckpoint.Syslog != "udp://127.0.0.1:514" || c.Validate() != nil {
+		t.Fatalf("from file: %+v", c.TrailCheckpoint)
+	}
+	if s := c.String(); strings.Contains(s, "s3cret") {
+		t.Errorf("String() prints the webhook's token: %s", s)
+	}
+	env := map[string]string{"MEDGUARD_TRAIL_CHECKPOINT_INTERVAL": "2h", "MEDGUARD_TRAIL_CHECKPOINT_SYSLOG": "tcp://10.0.0.9:6514"}
+	if err := c.LoadEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if c.TrailCheckpoint.Interval != 2*time.Hour || c.TrailCheckpoint.Syslog != "tcp://10.0.0.9:6514" {
+		t.Fatalf("from env: %+v", c.TrailCheckpoint)
+	}
+	if err := c.LoadEnv(func(k string) string {
+		return map[string]string{"MEDGUARD_TRAIL_CHECKPOINT_INTERVAL": "hourly"}[k]
+	}); err == nil {
+		t.Error("an interval that is not a duration was accepted")
+	}
+	for i, mut := range []func(*Config){
+		func(c *Config) { c.TrailCheckpoint.Interval = time.Second },
+		func(c *Config) { c.TrailCheckpoint.Syslog = "127.0.0.1:514" },
+		func(c *Config) { c.TrailCheckpoint.Webhook = "ftp://x/y" },
+	} {
+		c := Defaults()
+		mut(&c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("bad checkpoint config %d accepted: %+v", i, c.TrailCheckpoint)
+		}
 	}
 }

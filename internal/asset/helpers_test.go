@@ -10,6 +10,7 @@ import (
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/trail/trailtest"
 )
 
 // world is a small organisation tree: a province with hospitals A and B, each with
@@ -26,7 +27,7 @@ type world struct {
 func newWorld(t testing.TB, db *store.DB) *world {
 	t.Helper()
 	ctx := context.Background()
-	tl, err := trail.New(trail.SHA256)
+	tl, err := trail.New(trail.SHA256, trailtest.Key(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func countTrail(t testing.TB, db *store.DB, action string) int {
 
 func verifyTrail(t testing.TB, db *store.DB) trail.Report {
 	t.Helper()
-	r, err := trail.Verify(context.Background(), db)
+	r, err := trailtest.New(t, trail.SHA256).Verify(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/trail/trailtest"
 )
 
 // testPassword passes the policy for every test username.
@@ -69,7 +70,7 @@ func generous(o Options) Options {
 func newEnv(t *testing.T, db *store.DB, opts Options) *env {
 	t.Helper()
 	ctx := context.Background()
-	tl, err := trail.New(trail.SHA256)
+	tl, err := trail.New(trail.SHA256, trailtest.Key(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func wantProblem(t *testing.T, err error, k problem.Kind, code string) {
 func trailActions(t *testing.T, db *store.DB) map[string]int {
 	t.Helper()
 	ctx := context.Background()
-	r, err := trail.Verify(ctx, db)
+	r, err := trailtest.New(t, trail.SHA256).Verify(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/trail/trailtest"
 )
 
 var recoveryCodeRE = regexp.MustCompile(`^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$`)
@@ -289,7 +290,7 @@ func FuzzNormalizeRecoveryCode(f *testing.F) {
 func TestTOTPReplayRefusedAcrossRestart(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		tl, _ := trail.New(trail.SHA256)
+		tl := trailtest.New(t, trail.SHA256)
 		orgs := org.NewService(db, tl)
 		h, err := orgs.Create(ctx, actor.System(), org.Input{Kind: org.KindHospital, Name: "H"})
 		if err != nil {

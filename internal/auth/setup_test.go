@@ -11,12 +11,13 @@ import (
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/trail/trailtest"
 )
 
 func TestSetupToken(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		tl, err := trail.New(trail.SHA256)
+		tl, err := trail.New(trail.SHA256, trailtest.Key(t))
 		mustNotErr(t, err)
 		clk := newClock()
 		svc := NewService(db, tl, Options{Now: clk.Now})

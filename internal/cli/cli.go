@@ -6,11 +6,13 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -141,6 +143,19 @@ func (e *env) loadConfig(cmd *cobra.Command) error {
 			*dst = f.Value.String()
 		}
 	}
+	for flag, dst := range map[string]*string{"trail-checkpoint-syslog": &cfg.TrailCheckpoint.Syslog,
+		"trail-checkpoint-webhook": &cfg.TrailCheckpoint.Webhook} {
+		if f := cmd.Flags().Lookup(flag); f != nil && f.Changed {
+			*dst = f.Value.String()
+		}
+	}
+	if f := cmd.Flags().Lookup("trail-checkpoint-interval"); f != nil && f.Changed {
+		d, err := app.ParseCheckpointInterval("--trail-checkpoint-interval", f.Value.String())
+		if err != nil {
+			return err
+		}
+		cfg.TrailCheckpoint.Interval = d
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -166,8 +181,16 @@ func (e *env) withApp(fn func(a *app.App) error) error {
 	return fn(a)
 }
 
+// checkpointFlags adds the flags of the trail's signed checkpoints, which `serve` writes.
+func checkpointFlags(cmd *cobra.Command) {
+	d := app.Defaults().TrailCheckpoint
+	cmd.Flags().String("trail-checkpoint-interval", d.Interval.String(), "how often to sign a checkpoint of the audit trail's head, besides one at start (env MEDGUARD_TRAIL_CHECKPOINT_INTERVAL)")
+	cmd.Flags().String("trail-checkpoint-syslog", "", "also send each checkpoint to this syslog server, udp://host:port or tcp://host:port (env MEDGUARD_TRAIL_CHECKPOINT_SYSLOG)")
+	cmd.Flags().String("trail-checkpoint-webhook", "", "also POST each checkpoint as JSON to this http(s) URL (env MEDGUARD_TRAIL_CHECKPOINT_WEBHOOK)")
+}
+
 func (e *env) serveCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the platform (web UI and API)",
 		Args:  cobra.NoArgs,
@@ -195,6 +218,8 @@ func (e *env) serveCmd() *cobra.Command {
 			})
 		},
 	}
+	checkpointFlags(cmd)
+	return cmd
 }
 
 func (e *env) demoCmd() *cobra.Command {
@@ -270,6 +295,7 @@ func (e *env) demoCmd() *cobra.Command {
 	cmd.Flags().StringVar(&adminPassword, "admin-password", "", "password for the demo administrator (env MEDGUARD_ADMIN_PASSWORD); random when not set")
 	cmd.Flags().IntVar(&assets, "assets", 400, "number of demo assets to create on first seeding")
 	cmd.Flags().BoolVar(&seedOnly, "seed-only", false, "seed and exit without serving")
+	checkpointFlags(cmd)
 	return cmd
 }
 
@@ -307,13 +333,29 @@ func (e *env) versionCmd() *cobra.Command {
 
 func (e *env) trailCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "trail", Short: "Work with the tamper-evident audit trail"}
-	cmd.AddCommand(&cobra.Command{
+	var checkpointFile string
+	verify := &cobra.Command{
 		Use:   "verify",
-		Short: "Verify the whole hash chain; exit 3 and name the first broken entry if it fails",
+		Short: "Verify the whole chain and that it extends the signed checkpoints of --checkpoint (default: the data directory's " + app.TrailCheckpointFile + "); exit 3 and name the first broken entry if it fails",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.withApp(func(a *app.App) error {
-				rep, err := trail.Verify(e.ctx, a.DB)
+				path := checkpointFile
+				if path == "" {
+					// Without --checkpoint, the data directory's own checkpoint file, if any.
+					path = a.DataFile(app.TrailCheckpointFile)
+					if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+						path = ""
+					}
+				}
+				var cps []trail.Checkpoint
+				if path != "" {
+					var err error
+					if cps, err = e.readCheckpoints(a, path); err != nil {
+						return err
+					}
+				}
+				rep, err := a.Trail.Verify(e.ctx, a.DB, cps...)
 				if err != nil {
 					return err
 				}
@@ -322,11 +364,55 @@ func (e *env) trailCmd() *cobra.Command {
 					return ErrTrailBroken
 				}
 				fmt.Fprintf(e.stdout, "OK: %d entries, head %d %s\n", rep.Entries, rep.HeadSeq, rep.HeadHash)
+				if rep.LegacyUntil > 0 {
+					fmt.Fprintf(e.stdout, "entries 1 to %d predate the trail key and were checked as an unkeyed hash chain\n", rep.LegacyUntil)
+				}
+				if len(cps) > 0 {
+					last := cps[0]
+					for _, c := range cps {
+						if c.Seq >= last.Seq {
+							last = c
+						}
+					}
+					pub, _ := last.PublicKeyBytes()
+					fmt.Fprintf(e.stdout, "extends %d signed checkpoint(s); the newest: %s, key %s\n", len(cps), last, trail.KeyID(pub))
+				}
 				return nil
 			})
 		},
-	})
+	}
+	verify.Flags().StringVar(&checkpointFile, "checkpoint", "", "file of signed checkpoints (one JSON document a line, as `serve` writes to "+app.TrailCheckpointFile+" in the data directory, which is read when this is not set); the chain must extend each")
+	cmd.AddCommand(verify)
 	return cmd
+}
+
+// readCheckpoints reads a checkpoint file given to `trail verify`. A checkpoint that is
+// malformed, whose signature does not verify, or that another key than this
+// installation's signed, fails verification (ErrTrailBroken); a file that cannot be read
+// is an error.
+func (e *env) readCheckpoints(a *app.App, path string) ([]trail.Checkpoint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("trail verify: %w", err)
+	}
+	defer f.Close()
+	cps, err := trail.ParseCheckpoints(f)
+	if err != nil {
+		fmt.Fprintf(e.stdout, "CHECKPOINT REJECTED: %s\n", strings.TrimPrefix(err.Error(), "trail: "))
+		return nil, ErrTrailBroken
+	}
+	pub, _ := cps[0].PublicKeyBytes()
+	signer, err := trail.LoadSigner(a.DataFile(app.TrailSignKeyFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintf(e.stderr, "note: no %s in the data directory: the checkpoints' own key %s was trusted\n", app.TrailSignKeyFile, trail.KeyID(pub))
+	case err != nil:
+		return nil, err
+	case !bytes.Equal(signer.PublicKey(), pub):
+		fmt.Fprintf(e.stdout, "CHECKPOINT REJECTED: signed by key %s, not by this installation's key %s\n", trail.KeyID(pub), trail.KeyID(signer.PublicKey()))
+		return nil, ErrTrailBroken
+	}
+	return cps, nil
 }
 
 // readPassword takes a password from --password, or from the first line of stdin with

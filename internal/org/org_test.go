@@ -11,12 +11,13 @@ import (
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/trail/trailtest"
 )
 
 func TestTreeRulesScopeAndMFA(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		tl, _ := trail.New(trail.SHA256)
+		tl := trailtest.New(t, trail.SHA256)
 		s := org.NewService(db, tl)
 		sys := actor.System()
 		mk := func(a actor.Actor, parent int64, kind, name string) (org.Node, error) {
@@ -114,7 +115,7 @@ func TestTreeRulesScopeAndMFA(t *testing.T) {
 		if err := s.Delete(ctx, sys, dept.ID); err != nil {
 			t.Errorf("delete empty: %v", err)
 		}
-		if rep, _ := trail.Verify(ctx, db); !rep.OK || rep.Entries < 7 {
+		if rep, _ := trailtest.New(t, trail.SHA256).Verify(ctx, db); !rep.OK || rep.Entries < 7 {
 			t.Errorf("trail: %+v", rep)
 		}
 	})
@@ -123,7 +124,7 @@ func TestTreeRulesScopeAndMFA(t *testing.T) {
 func TestListOrdersNumerically(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	ctx := context.Background()
-	tl, _ := trail.New(trail.SHA256)
+	tl := trailtest.New(t, trail.SHA256)
 	s := org.NewService(db, tl)
 	root, err := s.Create(ctx, actor.System(), org.Input{Kind: org.KindRegion, Name: "R"})
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/trail/trailtest"
 	"github.com/medguard/medguard/internal/vuln"
 )
 
@@ -62,7 +63,7 @@ func eachEngine(b *testing.B, hospitals int, fn func(b *testing.B, w *benchWorld
 func newBenchWorld(b *testing.B, db *store.DB, hospitals int) *benchWorld {
 	b.Helper()
 	ctx := context.Background()
-	tl, err := trail.New(trail.SHA256)
+	tl, err := trail.New(trail.SHA256, trailtest.Key(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/medguard/medguard/internal/store/storetest"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/trail/trailtest"
 	"github.com/medguard/medguard/internal/vuln"
 )
 
@@ -39,7 +40,7 @@ type world struct {
 func newWorld(t *testing.T, db *store.DB) *world {
 	t.Helper()
 	ctx := context.Background()
-	tl, err := trail.New(trail.SHA256)
+	tl, err := trail.New(trail.SHA256, trailtest.Key(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -711,7 +712,7 @@ func TestNuGetComponentsStoredBeforeMigration(t *testing.T) {
 			if _, err := db.Migrate(ctx); err != nil {
 				t.Fatal(err)
 			}
-			tl, err := trail.New(trail.SHA256)
+			tl, err := trail.New(trail.SHA256, trailtest.Key(t))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,11 +1,19 @@
 // Package trail owns the platform's tamper-evident record of its own actions: an
-// append-only, hash-chained log in which every entry carries the hash of the one before
-// it. Editing, deleting, inserting or reordering rows directly in the database breaks the
-// chain, and Verify names the first entry where it breaks.
+// append-only, chained log in which every entry carries the MAC of the one before it.
+// Entries are keyed (HMAC-SHA256 or HMAC-SM3) with a secret kept outside the database,
+// so that whoever can write to the database cannot recompute the chain after editing,
+// deleting, inserting or reordering rows; Verify names the first entry where it breaks.
+// Signed checkpoints of the head, written outside the database, make cutting the newest
+// entries (or rewriting the chain with a stolen key) evident too.
+//
+// Stores written before the key existed hold unkeyed entries (alg sha256 or sm3). They
+// keep verifying as plain hash chains, but only up to the head recorded in the key when
+// it was created: an unkeyed entry after that point is a forgery or a downgrade.
 package trail
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -23,11 +31,29 @@ import (
 	"github.com/medguard/medguard/internal/store"
 )
 
-// Hash algorithms for the chain.
+// Hash algorithms for the chain, as configured. Entries written by a Log carry the keyed
+// form (HMACSHA256 or HMACSM3); the plain names remain on the unkeyed entries of stores
+// written before the trail key existed.
 const (
 	SHA256 = "sha256"
 	SM3    = "sm3"
+
+	HMACSHA256 = "hmac-sha256"
+	HMACSM3    = "hmac-sm3"
 )
+
+// baseAlg returns the hash under alg and whether alg is keyed.
+func baseAlg(alg string) (base string, keyed bool, ok bool) {
+	switch alg {
+	case SHA256, SM3:
+		return alg, false, true
+	case HMACSHA256:
+		return SHA256, true, true
+	case HMACSM3:
+		return SM3, true, true
+	}
+	return "", false, false
+}
 
 // Genesis is the previous-hash of the first entry.
 const Genesis = "0000000000000000000000000000000000000000000000000000000000000000"
@@ -67,23 +93,31 @@ type Entry struct {
 
 // Log appends to and verifies the chain.
 type Log struct {
-	alg string
+	alg string // keyed algorithm of new entries
+	key Key
 	now func() time.Time
 }
 
-// New returns a Log hashing new entries with alg (SHA256 or SM3).
-func New(alg string) (*Log, error) {
+// New returns a Log that chains new entries with HMAC over alg (SHA256 or SM3) under key,
+// and verifies the chain with that key.
+func New(alg string, key Key) (*Log, error) {
 	if alg == "" {
 		alg = SHA256
 	}
 	if _, err := newHash(alg); err != nil {
 		return nil, err
 	}
-	return &Log{alg: alg, now: time.Now}, nil
+	if len(key.secret) < KeySize {
+		return nil, errors.New("trail: a trail key is needed to chain entries")
+	}
+	return &Log{alg: "hmac-" + alg, key: key, now: time.Now}, nil
 }
 
-// Alg returns the algorithm used for new entries.
+// Alg returns the algorithm used for new entries (HMACSHA256 or HMACSM3).
 func (l *Log) Alg() string { return l.alg }
+
+// Key returns the key the Log chains with.
+func (l *Log) Key() Key { return l.key }
 
 func newHash(alg string) (hash.Hash, error) {
 	switch alg {
@@ -93,6 +127,27 @@ func newHash(alg string) (hash.Hash, error) {
 		return sm3.New(), nil
 	}
 	return nil, fmt.Errorf("trail: unknown hash algorithm %q (want sha256 or sm3)", alg)
+}
+
+// newMAC returns the hash an entry of alg is chained with: a plain hash for the unkeyed
+// algorithms, an HMAC under secret for the keyed ones.
+func newMAC(alg string, secret []byte) (hash.Hash, error) {
+	base, keyed, ok := baseAlg(alg)
+	if !ok {
+		return nil, fmt.Errorf("trail: unknown hash algorithm %q", alg)
+	}
+	if !keyed {
+		return newHash(base)
+	}
+	if len(secret) < KeySize {
+		return nil, errors.New("trail: a keyed entry cannot be checked without the trail key")
+	}
+	switch base {
+	case SM3:
+		return hmac.New(sm3.New, secret), nil
+	default:
+		return hmac.New(sha256.New, secret), nil
+	}
 }
 
 // Append adds ev, done by a, to the chain inside tx, so that the entry commits or rolls
@@ -131,7 +186,7 @@ func (l *Log) AppendBatch(ctx context.Context, tx *store.Tx, a actor.Actor, evs 
 	out := make([]Entry, len(evs))
 	prev := headHash
 	for i, ev := range evs {
-		digest, err := Digest(l.alg, ev.Before, ev.After)
+		digest, err := Digest(strings.TrimPrefix(l.alg, "hmac-"), ev.Before, ev.After)
 		if err != nil {
 			return nil, err
 		}
@@ -141,7 +196,7 @@ func (l *Log) AppendBatch(ctx context.Context, tx *store.Tx, a actor.Actor, evs 
 			Action: ev.Action, ObjectType: ev.ObjectType, ObjectID: ev.ObjectID,
 			Summary: ev.Summary, IP: a.IP, Digest: digest, Alg: l.alg, PrevHash: prev,
 		}
-		if e.Hash, err = e.computeHash(); err != nil {
+		if e.Hash, err = e.computeHash(l.key.secret); err != nil {
 			return nil, err
 		}
 		out[i] = e
@@ -191,12 +246,18 @@ func Digest(alg string, before, after any) (string, error) {
 }
 
 // computeHash hashes every stored field of the entry, its sequence number and the
-// previous hash included, with the entry's own algorithm.
-func (e *Entry) computeHash() (string, error) {
-	h, err := newHash(e.Alg)
+// previous hash included, with the entry's own algorithm: an HMAC under secret for a
+// keyed entry, a plain hash for an unkeyed one.
+func (e *Entry) computeHash(secret []byte) (string, error) {
+	h, err := newMAC(e.Alg, secret)
 	if err != nil {
 		return "", err
 	}
+	return e.hashWith(h), nil
+}
+
+// hashWith writes the entry's fields to h and returns the sum in hex.
+func (e *Entry) hashWith(h hash.Hash) string {
 	fields := []string{
 		"medguard-trail-v1",
 		strconv.FormatInt(e.Seq, 10), e.at,
@@ -211,17 +272,19 @@ func (e *Entry) computeHash() (string, error) {
 		h.Write([]byte{':'})
 		h.Write([]byte(f))
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Report is the outcome of Verify.
 type Report struct {
-	Entries  int64  `json:"entries"`   // entries checked
-	HeadSeq  int64  `json:"head_seq"`  // sequence number recorded as the head
-	HeadHash string `json:"head_hash"` // hash recorded as the head; anchor it outside the database
-	OK       bool   `json:"ok"`
-	BadSeq   int64  `json:"bad_seq,omitempty"` // first entry where the chain breaks
-	Problem  string `json:"problem,omitempty"`
+	Entries     int64  `json:"entries"`                // entries checked
+	HeadSeq     int64  `json:"head_seq"`               // sequence number recorded as the head
+	HeadHash    string `json:"head_hash"`              // MAC recorded as the head
+	LegacyUntil int64  `json:"legacy_until,omitempty"` // last entry that may be unkeyed (written before the trail key)
+	Checkpoints int    `json:"checkpoints,omitempty"`  // signed checkpoints the chain was checked against
+	OK          bool   `json:"ok"`
+	BadSeq      int64  `json:"bad_seq,omitempty"` // first entry where the chain breaks
+	Problem     string `json:"problem,omitempty"`
 }
 
 const entryColumns = `seq, at, actor_id, actor, org_id, action, object_type, object_id, summary, ip, digest, alg, prev_hash, hash`
@@ -242,15 +305,33 @@ func scanEntry(sc interface{ Scan(...any) error }) (Entry, error) {
 }
 
 // Verify walks the whole chain in sequence order and checks every link: each sequence
-// number follows the one before, each entry's hash matches its content, each entry names
-// the previous entry's hash, and the last entry is the recorded head.
-func Verify(ctx context.Context, q store.Querier) (Report, error) {
-	var r Report
+// number follows the one before, each entry's MAC matches its content under the trail
+// key, each entry names the previous entry's MAC, no unkeyed entry comes after the point
+// where the key was created, and the last entry is the recorded head. When checkpoints
+// are given (already parsed, so their signatures verified), the chain must also extend
+// each of them: hold the checkpoint's entry with the checkpoint's MAC.
+//
+// The report names the earliest entry at which a check fails. When an entry's content
+// matches its own MAC but the next entry, intact itself, records a different MAC for it,
+// the entry was altered and its MAC recomputed: the report names that entry, not the next.
+func (l *Log) Verify(ctx context.Context, q store.Querier, cps ...Checkpoint) (Report, error) {
+	r := Report{LegacyUntil: l.key.LegacyUntil, Checkpoints: len(cps)}
 	if err := q.QueryRowContext(ctx, `SELECT seq, hash FROM trail_head WHERE id = 1`).Scan(&r.HeadSeq, &r.HeadHash); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Report{Problem: "the trail head record is missing", BadSeq: 1}, nil
 		}
 		return r, fmt.Errorf("trail: read head: %w", err)
+	}
+	pinned := make(map[int64]Checkpoint, len(cps))
+	var lastPinned Checkpoint
+	for _, cp := range cps {
+		if cp.Seq == 0 {
+			continue // a checkpoint of the empty chain pins nothing
+		}
+		pinned[cp.Seq] = cp
+		if cp.Seq > lastPinned.Seq {
+			lastPinned = cp
+		}
 	}
 	rows, err := q.QueryContext(ctx, `SELECT `+entryColumns+` FROM trail ORDER BY seq`)
 	if err != nil {
@@ -258,7 +339,9 @@ func Verify(ctx context.Context, q store.Querier) (Report, error) {
 	}
 	defer rows.Close()
 	prevSeq, prevHash := int64(0), Genesis
+	keyedSeen := false
 	fail := func(seq int64, format string, args ...any) (Report, error) {
+		r.OK = false
 		r.BadSeq = seq
 		r.Problem = fmt.Sprintf(format, args...)
 		return r, nil
@@ -274,15 +357,37 @@ func Verify(ctx context.Context, q store.Querier) (Report, error) {
 		case e.Seq != prevSeq+1:
 			return fail(e.Seq, "entry %d is out of sequence after entry %d", e.Seq, prevSeq)
 		}
-		if _, err := newHash(e.Alg); err != nil {
-			return fail(e.Seq, "entry %d names an unknown hash algorithm %q", e.Seq, e.Alg)
+		_, keyed, ok := baseAlg(e.Alg)
+		switch {
+		case !ok:
+			return fail(e.Seq, "entry %d names an unknown hash algorithm", e.Seq)
+		case !keyed && (keyedSeen || e.Seq > l.key.LegacyUntil):
+			return fail(e.Seq, "entry %d is unkeyed (%s) although the trail key existed when it was written (it covers entries after %d): the entry was forged or rewritten without the key", e.Seq, e.Alg, l.key.LegacyUntil)
 		}
-		want, _ := e.computeHash()
-		if want != e.Hash {
+		keyedSeen = keyedSeen || keyed
+		want, err := e.computeHash(l.key.secret)
+		if err != nil {
+			return r, err
+		}
+		if !hmac.Equal([]byte(want), []byte(e.Hash)) {
+			if keyed {
+				return fail(e.Seq, "entry %d was altered: its content does not match its MAC under the trail key", e.Seq)
+			}
 			return fail(e.Seq, "entry %d was altered: its content does not match its hash", e.Seq)
 		}
 		if e.PrevHash != prevHash {
-			return fail(e.Seq, "entry %d does not follow entry %d: the chain link is broken (entry inserted, replaced or reordered)", e.Seq, prevSeq)
+			if prevSeq == 0 {
+				return fail(e.Seq, "entry %d does not start the chain: the chain link is broken (entry inserted or replaced)", e.Seq)
+			}
+			// Entry e is intact, so the MAC it records for the entry before is the one that
+			// entry had when e was written: that entry was changed and its MAC recomputed.
+			return fail(prevSeq, "entry %d was altered and its MAC recomputed: entry %d, intact, records a different MAC for it (or entry %d was replaced)", prevSeq, e.Seq, prevSeq)
+		}
+		if e.Seq == l.key.LegacyUntil && l.key.LegacyHead != "" && e.Hash != l.key.LegacyHead {
+			return fail(e.Seq, "entry %d is not the head recorded in the trail key when it was created: the unkeyed entries up to it were rewritten", e.Seq)
+		}
+		if cp, ok := pinned[e.Seq]; ok && cp.Hash != e.Hash {
+			return fail(e.Seq, "entry %d is not the entry of the checkpoint signed at %s: the chain was rewritten up to it", e.Seq, cp.At.UTC().Format(time.RFC3339))
 		}
 		r.Entries++
 		prevSeq, prevHash = e.Seq, e.Hash
@@ -291,12 +396,16 @@ func Verify(ctx context.Context, q store.Querier) (Report, error) {
 		return r, fmt.Errorf("trail: read entries: %w", err)
 	}
 	switch {
+	case l.key.LegacyUntil > prevSeq:
+		return fail(prevSeq+1, "entries %d to %d, present when the trail key was created, are missing (cut from the end)", prevSeq+1, l.key.LegacyUntil)
+	case lastPinned.Seq > prevSeq:
+		return fail(prevSeq+1, "entries %d to %d, covered by the checkpoint signed at %s, are missing (cut from the end)", prevSeq+1, lastPinned.Seq, lastPinned.At.UTC().Format(time.RFC3339))
 	case prevSeq < r.HeadSeq:
 		return fail(prevSeq+1, "entries %d to %d are missing (deleted from the end)", prevSeq+1, r.HeadSeq)
 	case prevSeq > r.HeadSeq:
 		return fail(r.HeadSeq+1, "entry %d lies beyond the recorded head %d (inserted)", r.HeadSeq+1, r.HeadSeq)
 	case prevHash != r.HeadHash:
-		return fail(prevSeq, "entry %d does not match the recorded head hash", prevSeq)
+		return fail(prevSeq, "entry %d does not match the recorded head", prevSeq)
 	}
 	r.OK = true
 	return r, nil

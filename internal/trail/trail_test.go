@@ -10,16 +10,14 @@ import (
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/trail/trailtest"
 )
 
 // seed appends n entries with alg and returns the log.
 func seed(t *testing.T, db *store.DB, alg string, n int) *trail.Log {
 	t.Helper()
 	ctx := context.Background()
-	tl, err := trail.New(alg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tl := trailtest.New(t, alg)
 	a := actor.Actor{UserID: 7, Username: "secofficer", Role: "security_officer", OrgPath: "/1/", IP: "10.0.0.8"}
 	for i := 1; i <= n; i++ {
 		err := db.InTx(ctx, func(tx *store.Tx) error {
@@ -37,7 +35,7 @@ func seed(t *testing.T, db *store.DB, alg string, n int) *trail.Log {
 
 func verify(t *testing.T, db *store.DB) trail.Report {
 	t.Helper()
-	r, err := trail.Verify(context.Background(), db)
+	r, err := trailtest.New(t, trail.SHA256).Verify(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +69,7 @@ func TestTamperingIsDetected(t *testing.T) {
 			exec(t, db, `UPDATE trail SET at = '2020-01-01T00:00:00Z' WHERE seq = 6`)
 		}, 6, "altered"},
 		{"edit and rehash one entry", func(t *testing.T, db *store.DB) {
-			// A careful attacker recomputes the edited entry's own hash; the next link breaks.
+			// The entry's stored hash replaced by another one: it no longer matches the content.
 			exec(t, db, `UPDATE trail SET hash = (SELECT hash FROM trail WHERE seq = 5) WHERE seq = 3`)
 		}, 3, "altered"},
 		{"delete middle", func(t *testing.T, db *store.DB) {
@@ -137,7 +135,7 @@ func TestChainAcrossAlgorithmsAndRollback(t *testing.T) {
 		seed(t, db, trail.SHA256, 3)
 		seed(t, db, trail.SM3, 3) // switching algorithm keeps one chain
 		// An entry appended in a transaction that rolls back leaves no trace.
-		tl, _ := trail.New(trail.SHA256)
+		tl := trailtest.New(t, trail.SHA256)
 		_ = db.InTx(ctx, func(tx *store.Tx) error {
 			if _, err := tl.Append(ctx, tx, actor.System(), trail.Event{Action: "x.y", ObjectType: "x"}); err != nil {
 				t.Fatal(err)
@@ -152,7 +150,7 @@ func TestChainAcrossAlgorithmsAndRollback(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(entries) != 6 || entries[0].Seq != 6 || entries[0].Alg != trail.SM3 || entries[5].Alg != trail.SHA256 {
+		if len(entries) != 6 || entries[0].Seq != 6 || entries[0].Alg != trail.HMACSM3 || entries[5].Alg != trail.HMACSHA256 {
 			t.Fatalf("list: %+v", entries)
 		}
 		if entries[0].Actor != "secofficer" || entries[0].IP != "10.0.0.8" {
@@ -164,7 +162,7 @@ func TestChainAcrossAlgorithmsAndRollback(t *testing.T) {
 func TestAppendIsSerialised(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		tl, _ := trail.New(trail.SHA256)
+		tl := trailtest.New(t, trail.SHA256)
 		const workers, each = 4, 10
 		errs := make(chan error, workers)
 		for w := 0; w < workers; w++ {
@@ -193,7 +191,7 @@ func TestAppendIsSerialised(t *testing.T) {
 }
 
 func TestNewRejectsUnknownAlgorithm(t *testing.T) {
-	if _, err := trail.New("md5"); err == nil {
+	if _, err := trail.New("md5", trailtest.Key(t)); err == nil {
 		t.Fatal("md5 accepted")
 	}
 }
@@ -201,7 +199,7 @@ func TestNewRejectsUnknownAlgorithm(t *testing.T) {
 func TestListScope(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	ctx := context.Background()
-	tl, _ := trail.New(trail.SHA256)
+	tl := trailtest.New(t, trail.SHA256)
 	var ids []int64
 	for _, q := range []string{
 		`INSERT INTO orgs (parent_id, kind, name, path, created_at, updated_at) VALUES (NULL, 'region', 'R', '/1/', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id`,

@@ -313,7 +313,7 @@ func (s *Server) apiTrailList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiTrailVerify(w http.ResponseWriter, r *http.Request) error {
-	rep, err := trail.Verify(r.Context(), s.DB)
+	rep, err := s.verifyTrail(r.Context())
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/medguard/medguard/internal/store/storetest"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/trail/trailtest"
 	"github.com/medguard/medguard/internal/vuln"
 )
 
@@ -362,7 +363,7 @@ func TestBrowserFlows(t *testing.T) {
 		}
 
 		// The trail recorded all of it and still verifies.
-		rep, err := trail.Verify(ctx, db)
+		rep, err := trailtest.New(t, trail.SHA256).Verify(ctx, db)
 		if err != nil || !rep.OK {
 			t.Fatalf("trail: %+v %v", rep, err)
 		}
@@ -382,7 +383,7 @@ func TestBrowserFlows(t *testing.T) {
 func TestSetupCreatesFirstAdministrator(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		tl, _ := trail.New(trail.SM3)
+		tl := trailtest.New(t, trail.SM3)
 		e := &testEnv{t: t, db: db, Trail: tl}
 		e.Orgs = org.NewService(db, tl)
 		e.Auth = auth.NewService(db, tl, auth.Options{MFAPolicy: e.Orgs})
@@ -429,7 +430,7 @@ func TestSetupCreatesFirstAdministrator(t *testing.T) {
 		if code != http.StatusSeeOther || h.Get("Location") != "/" {
 			t.Fatalf("first admin login: %d %q", code, h.Get("Location"))
 		}
-		if rep, _ := trail.Verify(ctx, db); !rep.OK {
+		if rep, _ := trailtest.New(t, trail.SHA256).Verify(ctx, db); !rep.OK {
 			t.Fatalf("trail: %+v", rep)
 		}
 	})

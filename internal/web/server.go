@@ -49,6 +49,9 @@ type Deps struct {
 	Logger  *slog.Logger
 	TLS     bool   // serving over TLS: Secure cookies and HSTS
 	Version string // shown in the UI footer and /api/v1/me
+	// TrailCheckpoints is the file of signed trail checkpoints that verification checks
+	// the chain extends and the trail page shows the newest of; empty = none.
+	TrailCheckpoints string
 }
 
 // Server is the HTTP handler of the platform.

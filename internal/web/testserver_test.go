@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/trail/trailtest"
 	"github.com/medguard/medguard/internal/vuln"
 )
 
@@ -50,6 +52,8 @@ type testEnv struct {
 	DLP    *dlpsvc.Service
 	// DLPRoot is the scan root of the DLP service.
 	DLPRoot string
+	// TrailCheckpoints is the checkpoint file the server reads.
+	TrailCheckpoints string
 
 	Region, HospA, HospB, DeptA org.Node
 	Users                       map[string]auth.User // by username
@@ -162,7 +166,7 @@ var roleUser = map[string]string{
 func newTestEnv(t *testing.T, db *store.DB) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	tl, err := trail.New(trail.SHA256)
+	tl, err := trail.New(trail.SHA256, trailtest.Key(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,6 +177,7 @@ func newTestEnv(t *testing.T, db *store.DB) *testEnv {
 	e.Vulns = vuln.Open(db)
 	e.Supply = supply.NewService(db, tl, e.Vulns, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.DLPRoot = t.TempDir()
+	e.TrailCheckpoints = filepath.Join(t.TempDir(), "trail-checkpoints.jsonl")
 	e.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{Key: []byte("test-key-16bytes"), ScanRoots: []string{e.DLPRoot}, Workers: 2,
 		MayReveal: func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) },
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -223,7 +228,8 @@ func newTestEnv(t *testing.T, db *store.DB) *testEnv {
 		t.Fatalf("asset B: %v", err)
 	}
 	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns, DLP: e.DLP,
-		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test"})
+		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
+		TrailCheckpoints: e.TrailCheckpoints})
 	if err != nil {
 		t.Fatal(err)
 	}

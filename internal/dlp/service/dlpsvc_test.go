@@ -21,6 +21,7 @@ import (
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/trail/trailtest"
 )
 
 // Synthetic patient data: valid-checksum identifiers of nobody.
@@ -48,7 +49,7 @@ type env struct {
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	ctx := context.Background()
-	tl, err := trail.New(trail.SHA256)
+	tl, err := trail.New(trail.SHA256, trailtest.Key(t))
 	if err != nil {
 		t.Fatal(err)
 	}
