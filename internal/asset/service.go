@@ -16,7 +16,8 @@ import (
 	"github.com/medguard/medguard/internal/trail"
 )
 
-// BatchSize is the number of assets written per transaction by BulkCreate and Import.
+// BatchSize is the number of assets written per round of statements by BulkCreate and
+// Import; each call still commits all of its assets in one transaction.
 const BatchSize = 500
 
 // Service stores and queries assets, recording every change in the trail.
@@ -671,10 +672,10 @@ func (s *Service) Stats(ctx context.Context, a actor.Actor) (Stats, error) {
 	return st, nil
 }
 
-// BulkCreate validates every input, then creates them in transactions of BatchSize
-// assets, each with its trail entry. It returns the number created; on an error the
-// batches before the failing one stay committed. An invalid input or a code already in
-// use fails the call with a problem naming the input's index.
+// BulkCreate validates every input, then creates them all, each with its trail entry,
+// in one transaction (written in batches of BatchSize): on an error nothing is created.
+// It returns the number created. An invalid input or a code already in use fails the
+// call with a problem naming the input's index.
 func (s *Service) BulkCreate(ctx context.Context, a actor.Actor, in []Input) (int, error) {
 	orgs := map[int64]orgRef{}
 	seen := make(map[string]bool, len(in))
@@ -698,10 +699,9 @@ func (s *Service) BulkCreate(ctx context.Context, a actor.Actor, in []Input) (in
 		seen[key] = true
 		items[i] = pending{o, in[i]}
 	}
-	created := 0
-	for start := 0; start < len(items); start += BatchSize {
-		end := min(start+BatchSize, len(items))
-		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		for start := 0; start < len(items); start += BatchSize {
+			end := min(start+BatchSize, len(items))
 			xs, err := s.insert(ctx, tx, a, items[start:end], "")
 			if err != nil {
 				return err
@@ -711,13 +711,13 @@ func (s *Service) BulkCreate(ctx context.Context, a actor.Actor, in []Input) (in
 					return itemProblem(start+i, duplicateCode(items[start+i].in.Code))
 				}
 			}
-			return nil
-		})
-		if err != nil {
-			return created, err
 		}
-		created += end - start
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
+	created := len(items)
 	if created >= bulkAnalyze {
 		s.optimize(ctx)
 	}
