@@ -77,6 +77,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		Vulns:  vuln.Open(db),
 	}
 	a.Supply = supply.NewService(db, tl, a.Vulns, logger)
+	a.Assets.CheckLinks(a.Supply)
 	dataDir := cfg.DataDir
 	if dataDir == "" {
 		dataDir = "data"

@@ -24,12 +24,29 @@ const BatchSize = 500
 type Service struct {
 	db    *store.DB
 	trail *trail.Log
+	links Links
 	now   func() time.Time
+}
+
+// Links is what another module that links its records to assets offers the inventory:
+// a check before an asset moves to another organisation.
+type Links interface {
+	// AssetMoving returns a problem when asset id may not move to the organisation
+	// with materialised path to, because a record linked to it belongs to an
+	// organisation that does not contain to. It runs inside the move's transaction.
+	AssetMoving(ctx context.Context, tx *store.Tx, id int64, to string) error
 }
 
 // NewService returns a Service on db that records changes in tl.
 func NewService(db *store.DB, tl *trail.Log) *Service {
 	return &Service{db: db, trail: tl, now: time.Now}
+}
+
+// CheckLinks makes s ask l before it moves an asset to another organisation; app wiring
+// calls it once, before s serves requests. It returns s.
+func (s *Service) CheckLinks(l Links) *Service {
+	s.links = l
+	return s
 }
 
 const columns = `a.id, a.org_id, o.name, o.path, a.code, a.name, a.kind, a.subtype, a.owner, a.location, a.zone,
@@ -298,6 +315,11 @@ func (s *Service) Update(ctx context.Context, a actor.Actor, id int64, in Input)
 		o, err := orgFor(ctx, tx, a, in.OrgID)
 		if err != nil {
 			return err
+		}
+		if o.ID != before.OrgID && s.links != nil {
+			if err := s.links.AssetMoving(ctx, tx, id, o.Path); err != nil {
+				return err
+			}
 		}
 		out, err = s.update(ctx, tx, a, "asset.update", before, o, in, "")
 		return err
