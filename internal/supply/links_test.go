@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/asset"
@@ -241,4 +242,73 @@ func TestProductVendorStaysInTheProductsOrganisation(t *testing.T) {
 			t.Errorf("department product with the hospital's vendor: %v", err)
 		}
 	})
+}
+
+// TestLinkWaitsForAMoveInProgress checks on PostgreSQL that linking an asset waits for a
+// concurrent move of that asset and then judges the asset where it went: a link checked
+// against the old organisation would be stored across hospitals.
+func TestLinkWaitsForAMoveInProgress(t *testing.T) {
+	db := storetest.Open(t, store.Postgres)
+	ctx := context.Background()
+	w := newLinkWorld(t, db)
+	ver, err := w.svc.CreateVersion(ctx, w.actorA, w.product.ID, supply.VersionInput{Version: "1.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A move to hospital B that has passed its checks and not yet committed.
+	moving, release := make(chan int64), make(chan struct{})
+	moved := make(chan error, 1)
+	go func() {
+		moved <- db.InTx(ctx, func(tx *store.Tx) error {
+			var pid int64
+			if err := tx.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+				close(moving)
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE assets SET org_id = ? WHERE id = ?`, w.hospB.ID, w.assetA1.ID); err != nil {
+				close(moving)
+				return err
+			}
+			moving <- pid
+			<-release
+			return nil
+		})
+	}()
+	pid, ok := <-moving
+	if !ok {
+		t.Fatalf("move: %v", <-moved)
+	}
+	linked := make(chan error, 1)
+	go func() {
+		_, err := w.svc.SetVersionAssets(ctx, w.actorA, ver.ID, []int64{w.assetA1.ID})
+		linked <- err
+	}()
+	// Wait until the link is blocked by the move (or has finished without waiting).
+	var linkErr error
+	for waiting := false; !waiting; {
+		select {
+		case linkErr = <-linked:
+			waiting = true
+		default:
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))`,
+				pid).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			waiting = n > 0
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	close(release)
+	if err := <-moved; err != nil {
+		t.Fatal(err)
+	}
+	if linkErr == nil {
+		linkErr = <-linked
+	}
+	wantLinkProblem(t, "link during the move", linkErr, problem.KindInvalid, "invalid")
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM version_assets WHERE asset_id = ?`, w.assetA1.ID).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the moved asset was linked to hospital A's version (%d, %v)", n, err)
+	}
 }

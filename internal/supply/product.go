@@ -312,10 +312,15 @@ func linkAssets(ctx context.Context, tx *store.Tx, a actor.Actor, versionID int6
 			continue
 		}
 		seen[id] = true
-		// The asset's row is locked first, so that it cannot move to another organisation
-		// (see AssetMoving) between this check and the commit.
+		// On PostgreSQL the asset's row is share-locked first, so that it cannot move to
+		// another organisation (see AssetMoving) between this check and the commit, while
+		// other versions may still link it; SQLite's writer holds the whole database.
+		lock := ""
+		if tx.Dialect() == store.Postgres {
+			lock = " FOR SHARE"
+		}
 		var orgID int64
-		err := tx.QueryRowContext(ctx, `SELECT org_id FROM assets WHERE id = ?`+tx.Dialect().ForUpdate(), id).Scan(&orgID)
+		err := tx.QueryRowContext(ctx, `SELECT org_id FROM assets WHERE id = ?`+lock, id).Scan(&orgID)
 		var path string
 		if err == nil {
 			err = tx.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, orgID).Scan(&path)
