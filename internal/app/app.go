@@ -93,6 +93,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		Vulns:  vuln.Open(db),
 	}
 	a.Supply = supply.NewService(db, tl, a.Vulns, logger)
+	a.Assets.CheckLinks(a.Supply)
 	a.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{KeyFile: filepath.Join(dataDir, DLPKeyFile), ScanRoots: cfg.DLP.ScanRoots,
 		RawRetention: time.Duration(cfg.DLP.RawRetentionDays) * 24 * time.Hour,
 		MayReveal:    func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) }, Logger: logger})

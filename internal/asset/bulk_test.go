@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/medguard/medguard/internal/asset"
+	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 )
@@ -85,5 +86,30 @@ func TestBulkCreate(t *testing.T) {
 		if got := countAssets(t, db); got != 1200 {
 			t.Fatalf("assets after refused bulk = %d", got)
 		}
+	})
+}
+
+// TestBulkCreateAllOrNothing checks that a code already in use late in the input
+// leaves none of the input behind, not the batches before it.
+func TestBulkCreateAllOrNothing(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		in := asset.Generate(rand.New(rand.NewSource(3)), demoOrgs(w)[:3], 2*asset.BatchSize+10)
+		last := in[len(in)-1]
+		mustCreate(t, w, w.prov1, last)
+		before := countTrail(t, db, "asset.create")
+		n, err := w.svc.BulkCreate(ctx, w.prov1, in)
+		wantProblem(t, err, problem.KindConflict, "duplicate_code")
+		if n != 0 {
+			t.Fatalf("BulkCreate = %d, want 0", n)
+		}
+		if got := countAssets(t, db); got != 1 {
+			t.Fatalf("assets = %d, want only the one created before", got)
+		}
+		if got := countTrail(t, db, "asset.create"); got != before {
+			t.Fatalf("trail asset.create = %d, want %d", got, before)
+		}
+		verifyTrail(t, db)
 	})
 }

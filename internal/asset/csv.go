@@ -165,6 +165,9 @@ type ImportOptions struct {
 	DefaultOrgID int64 `json:"default_org_id"` // organisation of rows with an empty org column
 	DryRun       bool  `json:"dry_run"`        // check everything, write nothing
 	Update       bool  `json:"update"`         // update assets whose (org, code) exists instead of rejecting the row
+	// Progress, when set, is called after each batch of rows has been written (but not
+	// yet committed), with the number of valid rows handled so far.
+	Progress func(written int) `json:"-"`
 }
 
 // RowError is one rejected row (or, on line 1, a problem with the header).
@@ -197,10 +200,10 @@ var errDryRun = errors.New("asset: dry run")
 
 // Import reads a CSV file of assets (UTF-8 with or without BOM, UTF-16 with BOM, or
 // GBK/GB18030) and creates (or, with opt.Update, updates) one asset per valid row in a's
-// scope. Invalid rows are reported and skipped; the others are written in transactions
-// of BatchSize rows, each row with its trail entry. Problems with the header reject the
-// whole file. If writing fails midway, the batches already committed stay and the
-// report counts them.
+// scope. Invalid rows are reported and skipped; the others are written, each with its
+// trail entry, in a single transaction: an import whose writing fails or is interrupted
+// leaves nothing behind, so the same file can be imported again. Problems with the
+// header reject the whole file.
 func (s *Service) Import(ctx context.Context, a actor.Actor, r io.Reader, opt ImportOptions) (ImportReport, error) {
 	rep := ImportReport{Errors: []RowError{}}
 	data, err := io.ReadAll(io.LimitReader(r, MaxImportBytes+1))
@@ -571,14 +574,17 @@ func (ix *orgIndex) exportName(id int64) string {
 	return o.Name
 }
 
-// writeRows writes rows in batches, one transaction each; a dry run rolls every batch back.
+// writeRows writes rows in one transaction, so that an import that fails or is
+// interrupted (a crash, a kill, a lost connection) leaves none of the file behind and
+// can simply be run again. Rows go to the database in batches of BatchSize inside that
+// transaction; a dry run rolls it back.
 func (s *Service) writeRows(ctx context.Context, a actor.Actor, rows []importRow, orgs *orgIndex, opt ImportOptions, rep *ImportReport) error {
-	for start := 0; start < len(rows); start += BatchSize {
-		batch := rows[start:min(start+BatchSize, len(rows))]
-		var created, updated int
-		var rowErrs []RowError
-		err := s.db.InTx(ctx, func(tx *store.Tx) error {
-			created, updated, rowErrs = 0, 0, nil
+	var created, updated int
+	var rowErrs []RowError
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		created, updated, rowErrs = 0, 0, nil
+		for start := 0; start < len(rows); start += BatchSize {
+			batch := rows[start:min(start+BatchSize, len(rows))]
 			items := make([]pending, len(batch))
 			for i, r := range batch {
 				items[i] = pending{orgs.byID[r.in.OrgID], r.in}
@@ -608,19 +614,22 @@ func (s *Service) writeRows(ctx context.Context, a actor.Actor, rows []importRow
 				}
 				updated++
 			}
-			if opt.DryRun {
-				return errDryRun
+			if opt.Progress != nil {
+				opt.Progress(start + len(batch))
 			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errDryRun) {
-			return err
 		}
-		rep.Created += created
-		rep.Updated += updated
-		rep.Rejected += len(rowErrs)
-		rep.Errors = append(rep.Errors, rowErrs...)
+		if opt.DryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errDryRun) {
+		return err
 	}
+	rep.Created += created
+	rep.Updated += updated
+	rep.Rejected += len(rowErrs)
+	rep.Errors = append(rep.Errors, rowErrs...)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
@@ -407,7 +408,9 @@ func TestImportLarge(t *testing.T) {
 		}
 		ins := asset.Generate(rand.New(rand.NewSource(50)), orgs, n)
 		data := generatedCSV(t, ins, codes)
+		start := time.Now()
 		rep := doImport(t, w, w.actorA, data, asset.ImportOptions{})
+		t.Logf("imported %d rows in %v", n, time.Since(start).Round(time.Millisecond))
 		if rep.Rows != n || rep.Created != n || rep.Rejected != 0 {
 			t.Fatalf("report: rows %d created %d rejected %d, first errors %v", rep.Rows, rep.Created, rep.Rejected, firstErrors(rep))
 		}

@@ -16,19 +16,37 @@ import (
 	"github.com/medguard/medguard/internal/trail"
 )
 
-// BatchSize is the number of assets written per transaction by BulkCreate and Import.
+// BatchSize is the number of assets written per round of statements by BulkCreate and
+// Import; each call still commits all of its assets in one transaction.
 const BatchSize = 500
 
 // Service stores and queries assets, recording every change in the trail.
 type Service struct {
 	db    *store.DB
 	trail *trail.Log
+	links Links
 	now   func() time.Time
+}
+
+// Links is what another module that links its records to assets offers the inventory:
+// a check before an asset moves to another organisation.
+type Links interface {
+	// AssetMoving returns a problem when asset id may not move to the organisation
+	// with materialised path to, because a record linked to it belongs to an
+	// organisation that does not contain to. It runs inside the move's transaction.
+	AssetMoving(ctx context.Context, tx *store.Tx, id int64, to string) error
 }
 
 // NewService returns a Service on db that records changes in tl.
 func NewService(db *store.DB, tl *trail.Log) *Service {
 	return &Service{db: db, trail: tl, now: time.Now}
+}
+
+// CheckLinks makes s ask l before it moves an asset to another organisation; app wiring
+// calls it once, before s serves requests. It returns s.
+func (s *Service) CheckLinks(l Links) *Service {
+	s.links = l
+	return s
 }
 
 const columns = `a.id, a.org_id, o.name, o.path, a.code, a.name, a.kind, a.subtype, a.owner, a.location, a.zone,
@@ -297,6 +315,11 @@ func (s *Service) Update(ctx context.Context, a actor.Actor, id int64, in Input)
 		o, err := orgFor(ctx, tx, a, in.OrgID)
 		if err != nil {
 			return err
+		}
+		if o.ID != before.OrgID && s.links != nil {
+			if err := s.links.AssetMoving(ctx, tx, id, o.Path); err != nil {
+				return err
+			}
 		}
 		out, err = s.update(ctx, tx, a, "asset.update", before, o, in, "")
 		return err
@@ -671,10 +694,10 @@ func (s *Service) Stats(ctx context.Context, a actor.Actor) (Stats, error) {
 	return st, nil
 }
 
-// BulkCreate validates every input, then creates them in transactions of BatchSize
-// assets, each with its trail entry. It returns the number created; on an error the
-// batches before the failing one stay committed. An invalid input or a code already in
-// use fails the call with a problem naming the input's index.
+// BulkCreate validates every input, then creates them all, each with its trail entry,
+// in one transaction (written in batches of BatchSize): on an error nothing is created.
+// It returns the number created. An invalid input or a code already in use fails the
+// call with a problem naming the input's index.
 func (s *Service) BulkCreate(ctx context.Context, a actor.Actor, in []Input) (int, error) {
 	orgs := map[int64]orgRef{}
 	seen := make(map[string]bool, len(in))
@@ -698,10 +721,9 @@ func (s *Service) BulkCreate(ctx context.Context, a actor.Actor, in []Input) (in
 		seen[key] = true
 		items[i] = pending{o, in[i]}
 	}
-	created := 0
-	for start := 0; start < len(items); start += BatchSize {
-		end := min(start+BatchSize, len(items))
-		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		for start := 0; start < len(items); start += BatchSize {
+			end := min(start+BatchSize, len(items))
 			xs, err := s.insert(ctx, tx, a, items[start:end], "")
 			if err != nil {
 				return err
@@ -711,13 +733,13 @@ func (s *Service) BulkCreate(ctx context.Context, a actor.Actor, in []Input) (in
 					return itemProblem(start+i, duplicateCode(items[start+i].in.Code))
 				}
 			}
-			return nil
-		})
-		if err != nil {
-			return created, err
 		}
-		created += end - start
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
+	created := len(items)
 	if created >= bulkAnalyze {
 		s.optimize(ctx)
 	}

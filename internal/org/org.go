@@ -55,6 +55,14 @@ type Node struct {
 // Depth is the node's depth in the tree (1 for a root).
 func (n Node) Depth() int { return strings.Count(n.Path, "/") - 1 }
 
+// Contains reports whether the node with materialised path p is n itself or lies below
+// it. A link from a record of n to a record of another node is allowed only when n
+// contains that node: everyone who sees n's record then sees the linked one too.
+func Contains(n, p string) bool { return n != "" && strings.HasPrefix(p, n) }
+
+// Contains reports whether the node with materialised path p is n itself or below it.
+func (n Node) Contains(p string) bool { return Contains(n.Path, p) }
+
 // Input is the editable part of a node.
 type Input struct {
 	ParentID    int64  `json:"parent_id"`

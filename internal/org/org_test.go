@@ -152,3 +152,21 @@ func TestListOrdersNumerically(t *testing.T) {
 		}
 	}
 }
+
+func TestContains(t *testing.T) {
+	for _, c := range []struct {
+		n, p string
+		want bool
+	}{
+		{"/1/2/", "/1/2/", true},
+		{"/1/2/", "/1/2/7/", true},
+		{"/1/2/", "/1/3/", false},
+		{"/1/2/", "/1/22/", false},
+		{"/1/2/7/", "/1/2/", false},
+		{"", "/1/", false},
+	} {
+		if got := org.Contains(c.n, c.p); got != c.want {
+			t.Errorf("Contains(%q, %q) = %v, want %v", c.n, c.p, got, c.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
 	"github.com/medguard/medguard/internal/vuln"
@@ -310,18 +311,24 @@ func (s *Service) raiseAlerts(ctx context.Context, tx *store.Tx, add []findingRo
 			}
 		}
 		prow.Close()
-		arow, err := tx.QueryContext(ctx, `SELECT DISTINCT x.id, x.code, x.name FROM version_assets va JOIN assets x ON x.id = va.asset_id
-			WHERE va.version_id IN (`+in+`) ORDER BY x.code`, vids...)
+		// The alert is filed under the versions' organisation: it names only the assets
+		// filed under that organisation, whatever links are stored.
+		arow, err := tx.QueryContext(ctx, `SELECT DISTINCT x.id, x.code, x.name, ao.path, po.path FROM version_assets va
+			JOIN assets x ON x.id = va.asset_id JOIN orgs ao ON ao.id = x.org_id JOIN orgs po ON po.id = ?
+			WHERE va.version_id IN (`+in+`) ORDER BY x.code`, append([]any{k.org}, vids...)...)
 		if err != nil {
 			return 0, fmt.Errorf("supply: alert assets: %w", err)
 		}
 		for arow.Next() {
 			var aa AlertAsset
-			if err := arow.Scan(&aa.ID, &aa.Code, &aa.Name); err != nil {
+			var assetPath, ownerPath string
+			if err := arow.Scan(&aa.ID, &aa.Code, &aa.Name, &assetPath, &ownerPath); err != nil {
 				arow.Close()
 				return 0, fmt.Errorf("supply: alert assets: %w", err)
 			}
-			d.Assets = append(d.Assets, aa)
+			if org.Contains(ownerPath, assetPath) {
+				d.Assets = append(d.Assets, aa)
+			}
 		}
 		arow.Close()
 		level := m.Severity.Level

@@ -280,7 +280,11 @@ func (s *Service) CreateVersion(ctx context.Context, a actor.Actor, productID in
 		if err != nil {
 			return fmt.Errorf("supply: insert version: %w", err)
 		}
-		if err := linkAssets(ctx, tx, a, id, in.AssetIDs); err != nil {
+		owner, err := org.Visible(ctx, tx, a, p.OrgID)
+		if err != nil {
+			return err
+		}
+		if err := linkAssets(ctx, tx, a, id, owner, in.AssetIDs); err != nil {
 			return err
 		}
 		if out, err = getVersion(ctx, tx, a, id); err != nil {
@@ -293,29 +297,73 @@ func (s *Service) CreateVersion(ctx context.Context, a actor.Actor, productID in
 	return out, err
 }
 
-// linkAssets replaces the assets linked to version id; every asset must be visible to a.
-func linkAssets(ctx context.Context, tx *store.Tx, a actor.Actor, versionID int64, ids []int64) error {
+// linkAssets replaces the assets linked to version id, a version of a product of
+// organisation owner. Every asset must be visible to a and filed under owner or a node
+// below it, so that whoever sees the version also sees every asset linked to it: an
+// asset of another hospital, or of a department the product's department does not
+// contain, is refused even when a sees both ends.
+func linkAssets(ctx context.Context, tx *store.Tx, a actor.Actor, versionID int64, owner org.Node, ids []int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM version_assets WHERE version_id = ?`, versionID); err != nil {
 		return fmt.Errorf("supply: unlink assets: %w", err)
 	}
 	seen := map[int64]bool{}
-	cond, arg := scope(a)
-	for _, id := range ids {
+	for i, id := range ids {
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM assets x JOIN orgs o ON o.id = x.org_id WHERE x.id = ? AND `+cond,
-			id, arg).Scan(&n); err != nil {
+		// On PostgreSQL the asset's row is share-locked first, so that it cannot move to
+		// another organisation (see AssetMoving) between this check and the commit, while
+		// other versions may still link it; SQLite's writer holds the whole database.
+		lock := ""
+		if tx.Dialect() == store.Postgres {
+			lock = " FOR SHARE"
+		}
+		var orgID int64
+		err := tx.QueryRowContext(ctx, `SELECT org_id FROM assets WHERE id = ?`+lock, id).Scan(&orgID)
+		var path string
+		if err == nil {
+			err = tx.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, orgID).Scan(&path)
+		}
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Sees(path)) {
+			return problem.Invalid("asset_ids", "item %d: no such asset", i)
+		}
+		if err != nil {
 			return fmt.Errorf("supply: check asset: %w", err)
 		}
-		if n == 0 {
-			return problem.Invalid("asset_ids", "asset %d does not exist", id)
+		if !owner.Contains(path) {
+			return problem.Invalid("asset_ids", "item %d: the asset does not belong to the product's organisation", i).
+				WithCode("asset_other_org")
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO version_assets (version_id, asset_id) VALUES (?, ?)`, versionID, id); err != nil {
 			return fmt.Errorf("supply: link asset: %w", err)
 		}
+	}
+	return nil
+}
+
+// AssetMoving refuses to move asset id to the organisation with path to while the asset
+// is linked to a product version whose organisation does not contain to. The inventory
+// calls it, inside its transaction, before it moves an asset.
+func (s *Service) AssetMoving(ctx context.Context, tx *store.Tx, id int64, to string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT o.path FROM version_assets va JOIN product_versions pv ON pv.id = va.version_id
+		JOIN products p ON p.id = pv.product_id JOIN orgs o ON o.id = p.org_id WHERE va.asset_id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("supply: asset links: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var path string
+		if err := rows.Scan(&path); err != nil {
+			return fmt.Errorf("supply: asset links: %w", err)
+		}
+		if !org.Contains(path, to) {
+			return problem.Conflict("the asset runs product versions of an organisation the new one is not part of; " +
+				"unlink it from them first").WithCode("asset_linked")
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("supply: asset links: %w", err)
 	}
 	return nil
 }
@@ -328,7 +376,11 @@ func (s *Service) SetVersionAssets(ctx context.Context, a actor.Actor, versionID
 		if err != nil {
 			return err
 		}
-		if err := linkAssets(ctx, tx, a, versionID, assetIDs); err != nil {
+		owner, err := org.Visible(ctx, tx, a, before.OrgID)
+		if err != nil {
+			return err
+		}
+		if err := linkAssets(ctx, tx, a, versionID, owner, assetIDs); err != nil {
 			return err
 		}
 		if out, err = getVersion(ctx, tx, a, versionID); err != nil {
@@ -386,7 +438,11 @@ func getVersion(ctx context.Context, q store.Querier, a actor.Actor, id int64) (
 			x.LicenceVerdict = string(licence.VerdictAllowed)
 		}
 	}
-	rows, err := q.QueryContext(ctx, `SELECT asset_id FROM version_assets WHERE version_id = ? ORDER BY asset_id`, id)
+	// Only assets that a sees and that are filed under the version's organisation are
+	// listed, whatever links are stored (ones made before links were checked included).
+	rows, err := q.QueryContext(ctx, `SELECT va.asset_id, ao.path, po.path FROM version_assets va
+		JOIN assets x ON x.id = va.asset_id JOIN orgs ao ON ao.id = x.org_id
+		JOIN orgs po ON po.id = ? WHERE va.version_id = ? ORDER BY va.asset_id`, x.OrgID, id)
 	if err != nil {
 		return Version{}, fmt.Errorf("supply: version assets: %w", err)
 	}
@@ -394,10 +450,13 @@ func getVersion(ctx context.Context, q store.Querier, a actor.Actor, id int64) (
 	x.AssetIDs = []int64{}
 	for rows.Next() {
 		var aid int64
-		if err := rows.Scan(&aid); err != nil {
+		var assetPath, ownerPath string
+		if err := rows.Scan(&aid, &assetPath, &ownerPath); err != nil {
 			return Version{}, fmt.Errorf("supply: version assets: %w", err)
 		}
-		x.AssetIDs = append(x.AssetIDs, aid)
+		if a.Sees(assetPath) && org.Contains(ownerPath, assetPath) {
+			x.AssetIDs = append(x.AssetIDs, aid)
+		}
 	}
 	return x, rows.Err()
 }

@@ -59,7 +59,7 @@ var apiDocs = map[string]apiOp{
 	"GET /api/v1/assets":              {Summary: "List, search, filter, sort and page assets", Tag: "assets", Response: listResponse[asset.Asset]{}, Status: 200, Query: assetQuery},
 	"POST /api/v1/assets":             {Summary: "Create an asset", Tag: "assets", Request: asset.Input{}, Response: asset.Asset{}, Status: 201},
 	"GET /api/v1/assets/export":       {Summary: "Export matching assets as CSV (UTF-8 with BOM)", Tag: "assets", Status: 200, Query: assetQuery, Produces: "text/csv"},
-	"POST /api/v1/assets/import":      {Summary: "Import assets from a CSV file (UTF-8, UTF-16 or GBK); bad rows are reported, good rows kept", Tag: "assets", Body: "text/csv", Response: asset.ImportReport{}, Status: 200, Query: []string{"dry_run", "update", "org_id"}},
+	"POST /api/v1/assets/import":      {Summary: "Import assets from a CSV file (UTF-8, UTF-16 or GBK); bad rows are reported, the good rows are committed together in one transaction (all or none)", Tag: "assets", Body: "text/csv", Response: asset.ImportReport{}, Status: 200, Query: []string{"dry_run", "update", "org_id"}},
 	"GET /api/v1/assets/{id}":         {Summary: "One asset", Tag: "assets", Response: asset.Asset{}, Status: 200},
 	"PUT /api/v1/assets/{id}":         {Summary: "Replace an asset's fields; send the version you read (409 if it changed)", Tag: "assets", Request: asset.Input{}, Response: asset.Asset{}, Status: 200},
 	"DELETE /api/v1/assets/{id}":      {Summary: "Delete an asset", Tag: "assets", Status: 204},

@@ -176,6 +176,7 @@ func newTestEnv(t *testing.T, db *store.DB) *testEnv {
 	e.Assets = asset.NewService(db, tl)
 	e.Vulns = vuln.Open(db)
 	e.Supply = supply.NewService(db, tl, e.Vulns, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e.Assets.CheckLinks(e.Supply)
 	e.DLPRoot = t.TempDir()
 	e.TrailCheckpoints = filepath.Join(t.TempDir(), "trail-checkpoints.jsonl")
 	e.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{Key: []byte("test-key-16bytes"), ScanRoots: []string{e.DLPRoot}, Workers: 2,

@@ -389,10 +389,10 @@ type productShowData struct {
 	Open     string
 }
 
-// assetOptions lists the assets a may link to a version (the first 500 by code), marking
-// the selected ones.
-func (s *Server) assetOptions(ctx context.Context, a actor.Actor, selected []int64) ([]assetOption, error) {
-	pg, err := s.Assets.List(ctx, a, asset.Query{Sort: "code", PerPage: asset.MaxPerPage})
+// assetOptions lists the assets a may link to a version of a product of organisation
+// orgID — those filed under it (the first 500 by code) — marking the selected ones.
+func (s *Server) assetOptions(ctx context.Context, a actor.Actor, orgID int64, selected []int64) ([]assetOption, error) {
+	pg, err := s.Assets.List(ctx, a, asset.Query{OrgID: orgID, Sort: "code", PerPage: asset.MaxPerPage})
 	if err != nil {
 		return nil, err
 	}
@@ -409,8 +409,9 @@ func (s *Server) assetOptions(ctx context.Context, a actor.Actor, selected []int
 
 // resolveAssets reads the asset picker: the ids chosen in the list ("asset_ids") and
 // the codes or ids typed in the text field ("asset_refs", separated by commas, spaces
-// or semicolons). A code must name exactly one asset in a's scope.
-func (s *Server) resolveAssets(ctx context.Context, a actor.Actor, r *http.Request) ([]int64, error) {
+// or semicolons). A code must name exactly one asset in a's scope filed under organisation
+// orgID, the product's.
+func (s *Server) resolveAssets(ctx context.Context, a actor.Actor, orgID int64, r *http.Request) ([]int64, error) {
 	var ids []int64
 	seen := map[int64]bool{}
 	add := func(id int64) {
@@ -433,7 +434,7 @@ func (s *Server) resolveAssets(ctx context.Context, a actor.Actor, r *http.Reque
 		return nil, problem.Invalid("asset_ids", "name at most 200 assets at once")
 	}
 	for _, ref := range refs {
-		pg, err := s.Assets.List(ctx, a, asset.Query{Q: ref, PerPage: 50})
+		pg, err := s.Assets.List(ctx, a, asset.Query{Q: ref, OrgID: orgID, PerPage: 50})
 		if err != nil {
 			return nil, err
 		}
@@ -504,7 +505,7 @@ func (s *Server) showProduct(w http.ResponseWriter, r *http.Request, id int64, d
 			}
 			d.Picker.Refs = d.New.AssetRefs
 		}
-		if d.Picker.Options, err = s.assetOptions(ctx, a, selected); err != nil {
+		if d.Picker.Options, err = s.assetOptions(ctx, a, prod.OrgID, selected); err != nil {
 			return err
 		}
 	}
@@ -542,7 +543,7 @@ func (s *Server) uiVersionCreate(w http.ResponseWriter, r *http.Request) error {
 	ctx, a := r.Context(), reqActor(r)
 	f := versionForm{Version: r.PostFormValue("version"), ReleasedOn: r.PostFormValue("released_on"),
 		Notes: r.PostFormValue("notes"), AssetRefs: r.PostFormValue("asset_refs")}
-	ids, err := s.resolveAssets(ctx, a, r)
+	ids, err := s.resolveAssets(ctx, a, prod.OrgID, r)
 	if err == nil {
 		var v supply.Version
 		v, err = s.Supply.CreateVersion(ctx, a, prod.ID, supply.VersionInput{Version: f.Version, ReleasedOn: f.ReleasedOn,

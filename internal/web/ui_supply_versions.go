@@ -74,7 +74,7 @@ func (s *Server) showVersion(w http.ResponseWriter, r *http.Request, id int64, d
 		if d.Open == "assets" {
 			d.Picker.Refs = r.PostFormValue("asset_refs")
 		}
-		if d.Picker.Options, err = s.assetOptions(ctx, a, v.AssetIDs); err != nil {
+		if d.Picker.Options, err = s.assetOptions(ctx, a, v.OrgID, v.AssetIDs); err != nil {
 			return err
 		}
 	}
@@ -119,7 +119,7 @@ func (s *Server) uiVersionAssets(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx, a := r.Context(), reqActor(r)
-	ids, err := s.resolveAssets(ctx, a, r)
+	ids, err := s.resolveAssets(ctx, a, v.OrgID, r)
 	if err == nil {
 		if _, err = s.Supply.SetVersionAssets(ctx, a, v.ID, ids); err == nil {
 			return redirect(w, r, idPath("/supply/versions/", v.ID)+"?flash=flash.assets_saved")
