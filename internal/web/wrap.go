@@ -85,6 +85,10 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 			s.observe(rt.Method+" "+rt.Pattern, start, sw.code)
 		}()
+		// net/http removes the temporary files of the multipart form of the request it
+		// passed in, not of the copy made below: remove those of whichever request was
+		// parsed (r as it is when the handler returns), on every path.
+		defer func() { s.removeUploads(r, rt) }()
 		p, err := s.authenticate(r, rt)
 		if err != nil {
 			s.fail(sw, r, rt, err)
@@ -101,6 +105,16 @@ func (s *Server) wrap(rt route) http.Handler {
 			s.fail(sw, r, rt, err)
 		}
 	})
+}
+
+// removeUploads deletes the temporary files of r's parsed multipart form, if any.
+func (s *Server) removeUploads(r *http.Request, rt route) {
+	if r.MultipartForm == nil {
+		return
+	}
+	if err := r.MultipartForm.RemoveAll(); err != nil {
+		s.Logger.Warn("removing uploaded files", "route", rt.Pattern, "err", err)
+	}
 }
 
 // errLogin is returned when a browser must sign in (the UI redirects to /login).
@@ -200,7 +214,7 @@ func (s *Server) checkCSRF(r *http.Request, rt route, p *principal) error {
 	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 		// Bound the upload before parsing it: the token sits in a form field, and
 		// nothing else has limited the body yet. File parts beyond the memory bound go
-		// to temporary files, which net/http removes when the request ends.
+		// to temporary files, which wrap removes when the handler returns.
 		limit := rt.Upload
 		if limit <= 0 {
 			limit = maxUpload
