@@ -15,6 +15,8 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/dlp"
+	"github.com/medguard/medguard/internal/dlp/mask"
 	"github.com/medguard/medguard/internal/problem"
 )
 
@@ -274,6 +276,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, rt route, err erro
 		pe = &problem.Error{Kind: problem.KindInternal, Code: "internal", Message: "internal error"}
 	} else if pe.Kind == problem.KindInternal {
 		s.Logger.Error("request failed", "method", r.Method, "route", rt.Pattern, "err", err)
+	} else if pe.Err != nil {
+		// The cause of a refusal (a parser's message quoting the input) is for the
+		// operator, with the patient data in it masked.
+		s.Logger.Info("request refused", "method", r.Method, "route", rt.Pattern, "code", pe.Code, slog.String("msg", pe.Message),
+			slog.String("cause", s.maskLog(pe.Err.Error())))
 	} else {
 		s.Logger.Debug("request refused", "method", r.Method, "route", rt.Pattern, "code", pe.Code, slog.String("msg", pe.Message))
 	}
@@ -282,6 +289,24 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, rt route, err erro
 		return
 	}
 	s.uiError(w, r, pe)
+}
+
+// maskLog masks the patient data that the DLP detectors find in a text bound for the
+// log. The masker is built on first use.
+func (s *Server) maskLog(text string) string {
+	s.logMaskOnce.Do(func() {
+		sc, err := dlp.NewScanner(dlp.Config{})
+		if err == nil {
+			s.logMask, err = mask.New(sc, mask.DefaultPolicy(), nil)
+		}
+		if err != nil {
+			s.Logger.Error("building the log masker", "err", err)
+		}
+	})
+	if s.logMask == nil {
+		return "(not logged: the masker is unavailable)"
+	}
+	return string(s.logMask.Text([]byte(text), nil))
 }
 
 func wantsJSON(r *http.Request) bool {
