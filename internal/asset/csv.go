@@ -558,10 +558,10 @@ func (ix *orgIndex) resolve(v string) (orgRef, string, string) {
 		case 1:
 			return cands[0], "", ""
 		default:
-			return orgRef{}, "ambiguous_org", fmt.Sprintf("%s names %d organisations; use a unique code", quoteShort(v), len(cands))
+			return orgRef{}, "ambiguous_org", fmt.Sprintf("the name matches %d organisations; use a unique code", len(cands))
 		}
 	}
-	return orgRef{}, "unknown_org", fmt.Sprintf("no hospital or department %s in your organisation", quoteShort(v))
+	return orgRef{}, "unknown_org", "no hospital or department of that code or name in your organisation"
 }
 
 // exportName is the org column value Export writes: the code when it is unique, else the name.
