@@ -178,7 +178,7 @@ func TestDecodeJSONDoesNotEcho(t *testing.T) {
 		{"unknown field", &org.Input{}, `{"name":"x","` + echoMarker + `":1}`, "unknown field at line 1, column 13 in the object $"},
 		{"unknown nested field", &supply.GateDefinition{}, "{\"name\":\"g\",\n \"rules\":{\"" + echoMarker + "\":true}}", "unknown field at line 2, column 11 in the object $.rules"},
 		{"unknown field in a list", &dlpsvc.Policy{}, `{"custom":[{"name":"a"},{"name":"b","x` + echoMarker + `":1}]}`, "in the object $.custom[1]"},
-		{"number too large", &org.Input{}, `{"parent_id":` + echoMarker + `00000000000}`, `field "parent_id" must be a JSON number, not number (line 1, column`},
+		{"number too large", &org.Input{}, `{"parent_id":` + echoMarker + `00000000000}`, `field "parent_id" is out of range (the value ending at line 1, column 42)`},
 		{"number for a string", &org.Input{}, `{"name":` + echoMarker + `}`, `field "name" must be a JSON string, not number`},
 		{"top-level number", &org.Input{}, echoMarker, "the body must be a JSON object (found number)"},
 		{"syntax", &org.Input{}, "{\"name\":\n\"" + echoMarker + "\" x}", "malformed JSON at line 2, column"},

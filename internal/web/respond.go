@@ -91,7 +91,11 @@ func describeJSONError(body []byte, dst any, err error) string {
 		// Field is a path of the schema's own names; Value is "number 123" for numbers.
 		kind, _, _ := strings.Cut(typ.Value, " ")
 		if typ.Field != "" {
-			return fmt.Sprintf("field %q must be a JSON %s, not %s (%s)", typ.Field, jsonKindOf(typ.Type), kind, at(typ.Offset-1))
+			// Offset is where the value ends.
+			if want := jsonKindOf(typ.Type); want != kind {
+				return fmt.Sprintf("field %q must be a JSON %s, not %s (the value ending at %s)", typ.Field, want, kind, at(typ.Offset-1))
+			}
+			return fmt.Sprintf("field %q is out of range (the value ending at %s)", typ.Field, at(typ.Offset-1))
 		}
 		return fmt.Sprintf("the body must be a JSON object (found %s)", kind)
 	case errors.Is(err, io.EOF):
