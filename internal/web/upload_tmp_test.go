@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -119,24 +120,35 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		return b
 	}
 	// send posts parts to path as user, through the API (token) or a signed-in browser
-	// (with its CSRF token when csrf is set).
+	// (with its CSRF token when csrf is set). A refusal before the body is read may close
+	// the connection while the client still writes: that is answered 0.
 	send := func(rt route, path, user string, parts []mpPart, csrf bool) int {
 		t.Helper()
+		client := http.DefaultClient
+		auth := ""
 		if !rt.API {
 			b := browserOf(user)
 			b.get("/")
 			if csrf {
 				parts = append([]mpPart{{"csrf", "", []byte(b.csrf)}}, parts...)
 			}
-			body, ct := multipartBody(t, parts...)
-			req, _ := http.NewRequest("POST", e.URL+path, body)
-			req.Header.Set("Content-Type", ct)
-			code, _, _ := do(t, b.client, req)
-			return code
+			client = b.client
+		} else if user != "" {
+			auth = "Bearer " + e.Tokens[user]
 		}
 		body, ct := multipartBody(t, parts...)
-		code, _, _ := e.raw("POST", path, user, body, ct)
-		return code
+		req, _ := http.NewRequest("POST", e.URL+path, body)
+		req.Header.Set("Content-Type", ct)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0
+		}
+		defer resp.Body.Close()
+		io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode
 	}
 	// refusedBy names a hospital-A user whose role lacks perm ("" when every role has it).
 	refusedBy := func(perm auth.Permission) string {
@@ -174,7 +186,7 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 			check(key + " " + c.name)
 		}
 		if u := refusedBy(rt.Perm); u != "" {
-			if code := send(rt, path, u, padded()(), true); code != http.StatusForbidden {
+			if code := send(rt, path, u, padded()(), true); code != http.StatusForbidden && code != 0 {
 				t.Errorf("%s as %s: status %d, want 403", key, u, code)
 			}
 			check(key + " refused (role)")
