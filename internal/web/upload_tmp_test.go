@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
@@ -210,4 +212,38 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		t.Errorf("POST /logout without CSRF token: status %d, want 403", code)
 	}
 	check("POST /logout refused (no CSRF token)")
+}
+
+// TestMultipartBodiesAreBounded sends a form to a page that takes no upload, with the
+// CSRF token in the header (so the gate has no need to read the body) and a file part
+// larger than maxUpload before the form's fields: the gate bounds every multipart body,
+// so the form is refused instead of being written to disk in full and acted on.
+func TestMultipartBodiesAreBounded(t *testing.T) {
+	e := newTestEnv(t, storetest.Open(t, store.SQLite))
+	b := e.newBrowser()
+	b.login("admin")
+	b.get("/orgs")
+	body, ct := multipartBody(t, mpPart{"padding", "padding.bin", bytes.Repeat([]byte("p"), maxUpload+multipartOverhead)},
+		mpPart{"parent_id", "", []byte(strconv.FormatInt(e.HospA.ID, 10))}, mpPart{"kind", "", []byte("department")},
+		mpPart{"name", "", []byte("Bounded dept")}, mpPart{"code", "", []byte("HA-BND")})
+	req, _ := http.NewRequest("POST", e.URL+"/orgs", body)
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set(csrfHeader, b.csrf)
+	resp, err := b.client.Do(req)
+	if err == nil {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusSeeOther {
+			t.Fatalf("a %d MiB form was read in full and acted on", (maxUpload+multipartOverhead)>>20)
+		}
+	}
+	nodes, err := e.Orgs.List(context.Background(), actor.System())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if n.Name == "Bounded dept" {
+			t.Fatalf("the organisation of an oversized form was created: %+v", n)
+		}
+	}
 }

@@ -91,6 +91,11 @@ func (s *Server) wrap(rt route) http.Handler {
 		// passed in, not of the copy made below: remove those of whichever request was
 		// parsed (r as it is when the handler returns), on every path.
 		defer func() { s.removeUploads(r, rt) }()
+		if isMultipart(r) {
+			// Whoever reads the form (the CSRF check, an upload helper, FormValue in a
+			// handler), its file parts go to disk: bound the body once for all of them.
+			r.Body = http.MaxBytesReader(sw, r.Body, uploadLimit(rt)+multipartOverhead)
+		}
 		p, err := s.authenticate(r, rt)
 		if err != nil {
 			s.fail(sw, r, rt, err)
@@ -107,6 +112,14 @@ func (s *Server) wrap(rt route) http.Handler {
 			s.fail(sw, r, rt, err)
 		}
 	})
+}
+
+// uploadLimit is the largest upload route rt accepts.
+func uploadLimit(rt route) int64 {
+	if rt.Upload > 0 {
+		return rt.Upload
+	}
+	return maxUpload
 }
 
 // removeUploads deletes the temporary files of r's parsed multipart form, if any.
@@ -214,14 +227,10 @@ func (s *Server) checkCSRF(r *http.Request, rt route, p *principal) error {
 		got = r.PostFormValue(csrfField)
 	}
 	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-		// Bound the upload before parsing it: the token sits in a form field, and
-		// nothing else has limited the body yet. File parts beyond the memory bound go
-		// to temporary files, which wrap removes when the handler returns.
-		limit := rt.Upload
-		if limit <= 0 {
-			limit = maxUpload
-		}
-		r.Body = http.MaxBytesReader(nil, r.Body, limit+multipartOverhead)
+		// The token sits in a form field. wrap has bounded the body to the route's
+		// limit; file parts beyond the memory bound go to temporary files, which wrap
+		// removes when the handler returns.
+		limit := uploadLimit(rt)
 		err := r.ParseMultipartForm(multipartMemory)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
