@@ -312,20 +312,22 @@ func readHeader(cr *csv.Reader, rep *ImportReport) ([]int, bool) {
 			cols[i] = -1
 			continue
 		}
+		// Columns are named by position or by their accepted name, never by the header's
+		// own text: a file whose first row is data would have it quoted back.
 		c, ok := headerAliases[normHeader(h)]
 		if !ok {
-			unknown = append(unknown, quoteShort(h))
+			unknown = append(unknown, strconv.Itoa(i+1))
 			continue
 		}
 		if seen[c] {
-			dup = append(dup, quoteShort(h))
+			dup = append(dup, Columns[c])
 		}
 		seen[c] = true
 		cols[i] = c
 	}
 	if len(unknown) > 0 {
 		rep.Errors = append(rep.Errors, RowError{Line: line, Code: "unknown_column",
-			Message: "unknown column(s) " + strings.Join(unknown, ", ") + "; accepted columns are " + strings.Join(Columns, ", ")})
+			Message: "unknown column(s) at position " + strings.Join(unknown, ", ") + "; accepted columns are " + strings.Join(Columns, ", ")})
 	}
 	if len(dup) > 0 {
 		rep.Errors = append(rep.Errors, RowError{Line: line, Code: "duplicate_column",
@@ -433,7 +435,7 @@ func parseRows(cr *csv.Reader, cols []int, orgs *orgIndex, opt ImportOptions, re
 		}
 		key := strconv.FormatInt(in.OrgID, 10) + "\x00" + in.Code
 		if first, dup := seen[key]; dup {
-			reject(line, "code", "duplicate_in_file", fmt.Sprintf("code %s is already used on line %d", quoteShort(in.Code), first))
+			reject(line, "code", "duplicate_in_file", fmt.Sprintf("the code is already used on line %d", first))
 			continue
 		}
 		seen[key] = line
@@ -559,10 +561,10 @@ func (ix *orgIndex) resolve(v string) (orgRef, string, string) {
 		case 1:
 			return cands[0], "", ""
 		default:
-			return orgRef{}, "ambiguous_org", fmt.Sprintf("%s names %d organisations; use a unique code", quoteShort(v), len(cands))
+			return orgRef{}, "ambiguous_org", fmt.Sprintf("the name matches %d organisations; use a unique code", len(cands))
 		}
 	}
-	return orgRef{}, "unknown_org", fmt.Sprintf("no hospital or department %s in your organisation", quoteShort(v))
+	return orgRef{}, "unknown_org", "no hospital or department of that code or name in your organisation"
 }
 
 // exportName is the org column value Export writes: the code when it is unique, else the name.
@@ -601,7 +603,7 @@ func (s *Service) writeRows(ctx context.Context, a actor.Actor, rows []importRow
 				o := items[i].o
 				if !opt.Update {
 					rowErrs = append(rowErrs, RowError{Line: r.line, Field: "code", Code: "duplicate_code",
-						Message: fmt.Sprintf("an asset with code %s already exists in %s", quoteShort(r.in.Code), quoteShort(o.Name))})
+						Message: fmt.Sprintf("an asset with this code already exists in %s", quoteShort(o.Name))})
 					continue
 				}
 				perr, err := s.importUpdate(ctx, tx, a, o, r)

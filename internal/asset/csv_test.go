@@ -475,3 +475,33 @@ func TestImportErrorsSorted(t *testing.T) {
 		t.Fatalf("errors = %v", errorsByLine(rep))
 	}
 }
+
+// TestImportErrorsDoNotQuote imports rows whose cells carry a resident ID number where a
+// message could quote it (an unknown column, an unknown organisation, a repeated or
+// existing code, a bad value): every message names the line, field or column position,
+// never the cell.
+func TestImportErrorsDoNotQuote(t *testing.T) {
+	const marker = "440305198807150031"
+	w := newWorld(t, storetest.Open(t, store.SQLite))
+	doImport(t, w, w.actorA, []byte("code,name,kind,zone\nA"+marker+",x,server,internal\n"), asset.ImportOptions{DefaultOrgID: w.deptA1.ID})
+	data := "code,name,kind,zone,org\n" +
+		"A" + marker + ",x,server,internal,\n" + // exists already
+		"B" + marker + ",x,server,internal,\n" +
+		"B" + marker + ",x,server,internal,\n" + // repeated in the file
+		"C1,x,server,internal," + marker + "\n" + // unknown organisation
+		"C2,x," + marker + ",internal,\n" // bad kind
+	rep := doImport(t, w, w.actorA, []byte(data), asset.ImportOptions{DefaultOrgID: w.deptA1.ID})
+	header := doImport(t, w, w.actorA, []byte("code,name,kind,zone,"+marker+"\nD,x,server,internal,y\n"), asset.ImportOptions{DefaultOrgID: w.deptA1.ID})
+	codes := map[string]bool{}
+	for _, e := range append(rep.Errors, header.Errors...) {
+		codes[e.Code] = true
+		if strings.Contains(e.Message, marker) {
+			t.Errorf("line %d (%s): message quotes the cell: %q", e.Line, e.Code, e.Message)
+		}
+	}
+	for _, c := range []string{"unknown_column", "duplicate_code", "duplicate_in_file", "unknown_org", "invalid"} {
+		if !codes[c] {
+			t.Errorf("no %s error in %+v", c, rep.Errors)
+		}
+	}
+}

@@ -115,8 +115,8 @@ func assetOf(id int64, o orgRef, in Input, version int, created, updated time.Ti
 
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-func duplicateCode(code string) error {
-	return problem.Conflict("an asset with code %q already exists in this organisation", code).WithCode("duplicate_code")
+func duplicateCode(string) error {
+	return problem.Conflict("an asset with this code already exists in this organisation").WithCode("duplicate_code")
 }
 
 // pending is a validated input waiting to be inserted into organisation o.

@@ -85,6 +85,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if pe, ok := problem.As(err); ok {
 		fmt.Fprintln(stderr, "medguard:", pe.Message)
+		if pe.Kind == problem.KindInvalid && pe.Err != nil {
+			// What the server keeps from its clients (the input quoted), the operator who
+			// holds the file may see.
+			fmt.Fprintln(stderr, "medguard: detail:", pe.Err)
+		}
 	} else {
 		fmt.Fprintln(stderr, "medguard:", err)
 	}

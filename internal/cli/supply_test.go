@@ -61,6 +61,15 @@ func TestVulnDBAndSBOMCommands(t *testing.T) {
 		if code, _, errs = cmd("sbom", "check", filepath.Join(supplyData, "broken.cdx.json")); code != ExitError || errs == "" {
 			t.Errorf("broken SBOM = %d %q", code, errs)
 		}
+		// The operator has the file: the command line shows the line at fault, which the
+		// server keeps from its clients.
+		nocolon := filepath.Join(t.TempDir(), "nocolon.spdx")
+		if err := os.WriteFile(nocolon, []byte("SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT\nthis line has no colon\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, errs = cmd("sbom", "check", nocolon); code != ExitError || !strings.Contains(errs, "line 4") || !strings.Contains(errs, `"this line has no colon"`) {
+			t.Errorf("SBOM with a bad line = %d %q", code, errs)
+		}
 		// Nothing was stored by the checks; import stores and matches.
 		var n int
 		raw().QueryRow(`SELECT COUNT(*) FROM sboms`).Scan(&n)

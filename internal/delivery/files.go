@@ -135,11 +135,11 @@ func checkFiles(field string, files []File, artifacts bool) error {
 			}
 		}
 		if j, dup := seen[f.Name]; dup {
-			return invalid(ff+".name", "%q is given twice (also %s[%d])", f.Name, field, j)
+			return invalid(ff+".name", "the name is given twice (also %s[%d])", field, j)
 		}
 		seen[f.Name] = i
 		if f.Open == nil {
-			return invalid(ff+".open", "no way to open %q", f.Name)
+			return invalid(ff+".open", "no way to open the file")
 		}
 	}
 	return nil

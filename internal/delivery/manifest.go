@@ -64,13 +64,14 @@ type Signature struct {
 }
 
 // invalid returns the client-safe error for a bad manifest field; field is a path such as
-// "artifacts[2].sha256" ("" for the document as a whole).
+// "artifacts[2].sha256" ("" for the document as a whole), made of the schema's names and
+// indices only. Messages never quote the manifest: a value at fault is named by its place.
 func invalid(field, format string, args ...any) *problem.Error {
 	msg := fmt.Sprintf(format, args...)
 	if field != "" {
 		msg = field + ": " + msg
 	}
-	return problem.Invalid(field, "delivery: %s", msg).WithCode("invalid_manifest")
+	return problem.Invalid(field, "%s", msg).WithCode("invalid_manifest")
 }
 
 // Canonical returns the bytes a signature covers: the text form described in the package
@@ -128,7 +129,7 @@ func (m *Manifest) validate() error {
 	case "":
 		return invalid("schema", "required (%q)", SchemaV1)
 	default:
-		return invalid("schema", "unknown schema %q; this version reads %q", m.Schema, SchemaV1)
+		return invalid("schema", "unknown schema; this version reads %q", SchemaV1)
 	}
 	for _, f := range [...][2]string{
 		{"vendor", m.Vendor},
@@ -159,7 +160,7 @@ func (m *Manifest) validate() error {
 			return err
 		}
 		if j, dup := seen[a.Name]; dup {
-			return invalid(field+".name", "%q is listed twice (also artifacts[%d])", a.Name, j)
+			return invalid(field+".name", "the name is listed twice (also artifacts[%d])", j)
 		}
 		seen[a.Name] = i
 		if a.Size < 0 {
@@ -196,8 +197,7 @@ func checkLine(field, s string) error {
 		return invalid(field, "not valid UTF-8")
 	}
 	if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
-		r, _ := utf8.DecodeRuneInString(s[i:])
-		return invalid(field, "must not contain a tab, newline or other control character (found %q at byte %d)", r, i)
+		return invalid(field, "must not contain a tab, newline or other control character (found one at byte %d)", i)
 	}
 	return nil
 }
@@ -212,13 +212,13 @@ func checkName(field, name string) error {
 	}
 	switch {
 	case strings.Contains(name, `\`):
-		return invalid(field, "%q contains a backslash; use forward slashes", name)
+		return invalid(field, "contains a backslash; use forward slashes")
 	case strings.HasPrefix(name, "/"), len(name) >= 2 && name[1] == ':' && isASCIILetter(name[0]):
-		return invalid(field, "%q is an absolute path; names are relative to the delivery", name)
+		return invalid(field, "is an absolute path; names are relative to the delivery")
 	case slices.Contains(strings.Split(name, "/"), ".."):
-		return invalid(field, "%q contains \"..\"; names must stay inside the delivery", name)
+		return invalid(field, "contains \"..\"; names must stay inside the delivery")
 	case name == "." || !fs.ValidPath(name):
-		return invalid(field, "%q is not a clean relative path (no \".\" or empty element, no trailing slash)", name)
+		return invalid(field, "is not a clean relative path (no \".\" or empty element, no trailing slash)")
 	}
 	return nil
 }

@@ -151,10 +151,11 @@ func TestParseCases(t *testing.T) {
 			if !ok || pe.Kind != problem.KindInvalid || pe.Code != "invalid_manifest" {
 				t.Fatalf("error %v is not an invalid_manifest problem", err)
 			}
-			if !strings.HasPrefix(pe.Message, "delivery: ") {
-				t.Errorf("message %q lacks the package prefix", pe.Message)
+			// A client sees the message: no package prefix, and the place at fault.
+			if strings.HasPrefix(pe.Message, "delivery: ") {
+				t.Errorf("message %q has the package prefix", pe.Message)
 			}
-			if pe.Field != "" && !strings.HasPrefix(pe.Message, "delivery: "+pe.Field+": ") {
+			if pe.Field != "" && !strings.HasPrefix(pe.Message, pe.Field+": ") {
 				t.Errorf("message %q does not start with its field %q", pe.Message, pe.Field)
 			}
 		})

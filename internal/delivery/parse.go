@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -55,7 +56,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 		case "signature":
 			m.Signature, err = p.signature(field)
 		default:
-			err = invalid(field, "unknown field")
+			err = p.unknownKey("")
 		}
 		return err
 	})
@@ -87,7 +88,7 @@ func parseTime(field, s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, invalid(field, "%q is not an RFC 3339 time such as \"2026-11-01T08:00:00Z\"", s)
+		return time.Time{}, invalid(field, "is not an RFC 3339 time such as \"2026-11-01T08:00:00Z\"")
 	}
 	return t.UTC(), nil
 }
@@ -95,8 +96,19 @@ func parseTime(field, s string) (time.Time, error) {
 // parser walks the manifest's JSON tokens so that every error can name its place and so
 // that repeated or unknown keys are refused rather than silently merged.
 type parser struct {
-	data []byte
-	dec  *json.Decoder
+	data   []byte
+	dec    *json.Decoder
+	keyOff int64 // offset of the object key being read
+}
+
+// unknownKey refuses the key just read in the object at field: by its line and column,
+// since the key is the client's text.
+func (p *parser) unknownKey(field string) error {
+	where := "the manifest"
+	if field != "" {
+		where = field
+	}
+	return invalid("", "%s: unknown field in %s", p.position(p.keyOff), where)
 }
 
 // token reads the next token; a syntax error is reported with its line and column.
@@ -108,7 +120,8 @@ func (p *parser) token(field string) (json.Token, error) {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		return nil, invalid("", "%s: %s", p.position(se.Offset), se.Error())
+		// encoding/json's message quotes the offending character: the place is enough.
+		return nil, invalid("", "%s: malformed JSON", p.position(se.Offset)).WithErr(err)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		where := "the manifest"
 		if field != "" {
@@ -116,7 +129,7 @@ func (p *parser) token(field string) (json.Token, error) {
 		}
 		return nil, invalid("", "%s: unexpected end of the document inside %s", p.position(int64(len(p.data))), where)
 	default:
-		return nil, invalid("", "%s: %v", p.position(p.dec.InputOffset()), err)
+		return nil, invalid("", "%s: unreadable JSON", p.position(p.dec.InputOffset())).WithErr(err)
 	}
 }
 
@@ -148,6 +161,10 @@ func (p *parser) object(field string, each func(key, field string) error) error 
 func (p *parser) members(field string, each func(key, field string) error) error {
 	seen := map[string]bool{}
 	for p.dec.More() {
+		p.keyOff = p.dec.InputOffset()
+		for p.keyOff < int64(len(p.data)) && strings.IndexByte(" \t\r\n,", p.data[p.keyOff]) >= 0 {
+			p.keyOff++
+		}
 		tok, err := p.token(field)
 		if err != nil {
 			return err
@@ -214,7 +231,7 @@ func (p *parser) artifacts(field string) ([]Artifact, error) {
 			case "sm3":
 				a.SM3, err = p.str(kf)
 			default:
-				err = invalid(kf, "unknown field")
+				err = p.unknownKey(af)
 			}
 			return err
 		})
@@ -245,7 +262,7 @@ func (p *parser) size(field string) (int64, error) {
 	}
 	v, err := strconv.ParseInt(n.String(), 10, 64)
 	if err != nil {
-		return 0, invalid(field, "%s is not a whole number of bytes", n)
+		return 0, invalid(field, "is not a whole number of bytes")
 	}
 	if v < 0 {
 		return 0, invalid(field, "must not be negative")
@@ -278,7 +295,7 @@ func (p *parser) signature(field string) (*Signature, error) {
 		case "value":
 			s.Value, err = p.str(kf)
 		default:
-			err = invalid(kf, "unknown field")
+			err = p.unknownKey(field)
 		}
 		return err
 	})

@@ -2,6 +2,7 @@ package licence_test
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,7 +156,7 @@ func TestEvaluateCustomPolicy(t *testing.T) {
 	if got := q.Evaluate("MIT AND Beerware"); got.Verdict != licence.VerdictAllowed {
 		t.Errorf("got %+v", got)
 	}
-	if err := q.Validate(); err == nil || !strings.Contains(err.Error(), `allow[1] "NotALicence"`) {
+	if err := q.Validate(); err == nil || !strings.Contains(err.Error(), `allow[1]: not one SPDX licence id (optionally WITH an exception): "NotALicence"`) {
 		t.Errorf("Validate = %v", err)
 	}
 	// An unrecognised Unlisted verdict is treated as unknown.
@@ -188,32 +189,44 @@ func TestParsePolicy(t *testing.T) {
 		t.Errorf("minimal policy: %+v, %v", got, err)
 	}
 
+	// Error (command line, log) names the value at fault; Safe (clients of the server)
+	// names its line and place only.
 	errs := []struct {
-		name, in, want string
+		name, in, safe, detail string
 	}{
-		{"unknown id", "allow:\n  - MIT\n  - GPL-9.0\n", `licence: policy: line 3: allow[1] "GPL-9.0": unknown licence id "GPL-9.0"`},
-		{"unknown id in JSON", `{"deny": ["SSPL-1.0", "Foo"]}`, `line 1: deny[1] "Foo": unknown licence id "Foo"`},
-		{"expression", "review: [MIT OR ISC]\n", `review[0] "MIT OR ISC": "MIT OR ISC" is an expression with OR`},
-		{"on two lists", "allow: [GPL-2.0-only]\ndeny: [GPL-2.0]\n", `line 2: deny[0] "GPL-2.0": GPL-2.0-only is also on the allow list`},
-		{"same entry twice on one list", "deny: [GPL-2.0, GPL-2.0-only]\nallow: [x]\n", `allow[0] "x": unknown licence id "x"`},
-		{"bad exception", "allow: [GPL-2.0-only WITH Nothing]\n", `unknown licence exception "Nothing"`},
-		{"unknown key", "alow: [MIT]\n", "field alow not found"},
-		{"not a list", "allow: MIT\n", "cannot unmarshal"},
-		{"not a string", "allow:\n  - {id: MIT}\n", "line 2: allow[0]: expected a licence id"},
-		{"null entry", "allow:\n  -\n", "allow[0]: expected a licence id"},
-		{"bad unlisted", "unlisted: maybe\n", `unlisted: "maybe" is not allowed, review, denied or unknown`},
-		{"empty", "", "empty document"},
-		{"two documents", "allow: [MIT]\n---\ndeny: [ISC]\n", "more than one document"},
-		{"not yaml", "allow: [MIT\n", "licence: policy: yaml"},
+		{"unknown id", "allow:\n  - MIT\n  - GPL-9.0\n", "line 3: allow[1]: not one SPDX licence id (optionally WITH an exception)", `"GPL-9.0": unknown licence id "GPL-9.0"`},
+		{"unknown id in JSON", `{"deny": ["SSPL-1.0", "Foo"]}`, "line 1: deny[1]: not one SPDX licence id (optionally WITH an exception)", `"Foo": unknown licence id "Foo"`},
+		{"expression", "review: [MIT OR ISC]\n", "line 1: review[0]: not one SPDX licence id (optionally WITH an exception)", `"MIT OR ISC" is an expression with OR`},
+		{"on two lists", "allow: [GPL-2.0-only]\ndeny: [GPL-2.0]\n", "line 2: deny[0]: the licence is also on the allow list", `"GPL-2.0"`},
+		{"same entry twice on one list", "deny: [GPL-2.0, GPL-2.0-only]\nallow: [x]\n", "line 2: allow[0]: not one SPDX licence id (optionally WITH an exception)", `unknown licence id "x"`},
+		{"bad exception", "allow: [GPL-2.0-only WITH Nothing]\n", "line 1: allow[0]: not one SPDX licence id (optionally WITH an exception)", `unknown licence exception "Nothing"`},
+		{"unknown key", "alow: [MIT]\n", "line 1: unknown key (the keys are allow, review, deny and unlisted)", "field alow not found"},
+		{"not a list", "allow: MIT\n", "line 1: a value of the wrong type (allow, review and deny are lists of licence ids; unlisted is one verdict)", "cannot unmarshal"},
+		{"not a string", "allow:\n  - {id: MIT}\n", "line 2: allow[0]: expected a licence id", ""},
+		{"null entry", "allow:\n  -\n", "line 2: allow[0]: expected a licence id", ""},
+		{"bad unlisted", "unlisted: maybe\n", "unlisted: must be allowed, review, denied or unknown", `"maybe"`},
+		{"empty", "", "empty document", ""},
+		{"two documents", "allow: [MIT]\n---\ndeny: [ISC]\n", "more than one document", ""},
+		{"not yaml", "allow: [MIT\n", "line 1: not a valid YAML or JSON document", "did not find expected"},
+		{"marker key", "allow: [MIT]\n'440305198807150031': x\n", "line 2: unknown key (the keys are allow, review, deny and unlisted)", "440305198807150031"},
+		{"marker entry", "deny:\n  - 440305198807150031\n", "line 2: deny[0]: not one SPDX licence id (optionally WITH an exception)", "440305198807150031"},
+		{"marker value", "allow: 440305198807150031\n", "line 1: a value of the wrong type (allow, review and deny are lists of licence ids; unlisted is one verdict)", "4403051"},
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := licence.ParsePolicy([]byte(tt.in))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("ParsePolicy error = %v, want it to contain %q", err, tt.want)
+			var pe *licence.PolicyError
+			if !errors.As(err, &pe) {
+				t.Fatalf("ParsePolicy error %T %v is not a *PolicyError", err, err)
 			}
-			if err != nil && !strings.HasPrefix(err.Error(), "licence: ") {
-				t.Errorf("error %q lacks the package prefix", err)
+			if pe.Safe() != tt.safe {
+				t.Errorf("Safe() = %q, want %q", pe.Safe(), tt.safe)
+			}
+			if tt.detail != "" && strings.Contains(pe.Safe(), tt.detail) {
+				t.Errorf("Safe() = %q quotes the document", pe.Safe())
+			}
+			if !strings.HasPrefix(err.Error(), "licence: policy: "+tt.safe) || !strings.Contains(err.Error(), tt.detail) {
+				t.Errorf("Error() = %q, want the prefix, %q and %q", err, tt.safe, tt.detail)
 			}
 		})
 	}

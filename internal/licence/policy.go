@@ -5,16 +5,50 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/github/go-spdx/v2/spdxexp/spdxlicenses"
 	"go.yaml.in/yaml/v3"
 )
 
+// PolicyError is a fault in a licence policy. Its Msg never quotes the document: the
+// entry or value at fault, and a parser's own message, are kept in Detail, which Error
+// includes (for the command line and the log) and Safe leaves out (for clients).
+type PolicyError struct {
+	Line   int    // line in the document, 0 when unknown
+	Where  string // the key or list entry at fault: "unlisted", "allow[1]"; "" for the document
+	Msg    string // what is wrong: never a value from the document
+	Detail string // the value at fault or the parser's message; may be ""
+}
+
+// Error returns "licence: policy: line <n>: <where>: <msg>: <detail>", leaving out empty parts.
+func (e *PolicyError) Error() string {
+	s := "licence: policy: " + e.Safe()
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+// Safe returns "line <n>: <where>: <msg>": the error without the value at fault and
+// without the package prefix.
+func (e *PolicyError) Safe() string {
+	var parts []string
+	if e.Line > 0 {
+		parts = append(parts, fmt.Sprintf("line %d", e.Line))
+	}
+	if e.Where != "" {
+		parts = append(parts, e.Where)
+	}
+	return strings.Join(append(parts, e.Msg), ": ")
+}
+
 // Validate checks every entry of p: each must be one valid licence (optionally WITH an
-// exception), on one list only; Unlisted must be a verdict or empty. The error names the
-// first bad entry.
+// exception), on one list only; Unlisted must be a verdict or empty. The error, a
+// *PolicyError, names the first bad entry.
 func (p Policy) Validate() error {
 	return p.validate(nil)
 }
@@ -24,26 +58,51 @@ func (p Policy) validate(lines map[string][]int) error {
 	switch p.Unlisted {
 	case "", VerdictAllowed, VerdictReview, VerdictDenied, VerdictUnknown:
 	default:
-		return fmt.Errorf("licence: policy: unlisted: %q is not allowed, review, denied or unknown", p.Unlisted)
+		return &PolicyError{Where: "unlisted", Msg: "must be allowed, review, denied or unknown", Detail: fmt.Sprintf("%q", p.Unlisted)}
 	}
 	seen := map[string]string{} // normalised entry → list
 	for _, l := range p.lists() {
 		for i, e := range l.entries {
-			where := fmt.Sprintf("%s[%d]", l.name, i)
+			pe := &PolicyError{Where: fmt.Sprintf("%s[%d]", l.name, i)}
 			if ls := lines[l.name]; i < len(ls) && ls[i] > 0 {
-				where = fmt.Sprintf("line %d: %s", ls[i], where)
+				pe.Line = ls[i]
 			}
 			key, err := parseEntry(e)
 			if err != nil {
-				return fmt.Errorf("licence: policy: %s %q: %v", where, e, err)
+				pe.Msg, pe.Detail = "not one SPDX licence id (optionally WITH an exception)", fmt.Sprintf("%q: %v", e, err)
+				return pe
 			}
 			if other, ok := seen[strings.ToLower(key)]; ok && other != l.name {
-				return fmt.Errorf("licence: policy: %s %q: %s is also on the %s list", where, e, key, other)
+				pe.Msg, pe.Detail = "the licence is also on the "+other+" list", fmt.Sprintf("%q", e)
+				return pe
 			}
 			seen[strings.ToLower(key)] = l.name
 		}
 	}
 	return nil
+}
+
+// yamlLine finds "line N" in a YAML parser's message.
+var yamlLine = regexp.MustCompile(`\bline (\d+)\b`)
+
+// yamlError describes a YAML decoding error by its line and kind, keeping the parser's
+// message (which may quote the document) as Detail.
+func yamlError(err error) *PolicyError {
+	msg := err.Error()
+	var te *yaml.TypeError
+	what := "not a valid YAML or JSON document"
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+		what = "a value of the wrong type (allow, review and deny are lists of licence ids; unlisted is one verdict)"
+		if strings.Contains(msg, " not found in type ") {
+			what = "unknown key (the keys are allow, review, deny and unlisted)"
+		}
+	}
+	pe := &PolicyError{Msg: what, Detail: msg}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		pe.Line, _ = strconv.Atoi(m[1])
+	}
+	return pe
 }
 
 // policyFile is the YAML or JSON form of a policy.
@@ -62,20 +121,20 @@ type policyFile struct {
 //	unlisted: review
 //
 // Unknown keys, entries that are not strings, unknown licence ids and entries on two lists
-// are errors naming the entry and its line.
+// are *PolicyError errors naming the entry and its line.
 func ParsePolicy(data []byte) (Policy, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var f policyFile
 	if err := dec.Decode(&f); err != nil {
 		if errors.Is(err, io.EOF) {
-			return Policy{}, errors.New("licence: policy: empty document")
+			return Policy{}, &PolicyError{Msg: "empty document"}
 		}
-		return Policy{}, fmt.Errorf("licence: policy: %w", err)
+		return Policy{}, yamlError(err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return Policy{}, errors.New("licence: policy: more than one document")
+		return Policy{}, &PolicyError{Msg: "more than one document"}
 	}
 	p := Policy{Unlisted: Verdict(strings.TrimSpace(f.Unlisted))}
 	lines := map[string][]int{}
@@ -86,7 +145,7 @@ func ParsePolicy(data []byte) (Policy, error) {
 	}{{"allow", f.Allow, &p.Allow}, {"review", f.Review, &p.Review}, {"deny", f.Deny, &p.Deny}} {
 		for i, n := range l.nodes {
 			if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-				return Policy{}, fmt.Errorf("licence: policy: line %d: %s[%d]: expected a licence id", n.Line, l.name, i)
+				return Policy{}, &PolicyError{Line: n.Line, Where: fmt.Sprintf("%s[%d]", l.name, i), Msg: "expected a licence id"}
 			}
 			*l.dst = append(*l.dst, strings.TrimSpace(n.Value))
 			lines[l.name] = append(lines[l.name], n.Line)

@@ -79,6 +79,12 @@ func (e *Error) WithCode(code string) *Error {
 	return e
 }
 
+// WithErr keeps err as the internal cause: it is logged, never shown.
+func (e *Error) WithErr(err error) *Error {
+	e.Err = err
+	return e
+}
+
 // As returns the *Error in err's chain, if any.
 func As(err error) (*Error, bool) {
 	var pe *Error

@@ -29,7 +29,7 @@ func parseCycloneDXJSON(text []byte) (*Document, error) {
 			if ptr, off, ok := locateJSONField(text, "specVersion", "string"); ok {
 				place = placeAt(text, off) + " (" + ptr + ")"
 			}
-			return nil, &ParseError{Format: f, Place: place, Msg: fmt.Sprintf("unsupported CycloneDX specVersion %v", head.SpecVersion), Err: err}
+			return nil, &ParseError{Format: f, Place: place, Msg: "unsupported CycloneDX specVersion", Detail: fmt.Sprintf("%v", head.SpecVersion), Err: err}
 		}
 		return nil, jsonError(f, text, err, 0)
 	}
@@ -51,13 +51,13 @@ func parseCycloneDXXML(text []byte) (*Document, error) {
 	var bom cdx.BOM
 	xmlErr := func(err error, what string) error {
 		line, _ := dec.InputPos()
-		return &ParseError{Format: f, Place: fmt.Sprintf("line %d", xmlErrLine(err, line)), Msg: what + xmlErrMsg(err), Err: err}
+		return &ParseError{Format: f, Place: fmt.Sprintf("line %d", xmlErrLine(err, line)), Msg: what, Detail: xmlErrMsg(err), Err: err}
 	}
 	if err := dec.Decode(&bom); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, &ParseError{Format: f, Place: "document", Msg: "no XML element found", Err: err}
 		}
-		return nil, xmlErr(err, "invalid CycloneDX XML: ")
+		return nil, xmlErr(err, "invalid CycloneDX XML")
 	}
 	for {
 		tok, err := dec.Token()
@@ -65,7 +65,7 @@ func parseCycloneDXXML(text []byte) (*Document, error) {
 			break
 		}
 		if err != nil {
-			return nil, xmlErr(err, "invalid XML after the bom element: ")
+			return nil, xmlErr(err, "invalid XML after the bom element")
 		}
 		switch t := tok.(type) {
 		case xml.CharData:
@@ -80,7 +80,7 @@ func parseCycloneDXXML(text []byte) (*Document, error) {
 	}
 	ns := bom.XMLName.Space
 	if !strings.HasPrefix(ns, cycloneDXNamespacePrefix) {
-		return nil, &ParseError{Format: f, Place: "line 1", Msg: fmt.Sprintf("bom element in namespace %q, not %s1.x", ns, cycloneDXNamespacePrefix), Err: ErrNotSBOM}
+		return nil, &ParseError{Format: f, Place: "line 1", Msg: fmt.Sprintf("bom element not in the namespace %s1.x", cycloneDXNamespacePrefix), Detail: fmt.Sprintf("namespace %q", ns), Err: ErrNotSBOM}
 	}
 	b := newBuilder(f, strings.TrimPrefix(ns, cycloneDXNamespacePrefix))
 	b.fromCycloneDX(&bom)

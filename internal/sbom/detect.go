@@ -23,7 +23,7 @@ func Detect(data []byte) (Format, error) {
 	}
 	text, err := decodeText(data)
 	if err != nil {
-		return "", &ParseError{Place: "input", Msg: err.Error(), Err: err}
+		return "", &ParseError{Place: "input", Msg: "the text cannot be read", Detail: err.Error(), Err: err}
 	}
 	t := trimLeft(text)
 	if len(t) == 0 {
@@ -41,12 +41,20 @@ func Detect(data []byte) (Format, error) {
 	return "", notSBOM("document", "")
 }
 
-func notSBOM(place, detail string) *ParseError {
+func notSBOM(place, why string) *ParseError {
 	msg := ErrNotSBOM.Error()
-	if detail != "" {
-		msg += " (" + detail + ")"
+	if why != "" {
+		msg += " (" + why + ")"
 	}
 	return &ParseError{Place: place, Msg: msg, Err: ErrNotSBOM}
+}
+
+// notSBOMFound is notSBOM for a document whose root names something else: why says what
+// in general, found quotes it.
+func notSBOMFound(place, why, found string) *ParseError {
+	e := notSBOM(place, why)
+	e.Detail = found
+	return e
 }
 
 // detectJSON reads the top-level keys of a JSON object until one of them tells the format.
@@ -112,7 +120,7 @@ func detectXML(text []byte) (Format, error) {
 				return "", notSBOM("document", "XML without a root element")
 			}
 			line, _ := dec.InputPos()
-			return "", &ParseError{Place: fmt.Sprintf("line %d", xmlErrLine(err, line)), Msg: "invalid XML: " + xmlErrMsg(err), Err: err}
+			return "", &ParseError{Place: fmt.Sprintf("line %d", xmlErrLine(err, line)), Msg: "invalid XML", Detail: xmlErrMsg(err), Err: err}
 		}
 		start, ok := tok.(xml.StartElement)
 		if !ok {
@@ -124,11 +132,11 @@ func detectXML(text []byte) (Format, error) {
 		case start.Name.Local == "bom" && strings.HasPrefix(start.Name.Space, cycloneDXNamespacePrefix):
 			return FormatCycloneDXXML, nil
 		case start.Name.Local == "bom":
-			return "", notSBOM(place, fmt.Sprintf("root element bom in namespace %q", start.Name.Space))
+			return "", notSBOMFound(place, "root element bom in another namespace", fmt.Sprintf("namespace %q", start.Name.Space))
 		case start.Name.Local == "RDF":
 			return "", notSBOM(place, "SPDX RDF/XML is not supported; use SPDX JSON or tag-value")
 		}
-		return "", notSBOM(place, "XML root element "+start.Name.Local)
+		return "", notSBOMFound(place, "another XML root element", "root element "+quote(start.Name.Local))
 	}
 }
 

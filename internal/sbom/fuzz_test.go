@@ -1,10 +1,12 @@
 package sbom_test
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/medguard/medguard/internal/sbom"
@@ -13,7 +15,8 @@ import (
 // FuzzParse feeds every file of testdata/ (and the corpus in testdata/fuzz) to Parse and,
 // with a format chosen by the fuzzer, to ParseFormat. Neither may panic; an error must be a
 // *ParseError; a document must have a non-empty, unique ref on every component and
-// dependencies between known refs only (unknown ones are dropped with a warning).
+// dependencies between known refs only (unknown ones are dropped with a warning). An
+// error's Safe text never quotes echoMarker (seeds in testdata/fuzz/FuzzParse carry it).
 func FuzzParse(f *testing.F) {
 	err := filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -48,6 +51,9 @@ func FuzzParse(f *testing.F) {
 			}
 			if doc != nil {
 				t.Fatal("document returned with an error")
+			}
+			if bytes.Contains(data, []byte(echoMarker)) && strings.Contains(pe.Safe(), echoMarker) {
+				t.Fatalf("Safe() quotes the document: %q", pe.Safe())
 			}
 			return
 		}

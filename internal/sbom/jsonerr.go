@@ -22,24 +22,31 @@ func jsonError(f Format, text []byte, err error, off int64) *ParseError {
 			o-- // Offset is just after the offending byte
 		}
 		if strings.Contains(syn.Error(), "after top-level value") {
-			return &ParseError{Format: f, Place: placeAt(text, o), Msg: fmt.Sprintf("data after the end of the JSON document: %q", clip(string(text[o:]), 40)), Err: err}
+			return &ParseError{Format: f, Place: placeAt(text, o), Msg: "data after the end of the JSON document", Detail: fmt.Sprintf("%q", clip(string(text[o:]), 40)), Err: err}
 		}
-		return &ParseError{Format: f, Place: placeAt(text, o), Msg: "invalid JSON: " + syn.Error(), Err: err}
+		return &ParseError{Format: f, Place: placeAt(text, o), Msg: "invalid JSON", Detail: syn.Error(), Err: err}
 	case errors.As(err, &typ):
-		msg := fmt.Sprintf("JSON %s where %s was expected", typ.Value, goTypeName(typ))
+		// Value is "number 123" for numbers: the kind is said, the number kept for Detail.
+		// Field is a path of the schema's field names, never of the document's own keys.
+		kind, _, _ := strings.Cut(typ.Value, " ")
+		msg := fmt.Sprintf("JSON %s where %s was expected", kind, goTypeName(typ))
 		if typ.Field != "" {
 			msg = fmt.Sprintf("field %s: %s", typ.Field, msg)
 		}
+		detail := ""
+		if kind != typ.Value {
+			detail = typ.Value
+		}
 		// The offset of a type error raised inside a library's custom unmarshaler is
 		// relative to the value that unmarshaler was given, so locate the field instead.
-		if ptr, o, ok := locateJSONField(text, typ.Field, typ.Value); ok {
-			return &ParseError{Format: f, Place: placeAt(text, o) + " (" + ptr + ")", Msg: msg, Err: err}
+		if ptr, o, ok := locateJSONField(text, typ.Field, kind); ok {
+			return &ParseError{Format: f, Place: placeAt(text, o) + " (" + ptr + ")", Msg: msg, Detail: detail, Err: err}
 		}
-		return &ParseError{Format: f, Place: "document", Msg: msg, Err: err}
+		return &ParseError{Format: f, Place: "document", Msg: msg, Detail: detail, Err: err}
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return &ParseError{Format: f, Place: placeAt(text, int64(len(text))), Msg: "invalid JSON: unexpected end of input", Err: err}
 	}
-	return &ParseError{Format: f, Place: placeAt(text, off), Msg: err.Error(), Err: err}
+	return &ParseError{Format: f, Place: placeAt(text, off), Msg: "invalid value", Detail: err.Error(), Err: err}
 }
 
 func goTypeName(typ *json.UnmarshalTypeError) string {

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -115,23 +116,52 @@ type Warning struct {
 // ParseError reports input that is not a readable SBOM, with the place where reading
 // stopped: "line 3, column 14" for JSON, "line 12" for XML and tag-value, sometimes followed
 // by the field concerned.
+//
+// Msg never quotes the document; what was found there (a line, a value, a library's
+// message) is kept in Detail, which Error includes for the command line and the log and
+// Safe leaves out for clients of the server.
 type ParseError struct {
 	Format Format // "" when the format could not be detected
-	Place  string
-	Msg    string
-	Err    error // underlying library error, if any
+	Place  string // "line 3, column 14", optionally followed by " (/json/pointer)"
+	Msg    string // what is wrong, in words of the format: never a value from the input
+	Detail string // what was found, quoted from the input or a library's message; may be ""
+	Err    error  // underlying library error, if any
 }
 
-// Error returns "sbom: <format>: <place>: <msg>", leaving out empty parts.
+// Error returns "sbom: <format>: <place>: <msg>: <detail>", leaving out empty parts.
 func (e *ParseError) Error() string {
-	s := "sbom: "
+	s := "sbom: " + e.text(e.Place)
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+// Safe returns "<format>: <line and column>: <msg>": the error without the input quoted
+// in Detail, without the JSON pointer of the place (whose keys may be the document's own)
+// and without the package prefix. It is what a client of the server is shown.
+func (e *ParseError) Safe() string { return e.text(safePlace(e.Place)) }
+
+func (e *ParseError) text(place string) string {
+	s := ""
 	if e.Format != "" {
 		s += string(e.Format) + ": "
 	}
-	if e.Place != "" {
-		s += e.Place + ": "
+	if place != "" {
+		s += place + ": "
 	}
 	return s + e.Msg
+}
+
+// safePlace keeps the line and column of a place and drops a JSON pointer.
+func safePlace(place string) string {
+	if strings.HasPrefix(place, "/") {
+		return "document"
+	}
+	if i := strings.Index(place, " (/"); i >= 0 {
+		return place[:i]
+	}
+	return place
 }
 
 // Unwrap returns the underlying error.
@@ -153,14 +183,14 @@ func ParseFormat(data []byte, f Format) (doc *Document, err error) {
 	}
 	text, err := decodeText(data)
 	if err != nil {
-		return nil, &ParseError{Format: f, Place: "input", Msg: err.Error(), Err: err}
+		return nil, &ParseError{Format: f, Place: "input", Msg: "the text cannot be read", Detail: err.Error(), Err: err}
 	}
 	// Last line of defence: a panic inside a decoding library must not take the caller
 	// down. Root causes found by fuzzing are fixed in this package.
 	defer func() {
 		if r := recover(); r != nil {
 			doc = nil
-			err = &ParseError{Format: f, Place: "document", Msg: fmt.Sprintf("internal error while decoding: %v", r),
+			err = &ParseError{Format: f, Place: "document", Msg: "internal error while decoding", Detail: fmt.Sprint(r),
 				Err: fmt.Errorf("sbom: panic: %v\n%s", r, debug.Stack())}
 		}
 	}()

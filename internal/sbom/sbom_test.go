@@ -394,23 +394,24 @@ func TestParseErrors(t *testing.T) {
 		file    string
 		format  sbom.Format // "" when detection fails
 		place   string
-		msg     string
+		msg     string // in Msg, and so in Safe
+		detail  string // quoted from the document: in Error, never in Safe
 		notSBOM bool
 	}{
-		{"array.json", "", "document", "a JSON document whose top level is not an object", true},
-		{"wrongns.cdx.xml", "", "line 2", `root element bom in namespace "http://example.org/not-cyclonedx"`, true},
-		{"trailing.cdx.json", sbom.FormatCycloneDXJSON, "line 7, column 1", `data after the end of the JSON document: "Contact Us | Terms of Use\n"`, false},
-		{"truncated.cdx.json", sbom.FormatCycloneDXJSON, "line 6, column 38", "unexpected end of JSON input", false},
-		{"type.cdx.json", sbom.FormatCycloneDXJSON, "line 7, column 85 (/components/1/hashes/0/content)", "field components.hashes.content: JSON number where a string was expected", false},
-		{"badspec.cdx.json", sbom.FormatCycloneDXJSON, "line 3, column 18 (/specVersion)", "unsupported CycloneDX specVersion 9.9", false},
-		{"syntax.spdx.json", sbom.FormatSPDXJSON, "line 5, column 3", `invalid character '"' after object key:value pair`, false},
-		{"spdx30.spdx.json", sbom.FormatSPDXJSON, "line 2, column 18 (/spdxVersion)", "unsupported spdxVersion SPDX-3.0", false},
-		{"emptyid.spdx.json", sbom.FormatSPDXJSON, "line 7, column 35 (/packages/1/SPDXID)", "empty element id", false},
-		{"supplier-number.spdx.json", sbom.FormatSPDXJSON, "line 7, column 18 (/packages/0/supplier)", "expected a string, found a number", false},
-		{"mismatched.cdx.xml", sbom.FormatCycloneDXXML, "line 6", "element <version> closed by </versoin>", false},
-		{"nocolon.spdx", sbom.FormatSPDXTagValue, "line 10", `expected "Tag: value", found "this line has no colon"`, false},
-		{"badrel.spdx", sbom.FormatSPDXTagValue, "line 12", "Relationship: invalid relationship format", false},
-		{"unsupported.spdx", sbom.FormatSPDXTagValue, "line 1", `unsupported SPDXVersion "SPDX-1.2"`, false},
+		{"array.json", "", "document", "a JSON document whose top level is not an object", "", true},
+		{"wrongns.cdx.xml", "", "line 2", "root element bom in another namespace", `namespace "http://example.org/not-cyclonedx"`, true},
+		{"trailing.cdx.json", sbom.FormatCycloneDXJSON, "line 7, column 1", "data after the end of the JSON document", `"Contact Us | Terms of Use\n"`, false},
+		{"truncated.cdx.json", sbom.FormatCycloneDXJSON, "line 6, column 38", "invalid JSON", "unexpected end of JSON input", false},
+		{"type.cdx.json", sbom.FormatCycloneDXJSON, "line 7, column 85 (/components/1/hashes/0/content)", "field components.hashes.content: JSON number where a string was expected", "", false},
+		{"badspec.cdx.json", sbom.FormatCycloneDXJSON, "line 3, column 18 (/specVersion)", "unsupported CycloneDX specVersion", "9.9", false},
+		{"syntax.spdx.json", sbom.FormatSPDXJSON, "line 5, column 3", "invalid JSON", `invalid character '"' after object key:value pair`, false},
+		{"spdx30.spdx.json", sbom.FormatSPDXJSON, "line 2, column 18 (/spdxVersion)", "unsupported spdxVersion", "SPDX-3.0", false},
+		{"emptyid.spdx.json", sbom.FormatSPDXJSON, "line 7, column 35 (/packages/1/SPDXID)", "empty element id", "", false},
+		{"supplier-number.spdx.json", sbom.FormatSPDXJSON, "line 7, column 18 (/packages/0/supplier)", "expected a string, found a number", "", false},
+		{"mismatched.cdx.xml", sbom.FormatCycloneDXXML, "line 6", "invalid CycloneDX XML", "element <version> closed by </versoin>", false},
+		{"nocolon.spdx", sbom.FormatSPDXTagValue, "line 10", `expected "Tag: value"`, `found "this line has no colon"`, false},
+		{"badrel.spdx", sbom.FormatSPDXTagValue, "line 12", "a value the SPDX tag-value format does not accept", `"Relationship": invalid relationship format`, false},
+		{"unsupported.spdx", sbom.FormatSPDXTagValue, "line 1", "unsupported SPDXVersion", `"SPDX-1.2"`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -432,8 +433,16 @@ func TestParseErrors(t *testing.T) {
 			if errors.Is(err, sbom.ErrNotSBOM) != tt.notSBOM {
 				t.Errorf("errors.Is(ErrNotSBOM) = %v", !tt.notSBOM)
 			}
-			if !strings.HasPrefix(err.Error(), "sbom: ") || !strings.Contains(err.Error(), tt.place+": ") {
-				t.Errorf("Error() = %q", err)
+			if !strings.HasPrefix(err.Error(), "sbom: ") || !strings.Contains(err.Error(), tt.place+": ") || !strings.Contains(err.Error(), tt.detail) {
+				t.Errorf("Error() = %q, want the place %q and %q", err, tt.place, tt.detail)
+			}
+			// Safe is what a client of the server sees: the line, the message, no quote
+			// from the document, no JSON pointer, no package prefix.
+			safe := pe.Safe()
+			line, _, _ := strings.Cut(tt.place, " (")
+			if !strings.Contains(safe, line+": "+pe.Msg) || strings.Contains(safe, "sbom:") || strings.Contains(safe, " (/") ||
+				tt.detail != "" && strings.Contains(safe, tt.detail) {
+				t.Errorf("Safe() = %q, want the place %q and no %q", safe, line, tt.detail)
 			}
 		})
 	}
@@ -644,4 +653,45 @@ func TestParseDeepNesting(t *testing.T) {
 		t.Errorf("last warning %+v", last)
 	}
 	checkInvariants(t, doc)
+}
+
+// echoMarker stands for a patient identifier put where a parser might quote it.
+const echoMarker = "440305198807150031"
+
+// TestParseErrorsDoNotQuoteTheDocument parses broken documents that carry echoMarker
+// where an error could quote it: Safe, what a client of the server is shown, names the
+// place and never the marker nor the package prefix; Error, for the command line, may.
+func TestParseErrorsDoNotQuoteTheDocument(t *testing.T) {
+	t.Parallel()
+	cdx := `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[]}`
+	tests := []struct {
+		name, doc, place string
+	}{
+		{"trailing data", cdx + "\n" + echoMarker + " Contact us", "line 2, column 1"},
+		{"syntax", `{"bomFormat":"CycloneDX","specVersion":"1.5",` + "\n" + `"x` + echoMarker + `" 1}`, "line 2"},
+		{"spec version", `{"bomFormat":"CycloneDX","specVersion":"` + echoMarker + `"}`, "line 1"},
+		{"number too large", `{"bomFormat":"CycloneDX","specVersion":"1.5","version":` + echoMarker + `0000000000}`, "line 1"},
+		{"component type", `{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library","name":"a","hashes":[{"alg":"SHA-256","content":` + echoMarker + `}]}]}`, "line 1"},
+		{"XML mismatch", "<?xml version=\"1.0\"?>\n<bom xmlns=\"http://cyclonedx.org/schema/bom/1.5\">\n<a" + echoMarker + "></b>\n</bom>", "line 3"},
+		{"XML root", "<?xml version=\"1.0\"?>\n<p" + echoMarker + "/>", "line 2"},
+		{"XML namespace", "<bom xmlns=\"http://example.org/" + echoMarker + "\"></bom>", "line 1"},
+		{"tag-value line", "SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT\n患者 " + echoMarker + "\n", "line 4"},
+		{"tag-value version", "SPDXVersion: SPDX-" + echoMarker + "\n", "line 1"},
+		{"tag-value value", "SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT\nDocumentName: x\nDocumentNamespace: http://x\nCreator: Tool: x\nCreated: 2024-01-01T00:00:00Z\nRelationship: " + echoMarker + "\n", "line 8"},
+		{"SPDX JSON version", `{"spdxVersion":"SPDX-` + echoMarker + `"}`, "line 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := sbom.Parse([]byte(tt.doc))
+			var pe *sbom.ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %T %v is not a *ParseError", err, err)
+			}
+			safe := pe.Safe()
+			if strings.Contains(safe, echoMarker) || strings.Contains(safe, "sbom:") || !strings.Contains(safe, tt.place) {
+				t.Errorf("Safe() = %q, want %q and neither the marker nor the package", safe, tt.place)
+			}
+		})
+	}
 }

@@ -38,7 +38,7 @@ func parseSPDXJSON(text []byte) (*Document, error) {
 		if ptr, off, ok := locateJSONField(text, "spdxVersion", "string"); ok {
 			place = placeAt(text, off) + " (" + ptr + ")"
 		}
-		return nil, &ParseError{Format: f, Place: place, Msg: fmt.Sprintf("unsupported spdxVersion %v (SPDX-2.1, 2.2 and 2.3 are read)", head.SPDXVersion)}
+		return nil, &ParseError{Format: f, Place: place, Msg: "unsupported spdxVersion (SPDX-2.1, 2.2 and 2.3 are read)", Detail: fmt.Sprintf("%v", head.SPDXVersion)}
 	}
 	b := newBuilder(f, version)
 	doc, err := decodeSPDXJSON(text, version)
@@ -52,7 +52,7 @@ func parseSPDXJSON(text []byte) (*Document, error) {
 			return nil, perr
 		}
 		if fixed == nil {
-			return nil, &ParseError{Format: f, Place: "document", Msg: err.Error(), Err: err}
+			return nil, &ParseError{Format: f, Place: "document", Msg: "invalid SPDX document", Detail: err.Error(), Err: err}
 		}
 		if doc, err = decodeSPDXJSON(fixed, version); err != nil {
 			pe := jsonError(f, text, err, 0)

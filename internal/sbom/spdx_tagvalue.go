@@ -66,7 +66,7 @@ func readTagValues(text []byte) (pairs []tvPair, truncated int, err error) {
 		}
 		t, rest, ok := strings.Cut(l, ":")
 		if !ok {
-			return nil, 0, &ParseError{Format: f, Place: fmt.Sprintf("line %d", lineNo), Msg: fmt.Sprintf("expected \"Tag: value\", found %s", quote(line))}
+			return nil, 0, &ParseError{Format: f, Place: fmt.Sprintf("line %d", lineNo), Msg: `expected "Tag: value"`, Detail: "found " + quote(line)}
 		}
 		tag = strings.TrimSpace(t)
 		if _, after, ok := strings.Cut(rest, "<text>"); ok {
@@ -157,7 +157,7 @@ func parseSPDXTagValue(text []byte) (*Document, error) {
 	case "":
 		return nil, &ParseError{Format: f, Place: "document", Msg: "no SPDXVersion tag"}
 	default:
-		return nil, &ParseError{Format: f, Place: fmt.Sprintf("line %d", versionLine), Msg: fmt.Sprintf("unsupported SPDXVersion %s (SPDX-2.1, 2.2 and 2.3 are read)", quote(version))}
+		return nil, &ParseError{Format: f, Place: fmt.Sprintf("line %d", versionLine), Msg: "unsupported SPDXVersion (SPDX-2.1, 2.2 and 2.3 are read)", Detail: quote(version)}
 	}
 	b := newBuilder(f, version)
 	if truncated > 0 {
@@ -207,7 +207,7 @@ func (b *builder) parseTagValuePairs(pairs []tvPair, version string) (*spdx.Docu
 			return doc, nil
 		}
 		if len(pairs) == 0 {
-			return nil, &ParseError{Format: f, Place: "document", Msg: err.Error(), Err: err}
+			return nil, &ParseError{Format: f, Place: "document", Msg: "invalid SPDX document", Detail: err.Error(), Err: err}
 		}
 		msg := err.Error()
 		budget -= len(tvs)
@@ -227,7 +227,8 @@ func (b *builder) parseTagValuePairs(pairs []tvPair, version string) (*spdx.Docu
 			pairs = append(pairs[:lo-1:lo-1], pairs[lo:]...)
 			continue
 		}
-		return nil, &ParseError{Format: f, Place: fmt.Sprintf("line %d", bad.line), Msg: fmt.Sprintf("%s: %s", bad.tag, msg), Err: err}
+		return nil, &ParseError{Format: f, Place: fmt.Sprintf("line %d", bad.line), Msg: "a value the SPDX tag-value format does not accept",
+			Detail: fmt.Sprintf("%s: %s", quote(bad.tag), msg), Err: err}
 	}
 }
 

@@ -55,7 +55,11 @@ type deliveryReport struct {
 func (s *Service) VerifyDelivery(ctx context.Context, a actor.Actor, in DeliveryInput) (Delivery, error) {
 	m, err := delivery.ParseManifest(in.Manifest)
 	if err != nil {
-		return Delivery{}, problem.Invalid("manifest", "%s", err.Error()).WithCode("invalid_manifest")
+		msg := "not a readable delivery manifest"
+		if pe, ok := problem.As(err); ok {
+			msg = pe.Message // the place at fault, never the manifest's text
+		}
+		return Delivery{}, problem.Invalid("manifest", "%s", msg).WithCode("invalid_manifest").WithErr(err)
 	}
 	v, err := getVersion(ctx, s.db, a, in.VersionID)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -108,8 +109,14 @@ func packageOf(c sbom.Component) (p vuln.Package, unsupported string, ok bool) {
 func (s *Service) analyse(ctx context.Context, data []byte, policy licence.Policy) (*analysed, error) {
 	doc, err := sbom.Parse(data)
 	if err != nil {
-		// sbom's errors name the place in the document and never carry more than that.
-		return nil, problem.Invalid("sbom", "%s", err.Error()).WithCode("invalid_sbom")
+		// The client is told the place and what is wrong there (ParseError.Safe), never
+		// the document's text; the whole error is the cause, for the log.
+		msg := "not a readable SBOM"
+		var pe *sbom.ParseError
+		if errors.As(err, &pe) {
+			msg = pe.Safe()
+		}
+		return nil, problem.Invalid("sbom", "%s", msg).WithCode("invalid_sbom").WithErr(err)
 	}
 	an := &analysed{doc: doc, comps: make([]Component, len(doc.Components)), matches: make([][]hit, len(doc.Components))}
 	rep := &an.report

@@ -42,7 +42,7 @@ func bodyTypes() map[string]any {
 
 // FuzzJSONBodies feeds arbitrary bytes to the decoder of every JSON request body: it
 // must never panic, and every failure must be a client-safe problem that does not echo
-// the body back.
+// the body back (seeds put echoMarker where encoding/json would quote it).
 func FuzzJSONBodies(f *testing.F) {
 	for _, s := range []string{
 		`{}`, `{"name":"HIS","kind":"server","zone":"internal","org_id":1}`, `[]`, `null`, `"x"`, `{"tags":["a","b"]}`,
@@ -55,6 +55,8 @@ func FuzzJSONBodies(f *testing.F) {
 		`{"rules":{"unknown":true}}`, `{"fingerprint":"AB:CD","label":"2026 cert"}`,
 		`{"text":"患者王小明，身份证号440306199003071232","name":"note"}`, `{"path":"/srv/exports","org_id":2}`,
 		`{"block_level":4,"alert_level":2,"unreadable":"block","custom":[{"name":"medical_record_no","pattern":"BA\\d{8}","context":["病案号"]}]}`,
+		`{"` + echoMarker + `":1}`, `{"rules":{"` + echoMarker + `":true}}`, `{"custom":[{"name":"a","x` + echoMarker + `":1}]}`,
+		`{"org_id":` + echoMarker + `000000}`, `{"name":` + echoMarker + `}`, echoMarker, `{"name":"x"} ` + echoMarker,
 	} {
 		f.Add([]byte(s))
 	}
@@ -72,6 +74,9 @@ func FuzzJSONBodies(f *testing.F) {
 				t.Fatalf("%s: problem kind %v, want invalid", name, pe.Kind)
 			}
 			if len(body) > 24 && strings.Contains(pe.Message, string(body)) {
+				t.Fatalf("%s: message echoes the body: %q", name, pe.Message)
+			}
+			if bytes.Contains(body, []byte(echoMarker)) && strings.Contains(pe.Message, echoMarker) {
 				t.Fatalf("%s: message echoes the body: %q", name, pe.Message)
 			}
 		}
@@ -154,4 +159,41 @@ func FuzzSafeFileName(f *testing.F) {
 			}
 		}
 	})
+}
+
+// echoMarker stands for a patient identifier a client may put anywhere in a request.
+const echoMarker = "440305198807150031"
+
+// TestDecodeJSONDoesNotEcho sends bodies carrying echoMarker where encoding/json would
+// quote it: the message names the place (line and column, the schema path of the
+// object) and never the marker nor encoding/json's prefix.
+func TestDecodeJSONDoesNotEcho(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		dst  any
+		body string
+		want string
+	}{
+		{"unknown field", &org.Input{}, `{"name":"x","` + echoMarker + `":1}`, "unknown field at line 1, column 13 in the object $"},
+		{"unknown nested field", &supply.GateDefinition{}, "{\"name\":\"g\",\n \"rules\":{\"" + echoMarker + "\":true}}", "unknown field at line 2, column 11 in the object $.rules"},
+		{"unknown field in a list", &dlpsvc.Policy{}, `{"custom":[{"name":"a"},{"name":"b","x` + echoMarker + `":1}]}`, "in the object $.custom[1]"},
+		{"number too large", &org.Input{}, `{"parent_id":` + echoMarker + `00000000000}`, `field "parent_id" is out of range (the value ending at line 1, column 42)`},
+		{"number for a string", &org.Input{}, `{"name":` + echoMarker + `}`, `field "name" must be a JSON string, not number`},
+		{"top-level number", &org.Input{}, echoMarker, "the body must be a JSON object (found number)"},
+		{"syntax", &org.Input{}, "{\"name\":\n\"" + echoMarker + "\" x}", "malformed JSON at line 2, column"},
+		{"trailing data", &org.Input{}, `{"name":"x"}` + "\n" + echoMarker, "data after the JSON object (line 2, column 1)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := decodeJSONFrom(strings.NewReader(tc.body), tc.dst)
+			pe, ok := problem.As(err)
+			if !ok || pe.Code != "bad_json" {
+				t.Fatalf("%v, want a bad_json problem", err)
+			}
+			if strings.Contains(pe.Message, echoMarker) || strings.Contains(pe.Message, "json:") || !strings.Contains(pe.Message, tc.want) {
+				t.Errorf("message %q, want %q and neither the marker nor the json: prefix", pe.Message, tc.want)
+			}
+		})
+	}
 }

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/medguard/medguard/internal/problem"
 )
@@ -48,63 +51,85 @@ func decodeJSON(r *http.Request, dst any) error {
 	return decodeJSONFrom(io.LimitReader(r.Body, maxJSONBody+1), dst)
 }
 
-// decodeJSONFrom is decodeJSON on a reader; the fuzz tests call it directly.
+// decodeJSONFrom is decodeJSON on a reader; the fuzz tests call it directly. Its errors
+// say where the body is wrong (line and column, the schema path of an object) and never
+// quote the body; encoding/json's own message is kept as the problem's cause.
 func decodeJSONFrom(body io.Reader, dst any) error {
-	lr := &countingReader{r: body}
-	dec := json.NewDecoder(lr)
+	data, err := io.ReadAll(io.LimitReader(body, maxJSONBody+1))
+	var mbe *http.MaxBytesError
+	switch {
+	case len(data) > maxJSONBody || errors.As(err, &mbe):
+		return problem.Invalid("", "request body is larger than %d bytes", maxJSONBody).WithCode("body_too_large")
+	case err != nil:
+		return problem.Invalid("", "the request body could not be read").WithCode("bad_json").WithErr(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		if lr.n > maxJSONBody {
-			return problem.Invalid("", "request body is larger than %d bytes", maxJSONBody).WithCode("body_too_large")
-		}
-		return problem.Invalid("", "%s", describeJSONError(err)).WithCode("bad_json")
+		return problem.Invalid("", "%s", describeJSONError(data, dst, err)).WithCode("bad_json").WithErr(err)
 	}
-	if dec.More() {
-		return problem.Invalid("", "request body has data after the JSON object").WithCode("bad_json")
-	}
-	var extra json.RawMessage
-	if err := dec.Decode(&extra); err != io.EOF {
-		return problem.Invalid("", "request body has data after the JSON object").WithCode("bad_json")
-	}
-	if lr.n > maxJSONBody {
-		return problem.Invalid("", "request body is larger than %d bytes", maxJSONBody).WithCode("body_too_large")
+	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
+		l, c := lineCol(data, off+int64(len(data[off:])-len(bytes.TrimLeft(data[off:], " \t\r\n"))))
+		return problem.Invalid("", "request body has data after the JSON object (line %d, column %d)", l, c).WithCode("bad_json")
 	}
 	return nil
 }
 
-type countingReader struct {
-	r io.Reader
-	n int
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += n
-	return n, err
-}
-
-// describeJSONError says what is wrong with a body without echoing its content.
-func describeJSONError(err error) string {
+// describeJSONError says what is wrong with a body and where, without echoing its content:
+// encoding/json quotes unknown keys, and numbers that do not fit.
+func describeJSONError(body []byte, dst any, err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	at := func(off int64) string {
+		l, c := lineCol(body, off)
+		return fmt.Sprintf("line %d, column %d", l, c)
+	}
 	switch {
 	case errors.As(err, &syn):
-		return fmt.Sprintf("malformed JSON at byte %d", syn.Offset)
+		return "malformed JSON at " + at(syn.Offset-1)
 	case errors.As(err, &typ):
+		// Field is a path of the schema's own names; Value is "number 123" for numbers.
+		kind, _, _ := strings.Cut(typ.Value, " ")
 		if typ.Field != "" {
-			return fmt.Sprintf("field %q must be a JSON %s", typ.Field, typ.Type.Kind())
+			// Offset is where the value ends.
+			if want := jsonKindOf(typ.Type); want != kind {
+				return fmt.Sprintf("field %q must be a JSON %s, not %s (the value ending at %s)", typ.Field, want, kind, at(typ.Offset-1))
+			}
+			return fmt.Sprintf("field %q is out of range (the value ending at %s)", typ.Field, at(typ.Offset-1))
 		}
-		return fmt.Sprintf("the body must be a JSON object (found %s)", typ.Value)
+		return fmt.Sprintf("the body must be a JSON object (found %s)", kind)
 	case errors.Is(err, io.EOF):
 		return "request body is empty"
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "request body ends in the middle of a JSON value"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		if path, off, ok := unknownFieldPlace(body, dst); ok {
+			return fmt.Sprintf("unknown field at %s in the object %s", at(off), path)
+		}
+		return "the body has an unknown field"
 	}
-	msg := err.Error()
-	if len(msg) > 120 {
-		msg = msg[:120]
+	return "invalid JSON value"
+}
+
+// jsonKindOf names the JSON kind that Go type t is read from.
+func jsonKindOf(t reflect.Type) string {
+	if t == nil {
+		return "value"
 	}
-	return "invalid JSON: " + msg
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
+		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "number"
+	}
+	return "value"
 }
 
 // pathID parses the {id} path segment.

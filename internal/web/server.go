@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/dlp/mask"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/org"
@@ -64,6 +66,9 @@ type Server struct {
 	durations *prometheus.HistogramVec
 	registry  *prometheus.Registry
 	openapi   map[string]any // the OpenAPI document, built once in New
+
+	logMaskOnce sync.Once
+	logMask     *mask.Masker // masks patient data in causes written to the log
 }
 
 // New builds the server and registers every route.

@@ -37,7 +37,7 @@ func tooLarge(field, code string, limit int64) error {
 
 // parseMultipart parses a multipart/form-data body of at most limit bytes (plus room for
 // the other fields), unless the CSRF check already did. File parts beyond
-// multipartMemory are kept in temporary files, which net/http removes after the request.
+// multipartMemory are kept in temporary files, which wrap removes after the handler.
 func parseMultipart(w http.ResponseWriter, r *http.Request, field, code string, limit int64) error {
 	if r.MultipartForm != nil {
 		return nil

@@ -15,6 +15,8 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/dlp"
+	"github.com/medguard/medguard/internal/dlp/mask"
 	"github.com/medguard/medguard/internal/problem"
 )
 
@@ -85,6 +87,15 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 			s.observe(rt.Method+" "+rt.Pattern, start, sw.code)
 		}()
+		// net/http removes the temporary files of the multipart form of the request it
+		// passed in, not of the copy made below: remove those of whichever request was
+		// parsed (r as it is when the handler returns), on every path.
+		defer func() { s.removeUploads(r, rt) }()
+		if isMultipart(r) {
+			// Whoever reads the form (the CSRF check, an upload helper, FormValue in a
+			// handler), its file parts go to disk: bound the body once for all of them.
+			r.Body = http.MaxBytesReader(sw, r.Body, uploadLimit(rt)+multipartOverhead)
+		}
 		p, err := s.authenticate(r, rt)
 		if err != nil {
 			s.fail(sw, r, rt, err)
@@ -101,6 +112,24 @@ func (s *Server) wrap(rt route) http.Handler {
 			s.fail(sw, r, rt, err)
 		}
 	})
+}
+
+// uploadLimit is the largest upload route rt accepts.
+func uploadLimit(rt route) int64 {
+	if rt.Upload > 0 {
+		return rt.Upload
+	}
+	return maxUpload
+}
+
+// removeUploads deletes the temporary files of r's parsed multipart form, if any.
+func (s *Server) removeUploads(r *http.Request, rt route) {
+	if r.MultipartForm == nil {
+		return
+	}
+	if err := r.MultipartForm.RemoveAll(); err != nil {
+		s.Logger.Warn("removing uploaded files", "route", rt.Pattern, "err", err)
+	}
 }
 
 // errLogin is returned when a browser must sign in (the UI redirects to /login).
@@ -201,14 +230,10 @@ func (s *Server) checkCSRF(r *http.Request, rt route, p *principal) error {
 		got = r.PostFormValue(csrfField)
 	}
 	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-		// Bound the upload before parsing it: the token sits in a form field, and
-		// nothing else has limited the body yet. File parts beyond the memory bound go
-		// to temporary files, which net/http removes when the request ends.
-		limit := rt.Upload
-		if limit <= 0 {
-			limit = maxUpload
-		}
-		r.Body = http.MaxBytesReader(nil, r.Body, limit+multipartOverhead)
+		// The token sits in a form field. wrap has bounded the body to the route's
+		// limit; file parts beyond the memory bound go to temporary files, which wrap
+		// removes when the handler returns.
+		limit := uploadLimit(rt)
 		err := r.ParseMultipartForm(multipartMemory)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -263,6 +288,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, rt route, err erro
 		pe = &problem.Error{Kind: problem.KindInternal, Code: "internal", Message: "internal error"}
 	} else if pe.Kind == problem.KindInternal {
 		s.Logger.Error("request failed", "method", r.Method, "route", rt.Pattern, "err", err)
+	} else if pe.Err != nil {
+		// The cause of a refusal (a parser's message quoting the input) is for the
+		// operator, with the patient data in it masked.
+		s.Logger.Info("request refused", "method", r.Method, "route", rt.Pattern, "code", pe.Code, slog.String("msg", pe.Message),
+			slog.String("cause", s.maskLog(pe.Err.Error())))
 	} else {
 		s.Logger.Debug("request refused", "method", r.Method, "route", rt.Pattern, "code", pe.Code, slog.String("msg", pe.Message))
 	}
@@ -271,6 +301,24 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, rt route, err erro
 		return
 	}
 	s.uiError(w, r, pe)
+}
+
+// maskLog masks the patient data that the DLP detectors find in a text bound for the
+// log. The masker is built on first use.
+func (s *Server) maskLog(text string) string {
+	s.logMaskOnce.Do(func() {
+		sc, err := dlp.NewScanner(dlp.Config{})
+		if err == nil {
+			s.logMask, err = mask.New(sc, mask.DefaultPolicy(), nil)
+		}
+		if err != nil {
+			s.Logger.Error("building the log masker", "err", err)
+		}
+	})
+	if s.logMask == nil {
+		return "(not logged: the masker is unavailable)"
+	}
+	return string(s.logMask.Text([]byte(text), nil))
 }
 
 func wantsJSON(r *http.Request) bool {

@@ -103,9 +103,9 @@ func (p *Policy) validate() error {
 		case !customName.MatchString(c.Name):
 			return problem.Invalid(field+".name", "must be 2–40 lower-case letters, digits or _, starting with a letter (e.g. medical_record_no)")
 		case slices.Contains(builtin, c.Name):
-			return problem.Invalid(field+".name", "%s is a built-in type", c.Name)
+			return problem.Invalid(field+".name", "is the name of a built-in type")
 		case seen[c.Name]:
-			return problem.Invalid(field+".name", "%s is defined twice", c.Name)
+			return problem.Invalid(field+".name", "is defined twice")
 		case c.Pattern == "":
 			return problem.Invalid(field+".pattern", "is required")
 		case len(c.Pattern) > 500:
@@ -116,6 +116,10 @@ func (p *Policy) validate() error {
 			return problem.Invalid(field+".category", "must be one of %v", dlp.Categories())
 		case len(c.Context) > 20:
 			return problem.Invalid(field+".context", "at most 20 context words")
+		}
+		if _, err := regexp.Compile(c.Pattern); err != nil {
+			// The compiler's message quotes the pattern: it is the cause, for the log.
+			return problem.Invalid(field+".pattern", "is not a valid regular expression (RE2 syntax)").WithErr(err)
 		}
 		seen[c.Name] = true
 		words := c.Context[:0]
@@ -136,8 +140,7 @@ func (p *Policy) validate() error {
 		}
 	}
 	if _, err := dlp.NewScanner(dlp.Config{Custom: p.Custom}); err != nil {
-		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), dlp.ErrConfig.Error()), ": ")
-		return problem.Invalid("custom", "%s", msg)
+		return problem.Invalid("custom", "is not a valid set of site identifiers").WithErr(err)
 	}
 	return nil
 }

@@ -1,0 +1,249 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/store/storetest"
+)
+
+// uploadCase is one multipart request to an upload route: its parts (a file part larger
+// than multipartMemory is added to each) and the status it must get.
+type uploadCase struct {
+	name  string
+	parts func() []mpPart
+	want  int
+}
+
+// TestUploadsLeaveNoTempFiles sends, to every route of the route table that accepts an
+// upload, accepted, refused (no CSRF token, a role without the permission) and failed
+// (bad content) multipart requests with a part larger than the in-memory limit, over
+// real HTTP, and checks after each that the temporary folder is empty. A new upload
+// route without cases here fails the test.
+func TestUploadsLeaveNoTempFiles(t *testing.T) {
+	e := newSupplyEnv(t, storetest.Open(t, store.SQLite))
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // os.TempDir, which mime/multipart uses, reads it on each call
+	if os.TempDir() != tmp {
+		t.Fatalf("os.TempDir() = %q, want %q", os.TempDir(), tmp)
+	}
+
+	pad := bytes.Repeat([]byte("p"), multipartMemory+1<<20)
+	padded := func(parts ...mpPart) func() []mpPart {
+		return func() []mpPart { return append(parts, mpPart{"padding", "padding.bin", pad}) }
+	}
+	adv, err := os.ReadFile("testdata/supply/osv-new/GHSA-test-0003.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbomDoc := supplySBOM(t)
+	manifest := mustManifest(t, "1.0", fileOf("app.bin", []byte("x")))
+	csv := []byte("code,name,kind,zone\nTMP-1,Temp test server,server,internal\n")
+	// bigBad is a bad document larger than the in-memory limit.
+	bigBad := bytes.Repeat([]byte("\x00not a document "), (multipartMemory+1<<20)/16)
+	plain := func(parts ...mpPart) func() []mpPart { return func() []mpPart { return parts } }
+
+	// Cases per upload route: one accepted and one failed request each; the refusals are
+	// made for every route below.
+	sbomCases := []uploadCase{
+		{"accepted", padded(mpPart{"sbom", "app.cdx.json", sbomDoc}), http.StatusOK},
+		{"failed: bad SBOM", plain(mpPart{"sbom", "broken.json", bigBad}), http.StatusBadRequest},
+	}
+	deliveryCases := []uploadCase{
+		{"accepted", padded(mpPart{"manifest", "m.json", manifest}, mpPart{"files", "app.bin", []byte("x")}), http.StatusCreated},
+		{"failed: bad manifest", plain(mpPart{"manifest", "m.json", []byte(`{"schema":`)}, mpPart{"files", "app.bin", bigBad}), http.StatusBadRequest},
+	}
+	vulnCases := []uploadCase{
+		{"accepted", padded(mpPart{"file", "GHSA-test-0003.json", adv}), http.StatusOK},
+		// A file that is no OSV export is reported as skipped.
+		{"failed: bad zip", plain(mpPart{"file", "osv.zip", bigBad}), http.StatusOK},
+	}
+	notes := bytes.Repeat([]byte("nothing to see here\n"), (multipartMemory+1<<20)/20)
+	dlpCases := func(accepted int) []uploadCase {
+		return []uploadCase{
+			{"accepted", plain(mpPart{"file", "notes.txt", notes}), accepted},
+			{"failed: no file", padded(mpPart{"name", "", []byte("x")}), http.StatusBadRequest},
+		}
+	}
+	assetCases := []uploadCase{
+		{"accepted", padded(mpPart{"dry_run", "", []byte("true")}, mpPart{"file", "assets.csv", csv}), http.StatusOK},
+		// A file with no valid header is answered with a report of the rejected file.
+		{"failed: not a CSV", plain(mpPart{"file", "assets.csv", bigBad}), http.StatusOK},
+	}
+	vid := strconv.FormatInt(e.VersionA.ID, 10)
+	cases := map[string][]uploadCase{
+		"POST /api/v1/versions/{id}/sbom":       sbomCases,
+		"POST /api/v1/sbom/check":               sbomCases,
+		"POST /api/v1/versions/{id}/deliveries": deliveryCases,
+		"POST /api/v1/vulndb/import":            vulnCases,
+		"POST /api/v1/dlp/scan/file":            dlpCases(http.StatusCreated),
+		"POST /api/v1/dlp/check":                dlpCases(http.StatusOK),
+		"POST /api/v1/assets/import":            assetCases,
+		"POST /supply/versions/{id}/sbom":       sbomCases,
+		"POST /supply/versions/{id}/deliveries": deliveryCases,
+		"POST /supply/vulndb":                   vulnCases,
+		"POST /dlp/scan":                        dlpCases(http.StatusOK),
+		"POST /assets/import":                   assetCases,
+	}
+
+	check := func(what string) {
+		t.Helper()
+		ents, err := os.ReadDir(tmp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ents) == 0 {
+			return
+		}
+		var names []string
+		for _, ent := range ents {
+			names = append(names, ent.Name())
+			os.RemoveAll(tmp + "/" + ent.Name())
+		}
+		t.Errorf("%s left %d temporary files: %s", what, len(ents), strings.Join(names, ", "))
+	}
+	browsers := map[string]*browser{}
+	browserOf := func(user string) *browser {
+		if b := browsers[user]; b != nil {
+			return b
+		}
+		b := e.newBrowser()
+		b.login(user)
+		browsers[user] = b
+		return b
+	}
+	// send posts parts to path as user, through the API (token) or a signed-in browser
+	// (with its CSRF token when csrf is set). A refusal before the body is read may close
+	// the connection while the client still writes: that is answered 0.
+	send := func(rt route, path, user string, parts []mpPart, csrf bool) int {
+		t.Helper()
+		client := http.DefaultClient
+		auth := ""
+		if !rt.API {
+			b := browserOf(user)
+			b.get("/")
+			if csrf {
+				parts = append([]mpPart{{"csrf", "", []byte(b.csrf)}}, parts...)
+			}
+			client = b.client
+		} else if user != "" {
+			auth = "Bearer " + e.Tokens[user]
+		}
+		body, ct := multipartBody(t, parts...)
+		req, _ := http.NewRequest("POST", e.URL+path, body)
+		req.Header.Set("Content-Type", ct)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0
+		}
+		defer resp.Body.Close()
+		io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode
+	}
+	// refusedBy names a hospital-A user whose role lacks perm ("" when every role has it).
+	refusedBy := func(perm auth.Permission) string {
+		for _, role := range []string{auth.RoleAuditor, auth.RoleAppOperator, auth.RolePrivacy, auth.RoleITOps, auth.RoleSecurity} {
+			if !auth.Allowed(role, perm) {
+				return roleUser[role]
+			}
+		}
+		return ""
+	}
+
+	seen := map[string]bool{}
+	for _, rt := range e.srv.routes {
+		if rt.Upload == 0 {
+			continue
+		}
+		key := rt.Method + " " + rt.Pattern
+		seen[key] = true
+		cs, ok := cases[key]
+		if !ok {
+			t.Errorf("upload route %s has no cases in TestUploadsLeaveNoTempFiles", key)
+			continue
+		}
+		path := strings.Replace(rt.Pattern, "{id}", vid, 1)
+		for _, c := range cs {
+			code := send(rt, path, "admin", c.parts(), true)
+			want := c.want
+			if !rt.API && (code == http.StatusSeeOther || code == http.StatusOK) && want/100 == 2 {
+				// The pages answer success with a redirect or a page, never 201.
+				code = want
+			}
+			if code != want {
+				t.Errorf("%s %s: status %d, want %d", key, c.name, code, want)
+			}
+			check(key + " " + c.name)
+		}
+		if u := refusedBy(rt.Perm); u != "" {
+			if code := send(rt, path, u, padded()(), true); code != http.StatusForbidden && code != 0 {
+				t.Errorf("%s as %s: status %d, want 403", key, u, code)
+			}
+			check(key + " refused (role)")
+		}
+		if !rt.API {
+			if code := send(rt, path, "admin", cs[0].parts(), false); code != http.StatusForbidden {
+				t.Errorf("%s without CSRF token: status %d, want 403", key, code)
+			}
+			check(key + " refused (no CSRF token)")
+		}
+	}
+	for key := range cases {
+		if !seen[key] {
+			t.Errorf("%s has cases here but is not an upload route (set Upload in routes.go)", key)
+		}
+	}
+
+	// A read-only user's large form to a route that takes no upload, without a CSRF
+	// token: refused by the gate after it has parsed the form.
+	if code := send(route{Pattern: "/logout"}, "/logout", "auditor", padded()(), false); code != http.StatusForbidden {
+		t.Errorf("POST /logout without CSRF token: status %d, want 403", code)
+	}
+	check("POST /logout refused (no CSRF token)")
+}
+
+// TestMultipartBodiesAreBounded sends a form to a page that takes no upload, with the
+// CSRF token in the header (so the gate has no need to read the body) and a file part
+// larger than maxUpload before the form's fields: the gate bounds every multipart body,
+// so the form is refused instead of being written to disk in full and acted on.
+func TestMultipartBodiesAreBounded(t *testing.T) {
+	e := newTestEnv(t, storetest.Open(t, store.SQLite))
+	b := e.newBrowser()
+	b.login("admin")
+	b.get("/orgs")
+	body, ct := multipartBody(t, mpPart{"padding", "padding.bin", bytes.Repeat([]byte("p"), maxUpload+multipartOverhead)},
+		mpPart{"parent_id", "", []byte(strconv.FormatInt(e.HospA.ID, 10))}, mpPart{"kind", "", []byte("department")},
+		mpPart{"name", "", []byte("Bounded dept")}, mpPart{"code", "", []byte("HA-BND")})
+	req, _ := http.NewRequest("POST", e.URL+"/orgs", body)
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set(csrfHeader, b.csrf)
+	resp, err := b.client.Do(req)
+	if err == nil {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusSeeOther {
+			t.Fatalf("a %d MiB form was read in full and acted on", (maxUpload+multipartOverhead)>>20)
+		}
+	}
+	nodes, err := e.Orgs.List(context.Background(), actor.System())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if n.Name == "Bounded dept" {
+			t.Fatalf("the organisation of an oversized form was created: %+v", n)
+		}
+	}
+}
