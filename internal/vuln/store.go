@@ -297,7 +297,109 @@ func (d *DB) Summaries(ctx context.Context, ids []string) (map[string]Summary, e
 		s.Group = groups[id]
 		out[id] = s
 	}
+	if err := d.aliasSeverities(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// aliasSeverities gives the records of out whose own severity is unknown (the Go
+// vulnerability database rates nothing) the severity of an alias record stored in the
+// database: a record whose id is one of its aliases, or which names it or one of its
+// aliases as an alias (GO-… and GHSA-… sharing a CVE). Of several, the highest score
+// wins, then the higher level (a database rating has no score): when sources disagree the
+// gate errs on the side of blocking. Severity.From names the record it came from.
+// Withdrawn alias records are not used.
+func (d *DB) aliasSeverities(ctx context.Context, out map[string]Summary) error {
+	// names: id or alias → the unknown records it can rate.
+	names := map[string][]string{}
+	for id, s := range out {
+		if s.Severity.Level != LevelUnknown && s.Severity.Level != "" {
+			continue
+		}
+		names[id] = append(names[id], id)
+		for _, a := range s.Aliases {
+			names[a] = append(names[a], id)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	list := make([]string, 0, len(names))
+	for n := range names {
+		list = append(list, n)
+	}
+	sort.Strings(list)
+	dialect := d.db.Dialect()
+	for rest := list; len(rest) > 0; {
+		chunk := rest[:min(len(rest), dialect.ListChunk(maxInParams))]
+		rest = rest[len(chunk):]
+		byID, args := dialect.AnyOf("v.id", chunk)
+		byAlias, aliasArgs := dialect.AnyOf("a.alias", chunk)
+		// name: the id or alias of the unknown record this row rates.
+		rows, err := d.db.QueryContext(ctx, `SELECT v.id, v.id, v.severity_type, v.severity_vector, v.severity_score, v.severity_level
+			FROM vulns v WHERE `+byID+` AND v.withdrawn IS NULL AND v.severity_level NOT IN ('unknown', '')
+			UNION ALL SELECT a.alias, v.id, v.severity_type, v.severity_vector, v.severity_score, v.severity_level
+			FROM vuln_aliases a JOIN vulns v ON v.id = a.vuln_id WHERE a.kind = 'alias' AND `+byAlias+`
+			AND v.withdrawn IS NULL AND v.severity_level NOT IN ('unknown', '')`, append(args, aliasArgs...)...)
+		if err != nil {
+			return fmt.Errorf("vuln: alias severities: %w", err)
+		}
+		for rows.Next() {
+			var name, from string
+			var sev Severity
+			if err := rows.Scan(&name, &from, &sev.Type, &sev.Vector, &sev.Score, &sev.Level); err != nil {
+				rows.Close()
+				return fmt.Errorf("vuln: alias severities: %w", err)
+			}
+			sev.From = from
+			for _, id := range names[name] {
+				if id == from {
+					continue
+				}
+				s := out[id]
+				if s.Severity.From == "" || severityAbove(sev, s.Severity) {
+					s.Severity = sev
+					out[id] = s
+				}
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("vuln: alias severities: %w", err)
+		}
+	}
+	return nil
+}
+
+// severityAbove orders severities taken from alias records: higher score, then higher
+// level, then the smaller record id (so that the choice does not depend on row order).
+func severityAbove(a, b Severity) bool {
+	if a.Score != b.Score {
+		return a.Score > b.Score
+	}
+	if ra, rb := levelRank(a.Level), levelRank(b.Level); ra != rb {
+		return ra > rb
+	}
+	return a.From < b.From
+}
+
+// levelRank orders levels, higher is worse; unknown is 0.
+func levelRank(l string) int {
+	switch l {
+	case LevelCritical:
+		return 5
+	case LevelHigh:
+		return 4
+	case LevelMedium:
+		return 3
+	case LevelLow:
+		return 2
+	case LevelNone:
+		return 1
+	}
+	return 0
 }
 
 // maxGroupRounds and maxGroupNodes bound the alias-graph walk of groups.
