@@ -639,3 +639,24 @@ func appendUnique(dst []string, add ...string) []string {
 	}
 	return dst
 }
+
+// EcosystemsWithData reports, for each of the given base ecosystems, whether the database
+// holds a non-withdrawn advisory naming it: whether a package of that ecosystem can be
+// checked at all. It is derived from the stored advisories, so it follows every import.
+func (d *DB) EcosystemsWithData(ctx context.Context, bases []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(bases))
+	for _, b := range uniqueSorted(bases) {
+		var one int
+		err := d.db.QueryRowContext(ctx, `SELECT 1 FROM vuln_affected a JOIN vulns v ON v.id = a.vuln_id
+			WHERE a.ecosystem = ? AND v.withdrawn IS NULL LIMIT 1`, b).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			out[b] = false
+		case err != nil:
+			return nil, fmt.Errorf("vuln: ecosystems with data: %w", err)
+		default:
+			out[b] = true
+		}
+	}
+	return out, nil
+}
