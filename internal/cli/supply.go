@@ -105,7 +105,7 @@ func (e *env) sbomCmd() *cobra.Command {
 	var gate, format, orgRef, policyFile string
 	check := &cobra.Command{
 		Use:   "check FILE",
-		Short: "Match an SBOM against the vulnerability database and licence policy without storing it; exit 4 when the gate fails",
+		Short: "Match an SBOM against the vulnerability database and licence policy without storing it; exit 4 when the gate fails (also when components could not be checked and the gate does not allow_uncovered)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !oneOf(format, supply.CheckFormats) {
@@ -208,6 +208,12 @@ func (e *env) sbomCmd() *cobra.Command {
 				fmt.Fprintf(e.stdout, "%s %s: %s %s, %d components (%d matchable), %d dependencies, %d findings, %d warnings (%s)\n",
 					product, version, rep.Format, rep.SpecVersion, rep.Components, rep.Matchable, rep.Dependencies, rep.Findings,
 					len(rep.Warnings), rep.Elapsed.Round(time.Millisecond))
+				if c := rep.Coverage; c.Complete() {
+					fmt.Fprintf(e.stdout, "coverage: all %d components checked against advisory data\n", c.Components)
+				} else {
+					fmt.Fprintf(e.stdout, "coverage: %d of %d components NOT checked against advisory data: %s\n",
+						c.NotCovered, c.Components, c.Summary())
+				}
 				return nil
 			})
 		},

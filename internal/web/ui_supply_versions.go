@@ -31,6 +31,7 @@ type versionShowData struct {
 	Report        *supply.ImportReport
 	Delivery      *supply.Delivery
 	Open          string
+	Coverage      supply.Coverage // of the stored SBOM, with the database's current content
 }
 
 // MissingPURL counts the import report's components without a purl.
@@ -99,6 +100,9 @@ func (s *Server) showVersion(w http.ResponseWriter, r *http.Request, id int64, d
 		return err
 	}
 	if d.Deliveries, err = s.Supply.Deliveries(ctx, a, supply.DeliveryQuery{VersionID: id}); err != nil {
+		return err
+	}
+	if d.Coverage, err = s.Supply.VersionCoverage(ctx, a, id); err != nil {
 		return err
 	}
 	p.Data = d
