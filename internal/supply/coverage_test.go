@@ -169,6 +169,22 @@ func TestUnknownSeverityBlocks(t *testing.T) {
 		if err != nil || len(page.Items) != 1 {
 			t.Errorf("unknown findings = %+v, %v", page.Items, err)
 		}
+		// A record rating it as an alias arrives later: re-matching gives the stored finding
+		// that severity, and the default gate now judges it as high (below critical).
+		res2, err := w.vulns.Import(ctx, "testdata/osv-maven-rated", vuln.ImportOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.svc.Rematch(ctx, w.actorA, res2.Changed); err != nil {
+			t.Fatal(err)
+		}
+		page, err = w.svc.Findings(ctx, w.actorA, supply.FindingQuery{VersionID: ver.ID, State: "all"})
+		if err != nil || len(page.Items) != 1 || page.Items[0].Severity != "high" {
+			t.Errorf("findings after the rating alias = %+v, %v", page.Items, err)
+		}
+		if res, err := w.svc.EvaluateGate(ctx, w.actorA, ver.ID, "strict"); err != nil || !res.Verdict.Passed {
+			t.Errorf("strict gate after rating = %+v, %v", res.Verdict, err)
+		}
 		// An invalid value is refused.
 		if _, err := w.svc.SaveGate(ctx, w.actorA, supply.GateDefinition{OrgID: w.hospA.ID, Name: "x", Stage: "procurement",
 			Rules: supply.Rules{MaxSeverity: "high", UnknownSeverity: "maybe"}}); err == nil {
