@@ -47,7 +47,7 @@ func (e *env) vulndbCmd() *cobra.Command {
 						p, res.Files, res.Records, res.Added, res.Updated, res.Unchanged, res.Withdrawn, len(res.Skipped),
 						time.Since(start).Round(time.Millisecond))
 					if res.GitRangesIgnored > 0 {
-						fmt.Fprintf(e.stdout, "  note: %d GIT ranges ignored (commit ranges cannot be matched against SBOM versions)\n", res.GitRangesIgnored)
+						fmt.Fprintf(e.stdout, "  note: %d GIT ranges: only the commits they name are matched, exactly (commit spans need the repository's history)\n", res.GitRangesIgnored)
 					}
 					for i, n := range res.Skipped {
 						if i == 20 {
