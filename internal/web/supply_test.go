@@ -11,6 +11,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -624,6 +625,26 @@ func TestSupplyUI(t *testing.T) {
 			code, body, _ = page(sec, "GET", "/static/app.css", nil, nil)
 			mustContain(t, code, body, http.StatusOK, ".badge.sev-unknown { background:#fef0c7; color:var(--warn);")
 			mustNotContain(t, body, ".badge.sev-none, .badge.sev-unknown")
+			// An unrated advisory against requests: a filter by critical says it hides one
+			// finding of unknown severity, and links to it.
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "PYSEC-unrated.json"), []byte(`{"id":"PYSEC-unrated","modified":"2026-03-01T00:00:00Z",
+				"affected":[{"package":{"ecosystem":"PyPI","name":"requests"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			res, err := e.Vulns.Import(context.Background(), dir, vuln.ImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Supply.Rematch(context.Background(), actor.System(), res.Changed); err != nil {
+				t.Fatal(err)
+			}
+			code, body, _ = page(sec, "GET", "/supply/findings?severity=critical", nil, zh)
+			mustContain(t, code, body, http.StatusOK, `id="finding-unknown"`, `class="badge sev-unknown"`, "个严重程度未知的漏洞符合筛选条件",
+				`href="?severity=unknown"`)
+			code, body, _ = page(sec, "GET", "/supply/findings?severity=unknown", nil, nil)
+			mustContain(t, code, body, http.StatusOK, "PYSEC-unrated", `class="badge sev-unknown"`)
+			mustNotContain(t, body, `id="finding-unknown"`)
 		})
 
 		t.Run("findings and decisions", func(t *testing.T) {
