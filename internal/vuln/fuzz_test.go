@@ -260,3 +260,29 @@ func baseOf(eco string) string {
 	b, _, _ := strings.Cut(eco, ":")
 	return b
 }
+
+// FuzzComparable: Comparable never panics, a comparable version always parses, and a
+// version the ecosystem's parser rejects is never comparable.
+func FuzzComparable(f *testing.F) {
+	data, err := os.ReadFile("testdata/comparable.txt")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Split(line, "|")
+		if len(fields) != 3 || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		f.Add(strings.TrimSpace(fields[0]), strings.TrimSpace(fields[1]))
+	}
+	f.Fuzz(func(t *testing.T, eco, version string) {
+		ok := vuln.Comparable(eco, version)
+		_, err := vuln.ParseVersion(eco, version)
+		if ok && err != nil {
+			t.Fatalf("Comparable(%q, %q) but ParseVersion fails: %v", eco, version, err)
+		}
+		if version == "" && ok {
+			t.Fatalf("the empty version is comparable in %q", eco)
+		}
+	})
+}
