@@ -62,6 +62,23 @@ func (e *env) vulndbCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				// Say what the database can check now: components of other ecosystems are
+				// reported as not covered, never as clean.
+				st, err := a.Vulns.Status(e.ctx)
+				if err != nil {
+					return err
+				}
+				var held []string
+				for _, s := range st.Ecosystems {
+					if s.Records > s.Withdrawn {
+						held = append(held, fmt.Sprintf("%s (%d)", s.Ecosystem, s.Records-s.Withdrawn))
+					}
+				}
+				if len(held) == 0 {
+					held = []string{"none"}
+				}
+				fmt.Fprintf(e.stdout, "advisory data held for: %s; SBOM components of other ecosystems are reported as not covered\n",
+					strings.Join(held, ", "))
 				fmt.Fprintf(e.stdout, "re-matched stored SBOMs against %d changed advisories: %d findings added, %d removed, %d alerts (%s)\n",
 					rep.Advisories, rep.Added, rep.Removed, rep.Alerts, rep.Elapsed.Round(time.Millisecond))
 				return nil

@@ -134,7 +134,8 @@ func TestSBOMCheckUncovered(t *testing.T) {
 		cmd := func(args ...string) (int, string, string) {
 			return runCLI(t, "", append(args, flags...)...)
 		}
-		if code, out, errs := cmd("vulndb", "import", filepath.Join(supplyData, "osv")); code != ExitOK {
+		if code, out, errs := cmd("vulndb", "import", filepath.Join(supplyData, "osv")); code != ExitOK ||
+			!strings.Contains(out, "advisory data held for: Go (1), PyPI (2);") {
 			t.Fatalf("vulndb import = %d %q %q", code, out, errs)
 		}
 		sbom := filepath.Join(supplyData, "maven-app.cdx.json")
