@@ -45,8 +45,9 @@
 // # Severity
 //
 // A record's headline severity is its own (CVSS, else the database's rating). When that
-// is unknown — every Go advisory — Summaries takes the severity of an alias record stored
-// in the database (one whose id is an alias of it, or which shares an alias with it), the
-// highest of several, and names it in Severity.From. Consumers must treat a severity
+// is unknown — every Go advisory — Summaries takes the severity of another stored record
+// of its alias group (the records naming each other as aliases or sharing an alias, the
+// same group findings are grouped by), the highest of several, and names it in
+// Severity.From. Consumers must treat a severity
 // still unknown as unknown, not as low: supply's gates block on it by default.
 package vuln

@@ -620,8 +620,8 @@ func TestImportRecordsWithoutHash(t *testing.T) {
 }
 
 // TestSeverityFromAlias: a Go advisory carries no CVSS; the summary takes the severity of
-// an alias record stored in the database — by id, or sharing an alias — the highest when
-// several, never a withdrawn one, and keeps its own when it has one.
+// a record of its alias group stored in the database — named as an alias, or sharing one
+// — the highest when several, never a withdrawn one, and keeps its own when it has one.
 func TestSeverityFromAlias(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		v := vuln.Open(db)
