@@ -47,7 +47,7 @@ func (e *env) vulndbCmd() *cobra.Command {
 						p, res.Files, res.Records, res.Added, res.Updated, res.Unchanged, res.Withdrawn, len(res.Skipped),
 						time.Since(start).Round(time.Millisecond))
 					if res.GitRangesIgnored > 0 {
-						fmt.Fprintf(e.stdout, "  note: %d GIT ranges ignored (commit ranges cannot be matched against SBOM versions)\n", res.GitRangesIgnored)
+						fmt.Fprintf(e.stdout, "  note: %d GIT ranges: only the commits they name are matched, exactly (commit spans need the repository's history)\n", res.GitRangesIgnored)
 					}
 					for i, n := range res.Skipped {
 						if i == 20 {
@@ -62,6 +62,23 @@ func (e *env) vulndbCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				// Say what the database can check now: components of other ecosystems are
+				// reported as not covered, never as clean.
+				st, err := a.Vulns.Status(e.ctx)
+				if err != nil {
+					return err
+				}
+				var held []string
+				for _, s := range st.Ecosystems {
+					if s.Records > s.Withdrawn {
+						held = append(held, fmt.Sprintf("%s (%d)", s.Ecosystem, s.Records-s.Withdrawn))
+					}
+				}
+				if len(held) == 0 {
+					held = []string{"none"}
+				}
+				fmt.Fprintf(e.stdout, "advisory data held for: %s; SBOM components of other ecosystems are reported as not covered\n",
+					strings.Join(held, ", "))
 				fmt.Fprintf(e.stdout, "re-matched stored SBOMs against %d changed advisories: %d findings added, %d removed, %d alerts (%s)\n",
 					rep.Advisories, rep.Added, rep.Removed, rep.Alerts, rep.Elapsed.Round(time.Millisecond))
 				return nil
@@ -105,7 +122,7 @@ func (e *env) sbomCmd() *cobra.Command {
 	var gate, format, orgRef, policyFile string
 	check := &cobra.Command{
 		Use:   "check FILE",
-		Short: "Match an SBOM against the vulnerability database and licence policy without storing it; exit 4 when the gate fails",
+		Short: "Match an SBOM against the vulnerability database and licence policy without storing it; exit 4 when the gate fails (also when components could not be checked and the gate does not allow_uncovered)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !oneOf(format, supply.CheckFormats) {
@@ -208,6 +225,12 @@ func (e *env) sbomCmd() *cobra.Command {
 				fmt.Fprintf(e.stdout, "%s %s: %s %s, %d components (%d matchable), %d dependencies, %d findings, %d warnings (%s)\n",
 					product, version, rep.Format, rep.SpecVersion, rep.Components, rep.Matchable, rep.Dependencies, rep.Findings,
 					len(rep.Warnings), rep.Elapsed.Round(time.Millisecond))
+				if c := rep.Coverage; c.Complete() {
+					fmt.Fprintf(e.stdout, "coverage: all %d components checked against advisory data\n", c.Components)
+				} else {
+					fmt.Fprintf(e.stdout, "coverage: %d of %d components NOT checked against advisory data: %s\n",
+						c.NotCovered, c.Components, c.Summary())
+				}
 				return nil
 			})
 		},

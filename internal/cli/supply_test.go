@@ -134,3 +134,35 @@ func TestDeliveryVerifyCommand(t *testing.T) {
 		t.Errorf("missing --manifest = %d", code)
 	}
 }
+
+// TestSBOMCheckUncovered: a Maven SBOM checked against a database holding only Go and
+// PyPI advisories does not print "0 findings … PASSED" and exit 0: the gate fails on
+// coverage naming Maven, exit 4. With Maven advisories imported it passes.
+func TestSBOMCheckUncovered(t *testing.T) {
+	eachStore(t, func(t *testing.T, flags []string, raw func() *sql.DB) {
+		cmd := func(args ...string) (int, string, string) {
+			return runCLI(t, "", append(args, flags...)...)
+		}
+		if code, out, errs := cmd("vulndb", "import", filepath.Join(supplyData, "osv")); code != ExitOK ||
+			!strings.Contains(out, "advisory data held for: Go (1), PyPI (2);") {
+			t.Fatalf("vulndb import = %d %q %q", code, out, errs)
+		}
+		sbom := filepath.Join(supplyData, "maven-app.cdx.json")
+		code, out, errs := cmd("sbom", "check", sbom, "--gate", "procurement")
+		if code != ExitCheckFailed || strings.Contains(out, "PASSED") || !strings.Contains(out, "gate procurement: FAILED") ||
+			!strings.Contains(out, "coverage: 3 of 3 components NOT checked") || !strings.Contains(out, "no advisories for Maven") {
+			t.Errorf("uncovered check = %d\n%s%s", code, out, errs)
+		}
+		code, out, _ = cmd("sbom", "check", sbom, "--gate", "procurement", "--format", "json")
+		if code != ExitCheckFailed || !strings.Contains(out, `"ecosystems_without_data": [`) {
+			t.Errorf("uncovered json check = %d\n%s", code, out)
+		}
+		if code, out, errs = cmd("vulndb", "import", filepath.Join(supplyData, "osv-maven")); code != ExitOK {
+			t.Fatalf("vulndb import maven = %d %q %q", code, out, errs)
+		}
+		code, out, _ = cmd("sbom", "check", sbom, "--gate", "procurement")
+		if code != ExitOK || !strings.Contains(out, "gate procurement: PASSED") || !strings.Contains(out, "all 3 components checked") {
+			t.Errorf("covered check = %d\n%s", code, out)
+		}
+	})
+}

@@ -27,9 +27,8 @@ const (
 // Severities in decreasing order.
 var Severities = []string{"critical", "high", "medium", "low", "none", "unknown"}
 
-// severityRank orders severities, higher is worse. Unknown ranks lowest, so that a gate
-// blocking "at or above high" never blocks on an advisory without a score (the risk view
-// still counts those).
+// severityRank orders severities, higher is worse. Unknown ranks 0; a gate's severity
+// rule treats it apart (Rules.UnknownSeverity), never as below its threshold.
 func severityRank(s string) int {
 	switch s {
 	case "critical":

@@ -28,7 +28,21 @@ type Rules struct {
 	BlockReviewLicences   bool   `json:"block_review_licences"`     // also block licences still to be reviewed or unknown
 	RequireDelivery       bool   `json:"require_delivery_verified"` // the version's latest delivery passed its integrity check
 	RequireVendorApproved bool   `json:"require_vendor_approved"`   // the product's vendor is approved (self-built software passes)
+	// AllowUncovered lets a gate with a severity rule pass although some components could
+	// not be checked against advisory data (no purl, an ecosystem the database holds no
+	// advisory for, a version that cannot be compared). By default such a gate fails.
+	AllowUncovered bool `json:"allow_uncovered"`
+	// UnknownSeverity says what the severity rule does with an open finding whose
+	// severity is unknown (no CVSS and no rated alias): "fail" (the default, also when
+	// empty) blocks it as if it reached the threshold; "ignore" lets it pass.
+	UnknownSeverity string `json:"unknown_severity,omitempty"`
 }
+
+// Values of Rules.UnknownSeverity.
+const (
+	UnknownFail   = "fail"
+	UnknownIgnore = "ignore"
+)
 
 // Gate is a named gate policy of an organisation.
 type Gate struct {
@@ -59,6 +73,9 @@ func (r Rules) validate() error {
 	if r.MaxSeverity != "" && (severityRank(r.MaxSeverity) < 2) {
 		return problem.Invalid("block_severity", "must be one of critical, high, medium, low, or empty")
 	}
+	if r.UnknownSeverity != "" && r.UnknownSeverity != UnknownFail && r.UnknownSeverity != UnknownIgnore {
+		return problem.Invalid("unknown_severity", "must be fail, ignore, or empty (fail)")
+	}
 	return nil
 }
 
@@ -85,6 +102,9 @@ type GateInput struct {
 	DeliveryVerified bool
 	HasVendor        bool
 	VendorApproved   bool
+	// Coverage says which components could be checked at all; a zero value (no
+	// components) covers everything.
+	Coverage Coverage
 }
 
 // GateReason is one rule a gate failed.
@@ -116,17 +136,58 @@ func (g Gate) Evaluate(in GateInput) GateVerdict {
 	if r.MaxSeverity != "" {
 		limit := severityRank(r.MaxSeverity)
 		var items []string
+		unknown := 0
 		for _, f := range in.Findings {
-			if f.State != StateOpen || severityRank(f.Severity) < limit {
+			if f.State != StateOpen {
 				continue
 			}
-			items = append(items, f.VulnID+" ("+f.Severity+") in "+f.PURL)
+			sev := f.Severity
+			if sev == "" {
+				sev = "unknown"
+			}
+			if sev == "unknown" {
+				// Unknown is not "below every threshold": it blocks unless the policy says
+				// to ignore it.
+				if r.UnknownSeverity == UnknownIgnore {
+					continue
+				}
+				unknown++
+			} else if severityRank(sev) < limit {
+				continue
+			}
+			items = append(items, f.VulnID+" ("+sev+") in "+f.PURL)
 		}
 		if len(items) > 0 {
 			sort.Strings(items)
-			v.Reasons = append(v.Reasons, GateReason{Rule: "block_severity",
-				Message: fmt.Sprintf("%d open vulnerabilities at or above %s without an accepted exception", len(items), r.MaxSeverity),
-				Items:   capItems(items)})
+			msg := fmt.Sprintf("%d open vulnerabilities at or above %s without an accepted exception", len(items), r.MaxSeverity)
+			if unknown > 0 {
+				msg += fmt.Sprintf(" (%d of unknown severity)", unknown)
+			}
+			v.Reasons = append(v.Reasons, GateReason{Rule: "block_severity", Message: msg, Items: capItems(items)})
+		}
+		// A gate that judges vulnerabilities cannot pass on components it could not check.
+		if c := in.Coverage; in.HasSBOM && !c.Complete() && !r.AllowUncovered {
+			var items []string
+			for _, e := range c.EcosystemsWithoutData {
+				items = append(items, fmt.Sprintf("%s: %d components, no advisory data", e, c.NoData[e]))
+			}
+			if c.WithoutPURL > 0 {
+				items = append(items, fmt.Sprintf("%d components without purl", c.WithoutPURL))
+			}
+			if c.Unsupported > 0 {
+				items = append(items, fmt.Sprintf("%d components with a purl type no advisory source covers", c.Unsupported))
+			}
+			for _, p := range c.NotComparableItems {
+				items = append(items, p+": version cannot be compared")
+			}
+			if extra := c.NotComparable - len(c.NotComparableItems); extra > 0 {
+				items = append(items, fmt.Sprintf("… and %d more with a version that cannot be compared", extra))
+			}
+			msg := fmt.Sprintf("%d of %d components could not be checked against advisory data", c.NotCovered, c.Components)
+			if len(c.EcosystemsWithoutData) > 0 {
+				msg += " (no advisories for " + strings.Join(c.EcosystemsWithoutData, ", ") + ")"
+			}
+			v.Reasons = append(v.Reasons, GateReason{Rule: "coverage", Message: msg, Items: capItems(items)})
 		}
 	}
 	if r.DenyLicences || r.BlockReviewLicences {
@@ -351,6 +412,9 @@ func (s *Service) versionGateInput(ctx context.Context, q store.Querier, v Versi
 		return in, fmt.Errorf("supply: gate delivery: %w", err)
 	}
 	in.DeliveryVerified = ok.Valid && ok.Bool
+	if in.Coverage, err = s.versionCoverage(ctx, q, v.SBOMID); err != nil {
+		return in, err
+	}
 	if v.VendorID != 0 {
 		if err := q.QueryRowContext(ctx, `SELECT approved FROM vendors WHERE id = ?`, v.VendorID).Scan(&in.VendorApproved); err != nil {
 			return in, fmt.Errorf("supply: gate vendor: %w", err)
@@ -444,6 +508,8 @@ type CheckResult struct {
 	Findings []CheckFinding `json:"findings"`
 	Licences []GateLicence  `json:"licences"`
 	Verdict  *GateVerdict   `json:"gate,omitempty"`
+	// Coverage repeats Report.Coverage: how many components could be checked at all.
+	Coverage Coverage `json:"coverage"`
 }
 
 // CheckFinding is one (component, vulnerability) pair found by Check.
@@ -469,8 +535,8 @@ func (s *Service) Check(ctx context.Context, data []byte, policy licence.Policy,
 	if err != nil {
 		return CheckResult{}, err
 	}
-	res := CheckResult{Report: an.report, Findings: []CheckFinding{}, Licences: []GateLicence{}}
-	in := GateInput{HasSBOM: true}
+	res := CheckResult{Report: an.report, Findings: []CheckFinding{}, Licences: []GateLicence{}, Coverage: an.report.Coverage}
+	in := GateInput{HasSBOM: true, Coverage: an.report.Coverage}
 	seen := map[string]bool{}
 	for i, hs := range an.matches {
 		c := an.comps[i]

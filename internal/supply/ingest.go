@@ -56,6 +56,7 @@ type ImportReport struct {
 	Unsupported  map[string]int   `json:"unsupported"` // purl type → components not matched
 	Severities   map[string]int   `json:"severities"`
 	Replaced     bool             `json:"replaced"` // an earlier SBOM of the version was replaced
+	Coverage     Coverage         `json:"coverage"` // components checked against advisory data, and those not
 	Elapsed      time.Duration    `json:"elapsed_ns"`
 	Gate         *GateVerdictView `json:"gate,omitempty"`
 }
@@ -71,6 +72,7 @@ type analysed struct {
 	doc      *sbom.Document
 	comps    []Component
 	matches  [][]hit // per component
+	notComp  []bool  // per component: advisories name the package, its version cannot be placed
 	report   ImportReport
 	vulnMeta map[string]vuln.Summary
 }
@@ -118,7 +120,8 @@ func (s *Service) analyse(ctx context.Context, data []byte, policy licence.Polic
 		}
 		return nil, problem.Invalid("sbom", "%s", msg).WithCode("invalid_sbom").WithErr(err)
 	}
-	an := &analysed{doc: doc, comps: make([]Component, len(doc.Components)), matches: make([][]hit, len(doc.Components))}
+	an := &analysed{doc: doc, comps: make([]Component, len(doc.Components)), matches: make([][]hit, len(doc.Components)),
+		notComp: make([]bool, len(doc.Components))}
 	rep := &an.report
 	rep.Format, rep.SpecVersion, rep.Components = string(doc.Format), doc.SpecVersion, len(doc.Components)
 	rep.Warnings = doc.Warnings
@@ -155,7 +158,14 @@ func (s *Service) analyse(ctx context.Context, data []byte, policy licence.Polic
 		}
 		an.comps[i] = comp
 	}
-	if err := s.matchInto(ctx, an.comps, an.matches, keys); err != nil {
+	if err := s.matchInto(ctx, an.comps, an.matches, an.notComp, keys); err != nil {
+		return nil, err
+	}
+	cc := make([]coverageComponent, len(an.comps))
+	for i, c := range an.comps {
+		cc[i] = coverageComponent{purl: c.PURL, ecosystem: c.Ecosystem, pkg: c.Package, version: c.PkgVersion, notComparable: an.notComp[i]}
+	}
+	if rep.Coverage, err = s.coverage(ctx, cc); err != nil {
 		return nil, err
 	}
 	ids := map[string]bool{}
@@ -176,8 +186,10 @@ func (s *Service) analyse(ctx context.Context, data []byte, policy licence.Polic
 	return an, nil
 }
 
-// matchInto fills matches[i] with the vulnerabilities affecting comps[i].
-func (s *Service) matchInto(ctx context.Context, comps []Component, matches [][]hit, keys map[vuln.PackageKey]bool) error {
+// matchInto fills matches[i] with the vulnerabilities affecting comps[i], and sets
+// notComp[i] when an advisory naming comps[i]'s package could not place its version
+// (vuln.NotComparable).
+func (s *Service) matchInto(ctx context.Context, comps []Component, matches [][]hit, notComp []bool, keys map[vuln.PackageKey]bool) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -196,7 +208,15 @@ func (s *Service) matchInto(ctx context.Context, comps []Component, matches [][]
 		var hs []hit
 		pkg := vuln.Package{Ecosystem: c.Ecosystem, Name: c.Package, Version: c.PkgVersion}
 		for _, af := range affected[vuln.KeyOf(pkg)] {
-			if !af.AppliesTo(pkg) || !af.Contains(c.PkgVersion) {
+			if !af.AppliesTo(pkg) {
+				continue
+			}
+			switch af.Evaluate(c.PkgVersion) {
+			case vuln.IsAffected:
+			case vuln.NotComparable:
+				notComp[i] = true
+				continue
+			default:
 				continue
 			}
 			dup := false

@@ -123,6 +123,12 @@ func (s *Service) Rematch(ctx context.Context, a actor.Actor, changed []string) 
 	if err != nil {
 		return rep, err
 	}
+	// Findings of unknown severity may now take one from an alias record just imported
+	// (a GHSA record rating a Go advisory): refresh them too.
+	rated, err := s.unknownFindingSeverities(ctx)
+	if err != nil {
+		return rep, err
+	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		have, err := existingPairs(ctx, tx, changed)
 		if err != nil {
@@ -157,6 +163,9 @@ func (s *Service) Rematch(ctx context.Context, a actor.Actor, changed []string) 
 			}
 		}
 		if err := refreshSeverities(ctx, tx, meta); err != nil {
+			return err
+		}
+		if err := refreshSeverities(ctx, tx, rated); err != nil {
 			return err
 		}
 		rep.Added, rep.Removed = len(add), len(drop)
@@ -204,6 +213,38 @@ func existingPairs(ctx context.Context, q store.Querier, vulnIDs []string) (map[
 		}
 	}
 	return out, nil
+}
+
+// unknownFindingSeverities returns the summaries of the advisories of stored findings of
+// unknown severity that now have one (from an alias record, see vuln.DB.Summaries).
+func (s *Service) unknownFindingSeverities(ctx context.Context) (map[string]vuln.Summary, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT vuln_id FROM findings WHERE severity = 'unknown'`)
+	if err != nil {
+		return nil, fmt.Errorf("supply: findings of unknown severity: %w", err)
+	}
+	ids := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("supply: findings of unknown severity: %w", err)
+		}
+		ids[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("supply: findings of unknown severity: %w", err)
+	}
+	meta, err := s.summaries(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, m := range meta {
+		if m.Severity.Level == "" || m.Severity.Level == vuln.LevelUnknown {
+			delete(meta, id)
+		}
+	}
+	return meta, nil
 }
 
 // refreshSeverities updates the severity and group of stored findings of the given

@@ -38,8 +38,21 @@ func WriteCheck(w io.Writer, res CheckResult, format, source string) error {
 
 func writeCheckTable(w io.Writer, res CheckResult) error {
 	r := res.Report
-	fmt.Fprintf(w, "%s %s: %d components, %d matched by purl, %d findings\n", r.Format, r.SpecVersion, r.Components,
-		r.Matchable, len(res.Findings))
+	c := res.Coverage
+	fmt.Fprintf(w, "%s %s: %d components, %d matched by purl, %d covered by advisory data, %d findings\n", r.Format,
+		r.SpecVersion, r.Components, r.Matchable, c.Covered, len(res.Findings))
+	if c.Complete() {
+		fmt.Fprintf(w, "coverage: all %d components checked against advisory data\n", c.Components)
+	} else {
+		fmt.Fprintf(w, "coverage: %d of %d components NOT checked against advisory data: %s\n", c.NotCovered, c.Components, c.Summary())
+		if len(c.EcosystemsWithoutData) > 0 {
+			fmt.Fprintf(w, "  the vulnerability database holds no advisories for %s: import them (medguard vulndb import)\n",
+				strings.Join(c.EcosystemsWithoutData, ", "))
+		}
+		for _, p := range c.NotComparableItems {
+			fmt.Fprintf(w, "  not comparable: %s\n", p)
+		}
+	}
 	if len(r.Unsupported) > 0 {
 		var parts []string
 		for t, n := range r.Unsupported {
@@ -144,6 +157,16 @@ func CheckSARIF(res CheckResult, source string) (*sarif.Report, error) {
 			AddLocation(loc())
 		r.WithPartialFingerprints(map[string]string{"purl": f.PURL})
 		r.WithProperties(sarif.NewPropertyBag().Add("purl", f.PURL))
+	}
+	cov := res.Coverage
+	run.WithProperties(sarif.NewPropertyBag().Add("coverage", cov))
+	if !cov.Complete() {
+		const id = "medguard/coverage"
+		rules[id] = true
+		run.AddRule(id).WithDescription("components not checked against advisory data")
+		run.CreateResultForRule(id).WithLevel("warning").
+			WithMessage(sarif.NewTextMessage(fmt.Sprintf("%d of %d components not checked against advisory data: %s",
+				cov.NotCovered, cov.Components, cov.Summary()))).AddLocation(loc())
 	}
 	if v := res.Verdict; v != nil && !v.Passed {
 		for _, reason := range v.Reasons {

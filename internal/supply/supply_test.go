@@ -391,6 +391,12 @@ func TestGateVerdicts(t *testing.T) {
 	crit := supply.GateFinding{PURL: "pkg:pypi/requests@2.30.0", VulnID: "GHSA-1", Severity: "critical", State: "open"}
 	high := supply.GateFinding{PURL: "pkg:npm/x@1", VulnID: "GHSA-2", Severity: "high", State: "open"}
 	denied := supply.GateLicence{Component: "pkg:golang/x@v1", License: "GPL-3.0-only", Verdict: "denied"}
+	unknown := supply.GateFinding{PURL: "pkg:golang/x@v1", VulnID: "GO-1", Severity: "unknown", State: "open"}
+	uncovered := supply.Coverage{Components: 5, Covered: 2, NotCovered: 3, EcosystemsWithoutData: []string{"Maven"},
+		NoData: map[string]int{"Maven": 3}}
+	gates["ignore-unknown"] = supply.Gate{Name: "ignore-unknown", Rules: supply.Rules{MaxSeverity: "critical", UnknownSeverity: "ignore"}}
+	gates["allow-uncovered"] = supply.Gate{Name: "allow-uncovered", Rules: supply.Rules{MaxSeverity: "critical", AllowUncovered: true}}
+	gates["sbom-only"] = supply.Gate{Name: "sbom-only", Rules: supply.Rules{RequireSBOM: true}}
 	tests := []struct {
 		name  string
 		gate  string
@@ -411,6 +417,16 @@ func TestGateVerdicts(t *testing.T) {
 		{"delivery and vendor", "go-live", supply.GateInput{HasSBOM: true, HasVendor: true},
 			[]string{"require_delivery_verified", "require_vendor_approved"}},
 		{"self-built needs no vendor", "go-live", supply.GateInput{HasSBOM: true, DeliveryVerified: true}, nil},
+		{"unknown severity blocks", "procurement", supply.GateInput{HasSBOM: true, Findings: []supply.GateFinding{unknown}},
+			[]string{"block_severity"}},
+		{"empty severity is unknown", "procurement", supply.GateInput{HasSBOM: true,
+			Findings: []supply.GateFinding{{VulnID: "GO-2", Severity: "", State: "open"}}}, []string{"block_severity"}},
+		{"accepted unknown does not block", "procurement", supply.GateInput{HasSBOM: true,
+			Findings: []supply.GateFinding{{VulnID: "GO-1", Severity: "unknown", State: "accepted"}}}, nil},
+		{"unknown ignored by policy", "ignore-unknown", supply.GateInput{HasSBOM: true, Findings: []supply.GateFinding{unknown}}, nil},
+		{"uncovered components block", "procurement", supply.GateInput{HasSBOM: true, Coverage: uncovered}, []string{"coverage"}},
+		{"uncovered allowed by policy", "allow-uncovered", supply.GateInput{HasSBOM: true, Coverage: uncovered}, nil},
+		{"no severity rule, no coverage rule", "sbom-only", supply.GateInput{HasSBOM: true, Coverage: uncovered}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -440,8 +456,9 @@ func TestStoredGateAndCheck(t *testing.T) {
 		for _, r := range res.Verdict.Reasons {
 			rules = append(rules, r.Rule)
 		}
-		// critical GHSA-test-0001 open, GPL-3.0 denied, vendor not approved.
-		equal(t, "procurement on v1", rules, []string{"block_severity", "block_denied_licences", "require_vendor_approved"})
+		// critical GHSA-test-0001 open, a component without purl not checked, GPL-3.0
+		// denied, vendor not approved.
+		equal(t, "procurement on v1", rules, []string{"block_severity", "coverage", "block_denied_licences", "require_vendor_approved"})
 		results, err := w.svc.GateResults(ctx, w.actorA, v1.ID)
 		if err != nil || len(results) != 1 || results[0].Verdict.Passed {
 			t.Errorf("stored results = %+v, %v", results, err)
@@ -499,7 +516,9 @@ func TestStoredGateAndCheck(t *testing.T) {
 		if err := rep.Validate(); err != nil {
 			t.Errorf("SARIF does not validate against the 2.1.0 schema: %v", err)
 		}
-		if len(rep.Runs) != 1 || len(rep.Runs[0].Results) != 3+len(chk.Verdict.Reasons) {
+		// Three findings, the coverage warning (lodash's npm has no data, one component has
+		// no purl) and one result per failed gate rule.
+		if len(rep.Runs) != 1 || len(rep.Runs[0].Results) != 3+1+len(chk.Verdict.Reasons) {
 			t.Errorf("SARIF results = %d", len(rep.Runs[0].Results))
 		}
 		// Nothing was stored by Check.
@@ -527,7 +546,9 @@ func TestRiskView(t *testing.T) {
 		for _, c := range rv.BySeverity {
 			sev[c.Key] = c.N
 		}
-		if sev["critical"] != 1 || sev["medium"] != 1 {
+		// PYSEC-test-0001 has no severity of its own and takes GHSA-test-0001's (critical),
+		// its alias stored in the database.
+		if sev["critical"] != 2 || sev["medium"] != 1 || sev["unknown"] != 0 {
 			t.Errorf("by severity = %v", sev)
 		}
 		if len(rv.TopComponents) == 0 || rv.TopComponents[0].Package != "requests" || rv.TopComponents[0].Findings != 2 {

@@ -8,11 +8,28 @@ import (
 	"github.com/google/osv-scalibr/semantic"
 )
 
-// Range types kept by the matcher. GIT ranges are dropped when a record is parsed
-// (they need the repository's commit graph) and counted in Record.GitRanges.
+// Range types kept by the matcher. GIT ranges are kept for exact commit matches only
+// (ordering commits needs the repository's history) and counted in Record.GitRanges.
 const (
 	RangeSemVer    = "SEMVER"
 	RangeEcosystem = "ECOSYSTEM"
+	RangeGit       = "GIT"
+)
+
+// Outcome is what evaluating an affected entry for one version found.
+type Outcome int
+
+// Outcomes of Affected.Evaluate.
+const (
+	// NotAffected: the version is outside every range and not listed.
+	NotAffected Outcome = iota
+	// IsAffected: the version is listed, or inside a range.
+	IsAffected
+	// NotComparable: the version cannot be ordered in the entry's ecosystem (Comparable
+	// is false: a commit id, a non-PEP 440 PyPI version, an empty version …) and no exact
+	// match decides, so the entry's SEMVER/ECOSYSTEM ranges could not be evaluated. It is
+	// neither affected nor clean.
+	NotComparable
 )
 
 // Event is one event of an OSV range; exactly one field is set.
@@ -23,7 +40,7 @@ type Event struct {
 	Limit        string `json:"limit,omitempty"`
 }
 
-// Range is a SEMVER or ECOSYSTEM range of an affected entry.
+// Range is a SEMVER, ECOSYSTEM or GIT range of an affected entry.
 type Range struct {
 	Type   string  `json:"type"`
 	Events []Event `json:"events"`
@@ -60,12 +77,16 @@ func (a *Affected) AppliesTo(p Package) bool {
 	return keyName(base, a.Name) == keyName(base, p.Name)
 }
 
-// FixedVersions returns the fixed events of the entry's ranges, in range order,
-// without duplicates.
+// FixedVersions returns the fixed events of the entry's SEMVER and ECOSYSTEM ranges, in
+// range order, without duplicates (a GIT range's fixed commit is no version to upgrade
+// to).
 func (a *Affected) FixedVersions() []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, r := range a.Ranges {
+		if r.Type == RangeGit {
+			continue
+		}
 		for _, e := range r.Events {
 			if e.Fixed != "" && !seen[e.Fixed] {
 				seen[e.Fixed] = true
@@ -82,17 +103,31 @@ func (a *Affected) Compile() {
 	a.c = compile(a)
 }
 
-// Contains reports whether version of the entry's package is affected: it is listed in
-// versions, or a SEMVER/ECOSYSTEM range contains it (OSV specification, "Evaluation").
-// An empty version is never affected; a version the ecosystem cannot parse is affected
-// only through the versions list.
+// Contains reports whether version of the entry's package is affected: Evaluate finds
+// IsAffected.
 func (a *Affected) Contains(version string) bool {
+	return a.Evaluate(version) == IsAffected
+}
+
+// Evaluate evaluates the entry for version of its package (OSV specification,
+// "Evaluation"): IsAffected when the version is listed in versions, is a commit named as
+// introduced or last_affected by a GIT range, or a SEMVER/ECOSYSTEM range contains it.
+//
+// A version that is not Comparable (a commit id, a version the ecosystem's parser
+// rejects, the empty version) is decided by exact matches only: listed in versions or
+// named introduced/last_affected by a GIT range, it is affected; named fixed (or limit)
+// by a GIT range, it is not — the advisory names it as the fix. Otherwise the entry's
+// SEMVER/ECOSYSTEM ranges cannot place it and the outcome is NotComparable; an entry with
+// no such range (a versions list only) is NotAffected. GIT introduced…fixed spans are
+// not walked: ordering commits needs the repository's history, which medguard does not
+// have, so a commit between two listed ones is NotComparable, never affected or clean.
+func (a *Affected) Evaluate(version string) Outcome {
 	c := a.c
 	if c == nil {
 		c = compile(a)
 	}
 	pv := newPkgVersion(c.base, a.Name, version)
-	return c.contains(pv)
+	return c.evaluate(pv)
 }
 
 // kinds of compiled events.
@@ -120,6 +155,10 @@ type compiledAffected struct {
 	base     string
 	versions map[string]struct{}
 	ranges   []compiledRange
+	// gitIn and gitOut are the commits (lower case) GIT ranges name as introduced or
+	// last_affected, and as fixed or limit.
+	gitIn, gitOut map[string]struct{}
+	hasGit        bool
 }
 
 // compile parses every event version of a with the range's ordering (SemVer 2.0 for
@@ -147,6 +186,9 @@ func compile(a *Affected) *compiledAffected {
 			// osv-scanner: it parses SEMVER ranges with the ecosystem's parser too.
 			eco = SemVer
 		case RangeEcosystem:
+		case RangeGit:
+			c.addGit(r)
+			continue
 		default:
 			continue
 		}
@@ -220,40 +262,79 @@ func compile(a *Affected) *compiledAffected {
 	return c
 }
 
+// addGit records the commits a GIT range names.
+func (c *compiledAffected) addGit(r Range) {
+	c.hasGit = true
+	add := func(m *map[string]struct{}, commit string) {
+		if commit == "" || commit == "0" {
+			return
+		}
+		if *m == nil {
+			*m = map[string]struct{}{}
+		}
+		(*m)[strings.ToLower(commit)] = struct{}{}
+	}
+	for _, e := range r.Events {
+		add(&c.gitIn, e.Introduced)
+		add(&c.gitIn, e.LastAffected)
+		add(&c.gitOut, e.Fixed)
+		add(&c.gitOut, e.Limit)
+	}
+}
+
 func errorsIsUnsupported(err error) bool {
 	return errors.Is(err, ErrUnsupportedEcosystem)
 }
 
 // contains evaluates the entry for one package version.
 func (c *compiledAffected) contains(pv *pkgVersion) bool {
-	if pv.raw == "" {
-		// osv-scanner: it treats a package without version as affected.
-		return false
-	}
-	if c.versions != nil {
+	return c.evaluate(pv) == IsAffected
+}
+
+// evaluate is Affected.Evaluate for one package version.
+func (c *compiledAffected) evaluate(pv *pkgVersion) Outcome {
+	if c.versions != nil && pv.raw != "" {
 		if _, ok := c.versions[pv.raw]; ok {
-			return true
+			return IsAffected
 		}
 		if pv.norm != pv.raw {
 			if _, ok := c.versions[pv.norm]; ok {
-				return true
+				return IsAffected
 			}
+		}
+	}
+	if c.gitIn != nil || c.gitOut != nil {
+		commit := strings.ToLower(pv.raw)
+		if _, ok := c.gitIn[commit]; ok {
+			return IsAffected
+		}
+		if _, ok := c.gitOut[commit]; ok {
+			return NotAffected
 		}
 	}
 	// osv-scanner: rangeAffectsVersion returns false for the whole entry as soon as it
 	// meets a range that is neither SEMVER nor ECOSYSTEM, so a GIT range listed first
-	// hides the ECOSYSTEM range after it. GIT ranges are simply skipped here.
+	// hides the ECOSYSTEM range after it. GIT ranges only match exactly here (above).
+	// osv-scanner: it treats a package without version as affected; here it is not
+	// comparable.
+	// A commit (or other non-version) that a GIT range does not name cannot be placed
+	// in the range without the repository's history.
+	undecided := c.hasGit && pv.parsed(c.base, false) == nil
 	for i := range c.ranges {
 		r := &c.ranges[i]
 		v := pv.parsed(c.base, r.semver)
 		if v == nil {
+			undecided = true
 			continue
 		}
 		if r.containsVersion(v) {
-			return true
+			return IsAffected
 		}
 	}
-	return false
+	if undecided {
+		return NotComparable
+	}
+	return NotAffected
 }
 
 // containsVersion is the specification's IncludedInRanges for one range.
@@ -310,18 +391,22 @@ func newPkgVersion(base, name, version string) *pkgVersion {
 }
 
 // parsed returns the version parsed with the SemVer ordering or the ecosystem's, or nil
-// when it does not parse.
+// when it is not comparable (see Comparable).
 func (pv *pkgVersion) parsed(base string, semver bool) semantic.Version {
 	if semver {
 		if !pv.semDone {
 			pv.semDone = true
-			pv.sem, _ = parseSemantic(SemVer, pv.norm)
+			if ordersLike(SemVer, pv.norm) {
+				pv.sem, _ = parseSemantic(SemVer, pv.norm)
+			}
 		}
 		return pv.sem
 	}
 	if !pv.ecoDone {
 		pv.ecoDone = true
-		pv.eco, _ = parseSemantic(base, pv.norm)
+		if ordersLike(base, pv.norm) {
+			pv.eco, _ = parseSemantic(base, pv.norm)
+		}
 	}
 	return pv.eco
 }

@@ -15,6 +15,7 @@ type rangeCase struct {
 	affected vuln.Affected
 	version  string
 	want     bool
+	outcome  vuln.Outcome
 }
 
 func readRangeCases(t testing.TB) []rangeCase {
@@ -70,10 +71,13 @@ func readRangeCases(t testing.TB) []rangeCase {
 		}
 		switch fields[5] {
 		case "yes":
-			c.want = true
+			c.want, c.outcome = true, vuln.IsAffected
 		case "no":
+			c.outcome = vuln.NotAffected
+		case "nc":
+			c.outcome = vuln.NotComparable
 		default:
-			t.Fatalf("%s:%d: want yes or no, got %q", path, n, fields[5])
+			t.Fatalf("%s:%d: want yes, no or nc, got %q", path, n, fields[5])
 		}
 		out = append(out, c)
 	}
@@ -98,6 +102,12 @@ func TestRanges(t *testing.T) {
 		compiled.Compile()
 		if got := compiled.Contains(c.version); got != c.want {
 			t.Errorf("ranges.txt:%d: Contains(%q) = %v, want %v", c.line, c.version, got, c.want)
+		}
+		if got := compiled.Evaluate(c.version); got != c.outcome {
+			t.Errorf("ranges.txt:%d: Evaluate(%q) = %v, want %v", c.line, c.version, got, c.outcome)
+		}
+		if got := uncompiled.Evaluate(c.version); got != c.outcome {
+			t.Errorf("ranges.txt:%d: uncompiled Evaluate(%q) = %v, want %v", c.line, c.version, got, c.outcome)
 		}
 	}
 }

@@ -32,5 +32,22 @@
 //   - NuGet package ids are compared without regard to (ASCII) case, as NuGet compares
 //     them ("newtonsoft.json" is "Newtonsoft.Json"). osv.dev's API compares them as
 //     written (google/osv.dev#5292); osv-scanner's offline matching was not compared
-//     here, as the equivalence test covers Go, PyPI and crates.io only.
+//     here, as the equivalence test covers Go, PyPI and crates.io only;
+//   - a version its ecosystem cannot order (Comparable: a commit id, a PyPI version
+//     outside PEP 440, a SemVer-like version without a leading number, a parser error,
+//     the empty version) is not placed in SEMVER/ECOSYSTEM ranges at all — osv-scanner's
+//     lenient parsers sort such strings below every version, so that every
+//     "introduced: 0" range contains them. Evaluate reports NotComparable instead,
+//     unless an exact match decides: the versions list, or a commit named by a GIT
+//     range (introduced/last_affected: affected; fixed/limit: not). GIT spans between
+//     commits are not walked, as that needs the repository's history.
+//
+// # Severity
+//
+// A record's headline severity is its own (CVSS, else the database's rating). When that
+// is unknown — every Go advisory — Summaries takes the severity of another stored record
+// of its alias group (the records naming each other as aliases or sharing an alias, the
+// same group findings are grouped by), the highest of several, and names it in
+// Severity.From. Consumers must treat a severity
+// still unknown as unknown, not as low: supply's gates block on it by default.
 package vuln

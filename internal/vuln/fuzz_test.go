@@ -241,6 +241,11 @@ func FuzzContains(f *testing.F) {
 		if version == "" && uncompiled {
 			t.Fatal("the empty version is affected")
 		}
+		// A version that cannot be ordered is never inside a range (stdlib's Go tags are
+		// ordered as the release they name).
+		if e != "Go" && !vuln.Comparable(e, version) && uncompiled {
+			t.Fatalf("not comparable version %q is affected through a range", version)
+		}
 		if version != "" && utf8.ValidString(version) {
 			a.Versions = []string{version}
 			a.Compile()
@@ -254,4 +259,30 @@ func FuzzContains(f *testing.F) {
 func baseOf(eco string) string {
 	b, _, _ := strings.Cut(eco, ":")
 	return b
+}
+
+// FuzzComparable: Comparable never panics, a comparable version always parses, and a
+// version the ecosystem's parser rejects is never comparable.
+func FuzzComparable(f *testing.F) {
+	data, err := os.ReadFile("testdata/comparable.txt")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Split(line, "|")
+		if len(fields) != 3 || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		f.Add(strings.TrimSpace(fields[0]), strings.TrimSpace(fields[1]))
+	}
+	f.Fuzz(func(t *testing.T, eco, version string) {
+		ok := vuln.Comparable(eco, version)
+		_, err := vuln.ParseVersion(eco, version)
+		if ok && err != nil {
+			t.Fatalf("Comparable(%q, %q) but ParseVersion fails: %v", eco, version, err)
+		}
+		if version == "" && ok {
+			t.Fatalf("the empty version is comparable in %q", eco)
+		}
+	})
 }

@@ -38,10 +38,10 @@ type Record struct {
 	Summary    string
 	Details    string
 	Severity   Severity
-	Affected   []Affected // entries with a package; GIT ranges dropped
+	Affected   []Affected // entries with a package; GIT ranges kept for exact commit matches
 	References []Reference
 	Ecosystems []string // distinct affected ecosystems as written (with suffixes), sorted
-	GitRanges  int      // GIT ranges in the record, which matching ignores
+	GitRanges  int      // GIT ranges in the record, which match only commits they name
 	Raw        []byte   // canonical JSON of the whole record (keys sorted, compact)
 }
 
@@ -144,8 +144,9 @@ func fromProto(v *osvschema.Vulnerability) (*Record, error) {
 		for _, rg := range a.GetRanges() {
 			switch rg.GetType() {
 			case osvschema.Range_GIT:
+				// Kept for exact commit matches (Affected.Evaluate); counted as ignored
+				// for ordering.
 				r.GitRanges++
-				continue
 			case osvschema.Range_SEMVER, osvschema.Range_ECOSYSTEM:
 			default:
 				continue

@@ -99,7 +99,8 @@ func TestParseRecordJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.GitRanges != 1 || len(r.Affected) != 1 || len(r.Affected[0].Ranges) != 1 || r.Affected[0].Ranges[0].Type != "ECOSYSTEM" {
+	if r.GitRanges != 1 || len(r.Affected) != 1 || len(r.Affected[0].Ranges) != 2 || r.Affected[0].Ranges[0].Type != "GIT" ||
+		r.Affected[0].Ranges[1].Type != "ECOSYSTEM" {
 		t.Fatalf("git ranges %d, affected %+v", r.GitRanges, r.Affected)
 	}
 	if diff := cmp.Diff([]string{"CVE-2023-37901", "GHSA-fmqq-25x9-c6hm"}, r.Aliases); diff != "" {

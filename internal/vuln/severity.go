@@ -32,6 +32,9 @@ type Severity struct {
 	Score  float64 `json:"score"`          // CVSS base score; 0 for a database rating
 	Level  string  `json:"level"`          // critical, high, medium, low, none or unknown
 	Note   string  `json:"note,omitempty"` // vectors that could not be scored, if any
+	// From, when set, is the id of the alias record the severity was taken from, the
+	// record's own being unknown (DB.Summaries).
+	From string `json:"from,omitempty"`
 }
 
 // LevelOf maps a CVSS base score to a level: 0 none, below 4 low, below 7 medium,

@@ -289,7 +289,7 @@ func (d *DB) Summaries(ctx context.Context, ids []string) (map[string]Summary, e
 			return nil, fmt.Errorf("vuln: summaries: %w", err)
 		}
 	}
-	groups, err := d.groups(ctx, ids)
+	groups, members, err := d.groups(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +297,101 @@ func (d *DB) Summaries(ctx context.Context, ids []string) (map[string]Summary, e
 		s.Group = groups[id]
 		out[id] = s
 	}
+	if err := d.aliasSeverities(ctx, out, members); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// aliasSeverities gives the records of out whose own severity is unknown (the Go
+// vulnerability database rates nothing) the severity of another record of their alias
+// group stored in the database — the existing alias handling of groups: records naming
+// each other as aliases or sharing an alias (GO-… and GHSA-… of one CVE), transitively.
+// members maps each id to the other nodes of its group. Of several rated records the
+// highest score wins, then the higher level (a database rating has no score), then the
+// smaller id: when sources disagree the gate errs on the side of blocking.
+// Severity.From names the record it came from. Withdrawn records are not used.
+func (d *DB) aliasSeverities(ctx context.Context, out map[string]Summary, members map[string][]string) error {
+	// rates: record id → the unknown records of its group it can rate.
+	rates := map[string][]string{}
+	for id, s := range out {
+		if s.Severity.Level != LevelUnknown && s.Severity.Level != "" {
+			continue
+		}
+		for _, m := range members[id] {
+			if m != id {
+				rates[m] = append(rates[m], id)
+			}
+		}
+	}
+	if len(rates) == 0 {
+		return nil
+	}
+	list := make([]string, 0, len(rates))
+	for n := range rates {
+		list = append(list, n)
+	}
+	sort.Strings(list)
+	dialect := d.db.Dialect()
+	for rest := list; len(rest) > 0; {
+		chunk := rest[:min(len(rest), dialect.ListChunk(maxInParams))]
+		rest = rest[len(chunk):]
+		in, args := dialect.AnyOf("id", chunk)
+		rows, err := d.db.QueryContext(ctx, `SELECT id, severity_type, severity_vector, severity_score, severity_level
+			FROM vulns WHERE `+in+` AND withdrawn IS NULL AND severity_level NOT IN ('unknown', '')`, args...)
+		if err != nil {
+			return fmt.Errorf("vuln: alias severities: %w", err)
+		}
+		for rows.Next() {
+			var sev Severity
+			if err := rows.Scan(&sev.From, &sev.Type, &sev.Vector, &sev.Score, &sev.Level); err != nil {
+				rows.Close()
+				return fmt.Errorf("vuln: alias severities: %w", err)
+			}
+			for _, id := range rates[sev.From] {
+				s := out[id]
+				if s.Severity.From == "" || severityAbove(sev, s.Severity) {
+					s.Severity = sev
+					out[id] = s
+				}
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("vuln: alias severities: %w", err)
+		}
+	}
+	return nil
+}
+
+// severityAbove orders severities taken from alias records: higher score, then higher
+// level, then the smaller record id (so that the choice does not depend on row order).
+func severityAbove(a, b Severity) bool {
+	if a.Score != b.Score {
+		return a.Score > b.Score
+	}
+	if ra, rb := levelRank(a.Level), levelRank(b.Level); ra != rb {
+		return ra > rb
+	}
+	return a.From < b.From
+}
+
+// levelRank orders levels, higher is worse; unknown is 0.
+func levelRank(l string) int {
+	switch l {
+	case LevelCritical:
+		return 5
+	case LevelHigh:
+		return 4
+	case LevelMedium:
+		return 3
+	case LevelLow:
+		return 2
+	case LevelNone:
+		return 1
+	}
+	return 0
 }
 
 // maxGroupRounds and maxGroupNodes bound the alias-graph walk of groups.
@@ -308,8 +402,9 @@ const (
 
 // groups computes the alias group of each id: the connected component of the graph
 // whose edges are the alias claims of non-withdrawn records, keyed by its smallest CVE
-// id, else its smallest id.
-func (d *DB) groups(ctx context.Context, ids []string) (map[string]string, error) {
+// id, else its smallest id. members maps each id to the nodes of its component (ids and
+// aliases, itself included).
+func (d *DB) groups(ctx context.Context, ids []string) (keys map[string]string, members map[string][]string, err error) {
 	parent := map[string]string{}
 	find := func(x string) string {
 		for parent[x] != x {
@@ -353,13 +448,13 @@ func (d *DB) groups(ctx context.Context, ids []string) (map[string]string, error
 				UNION ALL SELECT a.vuln_id, a.alias FROM vuln_aliases a JOIN vulns v ON v.id = a.vuln_id
 				WHERE a.kind = 'alias' AND v.withdrawn IS NULL AND `+to, append(args, toArgs...)...)
 			if err != nil {
-				return nil, fmt.Errorf("vuln: alias groups: %w", err)
+				return nil, nil, fmt.Errorf("vuln: alias groups: %w", err)
 			}
 			for rows.Next() {
 				var a, b string
 				if err := rows.Scan(&a, &b); err != nil {
 					rows.Close()
-					return nil, fmt.Errorf("vuln: alias groups: %w", err)
+					return nil, nil, fmt.Errorf("vuln: alias groups: %w", err)
 				}
 				for _, x := range []string{a, b} {
 					if add(x) {
@@ -371,7 +466,7 @@ func (d *DB) groups(ctx context.Context, ids []string) (map[string]string, error
 			err = rows.Err()
 			rows.Close()
 			if err != nil {
-				return nil, fmt.Errorf("vuln: alias groups: %w", err)
+				return nil, nil, fmt.Errorf("vuln: alias groups: %w", err)
 			}
 		}
 		frontier = next
@@ -384,11 +479,19 @@ func (d *DB) groups(ctx context.Context, ids []string) (map[string]string, error
 			key[r] = x
 		}
 	}
-	out := make(map[string]string, len(ids))
-	for _, id := range ids {
-		out[id] = key[find(id)]
+	byRoot := map[string][]string{}
+	for x := range parent {
+		r := find(x)
+		byRoot[r] = append(byRoot[r], x)
 	}
-	return out, nil
+	keys = make(map[string]string, len(ids))
+	members = make(map[string][]string, len(ids))
+	for _, id := range ids {
+		r := find(id)
+		keys[id] = key[r]
+		members[id] = byRoot[r]
+	}
+	return keys, members, nil
 }
 
 // groupLess orders group key candidates: CVE ids first, then lexicographically.
@@ -536,4 +639,25 @@ func appendUnique(dst []string, add ...string) []string {
 		}
 	}
 	return dst
+}
+
+// EcosystemsWithData reports, for each of the given base ecosystems, whether the database
+// holds a non-withdrawn advisory naming it: whether a package of that ecosystem can be
+// checked at all. It is derived from the stored advisories, so it follows every import.
+func (d *DB) EcosystemsWithData(ctx context.Context, bases []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(bases))
+	for _, b := range uniqueSorted(bases) {
+		var one int
+		err := d.db.QueryRowContext(ctx, `SELECT 1 FROM vuln_affected a JOIN vulns v ON v.id = a.vuln_id
+			WHERE a.ecosystem = ? AND v.withdrawn IS NULL LIMIT 1`, b).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			out[b] = false
+		case err != nil:
+			return nil, fmt.Errorf("vuln: ecosystems with data: %w", err)
+		default:
+			out[b] = true
+		}
+	}
+	return out, nil
 }

@@ -618,3 +618,54 @@ func TestImportRecordsWithoutHash(t *testing.T) {
 		}
 	})
 }
+
+// TestSeverityFromAlias: a Go advisory carries no CVSS; the summary takes the severity of
+// a record of its alias group stored in the database — named as an alias, or sharing one
+// — the highest when several, never a withdrawn one, and keeps its own when it has one.
+func TestSeverityFromAlias(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		v := vuln.Open(db)
+		dir := t.TempDir()
+		rng := `[{"type":"SEMVER","events":[{"introduced":"0"}]}]`
+		cvss := func(vector string) string {
+			return `,"severity":[{"type":"CVSS_V3","score":"` + vector + `"}]`
+		}
+		const (
+			high     = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N" // 7.5
+			critical = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H" // 9.8
+			medium   = "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N" // 5.4
+		)
+		writeFiles(t, dir, map[string]string{
+			// GO-A names GHSA-A (high) as an alias; GHSA-A2 (critical) shares its CVE.
+			"GO-A.json":    record("GO-A", "2024-01-01T00:00:00Z", "Go", "example.com/a", rng, `,"aliases":["CVE-2024-1","GHSA-A"]`),
+			"GHSA-A.json":  record("GHSA-A", "2024-01-01T00:00:00Z", "Go", "example.com/a", rng, `,"aliases":["CVE-2024-1"]`+cvss(high)),
+			"GHSA-A2.json": record("GHSA-A2", "2024-01-01T00:00:00Z", "Go", "example.com/a", rng, `,"aliases":["CVE-2024-1"]`+cvss(critical)),
+			// GO-B: its only rated alias is withdrawn.
+			"GO-B.json": record("GO-B", "2024-01-01T00:00:00Z", "Go", "example.com/b", rng, `,"aliases":["GHSA-B"]`),
+			"GHSA-B.json": record("GHSA-B", "2024-01-01T00:00:00Z", "Go", "example.com/b", rng,
+				`,"withdrawn":"2024-02-01T00:00:00Z"`+cvss(critical)),
+			// GO-C: no alias record at all.
+			"GO-C.json": record("GO-C", "2024-01-01T00:00:00Z", "Go", "example.com/c", rng, `,"aliases":["CVE-2024-3"]`),
+			// PYSEC-D has its own (medium) and keeps it though an alias is critical.
+			"PYSEC-D.json": record("PYSEC-D", "2024-01-01T00:00:00Z", "PyPI", "d", `[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]`,
+				`,"aliases":["GHSA-D"]`+cvss(medium)),
+			"GHSA-D.json": record("GHSA-D", "2024-01-01T00:00:00Z", "PyPI", "d", `[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]`,
+				cvss(critical)),
+		})
+		importOK(t, v, dir)
+		sums, err := v.Summaries(context.Background(), []string{"GO-A", "GO-B", "GO-C", "PYSEC-D"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ id, level, from string }{
+			{"GO-A", vuln.LevelCritical, "GHSA-A2"},
+			{"GO-B", vuln.LevelUnknown, ""},
+			{"GO-C", vuln.LevelUnknown, ""},
+			{"PYSEC-D", vuln.LevelMedium, ""},
+		} {
+			if got := sums[c.id].Severity; got.Level != c.level || got.From != c.from {
+				t.Errorf("%s severity = %+v, want %s from %q", c.id, got, c.level, c.from)
+			}
+		}
+	})
+}

@@ -3,6 +3,7 @@ package vuln
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/google/osv-scalibr/semantic"
@@ -174,4 +175,95 @@ func isDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// Comparable reports whether version can be ordered among the versions of ecosystem
+// (an OSV ecosystem name, with or without suffix, or SemVer). A version that is not
+// comparable is never placed inside or outside a SEMVER/ECOSYSTEM range: only an exact
+// match (the affected versions list, or a commit named by a GIT range) decides.
+//
+// osv-scalibr's semantic package signals a version it cannot parse in three ways, all
+// taken here:
+//
+//   - Alpine, Debian, Ubuntu, CRAN, Hackage (and their derivatives): Parse returns an
+//     error wrapping semantic.ErrInvalidVersion;
+//   - PyPI: Parse never fails, but a string that does not match PEP 440's regular
+//     expression (Appendix B of PEP 440, the expression the library itself uses) falls
+//     back to setuptools' legacy ordering, which sorts it below every PEP 440 version,
+//     so that every "introduced: 0" range would contain it. That fallback is the
+//     failure, detected with the same expression;
+//   - the ecosystems parsed as SemVer-like (npm, Go, crates.io, Hex and others, and
+//     SEMVER ranges): the lenient parser reads any text, and one without a leading
+//     number becomes a 0.0.0 pre-release, again below everything. A version whose core
+//     (after an optional "v") does not start with a digit is not comparable.
+//
+// The remaining parsers (Maven, NuGet, RubyGems, Packagist, Pub, the RPM family, and
+// Alpine for what follows a valid start) accept
+// every string by design — a Maven qualifier can be any word — so for them, as for all,
+// a Git commit id is never a version: 7 to 64 hexadecimal digits holding both a digit
+// and a letter (an abbreviated or full SHA-1 or SHA-256 object name).
+func Comparable(ecosystem, version string) bool {
+	base := baseEcosystem(ecosystem)
+	return comparable(base, version)
+}
+
+// comparable is Comparable for a base ecosystem.
+func comparable(base, version string) bool {
+	if !ordersLike(base, version) {
+		return false
+	}
+	_, err := parseSemantic(base, version)
+	return err == nil
+}
+
+// ordersLike is the part of comparable that needs no parse: false for a commit id, a
+// non-PEP 440 PyPI version and a SemVer-like version without a leading number.
+func ordersLike(base, version string) bool {
+	if version == "" || looksLikeCommit(version) {
+		return false
+	}
+	switch {
+	case base == "PyPI":
+		return pep440.MatchString(strings.ToLower(version))
+	case semverLike(base):
+		s := strings.TrimPrefix(version, "v")
+		return s != "" && s[0] >= '0' && s[0] <= '9'
+	}
+	return true
+}
+
+// semverLike reports whether osv-scalibr orders base's versions with its lenient
+// SemVer parser (semantic.Parse's ParseSemverVersion cases).
+func semverLike(base string) bool {
+	switch base {
+	case SemVer, "npm", "Go", "crates.io", "Hex", "Bitnami", "Bioconductor", "ConanCenter", "Docker Hardened Images",
+		"GHC", "Julia", "SwiftURL":
+		return true
+	}
+	return false
+}
+
+// pep440 is the regular expression of PEP 440, Appendix B, as osv-scalibr applies it
+// (to the lower-cased version, surrounding white space allowed).
+var pep440 = regexp.MustCompile(`^\s*v?(?:(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*(?:[-_\.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_\.]?[0-9]*)?(?:(?:-[0-9]+)|(?:[-_\.]?(?:post|rev|r)[-_\.]?[0-9]*))?(?:[-_\.]?dev[-_\.]?[0-9]*)?)(?:\+[a-z0-9]+(?:[-_\.][a-z0-9]+)*)?\s*$`)
+
+// looksLikeCommit reports whether s is a Git object name: 7 to 64 hexadecimal digits
+// with at least one digit and one letter, so that a date ("20240101") is not taken
+// for one.
+func looksLikeCommit(s string) bool {
+	if len(s) < 7 || len(s) > 64 {
+		return false
+	}
+	digit, letter := false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digit = true
+		case c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+			letter = true
+		default:
+			return false
+		}
+	}
+	return digit && letter
 }

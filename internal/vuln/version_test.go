@@ -127,3 +127,34 @@ func TestParseVersionErrors(t *testing.T) {
 		t.Fatal("comparing an npm with a PyPI version succeeded")
 	}
 }
+
+// TestComparable checks every line of testdata/comparable.txt.
+func TestComparable(t *testing.T) {
+	const path = "testdata/comparable.txt"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Split(line, "|")
+		if len(fields) != 3 {
+			t.Fatalf("%s:%d: want 3 fields separated by |", path, i+1)
+		}
+		eco, v, want := strings.TrimSpace(fields[0]), strings.TrimSpace(fields[1]), strings.TrimSpace(fields[2])
+		if want != "yes" && want != "no" {
+			t.Fatalf("%s:%d: want yes or no, got %q", path, i+1, want)
+		}
+		n++
+		if got := vuln.Comparable(eco, v); got != (want == "yes") {
+			t.Errorf("%s:%d: Comparable(%q, %q) = %v, want %s", path, i+1, eco, v, got, want)
+		}
+	}
+	if n < 30 {
+		t.Fatalf("only %d cases", n)
+	}
+}

@@ -107,6 +107,9 @@ type (
 		Version    supply.Version      `json:"version"`
 		Gates      []supply.GateResult `json:"gate_results"`
 		Deliveries []supply.Delivery   `json:"deliveries"`
+		// Coverage: how many of the SBOM's components the vulnerability database can check
+		// now (zero components when the version has no SBOM).
+		Coverage supply.Coverage `json:"coverage"`
 	}
 	vulnResponse struct {
 		Record   *vulnRecordView `json:"record"` // null when the database no longer holds the advisory
@@ -463,6 +466,9 @@ func (s *Server) apiVersionGet(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if out.Deliveries, err = s.Supply.Deliveries(ctx, a, supply.DeliveryQuery{VersionID: v.ID}); err != nil {
+		return err
+	}
+	if out.Coverage, err = s.Supply.VersionCoverage(ctx, a, v.ID); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, out)

@@ -98,7 +98,7 @@ var apiDocs = map[string]apiOp{
 	"PUT /api/v1/products/{id}":               {Summary: "Replace a product's fields (its organisation stays)", Tag: "supply", Request: supply.ProductInput{}, Response: supply.Product{}, Status: 200},
 	"GET /api/v1/products/{id}/versions":      {Summary: "The versions of a product, newest first", Tag: "supply", Response: listResponse[supply.Version]{}, Status: 200},
 	"POST /api/v1/products/{id}/versions":     {Summary: "Add a version to a product, linked to the assets that run it", Tag: "supply", Request: supply.VersionInput{}, Response: supply.Version{}, Status: 201},
-	"GET /api/v1/versions/{id}":               {Summary: "A product version with its latest gate results and delivery checks", Tag: "supply", Response: versionResponse{}, Status: 200},
+	"GET /api/v1/versions/{id}":               {Summary: "A product version with its latest gate results, delivery checks and coverage (components the vulnerability database can check)", Tag: "supply", Response: versionResponse{}, Status: 200},
 	"PUT /api/v1/versions/{id}/assets":        {Summary: "Replace the inventory assets that run a version", Tag: "supply", Request: versionAssetsRequest{}, Response: supply.Version{}, Status: 200},
 	"POST /api/v1/versions/{id}/sbom":         {Summary: "Import the version's SBOM (CycloneDX or SPDX, JSON, XML or tag-value; at most 64 MiB), replacing an earlier one, and match its components", Tag: "supply", Body: "application/octet-stream", Field: "sbom", Response: supply.ImportReport{}, Status: 200},
 	"GET /api/v1/versions/{id}/sbom":          {Summary: "Download the stored SBOM document", Tag: "supply", Status: 200, Produces: "application/octet-stream"},

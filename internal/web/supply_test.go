@@ -11,6 +11,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -335,7 +336,9 @@ func TestSupplyAPIScenario(t *testing.T) {
 		before, _ := e.Supply.Risk(context.Background(), actor.System())
 		code, body, _ = e.raw("POST", "/api/v1/sbom/check?gate=procurement", "token:"+ro, bytes.NewReader(supplySBOM(t)), "application/json")
 		chk := must[supply.CheckResult](t, code, body, http.StatusOK)
-		if len(chk.Findings) != 3 || chk.Verdict == nil || chk.Verdict.Gate != "procurement" {
+		// lodash's npm has no advisory data and one component no purl: the JSON says so.
+		if len(chk.Findings) != 3 || chk.Verdict == nil || chk.Verdict.Gate != "procurement" ||
+			chk.Coverage.NotCovered != 2 || strings.Join(chk.Coverage.EcosystemsWithoutData, ",") != "npm" {
 			t.Fatalf("check: %s", body)
 		}
 		code, body, h = e.raw("POST", "/api/v1/sbom/check?format=sarif&source=app.cdx.json", "token:"+ro, bytes.NewReader(supplySBOM(t)), "")
@@ -348,7 +351,8 @@ func TestSupplyAPIScenario(t *testing.T) {
 			} `json:"runs"`
 		}
 		if code != http.StatusOK || h.Get("Content-Type") != "application/sarif+json" || json.Unmarshal(body, &sarif) != nil ||
-			sarif.Version != "2.1.0" || len(sarif.Runs) != 1 || len(sarif.Runs[0].Results) != 3 {
+			sarif.Version != "2.1.0" || len(sarif.Runs) != 1 || len(sarif.Runs[0].Results) != 4 ||
+			sarif.Runs[0].Results[3].RuleID != "medguard/coverage" {
 			t.Fatalf("SARIF check: %d %v %s", code, h, body)
 		}
 		code, body, _ = e.raw("POST", "/api/v1/sbom/check?format=xml", "token:"+ro, bytes.NewReader(supplySBOM(t)), "")
@@ -391,7 +395,8 @@ func TestSupplyAPIScenario(t *testing.T) {
 		wantAPIError(t, code, body, http.StatusBadRequest, "manifest_required")
 		code, body = e.api("GET", vpath, sec, nil)
 		vd := must[versionResponse](t, code, body, http.StatusOK)
-		if len(vd.Deliveries) != 2 || len(vd.Gates) != 1 || vd.Version.Components != 4 {
+		if len(vd.Deliveries) != 2 || len(vd.Gates) != 1 || vd.Version.Components != 4 ||
+			vd.Coverage.Components != 4 || vd.Coverage.Covered != 2 || vd.Coverage.NoData["npm"] != 1 {
 			t.Fatalf("version detail: %s", body)
 		}
 		code, body = e.api("GET", "/api/v1/deliveries?vendor_id="+id(vendor.ID), sec, nil)
@@ -581,7 +586,11 @@ func TestSupplyUI(t *testing.T) {
 			code, out, _ := do(t, sec.client, req)
 			body := string(out)
 			mustContain(t, code, body, http.StatusOK, `id="import-report"`, `id="report-findings"><b>3</b>`,
-				`id="report-missing-purl"`, "pkg:pypi/requests@2.30.0", "GHSA-test-0001", `class="badge lv-denied"`)
+				`id="report-missing-purl"`, "pkg:pypi/requests@2.30.0", "GHSA-test-0001", `class="badge lv-denied"`,
+				// Coverage: lodash (npm, no advisory data) and the component without purl were
+				// not checked.
+				`id="report-covered"><b>2</b>`, `id="version-coverage"><span class="badge warn">Only 2 of 4 components checked`,
+				"npm: 1 components, the vulnerability database holds no advisories for this ecosystem", "1 components without purl")
 			// A broken document keeps the page and says where it broke.
 			mp, ct = multipartBody(t, mpPart{"csrf", "", []byte(sec.csrf)}, mpPart{"sbom", "broken.json", []byte(`{"bomFormat":"CycloneDX","components":[{`)})
 			req, _ = http.NewRequest("POST", e.URL+versionURL+"/sbom", mp)
@@ -593,7 +602,8 @@ func TestSupplyUI(t *testing.T) {
 			code, _, h := page(sec, "POST", versionURL+"/gates", url.Values{"gate": {"procurement"}}, nil)
 			location(code, h, versionURL+"?flash=flash.gate_evaluated")
 			code, body, _ = page(sec, "GET", versionURL, nil, zh)
-			mustContain(t, code, body, http.StatusOK, `id="gate-results"`, "采购门禁", "无使用禁止许可证的组件", "GPL-3.0-only")
+			mustContain(t, code, body, http.StatusOK, `id="gate-results"`, "采购门禁", "无使用禁止许可证的组件", "GPL-3.0-only",
+				"漏洞情报覆盖", "仅核查了 2 / 4 个组件", "漏洞库中没有该生态的漏洞情报", "components could not be checked against advisory data")
 
 			// A delivery whose artifact name has no match: failed, with the reasons shown.
 			mp, ct = multipartBody(t, mpPart{"csrf", "", []byte(sec.csrf)},
@@ -603,6 +613,38 @@ func TestSupplyUI(t *testing.T) {
 			req.Header.Set("Content-Type", ct)
 			code, out, _ = do(t, sec.client, req)
 			mustContain(t, code, string(out), http.StatusOK, `id="delivery-result" class="error"`, "app.bin", `class="badge bad"`)
+		})
+
+		t.Run("unknown severity is a warning", func(t *testing.T) {
+			// The severity filter names unknown as unrated in both languages, and its badge
+			// has the warning colours, not the grey of "none".
+			code, body, _ := page(sec, "GET", "/supply/findings", nil, nil)
+			mustContain(t, code, body, http.StatusOK, `<option value="unknown">Unknown (not rated)</option>`)
+			code, body, _ = page(sec, "GET", "/supply/findings", nil, zh)
+			mustContain(t, code, body, http.StatusOK, `<option value="unknown">未知（未评级）</option>`)
+			code, body, _ = page(sec, "GET", "/static/app.css", nil, nil)
+			mustContain(t, code, body, http.StatusOK, ".badge.sev-unknown { background:#fef0c7; color:var(--warn);")
+			mustNotContain(t, body, ".badge.sev-none, .badge.sev-unknown")
+			// An unrated advisory against requests: a filter by critical says it hides one
+			// finding of unknown severity, and links to it.
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "PYSEC-unrated.json"), []byte(`{"id":"PYSEC-unrated","modified":"2026-03-01T00:00:00Z",
+				"affected":[{"package":{"ecosystem":"PyPI","name":"requests"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			res, err := e.Vulns.Import(context.Background(), dir, vuln.ImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Supply.Rematch(context.Background(), actor.System(), res.Changed); err != nil {
+				t.Fatal(err)
+			}
+			code, body, _ = page(sec, "GET", "/supply/findings?severity=critical", nil, zh)
+			mustContain(t, code, body, http.StatusOK, `id="finding-unknown"`, `class="badge sev-unknown"`, "个严重程度未知的漏洞符合筛选条件",
+				`href="?severity=unknown"`)
+			code, body, _ = page(sec, "GET", "/supply/findings?severity=unknown", nil, nil)
+			mustContain(t, code, body, http.StatusOK, "PYSEC-unrated", `class="badge sev-unknown"`)
+			mustNotContain(t, body, `id="finding-unknown"`)
 		})
 
 		t.Run("findings and decisions", func(t *testing.T) {
@@ -671,7 +713,15 @@ func TestSupplyUI(t *testing.T) {
 				"stage": {"operation"}, "block_severity": {"medium"}, "require_sbom": {"1"}}, nil)
 			location(code, h, "/supply/gates?org_id="+id(e.HospA.ID)+"&flash=flash.gate_saved")
 			code, body, _ = page(sec, "GET", "/supply/gates", nil, nil)
-			mustContain(t, code, body, http.StatusOK, "ops-check", "No open vulnerability of severity Medium or above")
+			mustContain(t, code, body, http.StatusOK, "ops-check", "No open vulnerability of severity Medium or above",
+				"Every component can be checked against advisory data", "Open vulnerabilities of unknown severity block")
+			// The coverage and unknown-severity rules can be relaxed explicitly.
+			code, _, h = page(sec, "POST", "/supply/gates", url.Values{"org_id": {id(e.HospA.ID)}, "name": {"lenient"},
+				"stage": {"operation"}, "block_severity": {"high"}, "allow_uncovered": {"1"}, "ignore_unknown_severity": {"1"}}, nil)
+			location(code, h, "/supply/gates?org_id="+id(e.HospA.ID)+"&flash=flash.gate_saved")
+			code, body, _ = page(sec, "GET", "/supply/gates?edit=lenient", nil, zh)
+			mustContain(t, code, body, http.StatusOK, "允许存在漏洞库无法核查的组件", "忽略严重程度未知的未处置漏洞",
+				`id="g-allow_uncovered" checked`, `id="g-ignore_unknown_severity" checked`)
 
 			code, body, _ = page(sec, "GET", "/supply/licence-policy", nil, nil)
 			mustContain(t, code, body, http.StatusOK, `id="policy-form"`, `id="policy-deny"`)

@@ -42,10 +42,18 @@ func gateForm(r *http.Request) (supply.GateDefinition, error) {
 		{"block_review_licences", &g.Rules.BlockReviewLicences},
 		{"require_delivery_verified", &g.Rules.RequireDelivery},
 		{"require_vendor_approved", &g.Rules.RequireVendorApproved},
+		{"allow_uncovered", &g.Rules.AllowUncovered},
 	} {
 		if *f.dst, err = parseBool(f.name, v(f.name)); err != nil {
 			return g, err
 		}
+	}
+	ignore, err := parseBool("ignore_unknown_severity", v("ignore_unknown_severity"))
+	if err != nil {
+		return g, err
+	}
+	if ignore {
+		g.Rules.UnknownSeverity = supply.UnknownIgnore
 	}
 	return g, nil
 }

@@ -31,6 +31,7 @@ type versionShowData struct {
 	Report        *supply.ImportReport
 	Delivery      *supply.Delivery
 	Open          string
+	Coverage      supply.Coverage // of the stored SBOM, with the database's current content
 }
 
 // MissingPURL counts the import report's components without a purl.
@@ -99,6 +100,9 @@ func (s *Server) showVersion(w http.ResponseWriter, r *http.Request, id int64, d
 		return err
 	}
 	if d.Deliveries, err = s.Supply.Deliveries(ctx, a, supply.DeliveryQuery{VersionID: id}); err != nil {
+		return err
+	}
+	if d.Coverage, err = s.Supply.VersionCoverage(ctx, a, id); err != nil {
 		return err
 	}
 	p.Data = d
@@ -190,6 +194,10 @@ type findingListData struct {
 	Vendors    []supply.Vendor
 	Severities []string
 	States     []string
+	// Unknown counts the findings the same filters match with severity unknown, when the
+	// list is filtered by another severity: a filter by "critical" does not silently
+	// hide findings nobody has rated.
+	Unknown int
 }
 
 func (s *Server) uiFindingList(w http.ResponseWriter, r *http.Request) error {
@@ -215,6 +223,15 @@ func (s *Server) uiFindingList(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.Items, d.Total = pg.Items, pg.Total
 		d.Pages = max(1, (pg.Total+findingsPerPage-1)/findingsPerPage)
+		if q.Severity != "" && q.Severity != "unknown" {
+			uq := q
+			uq.Severity, uq.Limit, uq.Offset = "unknown", 1, 0
+			up, err := s.Supply.Findings(ctx, a, uq)
+			if err != nil {
+				return err
+			}
+			d.Unknown = up.Total
+		}
 		return nil
 	}()
 	// A bad filter shows the page with the message rather than an error page.
