@@ -260,7 +260,7 @@ func (s *Service) insertUser(ctx context.Context, tx *store.Tx, a actor.Actor, i
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		in.OrgID, in.Username, in.DisplayName, in.Email, in.Role, hash, in.Locale, mustChange, now, now, now).Scan(&id)
 	if store.IsUniqueViolation(err) {
-		return User{}, problem.Conflict("the username %q is taken", in.Username).WithCode("username_taken")
+		return User{}, problem.Conflict("this username is taken").WithCode("username_taken")
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("auth: create user: %w", err)

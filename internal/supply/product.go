@@ -137,7 +137,7 @@ func (s *Service) CreateProduct(ctx context.Context, a actor.Actor, in ProductIn
 		err = tx.QueryRowContext(ctx, `INSERT INTO products (org_id, vendor_id, name, source, description, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, o.ID, store.NullID(in.VendorID), in.Name, in.Source, in.Description, now, now).Scan(&id)
 		if store.IsUniqueViolation(err) {
-			return duplicateName("product", in.Name)
+			return duplicateName("product")
 		}
 		if err != nil {
 			return fmt.Errorf("supply: insert product: %w", err)
@@ -191,7 +191,7 @@ func (s *Service) UpdateProduct(ctx context.Context, a actor.Actor, id int64, in
 		_, err = tx.ExecContext(ctx, `UPDATE products SET vendor_id = ?, name = ?, source = ?, description = ?, updated_at = ?
 			WHERE id = ?`, store.NullID(in.VendorID), in.Name, in.Source, in.Description, s.stamp(), id)
 		if store.IsUniqueViolation(err) {
-			return duplicateName("product", in.Name)
+			return duplicateName("product")
 		}
 		if err != nil {
 			return fmt.Errorf("supply: update product %d: %w", id, err)
@@ -275,7 +275,7 @@ func (s *Service) CreateVersion(ctx context.Context, a actor.Actor, productID in
 		err = tx.QueryRowContext(ctx, `INSERT INTO product_versions (product_id, version, released_on, notes, created_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`, productID, in.Version, in.ReleasedOn, in.Notes, s.stamp()).Scan(&id)
 		if store.IsUniqueViolation(err) {
-			return problem.Conflict("version %q of this product already exists", in.Version).WithCode("duplicate_version")
+			return problem.Conflict("this version of the product already exists").WithCode("duplicate_version")
 		}
 		if err != nil {
 			return fmt.Errorf("supply: insert version: %w", err)

@@ -143,8 +143,8 @@ func scanVendor(sc interface{ Scan(...any) error }) (Vendor, error) {
 	return v, err
 }
 
-func duplicateName(what, name string) error {
-	return problem.Conflict("a %s named %q already exists in this organisation", what, name).WithCode("duplicate_name")
+func duplicateName(what string) error {
+	return problem.Conflict("a %s of this name already exists in this organisation", what).WithCode("duplicate_name")
 }
 
 // CreateVendor adds a vendor to organisation in.OrgID.
@@ -164,7 +164,7 @@ func (s *Service) CreateVendor(ctx context.Context, a actor.Actor, in VendorInpu
 			approved, notes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			o.ID, in.Name, in.USCC, in.ContactName, in.ContactPhone, in.ContactEmail, in.Approved, in.Notes, now, now).Scan(&id)
 		if store.IsUniqueViolation(err) {
-			return duplicateName("vendor", in.Name)
+			return duplicateName("vendor")
 		}
 		if err != nil {
 			return fmt.Errorf("supply: insert vendor: %w", err)
@@ -208,7 +208,7 @@ func (s *Service) UpdateVendor(ctx context.Context, a actor.Actor, id int64, in 
 			contact_email = ?, approved = ?, notes = ?, updated_at = ? WHERE id = ?`,
 			in.Name, in.USCC, in.ContactName, in.ContactPhone, in.ContactEmail, in.Approved, in.Notes, now, id)
 		if store.IsUniqueViolation(err) {
-			return duplicateName("vendor", in.Name)
+			return duplicateName("vendor")
 		}
 		if err != nil {
 			return fmt.Errorf("supply: update vendor %d: %w", id, err)

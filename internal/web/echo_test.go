@@ -159,3 +159,45 @@ func noEcho(t *testing.T, body string, want ...string) {
 		}
 	}
 }
+
+// TestConflictsDoNotEcho creates a record twice with a name carrying echoMarker (a
+// vendor, a product version, an account) and names a missing asset by such a code: the
+// refusals say what clashed without quoting the name that was sent.
+func TestConflictsDoNotEcho(t *testing.T) {
+	e := newSupplyEnv(t, storetest.Open(t, store.SQLite))
+	pid := strconv.FormatInt(e.ProductA.ID, 10)
+	twice := []struct {
+		name, path string
+		body       map[string]any
+		want       string
+	}{
+		{"vendor", "/api/v1/vendors", map[string]any{"name": "患者" + echoMarker + "供应商"}, "duplicate_name"},
+		{"version", "/api/v1/products/" + pid + "/versions", map[string]any{"version": "1." + echoMarker}, "duplicate_version"},
+		{"user", "/api/v1/users", map[string]any{"username": "u" + echoMarker, "role": "auditor",
+			"org_id": e.HospA.ID, "password": "a-Long-passphrase-2026!"}, "username_taken"},
+	}
+	for _, tc := range twice {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := e.api("POST", tc.path, "admin", tc.body)
+			if code != http.StatusCreated {
+				t.Fatalf("first create: status %d: %s", code, body)
+			}
+			code, body = e.api("POST", tc.path, "admin", tc.body)
+			if code != http.StatusConflict {
+				t.Fatalf("second create: status %d, want 409: %s", code, body)
+			}
+			noEcho(t, string(body), tc.want)
+		})
+	}
+	t.Run("asset code", func(t *testing.T) {
+		b := e.newBrowser()
+		b.login("admin")
+		vid := strconv.FormatInt(e.VersionA.ID, 10)
+		b.get("/supply/versions/" + vid)
+		code, out, _ := b.post("/supply/versions/"+vid+"/assets", map[string][]string{"asset_refs": {"X-" + echoMarker}})
+		if code != http.StatusBadRequest {
+			t.Fatalf("status %d: %.500s", code, out)
+		}
+		noEcho(t, errorText(t, out))
+	})
+}

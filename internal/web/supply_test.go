@@ -803,7 +803,7 @@ func TestSupplyErrorTexts(t *testing.T) {
 		lang string
 		want string
 	}{
-		{"own code", problem.Conflict("version %q of this product already exists", "1.0").WithCode("duplicate_version"), "zh-CN", "该产品的此版本已存在。"},
+		{"own code", problem.Conflict("this version of the product already exists").WithCode("duplicate_version"), "zh-CN", "该产品的此版本已存在。"},
 		{"field label", problem.Invalid("uscc", "is not a valid unified social credit code"), "zh-CN", "请检查“统一社会信用代码”: is not a valid unified social credit code"},
 		{"parse place kept", problem.Invalid("sbom", "line 3, column 14: unexpected end").WithCode("invalid_sbom"), "en", "Please check “SBOM”: line 3, column 14: unexpected end"},
 		{"upload limit", problem.Invalid("file", "too big").WithCode("delivery_too_large"), "en", "The delivery is larger than 512 MiB; check it with `medguard delivery verify` instead."},

@@ -433,7 +433,7 @@ func (s *Server) resolveAssets(ctx context.Context, a actor.Actor, orgID int64, 
 	if len(refs) > 200 {
 		return nil, problem.Invalid("asset_ids", "name at most 200 assets at once")
 	}
-	for _, ref := range refs {
+	for i, ref := range refs {
 		pg, err := s.Assets.List(ctx, a, asset.Query{Q: ref, OrgID: orgID, PerPage: 50})
 		if err != nil {
 			return nil, err
@@ -448,11 +448,11 @@ func (s *Server) resolveAssets(ctx context.Context, a actor.Actor, orgID int64, 
 		case len(match) == 1:
 			add(match[0])
 		case len(match) > 1:
-			return nil, problem.Invalid("asset_ids", "several assets have the code %q; choose them in the list", ref)
+			return nil, problem.Invalid("asset_ids", "several assets have the code given as item %d; choose them in the list", i+1)
 		default:
 			id, err := strconv.ParseInt(ref, 10, 64)
 			if err != nil || id <= 0 {
-				return nil, problem.Invalid("asset_ids", "no asset has the code %q", ref)
+				return nil, problem.Invalid("asset_ids", "no asset has the code given as item %d", i+1)
 			}
 			add(id)
 		}
