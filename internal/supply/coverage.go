@@ -40,20 +40,27 @@ func (c Coverage) Complete() bool { return c.NotCovered == 0 }
 
 // Summary describes what was not covered in one line, for reports and gate reasons.
 func (c Coverage) Summary() string {
-	var parts []string
-	for _, e := range c.EcosystemsWithoutData {
-		parts = append(parts, fmt.Sprintf("%s %d (no advisory data)", e, c.NoData[e]))
-	}
-	if c.WithoutPURL > 0 {
-		parts = append(parts, fmt.Sprintf("%d without purl", c.WithoutPURL))
-	}
-	if c.Unsupported > 0 {
-		parts = append(parts, fmt.Sprintf("%d with a purl type no advisory source covers", c.Unsupported))
-	}
+	parts := c.gaps()
 	if c.NotComparable > 0 {
-		parts = append(parts, fmt.Sprintf("%d with a version that cannot be compared", c.NotComparable))
+		parts = append(parts, fmt.Sprintf("%d components with a version that cannot be compared", c.NotComparable))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// gaps names what was not covered but the versions that cannot be compared: ecosystems
+// without advisory data, components without purl or of a purl type no source covers.
+func (c Coverage) gaps() []string {
+	var parts []string
+	for _, e := range c.EcosystemsWithoutData {
+		parts = append(parts, fmt.Sprintf("%s: %d components, no advisory data", e, c.NoData[e]))
+	}
+	if c.WithoutPURL > 0 {
+		parts = append(parts, fmt.Sprintf("%d components without purl", c.WithoutPURL))
+	}
+	if c.Unsupported > 0 {
+		parts = append(parts, fmt.Sprintf("%d components with a purl type no advisory source covers", c.Unsupported))
+	}
+	return parts
 }
 
 // coverageComponent is what coverage looks at of one component.

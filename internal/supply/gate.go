@@ -167,16 +167,7 @@ func (g Gate) Evaluate(in GateInput) GateVerdict {
 		}
 		// A gate that judges vulnerabilities cannot pass on components it could not check.
 		if c := in.Coverage; in.HasSBOM && !c.Complete() && !r.AllowUncovered {
-			var items []string
-			for _, e := range c.EcosystemsWithoutData {
-				items = append(items, fmt.Sprintf("%s: %d components, no advisory data", e, c.NoData[e]))
-			}
-			if c.WithoutPURL > 0 {
-				items = append(items, fmt.Sprintf("%d components without purl", c.WithoutPURL))
-			}
-			if c.Unsupported > 0 {
-				items = append(items, fmt.Sprintf("%d components with a purl type no advisory source covers", c.Unsupported))
-			}
+			items := c.gaps()
 			for _, p := range c.NotComparableItems {
 				items = append(items, p+": version cannot be compared")
 			}
