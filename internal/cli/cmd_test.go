@@ -38,6 +38,7 @@ var cmdCases = []cmdCase{
 	// What the command line is.
 	{name: "no-args", args: nil},
 	{name: "help", args: []string{"help"}},
+	{name: "help-sbom", args: []string{"help", "sbom"}},
 	{name: "help-sbom-check", args: []string{"help", "sbom", "check"}},
 	{name: "version", args: []string{"version"}},
 

@@ -139,6 +139,10 @@ func strictUsage(root *cobra.Command) {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return asUsage(err) })
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
+	// Groups are made runnable below only so that cobra checks their arguments: their
+	// usage does not offer them as commands of their own ("medguard sbom [flags]").
+	root.SetUsageTemplate(strings.Replace(root.UsageTemplate(), "{{if .Runnable}}",
+		"{{if and .Runnable (not .HasAvailableSubCommands)}}", 1))
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		for _, sub := range c.Commands() {
