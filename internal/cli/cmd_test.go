@@ -68,6 +68,9 @@ var cmdCases = []cmdCase{
 	{name: "delivery-verify-no-manifest-file", args: []string{"delivery", "verify", "--manifest", "$TMP/no/flags.json", sample + "/files/his-server-5.2.0.tar.gz"}},
 	{name: "trail-verify-no-checkpoint-file", args: []string{"trail", "verify", "--checkpoint", "$TMP/no/flags.jsonl", "--data", "$DATA"}},
 
+	// A bad configuration value, from a flag, the environment or a file: exit 1.
+	{name: "bad-config-value", args: []string{"serve", "--trail-hash", "md5", "--data", "$TMP/data"}},
+
 	// Outcomes with exit codes of their own.
 	{name: "sbom-check-gate-failed", args: []string{"sbom", "check", sbomApp, "--gate", "go-live", "--data", "$DATA"},
 		setup: func(t *testing.T, data, _ string) { mustRun(t, "vulndb", "import", supplyData+"/osv", "--data", data) }},
