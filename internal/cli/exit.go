@@ -24,10 +24,11 @@ const (
 // exitCodesHelp ends the root command's long help.
 const exitCodesHelp = `Exit codes:
   0  done (a scan without --fail-on finishes with 0 whatever it found)
-  1  an error (the message follows "medguard: " on stderr), or scan --fail-on LEVEL found
-     data at or above that level
-  2  usage: unknown command or flag, missing required flag, wrong number of arguments, bad
-     flag value (run "medguard help COMMAND")
+  1  an error (the message follows "medguard: " on stderr), a bad configuration value
+     (--data, --trail-hash… or MEDGUARD_* or the file) among them; or scan --fail-on LEVEL
+     found data at or above that level
+  2  usage: unknown command or flag, missing required flag, wrong number of arguments, a
+     flag value the command cannot take such as --format xml (run "medguard help COMMAND")
   3  trail verify: the audit trail or a signed checkpoint does not verify
   4  sbom check: the gate failed; delivery verify: the files do not match the manifest`
 
