@@ -28,23 +28,8 @@ import (
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/demo"
 	"github.com/medguard/medguard/internal/org"
-	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/trail"
 )
-
-// Exit codes.
-const (
-	ExitOK          = 0
-	ExitError       = 1
-	ExitUsage       = 2
-	ExitTrailBroken = 3
-	ExitCheckFailed = 4 // `sbom check` gate failed, `delivery verify` mismatch
-)
-
-// ErrTrailBroken is returned by `trail verify` when the chain does not verify.
-var ErrTrailBroken = errors.New("the audit trail does not verify")
-
-var errUsage = errors.New("usage")
 
 type env struct {
 	ctx    context.Context
@@ -70,33 +55,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.Is(err, ErrTrailBroken):
-		return ExitTrailBroken
-	case errors.Is(err, ErrCheckFailed):
-		return ExitCheckFailed
-	case errors.Is(err, ErrDataFound):
-		return ExitError // the scan said what it found on stderr
-	case errors.Is(err, errUsage):
-		return ExitUsage
-	}
-	if pe, ok := problem.As(err); ok {
-		fmt.Fprintln(stderr, "medguard:", pe.Message)
-		if pe.Kind == problem.KindInvalid && pe.Err != nil {
-			// What the server keeps from its clients (the input quoted), the operator who
-			// holds the file may see.
-			fmt.Fprintln(stderr, "medguard: detail:", pe.Err)
-		}
-	} else {
-		fmt.Fprintln(stderr, "medguard:", err)
-	}
-	if strings.Contains(err.Error(), "unknown command") || strings.Contains(err.Error(), "flag") {
-		return ExitUsage
-	}
-	return ExitError
+	strictUsage(root)
+	cmd, err := root.ExecuteContextC(ctx)
+	return exitCode(stderr, cmd, err)
 }
 
 func (e *env) rootCmd() *cobra.Command {
@@ -104,6 +65,7 @@ func (e *env) rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "medguard",
 		Short:         "Security governance for hospitals, internet hospitals and their regulators",
+		Long:          "Security governance for hospitals, internet hospitals and their regulators.\n\n" + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -431,7 +393,7 @@ func (e *env) readPassword(flagValue string, fromStdin bool) (string, error) {
 		return strings.TrimRight(line, "\r\n"), nil
 	}
 	if flagValue == "" {
-		return "", fmt.Errorf("%w: give --password or --password-stdin", errUsage)
+		return "", usagef("give --password or --password-stdin")
 	}
 	return flagValue, nil
 }

@@ -21,12 +21,6 @@ import (
 	"github.com/medguard/medguard/internal/dlp/scan"
 )
 
-// ErrDataFound is returned by `scan --fail-on LEVEL` when data at or above
-// that level was found; it maps to exit code 1 (ExitError), as secret
-// scanners such as gitleaks do, so that a gateway or CI step that calls
-// `medguard scan` fails closed: found data and a failed scan both stop it.
-var ErrDataFound = errors.New("patient data found at or above the --fail-on level")
-
 // scanDetectorsMax bounds a --detectors file.
 const scanDetectorsMax = 1 << 20
 
@@ -56,17 +50,17 @@ Exit codes: 0 scanned (whatever was found, unless --fail-on), 1 data at or above
 says "medguard: …"), 2 usage.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return e.usage("give at least one PATH (- for standard input)")
+				return usagef("give at least one PATH (- for standard input)")
 			}
 			return nil
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return nil },
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !oneOf(format, scan.Formats) {
-				return e.usage("--format must be one of " + strings.Join(scan.Formats, ", "))
+				return usagef("--format must be one of %s", strings.Join(scan.Formats, ", "))
 			}
 			if failOn < 0 || failOn > 5 {
-				return e.usage("--fail-on must be a level from 1 to 5 (0: never)")
+				return usagef("--fail-on must be a level from 1 to 5 (0: never)")
 			}
 			cfg := dlp.Config{}
 			if detectors != "" {
@@ -125,8 +119,7 @@ says "medguard: …"), 2 usage.`,
 					float64(res.Bytes)/1e6/secs, float64(res.Units)/secs)
 			}
 			if h := res.HighestLevel(); failOn > 0 && h >= failOn {
-				fmt.Fprintf(e.stderr, "medguard: data of level %d found (--fail-on %d)\n", h, failOn)
-				return ErrDataFound
+				return outcomef(ErrDataFound, "data of level %d found (--fail-on %d)", h, failOn)
 			}
 			return nil
 		},
@@ -240,7 +233,7 @@ k-anonymity (smallest class of rows sharing the quasi-identifier values) and, wi
 to stdout, or to stderr when --out is -; --format json prints it as JSON.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return e.usage("give one input file IN (- for standard input)")
+				return usagef("give one input file IN (- for standard input)")
 			}
 			return nil
 		},
@@ -248,24 +241,24 @@ to stdout, or to stderr when --out is -; --format json prints it as JSON.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in := args[0]
 			if out == "" {
-				return e.usage("--out is required (- for stdout)")
+				return usagef("--out is required (- for stdout)")
 			}
 			if format != "text" && format != "json" {
-				return e.usage("--format must be text or json")
+				return usagef("--format must be text or json")
 			}
 			if inFormat == "" {
 				inFormat = mask.FormatOf(in)
 			} else if !oneOf(inFormat, []string{mask.FormatText, mask.FormatCSV, mask.FormatTSV, mask.FormatJSON}) {
-				return e.usage("--input-format must be text, csv, tsv or json")
+				return usagef("--input-format must be text, csv, tsv or json")
 			}
 			if len(quasi) > 0 && inFormat != mask.FormatCSV && inFormat != mask.FormatTSV {
-				return e.usage("--quasi needs a CSV or TSV input")
+				return usagef("--quasi needs a CSV or TSV input")
 			}
 			if sensitive != "" && len(quasi) == 0 {
-				return e.usage("--sensitive needs --quasi")
+				return usagef("--sensitive needs --quasi")
 			}
 			if in != "-" && out != "-" && maskSameFile(in, out) {
-				return e.usage("--out must not be the input file")
+				return usagef("--out must not be the input file")
 			}
 			policy := mask.DefaultPolicy()
 			if policyFile != "" {
@@ -370,7 +363,7 @@ func (e *env) maskKey(keyFile string) ([]byte, error) {
 		key = bytes.TrimRight(b, "\r\n")
 	}
 	if len(key) < 16 {
-		return nil, e.usage("the policy uses pseudonym or token: give a key of at least 16 bytes with --key-file or MEDGUARD_MASK_KEY")
+		return nil, usagef("the policy uses pseudonym or token: give a key of at least 16 bytes with --key-file or MEDGUARD_MASK_KEY")
 	}
 	return key, nil
 }
@@ -407,11 +400,4 @@ func maskWriteFile(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-// usage prints a usage error of scan or mask on stderr (run does not print
-// errors that map to ExitUsage) and returns it wrapped in errUsage.
-func (e *env) usage(msg string) error {
-	fmt.Fprintln(e.stderr, "medguard: "+msg)
-	return fmt.Errorf("%w: %s", errUsage, msg)
 }

@@ -22,10 +22,6 @@ import (
 	"github.com/medguard/medguard/internal/vuln"
 )
 
-// ErrCheckFailed is returned when `sbom check` finds that the gate fails or `delivery
-// verify` finds a mismatch; it maps to ExitCheckFailed.
-var ErrCheckFailed = errors.New("check failed")
-
 var errNoGate = errors.New("no such gate")
 
 func (e *env) vulndbCmd() *cobra.Command {
@@ -126,7 +122,7 @@ func (e *env) sbomCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !oneOf(format, supply.CheckFormats) {
-				return fmt.Errorf("%w: --format must be table, json or sarif", errUsage)
+				return usagef("--format must be table, json or sarif")
 			}
 			data, err := readLimited(args[0], supply.MaxSBOMSize)
 			if err != nil {
@@ -185,7 +181,7 @@ func (e *env) sbomCmd() *cobra.Command {
 					return err
 				}
 				if res.Verdict != nil && !res.Verdict.Passed {
-					return ErrCheckFailed
+					return outcomef(ErrCheckFailed, "gate %s failed", res.Verdict.Gate)
 				}
 				return nil
 			})
@@ -202,9 +198,6 @@ func (e *env) sbomCmd() *cobra.Command {
 		Short: "Store an SBOM as a product version's SBOM (creating the product and version if needed) and match it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if product == "" || version == "" {
-				return fmt.Errorf("%w: --product and --version are required", errUsage)
-			}
 			data, err := readLimited(args[0], supply.MaxSBOMSize)
 			if err != nil {
 				return err
@@ -240,6 +233,8 @@ func (e *env) sbomCmd() *cobra.Command {
 	imp.Flags().StringVar(&vendor, "vendor", "", "vendor name (created if missing)")
 	imp.Flags().StringVar(&source, "source", "purchased", "how the product came: self_built, outsourced, purchased, co_developed")
 	imp.Flags().StringVar(&orgRef, "org", "", "organisation (id, code or name)")
+	_ = imp.MarkFlagRequired("product")
+	_ = imp.MarkFlagRequired("version")
 	cmd.AddCommand(check, imp)
 	return cmd
 }
@@ -292,11 +287,8 @@ func (e *env) deliveryCmd() *cobra.Command {
 		Short: "Verify received files against a delivery manifest; with --product/--version the result is recorded; exit 4 on any mismatch",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if manifest == "" {
-				return fmt.Errorf("%w: --manifest is required", errUsage)
-			}
 			if format != "table" && format != "json" {
-				return fmt.Errorf("%w: --format must be table or json", errUsage)
+				return usagef("--format must be table or json")
 			}
 			mdata, err := readLimited(manifest, delivery.MaxManifestSize)
 			if err != nil {
@@ -310,9 +302,6 @@ func (e *env) deliveryCmd() *cobra.Command {
 			var out any
 			var problems []string
 			if product != "" || version != "" {
-				if product == "" || version == "" {
-					return fmt.Errorf("%w: --product and --version go together", errUsage)
-				}
 				err = e.withApp(func(a *app.App) error {
 					orgID, err := e.resolveOrg(a, orgRef)
 					if err != nil {
@@ -360,7 +349,7 @@ func (e *env) deliveryCmd() *cobra.Command {
 				}
 			}
 			if !ok {
-				return ErrCheckFailed
+				return outcomef(ErrCheckFailed, "the delivery does not match its manifest")
 			}
 			return nil
 		},
@@ -372,6 +361,8 @@ func (e *env) deliveryCmd() *cobra.Command {
 	verify.Flags().StringSliceVar(&trust, "trust", nil, "trusted signer fingerprint (SHA-256 hex) when not recording")
 	verify.Flags().BoolVar(&requireSig, "require-signature", false, "fail when the manifest is not signed by a trusted key")
 	verify.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	_ = verify.MarkFlagRequired("manifest")
+	verify.MarkFlagsRequiredTogether("product", "version")
 	cmd.AddCommand(verify)
 	return cmd
 }

@@ -1,0 +1,229 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/medguard/medguard/internal/app"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of TestCommands under testdata/cmd")
+
+// cmdCase is one command line of TestCommands; its golden file is testdata/cmd/NAME.txt.
+// In args, $DATA is a migrated SQLite data directory and $TMP an empty directory.
+type cmdCase struct {
+	name  string
+	args  []string
+	stdin string
+	// setup prepares the case's data and temporary directories before the command runs.
+	setup func(t *testing.T, data, tmp string)
+}
+
+const (
+	sbomApp   = supplyData + "/app-1.0.cdx.json"
+	sbomMaven = supplyData + "/maven-app.cdx.json"
+	sample    = "../delivery/testdata/sample"
+)
+
+var cmdCases = []cmdCase{
+	// What the command line is.
+	{name: "no-args", args: nil},
+	{name: "help", args: []string{"help"}},
+	{name: "help-sbom", args: []string{"help", "sbom"}},
+	{name: "help-sbom-check", args: []string{"help", "sbom", "check"}},
+	{name: "version", args: []string{"version"}},
+
+	// Usage errors: exit 2, the message and a hint.
+	{name: "unknown-command", args: []string{"sevre"}},
+	{name: "unknown-subcommand", args: []string{"sbom", "nosuch"}},
+	{name: "group-without-command", args: []string{"sbom"}},
+	{name: "unknown-help-topic", args: []string{"help", "nosuch"}},
+	{name: "unknown-flag", args: []string{"version", "--bogus"}},
+	{name: "unknown-flag-of-subcommand", args: []string{"sbom", "check", "x.json", "--bogus"}},
+	{name: "bad-flag-value", args: []string{"scan", "--fail-on", "x", "file.txt"}},
+	{name: "bad-flag-value-checked-by-command", args: []string{"sbom", "check", "--format", "xml", "x.json"}},
+	{name: "out-of-range-flag-value", args: []string{"scan", "--fail-on", "9", "file.txt"}},
+	{name: "missing-required-flag", args: []string{"sbom", "import", "x.json"}},
+	{name: "missing-required-flag-manifest", args: []string{"delivery", "verify", "x"}},
+	{name: "flags-required-together", args: []string{"delivery", "verify", "--manifest", "m.json", "--product", "HIS", "x"}},
+	{name: "missing-password", args: []string{"user", "add", "--username", "wang", "--data", "$DATA"}},
+	{name: "too-few-args", args: []string{"sbom", "check"}},
+	{name: "too-few-args-scan", args: []string{"scan"}},
+	{name: "too-many-args", args: []string{"sbom", "check", "a.json", "b.json"}},
+	{name: "too-many-args-version", args: []string{"version", "extra"}},
+
+	// Files that do not exist: errors, exit 1, whatever the path says.
+	{name: "sbom-check-no-file-flags", args: []string{"sbom", "check", "$TMP/no/flags.json"}},
+	{name: "sbom-check-no-file-other", args: []string{"sbom", "check", "$TMP/no/other.json"}},
+	{name: "scan-no-file", args: []string{"scan", "$TMP/no/flags.txt"}},
+	{name: "delivery-verify-no-manifest-file", args: []string{"delivery", "verify", "--manifest", "$TMP/no/flags.json", sample + "/files/his-server-5.2.0.tar.gz"}},
+	{name: "trail-verify-no-checkpoint-file", args: []string{"trail", "verify", "--checkpoint", "$TMP/no/flags.jsonl", "--data", "$DATA"}},
+
+	// A bad configuration value, from a flag, the environment or a file: exit 1.
+	{name: "bad-config-value", args: []string{"serve", "--trail-hash", "md5", "--data", "$TMP/data"}},
+
+	// Outcomes with exit codes of their own.
+	{name: "sbom-check-gate-failed", args: []string{"sbom", "check", sbomApp, "--gate", "go-live", "--data", "$DATA"},
+		setup: func(t *testing.T, data, _ string) { mustRun(t, "vulndb", "import", supplyData+"/osv", "--data", data) }},
+	{name: "sbom-check-gate-passed", args: []string{"sbom", "check", sbomMaven, "--gate", "procurement", "--data", "$DATA"},
+		setup: func(t *testing.T, data, _ string) {
+			mustRun(t, "vulndb", "import", supplyData+"/osv", supplyData+"/osv-maven", "--data", data)
+		}},
+	{name: "delivery-verify-mismatch", args: []string{"delivery", "verify", "--manifest", sample + "/manifest.json",
+		"$TMP/his-server-5.2.0.tar.gz", "$TMP/sbom/his-5.2.0.cdx.json"}, setup: tamperedDelivery},
+	{name: "trail-verify-ok", args: []string{"trail", "verify", "--data", "$DATA"}, setup: addUser},
+	{name: "trail-verify-broken", args: []string{"trail", "verify", "--data", "$DATA"},
+		setup: func(t *testing.T, data, tmp string) {
+			addUser(t, data, tmp)
+			db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "medguard.db")+"?_pragma=busy_timeout(5000)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec(`UPDATE trail SET actor = 'mallory' WHERE seq = 2`); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	// (From standard input: a temporary path would change the table's widths.)
+	{name: "scan-fail-on-hit", args: []string{"scan", "-", "--types", "cn_resident_id", "--fail-on", "4"}, stdin: patientNote},
+	{name: "scan-fail-on-not-reached", args: []string{"scan", "-", "--types", "cn_resident_id", "--fail-on", "5"}, stdin: patientNote},
+}
+
+// mustRun runs a command line of a case's setup, which must succeed.
+func mustRun(t *testing.T, args ...string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), args, strings.NewReader(""), &out, &errb, noEnv, nil); code != 0 {
+		t.Fatalf("setup %v: exit %d\n%s%s", args, code, out.String(), errb.String())
+	}
+}
+
+func addUser(t *testing.T, data, _ string) {
+	mustRun(t, "user", "add", "--username", "liwei", "--role", "auditor", "--password", "Str0ng-Passw0rd-Here", "--data", data)
+}
+
+// patientNote holds a resident ID (level 4).
+const patientNote = "患者身份证号 11010519491231002X\n"
+
+// tamperedDelivery copies the sample delivery into tmp with one byte added to the archive.
+func tamperedDelivery(t *testing.T, _, tmp string) {
+	for _, f := range []string{"his-server-5.2.0.tar.gz", "sbom/his-5.2.0.cdx.json"} {
+		b, err := os.ReadFile(filepath.Join(sample, "files", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(f, ".gz") {
+			b = append(b, 0)
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(tmp, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, f), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestCommands runs each command line of cmdCases and compares its exit code, stdout
+// and stderr together with the golden file testdata/cmd/NAME.txt (go test -run
+// TestCommands -update rewrites them). Whatever the golden files say, a command that
+// fails must say why on stderr: a usage error that prints nothing cannot pass.
+func TestCommands(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range cmdCases {
+		if seen[c.name] {
+			t.Fatalf("two cases named %s", c.name)
+		}
+		seen[c.name] = true
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			data, tmp := t.TempDir(), t.TempDir()
+			if strings.Contains(strings.Join(c.args, " "), "$DATA") {
+				mustRun(t, "migrate", "--data", data)
+			}
+			if c.setup != nil {
+				c.setup(t, data, tmp)
+			}
+			args := make([]string, len(c.args))
+			for i, a := range c.args {
+				args[i] = strings.NewReplacer("$DATA", data, "$TMP", tmp).Replace(a)
+			}
+			var out, errb bytes.Buffer
+			code := run(context.Background(), args, strings.NewReader(c.stdin), &out, &errb, noEnv, nil)
+			norm := func(s string) string { return normalise(s, data, tmp) }
+			got := snapshot(c.args, code, norm(out.String()), norm(errb.String()))
+
+			if code != ExitOK && !strings.Contains(errb.String(), "medguard: ") {
+				t.Errorf("exit %d with no \"medguard: \" message on stderr:\n%s", code, got)
+			}
+			if code == ExitUsage && !strings.Contains(errb.String(), "Run 'medguard help") {
+				t.Errorf("usage error without a hint to the help:\n%s", got)
+			}
+			golden := filepath.Join("testdata", "cmd", c.name+".txt")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (go test ./internal/cli -run TestCommands -update writes it)", err)
+			}
+			if d := cmp.Diff(string(want), got); d != "" {
+				t.Errorf("medguard %s differs from %s (-want +got; -update rewrites it):\n%s", strings.Join(c.args, " "), golden, d)
+			}
+		})
+	}
+	// A golden file without a case is left over from a removed or renamed case.
+	files, _ := filepath.Glob(filepath.Join("testdata", "cmd", "*.txt"))
+	for _, f := range files {
+		if name := strings.TrimSuffix(filepath.Base(f), ".txt"); !seen[name] && !*update {
+			t.Errorf("%s has no case in cmdCases", f)
+		}
+	}
+}
+
+// snapshot renders a command line's three outputs as one text.
+func snapshot(args []string, code int, stdout, stderr string) string {
+	var b strings.Builder
+	b.WriteString("$ medguard " + strings.Join(args, " ") + "\n")
+	b.WriteString("-- exit code --\n")
+	b.WriteString(itoa64(int64(code)) + "\n")
+	for _, part := range []struct{ name, text string }{{"stdout", stdout}, {"stderr", stderr}} {
+		b.WriteString("-- " + part.name + " --\n")
+		b.WriteString(part.text)
+		if part.text != "" && !strings.HasSuffix(part.text, "\n") {
+			b.WriteString("\n-- (no newline at the end of " + part.name + ") --\n")
+		}
+	}
+	return b.String()
+}
+
+var (
+	timeRE     = regexp.MustCompile(`\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?`)
+	durationRE = regexp.MustCompile(`\b\d+(\.\d+)?(ns|µs|us|ms|s|m)\b`)
+	hashRE     = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
+)
+
+// normalise replaces what changes from run to run: the temporary directories,
+// timestamps, durations, hashes (the trail's are keyed by a random key) and the version.
+func normalise(s, data, tmp string) string {
+	s = strings.NewReplacer(data, "$DATA", tmp, "$TMP").Replace(s)
+	s = hashRE.ReplaceAllString(s, "<hash>")
+	s = timeRE.ReplaceAllString(s, "<time>")
+	s = durationRE.ReplaceAllString(s, "<duration>")
+	return strings.ReplaceAll(s, "medguard "+app.Version+"\n", "medguard <version>\n")
+}
