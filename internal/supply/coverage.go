@@ -42,7 +42,7 @@ func (c Coverage) Complete() bool { return c.NotCovered == 0 }
 func (c Coverage) Summary() string {
 	parts := c.gaps()
 	if c.NotComparable > 0 {
-		parts = append(parts, fmt.Sprintf("%d components with a version that cannot be compared", c.NotComparable))
+		parts = append(parts, components(c.NotComparable)+" with a version that cannot be compared")
 	}
 	return strings.Join(parts, "; ")
 }
@@ -52,15 +52,23 @@ func (c Coverage) Summary() string {
 func (c Coverage) gaps() []string {
 	var parts []string
 	for _, e := range c.EcosystemsWithoutData {
-		parts = append(parts, fmt.Sprintf("%s: %d components, no advisory data", e, c.NoData[e]))
+		parts = append(parts, fmt.Sprintf("%s: %s, no advisory data", e, components(c.NoData[e])))
 	}
 	if c.WithoutPURL > 0 {
-		parts = append(parts, fmt.Sprintf("%d components without purl", c.WithoutPURL))
+		parts = append(parts, components(c.WithoutPURL)+" without purl")
 	}
 	if c.Unsupported > 0 {
-		parts = append(parts, fmt.Sprintf("%d components with a purl type no advisory source covers", c.Unsupported))
+		parts = append(parts, components(c.Unsupported)+" with a purl type no advisory source covers")
 	}
 	return parts
+}
+
+// components counts n components in English.
+func components(n int) string {
+	if n == 1 {
+		return "1 component"
+	}
+	return fmt.Sprintf("%d components", n)
 }
 
 // coverageComponent is what coverage looks at of one component.
