@@ -25,6 +25,9 @@
   function width(s) { measure.font = FONT; return measure.measureText(String(s)).width; }
   function widest(xs) { return xs.reduce(function (m, s) { return Math.max(m, width(s)); }, 0); }
 
+  // legendText names a pie's slice with its count.
+  function legendText(c) { return c.label + "  " + c.n; }
+
   // legendRows is how many rows ECharts' plain legend takes for texts in avail pixels.
   function legendRows(texts, avail) {
     var rows = 1, x = 0;
@@ -36,12 +39,16 @@
     return rows;
   }
 
-  function pieOption(spec, W, H) {
+  // legendHeight estimates the height of a pie's legend before ECharts lays it out.
+  function legendHeight(spec, W) {
+    var rows = legendRows(spec.items.map(legendText), W - 2 * PAD);
+    return rows * LINE + (rows - 1) * GAP + 2 * PAD;
+  }
+
+  // pieOption lays a pie out above its legend of legendH pixels.
+  function pieOption(spec, W, H, legendH) {
     var names = {};
-    spec.items.forEach(function (c) { names[c.label] = c.label + "  " + c.n; });
-    var texts = spec.items.map(function (c) { return names[c.label]; });
-    var rows = legendRows(texts, W - 2 * PAD);
-    var legendH = rows * LINE + (rows - 1) * GAP + 2 * PAD;
+    spec.items.forEach(function (c) { names[c.label] = legendText(c); });
     var areaH = H - legendH - 6;
     // Room around the ring for the percentage labels ("100%"), their lines (6 + 6) and
     // the margin ECharts keeps to the edge (bleedMargin).
@@ -91,9 +98,13 @@
     };
   }
 
-  // barHeight is the height a horizontal bar chart needs for its names to be read:
-  // each bar as high as its name's lines, and the chart never lower than its container.
-  function barHeight(spec, W, H) {
+  // chartHeight is the height a chart needs for its labels to be read, never lower than
+  // its container: a horizontal bar chart makes each bar as high as its name's lines, a
+  // pie keeps a ring of a readable size above a legend of many rows.
+  function chartHeight(spec, W, H) {
+    if (spec.type === "pie") {
+      return Math.max(H, legendHeight(spec, W) + 6 + 2 * (64 + 12 + LINE + BLEED));
+    }
     if (!spec.horizontal) { return H; }
     var max = Math.floor(W * 0.5);
     var need = spec.items.reduce(function (sum, c) { return sum + LINE * Math.ceil(Math.max(1, width(c.label)) / max) + 8; }, 0);
@@ -107,12 +118,22 @@
       var src = document.getElementById(el.getAttribute("data-chart"));
       if (!src) { return; }
       var spec = JSON.parse(src.textContent);
-      var h = barHeight(spec, el.clientWidth, el.clientHeight);
+      var h = chartHeight(spec, el.clientWidth, el.clientHeight);
       if (h > el.clientHeight) { el.style.height = h + "px"; }
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
       var draw = function () {
         var W = chart.getWidth(), H = chart.getHeight();
-        chart.setOption(spec.type === "pie" ? pieOption(spec, W, H) : barOption(spec, W), { notMerge: true });
+        if (spec.type !== "pie") {
+          chart.setOption(barOption(spec, W), { notMerge: true });
+          return;
+        }
+        chart.setOption(pieOption(spec, W, H, legendHeight(spec, W)), { notMerge: true });
+        // Once ECharts has laid the legend out, fit the ring to the room it really left.
+        var legend = chart.getModel().getComponent("legend");
+        var view = legend && chart.getViewOfComponentModel(legend);
+        if (view) {
+          chart.setOption(pieOption(spec, W, H, Math.ceil(view.group.getBoundingRect().height) + 2 * PAD), { notMerge: true });
+        }
       };
       draw();
       el.dataset.ready = "1";
