@@ -585,7 +585,7 @@ func TestAssetUI(t *testing.T) {
 		})
 		t.Run("dashboard", func(t *testing.T) {
 			code, body, _ := e.page(e.ops, "GET", "/", nil, zh)
-			mustContain(t, code, body, http.StatusOK, "echarts-5.6.0.min.js", `id="chart-kind"`, `data-chart="chart-kind"`,
+			mustContain(t, code, body, http.StatusOK, "echarts-5.6.0.min.js", `id="chart-asset-kind"`, `data-chart="chart-asset-kind"`,
 				`"label":"服务器"`, `id="kpi-total"`, `"horizontal":true`)
 			mustNotContain(t, body, "Hospital B", "<script>")
 		})

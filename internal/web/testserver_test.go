@@ -163,9 +163,10 @@ var roleUser = map[string]string{
 	auth.RoleRegulator:   "regulator",
 }
 
-func newTestEnv(t *testing.T, db *store.DB) *testEnv {
+// newBareEnv is a real server on loopback over db, with every service and no data: the
+// seeding is the caller's (newTestEnv's test organisations, or the demo's).
+func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	t.Helper()
-	ctx := context.Background()
 	tl, err := trail.New(trail.SHA256, trailtest.Key(t))
 	if err != nil {
 		t.Fatal(err)
@@ -186,6 +187,24 @@ func newTestEnv(t *testing.T, db *store.DB) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.DLP.Close)
+	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns, DLP: e.DLP,
+		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
+		TrailCheckpoints: e.TrailCheckpoints})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = srv
+	e.ts = httptest.NewServer(srv.Handler())
+	t.Cleanup(e.ts.Close)
+	e.URL = e.ts.URL
+	return e
+}
+
+func newTestEnv(t *testing.T, db *store.DB) *testEnv {
+	t.Helper()
+	ctx := context.Background()
+	e := newBareEnv(t, db)
+	var err error
 	sys := actor.System()
 	mk := func(parent int64, kind, name, code string) org.Node {
 		n, err := e.Orgs.Create(ctx, sys, org.Input{ParentID: parent, Kind: kind, Name: name, Code: code})
@@ -228,16 +247,6 @@ func newTestEnv(t *testing.T, db *store.DB) *testEnv {
 	if err != nil {
 		t.Fatalf("asset B: %v", err)
 	}
-	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns, DLP: e.DLP,
-		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
-		TrailCheckpoints: e.TrailCheckpoints})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = srv
-	e.ts = httptest.NewServer(srv.Handler())
-	t.Cleanup(e.ts.Close)
-	e.URL = e.ts.URL
 	return e
 }
 

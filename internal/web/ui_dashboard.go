@@ -41,10 +41,30 @@ type chart struct {
 	Empty bool
 }
 
-// dashboardData is what dashboard.html shows.
-type dashboardData struct {
+// makeChart encodes spec as a chart's data block.
+func makeChart(id, title string, spec chartSpec) (chart, error) {
+	b, err := json.Marshal(spec) // escapes <, > and & as \u00XX
+	if err != nil {
+		return chart{}, fmt.Errorf("web: chart %s: %w", id, err)
+	}
+	total := 0
+	for _, it := range spec.Items {
+		total += it.N
+	}
+	return chart{ID: id + "-chart", Data: "chart-" + id, Title: title, JSON: template.JS(b), Empty: total == 0}, nil
+}
+
+// board is the headline numbers and charts a dashboard opens with, drawn by the "board"
+// template (templates/_board.html) on every dashboard: the overview, the software risk
+// view and the patient-data overview.
+type board struct {
 	KPIs   []kpi
 	Charts []chart
+}
+
+// dashboardData is what dashboard.html shows.
+type dashboardData struct {
+	Board board
 }
 
 func (s *Server) uiDashboard(w http.ResponseWriter, r *http.Request) error {
@@ -72,13 +92,13 @@ func (s *Server) uiDashboard(w http.ResponseWriter, r *http.Request) error {
 		}
 		return 0
 	}
-	d := dashboardData{KPIs: []kpi{
+	d := dashboardData{Board: board{KPIs: []kpi{
 		{ID: "kpi-total", Label: "dashboard.kpi.total", N: st.Total, Link: "/assets"},
 		{ID: "kpi-in-service", Label: "dashboard.kpi.in_service", N: count(st.ByLifecycle, asset.LifecycleInService), Link: "/assets?lifecycle=" + asset.LifecycleInService},
 		{ID: "kpi-mlps3", Label: "dashboard.kpi.mlps3_systems", N: graded, Link: "/assets?kind=" + asset.KindBusinessSystem + "&sort=-mlps_level"},
 		{ID: "kpi-medical", Label: "dashboard.kpi.medical_devices", N: count(st.ByKind, asset.KindMedicalDevice), Link: "/assets?kind=" + asset.KindMedicalDevice},
 		{ID: "kpi-internet", Label: "dashboard.kpi.internet_apps", N: count(st.ByKind, asset.KindInternetApp), Link: "/assets?kind=" + asset.KindInternetApp},
-	}}
+	}}}
 	items := func(cs []asset.Count, prefix string, skipZero bool) []chartItem {
 		out := make([]chartItem, 0, len(cs))
 		for _, c := range cs {
@@ -104,16 +124,11 @@ func (s *Server) uiDashboard(w http.ResponseWriter, r *http.Request) error {
 		{"org", "dashboard.chart.by_org", chartSpec{Type: "bar", Horizontal: true, Items: reversed(items(st.ByOrg, "", false))}},
 	}
 	for _, c := range specs {
-		b, err := json.Marshal(c.spec) // escapes <, > and & as \u00XX
+		ch, err := makeChart("asset-"+c.id, c.title, c.spec)
 		if err != nil {
-			return fmt.Errorf("web: dashboard chart %s: %w", c.id, err)
+			return err
 		}
-		total := 0
-		for _, it := range c.spec.Items {
-			total += it.N
-		}
-		d.Charts = append(d.Charts, chart{ID: "asset-" + c.id + "-chart", Data: "chart-" + c.id, Title: c.title,
-			JSON: template.JS(b), Empty: total == 0})
+		d.Board.Charts = append(d.Board.Charts, ch)
 	}
 	p.Data = d
 	return s.render(w, http.StatusOK, "dashboard.html", p)

@@ -37,8 +37,7 @@ func (p *page) TypeLabel(typ string) string {
 type dlpOverviewData struct {
 	Summary dlpsvc.Summary
 	Days    int
-	KPIs    []kpi
-	Charts  []chart
+	Board   board
 	Recent  []dlpsvc.Scan
 	Checks  []dlpsvc.Scan // blocked and alerted checks
 }
@@ -63,7 +62,7 @@ func (s *Server) uiDLPOverview(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range sum.Decisions {
 		decisions[c.Key] = c.N
 	}
-	d.KPIs = []kpi{
+	d.Board.KPIs = []kpi{
 		{ID: "kpi-scans", Label: "dlp.kpi.scans", N: sum.Scans, Link: "/dlp/scans"},
 		{ID: "kpi-findings", Label: "dlp.kpi.findings", N: findings, Link: "/dlp/scans"},
 		{ID: "kpi-identifying", Label: "dlp.kpi.identifying_files", N: sum.IdentifyingFiles, Link: "/dlp/scans"},
@@ -100,7 +99,7 @@ func (s *Server) uiDLPOverview(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		d.Charts = append(d.Charts, ch)
+		d.Board.Charts = append(d.Board.Charts, ch)
 	}
 	recent, err := s.DLP.Scans(ctx, a, dlpsvc.ScanQuery{Limit: 10})
 	if err != nil {

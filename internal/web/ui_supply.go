@@ -2,9 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -59,24 +56,10 @@ func formID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
-// makeChart encodes spec as a chart's data block.
-func makeChart(id, title string, spec chartSpec) (chart, error) {
-	b, err := json.Marshal(spec) // escapes <, > and & as \u00XX
-	if err != nil {
-		return chart{}, fmt.Errorf("web: chart %s: %w", id, err)
-	}
-	total := 0
-	for _, it := range spec.Items {
-		total += it.N
-	}
-	return chart{ID: id + "-chart", Data: "chart-" + id, Title: title, JSON: template.JS(b), Empty: total == 0}, nil
-}
-
 // supplyRiskData is what supply_risk.html shows.
 type supplyRiskData struct {
 	Risk   supply.RiskView
-	KPIs   []kpi
-	Charts []chart
+	Board  board
 	Alerts []supply.Alert
 }
 
@@ -87,14 +70,14 @@ func (s *Server) uiSupplyRisk(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := supplyRiskData{Risk: rv, KPIs: []kpi{
+	d := supplyRiskData{Risk: rv, Board: board{KPIs: []kpi{
 		{ID: "kpi-open-findings", Label: "supply.kpi.open_findings", N: rv.OpenFindings, Link: "/supply/findings?state=open"},
 		{ID: "kpi-open-alerts", Label: "supply.kpi.open_alerts", N: rv.OpenAlerts, Link: "/supply/alerts?open=1"},
 		{ID: "kpi-products", Label: "supply.kpi.products", N: rv.Products, Link: "/supply/products"},
 		{ID: "kpi-versions", Label: "supply.kpi.versions", N: rv.Versions, Link: "/supply/products"},
 		{ID: "kpi-components", Label: "supply.kpi.components", N: rv.Components, Link: "/supply/products"},
 		{ID: "kpi-vendors", Label: "supply.kpi.vendors", N: rv.Vendors, Link: "/supply/vendors"},
-	}}
+	}}}
 	// items turns counts into chart items, translating keys under prefix ("" keeps the
 	// label, a product or vendor name) and colouring them when coloured.
 	items := func(cs []supply.Count, prefix string, coloured, skipZero bool) []chartItem {
@@ -131,7 +114,7 @@ func (s *Server) uiSupplyRisk(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		d.Charts = append(d.Charts, ch)
+		d.Board.Charts = append(d.Board.Charts, ch)
 	}
 	if d.Alerts, err = s.Supply.Alerts(ctx, a, true, 10); err != nil {
 		return err

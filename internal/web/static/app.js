@@ -14,6 +14,103 @@
   // style is an item's own colour (severity colours, pass/fail), if it has one.
   function style(c) { return c.color ? { color: c.color } : undefined; }
 
+  // Every label is laid out to be read whole, with ECharts' own options: a pie's legend
+  // wraps onto as many rows as it needs (never paged) and names each slice with its count,
+  // the pie shrinks to leave the legend room, its slices carry short percentages; category
+  // labels wrap at spaces or turn when they do not fit their band; value ticks that would
+  // run together are dropped (hideOverlap); long bar names wrap and their chart grows.
+  var FONT = "12px sans-serif"; // ECharts' default label font
+  var GAP = 10, ICON = 14, PAD = 5, LINE = 14, BLEED = 6;
+  var measure = document.createElement("canvas").getContext("2d");
+  function width(s) { measure.font = FONT; return measure.measureText(String(s)).width; }
+  function widest(xs) { return xs.reduce(function (m, s) { return Math.max(m, width(s)); }, 0); }
+
+  // legendText names a pie's slice with its count.
+  function legendText(c) { return c.label + "  " + c.n; }
+
+  // legendRows is how many rows ECharts' plain legend takes for texts in avail pixels.
+  function legendRows(texts, avail) {
+    var rows = 1, x = 0;
+    texts.forEach(function (s) {
+      var w = ICON + 5 + width(s);
+      if (x > 0 && x + w > avail) { rows++; x = 0; }
+      x += w + GAP;
+    });
+    return rows;
+  }
+
+  // legendHeight estimates the height of a pie's legend before ECharts lays it out.
+  function legendHeight(spec, W) {
+    var rows = legendRows(spec.items.map(legendText), W - 2 * PAD);
+    return rows * LINE + (rows - 1) * GAP + 2 * PAD;
+  }
+
+  // pieOption lays a pie out above its legend of legendH pixels.
+  function pieOption(spec, W, H, legendH) {
+    var names = {};
+    spec.items.forEach(function (c) { names[c.label] = legendText(c); });
+    var areaH = H - legendH - 6;
+    // Room around the ring for the percentage labels ("100%"), their lines (6 + 6) and
+    // the margin ECharts keeps to the edge (bleedMargin).
+    var r = Math.max(24, Math.min(W / 2 - 12 - width("100%") - 2 * BLEED, areaH / 2 - 12 - LINE - BLEED));
+    return {
+      tooltip: { trigger: "item" },
+      legend: { type: "plain", bottom: 0, left: "center", itemWidth: ICON, itemHeight: 10, itemGap: GAP,
+        formatter: function (name) { return names[name] || name; } },
+      series: [{
+        type: "pie", center: [W / 2, areaH / 2], radius: [Math.round(r * 0.56), Math.round(r)],
+        percentPrecision: 1, avoidLabelOverlap: true, bleedMargin: BLEED,
+        label: { formatter: function (p) { return p.percent > 0 && p.percent < 1 ? "<1%" : Math.round(p.percent) + "%"; }, minMargin: 2 }, labelLine: { length: 6, length2: 6 },
+        labelLayout: { hideOverlap: true },
+        data: spec.items.map(function (c) { return { name: c.label, value: c.n, itemStyle: style(c) }; })
+      }]
+    };
+  }
+
+  function barOption(spec, W) {
+    var labels = spec.items.map(function (c) { return c.label; });
+    var values = { type: "value", minInterval: 1, splitNumber: spec.horizontal ? 3 : 5, axisLabel: { hideOverlap: true } };
+    var category = { type: "category", data: labels, axisLabel: { interval: 0 } };
+    if (spec.horizontal) {
+      // Names take at most half the width; longer ones wrap at spaces (or between CJK characters).
+      var max = Math.floor(W * 0.5);
+      if (widest(labels) > max) { category.axisLabel.width = max; category.axisLabel.overflow = "break"; }
+    } else {
+      // The band of one category, once the grid's margins and the value labels are off.
+      var top = spec.items.reduce(function (m, c) { return Math.max(m, c.n); }, 0);
+      var band = (W - 24 - width(String(top)) - 16) / Math.max(1, labels.length);
+      if (widest(labels) > band - 6) {
+        var words = [];
+        labels.forEach(function (s) { words = words.concat(String(s).split(/\s+/)); });
+        if (widest(words) <= band - 6) {
+          category.axisLabel.width = Math.floor(band - 6); category.axisLabel.overflow = "break";
+        } else {
+          category.axisLabel.rotate = 40;
+        }
+      }
+    }
+    return {
+      tooltip: { trigger: "axis" },
+      grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+      xAxis: spec.horizontal ? values : category,
+      yAxis: spec.horizontal ? category : values,
+      series: [{ type: "bar", data: spec.items.map(function (c) { return { value: c.n, itemStyle: style(c) || { color: "#0b6e99" } }; }) }]
+    };
+  }
+
+  // chartHeight is the height a chart needs for its labels to be read, never lower than
+  // its container: a horizontal bar chart makes each bar as high as its name's lines, a
+  // pie keeps a ring of a readable size above a legend of many rows.
+  function chartHeight(spec, W, H) {
+    if (spec.type === "pie") {
+      return Math.max(H, legendHeight(spec, W) + 6 + 2 * (64 + 12 + LINE + BLEED));
+    }
+    if (!spec.horizontal) { return H; }
+    var max = Math.floor(W * 0.5);
+    var need = spec.items.reduce(function (sum, c) { return sum + LINE * Math.ceil(Math.max(1, width(c.label)) / max) + 8; }, 0);
+    return Math.max(H, need + 50);
+  }
+
   function charts(root) {
     if (!window.echarts) { return; }
     root.querySelectorAll("[data-chart]").forEach(function (el) {
@@ -21,26 +118,26 @@
       var src = document.getElementById(el.getAttribute("data-chart"));
       if (!src) { return; }
       var spec = JSON.parse(src.textContent);
+      var h = chartHeight(spec, el.clientWidth, el.clientHeight);
+      if (h > el.clientHeight) { el.style.height = h + "px"; }
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
-      var option;
-      if (spec.type === "pie") {
-        option = {
-          tooltip: { trigger: "item" },
-          legend: { bottom: 0, type: "scroll" },
-          series: [{ type: "pie", radius: ["38%", "68%"], data: spec.items.map(function (c) { return { name: c.label, value: c.n, itemStyle: style(c) }; }) }]
-        };
-      } else {
-        option = {
-          tooltip: { trigger: "axis" },
-          grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
-          xAxis: spec.horizontal ? { type: "value", minInterval: 1 } : { type: "category", data: spec.items.map(function (c) { return c.label; }), axisLabel: { interval: 0, rotate: spec.items.length > 6 ? 30 : 0 } },
-          yAxis: spec.horizontal ? { type: "category", data: spec.items.map(function (c) { return c.label; }) } : { type: "value", minInterval: 1 },
-          series: [{ type: "bar", data: spec.items.map(function (c) { return { value: c.n, itemStyle: style(c) || { color: "#0b6e99" } }; }) }]
-        };
-      }
-      chart.setOption(option);
+      var draw = function () {
+        var W = chart.getWidth(), H = chart.getHeight();
+        if (spec.type !== "pie") {
+          chart.setOption(barOption(spec, W), { notMerge: true });
+          return;
+        }
+        chart.setOption(pieOption(spec, W, H, legendHeight(spec, W)), { notMerge: true });
+        // Once ECharts has laid the legend out, fit the ring to the room it really left.
+        var legend = chart.getModel().getComponent("legend");
+        var view = legend && chart.getViewOfComponentModel(legend);
+        if (view) {
+          chart.setOption(pieOption(spec, W, H, Math.ceil(view.group.getBoundingRect().height) + 2 * PAD), { notMerge: true });
+        }
+      };
+      draw();
       el.dataset.ready = "1";
-      window.addEventListener("resize", function () { chart.resize(); });
+      window.addEventListener("resize", function () { chart.resize(); draw(); });
     });
   }
   document.addEventListener("DOMContentLoaded", function () { charts(document); });
