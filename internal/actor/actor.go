@@ -1,7 +1,8 @@
 // Package actor describes who is acting on the platform — a signed-in person, an API
 // token's owner or the system itself — and which part of the organisation tree they may
 // see. Domain services take an Actor so that every write is attributed in the trail and
-// every read is limited to the actor's subtree.
+// every read is limited to the actor's subtree: Sees for one path, SeesSQL (scope.go) as
+// the one SQL condition every listing uses. Both fail closed.
 package actor
 
 import "strings"
@@ -33,15 +34,4 @@ func (a Actor) Sees(p string) bool {
 		return false
 	}
 	return strings.HasPrefix(p, a.OrgPath)
-}
-
-// ScopePattern returns the LIKE pattern matching every path in the actor's scope.
-func (a Actor) ScopePattern() string {
-	return EscapeLike(a.OrgPath) + "%"
-}
-
-// EscapeLike escapes LIKE wildcards in s using backslash; queries must say ESCAPE '\'.
-func EscapeLike(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
 }

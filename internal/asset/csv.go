@@ -525,7 +525,8 @@ type orgIndex struct {
 }
 
 func (s *Service) loadOrgs(ctx context.Context, a actor.Actor) (*orgIndex, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, name, code, path FROM orgs WHERE path LIKE ? ESCAPE '\'`, a.ScopePattern())
+	cond, arg := a.SeesSQL("path")
+	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, name, code, path FROM orgs WHERE `+cond, arg)
 	if err != nil {
 		return nil, fmt.Errorf("asset: load organisations: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -77,16 +78,13 @@ type orgRef struct {
 	Path string
 }
 
-// orgFor returns organisation id if a sees it and it may hold assets.
+// orgFor returns organisation id if a sees it (org.Visible) and it may hold assets.
 func orgFor(ctx context.Context, q store.Querier, a actor.Actor, id int64) (orgRef, error) {
-	o := orgRef{ID: id}
-	err := q.QueryRowContext(ctx, `SELECT kind, name, code, path FROM orgs WHERE id = ?`, id).Scan(&o.Kind, &o.Name, &o.Code, &o.Path)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Sees(o.Path)) {
-		return orgRef{}, problem.NotFound("organisation")
-	}
+	n, err := org.Visible(ctx, q, a, id)
 	if err != nil {
-		return orgRef{}, fmt.Errorf("asset: read organisation %d: %w", id, err)
+		return orgRef{}, err
 	}
+	o := orgRef{ID: n.ID, Kind: n.Kind, Name: n.Name, Code: n.Code, Path: n.Path}
 	if !holdsAssets(o.Kind) {
 		return orgRef{}, problem.Invalid("org_id", "assets belong to a hospital or a department, not a %s", o.Kind)
 	}
@@ -440,27 +438,25 @@ func (s *Service) where(ctx context.Context, a actor.Actor, q Query) (string, []
 	if a.OrgPath != "/" {
 		// A scope that covers every organisation (the one top-level node's people)
 		// needs no condition either; checking costs one look at the small orgs table.
+		cond, arg := a.SeesSQL("path")
 		var outside bool
-		if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM orgs WHERE path NOT LIKE ? ESCAPE '\')`,
-			a.ScopePattern()).Scan(&outside); err != nil {
+		if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM orgs WHERE NOT (`+cond+`))`,
+			arg).Scan(&outside); err != nil {
 			return "", nil, "", fmt.Errorf("asset: scope: %w", err)
 		}
 		if outside {
-			conds = append(conds, `a.org_id IN (SELECT id FROM orgs WHERE path LIKE ? ESCAPE '\')`)
-			args = append(args, a.ScopePattern())
+			conds = append(conds, `a.org_id IN (SELECT id FROM orgs WHERE `+cond+`)`)
+			args = append(args, arg)
 		}
 	}
 	if q.OrgID != 0 {
-		var path string
-		err := s.db.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, q.OrgID).Scan(&path)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Sees(path)) {
-			return "", nil, "", problem.NotFound("organisation")
-		}
+		o, err := org.Visible(ctx, s.db, a, q.OrgID)
 		if err != nil {
-			return "", nil, "", fmt.Errorf("asset: read organisation: %w", err)
+			return "", nil, "", err
 		}
-		conds = append(conds, `a.org_id IN (SELECT id FROM orgs WHERE path LIKE ? ESCAPE '\')`)
-		args = append(args, actor.EscapeLike(path)+"%")
+		cond, arg := actor.SubtreeSQL("path", o.Path)
+		conds = append(conds, `a.org_id IN (SELECT id FROM orgs WHERE `+cond+`)`)
+		args = append(args, arg)
 	}
 	enum := func(field, v string, allowed []string, col string) error {
 		v = strings.ToLower(strings.TrimSpace(v))
@@ -599,9 +595,9 @@ const MaxStatsOrgs = 10
 // organisation, in one pass over the assets_stats index. Organisations are hospitals
 // when the scope spans several hospitals and the assets' own nodes otherwise.
 func (s *Service) Stats(ctx context.Context, a actor.Actor) (Stats, error) {
-	scope := a.ScopePattern()
+	cond, arg := a.SeesSQL("path")
 	orgs := map[int64]orgRef{}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, name, path FROM orgs WHERE path LIKE ? ESCAPE '\'`, scope)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, name, path FROM orgs WHERE `+cond, arg)
 	if err != nil {
 		return Stats{}, fmt.Errorf("asset: stats: %w", err)
 	}
@@ -637,8 +633,8 @@ func (s *Service) Stats(ctx context.Context, a actor.Actor) (Stats, error) {
 	// Grouping by the raw columns lets both engines read the groups from the
 	// assets_stats index.
 	rows, err = s.db.QueryContext(ctx, `SELECT a.org_id, a.kind, a.zone, a.lifecycle, a.mlps_level, COUNT(*)
-		FROM assets a WHERE a.org_id IN (SELECT id FROM orgs WHERE path LIKE ? ESCAPE '\')
-		GROUP BY a.org_id, a.kind, a.zone, a.lifecycle, a.mlps_level`, scope)
+		FROM assets a WHERE a.org_id IN (SELECT id FROM orgs WHERE `+cond+`)
+		GROUP BY a.org_id, a.kind, a.zone, a.lifecycle, a.mlps_level`, arg)
 	if err != nil {
 		return Stats{}, fmt.Errorf("asset: stats: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -116,19 +117,6 @@ func scopedUser(ctx context.Context, q store.Querier, a actor.Actor, id int64, p
 		return userRow{}, problem.NotFound("user")
 	}
 	return r, err
-}
-
-// orgInScope returns the path of org id if a sees it, else NotFound.
-func orgInScope(ctx context.Context, q store.Querier, a actor.Actor, id int64) (string, error) {
-	var path string
-	err := q.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, id).Scan(&path)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Sees(path)) {
-		return "", problem.NotFound("organisation")
-	}
-	if err != nil {
-		return "", fmt.Errorf("auth: load org: %w", err)
-	}
-	return path, nil
 }
 
 // NormalizeUsername lower-cases and trims name and checks it is 3-64 characters of
@@ -249,7 +237,7 @@ func (s *Service) prepareUser(a actor.Actor, in *UserInput) (string, error) {
 }
 
 func (s *Service) insertUser(ctx context.Context, tx *store.Tx, a actor.Actor, in UserInput, hash string) (User, error) {
-	if _, err := orgInScope(ctx, tx, a, in.OrgID); err != nil {
+	if _, err := org.Visible(ctx, tx, a, in.OrgID); err != nil {
 		return User{}, err
 	}
 	now := s.now()
@@ -313,7 +301,7 @@ func (s *Service) UpdateUser(ctx context.Context, a actor.Actor, id int64, in Us
 			}
 		}
 		if in.OrgID != before.OrgID {
-			if _, err := orgInScope(ctx, tx, a, in.OrgID); err != nil {
+			if _, err := org.Visible(ctx, tx, a, in.OrgID); err != nil {
 				return err
 			}
 		}
@@ -595,8 +583,9 @@ func (s *Service) Users(ctx context.Context, a actor.Actor, q UserQuery) ([]User
 	if q.PerPage > 500 {
 		q.PerPage = 500
 	}
-	where := ` WHERE o.path LIKE ? ESCAPE '\'`
-	args := []any{a.ScopePattern()}
+	cond, arg := a.SeesSQL("o.path")
+	where := ` WHERE ` + cond
+	args := []any{arg}
 	if qq := strings.TrimSpace(q.Q); qq != "" {
 		p := "%" + actor.EscapeLike(qq) + "%"
 		where += ` AND (LOWER(u.username) LIKE LOWER(?) ESCAPE '\' OR LOWER(u.display_name) LIKE LOWER(?) ESCAPE '\' OR LOWER(u.email) LIKE LOWER(?) ESCAPE '\')`

@@ -1,7 +1,9 @@
 // Package org owns the organisation tree — province or region → hospital → department —
 // and tenancy: every record belongs to a node, and an actor sees its own node and the
 // nodes below it, never a sibling. Nodes carry a materialised path ("/1/4/9/") so that a
-// subtree is one indexed prefix match.
+// subtree is one indexed prefix match. Visible checks one node; the same rule as an SQL
+// condition for listings is actor.Actor.SeesSQL, kept in the leaf package actor so that
+// trail, which org itself uses, applies the one predicate too.
 package org
 
 import (
@@ -197,7 +199,8 @@ func Visible(ctx context.Context, q store.Querier, a actor.Actor, id int64) (Nod
 
 // List returns every node in a's scope in tree order.
 func (s *Service) List(ctx context.Context, a actor.Actor) ([]Node, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM orgs WHERE path LIKE ? ESCAPE '\' ORDER BY path`, a.ScopePattern())
+	cond, arg := a.SeesSQL("path")
+	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM orgs WHERE `+cond+` ORDER BY path`, arg)
 	if err != nil {
 		return nil, fmt.Errorf("org: list: %w", err)
 	}
@@ -296,7 +299,7 @@ func (s *Service) Delete(ctx context.Context, a actor.Actor, id int64) error {
 // ancestors of a node are the nodes whose path is a prefix of its path.
 func (s *Service) RequiresMFA(ctx context.Context, id int64) (bool, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM orgs me JOIN orgs o ON me.path LIKE o.path || '%'
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM orgs me JOIN orgs o ON `+actor.ContainsSQL("o.path", "me.path")+`
 		WHERE me.id = ? AND o.mfa_required`, id).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("org: mfa policy: %w", err)

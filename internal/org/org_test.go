@@ -170,3 +170,29 @@ func TestContains(t *testing.T) {
 		}
 	}
 }
+
+// TestNoOrganisationSeesNoNodes lists the tree as an actor whose organisation path is
+// empty: it sees no node. The old scope pattern of an empty path was "%", every node.
+func TestNoOrganisationSeesNoNodes(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := org.NewService(db, trailtest.New(t, trail.SHA256))
+		prov, err := s.Create(ctx, actor.System(), org.Input{Kind: org.KindProvince, Name: "Province"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Create(ctx, actor.System(), org.Input{ParentID: prov.ID, Kind: org.KindHospital, Name: "Hospital"}); err != nil {
+			t.Fatal(err)
+		}
+		if ns, err := s.List(ctx, actor.System()); err != nil || len(ns) != 2 {
+			t.Fatalf("the system lists %d nodes (%v), want 2", len(ns), err)
+		}
+		ns, err := s.List(ctx, actor.Actor{Username: "dave", Role: "admin", OrgID: prov.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ns) != 0 {
+			t.Errorf("an actor without an organisation lists %d nodes, want none", len(ns))
+		}
+	})
+}

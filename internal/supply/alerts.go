@@ -65,7 +65,7 @@ func (s *Service) Alerts(ctx context.Context, a actor.Actor, open bool, limit in
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	cond, arg := scope(a)
+	cond, arg := a.SeesSQL("o.path")
 	if open {
 		cond += ` AND al.acknowledged_at IS NULL`
 	}
@@ -90,7 +90,7 @@ func (s *Service) Alerts(ctx context.Context, a actor.Actor, open bool, limit in
 func (s *Service) Acknowledge(ctx context.Context, a actor.Actor, id int64) (Alert, error) {
 	var out Alert
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		cond, arg := scope(a)
+		cond, arg := a.SeesSQL("o.path")
 		before, err := scanAlert(tx.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM supply_alerts al JOIN orgs o ON o.id = al.org_id
 			WHERE al.id = ? AND `+cond, id, arg))
 		if errors.Is(err, sql.ErrNoRows) {

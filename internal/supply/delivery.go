@@ -138,7 +138,7 @@ func (s *Service) Deliveries(ctx context.Context, a actor.Actor, q DeliveryQuery
 	if q.Limit <= 0 || q.Limit > 1000 {
 		q.Limit = 200
 	}
-	cond, arg := scope(a)
+	cond, arg := a.SeesSQL("o.path")
 	where, args := cond, []any{arg}
 	if q.VendorID != 0 {
 		where += ` AND d.vendor_id = ?`

@@ -140,7 +140,7 @@ func splitList(s string) []string {
 // Findings lists findings in a's scope, most severe and oldest first.
 func (s *Service) Findings(ctx context.Context, a actor.Actor, q FindingQuery) (FindingPage, error) {
 	now := s.stamp()
-	cond, arg := scope(a)
+	cond, arg := a.SeesSQL("o.path")
 	where, args := cond, []any{arg}
 	add := func(c string, v ...any) { where += " AND " + c; args = append(args, v...) }
 	if q.ProductID != 0 {
@@ -195,7 +195,7 @@ func (s *Service) Findings(ctx context.Context, a actor.Actor, q FindingQuery) (
 }
 
 func (s *Service) getFinding(ctx context.Context, q store.Querier, a actor.Actor, id int64) (Finding, error) {
-	cond, arg := scope(a)
+	cond, arg := a.SeesSQL("o.path")
 	f, err := s.scanFinding(q.QueryRowContext(ctx, `SELECT `+findingColumns+fromFindings+` WHERE f.id = ? AND `+cond,
 		s.stamp(), id, arg))
 	if errors.Is(err, sql.ErrNoRows) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/licence"
+	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -227,16 +228,13 @@ func capItems(items []string) []string {
 // Gates lists the gates available to organisation orgID: its own and its ancestors'
 // (nearest first), then the built-in ones not overridden.
 func (s *Service) Gates(ctx context.Context, a actor.Actor, orgID int64) ([]Gate, error) {
-	var path string
-	err := s.db.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, orgID).Scan(&path)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Sees(path)) {
-		return nil, problem.NotFound("organisation")
-	}
+	o, err := org.Visible(ctx, s.db, a, orgID)
 	if err != nil {
-		return nil, fmt.Errorf("supply: read organisation: %w", err)
+		return nil, err
 	}
+	path := o.Path
 	rows, err := s.db.QueryContext(ctx, `SELECT g.id, g.org_id, g.name, g.stage, g.rules, g.built_in, g.created_at, g.updated_at
-		FROM gates g JOIN orgs o ON o.id = g.org_id WHERE ? LIKE o.path || '%' ORDER BY LENGTH(o.path) DESC, g.name`, path)
+		FROM gates g JOIN orgs o ON o.id = g.org_id WHERE `+actor.ContainsSQL("o.path", "?")+` ORDER BY LENGTH(o.path) DESC, g.name`, path)
 	if err != nil {
 		return nil, fmt.Errorf("supply: list gates: %w", err)
 	}
@@ -324,13 +322,8 @@ func (s *Service) SaveGate(ctx context.Context, a actor.Actor, in GateDefinition
 	rules, _ := json.Marshal(in.Rules)
 	var out Gate
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		var path string
-		err := tx.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, in.OrgID).Scan(&path)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Sees(path)) {
-			return problem.NotFound("organisation")
-		}
-		if err != nil {
-			return fmt.Errorf("supply: read organisation: %w", err)
+		if _, err := org.Visible(ctx, tx, a, in.OrgID); err != nil {
+			return err
 		}
 		now := s.stamp()
 		var id int64

@@ -2,7 +2,6 @@ package supply
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/licence"
+	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -19,15 +19,11 @@ import (
 // LicencePolicy returns the licence policy in force for organisation orgID: its own, else
 // the nearest ancestor's, else licence.DefaultPolicy.
 func (s *Service) LicencePolicy(ctx context.Context, a actor.Actor, orgID int64) (licence.Policy, error) {
-	var path string
-	err := s.db.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, orgID).Scan(&path)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Sees(path)) {
-		return licence.Policy{}, problem.NotFound("organisation")
-	}
+	o, err := org.Visible(ctx, s.db, a, orgID)
 	if err != nil {
-		return licence.Policy{}, fmt.Errorf("supply: read organisation: %w", err)
+		return licence.Policy{}, err
 	}
-	return policyAt(ctx, s.db, path)
+	return policyAt(ctx, s.db, o.Path)
 }
 
 // policyAt returns the policy of the deepest node on path that has one.
@@ -87,14 +83,11 @@ func (s *Service) SetLicencePolicy(ctx context.Context, a actor.Actor, orgID int
 		return licence.Policy{}, fmt.Errorf("supply: encode policy: %w", err)
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		var path string
-		err := tx.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, orgID).Scan(&path)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Sees(path)) {
-			return problem.NotFound("organisation")
-		}
+		o, err := org.Visible(ctx, tx, a, orgID)
 		if err != nil {
-			return fmt.Errorf("supply: read organisation: %w", err)
+			return err
 		}
+		path := o.Path
 		before, err := policyAt(ctx, tx, path)
 		if err != nil {
 			return err
@@ -120,9 +113,9 @@ func (s *Service) SetLicencePolicy(ctx context.Context, a actor.Actor, orgID int
 // rejudgeLicences recomputes the licence verdict of every stored component of products
 // at or below path, with the policy in force for each product's organisation.
 func rejudgeLicences(ctx context.Context, tx *store.Tx, path string) error {
+	cond, arg := actor.SubtreeSQL("o.path", path)
 	rows, err := tx.QueryContext(ctx, `SELECT sb.id, o.path FROM sboms sb JOIN product_versions pv ON pv.id = sb.version_id
-		JOIN products p ON p.id = pv.product_id JOIN orgs o ON o.id = p.org_id WHERE o.path LIKE ? ESCAPE '\'`,
-		actor.EscapeLike(path)+"%")
+		JOIN products p ON p.id = pv.product_id JOIN orgs o ON o.id = p.org_id WHERE `+cond, arg)
 	if err != nil {
 		return fmt.Errorf("supply: rejudge licences: %w", err)
 	}

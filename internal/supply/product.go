@@ -153,7 +153,7 @@ func (s *Service) CreateProduct(ctx context.Context, a actor.Actor, in ProductIn
 }
 
 func getProduct(ctx context.Context, q store.Querier, a actor.Actor, id int64) (Product, error) {
-	cond, arg := scope(a)
+	cond, arg := a.SeesSQL("o.path")
 	p, err := scanProduct(q.QueryRowContext(ctx, `SELECT `+productColumns+fromProducts+` WHERE p.id = ? AND `+cond, id, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Product{}, problem.NotFound("product")
@@ -213,7 +213,7 @@ type ProductQuery struct {
 
 // Products lists the products in a's scope, by name.
 func (s *Service) Products(ctx context.Context, a actor.Actor, q ProductQuery) ([]Product, error) {
-	cond, arg := scope(a)
+	cond, arg := a.SeesSQL("o.path")
 	where, args := cond, []any{arg}
 	if q.VendorID != 0 {
 		where += ` AND p.vendor_id = ?`
@@ -409,7 +409,7 @@ func scanVersion(sc interface{ Scan(...any) error }) (Version, error) {
 }
 
 func getVersion(ctx context.Context, q store.Querier, a actor.Actor, id int64) (Version, error) {
-	cond, arg := scope(a)
+	cond, arg := a.SeesSQL("o.path")
 	x, err := scanVersion(q.QueryRowContext(ctx, `SELECT `+versionColumns+fromVersions+` WHERE pv.id = ? AND `+cond, id, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Version{}, problem.NotFound("product version")

@@ -54,7 +54,7 @@ type RiskView struct {
 // Risk computes the risk view over a's scope.
 func (s *Service) Risk(ctx context.Context, a actor.Actor) (RiskView, error) {
 	now := s.stamp()
-	cond, arg := scope(a)
+	cond, arg := a.SeesSQL("o.path")
 	var rv RiskView
 	counts := []struct {
 		q string
@@ -284,7 +284,7 @@ func (s *Service) Exposure(ctx context.Context, a actor.Actor, id string) (Expos
 	for v := range versions {
 		ids = append(ids, v)
 	}
-	cond, arg := scope(a)
+	cond, arg := a.SeesSQL("o.path")
 	rows, err := s.db.QueryContext(ctx, `SELECT va.version_id, x.id, x.code, x.name FROM version_assets va
 		JOIN assets x ON x.id = va.asset_id JOIN orgs o ON o.id = x.org_id
 		WHERE va.version_id IN (`+store.Placeholders(len(ids))+`) AND `+cond+` ORDER BY x.code`, append(ids, arg)...)

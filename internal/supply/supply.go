@@ -63,11 +63,6 @@ func orgFor(ctx context.Context, q store.Querier, a actor.Actor, id int64) (org.
 	return o, nil
 }
 
-// scope returns the SQL condition and argument limiting orgs alias o to a's subtree.
-func scope(a actor.Actor) (string, any) {
-	return `o.path LIKE ? ESCAPE '\'`, a.ScopePattern()
-}
-
 // text trims s and checks its length; field names the input for errors.
 func text(field, s string, max int, required bool) (string, error) {
 	s = strings.TrimSpace(s)

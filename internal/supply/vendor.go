@@ -180,7 +180,7 @@ func (s *Service) CreateVendor(ctx context.Context, a actor.Actor, in VendorInpu
 }
 
 func getVendor(ctx context.Context, q store.Querier, a actor.Actor, id int64) (Vendor, error) {
-	cond, arg := scope(a)
+	cond, arg := a.SeesSQL("o.path")
 	v, err := scanVendor(q.QueryRowContext(ctx, `SELECT `+vendorColumns+` FROM vendors v JOIN orgs o ON o.id = v.org_id
 		WHERE v.id = ? AND `+cond, id, arg))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -285,7 +285,7 @@ func eachCount(ctx context.Context, q store.Querier, query string, args []any, f
 
 // Vendors lists the vendors in a's scope, by name.
 func (s *Service) Vendors(ctx context.Context, a actor.Actor) ([]Vendor, error) {
-	cond, arg := scope(a)
+	cond, arg := a.SeesSQL("o.path")
 	rows, err := s.db.QueryContext(ctx, `SELECT `+vendorColumns+` FROM vendors v JOIN orgs o ON o.id = v.org_id
 		WHERE `+cond+` ORDER BY v.name, v.id`, arg)
 	if err != nil {

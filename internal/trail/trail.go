@@ -435,11 +435,13 @@ func List(ctx context.Context, q store.Querier, a actor.Actor, f Filter) ([]Entr
 	case strings.Count(a.OrgPath, "/") == 2:
 		// A top-level organisation runs the platform: it also sees the entries that
 		// belong to no organisation (failed sign-ins with unknown names, setup).
-		where = append(where, `(t.org_id IS NULL OR t.org_id IN (SELECT id FROM orgs WHERE path LIKE ? ESCAPE '\'))`)
-		args = append(args, a.ScopePattern())
+		cond, arg := a.SeesSQL("path")
+		where = append(where, `(t.org_id IS NULL OR t.org_id IN (SELECT id FROM orgs WHERE `+cond+`))`)
+		args = append(args, arg)
 	default:
-		where = append(where, `t.org_id IN (SELECT id FROM orgs WHERE path LIKE ? ESCAPE '\')`)
-		args = append(args, a.ScopePattern())
+		cond, arg := a.SeesSQL("path")
+		where = append(where, `t.org_id IN (SELECT id FROM orgs WHERE `+cond+`)`)
+		args = append(args, arg)
 	}
 	if f.Action != "" {
 		where = append(where, `t.action LIKE ? ESCAPE '\'`)

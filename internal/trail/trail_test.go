@@ -236,4 +236,8 @@ func TestListScope(t *testing.T) {
 	if n := count("/"); n != 3 {
 		t.Errorf("system sees %d entries, want 3", n)
 	}
+	// No organisation, no entries (the old scope pattern of "" was "%": every entry).
+	if n := count(""); n != 0 {
+		t.Errorf("an actor without an organisation sees %d entries, want 0", n)
+	}
 }

@@ -21,10 +21,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/dlp"
 	"github.com/medguard/medguard/internal/dlp/input"
-	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
 )
@@ -166,17 +164,6 @@ func (s *Service) ScanRoots() []string { return append([]string(nil), s.opt.Scan
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 func idString(id int64) string { return strconv.FormatInt(id, 10) }
-
-// orgFor returns organisation id if a sees it; any kind of node may own scans and
-// policies. It is org.Visible under the name the package's callers use.
-func orgFor(ctx context.Context, q store.Querier, a actor.Actor, id int64) (org.Node, error) {
-	return org.Visible(ctx, q, a, id)
-}
-
-// scopeCond is the SQL condition limiting orgs alias o to a's subtree, and its argument.
-func scopeCond(a actor.Actor) (string, any) {
-	return `o.path LIKE ? ESCAPE '\'`, a.ScopePattern()
-}
 
 // cleanName trims a source name and bounds its length; control characters become
 // spaces so that a name cannot forge lines in a table or log.

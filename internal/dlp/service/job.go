@@ -15,6 +15,7 @@ import (
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/dlp"
 	"github.com/medguard/medguard/internal/dlp/input"
+	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -91,7 +92,7 @@ func (s *Service) StartJob(ctx context.Context, a actor.Actor, orgID int64, path
 	if err != nil {
 		return Scan{}, err
 	}
-	o, err := orgFor(ctx, s.db, a, orgID)
+	o, err := org.Visible(ctx, s.db, a, orgID)
 	if err != nil {
 		return Scan{}, err
 	}
@@ -238,7 +239,7 @@ func (s *Service) runPath(ctx context.Context, sc *Scan, root string, batchDone 
 	if err := s.progress(ctx, sc); err != nil {
 		return err
 	}
-	o0, err := orgFor(ctx, s.db, actor.System(), sc.OrgID)
+	o0, err := org.Visible(ctx, s.db, actor.System(), sc.OrgID)
 	if err != nil {
 		return err
 	}

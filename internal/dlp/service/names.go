@@ -9,6 +9,7 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/dlp"
+	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
 )
@@ -158,7 +159,7 @@ func (s *Service) maskScanNames(ctx context.Context, id int64) (done bool, err e
 		if err := json.Unmarshal([]byte(counts), &sc.CountsByType); err != nil || sc.CountsByType == nil {
 			sc.CountsByType = map[string]int{}
 		}
-		o, err := orgFor(ctx, tx, actor.System(), sc.OrgID)
+		o, err := org.Visible(ctx, tx, actor.System(), sc.OrgID)
 		if err != nil {
 			return err
 		}

@@ -178,7 +178,7 @@ func (p Policy) Decide(highest int, identifies, unreadable bool) (string, []stri
 
 // Policy returns the policy in force for organisation orgID.
 func (s *Service) Policy(ctx context.Context, a actor.Actor, orgID int64) (PolicyView, error) {
-	o, err := orgFor(ctx, s.db, a, orgID)
+	o, err := org.Visible(ctx, s.db, a, orgID)
 	if err != nil {
 		return PolicyView{}, err
 	}
@@ -250,7 +250,7 @@ func (s *Service) SetPolicy(ctx context.Context, a actor.Actor, orgID int64, p P
 	}
 	var out PolicyView
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		o, err := orgFor(ctx, tx, a, orgID)
+		o, err := org.Visible(ctx, tx, a, orgID)
 		if err != nil {
 			return err
 		}

@@ -62,7 +62,7 @@ func scanScan(r rowScanner) (Scan, error) {
 
 // Scan returns scan id if a sees its organisation.
 func (s *Service) Scan(ctx context.Context, a actor.Actor, id int64) (Scan, error) {
-	cond, arg := scopeCond(a)
+	cond, arg := a.SeesSQL("o.path")
 	sc, err := scanScan(s.db.QueryRowContext(ctx, `SELECT `+scanColumns+` FROM dlp_scans s JOIN orgs o ON o.id = s.org_id
 		WHERE s.id = ? AND `+cond, id, arg))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -82,7 +82,7 @@ func (s *Service) Scans(ctx context.Context, a actor.Actor, q ScanQuery) (Page[S
 	if q.Offset < 0 {
 		return Page[Scan]{}, problem.Invalid("offset", "must not be negative")
 	}
-	cond, arg := scopeCond(a)
+	cond, arg := a.SeesSQL("o.path")
 	where, args := ` WHERE `+cond, []any{arg}
 	for _, f := range []struct {
 		col, v string
@@ -264,7 +264,7 @@ type Summary struct {
 // type and by level, checks by decision.
 func (s *Service) Summary(ctx context.Context, a actor.Actor, since time.Time) (Summary, error) {
 	out := Summary{Since: since.UTC(), ByKind: []Count{}, ByType: []Count{}, ByLevel: []Count{}, Decisions: []Count{}}
-	cond, arg := scopeCond(a)
+	cond, arg := a.SeesSQL("o.path")
 	rows, err := s.db.QueryContext(ctx, `SELECT s.kind, s.decision, s.counts FROM dlp_scans s JOIN orgs o ON o.id = s.org_id
 		WHERE `+cond+` AND s.created_at >= ?`, arg, since.UTC())
 	if err != nil {

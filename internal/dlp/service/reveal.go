@@ -26,7 +26,7 @@ var errRevealDenied = problem.Forbidden("your role may not reveal raw values").W
 
 // Finding returns stored finding id if a sees its scan.
 func (s *Service) Finding(ctx context.Context, a actor.Actor, id int64) (Finding, error) {
-	cond, arg := scopeCond(a)
+	cond, arg := a.SeesSQL("o.path")
 	f, err := scanFinding(s.db.QueryRowContext(ctx, `SELECT `+findingColumns+` FROM dlp_findings f
 		JOIN dlp_files fi ON fi.id = f.file_id JOIN dlp_scans s ON s.id = f.scan_id JOIN orgs o ON o.id = s.org_id
 		WHERE f.id = ? AND `+cond, id, arg))
@@ -49,7 +49,7 @@ func (s *Service) Reveal(ctx context.Context, a actor.Actor, id int64) (Revealed
 	}
 	var out Revealed
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		cond, arg := scopeCond(a)
+		cond, arg := a.SeesSQL("o.path")
 		var sealed []byte
 		var orgID int64
 		err := tx.QueryRowContext(ctx, `SELECT f.id, f.scan_id, f.type, fi.path, f.sealed, s.org_id FROM dlp_findings f

@@ -13,6 +13,7 @@ import (
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/dlp"
 	"github.com/medguard/medguard/internal/dlp/input"
+	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -355,7 +356,7 @@ func trailAfter(sc Scan) any {
 // the first findings.
 func (s *Service) syncScan(ctx context.Context, a actor.Actor, orgID int64, kind, source string,
 	produce func(sc *dlp.Scanner, o *outcome) error, decide func(sc *Scan, o *outcome)) (Result, error) {
-	o0, err := orgFor(ctx, s.db, a, orgID)
+	o0, err := org.Visible(ctx, s.db, a, orgID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -470,7 +471,7 @@ func (s *Service) Check(ctx context.Context, a actor.Actor, orgID int64, name st
 	if len(data) == 0 {
 		return CheckResult{}, problem.Invalid("file", "the file is empty").WithCode("dlp_file_required")
 	}
-	o0, err := orgFor(ctx, s.db, a, orgID)
+	o0, err := org.Visible(ctx, s.db, a, orgID)
 	if err != nil {
 		return CheckResult{}, err
 	}
