@@ -2,7 +2,6 @@ package asset
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -13,12 +12,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/encoding/unicode"
-
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/textenc"
 )
 
 // Limits on an imported file.
@@ -198,8 +195,8 @@ type importRow struct {
 
 var errDryRun = errors.New("asset: dry run")
 
-// Import reads a CSV file of assets (UTF-8 with or without BOM, UTF-16 with BOM, or
-// GBK/GB18030) and creates (or, with opt.Update, updates) one asset per valid row in a's
+// Import reads a CSV file of assets (UTF-8 with or without BOM, UTF-16 with or without
+// BOM, or GBK/GB18030) and creates (or, with opt.Update, updates) one asset per valid row in a's
 // scope. Invalid rows are reported and skipped; the others are written, each with its
 // trail entry, in a single transaction: an import whose writing fails or is interrupted
 // leaves nothing behind, so the same file can be imported again. Problems with the
@@ -252,31 +249,21 @@ func (s *Service) Import(ctx context.Context, a actor.Actor, r io.Reader, opt Im
 	return rep, err
 }
 
-// decodeCSV detects the encoding of data and returns it as UTF-8 text.
+// decodeCSV detects the encoding of data (see package textenc) and returns it as UTF-8
+// text without a byte-order mark.
 func decodeCSV(data []byte) (string, string, error) {
+	t, err := textenc.Decode(data)
 	switch {
-	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
-		return string(data[3:]), "utf-8", nil
-	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
-		b, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
-		if err != nil {
-			return "", "", problem.Invalid("file", "the file is not valid UTF-16 text")
-		}
-		return string(b), "utf-16le", nil
-	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
-		b, err := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
-		if err != nil {
-			return "", "", problem.Invalid("file", "the file is not valid UTF-16 text")
-		}
-		return string(b), "utf-16be", nil
-	case utf8.Valid(data):
-		return string(data), "utf-8", nil
+	case errors.Is(err, textenc.ErrBinary):
+		return "", "", problem.Invalid("file", "the file is not text: save it as CSV").WithCode("not_text")
+	case errors.Is(err, textenc.ErrOddUTF16):
+		return "", "", problem.Invalid("file", "the file is not valid UTF-16 text").WithCode("bad_encoding")
+	case errors.Is(err, textenc.ErrInvalidUTF8):
+		return "", "", problem.Invalid("file", "the file is not valid UTF-8 text").WithCode("bad_encoding")
+	case err != nil:
+		return "", "", problem.Invalid("file", "the file is neither UTF-8 nor GBK text").WithCode("bad_encoding")
 	}
-	b, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
-	if err != nil {
-		return "", "", problem.Invalid("file", "the file is neither UTF-8 nor GBK text")
-	}
-	return string(b), "gbk", nil
+	return string(t.Bytes), string(t.Encoding), nil
 }
 
 // sniffComma picks the delimiter used most in the first line: comma, semicolon or tab.

@@ -221,6 +221,29 @@ func TestImportHeaders(t *testing.T) {
 	})
 }
 
+// TestImportRefusesNonText: a workbook or a truncated UTF-16 file is refused as a whole,
+// with a problem code the page translates, instead of being read as GBK nonsense.
+func TestImportRefusesNonText(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		for _, tt := range []struct {
+			name, code string
+			data       []byte
+		}{
+			{"xlsx", "not_text", []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml")},
+			{"odd utf-16", "bad_encoding", []byte("\xff\xfec\x00o\x00d\x00e\x00\n")},
+			{"cut utf-8", "bad_encoding", []byte("code,name,kind,zone\nA-1,张三,server,internal\nA-2,\xe6\x9d")},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				_, err := w.svc.Import(context.Background(), w.actorA, bytes.NewReader(tt.data), asset.ImportOptions{DefaultOrgID: w.hospA.ID})
+				if p, ok := problem.As(err); !ok || p.Code != tt.code || p.Field != "file" {
+					t.Fatalf("Import = %v, want a problem with code %s", err, tt.code)
+				}
+			})
+		}
+	})
+}
+
 func TestImportChineseAndEncodings(t *testing.T) {
 	utf8BOM := readFixture(t, "import_chinese.csv")
 	plain := bytes.TrimPrefix(utf8BOM, []byte{0xEF, 0xBB, 0xBF})
@@ -236,11 +259,16 @@ func TestImportChineseAndEncodings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	u16leBare, err := unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewEncoder().Bytes(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
 	files := []struct {
 		name, enc string
 		data      []byte
 	}{
 		{"utf-8 with bom", "utf-8", utf8BOM},
+		{"utf-16le without bom", "utf-16le", u16leBare},
 		{"utf-8", "utf-8", plain},
 		{"gbk", "gbk", gbk},
 		{"utf-16le", "utf-16le", u16le},

@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/medguard/medguard/internal/textenc"
 )
 
 // Kinds of Unit.
@@ -39,15 +41,15 @@ const (
 
 // Encodings reported in Unit.Encoding.
 const (
-	EncodingUTF8    = "utf-8"
-	EncodingUTF16LE = "utf-16le"
-	EncodingUTF16BE = "utf-16be"
-	EncodingGBK     = "gbk"
-	EncodingGB18030 = "gb18030"
+	EncodingUTF8    = string(textenc.UTF8)
+	EncodingUTF16LE = string(textenc.UTF16LE)
+	EncodingUTF16BE = string(textenc.UTF16BE)
+	EncodingGBK     = string(textenc.GBK)
+	EncodingGB18030 = string(textenc.GB18030)
 	// EncodingUnknown marks text that was neither valid UTF-8 nor clean
 	// GB18030; each invalid byte was replaced by '?' so that offsets are
 	// still offsets in the original bytes.
-	EncodingUnknown = "unknown"
+	EncodingUnknown = string(textenc.Unknown)
 )
 
 // Reasons a Problem begins with; a detail may follow after ": ".
