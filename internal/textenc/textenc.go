@@ -114,7 +114,7 @@ func decode(data []byte, m mode) (Text, error) {
 	if m == strict {
 		return Text{}, ErrUnknownEncoding
 	}
-	return Text{Bytes: questionMarks(data), Encoding: Unknown}, nil
+	return Text{Bytes: Sanitize(make([]byte, 0, len(data)), data), Encoding: Unknown}, nil
 }
 
 // fromUTF8 handles the text after a UTF-8 byte-order mark.
@@ -135,7 +135,7 @@ func damagedUTF8(data []byte, bom int, m mode) (Text, error) {
 	if m == strict {
 		return Text{}, ErrInvalidUTF8
 	}
-	return Text{Bytes: questionMarks(data), Encoding: Unknown, BOM: bom}, nil
+	return Text{Bytes: Sanitize(make([]byte, 0, len(data)), data), Encoding: Unknown, BOM: bom}, nil
 }
 
 // cutUTF8 reports whether data is valid UTF-8 but for an incomplete last character, with
@@ -246,19 +246,18 @@ func DecodeGB18030(data []byte) (text []byte, enc Encoding, ok bool) {
 	return text, enc, true
 }
 
-// questionMarks returns data with every byte that is not part of valid UTF-8 replaced by
-// '?', so that offsets are kept.
-func questionMarks(data []byte) []byte {
-	out := make([]byte, 0, len(data))
-	for i := 0; i < len(data); {
-		r, n := utf8.DecodeRune(data[i:])
+// Sanitize appends b to dst with every byte that is not part of valid UTF-8 replaced by
+// '?', so that offsets in the result are offsets in b.
+func Sanitize(dst, b []byte) []byte {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && n <= 1 {
-			out = append(out, '?')
+			dst = append(dst, '?')
 			i++
 			continue
 		}
-		out = append(out, data[i:i+n]...)
+		dst = append(dst, b[i:i+n]...)
 		i += n
 	}
-	return out
+	return dst
 }

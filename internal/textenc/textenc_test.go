@@ -6,19 +6,21 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
 
 	"github.com/medguard/medguard/internal/textenc"
 )
 
-func encode(t testing.TB, s string, enc interface{ Bytes([]byte) ([]byte, error) }) []byte {
+// encode returns s in enc.
+func encode(t testing.TB, s string, enc encoding.Encoding) []byte {
 	t.Helper()
-	b, err := enc.Bytes([]byte(s))
-	if err != nil {
-		t.Fatal(err)
+	if b, err := enc.NewEncoder().Bytes([]byte(s)); err == nil {
+		return b
 	}
-	return b
+	t.Fatalf("%q cannot be encoded", s)
+	return nil
 }
 
 // TestDecode is the cases of the three decoders this package replaced (asset CSV
@@ -26,10 +28,10 @@ func encode(t testing.TB, s string, enc interface{ Bytes([]byte) ([]byte, error)
 func TestDecode(t *testing.T) {
 	t.Parallel()
 	const text = "患者张三 电话13812345678 Patient record line\n"
-	le := encode(t, text, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewEncoder())
-	be := encode(t, text, unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM).NewEncoder())
-	gbk := encode(t, text, simplifiedchinese.GBK.NewEncoder())
-	gb18030 := encode(t, text+"😀", simplifiedchinese.GB18030.NewEncoder())
+	le := encode(t, text, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM))
+	be := encode(t, text, unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM))
+	gbk := encode(t, text, simplifiedchinese.GBK)
+	gb18030 := encode(t, text+"😀", simplifiedchinese.GB18030)
 	elf := []byte{0x7F, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 	controls := bytes.Repeat([]byte{1, 2, 3, 'a'}, 100)
 	type want struct {
@@ -123,7 +125,7 @@ func TestDecodeGB18030(t *testing.T) {
 		ok   bool
 	}{
 		{"\xd5\xc5\xc8\xfd.txt", "张三.txt", textenc.GBK, true},
-		{string(encode(t, "😀", simplifiedchinese.GB18030.NewEncoder())), "😀", textenc.GB18030, true},
+		{string(encode(t, "😀", simplifiedchinese.GB18030)), "😀", textenc.GB18030, true},
 		{"abc", "abc", textenc.GBK, true},
 		{"\xd5", "", "", false},
 		{"\xff\xff", "", "", false},
@@ -173,4 +175,19 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("DecodeUnicode failed with %v", err)
 		}
 	})
+}
+
+func TestSanitize(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, want string }{
+		{"", ""},
+		{"张三 ok", "张三 ok"},
+		{"caf\xe9", "caf?"},
+		{"\xe5\xbc", "??"},
+		{"a\xed\xa0\x80b", "a???b"}, // an encoded surrogate is not UTF-8
+	} {
+		if got := textenc.Sanitize([]byte(">"), []byte(tt.in)); string(got) != ">"+tt.want || len(got) != 1+len(tt.in) {
+			t.Errorf("Sanitize(%q) = %q, want %q", tt.in, got[1:], tt.want)
+		}
+	}
 }

@@ -16,10 +16,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/medguard/medguard/internal/filewalk"
 	"github.com/medguard/medguard/internal/textenc"
 )
 
@@ -185,27 +185,12 @@ func Open(path string, lim Limits, yield func(Unit) error) ([]Problem, error) {
 		err := d.file(path, fi)
 		return d.problems, err
 	}
-	err = filepath.WalkDir(path, func(p string, de fs.DirEntry, err error) error {
-		if err != nil {
-			d.problem(p, ReasonUnreadable, "%v", unwrapPath(err))
-			if de != nil && de.IsDir() && p != path {
-				return fs.SkipDir
-			}
-			return nil
+	err = filewalk.Files(path, d.file, func(p string, err error) {
+		if errors.Is(err, filewalk.ErrLinkToDir) {
+			d.problem(p, ReasonUnsupported, "%v", err)
+			return
 		}
-		if de.IsDir() {
-			return nil
-		}
-		fi, err := os.Stat(p) // follows a symbolic link to a file
-		if err != nil {
-			d.problem(p, ReasonUnreadable, "%v", unwrapPath(err))
-			return nil
-		}
-		if fi.IsDir() {
-			d.problem(p, ReasonUnsupported, "symbolic link to a directory not followed")
-			return nil
-		}
-		return d.file(p, fi)
+		d.problem(p, ReasonUnreadable, "%v", err)
 	})
 	return d.problems, err
 }
