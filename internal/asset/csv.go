@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/textenc"
@@ -25,8 +26,8 @@ const (
 	MaxImportBytes = 256 << 20 // bytes in the whole file
 )
 
-// The CSV columns, in export order. Import accepts them in any order, in English or
-// Chinese (see headerAliases).
+// The CSV columns, in export order. Import accepts them in any order, by name, by the
+// label the UI shows for the field in any language, or by an alias (see headerAliases).
 const (
 	colCode = iota
 	colName
@@ -58,7 +59,8 @@ var Columns = []string{"code", "name", "kind", "subtype", "org", "owner", "locat
 // requiredColumns must be in every imported file.
 var requiredColumns = []int{colCode, colName, colKind, colZone}
 
-// headerAliases maps a normalised header (see normHeader) to its column.
+// headerAliases are spellings of headers found in hospitals' own spreadsheets, besides the
+// column names and the UI's labels (see headerIndex).
 var headerAliases = map[string]int{
 	"资产编号": colCode, "编号": colCode, "资产编码": colCode, "编码": colCode, "asset_code": colCode,
 	"名称": colName, "资产名称": colName, "asset_name": colName,
@@ -81,20 +83,6 @@ var headerAliases = map[string]int{
 	"退役日期": colRetiredOn, "报废日期": colRetiredOn, "下线日期": colRetiredOn,
 	"标签": colTags, "tag": colTags,
 	"备注": colNotes, "说明": colNotes, "note": colNotes,
-}
-
-func init() {
-	for i, c := range Columns {
-		headerAliases[c] = i
-	}
-}
-
-var headerReplacer = strings.NewReplacer(" ", "_", "-", "_", "／", "/")
-
-// normHeader lowercases a header and turns spaces and hyphens into underscores.
-func normHeader(h string) string {
-	h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-	return headerReplacer.Replace(strings.ToLower(h))
 }
 
 // enumAliases maps the Chinese (and a few English) spellings of each enum value.
@@ -126,7 +114,7 @@ var (
 // normEnum maps a CSV enum value to its stored spelling; unknown values are returned
 // lowercased so that Validate names them in its problem.
 func normEnum(v string, aliases map[string]string) string {
-	k := normHeader(v)
+	k := enumKey(v)
 	if s, ok := aliases[k]; ok {
 		return s
 	}
@@ -173,6 +161,12 @@ type RowError struct {
 	Field   string `json:"field"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Positions are the 1-based positions in the header of the columns an
+	// unknown_column error is about.
+	Positions []int `json:"positions,omitempty"`
+	// Columns are the names (see Columns) of the columns a missing_column or
+	// duplicate_column error is about.
+	Columns []string `json:"columns,omitempty"`
 }
 
 // ImportReport is the outcome of Import. Rows counts the data rows read (blank rows
@@ -293,7 +287,8 @@ func readHeader(cr *csv.Reader, rep *ImportReport) ([]int, bool) {
 	line, _ := cr.FieldPos(0)
 	cols := make([]int, len(rec))
 	seen := make([]bool, numColumns)
-	var unknown, dup []string
+	var unknown []int
+	var dup []string
 	for i, h := range rec {
 		if strings.TrimSpace(h) == "" {
 			cols[i] = -1
@@ -301,9 +296,9 @@ func readHeader(cr *csv.Reader, rep *ImportReport) ([]int, bool) {
 		}
 		// Columns are named by position or by their accepted name, never by the header's
 		// own text: a file whose first row is data would have it quoted back.
-		c, ok := headerAliases[normHeader(h)]
+		c, ok := headerIndex[headerKey(h)]
 		if !ok {
-			unknown = append(unknown, strconv.Itoa(i+1))
+			unknown = append(unknown, i+1)
 			continue
 		}
 		if seen[c] {
@@ -313,11 +308,16 @@ func readHeader(cr *csv.Reader, rep *ImportReport) ([]int, bool) {
 		cols[i] = c
 	}
 	if len(unknown) > 0 {
-		rep.Errors = append(rep.Errors, RowError{Line: line, Code: "unknown_column",
-			Message: "unknown column(s) at position " + strings.Join(unknown, ", ") + "; accepted columns are " + strings.Join(Columns, ", ")})
+		pos := make([]string, len(unknown))
+		for i, p := range unknown {
+			pos[i] = strconv.Itoa(p)
+		}
+		rep.Errors = append(rep.Errors, RowError{Line: line, Code: "unknown_column", Positions: unknown,
+			Message: "unknown column(s) at position " + strings.Join(pos, ", ") + "; accepted columns are " + strings.Join(Header(i18n.EN), ", ") +
+				" (or " + strings.Join(Columns, ", ") + ")"})
 	}
 	if len(dup) > 0 {
-		rep.Errors = append(rep.Errors, RowError{Line: line, Code: "duplicate_column",
+		rep.Errors = append(rep.Errors, RowError{Line: line, Code: "duplicate_column", Columns: dup,
 			Message: "column(s) given twice: " + strings.Join(dup, ", ")})
 	}
 	var missing []string
@@ -327,7 +327,7 @@ func readHeader(cr *csv.Reader, rep *ImportReport) ([]int, bool) {
 		}
 	}
 	if len(missing) > 0 {
-		rep.Errors = append(rep.Errors, RowError{Line: line, Field: missing[0], Code: "missing_column",
+		rep.Errors = append(rep.Errors, RowError{Line: line, Field: missing[0], Code: "missing_column", Columns: missing,
 			Message: "required column(s) missing: " + strings.Join(missing, ", ")})
 	}
 	return cols, len(rep.Errors) == 0
@@ -682,9 +682,12 @@ func merge(dst, src Input, present uint32) Input {
 
 // Export writes every asset in a's scope matching q (paging ignored) as CSV with the
 // columns Import reads, UTF-8 with a byte-order mark so that Excel opens it correctly.
+// With lang "" the header has the column names and kinds, zones, lifecycles and MLPS
+// levels their stored codes; with a language of the catalogue, both are the labels the UI
+// shows in that language (which Import reads back).
 // Cells that a spreadsheet would run as a formula are prefixed with an apostrophe, which
 // Import removes again.
-func (s *Service) Export(ctx context.Context, a actor.Actor, w io.Writer, q Query) error {
+func (s *Service) Export(ctx context.Context, a actor.Actor, w io.Writer, q Query, lang string) error {
 	where, args, order, err := s.where(ctx, a, q)
 	if err != nil {
 		return err
@@ -698,19 +701,23 @@ func (s *Service) Export(ctx context.Context, a actor.Actor, w io.Writer, q Quer
 		return fmt.Errorf("asset: export: %w", err)
 	}
 	cw := csv.NewWriter(bw)
-	if err := cw.Write(Columns); err != nil {
+	if err := cw.Write(Header(lang)); err != nil {
 		return fmt.Errorf("asset: export: %w", err)
+	}
+	value := func(prefix, v string) string { return v }
+	if lang != "" {
+		value = func(prefix, v string) string { return catalogue.T(lang, prefix+v) }
 	}
 	rec := make([]string, numColumns)
 	err = s.each(ctx, `SELECT `+columns+fromAssets+where+` ORDER BY `+order, args, func(x Asset) error {
 		mlps := ""
 		if x.MLPSLevel > 0 {
-			mlps = strconv.Itoa(x.MLPSLevel)
+			mlps = value("mlps.", strconv.Itoa(x.MLPSLevel))
 		}
-		rec[colCode], rec[colName], rec[colKind], rec[colSubtype] = x.Code, x.Name, x.Kind, x.Subtype
-		rec[colOrg], rec[colOwner], rec[colLocation], rec[colZone] = orgs.exportName(x.OrgID), x.Owner, x.Location, x.Zone
+		rec[colCode], rec[colName], rec[colKind], rec[colSubtype] = x.Code, x.Name, value("kind.", x.Kind), x.Subtype
+		rec[colOrg], rec[colOwner], rec[colLocation], rec[colZone] = orgs.exportName(x.OrgID), x.Owner, x.Location, value("zone.", x.Zone)
 		rec[colMLPS], rec[colIP], rec[colMAC], rec[colVendor] = mlps, x.IP, x.MAC, x.Vendor
-		rec[colModel], rec[colSerial], rec[colLifecycle] = x.Model, x.Serial, x.Lifecycle
+		rec[colModel], rec[colSerial], rec[colLifecycle] = x.Model, x.Serial, value("lifecycle.", x.Lifecycle)
 		rec[colProcuredOn], rec[colInServiceOn], rec[colRetiredOn] = x.ProcuredOn, x.InServiceOn, x.RetiredOn
 		rec[colTags], rec[colNotes] = strings.Join(x.Tags, ";"), x.Notes
 		for i := range rec {
