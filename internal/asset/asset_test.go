@@ -305,7 +305,7 @@ func TestScoping(t *testing.T) {
 			}
 		}
 		var buf strings.Builder
-		if err := w.svc.Export(ctx, w.actorA, &buf, asset.Query{}); err != nil {
+		if err := w.svc.Export(ctx, w.actorA, &buf, asset.Query{}, ""); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(buf.String(), "B-SECRET") || !strings.Contains(buf.String(), "A-1") {

@@ -2,7 +2,6 @@ package asset
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -13,12 +12,11 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/encoding/unicode"
-
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/textenc"
 )
 
 // Limits on an imported file.
@@ -28,8 +26,8 @@ const (
 	MaxImportBytes = 256 << 20 // bytes in the whole file
 )
 
-// The CSV columns, in export order. Import accepts them in any order, in English or
-// Chinese (see headerAliases).
+// The CSV columns, in export order. Import accepts them in any order, by name, by the
+// label the UI shows for the field in any language, or by an alias (see headerAliases).
 const (
 	colCode = iota
 	colName
@@ -61,7 +59,8 @@ var Columns = []string{"code", "name", "kind", "subtype", "org", "owner", "locat
 // requiredColumns must be in every imported file.
 var requiredColumns = []int{colCode, colName, colKind, colZone}
 
-// headerAliases maps a normalised header (see normHeader) to its column.
+// headerAliases are spellings of headers found in hospitals' own spreadsheets, besides the
+// column names and the UI's labels (see headerIndex).
 var headerAliases = map[string]int{
 	"资产编号": colCode, "编号": colCode, "资产编码": colCode, "编码": colCode, "asset_code": colCode,
 	"名称": colName, "资产名称": colName, "asset_name": colName,
@@ -84,20 +83,6 @@ var headerAliases = map[string]int{
 	"退役日期": colRetiredOn, "报废日期": colRetiredOn, "下线日期": colRetiredOn,
 	"标签": colTags, "tag": colTags,
 	"备注": colNotes, "说明": colNotes, "note": colNotes,
-}
-
-func init() {
-	for i, c := range Columns {
-		headerAliases[c] = i
-	}
-}
-
-var headerReplacer = strings.NewReplacer(" ", "_", "-", "_", "／", "/")
-
-// normHeader lowercases a header and turns spaces and hyphens into underscores.
-func normHeader(h string) string {
-	h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-	return headerReplacer.Replace(strings.ToLower(h))
 }
 
 // enumAliases maps the Chinese (and a few English) spellings of each enum value.
@@ -129,7 +114,7 @@ var (
 // normEnum maps a CSV enum value to its stored spelling; unknown values are returned
 // lowercased so that Validate names them in its problem.
 func normEnum(v string, aliases map[string]string) string {
-	k := normHeader(v)
+	k := enumKey(v)
 	if s, ok := aliases[k]; ok {
 		return s
 	}
@@ -176,6 +161,12 @@ type RowError struct {
 	Field   string `json:"field"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Positions are the 1-based positions in the header of the columns an
+	// unknown_column error is about.
+	Positions []int `json:"positions,omitempty"`
+	// Columns are the names (see Columns) of the columns a missing_column or
+	// duplicate_column error is about.
+	Columns []string `json:"columns,omitempty"`
 }
 
 // ImportReport is the outcome of Import. Rows counts the data rows read (blank rows
@@ -198,8 +189,8 @@ type importRow struct {
 
 var errDryRun = errors.New("asset: dry run")
 
-// Import reads a CSV file of assets (UTF-8 with or without BOM, UTF-16 with BOM, or
-// GBK/GB18030) and creates (or, with opt.Update, updates) one asset per valid row in a's
+// Import reads a CSV file of assets (UTF-8 with or without BOM, UTF-16 with or without
+// BOM, or GBK/GB18030) and creates (or, with opt.Update, updates) one asset per valid row in a's
 // scope. Invalid rows are reported and skipped; the others are written, each with its
 // trail entry, in a single transaction: an import whose writing fails or is interrupted
 // leaves nothing behind, so the same file can be imported again. Problems with the
@@ -252,31 +243,21 @@ func (s *Service) Import(ctx context.Context, a actor.Actor, r io.Reader, opt Im
 	return rep, err
 }
 
-// decodeCSV detects the encoding of data and returns it as UTF-8 text.
+// decodeCSV detects the encoding of data (see package textenc) and returns it as UTF-8
+// text without a byte-order mark.
 func decodeCSV(data []byte) (string, string, error) {
+	t, err := textenc.Decode(data)
 	switch {
-	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
-		return string(data[3:]), "utf-8", nil
-	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
-		b, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
-		if err != nil {
-			return "", "", problem.Invalid("file", "the file is not valid UTF-16 text")
-		}
-		return string(b), "utf-16le", nil
-	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
-		b, err := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
-		if err != nil {
-			return "", "", problem.Invalid("file", "the file is not valid UTF-16 text")
-		}
-		return string(b), "utf-16be", nil
-	case utf8.Valid(data):
-		return string(data), "utf-8", nil
+	case errors.Is(err, textenc.ErrBinary):
+		return "", "", problem.Invalid("file", "the file is not text: save it as CSV").WithCode("not_text")
+	case errors.Is(err, textenc.ErrOddUTF16):
+		return "", "", problem.Invalid("file", "the file is not valid UTF-16 text").WithCode("bad_encoding")
+	case errors.Is(err, textenc.ErrInvalidUTF8):
+		return "", "", problem.Invalid("file", "the file is not valid UTF-8 text").WithCode("bad_encoding")
+	case err != nil:
+		return "", "", problem.Invalid("file", "the file is neither UTF-8 nor GBK text").WithCode("bad_encoding")
 	}
-	b, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
-	if err != nil {
-		return "", "", problem.Invalid("file", "the file is neither UTF-8 nor GBK text")
-	}
-	return string(b), "gbk", nil
+	return string(t.Bytes), string(t.Encoding), nil
 }
 
 // sniffComma picks the delimiter used most in the first line: comma, semicolon or tab.
@@ -306,7 +287,8 @@ func readHeader(cr *csv.Reader, rep *ImportReport) ([]int, bool) {
 	line, _ := cr.FieldPos(0)
 	cols := make([]int, len(rec))
 	seen := make([]bool, numColumns)
-	var unknown, dup []string
+	var unknown []int
+	var dup []string
 	for i, h := range rec {
 		if strings.TrimSpace(h) == "" {
 			cols[i] = -1
@@ -314,9 +296,9 @@ func readHeader(cr *csv.Reader, rep *ImportReport) ([]int, bool) {
 		}
 		// Columns are named by position or by their accepted name, never by the header's
 		// own text: a file whose first row is data would have it quoted back.
-		c, ok := headerAliases[normHeader(h)]
+		c, ok := headerIndex[headerKey(h)]
 		if !ok {
-			unknown = append(unknown, strconv.Itoa(i+1))
+			unknown = append(unknown, i+1)
 			continue
 		}
 		if seen[c] {
@@ -326,11 +308,16 @@ func readHeader(cr *csv.Reader, rep *ImportReport) ([]int, bool) {
 		cols[i] = c
 	}
 	if len(unknown) > 0 {
-		rep.Errors = append(rep.Errors, RowError{Line: line, Code: "unknown_column",
-			Message: "unknown column(s) at position " + strings.Join(unknown, ", ") + "; accepted columns are " + strings.Join(Columns, ", ")})
+		pos := make([]string, len(unknown))
+		for i, p := range unknown {
+			pos[i] = strconv.Itoa(p)
+		}
+		rep.Errors = append(rep.Errors, RowError{Line: line, Code: "unknown_column", Positions: unknown,
+			Message: "unknown column(s) at position " + strings.Join(pos, ", ") + "; accepted columns are " + strings.Join(Header(i18n.EN), ", ") +
+				" (or " + strings.Join(Columns, ", ") + ")"})
 	}
 	if len(dup) > 0 {
-		rep.Errors = append(rep.Errors, RowError{Line: line, Code: "duplicate_column",
+		rep.Errors = append(rep.Errors, RowError{Line: line, Code: "duplicate_column", Columns: dup,
 			Message: "column(s) given twice: " + strings.Join(dup, ", ")})
 	}
 	var missing []string
@@ -340,7 +327,7 @@ func readHeader(cr *csv.Reader, rep *ImportReport) ([]int, bool) {
 		}
 	}
 	if len(missing) > 0 {
-		rep.Errors = append(rep.Errors, RowError{Line: line, Field: missing[0], Code: "missing_column",
+		rep.Errors = append(rep.Errors, RowError{Line: line, Field: missing[0], Code: "missing_column", Columns: missing,
 			Message: "required column(s) missing: " + strings.Join(missing, ", ")})
 	}
 	return cols, len(rep.Errors) == 0
@@ -696,9 +683,12 @@ func merge(dst, src Input, present uint32) Input {
 
 // Export writes every asset in a's scope matching q (paging ignored) as CSV with the
 // columns Import reads, UTF-8 with a byte-order mark so that Excel opens it correctly.
+// With lang "" the header has the column names and kinds, zones, lifecycles and MLPS
+// levels their stored codes; with a language of the catalogue, both are the labels the UI
+// shows in that language (which Import reads back).
 // Cells that a spreadsheet would run as a formula are prefixed with an apostrophe, which
 // Import removes again.
-func (s *Service) Export(ctx context.Context, a actor.Actor, w io.Writer, q Query) error {
+func (s *Service) Export(ctx context.Context, a actor.Actor, w io.Writer, q Query, lang string) error {
 	where, args, order, err := s.where(ctx, a, q)
 	if err != nil {
 		return err
@@ -712,19 +702,23 @@ func (s *Service) Export(ctx context.Context, a actor.Actor, w io.Writer, q Quer
 		return fmt.Errorf("asset: export: %w", err)
 	}
 	cw := csv.NewWriter(bw)
-	if err := cw.Write(Columns); err != nil {
+	if err := cw.Write(Header(lang)); err != nil {
 		return fmt.Errorf("asset: export: %w", err)
+	}
+	value := func(prefix, v string) string { return v }
+	if lang != "" {
+		value = func(prefix, v string) string { return catalogue.T(lang, prefix+v) }
 	}
 	rec := make([]string, numColumns)
 	err = s.each(ctx, `SELECT `+columns+fromAssets+where+` ORDER BY `+order, args, func(x Asset) error {
 		mlps := ""
 		if x.MLPSLevel > 0 {
-			mlps = strconv.Itoa(x.MLPSLevel)
+			mlps = value("mlps.", strconv.Itoa(x.MLPSLevel))
 		}
-		rec[colCode], rec[colName], rec[colKind], rec[colSubtype] = x.Code, x.Name, x.Kind, x.Subtype
-		rec[colOrg], rec[colOwner], rec[colLocation], rec[colZone] = orgs.exportName(x.OrgID), x.Owner, x.Location, x.Zone
+		rec[colCode], rec[colName], rec[colKind], rec[colSubtype] = x.Code, x.Name, value("kind.", x.Kind), x.Subtype
+		rec[colOrg], rec[colOwner], rec[colLocation], rec[colZone] = orgs.exportName(x.OrgID), x.Owner, x.Location, value("zone.", x.Zone)
 		rec[colMLPS], rec[colIP], rec[colMAC], rec[colVendor] = mlps, x.IP, x.MAC, x.Vendor
-		rec[colModel], rec[colSerial], rec[colLifecycle] = x.Model, x.Serial, x.Lifecycle
+		rec[colModel], rec[colSerial], rec[colLifecycle] = x.Model, x.Serial, value("lifecycle.", x.Lifecycle)
 		rec[colProcuredOn], rec[colInServiceOn], rec[colRetiredOn] = x.ProcuredOn, x.InServiceOn, x.RetiredOn
 		rec[colTags], rec[colNotes] = strings.Join(x.Tags, ";"), x.Notes
 		for i := range rec {

@@ -221,6 +221,29 @@ func TestImportHeaders(t *testing.T) {
 	})
 }
 
+// TestImportRefusesNonText: a workbook or a truncated UTF-16 file is refused as a whole,
+// with a problem code the page translates, instead of being read as GBK nonsense.
+func TestImportRefusesNonText(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		for _, tt := range []struct {
+			name, code string
+			data       []byte
+		}{
+			{"xlsx", "not_text", []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml")},
+			{"odd utf-16", "bad_encoding", []byte("\xff\xfec\x00o\x00d\x00e\x00\n")},
+			{"cut utf-8", "bad_encoding", []byte("code,name,kind,zone\nA-1,张三,server,internal\nA-2,\xe6\x9d")},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				_, err := w.svc.Import(context.Background(), w.actorA, bytes.NewReader(tt.data), asset.ImportOptions{DefaultOrgID: w.hospA.ID})
+				if p, ok := problem.As(err); !ok || p.Code != tt.code || p.Field != "file" {
+					t.Fatalf("Import = %v, want a problem with code %s", err, tt.code)
+				}
+			})
+		}
+	})
+}
+
 func TestImportChineseAndEncodings(t *testing.T) {
 	utf8BOM := readFixture(t, "import_chinese.csv")
 	plain := bytes.TrimPrefix(utf8BOM, []byte{0xEF, 0xBB, 0xBF})
@@ -236,11 +259,16 @@ func TestImportChineseAndEncodings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	u16leBare, err := unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewEncoder().Bytes(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
 	files := []struct {
 		name, enc string
 		data      []byte
 	}{
 		{"utf-8 with bom", "utf-8", utf8BOM},
+		{"utf-16le without bom", "utf-16le", u16leBare},
 		{"utf-8", "utf-8", plain},
 		{"gbk", "gbk", gbk},
 		{"utf-16le", "utf-16le", u16le},
@@ -276,6 +304,9 @@ func TestImportChineseAndEncodings(t *testing.T) {
 	})
 }
 
+// TestExportImportRoundTrip exports in each language — column names and codes, or the
+// labels the UI shows in Chinese or English — and imports the file back into a fresh
+// database: the same assets come out.
 func TestExportImportRoundTrip(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -289,43 +320,6 @@ func TestExportImportRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustCreate(t, w, w.actorB, input(w.deptB1.ID, "NOT-EXPORTED"))
-		var buf bytes.Buffer
-		if err := w.svc.Export(ctx, w.actorA, &buf, asset.Query{Sort: "code"}); err != nil {
-			t.Fatal(err)
-		}
-		out := bytes.Clone(buf.Bytes())
-		if !bytes.HasPrefix(out, []byte("\ufeffcode,name,kind,")) {
-			t.Fatalf("export starts %q", out[:40])
-		}
-		if bytes.Contains(out, []byte("NOT-EXPORTED")) {
-			t.Fatal("export contains hospital B's asset")
-		}
-		if !bytes.Contains(out, []byte("'=TRICKY")) || bytes.Contains(out, []byte(",=")) {
-			t.Fatal("formula cells are not neutralised")
-		}
-		recs, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
-		if err != nil || len(recs) != 302 {
-			t.Fatalf("export has %d records, %v", len(recs), err)
-		}
-		// A filtered export holds only matching rows.
-		buf.Reset()
-		if err := w.svc.Export(ctx, w.actorA, &buf, asset.Query{Kind: "medical_device"}); err != nil {
-			t.Fatal(err)
-		}
-		recs, _ = csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
-		for _, r := range recs[1:] {
-			if r[2] != "medical_device" {
-				t.Fatalf("filtered export has %v", r)
-			}
-		}
-
-		// Import the full export into a fresh database with the same organisations.
-		db2 := storetest.Open(t, db.Dialect())
-		w2 := newWorld(t, db2)
-		rep := doImport(t, w2, w2.actorA, out, asset.ImportOptions{})
-		if rep.Created != 301 || rep.Rejected != 0 {
-			t.Fatalf("round trip import = %+v", rep)
-		}
 		strip := func(m map[string]asset.Asset) map[string]asset.Input {
 			r := map[string]asset.Input{}
 			for k, x := range m {
@@ -343,15 +337,66 @@ func TestExportImportRoundTrip(t *testing.T) {
 			}
 			return m
 		}
-		a1, a2 := strip(all(w)), strip(all(w2))
+		a1 := strip(all(w))
 		delete(a1, "信息科/NOT-EXPORTED")
-		if !reflect.DeepEqual(a1, a2) {
-			for k, v := range a1 {
-				if !reflect.DeepEqual(v, a2[k]) {
-					t.Fatalf("round trip differs for %s:\n%+v\n%+v", k, v, a2[k])
+		for _, tt := range []struct {
+			lang, start, medical string
+		}{
+			{"", "\ufeffcode,name,kind,", "medical_device"},
+			{"zh-CN", "\ufeff资产编号,名称,资产类型,子类型,所属机构,负责人,位置,网络区域,等保级别,IP 地址,MAC 地址,", "医疗设备"},
+			{"en", "\ufeffCode,Name,Kind,Subtype,Organisation,", "Medical device"},
+		} {
+			t.Run("lang="+tt.lang, func(t *testing.T) {
+				var buf bytes.Buffer
+				if err := w.svc.Export(ctx, w.actorA, &buf, asset.Query{Sort: "code"}, tt.lang); err != nil {
+					t.Fatal(err)
 				}
-			}
-			t.Fatalf("round trip differs: %d vs %d assets", len(a1), len(a2))
+				out := bytes.Clone(buf.Bytes())
+				if !bytes.HasPrefix(out, []byte(tt.start)) {
+					t.Fatalf("export starts %q", out[:min(len(out), 120)])
+				}
+				if bytes.Contains(out, []byte("NOT-EXPORTED")) {
+					t.Fatal("export contains hospital B's asset")
+				}
+				if !bytes.Contains(out, []byte("'=TRICKY")) || bytes.Contains(out, []byte(",=")) {
+					t.Fatal("formula cells are not neutralised")
+				}
+				recs, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
+				if err != nil || len(recs) != 302 {
+					t.Fatalf("export has %d records, %v", len(recs), err)
+				}
+				// A filtered export holds only matching rows.
+				buf.Reset()
+				if err := w.svc.Export(ctx, w.actorA, &buf, asset.Query{Kind: "medical_device"}, tt.lang); err != nil {
+					t.Fatal(err)
+				}
+				recs, _ = csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
+				if len(recs) < 2 {
+					t.Fatal("no medical devices exported")
+				}
+				for _, r := range recs[1:] {
+					if r[2] != tt.medical {
+						t.Fatalf("filtered export has %v", r)
+					}
+				}
+
+				// Import the full export into a fresh database with the same organisations.
+				db2 := storetest.Open(t, db.Dialect())
+				w2 := newWorld(t, db2)
+				rep := doImport(t, w2, w2.actorA, out, asset.ImportOptions{})
+				if rep.Created != 301 || rep.Rejected != 0 {
+					t.Fatalf("round trip import = %+v", rep)
+				}
+				a2 := strip(all(w2))
+				if !reflect.DeepEqual(a1, a2) {
+					for k, v := range a1 {
+						if !reflect.DeepEqual(v, a2[k]) {
+							t.Fatalf("round trip differs for %s:\n%+v\n%+v", k, v, a2[k])
+						}
+					}
+					t.Fatalf("round trip differs: %d vs %d assets", len(a1), len(a2))
+				}
+			})
 		}
 	})
 }
@@ -504,4 +549,57 @@ func TestImportErrorsDoNotQuote(t *testing.T) {
 			t.Errorf("no %s error in %+v", c, rep.Errors)
 		}
 	}
+}
+
+// TestImportUILabels: a header typed from the labels the asset form shows — in Chinese or
+// English, with or without spaces, in full-width characters, in any case, with the
+// form's required-field asterisk — is accepted, and so are the kind, zone and lifecycle
+// labels the UI shows.
+func TestImportUILabels(t *testing.T) {
+	files := []struct{ name, csv string }{
+		{"zh-CN form labels", "资产编号,名称,资产类型,网络区域,所属机构,IP 地址,MAC 地址,投入使用日期,生命周期,等保级别\n" +
+			"L-1,HIS,业务系统,医疗设备网,信息科,10.0.0.1,00:1a:2b:3c:4d:5e,2020-01-02,维修中,第三级\n"},
+		{"zh-CN, no spaces, full width, asterisks", "资产编号 *,名称*,资产类型 *,网络区域 *,所属机构,ＩＰ地址,ＭＡＣ　地址,投入 使用 日期,生命周期,等保级别\n" +
+			"L-1,HIS,业务系统,医疗设备网,信息科,10.0.0.1,00:1a:2b:3c:4d:5e,2020-01-02,维修中,第三级\n"},
+		{"en form labels", "Code,Name,Kind,Network zone,Organisation,IP address,MAC address,In service since,Lifecycle,MLPS level\n" +
+			"L-1,HIS,Business system,Medical device network,信息科,10.0.0.1,00:1a:2b:3c:4d:5e,2020-01-02,Under maintenance,Level 3\n"},
+		{"en, other case and spacing", "CODE,name,KIND,network  zone,ORGANISATION,ip-address,Mac Address,in_service_since,LIFECYCLE,mlps level\n" +
+			"L-1,HIS,business system,medical device network,信息科,10.0.0.1,00:1a:2b:3c:4d:5e,2020-01-02,under maintenance,level 3\n"},
+	}
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		for _, f := range files {
+			t.Run(f.name, func(t *testing.T) {
+				w := newWorld(t, db)
+				rep := doImport(t, w, w.actorA, []byte(f.csv), asset.ImportOptions{})
+				if rep.Created != 1 || rep.Rejected != 0 || len(rep.Errors) != 0 {
+					t.Fatalf("report = %+v", rep)
+				}
+				x := byCode(t, w, w.actorA)["信息科/L-1"]
+				if x.IP != "10.0.0.1" || x.MAC != "00:1a:2b:3c:4d:5e" || x.InServiceOn != "2020-01-02" || x.Kind != asset.KindBusinessSystem ||
+					x.Zone != asset.ZoneMedical || x.Lifecycle != asset.LifecycleMaintenance || x.MLPSLevel != 3 {
+					t.Fatalf("imported %+v", x)
+				}
+			})
+		}
+	})
+}
+
+// TestImportUnknownColumn: an unknown header is named by its position (never quoted back)
+// and the accepted names are listed.
+func TestImportUnknownColumn(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		rep := doImport(t, w, w.actorA, []byte("资产编号,名称,患者张三,资产类型,网络区域,Colour\nU-1,x,y,server,internal,red\n"), asset.ImportOptions{})
+		if len(rep.Errors) != 1 {
+			t.Fatalf("errors = %+v", rep.Errors)
+		}
+		e := rep.Errors[0]
+		if e.Code != "unknown_column" || e.Line != 1 || !reflect.DeepEqual(e.Positions, []int{3, 6}) {
+			t.Fatalf("error = %+v", e)
+		}
+		if strings.Contains(e.Message, "张三") || strings.Contains(e.Message, "Colour") ||
+			!strings.Contains(e.Message, "position 3, 6") || !strings.Contains(e.Message, "IP address") {
+			t.Fatalf("message = %q", e.Message)
+		}
+	})
 }

@@ -164,23 +164,3 @@ func TestLocateJSON(t *testing.T) {
 		t.Errorf("placeOfPointer = %q", got)
 	}
 }
-
-func TestDecodeText(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct {
-		in   []byte
-		want string
-		err  bool
-	}{
-		{[]byte("\xEF\xBB\xBFabc"), "abc", false},
-		{[]byte{0xFF, 0xFE, 'a', 0, 0x2D, 0x4E}, "a中", false},
-		{[]byte{0xFE, 0xFF, 0, 'a', 0xD8, 0x3D, 0xDE, 0x00}, "a😀", false},
-		{[]byte{0xFF, 0xFE, 'a'}, "", true},
-		{[]byte("plain"), "plain", false},
-	} {
-		got, err := decodeText(tt.in)
-		if (err != nil) != tt.err || (err == nil && string(got) != tt.want) {
-			t.Errorf("decodeText(%q) = %q, %v", tt.in, got, err)
-		}
-	}
-}

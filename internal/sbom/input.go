@@ -4,41 +4,21 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/medguard/medguard/internal/textenc"
 )
 
 // decodeText returns data as UTF-8 without a byte-order mark. UTF-16 input (with a BOM, as
-// Windows tools write it) is converted; line numbers are unchanged by the conversion.
+// Windows tools write it, or recognised by its NUL bytes) is converted; line numbers are
+// unchanged by the conversion. Other text is left as it is: JSON is UTF-8 by definition and
+// XML declares its own character set.
 func decodeText(data []byte) ([]byte, error) {
-	switch {
-	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
-		return data[3:], nil
-	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
-		return fromUTF16(data[2:], false)
-	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
-		return fromUTF16(data[2:], true)
-	}
-	return data, nil
-}
-
-func fromUTF16(b []byte, bigEndian bool) ([]byte, error) {
-	if len(b)%2 != 0 {
+	t, err := textenc.DecodeUnicode(data)
+	if err != nil {
 		return nil, errors.New("UTF-16 input has an odd number of bytes")
 	}
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		if bigEndian {
-			u[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
-		} else {
-			u[i] = uint16(b[2*i+1])<<8 | uint16(b[2*i])
-		}
-	}
-	out := make([]byte, 0, len(u))
-	for _, r := range utf16.Decode(u) {
-		out = utf8.AppendRune(out, r)
-	}
-	return out, nil
+	return t.Bytes, nil
 }
 
 // trimLeft skips white space at the start of text.

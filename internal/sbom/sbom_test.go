@@ -468,6 +468,8 @@ func TestDetect(t *testing.T) {
 		{"cyclonedx json by specVersion", []byte(`{"specVersion":"1.4","components":[]}`), sbom.FormatCycloneDXJSON},
 		{"utf-8 bom and white space", append([]byte("\xEF\xBB\xBF \n\t"), `{"bomFormat":"CycloneDX"}`...), sbom.FormatCycloneDXJSON},
 		{"utf-16", utf16(`{"spdxVersion":"SPDX-2.3"}`), sbom.FormatSPDXJSON},
+		{"utf-16 without bom", utf16(`{"spdxVersion":"SPDX-2.3"}`)[2:], sbom.FormatSPDXJSON},
+		{"utf-16, odd length", utf16(`{"spdxVersion":"SPDX-2.3"}`)[:9], ""},
 		{"spdx json", []byte(`{"SPDXID":"SPDXRef-DOCUMENT","spdxVersion":"SPDX-2.2"}`), sbom.FormatSPDXJSON},
 		{"cyclonedx xml", []byte(`<?xml version="1.0"?><!-- made by hand --><bom xmlns="http://cyclonedx.org/schema/bom/1.6"/>`), sbom.FormatCycloneDXXML},
 		{"cyclonedx xml, latin-1", []byte("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<bom xmlns=\"http://cyclonedx.org/schema/bom/1.3\">\xe9</bom>"), sbom.FormatCycloneDXXML},

@@ -257,20 +257,22 @@ func (t *tooLargeReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// apiAssetExport writes column names and stored codes: what scripts read.
 func (s *Server) apiAssetExport(w http.ResponseWriter, r *http.Request) error {
-	return s.exportAssets(w, r)
+	return s.exportAssets(w, r, "")
 }
 
-// exportAssets streams the assets matching the query string as a CSV attachment. The
+// exportAssets streams the assets matching the query string as a CSV attachment, with
+// headers and values in lang ("" for column names and codes; see asset.Export). The
 // download headers are only sent with the first byte, so that a refused query still
 // gets an ordinary error response.
-func (s *Server) exportAssets(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) exportAssets(w http.ResponseWriter, r *http.Request, lang string) error {
 	q, err := parseAssetQuery(r)
 	if err != nil {
 		return err
 	}
 	cw := &csvDownload{w: w, name: "assets-" + time.Now().Format("20060102") + ".csv"}
-	if err := s.Assets.Export(r.Context(), principalFrom(r.Context()).actor(r), cw, q); err != nil {
+	if err := s.Assets.Export(r.Context(), principalFrom(r.Context()).actor(r), cw, q, lang); err != nil {
 		if !cw.started {
 			return err
 		}

@@ -152,6 +152,7 @@ func (s *Server) routeTable() []route {
 		ui("GET", "/assets/new", auth.PermAssetWrite, s.uiAssetNew),
 		ui("POST", "/assets", auth.PermAssetWrite, s.uiAssetCreate),
 		ui("GET", "/assets/import", auth.PermAssetWrite, s.uiAssetImportForm),
+		ui("GET", "/assets/import/template.csv", auth.PermAssetWrite, s.uiAssetImportTemplate),
 		upload(maxImportBody, ui("POST", "/assets/import", auth.PermAssetWrite, s.uiAssetImport)),
 		ui("GET", "/assets/export.csv", auth.PermAssetRead, s.uiAssetExport),
 		ui("GET", "/assets/{id}", auth.PermAssetRead, s.uiAssetShow),

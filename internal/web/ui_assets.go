@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/asset"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/trail"
 )
@@ -415,12 +417,13 @@ type importRow struct {
 
 // assetImportData is what asset_import.html shows.
 type assetImportData struct {
-	Orgs   []orgOption
-	OrgID  int64
-	DryRun bool
-	Update bool
-	Report *asset.ImportReport
-	Errors []importRow
+	Columns []asset.ColumnInfo // in the user's language
+	Orgs    []orgOption
+	OrgID   int64
+	DryRun  bool
+	Update  bool
+	Report  *asset.ImportReport
+	Errors  []importRow
 }
 
 func (s *Server) uiAssetImportForm(w http.ResponseWriter, r *http.Request) error {
@@ -429,7 +432,7 @@ func (s *Server) uiAssetImportForm(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	p.Data = assetImportData{Orgs: orgs, DryRun: true}
+	p.Data = assetImportData{Columns: asset.ColumnInfos(p.Lang), Orgs: orgs, DryRun: true}
 	return s.render(w, http.StatusOK, "asset_import.html", p)
 }
 
@@ -441,7 +444,7 @@ func (s *Server) uiAssetImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := assetImportData{Orgs: orgs}
+	d := assetImportData{Columns: asset.ColumnInfos(p.Lang), Orgs: orgs}
 	code := http.StatusOK
 	err = func() error {
 		file, closeFile, err := importFile(w, r)
@@ -470,8 +473,8 @@ func (s *Server) uiAssetImport(w http.ResponseWriter, r *http.Request) error {
 			if e.Field != "" && s.I18n.Has(p.Lang, "asset.field."+e.Field) {
 				row.Field = p.T("asset.field." + e.Field)
 			}
-			if e.Code != "" && e.Code != "invalid" && s.I18n.Has(p.Lang, "asset.import.error."+e.Code) {
-				row.Message = p.T("asset.import.error." + e.Code)
+			if msg := importMessage(p, e); msg != "" {
+				row.Message = msg
 			}
 			d.Errors = append(d.Errors, row)
 		}
@@ -488,6 +491,58 @@ func (s *Server) uiAssetImport(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, code, "asset_import.html", p)
 }
 
+// uiAssetExport writes the headers and values in the user's language, as the pages
+// show them; the import reads them back.
 func (s *Server) uiAssetExport(w http.ResponseWriter, r *http.Request) error {
-	return s.exportAssets(w, r)
+	return s.exportAssets(w, r, s.newPage(r, nil, "", "").Lang)
+}
+
+// uiAssetImportTemplate downloads an empty import file: the header row in the user's
+// language, UTF-8 with a byte-order mark as Excel and WPS expect.
+func (s *Server) uiAssetImportTemplate(w http.ResponseWriter, r *http.Request) error {
+	var buf bytes.Buffer
+	buf.WriteString("\ufeff")
+	cw := csv.NewWriter(&buf)
+	if err := cw.Write(asset.Header(s.newPage(r, nil, "", "").Lang)); err != nil {
+		return fmt.Errorf("web: import template: %w", err)
+	}
+	cw.Flush()
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="assets-template.csv"`)
+	h.Set("Cache-Control", "no-store")
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// importMessage translates a rejected row's problem, naming columns by their labels in
+// the page's language; "" keeps the importer's own (English) message.
+func importMessage(p *page, e asset.RowError) string {
+	sep := ", "
+	if p.Lang == i18n.ZhCN {
+		sep = "、"
+	}
+	labels := func(names []string) string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = p.T("asset.field." + n)
+		}
+		return strings.Join(out, sep)
+	}
+	switch e.Code {
+	case "unknown_column":
+		pos := make([]string, len(e.Positions))
+		for i, n := range e.Positions {
+			pos[i] = strconv.Itoa(n)
+		}
+		return p.T("asset.import.error.unknown_column", strings.Join(pos, sep), strings.Join(asset.Header(p.Lang), sep))
+	case "missing_column", "duplicate_column":
+		return p.T("asset.import.error."+e.Code, labels(e.Columns))
+	case "", "invalid":
+		return ""
+	}
+	if p.s.I18n.Has(p.Lang, "asset.import.error."+e.Code) {
+		return p.T("asset.import.error." + e.Code)
+	}
+	return ""
 }

@@ -76,8 +76,8 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 	}
 	assetCases := []uploadCase{
 		{"accepted", padded(mpPart{"dry_run", "", []byte("true")}, mpPart{"file", "assets.csv", csv}), http.StatusOK},
-		// A file with no valid header is answered with a report of the rejected file.
-		{"failed: not a CSV", plain(mpPart{"file", "assets.csv", bigBad}), http.StatusOK},
+		// A file with NUL bytes is not text: refused whole (textenc.ErrBinary).
+		{"failed: not text", plain(mpPart{"file", "assets.csv", bigBad}), http.StatusBadRequest},
 	}
 	vid := strconv.FormatInt(e.VersionA.ID, 10)
 	cases := map[string][]uploadCase{

@@ -16,9 +16,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/medguard/medguard/internal/filewalk"
+	"github.com/medguard/medguard/internal/textenc"
 )
 
 // Kinds of Unit.
@@ -39,15 +41,15 @@ const (
 
 // Encodings reported in Unit.Encoding.
 const (
-	EncodingUTF8    = "utf-8"
-	EncodingUTF16LE = "utf-16le"
-	EncodingUTF16BE = "utf-16be"
-	EncodingGBK     = "gbk"
-	EncodingGB18030 = "gb18030"
+	EncodingUTF8    = string(textenc.UTF8)
+	EncodingUTF16LE = string(textenc.UTF16LE)
+	EncodingUTF16BE = string(textenc.UTF16BE)
+	EncodingGBK     = string(textenc.GBK)
+	EncodingGB18030 = string(textenc.GB18030)
 	// EncodingUnknown marks text that was neither valid UTF-8 nor clean
 	// GB18030; each invalid byte was replaced by '?' so that offsets are
 	// still offsets in the original bytes.
-	EncodingUnknown = "unknown"
+	EncodingUnknown = string(textenc.Unknown)
 )
 
 // Reasons a Problem begins with; a detail may follow after ": ".
@@ -183,27 +185,12 @@ func Open(path string, lim Limits, yield func(Unit) error) ([]Problem, error) {
 		err := d.file(path, fi)
 		return d.problems, err
 	}
-	err = filepath.WalkDir(path, func(p string, de fs.DirEntry, err error) error {
-		if err != nil {
-			d.problem(p, ReasonUnreadable, "%v", unwrapPath(err))
-			if de != nil && de.IsDir() && p != path {
-				return fs.SkipDir
-			}
-			return nil
+	err = filewalk.Files(path, d.file, func(p string, err error) {
+		if errors.Is(err, filewalk.ErrLinkToDir) {
+			d.problem(p, ReasonUnsupported, "%v", err)
+			return
 		}
-		if de.IsDir() {
-			return nil
-		}
-		fi, err := os.Stat(p) // follows a symbolic link to a file
-		if err != nil {
-			d.problem(p, ReasonUnreadable, "%v", unwrapPath(err))
-			return nil
-		}
-		if fi.IsDir() {
-			d.problem(p, ReasonUnsupported, "symbolic link to a directory not followed")
-			return nil
-		}
-		return d.file(p, fi)
+		d.problem(p, ReasonUnreadable, "%v", err)
 	})
 	return d.problems, err
 }

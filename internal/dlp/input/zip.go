@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/medguard/medguard/internal/textenc"
 )
 
 // ratioFloor is the uncompressed size below which the compression ratio of
@@ -60,7 +62,7 @@ func memberName(name string) string {
 	if utf8.ValidString(name) {
 		return name
 	}
-	if text, _, ok := fromGB18030([]byte(name)); ok {
+	if text, _, ok := textenc.DecodeGB18030([]byte(name)); ok {
 		return string(text)
 	}
 	return strings.ToValidUTF8(name, "\uFFFD")

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
+	"github.com/medguard/medguard/internal/textenc"
 )
 
 // Formats of File.
@@ -57,14 +56,16 @@ func (m *Masker) File(format string, data []byte, w io.Writer, opt TableOptions,
 	return nil, fmt.Errorf("mask: unknown format %q", format)
 }
 
-// toUTF8 returns data as UTF-8: as is when valid, decoded when it is clean
-// GB18030, else with invalid bytes replaced by U+FFFD.
+// toUTF8 returns data as UTF-8 (see package textenc): as is when valid (a BOM kept),
+// decoded when it is UTF-16 or clean GB18030, else with invalid bytes replaced by '?'
+// (by U+FFFD in what looks binary).
 func toUTF8(data []byte) []byte {
-	if utf8.Valid(data) {
+	t, err := textenc.DecodeLenient(data)
+	switch {
+	case err != nil:
+		return bytes.ToValidUTF8(data, []byte("\uFFFD"))
+	case t.Encoding == textenc.UTF8:
 		return data
 	}
-	if text, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data); err == nil && !bytes.ContainsRune(text, utf8.RuneError) {
-		return text
-	}
-	return bytes.ToValidUTF8(data, []byte("\uFFFD"))
+	return t.Bytes
 }

@@ -326,6 +326,23 @@ func TestGBKText(t *testing.T) {
 	}
 }
 
+// TestUTF16Text: a UTF-16 file (as Windows Notepad saves "Unicode") is decoded before
+// masking, so its phone number is found and masked.
+func TestUTF16Text(t *testing.T) {
+	t.Parallel()
+	u16 := []byte{0xFF, 0xFE}
+	for _, r := range "张三 手机 13812345678" {
+		u16 = append(u16, byte(r), byte(r>>8))
+	}
+	var out bytes.Buffer
+	if _, err := masker(t, mask.DefaultPolicy(), nil).File(mask.FormatText, u16, &out, mask.TableOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !utf8.Valid(out.Bytes()) || !strings.Contains(out.String(), "手机") || strings.Contains(out.String(), "13812345678") {
+		t.Errorf("UTF-16 text masked to %q", out.String())
+	}
+}
+
 // FuzzMaskText checks that masking never panics, writes valid UTF-8, and
 // that no structured value detected in the input survives the default
 // policy.

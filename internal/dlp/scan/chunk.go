@@ -16,6 +16,7 @@ import (
 
 	"github.com/medguard/medguard/internal/dlp"
 	"github.com/medguard/medguard/internal/dlp/input"
+	"github.com/medguard/medguard/internal/textenc"
 )
 
 // sniffSize is how much of a large file is looked at to decide whether it
@@ -376,7 +377,7 @@ func (c *Chunker) read(ctx context.Context, r io.Reader, free chan []byte, todo,
 func (c *Chunker) scanWindow(w *window, found []dlp.Finding) []dlp.Finding {
 	w.text = w.buf[:w.end]
 	if !utf8.Valid(w.text) {
-		w.text, w.invalid = Sanitize(nil, w.text), true
+		w.text, w.invalid = textenc.Sanitize(nil, w.text), true
 	}
 	found = c.Scanner.AppendScan(found[:0], w.text)
 	if len(found) > 0 {
@@ -465,22 +466,6 @@ func (c *Chunker) count(at *columnAt, b []byte) {
 		atStart = false
 	}
 	at.col, at.quoted, at.atStart = col, quoted, atStart
-}
-
-// Sanitize appends b to dst with every byte of an invalid UTF-8 sequence
-// replaced by '?', so that offsets are kept.
-func Sanitize(dst, b []byte) []byte {
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n <= 1 {
-			dst = append(dst, '?')
-			i++
-			continue
-		}
-		dst = append(dst, b[i:i+n]...)
-		i += n
-	}
-	return dst
 }
 
 // verdictAcc computes dlp.Verdict of a file's findings without holding

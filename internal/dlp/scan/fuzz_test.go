@@ -11,6 +11,7 @@ import (
 	"github.com/medguard/medguard/internal/dlp"
 	"github.com/medguard/medguard/internal/dlp/input"
 	"github.com/medguard/medguard/internal/dlp/scan"
+	"github.com/medguard/medguard/internal/textenc"
 )
 
 // FuzzChunkerColumns scans any CSV-like text in small windows with one to four
@@ -40,7 +41,7 @@ func FuzzChunkerColumns(f *testing.F) {
 		if _, _, _, err := c.Run(context.Background(), bytes.NewReader(text)); err != nil {
 			t.Fatal(err)
 		}
-		clean := scan.Sanitize(nil, text)
+		clean := textenc.Sanitize(nil, text)
 		// Short findings are found exactly as in one scan of the whole text.
 		var want, short []span
 		for _, f := range s.Scan(clean) {

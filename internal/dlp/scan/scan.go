@@ -17,7 +17,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/medguard/medguard/internal/dlp"
 	"github.com/medguard/medguard/internal/dlp/input"
+	"github.com/medguard/medguard/internal/filewalk"
 )
 
 // Default chunking of large plain-text files.
@@ -400,13 +400,7 @@ func collect(paths []string) ([]job, []input.Problem, error) {
 	var jobs []job
 	var problems []input.Problem
 	problem := func(p, reason string, err error) {
-		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			reason += ": " + err.Error()
-		}
+		reason += ": " + err.Error()
 		problems = append(problems, input.Problem{Path: p, Reason: reason})
 	}
 	for _, root := range paths {
@@ -422,28 +416,15 @@ func collect(paths []string) ([]job, []input.Problem, error) {
 			jobs = append(jobs, job{path: root, size: fi.Size()})
 			continue
 		}
-		err = filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
-			if err != nil {
-				problem(p, input.ReasonUnreadable, err)
-				if de != nil && de.IsDir() && p != root {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if de.IsDir() {
-				return nil
-			}
-			fi, err := os.Stat(p) // follows a symbolic link to a file
-			if err != nil {
-				problem(p, input.ReasonUnreadable, err)
-				return nil
-			}
-			if fi.IsDir() {
-				problem(p, input.ReasonUnsupported+": symbolic link to a directory not followed", nil)
-				return nil
-			}
+		err = filewalk.Files(root, func(p string, fi fs.FileInfo) error {
 			jobs = append(jobs, job{path: p, size: fi.Size()})
 			return nil
+		}, func(p string, err error) {
+			if errors.Is(err, filewalk.ErrLinkToDir) {
+				problem(p, input.ReasonUnsupported, err)
+				return
+			}
+			problem(p, input.ReasonUnreadable, err)
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("scan: %w", err)

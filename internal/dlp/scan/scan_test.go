@@ -21,6 +21,7 @@ import (
 	"github.com/medguard/medguard/internal/dlp"
 	"github.com/medguard/medguard/internal/dlp/input"
 	"github.com/medguard/medguard/internal/dlp/scan"
+	"github.com/medguard/medguard/internal/textenc"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -517,7 +518,7 @@ func TestChunkerParallel(t *testing.T) {
 	t.Parallel()
 	s := newScanner(t)
 	text := append(chunkText(60<<10), "\xff\xfe 13812345678 tail"...)
-	want := spans(s.Scan(scan.Sanitize(nil, text)), func(f dlp.Finding) dlp.Finding { return f })
+	want := spans(s.Scan(textenc.Sanitize(nil, text)), func(f dlp.Finding) dlp.Finding { return f })
 	for par := 1; par <= 5; par++ {
 		var got []span
 		last := int64(-1)
@@ -528,7 +529,7 @@ func TestChunkerParallel(t *testing.T) {
 				}
 				last = base
 				for _, f := range batch {
-					if string(win[f.Start-int(base):f.End-int(base)]) != string(scan.Sanitize(nil, text[f.Start:f.End])) {
+					if string(win[f.Start-int(base):f.End-int(base)]) != string(textenc.Sanitize(nil, text[f.Start:f.End])) {
 						t.Errorf("parallel %d: %s at %d: window text differs from the file", par, f.Type, f.Start)
 					}
 				}

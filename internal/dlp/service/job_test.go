@@ -15,9 +15,9 @@ import (
 
 	"github.com/medguard/medguard/internal/dlp"
 	"github.com/medguard/medguard/internal/dlp/input"
-	"github.com/medguard/medguard/internal/dlp/scan"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
+	"github.com/medguard/medguard/internal/textenc"
 )
 
 // runJobNow records a queued job over root and runs it in the test's goroutine under
@@ -315,7 +315,7 @@ func checkChunker(t *testing.T, engine *dlp.Scanner, text []byte, chunk, overlap
 		t.Fatalf("chunker returned %+v", rs)
 	}
 	u := rs[0]
-	clean := scan.Sanitize(nil, text)
+	clean := textenc.Sanitize(nil, text)
 	ref := engine.Scan(clean)
 	if u.total != len(ref) || u.size != int64(len(text)) {
 		t.Fatalf("chunked: %d findings over %d bytes, whole: %d over %d", u.total, u.size, len(ref), len(text))
@@ -359,7 +359,7 @@ func FuzzChunker(f *testing.F) {
 			t.Fatalf("chunker returned %+v", rs)
 		}
 		u := rs[0]
-		clean := scan.Sanitize(nil, text)
+		clean := textenc.Sanitize(nil, text)
 		if u.size != int64(len(text)) || u.total != len(u.findings) || len(u.raws) != u.total || len(u.fields) != u.total {
 			t.Fatalf("size %d of %d, %d findings, %d kept", u.size, len(text), u.total, len(u.findings))
 		}
