@@ -40,7 +40,7 @@ func TestNoOrganisationSeesNoAssets(t *testing.T) {
 			t.Errorf("Stats: total %d, by org %v, want none", st.Total, st.ByOrg)
 		}
 		var buf bytes.Buffer
-		if err := w.svc.Export(ctx, nobody, &buf, asset.Query{}); err != nil {
+		if err := w.svc.Export(ctx, nobody, &buf, asset.Query{}, ""); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(buf.String(), "A-001") || strings.Contains(buf.String(), "B-001") {
