@@ -59,8 +59,8 @@ func (j *Job) Step(ctx context.Context) (ran bool, err error) {
 	return true, nil
 }
 
-// Run calls Step every heartbeat until ctx ends, then releases the lease if it holds
-// it. Errors are logged.
+// Run calls Step every heartbeat until ctx ends, then releases the lease. Errors are
+// logged.
 func (j *Job) Run(ctx context.Context) {
 	t := time.NewTicker(j.m.Heartbeat())
 	defer t.Stop()
@@ -77,12 +77,10 @@ func (j *Job) Run(ctx context.Context) {
 	}
 }
 
-// release gives the lease up, if held, so that another process takes the job over at
-// once.
+// release gives the lease up, so that another process takes the job over at once. It
+// does not trust j.held: a step cut short by ctx may have taken the lease without
+// knowing it; releasing a lease another holds changes nothing.
 func (j *Job) release(ctx context.Context) {
-	if !j.held {
-		return
-	}
 	j.held = false
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

@@ -136,28 +136,6 @@ func (m *Manager) Live(column string) (string, any) {
 	return `EXISTS (SELECT 1 FROM leases WHERE leases.name = ` + column + ` AND leases.expires_at >= ?)`, m.stamp()
 }
 
-// Keep holds lease name, renewing it every heartbeat, until ctx ends or stop is called;
-// then it releases it. The returned context ends when the lease is lost (renewal found
-// another holder, or failed until the lease expired) or when ctx ends. ok is false, and
-// nothing is kept, when another process holds the lease.
-func (m *Manager) Keep(ctx context.Context, name string) (held context.Context, stop func(), ok bool, err error) {
-	if ok, err := m.Acquire(ctx, name); err != nil || !ok {
-		return nil, nil, false, err
-	}
-	held, lose := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		m.heartbeat(held, name, lose)
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := m.Release(rctx, name); err != nil {
-			m.log.Warn("release a lease", "lease", name, "err", err)
-		}
-	}()
-	return held, func() { lose(); <-done }, true, nil
-}
-
 // heartbeat renews lease name every heartbeat until ctx ends, calling lose when it
 // is lost.
 func (m *Manager) heartbeat(ctx context.Context, name string, lose func()) {
