@@ -282,10 +282,10 @@ func (s *Service) insertScan(ctx context.Context, tx *store.Tx, a actor.Actor, s
 	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO dlp_scans (org_id, kind, source, status, created_by_id, created_by, created_at,
 		started_at, finished_at, bytes, files, files_total, files_done, findings, problems, highest_level, identifies_person,
-		counts, decision, error, names_masked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE) RETURNING id`,
+		counts, decision, error, names_masked, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?) RETURNING id`,
 		sc.OrgID, sc.Kind, sc.Source, sc.Status, by, sc.CreatedBy, sc.CreatedAt, store.NullTime(sc.StartedAt), store.NullTime(sc.FinishedAt),
 		sc.Bytes, sc.Files, sc.FilesTotal, sc.FilesDone, sc.Findings, sc.Problems, sc.HighestLevel, sc.IdentifiesPerson,
-		string(cj), sc.Decision, sc.Error).Scan(&sc.ID)
+		string(cj), sc.Decision, sc.Error, s.ownerName()).Scan(&sc.ID)
 	if err != nil {
 		return fmt.Errorf("dlp: store scan: %w", err)
 	}
