@@ -188,6 +188,10 @@ func (s *Service) runJob(ctx context.Context, a actor.Actor, sc Scan, root strin
 		return
 	}
 	if err := s.runPath(ctx, &sc, root, batchDone); err != nil {
+		if errors.Is(err, errTakenOver) {
+			s.log.Warn("dlp job taken over by another process: this process's lease had expired", "scan", sc.ID)
+			return
+		}
 		msg := "the job failed; see the server log"
 		if ctx.Err() != nil {
 			msg = errInterrupted
@@ -212,6 +216,10 @@ func (s *Service) runJob(ctx context.Context, a actor.Actor, sc Scan, root strin
 			OrgID: sc.OrgID, Summary: scanSummary(sc), After: trailAfter(sc)})
 		return err
 	})
+	if errors.Is(err, errTakenOver) {
+		s.log.Warn("dlp job taken over by another process: this process's lease had expired", "scan", sc.ID)
+		return
+	}
 	if err != nil {
 		s.log.Error("dlp job: record the end", "scan", sc.ID, "err", err)
 		s.failJob(a, sc, "the end of the job could not be recorded; see the server log")
@@ -238,17 +246,24 @@ func (s *Service) failJob(a actor.Actor, sc Scan, msg string) {
 			OrgID: sc.OrgID, Summary: trailName(msg), After: trailAfter(sc)})
 		return err
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errTakenOver) {
 		s.log.Error("dlp job: record failure", "scan", sc.ID, "err", err)
 	}
 }
 
-// progress updates the progress columns of a running job.
+// progress updates the progress columns of a running job, unless another process took
+// it over (errTakenOver).
 func (s *Service) progress(ctx context.Context, sc *Scan) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE dlp_scans SET status = ?, started_at = ?, files_total = ?, files_done = ? WHERE id = ?`,
-		sc.Status, store.NullTime(sc.StartedAt), sc.FilesTotal, sc.FilesDone, sc.ID)
+	res, err := s.db.ExecContext(ctx, `UPDATE dlp_scans SET status = ?, started_at = ?, files_total = ?, files_done = ?
+		WHERE id = ? AND status IN (?, ?)`,
+		sc.Status, store.NullTime(sc.StartedAt), sc.FilesTotal, sc.FilesDone, sc.ID, StatusQueued, StatusRunning)
 	if err != nil {
 		return fmt.Errorf("dlp: job progress: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("dlp: job progress: %w", err)
+	} else if n == 0 {
+		return errTakenOver
 	}
 	return nil
 }
