@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -332,7 +333,7 @@ func TestMigrateMasksOldScanNames(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "1 stored scans keep patient data in their names until a server starts") {
 			t.Fatalf("migrate without the DLP key: %d %q %q", code, out, errs)
 		}
-		if _, err := os.Stat(data + "/dlp.key"); err == nil || !strings.Contains(source(), idNo) {
+		if _, err := os.Stat(filepath.Join(data, "dlp.key")); err == nil || !strings.Contains(source(), idNo) {
 			t.Fatalf("migrate without the DLP key made one or converted: %v %q", err, source())
 		}
 		if err := os.WriteFile(data+"/dlp.key", []byte("0123456789abcdef"), 0o600); err != nil {
