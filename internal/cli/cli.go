@@ -316,7 +316,7 @@ func (e *env) demoCmd() *cobra.Command {
 func (e *env) migrateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate",
-		Short: "Apply pending database migrations and data conversions, and print the schema version",
+		Short: "Apply pending database migrations and print the schema version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Opening the application migrates the store; the conversions that need
