@@ -9,13 +9,13 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/lease"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
@@ -39,6 +39,12 @@ type App struct {
 	Vulns  *vuln.DB
 	Supply *supply.Service
 	DLP    *dlpsvc.Service
+
+	// Set by Start.
+	leases    *lease.Manager
+	node      string // this process's own lease, owner of the jobs it runs
+	stopLoops func() // ends the background loops and waits for them
+	stopNode  func() // ends the heartbeat of the node's lease and releases it
 }
 
 // Files of the audit trail under the data directory: the key its entries are chained
@@ -54,7 +60,9 @@ const (
 // values of patient-data findings; it is created (mode 0600) by the first scan.
 const DLPKeyFile = "dlp.key"
 
-// Open opens the store named by cfg, applies pending migrations and builds the services.
+// Open opens the store named by cfg, applies pending migrations and builds the services,
+// and does nothing else: a command that opens the platform neither takes over jobs nor
+// purges data. What a serving process does at start and in the background is Start's.
 func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -101,24 +109,6 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	if n, err := a.DLP.Recover(ctx); err != nil {
-		db.Close()
-		return nil, err
-	} else if n > 0 {
-		logger.Warn("marked patient-data scan jobs interrupted by a restart as failed", "jobs", n)
-	}
-	if _, err := a.DLP.PurgeExpired(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	// Scans stored before names were masked (migration 0013) have patient data in
-	// their names in clear until this has run once.
-	if n, err := a.DLP.MaskStoredNames(ctx); err != nil {
-		db.Close()
-		return nil, err
-	} else if n > 0 {
-		logger.Info("masked patient data in the names of stored scans", "scans", n)
-	}
 	return a, nil
 }
 
@@ -136,9 +126,16 @@ func (a *App) TrailPublisher() (*trail.Publisher, error) {
 		Syslog: a.Config.TrailCheckpoint.Syslog, Webhook: a.Config.TrailCheckpoint.Webhook, Logger: a.Logger}, nil
 }
 
-// Close stops running scan jobs and closes the store.
+// Close stops the background work Start began and the running scan jobs (they are
+// marked failed), releases this process's leases and closes the store.
 func (a *App) Close() error {
+	if a.stopLoops != nil {
+		a.stopLoops()
+	}
 	a.DLP.Close()
+	if a.stopNode != nil {
+		a.stopNode()
+	}
 	return a.DB.Close()
 }
 
@@ -155,27 +152,13 @@ func (a *App) Handler() (http.Handler, error) {
 }
 
 // Serve listens on the configured address until ctx ends, then shuts down gracefully.
-// ready, if not nil, gets the base URL once the listener is open. Before it listens it
-// signs a checkpoint of the trail, and signs one every configured interval while it runs.
+// ready, if not nil, gets the base URL once the listener is open. A serving process
+// calls Start first.
 func (a *App) Serve(ctx context.Context, ready func(url string)) error {
 	h, err := a.Handler()
 	if err != nil {
 		return err
 	}
-	pub, err := a.TrailPublisher()
-	if err != nil {
-		return err
-	}
-	pub.PublishLogged(ctx)
-	cpCtx, stopCheckpoints := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		pub.Run(cpCtx, a.Config.TrailCheckpoint.Interval)
-	}()
-	defer wg.Wait()
-	defer stopCheckpoints()
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)

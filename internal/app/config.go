@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/medguard/medguard/internal/lease"
 	"github.com/medguard/medguard/internal/trail"
 )
 
@@ -32,6 +33,11 @@ type Config struct {
 	DLP       DLPConfig `yaml:"dlp"`
 	// TrailCheckpoint configures the signed checkpoints of the trail `serve` writes out.
 	TrailCheckpoint TrailCheckpointConfig `yaml:"trail_checkpoint"`
+	// LeaseTTL is the time to live of the leases through which the processes serving
+	// one database share background work (MEDGUARD_LEASE_TTL): the work of a process
+	// that died is taken over this long after its last heartbeat. Default 30s, at least
+	// 1s (0 means the default).
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
 }
 
 // TrailCheckpointConfig says how often `serve` signs a checkpoint of the trail's head
@@ -57,6 +63,9 @@ type DLPConfig struct {
 	// RawRetentionDays is how long raw values of findings stay revealable
 	// (MEDGUARD_DLP_RAW_RETENTION_DAYS); 0 keeps them.
 	RawRetentionDays int `yaml:"raw_retention_days"`
+	// PurgeInterval is how often `serve` drops the raw values past their retention
+	// (MEDGUARD_DLP_PURGE_INTERVAL). Default 1h, at least 1m (0 means the default).
+	PurgeInterval time.Duration `yaml:"purge_interval"`
 }
 
 // dataDir returns the data directory, ./data when none is set.
@@ -70,7 +79,8 @@ func (c Config) dataDir() string {
 // Defaults returns the configuration used when nothing is set.
 func Defaults() Config {
 	return Config{DataDir: "data", Addr: "127.0.0.1:8080", TrailHash: trail.SHA256, LogFormat: "text", LogLevel: "info",
-		TrailCheckpoint: TrailCheckpointConfig{Interval: time.Hour}}
+		TrailCheckpoint: TrailCheckpointConfig{Interval: time.Hour}, LeaseTTL: lease.DefaultTTL,
+		DLP: DLPConfig{PurgeInterval: time.Hour}}
 }
 
 // LoadFile overlays the YAML file at path onto c.
@@ -109,8 +119,14 @@ func (c *Config) overlay(f Config) {
 	if f.DLP.RawRetentionDays != 0 {
 		c.DLP.RawRetentionDays = f.DLP.RawRetentionDays
 	}
+	if f.DLP.PurgeInterval != 0 {
+		c.DLP.PurgeInterval = f.DLP.PurgeInterval
+	}
 	if f.TrailCheckpoint.Interval != 0 {
 		c.TrailCheckpoint.Interval = f.TrailCheckpoint.Interval
+	}
+	if f.LeaseTTL != 0 {
+		c.LeaseTTL = f.LeaseTTL
 	}
 	set(&c.TrailCheckpoint.Syslog, f.TrailCheckpoint.Syslog)
 	set(&c.TrailCheckpoint.Webhook, f.TrailCheckpoint.Webhook)
@@ -140,6 +156,16 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 			return err
 		}
 		f.TrailCheckpoint.Interval = d
+	}
+	for name, dst := range map[string]*time.Duration{"MEDGUARD_LEASE_TTL": &f.LeaseTTL,
+		"MEDGUARD_DLP_PURGE_INTERVAL": &f.DLP.PurgeInterval} {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("config: %s must be a duration such as 30s or 1h", name)
+			}
+			*dst = d
+		}
 	}
 	if v := getenv("MEDGUARD_DLP_SCAN_ROOTS"); v != "" {
 		f.DLP.ScanRoots = filepath.SplitList(v)
@@ -180,6 +206,12 @@ func (c Config) Validate() error {
 		if !filepath.IsAbs(r) {
 			return fmt.Errorf("config: dlp.scan_roots: %q is not an absolute path", r)
 		}
+	}
+	if c.LeaseTTL < 0 || (c.LeaseTTL > 0 && c.LeaseTTL < time.Second) {
+		return errors.New("config: lease_ttl must be at least 1s")
+	}
+	if c.DLP.PurgeInterval < 0 || (c.DLP.PurgeInterval > 0 && c.DLP.PurgeInterval < time.Minute) {
+		return errors.New("config: dlp.purge_interval must be at least 1m")
 	}
 	if c.TrailCheckpoint.Interval < time.Minute {
 		return errors.New("config: trail_checkpoint.interval must be at least 1m")

@@ -42,6 +42,8 @@ func TestConfigPrecedenceAndValidation(t *testing.T) {
 		func(c *Config) { c.DB = "mysql://x" },
 		func(c *Config) { c.LogLevel = "loud" },
 		func(c *Config) { c.LogFormat = "xml" },
+		func(c *Config) { c.LeaseTTL = 500 * time.Millisecond },
+		func(c *Config) { c.DLP.PurgeInterval = time.Second },
 	}
 	for i, mut := range bad {
 		c := Defaults()
@@ -133,5 +135,34 @@ func TestTrailCheckpointConfig(t *testing.T) {
 		if err := c.Validate(); err == nil {
 			t.Errorf("bad checkpoint config %d accepted: %+v", i, c.TrailCheckpoint)
 		}
+	}
+}
+
+func TestLeaseAndPurgeConfig(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "medguard.yaml")
+	if err := os.WriteFile(file, []byte("lease_ttl: 45s\ndlp:\n  purge_interval: 15m\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Defaults()
+	if c.LeaseTTL != 30*time.Second || c.DLP.PurgeInterval != time.Hour {
+		t.Errorf("defaults: lease TTL %v, purge interval %v", c.LeaseTTL, c.DLP.PurgeInterval)
+	}
+	if err := c.LoadFile(file); err != nil {
+		t.Fatal(err)
+	}
+	if c.LeaseTTL != 45*time.Second || c.DLP.PurgeInterval != 15*time.Minute || c.Validate() != nil {
+		t.Fatalf("from file: %v %v", c.LeaseTTL, c.DLP.PurgeInterval)
+	}
+	env := map[string]string{"MEDGUARD_LEASE_TTL": "2s", "MEDGUARD_DLP_PURGE_INTERVAL": "6h"}
+	if err := c.LoadEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if c.LeaseTTL != 2*time.Second || c.DLP.PurgeInterval != 6*time.Hour || c.Validate() != nil {
+		t.Fatalf("from env: %v %v", c.LeaseTTL, c.DLP.PurgeInterval)
+	}
+	if err := c.LoadEnv(func(k string) string { return map[string]string{"MEDGUARD_LEASE_TTL": "soon"}[k] }); err == nil {
+		t.Error("a lease TTL that is not a duration was accepted")
 	}
 }

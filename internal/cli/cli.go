@@ -173,6 +173,10 @@ func (e *env) serveCmd() *cobra.Command {
 						return err
 					}
 				}
+				// The checkpoint signed at start covers the setup token's trail entry.
+				if err := a.Start(e.ctx); err != nil {
+					return err
+				}
 				return a.Serve(e.ctx, func(url string) {
 					fmt.Fprintf(e.stdout, "medguard is running at %s\n", url)
 					if setupToken != "" {
@@ -255,6 +259,11 @@ func (e *env) demoCmd() *cobra.Command {
 					printLogins("(not serving: --seed-only)")
 					return nil
 				}
+				// After seeding (whose scan job ends within it), so that the
+				// checkpoint signed at start covers the demo data.
+				if err := a.Start(e.ctx); err != nil {
+					return err
+				}
 				return a.Serve(e.ctx, printLogins)
 			})
 		},
@@ -272,13 +281,26 @@ func (e *env) migrateCmd() *cobra.Command {
 		Short: "Apply pending database migrations and print the schema version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// Opening the application migrates the store.
+			// Opening the application migrates the store; the conversions that need
+			// the services (masking the names of old scans) follow, so that a store
+			// migrated before its servers are upgraded holds no names in clear.
 			return e.withApp(func(a *app.App) error {
+				converted, left, err := a.ConvertIfKeyed(e.ctx)
+				if err != nil {
+					return err
+				}
 				v, err := a.DB.SchemaVersion(e.ctx)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stdout, "%s store at schema version %d\n", a.DB.Dialect(), v)
+				if converted > 0 {
+					fmt.Fprintf(e.stdout, "masked patient data in the names of %d stored scans\n", converted)
+				}
+				if left > 0 {
+					fmt.Fprintf(e.stdout, "%d stored scans keep patient data in their names until a server starts: %s is not in this data directory\n",
+						left, app.DLPKeyFile)
+				}
 				return nil
 			})
 		},

@@ -101,6 +101,7 @@ type Service struct {
 	mu       sync.Mutex
 	scanners map[string]*dlp.Scanner // by the JSON of the custom identifiers
 	sealed   *sealer                 // built on first use
+	owner    string                  // lease of this process, owner of the jobs it starts
 }
 
 // New returns a Service on db that records scans and reveals in tl.

@@ -14,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/dlp"
+	"github.com/medguard/medguard/internal/lease"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
@@ -427,7 +430,7 @@ func TestRestartMarksRunningJobsFailed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := e.svc.Recover(ctx)
+		n, err := e.svc.Recover(ctx, nil)
 		if err != nil || n != 2 {
 			t.Fatalf("recover: %d %v", n, err)
 		}
@@ -436,6 +439,83 @@ func TestRestartMarksRunningJobsFailed(t *testing.T) {
 			if err != nil || sc.Status != want || (want == StatusFailed && (sc.Error == "" || sc.FinishedAt == nil)) {
 				t.Errorf("scan %d: %+v %v, want %s", i, sc, err, want)
 			}
+		}
+	})
+}
+
+// TestRecoverTakesOverOnlyDeadOwnersJobs: a job whose owner's lease lives is left
+// alone, whoever recovers; a job whose owner's lease expired, or that has no owner, is
+// marked failed. StartJob records this process's lease as the job's owner.
+func TestRecoverTakesOverOnlyDeadOwnersJobs(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		t0 := time.Now()
+		clock := t0
+		alive := lease.New(db, "node:alive", 10*time.Second, nil)
+		dead := lease.New(db, "node:dead", 10*time.Second, nil)
+		for _, m := range []*lease.Manager{alive, dead} {
+			m.SetClock(func() time.Time { return clock })
+			if ok, err := m.Acquire(ctx, m.Holder()); err != nil || !ok {
+				t.Fatal(ok, err)
+			}
+		}
+		var ids []int64
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			for _, owner := range []string{"node:alive", "node:dead", ""} {
+				e.svc.SetOwner(owner)
+				sc := Scan{OrgID: e.hospA.ID, Kind: KindJob, Source: e.root, Status: StatusRunning, CreatedAt: time.Now().UTC()}
+				if err := e.svc.insertScan(ctx, tx, e.privacyA, &sc); err != nil {
+					return err
+				}
+				ids = append(ids, sc.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := func() []string {
+			var out []string
+			for _, id := range ids {
+				sc, err := e.svc.Scan(ctx, e.auditorA, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, sc.Status)
+			}
+			return out
+		}
+		// Both leases live: only the job without an owner is taken over.
+		if n, err := e.svc.Recover(ctx, alive); err != nil || n != 1 {
+			t.Fatalf("recover with both owners alive: %d %v", n, err)
+		}
+		if diff := cmp.Diff([]string{StatusRunning, StatusRunning, StatusFailed}, status()); diff != "" {
+			t.Fatal(diff)
+		}
+		// The dead process stops renewing; the live one renews.
+		clock = t0.Add(8 * time.Second)
+		if ok, err := alive.Renew(ctx, alive.Holder()); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		clock = t0.Add(11 * time.Second)
+		if n, err := e.svc.Recover(ctx, alive); err != nil || n != 1 {
+			t.Fatalf("recover after the dead owner's lease expired: %d %v", n, err)
+		}
+		if diff := cmp.Diff([]string{StatusRunning, StatusFailed, StatusFailed}, status()); diff != "" {
+			t.Fatal(diff)
+		}
+
+		// A job started by this process is owned by its lease.
+		e.svc.SetOwner("node:alive")
+		sc, err := e.svc.StartJob(ctx, e.privacyA, e.hospA.ID, e.root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.svc.Wait()
+		var owner string
+		if err := db.QueryRowContext(ctx, `SELECT owner FROM dlp_scans WHERE id = ?`, sc.ID).Scan(&owner); err != nil || owner != "node:alive" {
+			t.Fatalf("owner of a started job: %q %v", owner, err)
 		}
 	})
 }

@@ -123,11 +123,42 @@ func (s *Service) StartJob(ctx context.Context, a actor.Actor, orgID int64, path
 	return sc, nil
 }
 
-// Recover marks the jobs left queued or running by a previous process as failed; call
-// it once at start-up, before starting new jobs. It returns how many it marked.
-func (s *Service) Recover(ctx context.Context) (int, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE dlp_scans SET status = ?, error = ?, finished_at = ? WHERE status IN (?, ?)`,
-		StatusFailed, errInterrupted, s.stamp(), StatusQueued, StatusRunning)
+// Owners tells which processes serving the store are alive; *lease.Manager is one.
+type Owners interface {
+	// Live returns the SQL condition that the lease named by column is held and not
+	// expired, and its argument.
+	Live(column string) (string, any)
+}
+
+// SetOwner names the lease of this process, recorded as the owner of every job it
+// starts: while the lease lives, Recover in any process leaves the job alone. `serve`
+// sets it once it holds the lease.
+func (s *Service) SetOwner(lease string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.owner = lease
+}
+
+func (s *Service) ownerName() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.owner
+}
+
+// Recover takes over the jobs left queued or running by processes that are gone: it
+// marks as failed (interrupted) each job whose owner's lease is not live in owners —
+// expired, released, or never taken — and returns how many it marked. A nil owners
+// counts no process alive. A serving process calls it at start and then every lease
+// time to live; a job of a process that lives is never touched.
+func (s *Service) Recover(ctx context.Context, owners Owners) (int, error) {
+	q := `UPDATE dlp_scans SET status = ?, error = ?, finished_at = ? WHERE status IN (?, ?)`
+	args := []any{StatusFailed, errInterrupted, s.stamp(), StatusQueued, StatusRunning}
+	if owners != nil {
+		cond, arg := owners.Live("dlp_scans.owner")
+		q += ` AND NOT ` + cond
+		args = append(args, arg)
+	}
+	res, err := s.db.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, fmt.Errorf("dlp: recover interrupted jobs: %w", err)
 	}
@@ -158,6 +189,10 @@ func (s *Service) runJob(ctx context.Context, a actor.Actor, sc Scan, root strin
 		return
 	}
 	if err := s.runPath(ctx, &sc, root, batchDone); err != nil {
+		if errors.Is(err, errTakenOver) {
+			s.log.Warn("dlp job taken over by another process: this process's lease had expired", "scan", sc.ID)
+			return
+		}
 		msg := "the job failed; see the server log"
 		if ctx.Err() != nil {
 			msg = errInterrupted
@@ -182,6 +217,10 @@ func (s *Service) runJob(ctx context.Context, a actor.Actor, sc Scan, root strin
 			OrgID: sc.OrgID, Summary: scanSummary(sc), After: trailAfter(sc)})
 		return err
 	})
+	if errors.Is(err, errTakenOver) {
+		s.log.Warn("dlp job taken over by another process: this process's lease had expired", "scan", sc.ID)
+		return
+	}
 	if err != nil {
 		s.log.Error("dlp job: record the end", "scan", sc.ID, "err", err)
 		s.failJob(a, sc, "the end of the job could not be recorded; see the server log")
@@ -208,17 +247,24 @@ func (s *Service) failJob(a actor.Actor, sc Scan, msg string) {
 			OrgID: sc.OrgID, Summary: trailName(msg), After: trailAfter(sc)})
 		return err
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errTakenOver) {
 		s.log.Error("dlp job: record failure", "scan", sc.ID, "err", err)
 	}
 }
 
-// progress updates the progress columns of a running job.
+// progress updates the progress columns of a running job, unless another process took
+// it over (errTakenOver).
 func (s *Service) progress(ctx context.Context, sc *Scan) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE dlp_scans SET status = ?, started_at = ?, files_total = ?, files_done = ? WHERE id = ?`,
-		sc.Status, store.NullTime(sc.StartedAt), sc.FilesTotal, sc.FilesDone, sc.ID)
+	res, err := s.db.ExecContext(ctx, `UPDATE dlp_scans SET status = ?, started_at = ?, files_total = ?, files_done = ?
+		WHERE id = ? AND status IN (?, ?)`,
+		sc.Status, store.NullTime(sc.StartedAt), sc.FilesTotal, sc.FilesDone, sc.ID, StatusQueued, StatusRunning)
 	if err != nil {
 		return fmt.Errorf("dlp: job progress: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("dlp: job progress: %w", err)
+	} else if n == 0 {
+		return errTakenOver
 	}
 	return nil
 }

@@ -156,6 +156,39 @@ func TestCancelledJobKeepsWhatItStored(t *testing.T) {
 	})
 }
 
+// TestJobTakenOverStops: a job that another process took over (marked failed because
+// this process's lease had expired, say while it stalled) stops at its next batch and
+// leaves the record as the other process wrote it: it is neither brought back to
+// running nor finished as done.
+func TestJobTakenOverStops(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		engine, err := e.svc.scanner(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 4 * jobBatch
+		writeTree(t, e.root, n, engine)
+		batches := 0
+		got := e.runJobNow(context.Background(), e.svc, e.root, func(sc Scan) {
+			batches++
+			if batches == 1 {
+				if _, err := e.svc.Recover(context.Background(), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		if got.Status != StatusFailed || got.Error != errInterrupted || got.FilesDone != jobBatch || batches != 1 {
+			t.Fatalf("job taken over after its first batch = %+v after %d batches", got, batches)
+		}
+		for _, en := range e.trailActions() {
+			if en.ObjectID == idString(got.ID) && (en.Action == "dlp.job_done" || en.Action == "dlp.job_failed") {
+				t.Errorf("the process that lost the job trailed %s", en.Action)
+			}
+		}
+	})
+}
+
 // bigLog returns a plain ASCII log of about size bytes, dense with identifiers at
 // shifting offsets so that some cross every chunk edge.
 func bigLog(size int) string {

@@ -133,6 +133,15 @@ func (s *Service) MaskStoredNames(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// UnmaskedScans returns how many scans MaskStoredNames has yet to convert.
+func (s *Service) UnmaskedScans(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM dlp_scans WHERE NOT names_masked`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("dlp: scans to mask: %w", err)
+	}
+	return n, nil
+}
+
 // maskScanNames converts scan id (see MaskStoredNames); done is false when another
 // process converted it first.
 func (s *Service) maskScanNames(ctx context.Context, id int64) (done bool, err error) {

@@ -3,6 +3,7 @@ package dlpsvc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -283,29 +284,39 @@ func (s *Service) insertScan(ctx context.Context, tx *store.Tx, a actor.Actor, s
 	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO dlp_scans (org_id, kind, source, status, created_by_id, created_by, created_at,
 		started_at, finished_at, bytes, files, files_total, files_done, findings, problems, highest_level, identifies_person,
-		counts, decision, error, names_masked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE) RETURNING id`,
+		counts, decision, error, names_masked, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?) RETURNING id`,
 		sc.OrgID, sc.Kind, sc.Source, sc.Status, by, sc.CreatedBy, sc.CreatedAt, store.NullTime(sc.StartedAt), store.NullTime(sc.FinishedAt),
 		sc.Bytes, sc.Files, sc.FilesTotal, sc.FilesDone, sc.Findings, sc.Problems, sc.HighestLevel, sc.IdentifiesPerson,
-		string(cj), sc.Decision, sc.Error).Scan(&sc.ID)
+		string(cj), sc.Decision, sc.Error, s.ownerName()).Scan(&sc.ID)
 	if err != nil {
 		return fmt.Errorf("dlp: store scan: %w", err)
 	}
 	return nil
 }
 
-// finishScan writes the totals and end state of sc.
+// errTakenOver is the error of a job whose record another process marked failed (see
+// Recover): the job stops and writes nothing more.
+var errTakenOver = errors.New("dlp: the job was taken over by another process")
+
+// finishScan writes the totals and end state of job sc, unless another process took it
+// over (errTakenOver).
 func (s *Service) finishScan(ctx context.Context, tx *store.Tx, sc *Scan) error {
 	cj, err := json.Marshal(sc.CountsByType)
 	if err != nil {
 		return fmt.Errorf("dlp: encode counts: %w", err)
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE dlp_scans SET status = ?, started_at = ?, finished_at = ?, bytes = ?, files = ?,
+	res, err := tx.ExecContext(ctx, `UPDATE dlp_scans SET status = ?, started_at = ?, finished_at = ?, bytes = ?, files = ?,
 		files_total = ?, files_done = ?, findings = ?, problems = ?, highest_level = ?, identifies_person = ?, counts = ?,
-		decision = ?, error = ? WHERE id = ?`, sc.Status, store.NullTime(sc.StartedAt), store.NullTime(sc.FinishedAt), sc.Bytes, sc.Files,
+		decision = ?, error = ? WHERE id = ? AND status IN (?, ?)`, sc.Status, store.NullTime(sc.StartedAt), store.NullTime(sc.FinishedAt), sc.Bytes, sc.Files,
 		sc.FilesTotal, sc.FilesDone, sc.Findings, sc.Problems, sc.HighestLevel, sc.IdentifiesPerson, string(cj), sc.Decision,
-		sc.Error, sc.ID)
+		sc.Error, sc.ID, StatusQueued, StatusRunning)
 	if err != nil {
 		return fmt.Errorf("dlp: update scan %d: %w", sc.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("dlp: update scan %d: %w", sc.ID, err)
+	} else if n == 0 {
+		return errTakenOver
 	}
 	return nil
 }

@@ -1,0 +1,192 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/medguard/medguard/internal/lease"
+)
+
+// Names of the leases of the background jobs of `serve`; one process at a time runs each.
+const (
+	LeaseTrailCheckpoint = "trail.checkpoint" // signs checkpoints of the trail
+	LeaseDLPRetention    = "dlp.retention"    // drops raw values past their retention
+)
+
+// Convert runs the data conversions that follow the migrations but need the services:
+// today, masking the names of the scans stored before migration 0013. `serve` runs it at
+// start and `migrate` after migrating. It is safe to run again and from several
+// processes at once.
+func (a *App) Convert(ctx context.Context) error {
+	n, err := a.DLP.MaskStoredNames(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		a.Logger.Info("masked patient data in the names of stored scans", "scans", n)
+	}
+	return nil
+}
+
+// ConvertIfKeyed is Convert for `migrate`, which may run on another machine than the
+// servers, with another data directory. Converting seals raw values under the DLP key
+// of the data directory, and a key created here would seal values the servers cannot
+// open: so it converts only when the key file exists, and otherwise leaves the scans
+// to the first server that starts. It returns how many scans it converted and how many
+// it left.
+func (a *App) ConvertIfKeyed(ctx context.Context) (converted, left int, err error) {
+	n, err := a.DLP.UnmaskedScans(ctx)
+	if err != nil || n == 0 {
+		return 0, 0, err
+	}
+	if _, err := os.Stat(a.DataFile(DLPKeyFile)); err != nil {
+		return 0, n, nil
+	}
+	converted, err = a.DLP.MaskStoredNames(ctx)
+	return converted, 0, err
+}
+
+// Start begins the work of a serving process; no other command calls it. It converts
+// stored data (Convert), takes the process's own lease — owner of the path jobs it runs,
+// renewed every heartbeat until Close — and takes over the jobs of processes that are
+// gone (Recover: now and then every lease time to live). Then it runs the background
+// jobs, each on the one process that holds its lease: purging the raw values past their
+// retention (every dlp.purge_interval) and signing a checkpoint of the trail (every
+// trail_checkpoint.interval). A process runs a job at once when it takes the job's lease,
+// and its first attempt is made before Start returns, so that a lone server has signed
+// a checkpoint before it listens. The work stops when ctx ends or at Close.
+func (a *App) Start(ctx context.Context) error {
+	if a.leases != nil {
+		return errors.New("app: started twice")
+	}
+	if err := a.Convert(ctx); err != nil {
+		return err
+	}
+	a.leases = lease.New(a.DB, lease.NewHolder(), a.Config.LeaseTTL, a.Logger)
+	a.node = a.leases.Holder()
+	if ok, err := a.leases.Acquire(ctx, a.node); err != nil {
+		return err
+	} else if !ok {
+		return errors.New("app: another process holds this process's lease")
+	}
+	a.stopNode = a.keepNode(context.WithoutCancel(ctx))
+	a.DLP.SetOwner(a.node)
+	if err := a.recoverJobs(ctx); err != nil {
+		return err
+	}
+	jobs, err := a.backgroundJobs()
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if _, err := j.Step(ctx); err != nil {
+			return err
+		}
+	}
+	loops, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Go(func() { j.Run(loops) })
+	}
+	wg.Go(func() {
+		t := time.NewTicker(a.leases.TTL())
+		defer t.Stop()
+		for {
+			select {
+			case <-loops.Done():
+				return
+			case <-t.C:
+			}
+			if err := a.recoverJobs(loops); err != nil && loops.Err() == nil {
+				a.Logger.Error("take over the jobs of stopped processes", "err", err)
+			}
+		}
+	})
+	a.stopLoops = func() {
+		stop()
+		wg.Wait()
+	}
+	a.Logger.Info("serving process started", "lease", a.node, "lease_ttl", a.leases.TTL().String())
+	return nil
+}
+
+// keepNode renews the process's own lease every heartbeat until the returned function
+// is called, which releases it. A lease found gone (the process stalled past its time
+// to live and another pruned it) is taken again.
+func (a *App) keepNode(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(a.leases.Heartbeat())
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				defer cancel()
+				if err := a.leases.Release(rctx, a.node); err != nil {
+					a.Logger.Warn("release the process's lease", "err", err)
+				}
+				return
+			case <-t.C:
+			}
+			if ok, err := a.leases.Renew(ctx, a.node); err != nil {
+				a.Logger.Warn("renew the process's lease", "err", err)
+			} else if !ok {
+				a.Logger.Error("the process's lease had expired: other processes may have failed its jobs")
+				if _, err := a.leases.Acquire(ctx, a.node); err != nil {
+					a.Logger.Warn("take the process's lease again", "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// recoverJobs marks as failed the path jobs of processes whose lease expired, and drops
+// leases long expired.
+func (a *App) recoverJobs(ctx context.Context) error {
+	n, err := a.DLP.Recover(ctx, a.leases)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		a.Logger.Warn("marked as failed the patient-data scan jobs of processes that stopped", "jobs", n)
+	}
+	return a.leases.Prune(ctx)
+}
+
+// backgroundJobs returns the periodic jobs of a serving process, on a.leases.
+func (a *App) backgroundJobs() ([]*lease.Job, error) {
+	pub, err := a.TrailPublisher()
+	if err != nil {
+		return nil, err
+	}
+	purge := cmp.Or(a.Config.DLP.PurgeInterval, time.Hour)
+	return []*lease.Job{
+		a.leases.Job(LeaseDLPRetention, purge, a.purgeExpired),
+		a.leases.Job(LeaseTrailCheckpoint, cmp.Or(a.Config.TrailCheckpoint.Interval, time.Hour), pub.PublishLogged),
+	}, nil
+}
+
+// purgeExpired drops the raw values past their retention, logging how many.
+func (a *App) purgeExpired(ctx context.Context) {
+	n, err := a.DLP.PurgeExpired(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.Logger.Error("purge raw values past their retention", "err", err)
+		}
+		return
+	}
+	if n > 0 {
+		a.Logger.Info("purged raw values past their retention", "findings", n)
+	}
+}
