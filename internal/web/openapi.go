@@ -82,7 +82,7 @@ var apiDocs = map[string]apiOp{
 	"GET /api/v1/tokens":                {Summary: "The caller's API tokens (never the secret)", Tag: "account", Response: listResponse[auth.Token]{}, Status: 200},
 	"POST /api/v1/tokens":               {Summary: "Create an API token (scope read, write or dlp.check: the pre-send check only); the secret is in the response only", Tag: "account", Request: tokenRequest{}, Response: tokenResponse{}, Status: 201},
 	"DELETE /api/v1/tokens/{id}":        {Summary: "Revoke an API token", Tag: "account", Status: 204},
-	"GET /api/v1/trail":                 {Summary: "Audit trail entries, newest first", Tag: "trail", Response: trailResponse{}, Status: 200, Query: []string{"action", "actor", "object_type", "object_id", "before", "limit"}},
+	"GET /api/v1/trail":                 {Summary: "Audit trail entries, newest first", Tag: "trail", Response: listResponse[trail.Entry]{}, Status: 200, Query: []string{"action", "actor", "object_type", "object_id", "before", "limit"}},
 	"POST /api/v1/trail/verify":         {Summary: "Verify the whole chain (keyed MACs) and that it extends the signed checkpoints in the data directory; name the first broken entry", Tag: "trail", Response: trail.Report{}, Status: 200},
 
 	"GET /api/v1/supply/risk":                 {Summary: "The unified software risk view: counters, open findings by severity, state, product, vendor and age, licence verdicts, gate results, most vulnerable components", Tag: "supply", Response: supply.RiskView{}, Status: 200},
