@@ -36,7 +36,8 @@ type apiOp struct {
 }
 
 type dashboardResponse struct {
-	Assets asset.Stats `json:"assets"`
+	KPIs   []dashboardKPI `json:"kpis"`
+	Assets asset.Stats    `json:"assets"`
 }
 
 type retireRequest struct {
@@ -52,7 +53,7 @@ var apiDocs = map[string]apiOp{
 	"GET /api/v1/openapi.json": {Summary: "This OpenAPI document", Tag: "meta", Response: map[string]any{}, Status: 200},
 	"GET /api/v1/me":           {Summary: "The signed-in user, its permissions and the platform version", Tag: "account", Response: meResponse{}, Status: 200},
 	"PUT /api/v1/me/locale":    {Summary: "Set the caller's language (\"\", \"en\" or \"zh-CN\")", Tag: "account", Request: localeRequest{}, Status: 204},
-	"GET /api/v1/dashboard":    {Summary: "Figures for the home dashboard", Tag: "dashboard", Response: dashboardResponse{}, Status: 200},
+	"GET /api/v1/dashboard":    {Summary: "Figures for the home dashboard: its headline numbers (kpis: id, label in the caller's language, count and the list it counts — the same the page shows) and the asset inventory's breakdowns", Tag: "dashboard", Response: dashboardResponse{}, Status: 200},
 
 	"GET /api/v1/assets":              {Summary: "List, search, filter, sort and page assets", Tag: "assets", Response: listResponse[asset.Asset]{}, Status: 200, Query: assetQuery},
 	"POST /api/v1/assets":             {Summary: "Create an asset", Tag: "assets", Request: asset.Input{}, Response: asset.Asset{}, Status: 201},
