@@ -640,9 +640,6 @@ var (
 	alertPaging   = paging.Spec{Default: 100, Max: 500}
 )
 
-// alertWindow is how many of the newest alerts the alert list pages through.
-const alertWindow = 500
-
 func (s *Server) apiAlertList(w http.ResponseWriter, r *http.Request) error {
 	open, err := queryBool(r, "open")
 	if err != nil {
@@ -652,15 +649,11 @@ func (s *Server) apiAlertList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// The store returns at most alertWindow alerts (newest first); past it the
-	// total is a lower bound, reported as such.
-	as, err := s.Supply.Alerts(r.Context(), reqActor(r), open, alertWindow)
+	as, total, err := s.Supply.AlertPage(r.Context(), reqActor(r), open, p.Limit, p.Offset)
 	if err != nil {
 		return err
 	}
-	env := paging.Slice(r.URL, p, as)
-	env.TotalCapped = len(as) >= alertWindow
-	return writeJSON(w, http.StatusOK, env)
+	return writeJSON(w, http.StatusOK, paging.Page(r.URL, p, as, total))
 }
 
 func (s *Server) apiAlertAck(w http.ResponseWriter, r *http.Request) error {

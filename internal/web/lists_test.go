@@ -182,6 +182,7 @@ func TestListNextWalks(t *testing.T) {
 			{"assets by the old aliases", "/api/v1/assets?sort=-code&per_page=5&page=1", "admin"},
 			{"supply findings", "/api/v1/findings?state=all&limit=2", "regulator"},
 			{"supply findings of hospital A", "/api/v1/findings?limit=1", "secofficer"},
+			{"supply alerts", "/api/v1/supply/alerts?limit=1", "regulator"},
 			{"trail", "/api/v1/trail?limit=7", "admin"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
