@@ -386,6 +386,7 @@ type Query struct {
 	Sort      string `json:"sort"`     // see Sorts; default "name"
 	Page      int    `json:"page"`     // from 1
 	PerPage   int    `json:"per_page"` // default 50, at most 500
+	Offset    int    `json:"offset"`   // rows to skip; when set it wins over Page
 }
 
 // Page is one page of List.
@@ -538,11 +539,16 @@ func (s *Service) List(ctx context.Context, a actor.Actor, q Query) (Page, error
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM assets a`+where, args...).Scan(&p.Total); err != nil {
 		return Page{}, fmt.Errorf("asset: count: %w", err)
 	}
-	if p.Total == 0 || (p.Page-1)*p.PerPage >= p.Total {
+	offset := (p.Page - 1) * p.PerPage
+	if q.Offset > 0 {
+		offset = q.Offset
+		p.Page = offset/p.PerPage + 1
+	}
+	if p.Total == 0 || offset >= p.Total {
 		return p, nil
 	}
 	query := `SELECT ` + columns + fromAssets + where + ` ORDER BY ` + order +
-		` LIMIT ` + strconv.Itoa(p.PerPage) + ` OFFSET ` + strconv.Itoa((p.Page-1)*p.PerPage)
+		` LIMIT ` + strconv.Itoa(p.PerPage) + ` OFFSET ` + strconv.Itoa(offset)
 	err = s.each(ctx, query, args, func(x Asset) error {
 		p.Items = append(p.Items, x)
 		return nil

@@ -49,6 +49,7 @@ type UserQuery struct {
 	Role    string `json:"role"`
 	Page    int    `json:"page"`
 	PerPage int    `json:"per_page"`
+	Offset  int    `json:"offset"` // rows to skip; when set it wins over Page
 }
 
 const userColumns = `u.id, u.org_id, o.path, o.name, u.username, u.display_name, u.email, u.role, u.locale,
@@ -595,12 +596,16 @@ func (s *Service) Users(ctx context.Context, a actor.Actor, q UserQuery) ([]User
 		where += ` AND u.role = ?`
 		args = append(args, q.Role)
 	}
+	offset := (q.Page - 1) * q.PerPage
+	if q.Offset > 0 {
+		offset = q.Offset
+	}
 	var total int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+userFrom+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("auth: count users: %w", err)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+userFrom+where+` ORDER BY u.username LIMIT ? OFFSET ?`,
-		append(args, q.PerPage, (q.Page-1)*q.PerPage)...)
+		append(args, q.PerPage, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("auth: list users: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/asset"
+	"github.com/medguard/medguard/internal/paging"
 	"github.com/medguard/medguard/internal/problem"
 )
 
@@ -31,12 +32,6 @@ func parseAssetQuery(r *http.Request) (asset.Query, error) {
 	}
 	var err error
 	if q.MLPSLevel, err = queryInt(r, "mlps_level", 0); err != nil {
-		return asset.Query{}, err
-	}
-	if q.Page, err = queryInt(r, "page", 1); err != nil {
-		return asset.Query{}, err
-	}
-	if q.PerPage, err = queryInt(r, "per_page", 0); err != nil {
 		return asset.Query{}, err
 	}
 	if q.OrgID, err = queryID(r, "org_id"); err != nil {
@@ -78,15 +73,16 @@ func (s *Server) apiAssetList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	p, err := pageParams(r, paging.Spec{Default: asset.DefaultPerPage, Max: asset.MaxPerPage})
+	if err != nil {
+		return err
+	}
+	q.Page, q.PerPage, q.Offset = 1, p.Limit, p.Offset
 	pg, err := s.Assets.List(r.Context(), principalFrom(r.Context()).actor(r), q)
 	if err != nil {
 		return err
 	}
-	items := pg.Items
-	if items == nil {
-		items = []asset.Asset{}
-	}
-	return writeJSON(w, http.StatusOK, listResponse[asset.Asset]{Items: items, Total: pg.Total, Page: pg.Page, PerPage: pg.PerPage})
+	return writeJSON(w, http.StatusOK, paging.Page(r.URL, p, pg.Items, pg.Total))
 }
 
 func (s *Server) apiAssetCreate(w http.ResponseWriter, r *http.Request) error {

@@ -2,11 +2,13 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/paging"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/trail"
 )
@@ -59,10 +61,7 @@ func (s *Server) apiOrgList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if nodes == nil {
-		nodes = []org.Node{}
-	}
-	return writeJSON(w, http.StatusOK, listResponse[org.Node]{Items: nodes, Total: len(nodes), Page: 1, PerPage: len(nodes)})
+	return writeList(w, r, paging.Standard, nodes)
 }
 
 func (s *Server) apiOrgCreate(w http.ResponseWriter, r *http.Request) error {
@@ -120,23 +119,16 @@ func (s *Server) apiOrgDelete(w http.ResponseWriter, r *http.Request) error {
 // Users.
 
 func (s *Server) apiUserList(w http.ResponseWriter, r *http.Request) error {
-	page, err := queryInt(r, "page", 1)
+	p, err := pageParams(r, paging.Standard)
 	if err != nil {
 		return err
 	}
-	per, err := queryInt(r, "per_page", 50)
-	if err != nil {
-		return err
-	}
-	q := auth.UserQuery{Q: r.URL.Query().Get("q"), Role: r.URL.Query().Get("role"), Page: page, PerPage: per}
+	q := auth.UserQuery{Q: r.URL.Query().Get("q"), Role: r.URL.Query().Get("role"), Page: 1, PerPage: p.Limit, Offset: p.Offset}
 	users, total, err := s.Auth.Users(r.Context(), principalFrom(r.Context()).actor(r), q)
 	if err != nil {
 		return err
 	}
-	if users == nil {
-		users = []auth.User{}
-	}
-	return writeJSON(w, http.StatusOK, listResponse[auth.User]{Items: users, Total: total, Page: max(page, 1), PerPage: per})
+	return writeJSON(w, http.StatusOK, paging.Page(r.URL, p, users, total))
 }
 
 func (s *Server) apiUserCreate(w http.ResponseWriter, r *http.Request) error {
@@ -246,10 +238,7 @@ func (s *Server) apiTokenList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if toks == nil {
-		toks = []auth.Token{}
-	}
-	return writeJSON(w, http.StatusOK, listResponse[auth.Token]{Items: toks, Total: len(toks), Page: 1, PerPage: len(toks)})
+	return writeList(w, r, paging.Standard, toks)
 }
 
 func (s *Server) apiTokenCreate(w http.ResponseWriter, r *http.Request) error {
@@ -286,30 +275,32 @@ func (s *Server) apiTokenRevoke(w http.ResponseWriter, r *http.Request) error {
 
 // Trail.
 
-type trailResponse struct {
-	Items []trail.Entry `json:"items"`
-	Next  int64         `json:"next_before,omitempty"`
-}
+// trailPaging is the page size of the audit trail, which is paged by sequence number
+// (before=<seq>, carried in the envelope's next link) rather than by offset.
+var trailPaging = paging.Spec{Default: 100, Max: 500}
 
 func (s *Server) apiTrailList(w http.ResponseWriter, r *http.Request) error {
 	f := trailFilter(r)
-	if n, err := queryInt(r, "limit", 100); err != nil {
-		return err
-	} else {
-		f.Limit = n
+	if b := r.URL.Query().Get("before"); b != "" && f.BeforeSeq <= 0 {
+		return problem.Invalid("before", "before must be a positive sequence number")
 	}
+	p, err := pageParams(r, trailPaging)
+	if err != nil {
+		return err
+	}
+	if p.Offset != 0 {
+		return problem.Invalid(paging.ParamOffset, "the trail is paged by before (follow next), not by offset")
+	}
+	f.Limit = p.Limit
 	entries, err := trail.List(r.Context(), s.DB, principalFrom(r.Context()).actor(r), f)
 	if err != nil {
 		return err
 	}
-	resp := trailResponse{Items: entries}
-	if resp.Items == nil {
-		resp.Items = []trail.Entry{}
+	var cursor string
+	if len(entries) > 0 {
+		cursor = strconv.FormatInt(entries[len(entries)-1].Seq, 10)
 	}
-	if len(entries) > 0 && len(entries) == f.Limit {
-		resp.Next = entries[len(entries)-1].Seq
-	}
-	return writeJSON(w, http.StatusOK, resp)
+	return writeJSON(w, http.StatusOK, paging.Keyset(r.URL, p, entries, len(entries) == f.Limit, "before", cursor))
 }
 
 func (s *Server) apiTrailVerify(w http.ResponseWriter, r *http.Request) error {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
+	"github.com/medguard/medguard/internal/paging"
 	"github.com/medguard/medguard/internal/problem"
 )
 
@@ -102,15 +103,15 @@ func (s *Server) apiDLPCheck(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, res)
 }
 
+// dlpFindingPaging is the page size of a scan's findings.
+var dlpFindingPaging = paging.Spec{Default: 100, Max: 1000}
+
 // scanQuery reads the filters of the scan history.
 func scanQuery(r *http.Request) (dlpsvc.ScanQuery, error) {
 	v := r.URL.Query()
 	q := dlpsvc.ScanQuery{Kind: v.Get("kind"), Status: v.Get("status"), Decision: v.Get("decision")}
-	var err error
-	if q.Limit, err = queryInt(r, "limit", 50); err != nil {
-		return q, err
-	}
-	q.Offset, err = queryInt(r, "offset", 0)
+	p, err := pageParams(r, paging.Standard)
+	q.Limit, q.Offset = p.Limit, p.Offset
 	return q, err
 }
 
@@ -123,7 +124,7 @@ func (s *Server) apiDLPScanList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, listResponse[dlpsvc.Scan]{Items: pg.Items, Total: pg.Total, Page: q.Offset/max(q.Limit, 1) + 1, PerPage: q.Limit})
+	return writeJSON(w, http.StatusOK, paging.Page(r.URL, paging.Params{Limit: q.Limit, Offset: q.Offset}, pg.Items, pg.Total))
 }
 
 func (s *Server) apiDLPJobList(w http.ResponseWriter, r *http.Request) error {
@@ -136,7 +137,7 @@ func (s *Server) apiDLPJobList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, listResponse[dlpsvc.Scan]{Items: pg.Items, Total: pg.Total, Page: q.Offset/max(q.Limit, 1) + 1, PerPage: q.Limit})
+	return writeJSON(w, http.StatusOK, paging.Page(r.URL, paging.Params{Limit: q.Limit, Offset: q.Offset}, pg.Items, pg.Total))
 }
 
 func (s *Server) apiDLPJobStart(w http.ResponseWriter, r *http.Request) error {
@@ -168,12 +169,11 @@ func (s *Server) scanDetail(r *http.Request, id int64) (dlpScanResponse, error) 
 	if fq.FileID, err = queryID(r, "file_id"); err != nil {
 		return out, err
 	}
-	if fq.Limit, err = queryInt(r, "limit", 100); err != nil {
+	p, err := pageParams(r, dlpFindingPaging)
+	if err != nil {
 		return out, err
 	}
-	if fq.Offset, err = queryInt(r, "offset", 0); err != nil {
-		return out, err
-	}
+	fq.Limit, fq.Offset = p.Limit, p.Offset
 	out.Findings, out.FindingsTotal, err = s.DLP.Findings(ctx, a, fq)
 	return out, err
 }
@@ -214,7 +214,11 @@ func (s *Server) apiDLPFindingList(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, dlpFindingsResponse{Items: out.Findings, Total: out.FindingsTotal, Page: 1, PerPage: len(out.Findings)})
+	p, err := pageParams(r, dlpFindingPaging)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, paging.Page(r.URL, p, out.Findings, out.FindingsTotal))
 }
 
 func (s *Server) apiDLPReveal(w http.ResponseWriter, r *http.Request) error {

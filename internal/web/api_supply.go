@@ -16,6 +16,7 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/licence"
+	"github.com/medguard/medguard/internal/paging"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/vuln"
@@ -32,14 +33,6 @@ func orgParam(r *http.Request) (int64, error) {
 		return id, err
 	}
 	return principalFrom(r.Context()).User.OrgID, nil
-}
-
-// listOf wraps a whole (unpaginated) list in the list envelope.
-func listOf[T any](items []T) listResponse[T] {
-	if items == nil {
-		items = []T{}
-	}
-	return listResponse[T]{Items: items, Total: len(items), Page: 1, PerPage: len(items)}
 }
 
 // created answers 201 with the new object and its location.
@@ -231,18 +224,11 @@ func findingQuery(r *http.Request) (supply.FindingQuery, error) {
 			return q, err
 		}
 	}
-	if q.Limit, err = queryInt(r, "limit", 100); err != nil {
+	p, err := pageParams(r, findingPaging)
+	if err != nil {
 		return q, err
 	}
-	if q.Limit <= 0 || q.Limit > 500 {
-		q.Limit = 100
-	}
-	if q.Offset, err = queryInt(r, "offset", 0); err != nil {
-		return q, err
-	}
-	if q.Offset < 0 {
-		return q, problem.Invalid("offset", "offset must not be negative")
-	}
+	q.Limit, q.Offset = p.Limit, p.Offset
 	return q, nil
 }
 
@@ -259,7 +245,7 @@ func (s *Server) apiVendorList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, listOf(vs))
+	return writeList(w, r, paging.Standard, (vs))
 }
 
 func (s *Server) apiVendorCreate(w http.ResponseWriter, r *http.Request) error {
@@ -385,7 +371,7 @@ func (s *Server) apiProductList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, listOf(ps))
+	return writeList(w, r, paging.Standard, (ps))
 }
 
 func (s *Server) apiProductCreate(w http.ResponseWriter, r *http.Request) error {
@@ -436,7 +422,7 @@ func (s *Server) apiVersionList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, listOf(vs))
+	return writeList(w, r, paging.Standard, (vs))
 }
 
 func (s *Server) apiVersionCreate(w http.ResponseWriter, r *http.Request) error {
@@ -553,7 +539,7 @@ func (s *Server) apiComponentList(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, listOf(cs))
+	return writeList(w, r, paging.Standard, (cs))
 }
 
 func (s *Server) apiGateEvaluate(w http.ResponseWriter, r *http.Request) error {
@@ -593,8 +579,7 @@ func (s *Server) apiFindingList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, listResponse[supply.Finding]{Items: nonNil(pg.Items), Total: pg.Total,
-		Page: q.Offset/q.Limit + 1, PerPage: q.Limit})
+	return writeJSON(w, http.StatusOK, paging.Page(r.URL, paging.Params{Limit: q.Limit, Offset: q.Offset}, pg.Items, pg.Total))
 }
 
 func (s *Server) apiFindingGet(w http.ResponseWriter, r *http.Request) error {
@@ -649,20 +634,26 @@ func (s *Server) apiVulnDBImport(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
+// Page sizes of the supply lists that differ from paging.Standard.
+var (
+	findingPaging = paging.Spec{Default: 100, Max: 500}
+	alertPaging   = paging.Spec{Default: 100, Max: 500}
+)
+
 func (s *Server) apiAlertList(w http.ResponseWriter, r *http.Request) error {
 	open, err := queryBool(r, "open")
 	if err != nil {
 		return err
 	}
-	limit, err := queryInt(r, "limit", 100)
+	p, err := pageParams(r, alertPaging)
 	if err != nil {
 		return err
 	}
-	as, err := s.Supply.Alerts(r.Context(), reqActor(r), open, limit)
+	as, total, err := s.Supply.AlertPage(r.Context(), reqActor(r), open, p.Limit, p.Offset)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, listOf(as))
+	return writeJSON(w, http.StatusOK, paging.Page(r.URL, p, as, total))
 }
 
 func (s *Server) apiAlertAck(w http.ResponseWriter, r *http.Request) error {
@@ -686,7 +677,7 @@ func (s *Server) apiGateList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, listOf(gs))
+	return writeList(w, r, paging.Standard, (gs))
 }
 
 func (s *Server) apiGateSave(w http.ResponseWriter, r *http.Request) error {
@@ -759,7 +750,7 @@ func (s *Server) apiDeliveryList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, listOf(ds))
+	return writeList(w, r, paging.Standard, (ds))
 }
 
 // apiSBOMCheck checks an SBOM against the vulnerability database, the licence policy

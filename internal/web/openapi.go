@@ -36,25 +36,24 @@ type apiOp struct {
 }
 
 type dashboardResponse struct {
-	Assets asset.Stats `json:"assets"`
+	KPIs   []dashboardKPI `json:"kpis"`
+	Assets asset.Stats    `json:"assets"`
 }
 
 type retireRequest struct {
 	On string `json:"on"`
 }
 
-var listQuery = []string{"page", "per_page"}
-
 // pathParam matches the {name} segments of a route pattern.
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
-var assetQuery = []string{"q", "kind", "zone", "lifecycle", "tag", "mlps_level", "org_id", "sort", "page", "per_page"}
+var assetQuery = []string{"q", "kind", "zone", "lifecycle", "tag", "mlps_level", "org_id", "sort"}
 
 // apiDocs maps "METHOD /pattern" to its documentation.
 var apiDocs = map[string]apiOp{
 	"GET /api/v1/openapi.json": {Summary: "This OpenAPI document", Tag: "meta", Response: map[string]any{}, Status: 200},
 	"GET /api/v1/me":           {Summary: "The signed-in user, its permissions and the platform version", Tag: "account", Response: meResponse{}, Status: 200},
 	"PUT /api/v1/me/locale":    {Summary: "Set the caller's language (\"\", \"en\" or \"zh-CN\")", Tag: "account", Request: localeRequest{}, Status: 204},
-	"GET /api/v1/dashboard":    {Summary: "Figures for the home dashboard", Tag: "dashboard", Response: dashboardResponse{}, Status: 200},
+	"GET /api/v1/dashboard":    {Summary: "Figures for the home dashboard: its headline numbers (kpis: id, label in the caller's language, count and the list it counts — the same the page shows) and the asset inventory's breakdowns", Tag: "dashboard", Response: dashboardResponse{}, Status: 200},
 
 	"GET /api/v1/assets":              {Summary: "List, search, filter, sort and page assets", Tag: "assets", Response: listResponse[asset.Asset]{}, Status: 200, Query: assetQuery},
 	"POST /api/v1/assets":             {Summary: "Create an asset", Tag: "assets", Request: asset.Input{}, Response: asset.Asset{}, Status: 201},
@@ -71,7 +70,7 @@ var apiDocs = map[string]apiOp{
 	"PUT /api/v1/orgs/{id}":    {Summary: "Rename a node or switch its MFA requirement", Tag: "organisation", Request: org.Input{}, Response: org.Node{}, Status: 200},
 	"DELETE /api/v1/orgs/{id}": {Summary: "Delete an empty node", Tag: "organisation", Status: 204},
 
-	"GET /api/v1/users":                 {Summary: "List users", Tag: "users", Response: listResponse[auth.User]{}, Status: 200, Query: append([]string{"q", "role"}, listQuery...)},
+	"GET /api/v1/users":                 {Summary: "List users", Tag: "users", Response: listResponse[auth.User]{}, Status: 200, Query: []string{"q", "role"}},
 	"POST /api/v1/users":                {Summary: "Create a user", Tag: "users", Request: auth.UserInput{}, Response: auth.User{}, Status: 201},
 	"GET /api/v1/users/{id}":            {Summary: "One user", Tag: "users", Response: auth.User{}, Status: 200},
 	"PUT /api/v1/users/{id}":            {Summary: "Update a user's profile, role or organisation", Tag: "users", Request: auth.UserUpdate{}, Response: auth.User{}, Status: 200},
@@ -82,7 +81,7 @@ var apiDocs = map[string]apiOp{
 	"GET /api/v1/tokens":                {Summary: "The caller's API tokens (never the secret)", Tag: "account", Response: listResponse[auth.Token]{}, Status: 200},
 	"POST /api/v1/tokens":               {Summary: "Create an API token (scope read, write or dlp.check: the pre-send check only); the secret is in the response only", Tag: "account", Request: tokenRequest{}, Response: tokenResponse{}, Status: 201},
 	"DELETE /api/v1/tokens/{id}":        {Summary: "Revoke an API token", Tag: "account", Status: 204},
-	"GET /api/v1/trail":                 {Summary: "Audit trail entries, newest first", Tag: "trail", Response: trailResponse{}, Status: 200, Query: []string{"action", "actor", "object_type", "object_id", "before", "limit"}},
+	"GET /api/v1/trail":                 {Summary: "Audit trail entries, newest first", Tag: "trail", Response: listResponse[trail.Entry]{}, Status: 200, Query: []string{"action", "actor", "object_type", "object_id", "before"}},
 	"POST /api/v1/trail/verify":         {Summary: "Verify the whole chain (keyed MACs) and that it extends the signed checkpoints in the data directory; name the first broken entry", Tag: "trail", Response: trail.Report{}, Status: 200},
 
 	"GET /api/v1/supply/risk":                 {Summary: "The unified software risk view: counters, open findings by severity, state, product, vendor and age, licence verdicts, gate results, most vulnerable components", Tag: "supply", Response: supply.RiskView{}, Status: 200},
@@ -105,13 +104,13 @@ var apiDocs = map[string]apiOp{
 	"GET /api/v1/versions/{id}/components":    {Summary: "The components of the version's SBOM with licence verdicts and finding counts", Tag: "supply", Response: listResponse[supply.Component]{}, Status: 200},
 	"POST /api/v1/versions/{id}/gates/{name}": {Summary: "Evaluate a gate (procurement, go-live, update or a stored one) on the version and store the result", Tag: "supply", Response: supply.GateResult{}, Status: 200},
 	"POST /api/v1/versions/{id}/deliveries":   {Summary: "Check delivered files against the vendor's manifest (and signature) and record the outcome; a failed check raises an alert", Tag: "supply", Parts: []string{"manifest", "files", "require_signature"}, Response: supply.Delivery{}, Status: 201},
-	"GET /api/v1/findings":                    {Summary: "Vulnerability findings, most severe and oldest first (state \"\" = open and accepted, \"all\" = every state)", Tag: "supply", Response: listResponse[supply.Finding]{}, Status: 200, Query: []string{"product_id", "version_id", "vendor_id", "vuln", "severity", "state", "limit", "offset"}},
+	"GET /api/v1/findings":                    {Summary: "Vulnerability findings, most severe and oldest first (state \"\" = open and accepted, \"all\" = every state)", Tag: "supply", Response: listResponse[supply.Finding]{}, Status: 200, Query: []string{"product_id", "version_id", "vendor_id", "vuln", "severity", "state"}},
 	"GET /api/v1/findings/{id}":               {Summary: "One finding", Tag: "supply", Response: supply.Finding{}, Status: 200},
 	"POST /api/v1/findings/{id}/decision":     {Summary: "Accept a risk (reason and expiry within a year), mark a false positive (reason) or reopen; the decision carries over to the product's other versions", Tag: "supply", Request: decisionRequest{}, Response: supply.Finding{}, Status: 200},
 	"GET /api/v1/vulns/{vuln}":                {Summary: "An advisory (by id or alias) and every product version, component and asset it hits in the caller's scope", Tag: "supply", Response: vulnResponse{}, Status: 200},
 	"GET /api/v1/vulndb/status":               {Summary: "Record counts of the vulnerability database per ecosystem and its last import", Tag: "supply", Response: vuln.Status{}, Status: 200},
 	"POST /api/v1/vulndb/import":              {Summary: "Import OSV advisories (an osv.dev all.zip export, or one JSON or YAML record; at most 256 MiB) and re-match every stored SBOM against the changed ones", Tag: "supply", Body: "application/zip", Response: vulnImportResponse{}, Status: 200},
-	"GET /api/v1/supply/alerts":               {Summary: "Supply-chain alerts, newest first: new advisories hitting stored software, failed delivery checks", Tag: "supply", Response: listResponse[supply.Alert]{}, Status: 200, Query: []string{"open", "limit"}},
+	"GET /api/v1/supply/alerts":               {Summary: "Supply-chain alerts, newest first: new advisories hitting stored software, failed delivery checks", Tag: "supply", Response: listResponse[supply.Alert]{}, Status: 200, Query: []string{"open"}},
 	"POST /api/v1/supply/alerts/{id}/ack":     {Summary: "Acknowledge an alert", Tag: "supply", Response: supply.Alert{}, Status: 200},
 	"GET /api/v1/gates":                       {Summary: "The gates of an organisation: its own, its parents' and the built-in ones", Tag: "supply", Response: listResponse[supply.Gate]{}, Status: 200, Query: []string{"org_id"}},
 	"PUT /api/v1/gates":                       {Summary: "Create or replace a named gate of an organisation", Tag: "supply", Request: supply.GateDefinition{}, Response: supply.Gate{}, Status: 200},
@@ -124,10 +123,10 @@ var apiDocs = map[string]apiOp{
 	"POST /api/v1/dlp/scan/text":            {Summary: "Scan a text for patient data and record the scan; findings are masked", Tag: "dlp", Request: dlpTextRequest{}, Response: dlpsvc.Result{}, Status: 201},
 	"POST /api/v1/dlp/scan/file":            {Summary: "Scan an uploaded file (text, CSV, JSON, XML, HL7, DOCX/XLSX/PPTX, PDF, ZIP; at most 64 MiB) and record the scan; a raw body is named by ?name=", Tag: "dlp", Body: "application/octet-stream", Response: dlpsvc.Result{}, Status: 201, Query: []string{"org_id", "name"}},
 	"POST /api/v1/dlp/check":                {Summary: "Pre-send policy check of an outgoing file for a mail or file-transfer gateway: allow, alert or block under the organisation's policy, with the verdict and masked findings; recorded and trailed. A token of scope dlp.check may call this and nothing else", Tag: "dlp", Body: "application/octet-stream", Response: dlpsvc.CheckResult{}, Status: 200, Query: []string{"org_id", "name"}},
-	"GET /api/v1/dlp/scans":                 {Summary: "The scan history, newest first", Tag: "dlp", Response: listResponse[dlpsvc.Scan]{}, Status: 200, Query: []string{"kind", "status", "decision", "limit", "offset"}},
+	"GET /api/v1/dlp/scans":                 {Summary: "The scan history, newest first", Tag: "dlp", Response: listResponse[dlpsvc.Scan]{}, Status: 200, Query: []string{"kind", "status", "decision"}},
 	"GET /api/v1/dlp/scans/{id}":            {Summary: "A scan with its files (per-file verdicts, problems) and a page of its masked findings", Tag: "dlp", Response: dlpScanResponse{}, Status: 200, Query: []string{"file_id", "type", "limit", "offset"}},
 	"GET /api/v1/dlp/scans/{id}/findings":   {Summary: "A page of a scan's masked findings, highest level first", Tag: "dlp", Response: dlpFindingsResponse{}, Status: 200, Query: []string{"file_id", "type", "limit", "offset"}},
-	"GET /api/v1/dlp/jobs":                  {Summary: "Scan jobs over server paths, newest first, with status and progress", Tag: "dlp", Response: listResponse[dlpsvc.Scan]{}, Status: 200, Query: []string{"status", "limit", "offset"}},
+	"GET /api/v1/dlp/jobs":                  {Summary: "Scan jobs over server paths, newest first, with status and progress", Tag: "dlp", Response: listResponse[dlpsvc.Scan]{}, Status: 200, Query: []string{"status"}},
 	"POST /api/v1/dlp/jobs":                 {Summary: "Start a background scan job over a server path under a configured scan root (dlp.scan_roots)", Tag: "dlp", Request: dlpJobRequest{}, Response: dlpsvc.Scan{}, Status: 202},
 	"GET /api/v1/dlp/jobs/{id}":             {Summary: "A scan job with its progress, files and findings", Tag: "dlp", Response: dlpScanResponse{}, Status: 200, Query: []string{"file_id", "type", "limit", "offset"}},
 	"POST /api/v1/dlp/findings/{id}/reveal": {Summary: "Reveal the raw value of a finding (dlp.reveal; recorded in the audit trail)", Tag: "dlp", Response: dlpsvc.Revealed{}, Status: 200},
@@ -139,9 +138,32 @@ func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, s.openapi)
 }
 
-// buildOpenAPI renders apiDocs as an OpenAPI 3.1 document.
+// buildOpenAPI renders apiDocs as an OpenAPI 3.1 document. It runs twice: the first
+// pass finds the type names that more than one package uses, which the second pass
+// qualifies with their package (see schemaGen.name).
 func buildOpenAPI(version string) map[string]any {
-	sg := &schemaGen{defs: map[string]any{}}
+	first := &schemaGen{defs: map[string]any{}, types: map[string]reflect.Type{}, bases: map[string]map[reflect.Type]bool{}}
+	renderOpenAPI(version, first)
+	sg := &schemaGen{defs: map[string]any{}, types: map[string]reflect.Type{}, collide: map[string]bool{}}
+	for base, ts := range first.bases {
+		sg.collide[base] = len(ts) > 1
+	}
+	return renderOpenAPI(version, sg)
+}
+
+// schemaTypes maps every schema name of the document to the Go type it describes.
+func schemaTypes() map[string]reflect.Type {
+	first := &schemaGen{defs: map[string]any{}, types: map[string]reflect.Type{}, bases: map[string]map[reflect.Type]bool{}}
+	renderOpenAPI("", first)
+	sg := &schemaGen{defs: map[string]any{}, types: map[string]reflect.Type{}, collide: map[string]bool{}}
+	for base, ts := range first.bases {
+		sg.collide[base] = len(ts) > 1
+	}
+	renderOpenAPI("", sg)
+	return sg.types
+}
+
+func renderOpenAPI(version string, sg *schemaGen) map[string]any {
 	paths := map[string]any{}
 	keys := make([]string, 0, len(apiDocs))
 	for k := range apiDocs {
@@ -169,8 +191,8 @@ func buildOpenAPI(version string) map[string]any {
 			}
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": schema})
 		}
-		for _, q := range op.Query {
-			params = append(params, map[string]any{"name": q, "in": "query", "required": false, "schema": map[string]any{"type": "string"}})
+		for _, q := range queryOf(op) {
+			params = append(params, queryParam(k, q))
 		}
 		if len(params) > 0 {
 			o["parameters"] = params
@@ -229,6 +251,7 @@ func buildOpenAPI(version string) map[string]any {
 		"paths":   paths,
 		"components": map[string]any{
 			"schemas":         sg.defs,
+			"parameters":      pagingParams(),
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
 		},
 		"security": []any{map[string]any{"bearer": []any{}}},
@@ -252,7 +275,10 @@ func operationID(method, path string) string {
 // schemaGen turns Go types into JSON Schema (2020-12, as OpenAPI 3.1 uses), following
 // encoding/json's rules for field names.
 type schemaGen struct {
-	defs map[string]any
+	defs    map[string]any
+	types   map[string]reflect.Type          // schema name → the type it describes
+	bases   map[string]map[reflect.Type]bool // first pass: bare type name → types bearing it
+	collide map[string]bool                  // second pass: bare names borne by several types
 }
 
 var timeType = reflect.TypeOf(time.Time{})
@@ -288,7 +314,15 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	case reflect.Interface:
 		return map[string]any{}
 	case reflect.Struct:
-		name := schemaName(t)
+		name := g.name(t)
+		if g.bases != nil && !isEnvelopeType(t) {
+			base := bareName(t)
+			if g.bases[base] == nil {
+				g.bases[base] = map[reflect.Type]bool{}
+			}
+			g.bases[base][t] = true
+		}
+		g.types[name] = t
 		if _, ok := g.defs[name]; !ok {
 			g.defs[name] = map[string]any{} // placeholder against recursion
 			props := map[string]any{}
@@ -324,31 +358,55 @@ func (g *schemaGen) fields(t reflect.Type, props map[string]any) {
 	}
 }
 
-// schemaName names a component after its package and type, e.g. AssetAsset, AuthUser.
-func schemaName(t reflect.Type) string {
-	pkg := t.PkgPath()
-	if i := strings.LastIndex(pkg, "/"); i >= 0 {
-		pkg = pkg[i+1:]
+// name is the schema name of struct type t: its own name (Asset, User, Finding), with
+// its package in front only when another package has a type of the same name
+// (AssetImportReport, SupplyImportReport); a list envelope is named after its items
+// (AssetList). A package that says nothing of the domain ("service", "web") never
+// appears: dlp/service is "DLP".
+func (g *schemaGen) name(t reflect.Type) string {
+	if isEnvelopeType(t) {
+		f, _ := t.FieldByName("Items")
+		return g.name(f.Type.Elem()) + "List"
 	}
-	name := t.Name()
-	if i := strings.Index(name, "["); i >= 0 {
-		// listResponse[github.com/.../asset.Asset] → ListResponseAsset
-		inner := name[i+1 : len(name)-1]
-		if j := strings.LastIndex(inner, "."); j >= 0 {
-			inner = inner[j+1:]
-		}
-		name = name[:i] + inner
+	base := bareName(t)
+	label := pkgLabel(t)
+	if label == "" || !g.collide[base] || strings.HasPrefix(base, label) {
+		return base
 	}
-	up := func(s string) string {
-		if s == "" {
-			return s
-		}
-		r := []rune(s)
-		r[0] = unicode.ToUpper(r[0])
-		return string(r)
+	return label + base
+}
+
+// bareName is t's name with its first letter upper-cased.
+func bareName(t reflect.Type) string {
+	return upFirst(t.Name())
+}
+
+// pkgLabel names t's package for a schema name: "" for the web package itself.
+func pkgLabel(t reflect.Type) string {
+	parts := strings.Split(t.PkgPath(), "/")
+	last := parts[len(parts)-1]
+	if last == "service" && len(parts) > 1 {
+		last = parts[len(parts)-2]
 	}
-	if pkg == "web" {
-		return up(name)
+	switch last {
+	case "web":
+		return ""
+	case "dlp":
+		return "DLP"
 	}
-	return up(pkg) + up(name)
+	return upFirst(last)
+}
+
+func upFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	r[0] = unicode.ToUpper(r[0])
+	return string(r)
+}
+
+// isEnvelopeType reports whether t is an instance of paging.Envelope.
+func isEnvelopeType(t reflect.Type) bool {
+	return t.Kind() == reflect.Struct && strings.HasSuffix(t.PkgPath(), "/paging") && strings.HasPrefix(t.Name(), "Envelope[")
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/medguard/medguard/internal/paging"
 	"github.com/medguard/medguard/internal/problem"
 )
 
@@ -154,10 +155,19 @@ func queryInt(r *http.Request, name string, def int) (int, error) {
 	return n, nil
 }
 
-// listResponse is the envelope of every paginated API list.
-type listResponse[T any] struct {
-	Items   []T `json:"items"`
-	Total   int `json:"total"`
-	Page    int `json:"page"`
-	PerPage int `json:"per_page"`
+// listResponse is the envelope of every API list (package paging owns it).
+type listResponse[T any] = paging.Envelope[T]
+
+// pageParams reads the paging parameters of a list request under spec.
+func pageParams(r *http.Request, spec paging.Spec) (paging.Params, error) {
+	return paging.Parse(r.URL.Query(), spec)
+}
+
+// writeList answers a list held in full in memory, cut to the request's page.
+func writeList[T any](w http.ResponseWriter, r *http.Request, spec paging.Spec, all []T) error {
+	p, err := pageParams(r, spec)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, paging.Slice(r.URL, p, all))
 }

@@ -71,34 +71,11 @@ func (s *Server) uiDashboard(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	a := principalFrom(ctx).actor(r)
 	p := s.newPage(r, w, "dashboard.title", "dashboard")
-	st, err := s.Assets.Stats(ctx, a)
+	st, kpis, err := s.homeKPIs(ctx, a)
 	if err != nil {
 		return err
 	}
-	// Business systems graded at MLPS level 3 or 4 are the ones regulators check first.
-	graded := 0
-	for _, lvl := range []int{3, 4} {
-		pg, err := s.Assets.List(ctx, a, asset.Query{Kind: asset.KindBusinessSystem, MLPSLevel: lvl, PerPage: 1})
-		if err != nil {
-			return err
-		}
-		graded += pg.Total
-	}
-	count := func(cs []asset.Count, key string) int {
-		for _, c := range cs {
-			if c.Key == key {
-				return c.N
-			}
-		}
-		return 0
-	}
-	d := dashboardData{Board: board{KPIs: []kpi{
-		{ID: "kpi-total", Label: "dashboard.kpi.total", N: st.Total, Link: "/assets"},
-		{ID: "kpi-in-service", Label: "dashboard.kpi.in_service", N: count(st.ByLifecycle, asset.LifecycleInService), Link: "/assets?lifecycle=" + asset.LifecycleInService},
-		{ID: "kpi-mlps3", Label: "dashboard.kpi.mlps3_systems", N: graded, Link: "/assets?kind=" + asset.KindBusinessSystem + "&sort=-mlps_level"},
-		{ID: "kpi-medical", Label: "dashboard.kpi.medical_devices", N: count(st.ByKind, asset.KindMedicalDevice), Link: "/assets?kind=" + asset.KindMedicalDevice},
-		{ID: "kpi-internet", Label: "dashboard.kpi.internet_apps", N: count(st.ByKind, asset.KindInternetApp), Link: "/assets?kind=" + asset.KindInternetApp},
-	}}}
+	d := dashboardData{Board: board{KPIs: kpis}}
 	items := func(cs []asset.Count, prefix string, skipZero bool) []chartItem {
 		out := make([]chartItem, 0, len(cs))
 		for _, c := range cs {
