@@ -3,6 +3,7 @@ package supply
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -659,8 +660,11 @@ func (s *Service) SBOMDocument(ctx context.Context, a actor.Actor, versionID int
 	var data []byte
 	var name string
 	err := s.db.QueryRowContext(ctx, `SELECT document, filename FROM sboms WHERE version_id = ?`, versionID).Scan(&data, &name)
-	if err != nil {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", problem.NotFound("SBOM")
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("supply: read sbom document: %w", err)
 	}
 	return data, name, nil
 }
