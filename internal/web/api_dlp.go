@@ -115,28 +115,22 @@ func scanQuery(r *http.Request) (dlpsvc.ScanQuery, error) {
 }
 
 func (s *Server) apiDLPScanList(w http.ResponseWriter, r *http.Request) error {
-	q, err := scanQuery(r)
-	if err != nil {
-		return err
-	}
-	pg, err := s.DLP.Scans(r.Context(), reqActor(r), q)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, listResponse[dlpsvc.Scan]{Items: pg.Items, Total: pg.Total, Page: q.Offset/max(q.Limit, 1) + 1, PerPage: q.Limit})
+	return s.writeScanList(w, r, "")
 }
 
+// apiDLPJobList is the scan list of directory jobs.
 func (s *Server) apiDLPJobList(w http.ResponseWriter, r *http.Request) error {
-	q, err := scanQuery(r)
+	return s.writeScanList(w, r, dlpsvc.KindJob)
+}
+
+// writeScanList answers with the scans the filters of r select, of kind when not empty.
+func (s *Server) writeScanList(w http.ResponseWriter, r *http.Request, kind string) error {
+	d, err := s.scanList(r, kind)
 	if err != nil {
 		return err
 	}
-	q.Kind = dlpsvc.KindJob
-	pg, err := s.DLP.Scans(r.Context(), reqActor(r), q)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, listResponse[dlpsvc.Scan]{Items: pg.Items, Total: pg.Total, Page: q.Offset/max(q.Limit, 1) + 1, PerPage: q.Limit})
+	q := d.Query
+	return writeJSON(w, http.StatusOK, listResponse[dlpsvc.Scan]{Items: d.Scans, Total: d.Total, Page: q.Offset/q.Limit + 1, PerPage: q.Limit})
 }
 
 func (s *Server) apiDLPJobStart(w http.ResponseWriter, r *http.Request) error {
