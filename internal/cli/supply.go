@@ -19,7 +19,6 @@ import (
 	"github.com/medguard/medguard/internal/delivery"
 	"github.com/medguard/medguard/internal/licence"
 	"github.com/medguard/medguard/internal/supply"
-	"github.com/medguard/medguard/internal/vuln"
 )
 
 var errNoGate = errors.New("no such gate")
@@ -32,16 +31,12 @@ func (e *env) vulndbCmd() *cobra.Command {
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.withApp(func(a *app.App) error {
-				var changed []string
-				for _, p := range args {
-					start := time.Now()
-					res, err := a.Vulns.Import(e.ctx, p, vuln.ImportOptions{})
-					if err != nil {
-						return err
-					}
+				imps, rep, err := a.Supply.ImportAdvisories(e.ctx, actor.CLI(), args...)
+				for _, imp := range imps {
+					res := imp.Result
 					fmt.Fprintf(e.stdout, "%s: %d files, %d records: %d added, %d updated, %d unchanged, %d withdrawn, %d skipped (%s)\n",
-						p, res.Files, res.Records, res.Added, res.Updated, res.Unchanged, res.Withdrawn, len(res.Skipped),
-						time.Since(start).Round(time.Millisecond))
+						imp.Path, res.Files, res.Records, res.Added, res.Updated, res.Unchanged, res.Withdrawn, len(res.Skipped),
+						imp.Elapsed.Round(time.Millisecond))
 					if res.GitRangesIgnored > 0 {
 						fmt.Fprintf(e.stdout, "  note: %d GIT ranges: only the commits they name are matched, exactly (commit spans need the repository's history)\n", res.GitRangesIgnored)
 					}
@@ -52,9 +47,7 @@ func (e *env) vulndbCmd() *cobra.Command {
 						}
 						fmt.Fprintf(e.stdout, "  skipped %s: %s\n", n.Place, n.Reason)
 					}
-					changed = append(changed, res.Changed...)
 				}
-				rep, err := a.Supply.Rematch(e.ctx, actor.CLI(), changed)
 				if err != nil {
 					return err
 				}

@@ -88,14 +88,7 @@ func OpenSQLiteFile(ctx context.Context, path string) (*DB, error) {
 	if err := privateFile(path); err != nil {
 		return nil, err
 	}
-	q := url.Values{}
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Set("_time_format", "sqlite")
-	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
+	dsn := sqliteDSN(path)
 	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
@@ -115,6 +108,21 @@ func OpenSQLiteFile(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	return &DB{dialect: SQLite, read: read, write: write}, nil
+}
+
+// sqliteDSN is the modernc.org/sqlite data source name for the file at path. The driver
+// runs the _pragma values in the order given, on every new connection: busy_timeout
+// comes first, so that journal_mode(WAL) and the others wait for a lock held by another
+// connection or process instead of failing at once with SQLITE_BUSY.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_time_format", "sqlite")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
 }
 
 // privateFile creates the database file at path with mode 0600 when it does not exist

@@ -754,3 +754,35 @@ func TestNuGetComponentsStoredBeforeMigration(t *testing.T) {
 		})
 	}
 }
+
+// TestImportAdvisoriesRematches: importing advisories through the service re-matches
+// the stored SBOMs against the changed ones (the path the web upload and the CLI share).
+func TestImportAdvisoriesRematches(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		v1, _ := w.version(t, "1.0", "app-1.0.cdx.json")
+		before := len(w.pairs(t, v1.ID))
+		imps, rep, err := w.svc.ImportAdvisories(ctx, actor.System(), "testdata/osv-new")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(imps) != 1 || imps[0].Path != "testdata/osv-new" || imps[0].Result.Added != 1 ||
+			len(imps[0].Result.Changed) != 1 {
+			t.Fatalf("imports = %+v", imps)
+		}
+		if rep.Advisories != 1 || rep.Added != 1 || rep.Alerts != 1 {
+			t.Errorf("rematch = %+v, want 1 advisory, 1 finding added, 1 alert", rep)
+		}
+		if after := w.pairs(t, v1.ID); len(after) != before+1 {
+			t.Errorf("findings of 1.0: %d before, %q after", before, after)
+		}
+		imps, _, err = w.svc.ImportAdvisories(ctx, actor.System(), "testdata/osv-withdrawn", "testdata/no-such-dir")
+		if err == nil {
+			t.Error("import of a missing path: no error")
+		}
+		if len(imps) != 1 {
+			t.Errorf("imports before the failing one = %+v, want the first", imps)
+		}
+	})
+}

@@ -116,28 +116,22 @@ func scanQuery(r *http.Request) (dlpsvc.ScanQuery, error) {
 }
 
 func (s *Server) apiDLPScanList(w http.ResponseWriter, r *http.Request) error {
-	q, err := scanQuery(r)
-	if err != nil {
-		return err
-	}
-	pg, err := s.DLP.Scans(r.Context(), reqActor(r), q)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, paging.Page(r.URL, paging.Params{Limit: q.Limit, Offset: q.Offset}, pg.Items, pg.Total))
+	return s.writeScanList(w, r, "")
 }
 
+// apiDLPJobList is the scan list of directory jobs.
 func (s *Server) apiDLPJobList(w http.ResponseWriter, r *http.Request) error {
-	q, err := scanQuery(r)
+	return s.writeScanList(w, r, dlpsvc.KindJob)
+}
+
+// writeScanList answers with the scans the filters of r select, of kind when not empty.
+func (s *Server) writeScanList(w http.ResponseWriter, r *http.Request, kind string) error {
+	d, err := s.scanList(r, kind)
 	if err != nil {
 		return err
 	}
-	q.Kind = dlpsvc.KindJob
-	pg, err := s.DLP.Scans(r.Context(), reqActor(r), q)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, paging.Page(r.URL, paging.Params{Limit: q.Limit, Offset: q.Offset}, pg.Items, pg.Total))
+	q := d.Query
+	return writeJSON(w, http.StatusOK, paging.Page(r.URL, paging.Params{Limit: q.Limit, Offset: q.Offset}, d.Scans, d.Total))
 }
 
 func (s *Server) apiDLPJobStart(w http.ResponseWriter, r *http.Request) error {

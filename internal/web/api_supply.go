@@ -201,14 +201,14 @@ func (s *Server) importVulns(w http.ResponseWriter, r *http.Request) (vulnImport
 	if err != nil {
 		return out, err
 	}
-	res, err := s.Vulns.Import(r.Context(), path, vuln.ImportOptions{})
+	imps, rep, err := s.Supply.ImportAdvisories(r.Context(), reqActor(r), path)
 	if err != nil {
 		return out, err
 	}
+	res := imps[0].Result
 	res.Source, res.Skipped, res.Changed = name, nonNil(res.Skipped), nonNil(res.Changed)
-	out.Import = res
-	out.Rematch, err = s.Supply.Rematch(r.Context(), reqActor(r), res.Changed)
-	return out, err
+	out.Import, out.Rematch = res, rep
+	return out, nil
 }
 
 // findingQuery reads the findings filters; it returns the query and the page size used.

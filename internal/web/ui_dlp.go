@@ -176,7 +176,21 @@ type dlpListData struct {
 	Prev   int // offset of the previous page, -1 when none
 }
 
-func (s *Server) listScans(r *http.Request, q dlpsvc.ScanQuery) (dlpListData, error) {
+// scanList lists the scans in the actor's scope that the filters of r select (kind,
+// when not empty, replaces the kind filter: the job list is the scan list of directory
+// jobs), with the page links. The API and the pages of both lists use it; the limit is
+// the one the service applies (50 unless 1 to 500), so the page size shown is the one used.
+func (s *Server) scanList(r *http.Request, kind string) (dlpListData, error) {
+	q, err := scanQuery(r)
+	if err != nil {
+		return dlpListData{}, err
+	}
+	if kind != "" {
+		q.Kind = kind
+	}
+	if q.Limit <= 0 || q.Limit > 500 {
+		q.Limit = 50
+	}
 	pg, err := s.DLP.Scans(r.Context(), reqActor(r), q)
 	if err != nil {
 		return dlpListData{}, err
@@ -193,14 +207,7 @@ func (s *Server) listScans(r *http.Request, q dlpsvc.ScanQuery) (dlpListData, er
 
 func (s *Server) uiDLPScanList(w http.ResponseWriter, r *http.Request) error {
 	p := s.dlpPage(r, w, "dlp.scans.title", "scans")
-	q, err := scanQuery(r)
-	if err != nil {
-		return err
-	}
-	if q.Limit <= 0 || q.Limit > 500 {
-		q.Limit = 50
-	}
-	d, err := s.listScans(r, q)
+	d, err := s.scanList(r, "")
 	if err != nil {
 		return err
 	}
@@ -258,11 +265,7 @@ func (s *Server) showJobs(w http.ResponseWriter, r *http.Request, path string, f
 	if err != nil {
 		return err
 	}
-	q := dlpsvc.ScanQuery{Kind: dlpsvc.KindJob, Limit: 50}
-	if q.Offset, err = queryInt(r, "offset", 0); err != nil {
-		return err
-	}
-	d, err := s.listScans(r, q)
+	d, err := s.scanList(r, dlpsvc.KindJob)
 	if err != nil {
 		return err
 	}
