@@ -25,7 +25,8 @@ func (s *Server) dlpPage(r *http.Request, w http.ResponseWriter, title, sub stri
 	return p
 }
 
-// TypeLabel translates a finding type; site identifiers keep their own name.
+// TypeLabel translates a finding type, including the identifiers hospitals commonly
+// define for themselves (病案号, 门诊号, 住院号…); other site identifiers keep their own name.
 func (p *page) TypeLabel(typ string) string {
 	if key := "dlp.type." + typ; p.s.I18n.Has(p.Lang, key) {
 		return p.T(key)

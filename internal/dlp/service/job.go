@@ -64,7 +64,7 @@ func (s *Service) ResolvePath(p string) (string, error) {
 			WithCode("dlp_no_scan_roots")
 	}
 	if p == "" {
-		return "", problem.Invalid("path", "is required").WithCode("dlp_path_required")
+		return "", problem.Required("path").WithCode("dlp_path_required")
 	}
 	if strings.ContainsRune(p, 0) || !filepath.IsAbs(p) {
 		return "", problem.Invalid("path", "must be an absolute path on the server").WithCode("dlp_path_invalid")
