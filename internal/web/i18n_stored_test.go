@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/medguard/medguard/internal/auth"
+	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 )
@@ -132,5 +134,23 @@ func TestDLPTypeNamesTranslated(t *testing.T) {
 	}
 	if !found {
 		t.Error("no patient-data page names a site identifier in Chinese")
+	}
+}
+
+// TestDLPJobErrorTranslated: the fixed errors the DLP service stores for a job (an
+// interrupted job, with how far it got) are shown in the reader's language.
+func TestDLPJobErrorTranslated(t *testing.T) {
+	e := newTestEnv(t, storetest.Open(t, store.SQLite))
+	p := &page{s: e.srv, Lang: "zh-CN"}
+	stored := fmt.Sprintf(dlpsvc.JobInterrupted+dlpsvc.JobStopped, 3, 10)
+	if got, want := p.JobError(stored), "已中断：任务结束前服务器已停止（在 3 / 10 个文件后停止；已扫描文件的结果已保留）"; got != want {
+		t.Errorf("JobError(%q) = %q, want %q", stored, got, want)
+	}
+	if got := p.JobError("disk full"); got != "disk full" {
+		t.Errorf("an unknown error is changed: %q", got)
+	}
+	p.Lang = "en"
+	if got := p.JobError(dlpsvc.JobFailed); got != "The job failed; see the server log" {
+		t.Errorf("en: %q", got)
 	}
 }
