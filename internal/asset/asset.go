@@ -224,7 +224,7 @@ func (in *Input) Validate() error {
 // in multi-line fields) and text longer than max bytes.
 func checkText(field, v string, max int, multi bool) error {
 	if len(v) > max {
-		return problem.Invalid(field, "%s is longer than %d bytes", field, max)
+		return problem.Invalid(field, "%s is longer than %d bytes", field, max).WithMsg("error.msg.too_long_bytes", max)
 	}
 	if !utf8.ValidString(v) {
 		return problem.Invalid(field, "%s is not valid UTF-8 text", field)
@@ -250,7 +250,7 @@ func checkEnum(field, v string, allowed []string, def string) (string, error) {
 	if v == "" {
 		return "", problem.Invalid(field, "%s is required", field)
 	}
-	return "", problem.Invalid(field, "%s must be one of %s", field, strings.Join(allowed, ", "))
+	return "", problem.Invalid(field, "%s must be one of %s", field, strings.Join(allowed, ", ")).WithMsg("error.msg.one_of", strings.Join(allowed, ", "))
 }
 
 func normIP(v string) (string, error) {

@@ -159,7 +159,7 @@ func cleanText(field, s string, max int) (string, error) {
 		return "", problem.Invalid(field, "%s is not valid text", field)
 	}
 	if len(s) > max {
-		return "", problem.Invalid(field, "%s is longer than %d bytes", field, max)
+		return "", problem.Invalid(field, "%s is longer than %d bytes", field, max).WithMsg("error.msg.too_long_bytes", max)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {

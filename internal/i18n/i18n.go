@@ -136,3 +136,49 @@ func (c *Catalog) Keys(lang string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// Message is a catalogue key with its arguments: what a module stores where a text is
+// shown later, so that each reader sees it in their own language. An argument may itself
+// be a Message (a translated word inside a sentence, such as a severity).
+type Message struct {
+	Key  string `json:"key"`
+	Args []any  `json:"args,omitempty"`
+}
+
+// M builds a Message.
+func M(key string, args ...any) Message { return Message{Key: key, Args: args} }
+
+// Render translates m into lang. Arguments read back from JSON are brought back to the
+// types the catalogue's verbs expect: whole numbers to integers, {"key": …} objects to
+// their translation.
+func (c *Catalog) Render(lang string, m Message) string {
+	if len(m.Args) == 0 {
+		return c.T(lang, m.Key)
+	}
+	args := make([]any, len(m.Args))
+	for i, a := range m.Args {
+		args[i] = c.arg(lang, a)
+	}
+	return c.T(lang, m.Key, args...)
+}
+
+func (c *Catalog) arg(lang string, a any) any {
+	switch v := a.(type) {
+	case float64:
+		if v == float64(int64(v)) {
+			return int64(v)
+		}
+	case Message:
+		return c.Render(lang, v)
+	case *Message:
+		if v != nil {
+			return c.Render(lang, *v)
+		}
+	case map[string]any:
+		if k, ok := v["key"].(string); ok {
+			args, _ := v["args"].([]any)
+			return c.Render(lang, Message{Key: k, Args: args})
+		}
+	}
+	return a
+}

@@ -1,6 +1,7 @@
 package i18n
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -58,5 +59,29 @@ func TestTFallsBack(t *testing.T) {
 	}
 	if got := c.T(ZhCN, "nav.assets"); got == c.T(EN, "nav.assets") {
 		t.Errorf("nav.assets is not translated into Chinese: %q", got)
+	}
+}
+
+// TestRenderStoredMessage: a Message read back from JSON (numbers as float64, nested
+// messages as objects) renders like the one written.
+func TestRenderStoredMessage(t *testing.T) {
+	c := MustLoad()
+	m := M("supply.reason.block_severity", 10, M("supply.severity.high"))
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Message
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range Languages {
+		want, got := c.Render(lang, m), c.Render(lang, back)
+		if want != got || strings.Contains(got, "%!") {
+			t.Errorf("%s: written %q, read back %q", lang, want, got)
+		}
+	}
+	if got := c.Render(ZhCN, back); !strings.Contains(got, "10 个高危") {
+		t.Errorf("zh-CN: %q", got)
 	}
 }

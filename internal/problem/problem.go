@@ -7,6 +7,9 @@ package problem
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/medguard/medguard/internal/i18n"
 )
 
 // Kind classifies a problem.
@@ -28,8 +31,13 @@ type Error struct {
 	Kind    Kind
 	Code    string // stable, e.g. "invalid_field"; also the i18n key "error.<code>"
 	Message string // English, safe to show
-	Field   string // the input field at fault, if any
-	Err     error  // internal cause, never shown
+	// Msg says Message again as a catalogue key with its arguments, so that pages show
+	// it in the reader's language; nil when Message has no key yet. The arguments are as
+	// safe to show as Message: never a user-supplied value. (A pointer keeps Error
+	// comparable.)
+	Msg   *i18n.Message
+	Field string // the input field at fault, if any
+	Err   error  // internal cause, never shown
 }
 
 func (e *Error) Error() string {
@@ -77,6 +85,35 @@ func TooMany(format string, args ...any) *Error {
 func (e *Error) WithCode(code string) *Error {
 	e.Code = code
 	return e
+}
+
+// WithMsg names the catalogue key (and its arguments) that says Message in every
+// language.
+func (e *Error) WithMsg(key string, args ...any) *Error {
+	m := i18n.M(key, args...)
+	e.Msg = &m
+	return e
+}
+
+// Required reports a missing value in field.
+func Required(field string) *Error {
+	return Invalid(field, "is required").WithMsg("error.msg.required")
+}
+
+// TooLong reports a value in field longer than max characters.
+func TooLong(field string, max int) *Error {
+	return Invalid(field, "is longer than %d characters", max).WithMsg("error.msg.too_long_chars", max)
+}
+
+// NotDate reports a value in field that is not a calendar date.
+func NotDate(field string) *Error {
+	return Invalid(field, "is not a date (YYYY-MM-DD)").WithMsg("error.msg.not_date")
+}
+
+// OneOf reports a value in field outside the allowed codes.
+func OneOf(field string, allowed ...string) *Error {
+	list := strings.Join(allowed, ", ")
+	return Invalid(field, "must be one of %s", list).WithMsg("error.msg.one_of", list)
 }
 
 // WithErr keeps err as the internal cause: it is logged, never shown.

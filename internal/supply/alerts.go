@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/medguard/medguard/internal/i18n"
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
@@ -17,41 +18,54 @@ import (
 // Alert is a notice raised by the supply chain: a new advisory hitting stored software,
 // or a delivery that failed its integrity check.
 type Alert struct {
-	ID             int64           `json:"id"`
-	OrgID          int64           `json:"org_id"`
-	OrgName        string          `json:"org_name"`
-	Kind           string          `json:"kind"` // new_vulnerability, delivery_failed
-	VulnID         string          `json:"vuln_id"`
-	Severity       string          `json:"severity"`
-	Title          string          `json:"title"`
+	ID       int64  `json:"id"`
+	OrgID    int64  `json:"org_id"`
+	OrgName  string `json:"org_name"`
+	Kind     string `json:"kind"` // new_vulnerability, delivery_failed
+	VulnID   string `json:"vuln_id"`
+	Severity string `json:"severity"`
+	Title    string `json:"title"` // English
+	// TitleMsg is Title as a catalogue key and arguments; nil for alerts raised before
+	// titles were stored that way.
+	TitleMsg       *i18n.Message   `json:"title_msg,omitempty"`
 	Detail         json.RawMessage `json:"detail"`
 	CreatedAt      time.Time       `json:"created_at"`
 	AcknowledgedAt *time.Time      `json:"acknowledged_at"`
 	AcknowledgedBy string          `json:"acknowledged_by"`
 }
 
-func (s *Service) insertAlert(ctx context.Context, tx *store.Tx, orgID int64, kind, vulnID, severity, title string, detail any, now time.Time) error {
+func (s *Service) insertAlert(ctx context.Context, tx *store.Tx, orgID int64, kind, vulnID, severity, title string, titleMsg i18n.Message, detail any, now time.Time) error {
 	b, err := json.Marshal(detail)
 	if err != nil {
 		return fmt.Errorf("supply: alert detail: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO supply_alerts (org_id, kind, vuln_id, severity, title, detail, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, orgID, kind, vulnID, severity, title, string(b), now); err != nil {
+	tm, err := json.Marshal(titleMsg)
+	if err != nil {
+		return fmt.Errorf("supply: alert title: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO supply_alerts (org_id, kind, vuln_id, severity, title, title_msg, detail, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, orgID, kind, vulnID, severity, title, string(tm), string(b), now); err != nil {
 		return fmt.Errorf("supply: insert alert: %w", err)
 	}
 	return nil
 }
 
-const alertColumns = `al.id, al.org_id, o.name, al.kind, al.vuln_id, al.severity, al.title, al.detail, al.created_at,
+const alertColumns = `al.id, al.org_id, o.name, al.kind, al.vuln_id, al.severity, al.title, al.title_msg, al.detail, al.created_at,
 	al.acknowledged_at, al.acknowledged_by`
 
 func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
 	var al Alert
-	var detail string
+	var detail, titleMsg string
 	var ack sql.NullTime
-	err := sc.Scan(&al.ID, &al.OrgID, &al.OrgName, &al.Kind, &al.VulnID, &al.Severity, &al.Title, &detail, &al.CreatedAt,
+	err := sc.Scan(&al.ID, &al.OrgID, &al.OrgName, &al.Kind, &al.VulnID, &al.Severity, &al.Title, &titleMsg, &detail, &al.CreatedAt,
 		&ack, &al.AcknowledgedBy)
 	al.Detail = json.RawMessage(detail)
+	if titleMsg != "" {
+		var m i18n.Message
+		if json.Unmarshal([]byte(titleMsg), &m) == nil && m.Key != "" {
+			al.TitleMsg = &m
+		}
+	}
 	al.CreatedAt = al.CreatedAt.UTC()
 	if ack.Valid {
 		t := ack.Time.UTC()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/medguard/medguard/internal/i18n"
 	"strings"
 	"time"
 
@@ -107,6 +108,7 @@ func (s *Service) VerifyDelivery(ctx context.Context, a actor.Actor, in Delivery
 			result = "FAILED: " + strings.Join(probs, "; ")
 			title := fmt.Sprintf("delivery %s of %s %s failed its integrity check", m.DeliveryID, v.ProductName, v.Version)
 			if err := s.insertAlert(ctx, tx, v.OrgID, "delivery_failed", "", "high", title,
+				i18n.M("supply.alert.delivery_failed", m.DeliveryID, v.ProductName, v.Version),
 				map[string]any{"delivery_id": out.ID, "vendor": v.VendorName, "product": v.ProductName, "version": v.Version,
 					"problems": probs}, out.VerifiedAt); err != nil {
 				return err

@@ -157,7 +157,7 @@ func (s *Service) Findings(ctx context.Context, a actor.Actor, q FindingQuery) (
 	}
 	if q.Severity != "" {
 		if severityRank(q.Severity) == 0 && q.Severity != "unknown" {
-			return FindingPage{}, problem.Invalid("severity", "must be one of critical, high, medium, low, none, unknown")
+			return FindingPage{}, problem.OneOf("severity", "critical", "high", "medium", "low", "none", "unknown")
 		}
 		add(`f.severity = ?`, q.Severity)
 	}
@@ -168,7 +168,7 @@ func (s *Service) Findings(ctx context.Context, a actor.Actor, q FindingQuery) (
 	case StateOpen, StateFixed, StateAccepted, StateFalsePositive:
 		add(`(`+stateExpr+`) = ?`, now, q.State)
 	default:
-		return FindingPage{}, problem.Invalid("state", "must be one of open, fixed, accepted, false_positive, all")
+		return FindingPage{}, problem.OneOf("state", "open", "fixed", "accepted", "false_positive", "all")
 	}
 	if q.Limit <= 0 || q.Limit > 500 {
 		q.Limit = 100

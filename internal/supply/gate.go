@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/medguard/medguard/internal/i18n"
 	"sort"
 	"strings"
 	"time"
@@ -72,7 +73,7 @@ func BuiltinGates() []Gate {
 
 func (r Rules) validate() error {
 	if r.MaxSeverity != "" && (severityRank(r.MaxSeverity) < 2) {
-		return problem.Invalid("block_severity", "must be one of critical, high, medium, low, or empty")
+		return problem.Invalid("block_severity", "must be one of critical, high, medium, low, or empty").WithMsg("error.msg.one_of_or_empty", "critical, high, medium, low")
 	}
 	if r.UnknownSeverity != "" && r.UnknownSeverity != UnknownFail && r.UnknownSeverity != UnknownIgnore {
 		return problem.Invalid("unknown_severity", "must be fail, ignore, or empty (fail)")
@@ -110,10 +111,20 @@ type GateInput struct {
 
 // GateReason is one rule a gate failed.
 type GateReason struct {
-	Rule    string   `json:"rule"`
-	Message string   `json:"message"`
-	Items   []string `json:"items,omitempty"`
+	Rule    string `json:"rule"`
+	Message string `json:"message"` // English, for the API and old clients
+	// Msg is Message as a catalogue key and arguments, so that pages show it in the
+	// reader's language. Verdicts stored before it existed have none.
+	Msg   *i18n.Message `json:"msg,omitempty"`
+	Items []string      `json:"items,omitempty"`
 }
+
+func msg(key string, args ...any) *i18n.Message {
+	m := i18n.M(key, args...)
+	return &m
+}
+
+func severityMsg(sev string) i18n.Message { return i18n.M("supply.severity." + sev) }
 
 // GateVerdict is the outcome of evaluating a gate.
 type GateVerdict struct {
@@ -132,7 +143,8 @@ func (g Gate) Evaluate(in GateInput) GateVerdict {
 	v := GateVerdict{Gate: g.Name, Stage: g.Stage, Reasons: []GateReason{}}
 	r := g.Rules
 	if r.RequireSBOM && !in.HasSBOM {
-		v.Reasons = append(v.Reasons, GateReason{Rule: "require_sbom", Message: "no SBOM was supplied"})
+		v.Reasons = append(v.Reasons, GateReason{Rule: "require_sbom", Message: "no SBOM was supplied",
+			Msg: msg("supply.reason.require_sbom")})
 	}
 	if r.MaxSeverity != "" {
 		limit := severityRank(r.MaxSeverity)
@@ -160,11 +172,13 @@ func (g Gate) Evaluate(in GateInput) GateVerdict {
 		}
 		if len(items) > 0 {
 			sort.Strings(items)
-			msg := fmt.Sprintf("%d open vulnerabilities at or above %s without an accepted exception", len(items), r.MaxSeverity)
+			text := fmt.Sprintf("%d open vulnerabilities at or above %s without an accepted exception", len(items), r.MaxSeverity)
+			m := msg("supply.reason.block_severity", len(items), severityMsg(r.MaxSeverity))
 			if unknown > 0 {
-				msg += fmt.Sprintf(" (%d of unknown severity)", unknown)
+				text += fmt.Sprintf(" (%d of unknown severity)", unknown)
+				m = msg("supply.reason.block_severity_unknown", len(items), severityMsg(r.MaxSeverity), unknown)
 			}
-			v.Reasons = append(v.Reasons, GateReason{Rule: "block_severity", Message: msg, Items: capItems(items)})
+			v.Reasons = append(v.Reasons, GateReason{Rule: "block_severity", Message: text, Msg: m, Items: capItems(items)})
 		}
 		// A gate that judges vulnerabilities cannot pass on components it could not check.
 		if c := in.Coverage; in.HasSBOM && !c.Complete() && !r.AllowUncovered {
@@ -175,11 +189,14 @@ func (g Gate) Evaluate(in GateInput) GateVerdict {
 			if extra := c.NotComparable - len(c.NotComparableItems); extra > 0 {
 				items = append(items, fmt.Sprintf("… and %d more with a version that cannot be compared", extra))
 			}
-			msg := fmt.Sprintf("%d of %d components could not be checked against advisory data", c.NotCovered, c.Components)
+			text := fmt.Sprintf("%d of %d components could not be checked against advisory data", c.NotCovered, c.Components)
+			m := msg("supply.reason.coverage", c.NotCovered, c.Components)
 			if len(c.EcosystemsWithoutData) > 0 {
-				msg += " (no advisories for " + strings.Join(c.EcosystemsWithoutData, ", ") + ")"
+				eco := strings.Join(c.EcosystemsWithoutData, ", ")
+				text += " (no advisories for " + eco + ")"
+				m = msg("supply.reason.coverage_ecosystems", c.NotCovered, c.Components, eco)
 			}
-			v.Reasons = append(v.Reasons, GateReason{Rule: "coverage", Message: msg, Items: capItems(items)})
+			v.Reasons = append(v.Reasons, GateReason{Rule: "coverage", Message: text, Msg: m, Items: capItems(items)})
 		}
 	}
 	if r.DenyLicences || r.BlockReviewLicences {
@@ -194,18 +211,22 @@ func (g Gate) Evaluate(in GateInput) GateVerdict {
 		}
 		if r.DenyLicences && len(denied) > 0 {
 			v.Reasons = append(v.Reasons, GateReason{Rule: "block_denied_licences",
-				Message: fmt.Sprintf("%d components under a denied licence", len(denied)), Items: capItems(denied)})
+				Message: fmt.Sprintf("%d components under a denied licence", len(denied)),
+				Msg:     msg("supply.reason.block_denied_licences", len(denied)), Items: capItems(denied)})
 		}
 		if r.BlockReviewLicences && len(review) > 0 {
 			v.Reasons = append(v.Reasons, GateReason{Rule: "block_review_licences",
-				Message: fmt.Sprintf("%d components whose licence needs review or is unknown", len(review)), Items: capItems(review)})
+				Message: fmt.Sprintf("%d components whose licence needs review or is unknown", len(review)),
+				Msg:     msg("supply.reason.block_review_licences", len(review)), Items: capItems(review)})
 		}
 	}
 	if r.RequireDelivery && !in.DeliveryVerified {
-		v.Reasons = append(v.Reasons, GateReason{Rule: "require_delivery_verified", Message: "no delivery of this version passed its integrity check"})
+		v.Reasons = append(v.Reasons, GateReason{Rule: "require_delivery_verified", Message: "no delivery of this version passed its integrity check",
+			Msg: msg("supply.reason.require_delivery_verified")})
 	}
 	if r.RequireVendorApproved && in.HasVendor && !in.VendorApproved {
-		v.Reasons = append(v.Reasons, GateReason{Rule: "require_vendor_approved", Message: "the vendor is not approved"})
+		v.Reasons = append(v.Reasons, GateReason{Rule: "require_vendor_approved", Message: "the vendor is not approved",
+			Msg: msg("supply.reason.require_vendor_approved")})
 	}
 	v.Passed = len(v.Reasons) == 0
 	return v
@@ -314,7 +335,7 @@ func (s *Service) SaveGate(ctx context.Context, a actor.Actor, in GateDefinition
 		ok = ok || st == in.Stage
 	}
 	if !ok {
-		return Gate{}, problem.Invalid("stage", "must be one of procurement, go_live, update, operation")
+		return Gate{}, problem.OneOf("stage", "procurement", "go_live", "update", "operation")
 	}
 	if err := in.Rules.validate(); err != nil {
 		return Gate{}, err

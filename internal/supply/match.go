@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/medguard/medguard/internal/i18n"
 	"sort"
 	"strings"
 	"time"
@@ -377,7 +378,8 @@ func (s *Service) raiseAlerts(ctx context.Context, tx *store.Tx, add []findingRo
 			level = "unknown"
 		}
 		title := fmt.Sprintf("%s affects %d product version(s), %d asset(s)", k.vuln, len(d.Products), len(d.Assets))
-		if err := s.insertAlert(ctx, tx, k.org, "new_vulnerability", k.vuln, level, title, d, now); err != nil {
+		if err := s.insertAlert(ctx, tx, k.org, "new_vulnerability", k.vuln, level, title,
+			i18n.M("supply.alert.new_vulnerability", k.vuln, len(d.Products), len(d.Assets)), d, now); err != nil {
 			return 0, err
 		}
 		names := make([]string, len(d.Products))

@@ -74,10 +74,10 @@ func (in *ProductInput) validate() error {
 		ok = ok || s == in.Source
 	}
 	if !ok {
-		return problem.Invalid("source", "must be one of self_built, outsourced, purchased, co_developed")
+		return problem.OneOf("source", "self_built", "outsourced", "purchased", "co_developed")
 	}
 	if in.Source != "self_built" && in.VendorID == 0 {
-		return problem.Invalid("vendor_id", "is required for outsourced, purchased and co-developed software")
+		return problem.Invalid("vendor_id", "is required for outsourced, purchased and co-developed software").WithMsg("supply.msg.vendor_required")
 	}
 	if in.Description, err = text("description", in.Description, 2000, false); err != nil {
 		return err
@@ -259,7 +259,7 @@ func (s *Service) CreateVersion(ctx context.Context, a actor.Actor, productID in
 	}
 	if in.ReleasedOn != "" {
 		if _, perr := time.Parse("2006-01-02", in.ReleasedOn); perr != nil {
-			return Version{}, problem.Invalid("released_on", "is not a date (YYYY-MM-DD)")
+			return Version{}, problem.NotDate("released_on")
 		}
 	}
 	if in.Notes, err = text("notes", in.Notes, 2000, false); err != nil {

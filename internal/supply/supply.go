@@ -67,10 +67,10 @@ func orgFor(ctx context.Context, q store.Querier, a actor.Actor, id int64) (org.
 func text(field, s string, max int, required bool) (string, error) {
 	s = strings.TrimSpace(s)
 	if required && s == "" {
-		return "", problem.Invalid(field, "is required")
+		return "", problem.Required(field)
 	}
 	if len([]rune(s)) > max {
-		return "", problem.Invalid(field, "is longer than %d characters", max)
+		return "", problem.TooLong(field, max)
 	}
 	if strings.ContainsAny(s, "\x00") {
 		return "", problem.Invalid(field, "contains a NUL character")

@@ -110,7 +110,7 @@ func (in *VendorInput) validate() error {
 		return err
 	}
 	if in.USCC != "" && !ValidUSCC(in.USCC) {
-		return problem.Invalid("uscc", "is not a valid unified social credit code")
+		return problem.Invalid("uscc", "is not a valid unified social credit code").WithMsg("error.msg.uscc")
 	}
 	if in.ContactName, err = text("contact_name", in.ContactName, 100, false); err != nil {
 		return err
@@ -380,7 +380,7 @@ func (s *Service) AddContract(ctx context.Context, a actor.Actor, vendorID int64
 		*f.v = strings.TrimSpace(*f.v)
 		if *f.v != "" {
 			if _, perr := time.Parse("2006-01-02", *f.v); perr != nil {
-				return Contract{}, problem.Invalid(f.name, "is not a date (YYYY-MM-DD)")
+				return Contract{}, problem.NotDate(f.name)
 			}
 		}
 	}

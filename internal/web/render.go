@@ -106,6 +106,15 @@ type part struct {
 // T translates key into the page's language.
 func (p *page) T(key string, args ...any) string { return p.s.I18n.T(p.Lang, key, args...) }
 
+// Msg renders a stored message in the page's language, or fallback (the stored English
+// text) for records written before their message was stored as a key.
+func (p *page) Msg(m *i18n.Message, fallback string) string {
+	if m == nil || m.Key == "" || !p.s.I18n.Has(p.Lang, m.Key) {
+		return fallback
+	}
+	return p.s.I18n.Render(p.Lang, *m)
+}
+
 // Can reports whether the signed-in user's role has permission perm.
 func (p *page) Can(perm string) bool {
 	return p.User != nil && auth.Allowed(p.User.Role, auth.Permission(perm))
@@ -209,10 +218,19 @@ func (s *Server) errorText(lang string, pe *problem.Error) string {
 				break
 			}
 		}
-		return s.I18n.T(lang, "error.invalid_field", label) + ": " + pe.Message
+		return s.I18n.T(lang, "error.invalid_field", label) + ": " + s.problemMessage(lang, pe)
 	}
 	if pe.Kind == problem.KindInternal {
 		return s.I18n.T(lang, "error.internal")
+	}
+	return s.problemMessage(lang, pe)
+}
+
+// problemMessage is a problem's own message in lang: its catalogue key when it has one
+// (and the catalogue knows it), otherwise its English message.
+func (s *Server) problemMessage(lang string, pe *problem.Error) string {
+	if pe.Msg != nil && s.I18n.Has(lang, pe.Msg.Key) {
+		return s.I18n.Render(lang, *pe.Msg)
 	}
 	return pe.Message
 }

@@ -709,7 +709,8 @@ func TestSupplyUI(t *testing.T) {
 			location(code, h, versionURL+"?flash=flash.gate_evaluated")
 			code, body, _ = page(sec, "GET", versionURL, nil, zh)
 			mustContain(t, code, body, http.StatusOK, `id="gate-results"`, "采购门禁", "无使用禁止许可证的组件", "GPL-3.0-only",
-				"漏洞情报覆盖", "仅核查了 2 / 4 个组件", "漏洞库中没有该生态的漏洞情报", "components could not be checked against advisory data")
+				"漏洞情报覆盖", "仅核查了 2 / 4 个组件", "漏洞库中没有该生态的漏洞情报", "4 个组件中有 2 个无法用漏洞情报核查（npm 没有漏洞情报）", "所有组件均可用漏洞情报核查")
+			mustNotContain(t, body, "components could not be checked against advisory data", "supply.rule.coverage")
 
 			// A delivery whose artifact name has no match: failed, with the reasons shown.
 			mp, ct = multipartBody(t, mpPart{"csrf", "", []byte(sec.csrf)},

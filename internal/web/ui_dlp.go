@@ -25,7 +25,8 @@ func (s *Server) dlpPage(r *http.Request, w http.ResponseWriter, title, sub stri
 	return p
 }
 
-// TypeLabel translates a finding type; site identifiers keep their own name.
+// TypeLabel translates a finding type, including the identifiers hospitals commonly
+// define for themselves (病案号, 门诊号, 住院号…); other site identifiers keep their own name.
 func (p *page) TypeLabel(typ string) string {
 	if key := "dlp.type." + typ; p.s.I18n.Has(p.Lang, key) {
 		return p.T(key)
@@ -388,4 +389,30 @@ func (s *Server) uiDLPPolicySet(w http.ResponseWriter, r *http.Request) error {
 	}
 	view := dlpsvc.PolicyView{Policy: pol, OrgID: org}
 	return s.showDLPPolicy(w, r, &view, v("custom"), err)
+}
+
+// JobError is a scan job's stored error in the page's language: the service's own fixed
+// texts (and the count of files it got through) are translated, other errors shown as
+// stored.
+func (p *page) JobError(stored string) string {
+	base, rest, stopped := strings.Cut(stored, " (stopped after ")
+	var text string
+	switch base {
+	case dlpsvc.JobInterrupted:
+		text = p.T("dlp.job.interrupted")
+	case dlpsvc.JobUnrecorded:
+		text = p.T("dlp.job.unrecorded")
+	case dlpsvc.JobFailed:
+		text = p.T("dlp.job.failed")
+	default:
+		return stored
+	}
+	if stopped {
+		var done, total int
+		if _, err := fmt.Sscanf(rest, "%d of %d files", &done, &total); err != nil {
+			return stored
+		}
+		text += p.T("dlp.job.stopped_after", done, total)
+	}
+	return text
 }

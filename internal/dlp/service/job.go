@@ -25,8 +25,15 @@ import (
 // outside the scan roots; it is not followed.
 const ReasonOutsideRoots = "outside the scan roots"
 
-// errInterrupted is the error of a job that the server stopped.
-const errInterrupted = "interrupted: the server stopped before the job ended"
+// JobInterrupted is the error stored for a job that the server stopped; pages translate
+// it (dlp.job.interrupted), like JobUnrecorded.
+const (
+	JobInterrupted = "interrupted: the server stopped before the job ended"
+	JobUnrecorded  = "the end of the job could not be recorded; see the server log"
+	JobFailed      = "the job failed; see the server log"
+	// JobStopped follows a job's error when some of its files were scanned.
+	JobStopped = " (stopped after %d of %d files; their results are kept)"
+)
 
 // within reports whether path p is root or below it (both clean and absolute).
 func within(p, root string) bool {
@@ -64,7 +71,7 @@ func (s *Service) ResolvePath(p string) (string, error) {
 			WithCode("dlp_no_scan_roots")
 	}
 	if p == "" {
-		return "", problem.Invalid("path", "is required").WithCode("dlp_path_required")
+		return "", problem.Required("path").WithCode("dlp_path_required")
 	}
 	if strings.ContainsRune(p, 0) || !filepath.IsAbs(p) {
 		return "", problem.Invalid("path", "must be an absolute path on the server").WithCode("dlp_path_invalid")
@@ -152,7 +159,7 @@ func (s *Service) ownerName() string {
 // time to live; a job of a process that lives is never touched.
 func (s *Service) Recover(ctx context.Context, owners Owners) (int, error) {
 	q := `UPDATE dlp_scans SET status = ?, error = ?, finished_at = ? WHERE status IN (?, ?)`
-	args := []any{StatusFailed, errInterrupted, s.stamp(), StatusQueued, StatusRunning}
+	args := []any{StatusFailed, JobInterrupted, s.stamp(), StatusQueued, StatusRunning}
 	if owners != nil {
 		cond, arg := owners.Live("dlp_scans.owner")
 		q += ` AND NOT ` + cond
@@ -185,7 +192,7 @@ func (s *Service) runJob(ctx context.Context, a actor.Actor, sc Scan, root strin
 	case s.jobs <- struct{}{}:
 		defer func() { <-s.jobs }()
 	case <-ctx.Done():
-		s.failJob(a, sc, errInterrupted)
+		s.failJob(a, sc, JobInterrupted)
 		return
 	}
 	if err := s.runPath(ctx, &sc, root, batchDone); err != nil {
@@ -193,14 +200,14 @@ func (s *Service) runJob(ctx context.Context, a actor.Actor, sc Scan, root strin
 			s.log.Warn("dlp job taken over by another process: this process's lease had expired", "scan", sc.ID)
 			return
 		}
-		msg := "the job failed; see the server log"
+		msg := JobFailed
 		if ctx.Err() != nil {
-			msg = errInterrupted
+			msg = JobInterrupted
 		} else {
 			s.log.Error("dlp job failed", "scan", sc.ID, "err", err)
 		}
 		if sc.FilesTotal > 0 {
-			msg += fmt.Sprintf(" (stopped after %d of %d files; their results are kept)", sc.FilesDone, sc.FilesTotal)
+			msg += fmt.Sprintf(JobStopped, sc.FilesDone, sc.FilesTotal)
 		}
 		s.failJob(a, sc, msg)
 		return
@@ -223,7 +230,7 @@ func (s *Service) runJob(ctx context.Context, a actor.Actor, sc Scan, root strin
 	}
 	if err != nil {
 		s.log.Error("dlp job: record the end", "scan", sc.ID, "err", err)
-		s.failJob(a, sc, "the end of the job could not be recorded; see the server log")
+		s.failJob(a, sc, JobUnrecorded)
 		return
 	}
 	if _, err := s.PurgeExpired(sctx); err != nil {

@@ -139,9 +139,9 @@ func TestCancelledJobKeepsWhatItStored(t *testing.T) {
 			got.Files != jobBatch || got.Findings == 0 {
 			t.Fatalf("cancelled job = %+v", got)
 		}
-		if want := fmt.Sprintf("stopped after %d of %d files", jobBatch, n); !strings.HasPrefix(got.Error, errInterrupted) ||
+		if want := fmt.Sprintf("stopped after %d of %d files", jobBatch, n); !strings.HasPrefix(got.Error, JobInterrupted) ||
 			!strings.Contains(got.Error, want) {
-			t.Errorf("error %q, want %q and %q", got.Error, errInterrupted, want)
+			t.Errorf("error %q, want %q and %q", got.Error, JobInterrupted, want)
 		}
 		if f, fi := e.rows("dlp_files", got.ID), e.rows("dlp_findings", got.ID); f != jobBatch || fi != got.Findings {
 			t.Errorf("kept %d files and %d findings, want %d and %d", f, fi, jobBatch, got.Findings)
@@ -178,7 +178,7 @@ func TestJobTakenOverStops(t *testing.T) {
 				}
 			}
 		})
-		if got.Status != StatusFailed || got.Error != errInterrupted || got.FilesDone != jobBatch || batches != 1 {
+		if got.Status != StatusFailed || got.Error != JobInterrupted || got.FilesDone != jobBatch || batches != 1 {
 			t.Fatalf("job taken over after its first batch = %+v after %d batches", got, batches)
 		}
 		for _, en := range e.trailActions() {

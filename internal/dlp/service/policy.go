@@ -107,7 +107,7 @@ func (p *Policy) validate() error {
 		case seen[c.Name]:
 			return problem.Invalid(field+".name", "is defined twice")
 		case c.Pattern == "":
-			return problem.Invalid(field+".pattern", "is required")
+			return problem.Required(field + ".pattern")
 		case len(c.Pattern) > 500:
 			return problem.Invalid(field+".pattern", "is longer than 500 characters")
 		case c.Level < 0 || c.Level > 5:

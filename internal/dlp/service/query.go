@@ -80,7 +80,7 @@ func (s *Service) Scans(ctx context.Context, a actor.Actor, q ScanQuery) (Page[S
 		q.Limit = 50
 	}
 	if q.Offset < 0 {
-		return Page[Scan]{}, problem.Invalid("offset", "must not be negative")
+		return Page[Scan]{}, problem.Invalid("offset", "must not be negative").WithMsg("error.msg.not_negative")
 	}
 	cond, arg := a.SeesSQL("o.path")
 	where, args := ` WHERE `+cond, []any{arg}
@@ -140,7 +140,7 @@ func (s *Service) Files(ctx context.Context, a actor.Actor, scanID int64, limit,
 		limit = 100
 	}
 	if offset < 0 {
-		return nil, 0, problem.Invalid("offset", "must not be negative")
+		return nil, 0, problem.Invalid("offset", "must not be negative").WithMsg("error.msg.not_negative")
 	}
 	var total int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM dlp_files WHERE scan_id = ?`, scanID).Scan(&total); err != nil {
@@ -203,7 +203,7 @@ func (s *Service) Findings(ctx context.Context, a actor.Actor, q FindingQuery) (
 		q.Limit = 100
 	}
 	if q.Offset < 0 {
-		return nil, 0, problem.Invalid("offset", "must not be negative")
+		return nil, 0, problem.Invalid("offset", "must not be negative").WithMsg("error.msg.not_negative")
 	}
 	where, args := ` WHERE f.scan_id = ?`, []any{q.ScanID}
 	if q.FileID != 0 {
