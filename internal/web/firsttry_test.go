@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -124,5 +125,59 @@ func TestNewProductFormDefaultsSubmit(t *testing.T) {
 		if code, body, h = b.post("/supply/products", form); code != http.StatusSeeOther {
 			t.Fatalf("submit of the vendor-filtered form as shown (%v): status %d location %q body %.400s", form, code, h.Get("Location"), body)
 		}
+	})
+}
+
+// TestUploadPagesRedirectAfterPost: the page uploads (SBOM, delivery, advisory data)
+// answer a success with 303 to a GET page (post/redirect/get), which shows the outcome
+// on every reload without resubmitting; another user's reload of that address shows
+// the page without the outcome.
+func TestUploadPagesRedirectAfterPost(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newSupplyEnv(t, db)
+		sec := e.newBrowser()
+		sec.login("secofficer")
+		vpath := "/supply/versions/" + strconv.FormatInt(e.VersionA.ID, 10)
+		upload := func(b *browser, path string, parts ...mpPart) (int, string, http.Header) {
+			t.Helper()
+			b.get(path)
+			mp, ct := multipartBody(t, append([]mpPart{{"csrf", "", []byte(b.csrf)}}, parts...)...)
+			req, _ := http.NewRequest("POST", e.URL+path, mp)
+			req.Header.Set("Content-Type", ct)
+			code, out, h := do(t, b.client, req)
+			return code, string(out), h
+		}
+		follow := func(b *browser, code int, body string, h http.Header, prefix string, want ...string) string {
+			t.Helper()
+			loc := h.Get("Location")
+			if code != http.StatusSeeOther || !strings.HasPrefix(loc, prefix+"?outcome=") {
+				t.Fatalf("status %d location %q, want 303 to %s?outcome=…; body %.300s", code, loc, prefix, body)
+			}
+			for range 2 { // a reload shows the same
+				code, page, _ := b.get(loc)
+				mustContain(t, code, page, http.StatusOK, want...)
+			}
+			return loc
+		}
+
+		code, body, h := upload(sec, vpath+"/sbom", mpPart{"sbom", "app-1.0.cdx.json", supplySBOM(t)})
+		loc := follow(sec, code, body, h, vpath, `id="import-report"`, `id="report-findings"><b>3</b>`)
+		other := e.newBrowser()
+		other.login("admin")
+		code, page, _ := other.get(loc)
+		mustContain(t, code, page, http.StatusOK, `id="sbom-form"`)
+		mustNotContain(t, page, `id="import-report"`)
+
+		code, body, h = upload(sec, vpath+"/deliveries",
+			mpPart{"manifest", "m.json", mustManifest(t, "1.0", fileOf("app.bin", []byte("x")))},
+			mpPart{"files", "other.bin", []byte("x")})
+		follow(sec, code, body, h, vpath, `id="delivery-result" class="error"`, "app.bin")
+
+		adv, err := os.ReadFile("testdata/supply/osv-new/GHSA-test-0003.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, body, h = upload(other, "/supply/vulndb", mpPart{"file", "GHSA-test-0003.json", adv})
+		follow(other, code, body, h, "/supply/vulndb", `id="vulndb-import-report"`, `id="vulndb-alerts"><b>2</b>`)
 	})
 }
