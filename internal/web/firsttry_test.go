@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
+	"github.com/medguard/medguard/internal/vuln"
 )
 
 // Tests of what a first try at the pages tripped on (issue 12, point 9).
@@ -179,5 +182,52 @@ func TestUploadPagesRedirectAfterPost(t *testing.T) {
 		}
 		code, body, h = upload(other, "/supply/vulndb", mpPart{"file", "GHSA-test-0003.json", adv})
 		follow(other, code, body, h, "/supply/vulndb", `id="vulndb-import-report"`, `id="vulndb-alerts"><b>2</b>`)
+	})
+}
+
+// TestVulnDBPageNamesNoServerPath: the vulnerability-database page shows when the last
+// import ran and the uploaded file's name, never a server path (a temporary directory's
+// name once read "最近一次导入：later"), and explains in both languages how advisory
+// data gets there.
+func TestVulnDBPageNamesNoServerPath(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newSupplyEnv(t, db)
+		tmp := filepath.Join(t.TempDir(), "later")
+		if err := os.MkdirAll(tmp, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		adv, err := os.ReadFile("testdata/supply/osv-new/GHSA-test-0003.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, "GHSA-test-0003.json"), adv, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Vulns.Import(context.Background(), tmp, vuln.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		b := e.newBrowser()
+		b.login("admin")
+		zh := map[string]string{"Accept-Language": "zh-CN,zh;q=0.9"}
+		ae := &assetEnv{testEnv: e}
+		code, body, _ := ae.page(b, "GET", "/supply/vulndb", nil, zh)
+		mustContain(t, code, body, http.StatusOK, `id="vulndb-last-import"`, "最近一次导入：2", `id="vulndb-howto"`, "all.zip", "medguard vulndb import")
+		mustNotContain(t, body, tmp, os.TempDir(), "：later")
+		code, body, _ = ae.page(b, "GET", "/supply/vulndb", nil, nil)
+		mustContain(t, code, body, http.StatusOK, "Last import: 2", `id="vulndb-howto"`, "all.zip", "medguard vulndb import")
+		mustNotContain(t, body, tmp, os.TempDir(), ": later")
+
+		// An upload through the page is named by the uploaded file's name.
+		b.get("/supply/vulndb")
+		mp, ct := multipartBody(t, mpPart{"csrf", "", []byte(b.csrf)}, mpPart{"file", "PyPI-all.json", adv})
+		req, _ := http.NewRequest("POST", e.URL+"/supply/vulndb", mp)
+		req.Header.Set("Content-Type", ct)
+		code, _, h := do(t, b.client, req)
+		if code != http.StatusSeeOther {
+			t.Fatalf("upload: %d", code)
+		}
+		code, body, _ = ae.page(b, "GET", h.Get("Location"), nil, nil)
+		mustContain(t, code, body, http.StatusOK, "PyPI-all.json")
+		mustNotContain(t, body, os.TempDir(), "medguard-vulndb-")
 	})
 }
