@@ -12,8 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/medguard/medguard/internal/actor"
+	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
+	"github.com/medguard/medguard/internal/trail"
 	"github.com/medguard/medguard/internal/vuln"
 )
 
@@ -229,5 +232,64 @@ func TestVulnDBPageNamesNoServerPath(t *testing.T) {
 		code, body, _ = ae.page(b, "GET", h.Get("Location"), nil, nil)
 		mustContain(t, code, body, http.StatusOK, "PyPI-all.json")
 		mustNotContain(t, body, os.TempDir(), "medguard-vulndb-")
+	})
+}
+
+// TestRevealAsksForAReason: revealing a raw patient value needs a reason (API body field
+// and page form field "reason", required, at most dlpsvc.MaxRevealReason characters),
+// which the reveal's trail entry keeps — never the value.
+func TestRevealAsksForAReason(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newSupplyEnv(t, db)
+		fid := strconv.FormatInt(e.DLPFindingA.ID, 10)
+		path := "/api/v1/dlp/findings/" + fid + "/reveal"
+		for _, body := range []any{nil, map[string]string{}, map[string]string{"reason": "   "},
+			map[string]string{"reason": strings.Repeat("因", dlpsvc.MaxRevealReason+1)}} {
+			code, out := e.api("POST", path, "privacy", body)
+			if code != http.StatusBadRequest || !strings.Contains(string(out), `"field":"reason"`) || strings.Contains(string(out), dlpResidentID) {
+				t.Errorf("reveal with %v: %d %s", body, code, out)
+			}
+		}
+		code, out := e.api("POST", path, "privacy", map[string]string{"reason": "核对患者投诉 #42"})
+		if code != http.StatusOK || !strings.Contains(string(out), dlpResidentID) {
+			t.Fatalf("reveal with a reason: %d %s", code, out)
+		}
+
+		// The page asks for the reason in the reveal form, in both languages.
+		b := e.newBrowser()
+		b.login("privacy")
+		ae := &assetEnv{testEnv: e}
+		zh := map[string]string{"Accept-Language": "zh-CN,zh;q=0.9"}
+		scan := "/dlp/scans/" + strconv.FormatInt(e.DLPScanA.ID, 10)
+		code, body, _ := ae.page(b, "GET", scan, nil, nil)
+		mustContain(t, code, body, http.StatusOK, `id="reveal-reason-`+fid+`"`, `name="reason"`, "required", `placeholder="Reason for revealing"`)
+		code, body, _ = ae.page(b, "GET", scan, nil, zh)
+		mustContain(t, code, body, http.StatusOK, `placeholder="查看原因"`)
+		code, body, _ = ae.page(b, "POST", "/dlp/findings/"+fid+"/reveal", url.Values{"reason": {""}}, zh)
+		mustContain(t, code, body, http.StatusBadRequest, `class="error"`, "请填写查看原始值的原因")
+		mustNotContain(t, body, dlpResidentID)
+		code, body, _ = ae.page(b, "POST", "/dlp/findings/"+fid+"/reveal", url.Values{"reason": {""}}, nil)
+		mustContain(t, code, body, http.StatusBadRequest, "Give a reason for revealing the raw value")
+		code, body, _ = ae.page(b, "POST", "/dlp/findings/"+fid+"/reveal", url.Values{"reason": {"医务处调查"}}, nil)
+		mustContain(t, code, body, http.StatusOK, `id="dlp-revealed-value">`+dlpResidentID)
+
+		es, err := trail.List(context.Background(), db, actor.System(), trail.Filter{Action: "dlp.reveal", Limit: 10})
+		if err != nil || len(es) != 2 {
+			t.Fatalf("reveal trail: %d entries, %v", len(es), err)
+		}
+		reasons := map[string]bool{}
+		for _, en := range es {
+			if strings.Contains(en.Summary, dlpResidentID) {
+				t.Errorf("trail entry holds the value: %+v", en)
+			}
+			for _, r := range []string{"核对患者投诉 #42", "医务处调查"} {
+				if strings.Contains(en.Summary, r) {
+					reasons[r] = true
+				}
+			}
+		}
+		if len(reasons) != 2 {
+			t.Errorf("trail entries %+v: want each reveal's reason", es)
+		}
 	})
 }
