@@ -293,3 +293,35 @@ func TestRevealAsksForAReason(t *testing.T) {
 		}
 	})
 }
+
+// TestTrailFilterOffersActions: the trail's action filter offers the actions present in
+// the entries the user sees, with their catalogue labels, instead of asking for codes.
+func TestTrailFilterOffersActions(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db)
+		ctx := context.Background()
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			_, err := e.Trail.Append(ctx, tx, actor.System(), trail.Event{Action: "test.only_b", ObjectType: "x", ObjectID: "1", OrgID: e.HospB.ID, Summary: "b"})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		b := e.newBrowser()
+		b.login("admin")
+		ae := &assetEnv{testEnv: e}
+		code, body, _ := ae.page(b, "GET", "/trail", nil, nil)
+		mustContain(t, code, body, http.StatusOK, `<select name="action" id="trail-action"`, `<option value="">All actions</option>`,
+			`<option value="auth.login">Signed in (auth.login)</option>`, `<option value="asset.create">Asset created (asset.create)</option>`)
+		mustNotContain(t, body, "test.only_b")
+		code, body, _ = ae.page(b, "GET", "/trail?action=auth.login", nil, map[string]string{"Accept-Language": "zh-CN"})
+		mustContain(t, code, body, http.StatusOK, `<option value="auth.login" selected>登录 (auth.login)</option>`, `<option value="">全部操作</option>`)
+		// A prefix typed into the address stays the filter.
+		code, body, _ = ae.page(b, "GET", "/trail?action=auth.", nil, nil)
+		mustContain(t, code, body, http.StatusOK, `<option value="auth." selected>auth.…</option>`)
+		// The regulator above both hospitals sees hospital B's action, uncatalogued: its code.
+		r := e.newBrowser()
+		r.login("regulator")
+		code, body, _ = ae.page(r, "GET", "/trail", nil, nil)
+		mustContain(t, code, body, http.StatusOK, `<option value="test.only_b">test.only_b</option>`)
+	})
+}
