@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/asset"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
@@ -323,5 +325,72 @@ func TestTrailFilterOffersActions(t *testing.T) {
 		r.login("regulator")
 		code, body, _ = ae.page(r, "GET", "/trail", nil, nil)
 		mustContain(t, code, body, http.StatusOK, `<option value="test.only_b">test.only_b</option>`)
+	})
+}
+
+var kpiRe = regexp.MustCompile(`(?s)<a class="kpi" id="kpi-mlps3" href="([^"]+)"[^>]*><b>(\d+)</b>`)
+
+// TestDashboardMLPSKPILinkCarriesItsFilter: the KPI "business systems at MLPS ≥ 3" links
+// to a list with the filter that gives the same count (it once linked to every
+// business system).
+func TestDashboardMLPSKPILinkCarriesItsFilter(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db)
+		for i, lvl := range []int{0, 2, 3, 3, 4} {
+			if _, err := e.Assets.Create(context.Background(), actor.System(), asset.Input{OrgID: e.HospA.ID, Code: "SYS-" + strconv.Itoa(i),
+				Name: "system " + strconv.Itoa(i), Kind: asset.KindBusinessSystem, Zone: "internal", Lifecycle: "in_service", MLPSLevel: lvl}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b := e.newBrowser()
+		b.login("admin")
+		code, page, _ := b.get("/")
+		m := kpiRe.FindStringSubmatch(page)
+		if code != http.StatusOK || m == nil {
+			t.Fatalf("dashboard: %d, no kpi-mlps3 link", code)
+		}
+		if m[2] != "3" {
+			t.Errorf("KPI says %s systems at MLPS ≥ 3, want 3", m[2])
+		}
+		link, err := url.Parse(html.UnescapeString(m[1]))
+		if err != nil || link.Path != "/assets" {
+			t.Fatalf("KPI link %q", m[1])
+		}
+		code, body := e.api("GET", "/api/v1/assets?"+link.RawQuery, "admin", nil)
+		var pg struct{ Total int }
+		if code != http.StatusOK || json.Unmarshal(body, &pg) != nil {
+			t.Fatalf("list behind the KPI: %d %s", code, body)
+		}
+		if strconv.Itoa(pg.Total) != m[2] {
+			t.Errorf("KPI says %s, its link %q lists %d", m[2], m[1], pg.Total)
+		}
+		code, page, _ = b.get(link.String())
+		mustContain(t, code, page, http.StatusOK, `name="mlps_min" value="3"`, "MLPS level ≥ 3")
+	})
+}
+
+var linkedAssetRe = regexp.MustCompile(`<li><a href="/assets/\d+">`)
+
+// TestVersionAndProductPagesAgreeOnAssets: a product's page counts a version's linked
+// assets as the version's page lists them (the product page once said 0: the version
+// list did not load the links).
+func TestVersionAndProductPagesAgreeOnAssets(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newSupplyEnv(t, db)
+		b := e.newBrowser()
+		b.login("secofficer")
+		vid := strconv.FormatInt(e.VersionA.ID, 10)
+		code, vpage, _ := b.get("/supply/versions/" + vid)
+		if code != http.StatusOK {
+			t.Fatalf("version page: %d", code)
+		}
+		sec := vpage[strings.Index(vpage, `id="linked-assets"`):]
+		sec = sec[:strings.Index(sec, "</section>")]
+		listed := len(linkedAssetRe.FindAllString(sec, -1))
+		if listed != 1 {
+			t.Fatalf("version page lists %d assets, want 1", listed)
+		}
+		code, ppage, _ := b.get("/supply/products/" + strconv.FormatInt(e.ProductA.ID, 10))
+		mustContain(t, code, ppage, http.StatusOK, `<td id="version-assets-`+vid+`"><a href="/supply/versions/`+vid+`#linked-assets">1</a></td>`)
 	})
 }

@@ -47,7 +47,7 @@ var listQuery = []string{"page", "per_page"}
 
 // pathParam matches the {name} segments of a route pattern.
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
-var assetQuery = []string{"q", "kind", "zone", "lifecycle", "tag", "mlps_level", "org_id", "sort", "page", "per_page"}
+var assetQuery = []string{"q", "kind", "zone", "lifecycle", "tag", "mlps_level", "mlps_min", "org_id", "sort", "page", "per_page"}
 
 // apiDocs maps "METHOD /pattern" to its documentation.
 var apiDocs = map[string]apiOp{
