@@ -67,12 +67,8 @@ func (s *Service) Reveal(ctx context.Context, a actor.Actor, id int64, reason st
 	if s.opt.MayReveal == nil || !s.opt.MayReveal(a.Role) {
 		return Revealed{}, errRevealDenied
 	}
-	reason, err := revealReason(reason)
-	if err != nil {
-		return Revealed{}, err
-	}
 	var out Revealed
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		cond, arg := a.SeesSQL("o.path")
 		var sealed []byte
 		var orgID int64
@@ -84,6 +80,11 @@ func (s *Service) Reveal(ctx context.Context, a actor.Actor, id int64, reason st
 		}
 		if err != nil {
 			return fmt.Errorf("dlp: read finding %d: %w", id, err)
+		}
+		// The reason is checked once the finding is known to be a's: another
+		// organisation's finding is not found, with or without a reason.
+		if reason, err = revealReason(reason); err != nil {
+			return err
 		}
 		if sealed == nil {
 			return problem.Conflict("the raw value of this finding is no longer kept").WithCode("dlp_raw_purged")
