@@ -3,6 +3,7 @@ package asset
 import (
 	"fmt"
 	"math/rand"
+	"slices"
 	"strings"
 	"time"
 )
@@ -59,15 +60,11 @@ var demoTemplates = []demoTemplate{
 		models:    []string{"CloudEngine S12700E", "S6520X-EI", "RG-S7808C", "AF-1000", "NSG5000", "NGFW4000", "Catalyst 9300"},
 		locations: []string{"信息中心机房 A 区", "门诊楼弱电间", "住院楼弱电间", "互联网出口机柜"},
 		tags:      []string{"核心", "边界", "无线", "网络安全"}},
+	// Medical devices take their name, subtype, maker, model and place from demoDevices.
 	{weight: 25, kind: KindMedicalDevice, prefix: "MED", network: true,
-		names:     []string{"CT 扫描仪", "MRI 磁共振", "DR 数字化 X 光机", "彩色多普勒超声", "多参数监护仪", "输液泵", "呼吸机", "全自动生化分析仪", "血液透析机", "心电图机", "麻醉机", "内窥镜系统"},
-		subtypes:  []string{"影像设备", "生命支持", "监护设备", "检验设备", "治疗设备"},
-		zones:     []string{ZoneMedical},
-		mlps:      []int{0, 0, 2},
-		vendors:   []string{"迈瑞", "联影", "东软医疗", "GE", "Siemens", "Philips", "万东", "鱼跃", "奥林巴斯"},
-		models:    []string{"uCT 760", "uMR 780", "BeneView T8", "SV800", "BeneFusion VP5", "Revolution CT", "MAGNETOM Vida", "IntelliVue MX500", "BS-2000M"},
-		locations: []string{"放射科", "ICU", "急诊科抢救室", "手术室 3 号间", "检验科", "超声科", "血透中心", "心内科病房"},
-		tags:      []string{"影像", "生命支持", "PACS 接入", "DICOM", "HL7"}},
+		zones: []string{ZoneMedical},
+		mlps:  []int{0, 0, 2},
+		tags:  []string{"PACS 接入", "DICOM", "HL7", "设备联网"}},
 	{weight: 8, kind: KindBusinessSystem, prefix: "SYS", network: false,
 		names:     []string{"HIS 医院信息系统", "EMR 电子病历系统", "LIS 实验室信息系统", "PACS 影像归档与通信系统", "RIS 放射信息系统", "手术麻醉系统", "体检系统", "合理用药系统", "集成平台", "HRP 医院资源规划"},
 		subtypes:  []string{"核心业务", "临床", "医技", "管理"},
@@ -95,6 +92,89 @@ var demoTemplates = []demoTemplate{
 		models:    []string{"19c", "2019", "V10", "8.0", "DM8", "13.0"},
 		locations: []string{"信息中心"},
 		tags:      []string{"正版化", "信创", "授权"}},
+}
+
+// demoMaker is a maker of one device type and its models of that type.
+type demoMaker struct {
+	name   string
+	models []string
+}
+
+// demoDevice is a type of medical device with the makers that make it, where in a
+// hospital it stands (locations) and which departments (by organisation name) it may
+// be filed under; a device whose departments the hospital does not have is filed
+// under the hospital itself.
+type demoDevice struct {
+	name        string
+	subtype     string
+	makers      []demoMaker
+	locations   []string
+	departments []string
+}
+
+// demoDevices are the medical devices Generate produces, each plausible: a CT scanner
+// from a CT maker, in radiology.
+var demoDevices = []demoDevice{
+	{"CT 扫描仪", "影像设备", []demoMaker{{"联影", []string{"uCT 760", "uCT 960+"}}, {"GE", []string{"Revolution CT", "Optima CT680"}},
+		{"Siemens", []string{"SOMATOM Force", "SOMATOM go.Top"}}, {"Philips", []string{"Incisive CT"}}, {"东软医疗", []string{"NeuViz 128"}}},
+		[]string{"放射科 CT 室", "医学影像科 CT 室"}, []string{"放射科", "医学影像科"}},
+	{"MRI 磁共振", "影像设备", []demoMaker{{"联影", []string{"uMR 780", "uMR 890"}}, {"Siemens", []string{"MAGNETOM Vida", "MAGNETOM Skyra"}},
+		{"GE", []string{"SIGNA Pioneer"}}, {"Philips", []string{"Ingenia Elition"}}},
+		[]string{"放射科 MR 室", "医学影像科 MR 室"}, []string{"放射科", "医学影像科"}},
+	{"DR 数字化 X 光机", "影像设备", []demoMaker{{"万东", []string{"NewVision Plus"}}, {"联影", []string{"uDR 780i"}},
+		{"东软医疗", []string{"NeuVision 550"}}, {"Philips", []string{"DigitalDiagnost C90"}}},
+		[]string{"放射科 DR 室", "医学影像科 DR 室", "急诊科放射室"}, []string{"放射科", "医学影像科"}},
+	{"彩色多普勒超声", "影像设备", []demoMaker{{"迈瑞", []string{"Resona 7", "DC-80"}}, {"GE", []string{"LOGIQ E10", "Vivid E95"}},
+		{"Philips", []string{"EPIQ 7"}}, {"Siemens", []string{"ACUSON Sequoia"}}},
+		[]string{"超声科", "心血管内科心超室", "医学影像科超声室"}, []string{"医学影像科", "心血管内科"}},
+	{"多参数监护仪", "监护设备", []demoMaker{{"迈瑞", []string{"BeneVision N17", "BeneView T8"}}, {"Philips", []string{"IntelliVue MX500", "IntelliVue MX800"}},
+		{"GE", []string{"CARESCAPE B650"}}},
+		[]string{"ICU", "心内科病房", "急诊科抢救室"}, []string{"重症医学科", "心血管内科"}},
+	{"输液泵", "治疗设备", []demoMaker{{"迈瑞", []string{"BeneFusion VP5", "BeneFusion SP5"}}, {"B. Braun", []string{"Infusomat Space"}}},
+		[]string{"ICU", "心内科病房", "门诊输液室"}, []string{"重症医学科", "心血管内科", "门诊部"}},
+	{"呼吸机", "生命支持", []demoMaker{{"迈瑞", []string{"SV800", "SV300"}}, {"Dräger", []string{"Evita V800"}}, {"Hamilton Medical", []string{"HAMILTON-C6"}}},
+		[]string{"ICU", "急诊科抢救室"}, []string{"重症医学科"}},
+	{"全自动生化分析仪", "检验设备", []demoMaker{{"迈瑞", []string{"BS-2000M", "BS-800M"}}, {"Roche", []string{"cobas c 702"}},
+		{"Beckman Coulter", []string{"AU5800"}}, {"Siemens", []string{"Atellica CH 930"}}},
+		[]string{"检验科生化室"}, []string{"检验科"}},
+	{"血液透析机", "治疗设备", []demoMaker{{"Fresenius", []string{"5008S"}}, {"B. Braun", []string{"Dialog+"}}, {"Nipro", []string{"Surdial X"}}},
+		[]string{"血透中心"}, nil},
+	{"心电图机", "监护设备", []demoMaker{{"Nihon Kohden", []string{"ECG-2350"}}, {"GE", []string{"MAC 2000"}}, {"Philips", []string{"PageWriter TC50"}},
+		{"理邦", []string{"SE-1200"}}},
+		[]string{"心电图室", "心内科病房", "门诊心电图室"}, []string{"心血管内科", "门诊部"}},
+	{"麻醉机", "生命支持", []demoMaker{{"迈瑞", []string{"WATO EX-65 Pro"}}, {"Dräger", []string{"Perseus A500"}}, {"GE", []string{"Aisys CS2"}}},
+		[]string{"手术室 3 号间", "手术室 5 号间"}, nil},
+	{"内窥镜系统", "影像设备", []demoMaker{{"奥林巴斯", []string{"EVIS X1 CV-1500"}}, {"Fujifilm", []string{"ELUXEO 7000"}}, {"Pentax", []string{"EPK-i7010"}}},
+		[]string{"消化内镜中心"}, nil},
+}
+
+// placeDevice picks a medical device type and fills in's name, subtype, maker, model
+// and location from it; it returns the organisation to file the device under: one of
+// targets' departments that fits the type, else a hospital of targets, else o.
+func placeDevice(rng *rand.Rand, in *Input, targets []DemoOrg, o DemoOrg) DemoOrg {
+	dev := demoDevices[rng.Intn(len(demoDevices))]
+	m := dev.makers[rng.Intn(len(dev.makers))]
+	in.Name = fmt.Sprintf("%s %02d", dev.name, rng.Intn(40)+1)
+	in.Subtype, in.Vendor, in.Model = dev.subtype, m.name, m.models[rng.Intn(len(m.models))]
+	in.Location = dev.locations[rng.Intn(len(dev.locations))]
+	var fit, hospitals []DemoOrg
+	for _, t := range targets {
+		switch {
+		case t.Kind == "department" && slices.Contains(dev.departments, t.Name):
+			fit = append(fit, t)
+		case t.Kind == "hospital":
+			hospitals = append(hospitals, t)
+		}
+	}
+	switch {
+	case len(fit) > 0:
+		return fit[rng.Intn(len(fit))]
+	case o.Kind != "department":
+		return o
+	case len(hospitals) > 0:
+		return hospitals[rng.Intn(len(hospitals))]
+	}
+	return o
 }
 
 var demoOwners = []string{"张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周婷", "吴军", "徐丽", "孙涛"}
@@ -132,20 +212,21 @@ func Generate(rng *rand.Rand, orgs []DemoOrg, n int) []Input {
 			w -= c.weight
 		}
 		o := targets[rng.Intn(len(targets))]
-		name := pick(t.names)
 		in := Input{
-			OrgID:    o.ID,
-			Code:     fmt.Sprintf("%s-%06d", t.prefix, i+1),
-			Name:     fmt.Sprintf("%s %02d", name, rng.Intn(40)+1),
-			Kind:     t.kind,
-			Subtype:  pick(t.subtypes),
-			Owner:    pick(demoOwners),
-			Location: pick(t.locations),
-			Zone:     pick(t.zones),
-			Vendor:   pick(t.vendors),
-			Model:    pick(t.models),
-			Serial:   fmt.Sprintf("%s%08X", strings.ToUpper(t.prefix[:2]), rng.Uint32()),
+			Code:  fmt.Sprintf("%s-%06d", t.prefix, i+1),
+			Kind:  t.kind,
+			Owner: pick(demoOwners),
+			Zone:  pick(t.zones),
 		}
+		if t.kind == KindMedicalDevice {
+			o = placeDevice(rng, &in, targets, o)
+		} else {
+			in.Name = fmt.Sprintf("%s %02d", pick(t.names), rng.Intn(40)+1)
+			in.Subtype, in.Location = pick(t.subtypes), pick(t.locations)
+			in.Vendor, in.Model = pick(t.vendors), pick(t.models)
+		}
+		in.OrgID = o.ID
+		in.Serial = fmt.Sprintf("%s%08X", strings.ToUpper(t.prefix[:2]), rng.Uint32())
 		in.MLPSLevel = t.mlps[rng.Intn(len(t.mlps))]
 		if t.network {
 			switch in.Zone {

@@ -382,6 +382,7 @@ type Query struct {
 	Lifecycle string `json:"lifecycle"`
 	Tag       string `json:"tag"` // exact tag (case-insensitive)
 	MLPSLevel int    `json:"mlps_level"`
+	MinMLPS   int    `json:"mlps_min"` // graded at this MLPS level or above (1–4; 0 = any)
 	OrgID     int64  `json:"org_id"`   // that organisation and everything below it
 	Sort      string `json:"sort"`     // see Sorts; default "name"
 	Page      int    `json:"page"`     // from 1
@@ -487,6 +488,13 @@ func (s *Service) where(ctx context.Context, a actor.Actor, q Query) (string, []
 	if q.MLPSLevel > 0 {
 		conds = append(conds, `a.mlps_level = ?`)
 		args = append(args, q.MLPSLevel)
+	}
+	if q.MinMLPS < 0 || q.MinMLPS > 4 {
+		return "", nil, "", problem.Invalid("mlps_min", "MLPS level must be 1 to 4")
+	}
+	if q.MinMLPS > 0 {
+		conds = append(conds, `a.mlps_level >= ?`)
+		args = append(args, q.MinMLPS)
 	}
 	if t := strings.TrimSpace(q.Tag); t != "" {
 		if len(t) > MaxTag {

@@ -56,7 +56,7 @@ func seedSupply(ctx context.Context, d Deps, byCode map[string]org.Node) error {
 	if err := extract(filepath.Join(dir, "osv"), later); err != nil {
 		return err
 	}
-	if _, err := d.Vulns.Import(ctx, filepath.Join(dir, "osv"), vuln.ImportOptions{}); err != nil {
+	if _, err := d.Vulns.Import(ctx, filepath.Join(dir, "osv"), vuln.ImportOptions{Source: "demo-osv"}); err != nil {
 		return fmt.Errorf("demo: vulnerability import: %w", err)
 	}
 
@@ -159,7 +159,7 @@ func seedSupply(ctx context.Context, d Deps, byCode map[string]org.Node) error {
 	}
 
 	// A new advisory arrives: re-matching raises an alert naming product, assets, vendor.
-	res, err := d.Vulns.Import(ctx, later, vuln.ImportOptions{})
+	res, err := d.Vulns.Import(ctx, later, vuln.ImportOptions{Source: laterAdvisory + ".json"})
 	if err != nil {
 		return fmt.Errorf("demo: later advisory: %w", err)
 	}

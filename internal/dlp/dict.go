@@ -451,6 +451,9 @@ func (d *dictionaries) Find(text []byte, emit func(Finding)) {
 		}
 		i++
 	}
+	if d.name {
+		hl7Names(text, emit)
+	}
 	typ := TypeDrug
 	if len(dosed) >= 2 {
 		typ = TypePrescription
@@ -528,6 +531,9 @@ func (d *dictionaries) asciiWord(text []byte, i, j int, emit func(Finding), dose
 		}
 	}
 	if len(w) == 3 && d.diag && (i == 0 || !isAlnum(text[i-1])) && w[0] >= 'A' && w[0] <= 'Z' && isDigit(w[1]) && isDigit(w[2]) {
+		if hl7Event(text, i) {
+			return j // ADT^A01: an HL7 message type's trigger event
+		}
 		lvl, ok := d.icd[string(w)]
 		if !ok {
 			return j

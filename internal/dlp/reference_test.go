@@ -92,6 +92,9 @@ func refDictFind(d *dictionaries, text []byte, emit func(Finding)) {
 		}
 		i++
 	}
+	if d.name {
+		hl7Names(text, emit)
+	}
 	typ := TypeDrug
 	if len(dosed) >= 2 {
 		typ = TypePrescription

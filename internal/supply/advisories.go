@@ -22,13 +22,30 @@ type AdvisoryImport struct {
 // re-matched (what was imported stays, and the next import re-matches it only if it
 // changes again: run Rematch with those ids to catch up).
 func (s *Service) ImportAdvisories(ctx context.Context, a actor.Actor, paths ...string) ([]AdvisoryImport, RematchReport, error) {
+	return s.importAdvisories(ctx, a, paths, "")
+}
+
+// ImportUploadedAdvisories is ImportAdvisories of one uploaded file stored at path,
+// recorded in the list of imports under the uploaded file's name instead of path (a
+// server's temporary directory).
+func (s *Service) ImportUploadedAdvisories(ctx context.Context, a actor.Actor, path, name string) (AdvisoryImport, RematchReport, error) {
+	imps, rep, err := s.importAdvisories(ctx, a, []string{path}, name)
+	if err != nil {
+		return AdvisoryImport{}, rep, err
+	}
+	return imps[0], rep, nil
+}
+
+// importAdvisories imports paths, each named source in the list of imports when source
+// is not empty, then re-matches.
+func (s *Service) importAdvisories(ctx context.Context, a actor.Actor, paths []string, source string) ([]AdvisoryImport, RematchReport, error) {
 	var (
 		done    []AdvisoryImport
 		changed []string
 	)
 	for _, p := range paths {
 		start := time.Now()
-		res, err := s.vulns.Import(ctx, p, vuln.ImportOptions{})
+		res, err := s.vulns.Import(ctx, p, vuln.ImportOptions{Source: source})
 		if err != nil {
 			return done, RematchReport{}, err
 		}

@@ -438,13 +438,22 @@ func getVersion(ctx context.Context, q store.Querier, a actor.Actor, id int64) (
 			x.LicenceVerdict = string(licence.VerdictAllowed)
 		}
 	}
-	// Only assets that a sees and that are filed under the version's organisation are
-	// listed, whatever links are stored (ones made before links were checked included).
+	if err := versionAssets(ctx, q, a, &x); err != nil {
+		return Version{}, err
+	}
+	return x, nil
+}
+
+// versionAssets sets x.AssetIDs. Only assets that a sees and that are filed under the
+// version's organisation are listed, whatever links are stored (ones made before links
+// were checked included). Version and Versions both use it, so a version's page and
+// its product's list of versions agree.
+func versionAssets(ctx context.Context, q store.Querier, a actor.Actor, x *Version) error {
 	rows, err := q.QueryContext(ctx, `SELECT va.asset_id, ao.path, po.path FROM version_assets va
 		JOIN assets x ON x.id = va.asset_id JOIN orgs ao ON ao.id = x.org_id
-		JOIN orgs po ON po.id = ? WHERE va.version_id = ? ORDER BY va.asset_id`, x.OrgID, id)
+		JOIN orgs po ON po.id = ? WHERE va.version_id = ? ORDER BY va.asset_id`, x.OrgID, x.ID)
 	if err != nil {
-		return Version{}, fmt.Errorf("supply: version assets: %w", err)
+		return fmt.Errorf("supply: version assets: %w", err)
 	}
 	defer rows.Close()
 	x.AssetIDs = []int64{}
@@ -452,13 +461,13 @@ func getVersion(ctx context.Context, q store.Querier, a actor.Actor, id int64) (
 		var aid int64
 		var assetPath, ownerPath string
 		if err := rows.Scan(&aid, &assetPath, &ownerPath); err != nil {
-			return Version{}, fmt.Errorf("supply: version assets: %w", err)
+			return fmt.Errorf("supply: version assets: %w", err)
 		}
 		if a.Sees(assetPath) && org.Contains(ownerPath, assetPath) {
 			x.AssetIDs = append(x.AssetIDs, aid)
 		}
 	}
-	return x, rows.Err()
+	return rows.Err()
 }
 
 // Version returns product version id.
@@ -485,5 +494,14 @@ func (s *Service) Versions(ctx context.Context, a actor.Actor, productID int64) 
 		}
 		out = append(out, x)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("supply: list versions: %w", err)
+	}
+	rows.Close() // one query at a time on SQLite's single connection
+	for i := range out {
+		if err := versionAssets(ctx, s.db, a, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -427,22 +427,7 @@ func List(ctx context.Context, q store.Querier, a actor.Actor, f Filter) ([]Entr
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 50
 	}
-	var where []string
-	var args []any
-	switch {
-	case a.OrgPath == "/":
-		// The system: everything.
-	case strings.Count(a.OrgPath, "/") == 2:
-		// A top-level organisation runs the platform: it also sees the entries that
-		// belong to no organisation (failed sign-ins with unknown names, setup).
-		cond, arg := a.SeesSQL("path")
-		where = append(where, `(t.org_id IS NULL OR t.org_id IN (SELECT id FROM orgs WHERE `+cond+`))`)
-		args = append(args, arg)
-	default:
-		cond, arg := a.SeesSQL("path")
-		where = append(where, `t.org_id IN (SELECT id FROM orgs WHERE `+cond+`)`)
-		args = append(args, arg)
-	}
+	where, args := scope(a)
 	if f.Action != "" {
 		where = append(where, `t.action LIKE ? ESCAPE '\'`)
 		args = append(args, actor.EscapeLike(f.Action)+"%")
@@ -480,6 +465,47 @@ func List(ctx context.Context, q store.Querier, a actor.Actor, f Filter) ([]Entr
 			return nil, fmt.Errorf("trail: list: %w", err)
 		}
 		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// scope returns the conditions on trail t that limit it to the entries a sees.
+func scope(a actor.Actor) ([]string, []any) {
+	switch {
+	case a.OrgPath == "/":
+		// The system: everything.
+		return nil, nil
+	case strings.Count(a.OrgPath, "/") == 2:
+		// A top-level organisation runs the platform: it also sees the entries that
+		// belong to no organisation (failed sign-ins with unknown names, setup).
+		cond, arg := a.SeesSQL("path")
+		return []string{`(t.org_id IS NULL OR t.org_id IN (SELECT id FROM orgs WHERE ` + cond + `))`}, []any{arg}
+	default:
+		cond, arg := a.SeesSQL("path")
+		return []string{`t.org_id IN (SELECT id FROM orgs WHERE ` + cond + `)`}, []any{arg}
+	}
+}
+
+// Actions returns the distinct actions of the entries a sees, sorted: the choices of
+// a filter by action.
+func Actions(ctx context.Context, q store.Querier, a actor.Actor) ([]string, error) {
+	where, args := scope(a)
+	query := `SELECT DISTINCT t.action FROM trail t`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	rows, err := q.QueryContext(ctx, query+` ORDER BY t.action`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("trail: actions: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("trail: actions: %w", err)
+		}
+		out = append(out, s)
 	}
 	return out, rows.Err()
 }

@@ -2,6 +2,7 @@ package vuln
 
 import (
 	"archive/zip"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -36,6 +37,10 @@ type ImportOptions struct {
 	// Progress, when set, is called with the files and records read so far after
 	// every few hundred records, after each zip file and once at the end.
 	Progress func(files, records int)
+	// Source names the import in the record of imports (ImportResult.Source and
+	// vuln_imports.source), e.g. an uploaded file's name; empty means path, which
+	// may be a server's temporary directory.
+	Source string
 }
 
 // Note says why something was skipped: Place is "file" or "file.zip!member".
@@ -76,7 +81,7 @@ func (d *DB) Import(ctx context.Context, path string, opt ImportOptions) (Import
 		d:     d,
 		ctx:   ctx,
 		opt:   opt,
-		res:   ImportResult{Source: path},
+		res:   ImportResult{Source: cmp.Or(opt.Source, path)},
 		batch: map[string]pending{},
 		seen:  map[string]time.Time{},
 		stamp: started,

@@ -34,6 +34,9 @@ func parseAssetQuery(r *http.Request) (asset.Query, error) {
 	if q.MLPSLevel, err = queryInt(r, "mlps_level", 0); err != nil {
 		return asset.Query{}, err
 	}
+	if q.MinMLPS, err = queryInt(r, "mlps_min", 0); err != nil {
+		return asset.Query{}, err
+	}
 	if q.OrgID, err = queryID(r, "org_id"); err != nil {
 		return asset.Query{}, err
 	}

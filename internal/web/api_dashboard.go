@@ -43,14 +43,12 @@ func (s *Server) homeKPIs(ctx context.Context, a actor.Actor) (asset.Stats, []kp
 		return st, nil, err
 	}
 	// Business systems graded at MLPS level 3 or 4 are the ones regulators check first.
-	graded := 0
-	for _, lvl := range []int{3, 4} {
-		pg, err := s.Assets.List(ctx, a, asset.Query{Kind: asset.KindBusinessSystem, MLPSLevel: lvl, PerPage: 1})
-		if err != nil {
-			return st, nil, err
-		}
-		graded += pg.Total
+	// The KPI's link carries the same filter, so the list shows as many as it says.
+	gpg, err := s.Assets.List(ctx, a, asset.Query{Kind: asset.KindBusinessSystem, MinMLPS: 3, PerPage: 1})
+	if err != nil {
+		return st, nil, err
 	}
+	graded := gpg.Total
 	count := func(cs []asset.Count, key string) int {
 		for _, c := range cs {
 			if c.Key == key {
@@ -62,7 +60,7 @@ func (s *Server) homeKPIs(ctx context.Context, a actor.Actor) (asset.Stats, []kp
 	return st, []kpi{
 		{ID: "kpi-total", Label: "dashboard.kpi.total", N: st.Total, Link: "/assets"},
 		{ID: "kpi-in-service", Label: "dashboard.kpi.in_service", N: count(st.ByLifecycle, asset.LifecycleInService), Link: "/assets?lifecycle=" + asset.LifecycleInService},
-		{ID: "kpi-mlps3", Label: "dashboard.kpi.mlps3_systems", N: graded, Link: "/assets?kind=" + asset.KindBusinessSystem + "&sort=-mlps_level"},
+		{ID: "kpi-mlps3", Label: "dashboard.kpi.mlps3_systems", N: graded, Link: "/assets?kind=" + asset.KindBusinessSystem + "&mlps_min=3&sort=-mlps_level"},
 		{ID: "kpi-medical", Label: "dashboard.kpi.medical_devices", N: count(st.ByKind, asset.KindMedicalDevice), Link: "/assets?kind=" + asset.KindMedicalDevice},
 		{ID: "kpi-internet", Label: "dashboard.kpi.internet_apps", N: count(st.ByKind, asset.KindInternetApp), Link: "/assets?kind=" + asset.KindInternetApp},
 	}, nil

@@ -215,12 +215,24 @@ func (s *Server) apiDLPFindingList(w http.ResponseWriter, r *http.Request) error
 	return writeJSON(w, http.StatusOK, paging.Page(r.URL, p, out.Findings, out.FindingsTotal))
 }
 
+// revealRequest is the body of a reveal: why the raw value is needed (required, at most
+// dlpsvc.MaxRevealReason characters; kept in the trail).
+type revealRequest struct {
+	Reason string `json:"reason"`
+}
+
 func (s *Server) apiDLPReveal(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	v, err := s.DLP.Reveal(r.Context(), reqActor(r), id)
+	var in revealRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+	}
+	v, err := s.DLP.Reveal(r.Context(), reqActor(r), id, in.Reason)
 	if err != nil {
 		return err
 	}

@@ -153,10 +153,23 @@ func statusView(st vuln.Status) vuln.Status {
 	st.Ecosystems = nonNil(st.Ecosystems)
 	if st.LastImport != nil {
 		run := *st.LastImport
-		run.Source, run.Notes = filepath.Base(run.Source), nonNil(run.Notes)
+		run.Source, run.Notes = importSource(run.Source), nonNil(run.Notes)
 		st.LastImport = &run
 	}
 	return st
+}
+
+// importSource is what the pages and the API show of an import's source: the file's
+// base name, or nothing for a path in the server's temporary directory (where uploads
+// and the demo's advisories are unpacked), whose name means nothing to a user.
+func importSource(src string) string {
+	if src == "" {
+		return ""
+	}
+	if tmp := filepath.Clean(os.TempDir()); filepath.IsAbs(src) && strings.HasPrefix(filepath.Clean(src), tmp+string(filepath.Separator)) {
+		return ""
+	}
+	return filepath.Base(src)
 }
 
 // vulnDetail is a vulnerability with its exposure in a's scope. An advisory the database
@@ -201,12 +214,12 @@ func (s *Server) importVulns(w http.ResponseWriter, r *http.Request) (vulnImport
 	if err != nil {
 		return out, err
 	}
-	imps, rep, err := s.Supply.ImportAdvisories(r.Context(), reqActor(r), path)
+	imp, rep, err := s.Supply.ImportUploadedAdvisories(r.Context(), reqActor(r), path, name)
 	if err != nil {
 		return out, err
 	}
-	res := imps[0].Result
-	res.Source, res.Skipped, res.Changed = name, nonNil(res.Skipped), nonNil(res.Changed)
+	res := imp.Result
+	res.Skipped, res.Changed = nonNil(res.Skipped), nonNil(res.Changed)
 	out.Import, out.Rematch = res, rep
 	return out, nil
 }

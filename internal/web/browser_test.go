@@ -393,6 +393,7 @@ func TestBrowserDLPPages(t *testing.T) {
 	}
 	step("open the seeded scan and reveal", chromedp.Navigate(e.URL+"/dlp/scans/"+strconv.FormatInt(e.DLPScanA.ID, 10)),
 		chromedp.WaitVisible(chromedp.ID("dlp-findings")),
+		chromedp.SendKeys(chromedp.ID("reveal-reason-"+strconv.FormatInt(e.DLPFindingA.ID, 10)), "浏览器测试"),
 		clickAndLoad("reveal-"+strconv.FormatInt(e.DLPFindingA.ID, 10)),
 		chromedp.WaitVisible(chromedp.ID("dlp-revealed-value")))
 	if got := text("#dlp-revealed-value"); got != dlpResidentID {

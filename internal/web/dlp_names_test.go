@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -113,10 +114,10 @@ func TestDLPNamesMaskedForAuditors(t *testing.T) {
 			t.Fatalf("the ID in the name is not a finding: %+v", up)
 		}
 		path := "/api/v1/dlp/findings/" + strconv.FormatInt(fid, 10) + "/reveal"
-		if code, body := e.api("POST", path, "auditor", nil); code != http.StatusForbidden || strings.Contains(string(body), dlpNameID) {
+		if code, body := e.api("POST", path, "auditor", map[string]string{"reason": "test"}); code != http.StatusForbidden || strings.Contains(string(body), dlpNameID) {
 			t.Fatalf("auditor reveal: %d %s", code, body)
 		}
-		code, body = e.api("POST", path, "privacy", nil)
+		code, body = e.api("POST", path, "privacy", map[string]string{"reason": "test"})
 		var rev dlpsvc.Revealed
 		if code != http.StatusOK || json.Unmarshal(body, &rev) != nil || rev.Value != dlpNameID || strings.Contains(rev.Path, dlpNameID) {
 			t.Fatalf("privacy reveal: %d %s", code, body)
@@ -127,7 +128,7 @@ func TestDLPNamesMaskedForAuditors(t *testing.T) {
 			!strings.Contains(out, "/dlp/findings/"+strconv.FormatInt(fid, 10)+"/reveal") {
 			t.Fatalf("privacy scan page: %d", code)
 		}
-		if code, out, _ := pb.post("/dlp/findings/"+strconv.FormatInt(fid, 10)+"/reveal", nil); code != http.StatusOK || !strings.Contains(out, dlpNameID) {
+		if code, out, _ := pb.post("/dlp/findings/"+strconv.FormatInt(fid, 10)+"/reveal", url.Values{"reason": {"test"}}); code != http.StatusOK || !strings.Contains(out, dlpNameID) {
 			t.Fatalf("reveal page: %d", code)
 		}
 		es, err := trail.List(context.Background(), db, actor.System(), trail.Filter{Action: "dlp.reveal", Limit: 10})

@@ -152,10 +152,10 @@ func TestDLPAPI(t *testing.T) {
 		}
 		// Reveal: the auditor may not, the privacy officer may, and the trail says so.
 		path := "/api/v1/dlp/findings/" + strconv.FormatInt(e.DLPFindingA.ID, 10) + "/reveal"
-		if code, body := e.api("POST", path, "auditor", nil); code != http.StatusForbidden || strings.Contains(string(body), dlpResidentID) {
+		if code, body := e.api("POST", path, "auditor", map[string]string{"reason": "test"}); code != http.StatusForbidden || strings.Contains(string(body), dlpResidentID) {
 			t.Fatalf("auditor reveal: %d %s", code, body)
 		}
-		code, body = e.api("POST", path, "privacy", nil)
+		code, body = e.api("POST", path, "privacy", map[string]string{"reason": "test"})
 		var rev dlpsvc.Revealed
 		if code != http.StatusOK || json.Unmarshal(body, &rev) != nil || rev.Value != dlpResidentID {
 			t.Fatalf("privacy reveal: %d %s", code, body)
@@ -236,7 +236,7 @@ func TestDLPPages(t *testing.T) {
 			!strings.Contains(body, "/reveal") {
 			t.Fatalf("scan page: %d %.800s", code, body)
 		}
-		code, body, _ = br.post("/dlp/findings/"+strconv.FormatInt(e.DLPFindingA.ID, 10)+"/reveal", nil)
+		code, body, _ = br.post("/dlp/findings/"+strconv.FormatInt(e.DLPFindingA.ID, 10)+"/reveal", url.Values{"reason": {"test"}})
 		if code != http.StatusOK || !strings.Contains(body, dlpResidentID) {
 			t.Fatalf("reveal page: %d %.500s", code, body)
 		}

@@ -46,7 +46,7 @@ type retireRequest struct {
 
 // pathParam matches the {name} segments of a route pattern.
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
-var assetQuery = []string{"q", "kind", "zone", "lifecycle", "tag", "mlps_level", "org_id", "sort"}
+var assetQuery = []string{"q", "kind", "zone", "lifecycle", "tag", "mlps_level", "mlps_min", "org_id", "sort"}
 
 // apiDocs maps "METHOD /pattern" to its documentation.
 var apiDocs = map[string]apiOp{
@@ -129,7 +129,7 @@ var apiDocs = map[string]apiOp{
 	"GET /api/v1/dlp/jobs":                  {Summary: "Scan jobs over server paths, newest first, with status and progress", Tag: "dlp", Response: listResponse[dlpsvc.Scan]{}, Status: 200, Query: []string{"status"}},
 	"POST /api/v1/dlp/jobs":                 {Summary: "Start a background scan job over a server path under a configured scan root (dlp.scan_roots)", Tag: "dlp", Request: dlpJobRequest{}, Response: dlpsvc.Scan{}, Status: 202},
 	"GET /api/v1/dlp/jobs/{id}":             {Summary: "A scan job with its progress, files and findings", Tag: "dlp", Response: dlpScanResponse{}, Status: 200, Query: []string{"file_id", "type", "limit", "offset"}},
-	"POST /api/v1/dlp/findings/{id}/reveal": {Summary: "Reveal the raw value of a finding (dlp.reveal; recorded in the audit trail)", Tag: "dlp", Response: dlpsvc.Revealed{}, Status: 200},
+	"POST /api/v1/dlp/findings/{id}/reveal": {Summary: "Reveal the raw value of a finding (dlp.reveal); the body's reason is required and recorded in the audit trail", Tag: "dlp", Request: revealRequest{}, Response: dlpsvc.Revealed{}, Status: 200},
 	"GET /api/v1/dlp/policy":                {Summary: "The pre-send policy and site identifiers in force for an organisation", Tag: "dlp", Response: dlpsvc.PolicyView{}, Status: 200, Query: []string{"org_id"}},
 	"PUT /api/v1/dlp/policy":                {Summary: "Set an organisation's pre-send policy and site identifiers (病案号, 门诊号 …)", Tag: "dlp", Request: dlpsvc.Policy{}, Response: dlpsvc.PolicyView{}, Status: 200, Query: []string{"org_id"}},
 }

@@ -81,6 +81,7 @@ var queryDocs = map[string]qdoc{
 	"lifecycle":   oneOf("Lifecycle stage", asset.Lifecycles),
 	"tag":         str("Exact tag (case-insensitive)"),
 	"mlps_level":  {map[string]any{"type": "integer", "minimum": 0, "maximum": 5}, "MLPS (等级保护) level"},
+	"mlps_min":    {map[string]any{"type": "integer", "minimum": 1, "maximum": 4}, "Assets at this MLPS (等级保护) level or above"},
 	"org_id":      id("Organisation: that node and everything below it (defaults to the caller's organisation where one is needed)"),
 	"sort":        oneOf("Sort key; a leading - sorts descending", asset.Sorts()),
 	"dry_run":     flag("Check only; store nothing"),

@@ -67,6 +67,8 @@ type Server struct {
 	registry  *prometheus.Registry
 	openapi   map[string]any // the OpenAPI document, built once in New
 
+	outcomes outcomes // results of page actions shown after the redirect
+
 	logMaskOnce sync.Once
 	logMask     *mask.Masker // masks patient data in causes written to the log
 }

@@ -223,9 +223,14 @@ type dlpScanShowData struct {
 	Revealed *dlpsvc.Revealed
 }
 
-// showScan renders scan id, with a revealed value when there is one.
-func (s *Server) showScan(w http.ResponseWriter, r *http.Request, id int64, rev *dlpsvc.Revealed) error {
+// showScan renders scan id, with a revealed value when there is one, and actionErr's
+// message when a reveal was refused.
+func (s *Server) showScan(w http.ResponseWriter, r *http.Request, id int64, rev *dlpsvc.Revealed, actionErr error) error {
 	p := s.dlpPage(r, w, "dlp.scan_show.title", "scans")
+	code, err := actionError(p, actionErr)
+	if err != nil {
+		return err
+	}
 	out, err := s.scanDetail(r, id)
 	if err != nil {
 		return err
@@ -235,7 +240,7 @@ func (s *Server) showScan(w http.ResponseWriter, r *http.Request, id int64, rev 
 		d.Types = append(d.Types, k)
 	}
 	p.Data = d
-	return s.render(w, http.StatusOK, "dlp_scan_show.html", p)
+	return s.render(w, code, "dlp_scan_show.html", p)
 }
 
 func (s *Server) uiDLPScanShow(w http.ResponseWriter, r *http.Request) error {
@@ -243,21 +248,29 @@ func (s *Server) uiDLPScanShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.showScan(w, r, id, nil)
+	return s.showScan(w, r, id, nil, nil)
 }
 
-// uiDLPReveal reveals a finding's raw value (POST with CSRF, trailed) and shows it on
-// its scan's page, once: the value is in this response only.
+// uiDLPReveal reveals a finding's raw value (POST with CSRF and a reason, trailed) and
+// shows it on its scan's page, once: the value is in this response only. A refused
+// reason shows the scan's page with the error.
 func (s *Server) uiDLPReveal(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	rev, err := s.DLP.Reveal(r.Context(), reqActor(r), id)
+	rev, err := s.DLP.Reveal(r.Context(), reqActor(r), id, r.PostFormValue("reason"))
+	if pe, ok := problem.As(err); ok && pe.Field == "reason" {
+		f, ferr := s.DLP.Finding(r.Context(), reqActor(r), id)
+		if ferr != nil {
+			return ferr
+		}
+		return s.showScan(w, r, f.ScanID, nil, err)
+	}
 	if err != nil {
 		return err
 	}
-	return s.showScan(w, r, rev.ScanID, &rev)
+	return s.showScan(w, r, rev.ScanID, &rev, nil)
 }
 
 func (s *Server) showJobs(w http.ResponseWriter, r *http.Request, path string, formErr error) error {

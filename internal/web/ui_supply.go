@@ -317,8 +317,15 @@ func (s *Server) showProductList(w http.ResponseWriter, r *http.Request, in supp
 	return s.render(w, code, "supply_products.html", p)
 }
 
+// uiProductList shows the product list. The new-product form's defaults agree with
+// each other: built in-house with no vendor, or, when the list is filtered by a
+// vendor, purchased from that vendor; either is accepted as shown.
 func (s *Server) uiProductList(w http.ResponseWriter, r *http.Request) error {
-	return s.showProductList(w, r, supply.ProductInput{OrgID: principalFrom(r.Context()).User.OrgID, Source: "purchased"}, nil)
+	in := supply.ProductInput{OrgID: principalFrom(r.Context()).User.OrgID, Source: "self_built"}
+	if v, err := queryID(r, "vendor_id"); err == nil && v > 0 {
+		in.Source, in.VendorID = "purchased", v
+	}
+	return s.showProductList(w, r, in, nil)
 }
 
 func (s *Server) uiProductCreate(w http.ResponseWriter, r *http.Request) error {

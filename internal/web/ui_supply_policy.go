@@ -216,6 +216,9 @@ func (s *Server) showVulnDB(w http.ResponseWriter, r *http.Request, imp *vulnImp
 }
 
 func (s *Server) uiVulnDB(w http.ResponseWriter, r *http.Request) error {
+	if out, ok := outcomeOf[vulnImportResponse](s, r); ok {
+		return s.showVulnDB(w, r, &out, nil)
+	}
 	return s.showVulnDB(w, r, nil, nil)
 }
 
@@ -224,5 +227,5 @@ func (s *Server) uiVulnDBImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.showVulnDB(w, r, nil, err)
 	}
-	return s.showVulnDB(w, r, &out, nil)
+	return redirect(w, r, "/supply/vulndb?"+s.keepOutcome(r, out)+"#vulndb-import-report")
 }

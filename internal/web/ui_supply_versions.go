@@ -114,7 +114,14 @@ func (s *Server) uiVersionShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.showVersion(w, r, id, versionShowData{}, nil)
+	var d versionShowData
+	if rep, ok := outcomeOf[supply.ImportReport](s, r); ok && rep.VersionID == id {
+		d.Report = &rep
+	}
+	if del, ok := outcomeOf[supply.Delivery](s, r); ok && del.VersionID == id {
+		d.Delivery, d.Open = &del, "delivery"
+	}
+	return s.showVersion(w, r, id, d, nil)
 }
 
 func (s *Server) uiVersionAssets(w http.ResponseWriter, r *http.Request) error {
@@ -137,15 +144,14 @@ func (s *Server) uiSBOMImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var d versionShowData
 	data, name, err := uploadedDocument(w, r, "sbom", "sbom_too_large", "sbom_required", maxSBOMUpload)
 	if err == nil {
 		var rep supply.ImportReport
 		if rep, err = s.Supply.ImportSBOM(r.Context(), reqActor(r), v.ID, name, data); err == nil {
-			d.Report = &rep
+			return redirect(w, r, idPath("/supply/versions/", v.ID)+"?"+s.keepOutcome(r, rep)+"#import-report")
 		}
 	}
-	return s.showVersion(w, r, v.ID, d, err)
+	return s.showVersion(w, r, v.ID, versionShowData{}, err)
 }
 
 func (s *Server) uiSBOMDownload(w http.ResponseWriter, r *http.Request) error {
@@ -168,16 +174,14 @@ func (s *Server) uiDeliveryVerify(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	var d versionShowData
 	in, err := deliveryUpload(w, r, v.ID)
 	if err == nil {
 		var del supply.Delivery
 		if del, err = s.Supply.VerifyDelivery(r.Context(), reqActor(r), in); err == nil {
-			d.Delivery = &del
+			return redirect(w, r, idPath("/supply/versions/", v.ID)+"?"+s.keepOutcome(r, del)+"#delivery-result")
 		}
 	}
-	d.Open = "delivery"
-	return s.showVersion(w, r, v.ID, d, err)
+	return s.showVersion(w, r, v.ID, versionShowData{Open: "delivery"}, err)
 }
 
 // findingsPerPage is the page size of the findings list.

@@ -20,6 +20,13 @@ type trailData struct {
 	Checkpoint *trail.Checkpoint // newest signed checkpoint, nil when none
 	KeyID      string            // short name of the checkpoint's signing key
 	CPError    bool              // the checkpoint file does not parse
+	Actions    []actionOption    // the choices of the action filter
+}
+
+// actionOption is an action in the trail filter: its code and its label, the
+// catalogue's "trail.act.<code>" when there is one, else the code.
+type actionOption struct {
+	Code, Label string
 }
 
 func trailFilter(r *http.Request) trail.Filter {
@@ -90,6 +97,17 @@ func (s *Server) trailPage(w http.ResponseWriter, r *http.Request, rep *trail.Re
 		}
 	}
 	pg := s.newPage(r, w, "trail.title", "trail")
+	actions, err := trail.Actions(r.Context(), s.DB, p.actor(r))
+	if err != nil {
+		return err
+	}
+	for _, a := range actions {
+		o := actionOption{Code: a, Label: a}
+		if key := "trail.act." + a; s.I18n.Has(pg.Lang, key) {
+			o.Label = s.I18n.T(pg.Lang, key)
+		}
+		d.Actions = append(d.Actions, o)
+	}
 	pg.Data = d
 	return s.render(w, http.StatusOK, "trail.html", pg)
 }

@@ -535,15 +535,15 @@ func TestReveal(t *testing.T) {
 			}
 		}
 		before := len(e.trailActions())
-		_, err = e.svc.Reveal(ctx, e.auditorA, f.ID)
+		_, err = e.svc.Reveal(ctx, e.auditorA, f.ID, "test")
 		wantProblem(t, err, problem.KindForbidden, "permission_denied")
 		adminB := actor.Actor{Username: "admin_b", Role: "admin", OrgID: e.hospB.ID, OrgPath: e.hospB.Path}
-		_, err = e.svc.Reveal(ctx, adminB, f.ID)
+		_, err = e.svc.Reveal(ctx, adminB, f.ID, "test")
 		wantProblem(t, err, problem.KindNotFound, "")
 		if n := len(e.trailActions()); n != before {
 			t.Fatalf("refused reveals wrote %d trail entries", n-before)
 		}
-		got, err := e.svc.Reveal(ctx, e.privacyA, f.ID)
+		got, err := e.svc.Reveal(ctx, e.privacyA, f.ID, "test")
 		if err != nil || got.Value != residentID || got.Type != dlp.TypeResidentID || got.ScanID != res.Scan.ID {
 			t.Fatalf("reveal = %+v %v", got, err)
 		}
@@ -573,7 +573,7 @@ func TestReveal(t *testing.T) {
 		if err != nil || n != res.Scan.Findings {
 			t.Fatalf("purged %d of %d: %v", n, res.Scan.Findings, err)
 		}
-		_, err = e.svc.Reveal(ctx, e.privacyA, f.ID)
+		_, err = e.svc.Reveal(ctx, e.privacyA, f.ID, "test")
 		wantProblem(t, err, problem.KindConflict, "dlp_raw_purged")
 		ff, err := e.svc.Finding(ctx, e.privacyA, f.ID)
 		if err != nil || ff.Revealable || ff.Preview != f.Preview {

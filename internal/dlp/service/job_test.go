@@ -305,7 +305,7 @@ func TestJobScansLargeTextInChunks(t *testing.T) {
 			}
 			end := chunk + overlap
 			if f.Start < end && end < f.End || revealed == 0 {
-				r, err := svc.Reveal(ctx, e.privacyA, f.ID)
+				r, err := svc.Reveal(ctx, e.privacyA, f.ID, "test")
 				if err != nil || r.Value != whole[f.Start:f.End] {
 					t.Errorf("reveal %+v = %q %v, want %q", f, r.Value, err, whole[f.Start:f.End])
 				}

@@ -124,10 +124,10 @@ func TestNamesAreMaskedAndSealed(t *testing.T) {
 				t.Fatalf("%s scan: findings in the name: %+v", res.Scan.Kind, res.Findings)
 			}
 			nf = nf[i:]
-			if _, err := e.svc.Reveal(ctx, e.auditorA, nf[0].ID); err == nil {
+			if _, err := e.svc.Reveal(ctx, e.auditorA, nf[0].ID, "test"); err == nil {
 				t.Errorf("the auditor revealed a name")
 			}
-			rev, err := e.svc.Reveal(ctx, e.privacyA, nf[0].ID)
+			rev, err := e.svc.Reveal(ctx, e.privacyA, nf[0].ID, "test")
 			if err != nil || rev.Value != nameID || strings.Contains(rev.Path, nameID) {
 				t.Errorf("%s scan: reveal = %+v, %v", res.Scan.Kind, rev, err)
 			}
@@ -236,7 +236,7 @@ func TestMaskStoredNames(t *testing.T) {
 			if len(ids) != 2 {
 				t.Fatalf("ID findings in the path: %+v", res.Findings)
 			}
-			rev, err := e.svc.Reveal(ctx, e.privacyA, ids[0].ID)
+			rev, err := e.svc.Reveal(ctx, e.privacyA, ids[0].ID, "test")
 			if err != nil || rev.Value != nameID {
 				t.Fatalf("reveal: %+v %v", rev, err)
 			}

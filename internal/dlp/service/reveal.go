@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/problem"
@@ -39,11 +41,29 @@ func (s *Service) Finding(ctx context.Context, a actor.Actor, id int64) (Finding
 	return f, nil
 }
 
+// MaxRevealReason bounds the reason given for a reveal, in characters.
+const MaxRevealReason = 500
+
+// revealReason checks the reason given for a reveal and returns it trimmed.
+func revealReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "":
+		return "", problem.Invalid("reason", "a reason for revealing the raw value is required").WithCode("dlp_reveal_reason_required")
+	case utf8.RuneCountInString(reason) > MaxRevealReason:
+		return "", problem.Invalid("reason", "the reason is longer than %d characters", MaxRevealReason).WithCode("dlp_reveal_reason_too_long")
+	case !utf8.ValidString(reason):
+		return "", problem.Invalid("reason", "the reason is not valid UTF-8")
+	}
+	return reason, nil
+}
+
 // Reveal opens the sealed raw value of finding id for a, who must see the finding's
-// organisation and hold the reveal permission (Options.MayReveal). Every reveal is
-// appended to the trail (who, scan, finding, type — never the value) in the same
-// transaction that reads the value, so no value is shown without its trail entry.
-func (s *Service) Reveal(ctx context.Context, a actor.Actor, id int64) (Revealed, error) {
+// organisation, hold the reveal permission (Options.MayReveal) and give a reason (at
+// most MaxRevealReason characters). Every reveal is appended to the trail (who, why,
+// scan, finding, type — never the value) in the same transaction that reads the value,
+// so no value is shown without its trail entry.
+func (s *Service) Reveal(ctx context.Context, a actor.Actor, id int64, reason string) (Revealed, error) {
 	if s.opt.MayReveal == nil || !s.opt.MayReveal(a.Role) {
 		return Revealed{}, errRevealDenied
 	}
@@ -61,6 +81,11 @@ func (s *Service) Reveal(ctx context.Context, a actor.Actor, id int64) (Revealed
 		if err != nil {
 			return fmt.Errorf("dlp: read finding %d: %w", id, err)
 		}
+		// The reason is checked once the finding is known to be a's: another
+		// organisation's finding is not found, with or without a reason.
+		if reason, err = revealReason(reason); err != nil {
+			return err
+		}
 		if sealed == nil {
 			return problem.Conflict("the raw value of this finding is no longer kept").WithCode("dlp_raw_purged")
 		}
@@ -74,8 +99,8 @@ func (s *Service) Reveal(ctx context.Context, a actor.Actor, id int64) (Revealed
 		}
 		out.Value = string(v)
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "dlp.reveal", ObjectType: "dlp_finding", ObjectID: idString(id),
-			OrgID: orgID, Summary: fmt.Sprintf("revealed a %s of scan %d", out.Type, out.ScanID),
-			After: map[string]any{"scan_id": out.ScanID, "finding_id": id, "type": out.Type}})
+			OrgID: orgID, Summary: fmt.Sprintf("revealed a %s of scan %d; reason: %s", out.Type, out.ScanID, reason),
+			After: map[string]any{"scan_id": out.ScanID, "finding_id": id, "type": out.Type, "reason": reason}})
 		return err
 	})
 	if err != nil {
