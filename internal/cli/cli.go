@@ -56,6 +56,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	strictUsage(root)
+	if group, err := unknownWithHelp(root, args); err != nil {
+		return exitCode(stderr, group, err)
+	}
 	cmd, err := root.ExecuteContextC(ctx)
 	return exitCode(stderr, cmd, err)
 }

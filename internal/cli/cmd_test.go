@@ -45,6 +45,8 @@ var cmdCases = []cmdCase{
 	// Usage errors: exit 2, the message and a hint.
 	{name: "unknown-command", args: []string{"sevre"}},
 	{name: "unknown-subcommand", args: []string{"sbom", "nosuch"}},
+	{name: "unknown-command-help", args: []string{"alerts", "list", "--help"}},
+	{name: "unknown-subcommand-help", args: []string{"sbom", "nosuch", "-h"}},
 	{name: "group-without-command", args: []string{"sbom"}},
 	{name: "unknown-help-topic", args: []string{"help", "nosuch"}},
 	{name: "unknown-flag", args: []string{"version", "--bogus"}},

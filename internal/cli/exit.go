@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -179,6 +180,32 @@ func strictUsage(root *cobra.Command) {
 		}
 	}
 	walk(root)
+}
+
+// unknownWithHelp is the usage error of a command that does not exist asked for its help
+// ("medguard alerts list --help"): cobra shows the help of the nearest group without
+// checking the rest of the arguments, and a script asking whether a command exists
+// would be told yes.
+// It returns the group whose usage the error refers to.
+func unknownWithHelp(root *cobra.Command, args []string) (*cobra.Command, error) {
+	if !slices.Contains(args, "--help") && !slices.Contains(args, "-h") {
+		return nil, nil
+	}
+	found, rest, err := root.Find(args)
+	if err != nil {
+		return root, asUsage(err) // an unknown command of the root
+	}
+	if found == nil || !found.HasSubCommands() {
+		return nil, nil
+	}
+	found.InitDefaultHelpFlag()
+	if err := found.ParseFlags(rest); err != nil {
+		return nil, nil // cobra reports it when it runs
+	}
+	if pos := found.Flags().Args(); len(pos) > 0 {
+		return found, groupArgs(found, pos)
+	}
+	return nil, nil
 }
 
 // groupArgs rejects the arguments of a group command: none names one of its commands,
