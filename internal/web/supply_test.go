@@ -721,6 +721,24 @@ func TestSupplyUI(t *testing.T) {
 			code, _, h = do(t, sec.client, req)
 			code, body, _ = page(sec, "GET", location(code, h, versionURL+"?outcome="), nil, nil)
 			mustContain(t, code, body, http.StatusOK, `id="delivery-result" class="error"`, "app.bin", `class="badge bad"`)
+
+			// A delivery whose file differs in size and both digests: in zh-CN the version
+			// page, the alerts and the vendor's deliveries say so in Chinese, not in the
+			// English kept for the API and CLI.
+			mp, ct = multipartBody(t, mpPart{"csrf", "", []byte(sec.csrf)},
+				mpPart{"manifest", "m.json", mustManifest(t, "2.1", fileOf("app.bin", []byte("xx")))},
+				mpPart{"files", "app.bin", []byte("xyz")})
+			req, _ = http.NewRequest("POST", e.URL+versionURL+"/deliveries", mp)
+			req.Header.Set("Content-Type", ct)
+			code, _, h = do(t, sec.client, req)
+			zhProblem := "大小为 3 字节，清单声明为 2 字节；SHA-256 和 SM3 摘要均不一致"
+			for _, path := range []string{location(code, h, versionURL+"?outcome="), "/supply/alerts", versionURL, vendorURL} {
+				code, body, _ = page(sec, "GET", path, nil, zh)
+				mustContain(t, code, body, http.StatusOK, zhProblem, "多出的文件")
+				mustNotContain(t, body, "the manifest declares", "digests do not match", "the manifest is for version")
+			}
+			code, body, _ = page(sec, "GET", "/supply/alerts", nil, nil)
+			mustContain(t, code, body, http.StatusOK, "size is 3 bytes, the manifest declares 2; SHA-256 and SM3 digests do not match")
 		})
 
 		t.Run("unknown severity is a warning", func(t *testing.T) {
