@@ -711,6 +711,9 @@ func TestSupplyUI(t *testing.T) {
 			mustContain(t, code, body, http.StatusOK, `id="gate-results"`, "采购门禁", "无使用禁止许可证的组件", "GPL-3.0-only",
 				"漏洞情报覆盖", "仅核查了 2 / 4 个组件", "漏洞库中没有该生态的漏洞情报", "4 个组件中有 2 个无法用漏洞情报核查（npm 没有漏洞情报）", "所有组件均可用漏洞情报核查")
 			mustNotContain(t, body, "components could not be checked against advisory data", "supply.rule.coverage")
+			// The items under a failed rule too.
+			mustContain(t, code, body, http.StatusOK, "npm：1 个组件，没有漏洞情报", "1 个组件没有 purl")
+			mustNotContain(t, body, "no advisory data", "component without purl")
 
 			// A delivery whose artifact name has no match: failed, with the reasons shown.
 			mp, ct = multipartBody(t, mpPart{"csrf", "", []byte(sec.csrf)},
