@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/medguard/medguard/internal/i18n"
 )
 
 // Trust holds what a hospital registered for a vendor: the SHA-256 fingerprints (see
@@ -288,4 +290,64 @@ func (r Report) Problems() []string {
 		out = append(out, fmt.Sprintf("signature %s, and a signature is required", s.Status))
 	}
 	return out
+}
+
+// ProblemMessages says what Problems says, one catalogue message per problem in the same
+// order, built from the report's structured outcome (statuses, sizes, which digests
+// differ, the signer) so that pages show it in the reader's language. The keys live in
+// the supply catalogue (supply.delivery.problem.*).
+func (r Report) ProblemMessages() []i18n.Message {
+	var out []i18n.Message
+	if len(r.Artifacts) == 0 {
+		out = append(out, i18n.M("supply.delivery.problem.none_checked"))
+	}
+	for _, a := range r.Artifacts {
+		switch a.Status {
+		case ArtifactOK:
+		case ArtifactMissing:
+			out = append(out, i18n.M("supply.delivery.problem.missing", a.Name))
+		case ArtifactSizeMismatch:
+			m := i18n.M("supply.delivery.problem.size", a.Name, a.Actual.Size, a.Expected.Size)
+			if d, ok := digestsMsg(a.Mismatched); ok {
+				m = i18n.M("supply.delivery.problem.size_digests", a.Name, a.Actual.Size, a.Expected.Size, d)
+			}
+			out = append(out, m)
+		case ArtifactDigestMismatch:
+			d, _ := digestsMsg(a.Mismatched)
+			out = append(out, i18n.M("supply.delivery.problem.digests", a.Name, d))
+		default:
+			out = append(out, i18n.M("supply.delivery.problem.artifact", a.Name, a.Status))
+		}
+	}
+	for _, name := range r.Unexpected {
+		out = append(out, i18n.M("supply.delivery.problem.unexpected", name))
+	}
+	s := r.Signature
+	switch {
+	case s.Status == SignatureInvalid:
+		out = append(out, i18n.M("supply.delivery.problem.sig_invalid"))
+	case s.Status == SignatureValid || !r.SignatureRequired:
+	case s.Status == SignatureAbsent:
+		out = append(out, i18n.M("supply.delivery.problem.sig_absent"))
+	case s.Status == SignatureUntrusted:
+		out = append(out, i18n.M("supply.delivery.problem.sig_untrusted", s.Signer))
+	case s.Status == SignatureExpired:
+		out = append(out, i18n.M("supply.delivery.problem.sig_expired", s.Signer))
+	default:
+		out = append(out, i18n.M("supply.delivery.problem.sig_required", i18n.M("supply.signature."+s.Status)))
+	}
+	return out
+}
+
+// digestsMsg names the mismatched digests as a message ("SHA-256 and SM3 digests do not
+// match"); false when none differs.
+func digestsMsg(mismatched []string) (i18n.Message, bool) {
+	switch len(mismatched) {
+	case 0:
+		return i18n.Message{}, false
+	case 1:
+		return i18n.M("supply.delivery.problem.digest_one", mismatched[0]), true
+	default:
+		return i18n.M("supply.delivery.problem.digest_both"), true
+	}
 }

@@ -17,8 +17,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medguard/medguard/internal/delivery"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
 )
+
+// catalogue renders the problem messages.
+var catalogue = i18n.MustLoad()
 
 func TestVerifyFiles(t *testing.T) {
 	const tarball, sbom, doc = "his-server-5.2.0.tar.gz", "sbom/his-5.2.0.cdx.json", "docs/安装说明.txt"
@@ -116,6 +120,19 @@ func TestVerifyFiles(t *testing.T) {
 			for i, p := range problems {
 				if !strings.Contains(p, c.want.problems[i]) {
 					t.Errorf("problem %d %q, want it to contain %q", i, p, c.want.problems[i])
+				}
+			}
+			// The catalogue messages say the same, one per problem: in English word for word.
+			msgs := rep.ProblemMessages()
+			if len(msgs) != len(problems) {
+				t.Fatalf("problem messages %v, want one per problem %q", msgs, problems)
+			}
+			for i, m := range msgs {
+				if got := catalogue.Render("en", m); got != problems[i] {
+					t.Errorf("problem message %d renders %q, want %q", i, got, problems[i])
+				}
+				if got := catalogue.Render("zh-CN", m); got == problems[i] || strings.Contains(got, "%!") {
+					t.Errorf("problem message %d in zh-CN: %q", i, got)
 				}
 			}
 			// An unsigned manifest is a warning when no signature is required, else a problem.

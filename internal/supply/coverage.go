@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/vuln"
 )
@@ -61,6 +62,21 @@ func (c Coverage) gaps() []string {
 		parts = append(parts, components(c.Unsupported)+" with a purl type no advisory source covers")
 	}
 	return parts
+}
+
+// gapMsgs says gaps as catalogue messages, one each in the same order.
+func (c Coverage) gapMsgs() []i18n.Message {
+	var out []i18n.Message
+	for _, e := range c.EcosystemsWithoutData {
+		out = append(out, i18n.M("supply.item.no_data", e, c.NoData[e]))
+	}
+	if c.WithoutPURL > 0 {
+		out = append(out, i18n.M("supply.item.without_purl", c.WithoutPURL))
+	}
+	if c.Unsupported > 0 {
+		out = append(out, i18n.M("supply.item.unsupported", c.Unsupported))
+	}
+	return out
 }
 
 // components counts n components in English.

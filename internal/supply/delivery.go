@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/medguard/medguard/internal/i18n"
 	"strings"
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/delivery"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -31,8 +31,11 @@ type Delivery struct {
 	Signer          string          `json:"signer"`
 	Report          json.RawMessage `json:"report"`
 	Problems        []string        `json:"problems"`
-	VerifiedBy      string          `json:"verified_by"`
-	VerifiedAt      time.Time       `json:"verified_at"`
+	// ProblemMsgs says Problems as catalogue messages, one each in the same order; empty
+	// for checks recorded before they were stored.
+	ProblemMsgs []i18n.Message `json:"problem_msgs,omitempty"`
+	VerifiedBy  string         `json:"verified_by"`
+	VerifiedAt  time.Time      `json:"verified_at"`
 }
 
 // DeliveryInput is a delivery to check: the manifest, the files received and the product
@@ -48,6 +51,8 @@ type DeliveryInput struct {
 type deliveryReport struct {
 	Report   delivery.Report `json:"report"`
 	Problems []string        `json:"problems"`
+	// ProblemMsgs are Problems as catalogue messages, in the same order.
+	ProblemMsgs []i18n.Message `json:"problem_msgs,omitempty"`
 }
 
 // VerifyDelivery checks the received files against the manifest with the keys registered
@@ -80,22 +85,23 @@ func (s *Service) VerifyDelivery(ctx context.Context, a actor.Actor, in Delivery
 	if err != nil {
 		return Delivery{}, fmt.Errorf("supply: verify delivery: %w", err)
 	}
-	probs := rep.Problems()
+	probs, msgs := rep.Problems(), rep.ProblemMessages()
 	if m.Version != "" && m.Version != v.Version {
 		probs = append(probs, fmt.Sprintf("the manifest is for version %s, not %s", m.Version, v.Version))
+		msgs = append(msgs, i18n.M("supply.delivery.problem.version", m.Version, v.Version))
 		rep.OK = false
 	}
 	if probs == nil {
 		probs = []string{}
 	}
-	body, err := json.Marshal(deliveryReport{Report: rep, Problems: probs})
+	body, err := json.Marshal(deliveryReport{Report: rep, Problems: probs, ProblemMsgs: msgs})
 	if err != nil {
 		return Delivery{}, fmt.Errorf("supply: encode delivery report: %w", err)
 	}
 	out := Delivery{OrgID: v.OrgID, VendorID: v.VendorID, VendorName: v.VendorName, ProductID: v.ProductID,
 		ProductName: v.ProductName, VersionID: v.ID, Version: v.Version, DeliveryRef: m.DeliveryID, OK: rep.OK,
 		SignatureStatus: rep.Signature.Status, Signer: rep.Signature.Signer, Report: body, Problems: probs,
-		VerifiedBy: a.Username, VerifiedAt: s.stamp()}
+		ProblemMsgs: msgs, VerifiedBy: a.Username, VerifiedAt: s.stamp()}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (org_id, vendor_id, product_id, version_id, delivery_ref, manifest,
 			ok, signature_status, signer, report, verified_by, verified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -110,7 +116,7 @@ func (s *Service) VerifyDelivery(ctx context.Context, a actor.Actor, in Delivery
 			if err := s.insertAlert(ctx, tx, v.OrgID, "delivery_failed", "", "high", title,
 				i18n.M("supply.alert.delivery_failed", m.DeliveryID, v.ProductName, v.Version),
 				map[string]any{"delivery_id": out.ID, "vendor": v.VendorName, "product": v.ProductName, "version": v.Version,
-					"problems": probs}, out.VerifiedAt); err != nil {
+					"problems": probs, "problem_msgs": msgs}, out.VerifiedAt); err != nil {
 				return err
 			}
 			s.log.Warn("delivery failed its integrity check", "delivery", m.DeliveryID, "vendor", v.VendorName,
@@ -171,7 +177,7 @@ func (s *Service) Deliveries(ctx context.Context, a actor.Actor, q DeliveryQuery
 		d.Report = json.RawMessage(report)
 		var dr deliveryReport
 		if json.Unmarshal(d.Report, &dr) == nil {
-			d.Problems = dr.Problems
+			d.Problems, d.ProblemMsgs = dr.Problems, dr.ProblemMsgs
 		}
 		if d.Problems == nil {
 			d.Problems = []string{}

@@ -117,6 +117,9 @@ type GateReason struct {
 	// reader's language. Verdicts stored before it existed have none.
 	Msg   *i18n.Message `json:"msg,omitempty"`
 	Items []string      `json:"items,omitempty"`
+	// ItemMsgs are Items as catalogue messages, one each in the same order; verdicts
+	// stored before they existed have none.
+	ItemMsgs []i18n.Message `json:"item_msgs,omitempty"`
 }
 
 func msg(key string, args ...any) *i18n.Message {
@@ -148,7 +151,7 @@ func (g Gate) Evaluate(in GateInput) GateVerdict {
 	}
 	if r.MaxSeverity != "" {
 		limit := severityRank(r.MaxSeverity)
-		var items []string
+		var items itemList
 		unknown := 0
 		for _, f := range in.Findings {
 			if f.State != StateOpen {
@@ -168,26 +171,26 @@ func (g Gate) Evaluate(in GateInput) GateVerdict {
 			} else if severityRank(sev) < limit {
 				continue
 			}
-			items = append(items, f.VulnID+" ("+sev+") in "+f.PURL)
+			items.add(f.VulnID+" ("+sev+") in "+f.PURL, i18n.M("supply.item.finding", f.VulnID, severityMsg(sev), f.PURL))
 		}
-		if len(items) > 0 {
-			sort.Strings(items)
-			text := fmt.Sprintf("%d open vulnerabilities at or above %s without an accepted exception", len(items), r.MaxSeverity)
-			m := msg("supply.reason.block_severity", len(items), severityMsg(r.MaxSeverity))
+		if n := items.Len(); n > 0 {
+			text := fmt.Sprintf("%d open vulnerabilities at or above %s without an accepted exception", n, r.MaxSeverity)
+			m := msg("supply.reason.block_severity", n, severityMsg(r.MaxSeverity))
 			if unknown > 0 {
 				text += fmt.Sprintf(" (%d of unknown severity)", unknown)
-				m = msg("supply.reason.block_severity_unknown", len(items), severityMsg(r.MaxSeverity), unknown)
+				m = msg("supply.reason.block_severity_unknown", n, severityMsg(r.MaxSeverity), unknown)
 			}
-			v.Reasons = append(v.Reasons, GateReason{Rule: "block_severity", Message: text, Msg: m, Items: capItems(items)})
+			v.Reasons = append(v.Reasons, items.reason(GateReason{Rule: "block_severity", Message: text, Msg: m}, true))
 		}
 		// A gate that judges vulnerabilities cannot pass on components it could not check.
 		if c := in.Coverage; in.HasSBOM && !c.Complete() && !r.AllowUncovered {
-			items := c.gaps()
+			var items itemList
+			items.texts, items.msgs = c.gaps(), c.gapMsgs()
 			for _, p := range c.NotComparableItems {
-				items = append(items, p+": version cannot be compared")
+				items.add(p+": version cannot be compared", i18n.M("supply.item.not_comparable", p))
 			}
 			if extra := c.NotComparable - len(c.NotComparableItems); extra > 0 {
-				items = append(items, fmt.Sprintf("… and %d more with a version that cannot be compared", extra))
+				items.add(fmt.Sprintf("… and %d more with a version that cannot be compared", extra), i18n.M("supply.item.not_comparable_more", extra))
 			}
 			text := fmt.Sprintf("%d of %d components could not be checked against advisory data", c.NotCovered, c.Components)
 			m := msg("supply.reason.coverage", c.NotCovered, c.Components)
@@ -196,28 +199,32 @@ func (g Gate) Evaluate(in GateInput) GateVerdict {
 				text += " (no advisories for " + eco + ")"
 				m = msg("supply.reason.coverage_ecosystems", c.NotCovered, c.Components, eco)
 			}
-			v.Reasons = append(v.Reasons, GateReason{Rule: "coverage", Message: text, Msg: m, Items: capItems(items)})
+			v.Reasons = append(v.Reasons, items.reason(GateReason{Rule: "coverage", Message: text, Msg: m}, false))
 		}
 	}
 	if r.DenyLicences || r.BlockReviewLicences {
-		var denied, review []string
+		var denied, review itemList
 		for _, l := range in.Licences {
 			switch licence.Verdict(l.Verdict) {
 			case licence.VerdictDenied:
-				denied = append(denied, l.Component+" ("+l.License+")")
+				denied.add(l.Component+" ("+l.License+")", i18n.M("supply.item.licence", l.Component, l.License))
 			case licence.VerdictReview, licence.VerdictUnknown:
-				review = append(review, l.Component+" ("+orNone(l.License)+")")
+				m := i18n.M("supply.item.licence", l.Component, l.License)
+				if l.License == "" {
+					m = i18n.M("supply.item.licence_none", l.Component)
+				}
+				review.add(l.Component+" ("+orNone(l.License)+")", m)
 			}
 		}
-		if r.DenyLicences && len(denied) > 0 {
-			v.Reasons = append(v.Reasons, GateReason{Rule: "block_denied_licences",
-				Message: fmt.Sprintf("%d components under a denied licence", len(denied)),
-				Msg:     msg("supply.reason.block_denied_licences", len(denied)), Items: capItems(denied)})
+		if n := denied.Len(); r.DenyLicences && n > 0 {
+			v.Reasons = append(v.Reasons, denied.reason(GateReason{Rule: "block_denied_licences",
+				Message: fmt.Sprintf("%d components under a denied licence", n),
+				Msg:     msg("supply.reason.block_denied_licences", n)}, false))
 		}
-		if r.BlockReviewLicences && len(review) > 0 {
-			v.Reasons = append(v.Reasons, GateReason{Rule: "block_review_licences",
-				Message: fmt.Sprintf("%d components whose licence needs review or is unknown", len(review)),
-				Msg:     msg("supply.reason.block_review_licences", len(review)), Items: capItems(review)})
+		if n := review.Len(); r.BlockReviewLicences && n > 0 {
+			v.Reasons = append(v.Reasons, review.reason(GateReason{Rule: "block_review_licences",
+				Message: fmt.Sprintf("%d components whose licence needs review or is unknown", n),
+				Msg:     msg("supply.reason.block_review_licences", n)}, false))
 		}
 	}
 	if r.RequireDelivery && !in.DeliveryVerified {
@@ -239,11 +246,40 @@ func orNone(s string) string {
 	return s
 }
 
-func capItems(items []string) []string {
-	if len(items) > maxItems {
-		return append(items[:maxItems:maxItems], fmt.Sprintf("… and %d more", len(items)-maxItems))
+// itemList is the items listed under a failed rule: each in English (for the API) and as
+// a catalogue message (for pages), kept in step.
+type itemList struct {
+	texts []string
+	msgs  []i18n.Message
+}
+
+func (l *itemList) add(text string, m i18n.Message) {
+	l.texts = append(l.texts, text)
+	l.msgs = append(l.msgs, m)
+}
+
+// Len, Less and Swap sort the items by their English text.
+func (l *itemList) Len() int           { return len(l.texts) }
+func (l *itemList) Less(i, j int) bool { return l.texts[i] < l.texts[j] }
+func (l *itemList) Swap(i, j int) {
+	l.texts[i], l.texts[j] = l.texts[j], l.texts[i]
+	l.msgs[i], l.msgs[j] = l.msgs[j], l.msgs[i]
+}
+
+// reason sets r's items, sorted by their English text if sorted, and capped at maxItems
+// with a last item saying how many more there are.
+func (l *itemList) reason(r GateReason, sorted bool) GateReason {
+	if sorted {
+		sort.Stable(l)
 	}
-	return items
+	texts, msgs := l.texts, l.msgs
+	if len(texts) > maxItems {
+		more := len(texts) - maxItems
+		texts = append(texts[:maxItems:maxItems], fmt.Sprintf("… and %d more", more))
+		msgs = append(msgs[:maxItems:maxItems], i18n.M("supply.item.more", more))
+	}
+	r.Items, r.ItemMsgs = texts, msgs
+	return r
 }
 
 // Gates lists the gates available to organisation orgID: its own and its ancestors'

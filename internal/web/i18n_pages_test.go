@@ -149,10 +149,6 @@ var knownEnglish = []struct{ page, text string }{
 	{"/trail", "mail gateway for itops"},
 	{"/trail", "bytes, the manifest declares"},
 	{"/trail", "digests do not match"},
-	{"/supply/alerts", "bytes, the manifest declares"},
-	{"/supply/alerts", "digests do not match"},
-	{"/supply/vendors/", "bytes, the manifest declares"},
-	{"/supply/vendors/", "digests do not match"},
 }
 
 // allowedEnglish reports runs that are names rather than words (one token joined by

@@ -115,6 +115,19 @@ func (p *page) Msg(m *i18n.Message, fallback string) string {
 	return p.s.I18n.Render(p.Lang, *m)
 }
 
+// Msgs renders stored messages in the page's language, or fallback (the stored English
+// texts) when they were not stored with one message each.
+func (p *page) Msgs(ms []i18n.Message, fallback []string) []string {
+	if len(ms) != len(fallback) {
+		return fallback
+	}
+	out := make([]string, len(ms))
+	for i := range ms {
+		out[i] = p.Msg(&ms[i], fallback[i])
+	}
+	return out
+}
+
 // Can reports whether the signed-in user's role has permission perm.
 func (p *page) Can(perm string) bool {
 	return p.User != nil && auth.Allowed(p.User.Role, auth.Permission(perm))

@@ -711,6 +711,9 @@ func TestSupplyUI(t *testing.T) {
 			mustContain(t, code, body, http.StatusOK, `id="gate-results"`, "采购门禁", "无使用禁止许可证的组件", "GPL-3.0-only",
 				"漏洞情报覆盖", "仅核查了 2 / 4 个组件", "漏洞库中没有该生态的漏洞情报", "4 个组件中有 2 个无法用漏洞情报核查（npm 没有漏洞情报）", "所有组件均可用漏洞情报核查")
 			mustNotContain(t, body, "components could not be checked against advisory data", "supply.rule.coverage")
+			// The items under a failed rule too.
+			mustContain(t, code, body, http.StatusOK, "npm：1 个组件，没有漏洞情报", "1 个组件没有 purl")
+			mustNotContain(t, body, "no advisory data", "component without purl")
 
 			// A delivery whose artifact name has no match: failed, with the reasons shown.
 			mp, ct = multipartBody(t, mpPart{"csrf", "", []byte(sec.csrf)},
@@ -721,6 +724,24 @@ func TestSupplyUI(t *testing.T) {
 			code, _, h = do(t, sec.client, req)
 			code, body, _ = page(sec, "GET", location(code, h, versionURL+"?outcome="), nil, nil)
 			mustContain(t, code, body, http.StatusOK, `id="delivery-result" class="error"`, "app.bin", `class="badge bad"`)
+
+			// A delivery whose file differs in size and both digests: in zh-CN the version
+			// page, the alerts and the vendor's deliveries say so in Chinese, not in the
+			// English kept for the API and CLI.
+			mp, ct = multipartBody(t, mpPart{"csrf", "", []byte(sec.csrf)},
+				mpPart{"manifest", "m.json", mustManifest(t, "2.1", fileOf("app.bin", []byte("xx")))},
+				mpPart{"files", "app.bin", []byte("xyz")})
+			req, _ = http.NewRequest("POST", e.URL+versionURL+"/deliveries", mp)
+			req.Header.Set("Content-Type", ct)
+			code, _, h = do(t, sec.client, req)
+			zhProblem := "大小为 3 字节，清单声明为 2 字节；SHA-256 和 SM3 摘要均不一致"
+			for _, path := range []string{location(code, h, versionURL+"?outcome="), "/supply/alerts", versionURL, vendorURL} {
+				code, body, _ = page(sec, "GET", path, nil, zh)
+				mustContain(t, code, body, http.StatusOK, zhProblem, "多出的文件")
+				mustNotContain(t, body, "the manifest declares", "digests do not match", "the manifest is for version")
+			}
+			code, body, _ = page(sec, "GET", "/supply/alerts", nil, nil)
+			mustContain(t, code, body, http.StatusOK, "size is 3 bytes, the manifest declares 2; SHA-256 and SM3 digests do not match")
 		})
 
 		t.Run("unknown severity is a warning", func(t *testing.T) {

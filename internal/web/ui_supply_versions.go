@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/asset"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/supply"
 )
@@ -328,29 +329,31 @@ func (s *Server) uiVulnShow(w http.ResponseWriter, r *http.Request) error {
 // why a delivery failed.
 type alertView struct {
 	supply.Alert
-	Products   []supply.AlertProduct
-	Assets     []supply.AlertAsset
-	Vendors    []string
-	Packages   []string
-	Problems   []string
-	DeliveryID int64
+	Products    []supply.AlertProduct
+	Assets      []supply.AlertAsset
+	Vendors     []string
+	Packages    []string
+	Problems    []string
+	ProblemMsgs []i18n.Message
+	DeliveryID  int64
 }
 
 // viewAlert decodes an alert's detail for the page.
 func viewAlert(al supply.Alert) alertView {
 	v := alertView{Alert: al}
 	var det struct {
-		Products   []supply.AlertProduct `json:"products"`
-		Assets     []supply.AlertAsset   `json:"assets"`
-		Vendors    []string              `json:"vendors"`
-		Packages   []string              `json:"packages"`
-		Problems   []string              `json:"problems"`
-		DeliveryID int64                 `json:"delivery_id"`
+		Products    []supply.AlertProduct `json:"products"`
+		Assets      []supply.AlertAsset   `json:"assets"`
+		Vendors     []string              `json:"vendors"`
+		Packages    []string              `json:"packages"`
+		Problems    []string              `json:"problems"`
+		ProblemMsgs []i18n.Message        `json:"problem_msgs"`
+		DeliveryID  int64                 `json:"delivery_id"`
 	}
 	// The detail is written by the supply package; anything unreadable shows as no detail.
 	if json.Unmarshal(al.Detail, &det) == nil {
 		v.Products, v.Assets, v.Vendors, v.Packages = det.Products, det.Assets, det.Vendors, det.Packages
-		v.Problems, v.DeliveryID = det.Problems, det.DeliveryID
+		v.Problems, v.ProblemMsgs, v.DeliveryID = det.Problems, det.ProblemMsgs, det.DeliveryID
 	}
 	return v
 }
