@@ -131,25 +131,22 @@ func (s *Service) now() time.Time {
 // User is an account as clients may see it: it never carries the password hash or the
 // MFA secret.
 type User struct {
-	ID                 int64  `json:"id"`
-	OrgID              int64  `json:"org_id"`
-	OrgPath            string `json:"org_path"`
-	OrgName            string `json:"org_name"`
-	Username           string `json:"username"`
-	DisplayName        string `json:"display_name"`
-	Email              string `json:"email"`
-	Role               string `json:"role"`
-	Locale             string `json:"locale"`
-	Disabled           bool   `json:"disabled"`
-	MustChangePassword bool   `json:"must_change_password"`
-	MFAEnabled         bool   `json:"mfa_enabled"`
-	FailedLogins       int    `json:"failed_logins"` // failed sign-ins and MFA codes since the last success
-	// LockedUntil is set only by versions before sign-in throttling replaced lockout;
-	// nothing reads it for sign-in any more.
-	LockedUntil *time.Time `json:"locked_until,omitempty"`
-	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
+	ID                 int64      `json:"id"`
+	OrgID              int64      `json:"org_id"`
+	OrgPath            string     `json:"org_path"`
+	OrgName            string     `json:"org_name"`
+	Username           string     `json:"username"`
+	DisplayName        string     `json:"display_name"`
+	Email              string     `json:"email"`
+	Role               string     `json:"role"`
+	Locale             string     `json:"locale"`
+	Disabled           bool       `json:"disabled"`
+	MustChangePassword bool       `json:"must_change_password"`
+	MFAEnabled         bool       `json:"mfa_enabled"`
+	FailedLogins       int        `json:"failed_logins"` // failed sign-ins and MFA codes since the last success
+	LastLoginAt        *time.Time `json:"last_login_at,omitempty"`
+	CreatedAt          time.Time  `json:"created_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
 }
 
 // Actor returns the user as the actor of a request from ip.

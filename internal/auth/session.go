@@ -148,7 +148,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	sess := Session{ID: hashToken(token), UserID: u.ID, CSRFToken: csrf, MFAOK: !u.MFAEnabled, IP: ip, UserAgent: userAgent,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.opts.SessionTTL)}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE id = ?`,
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, last_login_at = ? WHERE id = ?`,
 			now, u.ID); err != nil {
 			return fmt.Errorf("auth: login: %w", err)
 		}
@@ -168,7 +168,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	if err != nil {
 		return LoginResult{}, err
 	}
-	u.FailedLogins, u.LockedUntil, u.LastLoginAt = 0, nil, &now
+	u.FailedLogins, u.LastLoginAt = 0, &now
 	return LoginResult{User: u.User, Token: token, Session: sess, NeedMFA: u.MFAEnabled, NeedMFAEnrolment: needEnrol}, nil
 }
 

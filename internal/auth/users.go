@@ -53,7 +53,7 @@ type UserQuery struct {
 }
 
 const userColumns = `u.id, u.org_id, o.path, o.name, u.username, u.display_name, u.email, u.role, u.locale,
-	u.disabled, u.must_change_password, u.mfa_enabled, u.failed_logins, u.locked_until, u.last_login_at,
+	u.disabled, u.must_change_password, u.mfa_enabled, u.failed_logins, u.last_login_at,
 	u.created_at, u.updated_at, u.password_hash, u.mfa_secret`
 
 const userFrom = ` FROM users u JOIN orgs o ON o.id = u.org_id`
@@ -67,14 +67,13 @@ type userRow struct {
 
 func scanUser(sc interface{ Scan(...any) error }) (userRow, error) {
 	var r userRow
-	var locked, last sql.NullTime
+	var last sql.NullTime
 	err := sc.Scan(&r.ID, &r.OrgID, &r.OrgPath, &r.OrgName, &r.Username, &r.DisplayName, &r.Email, &r.Role, &r.Locale,
-		&r.Disabled, &r.MustChangePassword, &r.MFAEnabled, &r.FailedLogins, &locked, &last,
+		&r.Disabled, &r.MustChangePassword, &r.MFAEnabled, &r.FailedLogins, &last,
 		&r.CreatedAt, &r.UpdatedAt, &r.hash, &r.secret)
 	if err != nil {
 		return userRow{}, err
 	}
-	r.LockedUntil = timePtr(locked)
 	r.LastLoginAt = timePtr(last)
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	return r, nil
@@ -376,7 +375,7 @@ func (s *Service) setPassword(ctx context.Context, a actor.Actor, id int64, pass
 		}
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, must_change_password = ?, password_changed_at = ?,
-			failed_logins = 0, locked_until = NULL, updated_at = ? WHERE id = ?`, hash, mustChange, now, now, id); err != nil {
+			failed_logins = 0, updated_at = ? WHERE id = ?`, hash, mustChange, now, now, id); err != nil {
 			return fmt.Errorf("auth: set password: %w", err)
 		}
 		if err := deleteSessions(ctx, tx, id); err != nil {
@@ -478,7 +477,7 @@ func (s *Service) setDisabled(ctx context.Context, a actor.Actor, id int64, disa
 			action = "user.disable"
 			_, err = tx.ExecContext(ctx, `UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?`, true, now, id)
 		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE users SET disabled = ?, failed_logins = 0, locked_until = NULL, updated_at = ? WHERE id = ?`,
+			_, err = tx.ExecContext(ctx, `UPDATE users SET disabled = ?, failed_logins = 0, updated_at = ? WHERE id = ?`,
 				false, now, id)
 		}
 		if err != nil {
