@@ -189,9 +189,6 @@ func (s *Server) scanList(r *http.Request, kind string) (dlpListData, error) {
 	if kind != "" {
 		q.Kind = kind
 	}
-	if q.Limit <= 0 || q.Limit > 500 {
-		q.Limit = 50
-	}
 	pg, err := s.DLP.Scans(r.Context(), reqActor(r), q)
 	if err != nil {
 		return dlpListData{}, err
