@@ -212,10 +212,14 @@ func (s *Server) uiError(w http.ResponseWriter, r *http.Request, pe *problem.Err
 // then each module's.
 var catalogueAreas = []string{"", "asset.", "supply.", "dlp."}
 
-// errorText translates a problem: the first "<area>error.<code>" entry of the catalogue,
-// or for invalid input "Please check <field label>: <message>", or the problem's own
-// (English, client-safe) message.
+// errorText translates a problem: for invalid input "Please check <field label>:
+// <message>"; otherwise the problem's own message when it names a catalogue key, else the
+// first "<area>error.<code>" entry of the catalogue, else its (English, client-safe)
+// message.
 func (s *Server) errorText(lang string, pe *problem.Error) string {
+	if pe.Kind != problem.KindInvalid && pe.Kind != problem.KindInternal && pe.Msg != nil && s.I18n.Has(lang, pe.Msg.Key) {
+		return s.I18n.Render(lang, *pe.Msg)
+	}
 	if pe.Code != "invalid" {
 		for _, area := range catalogueAreas {
 			if key := area + "error." + pe.Code; s.I18n.Has(lang, key) {
