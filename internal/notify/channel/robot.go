@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,14 +16,24 @@ import (
 // This file holds what the three office-messenger robots (WeCom, DingTalk, Feishu) share:
 // checking a robot URL, posting a JSON body, and reading the vendor's reply.
 
-// robotURL checks a robot's webhook URL: absolute http(s) with a host. The error never
-// repeats the URL, whose query holds the robot's key.
+// robotURL checks a robot's webhook URL: absolute https with a host (plain http only to a
+// loopback address, for a local relay or a test), since the URL itself carries the
+// robot's key. The error never repeats the URL.
 func robotURL(kind, raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("channel: %s: the robot URL must be an absolute http(s) URL", kind)
+	if err != nil || u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("channel: %s: the robot URL must be an absolute https URL", kind)
 	}
-	return u, nil
+	switch u.Scheme {
+	case "https":
+		return u, nil
+	case "http":
+		if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return u, nil
+		}
+		return nil, fmt.Errorf("channel: %s: the robot URL must use https (it carries the robot's key)", kind)
+	}
+	return nil, fmt.Errorf("channel: %s: the robot URL must be an absolute https URL", kind)
 }
 
 // encodeJSON marshals v without HTML escaping (<, > and & stay as written, so the

@@ -422,3 +422,37 @@ func TestFeishuSignatureInBodyAndTimestampWindow(t *testing.T) {
 		t.Errorf("rate limit 11232: got %v, want retryable", err)
 	}
 }
+
+// TestRobotURLChecks: the robot URL carries the robot's key, so it must be https (plain
+// http only to loopback), and a refused URL is not repeated in the error.
+func TestRobotURLChecks(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		kind, url string
+		ok        bool
+	}{
+		{KindWeCom, "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K", true},
+		{KindWeCom, "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K", false},
+		{KindWeCom, "http://127.0.0.1:8080/cgi-bin/webhook/send?key=K", true},
+		{KindDingTalk, "https://oapi.dingtalk.com/robot/send?access_token=K", true},
+		{KindDingTalk, "https://oapi.dingtalk.com/robot/send", false},
+		{KindDingTalk, "ftp://oapi.dingtalk.com/robot/send?access_token=K", false},
+		{KindFeishu, "https://open.feishu.cn/open-apis/bot/v2/hook/K", true},
+		{KindFeishu, "http://open.feishu.cn/open-apis/bot/v2/hook/K", false},
+		{KindFeishu, "https://user:K@open.feishu.cn/open-apis/bot/v2/hook/x", false},
+		{KindFeishu, "/open-apis/bot/v2/hook/K", false},
+		{KindFeishu, "http://localhost:9/open-apis/bot/v2/hook/K", true},
+	}
+	for _, tc := range cases {
+		_, err := New(Config{Kind: tc.kind, URL: tc.url}, Options{})
+		if (err == nil) != tc.ok {
+			t.Errorf("%s %s: err %v, want ok=%v", tc.kind, tc.url, err, tc.ok)
+		}
+		if err != nil && strings.Contains(err.Error(), tc.url) {
+			t.Errorf("the error repeats the URL: %v", err)
+		}
+		if err != nil && !IsPermanent(err) {
+			t.Errorf("%s: a bad URL is not permanent: %v", tc.url, err)
+		}
+	}
+}
