@@ -194,3 +194,23 @@ func TestSeverityLabelsInBothCatalogues(t *testing.T) {
 		}
 	}
 }
+
+// TestMailHTMLEscapesAlertText: the e-mail's HTML part shows an alert's text as text.
+func TestMailHTMLEscapesAlertText(t *testing.T) {
+	t.Parallel()
+	h, err := renderHTML(Message{Lang: "en", Alerts: []Alert{{
+		ID: 9, Severity: "high", Title: `<script>alert(1)</script>`, Org: `"><img src=x>`,
+		URL: "https://m.example/alerts/9",
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"<script>", "<img"} {
+		if strings.Contains(h, bad) {
+			t.Errorf("%q reached the HTML:\n%s", bad, h)
+		}
+	}
+	if !strings.Contains(h, `href="https://m.example/alerts/9"`) || !strings.Contains(h, "&lt;script&gt;") {
+		t.Errorf("link or escaped title missing:\n%s", h)
+	}
+}

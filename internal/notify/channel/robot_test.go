@@ -456,3 +456,20 @@ func TestRobotURLChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestDingTalkWithoutSecretSendsUnsigned: a robot secured by keyword or IP instead of
+// signing gets no timestamp or sign parameters.
+func TestDingTalkWithoutSecretSendsUnsigned(t *testing.T) {
+	t.Parallel()
+	srv := newRobotServer(t, func(r *http.Request, _ []byte) (int, string) {
+		q := r.URL.Query()
+		if q.Get("access_token") != "t" || q.Has("sign") || q.Has("timestamp") {
+			return http.StatusOK, `{"errcode":310000,"errmsg":"sign not match"}`
+		}
+		return http.StatusOK, `{"errcode":0,"errmsg":"ok"}`
+	})
+	s, _ := New(Config{Kind: KindDingTalk, URL: srv.URL + "/robot/send?access_token=t"}, Options{})
+	if err := s.Send(context.Background(), testMessage(2)); err != nil {
+		t.Fatal(err)
+	}
+}
