@@ -19,7 +19,6 @@ var catalog = sync.OnceValue(i18n.MustLoad)
 type content struct {
 	Title string
 	Body  string
-	HTML  string // e-mail only: the same listing as HTML (empty for the robots)
 }
 
 // format says how a kind writes its body.
