@@ -71,7 +71,7 @@ func invalid(field, format string, args ...any) *problem.Error {
 	if field != "" {
 		msg = field + ": " + msg
 	}
-	return problem.Invalid(field, "%s", msg).WithCode("invalid_manifest")
+	return problem.Invalid(field, "%s", msg).WithCode("invalid_manifest").WithMsg("error.msg.manifest", msg)
 }
 
 // Canonical returns the bytes a signature covers: the text form described in the package
