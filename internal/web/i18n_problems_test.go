@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -8,6 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/asset"
+	"github.com/medguard/medguard/internal/delivery"
+	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 )
@@ -122,4 +129,44 @@ func TestValidationMessagesInReadersLanguage(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestProblemMessagesTranslateTheirWords: a message that names an organisation kind says
+// it in the reader's language too ("资产只能属于医院或科室，不能属于地区"), and a delivery
+// manifest's detail is not labelled twice.
+func TestProblemMessagesTranslateTheirWords(t *testing.T) {
+	e := newTestEnv(t, storetest.Open(t, store.SQLite))
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		err  error
+		zh   string
+		en   string
+	}{
+		{"asset in a region", func() error {
+			_, err := e.Assets.Create(ctx, actor.System(), asset.Input{OrgID: e.Region.ID, Code: "R-1", Name: "x", Kind: "server", Zone: "internal"})
+			return err
+		}(), "资产只能属于医院或科室，不能属于地区", "assets belong to a hospital or a department, not a Region"},
+		{"hospital below a department", func() error {
+			_, err := e.Orgs.Create(ctx, actor.System(), org.Input{ParentID: e.DeptA.ID, Kind: "hospital", Name: "x"})
+			return err
+		}(), "医院不能放在科室之下", "a Hospital cannot be placed below a Department"},
+		{"manifest field", func() error {
+			_, err := delivery.ParseManifest([]byte(`{"schema":"` + delivery.SchemaV1 + `","delivered_at":"2026-01-01T00:00:00Z","artifacts":[{"name":"a","size":-1,"sha256":"` + strings.Repeat("a", 64) + `"}]}`))
+			return err
+		}(), "交付清单无效：must not be negative", "the delivery manifest is not valid: must not be negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pe, ok := problem.As(tc.err)
+			if !ok {
+				t.Fatalf("not a problem: %v", tc.err)
+			}
+			if got := e.srv.errorText(i18n.ZhCN, pe); !strings.Contains(got, tc.zh) {
+				t.Errorf("zh-CN: %q, want %q", got, tc.zh)
+			}
+			if got := e.srv.errorText(i18n.EN, pe); !strings.Contains(got, tc.en) || strings.Count(got, pe.Field) > 1 {
+				t.Errorf("en: %q, want %q (field %q once)", got, tc.en, pe.Field)
+			}
+		})
+	}
 }
