@@ -144,7 +144,7 @@ func InputOf(x Asset) Input {
 // bad field as a problem with code "invalid".
 func (in *Input) Validate() error {
 	if in.OrgID <= 0 {
-		return problem.Invalid("org_id", "organisation is required")
+		return problem.Invalid("org_id", "organisation is required").WithMsg("error.msg.required")
 	}
 	texts := []struct {
 		field string
@@ -169,10 +169,10 @@ func (in *Input) Validate() error {
 		}
 	}
 	if in.Code == "" {
-		return problem.Invalid("code", "code is required")
+		return problem.Invalid("code", "code is required").WithMsg("error.msg.required")
 	}
 	if in.Name == "" {
-		return problem.Invalid("name", "name is required")
+		return problem.Invalid("name", "name is required").WithMsg("error.msg.required")
 	}
 	var err error
 	if in.Kind, err = checkEnum("kind", in.Kind, Kinds, ""); err != nil {
@@ -185,7 +185,7 @@ func (in *Input) Validate() error {
 		return err
 	}
 	if in.MLPSLevel < 0 || in.MLPSLevel > 4 {
-		return problem.Invalid("mlps_level", "MLPS level must be 1 to 4 (or 0 when not graded)")
+		return problem.Invalid("mlps_level", "MLPS level must be 1 to 4 (or 0 when not graded)").WithMsg("asset.error.msg.mlps_level")
 	}
 	if in.IP, err = normIP(in.IP); err != nil {
 		return err
@@ -204,14 +204,14 @@ func (in *Input) Validate() error {
 	}
 	// Dates in canonical form compare correctly as text.
 	if in.ProcuredOn != "" && in.InServiceOn != "" && in.InServiceOn < in.ProcuredOn {
-		return problem.Invalid("in_service_on", "the in-service date is before the procurement date")
+		return problem.Invalid("in_service_on", "the in-service date is before the procurement date").WithMsg("asset.error.msg.in_service_before_procured")
 	}
 	if in.RetiredOn != "" {
 		if in.InServiceOn != "" && in.RetiredOn < in.InServiceOn {
-			return problem.Invalid("retired_on", "the retirement date is before the in-service date")
+			return problem.Invalid("retired_on", "the retirement date is before the in-service date").WithMsg("asset.error.msg.retired_before_in_service")
 		}
 		if in.ProcuredOn != "" && in.RetiredOn < in.ProcuredOn {
-			return problem.Invalid("retired_on", "the retirement date is before the procurement date")
+			return problem.Invalid("retired_on", "the retirement date is before the procurement date").WithMsg("asset.error.msg.retired_before_procured")
 		}
 	}
 	if in.Tags, err = normTags(in.Tags); err != nil {
@@ -227,11 +227,11 @@ func checkText(field, v string, max int, multi bool) error {
 		return problem.Invalid(field, "%s is longer than %d bytes", field, max).WithMsg("error.msg.too_long_bytes", max)
 	}
 	if !utf8.ValidString(v) {
-		return problem.Invalid(field, "%s is not valid UTF-8 text", field)
+		return problem.Invalid(field, "%s is not valid UTF-8 text", field).WithMsg("error.msg.not_utf8")
 	}
 	for _, r := range v {
 		if r == utf8.RuneError || (unicode.IsControl(r) && !(multi && (r == '\n' || r == '\r' || r == '\t'))) {
-			return problem.Invalid(field, "%s contains a control or invalid character", field)
+			return problem.Invalid(field, "%s contains a control or invalid character", field).WithMsg("error.msg.control_char")
 		}
 	}
 	return nil
@@ -248,7 +248,7 @@ func checkEnum(field, v string, allowed []string, def string) (string, error) {
 		}
 	}
 	if v == "" {
-		return "", problem.Invalid(field, "%s is required", field)
+		return "", problem.Invalid(field, "%s is required", field).WithMsg("error.msg.required")
 	}
 	return "", problem.Invalid(field, "%s must be one of %s", field, strings.Join(allowed, ", ")).WithMsg("error.msg.one_of", strings.Join(allowed, ", "))
 }
@@ -259,11 +259,11 @@ func normIP(v string) (string, error) {
 		return "", nil
 	}
 	if len(v) > 64 {
-		return "", problem.Invalid("ip", "IP address is too long")
+		return "", problem.Invalid("ip", "IP address is too long").WithMsg("error.msg.too_long_bytes", 64)
 	}
 	addr, err := netip.ParseAddr(v)
 	if err != nil {
-		return "", problem.Invalid("ip", "IP address is not valid")
+		return "", problem.Invalid("ip", "IP address is not valid").WithMsg("asset.error.msg.ip")
 	}
 	return addr.String(), nil
 }
@@ -275,7 +275,7 @@ func normMAC(v string) (string, error) {
 	if v == "" {
 		return "", nil
 	}
-	bad := problem.Invalid("mac", "MAC address must look like aa:bb:cc:dd:ee:ff")
+	bad := problem.Invalid("mac", "MAC address must look like aa:bb:cc:dd:ee:ff").WithMsg("asset.error.msg.mac")
 	if len(v) > 32 {
 		return "", bad
 	}
@@ -316,7 +316,7 @@ func NormDate(field, v string) (string, error) {
 			}
 		}
 	}
-	return "", problem.Invalid(field, "%s must be a date like 2024-03-05", field)
+	return "", problem.Invalid(field, "%s must be a date like 2024-03-05", field).WithMsg("asset.error.msg.date")
 }
 
 func normTags(tags []string) ([]string, error) {
@@ -331,13 +331,13 @@ func normTags(tags []string) ([]string, error) {
 			return nil, err
 		}
 		if strings.ContainsAny(t, ";,") {
-			return nil, problem.Invalid("tags", "a tag cannot contain ';' or ','")
+			return nil, problem.Invalid("tags", "a tag cannot contain ';' or ','").WithMsg("asset.error.msg.tag_separator")
 		}
 		seen[t] = true
 		out = append(out, t)
 	}
 	if len(out) > MaxTags {
-		return nil, problem.Invalid("tags", "at most %d tags are allowed", MaxTags)
+		return nil, problem.Invalid("tags", "at most %d tags are allowed", MaxTags).WithMsg("asset.error.msg.too_many_tags", MaxTags)
 	}
 	sort.Strings(out)
 	if len(out) == 0 {

@@ -142,7 +142,7 @@ func ParseMLPS(v string) (int, error) {
 	if n, ok := chineseLevels[s]; ok {
 		return n, nil
 	}
-	return 0, problem.Invalid("mlps_level", "MLPS level must be 1 to 4 (e.g. 3 or 三级)")
+	return 0, problem.Invalid("mlps_level", "MLPS level must be 1 to 4 (e.g. 3 or 三级)").WithMsg("asset.error.msg.mlps_level_csv")
 }
 
 // ImportOptions controls Import.
@@ -160,7 +160,10 @@ type RowError struct {
 	Line    int    `json:"line"` // line of the file where the record starts (the header is line 1)
 	Field   string `json:"field"`
 	Code    string `json:"code"`
-	Message string `json:"message"`
+	Message string `json:"message"` // English
+	// Msg says Message as a catalogue key with its arguments, so that the import page
+	// shows it in the reader's language. Like Message, it never quotes the file.
+	Msg *i18n.Message `json:"msg,omitempty"`
 	// Positions are the 1-based positions in the header of the columns an
 	// unknown_column error is about.
 	Positions []int `json:"positions,omitempty"`
@@ -202,7 +205,7 @@ func (s *Service) Import(ctx context.Context, a actor.Actor, r io.Reader, opt Im
 		return rep, fmt.Errorf("asset: import: read: %w", err)
 	}
 	if len(data) > MaxImportBytes {
-		return rep, problem.Invalid("file", "the file is larger than %d MiB", MaxImportBytes>>20)
+		return rep, problem.Invalid("file", "the file is larger than %d MiB", MaxImportBytes>>20).WithMsg("error.msg.file_too_large", MaxImportBytes>>20)
 	}
 	text, enc, err := decodeCSV(data)
 	if err != nil {
@@ -277,11 +280,13 @@ func sniffComma(text string) rune {
 func readHeader(cr *csv.Reader, rep *ImportReport) ([]int, bool) {
 	rec, err := cr.Read()
 	if err == io.EOF {
-		rep.Errors = append(rep.Errors, RowError{Line: 1, Code: "missing_header", Message: "the file is empty: a header row is required"})
+		rep.Errors = append(rep.Errors, RowError{Line: 1, Code: "missing_header", Message: "the file is empty: a header row is required",
+			Msg: msg("asset.import.msg.missing_header")})
 		return nil, false
 	}
 	if err != nil {
-		rep.Errors = append(rep.Errors, RowError{Line: errLine(err, 1), Code: "malformed", Message: "the header row is not valid CSV: " + csvMessage(err)})
+		rep.Errors = append(rep.Errors, RowError{Line: errLine(err, 1), Code: "malformed", Message: "the header row is not valid CSV: " + csvMessage(err),
+			Msg: msg("asset.import.msg.malformed_header", csvMessage(err))})
 		return nil, false
 	}
 	line, _ := cr.FieldPos(0)
@@ -314,11 +319,12 @@ func readHeader(cr *csv.Reader, rep *ImportReport) ([]int, bool) {
 		}
 		rep.Errors = append(rep.Errors, RowError{Line: line, Code: "unknown_column", Positions: unknown,
 			Message: "unknown column(s) at position " + strings.Join(pos, ", ") + "; accepted columns are " + strings.Join(Header(i18n.EN), ", ") +
-				" (or " + strings.Join(Columns, ", ") + ")"})
+				" (or " + strings.Join(Columns, ", ") + ")",
+			Msg: msg("asset.import.msg.unknown_column", strings.Join(pos, ", "))})
 	}
 	if len(dup) > 0 {
 		rep.Errors = append(rep.Errors, RowError{Line: line, Code: "duplicate_column", Columns: dup,
-			Message: "column(s) given twice: " + strings.Join(dup, ", ")})
+			Message: "column(s) given twice: " + strings.Join(dup, ", "), Msg: msg("asset.import.error.duplicate_column", strings.Join(dup, ", "))})
 	}
 	var missing []string
 	for _, c := range requiredColumns {
@@ -328,7 +334,7 @@ func readHeader(cr *csv.Reader, rep *ImportReport) ([]int, bool) {
 	}
 	if len(missing) > 0 {
 		rep.Errors = append(rep.Errors, RowError{Line: line, Field: missing[0], Code: "missing_column", Columns: missing,
-			Message: "required column(s) missing: " + strings.Join(missing, ", ")})
+			Message: "required column(s) missing: " + strings.Join(missing, ", "), Msg: msg("asset.import.error.missing_column", strings.Join(missing, ", "))})
 	}
 	return cols, len(rep.Errors) == 0
 }
@@ -368,9 +374,9 @@ func parseRows(cr *csv.Reader, cols []int, orgs *orgIndex, opt ImportOptions, re
 	}
 	var rows []importRow
 	seen := map[string]int{} // org id + code → line of the first occurrence
-	reject := func(line int, field, code, msg string) {
+	reject := func(line int, field, code, message string, m *i18n.Message) {
 		rep.Rejected++
-		rep.Errors = append(rep.Errors, RowError{Line: line, Field: field, Code: code, Message: msg})
+		rep.Errors = append(rep.Errors, RowError{Line: line, Field: field, Code: code, Message: message, Msg: m})
 	}
 	var vals [numColumns]string
 	for {
@@ -387,15 +393,16 @@ func parseRows(cr *csv.Reader, cols []int, orgs *orgIndex, opt ImportOptions, re
 		}
 		rep.Rows++
 		if rep.Rows > MaxImportRows {
-			return nil, problem.Invalid("file", "the file has more than %d rows; split it", MaxImportRows)
+			return nil, problem.Invalid("file", "the file has more than %d rows; split it", MaxImportRows).WithMsg("asset.error.msg.too_many_rows", MaxImportRows)
 		}
 		if err != nil {
-			reject(pe.StartLine, "", "malformed", "the row is not valid CSV: "+pe.Err.Error())
+			reject(pe.StartLine, "", "malformed", "the row is not valid CSV: "+pe.Err.Error(), msg("asset.import.msg.malformed_row", pe.Err.Error()))
 			continue
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) != len(cols) {
-			reject(line, "", "field_count", fmt.Sprintf("the row has %d fields but the header has %d", len(rec), len(cols)))
+			reject(line, "", "field_count", fmt.Sprintf("the row has %d fields but the header has %d", len(rec), len(cols)),
+				msg("asset.import.msg.field_count", len(rec), len(cols)))
 			continue
 		}
 		vals = [numColumns]string{}
@@ -412,17 +419,17 @@ func parseRows(cr *csv.Reader, cols []int, orgs *orgIndex, opt ImportOptions, re
 			vals[c] = unescapeFormula(v)
 		}
 		if tooLong != "" {
-			reject(line, tooLong, "too_long", tooLong+" is longer than 1 MiB")
+			reject(line, tooLong, "too_long", tooLong+" is longer than 1 MiB", msg("asset.import.msg.too_long"))
 			continue
 		}
-		in, field, code, msg := rowInput(vals, orgs, opt)
-		if code != "" {
-			reject(line, field, code, msg)
+		in, bad := rowInput(vals, orgs, opt)
+		if bad != nil {
+			reject(line, bad.Field, bad.Code, bad.Message, bad.Msg)
 			continue
 		}
 		key := strconv.FormatInt(in.OrgID, 10) + "\x00" + in.Code
 		if first, dup := seen[key]; dup {
-			reject(line, "code", "duplicate_in_file", fmt.Sprintf("the code is already used on line %d", first))
+			reject(line, "code", "duplicate_in_file", fmt.Sprintf("the code is already used on line %d", first), msg("asset.import.msg.duplicate_in_file", first))
 			continue
 		}
 		seen[key] = line
@@ -464,8 +471,9 @@ func unescapeFormula(v string) string {
 	return v
 }
 
-// rowInput turns one row's values into a validated Input; code is "" on success.
-func rowInput(v [numColumns]string, orgs *orgIndex, opt ImportOptions) (in Input, field, code, msg string) {
+// rowInput turns one row's values into a validated Input; bad (Field, Code, Message and
+// Msg set) is nil on success.
+func rowInput(v [numColumns]string, orgs *orgIndex, opt ImportOptions) (in Input, bad *RowError) {
 	in = Input{
 		Code: v[colCode], Name: v[colName], Kind: normEnum(v[colKind], kindAliases), Subtype: v[colSubtype],
 		Owner: v[colOwner], Location: v[colLocation], Zone: normEnum(v[colZone], zoneAliases),
@@ -475,33 +483,41 @@ func rowInput(v [numColumns]string, orgs *orgIndex, opt ImportOptions) (in Input
 	}
 	var err error
 	if in.MLPSLevel, err = ParseMLPS(v[colMLPS]); err != nil {
-		return in, "mlps_level", "invalid", problemMessage(err)
+		return in, problemRow("mlps_level", err)
 	}
 	if name := strings.TrimSpace(v[colOrg]); name != "" {
-		o, code, msg := orgs.resolve(name)
-		if code != "" {
-			return in, "org", code, msg
+		o, bad := orgs.resolve(name)
+		if bad != nil {
+			return in, bad
 		}
 		in.OrgID = o.ID
 	} else if opt.DefaultOrgID != 0 {
 		in.OrgID = opt.DefaultOrgID
 	} else {
-		return in, "org", "invalid", "org is required (no default organisation was chosen)"
+		return in, &RowError{Field: "org", Code: "invalid", Message: "org is required (no default organisation was chosen)", Msg: msg("asset.import.msg.org_required")}
 	}
 	if err := in.Validate(); err != nil {
-		if p, ok := problem.As(err); ok {
-			return in, p.Field, p.Code, p.Message
-		}
-		return in, "", "invalid", "the row is not valid"
+		return in, problemRow("", err)
 	}
-	return in, "", "", ""
+	return in, nil
 }
 
-func problemMessage(err error) string {
-	if p, ok := problem.As(err); ok {
-		return p.Message
+// problemRow is the row error for err, a problem of field (its own field when it names one).
+func problemRow(field string, err error) *RowError {
+	p, ok := problem.As(err)
+	if !ok {
+		return &RowError{Field: field, Code: "invalid", Message: "the row is not valid", Msg: msg("asset.import.msg.row_invalid")}
 	}
-	return "invalid value"
+	if p.Field != "" {
+		field = p.Field
+	}
+	return &RowError{Field: field, Code: p.Code, Message: p.Message, Msg: p.Msg}
+}
+
+// msg is a *i18n.Message for RowError.Msg.
+func msg(key string, args ...any) *i18n.Message {
+	m := i18n.M(key, args...)
+	return &m
 }
 
 // orgIndex finds the organisations in the importer's scope by code or name.
@@ -541,18 +557,20 @@ func (s *Service) loadOrgs(ctx context.Context, a actor.Actor) (*orgIndex, error
 }
 
 // resolve finds the organisation with code (case-insensitive) or name v.
-func (ix *orgIndex) resolve(v string) (orgRef, string, string) {
+func (ix *orgIndex) resolve(v string) (orgRef, *RowError) {
 	for _, cands := range [][]orgRef{ix.byCode[strings.ToLower(v)], ix.byName[v]} {
 		switch len(cands) {
 		case 0:
 			continue
 		case 1:
-			return cands[0], "", ""
+			return cands[0], nil
 		default:
-			return orgRef{}, "ambiguous_org", fmt.Sprintf("the name matches %d organisations; use a unique code", len(cands))
+			return orgRef{}, &RowError{Field: "org", Code: "ambiguous_org", Message: fmt.Sprintf("the name matches %d organisations; use a unique code", len(cands)),
+				Msg: msg("asset.import.msg.ambiguous_org", len(cands))}
 		}
 	}
-	return orgRef{}, "unknown_org", "no hospital or department of that code or name in your organisation"
+	return orgRef{}, &RowError{Field: "org", Code: "unknown_org", Message: "no hospital or department of that code or name in your organisation",
+		Msg: msg("asset.import.msg.unknown_org")}
 }
 
 // exportName is the org column value Export writes: the code when it is unique, else the name.
@@ -591,7 +609,8 @@ func (s *Service) writeRows(ctx context.Context, a actor.Actor, rows []importRow
 				o := items[i].o
 				if !opt.Update {
 					rowErrs = append(rowErrs, RowError{Line: r.line, Field: "code", Code: "duplicate_code",
-						Message: fmt.Sprintf("an asset with this code already exists in %s", quoteShort(o.Name))})
+						Message: fmt.Sprintf("an asset with this code already exists in %s", quoteShort(o.Name)),
+						Msg:     msg("asset.import.msg.duplicate_code")})
 					continue
 				}
 				perr, err := s.importUpdate(ctx, tx, a, o, r)
@@ -599,7 +618,7 @@ func (s *Service) writeRows(ctx context.Context, a actor.Actor, rows []importRow
 					return err
 				}
 				if perr != nil {
-					rowErrs = append(rowErrs, RowError{Line: r.line, Field: perr.Field, Code: perr.Code, Message: perr.Message})
+					rowErrs = append(rowErrs, RowError{Line: r.line, Field: perr.Field, Code: perr.Code, Message: perr.Message, Msg: perr.Msg})
 					continue
 				}
 				updated++

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
@@ -86,7 +87,7 @@ func orgFor(ctx context.Context, q store.Querier, a actor.Actor, id int64) (orgR
 	}
 	o := orgRef{ID: n.ID, Kind: n.Kind, Name: n.Name, Code: n.Code, Path: n.Path}
 	if !holdsAssets(o.Kind) {
-		return orgRef{}, problem.Invalid("org_id", "assets belong to a hospital or a department, not a %s", o.Kind)
+		return orgRef{}, problem.Invalid("org_id", "assets belong to a hospital or a department, not a %s", o.Kind).WithMsg("asset.error.msg.org_kind", i18n.M("orgkind."+o.Kind))
 	}
 	return o, nil
 }
@@ -483,14 +484,14 @@ func (s *Service) where(ctx context.Context, a actor.Actor, q Query) (string, []
 		return "", nil, "", err
 	}
 	if q.MLPSLevel < 0 || q.MLPSLevel > 4 {
-		return "", nil, "", problem.Invalid("mlps_level", "MLPS level must be 1 to 4")
+		return "", nil, "", problem.Invalid("mlps_level", "MLPS level must be 1 to 4").WithMsg("asset.error.msg.mlps_range")
 	}
 	if q.MLPSLevel > 0 {
 		conds = append(conds, `a.mlps_level = ?`)
 		args = append(args, q.MLPSLevel)
 	}
 	if q.MinMLPS < 0 || q.MinMLPS > 4 {
-		return "", nil, "", problem.Invalid("mlps_min", "MLPS level must be 1 to 4")
+		return "", nil, "", problem.Invalid("mlps_min", "MLPS level must be 1 to 4").WithMsg("asset.error.msg.mlps_range")
 	}
 	if q.MinMLPS > 0 {
 		conds = append(conds, `a.mlps_level >= ?`)
@@ -498,14 +499,14 @@ func (s *Service) where(ctx context.Context, a actor.Actor, q Query) (string, []
 	}
 	if t := strings.TrimSpace(q.Tag); t != "" {
 		if len(t) > MaxTag {
-			return "", nil, "", problem.Invalid("tag", "tag is longer than %d bytes", MaxTag)
+			return "", nil, "", problem.Invalid("tag", "tag is longer than %d bytes", MaxTag).WithMsg("error.msg.too_long_bytes", MaxTag)
 		}
 		conds = append(conds, `LOWER(a.tags) LIKE LOWER(?) ESCAPE '\'`)
 		args = append(args, "%;"+actor.EscapeLike(t)+";%")
 	}
 	if text := strings.TrimSpace(q.Q); text != "" {
 		if len(text) > 200 {
-			return "", nil, "", problem.Invalid("q", "search text is longer than 200 bytes")
+			return "", nil, "", problem.Invalid("q", "search text is longer than 200 bytes").WithMsg("error.msg.too_long_bytes", 200)
 		}
 		conds = append(conds, `a.search LIKE ? ESCAPE '\'`)
 		args = append(args, "%"+actor.EscapeLike(strings.ToLower(text))+"%")
@@ -516,7 +517,7 @@ func (s *Service) where(ctx context.Context, a actor.Actor, q Query) (string, []
 	}
 	order, ok := sorts[sortKey]
 	if !ok {
-		return "", nil, "", problem.Invalid("sort", "sort must be one of %s", strings.Join(Sorts(), ", "))
+		return "", nil, "", problem.Invalid("sort", "sort must be one of %s", strings.Join(Sorts(), ", ")).WithMsg("error.msg.one_of", strings.Join(Sorts(), ", "))
 	}
 	if len(conds) == 0 {
 		return "", nil, order, nil
@@ -535,7 +536,7 @@ func (s *Service) List(ctx context.Context, a actor.Actor, q Query) (Page, error
 		p.Page = 1
 	}
 	if p.Page > 1_000_000 {
-		return Page{}, problem.Invalid("page", "page is out of range")
+		return Page{}, problem.Invalid("page", "page is out of range").WithMsg("error.msg.out_of_range")
 	}
 	if p.PerPage <= 0 {
 		p.PerPage = DefaultPerPage

@@ -50,7 +50,7 @@ func (s *Service) BeginMFAEnrolment(ctx context.Context, a actor.Actor) (Enrolme
 			return err
 		}
 		if u.MFAEnabled {
-			return problem.Conflict("multi-factor authentication is already on").WithCode("mfa_enabled")
+			return problem.Conflict("multi-factor authentication is already on").WithCode("mfa_enabled").WithMsg("error.msg.mfa_enabled")
 		}
 		if u.secret != "" {
 			// An enrolment is already pending: show the same secret again, so that a
@@ -98,10 +98,10 @@ func (s *Service) ConfirmMFAEnrolment(ctx context.Context, a actor.Actor, code s
 		return nil, err
 	}
 	if u.MFAEnabled {
-		return nil, problem.Conflict("multi-factor authentication is already on").WithCode("mfa_enabled")
+		return nil, problem.Conflict("multi-factor authentication is already on").WithCode("mfa_enabled").WithMsg("error.msg.mfa_enabled")
 	}
 	if u.secret == "" {
-		return nil, problem.Conflict("start the enrolment first").WithCode("mfa_not_started")
+		return nil, problem.Conflict("start the enrolment first").WithCode("mfa_not_started").WithMsg("error.msg.mfa_not_started")
 	}
 	if ok, err := s.checkTOTP(ctx, u.ID, u.secret, normalizeCode(code), s.now()); err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (s *Service) ConfirmMFAEnrolment(ctx context.Context, a actor.Actor, code s
 			return fmt.Errorf("auth: enable mfa: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return problem.Conflict("the enrolment changed meanwhile; start again").WithCode("mfa_not_started")
+			return problem.Conflict("the enrolment changed meanwhile; start again").WithCode("mfa_not_started").WithMsg("error.msg.mfa_changed")
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, u.ID); err != nil {
 			return fmt.Errorf("auth: recovery codes: %w", err)
@@ -153,7 +153,7 @@ func (s *Service) VerifyMFA(ctx context.Context, token, code, ip string) (User, 
 		return User{}, err
 	}
 	if !u.MFAEnabled {
-		return User{}, problem.Conflict("multi-factor authentication is not on for this account").WithCode("mfa_not_enabled")
+		return User{}, problem.Conflict("multi-factor authentication is not on for this account").WithCode("mfa_not_enabled").WithMsg("error.msg.mfa_not_enabled")
 	}
 	addr := addressKey(ip)
 	acct, whole := gate{s.mfaUsers, itoa(u.ID)}, gate{s.addresses, addr}

@@ -37,7 +37,7 @@ func (s *Service) IssueSetupToken(ctx context.Context) (string, error) {
 			return fmt.Errorf("auth: setup token: %w", err)
 		}
 		if n > 0 {
-			return problem.Conflict("the platform is already set up").WithCode("already_set_up")
+			return problem.Conflict("the platform is already set up").WithCode("already_set_up").WithMsg("error.msg.already_set_up")
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,

@@ -140,13 +140,13 @@ func (s *Service) CreateToken(ctx context.Context, a actor.Actor, userID int64, 
 		return "", Token{}, err
 	}
 	if name == "" {
-		return "", Token{}, problem.Invalid("name", "name is required")
+		return "", Token{}, problem.Invalid("name", "name is required").WithMsg("error.msg.required")
 	}
 	if !slices.Contains(Scopes, scope) {
-		return "", Token{}, problem.Invalid("scope", "scope must be \"read\", \"write\" or \"dlp.check\"")
+		return "", Token{}, problem.Invalid("scope", "scope must be \"read\", \"write\" or \"dlp.check\"").WithMsg("error.msg.one_of", strings.Join(Scopes, ", "))
 	}
 	if ttl < 0 {
-		return "", Token{}, problem.Invalid("ttl", "the lifetime must not be negative")
+		return "", Token{}, problem.Invalid("ttl", "the lifetime must not be negative").WithMsg("error.msg.not_negative")
 	}
 	plain, err := newAPIToken()
 	if err != nil {

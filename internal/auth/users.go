@@ -124,11 +124,11 @@ func scopedUser(ctx context.Context, q store.Querier, a actor.Actor, id int64, p
 func NormalizeUsername(name string) (string, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	if len(name) < 3 || len(name) > 64 {
-		return "", problem.Invalid("username", "username must be 3 to 64 characters long").WithCode("invalid_username")
+		return "", problem.Invalid("username", "username must be 3 to 64 characters long").WithCode("invalid_username").WithMsg("error.msg.username_length")
 	}
 	for _, c := range []byte(name) {
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return "", problem.Invalid("username", "username may only contain a-z, 0-9, '.', '_' and '-'").WithCode("invalid_username")
+			return "", problem.Invalid("username", "username may only contain a-z, 0-9, '.', '_' and '-'").WithCode("invalid_username").WithMsg("error.msg.username_chars")
 		}
 	}
 	return name, nil
@@ -140,12 +140,12 @@ func validLocale(l string) error {
 			return nil
 		}
 	}
-	return problem.Invalid("locale", "locale must be empty, \"en\" or \"zh-CN\"")
+	return problem.Invalid("locale", "locale must be empty, \"en\" or \"zh-CN\"").WithMsg("error.msg.locale")
 }
 
 func validRole(r string) error {
 	if !KnownRole(r) {
-		return problem.Invalid("role", "role must be one of %s", strings.Join(Roles, ", "))
+		return problem.Invalid("role", "role must be one of %s", strings.Join(Roles, ", ")).WithMsg("error.msg.one_of", strings.Join(Roles, ", "))
 	}
 	return nil
 }
@@ -155,14 +155,14 @@ func validRole(r string) error {
 func cleanText(field, s string, max int) (string, error) {
 	s = strings.TrimSpace(s)
 	if !utf8.ValidString(s) {
-		return "", problem.Invalid(field, "%s is not valid text", field)
+		return "", problem.Invalid(field, "%s is not valid text", field).WithMsg("error.msg.not_utf8")
 	}
 	if len(s) > max {
 		return "", problem.Invalid(field, "%s is longer than %d bytes", field, max).WithMsg("error.msg.too_long_bytes", max)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return "", problem.Invalid(field, "%s must not contain control characters", field)
+			return "", problem.Invalid(field, "%s must not contain control characters", field).WithMsg("error.msg.control_char")
 		}
 	}
 	return s, nil
@@ -180,7 +180,7 @@ func validateProfile(displayName, email, locale string) (string, string, error) 
 	if em != "" {
 		local, domain, ok := strings.Cut(em, "@")
 		if !ok || local == "" || domain == "" || strings.ContainsAny(em, " \t,;<>") || strings.Contains(domain, "@") {
-			return "", "", problem.Invalid("email", "email is not an e-mail address")
+			return "", "", problem.Invalid("email", "email is not an e-mail address").WithMsg("error.msg.email")
 		}
 	}
 	if err := validLocale(locale); err != nil {
@@ -248,7 +248,7 @@ func (s *Service) insertUser(ctx context.Context, tx *store.Tx, a actor.Actor, i
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		in.OrgID, in.Username, in.DisplayName, in.Email, in.Role, hash, in.Locale, mustChange, now, now, now).Scan(&id)
 	if store.IsUniqueViolation(err) {
-		return User{}, problem.Conflict("this username is taken").WithCode("username_taken")
+		return User{}, problem.Conflict("this username is taken").WithCode("username_taken").WithMsg("error.msg.username_taken")
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("auth: create user: %w", err)
@@ -420,7 +420,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, a actor.Actor, oldPassw
 		return problem.Invalid("old_password", "the current password is wrong").WithCode("bad_credentials")
 	}
 	if newPassword == oldPassword {
-		return problem.Invalid("password", "the new password must differ from the current one").WithCode("password_reused")
+		return problem.Invalid("password", "the new password must differ from the current one").WithCode("password_reused").WithMsg("error.msg.password_reused")
 	}
 	if err := ValidatePassword(newPassword, u.Username); err != nil {
 		return err

@@ -67,11 +67,14 @@ type Signature struct {
 // "artifacts[2].sha256" ("" for the document as a whole), made of the schema's names and
 // indices only. Messages never quote the manifest: a value at fault is named by its place.
 func invalid(field, format string, args ...any) *problem.Error {
-	msg := fmt.Sprintf(format, args...)
+	detail := fmt.Sprintf(format, args...)
+	msg := detail
 	if field != "" {
-		msg = field + ": " + msg
+		msg = field + ": " + detail
 	}
-	return problem.Invalid(field, "%s", msg).WithCode("invalid_manifest")
+	// Pages label the field themselves: the catalogue message carries the detail alone
+	// (English, as the manifest's own vocabulary is).
+	return problem.Invalid(field, "%s", msg).WithCode("invalid_manifest").WithMsg("error.msg.manifest", detail)
 }
 
 // Canonical returns the bytes a signature covers: the text form described in the package

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -99,20 +100,20 @@ func validate(in *Input) error {
 	in.Name = strings.TrimSpace(in.Name)
 	in.Code = strings.TrimSpace(in.Code)
 	if in.Name == "" {
-		return problem.Invalid("name", "name is required")
+		return problem.Invalid("name", "name is required").WithMsg("error.msg.required")
 	}
 	if len(in.Name) > 200 {
-		return problem.Invalid("name", "name is longer than 200 bytes")
+		return problem.Invalid("name", "name is longer than 200 bytes").WithMsg("error.msg.too_long_bytes", 200)
 	}
 	if len(in.Code) > 64 {
-		return problem.Invalid("code", "code is longer than 64 bytes")
+		return problem.Invalid("code", "code is longer than 64 bytes").WithMsg("error.msg.too_long_bytes", 64)
 	}
 	for _, k := range Kinds {
 		if in.Kind == k {
 			return nil
 		}
 	}
-	return problem.Invalid("kind", "kind must be one of %s", strings.Join(Kinds, ", "))
+	return problem.Invalid("kind", "kind must be one of %s", strings.Join(Kinds, ", ")).WithMsg("error.msg.one_of", strings.Join(Kinds, ", "))
 }
 
 // Create adds a node below in.ParentID (a root when 0; only platform-wide actors may
@@ -145,9 +146,10 @@ func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, a actor.Actor, in 
 	}
 	if !allowed(parentKind, in.Kind) {
 		if parentKind == "" {
-			return Node{}, problem.Invalid("kind", "a top-level organisation must be a province, region or hospital")
+			return Node{}, problem.Invalid("kind", "a top-level organisation must be a province, region or hospital").WithMsg("error.msg.org_top_level")
 		}
-		return Node{}, problem.Invalid("kind", "a %s cannot be placed below a %s", in.Kind, parentKind)
+		return Node{}, problem.Invalid("kind", "a %s cannot be placed below a %s", in.Kind, parentKind).
+			WithMsg("error.msg.org_placement", i18n.M("orgkind."+in.Kind), i18n.M("orgkind."+parentKind))
 	}
 	now := time.Now().UTC()
 	var id int64

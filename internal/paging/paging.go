@@ -62,7 +62,7 @@ func Parse(q url.Values, s Spec) (Params, error) {
 	}
 	switch {
 	case hasLimit && hasPer && limit != per:
-		return Params{}, problem.Invalid(ParamLimit, "give limit or its alias per_page, not both with different values")
+		return Params{}, problem.Invalid(ParamLimit, "give limit or its alias per_page, not both with different values").WithMsg("error.msg.limit_and_per_page")
 	case !hasLimit && hasPer:
 		limit, hasLimit = per, true
 	}
@@ -70,7 +70,7 @@ func Parse(q url.Values, s Spec) (Params, error) {
 		limit = s.Default
 	}
 	if limit < 1 || limit > s.Max {
-		return Params{}, problem.Invalid(ParamLimit, "limit must be between 1 and %d", s.Max).WithCode("limit_out_of_range")
+		return Params{}, problem.Invalid(ParamLimit, "limit must be between 1 and %d", s.Max).WithCode("limit_out_of_range").WithMsg("error.msg.between", 1, s.Max)
 	}
 	offset, hasOffset, err := intParam(q, ParamOffset)
 	if err != nil {
@@ -82,16 +82,16 @@ func Parse(q url.Values, s Spec) (Params, error) {
 	}
 	if hasPage {
 		if page < 1 || page > MaxOffset/limit+1 {
-			return Params{}, problem.Invalid(ParamPage, "page must be between 1 and %d", MaxOffset/limit+1)
+			return Params{}, problem.Invalid(ParamPage, "page must be between 1 and %d", MaxOffset/limit+1).WithMsg("error.msg.between", 1, MaxOffset/limit+1)
 		}
 		fromPage := (page - 1) * limit
 		if hasOffset && offset != fromPage {
-			return Params{}, problem.Invalid(ParamOffset, "give offset or page, not both")
+			return Params{}, problem.Invalid(ParamOffset, "give offset or page, not both").WithMsg("error.msg.offset_and_page")
 		}
 		offset = fromPage
 	}
 	if offset < 0 || offset > MaxOffset {
-		return Params{}, problem.Invalid(ParamOffset, "offset must be between 0 and %d", MaxOffset)
+		return Params{}, problem.Invalid(ParamOffset, "offset must be between 0 and %d", MaxOffset).WithMsg("error.msg.between", 0, MaxOffset)
 	}
 	return Params{Limit: limit, Offset: offset}, nil
 }
@@ -103,7 +103,7 @@ func intParam(q url.Values, name string) (int, bool, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, false, problem.Invalid(name, "%s must be a whole number", name)
+		return 0, false, problem.Invalid(name, "%s must be a whole number", name).WithMsg("error.msg.not_integer")
 	}
 	return n, true, nil
 }

@@ -51,7 +51,7 @@ func queryID(r *http.Request, name string) (int64, error) {
 	}
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id < 0 {
-		return 0, problem.Invalid(name, "%s must be a positive integer", name)
+		return 0, problem.Invalid(name, "%s must be a positive integer", name).WithMsg("error.msg.positive_integer")
 	}
 	return id, nil
 }
@@ -68,7 +68,7 @@ func parseBool(name, v string) (bool, error) {
 	case "1", "true", "yes", "on":
 		return true, nil
 	}
-	return false, problem.Invalid(name, "%s must be true or false", name)
+	return false, problem.Invalid(name, "%s must be true or false", name).WithMsg("error.msg.bool")
 }
 
 func (s *Server) apiAssetList(w http.ResponseWriter, r *http.Request) error {
@@ -153,7 +153,7 @@ func (s *Server) apiAssetRetire(w http.ResponseWriter, r *http.Request) error {
 	// The body is optional: an empty body retires the asset today.
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
 	if err != nil {
-		return problem.Invalid("", "could not read the request body").WithCode("bad_json")
+		return problem.Invalid("", "could not read the request body").WithCode("bad_json").WithMsg("error.msg.body_unreadable")
 	}
 	var req retireRequest
 	if len(bytes.TrimSpace(body)) > 0 {

@@ -44,7 +44,7 @@ func (s *Server) apiSetLocale(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Locale != "" && i18n.Normalize(req.Locale) == "" {
-		return problem.Invalid("locale", "locale must be \"\", \"en\" or \"zh-CN\"")
+		return problem.Invalid("locale", "locale must be \"\", \"en\" or \"zh-CN\"").WithMsg("error.msg.locale")
 	}
 	p := principalFrom(r.Context())
 	if err := s.Auth.SetLocale(r.Context(), p.actor(r), i18n.Normalize(req.Locale)); err != nil {
@@ -248,7 +248,7 @@ func (s *Server) apiTokenCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.ExpiresIn < 0 || req.ExpiresIn > 3650 {
-		return problem.Invalid("expires_in_days", "expires_in_days must be between 0 and 3650")
+		return problem.Invalid("expires_in_days", "expires_in_days must be between 0 and 3650").WithMsg("error.msg.between", 0, 3650)
 	}
 	uid := p.User.ID
 	if req.UserID != 0 {
@@ -282,14 +282,14 @@ var trailPaging = paging.Spec{Default: 100, Max: 500}
 func (s *Server) apiTrailList(w http.ResponseWriter, r *http.Request) error {
 	f := trailFilter(r)
 	if b := r.URL.Query().Get("before"); b != "" && f.BeforeSeq <= 0 {
-		return problem.Invalid("before", "before must be a positive sequence number")
+		return problem.Invalid("before", "before must be a positive sequence number").WithMsg("error.msg.positive_seq")
 	}
 	p, err := pageParams(r, trailPaging)
 	if err != nil {
 		return err
 	}
 	if p.Offset != 0 {
-		return problem.Invalid(paging.ParamOffset, "the trail is paged by before (follow next), not by offset")
+		return problem.Invalid(paging.ParamOffset, "the trail is paged by before (follow next), not by offset").WithMsg("error.msg.trail_no_offset")
 	}
 	f.Limit = p.Limit
 	entries, err := trail.List(r.Context(), s.DB, principalFrom(r.Context()).actor(r), f)

@@ -60,18 +60,20 @@ func decodeJSONFrom(body io.Reader, dst any) error {
 	var mbe *http.MaxBytesError
 	switch {
 	case len(data) > maxJSONBody || errors.As(err, &mbe):
-		return problem.Invalid("", "request body is larger than %d bytes", maxJSONBody).WithCode("body_too_large")
+		return problem.Invalid("", "request body is larger than %d bytes", maxJSONBody).WithCode("body_too_large").WithMsg("error.msg.body_too_large", maxJSONBody)
 	case err != nil:
-		return problem.Invalid("", "the request body could not be read").WithCode("bad_json").WithErr(err)
+		return problem.Invalid("", "the request body could not be read").WithCode("bad_json").WithMsg("error.msg.body_unreadable").WithErr(err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return problem.Invalid("", "%s", describeJSONError(data, dst, err)).WithCode("bad_json").WithErr(err)
+		detail := describeJSONError(data, dst, err)
+		return problem.Invalid("", "%s", detail).WithCode("bad_json").WithMsg("error.msg.bad_json", detail).WithErr(err)
 	}
 	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
 		l, c := lineCol(data, off+int64(len(data[off:])-len(bytes.TrimLeft(data[off:], " \t\r\n"))))
-		return problem.Invalid("", "request body has data after the JSON object (line %d, column %d)", l, c).WithCode("bad_json")
+		return problem.Invalid("", "request body has data after the JSON object (line %d, column %d)", l, c).WithCode("bad_json").
+			WithMsg("error.msg.json_trailing", l, c)
 	}
 	return nil
 }
@@ -150,7 +152,7 @@ func queryInt(r *http.Request, name string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, problem.Invalid(name, "%s must be an integer", name)
+		return 0, problem.Invalid(name, "%s must be an integer", name).WithMsg("error.msg.not_integer")
 	}
 	return n, nil
 }

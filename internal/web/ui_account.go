@@ -127,7 +127,7 @@ func (s *Server) uiTokenCreate(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(r.Context())
 	days, _ := strconv.Atoi(r.PostFormValue("days"))
 	if days < 0 || days > 3650 {
-		return s.accountPage(w, r, http.StatusBadRequest, problem.Invalid("days", "expiry must be between 0 and 3650 days"), accountData{})
+		return s.accountPage(w, r, http.StatusBadRequest, problem.Invalid("days", "expiry must be between 0 and 3650 days").WithMsg("error.msg.days_between", 0, 3650), accountData{})
 	}
 	plain, _, err := s.Auth.CreateToken(r.Context(), p.actor(r), p.User.ID, strings.TrimSpace(r.PostFormValue("name")),
 		r.PostFormValue("scope"), time.Duration(days)*24*time.Hour)

@@ -234,21 +234,21 @@ func assetForm(r *http.Request) (asset.Input, string, error) {
 	if t := strings.TrimSpace(v("org_id")); t != "" {
 		id, err := strconv.ParseInt(t, 10, 64)
 		if err != nil || id <= 0 {
-			keep(problem.Invalid("org_id", "organisation is required"))
+			keep(problem.Invalid("org_id", "organisation is required").WithMsg("error.msg.required"))
 		}
 		in.OrgID = id
 	}
 	if t := strings.TrimSpace(v("mlps_level")); t != "" {
 		n, err := strconv.Atoi(t)
 		if err != nil {
-			keep(problem.Invalid("mlps_level", "MLPS level must be 1 to 4 (or 0 when not graded)"))
+			keep(problem.Invalid("mlps_level", "MLPS level must be 1 to 4 (or 0 when not graded)").WithMsg("asset.error.msg.mlps_level"))
 		}
 		in.MLPSLevel = n
 	}
 	if t := strings.TrimSpace(v("version")); t != "" {
 		n, err := strconv.Atoi(t)
 		if err != nil || n < 0 {
-			keep(problem.Invalid("version", "version must be a number"))
+			keep(problem.Invalid("version", "version must be a number").WithMsg("error.msg.not_integer"))
 		}
 		in.Version = n
 	}
@@ -369,7 +369,7 @@ func (s *Server) uiAssetUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err == nil && in.Version == 0 {
 		// The form always carries the version it was built from; without it a save
 		// could silently overwrite someone else's change.
-		err = problem.Invalid("version", "the form is incomplete; reload it and try again")
+		err = problem.Invalid("version", "the form is incomplete; reload it and try again").WithMsg("error.msg.form_incomplete")
 	}
 	if err != nil {
 		return s.showAssetForm(w, r, id, in, tags, err)
@@ -460,7 +460,7 @@ func (s *Server) uiAssetImport(w http.ResponseWriter, r *http.Request) error {
 		}
 		if t := strings.TrimSpace(r.FormValue("org_id")); t != "" {
 			if d.OrgID, err = strconv.ParseInt(t, 10, 64); err != nil || d.OrgID < 0 {
-				return problem.Invalid("org_id", "organisation is not valid")
+				return problem.Invalid("org_id", "organisation is not valid").WithMsg("error.msg.not_valid")
 			}
 		}
 		rep, err := s.runImport(r, file, asset.ImportOptions{DefaultOrgID: d.OrgID, DryRun: d.DryRun, Update: d.Update})
@@ -516,7 +516,9 @@ func (s *Server) uiAssetImportTemplate(w http.ResponseWriter, r *http.Request) e
 }
 
 // importMessage translates a rejected row's problem, naming columns by their labels in
-// the page's language; "" keeps the importer's own (English) message.
+// the page's language: header problems by their code, the others by the row's own
+// catalogue message, else by a catalogue text of their code; "" keeps the importer's own
+// (English) message.
 func importMessage(p *page, e asset.RowError) string {
 	sep := ", "
 	if p.Lang == i18n.ZhCN {
@@ -538,11 +540,17 @@ func importMessage(p *page, e asset.RowError) string {
 		return p.T("asset.import.error.unknown_column", strings.Join(pos, sep), strings.Join(asset.Header(p.Lang), sep))
 	case "missing_column", "duplicate_column":
 		return p.T("asset.import.error."+e.Code, labels(e.Columns))
-	case "", "invalid":
+	}
+	if e.Msg != nil && p.s.I18n.Has(p.Lang, e.Msg.Key) {
+		return p.s.I18n.Render(p.Lang, *e.Msg)
+	}
+	if e.Code == "" || e.Code == "invalid" {
 		return ""
 	}
-	if p.s.I18n.Has(p.Lang, "asset.import.error."+e.Code) {
-		return p.T("asset.import.error." + e.Code)
+	for _, area := range []string{"asset.import.", "asset.", ""} {
+		if key := area + "error." + e.Code; p.s.I18n.Has(p.Lang, key) {
+			return p.T(key)
+		}
 	}
 	return ""
 }

@@ -130,7 +130,7 @@ func (s *Server) uiLogout(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) uiSetLang(w http.ResponseWriter, r *http.Request) error {
 	lang := i18n.Normalize(r.PostFormValue("lang"))
 	if lang == "" {
-		return problem.Invalid("lang", "unsupported language")
+		return problem.Invalid("lang", "unsupported language").WithMsg("error.msg.unsupported_language")
 	}
 	if p := principalFrom(r.Context()); p != nil && !p.NeedMFA {
 		if err := s.Auth.SetLocale(r.Context(), p.actor(r), lang); err != nil {
@@ -187,7 +187,7 @@ func (s *Server) uiSetup(w http.ResponseWriter, r *http.Request) error {
 		return fail(problem.Invalid("password2", "the two passwords differ").WithCode("password_mismatch"))
 	}
 	if d.OrgName == "" {
-		return fail(problem.Invalid("org_name", "organisation name is required"))
+		return fail(problem.Invalid("org_name", "organisation name is required").WithMsg("error.msg.required"))
 	}
 	if err := auth.ValidatePassword(password, d.Username); err != nil {
 		return fail(err)
