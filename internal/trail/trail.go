@@ -76,6 +76,14 @@ type Event struct {
 	After  any
 }
 
+// Msg builds an event's summary message: key, a "trail.summary.…" key in both
+// catalogues, with args, the values the English summary shows. An argument may be an
+// i18n.Message itself (a role, a kind, a state), rendered in the reader's language.
+func Msg(key string, args ...any) *i18n.Message {
+	m := i18n.M(key, args...)
+	return &m
+}
+
 // Entry is a stored link of the chain.
 type Entry struct {
 	Seq        int64     `json:"seq"`
