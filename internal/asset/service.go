@@ -190,7 +190,7 @@ func (s *Service) insert(ctx context.Context, tx *store.Tx, a actor.Actor, items
 			sum = x.Kind + " " + x.Code
 		}
 		evs = append(evs, trail.Event{Action: "asset.create", ObjectType: "asset",
-			ObjectID: idString(x.ID), OrgID: items[i].o.ID, Summary: sum, After: x})
+			ObjectID: idString(x.ID), OrgID: items[i].o.ID, Summary: sum, Msg: assetMsg(summary, x.Kind, x.Code), After: x})
 	}
 	if _, err := s.trail.AppendBatch(ctx, tx, a, evs); err != nil {
 		return nil, err
@@ -234,7 +234,8 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, a actor.Actor, actio
 		summary = out.Kind + " " + out.Code
 	}
 	_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: action, ObjectType: "asset",
-		ObjectID: idString(before.ID), OrgID: o.ID, Summary: summary, Before: before, After: out})
+		ObjectID: idString(before.ID), OrgID: o.ID, Summary: summary, Msg: assetMsg(summary, out.Kind, out.Code),
+		Before: before, After: out})
 	if err != nil {
 		return Asset{}, err
 	}
@@ -370,7 +371,8 @@ func (s *Service) Delete(ctx context.Context, a actor.Actor, id int64) error {
 			return fmt.Errorf("asset: delete %d: %w", id, err)
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "asset.delete", ObjectType: "asset",
-			ObjectID: idString(id), OrgID: before.OrgID, Summary: before.Kind + " " + before.Code, Before: before})
+			ObjectID: idString(id), OrgID: before.OrgID, Summary: before.Kind + " " + before.Code,
+			Msg: assetMsg("", before.Kind, before.Code), Before: before})
 		return err
 	})
 }

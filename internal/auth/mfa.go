@@ -66,7 +66,7 @@ func (s *Service) BeginMFAEnrolment(ctx context.Context, a actor.Actor) (Enrolme
 			return fmt.Errorf("auth: store totp secret: %w", err)
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "user.mfa_enrol", ObjectType: "user", ObjectID: itoa(u.ID),
-			OrgID: u.OrgID, Summary: "enrolment started"})
+			OrgID: u.OrgID, Summary: "enrolment started", Msg: trail.Msg("trail.summary.user.mfa_enrol_started")})
 		return err
 	})
 	if err != nil {
@@ -133,7 +133,7 @@ func (s *Service) ConfirmMFAEnrolment(ctx context.Context, a actor.Actor, code s
 			}
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "user.mfa_enrol", ObjectType: "user", ObjectID: itoa(u.ID),
-			OrgID: u.OrgID, Summary: "enabled"})
+			OrgID: u.OrgID, Summary: "enabled", Msg: trail.Msg("trail.summary.user.mfa_enabled")})
 		return err
 	})
 	if err != nil {
@@ -204,7 +204,7 @@ func (s *Service) VerifyMFA(ctx context.Context, token, code, ip string) (User, 
 			return fmt.Errorf("auth: verify mfa: %w", err)
 		}
 		_, err := s.trail.Append(ctx, tx, u.Actor(ip), trail.Event{Action: "auth.mfa_verified", ObjectType: "user",
-			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: how})
+			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: how, Msg: mfaHowMsg(how)})
 		return err
 	})
 	if err != nil {
@@ -215,7 +215,8 @@ func (s *Service) VerifyMFA(ctx context.Context, token, code, ip string) (User, 
 		if wait > 0 {
 			reason += fmt.Sprintf("; next attempt delayed %s", wait)
 		}
-		if err := s.recordFailure(ctx, u, ip, "auth.mfa_failed", reason); err != nil {
+		if err := s.recordFailure(ctx, u, ip, "auth.mfa_failed", reason,
+			wrongCodeMsg(wait)); err != nil {
 			return User{}, err
 		}
 		return User{}, problem.Unauthorized("the code is wrong, expired or already used").WithCode("bad_mfa_code")

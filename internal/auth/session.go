@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -104,7 +105,8 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		anon := actor.Actor{Username: "anonymous", IP: ip}
 		if err := s.db.InTx(ctx, func(tx *store.Tx) error {
 			_, err := s.trail.Append(ctx, tx, anon, trail.Event{Action: "auth.login_failed", ObjectType: "user",
-				ObjectID: attemptedName(name), Summary: "unknown username" + delayed})
+				ObjectID: attemptedName(name), Summary: "unknown username" + delayed,
+				Msg: unknownUserMsg(wait)})
 			return err
 		}); err != nil {
 			return LoginResult{}, err
@@ -123,7 +125,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		if ok {
 			reason = "account disabled"
 		}
-		if err := s.recordFailure(ctx, u, ip, "auth.login_failed", reason+delayed); err != nil {
+		if err := s.recordFailure(ctx, u, ip, "auth.login_failed", reason+delayed, passwordFailureMsg(ok, wait)); err != nil {
 			return LoginResult{}, err
 		}
 		return LoginResult{}, badCredentials()
@@ -162,7 +164,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 			summary = "password; MFA pending"
 		}
 		_, err := s.trail.Append(ctx, tx, u.Actor(ip), trail.Event{Action: "auth.login", ObjectType: "user",
-			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: summary})
+			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: summary, Msg: loginMsg(u.MFAEnabled)})
 		return err
 	})
 	if err != nil {
@@ -174,13 +176,13 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 
 // recordFailure counts a failed password or MFA check on the account (failed_logins,
 // shown to administrators; it locks nothing) and trails it, in its own transaction.
-func (s *Service) recordFailure(ctx context.Context, u userRow, ip, action, reason string) error {
+func (s *Service) recordFailure(ctx context.Context, u userRow, ip, action, reason string, msg *i18n.Message) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?`, u.ID); err != nil {
 			return fmt.Errorf("auth: count failure: %w", err)
 		}
 		_, err := s.trail.Append(ctx, tx, u.Actor(ip), trail.Event{Action: action, ObjectType: "user",
-			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: reason})
+			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: reason, Msg: msg})
 		return err
 	})
 }
@@ -282,7 +284,7 @@ func (s *Service) Logout(ctx context.Context, token, ip string) error {
 			return err
 		}
 		_, err = s.trail.Append(ctx, tx, u.Actor(ip), trail.Event{Action: "auth.logout", ObjectType: "user",
-			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: "session"})
+			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: "session", Msg: trail.Msg("trail.summary.auth.logout")})
 		return err
 	})
 }
@@ -301,7 +303,8 @@ func (s *Service) LogoutAll(ctx context.Context, a actor.Actor, userID int64) er
 		}
 		n, _ := res.RowsAffected()
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "auth.logout", ObjectType: "user",
-			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: fmt.Sprintf("all sessions (%d)", n)})
+			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: fmt.Sprintf("all sessions (%d)", n),
+			Msg: trail.Msg("trail.summary.auth.logout_all", n)})
 		return err
 	})
 }

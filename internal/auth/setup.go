@@ -45,7 +45,8 @@ func (s *Service) IssueSetupToken(ctx context.Context) (string, error) {
 			return fmt.Errorf("auth: setup token: %w", err)
 		}
 		_, err := s.trail.Append(ctx, tx, actor.System(), trail.Event{Action: "auth.setup_token", ObjectType: "setting",
-			ObjectID: setupKey, Summary: "setup token issued, valid until " + exp.Format(time.RFC3339)})
+			ObjectID: setupKey, Summary: "setup token issued, valid until " + exp.Format(time.RFC3339),
+			Msg: trail.Msg("trail.summary.auth.setup_token", exp.Format(time.RFC3339))})
 		return err
 	})
 	if err != nil {

@@ -176,7 +176,8 @@ func (s *Service) CreateToken(ctx context.Context, a actor.Actor, userID int64, 
 			return fmt.Errorf("auth: create token: %w", err)
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "token.create", ObjectType: "token", ObjectID: itoa(t.ID),
-			OrgID: u.OrgID, Summary: fmt.Sprintf("%s for %s (%s)", t.Name, u.Username, t.Scope), After: t})
+			OrgID: u.OrgID, Summary: fmt.Sprintf("%s for %s (%s)", t.Name, u.Username, t.Scope),
+			Msg: trail.Msg("trail.summary.token.create", t.Name, u.Username, scopeWord(t.Scope)), After: t})
 		return err
 	})
 	if err != nil {
@@ -236,7 +237,8 @@ func (s *Service) RevokeToken(ctx context.Context, a actor.Actor, id int64) erro
 		after := t
 		after.RevokedAt = &now
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "token.revoke", ObjectType: "token", ObjectID: itoa(id),
-			OrgID: u.OrgID, Summary: fmt.Sprintf("%s of %s", t.Name, u.Username), Before: t, After: after})
+			OrgID: u.OrgID, Summary: fmt.Sprintf("%s of %s", t.Name, u.Username),
+			Msg: trail.Msg("trail.summary.token.revoke", t.Name, u.Username), Before: t, After: after})
 		return err
 	})
 }
@@ -344,7 +346,8 @@ func (s *Service) revokeTokensTx(ctx context.Context, tx *store.Tx, a actor.Acto
 		after := t
 		after.RevokedAt = &now
 		if _, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "token.revoke", ObjectType: "token", ObjectID: itoa(t.ID),
-			OrgID: u.OrgID, Summary: fmt.Sprintf("%s of %s (%s)", t.Name, u.Username, why), Before: t, After: after}); err != nil {
+			OrgID: u.OrgID, Summary: fmt.Sprintf("%s of %s (%s)", t.Name, u.Username, why),
+			Msg: trail.Msg("trail.summary.token.revoke_all", t.Name, u.Username, revokeReasonMsg(why)), Before: t, After: after}); err != nil {
 			return 0, err
 		}
 	}

@@ -258,7 +258,8 @@ func (s *Service) insertUser(ctx context.Context, tx *store.Tx, a actor.Actor, i
 		return User{}, err
 	}
 	_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "user.create", ObjectType: "user", ObjectID: itoa(id),
-		OrgID: r.OrgID, Summary: r.Username + " (" + r.Role + ")", After: r.User})
+		OrgID: r.OrgID, Summary: r.Username + " (" + r.Role + ")",
+		Msg: trail.Msg("trail.summary.user.create", r.Username, roleWord(r.Role)), After: r.User})
 	return r.User, err
 }
 
@@ -322,7 +323,8 @@ func (s *Service) UpdateUser(ctx context.Context, a actor.Actor, id int64, in Us
 		}
 		out = after.User
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "user.update", ObjectType: "user", ObjectID: itoa(id),
-			OrgID: after.OrgID, Summary: after.Username, Before: before.User, After: after.User})
+			OrgID: after.OrgID, Summary: after.Username, Msg: trail.Msg("trail.summary.user.update", after.Username),
+			Before: before.User, After: after.User})
 		return err
 	})
 	return out, err
@@ -388,7 +390,7 @@ func (s *Service) setPassword(ctx context.Context, a actor.Actor, id int64, pass
 			}
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "user.password_reset", ObjectType: "user", ObjectID: itoa(id),
-			OrgID: u.OrgID, Summary: summary})
+			OrgID: u.OrgID, Summary: summary, Msg: passwordResetMsg(u.Username, mustChange)})
 		return err
 	})
 }
@@ -443,7 +445,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, a actor.Actor, oldPassw
 			}
 		}
 		_, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "user.password_change", ObjectType: "user",
-			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: u.Username})
+			ObjectID: itoa(u.ID), OrgID: u.OrgID, Summary: u.Username, Msg: trail.Msg("trail.summary.user.password_change", u.Username)})
 		return err
 	})
 }
@@ -491,7 +493,8 @@ func (s *Service) setDisabled(ctx context.Context, a actor.Actor, id int64, disa
 		after := before.User
 		after.Disabled, after.UpdatedAt = disabled, now
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: action, ObjectType: "user", ObjectID: itoa(id),
-			OrgID: before.OrgID, Summary: before.Username, Before: before.User, After: after})
+			OrgID: before.OrgID, Summary: before.Username, Msg: enableMsg(before.Username, disabled),
+			Before: before.User, After: after})
 		return err
 	})
 }
@@ -515,7 +518,7 @@ func (s *Service) ResetMFA(ctx context.Context, a actor.Actor, id int64) error {
 			return fmt.Errorf("auth: reset mfa: %w", err)
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "user.mfa_reset", ObjectType: "user", ObjectID: itoa(id),
-			OrgID: u.OrgID, Summary: u.Username})
+			OrgID: u.OrgID, Summary: u.Username, Msg: trail.Msg("trail.summary.user.mfa_reset", u.Username)})
 		return err
 	})
 	return err
@@ -541,7 +544,8 @@ func (s *Service) SetLocale(ctx context.Context, a actor.Actor, locale string) e
 			return fmt.Errorf("auth: set locale: %w", err)
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "user.update", ObjectType: "user", ObjectID: itoa(u.ID),
-			OrgID: u.OrgID, Summary: u.Username + " locale " + strconv.Quote(locale)})
+			OrgID: u.OrgID, Summary: u.Username + " locale " + strconv.Quote(locale),
+			Msg: trail.Msg("trail.summary.user.locale", u.Username, strconv.Quote(locale))})
 		return err
 	})
 }

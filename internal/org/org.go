@@ -166,7 +166,8 @@ func (s *Service) CreateTx(ctx context.Context, tx *store.Tx, a actor.Actor, in 
 	out := Node{ID: id, ParentID: in.ParentID, Kind: in.Kind, Name: in.Name, Code: in.Code, Path: path,
 		MFARequired: in.MFARequired, CreatedAt: now, UpdatedAt: now}
 	_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "org.create", ObjectType: "org",
-		ObjectID: strconv.FormatInt(id, 10), OrgID: id, Summary: in.Kind + " " + in.Name, After: out})
+		ObjectID: strconv.FormatInt(id, 10), OrgID: id, Summary: in.Kind + " " + in.Name,
+		Msg: trail.Msg("trail.summary.org.create", kindWord(in.Kind), in.Name), After: out})
 	return out, err
 }
 
@@ -268,7 +269,8 @@ func (s *Service) Update(ctx context.Context, a actor.Actor, id int64, in Input)
 		out = before
 		out.Name, out.Code, out.MFARequired, out.UpdatedAt = in.Name, in.Code, in.MFARequired, now
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "org.update", ObjectType: "org",
-			ObjectID: strconv.FormatInt(id, 10), OrgID: id, Summary: out.Name, Before: before, After: out})
+			ObjectID: strconv.FormatInt(id, 10), OrgID: id, Summary: out.Name,
+			Msg: trail.Msg("trail.summary.org.update", out.Name), Before: before, After: out})
 		return err
 	})
 	return out, err
@@ -291,7 +293,8 @@ func (s *Service) Delete(ctx context.Context, a actor.Actor, id int64) error {
 			return fmt.Errorf("org: delete: %w", err)
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "org.delete", ObjectType: "org",
-			ObjectID: strconv.FormatInt(id, 10), OrgID: before.ParentID, Summary: before.Name, Before: before})
+			ObjectID: strconv.FormatInt(id, 10), OrgID: before.ParentID, Summary: before.Name,
+			Msg: trail.Msg("trail.summary.org.delete", before.Name), Before: before})
 		return err
 	})
 }

@@ -124,7 +124,7 @@ func (s *Service) Acknowledge(ctx context.Context, a actor.Actor, id int64) (Ale
 		}
 		out.AcknowledgedAt, out.AcknowledgedBy = &now, a.Username
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "alert.acknowledge", ObjectType: "supply_alert",
-			ObjectID: idString(id), OrgID: before.OrgID, Summary: before.Title})
+			ObjectID: idString(id), OrgID: before.OrgID, Summary: before.Title, Msg: alertMsg(before.Title, before.TitleMsg)})
 		return err
 	})
 	return out, err

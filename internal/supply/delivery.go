@@ -128,6 +128,7 @@ func (s *Service) VerifyDelivery(ctx context.Context, a actor.Actor, in Delivery
 		_, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "delivery.verify", ObjectType: "delivery",
 			ObjectID: idString(out.ID), OrgID: v.OrgID,
 			Summary: fmt.Sprintf("%s %s from %s: %s", v.ProductName, v.Version, orNone(v.VendorName), result),
+			Msg:     deliveryMsg(v.ProductName, v.Version, v.VendorName, rep.OK, probs, msgs),
 			After:   map[string]any{"ok": rep.OK, "signature": out.SignatureStatus, "artifacts": len(m.Artifacts)}})
 		return err
 	})

@@ -274,7 +274,9 @@ func (s *Service) Decide(ctx context.Context, a actor.Actor, id int64, d Decisio
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "finding.decide", ObjectType: "finding",
 			ObjectID: idString(id), OrgID: before.OrgID,
 			Summary: fmt.Sprintf("%s in %s %s: %s", before.VulnID, before.Package, before.PkgVersion, d.State),
-			Before:  before, After: out})
+			Msg: trail.Msg("trail.summary.finding.decide", before.VulnID, before.Package, before.PkgVersion,
+				stateWord(d.State)),
+			Before: before, After: out})
 		return err
 	})
 	return out, err

@@ -400,7 +400,8 @@ func (s *Service) SaveGate(ctx context.Context, a actor.Actor, in GateDefinition
 		}
 		out = Gate{ID: id, OrgID: in.OrgID, Name: in.Name, Stage: in.Stage, Rules: in.Rules, CreatedAt: created.UTC(), UpdatedAt: now}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "gate.save", ObjectType: "gate", ObjectID: idString(id),
-			OrgID: in.OrgID, Summary: in.Name + " (" + in.Stage + ")", After: out})
+			OrgID: in.OrgID, Summary: in.Name + " (" + in.Stage + ")",
+			Msg: trail.Msg("trail.summary.gate.save", gateWord(in.Name), stageWord(in.Stage)), After: out})
 		return err
 	})
 	return out, err
@@ -509,7 +510,8 @@ func (s *Service) EvaluateGate(ctx context.Context, a actor.Actor, versionID int
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "gate.evaluate", ObjectType: "product_version",
 			ObjectID: idString(versionID), OrgID: v.OrgID,
-			Summary: fmt.Sprintf("%s %s: gate %s %s", v.ProductName, v.Version, g.Name, result), After: verdict})
+			Summary: fmt.Sprintf("%s %s: gate %s %s", v.ProductName, v.Version, g.Name, result),
+			Msg:     gateResultMsg(v.ProductName, v.Version, g.Name, verdict.Passed), After: verdict})
 		return err
 	})
 	return out, err

@@ -329,6 +329,8 @@ func (s *Service) ImportSBOM(ctx context.Context, a actor.Actor, versionID int64
 			ObjectID: idString(versionID), OrgID: v.OrgID,
 			Summary: fmt.Sprintf("%s %s: %s %s, %d components, %d findings", v.ProductName, v.Version, rep.Format,
 				rep.SpecVersion, rep.Components, rep.Findings),
+			Msg: trail.Msg("trail.summary.sbom.import", v.ProductName, v.Version, rep.Format, rep.SpecVersion, rep.Components,
+				rep.Findings),
 			After: map[string]any{"sha256": hex.EncodeToString(sum[:]), "components": rep.Components, "findings": rep.Findings}})
 		return err
 	})

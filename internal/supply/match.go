@@ -178,7 +178,8 @@ func (s *Service) Rematch(ctx context.Context, a actor.Actor, changed []string) 
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "vuln.rematch", ObjectType: "vulndb",
 			Summary: fmt.Sprintf("%d advisories changed: %d findings added, %d removed, %d alerts", len(changed), rep.Added,
-				rep.Removed, rep.Alerts)})
+				rep.Removed, rep.Alerts),
+			Msg: trail.Msg("trail.summary.vuln.rematch", len(changed), rep.Added, rep.Removed, rep.Alerts)})
 		return err
 	})
 	rep.Elapsed = time.Since(start)

@@ -104,7 +104,9 @@ func (s *Service) SetLicencePolicy(ctx context.Context, a actor.Actor, orgID int
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "licence.policy_set", ObjectType: "org",
 			ObjectID: idString(orgID), OrgID: orgID, Summary: fmt.Sprintf("allow %d, review %d, deny %d", len(pol.Allow),
-				len(pol.Review), len(pol.Deny)), Before: before, After: pol})
+				len(pol.Review), len(pol.Deny)),
+			Msg:    trail.Msg("trail.summary.licence.policy_set", len(pol.Allow), len(pol.Review), len(pol.Deny)),
+			Before: before, After: pol})
 		return err
 	})
 	return pol, err

@@ -146,7 +146,7 @@ func (s *Service) CreateProduct(ctx context.Context, a actor.Actor, in ProductIn
 			return err
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "product.create", ObjectType: "product",
-			ObjectID: idString(id), OrgID: o.ID, Summary: in.Name, After: out})
+			ObjectID: idString(id), OrgID: o.ID, Summary: in.Name, Msg: trail.Msg("trail.summary.product.create", in.Name), After: out})
 		return err
 	})
 	return out, err
@@ -200,7 +200,8 @@ func (s *Service) UpdateProduct(ctx context.Context, a actor.Actor, id int64, in
 			return err
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "product.update", ObjectType: "product",
-			ObjectID: idString(id), OrgID: before.OrgID, Summary: in.Name, Before: before, After: out})
+			ObjectID: idString(id), OrgID: before.OrgID, Summary: in.Name, Msg: trail.Msg("trail.summary.product.update", in.Name),
+			Before: before, After: out})
 		return err
 	})
 	return out, err
@@ -291,7 +292,8 @@ func (s *Service) CreateVersion(ctx context.Context, a actor.Actor, productID in
 			return err
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "product.version_create", ObjectType: "product_version",
-			ObjectID: idString(id), OrgID: p.OrgID, Summary: p.Name + " " + in.Version, After: out})
+			ObjectID: idString(id), OrgID: p.OrgID, Summary: p.Name + " " + in.Version,
+			Msg: trail.Msg("trail.summary.product.version_create", p.Name, in.Version), After: out})
 		return err
 	})
 	return out, err
@@ -388,6 +390,7 @@ func (s *Service) SetVersionAssets(ctx context.Context, a actor.Actor, versionID
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "product.version_assets", ObjectType: "product_version",
 			ObjectID: idString(versionID), OrgID: before.OrgID, Summary: before.ProductName + " " + before.Version,
+			Msg:    trail.Msg("trail.summary.product.version_assets", before.ProductName, before.Version),
 			Before: before.AssetIDs, After: out.AssetIDs})
 		return err
 	})

@@ -173,7 +173,7 @@ func (s *Service) CreateVendor(ctx context.Context, a actor.Actor, in VendorInpu
 			ContactPhone: in.ContactPhone, ContactEmail: in.ContactEmail, Approved: in.Approved, Notes: in.Notes,
 			CreatedAt: now, UpdatedAt: now}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "vendor.create", ObjectType: "vendor",
-			ObjectID: idString(id), OrgID: o.ID, Summary: in.Name, After: out})
+			ObjectID: idString(id), OrgID: o.ID, Summary: in.Name, Msg: trail.Msg("trail.summary.vendor.create", in.Name), After: out})
 		return err
 	})
 	return out, err
@@ -217,7 +217,8 @@ func (s *Service) UpdateVendor(ctx context.Context, a actor.Actor, id int64, in 
 		out.Name, out.USCC, out.ContactName, out.ContactPhone = in.Name, in.USCC, in.ContactName, in.ContactPhone
 		out.ContactEmail, out.Approved, out.Notes, out.UpdatedAt = in.ContactEmail, in.Approved, in.Notes, now
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "vendor.update", ObjectType: "vendor",
-			ObjectID: idString(id), OrgID: before.OrgID, Summary: in.Name, Before: before, After: out})
+			ObjectID: idString(id), OrgID: before.OrgID, Summary: in.Name, Msg: trail.Msg("trail.summary.vendor.update", in.Name),
+			Before: before, After: out})
 		return err
 	})
 	return out, err
@@ -401,7 +402,8 @@ func (s *Service) AddContract(ctx context.Context, a actor.Actor, vendorID int64
 			return fmt.Errorf("supply: insert contract: %w", err)
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "vendor.contract_add", ObjectType: "vendor",
-			ObjectID: idString(vendorID), OrgID: v.OrgID, Summary: v.Name + ": " + c.Title, After: c})
+			ObjectID: idString(vendorID), OrgID: v.OrgID, Summary: v.Name + ": " + c.Title,
+			Msg: trail.Msg("trail.summary.vendor.contract_add", v.Name, c.Title), After: c})
 		return err
 	})
 	return c, err
@@ -435,7 +437,8 @@ func (s *Service) AddVendorKey(ctx context.Context, a actor.Actor, vendorID int6
 			return fmt.Errorf("supply: insert vendor key: %w", err)
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "vendor.key_add", ObjectType: "vendor",
-			ObjectID: idString(vendorID), OrgID: v.OrgID, Summary: v.Name + ": " + fingerprint[:16], After: k})
+			ObjectID: idString(vendorID), OrgID: v.OrgID, Summary: v.Name + ": " + fingerprint[:16],
+			Msg: trail.Msg("trail.summary.vendor.key_add", v.Name, fingerprint[:16]), After: k})
 		return err
 	})
 	return k, err

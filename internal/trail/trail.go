@@ -28,6 +28,7 @@ import (
 	"github.com/emmansun/gmsm/sm3"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/store"
 )
 
@@ -65,10 +66,22 @@ type Event struct {
 	Action     string // dotted verb, e.g. "asset.create", "auth.login_failed"
 	ObjectType string // e.g. "asset", "user"
 	ObjectID   string
-	OrgID      int64 // the node the object belongs to; 0 when none
-	Summary    string
-	Before     any
-	After      any
+	OrgID      int64  // the node the object belongs to; 0 when none
+	Summary    string // in English: for syslog, exports, the CLI
+	// Msg is Summary as a catalogue key ("trail.summary.…") and its arguments, so that
+	// pages show the summary in the reader's language. Its arguments are the values
+	// Summary shows, masked as there; never a raw patient value.
+	Msg    *i18n.Message
+	Before any
+	After  any
+}
+
+// Msg builds an event's summary message: key, a "trail.summary.…" key in both
+// catalogues, with args, the values the English summary shows. An argument may be an
+// i18n.Message itself (a role, a kind, a state), rendered in the reader's language.
+func Msg(key string, args ...any) *i18n.Message {
+	m := i18n.M(key, args...)
+	return &m
 }
 
 // Entry is a stored link of the chain.
@@ -82,13 +95,17 @@ type Entry struct {
 	ObjectType string    `json:"object_type"`
 	ObjectID   string    `json:"object_id"`
 	Summary    string    `json:"summary"`
-	IP         string    `json:"ip"`
-	Digest     string    `json:"digest"`
-	Alg        string    `json:"alg"`
-	PrevHash   string    `json:"prev_hash"`
-	Hash       string    `json:"hash"`
+	// Msg is Summary as a catalogue message; nil for entries written before summaries
+	// had one (and for those whose stored message does not decode).
+	Msg      *i18n.Message `json:"summary_msg,omitempty"`
+	IP       string        `json:"ip"`
+	Digest   string        `json:"digest"`
+	Alg      string        `json:"alg"`
+	PrevHash string        `json:"prev_hash"`
+	Hash     string        `json:"hash"`
 
-	at string // the exact stored text of At, which the hash covers
+	at  string // the exact stored text of At, which the hash covers
+	msg string // the exact stored text of Msg (JSON, "" when none), which the hash covers
 }
 
 // Log appends to and verifies the chain.
@@ -160,7 +177,7 @@ func (l *Log) Append(ctx context.Context, tx *store.Tx, a actor.Actor, ev Event)
 	return out[0], nil
 }
 
-// batchRows is the number of entries per multi-row INSERT (14 parameters each).
+// batchRows is the number of entries per multi-row INSERT (15 parameters each).
 const batchRows = 100
 
 // AppendBatch adds several events, done by a, to the chain inside tx, in order. It reads
@@ -190,11 +207,16 @@ func (l *Log) AppendBatch(ctx context.Context, tx *store.Tx, a actor.Actor, evs 
 		if err != nil {
 			return nil, err
 		}
+		msgText, err := encodeMsg(ev.Msg)
+		if err != nil {
+			return nil, err
+		}
 		e := Entry{
 			Seq: headSeq + int64(i) + 1, At: at, at: atText,
 			ActorID: a.UserID, Actor: a.Username, OrgID: ev.OrgID,
 			Action: ev.Action, ObjectType: ev.ObjectType, ObjectID: ev.ObjectID,
-			Summary: ev.Summary, IP: a.IP, Digest: digest, Alg: l.alg, PrevHash: prev,
+			Summary: ev.Summary, Msg: decodeMsg(msgText), msg: msgText,
+			IP: a.IP, Digest: digest, Alg: l.alg, PrevHash: prev,
 		}
 		if e.Hash, err = e.computeHash(l.key.secret); err != nil {
 			return nil, err
@@ -206,14 +228,14 @@ func (l *Log) AppendBatch(ctx context.Context, tx *store.Tx, a actor.Actor, evs 
 		chunk := out[start:min(start+batchRows, len(out))]
 		var q strings.Builder
 		q.WriteString(`INSERT INTO trail (` + entryColumns + `) VALUES `)
-		args := make([]any, 0, len(chunk)*14)
+		args := make([]any, 0, len(chunk)*15)
 		for i, e := range chunk {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 			args = append(args, e.Seq, e.at, store.NullID(e.ActorID), e.Actor, store.NullID(e.OrgID), e.Action, e.ObjectType, e.ObjectID,
-				e.Summary, e.IP, e.Digest, e.Alg, e.PrevHash, e.Hash)
+				e.Summary, e.IP, e.Digest, e.Alg, e.PrevHash, e.Hash, e.msg)
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return nil, fmt.Errorf("trail: append: %w", err)
@@ -224,6 +246,40 @@ func (l *Log) AppendBatch(ctx context.Context, tx *store.Tx, a actor.Actor, evs 
 		return nil, fmt.Errorf("trail: move head: %w", err)
 	}
 	return out, nil
+}
+
+// maxMsgBytes bounds the stored JSON of an entry's message.
+const maxMsgBytes = 8 << 10
+
+// encodeMsg returns the JSON stored for m: "" when there is none.
+func encodeMsg(m *i18n.Message) (string, error) {
+	if m == nil {
+		return "", nil
+	}
+	if m.Key == "" {
+		return "", errors.New("trail: a summary message needs a key")
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("trail: summary message: %w", err)
+	}
+	if len(b) > maxMsgBytes {
+		return "", fmt.Errorf("trail: summary message of %d bytes is too long (at most %d)", len(b), maxMsgBytes)
+	}
+	return string(b), nil
+}
+
+// decodeMsg reads a stored message back; nil when there is none or it does not decode
+// as one (Verify reports an entry whose stored message was changed).
+func decodeMsg(s string) *i18n.Message {
+	if s == "" {
+		return nil
+	}
+	var m i18n.Message
+	if err := json.Unmarshal([]byte(s), &m); err != nil || m.Key == "" {
+		return nil
+	}
+	return &m
 }
 
 // Digest hashes the JSON of before and after with alg.
@@ -256,7 +312,9 @@ func (e *Entry) computeHash(secret []byte) (string, error) {
 	return e.hashWith(h), nil
 }
 
-// hashWith writes the entry's fields to h and returns the sum in hex.
+// hashWith writes the entry's fields to h and returns the sum in hex. The stored
+// summary message is one more field, present only when the entry has one, so that the
+// entries written before messages existed hash as they always did.
 func (e *Entry) hashWith(h hash.Hash) string {
 	fields := []string{
 		"medguard-trail-v1",
@@ -265,6 +323,9 @@ func (e *Entry) hashWith(h hash.Hash) string {
 		strconv.FormatInt(e.OrgID, 10),
 		e.Action, e.ObjectType, e.ObjectID, e.Summary, e.IP,
 		e.Digest, e.Alg, e.PrevHash,
+	}
+	if e.msg != "" {
+		fields = append(fields, e.msg)
 	}
 	for _, f := range fields {
 		// Length-prefix each field so that no two different entries hash the same text.
@@ -287,16 +348,17 @@ type Report struct {
 	Problem     string `json:"problem,omitempty"`
 }
 
-const entryColumns = `seq, at, actor_id, actor, org_id, action, object_type, object_id, summary, ip, digest, alg, prev_hash, hash`
+const entryColumns = `seq, at, actor_id, actor, org_id, action, object_type, object_id, summary, ip, digest, alg, prev_hash, hash, summary_msg`
 
 func scanEntry(sc interface{ Scan(...any) error }) (Entry, error) {
 	var e Entry
 	var actorID, orgID sql.NullInt64
 	if err := sc.Scan(&e.Seq, &e.at, &actorID, &e.Actor, &orgID, &e.Action, &e.ObjectType, &e.ObjectID,
-		&e.Summary, &e.IP, &e.Digest, &e.Alg, &e.PrevHash, &e.Hash); err != nil {
+		&e.Summary, &e.IP, &e.Digest, &e.Alg, &e.PrevHash, &e.Hash, &e.msg); err != nil {
 		return Entry{}, err
 	}
 	e.ActorID, e.OrgID = actorID.Int64, orgID.Int64
+	e.Msg = decodeMsg(e.msg)
 	t, err := time.Parse(time.RFC3339Nano, e.at)
 	if err == nil {
 		e.At = t

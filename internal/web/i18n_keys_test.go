@@ -14,7 +14,7 @@ import (
 
 // keyUses find catalogue keys written as literals: in templates ({{.T "k"}}, {{$.T "k"}},
 // {{$p.T "k"}}, {{$.TOr "k" …}}) and in Go (T(lang, "k"), p.T("k"), i18n.M("k"),
-// WithMsg("k"), msg("k")). Keys built at run time (printf "supply.rule.%s") are checked
+// WithMsg("k"), msg("k"), trail.Msg("k")). Keys built at run time (printf "supply.rule.%s") are checked
 // where their parts are listed, not here.
 var keyUses = []*regexp.Regexp{
 	regexp.MustCompile(`\.T "([a-z][a-zA-Z0-9_.-]+)"`),
@@ -22,6 +22,7 @@ var keyUses = []*regexp.Regexp{
 	regexp.MustCompile(`\bi18n\.M\("([a-z][a-zA-Z0-9_.-]+)"`),
 	regexp.MustCompile(`\bWithMsg\("([a-z][a-zA-Z0-9_.-]+)"`),
 	regexp.MustCompile(`\bmsg\("([a-z][a-zA-Z0-9_.-]+)"`),
+	regexp.MustCompile(`\btrail\.Msg\("([a-z][a-zA-Z0-9_.-]+)"`),
 	regexp.MustCompile(`\bnewPage\([a-z]+, [a-z]+, "([a-z][a-zA-Z0-9_.-]+)"`),
 	regexp.MustCompile(`\bdlpPage\([a-z]+, [a-z]+, "([a-z][a-zA-Z0-9_.-]+)"`),
 }

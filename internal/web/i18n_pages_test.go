@@ -134,22 +134,10 @@ func TestZhPagesHaveNoEnglish(t *testing.T) {
 	}
 }
 
-// knownEnglish are the English texts still stored in English and shown as stored, to be
-// moved to catalogue keys like gate reasons and alert titles were: trail summaries
-// (written into the hash-chained trail) and the problems of a failed delivery check
-// (internal/delivery's report). Each entry names the page it may appear on.
-var knownEnglish = []struct{ page, text string }{
-	{"/trail", "gate procurement failed"},
-	{"/trail", "gate update failed"},
-	{"/trail", "gate go-live failed"},
-	{"/trail", "spdx-json SPDX"},
-	{"/trail", "findings, highest level"},
-	{"/trail", "scan job over"},
-	{"/trail", "person, decision block"},
-	{"/trail", "mail gateway for itops"},
-	{"/trail", "bytes, the manifest declares"},
-	{"/trail", "digests do not match"},
-}
+// knownEnglish are English texts still stored in English and shown as stored, to be moved
+// to catalogue keys like gate reasons, alert titles and trail summaries were. Each entry
+// names the page it may appear on.
+var knownEnglish = []struct{ page, text string }{}
 
 // allowedEnglish reports runs that are names rather than words (one token joined by
 // hyphens: GHSA-…, debian-lts-announce, a package name) and the known remaining texts.

@@ -119,7 +119,8 @@ func (s *Service) StartJob(ctx context.Context, a actor.Actor, orgID int64, path
 			return err
 		}
 		_, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "dlp.job_start", ObjectType: "dlp_scan", ObjectID: idString(sc.ID),
-			OrgID: orgID, Summary: "scan job over " + trailName(sc.Source), After: trailAfter(sc)})
+			OrgID: orgID, Summary: "scan job over " + trailName(sc.Source),
+			Msg: trail.Msg("trail.summary.dlp.job_start", trailName(sc.Source)), After: trailAfter(sc)})
 		return err
 	})
 	if err != nil {
@@ -221,7 +222,7 @@ func (s *Service) runJob(ctx context.Context, a actor.Actor, sc Scan, root strin
 			return err
 		}
 		_, err := s.trail.Append(sctx, tx, a, trail.Event{Action: "dlp.job_done", ObjectType: "dlp_scan", ObjectID: idString(sc.ID),
-			OrgID: sc.OrgID, Summary: scanSummary(sc), After: trailAfter(sc)})
+			OrgID: sc.OrgID, Summary: scanSummary(sc), Msg: scanMsg(sc), After: trailAfter(sc)})
 		return err
 	})
 	if errors.Is(err, errTakenOver) {
@@ -251,7 +252,7 @@ func (s *Service) failJob(a actor.Actor, sc Scan, msg string) {
 			return err
 		}
 		_, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "dlp.job_failed", ObjectType: "dlp_scan", ObjectID: idString(sc.ID),
-			OrgID: sc.OrgID, Summary: trailName(msg), After: trailAfter(sc)})
+			OrgID: sc.OrgID, Summary: trailName(msg), Msg: jobFailedMsg(msg), After: trailAfter(sc)})
 		return err
 	})
 	if err != nil && !errors.Is(err, errTakenOver) {

@@ -258,6 +258,7 @@ func (s *Service) maskScanNames(ctx context.Context, id int64) (done bool, err e
 		_, err = s.trail.Append(ctx, tx, actor.System(), trail.Event{Action: "dlp.names_masked", ObjectType: "dlp_scan",
 			ObjectID: idString(id), OrgID: sc.OrgID,
 			Summary: fmt.Sprintf("masked the names of %s %q: %d findings in file paths", sc.Kind, trailName(source), added),
+			Msg:     trail.Msg("trail.summary.dlp.names_masked", kindWord(sc.Kind), trailName(source), added),
 			After:   map[string]any{"id": id, "source": trailName(source), "path_findings": added}})
 		return err
 	})

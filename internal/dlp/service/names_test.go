@@ -154,10 +154,13 @@ func TestNamesAreMaskedAndSealed(t *testing.T) {
 	})
 }
 
-// TestMaskStoredNames creates scans with the schema of before names were masked, with
-// a patient's ID in clear in the source and paths, migrates, and checks that
-// MaskStoredNames masks them, adds the findings of the paths (sealed, revealable,
-// counted) and trails it, once.
+// TestMaskStoredNames creates scans as they were stored before names were masked, with
+// a patient's ID in clear in the source and paths, and checks that MaskStoredNames masks
+// them, adds the findings of the paths (sealed, revealable, counted) and trails it, once.
+// The rows are written in the columns of before migration NNNN_dlp_names_masked, whose
+// default (names_masked FALSE) is what it gave the scans stored before it; the schema is
+// the current one, since today's services write columns later migrations add (the trail's
+// summary_msg).
 func TestMaskStoredNames(t *testing.T) {
 	all, err := store.Migrations()
 	if err != nil {
@@ -176,6 +179,9 @@ func TestMaskStoredNames(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
 			db := storetest.OpenAt(t, d, before)
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
 			e := newEnv(t, db)
 			at := time.Now().UTC().Truncate(time.Second)
 			var scanID, fileID int64
@@ -194,9 +200,6 @@ func TestMaskStoredNames(t *testing.T) {
 			if _, err := db.ExecContext(ctx, `INSERT INTO dlp_findings (scan_id, file_id, type, start_offset, end_offset, line, confidence,
 				category, level, field, preview) VALUES (?, ?, 'cn_mobile', 0, 11, 1, 0.9, 'personal_attribute', 3, '', '138****5678')`,
 				scanID, fileID); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := db.Migrate(ctx); err != nil {
 				t.Fatal(err)
 			}
 			n, err := e.svc.MaskStoredNames(ctx)

@@ -271,7 +271,7 @@ func (s *Service) SetPolicy(ctx context.Context, a actor.Actor, orgID int64, p P
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "dlp.policy_set", ObjectType: "org", ObjectID: idString(orgID),
 			OrgID: orgID, Summary: fmt.Sprintf("block ≥ %d (identifies person: %v), alert ≥ %d, unreadable: %s, %d site identifiers",
 				p.BlockLevel, p.BlockIdentifiesPerson, p.AlertLevel, p.Unreadable, len(p.Custom)),
-			Before: before.Policy, After: p})
+			Msg: policyMsg(p), Before: before.Policy, After: p})
 		return err
 	})
 	return out, err

@@ -100,6 +100,7 @@ func (s *Service) Reveal(ctx context.Context, a actor.Actor, id int64, reason st
 		out.Value = string(v)
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "dlp.reveal", ObjectType: "dlp_finding", ObjectID: idString(id),
 			OrgID: orgID, Summary: fmt.Sprintf("revealed a %s of scan %d; reason: %s", out.Type, out.ScanID, reason),
+			Msg:   trail.Msg("trail.summary.dlp.reveal", typeWord(out.Type), out.ScanID, reason),
 			After: map[string]any{"scan_id": out.ScanID, "finding_id": id, "type": out.Type, "reason": reason}})
 		return err
 	})

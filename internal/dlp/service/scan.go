@@ -404,7 +404,7 @@ func (s *Service) syncScan(ctx context.Context, a actor.Actor, orgID int64, kind
 			return err
 		}
 		_, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "dlp.scan", ObjectType: "dlp_scan", ObjectID: idString(sc.ID),
-			OrgID: orgID, Summary: scanSummary(sc), After: trailAfter(sc)})
+			OrgID: orgID, Summary: scanSummary(sc), Msg: scanMsg(sc), After: trailAfter(sc)})
 		return err
 	})
 	if err != nil {
