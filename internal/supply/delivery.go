@@ -61,11 +61,17 @@ type deliveryReport struct {
 func (s *Service) VerifyDelivery(ctx context.Context, a actor.Actor, in DeliveryInput) (Delivery, error) {
 	m, err := delivery.ParseManifest(in.Manifest)
 	if err != nil {
-		msg := "not a readable delivery manifest"
-		if pe, ok := problem.As(err); ok {
-			msg = pe.Message // the place at fault, never the manifest's text
+		pe, ok := problem.As(err)
+		if !ok {
+			return Delivery{}, problem.Invalid("manifest", "not a readable delivery manifest").WithCode("invalid_manifest").WithMsg("supply.error.msg.manifest_not_readable").WithErr(err)
 		}
-		return Delivery{}, problem.Invalid("manifest", "%s", msg).WithCode("invalid_manifest").WithErr(err)
+		// The place at fault, never the manifest's text; in the reader's language when
+		// the manifest reader names its message.
+		var detail any = pe.Message
+		if pe.Msg != nil {
+			detail = *pe.Msg
+		}
+		return Delivery{}, problem.Invalid("manifest", "%s", pe.Message).WithCode("invalid_manifest").WithMsg("supply.error.msg.manifest_unreadable", detail).WithErr(err)
 	}
 	v, err := getVersion(ctx, s.db, a, in.VersionID)
 	if err != nil {
