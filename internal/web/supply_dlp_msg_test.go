@@ -12,6 +12,7 @@ import (
 	"github.com/medguard/medguard/internal/sbom"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
+	"github.com/medguard/medguard/internal/vuln"
 )
 
 // TestSupplyDLPMessagesInChinese submits invalid vendor, product and version forms, a
@@ -120,19 +121,45 @@ func TestSupplyDLPMessagesInChinese(t *testing.T) {
 			mustContain(t, code, body, http.StatusOK, `id="report-warnings"`, "软件包 URL（purl）无效", "不是有效的 SPDX 表达式", "依赖指向文档中不存在的组件")
 			mustNotContain(t, body, "has an invalid purl", "is not a valid SPDX expression", "dependency on unknown ref")
 		})
+
+		// An advisory upload with a broken record: the import report says why it was
+		// skipped in Chinese, the parser's own words only as the detail.
+		t.Run("advisory upload notes", func(t *testing.T) {
+			adm := e.newBrowser()
+			adm.login("admin")
+			adm.get("/supply/vulndb")
+			mp, ct := multipartBody(t, mpPart{"csrf", "", []byte(adm.csrf)},
+				mpPart{"file", "npm-all.zip", zipOf(t, map[string][]byte{"broken.json": []byte(`{"id":`)})})
+			req, _ := http.NewRequest("POST", e.URL+"/supply/vulndb", mp)
+			req.Header.Set("Content-Type", ct)
+			code, _, h := do(t, adm.client, req)
+			if code != http.StatusSeeOther {
+				t.Fatalf("advisory upload: %d", code)
+			}
+			code, body, _ := ae.page(adm, "GET", h.Get("Location"), nil, zh)
+			mustContain(t, code, body, http.StatusOK, `id="vulndb-skipped"`, "npm-all.zip!broken.json", "不是有效的 OSV 记录：")
+		})
 	})
 }
 
-// TestSBOMWarningsCatalogued fails when an SBOM warning code has no text in a catalogue:
-// the import report would show its English message to every reader.
-func TestSBOMWarningsCatalogued(t *testing.T) {
+// TestImportNotesCatalogued fails when an SBOM warning code or an advisory import note
+// code has no text in a catalogue: the import reports would show its English message
+// to every reader.
+func TestImportNotesCatalogued(t *testing.T) {
 	cat := i18n.MustLoad()
+	keys := []string{}
 	for _, code := range []string{sbom.WarnMissingPURL, sbom.WarnInvalidPURL, sbom.WarnUnknownDependencyRef, sbom.WarnDuplicateRef,
 		sbom.WarnInvalidLicense, sbom.WarnMissingName, sbom.WarnMissingRef, sbom.WarnInvalidHash, sbom.WarnInvalidTimestamp,
 		sbom.WarnRepaired, sbom.WarnTruncated, sbom.WarnTooDeep} {
+		keys = append(keys, "supply.warning."+code)
+	}
+	for _, code := range []string{vuln.NoteUnreadable, vuln.NoteInvalidRecord, vuln.NoteBadZip, vuln.NoteZipTooMany, vuln.NoteMemberTooLarge} {
+		keys = append(keys, "supply.vulndb.skip."+code)
+	}
+	for _, k := range keys {
 		for _, lang := range i18n.Languages {
-			if !cat.Has(lang, "supply.warning."+code) {
-				t.Errorf("supply.warning.%s missing in %s", code, lang)
+			if !cat.Has(lang, k) {
+				t.Errorf("%s missing in %s", k, lang)
 			}
 		}
 	}
