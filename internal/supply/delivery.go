@@ -65,13 +65,10 @@ func (s *Service) VerifyDelivery(ctx context.Context, a actor.Actor, in Delivery
 		if !ok {
 			return Delivery{}, problem.Invalid("manifest", "not a readable delivery manifest").WithCode("invalid_manifest").WithMsg("supply.error.msg.manifest_not_readable").WithErr(err)
 		}
-		// The place at fault, never the manifest's text; in the reader's language when
-		// the manifest reader names its message.
-		var detail any = pe.Message
-		if pe.Msg != nil {
-			detail = *pe.Msg
-		}
-		return Delivery{}, problem.Invalid("manifest", "%s", pe.Message).WithCode("invalid_manifest").WithMsg("supply.error.msg.manifest_unreadable", detail).WithErr(err)
+		// The place at fault ("artifacts[2].sha256: …", the manifest's own vocabulary,
+		// in English), never the manifest's text. Not pe.Msg: that leaves the place to the
+		// field label, and here the field is the whole manifest.
+		return Delivery{}, problem.Invalid("manifest", "%s", pe.Message).WithCode("invalid_manifest").WithMsg("supply.error.msg.manifest_unreadable", pe.Message).WithErr(err)
 	}
 	v, err := getVersion(ctx, s.db, a, in.VersionID)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/medguard/medguard/internal/delivery"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/sbom"
 	"github.com/medguard/medguard/internal/store"
@@ -69,6 +70,10 @@ func TestSupplyDLPMessagesInChinese(t *testing.T) {
 			{"broken SBOM", func() string {
 				return upload(versionURL+"/sbom", mpPart{"sbom", "broken.json", []byte(`{"bomFormat":"CycloneDX","components":[{`)})
 			}, []string{"请检查“SBOM”", "无法读取 SBOM："}, []string{"Please check"}},
+			{"broken delivery manifest", func() string {
+				m := `{"schema":"` + delivery.SchemaV1 + `","delivered_at":"2026-01-01T00:00:00Z","artifacts":[{"name":"a","size":-1,"sha256":"` + strings.Repeat("a", 64) + `"}]}`
+				return upload(versionURL+"/deliveries", mpPart{"manifest", "m.json", []byte(m)}, mpPart{"files", "a", []byte("x")})
+			}, []string{"请检查“交付清单", "无法读取交付清单：artifacts[0].size"}, []string{"Please check"}},
 			{"empty SBOM", func() string {
 				return upload(versionURL+"/sbom", mpPart{"sbom", "empty.json", nil})
 			}, []string{"请选择 SBOM 文件"}, []string{"the file is empty", "Choose"}},
