@@ -61,11 +61,14 @@ type deliveryReport struct {
 func (s *Service) VerifyDelivery(ctx context.Context, a actor.Actor, in DeliveryInput) (Delivery, error) {
 	m, err := delivery.ParseManifest(in.Manifest)
 	if err != nil {
-		msg := "not a readable delivery manifest"
-		if pe, ok := problem.As(err); ok {
-			msg = pe.Message // the place at fault, never the manifest's text
+		pe, ok := problem.As(err)
+		if !ok {
+			return Delivery{}, problem.Invalid("manifest", "not a readable delivery manifest").WithCode("invalid_manifest").WithMsg("supply.error.msg.manifest_not_readable").WithErr(err)
 		}
-		return Delivery{}, problem.Invalid("manifest", "%s", msg).WithCode("invalid_manifest").WithErr(err)
+		// The place at fault ("artifacts[2].sha256: …", the manifest's own vocabulary,
+		// in English), never the manifest's text. Not pe.Msg: that leaves the place to the
+		// field label, and here the field is the whole manifest.
+		return Delivery{}, problem.Invalid("manifest", "%s", pe.Message).WithCode("invalid_manifest").WithMsg("supply.error.msg.manifest_unreadable", pe.Message).WithErr(err)
 	}
 	v, err := getVersion(ctx, s.db, a, in.VersionID)
 	if err != nil {

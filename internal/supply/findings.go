@@ -231,19 +231,19 @@ func (s *Service) Decide(ctx context.Context, a actor.Actor, id int64, d Decisio
 	switch d.State {
 	case StateAccepted:
 		if d.ExpiresAt == nil {
-			return Finding{}, problem.Invalid("expires_at", "an accepted risk needs an expiry date")
+			return Finding{}, problem.Invalid("expires_at", "an accepted risk needs an expiry date").WithMsg("supply.error.msg.accept_needs_expiry")
 		}
 		if !d.ExpiresAt.After(now) {
-			return Finding{}, problem.Invalid("expires_at", "must be in the future")
+			return Finding{}, problem.Invalid("expires_at", "must be in the future").WithMsg("supply.error.msg.in_future")
 		}
 		if d.ExpiresAt.Sub(now) > MaxAcceptance {
-			return Finding{}, problem.Invalid("expires_at", "must be within a year")
+			return Finding{}, problem.Invalid("expires_at", "must be within a year").WithMsg("supply.error.msg.within_year")
 		}
 	case StateFalsePositive:
 		d.ExpiresAt = nil
 	case StateOpen:
 	default:
-		return Finding{}, problem.Invalid("state", "must be accepted, false_positive or open")
+		return Finding{}, problem.Invalid("state", "must be accepted, false_positive or open").WithMsg("error.msg.one_of", "accepted, false_positive, open")
 	}
 	if d.Reason, err = text("reason", d.Reason, 2000, d.State != StateOpen); err != nil {
 		return Finding{}, err

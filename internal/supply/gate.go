@@ -76,7 +76,7 @@ func (r Rules) validate() error {
 		return problem.Invalid("block_severity", "must be one of critical, high, medium, low, or empty").WithMsg("error.msg.one_of_or_empty", "critical, high, medium, low")
 	}
 	if r.UnknownSeverity != "" && r.UnknownSeverity != UnknownFail && r.UnknownSeverity != UnknownIgnore {
-		return problem.Invalid("unknown_severity", "must be fail, ignore, or empty (fail)")
+		return problem.Invalid("unknown_severity", "must be fail, ignore, or empty (fail)").WithMsg("supply.error.msg.unknown_severity")
 	}
 	return nil
 }
@@ -364,7 +364,7 @@ func (s *Service) SaveGate(ctx context.Context, a actor.Actor, in GateDefinition
 		return Gate{}, err
 	}
 	if strings.ContainsAny(in.Name, " \t/") {
-		return Gate{}, problem.Invalid("name", "may not contain spaces or slashes")
+		return Gate{}, problem.Invalid("name", "may not contain spaces or slashes").WithMsg("supply.error.msg.no_spaces_slashes")
 	}
 	ok := false
 	for _, st := range Stages {

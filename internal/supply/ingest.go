@@ -114,12 +114,12 @@ func (s *Service) analyse(ctx context.Context, data []byte, policy licence.Polic
 	if err != nil {
 		// The client is told the place and what is wrong there (ParseError.Safe), never
 		// the document's text; the whole error is the cause, for the log.
-		msg := "not a readable SBOM"
 		var pe *sbom.ParseError
-		if errors.As(err, &pe) {
-			msg = pe.Safe()
+		if !errors.As(err, &pe) {
+			return nil, problem.Invalid("sbom", "not a readable SBOM").WithCode("invalid_sbom").WithMsg("supply.error.msg.sbom_not_readable").WithErr(err)
 		}
-		return nil, problem.Invalid("sbom", "%s", msg).WithCode("invalid_sbom").WithErr(err)
+		msg := pe.Safe()
+		return nil, problem.Invalid("sbom", "%s", msg).WithCode("invalid_sbom").WithMsg("supply.error.msg.sbom_unreadable", msg).WithErr(err)
 	}
 	an := &analysed{doc: doc, comps: make([]Component, len(doc.Components)), matches: make([][]hit, len(doc.Components)),
 		notComp: make([]bool, len(doc.Components))}
@@ -258,7 +258,7 @@ const MaxSBOMSize = sbom.MaxSize
 func (s *Service) ImportSBOM(ctx context.Context, a actor.Actor, versionID int64, filename string, data []byte) (ImportReport, error) {
 	start := time.Now()
 	if len(data) > MaxSBOMSize {
-		return ImportReport{}, problem.Invalid("sbom", "the document is larger than %d MiB", MaxSBOMSize>>20)
+		return ImportReport{}, problem.Invalid("sbom", "the document is larger than %d MiB", MaxSBOMSize>>20).WithMsg("error.msg.file_too_large", MaxSBOMSize>>20)
 	}
 	v, err := getVersion(ctx, s.db, a, versionID)
 	if err != nil {

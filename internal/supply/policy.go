@@ -71,12 +71,12 @@ func policyAt(ctx context.Context, q store.Querier, path string) (licence.Policy
 func (s *Service) SetLicencePolicy(ctx context.Context, a actor.Actor, orgID int64, doc []byte) (licence.Policy, error) {
 	pol, err := licence.ParsePolicy(doc)
 	if err != nil {
-		msg := "not a readable licence policy"
 		var pe *licence.PolicyError
-		if errors.As(err, &pe) {
-			msg = pe.Safe() // the line and place, never the value at fault
+		if !errors.As(err, &pe) {
+			return licence.Policy{}, problem.Invalid("policy", "not a readable licence policy").WithMsg("supply.error.msg.policy_not_readable").WithErr(err)
 		}
-		return licence.Policy{}, problem.Invalid("policy", "%s", msg).WithErr(err)
+		msg := pe.Safe() // the line and place, never the value at fault
+		return licence.Policy{}, problem.Invalid("policy", "%s", msg).WithMsg("supply.error.msg.policy_unreadable", msg).WithErr(err)
 	}
 	b, err := json.Marshal(pol)
 	if err != nil {

@@ -106,14 +106,14 @@ func checkVendor(ctx context.Context, q store.Querier, a actor.Actor, id int64, 
 	}
 	v, err := getVendor(ctx, q, a, id)
 	if err != nil {
-		return problem.Invalid("vendor_id", "no such vendor")
+		return problem.Invalid("vendor_id", "no such vendor").WithMsg("supply.error.msg.no_such_vendor")
 	}
 	var path string
 	if err := q.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, v.OrgID).Scan(&path); err != nil {
 		return fmt.Errorf("supply: vendor organisation: %w", err)
 	}
 	if len(o.Path) < len(path) || o.Path[:len(path)] != path {
-		return problem.Invalid("vendor_id", "the vendor belongs to another organisation")
+		return problem.Invalid("vendor_id", "the vendor belongs to another organisation").WithMsg("supply.error.msg.vendor_other_org")
 	}
 	return nil
 }
@@ -328,7 +328,7 @@ func linkAssets(ctx context.Context, tx *store.Tx, a actor.Actor, versionID int6
 			err = tx.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, orgID).Scan(&path)
 		}
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && !a.Sees(path)) {
-			return problem.Invalid("asset_ids", "item %d: no such asset", i)
+			return problem.Invalid("asset_ids", "item %d: no such asset", i).WithMsg("supply.error.msg.no_such_asset_item", i)
 		}
 		if err != nil {
 			return fmt.Errorf("supply: check asset: %w", err)

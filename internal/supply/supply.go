@@ -58,7 +58,7 @@ func orgFor(ctx context.Context, q store.Querier, a actor.Actor, id int64) (org.
 		return org.Node{}, err
 	}
 	if o.Kind != org.KindHospital && o.Kind != org.KindDepartment {
-		return org.Node{}, problem.Invalid("org_id", "software records belong to a hospital or a department, not a %s", o.Kind)
+		return org.Node{}, problem.Invalid("org_id", "software records belong to a hospital or a department, not a %s", o.Kind).WithMsg("supply.error.msg.org_kind")
 	}
 	return o, nil
 }
@@ -73,7 +73,7 @@ func text(field, s string, max int, required bool) (string, error) {
 		return "", problem.TooLong(field, max)
 	}
 	if strings.ContainsAny(s, "\x00") {
-		return "", problem.Invalid(field, "contains a NUL character")
+		return "", problem.Invalid(field, "contains a NUL character").WithMsg("supply.error.msg.nul_char")
 	}
 	return s, nil
 }

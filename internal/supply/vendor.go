@@ -123,7 +123,7 @@ func (in *VendorInput) validate() error {
 	}
 	if in.ContactEmail != "" {
 		if addr, perr := mail.ParseAddress(in.ContactEmail); perr != nil || addr.Address != in.ContactEmail {
-			return problem.Invalid("contact_email", "is not an e-mail address")
+			return problem.Invalid("contact_email", "is not an e-mail address").WithMsg("supply.error.msg.not_email")
 		}
 	}
 	if in.Notes, err = text("notes", in.Notes, 2000, false); err != nil {
@@ -386,7 +386,7 @@ func (s *Service) AddContract(ctx context.Context, a actor.Actor, vendorID int64
 		}
 	}
 	if c.StartsOn != "" && c.EndsOn != "" && c.EndsOn < c.StartsOn {
-		return Contract{}, problem.Invalid("ends_on", "is before the start")
+		return Contract{}, problem.Invalid("ends_on", "is before the start").WithMsg("supply.error.msg.ends_before_start")
 	}
 	if c.Notes, err = text("notes", c.Notes, 2000, false); err != nil {
 		return Contract{}, err
@@ -415,7 +415,7 @@ var fingerprintPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 func (s *Service) AddVendorKey(ctx context.Context, a actor.Actor, vendorID int64, fingerprint, label string) (VendorKey, error) {
 	fingerprint = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(fingerprint), ":", ""))
 	if !fingerprintPattern.MatchString(fingerprint) {
-		return VendorKey{}, problem.Invalid("fingerprint", "must be a SHA-256 fingerprint (64 hex digits)")
+		return VendorKey{}, problem.Invalid("fingerprint", "must be a SHA-256 fingerprint (64 hex digits)").WithMsg("supply.error.msg.fingerprint")
 	}
 	label, err := text("label", label, 200, false)
 	if err != nil {

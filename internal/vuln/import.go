@@ -43,11 +43,24 @@ type ImportOptions struct {
 	Source string
 }
 
-// Note says why something was skipped: Place is "file" or "file.zip!member".
+// Note says why something was skipped: Place is "file" or "file.zip!member". Code says
+// what kind of problem it was (one of the Note* constants; empty in notes stored before
+// codes existed), for pages to say in the reader's language; Reason is the detail, in
+// English.
 type Note struct {
 	Place  string `json:"place"`
+	Code   string `json:"code,omitempty"`
 	Reason string `json:"reason"`
 }
+
+// The codes of a Note.
+const (
+	NoteUnreadable     = "unreadable"       // the file or member could not be read
+	NoteInvalidRecord  = "invalid_record"   // not a valid OSV record
+	NoteBadZip         = "bad_zip"          // not a readable zip file
+	NoteZipTooMany     = "zip_too_many"     // the zip holds more record members than one import reads
+	NoteMemberTooLarge = "member_too_large" // a zip member larger than a record may be
+)
 
 // ImportResult reports one import.
 type ImportResult struct {
@@ -97,7 +110,7 @@ func (d *DB) Import(ctx context.Context, path string, opt ImportOptions) (Import
 					return err
 				}
 				rel, _ := filepath.Rel(path, p)
-				im.skip(filepath.ToSlash(rel), err.Error())
+				im.skip(filepath.ToSlash(rel), NoteUnreadable, err.Error())
 				if de != nil && de.IsDir() {
 					return fs.SkipDir
 				}
@@ -202,8 +215,8 @@ type importer struct {
 	stamp time.Time
 }
 
-func (im *importer) skip(place, reason string) {
-	im.res.Skipped = append(im.res.Skipped, Note{Place: place, Reason: reason})
+func (im *importer) skip(place, code, reason string) {
+	im.res.Skipped = append(im.res.Skipped, Note{Place: place, Code: code, Reason: reason})
 }
 
 func (im *importer) progress() {
@@ -302,9 +315,9 @@ func (im *importer) drain() error {
 		place := srcs[i].place
 		switch {
 		case r.readErr != nil:
-			im.skip(place, r.readErr.Error())
+			im.skip(place, NoteUnreadable, r.readErr.Error())
 		case r.err != nil:
-			im.skip(place, strings.TrimPrefix(strings.TrimPrefix(r.err.Error(), "vuln: "), place+": "))
+			im.skip(place, NoteInvalidRecord, strings.TrimPrefix(strings.TrimPrefix(r.err.Error(), "vuln: "), place+": "))
 		default:
 			if err := im.add(r.rec, place); err != nil {
 				return err
@@ -336,7 +349,7 @@ func readLimited(p string) ([]byte, error) {
 func (im *importer) zipFile(p, rel string) error {
 	zr, err := zip.OpenReader(p)
 	if err != nil {
-		im.skip(rel, fmt.Sprintf("not a readable zip file: %v", err))
+		im.skip(rel, NoteBadZip, fmt.Sprintf("not a readable zip file: %v", err))
 		return nil
 	}
 	defer zr.Close()
@@ -348,11 +361,11 @@ func (im *importer) zipFile(p, rel string) error {
 		place := rel + "!" + f.Name
 		members++
 		if members > maxZipMembers {
-			im.skip(place, fmt.Sprintf("zip has more than %d record members; the rest is not read", maxZipMembers))
+			im.skip(place, NoteZipTooMany, fmt.Sprintf("zip has more than %d record members; the rest is not read", maxZipMembers))
 			return im.drain()
 		}
 		if f.UncompressedSize64 > MaxRecordSize {
-			im.skip(place, fmt.Sprintf("member of %d bytes exceeds %d bytes", f.UncompressedSize64, MaxRecordSize))
+			im.skip(place, NoteMemberTooLarge, fmt.Sprintf("member of %d bytes exceeds %d bytes", f.UncompressedSize64, MaxRecordSize))
 			continue
 		}
 		if err := im.enqueue(source{place: place, read: func() ([]byte, error) { return readMember(f) }}); err != nil {

@@ -316,10 +316,17 @@ func TestImportSkipsBadRecords(t *testing.T) {
 		if res.Added != 5 || res.Files != 5 || res.GitRangesIgnored != 1 {
 			t.Fatalf("import: %+v", res)
 		}
+		// Each note says what kind of problem it was, for pages to say in their language.
+		codes := map[string]string{}
 		for _, n := range res.Skipped {
 			if n.Place == "x/all.zip!BAD-1.json" && !strings.Contains(n.Reason, "no modified time") {
 				t.Errorf("reason for BAD-1: %q", n.Reason)
 			}
+			codes[n.Place] = n.Code
+		}
+		if diff := cmp.Diff(map[string]string{"broken.zip": vuln.NoteBadZip, "x/all.zip!BAD-1.json": vuln.NoteInvalidRecord,
+			"x/all.zip!BAD-2.json": vuln.NoteInvalidRecord, "y/BAD-3.yml": vuln.NoteInvalidRecord}, codes); diff != "" {
+			t.Errorf("note codes (-want +got):\n%s", diff)
 		}
 		// GIT-only records match nothing; the YAML version 1.0 stays "1.0".
 		if diff := cmp.Diff([][]string{{}, {"Y-1"}, {}}, matchIDs(t, v,
@@ -379,7 +386,7 @@ func TestImportZipLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := importOK(t, v, dir)
-	if res.Added != 1 || len(res.Skipped) != 1 || res.Skipped[0].Place != "all.zip!HUGE-1.json" || !strings.Contains(res.Skipped[0].Reason, "exceeds") {
+	if res.Added != 1 || len(res.Skipped) != 1 || res.Skipped[0].Place != "all.zip!HUGE-1.json" || !strings.Contains(res.Skipped[0].Reason, "exceeds") || res.Skipped[0].Code != vuln.NoteMemberTooLarge {
 		t.Fatalf("import: %+v", res)
 	}
 }

@@ -273,7 +273,7 @@ func (s *Server) apiDLPSummary(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if days <= 0 || days > 3660 {
-		return problem.Invalid("days", "days must be between 1 and 3660")
+		return problem.Invalid("days", "days must be between 1 and 3660").WithMsg("dlp.error.msg.days_range", 1, 3660)
 	}
 	sum, err := s.DLP.Summary(r.Context(), reqActor(r), time.Now().AddDate(0, 0, -days))
 	if err != nil {

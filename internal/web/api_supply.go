@@ -91,7 +91,7 @@ func parseExpiry(s string) (*time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return &t, nil
 	}
-	return nil, problem.Invalid("expires_at", "must be a date (YYYY-MM-DD) or an RFC 3339 time")
+	return nil, problem.Invalid("expires_at", "must be a date (YYYY-MM-DD) or an RFC 3339 time").WithMsg("supply.error.msg.date_or_time")
 }
 
 // Responses of the supply-chain API that combine several service results.
@@ -772,7 +772,7 @@ func (s *Server) apiSBOMCheck(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	format := q.Get("format")
 	if format != "" && format != "json" && format != "sarif" {
-		return problem.Invalid("format", "format must be json or sarif")
+		return problem.Invalid("format", "format must be json or sarif").WithMsg("error.msg.one_of", "json, sarif")
 	}
 	org, err := orgParam(r)
 	if err != nil {

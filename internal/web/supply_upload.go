@@ -32,7 +32,7 @@ func isMultipart(r *http.Request) bool {
 
 // tooLarge is the problem for an upload over limit bytes; code names what was uploaded.
 func tooLarge(field, code string, limit int64) error {
-	return problem.Invalid(field, "the upload is larger than %d MiB", limit>>20).WithCode(code)
+	return problem.Invalid(field, "the upload is larger than %d MiB", limit>>20).WithCode(code).WithMsg("error.msg.upload_too_large", limit>>20)
 }
 
 // parseMultipart parses a multipart/form-data body of at most limit bytes (plus room for
@@ -77,7 +77,7 @@ func uploadedDocument(w http.ResponseWriter, r *http.Request, field, tooLargeCod
 			return nil, "", err
 		}
 		if len(data) == 0 {
-			return nil, "", problem.Invalid(field, "the request body is empty").WithCode(requiredCode)
+			return nil, "", problem.Invalid(field, "the request body is empty").WithCode(requiredCode).WithMsg("supply.error.msg.body_empty")
 		}
 		return data, "", nil
 	}
@@ -99,7 +99,7 @@ func uploadedDocument(w http.ResponseWriter, r *http.Request, field, tooLargeCod
 			return nil, "", err
 		}
 		if len(data) == 0 {
-			return nil, "", problem.Invalid(field, "the file is empty").WithCode(requiredCode)
+			return nil, "", problem.Invalid(field, "the file is empty").WithCode(requiredCode).WithMsg("error.msg.file_empty")
 		}
 		return data, fh.Filename, nil
 	}
@@ -109,7 +109,7 @@ func uploadedDocument(w http.ResponseWriter, r *http.Request, field, tooLargeCod
 		}
 		return []byte(v[0]), "", nil
 	}
-	return nil, "", problem.Invalid(field, "choose a file to upload").WithCode(requiredCode)
+	return nil, "", problem.Invalid(field, "choose a file to upload").WithCode(requiredCode).WithMsg("supply.error.msg.choose_file")
 }
 
 // deliveryUpload reads a delivery check from a multipart body: the manifest (field

@@ -3,12 +3,14 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/medguard/medguard/internal/dlp"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
 )
 
@@ -330,7 +332,7 @@ func parseCustomLines(text string) ([]dlp.CustomIdentifier, error) {
 		}
 		parts := strings.Split(line, "|")
 		if len(parts) < 2 {
-			return nil, problem.Invalid("custom", "line %d: write name | pattern | context words | required", i+1)
+			return nil, problem.Invalid("custom", "line %d: write name | pattern | context words | required", i+1).WithMsg("dlp.error.msg.custom_line", i+1)
 		}
 		c := dlp.CustomIdentifier{Name: strings.TrimSpace(parts[0]), Context: []string{}}
 		rest := parts[1:]
@@ -380,7 +382,7 @@ func (s *Server) uiDLPPolicySet(w http.ResponseWriter, r *http.Request) error {
 	level := func(name string) int {
 		n, e := strconv.Atoi(strings.TrimSpace(v(name)))
 		if e != nil && err == nil {
-			err = problem.Invalid(name, "choose a level")
+			err = problem.Invalid(name, "choose a level").WithMsg("dlp.error.msg.choose_level")
 		}
 		return n
 	}
@@ -398,7 +400,50 @@ func (s *Server) uiDLPPolicySet(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	view := dlpsvc.PolicyView{Policy: pol, OrgID: org}
-	return s.showDLPPolicy(w, r, &view, v("custom"), err)
+	return s.showDLPPolicy(w, r, &view, v("custom"), policyFormError(err))
+}
+
+// customItemField matches the service's field for a part of a site identifier:
+// "custom.<index>.<part>".
+var customItemField = regexp.MustCompile(`^custom\.(\d+)\.([a-z]+)$`)
+
+// customParts name the parts of a site identifier in the reader's language.
+var customParts = map[string]i18n.Message{
+	"name":     i18n.M("dlp.custom_part.name"),
+	"pattern":  i18n.M("dlp.custom_part.pattern"),
+	"context":  i18n.M("dlp.custom_part.context"),
+	"level":    i18n.M("dlp.custom_part.level"),
+	"category": i18n.M("dlp.custom_part.category"),
+}
+
+// policyFormError says a problem with one site identifier of the policy form under the
+// form's field, custom, naming the identifier by its place and the part at fault in
+// words ("identifier 2, pattern: …"): the service's field ("custom.1.pattern") is a path
+// in the API's JSON, which the form does not show. Other errors pass unchanged.
+func policyFormError(err error) error {
+	pe, ok := problem.As(err)
+	if !ok || pe.Kind != problem.KindInvalid {
+		return err
+	}
+	m := customItemField.FindStringSubmatch(pe.Field)
+	if m == nil {
+		return err
+	}
+	part, ok := customParts[m[2]]
+	if !ok {
+		return err
+	}
+	n, convErr := strconv.Atoi(m[1])
+	if convErr != nil {
+		return err
+	}
+	var what any = pe.Message
+	if pe.Msg != nil {
+		what = *pe.Msg
+	}
+	out := *pe
+	out.Field, out.Message = "custom", fmt.Sprintf("identifier %d, %s: %s", n+1, m[2], pe.Message)
+	return out.WithMsg("dlp.error.msg.custom_item", n+1, part, what)
 }
 
 // JobError is a scan job's stored error in the page's language: the service's own fixed

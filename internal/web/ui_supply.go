@@ -51,7 +51,7 @@ func formID(r *http.Request, name string) (int64, error) {
 	}
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id < 0 {
-		return 0, problem.Invalid(name, "%s is not valid", name)
+		return 0, problem.Invalid(name, "%s is not valid", name).WithMsg("supply.error.msg.not_valid")
 	}
 	return id, nil
 }
@@ -413,7 +413,7 @@ func (s *Server) resolveAssets(ctx context.Context, a actor.Actor, orgID int64, 
 	for _, v := range r.PostForm["asset_ids"] {
 		id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		if err != nil || id <= 0 {
-			return nil, problem.Invalid("asset_ids", "the asset selection is not valid")
+			return nil, problem.Invalid("asset_ids", "the asset selection is not valid").WithMsg("supply.error.msg.asset_selection")
 		}
 		add(id)
 	}
@@ -421,7 +421,7 @@ func (s *Server) resolveAssets(ctx context.Context, a actor.Actor, orgID int64, 
 		return c == ',' || c == ';' || c == '，' || c == '；' || c == '、' || unicode.IsSpace(c)
 	})
 	if len(refs) > 200 {
-		return nil, problem.Invalid("asset_ids", "name at most 200 assets at once")
+		return nil, problem.Invalid("asset_ids", "name at most 200 assets at once").WithMsg("supply.error.msg.assets_at_most", 200)
 	}
 	for i, ref := range refs {
 		pg, err := s.Assets.List(ctx, a, asset.Query{Q: ref, OrgID: orgID, PerPage: 50})
@@ -438,11 +438,11 @@ func (s *Server) resolveAssets(ctx context.Context, a actor.Actor, orgID int64, 
 		case len(match) == 1:
 			add(match[0])
 		case len(match) > 1:
-			return nil, problem.Invalid("asset_ids", "several assets have the code given as item %d; choose them in the list", i+1)
+			return nil, problem.Invalid("asset_ids", "several assets have the code given as item %d; choose them in the list", i+1).WithMsg("supply.error.msg.asset_code_ambiguous", i+1)
 		default:
 			id, err := strconv.ParseInt(ref, 10, 64)
 			if err != nil || id <= 0 {
-				return nil, problem.Invalid("asset_ids", "no asset has the code given as item %d", i+1)
+				return nil, problem.Invalid("asset_ids", "no asset has the code given as item %d", i+1).WithMsg("supply.error.msg.asset_code_unknown", i+1)
 			}
 			add(id)
 		}

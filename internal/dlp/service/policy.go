@@ -74,23 +74,23 @@ var customName = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
 // validate checks p and fills its defaults.
 func (p *Policy) validate() error {
 	if p.BlockLevel < 0 || p.BlockLevel > 5 {
-		return problem.Invalid("block_level", "must be between 0 (never) and 5")
+		return problem.Invalid("block_level", "must be between 0 (never) and 5").WithMsg("dlp.error.msg.level_0_5")
 	}
 	if p.AlertLevel < 0 || p.AlertLevel > 5 {
-		return problem.Invalid("alert_level", "must be between 0 (never) and 5")
+		return problem.Invalid("alert_level", "must be between 0 (never) and 5").WithMsg("dlp.error.msg.level_0_5")
 	}
 	switch p.Unreadable {
 	case "":
 		p.Unreadable = DecisionBlock
 	case DecisionAllow, DecisionAlert, DecisionBlock:
 	default:
-		return problem.Invalid("unreadable", "must be allow, alert or block")
+		return problem.Invalid("unreadable", "must be allow, alert or block").WithMsg("error.msg.one_of", "allow, alert, block")
 	}
 	if p.Custom == nil {
 		p.Custom = []dlp.CustomIdentifier{}
 	}
 	if len(p.Custom) > MaxCustomIdentifiers {
-		return problem.Invalid("custom", "at most %d site identifiers", MaxCustomIdentifiers)
+		return problem.Invalid("custom", "at most %d site identifiers", MaxCustomIdentifiers).WithMsg("dlp.error.msg.custom_too_many", MaxCustomIdentifiers)
 	}
 	builtin := dlp.AllTypes()
 	seen := map[string]bool{}
@@ -101,32 +101,32 @@ func (p *Policy) validate() error {
 		field := "custom." + strconv.Itoa(i)
 		switch {
 		case !customName.MatchString(c.Name):
-			return problem.Invalid(field+".name", "must be 2–40 lower-case letters, digits or _, starting with a letter (e.g. medical_record_no)")
+			return problem.Invalid(field+".name", "must be 2–40 lower-case letters, digits or _, starting with a letter (e.g. medical_record_no)").WithMsg("dlp.error.msg.custom_name")
 		case slices.Contains(builtin, c.Name):
-			return problem.Invalid(field+".name", "is the name of a built-in type")
+			return problem.Invalid(field+".name", "is the name of a built-in type").WithMsg("dlp.error.msg.custom_builtin")
 		case seen[c.Name]:
-			return problem.Invalid(field+".name", "is defined twice")
+			return problem.Invalid(field+".name", "is defined twice").WithMsg("dlp.error.msg.custom_twice")
 		case c.Pattern == "":
 			return problem.Required(field + ".pattern")
 		case len(c.Pattern) > 500:
-			return problem.Invalid(field+".pattern", "is longer than 500 characters")
+			return problem.Invalid(field+".pattern", "is longer than 500 characters").WithMsg("error.msg.too_long_chars", 500)
 		case c.Level < 0 || c.Level > 5:
-			return problem.Invalid(field+".level", "must be between 1 and 5 (0 = the default, 4)")
+			return problem.Invalid(field+".level", "must be between 1 and 5 (0 = the default, 4)").WithMsg("dlp.error.msg.custom_level")
 		case c.Category != "" && !slices.Contains(dlp.Categories(), c.Category):
-			return problem.Invalid(field+".category", "must be one of %v", dlp.Categories())
+			return problem.Invalid(field+".category", "must be one of %v", dlp.Categories()).WithMsg("error.msg.one_of", strings.Join(dlp.Categories(), ", "))
 		case len(c.Context) > 20:
-			return problem.Invalid(field+".context", "at most 20 context words")
+			return problem.Invalid(field+".context", "at most 20 context words").WithMsg("dlp.error.msg.context_too_many", 20)
 		}
 		if _, err := regexp.Compile(c.Pattern); err != nil {
 			// The compiler's message quotes the pattern: it is the cause, for the log.
-			return problem.Invalid(field+".pattern", "is not a valid regular expression (RE2 syntax)").WithErr(err)
+			return problem.Invalid(field+".pattern", "is not a valid regular expression (RE2 syntax)").WithMsg("dlp.error.msg.pattern_invalid").WithErr(err)
 		}
 		seen[c.Name] = true
 		words := c.Context[:0]
 		for _, w := range c.Context {
 			if w = strings.TrimSpace(w); w != "" {
 				if len([]rune(w)) > 20 {
-					return problem.Invalid(field+".context", "a context word is longer than 20 characters")
+					return problem.Invalid(field+".context", "a context word is longer than 20 characters").WithMsg("dlp.error.msg.context_word_long", 20)
 				}
 				words = append(words, w)
 			}
@@ -136,11 +136,11 @@ func (p *Policy) validate() error {
 			c.Context = []string{}
 		}
 		if c.RequireContext && len(c.Context) == 0 {
-			return problem.Invalid(field+".context", "require_context needs at least one context word")
+			return problem.Invalid(field+".context", "require_context needs at least one context word").WithMsg("dlp.error.msg.context_required")
 		}
 	}
 	if _, err := dlp.NewScanner(dlp.Config{Custom: p.Custom}); err != nil {
-		return problem.Invalid("custom", "is not a valid set of site identifiers").WithErr(err)
+		return problem.Invalid("custom", "is not a valid set of site identifiers").WithMsg("dlp.error.msg.custom_invalid").WithErr(err)
 	}
 	return nil
 }

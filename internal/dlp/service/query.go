@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
@@ -101,7 +102,7 @@ func (s *Service) Scans(ctx context.Context, a actor.Actor, q ScanQuery) (Page[S
 		}
 		if !valid {
 			name := f.col[2:]
-			return Page[Scan]{}, problem.Invalid(name, "%s must be one of %v", name, f.ok)
+			return Page[Scan]{}, problem.Invalid(name, "%s must be one of %v", name, f.ok).WithMsg("error.msg.one_of", strings.Join(f.ok, ", "))
 		}
 		where += ` AND ` + f.col + ` = ?`
 		args = append(args, f.v)

@@ -53,7 +53,7 @@ func revealReason(reason string) (string, error) {
 	case utf8.RuneCountInString(reason) > MaxRevealReason:
 		return "", problem.Invalid("reason", "the reason is longer than %d characters", MaxRevealReason).WithCode("dlp_reveal_reason_too_long")
 	case !utf8.ValidString(reason):
-		return "", problem.Invalid("reason", "the reason is not valid UTF-8")
+		return "", problem.Invalid("reason", "the reason is not valid UTF-8").WithMsg("dlp.error.msg.reason_not_utf8")
 	}
 	return reason, nil
 }
