@@ -16,6 +16,7 @@ import (
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/lease"
+	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
@@ -39,6 +40,7 @@ type App struct {
 	Vulns  *vuln.DB
 	Supply *supply.Service
 	DLP    *dlpsvc.Service
+	Notify *notify.Service
 
 	// Set by Start.
 	leases    *lease.Manager
@@ -101,6 +103,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		Vulns:  vuln.Open(db),
 	}
 	a.Supply = supply.NewService(db, tl, a.Vulns, logger)
+	a.Notify = notify.New(db, tl, notify.Options{Logger: logger, BaseURL: cfg.baseURL()})
 	a.Assets.CheckLinks(a.Supply)
 	a.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{KeyFile: filepath.Join(dataDir, DLPKeyFile), ScanRoots: cfg.DLP.ScanRoots,
 		RawRetention: time.Duration(cfg.DLP.RawRetentionDays) * 24 * time.Hour,
@@ -110,6 +113,14 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// baseURL is the platform's address as a link in a notification names it.
+func (c Config) baseURL() string {
+	if c.TLSCert != "" {
+		return "https://" + c.Addr
+	}
+	return "http://" + c.Addr
 }
 
 // DataFile returns the path of the file name in the data directory.

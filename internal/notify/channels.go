@@ -71,22 +71,24 @@ func (in *ChannelInput) validate() error {
 	in.Name = strings.TrimSpace(in.Name)
 	switch {
 	case in.Name == "":
-		return problem.Required("name")
+		return problem.Invalid("name", "a channel needs a name").WithMsg("notify.error.name")
 	case utf8.RuneCountInString(in.Name) > 100:
-		return problem.TooLong("name", 100)
+		return problem.Invalid("name", "the channel name is longer than 100 characters").WithMsg("notify.error.name_long")
 	case !slices.Contains(channel.Kinds(), in.Kind):
-		return problem.OneOf("kind", channel.Kinds()...)
+		list := strings.Join(channel.Kinds(), ", ")
+		return problem.Invalid("kind", "the kind must be one of %s", list).WithMsg("notify.error.kind", list)
 	}
 	if in.Lang == "" {
 		in.Lang = i18n.ZhCN
 	}
 	if !slices.Contains(i18n.Languages, in.Lang) {
-		return problem.OneOf("lang", i18n.Languages...)
+		list := strings.Join(i18n.Languages, ", ")
+		return problem.Invalid("lang", "the language must be one of %s", list).WithMsg("notify.error.lang", list)
 	}
 	if in.Kind == channel.KindSMTP {
 		u, err := url.Parse(in.URL)
 		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" || u.User != nil {
-			return problem.Invalid("url", "must be smtp://host:port or smtps://host:port").WithMsg("notify.error.smtp_url")
+			return problem.Invalid("url", "the URL of an e-mail channel must be smtp://host:port or smtps://host:port").WithMsg("notify.error.smtp_url")
 		}
 		if len(in.To) == 0 || in.From == "" {
 			return problem.Invalid("to", "an e-mail channel needs a sender and at least one recipient").WithMsg("notify.error.smtp_addresses")
@@ -94,7 +96,7 @@ func (in *ChannelInput) validate() error {
 		return nil
 	}
 	if err := channel.CheckURL(in.URL); err != nil {
-		return problem.Invalid("url", "must be an http:// or https:// URL with a host").WithMsg("notify.error.url").WithErr(err)
+		return problem.Invalid("url", "the URL must be an http:// or https:// URL with a host").WithMsg("notify.error.url").WithErr(err)
 	}
 	return nil
 }
@@ -235,16 +237,17 @@ type Route struct {
 
 func (r *Route) validate() error {
 	if r.ChannelID == 0 && r.UserID == 0 && r.Role == "" {
-		return problem.Required("channel")
+		return problem.Invalid("channel", "a route needs a channel, a user or a role to send to").WithMsg("notify.error.receiver")
 	}
 	if r.MinSeverity != "" && severityRank(r.MinSeverity) == 0 {
-		return problem.OneOf("min_severity", Severities...)
+		list := strings.Join(Severities, ", ")
+		return problem.Invalid("min_severity", "the minimum severity must be one of %s", list).WithMsg("notify.error.severity", list)
 	}
 	if r.TimeZone == "" {
 		r.TimeZone = "Asia/Shanghai"
 	}
 	if _, err := time.LoadLocation(r.TimeZone); err != nil {
-		return problem.Invalid("time_zone", "is not a known time zone").WithMsg("notify.error.time_zone")
+		return problem.Invalid("time_zone", "the time zone is not a known one").WithMsg("notify.error.time_zone")
 	}
 	if r.QuietStart == 0 && r.QuietEnd == 0 {
 		r.QuietStart, r.QuietEnd = -1, -1

@@ -223,8 +223,8 @@ func (s *Service) EnqueueTest(ctx context.Context, c Channel) (int64, error) {
 	var id int64
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO notify_outbox (channel_id, org_id, alert_id, source, kind, severity, title,
-			test, not_before, created_at) VALUES (?, ?, 0, 'notify', 'test', 'info', ?, TRUE, ?, ?) RETURNING id`,
-			c.ID, c.OrgID, string(title), now, now).Scan(&id)
+			first_seen, last_seen, test, not_before, created_at) VALUES (?, ?, 0, 'notify', 'test', 'info', ?, ?, ?, TRUE, ?, ?) RETURNING id`,
+			c.ID, c.OrgID, string(title), now, now, now, now).Scan(&id)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("notify: enqueue a test: %w", err)
