@@ -96,8 +96,14 @@ func (a *App) Start(ctx context.Context) error {
 		wg.Go(func() { j.Run(loops) })
 	}
 	// The dispatcher works for as long as it holds its lease (Notify.Run returns when the
-	// lease is lost); it is tried at once, and then every heartbeat like the other jobs.
+	// lease is lost); it is taken before Start returns when free, and tried again every
+	// heartbeat like the other jobs.
 	dispatch := a.leases.Job(LeaseNotifyDispatch, time.Second, a.Notify.Run)
+	if _, err := a.leases.Acquire(ctx, LeaseNotifyDispatch); err != nil {
+		stop()
+		wg.Wait()
+		return err
+	}
 	wg.Go(func() {
 		if _, err := dispatch.Step(loops); err != nil && loops.Err() == nil {
 			a.Logger.Error("background job", "lease", dispatch.Name(), "err", err)
