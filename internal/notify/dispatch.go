@@ -118,6 +118,9 @@ func (s *Service) DispatchChannel(ctx context.Context, id int64) (int, error) {
 	return s.dispatch(ctx, c)
 }
 
+// batchMost is how many deliveries of one channel are made, or attempted, at once.
+const batchMost = 200
+
 // dispatch sends the due deliveries of channel c, oldest first, grouping waiting rows into
 // new deliveries, until nothing is due, the rate limit is reached or an attempt fails
 // (the rest waits for the failed delivery's next attempt, and is then grouped).
@@ -130,25 +133,28 @@ func (s *Service) dispatch(ctx context.Context, c Channel) (int, error) {
 	sent := 0
 	for ctx.Err() == nil {
 		now := s.now()
-		if ok, err := s.allowed(ctx, c.ID, limit, now); err != nil || !ok {
+		budget, err := s.budget(ctx, c.ID, limit, now)
+		if err != nil || budget == 0 {
 			return sent, err
 		}
-		id, err := s.nextDelivery(ctx, c.ID, most, now)
-		if err != nil || id == 0 {
+		ids, err := s.dueDeliveries(ctx, c.ID, max(most, 1), budget, now)
+		if err != nil || len(ids) == 0 {
 			return sent, err
 		}
-		ok, err := s.attempt(ctx, c, sender, id, limit != channel.Limit{})
-		if err != nil || !ok {
+		n, failed, err := s.attempt(ctx, c, sender, ids, limit != channel.Limit{})
+		sent += n
+		if err != nil || failed {
 			return sent, err
 		}
-		sent++
 	}
 	return sent, nil
 }
 
-// allowed reports whether channel c may send now under limit: fewer sends than PerMinute
-// in the last minute and than PerSecond in the last second.
-func (s *Service) allowed(ctx context.Context, channelID int64, limit channel.Limit, now time.Time) (bool, error) {
+// budget returns how many messages channel c may send now under limit (at most
+// batchMost): PerMinute less its sends in the last minute, PerSecond less those in the
+// last second.
+func (s *Service) budget(ctx context.Context, channelID int64, limit channel.Limit, now time.Time) (int, error) {
+	budget := batchMost
 	for _, w := range []struct {
 		n    int
 		span time.Duration
@@ -159,74 +165,88 @@ func (s *Service) allowed(ctx context.Context, channelID int64, limit channel.Li
 		var n int
 		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM notify_sends WHERE channel_id = ? AND sent_at > ?`,
 			channelID, now.Add(-w.span)).Scan(&n); err != nil {
-			return false, fmt.Errorf("notify: count sends: %w", err)
+			return 0, fmt.Errorf("notify: count sends: %w", err)
 		}
-		if n >= w.n {
-			return false, nil
-		}
+		budget = min(budget, max(w.n-n, 0))
 	}
-	return true, nil
+	return budget, nil
 }
 
-// nextDelivery returns the channel's delivery to attempt now, or 0. A pending delivery
-// (a new one a crash interrupted, or one waiting to be retried) comes first, and while
-// one waits for its next attempt no new one is made: the rows that arrive meanwhile are
-// grouped into one message when it is done. Otherwise it drops the due escalations of
-// acknowledged alerts and groups up to most waiting rows into a new delivery, whose
-// idempotency key is fixed here, before any attempt.
-func (s *Service) nextDelivery(ctx context.Context, channelID int64, most int, now time.Time) (int64, error) {
-	var id int64
-	var next store.Time
-	err := s.db.QueryRowContext(ctx, `SELECT id, next_attempt_at FROM notify_deliveries WHERE channel_id = ? AND state = 'pending'
-		ORDER BY next_attempt_at, id LIMIT 1`, channelID).Scan(&id, &next)
-	switch {
-	case err == nil && next.Time.After(now):
-		return 0, nil
-	case err == nil:
-		return id, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return 0, fmt.Errorf("notify: pending deliveries: %w", err)
+// dueDeliveries returns up to budget deliveries of the channel to attempt now. Pending
+// deliveries (new ones a crash interrupted, or ones waiting to be retried) come first,
+// and while one waits for its next attempt no new one is made: the rows that arrive
+// meanwhile are grouped into one message when it is done. Otherwise it drops the due
+// escalations of acknowledged alerts and groups the waiting rows, up to most a delivery,
+// into new deliveries, whose idempotency keys are fixed here, before any attempt.
+func (s *Service) dueDeliveries(ctx context.Context, channelID int64, most, budget int, now time.Time) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, next_attempt_at FROM notify_deliveries WHERE channel_id = ? AND state = 'pending'
+		ORDER BY next_attempt_at, id LIMIT ?`, channelID, budget)
+	if err != nil {
+		return nil, fmt.Errorf("notify: pending deliveries: %w", err)
+	}
+	var ids []int64
+	pending := false
+	for rows.Next() {
+		var id int64
+		var next store.Time
+		if err := rows.Scan(&id, &next); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("notify: pending deliveries: %w", err)
+		}
+		pending = true
+		if !next.Time.After(now) {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || pending {
+		return ids, err
 	}
 	if err := s.skipAcknowledged(ctx, channelID, now); err != nil {
-		return 0, err
+		return nil, err
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM notify_outbox WHERE channel_id = ? AND state = 'waiting' AND not_before <= ?
-			ORDER BY id LIMIT ?`, channelID, now, max(most, 1))
+			ORDER BY id LIMIT ?`, channelID, now, most*budget)
 		if err != nil {
 			return err
 		}
-		var ids []any
+		var waiting []any
 		for rows.Next() {
 			var r int64
 			if err := rows.Scan(&r); err != nil {
 				rows.Close()
 				return err
 			}
-			ids = append(ids, r)
+			waiting = append(waiting, r)
 		}
 		rows.Close()
-		if err := rows.Err(); err != nil || len(ids) == 0 {
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO notify_deliveries (channel_id, delivery_key, state, next_attempt_at, created_at)
-			VALUES (?, ?, 'pending', ?, ?) RETURNING id`, channelID, newKey(), now, now).Scan(&id); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE notify_outbox SET state = 'queued', delivery_id = ? WHERE state = 'waiting' AND id IN (`+
-			store.Placeholders(len(ids))+`)`, append([]any{id}, ids...)...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n != int64(len(ids)) {
-			return fmt.Errorf("grouped %d of %d rows: another dispatcher is at work (%v)", n, len(ids), err)
+		for lo := 0; lo < len(waiting); lo += most {
+			group := waiting[lo:min(lo+most, len(waiting))]
+			var id int64
+			if err := tx.QueryRowContext(ctx, `INSERT INTO notify_deliveries (channel_id, delivery_key, state, next_attempt_at, created_at)
+				VALUES (?, ?, 'pending', ?, ?) RETURNING id`, channelID, newKey(), now, now).Scan(&id); err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE notify_outbox SET state = 'queued', delivery_id = ? WHERE state = 'waiting' AND id IN (`+
+				store.Placeholders(len(group))+`)`, append([]any{id}, group...)...)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n != int64(len(group)) {
+				return fmt.Errorf("grouped %d of %d rows: another dispatcher is at work (%v)", n, len(group), err)
+			}
+			ids = append(ids, id)
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("notify: group: %w", err)
+		return nil, fmt.Errorf("notify: group: %w", err)
 	}
-	return id, nil
+	return ids, nil
 }
 
 // newKey returns a new idempotency key.
@@ -275,45 +295,72 @@ func (s *Service) skipAcknowledged(ctx context.Context, channelID int64, now tim
 	return nil
 }
 
-// attempt sends delivery id once and records the outcome: sent; or, after a failure,
-// another attempt after a back-off, or dead letters when the error is permanent or the
-// attempts are used up. It reports whether the message was sent. When ctx ends during
-// the attempt (shutdown, a lost lease) nothing is recorded: the delivery stays pending
-// and is sent again under the same key.
-func (s *Service) attempt(ctx context.Context, c Channel, sender channel.Sender, id int64, limited bool) (bool, error) {
-	m, attempts, err := s.message(ctx, c, id)
+// attempt sends deliveries ids once each (several at once) and records the outcomes:
+// sent; or, after a failure, another attempt after a back-off, or dead letters when the
+// error is permanent or the attempts are used up. It returns how many were sent and
+// whether any failed. When ctx ends during the attempts (shutdown, a lost lease)
+// nothing is recorded: the deliveries stay pending and are sent again under the same
+// keys.
+func (s *Service) attempt(ctx context.Context, c Channel, sender channel.Sender, ids []int64, limited bool) (int, bool, error) {
+	msgs, attempts, err := s.messages(ctx, c, ids)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	now := s.now()
 	if limited {
-		if _, err := s.db.ExecContext(ctx, `INSERT INTO notify_sends (channel_id, sent_at) VALUES (?, ?)`, c.ID, now); err != nil {
-			return false, fmt.Errorf("notify: record a send: %w", err)
+		q := `INSERT INTO notify_sends (channel_id, sent_at) VALUES ` + strings.Repeat("(?, ?), ", len(ids)-1) + `(?, ?)`
+		args := make([]any, 0, 2*len(ids))
+		for range ids {
+			args = append(args, c.ID, now)
+		}
+		if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+			return 0, false, fmt.Errorf("notify: record sends: %w", err)
 		}
 	}
-	sendErr := sender.Send(ctx, m)
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i := range ids {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = sender.Send(ctx, msgs[i])
+		})
+	}
+	wg.Wait()
 	if ctx.Err() != nil {
-		return false, ctx.Err()
+		return 0, false, ctx.Err()
 	}
-	attempts++
-	var q string
-	var args []any
-	switch {
-	case sendErr == nil:
-		q, args = `UPDATE notify_deliveries SET state = 'sent', attempts = ?, last_attempt_at = ?, sent_at = ?, last_error = '' WHERE id = ?`,
-			[]any{attempts, now, now, id}
-	case channel.IsPermanent(sendErr) || attempts >= s.opt.MaxAttempts:
-		q, args = `UPDATE notify_deliveries SET state = 'dead', attempts = ?, last_attempt_at = ?, last_error = ? WHERE id = ?`,
-			[]any{attempts, now, errText(sendErr), id}
-		s.opt.Logger.Warn("a notification went to dead letters", "channel", c.Name, "delivery", id, "attempts", attempts, "err", errText(sendErr))
-	default:
-		q, args = `UPDATE notify_deliveries SET attempts = ?, last_attempt_at = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`,
-			[]any{attempts, now, now.Add(s.Backoff(attempts)), errText(sendErr), id}
+	var ok []any
+	failed := false
+	for i, id := range ids {
+		if errs[i] == nil {
+			ok = append(ok, id)
+			continue
+		}
+		failed = true
+		n := attempts[i] + 1
+		var q string
+		var args []any
+		if channel.IsPermanent(errs[i]) || n >= s.opt.MaxAttempts {
+			q, args = `UPDATE notify_deliveries SET state = 'dead', attempts = ?, last_attempt_at = ?, last_error = ? WHERE id = ?`,
+				[]any{n, now, errText(errs[i]), id}
+			s.opt.Logger.Warn("a notification went to dead letters", "channel", c.Name, "delivery", id, "attempts", n, "err", errText(errs[i]))
+		} else {
+			q, args = `UPDATE notify_deliveries SET attempts = ?, last_attempt_at = ?, next_attempt_at = ?, last_error = ? WHERE id = ?`,
+				[]any{n, now, now.Add(s.Backoff(n)), errText(errs[i]), id}
+		}
+		if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+			return 0, false, fmt.Errorf("notify: record an attempt: %w", err)
+		}
 	}
-	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
-		return false, fmt.Errorf("notify: record an attempt: %w", err)
+	if len(ok) > 0 {
+		if _, err := s.db.ExecContext(ctx, `UPDATE notify_deliveries SET state = 'sent', attempts = attempts + 1, last_attempt_at = ?,
+			sent_at = ?, last_error = '' WHERE id IN (`+store.Placeholders(len(ok))+`)`, append([]any{now, now}, ok...)...); err != nil {
+			return 0, false, fmt.Errorf("notify: record sends: %w", err)
+		}
 	}
-	return sendErr == nil, nil
+	return len(ok), failed, nil
 }
 
 func errText(err error) string {
@@ -324,29 +371,55 @@ func errText(err error) string {
 	return t
 }
 
-// message builds delivery id's message in the channel's language and returns the
-// delivery's attempts so far.
-func (s *Service) message(ctx context.Context, c Channel, id int64) (channel.Message, int, error) {
-	m := channel.Message{Lang: c.Lang}
-	var attempts int
-	if err := s.db.QueryRowContext(ctx, `SELECT delivery_key, attempts FROM notify_deliveries WHERE id = ?`, id).Scan(&m.Key, &attempts); err != nil {
-		return m, 0, fmt.Errorf("notify: delivery %d: %w", id, err)
+// messages builds the messages of deliveries ids in the channel's language, and returns
+// the attempts each has had so far.
+func (s *Service) messages(ctx context.Context, c Channel, ids []int64) ([]channel.Message, []int, error) {
+	args := make([]any, len(ids))
+	at := make(map[int64]int, len(ids))
+	for i, id := range ids {
+		args[i] = id
+		at[id] = i
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT x.alert_id, x.source, x.kind, x.severity, x.title, x.subject, x.first_seen, x.last_seen,
-		x.alert_count, x.test, x.escalation, g.name FROM notify_outbox x JOIN orgs g ON g.id = x.org_id WHERE x.delivery_id = ? ORDER BY x.id`, id)
+	msgs := make([]channel.Message, len(ids))
+	attempts := make([]int, len(ids))
+	in := ` IN (` + store.Placeholders(len(ids)) + `)`
+	rows, err := s.db.QueryContext(ctx, `SELECT id, delivery_key, attempts FROM notify_deliveries WHERE id`+in, args...)
 	if err != nil {
-		return m, 0, fmt.Errorf("notify: delivery %d: %w", id, err)
+		return nil, nil, fmt.Errorf("notify: deliveries: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		var key string
+		var n int
+		if err := rows.Scan(&id, &key, &n); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("notify: deliveries: %w", err)
+		}
+		msgs[at[id]] = channel.Message{Key: key, Lang: c.Lang}
+		attempts[at[id]] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("notify: deliveries: %w", err)
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT x.delivery_id, x.alert_id, x.source, x.kind, x.severity, x.title, x.subject, x.first_seen,
+		x.last_seen, x.alert_count, x.test, x.escalation, g.name FROM notify_outbox x JOIN orgs g ON g.id = x.org_id
+		WHERE x.delivery_id`+in+` ORDER BY x.id`, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("notify: delivery rows: %w", err)
 	}
 	defer rows.Close()
 	base := strings.TrimRight(s.opt.BaseURL, "/")
 	for rows.Next() {
 		var a channel.Alert
+		var id int64
 		var title string
 		var first, last store.Time
 		var test, escalation bool
-		if err := rows.Scan(&a.ID, &a.Source, &a.Kind, &a.Severity, &title, &a.Subject, &first, &last, &a.Count, &test, &escalation, &a.Org); err != nil {
-			return m, 0, fmt.Errorf("notify: delivery %d: %w", id, err)
+		if err := rows.Scan(&id, &a.ID, &a.Source, &a.Kind, &a.Severity, &title, &a.Subject, &first, &last, &a.Count, &test, &escalation, &a.Org); err != nil {
+			return nil, nil, fmt.Errorf("notify: delivery rows: %w", err)
 		}
+		m := &msgs[at[id]]
 		var tm i18n.Message
 		if json.Unmarshal([]byte(title), &tm) == nil && tm.Key != "" {
 			a.Title = s.opt.Catalog.Render(c.Lang, tm)
@@ -367,7 +440,7 @@ func (s *Service) message(ctx context.Context, c Channel, id int64) (channel.Mes
 		}
 		m.Alerts = append(m.Alerts, a)
 	}
-	return m, attempts, rows.Err()
+	return msgs, attempts, rows.Err()
 }
 
 const deliveryCols = `d.id, d.channel_id, c.name, d.delivery_key, d.state, d.attempts, d.next_attempt_at, d.last_attempt_at, d.last_error, d.created_at, d.sent_at`

@@ -53,7 +53,7 @@ type Options struct {
 	Poll        time.Duration    // how often Run looks for work (default 1 s)
 	Concurrency int              // channels sent to at once (default 8)
 	BaseURL     string           // external URL of the platform, for links back to alerts
-	HTTP        *http.Client     // senders' client; nil: their default
+	HTTP        *http.Client     // senders' client; nil: one with a 15 s timeout that keeps 16 connections a host
 	// Limit returns a kind's rate limit and the most alerts one message lists; nil:
 	// channel.LimitFor. Tests set a limit on the webhook kind with it.
 	Limit   func(kind string) (channel.Limit, int)
@@ -91,6 +91,12 @@ func New(db *store.DB, tl *trail.Log, opt Options) *Service {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if opt.HTTP == nil {
+		// Several messages go to one receiver at once: keep their connections.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 16
+		opt.HTTP = &http.Client{Timeout: 15 * time.Second, Transport: tr}
 	}
 	return &Service{db: db, trail: tl, opt: opt, wake: make(chan struct{}, 1)}
 }
