@@ -118,6 +118,22 @@ func (s *Service) DispatchChannel(ctx context.Context, id int64) (int, error) {
 	return s.dispatch(ctx, c)
 }
 
+// unusable records that channel id cannot send because of err (nil: it can) and reports
+// whether that is news.
+func (s *Service) unusable(id int64, err error) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		delete(s.broken, id)
+		return false
+	}
+	if s.broken[id] == err.Error() {
+		return false
+	}
+	s.broken[id] = err.Error()
+	return true
+}
+
 // batchMost is how many deliveries of one channel are made, or attempted, at once.
 const batchMost = 200
 
@@ -128,8 +144,14 @@ func (s *Service) dispatch(ctx context.Context, c Channel) (int, error) {
 	limit, most := s.opt.Limit(c.Kind)
 	sender, err := channel.New(c.config(), channel.Options{HTTP: s.opt.HTTP, Now: s.opt.Now})
 	if err != nil {
-		return 0, err
+		// A channel this build cannot send to (or whose configuration its sender refuses)
+		// keeps its rows waiting; said once, not at every pass.
+		if s.unusable(c.ID, err) {
+			s.opt.Logger.Error("a notification channel cannot send: its messages wait", "channel", c.Name, "kind", c.Kind, "err", err)
+		}
+		return 0, nil
 	}
+	s.unusable(c.ID, nil)
 	sent := 0
 	for ctx.Err() == nil {
 		now := s.now()

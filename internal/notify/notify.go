@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/medguard/medguard/internal/i18n"
@@ -68,6 +69,9 @@ type Service struct {
 	trail *trail.Log
 	opt   Options
 	wake  chan struct{}
+
+	mu     sync.Mutex
+	broken map[int64]string // channel → why its sender cannot be made, as last logged
 }
 
 // New returns a Service on db recording configuration changes in tl.
@@ -98,7 +102,7 @@ func New(db *store.DB, tl *trail.Log, opt Options) *Service {
 		tr.MaxIdleConnsPerHost = 16
 		opt.HTTP = &http.Client{Timeout: 15 * time.Second, Transport: tr}
 	}
-	return &Service{db: db, trail: tl, opt: opt, wake: make(chan struct{}, 1)}
+	return &Service{db: db, trail: tl, opt: opt, wake: make(chan struct{}, 1), broken: map[int64]string{}}
 }
 
 // SetAcknowledger sets what tells whether an alert was acknowledged (the application

@@ -2,7 +2,9 @@ package notify
 
 import (
 	"context"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -334,6 +336,38 @@ func TestChannelAndRouteValidation(t *testing.T) {
 		}
 		if _, err := w.svc.AddRoute(ctx, w.admin, Route{OrgID: w.hospA.ID}); err == nil {
 			t.Error("accepted a route without a receiver")
+		}
+	})
+}
+
+// TestUnusableChannelWaits: a channel whose sender cannot be made (here a URL stored
+// before it was checked) keeps its rows waiting without failing the pass for the other
+// channels, and says so once, not at every pass.
+func TestUnusableChannelWaits(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		var log strings.Builder
+		w := newWorld(t, db, Options{})
+		w.svc.opt.Logger = slog.New(slog.NewTextHandler(&log, nil))
+		good := w.channel("good", w.prov.ID)
+		bad := w.channel("bad", w.prov.ID)
+		if _, err := db.ExecContext(context.Background(), `UPDATE notify_channels SET url = 'ftp://h/x' WHERE id = ?`, bad.ID); err != nil {
+			t.Fatal(err)
+		}
+		w.route(Route{OrgID: w.prov.ID, ChannelID: good.ID, Subtree: true})
+		w.route(Route{OrgID: w.prov.ID, ChannelID: bad.ID, Subtree: true})
+		w.raise(Event{AlertID: 1, OrgID: w.hospA.ID, Source: "supply", Kind: "k", Severity: "high", Created: true})
+		for range 3 {
+			w.pass()
+		}
+		if n := len(w.recv.all()); n != 1 {
+			t.Fatalf("%d messages, want the good channel's one", n)
+		}
+		var waiting int
+		if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM notify_outbox WHERE channel_id = ? AND state = 'waiting'`, bad.ID).Scan(&waiting); err != nil || waiting != 1 {
+			t.Fatalf("the bad channel's row: %d waiting (%v)", waiting, err)
+		}
+		if n := strings.Count(log.String(), "cannot send"); n != 1 {
+			t.Fatalf("said %d times:\n%s", n, log.String())
 		}
 	})
 }
