@@ -100,6 +100,9 @@ var cmdCases = []cmdCase{
 	{name: "notify-channel-add-bad-kind", args: []string{"notify", "channel", "add", "--name", "x", "--kind", "pager", "--url", "https://h/x"}},
 	{name: "notify-route-add-bad-severity", args: []string{"notify", "route", "add", "--channel", "x", "--min-severity", "urgent"}},
 	{name: "notify-channel-add-bad-url", args: []string{"notify", "channel", "add", "--name", "x", "--kind", "webhook", "--url", "ftp://h/x", "--data", "$DATA"}},
+	{name: "notify-deliveries-bad-state", args: []string{"notify", "deliveries", "--state", "lost"}},
+	{name: "notify-deliveries-empty", args: []string{"notify", "deliveries", "--data", "$DATA"}},
+	{name: "notify-resend-not-found", args: []string{"notify", "resend", "42", "--data", "$DATA"}},
 	{name: "notify-test-no-channel", args: []string{"notify", "test", "--channel", "nosuch", "--data", "$DATA"}},
 	{name: "notify-channel-list", args: []string{"notify", "channel", "list", "--data", "$DATA"},
 		setup: func(t *testing.T, data, _ string) {

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -144,7 +146,63 @@ func (e *env) notifyCmd() *cobra.Command {
 	test.Flags().StringVar(&testChan, "channel", "", "name of the channel")
 	_ = test.MarkFlagRequired("channel")
 
-	cmd.AddCommand(chans, routes, test)
+	var state, format string
+	deliveries := &cobra.Command{
+		Use:   "deliveries",
+		Short: "List the latest deliveries (messages) and their state; --state dead lists the dead letters",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if state != "" && !slices.Contains([]string{notify.StatePending, notify.StateSent, notify.StateDead}, state) {
+				return usagef("--state must be pending, sent or dead")
+			}
+			if format != "table" && format != "json" {
+				return usagef("--format must be table or json")
+			}
+			return e.withApp(func(a *app.App) error {
+				ds, err := a.Notify.Deliveries(e.ctx, actor.CLI(), state, 500)
+				if err != nil {
+					return err
+				}
+				if format == "json" {
+					if ds == nil {
+						ds = []notify.Delivery{}
+					}
+					enc := json.NewEncoder(e.stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(ds)
+				}
+				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tCHANNEL\tSTATE\tATTEMPTS\tKEY\tLAST ERROR")
+				for _, d := range ds {
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\n", d.ID, d.ChannelName, d.State, d.Attempts, d.Key, d.LastError)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	deliveries.Flags().StringVar(&state, "state", "", "only deliveries in this state: pending, sent or dead")
+	deliveries.Flags().StringVar(&format, "format", "table", "output format: table or json")
+
+	resend := &cobra.Command{
+		Use:   "resend ID",
+		Short: "Send a dead letter again (under its idempotency key); the serving process sends it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || id <= 0 {
+				return usagef("the delivery ID must be a positive number")
+			}
+			return e.withApp(func(a *app.App) error {
+				if err := a.Notify.Resend(e.ctx, actor.CLI(), id); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "delivery %d is pending again\n", id)
+				return nil
+			})
+		},
+	}
+
+	cmd.AddCommand(chans, routes, test, deliveries, resend)
 	return cmd
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -57,6 +58,41 @@ func TestNotifyCommands(t *testing.T) {
 		var lease int
 		if err := raw().QueryRow(`SELECT COUNT(*) FROM leases WHERE name = 'notify.dispatch'`).Scan(&lease); err != nil || lease != 0 {
 			t.Fatalf("the command left the dispatcher's lease behind: %d %v", lease, err)
+		}
+	})
+}
+
+// TestNotifyDeadLetterCommands: a test message the receiver refuses (410) goes to dead
+// letters, which `notify deliveries --state dead` lists and `notify resend` puts back.
+func TestNotifyDeadLetterCommands(t *testing.T) {
+	eachStore(t, func(t *testing.T, flags []string, raw func() *sql.DB) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusGone) }))
+		defer srv.Close()
+		cmd := func(args ...string) (int, string, string) { return runCLI(t, "", append(args, flags...)...) }
+		if code, out, errs := cmd("notify", "channel", "add", "--name", "gone", "--kind", "webhook", "--url", srv.URL); code != 0 {
+			t.Fatalf("channel add: %d %q %q", code, out, errs)
+		}
+		if code, _, errs := cmd("notify", "test", "--channel", "gone"); code != 1 || !strings.Contains(errs, "dead letters") || !strings.Contains(errs, "410") {
+			t.Fatalf("notify test to a receiver that answers 410: %d %q", code, errs)
+		}
+		code, out, errs := cmd("notify", "deliveries", "--state", "dead", "--format", "json")
+		var dead []struct {
+			ID    int64  `json:"id"`
+			State string `json:"state"`
+			Key   string `json:"key"`
+		}
+		if err := json.Unmarshal([]byte(out), &dead); code != 0 || err != nil || len(dead) != 1 || dead[0].State != "dead" || dead[0].Key == "" {
+			t.Fatalf("deliveries --state dead: %d %q %q (%v)", code, out, errs, err)
+		}
+		id := strconv.FormatInt(dead[0].ID, 10)
+		if code, out, errs := cmd("notify", "resend", id); code != 0 || !strings.Contains(out, "pending again") {
+			t.Fatalf("resend: %d %q %q", code, out, errs)
+		}
+		if code, _, errs := cmd("notify", "resend", id); code != 1 || !strings.Contains(errs, "only a dead letter") {
+			t.Fatalf("resend of a pending delivery: %d %q", code, errs)
+		}
+		if code, out, _ := cmd("notify", "deliveries", "--state", "pending"); code != 0 || !strings.Contains(out, dead[0].Key) {
+			t.Fatalf("deliveries --state pending: %d %q", code, out)
 		}
 	})
 }
