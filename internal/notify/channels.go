@@ -331,3 +331,17 @@ func scanRoute(sc interface{ Scan(...any) error }, extra ...any) (Route, error) 
 		&r.QuietStart, &r.QuietEnd, &r.TimeZone, &r.EscalateMinutes, &r.EscalateChannelID}, extra...)...)
 	return r, err
 }
+
+// Channel returns channel id if a sees its organisation.
+func (s *Service) Channel(ctx context.Context, a actor.Actor, id int64) (Channel, error) {
+	cond, arg := a.SeesSQL("o.path")
+	c, err := scanChannel(s.db.QueryRowContext(ctx, `SELECT `+channelCols+` FROM notify_channels c JOIN orgs o ON o.id = c.org_id
+		WHERE c.id = ? AND `+cond, id, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Channel{}, problem.NotFound("channel")
+	}
+	if err != nil {
+		return Channel{}, fmt.Errorf("notify: channel %d: %w", id, err)
+	}
+	return c, nil
+}
