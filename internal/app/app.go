@@ -103,7 +103,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		Vulns:  vuln.Open(db),
 	}
 	a.Supply = supply.NewService(db, tl, a.Vulns, logger)
-	a.Notify = notify.New(db, tl, notify.Options{Logger: logger, BaseURL: cfg.baseURL()})
+	a.Notify = notify.New(db, tl, notify.Options{Logger: logger, BaseURL: cfg.baseURL(), MaxAttempts: cfg.Notify.MaxAttempts})
 	a.Assets.CheckLinks(a.Supply)
 	a.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{KeyFile: filepath.Join(dataDir, DLPKeyFile), ScanRoots: cfg.DLP.ScanRoots,
 		RawRetention: time.Duration(cfg.DLP.RawRetentionDays) * 24 * time.Hour,
@@ -115,8 +115,12 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	return a, nil
 }
 
-// baseURL is the platform's address as a link in a notification names it.
+// baseURL is the platform's address as a link in a notification names it: notify.base_url,
+// or else the listen address.
 func (c Config) baseURL() string {
+	if c.Notify.BaseURL != "" {
+		return c.Notify.BaseURL
+	}
 	if c.TLSCert != "" {
 		return "https://" + c.Addr
 	}
