@@ -446,6 +446,9 @@ func (s *Service) messages(ctx context.Context, c Channel, ids []int64) ([]chann
 		if json.Unmarshal([]byte(title), &tm) == nil && tm.Key != "" {
 			a.Title = s.opt.Catalog.Render(c.Lang, tm)
 		}
+		// The subject comes masked and the title's parameters are never raw values; the
+		// masker stands behind both, since a message leaves the platform.
+		a.Title, a.Subject = s.mask(a.Title), s.mask(a.Subject)
 		a.FirstSeen, a.LastSeen = first.Time, last.Time
 		a.Status = "open"
 		if escalation {

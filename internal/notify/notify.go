@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/medguard/medguard/internal/dlp"
+	"github.com/medguard/medguard/internal/dlp/mask"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/notify/channel"
 	"github.com/medguard/medguard/internal/store"
@@ -72,6 +74,30 @@ type Service struct {
 
 	mu     sync.Mutex
 	broken map[int64]string // channel → why its sender cannot be made, as last logged
+
+	maskOnce sync.Once
+	masker   *mask.Masker // masks patient data in the texts of a message
+}
+
+// mask masks the patient data the DLP detectors find in text bound for a message. The
+// masker is built on first use; without one, the text is withheld.
+func (s *Service) mask(text string) string {
+	if text == "" {
+		return ""
+	}
+	s.maskOnce.Do(func() {
+		sc, err := dlp.NewScanner(dlp.Config{})
+		if err == nil {
+			s.masker, err = mask.New(sc, mask.DefaultPolicy(), nil)
+		}
+		if err != nil {
+			s.opt.Logger.Error("building the message masker", "err", err)
+		}
+	})
+	if s.masker == nil {
+		return "***"
+	}
+	return string(s.masker.Text([]byte(text), nil))
 }
 
 // New returns a Service on db recording configuration changes in tl.

@@ -116,6 +116,14 @@ func TestDispatchSignedAndGrouped(t *testing.T) {
 		if n := w.pass(); n != 0 || len(w.recv.all()) != 1 {
 			t.Fatalf("a second pass sent %d", n)
 		}
+		// A subject that was not masked upstream is masked before it leaves.
+		w.raise(Event{AlertID: 20, OrgID: w.hospA.ID, Source: "dlp", Kind: "dlp_block", Severity: "high", Created: true,
+			Subject: "患者身份证号 11010519491231002X"})
+		w.pass()
+		hits = w.recv.all()
+		if len(hits) != 2 || strings.Contains(hits[1].body.Alerts[0].Subject, "11010519491231002X") || hits[1].body.Alerts[0].Subject == "" {
+			t.Fatalf("subject %q", hits[1].body.Alerts[0].Subject)
+		}
 	})
 }
 
