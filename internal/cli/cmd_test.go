@@ -100,6 +100,8 @@ var cmdCases = []cmdCase{
 	{name: "notify-channel-add-bad-kind", args: []string{"notify", "channel", "add", "--name", "x", "--kind", "pager", "--url", "https://h/x"}},
 	{name: "notify-route-add-bad-severity", args: []string{"notify", "route", "add", "--channel", "x", "--min-severity", "urgent"}},
 	{name: "notify-channel-add-bad-url", args: []string{"notify", "channel", "add", "--name", "x", "--kind", "webhook", "--url", "ftp://h/x", "--data", "$DATA"}},
+	{name: "notify-route-add-bad-quiet", args: []string{"notify", "route", "add", "--channel", "x", "--quiet", "22:00"}},
+	{name: "notify-route-add-escalate-alone", args: []string{"notify", "route", "add", "--channel", "x", "--escalate-after", "15m"}},
 	{name: "notify-deliveries-bad-state", args: []string{"notify", "deliveries", "--state", "lost"}},
 	{name: "notify-deliveries-empty", args: []string{"notify", "deliveries", "--data", "$DATA"}},
 	{name: "notify-resend-not-found", args: []string{"notify", "resend", "42", "--data", "$DATA"}},

@@ -95,7 +95,8 @@ func (e *env) notifyCmd() *cobra.Command {
 
 	routes := &cobra.Command{Use: "route", Short: "Manage the routes that send alerts to channels"}
 	var r notify.Route
-	var chanName, routeOrg string
+	var chanName, routeOrg, quiet, escalateTo string
+	var escalateAfter time.Duration
 	var onlyOrg bool
 	routeAdd := &cobra.Command{
 		Use:   "add",
@@ -105,6 +106,19 @@ func (e *env) notifyCmd() *cobra.Command {
 			if r.MinSeverity != "" && !slices.Contains(notify.Severities, r.MinSeverity) {
 				return usagef("--min-severity must be one of %s", strings.Join(notify.Severities, ", "))
 			}
+			if quiet != "" {
+				var err error
+				if r.QuietStart, r.QuietEnd, err = notify.ParseQuietHours(quiet); err != nil {
+					return usagef("--quiet: %v", err)
+				}
+			}
+			if (escalateAfter > 0) != (escalateTo != "") || escalateAfter < 0 || escalateAfter%time.Minute != 0 {
+				return usagef("--escalate-after (a whole number of minutes) and --escalate-to go together")
+			}
+			r.EscalateMinutes = int(escalateAfter / time.Minute)
+			if _, err := time.LoadLocation(r.TimeZone); err != nil || r.TimeZone == "" {
+				return usagef("--time-zone must be an IANA time zone such as Asia/Shanghai")
+			}
 			return e.withApp(func(a *app.App) error {
 				var err error
 				if r.OrgID, err = e.resolveOrg(a, routeOrg); err != nil {
@@ -113,6 +127,13 @@ func (e *env) notifyCmd() *cobra.Command {
 				c, err := a.Notify.ChannelByName(e.ctx, actor.CLI(), chanName)
 				if err != nil {
 					return err
+				}
+				if escalateTo != "" {
+					esc, err := a.Notify.ChannelByName(e.ctx, actor.CLI(), escalateTo)
+					if err != nil {
+						return err
+					}
+					r.EscalateChannelID = esc.ID
 				}
 				r.ChannelID, r.Subtree = c.ID, !onlyOrg
 				out, err := a.Notify.AddRoute(e.ctx, actor.CLI(), r)
@@ -131,6 +152,10 @@ func (e *env) notifyCmd() *cobra.Command {
 	rf.StringVar(&r.MinSeverity, "min-severity", "", "only alerts at least this severe: "+strings.Join(notify.Severities, ", ")+" (default: all)")
 	rf.StringVar(&routeOrg, "org", "", "organisation id, code or exact name (default: the top organisation)")
 	rf.BoolVar(&onlyOrg, "only-org", false, "only the organisation's own alerts, not those of the organisations below it")
+	rf.StringVar(&quiet, "quiet", "", "quiet hours HH:MM-HH:MM (such as 22:00-07:00): messages below critical wait until they end")
+	rf.StringVar(&r.TimeZone, "time-zone", "Asia/Shanghai", "time zone of the quiet hours")
+	rf.DurationVar(&escalateAfter, "escalate-after", 0, "send a critical alert not acknowledged after this long (such as 15m) to --escalate-to as well")
+	rf.StringVar(&escalateTo, "escalate-to", "", "name of the escalation channel")
 	_ = routeAdd.MarkFlagRequired("channel")
 	routes.AddCommand(routeAdd)
 

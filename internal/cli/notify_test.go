@@ -42,6 +42,15 @@ func TestNotifyCommands(t *testing.T) {
 		if code, out, errs := cmd("notify", "route", "add", "--channel", "sink", "--min-severity", "high"); code != 0 || !strings.Contains(out, "added route") {
 			t.Fatalf("route add: %d %q %q", code, out, errs)
 		}
+		if code, out, errs := cmd("notify", "route", "add", "--channel", "sink", "--quiet", "22:00-07:00", "--escalate-after", "15m",
+			"--escalate-to", "sink"); code != 0 || !strings.Contains(out, "added route") {
+			t.Fatalf("route add with quiet hours and escalation: %d %q %q", code, out, errs)
+		}
+		var qs, qe, esc int
+		if err := raw().QueryRow(`SELECT quiet_start, quiet_end, escalate_minutes FROM notify_routes ORDER BY id DESC LIMIT 1`).Scan(&qs, &qe, &esc); err != nil ||
+			qs != 22*60 || qe != 7*60 || esc != 15 {
+			t.Fatalf("stored route: quiet %d–%d, escalation %d (%v)", qs, qe, esc, err)
+		}
 		if code, out, errs := cmd("notify", "channel", "list"); code != 0 || !strings.Contains(out, srv.URL+"/hook") || strings.Contains(out, "tok-1") ||
 			strings.Contains(out, "s3cret") {
 			t.Fatalf("channel list (the URL without its query, no secret): %d %q %q", code, out, errs)
