@@ -78,8 +78,10 @@ func (s *Service) Pass(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM notify_sends WHERE sent_at < ?`, s.now().Add(-10*time.Minute)); err != nil {
-		return 0, fmt.Errorf("notify: prune sends: %w", err)
+	if now := s.now(); s.pruneDue(now) {
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM notify_sends WHERE sent_at < ?`, now.Add(-10*time.Minute)); err != nil {
+			return 0, fmt.Errorf("notify: prune sends: %w", err)
+		}
 	}
 	var (
 		mu    sync.Mutex
@@ -116,6 +118,18 @@ func (s *Service) DispatchChannel(ctx context.Context, id int64) (int, error) {
 		return 0, fmt.Errorf("notify: channel: %w", err)
 	}
 	return s.dispatch(ctx, c)
+}
+
+// pruneDue reports whether the sends of rate-limited channels are due to be pruned
+// (once a minute), and if so notes that they are being.
+func (s *Service) pruneDue(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Sub(s.pruned) < time.Minute {
+		return false
+	}
+	s.pruned = now
+	return true
 }
 
 // unusable records that channel id cannot send because of err (nil: it can) and reports
@@ -226,6 +240,16 @@ func (s *Service) dueDeliveries(ctx context.Context, channelID int64, most, budg
 	}
 	if err := s.skipAcknowledged(ctx, channelID, now); err != nil {
 		return nil, err
+	}
+	// Look before taking the write lock: most passes find nothing.
+	var one int
+	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM notify_outbox WHERE channel_id = ? AND state = 'waiting' AND not_before <= ? LIMIT 1`,
+		channelID, now).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("notify: waiting rows: %w", err)
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id FROM notify_outbox WHERE channel_id = ? AND state = 'waiting' AND not_before <= ?

@@ -74,6 +74,7 @@ type Service struct {
 
 	mu     sync.Mutex
 	broken map[int64]string // channel → why its sender cannot be made, as last logged
+	pruned time.Time        // when the sends were last pruned
 
 	maskOnce sync.Once
 	masker   *mask.Masker // masks patient data in the texts of a message
