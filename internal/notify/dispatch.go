@@ -79,8 +79,8 @@ func (s *Service) Pass(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if now := s.now(); s.pruneDue(now) {
-		if _, err := s.db.ExecContext(ctx, `DELETE FROM notify_sends WHERE sent_at < ?`, now.Add(-10*time.Minute)); err != nil {
-			return 0, fmt.Errorf("notify: prune sends: %w", err)
+		if err := s.prune(ctx, now); err != nil {
+			return 0, err
 		}
 	}
 	var (
@@ -130,6 +130,29 @@ func (s *Service) pruneDue(now time.Time) bool {
 	}
 	s.pruned = now
 	return true
+}
+
+// prune drops the sends of rate-limited channels older than ten minutes, and the sent
+// deliveries and skipped escalations older than the retention, with their outbox rows.
+// Dead letters and what still waits are kept.
+func (s *Service) prune(ctx context.Context, now time.Time) error {
+	old := now.Add(-s.opt.Retention)
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		for _, q := range []struct {
+			sql string
+			at  time.Time
+		}{
+			{`DELETE FROM notify_sends WHERE sent_at < ?`, now.Add(-10 * time.Minute)},
+			{`DELETE FROM notify_outbox WHERE delivery_id IN (SELECT id FROM notify_deliveries WHERE state = 'sent' AND sent_at < ?)`, old},
+			{`DELETE FROM notify_deliveries WHERE state = 'sent' AND sent_at < ?`, old},
+			{`DELETE FROM notify_outbox WHERE state = 'skipped' AND not_before < ?`, old},
+		} {
+			if _, err := tx.ExecContext(ctx, q.sql, q.at); err != nil {
+				return fmt.Errorf("notify: prune: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 // unusable records that channel id cannot send because of err (nil: it can) and reports

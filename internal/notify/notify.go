@@ -54,6 +54,7 @@ type Options struct {
 	MaxBackoff  time.Duration    // longest wait between attempts (default 1 h)
 	Jitter      func() float64   // in [0, 1); nil: math/rand/v2
 	Poll        time.Duration    // how often Run looks for work (default 1 s)
+	Retention   time.Duration    // how long sent messages (and skipped escalations) are kept (default 30 days); dead letters stay
 	Concurrency int              // channels sent to at once (default 8)
 	BaseURL     string           // external URL of the platform, for links back to alerts
 	HTTP        *http.Client     // senders' client; nil: one with a 15 s timeout that keeps 16 connections a host
@@ -107,6 +108,7 @@ func New(db *store.DB, tl *trail.Log, opt Options) *Service {
 	opt.Backoff = cmp.Or(opt.Backoff, 30*time.Second)
 	opt.MaxBackoff = cmp.Or(opt.MaxBackoff, time.Hour)
 	opt.Poll = cmp.Or(opt.Poll, time.Second)
+	opt.Retention = cmp.Or(opt.Retention, 30*24*time.Hour)
 	opt.Concurrency = cmp.Or(opt.Concurrency, 8)
 	if opt.Now == nil {
 		opt.Now = time.Now

@@ -379,3 +379,38 @@ func TestUnusableChannelWaits(t *testing.T) {
 		}
 	})
 }
+
+// TestRetention: sent messages older than the retention are dropped with their outbox
+// rows; dead letters and newer messages stay.
+func TestRetention(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db, Options{Retention: 24 * time.Hour})
+		c := w.channel("hook", w.prov.ID)
+		w.route(Route{OrgID: w.prov.ID, ChannelID: c.ID, Subtree: true})
+		w.raise(Event{AlertID: 1, OrgID: w.hospA.ID, Source: "supply", Kind: "k", Severity: "high", Created: true})
+		w.pass()
+		w.recv.setStatus(410)
+		w.raise(Event{AlertID: 2, OrgID: w.hospA.ID, Source: "supply", Kind: "k", Severity: "high", Created: true})
+		w.pass()
+		w.recv.setStatus(0)
+		w.clock.Add(23 * time.Hour)
+		w.raise(Event{AlertID: 3, OrgID: w.hospA.ID, Source: "supply", Kind: "k", Severity: "high", Created: true})
+		w.pass()
+		w.clock.Add(2 * time.Hour)
+		w.pass()
+		count := func(q string) int {
+			var n int
+			if err := db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if d := count(`SELECT COUNT(*) FROM notify_deliveries`); d != 2 {
+			t.Errorf("%d deliveries left, want the dead letter and the newer message", d)
+		}
+		if got := w.outbox(c); !slices.Equal(got, []int64{2, 3}) {
+			t.Errorf("outbox rows of alerts %v, want [2 3]", got)
+		}
+	})
+}
