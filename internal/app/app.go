@@ -16,6 +16,7 @@ import (
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/lease"
+	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
@@ -39,6 +40,7 @@ type App struct {
 	Vulns  *vuln.DB
 	Supply *supply.Service
 	DLP    *dlpsvc.Service
+	Notify *notify.Service
 
 	// Set by Start.
 	leases    *lease.Manager
@@ -101,6 +103,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		Vulns:  vuln.Open(db),
 	}
 	a.Supply = supply.NewService(db, tl, a.Vulns, logger)
+	a.Notify = notify.New(db, tl, notify.Options{Logger: logger, BaseURL: cfg.baseURL(), MaxAttempts: cfg.Notify.MaxAttempts})
 	a.Assets.CheckLinks(a.Supply)
 	a.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{KeyFile: filepath.Join(dataDir, DLPKeyFile), ScanRoots: cfg.DLP.ScanRoots,
 		RawRetention: time.Duration(cfg.DLP.RawRetentionDays) * 24 * time.Hour,
@@ -110,6 +113,18 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// baseURL is the platform's address as a link in a notification names it: notify.base_url,
+// or else the listen address.
+func (c Config) baseURL() string {
+	if c.Notify.BaseURL != "" {
+		return c.Notify.BaseURL
+	}
+	if c.TLSCert != "" {
+		return "https://" + c.Addr
+	}
+	return "http://" + c.Addr
 }
 
 // DataFile returns the path of the file name in the data directory.
@@ -142,7 +157,7 @@ func (a *App) Close() error {
 // Handler builds the HTTP handler.
 func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
-		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP,
+		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify,
 		I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
 		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {

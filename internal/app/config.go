@@ -38,6 +38,19 @@ type Config struct {
 	// that died is taken over this long after its last heartbeat. Default 30s, at least
 	// 1s (0 means the default).
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// Notify configures the delivery of notifications.
+	Notify NotifyConfig `yaml:"notify"`
+}
+
+// NotifyConfig configures the notification dispatcher.
+type NotifyConfig struct {
+	// BaseURL is the platform's address as links in messages name it
+	// (MEDGUARD_NOTIFY_BASE_URL), e.g. https://medguard.hospital.example; default the
+	// listen address.
+	BaseURL string `yaml:"base_url"`
+	// MaxAttempts is how many times a message is tried before it goes to dead letters
+	// (MEDGUARD_NOTIFY_MAX_ATTEMPTS). Default 8, at most 100 (0 means the default).
+	MaxAttempts int `yaml:"max_attempts"`
 }
 
 // TrailCheckpointConfig says how often `serve` signs a checkpoint of the trail's head
@@ -130,6 +143,10 @@ func (c *Config) overlay(f Config) {
 	}
 	set(&c.TrailCheckpoint.Syslog, f.TrailCheckpoint.Syslog)
 	set(&c.TrailCheckpoint.Webhook, f.TrailCheckpoint.Webhook)
+	set(&c.Notify.BaseURL, f.Notify.BaseURL)
+	if f.Notify.MaxAttempts != 0 {
+		c.Notify.MaxAttempts = f.Notify.MaxAttempts
+	}
 }
 
 // ParseCheckpointInterval reads a checkpoint interval as given in a flag or variable.
@@ -149,6 +166,14 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		TrailHash: getenv("MEDGUARD_TRAIL_HASH"), LogFormat: getenv("MEDGUARD_LOG_FORMAT"), LogLevel: getenv("MEDGUARD_LOG_LEVEL"),
 		TrailCheckpoint: TrailCheckpointConfig{Syslog: getenv("MEDGUARD_TRAIL_CHECKPOINT_SYSLOG"),
 			Webhook: getenv("MEDGUARD_TRAIL_CHECKPOINT_WEBHOOK")},
+		Notify: NotifyConfig{BaseURL: getenv("MEDGUARD_NOTIFY_BASE_URL")},
+	}
+	if v := getenv("MEDGUARD_NOTIFY_MAX_ATTEMPTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return errors.New("config: MEDGUARD_NOTIFY_MAX_ATTEMPTS must be a positive number")
+		}
+		f.Notify.MaxAttempts = n
 	}
 	if v := getenv("MEDGUARD_TRAIL_CHECKPOINT_INTERVAL"); v != "" {
 		d, err := ParseCheckpointInterval("MEDGUARD_TRAIL_CHECKPOINT_INTERVAL", v)
@@ -225,6 +250,15 @@ func (c Config) Validate() error {
 		u, err := url.Parse(s)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return errors.New("config: trail_checkpoint.webhook must be an http:// or https:// URL")
+		}
+	}
+	if c.Notify.MaxAttempts < 0 || c.Notify.MaxAttempts > 100 {
+		return errors.New("config: notify.max_attempts must be between 1 and 100")
+	}
+	if s := c.Notify.BaseURL; s != "" {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("config: notify.base_url must be an http:// or https:// URL")
 		}
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {

@@ -166,3 +166,38 @@ func TestLeaseAndPurgeConfig(t *testing.T) {
 		t.Error("a lease TTL that is not a duration was accepted")
 	}
 }
+
+func TestNotifyConfig(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "medguard.yaml")
+	if err := os.WriteFile(file, []byte("notify:\n  base_url: https://mg.hospital.example\n  max_attempts: 5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Defaults()
+	if c.baseURL() != "http://127.0.0.1:8080" || c.Notify.MaxAttempts != 0 {
+		t.Errorf("defaults: %q %d", c.baseURL(), c.Notify.MaxAttempts)
+	}
+	if err := c.LoadFile(file); err != nil {
+		t.Fatal(err)
+	}
+	if c.baseURL() != "https://mg.hospital.example" || c.Notify.MaxAttempts != 5 || c.Validate() != nil {
+		t.Fatalf("from file: %q %d", c.baseURL(), c.Notify.MaxAttempts)
+	}
+	env := map[string]string{"MEDGUARD_NOTIFY_MAX_ATTEMPTS": "12", "MEDGUARD_NOTIFY_BASE_URL": "https://mg2.example"}
+	if err := c.LoadEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if c.baseURL() != "https://mg2.example" || c.Notify.MaxAttempts != 12 {
+		t.Fatalf("from env: %q %d", c.baseURL(), c.Notify.MaxAttempts)
+	}
+	if err := c.LoadEnv(func(k string) string { return map[string]string{"MEDGUARD_NOTIFY_MAX_ATTEMPTS": "many"}[k] }); err == nil {
+		t.Error("max attempts that are not a number were accepted")
+	}
+	for _, bad := range []Config{{Notify: NotifyConfig{MaxAttempts: 101}}, {Notify: NotifyConfig{BaseURL: "mg.example"}}} {
+		c := Defaults()
+		c.overlay(bad)
+		if c.Validate() == nil {
+			t.Errorf("accepted %+v", bad.Notify)
+		}
+	}
+}

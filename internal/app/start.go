@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/lease"
+	"github.com/medguard/medguard/internal/notify"
 )
 
 // Names of the leases of the background jobs of `serve`; one process at a time runs each.
 const (
 	LeaseTrailCheckpoint = "trail.checkpoint" // signs checkpoints of the trail
 	LeaseDLPRetention    = "dlp.retention"    // drops raw values past their retention
+	LeaseNotifyDispatch  = notify.LeaseName   // sends the notifications of the outbox
 )
 
 // Convert runs the data conversions that follow the migrations but need the services:
@@ -56,7 +58,8 @@ func (a *App) ConvertIfKeyed(ctx context.Context) (converted, left int, err erro
 // gone (Recover: now and then every lease time to live). Then it runs the background
 // jobs, each on the one process that holds its lease: purging the raw values past their
 // retention (every dlp.purge_interval) and signing a checkpoint of the trail (every
-// trail_checkpoint.interval). A process runs a job at once when it takes the job's lease,
+// trail_checkpoint.interval), and dispatching the notifications of the outbox (for as long
+// as it holds the lease). A process runs a job at once when it takes the job's lease,
 // and its first attempt is made before Start returns, so that a lone server has signed
 // a checkpoint before it listens. The work stops when ctx ends or at Close.
 func (a *App) Start(ctx context.Context) error {
@@ -92,6 +95,21 @@ func (a *App) Start(ctx context.Context) error {
 	for _, j := range jobs {
 		wg.Go(func() { j.Run(loops) })
 	}
+	// The dispatcher works for as long as it holds its lease (Notify.Run returns when the
+	// lease is lost); it is taken before Start returns when free, and tried again every
+	// heartbeat like the other jobs.
+	dispatch := a.leases.Job(LeaseNotifyDispatch, time.Second, a.Notify.Run)
+	if _, err := a.leases.Acquire(ctx, LeaseNotifyDispatch); err != nil {
+		stop()
+		wg.Wait()
+		return err
+	}
+	wg.Go(func() {
+		if _, err := dispatch.Step(loops); err != nil && loops.Err() == nil {
+			a.Logger.Error("background job", "lease", dispatch.Name(), "err", err)
+		}
+		dispatch.Run(loops)
+	})
 	wg.Go(func() {
 		t := time.NewTicker(a.leases.TTL())
 		defer t.Stop()

@@ -133,9 +133,10 @@ func TestOpenIsNotServing(t *testing.T) {
 		if err := a.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		// The process's own lease and those of the two jobs.
-		if n := leases(a); n != 3 {
-			t.Fatalf("Start took %d leases, want 3", n)
+		// The process's own lease and those of the three jobs (the notification
+		// dispatcher's among them).
+		if n := leases(a); n != 4 {
+			t.Fatalf("Start took %d leases, want 4", n)
 		}
 		if _, err := os.Stat(filepath.Join(cfg.DataDir, TrailCheckpointFile)); err != nil {
 			t.Fatalf("Start signed no checkpoint: %v", err)

@@ -40,12 +40,16 @@ const (
 	PermDLPCheck  Permission = "dlp.check"  // the pre-send policy check (a gateway's token may hold only this)
 	PermDLPReveal Permission = "dlp.reveal" // reveal the raw value of a finding (trailed)
 	PermDLPManage Permission = "dlp.manage" // the pre-send policy and site identifiers
+
+	PermNotifyRead   Permission = "notify.read"   // notification channels, routes, deliveries and dead letters
+	PermNotifyManage Permission = "notify.manage" // add channels and routes, send test messages, re-send dead letters
 )
 
 // AllPermissions lists every permission.
 var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead,
 	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide,
-	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage}
+	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage,
+	PermNotifyRead, PermNotifyManage}
 
 // basePermissions are held by every role.
 var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}
@@ -55,14 +59,14 @@ var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermO
 var rolePermissions = map[string][]Permission{
 	RoleAdmin: AllPermissions,
 	RoleSecurity: {PermAssetWrite, PermUserRead, PermTrailRead, PermSupplyWrite, PermFindingDecide, PermGateManage,
-		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage},
+		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage, PermNotifyRead, PermNotifyManage},
 	// The privacy officer owns patient data: the only role besides the administrator
 	// that may reveal a raw value.
-	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage},
-	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead},
+	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead},
+	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead, PermNotifyRead},
 	// IT operations run scans and jobs over the servers they keep, and read the masked
 	// results of what they started.
-	RoleITOps:       {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck},
+	RoleITOps:       {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead},
 	RoleAppOperator: {},
 	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead},
 }

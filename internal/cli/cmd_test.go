@@ -95,6 +95,22 @@ var cmdCases = []cmdCase{
 				t.Fatal(err)
 			}
 		}},
+	// Notification channels and routes.
+	{name: "help-notify", args: []string{"help", "notify"}},
+	{name: "notify-channel-add-bad-kind", args: []string{"notify", "channel", "add", "--name", "x", "--kind", "pager", "--url", "https://h/x"}},
+	{name: "notify-route-add-bad-severity", args: []string{"notify", "route", "add", "--channel", "x", "--min-severity", "urgent"}},
+	{name: "notify-channel-add-bad-url", args: []string{"notify", "channel", "add", "--name", "x", "--kind", "webhook", "--url", "ftp://h/x", "--data", "$DATA"}},
+	{name: "notify-route-add-bad-quiet", args: []string{"notify", "route", "add", "--channel", "x", "--quiet", "22:00"}},
+	{name: "notify-route-add-escalate-alone", args: []string{"notify", "route", "add", "--channel", "x", "--escalate-after", "15m"}},
+	{name: "notify-deliveries-bad-state", args: []string{"notify", "deliveries", "--state", "lost"}},
+	{name: "notify-deliveries-empty", args: []string{"notify", "deliveries", "--data", "$DATA"}},
+	{name: "notify-resend-not-found", args: []string{"notify", "resend", "42", "--data", "$DATA"}},
+	{name: "notify-test-no-channel", args: []string{"notify", "test", "--channel", "nosuch", "--data", "$DATA"}},
+	{name: "notify-channel-list", args: []string{"notify", "channel", "list", "--data", "$DATA"},
+		setup: func(t *testing.T, data, _ string) {
+			mustRun(t, "notify", "channel", "add", "--name", "robot", "--kind", "dingtalk", "--secret", "SEC-1", "--lang", "en",
+				"--url", "https://oapi.dingtalk.com/robot/send?access_token=tok-1", "--data", data)
+		}},
 	// (From standard input: a temporary path would change the table's widths.)
 	{name: "scan-fail-on-hit", args: []string{"scan", "-", "--types", "cn_resident_id", "--fail-on", "4"}, stdin: patientNote},
 	{name: "scan-fail-on-not-reached", args: []string{"scan", "-", "--types", "cn_resident_id", "--fail-on", "5"}, stdin: patientNote},

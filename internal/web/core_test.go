@@ -19,6 +19,7 @@ import (
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
+	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
@@ -395,7 +396,7 @@ func TestSetupCreatesFirstAdministrator(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns,
-			DLP: dlpSvc, Version: "test"})
+			DLP: dlpSvc, Notify: notify.New(db, tl, notify.Options{}), Version: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,6 +41,10 @@ func collectionPaths(e *testEnv) map[string]string {
 		"/api/v1/dlp/scans":                "/api/v1/dlp/scans",
 		"/api/v1/dlp/scans/{id}/findings":  "/api/v1/dlp/scans/" + id(e.DLPScanA.ID) + "/findings",
 		"/api/v1/dlp/jobs":                 "/api/v1/dlp/jobs",
+		"/api/v1/notify/channels":          "/api/v1/notify/channels",
+		"/api/v1/notify/routes":            "/api/v1/notify/routes",
+		"/api/v1/notify/deliveries":        "/api/v1/notify/deliveries",
+		"/api/v1/notify/inbox":             "/api/v1/notify/inbox",
 	}
 }
 

@@ -71,6 +71,10 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 	p = strings.Replace(p, "{vuln}", "GHSA-test-0001", 1)
 	id := ""
 	switch {
+	case strings.Contains(p, "/notify/channels/{id}"):
+		id = strconv.FormatInt(e.NotifyChanA.ID, 10)
+	case strings.Contains(p, "/notify/deliveries/{id}"):
+		id = "1"
 	case strings.Contains(p, "/dlp/scans/{id}"), strings.Contains(p, "/dlp/jobs/{id}"):
 		id = strconv.FormatInt(e.DLPScanA.ID, 10)
 	case strings.Contains(p, "/dlp/findings/{id}"):
@@ -272,6 +276,10 @@ func TestOtherHospitalIs404(t *testing.T) {
 			}
 			var id int64
 			switch {
+			case strings.Contains(r.Pattern, "/notify/channels/"):
+				id = e.NotifyChanB.ID
+			case strings.Contains(r.Pattern, "/notify/deliveries/"):
+				id = e.NotifyDeadB
 			case strings.Contains(r.Pattern, "/dlp/scans/"), strings.Contains(r.Pattern, "/dlp/jobs/"):
 				id = e.DLPScanB.ID
 			case strings.Contains(r.Pattern, "/dlp/findings/"):

@@ -27,6 +27,7 @@ import (
 	"github.com/medguard/medguard/internal/dlp/mask"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
@@ -47,6 +48,7 @@ type Deps struct {
 	Supply  *supply.Service // software supply chain: vendors, products, SBOMs, findings, gates
 	Vulns   *vuln.DB        // the OSV vulnerability database
 	DLP     *dlpsvc.Service // patient-data detection: scans, jobs, policy checks, reveals
+	Notify  *notify.Service // notification channels, routes, outbox, dead letters
 	I18n    *i18n.Catalog
 	Logger  *slog.Logger
 	TLS     bool   // serving over TLS: Secure cookies and HSTS
@@ -76,7 +78,7 @@ type Server struct {
 // New builds the server and registers every route.
 func New(d Deps) (*Server, error) {
 	if d.DB == nil || d.Trail == nil || d.Orgs == nil || d.Auth == nil || d.Assets == nil ||
-		d.Supply == nil || d.Vulns == nil || d.DLP == nil {
+		d.Supply == nil || d.Vulns == nil || d.DLP == nil || d.Notify == nil {
 		return nil, errors.New("web: missing service")
 	}
 	if d.I18n == nil {

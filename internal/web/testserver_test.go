@@ -22,6 +22,7 @@ import (
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
@@ -66,12 +67,17 @@ type testEnv struct {
 	AlertA, AlertB              supply.Alert
 	DLPScanA, DLPScanB          dlpsvc.Scan    // a text scan of each hospital
 	DLPFindingA, DLPFindingB    dlpsvc.Finding // its resident ID finding
+	Notify                      *notify.Service
+	NotifyChanA, NotifyChanB    notify.Channel // a webhook channel of each hospital
+	NotifyDeadB                 int64          // a dead letter of hospital B's channel
 }
 
 // Names of hospital B's supply-chain objects, which nobody in hospital A may see.
 const (
 	vendorBName  = "Bsoft Medical Ltd"
 	productBName = "Bsoft PACS viewer"
+	// notifyChanBName is hospital B's notification channel.
+	notifyChanBName = "bsoft-duty-robot"
 )
 
 // newSupplyEnv is newTestEnv with a DLP text scan in each hospital (see seedDLP) and a
@@ -187,8 +193,9 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.DLP.Close)
+	e.Notify = notify.New(db, tl, notify.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns, DLP: e.DLP,
-		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
+		Notify: e.Notify, I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 		TrailCheckpoints: e.TrailCheckpoints})
 	if err != nil {
 		t.Fatal(err)
@@ -237,6 +244,21 @@ func newTestEnv(t *testing.T, db *store.DB) *testEnv {
 		addUser(name, role, orgID)
 	}
 	addUser("secofficer_b", auth.RoleSecurity, e.HospB.ID)
+	for _, c := range []struct {
+		ch   *notify.Channel
+		org  int64
+		name string
+	}{{&e.NotifyChanA, e.HospA.ID, "duty-a"}, {&e.NotifyChanB, e.HospB.ID, notifyChanBName}} {
+		if *c.ch, err = e.Notify.AddChannel(ctx, sys, notify.ChannelInput{OrgID: c.org, Name: c.name, Kind: "webhook",
+			URL: "http://127.0.0.1:9/hook?token=tok-" + c.name, Secret: "s3cret-" + c.name}); err != nil {
+			t.Fatalf("channel %s: %v", c.name, err)
+		}
+	}
+	now := time.Now().UTC()
+	if err := db.QueryRowContext(ctx, `INSERT INTO notify_deliveries (channel_id, delivery_key, state, attempts, next_attempt_at, created_at)
+		VALUES (?, 'mgd-b', 'dead', 8, ?, ?) RETURNING id`, e.NotifyChanB.ID, now, now).Scan(&e.NotifyDeadB); err != nil {
+		t.Fatalf("dead letter of B: %v", err)
+	}
 	e.AssetA, err = e.Assets.Create(ctx, sys, asset.Input{OrgID: e.HospA.ID, Code: "A-001", Name: "HIS database server A",
 		Kind: "server", Zone: "internal", Lifecycle: "in_service", MLPSLevel: 3, IP: "10.1.1.10"})
 	if err != nil {

@@ -1,0 +1,67 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+
+	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/store/storetest"
+)
+
+// TestNotifyAPIScenario: hospital A's security officer manages notification channels
+// and routes through the API; hospital B's channel and dead letter are 404 to them, and
+// no answer shows a channel's URL token or secret.
+func TestNotifyAPIScenario(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db)
+		const sec = "secofficer"
+		id := func(n int64) string { return strconv.FormatInt(n, 10) }
+		deadB := e.NotifyDeadB
+		vars := map[string]string{"chanA": id(e.NotifyChanA.ID), "chanB": id(e.NotifyChanB.ID), "deadB": id(deadB)}
+		secrets := []string{"tok-duty-a", "s3cret-duty-a", "tok-" + notifyChanBName, "s3cret-", notifyChanBName, "goroutine ", "sql:"}
+		e.runScenarios(t, vars, []apiScenario{
+			{name: "list channels", method: "GET", url: "/api/v1/notify/channels", user: sec, status: http.StatusOK,
+				expect: []string{`"name":"duty-a"`, `"has_secret":true`}, notExpect: secrets},
+			{name: "add a channel", method: "POST", url: "/api/v1/notify/channels", user: sec,
+				body:   jsonBody(map[string]any{"name": "ops-hook", "kind": "webhook", "url": "https://hooks.example/x?token=tok-new", "secret": "s3cret-new"}),
+				status: http.StatusCreated, expect: []string{`"name":"ops-hook"`, `"lang":"zh-CN"`}, notExpect: []string{"tok-new", "s3cret-new"}},
+			{name: "a channel of an unknown kind", method: "POST", url: "/api/v1/notify/channels", user: sec,
+				body:   jsonBody(map[string]any{"name": "pager", "kind": "pager", "url": "https://hooks.example/x"}),
+				status: http.StatusBadRequest, errCode: "invalid", expect: []string{`"field":"kind"`}, notExpect: []string{"pager"}},
+			{name: "the same name again", method: "POST", url: "/api/v1/notify/channels", user: sec,
+				body:   jsonBody(map[string]any{"name": "ops-hook", "kind": "webhook", "url": "https://hooks.example/y"}),
+				status: http.StatusConflict, errCode: "conflict"},
+			{name: "a channel in hospital B", method: "POST", url: "/api/v1/notify/channels", user: sec,
+				body:   jsonBody(map[string]any{"org_id": e.HospB.ID, "name": "sneaky", "kind": "webhook", "url": "https://hooks.example/y"}),
+				status: http.StatusNotFound, errCode: "not_found"},
+			{name: "test message", method: "POST", url: "/api/v1/notify/channels/{chanA}/test", user: sec, status: http.StatusAccepted,
+				expect: []string{`"outbox_id":`}},
+			{name: "test message to hospital B's channel", method: "POST", url: "/api/v1/notify/channels/{chanB}/test", user: sec,
+				status: http.StatusNotFound, errCode: "not_found", notExpect: secrets},
+			{name: "route to hospital B's channel", method: "POST", url: "/api/v1/notify/routes", user: sec,
+				body: jsonBody(map[string]any{"channel_id": e.NotifyChanB.ID}), status: http.StatusNotFound, errCode: "not_found"},
+			{name: "route with a bad severity", method: "POST", url: "/api/v1/notify/routes", user: sec,
+				body:   jsonBody(map[string]any{"channel_id": e.NotifyChanA.ID, "min_severity": "urgent"}),
+				status: http.StatusBadRequest, errCode: "invalid", expect: []string{`"field":"min_severity"`}},
+			{name: "route", method: "POST", url: "/api/v1/notify/routes", user: sec,
+				body:   jsonBody(map[string]any{"channel_id": e.NotifyChanA.ID, "source": "supply", "min_severity": "high", "subtree": true}),
+				status: http.StatusCreated, expect: []string{`"min_severity":"high"`, `"org_id":` + id(e.HospA.ID)}},
+			{name: "list routes", method: "GET", url: "/api/v1/notify/routes", user: "auditor", status: http.StatusOK,
+				expect: []string{`"source":"supply"`}},
+			{name: "deliveries: the test message waits", method: "GET", url: "/api/v1/notify/deliveries", user: sec, status: http.StatusOK,
+				notExpect: []string{"mgd-b"}},
+			{name: "deliveries in a state that does not exist", method: "GET", url: "/api/v1/notify/deliveries?state=lost", user: sec,
+				status: http.StatusBadRequest, errCode: "invalid", notExpect: []string{"lost"}},
+			{name: "re-send hospital B's dead letter", method: "POST", url: "/api/v1/notify/deliveries/{deadB}/resend", user: sec,
+				status: http.StatusNotFound, errCode: "not_found"},
+			{name: "hospital B re-sends its own dead letter", method: "POST", url: "/api/v1/notify/deliveries/{deadB}/resend", user: "secofficer_b",
+				status: http.StatusNoContent},
+			{name: "the auditor reads but does not add", method: "POST", url: "/api/v1/notify/channels", user: "auditor",
+				body: jsonBody(map[string]any{"name": "x", "kind": "webhook", "url": "https://hooks.example/x"}), status: http.StatusForbidden},
+			{name: "inbox", method: "GET", url: "/api/v1/notify/inbox", user: "appops", status: http.StatusOK, expect: []string{`"items":[]`}},
+			{name: "inbox read", method: "POST", url: "/api/v1/notify/inbox/read", user: "appops", body: jsonBody(map[string]any{}),
+				status: http.StatusNoContent},
+		})
+	})
+}
