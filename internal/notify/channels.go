@@ -136,7 +136,8 @@ func (s *Service) AddChannel(ctx context.Context, a actor.Actor, in ChannelInput
 			return fmt.Errorf("notify: add channel: %w", err)
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "notify.channel_add", ObjectType: "notify_channel",
-			ObjectID: strconv.FormatInt(c.ID, 10), OrgID: c.OrgID, Summary: c.Kind + " " + c.Name, After: c})
+			ObjectID: strconv.FormatInt(c.ID, 10), OrgID: c.OrgID, Summary: c.Kind + " " + c.Name, After: c,
+			Msg: trail.Msg("trail.summary.notify.channel_add", c.Name, c.Kind)})
 		return err
 	})
 	return c, err
@@ -296,7 +297,9 @@ func (s *Service) AddRoute(ctx context.Context, a actor.Actor, r Route) (Route, 
 			return fmt.Errorf("notify: add route: %w", err)
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "notify.route_add", ObjectType: "notify_route",
-			ObjectID: strconv.FormatInt(r.ID, 10), OrgID: r.OrgID, After: r})
+			ObjectID: strconv.FormatInt(r.ID, 10), OrgID: r.OrgID, After: r,
+			Summary: "route to channel " + strconv.FormatInt(r.ChannelID, 10),
+			Msg:     trail.Msg("trail.summary.notify.route_add", r.ChannelID)})
 		return err
 	})
 	return r, err

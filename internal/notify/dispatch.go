@@ -583,7 +583,8 @@ func (s *Service) Resend(ctx context.Context, a actor.Actor, id int64) error {
 			return problem.Conflict("only a dead letter can be sent again").WithMsg("notify.error.not_dead")
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "notify.resend", ObjectType: "notify_delivery",
-			ObjectID: strconv.FormatInt(id, 10), OrgID: orgID})
+			ObjectID: strconv.FormatInt(id, 10), OrgID: orgID,
+			Summary: "dead letter sent again", Msg: trail.Msg("trail.summary.notify.resend")})
 		return err
 	})
 	if _, ok := problem.As(err); err != nil && !ok {
