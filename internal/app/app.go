@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
@@ -39,6 +40,7 @@ type App struct {
 	Vulns  *vuln.DB
 	Supply *supply.Service
 	DLP    *dlpsvc.Service
+	Alerts *alert.Service
 
 	// Set by Start.
 	leases    *lease.Manager
@@ -100,11 +102,15 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		Assets: asset.NewService(db, tl),
 		Vulns:  vuln.Open(db),
 	}
-	a.Supply = supply.NewService(db, tl, a.Vulns, logger)
+	if a.Alerts, err = alert.New(db, tl); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Supply = supply.NewService(db, tl, a.Vulns, a.Alerts, logger)
 	a.Assets.CheckLinks(a.Supply)
 	a.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{KeyFile: filepath.Join(dataDir, DLPKeyFile), ScanRoots: cfg.DLP.ScanRoots,
 		RawRetention: time.Duration(cfg.DLP.RawRetentionDays) * 24 * time.Hour,
-		MayReveal:    func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) }, Logger: logger})
+		MayReveal:    func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) }, Alerts: a.Alerts, Logger: logger})
 	if err != nil {
 		db.Close()
 		return nil, err

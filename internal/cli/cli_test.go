@@ -180,7 +180,7 @@ func TestDemoIsIdempotent(t *testing.T) {
 		}
 		// The supply chain: 3 SBOMs matched against the embedded advisories, a delivery
 		// that passed and one that failed, gate results, a new-advisory alert.
-		sboms, findings, alerts := count("sboms"), count("findings"), count("supply_alerts")
+		sboms, findings, alerts := count("sboms"), count("findings"), count("alerts WHERE source = 'supply'")
 		if sboms != 3 || findings < 50 || alerts != 2 || count("deliveries") != 2 || count("gate_results") != 3 ||
 			count("finding_decisions") != 1 {
 			t.Fatalf("supply demo: %d sboms, %d findings, %d alerts", sboms, findings, alerts)
@@ -220,7 +220,7 @@ func TestDemoIsIdempotent(t *testing.T) {
 			t.Fatalf("second demo: %d %q", code, out)
 		}
 		if count("orgs") != orgs || count("users") != users || count("assets") != assets || count("sboms") != sboms ||
-			count("findings") != findings || count("supply_alerts") != alerts || count("dlp_scans") != dlpScans ||
+			count("findings") != findings || count("alerts WHERE source = 'supply'") != alerts || count("dlp_scans") != dlpScans ||
 			count("api_tokens") != tokens {
 			t.Fatal("second demo run created data")
 		}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"github.com/medguard/medguard/internal/alert"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -389,7 +390,11 @@ func TestSetupCreatesFirstAdministrator(t *testing.T) {
 		e.Auth = auth.NewService(db, tl, auth.Options{MFAPolicy: e.Orgs})
 		e.Assets = asset.NewService(db, tl)
 		e.Vulns = vuln.Open(db)
-		e.Supply = supply.NewService(db, tl, e.Vulns, nil)
+		var err error
+		if e.Alerts, err = alert.New(db, tl); err != nil {
+			t.Fatal(err)
+		}
+		e.Supply = supply.NewService(db, tl, e.Vulns, e.Alerts, nil)
 		dlpSvc, err := dlpsvc.New(db, tl, dlpsvc.Options{Key: []byte("test-key-16bytes")})
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/medguard/medguard/internal/alert"
 	"io"
 	"log/slog"
 	"net/http"
@@ -50,6 +51,7 @@ type testEnv struct {
 	Vulns  *vuln.DB
 	Supply *supply.Service
 	DLP    *dlpsvc.Service
+	Alerts *alert.Service
 	// DLPRoot is the scan root of the DLP service.
 	DLPRoot string
 	// TrailCheckpoints is the checkpoint file the server reads.
@@ -176,7 +178,10 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	e.Auth = auth.NewService(db, tl, auth.Options{MFAPolicy: e.Orgs})
 	e.Assets = asset.NewService(db, tl)
 	e.Vulns = vuln.Open(db)
-	e.Supply = supply.NewService(db, tl, e.Vulns, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if e.Alerts, err = alert.New(db, tl); err != nil {
+		t.Fatal(err)
+	}
+	e.Supply = supply.NewService(db, tl, e.Vulns, e.Alerts, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.Assets.CheckLinks(e.Supply)
 	e.DLPRoot = t.TempDir()
 	e.TrailCheckpoints = filepath.Join(t.TempDir(), "trail-checkpoints.jsonl")
