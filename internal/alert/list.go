@@ -57,6 +57,10 @@ func validStatus(s string) bool {
 // List returns the page of alerts a sees that match f, most recently seen first, and
 // how many match in all.
 func (s *Service) List(ctx context.Context, a actor.Actor, f Filter) ([]Alert, int, error) {
+	return s.list(ctx, s.db, a, f)
+}
+
+func (s *Service) list(ctx context.Context, q store.Querier, a actor.Actor, f Filter) ([]Alert, int, error) {
 	if err := f.validate(); err != nil {
 		return nil, 0, err
 	}
@@ -95,7 +99,7 @@ func (s *Service) List(ctx context.Context, a actor.Actor, f Filter) ([]Alert, i
 	if f.Overdue {
 		add(`al.status IN ('new', 'investigating') AND al.due_at < ?`, s.stamp())
 	}
-	return list(ctx, s.db, `FROM alerts al JOIN orgs o ON o.id = al.org_id WHERE `+cond, `al.last_seen DESC, al.id DESC`,
+	return list(ctx, q, `FROM alerts al JOIN orgs o ON o.id = al.org_id WHERE `+cond, `al.last_seen DESC, al.id DESC`,
 		qualified("al")+`, o.name`, args, f.Limit, f.Offset, scanNamed)
 }
 
