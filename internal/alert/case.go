@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
@@ -111,14 +112,16 @@ func (s *Service) attach(ctx context.Context, tx *store.Tx, a actor.Actor, c Cas
 	now := s.stamp()
 	for _, al := range als {
 		if al.CaseID != 0 && al.CaseID != c.ID {
-			return nil, problem.Conflict("alert %d belongs to case %d already", al.ID, al.CaseID).WithCode("alert_in_case")
+			return nil, problem.Conflict("alert %d belongs to case %d already", al.ID, al.CaseID).WithCode("alert_in_case").
+				WithMsg("alert.error.in_case", al.ID, al.CaseID)
 		}
 		p, err := orgPath(ctx, tx, al.OrgID)
 		if err != nil {
 			return nil, err
 		}
 		if !org.Contains(casePath, p) {
-			return nil, problem.Invalid("alert_ids", "alert %d belongs to an organisation outside the case's", al.ID)
+			return nil, problem.Invalid("alert_ids", "alert %d belongs to an organisation outside the case's", al.ID).
+				WithMsg("alert.error.outside_case_org", al.ID)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET case_id = ?, updated_at = ? WHERE id = ?`, c.ID, now, al.ID); err != nil {
 			return nil, fmt.Errorf("alert: attach alert %d: %w", al.ID, err)
@@ -174,7 +177,7 @@ func (s *Service) CreateCase(ctx context.Context, a actor.Actor, in CaseInput) (
 	case len([]rune(in.Title)) > 300:
 		return CaseDetail{}, problem.TooLong("title", 300)
 	case strings.ContainsRune(in.Title, 0):
-		return CaseDetail{}, problem.Invalid("title", "contains a NUL character")
+		return CaseDetail{}, problem.Invalid("title", "contains a NUL character").WithMsg("alert.error.nul")
 	}
 	if err := checkIDs(in.AlertIDs); err != nil {
 		return CaseDetail{}, err
@@ -245,7 +248,7 @@ func (s *Service) AddToCase(ctx context.Context, a actor.Actor, id int64, ids []
 			return err
 		}
 		if c.Status == StatusClosed {
-			return problem.Conflict("case %d is closed", id).WithCode("alert_case_closed")
+			return problem.Conflict("case %d is closed", id).WithCode("alert_case_closed").WithMsg("alert.error.case_closed", id)
 		}
 		p, err := orgPath(ctx, tx, c.OrgID)
 		if err != nil {
@@ -349,7 +352,8 @@ func (s *Service) SetCaseStatus(ctx context.Context, a actor.Actor, id int64, ch
 			return err
 		}
 		if !allowed(c.Status, ch.Status) {
-			return problem.Conflict("case %d is %s and cannot become %s", id, c.Status, ch.Status).WithCode("alert_transition")
+			return problem.Conflict("case %d is %s and cannot become %s", id, c.Status, ch.Status).WithCode("alert_transition").
+				WithMsg("alert.error.case_transition", id, i18n.M("alert.status."+c.Status), i18n.M("alert.status."+ch.Status))
 		}
 		cc := ch
 		if cc.Status == StatusClosed {
@@ -425,7 +429,7 @@ func (s *Service) CommentCase(ctx context.Context, a actor.Actor, id int64, body
 	case len([]rune(body)) > MaxComment:
 		return Comment{}, problem.TooLong("body", MaxComment)
 	case strings.ContainsRune(body, 0):
-		return Comment{}, problem.Invalid("body", "contains a NUL character")
+		return Comment{}, problem.Invalid("body", "contains a NUL character").WithMsg("alert.error.nul")
 	}
 	cm := Comment{CaseID: id, Author: a.Username, Body: body, CreatedAt: s.stamp()}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {

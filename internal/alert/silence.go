@@ -74,14 +74,15 @@ func (in *SilenceInput) validate(now time.Time) error {
 	case in.ExpiresAt.IsZero():
 		return problem.Required("expires_at")
 	case !in.ExpiresAt.After(now):
-		return problem.Invalid("expires_at", "must be in the future")
+		return problem.Invalid("expires_at", "must be in the future").WithMsg("alert.error.future")
 	case in.ExpiresAt.Sub(now) > MaxSilence:
-		return problem.Invalid("expires_at", "must be at most one year ahead")
+		return problem.Invalid("expires_at", "must be at most one year ahead").WithMsg("alert.error.within_year")
 	case strings.ContainsRune(in.Source+in.Kind+in.Subject+in.Reason, 0):
-		return problem.Invalid("reason", "contains a NUL character")
+		return problem.Invalid("reason", "contains a NUL character").WithMsg("alert.error.nul")
 	}
 	if in.Source == "" && in.Kind == "" && in.Severity == "" && in.Subject == "" {
-		return problem.Invalid("source", "a silence needs at least one matcher besides the organisation")
+		return problem.Invalid("source", "a silence needs at least one matcher besides the organisation").
+			WithMsg("alert.error.silence_matcher")
 	}
 	return nil
 }

@@ -69,7 +69,8 @@ func (s *Service) SetSLA(ctx context.Context, a actor.Actor, orgID int64, hours 
 			return nil, problem.OneOf("severity", Severities...)
 		}
 		if h < 0 || h > MaxSLAHours {
-			return nil, problem.Invalid("hours", "must be between 0 (no due date) and %d", MaxSLAHours)
+			return nil, problem.Invalid("hours", "must be between 0 (no due date) and %d", MaxSLAHours).
+				WithMsg("alert.error.sla_hours", MaxSLAHours)
 		}
 	}
 	before, err := s.SLA(ctx, a, orgID)

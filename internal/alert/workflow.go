@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -56,14 +57,14 @@ func (c *Change) validate(now time.Time) error {
 	}
 	if c.Status != StatusResolved {
 		if c.Resolution != "" || c.AcceptedUntil != nil {
-			return problem.Invalid("resolution", "only a resolved alert has a resolution")
+			return problem.Invalid("resolution", "only a resolved alert has a resolution").WithMsg("alert.error.resolution_when_open")
 		}
 		return nil
 	}
 	switch c.Resolution {
 	case ResolutionConfirmed, ResolutionFalsePositive:
 		if c.AcceptedUntil != nil {
-			return problem.Invalid("accepted_until", "only an accepted risk has an expiry")
+			return problem.Invalid("accepted_until", "only an accepted risk has an expiry").WithMsg("alert.error.expiry_not_accepted")
 		}
 	case ResolutionRiskAccepted:
 		switch {
@@ -72,9 +73,9 @@ func (c *Change) validate(now time.Time) error {
 		case c.AcceptedUntil == nil:
 			return problem.Required("accepted_until")
 		case !c.AcceptedUntil.After(now):
-			return problem.Invalid("accepted_until", "must be in the future")
+			return problem.Invalid("accepted_until", "must be in the future").WithMsg("alert.error.future")
 		case c.AcceptedUntil.Sub(now) > MaxRiskAcceptance:
-			return problem.Invalid("accepted_until", "must be at most one year ahead")
+			return problem.Invalid("accepted_until", "must be at most one year ahead").WithMsg("alert.error.within_year")
 		}
 		t := c.AcceptedUntil.UTC()
 		c.AcceptedUntil = &t
@@ -106,7 +107,7 @@ func checkIDs(ids []int64) error {
 		return problem.Required("ids")
 	}
 	if len(ids) > MaxBulk {
-		return problem.Invalid("ids", "at most %d alerts at once", MaxBulk)
+		return problem.Invalid("ids", "at most %d alerts at once", MaxBulk).WithMsg("alert.error.bulk_max", MaxBulk)
 	}
 	return nil
 }
@@ -149,7 +150,8 @@ func (s *Service) SetStatus(ctx context.Context, a actor.Actor, ids []int64, c C
 		for _, al := range als {
 			if !allowed(al.Status, c.Status) {
 				return problem.Conflict("alert %d is %s and cannot become %s", al.ID, al.Status, c.Status).
-					WithCode("alert_transition")
+					WithCode("alert_transition").WithMsg("alert.error.transition", al.ID, i18n.M("alert.status."+al.Status),
+					i18n.M("alert.status."+c.Status))
 			}
 		}
 		evs := make([]trail.Event, 0, len(als))
@@ -184,7 +186,7 @@ func (s *Service) move(ctx context.Context, tx *store.Tx, a actor.Actor, al *Ale
 	if store.IsUniqueViolation(err) {
 		// Reopening while a newer alert with the same key is open.
 		return problem.Conflict("alert %d cannot be reopened: a newer alert with the same key is open", al.ID).
-			WithCode("alert_reopen_duplicate")
+			WithCode("alert_reopen_duplicate").WithMsg("alert.error.reopen_duplicate", al.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("alert: change alert %d: %w", al.ID, err)
@@ -203,7 +205,7 @@ func checkAssignee(u string) (string, error) {
 		return "", problem.TooLong("assignee", maxUsername)
 	}
 	if strings.ContainsAny(u, " \t\r\n\x00") {
-		return "", problem.Invalid("assignee", "is not a user name")
+		return "", problem.Invalid("assignee", "is not a user name").WithMsg("alert.error.assignee")
 	}
 	return u, nil
 }

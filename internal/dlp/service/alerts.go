@@ -123,7 +123,7 @@ func outsideAllowed(p string, allowed []string) bool {
 // validateAllowedPaths checks and cleans the allowed paths of a policy.
 func validateAllowedPaths(ps []string) ([]string, error) {
 	if len(ps) > MaxAllowedPaths {
-		return nil, problem.Invalid("allowed_paths", "at most %d paths", MaxAllowedPaths)
+		return nil, problem.Invalid("allowed_paths", "at most %d paths", MaxAllowedPaths).WithMsg("alert.error.allowed_paths_max", MaxAllowedPaths)
 	}
 	out := make([]string, 0, len(ps))
 	seen := map[string]bool{}
@@ -133,11 +133,11 @@ func validateAllowedPaths(ps []string) ([]string, error) {
 		case p == "":
 			continue
 		case len(p) > 500:
-			return nil, problem.Invalid("allowed_paths", "a path is longer than 500 characters")
+			return nil, problem.Invalid("allowed_paths", "a path is longer than 500 characters").WithMsg("alert.error.allowed_path_long", 500)
 		case strings.ContainsRune(p, 0):
-			return nil, problem.Invalid("allowed_paths", "a path contains a NUL character")
+			return nil, problem.Invalid("allowed_paths", "a path contains a NUL character").WithMsg("alert.error.nul")
 		case !filepath.IsAbs(p):
-			return nil, problem.Invalid("allowed_paths", "every path must be absolute")
+			return nil, problem.Invalid("allowed_paths", "every path must be absolute").WithMsg("alert.error.allowed_path_absolute")
 		}
 		p = filepath.Clean(p)
 		if !seen[p] {
