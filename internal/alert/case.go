@@ -239,6 +239,10 @@ func (s *Service) CreateCase(ctx context.Context, a actor.Actor, in CaseInput) (
 
 // AddToCase adds the alerts ids to case id (see CreateCase for which may join).
 func (s *Service) AddToCase(ctx context.Context, a actor.Actor, id int64, ids []int64) (CaseDetail, error) {
+	// Another organisation's case is not found, whatever the input.
+	if _, err := s.getCase(ctx, s.db, a, id); err != nil {
+		return CaseDetail{}, err
+	}
 	if err := checkIDs(ids); err != nil {
 		return CaseDetail{}, err
 	}
@@ -342,6 +346,9 @@ func (s *Service) Cases(ctx context.Context, a actor.Actor, q CaseQuery) ([]Case
 // SetCaseStatus moves case id by ch, and with it each of its alerts that allows the
 // move; the case must allow it.
 func (s *Service) SetCaseStatus(ctx context.Context, a actor.Actor, id int64, ch Change) (CaseDetail, error) {
+	if _, err := s.getCase(ctx, s.db, a, id); err != nil {
+		return CaseDetail{}, err
+	}
 	now := s.stamp()
 	if err := ch.validate(now); err != nil {
 		return CaseDetail{}, err
@@ -391,6 +398,9 @@ func (s *Service) SetCaseStatus(ctx context.Context, a actor.Actor, id int64, ch
 
 // AssignCase gives case id to the user named assignee ("" to nobody).
 func (s *Service) AssignCase(ctx context.Context, a actor.Actor, id int64, assignee string) (CaseDetail, error) {
+	if _, err := s.getCase(ctx, s.db, a, id); err != nil {
+		return CaseDetail{}, err
+	}
 	assignee, err := checkAssignee(assignee)
 	if err != nil {
 		return CaseDetail{}, err
@@ -422,6 +432,9 @@ const MaxComment = 10000
 
 // CommentCase adds a's comment body to case id.
 func (s *Service) CommentCase(ctx context.Context, a actor.Actor, id int64, body string) (Comment, error) {
+	if _, err := s.getCase(ctx, s.db, a, id); err != nil {
+		return Comment{}, err
+	}
 	body = strings.TrimSpace(body)
 	switch {
 	case body == "":

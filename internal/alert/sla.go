@@ -61,6 +61,11 @@ func (s *Service) SLA(ctx context.Context, a actor.Actor, orgID int64) (map[stri
 // below sets its own) for the severities in hours; 0 means no due date. It applies to
 // alerts raised from now on.
 func (s *Service) SetSLA(ctx context.Context, a actor.Actor, orgID int64, hours map[string]int) (map[string]int, error) {
+	// Another organisation is not found, whatever the input.
+	before, err := s.SLA(ctx, a, orgID)
+	if err != nil {
+		return nil, err
+	}
 	if len(hours) == 0 {
 		return nil, problem.Required("hours")
 	}
@@ -72,10 +77,6 @@ func (s *Service) SetSLA(ctx context.Context, a actor.Actor, orgID int64, hours 
 			return nil, problem.Invalid("hours", "must be between 0 (no due date) and %d", MaxSLAHours).
 				WithMsg("alert.error.sla_hours", MaxSLAHours)
 		}
-	}
-	before, err := s.SLA(ctx, a, orgID)
-	if err != nil {
-		return nil, err
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		now := s.stamp()

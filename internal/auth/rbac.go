@@ -40,12 +40,16 @@ const (
 	PermDLPCheck  Permission = "dlp.check"  // the pre-send policy check (a gateway's token may hold only this)
 	PermDLPReveal Permission = "dlp.reveal" // reveal the raw value of a finding (trailed)
 	PermDLPManage Permission = "dlp.manage" // the pre-send policy and site identifiers
+	// The alert inbox of every module (package alert).
+	PermAlertRead   Permission = "alert.read"   // alerts (patient ids masked), cases, silences, SLA
+	PermAlertManage Permission = "alert.manage" // acknowledge, status and assignment, cases and comments, silences, SLA
 )
 
 // AllPermissions lists every permission.
 var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead,
 	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide,
-	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage}
+	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermAlertRead,
+	PermAlertManage}
 
 // basePermissions are held by every role.
 var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}
@@ -55,16 +59,17 @@ var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermO
 var rolePermissions = map[string][]Permission{
 	RoleAdmin: AllPermissions,
 	RoleSecurity: {PermAssetWrite, PermUserRead, PermTrailRead, PermSupplyWrite, PermFindingDecide, PermGateManage,
-		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage},
+		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage, PermAlertRead, PermAlertManage},
 	// The privacy officer owns patient data: the only role besides the administrator
 	// that may reveal a raw value.
-	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage},
-	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead},
+	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage,
+		PermAlertRead, PermAlertManage},
+	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead, PermAlertRead},
 	// IT operations run scans and jobs over the servers they keep, and read the masked
 	// results of what they started.
-	RoleITOps:       {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck},
+	RoleITOps:       {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermAlertRead},
 	RoleAppOperator: {},
-	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead},
+	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead, PermAlertRead},
 }
 
 // Allowed is the single authorisation decision: it reports whether role holds
@@ -108,7 +113,7 @@ func KnownRole(role string) bool {
 // ReadOnly reports whether p only reads data, and so is usable with a "read" API token.
 func (p Permission) ReadOnly() bool {
 	switch p {
-	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead:
+	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead, PermAlertRead:
 		return true
 	}
 	return false

@@ -14,14 +14,17 @@ func TestAllowed(t *testing.T) {
 	}{
 		{"admin", RoleAdmin, AllPermissions},
 		{"security officer", RoleSecurity, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermUserRead,
-			PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide, PermGateManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage}},
+			PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide, PermGateManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage,
+			PermAlertRead, PermAlertManage}},
 		{"privacy officer", RolePrivacy, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead,
-			PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage}},
-		{"auditor", RoleAuditor, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead}},
+			PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermAlertRead, PermAlertManage}},
+		{"auditor", RoleAuditor, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead,
+			PermAlertRead}},
 		{"it ops", RoleITOps, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermSupplyRead, PermSupplyWrite,
-			PermDLPRead, PermDLPScan, PermDLPCheck}},
+			PermDLPRead, PermDLPScan, PermDLPCheck, PermAlertRead}},
 		{"app operator", RoleAppOperator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}},
-		{"regulator", RoleRegulator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead}},
+		{"regulator", RoleRegulator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead,
+			PermAlertRead}},
 		{"unknown role", "root", nil},
 		{"empty role", "", nil},
 		{"system is not a role", "system", nil},
@@ -68,7 +71,7 @@ func TestRolesAllHaveEntries(t *testing.T) {
 	}
 	for _, r := range []string{RoleAuditor, RoleRegulator, RoleAppOperator} {
 		for _, p := range []Permission{PermAssetWrite, PermOrgManage, PermUserManage, PermSupplyWrite, PermFindingDecide,
-			PermGateManage, PermVulnDBManage, PermDLPScan, PermDLPReveal, PermDLPManage} {
+			PermGateManage, PermVulnDBManage, PermDLPScan, PermDLPReveal, PermDLPManage, PermAlertManage} {
 			if Allowed(r, p) {
 				t.Errorf("read-only role %s holds %s", r, p)
 			}

@@ -400,7 +400,7 @@ func TestSetupCreatesFirstAdministrator(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns,
-			DLP: dlpSvc, Version: "test"})
+			DLP: dlpSvc, Alerts: e.Alerts, Version: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}

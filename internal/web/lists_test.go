@@ -41,6 +41,9 @@ func collectionPaths(e *testEnv) map[string]string {
 		"/api/v1/dlp/scans":                "/api/v1/dlp/scans",
 		"/api/v1/dlp/scans/{id}/findings":  "/api/v1/dlp/scans/" + id(e.DLPScanA.ID) + "/findings",
 		"/api/v1/dlp/jobs":                 "/api/v1/dlp/jobs",
+		"/api/v1/alerts":                   "/api/v1/alerts",
+		"/api/v1/cases":                    "/api/v1/cases",
+		"/api/v1/silences":                 "/api/v1/silences",
 	}
 }
 

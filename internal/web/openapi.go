@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
@@ -110,14 +111,34 @@ var apiDocs = map[string]apiOp{
 	"GET /api/v1/vulns/{vuln}":                {Summary: "An advisory (by id or alias) and every product version, component and asset it hits in the caller's scope", Tag: "supply", Response: vulnResponse{}, Status: 200},
 	"GET /api/v1/vulndb/status":               {Summary: "Record counts of the vulnerability database per ecosystem and its last import", Tag: "supply", Response: vuln.Status{}, Status: 200},
 	"POST /api/v1/vulndb/import":              {Summary: "Import OSV advisories (an osv.dev all.zip export, or one JSON or YAML record; at most 256 MiB) and re-match every stored SBOM against the changed ones", Tag: "supply", Body: "application/zip", Response: vulnImportResponse{}, Status: 200},
-	"GET /api/v1/supply/alerts":               {Summary: "Supply-chain alerts, newest first: new advisories hitting stored software, failed delivery checks", Tag: "supply", Response: listResponse[supply.Alert]{}, Status: 200, Query: []string{"open"}},
-	"POST /api/v1/supply/alerts/{id}/ack":     {Summary: "Acknowledge an alert", Tag: "supply", Response: supply.Alert{}, Status: 200},
-	"GET /api/v1/gates":                       {Summary: "The gates of an organisation: its own, its parents' and the built-in ones", Tag: "supply", Response: listResponse[supply.Gate]{}, Status: 200, Query: []string{"org_id"}},
-	"PUT /api/v1/gates":                       {Summary: "Create or replace a named gate of an organisation", Tag: "supply", Request: supply.GateDefinition{}, Response: supply.Gate{}, Status: 200},
-	"GET /api/v1/licence-policy":              {Summary: "The licence policy in force for an organisation", Tag: "supply", Response: policyView{}, Status: 200, Query: []string{"org_id"}},
-	"PUT /api/v1/licence-policy":              {Summary: "Set an organisation's licence policy (JSON or YAML) and re-judge the stored components below it", Tag: "supply", Request: policyView{}, Body: "application/yaml", Field: "-", Response: policyView{}, Status: 200, Query: []string{"org_id"}},
-	"GET /api/v1/deliveries":                  {Summary: "Recorded delivery checks, newest first", Tag: "supply", Response: listResponse[supply.Delivery]{}, Status: 200, Query: []string{"vendor_id", "version_id"}},
-	"POST /api/v1/sbom/check":                 {Summary: "Check an SBOM against the vulnerability database, the licence policy and optionally a gate, storing nothing (read-only tokens may call it); format=sarif answers SARIF 2.1.0", Tag: "supply", Body: "application/octet-stream", Field: "sbom", Response: supply.CheckResult{}, Status: 200, Query: []string{"gate", "org_id", "format", "source"}},
+	"GET /api/v1/alerts":                      {Summary: "The alert inbox of every module (supply, dlp …), most recently seen first; patient ids masked", Tag: "alerts", Response: listResponse[alert.Alert]{}, Status: 200, Query: alertQuery},
+	"GET /api/v1/alerts/counts":               {Summary: "Open alerts counted by severity and by source", Tag: "alerts", Response: alertCountsResponse{}, Status: 200},
+	"POST /api/v1/alerts/status":              {Summary: "Move alerts (ids, at most 500) in the workflow: new → investigating → resolved (confirmed, false_positive or risk_accepted with reason and accepted_until) → closed; all or none", Tag: "alerts", Request: alertStatusRequest{}, Response: []alert.Alert{}, Status: 200},
+	"POST /api/v1/alerts/assign":              {Summary: "Assign alerts (ids, at most 500) to a user (\"\" to nobody)", Tag: "alerts", Request: alertAssignRequest{}, Response: []alert.Alert{}, Status: 200},
+	"GET /api/v1/alerts/{id}":                 {Summary: "One alert with its evidence", Tag: "alerts", Response: alert.Alert{}, Status: 200},
+	"POST /api/v1/alerts/{id}/ack":            {Summary: "Acknowledge an alert (a new one becomes investigating)", Tag: "alerts", Response: alert.Alert{}, Status: 200},
+	"GET /api/v1/cases":                       {Summary: "Cases, newest first", Tag: "alerts", Response: listResponse[alert.Case]{}, Status: 200, Query: []string{"status", "assignee", "overdue"}},
+	"POST /api/v1/cases":                      {Summary: "Group alerts of an organisation's subtree into a case (org_id defaults to the caller's)", Tag: "alerts", Request: alert.CaseInput{}, Response: alert.CaseDetail{}, Status: 201},
+	"GET /api/v1/cases/{id}":                  {Summary: "A case with its alerts and comments", Tag: "alerts", Response: alert.CaseDetail{}, Status: 200},
+	"POST /api/v1/cases/{id}/alerts":          {Summary: "Add alerts to a case", Tag: "alerts", Request: alertIDsRequest{}, Response: alert.CaseDetail{}, Status: 200},
+	"POST /api/v1/cases/{id}/status":          {Summary: "Move a case, and its alerts that allow it, in the workflow", Tag: "alerts", Request: alert.Change{}, Response: alert.CaseDetail{}, Status: 200},
+	"POST /api/v1/cases/{id}/assign":          {Summary: "Assign a case to a user (\"\" to nobody)", Tag: "alerts", Request: assigneeRequest{}, Response: alert.CaseDetail{}, Status: 200},
+	"POST /api/v1/cases/{id}/comments":        {Summary: "Comment on a case", Tag: "alerts", Request: commentRequest{}, Response: alert.Comment{}, Status: 201},
+	"GET /api/v1/silences":                    {Summary: "Silences, newest first; active=true keeps those not expired, unused=true those that matched nothing in 30 days", Tag: "alerts", Response: listResponse[alert.Silence]{}, Status: 200, Query: []string{"active", "unused"}},
+	"POST /api/v1/silences":                   {Summary: "Silence matching alerts of an organisation's subtree until expires_at (at most a year): they are stored and shown but not notified", Tag: "alerts", Request: alert.SilenceInput{}, Response: alert.Silence{}, Status: 201},
+	"GET /api/v1/silences/{id}":               {Summary: "One silence with how often it matched", Tag: "alerts", Response: alert.Silence{}, Status: 200},
+	"POST /api/v1/silences/{id}/expire":       {Summary: "End a silence now", Tag: "alerts", Response: alert.Silence{}, Status: 200},
+	"GET /api/v1/orgs/{id}/alert-sla":         {Summary: "The alert SLA in force at an organisation: hours to resolve by severity (0 = no due date)", Tag: "alerts", Response: slaResponse{}, Status: 200},
+	"PUT /api/v1/orgs/{id}/alert-sla":         {Summary: "Set an organisation's alert SLA for some severities (hours, 0 = no due date); applies to alerts raised from now on", Tag: "alerts", Request: slaRequest{}, Response: slaResponse{}, Status: 200},
+
+	"GET /api/v1/supply/alerts":           {Summary: "Supply-chain alerts, newest first: new advisories hitting stored software, failed delivery checks", Tag: "supply", Response: listResponse[supply.Alert]{}, Status: 200, Query: []string{"open"}},
+	"POST /api/v1/supply/alerts/{id}/ack": {Summary: "Acknowledge an alert", Tag: "supply", Response: supply.Alert{}, Status: 200},
+	"GET /api/v1/gates":                   {Summary: "The gates of an organisation: its own, its parents' and the built-in ones", Tag: "supply", Response: listResponse[supply.Gate]{}, Status: 200, Query: []string{"org_id"}},
+	"PUT /api/v1/gates":                   {Summary: "Create or replace a named gate of an organisation", Tag: "supply", Request: supply.GateDefinition{}, Response: supply.Gate{}, Status: 200},
+	"GET /api/v1/licence-policy":          {Summary: "The licence policy in force for an organisation", Tag: "supply", Response: policyView{}, Status: 200, Query: []string{"org_id"}},
+	"PUT /api/v1/licence-policy":          {Summary: "Set an organisation's licence policy (JSON or YAML) and re-judge the stored components below it", Tag: "supply", Request: policyView{}, Body: "application/yaml", Field: "-", Response: policyView{}, Status: 200, Query: []string{"org_id"}},
+	"GET /api/v1/deliveries":              {Summary: "Recorded delivery checks, newest first", Tag: "supply", Response: listResponse[supply.Delivery]{}, Status: 200, Query: []string{"vendor_id", "version_id"}},
+	"POST /api/v1/sbom/check":             {Summary: "Check an SBOM against the vulnerability database, the licence policy and optionally a gate, storing nothing (read-only tokens may call it); format=sarif answers SARIF 2.1.0", Tag: "supply", Body: "application/octet-stream", Field: "sbom", Response: supply.CheckResult{}, Status: 200, Query: []string{"gate", "org_id", "format", "source"}},
 
 	"GET /api/v1/dlp/summary":               {Summary: "Patient-data scans in the caller's scope over the last days (default 30): scans by kind, findings by type and by level, policy checks by decision", Tag: "dlp", Response: dlpsvc.Summary{}, Status: 200, Query: []string{"days"}},
 	"POST /api/v1/dlp/scan/text":            {Summary: "Scan a text for patient data and record the scan; findings are masked", Tag: "dlp", Request: dlpTextRequest{}, Response: dlpsvc.Result{}, Status: 201},

@@ -10,6 +10,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/medguard/medguard/internal/alert"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -47,6 +48,7 @@ type Deps struct {
 	Supply  *supply.Service // software supply chain: vendors, products, SBOMs, findings, gates
 	Vulns   *vuln.DB        // the OSV vulnerability database
 	DLP     *dlpsvc.Service // patient-data detection: scans, jobs, policy checks, reveals
+	Alerts  *alert.Service  // the alert inbox of every module: alerts, cases, silences
 	I18n    *i18n.Catalog
 	Logger  *slog.Logger
 	TLS     bool   // serving over TLS: Secure cookies and HSTS

@@ -66,6 +66,8 @@ type testEnv struct {
 	VersionA, VersionB          supply.Version
 	FindingA, FindingB          supply.Finding
 	AlertA, AlertB              supply.Alert
+	CaseA, CaseB                alert.CaseDetail // each grouping its hospital's alert
+	SilenceA, SilenceB          alert.Silence
 	DLPScanA, DLPScanB          dlpsvc.Scan    // a text scan of each hospital
 	DLPFindingA, DLPFindingB    dlpsvc.Finding // its resident ID finding
 }
@@ -86,7 +88,31 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	e := newTestEnv(t, db)
 	e.seedSupply()
 	e.seedDLP()
+	e.seedAlerts()
 	return e
+}
+
+// seedAlerts gives each hospital a case holding its supply-chain alert and a silence.
+func (e *testEnv) seedAlerts() {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
+	var err error
+	for _, h := range []struct {
+		org org.Node
+		al  supply.Alert
+		c   *alert.CaseDetail
+		s   *alert.Silence
+	}{{e.HospA, e.AlertA, &e.CaseA, &e.SilenceA}, {e.HospB, e.AlertB, &e.CaseB, &e.SilenceB}} {
+		if *h.c, err = e.Alerts.CreateCase(ctx, actor.System(), alert.CaseInput{OrgID: h.org.ID, Title: "Case of " + h.org.Name,
+			AlertIDs: []int64{h.al.ID}}); err != nil {
+			t.Fatalf("seed case: %v", err)
+		}
+		if *h.s, err = e.Alerts.CreateSilence(ctx, actor.System(), alert.SilenceInput{OrgID: h.org.ID, Source: "dlp",
+			Kind: "dlp_alert", Reason: "reviewed at " + h.org.Name, ExpiresAt: time.Now().Add(30 * 24 * time.Hour)}); err != nil {
+			t.Fatalf("seed silence: %v", err)
+		}
+	}
 }
 
 // seedSupply gives each hospital its vendor, product, version, SBOM, findings and alerts.
@@ -186,14 +212,15 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	e.DLPRoot = t.TempDir()
 	e.TrailCheckpoints = filepath.Join(t.TempDir(), "trail-checkpoints.jsonl")
 	e.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{Key: []byte("test-key-16bytes"), ScanRoots: []string{e.DLPRoot}, Workers: 2,
-		MayReveal: func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) },
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil))})
+		MayReveal: func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) }, Alerts: e.Alerts,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.DLP.Close)
 	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns, DLP: e.DLP,
-		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
+		Alerts: e.Alerts,
+		I18n:   i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 		TrailCheckpoints: e.TrailCheckpoints})
 	if err != nil {
 		t.Fatal(err)
