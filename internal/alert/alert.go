@@ -24,6 +24,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -188,8 +189,18 @@ type Service struct {
 	cat   *i18n.Catalog
 	now   func() time.Time
 
+	// users, when set, checks that an assignee is a user the actor may see.
+	users func(ctx context.Context, a actor.Actor, username string) error
+
 	mu    sync.RWMutex
 	hooks []Hook
+}
+
+// SetUsers makes assignments check that the assignee is a user the acting person may
+// see: f (auth's UserByName, wired by the application) answers not found (or
+// forbidden) for anyone else. Without it any well-formed user name is accepted.
+func (s *Service) SetUsers(f func(ctx context.Context, a actor.Actor, username string) error) {
+	s.users = f
 }
 
 // New returns a Service on db that records changes made by people in tl.

@@ -186,6 +186,9 @@ func (s *Service) CreateCase(ctx context.Context, a actor.Actor, in CaseInput) (
 	if err != nil {
 		return CaseDetail{}, err
 	}
+	if err := s.checkUser(ctx, a, assignee); err != nil {
+		return CaseDetail{}, err
+	}
 	var id int64
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		o, err := org.Visible(ctx, tx, a, in.OrgID)
@@ -403,6 +406,9 @@ func (s *Service) AssignCase(ctx context.Context, a actor.Actor, id int64, assig
 	}
 	assignee, err := checkAssignee(assignee)
 	if err != nil {
+		return CaseDetail{}, err
+	}
+	if err := s.checkUser(ctx, a, assignee); err != nil {
 		return CaseDetail{}, err
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/alert"
+	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
@@ -233,6 +234,49 @@ func TestOverdueCases(t *testing.T) {
 		}
 		if cs, total, err := w.svc.Cases(ctx, w.actorA, alert.CaseQuery{Status: alert.StatusOpen, Limit: 1}); err != nil || total != 2 || len(cs) != 1 {
 			t.Errorf("open cases page: %d of %d, %v", len(cs), total, err)
+		}
+	})
+}
+
+// TestAssigneeMustBeAUserTheActorSees: with the users check wired (as the application
+// does, through auth), alerts and cases are assigned only to users the acting person
+// sees: not to an unknown name, not to another hospital's officer.
+func TestAssigneeMustBeAUserTheActorSees(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := context.Background()
+		users := auth.NewService(db, w.tl, auth.Options{})
+		for _, u := range []auth.UserInput{
+			{OrgID: w.hospA.ID, Username: "alice", Role: auth.RoleSecurity, Password: "Str0ng-Passw0rd-Here"},
+			{OrgID: w.deptA1.ID, Username: "carol", Role: auth.RoleITOps, Password: "Str0ng-Passw0rd-Here"},
+			{OrgID: w.hospB.ID, Username: "bob", Role: auth.RoleSecurity, Password: "Str0ng-Passw0rd-Here"},
+		} {
+			if _, err := users.CreateUser(ctx, actor.System(), u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.svc.SetUsers(func(ctx context.Context, a actor.Actor, username string) error {
+			_, err := users.UserByName(ctx, a, username)
+			return err
+		})
+		al, _ := w.raise(t, vulnInput(w.hospA.ID, "CVE-1", "high"))
+		for _, who := range []string{"bob", "nobody"} {
+			_, err := w.svc.Assign(ctx, w.actorA, []int64{al.ID}, who)
+			wantKind(t, "assign to "+who, err, problem.KindInvalid)
+			_, err = w.svc.CreateCase(ctx, w.actorA, alert.CaseInput{OrgID: w.hospA.ID, Title: "x", AlertIDs: []int64{al.ID}, Assignee: who})
+			wantKind(t, "case for "+who, err, problem.KindInvalid)
+		}
+		if as, err := w.svc.Assign(ctx, w.actorA, []int64{al.ID}, "carol"); err != nil || as[0].Assignee != "carol" {
+			t.Fatalf("assign to carol: %v", err)
+		}
+		c, err := w.svc.CreateCase(ctx, w.actorA, alert.CaseInput{OrgID: w.hospA.ID, Title: "x", AlertIDs: []int64{al.ID}, Assignee: "alice"})
+		if err != nil || c.Assignee != "alice" {
+			t.Fatalf("case for alice: %v", err)
+		}
+		_, err = w.svc.AssignCase(ctx, w.actorA, c.ID, "bob")
+		wantKind(t, "case reassigned to bob", err, problem.KindInvalid)
+		if c, err = w.svc.AssignCase(ctx, w.actorA, c.ID, ""); err != nil || c.Assignee != "" {
+			t.Errorf("unassign: %v", err)
 		}
 	})
 }

@@ -210,6 +210,18 @@ func checkAssignee(u string) (string, error) {
 	return u, nil
 }
 
+// checkUser checks that assignee ("" = nobody) is a user a may see.
+func (s *Service) checkUser(ctx context.Context, a actor.Actor, assignee string) error {
+	if assignee == "" || s.users == nil {
+		return nil
+	}
+	err := s.users(ctx, a, assignee)
+	if k := problem.KindOf(err); k == problem.KindNotFound || k == problem.KindForbidden {
+		return problem.Invalid("assignee", "is not a user of your organisation").WithMsg("alert.error.assignee_unknown")
+	}
+	return err
+}
+
 // Assign gives the alerts ids, which a must all see, to the user named assignee ("" to
 // nobody). Each change is in the trail.
 func (s *Service) Assign(ctx context.Context, a actor.Actor, ids []int64, assignee string) ([]Alert, error) {
@@ -218,6 +230,9 @@ func (s *Service) Assign(ctx context.Context, a actor.Actor, ids []int64, assign
 	}
 	assignee, err := checkAssignee(assignee)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkUser(ctx, a, assignee); err != nil {
 		return nil, err
 	}
 	var out []Alert

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
@@ -106,6 +107,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	a.Alerts.SetUsers(func(ctx context.Context, who actor.Actor, username string) error {
+		_, err := a.Auth.UserByName(ctx, who, username)
+		return err
+	})
 	a.Supply = supply.NewService(db, tl, a.Vulns, a.Alerts, logger)
 	a.Assets.CheckLinks(a.Supply)
 	a.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{KeyFile: filepath.Join(dataDir, DLPKeyFile), ScanRoots: cfg.DLP.ScanRoots,

@@ -207,6 +207,10 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	if e.Alerts, err = alert.New(db, tl); err != nil {
 		t.Fatal(err)
 	}
+	e.Alerts.SetUsers(func(ctx context.Context, a actor.Actor, username string) error {
+		_, err := e.Auth.UserByName(ctx, a, username)
+		return err
+	})
 	e.Supply = supply.NewService(db, tl, e.Vulns, e.Alerts, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.Assets.CheckLinks(e.Supply)
 	e.DLPRoot = t.TempDir()
