@@ -119,6 +119,9 @@ func TestAlertsAPI(t *testing.T) {
 			{name: "a bad SLA", method: "PUT", url: "/api/v1/orgs/{hospA}/alert-sla", user: "secofficer",
 				body: jsonBody(map[string]any{"hours": map[string]int{"urgent": 4}}), status: 400, errCode: "invalid",
 				notExpect: []string{"urgent"}},
+			{name: "the supply chain's acknowledge does not reach another module's alert", method: "POST",
+				url: "/api/v1/supply/alerts/{dlpAlert}/ack", user: "secofficer", status: 404, errCode: "not_found",
+				notExpect: []string{"discharge.docx"}},
 			{name: "the supply-chain alert list still answers", method: "GET", url: "/api/v1/supply/alerts", user: "appops",
 				status: 200, expect: []string{"GHSA-test-0001", `"status":"investigating"`}, notExpect: append(notB, "discharge.docx")},
 		})
