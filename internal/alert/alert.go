@@ -189,6 +189,8 @@ type Service struct {
 	cat   *i18n.Catalog
 	now   func() time.Time
 
+	sla slaCache
+
 	// users, when set, checks that an assignee is a user the actor may see.
 	users func(ctx context.Context, a actor.Actor, username string) error
 
@@ -279,10 +281,11 @@ const rankSQL = `CASE %s WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium'
 
 // raiseSQL inserts an alert, or counts the open one with the same dedup key: its last
 // seen time, title and evidence become the new raise's, its severity the higher of the
-// two, and its silence the one matching now.
+// two, and its silence the one matching now (silenceSQL, as a subquery: one statement
+// a raise, one more when a silence matched).
 var raiseSQL = `INSERT INTO alerts (org_id, source, kind, severity, title_msg, title, subject, asset_id, product_id, version_id,
 	account, patient_id, app, evidence, dedup_key, status, silence_id, due_at, first_seen, last_seen, count, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, 1, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', (` + silenceSQL + `), ?, ?, ?, 1, ?)
 	ON CONFLICT (org_id, dedup_key) WHERE status IN ('new', 'investigating') DO UPDATE SET
 	count = alerts.count + 1, last_seen = excluded.last_seen, title_msg = excluded.title_msg, title = excluded.title,
 	evidence = excluded.evidence, silence_id = excluded.silence_id, updated_at = excluded.updated_at,
@@ -315,11 +318,7 @@ func (s *Service) Raise(ctx context.Context, tx *store.Tx, in Input) (Alert, boo
 		return Alert{}, false, fmt.Errorf("alert: title: %w", err)
 	}
 	title := s.cat.Render(i18n.EN, in.Title)
-	sil, err := matchingSilence(ctx, tx, in, at)
-	if err != nil {
-		return Alert{}, false, err
-	}
-	hours, err := slaHours(ctx, tx, in.OrgID, in.Severity)
+	hours, err := s.slaFor(ctx, tx, in.OrgID, in.Severity)
 	if err != nil {
 		return Alert{}, false, err
 	}
@@ -330,12 +329,13 @@ func (s *Service) Raise(ctx context.Context, tx *store.Tx, in Input) (Alert, boo
 	}
 	al, err := scanAlert(tx.QueryRowContext(ctx, raiseSQL, in.OrgID, in.Source, in.Kind, in.Severity, string(tm), title, in.Subject,
 		store.NullID(in.AssetID), store.NullID(in.ProductID), store.NullID(in.VersionID), in.Account, in.PatientID, in.App,
-		string(ev), in.DedupKey, store.NullID(sil), store.NullTime(due), at, at, at))
+		string(ev), in.DedupKey, in.OrgID, at, in.Source, in.Kind, in.Severity, in.Subject, in.Account, in.App, // the silence
+		store.NullTime(due), at, at, at))
 	if err != nil {
 		return Alert{}, false, fmt.Errorf("alert: raise: %w", err)
 	}
 	created := al.Count == 1
-	if sil != 0 {
+	if sil := al.SilenceID; sil != 0 {
 		if _, err := tx.ExecContext(ctx, `UPDATE alert_silences SET matched = matched + 1, last_matched_at = ? WHERE id = ?`,
 			at, sil); err != nil {
 			return Alert{}, false, fmt.Errorf("alert: count silence match: %w", err)

@@ -87,22 +87,20 @@ func (in *SilenceInput) validate(now time.Time) error {
 	return nil
 }
 
-// matchingSilence returns the id of the oldest active silence matching in (0 when none).
-func matchingSilence(ctx context.Context, q store.Querier, in Input, at time.Time) (int64, error) {
-	var id int64
-	err := q.QueryRowContext(ctx, `SELECT s.id FROM alert_silences s JOIN orgs so ON so.id = s.org_id JOIN orgs ao ON ao.id = ?
-		WHERE s.expires_at > ? AND `+actor.ContainsSQL("so.path", "ao.path")+`
-		AND (s.source = '' OR s.source = ?) AND (s.kind = '' OR s.kind = ?) AND (s.severity = '' OR s.severity = ?)
-		AND (s.subject = '' OR s.subject = ? OR s.subject = ? OR s.subject = ?)
-		ORDER BY s.id LIMIT 1`, in.OrgID, at, in.Source, in.Kind, in.Severity, in.Subject, in.Account, in.App).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("alert: match silences: %w", err)
-	}
-	return id, nil
-}
+// silenceSQL selects the id of the oldest active silence matching an alert: its
+// arguments are the alert's organisation, the time, source, kind, severity, subject,
+// account and app.
+var silenceSQL = `SELECT s.id FROM alert_silences s JOIN orgs so ON so.id = s.org_id JOIN orgs ao ON ao.id = ?
+	WHERE s.expires_at > ? AND ` + actor.ContainsSQL("so.path", "ao.path") + `
+	AND (s.source = '' OR s.source = ?) AND (s.kind = '' OR s.kind = ?) AND (s.severity = '' OR s.severity = ?)
+	AND (s.subject = '' OR s.subject = ? OR s.subject = ? OR s.subject = ?)
+	ORDER BY s.id LIMIT 1`
+
+// slaSQL selects the SLA hours stored for an organisation's path and a severity: its
+// arguments are the organisation and the severity.
+var slaSQL = `SELECT s.hours FROM alert_sla s JOIN orgs so ON so.id = s.org_id JOIN orgs ao ON ao.id = ?
+	WHERE s.severity = ? AND ` + actor.ContainsSQL("so.path", "ao.path") + `
+	ORDER BY LENGTH(so.path) DESC LIMIT 1`
 
 const silenceColumns = `s.id, s.org_id, o.name, s.source, s.kind, s.severity, s.subject, s.reason, s.created_by, s.created_at,
 	s.expires_at, s.matched, s.last_matched_at`

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/org"
@@ -29,15 +31,62 @@ const MaxSLAHours = 366 * 24
 // deepest organisation on its path that set one, else the default.
 func slaHours(ctx context.Context, q store.Querier, orgID int64, severity string) (int, error) {
 	var h int
-	err := q.QueryRowContext(ctx, `SELECT s.hours FROM alert_sla s JOIN orgs so ON so.id = s.org_id JOIN orgs ao ON ao.id = ?
-		WHERE s.severity = ? AND `+actor.ContainsSQL("so.path", "ao.path")+` ORDER BY LENGTH(so.path) DESC LIMIT 1`,
-		orgID, severity).Scan(&h)
+	err := q.QueryRowContext(ctx, slaSQL, orgID, severity).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
 		return DefaultSLA()[severity], nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("alert: read SLA: %w", err)
 	}
+	return h, nil
+}
+
+// slaTTL is how long a raise reuses the SLA hours it read for an organisation and
+// severity: a change made by another process applies to alerts raised from a minute
+// later at the latest (this process's own changes at once).
+const slaTTL = time.Minute
+
+type slaKey struct {
+	org      int64
+	severity string
+}
+
+type slaEntry struct {
+	hours int
+	read  time.Time
+}
+
+// slaCache keeps the SLA hours raises read, so that a raise costs one statement.
+type slaCache struct {
+	mu sync.Mutex
+	m  map[slaKey]slaEntry
+}
+
+func (c *slaCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.m)
+}
+
+// slaFor is slaHours through the service's cache.
+func (s *Service) slaFor(ctx context.Context, q store.Querier, orgID int64, severity string) (int, error) {
+	k := slaKey{orgID, severity}
+	s.sla.mu.Lock()
+	e, ok := s.sla.m[k]
+	s.sla.mu.Unlock()
+	if ok && time.Since(e.read) < slaTTL {
+		return e.hours, nil
+	}
+	h, err := slaHours(ctx, q, orgID, severity)
+	if err != nil {
+		return 0, err
+	}
+	s.sla.mu.Lock()
+	if s.sla.m == nil || len(s.sla.m) > 10000 {
+		s.sla.m = map[slaKey]slaEntry{}
+	}
+	s.sla.m[k] = slaEntry{hours: h, read: time.Now()}
+	s.sla.mu.Unlock()
 	return h, nil
 }
 
@@ -101,6 +150,7 @@ func (s *Service) SetSLA(ctx context.Context, a actor.Actor, orgID int64, hours 
 			OrgID: orgID, Summary: "alert SLA: " + strings.Join(parts, ", "), Before: before, After: after})
 		return err
 	})
+	s.sla.clear()
 	if err != nil {
 		return nil, err
 	}
