@@ -86,6 +86,10 @@ type Alert struct {
 	// Kind is what happened: new_vulnerability, delivery_failed, dlp_block, a rule id …
 	Kind     string `json:"kind"`
 	Severity string `json:"severity"`
+	// PrevSeverity is, in the alert Raise returns and hooks get, its severity before
+	// this raise counted it ("" when the raise created it): a counted alert is worth
+	// notifying again only when its severity rose. Lists leave it empty.
+	PrevSeverity string `json:"-"`
 	// Title is the English title; TitleMsg the same as a catalogue key and arguments
 	// (nil for alerts raised before titles were stored that way).
 	Title    string        `json:"title"`
@@ -287,11 +291,11 @@ var raiseSQL = `INSERT INTO alerts (org_id, source, kind, severity, title_msg, t
 	account, patient_id, app, evidence, dedup_key, status, silence_id, due_at, first_seen, last_seen, count, updated_at)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', (` + silenceSQL + `), ?, ?, ?, 1, ?)
 	ON CONFLICT (org_id, dedup_key) WHERE status IN ('new', 'investigating') DO UPDATE SET
-	count = alerts.count + 1, last_seen = excluded.last_seen, title_msg = excluded.title_msg, title = excluded.title,
+	count = alerts.count + 1, prev_severity = alerts.severity, last_seen = excluded.last_seen, title_msg = excluded.title_msg, title = excluded.title,
 	evidence = excluded.evidence, silence_id = excluded.silence_id, updated_at = excluded.updated_at,
 	severity = CASE WHEN ` + fmt.Sprintf(rankSQL, "excluded.severity") + ` > ` + fmt.Sprintf(rankSQL, "alerts.severity") +
 	` THEN excluded.severity ELSE alerts.severity END
-	RETURNING ` + columns
+	RETURNING ` + columns + `, prev_severity`
 
 // Raise records in inside tx, the caller's transaction: a new alert, or the open alert
 // of the organisation with the same dedup key counted once more (created is false).
@@ -327,13 +331,15 @@ func (s *Service) Raise(ctx context.Context, tx *store.Tx, in Input) (Alert, boo
 		d := at.Add(time.Duration(hours) * time.Hour)
 		due = &d
 	}
+	var prev string
 	al, err := scanAlert(tx.QueryRowContext(ctx, raiseSQL, in.OrgID, in.Source, in.Kind, in.Severity, string(tm), title, in.Subject,
 		store.NullID(in.AssetID), store.NullID(in.ProductID), store.NullID(in.VersionID), in.Account, in.PatientID, in.App,
 		string(ev), in.DedupKey, in.OrgID, at, in.Source, in.Kind, in.Severity, in.Subject, in.Account, in.App, // the silence
-		store.NullTime(due), at, at, at))
+		store.NullTime(due), at, at, at), &prev)
 	if err != nil {
 		return Alert{}, false, fmt.Errorf("alert: raise: %w", err)
 	}
+	al.PrevSeverity = prev
 	created := al.Count == 1
 	if sil := al.SilenceID; sil != 0 {
 		if _, err := tx.ExecContext(ctx, `UPDATE alert_silences SET matched = matched + 1, last_matched_at = ? WHERE id = ?`,

@@ -99,12 +99,15 @@ func TestRaiseDedup(t *testing.T) {
 		if created || again.ID != first.ID || again.Count != 2 {
 			t.Fatalf("second raise: created %v, id %d (first %d), count %d", created, again.ID, first.ID, again.Count)
 		}
+		if first.PrevSeverity != "" || again.PrevSeverity != "medium" {
+			t.Errorf("previous severities %q, %q", first.PrevSeverity, again.PrevSeverity)
+		}
 		if !again.LastSeen.Equal(w.now) || !again.FirstSeen.Equal(first.FirstSeen) || again.Severity != "high" {
 			t.Errorf("after the second raise: first %v last %v severity %s", again.FirstSeen, again.LastSeen, again.Severity)
 		}
 		// A lower severity does not lower it.
 		third, _ := w.raise(t, vulnInput(w.hospA.ID, "CVE-2026-0001", "low"))
-		if third.Count != 3 || third.Severity != "high" {
+		if third.Count != 3 || third.Severity != "high" || third.PrevSeverity != "high" {
 			t.Errorf("third raise: count %d severity %s", third.Count, third.Severity)
 		}
 		// Same key in another organisation: another alert.

@@ -64,6 +64,9 @@ CREATE TABLE alerts (
     source TEXT NOT NULL,
     kind TEXT NOT NULL,
     severity TEXT NOT NULL CHECK (severity IN ('critical', 'high', 'medium', 'low', 'info')),
+    -- The severity before the last raise counted the alert ('' until then): notify
+    -- notifies a counted alert again only when its severity rose.
+    prev_severity TEXT NOT NULL DEFAULT '',
     -- The title as a catalogue key and arguments (JSON), '' for alerts raised before
     -- titles were stored that way; title is it rendered in English.
     title_msg TEXT NOT NULL DEFAULT '',
