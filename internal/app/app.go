@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
@@ -41,6 +43,7 @@ type App struct {
 	Supply *supply.Service
 	DLP    *dlpsvc.Service
 	Notify *notify.Service
+	Alerts *alert.Service
 
 	// Set by Start.
 	leases    *lease.Manager
@@ -102,12 +105,26 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		Assets: asset.NewService(db, tl),
 		Vulns:  vuln.Open(db),
 	}
-	a.Supply = supply.NewService(db, tl, a.Vulns, logger)
+	if a.Alerts, err = alert.New(db, tl); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Alerts.SetUsers(func(ctx context.Context, who actor.Actor, username string) error {
+		_, err := a.Auth.UserByName(ctx, who, username)
+		return err
+	})
+	a.Supply = supply.NewService(db, tl, a.Vulns, a.Alerts, logger)
 	a.Notify = notify.New(db, tl, notify.Options{Logger: logger, BaseURL: cfg.baseURL(), MaxAttempts: cfg.Notify.MaxAttempts})
+	// Every raised alert writes its notifications to the outbox in the raising
+	// transaction, so no alert exists without them.
+	a.Alerts.OnRaise(func(ctx context.Context, tx *store.Tx, al alert.Alert, created bool) error {
+		return a.Notify.Enqueue(ctx, tx, notifyEvent(al, created))
+	})
+	a.Notify.SetAcknowledger(a.Alerts)
 	a.Assets.CheckLinks(a.Supply)
 	a.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{KeyFile: filepath.Join(dataDir, DLPKeyFile), ScanRoots: cfg.DLP.ScanRoots,
 		RawRetention: time.Duration(cfg.DLP.RawRetentionDays) * 24 * time.Hour,
-		MayReveal:    func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) }, Logger: logger})
+		MayReveal:    func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) }, Alerts: a.Alerts, Logger: logger})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -157,7 +174,7 @@ func (a *App) Close() error {
 // Handler builds the HTTP handler.
 func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
-		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify,
+		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts,
 		I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
 		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {

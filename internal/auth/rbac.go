@@ -43,13 +43,17 @@ const (
 
 	PermNotifyRead   Permission = "notify.read"   // notification channels, routes, deliveries and dead letters
 	PermNotifyManage Permission = "notify.manage" // add channels and routes, send test messages, re-send dead letters
+
+	// The alert inbox of every module (package alert).
+	PermAlertRead   Permission = "alert.read"   // alerts (patient ids masked), cases, silences, SLA
+	PermAlertManage Permission = "alert.manage" // acknowledge, status and assignment, cases and comments, silences, SLA
 )
 
 // AllPermissions lists every permission.
 var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead,
 	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide,
 	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage,
-	PermNotifyRead, PermNotifyManage}
+	PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage}
 
 // basePermissions are held by every role.
 var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}
@@ -59,16 +63,17 @@ var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermO
 var rolePermissions = map[string][]Permission{
 	RoleAdmin: AllPermissions,
 	RoleSecurity: {PermAssetWrite, PermUserRead, PermTrailRead, PermSupplyWrite, PermFindingDecide, PermGateManage,
-		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage, PermNotifyRead, PermNotifyManage},
+		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage, PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage},
 	// The privacy officer owns patient data: the only role besides the administrator
 	// that may reveal a raw value.
-	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead},
-	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead, PermNotifyRead},
+	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead,
+		PermAlertRead, PermAlertManage},
+	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead, PermNotifyRead, PermAlertRead},
 	// IT operations run scans and jobs over the servers they keep, and read the masked
 	// results of what they started.
-	RoleITOps:       {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead},
+	RoleITOps:       {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead},
 	RoleAppOperator: {},
-	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead},
+	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead, PermAlertRead},
 }
 
 // Allowed is the single authorisation decision: it reports whether role holds
@@ -112,7 +117,7 @@ func KnownRole(role string) bool {
 // ReadOnly reports whether p only reads data, and so is usable with a "read" API token.
 func (p Permission) ReadOnly() bool {
 	switch p {
-	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead:
+	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead, PermAlertRead:
 		return true
 	}
 	return false

@@ -15,15 +15,16 @@ func TestAllowed(t *testing.T) {
 		{"admin", RoleAdmin, AllPermissions},
 		{"security officer", RoleSecurity, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermUserRead,
 			PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide, PermGateManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage,
-			PermNotifyRead, PermNotifyManage}},
+			PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage}},
 		{"privacy officer", RolePrivacy, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead,
-			PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead}},
+			PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead, PermAlertRead, PermAlertManage}},
 		{"auditor", RoleAuditor, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead,
-			PermNotifyRead}},
+			PermNotifyRead, PermAlertRead}},
 		{"it ops", RoleITOps, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermSupplyRead, PermSupplyWrite,
-			PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead}},
+			PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead}},
 		{"app operator", RoleAppOperator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}},
-		{"regulator", RoleRegulator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead}},
+		{"regulator", RoleRegulator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead,
+			PermAlertRead}},
 		{"unknown role", "root", nil},
 		{"empty role", "", nil},
 		{"system is not a role", "system", nil},
@@ -70,7 +71,7 @@ func TestRolesAllHaveEntries(t *testing.T) {
 	}
 	for _, r := range []string{RoleAuditor, RoleRegulator, RoleAppOperator} {
 		for _, p := range []Permission{PermAssetWrite, PermOrgManage, PermUserManage, PermSupplyWrite, PermFindingDecide,
-			PermGateManage, PermVulnDBManage, PermDLPScan, PermDLPReveal, PermDLPManage} {
+			PermGateManage, PermVulnDBManage, PermDLPScan, PermDLPReveal, PermDLPManage, PermAlertManage} {
 			if Allowed(r, p) {
 				t.Errorf("read-only role %s holds %s", r, p)
 			}

@@ -88,7 +88,7 @@ func (e *env) rootCmd() *cobra.Command {
 	pf.String("log-level", defaults.LogLevel, "log level: debug, info, warn, error (env MEDGUARD_LOG_LEVEL)")
 	root.AddCommand(e.serveCmd(), e.demoCmd(), e.migrateCmd(), e.userCmd(), e.tokenCmd(), e.trailCmd(), e.versionCmd(),
 		e.vulndbCmd(), e.sbomCmd(), e.deliveryCmd(), e.notifyCmd())
-	root.AddCommand(e.scanCmd(), e.maskCmd())
+	root.AddCommand(e.scanCmd(), e.maskCmd(), e.alertsCmd())
 	return root
 }
 
@@ -234,7 +234,7 @@ func (e *env) demoCmd() *cobra.Command {
 			e.cfg.DLP.ScanRoots = append(e.cfg.DLP.ScanRoots, dlpRoot)
 			return e.withApp(func(a *app.App) error {
 				res, err := demo.Seed(e.ctx, demo.Deps{DB: a.DB, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
-					Vulns: a.Vulns, Supply: a.Supply, DLP: a.DLP},
+					Vulns: a.Vulns, Supply: a.Supply, DLP: a.DLP, Alerts: a.Alerts},
 					demo.Options{AdminPassword: adminPassword, Assets: assets, DLPRoot: dlpRoot})
 				if err != nil {
 					return err

@@ -180,7 +180,7 @@ func TestDemoIsIdempotent(t *testing.T) {
 		}
 		// The supply chain: 3 SBOMs matched against the embedded advisories, a delivery
 		// that passed and one that failed, gate results, a new-advisory alert.
-		sboms, findings, alerts := count("sboms"), count("findings"), count("supply_alerts")
+		sboms, findings, alerts := count("sboms"), count("findings"), count("alerts WHERE source = 'supply'")
 		if sboms != 3 || findings < 50 || alerts != 2 || count("deliveries") != 2 || count("gate_results") != 3 ||
 			count("finding_decisions") != 1 {
 			t.Fatalf("supply demo: %d sboms, %d findings, %d alerts", sboms, findings, alerts)
@@ -214,14 +214,25 @@ func TestDemoIsIdempotent(t *testing.T) {
 		if err := raw().QueryRow(`SELECT COUNT(*) FROM api_tokens WHERE only_permission = 'dlp.check'`).Scan(&gateways); err != nil || gateways != 1 {
 			t.Fatalf("demo gateway tokens = %d, %v", gateways, err)
 		}
+		// The alert inbox: alerts of the supply chain and the patient-data checks (a
+		// silenced one, the job's outside the allowed path), a case in progress, a silence.
+		silenced := count("alerts WHERE source = 'dlp' AND silence_id IS NOT NULL")
+		dlpAlerts := count("alerts WHERE source = 'dlp'")
+		if count("alerts WHERE kind = 'dlp_block'") != 1 || silenced != 1 || count("alerts WHERE kind = 'dlp_outside_allowed'") != 1 ||
+			count("alert_cases WHERE status = 'investigating'") != 1 || count("alert_case_comments") != 1 ||
+			count("alert_silences") != 1 || count("alerts WHERE case_id IS NOT NULL") == 0 {
+			t.Fatalf("alert demo: %d dlp alerts, %d silenced, %d cases, %d silences", dlpAlerts, silenced, count("alert_cases"),
+				count("alert_silences"))
+		}
 		tokens := count("api_tokens")
 		code, out, _ = runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(out, "already there") {
 			t.Fatalf("second demo: %d %q", code, out)
 		}
 		if count("orgs") != orgs || count("users") != users || count("assets") != assets || count("sboms") != sboms ||
-			count("findings") != findings || count("supply_alerts") != alerts || count("dlp_scans") != dlpScans ||
-			count("api_tokens") != tokens {
+			count("findings") != findings || count("alerts WHERE source = 'supply'") != alerts || count("dlp_scans") != dlpScans ||
+			count("api_tokens") != tokens || count("alerts WHERE source = 'dlp'") != dlpAlerts || count("alert_cases") != 1 ||
+			count("alert_silences") != 1 {
 			t.Fatal("second demo run created data")
 		}
 		var kinds int

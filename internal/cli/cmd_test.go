@@ -5,15 +5,23 @@ import (
 	"context"
 	"database/sql"
 	"flag"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/app"
+	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of TestCommands under testdata/cmd")
@@ -45,7 +53,7 @@ var cmdCases = []cmdCase{
 	// Usage errors: exit 2, the message and a hint.
 	{name: "unknown-command", args: []string{"sevre"}},
 	{name: "unknown-subcommand", args: []string{"sbom", "nosuch"}},
-	{name: "unknown-command-help", args: []string{"alerts", "list", "--help"}},
+	{name: "unknown-command-help", args: []string{"incidents", "list", "--help"}},
 	{name: "unknown-subcommand-help", args: []string{"sbom", "nosuch", "-h"}},
 	{name: "group-without-command", args: []string{"sbom"}},
 	{name: "unknown-help-topic", args: []string{"help", "nosuch"}},
@@ -62,6 +70,8 @@ var cmdCases = []cmdCase{
 	{name: "too-few-args-scan", args: []string{"scan"}},
 	{name: "too-many-args", args: []string{"sbom", "check", "a.json", "b.json"}},
 	{name: "too-many-args-version", args: []string{"version", "extra"}},
+	{name: "alerts-list-bad-status", args: []string{"alerts", "list", "--status", "pending", "--data", "$DATA"}},
+	{name: "alerts-list-bad-format", args: []string{"alerts", "list", "--format", "xml"}},
 
 	// Files that do not exist: errors, exit 1, whatever the path says.
 	{name: "sbom-check-no-file-flags", args: []string{"sbom", "check", "$TMP/no/flags.json"}},
@@ -111,6 +121,12 @@ var cmdCases = []cmdCase{
 			mustRun(t, "notify", "channel", "add", "--name", "robot", "--kind", "dingtalk", "--secret", "SEC-1", "--lang", "en",
 				"--url", "https://oapi.dingtalk.com/robot/send?access_token=tok-1", "--data", data)
 		}},
+	{name: "alerts-list-empty", args: []string{"alerts", "list", "--data", "$DATA"}},
+	{name: "alerts-list-table", args: []string{"alerts", "list", "--data", "$DATA"}, setup: seedAlerts},
+	{name: "alerts-list-json-open-supply", args: []string{"alerts", "list", "--source", "supply", "--status", "open",
+		"--format", "json", "--data", "$DATA"}, setup: seedAlerts},
+	{name: "alerts-list-json-dlp", args: []string{"alerts", "list", "--source", "dlp", "--format", "json", "--data", "$DATA"},
+		setup: seedAlerts},
 	// (From standard input: a temporary path would change the table's widths.)
 	{name: "scan-fail-on-hit", args: []string{"scan", "-", "--types", "cn_resident_id", "--fail-on", "4"}, stdin: patientNote},
 	{name: "scan-fail-on-not-reached", args: []string{"scan", "-", "--types", "cn_resident_id", "--fail-on", "5"}, stdin: patientNote},
@@ -244,4 +260,56 @@ func normalise(s, data, tmp string) string {
 	s = timeRE.ReplaceAllString(s, "<time>")
 	s = durationRE.ReplaceAllString(s, "<duration>")
 	return strings.ReplaceAll(s, "medguard "+app.Version+"\n", "medguard <version>\n")
+}
+
+// seedAlerts raises alerts in the data directory: two of the supply chain (one of them
+// raised twice, one resolved) and one of patient-data detection with a patient id, and
+// silences the dlp one.
+func seedAlerts(t *testing.T, data, _ string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := app.Defaults()
+	cfg.DataDir = data
+	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	top, err := a.Orgs.Create(ctx, actor.CLI(), org.Input{Kind: org.KindRegion, Name: "Test City"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := a.Orgs.Create(ctx, actor.CLI(), org.Input{ParentID: top.ID, Kind: org.KindHospital, Name: "Hospital A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Alerts.CreateSilence(ctx, actor.CLI(), alert.SilenceInput{OrgID: h.ID, Source: "dlp", Reason: "test week",
+		ExpiresAt: time.Now().Add(24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	ins := []alert.Input{
+		{OrgID: h.ID, Source: "supply", Kind: "new_vulnerability", Severity: "critical", Subject: "CVE-2026-0001",
+			Title: i18n.M("supply.alert.new_vulnerability", "CVE-2026-0001", 1, 2), DedupKey: "new_vulnerability:CVE-2026-0001"},
+		{OrgID: h.ID, Source: "supply", Kind: "new_vulnerability", Severity: "critical", Subject: "CVE-2026-0001",
+			Title: i18n.M("supply.alert.new_vulnerability", "CVE-2026-0001", 1, 2), DedupKey: "new_vulnerability:CVE-2026-0001"},
+		{OrgID: h.ID, Source: "supply", Kind: "delivery_failed", Severity: "high", Subject: "D-7",
+			Title: i18n.M("supply.alert.delivery_failed", "D-7", "HIS", "5.2.0"), DedupKey: "delivery_failed:7"},
+		{OrgID: h.ID, Source: "dlp", Kind: "dlp_block", Severity: "high", Subject: "discharge.docx", Account: "gateway",
+			PatientID: "110105194912310021", Title: i18n.M("alert.dlp.block", "discharge.docx", 4), DedupKey: "dlp_check:1"},
+	}
+	var ids []int64
+	for i, in := range ins {
+		in.At = time.Date(2026, 4, 1, 8, i, 0, 0, time.UTC)
+		if err := a.DB.InTx(ctx, func(tx *store.Tx) error {
+			al, _, err := a.Alerts.Raise(ctx, tx, in)
+			ids = append(ids, al.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Alerts.SetStatus(ctx, actor.CLI(), []int64{ids[2]}, alert.Change{Status: alert.StatusResolved,
+		Resolution: alert.ResolutionConfirmed}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	mrand "math/rand"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
@@ -37,6 +38,7 @@ type Deps struct {
 	Vulns  *vuln.DB        // optional: with Supply, seeds the software supply chain
 	Supply *supply.Service // optional
 	DLP    *dlpsvc.Service // optional: with Options.DLPRoot, seeds patient-data scans
+	Alerts *alert.Service  // optional: seeds a silence and a case in the alert inbox
 }
 
 // Options tune the seeding.
@@ -158,10 +160,16 @@ func Seed(ctx context.Context, d Deps, opt Options) (Result, error) {
 	if _, err := d.Assets.BulkCreate(ctx, sys, asset.Generate(rng, holders, opt.Assets)); err != nil {
 		return Result{}, fmt.Errorf("demo: assets: %w", err)
 	}
+	if err := seedSilence(ctx, d); err != nil {
+		return Result{}, err
+	}
 	if err := seedSupply(ctx, d, byCode); err != nil {
 		return Result{}, err
 	}
 	if err := seedDLP(ctx, d, opt.DLPRoot); err != nil {
+		return Result{}, err
+	}
+	if err := seedCase(ctx, d); err != nil {
 		return Result{}, err
 	}
 	return res, nil
@@ -173,7 +181,13 @@ func Seed(ctx context.Context, d Deps, opt Options) (Result, error) {
 func reseed(ctx context.Context, d Deps, opt Options) (Result, error) {
 	sys := actor.System()
 	res := Result{}
+	if err := seedSilence(ctx, d); err != nil {
+		return Result{}, err
+	}
 	if err := seedDLP(ctx, d, opt.DLPRoot); err != nil {
+		return Result{}, err
+	}
+	if err := seedCase(ctx, d); err != nil {
 		return Result{}, err
 	}
 	for _, u := range users {

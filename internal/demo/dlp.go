@@ -181,6 +181,8 @@ func seedDLP(ctx context.Context, d Deps, root string) error {
 		customID("medical_record_no", `BA\d{8}`, "病案号"),
 		customID("outpatient_no", `MZ\d{10}`, "门诊号"),
 		customID("inpatient_no", `ZY\d{10}`, "住院号"))
+	// Patient records belong under 病历/; the job finds them elsewhere too (an alert).
+	pol.AllowedPaths = []string{filepath.Join(root, "病历")}
 	if _, err := d.DLP.SetPolicy(ctx, a, h1.ID, pol); err != nil {
 		return fmt.Errorf("demo: DLP policy: %w", err)
 	}

@@ -2,76 +2,89 @@ package supply
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"github.com/medguard/medguard/internal/i18n"
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/alert"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
-	"github.com/medguard/medguard/internal/trail"
 )
 
-// Alert is a notice raised by the supply chain: a new advisory hitting stored software,
-// or a delivery that failed its integrity check.
+// AlertSource is the source of the alerts the supply chain raises.
+const AlertSource = "supply"
+
+// Alerts is what the supply chain needs of the alert inbox: *alert.Service. The
+// supply chain raises its alerts through it, in its own transactions, and its alert
+// pages read them back from it.
+type Alerts interface {
+	Raise(ctx context.Context, tx *store.Tx, in alert.Input) (alert.Alert, bool, error)
+	List(ctx context.Context, a actor.Actor, f alert.Filter) ([]alert.Alert, int, error)
+	Get(ctx context.Context, a actor.Actor, id int64) (alert.Alert, error)
+	Acknowledge(ctx context.Context, a actor.Actor, id int64) (alert.Alert, error)
+}
+
+// Alert is a notice raised by the supply chain — a new advisory hitting stored
+// software, or a delivery that failed its integrity check — as the supply-chain pages
+// and API show it. It is an alert of source supply in the alert inbox.
 type Alert struct {
 	ID       int64  `json:"id"`
 	OrgID    int64  `json:"org_id"`
 	OrgName  string `json:"org_name"`
 	Kind     string `json:"kind"` // new_vulnerability, delivery_failed
 	VulnID   string `json:"vuln_id"`
-	Severity string `json:"severity"`
-	Title    string `json:"title"` // English
+	Severity string `json:"severity"` // the inbox's: critical, high, medium, low or info
+	Title    string `json:"title"`    // English
 	// TitleMsg is Title as a catalogue key and arguments; nil for alerts raised before
 	// titles were stored that way.
-	TitleMsg       *i18n.Message   `json:"title_msg,omitempty"`
-	Detail         json.RawMessage `json:"detail"`
-	CreatedAt      time.Time       `json:"created_at"`
-	AcknowledgedAt *time.Time      `json:"acknowledged_at"`
-	AcknowledgedBy string          `json:"acknowledged_by"`
+	TitleMsg *i18n.Message   `json:"title_msg,omitempty"`
+	Detail   json.RawMessage `json:"detail"`
+	// Status is the alert's status in the inbox (new, investigating, resolved, closed);
+	// Count how many times it was raised.
+	Status         string     `json:"status"`
+	Count          int64      `json:"count"`
+	CreatedAt      time.Time  `json:"created_at"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at"`
+	AcknowledgedBy string     `json:"acknowledged_by"`
 }
 
-func (s *Service) insertAlert(ctx context.Context, tx *store.Tx, orgID int64, kind, vulnID, severity, title string, titleMsg i18n.Message, detail any, now time.Time) error {
-	b, err := json.Marshal(detail)
-	if err != nil {
-		return fmt.Errorf("supply: alert detail: %w", err)
+func fromAlert(al alert.Alert) Alert {
+	out := Alert{ID: al.ID, OrgID: al.OrgID, OrgName: al.OrgName, Kind: al.Kind, Severity: al.Severity, Title: al.Title,
+		TitleMsg: al.TitleMsg, Detail: al.Evidence, Status: al.Status, Count: al.Count, CreatedAt: al.FirstSeen,
+		AcknowledgedAt: al.AcknowledgedAt, AcknowledgedBy: al.AcknowledgedBy}
+	if al.Kind == "new_vulnerability" {
+		out.VulnID = al.Subject
 	}
-	tm, err := json.Marshal(titleMsg)
-	if err != nil {
-		return fmt.Errorf("supply: alert title: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO supply_alerts (org_id, kind, vuln_id, severity, title, title_msg, detail, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, orgID, kind, vulnID, severity, title, string(tm), string(b), now); err != nil {
-		return fmt.Errorf("supply: insert alert: %w", err)
-	}
-	return nil
+	return out
 }
 
-const alertColumns = `al.id, al.org_id, o.name, al.kind, al.vuln_id, al.severity, al.title, al.title_msg, al.detail, al.created_at,
-	al.acknowledged_at, al.acknowledged_by`
+// alertSeverity maps an advisory's level to the inbox's severity: an advisory without
+// a known level (no CVSS score) is medium, so that it has a due date without paging
+// anyone as critical or high would.
+func alertSeverity(level string) string {
+	switch level {
+	case alert.SeverityCritical, alert.SeverityHigh, alert.SeverityMedium, alert.SeverityLow:
+		return level
+	}
+	return alert.SeverityMedium
+}
 
-func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
-	var al Alert
-	var detail, titleMsg string
-	var ack sql.NullTime
-	err := sc.Scan(&al.ID, &al.OrgID, &al.OrgName, &al.Kind, &al.VulnID, &al.Severity, &al.Title, &titleMsg, &detail, &al.CreatedAt,
-		&ack, &al.AcknowledgedBy)
-	al.Detail = json.RawMessage(detail)
-	if titleMsg != "" {
-		var m i18n.Message
-		if json.Unmarshal([]byte(titleMsg), &m) == nil && m.Key != "" {
-			al.TitleMsg = &m
-		}
+// raise raises in as an alert of the supply chain inside tx.
+func (s *Service) raise(ctx context.Context, tx *store.Tx, in alert.Input) error {
+	in.Source = AlertSource
+	_, _, err := s.alerts.Raise(ctx, tx, in)
+	return err
+}
+
+// alertFilter selects the supply chain's alerts; open keeps those not yet acknowledged
+// (status new).
+func alertFilter(open bool, limit, offset int) alert.Filter {
+	f := alert.Filter{Source: AlertSource, Limit: limit, Offset: offset}
+	if open {
+		f.Status = alert.StatusNew
 	}
-	al.CreatedAt = al.CreatedAt.UTC()
-	if ack.Valid {
-		t := ack.Time.UTC()
-		al.AcknowledgedAt = &t
-	}
-	return al, err
+	return f
 }
 
 // Alerts lists the most recent alerts in a's scope (unacknowledged only when open).
@@ -79,53 +92,37 @@ func (s *Service) Alerts(ctx context.Context, a actor.Actor, open bool, limit in
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	cond, arg := a.SeesSQL("o.path")
-	if open {
-		cond += ` AND al.acknowledged_at IS NULL`
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+alertColumns+` FROM supply_alerts al JOIN orgs o ON o.id = al.org_id
-		WHERE `+cond+` ORDER BY al.created_at DESC, al.id DESC LIMIT ?`, arg, limit)
-	if err != nil {
-		return nil, fmt.Errorf("supply: list alerts: %w", err)
-	}
-	defer rows.Close()
-	out := []Alert{}
-	for rows.Next() {
-		al, err := scanAlert(rows)
-		if err != nil {
-			return nil, fmt.Errorf("supply: list alerts: %w", err)
-		}
-		out = append(out, al)
-	}
-	return out, rows.Err()
+	as, _, err := s.AlertPage(ctx, a, open, limit, 0)
+	return as, err
 }
 
-// Acknowledge marks alert id as seen by a.
+// AlertPage returns one page of the alerts a may see, most recently raised first —
+// limit of them after skipping offset (the caller validates both) — and how many there
+// are in all; open keeps only those not yet acknowledged.
+func (s *Service) AlertPage(ctx context.Context, a actor.Actor, open bool, limit, offset int) ([]Alert, int, error) {
+	as, total, err := s.alerts.List(ctx, a, alertFilter(open, limit, offset))
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]Alert, len(as))
+	for i, al := range as {
+		out[i] = fromAlert(al)
+	}
+	return out, total, nil
+}
+
+// Acknowledge marks alert id as seen by a (in the inbox: investigating). An alert of
+// another module is not found here.
 func (s *Service) Acknowledge(ctx context.Context, a actor.Actor, id int64) (Alert, error) {
-	var out Alert
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		cond, arg := a.SeesSQL("o.path")
-		before, err := scanAlert(tx.QueryRowContext(ctx, `SELECT `+alertColumns+` FROM supply_alerts al JOIN orgs o ON o.id = al.org_id
-			WHERE al.id = ? AND `+cond, id, arg))
-		if errors.Is(err, sql.ErrNoRows) {
-			return problem.NotFound("alert")
-		}
-		if err != nil {
-			return fmt.Errorf("supply: read alert %d: %w", id, err)
-		}
-		out = before
-		if before.AcknowledgedAt != nil {
-			return nil
-		}
-		now := s.stamp()
-		if _, err := tx.ExecContext(ctx, `UPDATE supply_alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ?`,
-			now, a.Username, id); err != nil {
-			return fmt.Errorf("supply: acknowledge alert %d: %w", id, err)
-		}
-		out.AcknowledgedAt, out.AcknowledgedBy = &now, a.Username
-		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "alert.acknowledge", ObjectType: "supply_alert",
-			ObjectID: idString(id), OrgID: before.OrgID, Summary: before.Title, Msg: alertMsg(before.Title, before.TitleMsg)})
-		return err
-	})
-	return out, err
+	al, err := s.alerts.Get(ctx, a, id)
+	if err != nil {
+		return Alert{}, err
+	}
+	if al.Source != AlertSource {
+		return Alert{}, problem.NotFound("alert")
+	}
+	if al, err = s.alerts.Acknowledge(ctx, a, id); err != nil {
+		return Alert{}, err
+	}
+	return fromAlert(al), nil
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
@@ -68,7 +69,11 @@ func newBenchWorld(b *testing.B, db *store.DB, hospitals int) *benchWorld {
 		b.Fatal(err)
 	}
 	w := &benchWorld{db: db, vulns: vuln.Open(db)}
-	w.svc = NewService(db, tl, w.vulns, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	alerts, err := alert.New(db, tl)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.svc = NewService(db, tl, w.vulns, alerts, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	orgs := org.NewService(db, tl)
 	prov, err := orgs.Create(ctx, actor.System(), org.Input{Kind: org.KindProvince, Name: "bench province"})
 	if err != nil {

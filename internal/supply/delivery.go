@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/delivery"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
@@ -115,11 +116,12 @@ func (s *Service) VerifyDelivery(ctx context.Context, a actor.Actor, in Delivery
 		result := "verified"
 		if !rep.OK {
 			result = "FAILED: " + strings.Join(probs, "; ")
-			title := fmt.Sprintf("delivery %s of %s %s failed its integrity check", m.DeliveryID, v.ProductName, v.Version)
-			if err := s.insertAlert(ctx, tx, v.OrgID, "delivery_failed", "", "high", title,
-				i18n.M("supply.alert.delivery_failed", m.DeliveryID, v.ProductName, v.Version),
-				map[string]any{"delivery_id": out.ID, "vendor": v.VendorName, "product": v.ProductName, "version": v.Version,
-					"problems": probs, "problem_msgs": msgs}, out.VerifiedAt); err != nil {
+			// Each failed check is an alert of its own (keyed by the stored delivery).
+			if err := s.raise(ctx, tx, alert.Input{OrgID: v.OrgID, Kind: "delivery_failed", Severity: alert.SeverityHigh,
+				Title:   i18n.M("supply.alert.delivery_failed", m.DeliveryID, v.ProductName, v.Version),
+				Subject: m.DeliveryID, ProductID: v.ProductID, VersionID: v.ID, DedupKey: "delivery_failed:" + idString(out.ID),
+				Evidence: map[string]any{"delivery_id": out.ID, "vendor": v.VendorName, "product": v.ProductName, "version": v.Version,
+					"problems": probs, "problem_msgs": msgs}, At: out.VerifiedAt}); err != nil {
 				return err
 			}
 			s.log.Warn("delivery failed its integrity check", "delivery", m.DeliveryID, "vendor", v.VendorName,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -378,9 +379,9 @@ func (s *Service) raiseAlerts(ctx context.Context, tx *store.Tx, add []findingRo
 		if level == "" {
 			level = "unknown"
 		}
-		title := fmt.Sprintf("%s affects %d product version(s), %d asset(s)", k.vuln, len(d.Products), len(d.Assets))
-		if err := s.insertAlert(ctx, tx, k.org, "new_vulnerability", k.vuln, level, title,
-			i18n.M("supply.alert.new_vulnerability", k.vuln, len(d.Products), len(d.Assets)), d, now); err != nil {
+		if err := s.raise(ctx, tx, alert.Input{OrgID: k.org, Kind: "new_vulnerability", Severity: alertSeverity(level),
+			Title: i18n.M("supply.alert.new_vulnerability", k.vuln, len(d.Products), len(d.Assets)), Subject: k.vuln,
+			DedupKey: "new_vulnerability:" + k.vuln, Evidence: d, At: now}); err != nil {
 			return 0, err
 		}
 		names := make([]string, len(d.Products))

@@ -65,13 +65,17 @@ func (s *Service) Risk(ctx context.Context, a actor.Actor) (RiskView, error) {
 		{`SELECT COUNT(*) FROM product_versions pv JOIN products p ON p.id = pv.product_id JOIN orgs o ON o.id = p.org_id WHERE ` + cond, &rv.Versions},
 		{`SELECT COUNT(*) FROM components c JOIN sboms sb ON sb.id = c.sbom_id JOIN product_versions pv ON pv.id = sb.version_id
 			JOIN products p ON p.id = pv.product_id JOIN orgs o ON o.id = p.org_id WHERE ` + cond, &rv.Components},
-		{`SELECT COUNT(*) FROM supply_alerts al JOIN orgs o ON o.id = al.org_id WHERE al.acknowledged_at IS NULL AND ` + cond, &rv.OpenAlerts},
 	}
 	for _, c := range counts {
 		if err := s.db.QueryRowContext(ctx, c.q, arg).Scan(c.n); err != nil {
 			return rv, fmt.Errorf("supply: risk counts: %w", err)
 		}
 	}
+	_, openAlerts, err := s.alerts.List(ctx, a, alertFilter(true, 0, 0))
+	if err != nil {
+		return rv, err
+	}
+	rv.OpenAlerts = openAlerts
 	// Every open finding once, with what the view groups by.
 	rows, err := s.db.QueryContext(ctx, `SELECT `+stateExpr+`, f.severity, p.id, p.name, COALESCE(v.id, 0), COALESCE(v.name, ''),
 		f.ecosystem, f.pkg_name, f.pkg_version, f.first_seen

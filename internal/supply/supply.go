@@ -27,20 +27,22 @@ import (
 
 // Service stores and queries the software supply chain.
 type Service struct {
-	db    *store.DB
-	trail *trail.Log
-	vulns *vuln.DB
-	log   *slog.Logger
-	now   func() time.Time
+	db     *store.DB
+	trail  *trail.Log
+	vulns  *vuln.DB
+	alerts Alerts
+	log    *slog.Logger
+	now    func() time.Time
 }
 
-// NewService returns a Service on db that matches against vulns and records changes in tl.
-// Alerts are also written to log (slog.Default when nil).
-func NewService(db *store.DB, tl *trail.Log, vulns *vuln.DB, log *slog.Logger) *Service {
+// NewService returns a Service on db that matches against vulns, records changes in tl
+// and raises its alerts through alerts (an *alert.Service). Alerts are also written to
+// log (slog.Default when nil).
+func NewService(db *store.DB, tl *trail.Log, vulns *vuln.DB, alerts Alerts, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: db, trail: tl, vulns: vulns, log: log, now: time.Now}
+	return &Service{db: db, trail: tl, vulns: vulns, alerts: alerts, log: log, now: time.Now}
 }
 
 // SetClock replaces the service's clock; tests use it to age findings and expire decisions.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
@@ -37,6 +38,16 @@ type world struct {
 	now            time.Time
 }
 
+// newAlerts returns the alert inbox the supply chain raises into.
+func newAlerts(t testing.TB, db *store.DB, tl *trail.Log) *alert.Service {
+	t.Helper()
+	svc, err := alert.New(db, tl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
 func newWorld(t *testing.T, db *store.DB) *world {
 	t.Helper()
 	ctx := context.Background()
@@ -53,7 +64,7 @@ func newWorld(t *testing.T, db *store.DB) *world {
 		return n
 	}
 	w := &world{db: db, vulns: vuln.Open(db), now: time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)}
-	w.svc = supply.NewService(db, tl, w.vulns, nil)
+	w.svc = supply.NewService(db, tl, w.vulns, newAlerts(t, db, tl), nil)
 	w.svc.SetClock(func() time.Time { return w.now })
 	prov := mk(0, org.KindProvince, "某省卫健委")
 	w.hospA = mk(prov.ID, org.KindHospital, "第一人民医院")
@@ -343,6 +354,10 @@ func TestRematchRaisesAlertAndWithdrawRemoves(t *testing.T) {
 		alerts, err := w.svc.Alerts(ctx, w.actorA, true, 10)
 		if err != nil || len(alerts) != 1 {
 			t.Fatalf("alerts = %v, %v", alerts, err)
+		}
+		// It is an alert of the inbox: new, raised once, the advisory's level kept.
+		if al := alerts[0]; al.Status != "new" || al.Count != 1 || al.VulnID != "GHSA-test-0003" || al.Kind != "new_vulnerability" {
+			t.Errorf("alert = %+v", al)
 		}
 		var d supply.AlertDetail
 		if err := json.Unmarshal(alerts[0].Detail, &d); err != nil {
@@ -738,7 +753,7 @@ func TestNuGetComponentsStoredBeforeMigration(t *testing.T) {
 				t.Fatal(err)
 			}
 			vulns := vuln.Open(db)
-			svc := supply.NewService(db, tl, vulns, nil)
+			svc := supply.NewService(db, tl, vulns, newAlerts(t, db, tl), nil)
 			res, err := vulns.Import(ctx, "testdata/osv-nuget", vuln.ImportOptions{})
 			if err != nil {
 				t.Fatal(err)

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"github.com/medguard/medguard/internal/alert"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -390,13 +391,17 @@ func TestSetupCreatesFirstAdministrator(t *testing.T) {
 		e.Auth = auth.NewService(db, tl, auth.Options{MFAPolicy: e.Orgs})
 		e.Assets = asset.NewService(db, tl)
 		e.Vulns = vuln.Open(db)
-		e.Supply = supply.NewService(db, tl, e.Vulns, nil)
+		var err error
+		if e.Alerts, err = alert.New(db, tl); err != nil {
+			t.Fatal(err)
+		}
+		e.Supply = supply.NewService(db, tl, e.Vulns, e.Alerts, nil)
 		dlpSvc, err := dlpsvc.New(db, tl, dlpsvc.Options{Key: []byte("test-key-16bytes")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns,
-			DLP: dlpSvc, Notify: notify.New(db, tl, notify.Options{}), Version: "test"})
+			DLP: dlpSvc, Notify: notify.New(db, tl, notify.Options{}), Alerts: e.Alerts, Version: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}

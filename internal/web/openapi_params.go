@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/medguard/medguard/internal/alert"
 	"reflect"
 	"strconv"
 
@@ -112,6 +113,24 @@ var queryDocs = map[string]qdoc{
 
 var opQueryDocs = map[string]map[string]qdoc{
 	"GET /api/v1/dlp/scans": {"kind": oneOf("Scan kind", []string{dlpsvc.KindText, dlpsvc.KindUpload, dlpsvc.KindJob, dlpsvc.KindCheck})},
+	"GET /api/v1/alerts": {
+		"source":   str("Module that raised the alert: supply, dlp …"),
+		"kind":     str("Kind of alert, e.g. new_vulnerability, delivery_failed, dlp_block"),
+		"severity": oneOf("Severity", alert.Severities),
+		"status":   oneOf("Status; open = new and investigating", []string{alert.StatusOpen}, alert.Statuses),
+		"case_id":  id("Only the alerts of this case"),
+		"silenced": flag("Only silenced alerts (true) or only unsilenced ones (false)"),
+		"overdue":  flag("Only open alerts past their due date"),
+	},
+	"GET /api/v1/cases": {
+		"status":   oneOf("Status; open = new and investigating", []string{alert.StatusOpen}, alert.Statuses),
+		"assignee": str("User name of the assignee"),
+		"overdue":  flag("Only open cases past their due date"),
+	},
+	"GET /api/v1/silences": {
+		"active": flag("Only silences that have not expired"),
+		"unused": flag("Only active silences that matched nothing in the last 30 days"),
+	},
 }
 
 // queryParam is the OpenAPI parameter object of query parameter name of operation op:

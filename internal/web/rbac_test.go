@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/auth"
@@ -79,6 +80,10 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 		id = strconv.FormatInt(e.DLPScanA.ID, 10)
 	case strings.Contains(p, "/dlp/findings/{id}"):
 		id = strconv.FormatInt(e.DLPFindingA.ID, 10)
+	case strings.Contains(p, "/cases/{id}"):
+		id = strconv.FormatInt(e.CaseA.ID, 10)
+	case strings.Contains(p, "/silences/{id}"):
+		id = strconv.FormatInt(e.SilenceA.ID, 10)
 	case strings.Contains(p, "/vendors/{id}"):
 		id = strconv.FormatInt(e.VendorA.ID, 10)
 	case strings.Contains(p, "/products/{id}"):
@@ -284,6 +289,10 @@ func TestOtherHospitalIs404(t *testing.T) {
 				id = e.DLPScanB.ID
 			case strings.Contains(r.Pattern, "/dlp/findings/"):
 				id = e.DLPFindingB.ID
+			case strings.Contains(r.Pattern, "/cases/"):
+				id = e.CaseB.ID
+			case strings.Contains(r.Pattern, "/silences/"):
+				id = e.SilenceB.ID
 			case strings.Contains(r.Pattern, "/vendors/"):
 				id = e.VendorB.ID
 			case strings.Contains(r.Pattern, "/products/"):
@@ -340,6 +349,13 @@ func TestOtherHospitalIs404(t *testing.T) {
 		}
 		if al, _ := e.Supply.Alerts(ctx, actor.System(), true, 100); !containsAlert(al, e.AlertB.ID) {
 			t.Errorf("hospital B's alert was acknowledged by hospital A's administrator")
+		}
+		if c, err := e.Alerts.Case(ctx, actor.System(), e.CaseB.ID); err != nil || c.Status != "new" || c.Assignee != "" ||
+			len(c.Comments) != 0 || c.Alerts != 1 {
+			t.Errorf("hospital B's case was changed by hospital A's administrator: %+v %v", c.Case, err)
+		}
+		if sl, err := e.Alerts.Silence(ctx, actor.System(), e.SilenceB.ID); err != nil || !sl.Active(time.Now()) {
+			t.Errorf("hospital B's silence was expired by hospital A's administrator: %v", err)
 		}
 		// A vulnerability is not an object of a hospital: its page answers, but shows
 		// only what the caller's hospital runs.

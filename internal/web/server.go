@@ -10,6 +10,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/medguard/medguard/internal/alert"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -49,6 +50,7 @@ type Deps struct {
 	Vulns   *vuln.DB        // the OSV vulnerability database
 	DLP     *dlpsvc.Service // patient-data detection: scans, jobs, policy checks, reveals
 	Notify  *notify.Service // notification channels, routes, outbox, dead letters
+	Alerts  *alert.Service  // the alert inbox of every module: alerts, cases, silences
 	I18n    *i18n.Catalog
 	Logger  *slog.Logger
 	TLS     bool   // serving over TLS: Secure cookies and HSTS

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/medguard/medguard/internal/alert"
 	"io"
 	"log/slog"
 	"net/http"
@@ -51,6 +52,7 @@ type testEnv struct {
 	Vulns  *vuln.DB
 	Supply *supply.Service
 	DLP    *dlpsvc.Service
+	Alerts *alert.Service
 	// DLPRoot is the scan root of the DLP service.
 	DLPRoot string
 	// TrailCheckpoints is the checkpoint file the server reads.
@@ -65,6 +67,8 @@ type testEnv struct {
 	VersionA, VersionB          supply.Version
 	FindingA, FindingB          supply.Finding
 	AlertA, AlertB              supply.Alert
+	CaseA, CaseB                alert.CaseDetail // each grouping its hospital's alert
+	SilenceA, SilenceB          alert.Silence
 	DLPScanA, DLPScanB          dlpsvc.Scan    // a text scan of each hospital
 	DLPFindingA, DLPFindingB    dlpsvc.Finding // its resident ID finding
 	Notify                      *notify.Service
@@ -90,7 +94,31 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	e := newTestEnv(t, db)
 	e.seedSupply()
 	e.seedDLP()
+	e.seedAlerts()
 	return e
+}
+
+// seedAlerts gives each hospital a case holding its supply-chain alert and a silence.
+func (e *testEnv) seedAlerts() {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
+	var err error
+	for _, h := range []struct {
+		org org.Node
+		al  supply.Alert
+		c   *alert.CaseDetail
+		s   *alert.Silence
+	}{{e.HospA, e.AlertA, &e.CaseA, &e.SilenceA}, {e.HospB, e.AlertB, &e.CaseB, &e.SilenceB}} {
+		if *h.c, err = e.Alerts.CreateCase(ctx, actor.System(), alert.CaseInput{OrgID: h.org.ID, Title: "Case of " + h.org.Name,
+			AlertIDs: []int64{h.al.ID}}); err != nil {
+			t.Fatalf("seed case: %v", err)
+		}
+		if *h.s, err = e.Alerts.CreateSilence(ctx, actor.System(), alert.SilenceInput{OrgID: h.org.ID, Source: "dlp",
+			Kind: "dlp_alert", Reason: "reviewed at " + h.org.Name, ExpiresAt: time.Now().Add(30 * 24 * time.Hour)}); err != nil {
+			t.Fatalf("seed silence: %v", err)
+		}
+	}
 }
 
 // seedSupply gives each hospital its vendor, product, version, SBOM, findings and alerts.
@@ -182,20 +210,28 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	e.Auth = auth.NewService(db, tl, auth.Options{MFAPolicy: e.Orgs})
 	e.Assets = asset.NewService(db, tl)
 	e.Vulns = vuln.Open(db)
-	e.Supply = supply.NewService(db, tl, e.Vulns, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if e.Alerts, err = alert.New(db, tl); err != nil {
+		t.Fatal(err)
+	}
+	e.Alerts.SetUsers(func(ctx context.Context, a actor.Actor, username string) error {
+		_, err := e.Auth.UserByName(ctx, a, username)
+		return err
+	})
+	e.Supply = supply.NewService(db, tl, e.Vulns, e.Alerts, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	e.Assets.CheckLinks(e.Supply)
 	e.DLPRoot = t.TempDir()
 	e.TrailCheckpoints = filepath.Join(t.TempDir(), "trail-checkpoints.jsonl")
 	e.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{Key: []byte("test-key-16bytes"), ScanRoots: []string{e.DLPRoot}, Workers: 2,
-		MayReveal: func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) },
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil))})
+		MayReveal: func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) }, Alerts: e.Alerts,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.DLP.Close)
 	e.Notify = notify.New(db, tl, notify.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns, DLP: e.DLP,
-		Notify: e.Notify, I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
+		Notify: e.Notify, Alerts: e.Alerts,
+		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 		TrailCheckpoints: e.TrailCheckpoints})
 	if err != nil {
 		t.Fatal(err)

@@ -393,6 +393,8 @@ func (s *Server) uiDLPPolicySet(w http.ResponseWriter, r *http.Request) error {
 	if err == nil {
 		pol.Custom, err = parseCustomLines(v("custom"))
 	}
+	// One allowed path a line; the service checks them.
+	pol.AllowedPaths = strings.Split(strings.ReplaceAll(v("allowed_paths"), "\r\n", "\n"), "\n")
 	org := principalFrom(r.Context()).User.OrgID
 	if err == nil {
 		if _, err = s.DLP.SetPolicy(r.Context(), reqActor(r), org, pol); err == nil {

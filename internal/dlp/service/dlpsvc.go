@@ -80,6 +80,9 @@ type Options struct {
 	Limits input.Limits
 	// MayReveal reports whether a role may reveal raw values; nil allows nobody.
 	MayReveal func(role string) bool
+	// Alerts receives the alerts of pre-send checks and path jobs (see alerts.go); nil
+	// raises none.
+	Alerts Alerts
 	// Logger receives job failures (slog.Default when nil). Patient data is never
 	// logged.
 	Logger *slog.Logger

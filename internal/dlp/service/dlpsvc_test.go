@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/dlp"
 	"github.com/medguard/medguard/internal/lease"
 	"github.com/medguard/medguard/internal/org"
@@ -40,6 +41,7 @@ type env struct {
 	t            *testing.T
 	db           *store.DB
 	svc          *Service
+	alerts       *alert.Service
 	tl           *trail.Log
 	root         string
 	hospA, hospB org.Node
@@ -75,7 +77,10 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	e.officerB = actor.Actor{Username: "secofficer_b", Role: "security_officer", OrgID: e.hospB.ID, OrgPath: e.hospB.Path}
 	key := make([]byte, KeySize)
 	copy(key, "0123456789abcdef")
-	e.svc, err = New(db, tl, Options{Key: key, ScanRoots: []string{e.root}, Workers: 2,
+	if e.alerts, err = alert.New(db, tl); err != nil {
+		t.Fatal(err)
+	}
+	e.svc, err = New(db, tl, Options{Key: key, ScanRoots: []string{e.root}, Workers: 2, Alerts: e.alerts,
 		MayReveal: func(role string) bool { return role == "privacy_officer" || role == "admin" },
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -2,6 +2,7 @@ package dlpsvc
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 
 // FuzzPolicyValidate feeds arbitrary policies (as JSON) to the validation that guards
 // SetPolicy: it never panics, refuses with an invalid-input problem, and what it accepts
-// builds a scanner and decides.
+// builds a scanner and decides, with clean absolute allowed paths.
 func FuzzPolicyValidate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		var p Policy
@@ -27,6 +28,18 @@ func FuzzPolicyValidate(f *testing.F) {
 		}
 		if p.Unreadable == "" || p.Custom == nil {
 			t.Fatalf("defaults not filled: %+v", p)
+		}
+		// Allowed paths come out absolute, clean and once each, and a file is never
+		// outside the path it lies in.
+		seen := map[string]bool{}
+		for _, a := range p.AllowedPaths {
+			if !filepath.IsAbs(a) || filepath.Clean(a) != a || seen[a] || strings.ContainsRune(a, 0) {
+				t.Fatalf("accepted allowed path %q", a)
+			}
+			seen[a] = true
+			if outsideAllowed(filepath.Join(a, "x.txt")+"!/member.csv", p.AllowedPaths) {
+				t.Fatalf("a file under %q is outside it", a)
+			}
 		}
 		d, _ := p.Decide(5, true, true)
 		if d != DecisionAllow && d != DecisionAlert && d != DecisionBlock {

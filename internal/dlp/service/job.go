@@ -196,7 +196,8 @@ func (s *Service) runJob(ctx context.Context, a actor.Actor, sc Scan, root strin
 		s.failJob(a, sc, JobInterrupted)
 		return
 	}
-	if err := s.runPath(ctx, &sc, root, batchDone); err != nil {
+	var out outside
+	if err := s.runPath(ctx, &sc, root, batchDone, &out); err != nil {
 		if errors.Is(err, errTakenOver) {
 			s.log.Warn("dlp job taken over by another process: this process's lease had expired", "scan", sc.ID)
 			return
@@ -219,6 +220,9 @@ func (s *Service) runJob(ctx context.Context, a actor.Actor, sc Scan, root strin
 	sctx := context.WithoutCancel(ctx)
 	err := s.db.InTx(sctx, func(tx *store.Tx) error {
 		if err := s.finishScan(sctx, tx, &sc); err != nil {
+			return err
+		}
+		if err := s.raiseOutside(sctx, tx, sc, root, out.files, out.highest); err != nil {
 			return err
 		}
 		_, err := s.trail.Append(sctx, tx, a, trail.Event{Action: "dlp.job_done", ObjectType: "dlp_scan", ObjectID: idString(sc.ID),
@@ -284,10 +288,17 @@ type jobResult struct {
 	ok    bool // false when the scan was stopped before the file was read in full
 }
 
+// outside counts the files of a job with level-4+ data outside the allowed paths of
+// its organisation's policy, and their highest level.
+type outside struct {
+	files, highest int
+}
+
 // runPath walks root, then scans its files with bounded concurrency, storing their
 // results batch by batch and keeping sc's totals and progress up to date with what is
-// stored. On error sc holds the totals of what was stored.
-func (s *Service) runPath(ctx context.Context, sc *Scan, root string, batchDone func(Scan)) error {
+// stored, and counts into found the stored files with level-4+ data outside the allowed
+// paths. On error sc holds the totals of what was stored.
+func (s *Service) runPath(ctx context.Context, sc *Scan, root string, batchDone func(Scan), found *outside) error {
 	started := s.stamp()
 	sc.Status, sc.StartedAt = StatusRunning, &started
 	if err := s.progress(ctx, sc); err != nil {
@@ -313,7 +324,7 @@ func (s *Service) runPath(ctx context.Context, sc *Scan, root string, batchDone 
 	if err := s.progress(ctx, sc); err != nil {
 		return err
 	}
-	b := &jobBatcher{s: s, sc: sc, done: batchDone, engine: engine}
+	b := &jobBatcher{s: s, sc: sc, done: batchDone, engine: engine, allowed: pol.AllowedPaths, outside: found}
 	for _, p := range probs {
 		b.units = append(b.units, problemResult(p))
 	}
@@ -390,6 +401,9 @@ type jobBatcher struct {
 	stored storedRows
 	units  []unitResult // results of the batch
 	files  int          // files of the batch
+	// allowed are the policy's allowed paths; outside counts what lies beyond them.
+	allowed []string
+	outside *outside
 }
 
 // flush stores the batch with the job's new totals in one transaction; sc and the
@@ -397,6 +411,19 @@ type jobBatcher struct {
 func (b *jobBatcher) flush(ctx context.Context) error {
 	next := *b.sc
 	next.CountsByType = maps.Clone(b.sc.CountsByType)
+	out := *b.outside
+	files := map[string]bool{}
+	for _, u := range b.units {
+		// Before withName masks the path.
+		if u.problem == "" && u.verdict.HighestLevel >= OutsideLevel && outsideAllowed(u.path, b.allowed) {
+			file, _, _ := strings.Cut(u.path, "!/")
+			if !files[file] {
+				files[file] = true
+				out.files++
+			}
+			out.highest = max(out.highest, u.verdict.HighestLevel)
+		}
+	}
 	for i := range b.units {
 		b.units[i].withName(b.engine)
 		next.add(b.units[i])
@@ -412,7 +439,7 @@ func (b *jobBatcher) flush(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("dlp: store results of job %d: %w", next.ID, err)
 	}
-	*b.sc, b.stored = next, st
+	*b.sc, b.stored, *b.outside = next, st, out
 	clear(b.units)
 	b.units, b.files = b.units[:0], 0
 	if b.done != nil {

@@ -47,6 +47,10 @@ type Policy struct {
 	// Custom are the site identifiers (medical record, outpatient, inpatient,
 	// patient card numbers …).
 	Custom []dlp.CustomIdentifier `json:"custom"`
+	// AllowedPaths are the absolute path prefixes under which level-4+ data may be
+	// kept: a path job that finds such data in a file outside all of them raises an
+	// alert. None (the default) raises no such alert.
+	AllowedPaths []string `json:"allowed_paths"`
 }
 
 // PolicyView is a policy as the API shows it: where it comes from and when it changed.
@@ -66,7 +70,8 @@ type PolicyView struct {
 // that cannot be inspected in full (an archive too large or nested too deep to scan,
 // an encrypted document): a pre-send check fails closed.
 func DefaultPolicy() Policy {
-	return Policy{BlockLevel: 4, BlockIdentifiesPerson: true, AlertLevel: 2, Unreadable: DecisionBlock, Custom: []dlp.CustomIdentifier{}}
+	return Policy{BlockLevel: 4, BlockIdentifiesPerson: true, AlertLevel: 2, Unreadable: DecisionBlock, Custom: []dlp.CustomIdentifier{},
+		AllowedPaths: []string{}}
 }
 
 var customName = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
@@ -89,6 +94,11 @@ func (p *Policy) validate() error {
 	if p.Custom == nil {
 		p.Custom = []dlp.CustomIdentifier{}
 	}
+	allowed, err := validateAllowedPaths(p.AllowedPaths)
+	if err != nil {
+		return err
+	}
+	p.AllowedPaths = allowed
 	if len(p.Custom) > MaxCustomIdentifiers {
 		return problem.Invalid("custom", "at most %d site identifiers", MaxCustomIdentifiers).WithMsg("dlp.error.msg.custom_too_many", MaxCustomIdentifiers)
 	}
@@ -232,6 +242,9 @@ func policyAt(ctx context.Context, q store.Querier, o org.Node) (PolicyView, err
 		if p.Custom == nil {
 			p.Custom = []dlp.CustomIdentifier{}
 		}
+		if p.AllowedPaths == nil {
+			p.AllowedPaths = []string{}
+		}
 		at := x.at.UTC()
 		view.Policy, view.FromOrgID, view.UpdatedBy, view.UpdatedAt = p, id, x.by, &at
 		return view, nil
@@ -269,8 +282,8 @@ func (s *Service) SetPolicy(ctx context.Context, a actor.Actor, orgID int64, p P
 			return err
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "dlp.policy_set", ObjectType: "org", ObjectID: idString(orgID),
-			OrgID: orgID, Summary: fmt.Sprintf("block ≥ %d (identifies person: %v), alert ≥ %d, unreadable: %s, %d site identifiers",
-				p.BlockLevel, p.BlockIdentifiesPerson, p.AlertLevel, p.Unreadable, len(p.Custom)),
+			OrgID: orgID, Summary: fmt.Sprintf("block ≥ %d (identifies person: %v), alert ≥ %d, unreadable: %s, %d site identifiers, %d allowed paths",
+				p.BlockLevel, p.BlockIdentifiesPerson, p.AlertLevel, p.Unreadable, len(p.Custom), len(p.AllowedPaths)),
 			Msg: policyMsg(p), Before: before.Policy, After: p})
 		return err
 	})

@@ -147,7 +147,8 @@ func problemResult(p input.Problem) unitResult {
 
 // outcome collects the units of one scan.
 type outcome struct {
-	units []unitResult
+	units   []unitResult
+	reasons []string // of a pre-send check's decision
 }
 
 // totals fills the totals of sc from o.
@@ -403,6 +404,11 @@ func (s *Service) syncScan(ctx context.Context, a actor.Actor, orgID int64, kind
 		if err := s.store(ctx, tx, sc.ID, o.units, &storedRows{}); err != nil {
 			return err
 		}
+		if sc.Kind == KindCheck {
+			if err := s.raiseCheck(ctx, tx, a, sc, o.reasons); err != nil {
+				return err
+			}
+		}
 		_, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "dlp.scan", ObjectType: "dlp_scan", ObjectID: idString(sc.ID),
 			OrgID: orgID, Summary: scanSummary(sc), Msg: scanMsg(sc), After: trailAfter(sc)})
 		return err
@@ -496,6 +502,7 @@ func (s *Service) Check(ctx context.Context, a actor.Actor, orgID int64, name st
 		return s.decodeInto(sc, o, name, data)
 	}, func(sc *Scan, o *outcome) {
 		sc.Decision, reasons = pol.Policy.Decide(sc.HighestLevel, sc.IdentifiesPerson, sc.Problems > 0)
+		o.reasons = reasons
 	})
 	if err != nil {
 		return CheckResult{}, err

@@ -81,5 +81,5 @@ func jobFailedMsg(msg string) *i18n.Message {
 // policyMsg is the trail summary of a stored pre-send policy.
 func policyMsg(p Policy) *i18n.Message {
 	return trail.Msg("trail.summary.dlp.policy_set", p.BlockLevel, yesNo(p.BlockIdentifiesPerson), p.AlertLevel,
-		i18n.M("dlp.decision."+p.Unreadable), len(p.Custom))
+		i18n.M("dlp.decision."+p.Unreadable), len(p.Custom), len(p.AllowedPaths))
 }
