@@ -140,6 +140,7 @@ func (s *Service) AddChannel(ctx context.Context, a actor.Actor, in ChannelInput
 			Msg: trail.Msg("trail.summary.notify.channel_add", c.Name, c.Kind)})
 		return err
 	})
+	s.forgetRoutes() // after the commit, so that no raise caches the routes without it
 	return c, err
 }
 
@@ -302,6 +303,7 @@ func (s *Service) AddRoute(ctx context.Context, a actor.Actor, r Route) (Route, 
 			Msg:     trail.Msg("trail.summary.notify.route_add", r.ChannelID)})
 		return err
 	})
+	s.forgetRoutes() // after the commit, so that no raise caches the routes without it
 	return r, err
 }
 

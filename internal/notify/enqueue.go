@@ -121,14 +121,59 @@ func utcOrNil(t time.Time) any {
 	return t.UTC()
 }
 
+// routeTTL is how long the routes of an organisation are kept in memory: a route or
+// channel added by another process (the CLI, another node) applies within it; one added
+// through this process applies at once.
+const routeTTL = 5 * time.Second
+
+// cachedRoutes are the routes that apply to the alerts of one organisation.
+type cachedRoutes struct {
+	at     time.Time
+	routes []matchedRoute
+}
+
+// forgetRoutes drops the cached routes; every write to routes or channels calls it.
+func (s *Service) forgetRoutes() {
+	s.mu.Lock()
+	s.routes = nil
+	s.mu.Unlock()
+}
+
 // matchRoutes returns the routes of ev's organisation and of those above it that match
 // ev's source, kind, severity and (for routes of an organisation above) subtree.
 func (s *Service) matchRoutes(ctx context.Context, tx *store.Tx, ev Event) ([]matchedRoute, error) {
+	all, err := s.orgRoutes(ctx, tx, ev.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	var out []matchedRoute
+	for _, r := range all {
+		if (r.Source != "" && r.Source != ev.Source) || (r.Kind != "" && r.Kind != ev.Kind) {
+			continue
+		}
+		if r.MinSeverity != "" && severityRank(ev.Severity) < severityRank(r.MinSeverity) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// orgRoutes returns the routes that apply to the alerts of organisation orgID (its own,
+// and those of the organisations above it that include their subtree, whose channel is
+// enabled), from the cache when it is younger than routeTTL.
+func (s *Service) orgRoutes(ctx context.Context, tx *store.Tx, orgID int64) ([]matchedRoute, error) {
+	now := time.Now()
+	s.mu.Lock()
+	c, ok := s.routes[orgID]
+	s.mu.Unlock()
+	if ok && now.Sub(c.at) < routeTTL && !now.Before(c.at) {
+		return c.routes, nil
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT `+routeCols+`, CASE WHEN ro.id = ao.id THEN 1 ELSE 0 END
 		FROM notify_routes r JOIN orgs ro ON ro.id = r.org_id JOIN orgs ao ON ao.id = ?
 		LEFT JOIN notify_channels c ON c.id = r.channel_id
-		WHERE `+actor.ContainsSQL("ro.path", "ao.path")+` AND (r.source = '' OR r.source = ?) AND (r.kind = '' OR r.kind = ?)
-		AND (c.id IS NULL OR c.enabled) ORDER BY r.id`, ev.OrgID, ev.Source, ev.Kind)
+		WHERE `+actor.ContainsSQL("ro.path", "ao.path")+` AND (c.id IS NULL OR c.enabled) ORDER BY r.id`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("notify: routes: %w", err)
 	}
@@ -143,12 +188,18 @@ func (s *Service) matchRoutes(ctx context.Context, tx *store.Tx, ev Event) ([]ma
 		if same == 0 && !r.Subtree {
 			continue
 		}
-		if r.MinSeverity != "" && severityRank(ev.Severity) < severityRank(r.MinSeverity) {
-			continue
-		}
 		out = append(out, matchedRoute{Route: r, sameOrg: same == 1})
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("notify: routes: %w", err)
+	}
+	s.mu.Lock()
+	if s.routes == nil {
+		s.routes = map[int64]cachedRoutes{}
+	}
+	s.routes[orgID] = cachedRoutes{at: now, routes: out}
+	s.mu.Unlock()
+	return out, nil
 }
 
 // quietEnd returns now, or the end of the route's quiet hours when now falls in them.

@@ -74,8 +74,9 @@ type Service struct {
 	wake  chan struct{}
 
 	mu     sync.Mutex
-	broken map[int64]string // channel → why its sender cannot be made, as last logged
-	pruned time.Time        // when the sends were last pruned
+	broken map[int64]string       // channel → why its sender cannot be made, as last logged
+	pruned time.Time              // when the sends were last pruned
+	routes map[int64]cachedRoutes // organisation → the routes that apply to its alerts
 
 	maskOnce sync.Once
 	masker   *mask.Masker // masks patient data in the texts of a message
