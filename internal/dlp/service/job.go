@@ -15,7 +15,6 @@ import (
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/dlp"
 	"github.com/medguard/medguard/internal/dlp/input"
-	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -99,15 +98,7 @@ func (s *Service) StartJob(ctx context.Context, a actor.Actor, orgID int64, path
 	if err != nil {
 		return Scan{}, err
 	}
-	o, err := org.Visible(ctx, s.db, a, orgID)
-	if err != nil {
-		return Scan{}, err
-	}
-	pol, err := policyAt(ctx, s.db, o)
-	if err != nil {
-		return Scan{}, err
-	}
-	engine, err := s.scanner(pol.Custom)
+	o, _, engine, err := s.engineAt(ctx, a, orgID)
 	if err != nil {
 		return Scan{}, err
 	}
@@ -304,15 +295,7 @@ func (s *Service) runPath(ctx context.Context, sc *Scan, root string, batchDone 
 	if err := s.progress(ctx, sc); err != nil {
 		return err
 	}
-	o0, err := org.Visible(ctx, s.db, actor.System(), sc.OrgID)
-	if err != nil {
-		return err
-	}
-	pol, err := policyAt(ctx, s.db, o0)
-	if err != nil {
-		return err
-	}
-	engine, err := s.scanner(pol.Custom)
+	_, pol, engine, err := s.engineAt(ctx, actor.System(), sc.OrgID)
 	if err != nil {
 		return err
 	}

@@ -363,20 +363,30 @@ func trailAfter(sc Scan) any {
 		"decision": sc.Decision}
 }
 
+// engineAt returns organisation orgID as a sees it, the policy in force there and a
+// scanner with that policy's site identifiers.
+func (s *Service) engineAt(ctx context.Context, a actor.Actor, orgID int64) (org.Node, PolicyView, *dlp.Scanner, error) {
+	o, err := org.Visible(ctx, s.db, a, orgID)
+	if err != nil {
+		return org.Node{}, PolicyView{}, nil, err
+	}
+	pol, err := policyAt(ctx, s.db, o)
+	if err != nil {
+		return org.Node{}, PolicyView{}, nil, err
+	}
+	engine, err := s.scanner(pol.Custom)
+	if err != nil {
+		return org.Node{}, PolicyView{}, nil, err
+	}
+	return o, pol, engine, nil
+}
+
 // syncScan scans units produced by produce for organisation orgID and records the scan
 // as done, with decide (when not nil) setting its decision; it returns the result with
 // the first findings.
 func (s *Service) syncScan(ctx context.Context, a actor.Actor, orgID int64, kind, source string,
 	produce func(sc *dlp.Scanner, o *outcome) error, decide func(sc *Scan, o *outcome)) (Result, error) {
-	o0, err := org.Visible(ctx, s.db, a, orgID)
-	if err != nil {
-		return Result{}, err
-	}
-	pol, err := policyAt(ctx, s.db, o0)
-	if err != nil {
-		return Result{}, err
-	}
-	engine, err := s.scanner(pol.Custom)
+	o0, _, engine, err := s.engineAt(ctx, a, orgID)
 	if err != nil {
 		return Result{}, err
 	}
