@@ -164,21 +164,12 @@ func scanChannel(sc interface{ Scan(...any) error }) (Channel, error) {
 // Channels lists the channels of the organisations a sees, by organisation and name.
 func (s *Service) Channels(ctx context.Context, a actor.Actor) ([]Channel, error) {
 	cond, arg := a.SeesSQL("o.path")
-	rows, err := s.db.QueryContext(ctx, `SELECT `+channelCols+` FROM notify_channels c JOIN orgs o ON o.id = c.org_id
-		WHERE `+cond+` ORDER BY o.path, c.name`, arg)
+	out, err := store.Collect(ctx, s.db, func(sc store.Scanner) (Channel, error) { return scanChannel(sc) },
+		`SELECT `+channelCols+` FROM notify_channels c JOIN orgs o ON o.id = c.org_id WHERE `+cond+` ORDER BY o.path, c.name`, arg)
 	if err != nil {
 		return nil, fmt.Errorf("notify: channels: %w", err)
 	}
-	defer rows.Close()
-	var out []Channel
-	for rows.Next() {
-		c, err := scanChannel(rows)
-		if err != nil {
-			return nil, fmt.Errorf("notify: channels: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ChannelByName returns the channel called name that a sees; when several organisations
@@ -310,21 +301,12 @@ func (s *Service) AddRoute(ctx context.Context, a actor.Actor, r Route) (Route, 
 // Routes lists the routes of the organisations a sees.
 func (s *Service) Routes(ctx context.Context, a actor.Actor) ([]Route, error) {
 	cond, arg := a.SeesSQL("o.path")
-	rows, err := s.db.QueryContext(ctx, `SELECT `+routeCols+` FROM notify_routes r JOIN orgs o ON o.id = r.org_id
-		WHERE `+cond+` ORDER BY o.path, r.id`, arg)
+	out, err := store.Collect(ctx, s.db, func(sc store.Scanner) (Route, error) { return scanRoute(sc) },
+		`SELECT `+routeCols+` FROM notify_routes r JOIN orgs o ON o.id = r.org_id WHERE `+cond+` ORDER BY o.path, r.id`, arg)
 	if err != nil {
 		return nil, fmt.Errorf("notify: routes: %w", err)
 	}
-	defer rows.Close()
-	var out []Route
-	for rows.Next() {
-		r, err := scanRoute(rows)
-		if err != nil {
-			return nil, fmt.Errorf("notify: routes: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 const routeCols = `r.id, r.org_id, COALESCE(r.channel_id, 0), COALESCE(r.user_id, 0), r.role, r.source, r.kind, r.min_severity, r.subtree,

@@ -529,21 +529,13 @@ func scanDelivery(sc interface{ Scan(...any) error }) (Delivery, error) {
 // organisations a sees, newest first, at most limit.
 func (s *Service) Deliveries(ctx context.Context, a actor.Actor, state string, limit int) ([]Delivery, error) {
 	cond, arg := a.SeesSQL("o.path")
-	rows, err := s.db.QueryContext(ctx, `SELECT `+deliveryCols+` FROM notify_deliveries d JOIN notify_channels c ON c.id = d.channel_id
+	out, err := store.Collect(ctx, s.db, func(sc store.Scanner) (Delivery, error) { return scanDelivery(sc) },
+		`SELECT `+deliveryCols+` FROM notify_deliveries d JOIN notify_channels c ON c.id = d.channel_id
 		JOIN orgs o ON o.id = c.org_id WHERE `+cond+` AND (? = '' OR d.state = ?) ORDER BY d.id DESC LIMIT ?`, arg, state, state, limit)
 	if err != nil {
 		return nil, fmt.Errorf("notify: deliveries: %w", err)
 	}
-	defer rows.Close()
-	var out []Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, fmt.Errorf("notify: deliveries: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DeliveryOfOutbox returns the delivery an outbox row was grouped into; ok is false while
