@@ -120,12 +120,13 @@ func (e *env) notifyCmd() *cobra.Command {
 				return usagef("--time-zone must be an IANA time zone such as Asia/Shanghai")
 			}
 			return e.withApp(func(a *app.App) error {
-				var err error
-				if r.OrgID, err = e.resolveOrg(a, routeOrg); err != nil {
-					return err
-				}
+				// The channel first: a route to no channel creates nothing, not even the
+				// default organisation.
 				c, err := a.Notify.ChannelByName(e.ctx, actor.CLI(), chanName)
 				if err != nil {
+					return err
+				}
+				if r.OrgID, err = e.resolveOrg(a, routeOrg); err != nil {
 					return err
 				}
 				if escalateTo != "" {

@@ -98,6 +98,12 @@ func (in *ChannelInput) validate() error {
 	if err := channel.CheckURL(in.URL); err != nil {
 		return problem.Invalid("url", "the URL must be an http:// or https:// URL with a host").WithMsg("notify.error.url").WithErr(err)
 	}
+	// The sender's own checks: a robot's URL holds its key, so it must be https (plain
+	// http only to a loopback address) and carry no user name.
+	if _, err := channel.New(channel.Config{Kind: in.Kind, URL: in.URL, Secret: in.Secret}, channel.Options{}); err != nil {
+		return problem.Invalid("url", "a robot URL must be https (http only to a loopback address) without a user name").
+			WithMsg("notify.error.robot_url").WithErr(err)
+	}
 	return nil
 }
 

@@ -316,6 +316,9 @@ func TestChannelAndRouteValidation(t *testing.T) {
 			{OrgID: w.hospA.ID, Name: "x", Kind: "smtp", URL: "https://h"},
 			{OrgID: w.hospA.ID, Name: "hook", Kind: "webhook", URL: w.url},
 			{OrgID: w.hospA.ID, Name: "x", Kind: "webhook", URL: w.url, Lang: "fr"},
+			// A robot's URL carries its key: plain http to a vendor's host is refused.
+			{OrgID: w.hospA.ID, Name: "x", Kind: "wecom", URL: "http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"},
+			{OrgID: w.hospA.ID, Name: "x", Kind: "dingtalk", URL: "https://user:pw@oapi.dingtalk.com/robot/send?access_token=t"},
 		}
 		for _, in := range bad {
 			if _, err := w.svc.AddChannel(ctx, w.admin, in); err == nil {
