@@ -104,4 +104,3 @@ func TestRaisedAlertsReachTheOutbox(t *testing.T) {
 		}
 	})
 }
-

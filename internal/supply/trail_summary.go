@@ -78,13 +78,5 @@ func deliveryMsg(product, version, vendor string, ok bool, probs []string, msgs 
 	return trail.Msg("trail.summary.delivery.failed", product, version, vendorWord(vendor), list)
 }
 
-// alertMsg is the summary of an acknowledged alert: its title.
-func alertMsg(title string, titleMsg *i18n.Message) *i18n.Message {
-	if titleMsg != nil {
-		return trail.Msg("trail.summary.alert.acknowledge", *titleMsg)
-	}
-	return trail.Msg("trail.summary.alert.acknowledge", title)
-}
-
 // stateWord is a finding's state as a translated word.
 func stateWord(state string) i18n.Message { return i18n.M("supply.state." + state) }
