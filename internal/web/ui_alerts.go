@@ -271,7 +271,7 @@ func (s *Server) uiAlertBulk(w http.ResponseWriter, r *http.Request) error {
 			}
 			return redirect(w, r, "/alerts?"+inboxQuery(r, "flash.alert.assigned"))
 		case "new_case":
-			c, err := s.Alerts.CreateCase(ctx, a, alert.CaseInput{OrgID: principalFrom(ctx).User.OrgID,
+			c, err := s.Alerts.CreateCase(ctx, a, alert.CaseInput{OrgID: s.caseOrg(r, ids),
 				Title: r.PostFormValue("case_title"), AlertIDs: ids})
 			if err != nil {
 				return err
@@ -296,6 +296,24 @@ func (s *Server) uiAlertBulk(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	return s.showInbox(w, r, err)
+}
+
+// caseOrg is the organisation of a new case of alerts ids: theirs when they all belong
+// to one the reader sees, else the reader's own (which holds every alert they see).
+func (s *Server) caseOrg(r *http.Request, ids []int64) int64 {
+	own := principalFrom(r.Context()).User.OrgID
+	var org int64
+	for _, id := range ids {
+		al, err := s.Alerts.Get(r.Context(), reqActor(r), id)
+		if err != nil || (org != 0 && al.OrgID != org) {
+			return own // an alert not seen fails in CreateCase, with its message
+		}
+		org = al.OrgID
+	}
+	if org == 0 {
+		return own
+	}
+	return org
 }
 
 // evidenceRow is one value of an alert's evidence: its place (a.b, list[2]) and value.
