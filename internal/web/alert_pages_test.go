@@ -68,6 +68,22 @@ func TestAlertPages(t *testing.T) {
 			`id="alert-count"`, `id="alert-ack"`)
 		mustNotContain(t, body, "110105194912310021", "11010519491231002X", "1949123")
 
+		// A silenced alert names the silence that matched it.
+		var silenced alert.Alert
+		if err := db.InTx(ctx, func(tx *store.Tx) error {
+			var err error
+			silenced, _, err = e.Alerts.Raise(ctx, tx, alert.Input{OrgID: e.HospA.ID, Source: "dlp", Kind: "dlp_alert",
+				Severity: "medium", Title: i18n.M("alert.dlp.alert", "list.txt", 3), Subject: "list.txt", DedupKey: "dlp_check:3"})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		code, body, _ = sec.get("/alerts/" + id(silenced.ID))
+		mustContain(t, code, body, http.StatusOK, `href="/silences?show=all#silence-`+id(e.SilenceA.ID)+`"`, "reviewed at Hospital A")
+		code, body, _ = sec.get("/alerts?silenced=yes")
+		mustContain(t, code, body, http.StatusOK, `id="alert-`+id(silenced.ID)+`"`)
+		mustNotContain(t, body, `id="alert-`+id(d1.ID)+`"`)
+
 		// Bulk: nothing ticked is a message on the page, two ticked alerts become a case.
 		code, body, _ = sec.post("/alerts/bulk?source=dlp", url.Values{"action": {"new_case"}, "case_title": {"Two blocked sends"}})
 		mustContain(t, code, body, http.StatusBadRequest, "tick at least one alert", `id="alert-table"`)
