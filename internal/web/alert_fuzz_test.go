@@ -79,4 +79,3 @@ func FuzzEvidenceRows(f *testing.F) {
 		}
 	})
 }
-
