@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
 )
 
@@ -73,9 +75,44 @@ func FuzzEvidenceRows(f *testing.F) {
 	}
 	s := &Server{Deps: Deps{Logger: slog.Default()}}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		rows := s.evidenceRows(raw)
+		rows := s.evidenceRows("en", raw)
 		if len(rows) > maxEvidenceRows {
 			t.Fatalf("%d rows", len(rows))
 		}
 	})
+}
+
+// TestEvidenceRows flattens evidence into the alert page's key/value rows: catalogue
+// messages in the reader's language (their English copies left out), identifiers
+// masked, nested places named.
+func TestEvidenceRows(t *testing.T) {
+	s := &Server{Deps: Deps{Logger: slog.Default(), I18n: i18n.MustLoad()}}
+	raw := []byte(`{"problems":["must be in the future"],"problem_msgs":[{"key":"alert.error.future"}],"n":2,
+		"note":"ID 11010519491231002X","files":[{"path":"a.docx","level":4}],"types":["name","phone"]}`)
+	for _, c := range []struct {
+		lang string
+		want []evidenceRow
+	}{
+		{"en", []evidenceRow{{"files[0].level", "4"}, {"files[0].path", "a.docx"}, {"n", "2"}, {"problem_msgs[0]", "must be in the future"},
+			{"types", "name, phone"}}},
+		{"zh-CN", []evidenceRow{{"files[0].level", "4"}, {"files[0].path", "a.docx"}, {"n", "2"},
+			{"problem_msgs[0]", s.I18n.T("zh-CN", "alert.error.future")}, {"types", "name, phone"}}},
+	} {
+		got := s.evidenceRows(c.lang, raw)
+		var note string
+		var rest []evidenceRow
+		for _, r := range got {
+			if r.Key == "note" {
+				note = r.Value
+				continue
+			}
+			rest = append(rest, r)
+		}
+		if diff := cmp.Diff(c.want, rest); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", c.lang, diff)
+		}
+		if note == "" || strings.Contains(note, "11010519491231002X") || strings.Contains(note, "1949") {
+			t.Errorf("%s: the note is %q, not masked", c.lang, note)
+		}
+	}
 }

@@ -109,4 +109,8 @@ func TestBrowserAlertInboxAndCase(t *testing.T) {
 	shot("case-zh-CN")
 	p.step("the inbox in Chinese", chromedp.Navigate(e.URL+"/alerts"), chartsReady, chromedp.Sleep(300*time.Millisecond))
 	shot("inbox-zh-CN")
+	p.step("one alert in Chinese", chromedp.Navigate(e.URL+"/alerts/1"))
+	shot("alert-zh-CN")
+	p.step("the silences in Chinese", chromedp.Navigate(e.URL+"/silences"))
+	shot("silences-zh-CN")
 }

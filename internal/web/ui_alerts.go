@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/alert"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
 )
 
@@ -117,7 +118,7 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, failed error)
 	p := s.alertPage(r, w, "alert.inbox.title", "inbox")
 	d := alertInboxData{pager: newPager(1, alertsPerPage, 0), Severities: alert.Severities,
 		Statuses: append([]string{alert.StatusOpen}, alert.Statuses...), Resolution: alert.Resolutions, Now: time.Now(),
-		Change: changeForm{Prefix: "alert-", Statuses: alert.Statuses, Resolutions: alert.Resolutions}}
+		Change: changeForm{Prefix: "bulk-", Statuses: alert.Statuses[1:], Resolutions: alert.Resolutions}}
 	code := http.StatusOK
 	err := func() error {
 		f, ff, err := alertFilter(r, pr.User.Username)
@@ -323,8 +324,10 @@ type evidenceRow struct{ Key, Value string }
 const maxEvidenceRows = 200
 
 // evidenceRows flattens an alert's evidence into rows, sorted by place; every value
-// goes through the patient-data masker before it is shown.
-func (s *Server) evidenceRows(raw json.RawMessage) []evidenceRow {
+// goes through the patient-data masker before it is shown. A catalogue message stored
+// in the evidence ({"key": …, "args": […]}) is one row in lang, and a list of English
+// texts stored beside its messages ("problems" beside "problem_msgs") is left out.
+func (s *Server) evidenceRows(lang string, raw json.RawMessage) []evidenceRow {
 	var v any
 	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
 		return nil
@@ -337,8 +340,15 @@ func (s *Server) evidenceRows(raw json.RawMessage) []evidenceRow {
 		}
 		switch x := v.(type) {
 		case map[string]any:
+			if text, ok := s.catalogued(lang, x); ok {
+				rows = append(rows, evidenceRow{key, s.maskLog(text)})
+				return
+			}
 			keys := make([]string, 0, len(x))
 			for k := range x {
+				if _, dup := x[strings.TrimSuffix(k, "s")+"_msgs"]; dup {
+					continue // the same texts as catalogue messages
+				}
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
@@ -370,6 +380,27 @@ func (s *Server) evidenceRows(raw json.RawMessage) []evidenceRow {
 	}
 	walk("", v)
 	return rows
+}
+
+// catalogued renders m when it is a stored catalogue message: a key the catalogue has
+// and, at most, its arguments.
+func (s *Server) catalogued(lang string, m map[string]any) (string, bool) {
+	key, ok := m["key"].(string)
+	if !ok || len(m) > 2 || s.I18n == nil || !s.I18n.Has(lang, key) {
+		return "", false
+	}
+	if _, ok := m["args"]; len(m) == 2 && !ok {
+		return "", false
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", false
+	}
+	var msg i18n.Message
+	if json.Unmarshal(b, &msg) != nil {
+		return "", false
+	}
+	return s.I18n.Render(lang, msg), true
 }
 
 func scalarText(v any) string {
@@ -409,9 +440,9 @@ func (s *Server) uiAlertShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := s.alertPage(r, w, "alert.show.title", "inbox")
-	d := alertShowData{Alert: al, Evidence: s.evidenceRows(al.Evidence), Statuses: alert.Statuses,
+	d := alertShowData{Alert: al, Evidence: s.evidenceRows(p.Lang, al.Evidence), Statuses: alert.Statuses,
 		Resolution: alert.Resolutions, Now: time.Now(),
-		Change: changeForm{Prefix: "alert-", Statuses: alert.Statuses, Resolutions: alert.Resolutions}}
+		Change: changeForm{Prefix: "alert-", Statuses: alert.Next(al.Status), Resolutions: alert.Resolutions}}
 	if al.SilenceID != 0 {
 		if sl, err := s.Alerts.Silence(ctx, a, al.SilenceID); err == nil {
 			d.Silence = &sl
@@ -477,9 +508,9 @@ func (s *Server) uiAlertAction(w http.ResponseWriter, r *http.Request) error {
 		}
 		p := s.alertPage(r, w, "alert.show.title", "inbox")
 		code := p.fail(pe)
-		d := alertShowData{Alert: al, Evidence: s.evidenceRows(al.Evidence), Statuses: alert.Statuses,
+		d := alertShowData{Alert: al, Evidence: s.evidenceRows(p.Lang, al.Evidence), Statuses: alert.Statuses,
 			Resolution: alert.Resolutions, Now: time.Now(),
-			Change: changeForm{Prefix: "alert-", Statuses: alert.Statuses, Resolutions: alert.Resolutions}}
+			Change: changeForm{Prefix: "alert-", Statuses: alert.Next(al.Status), Resolutions: alert.Resolutions}}
 		p.Data = d
 		return s.render(w, code, "alert.html", p)
 	}
