@@ -101,6 +101,17 @@ func TestAlertPages(t *testing.T) {
 			t.Fatalf("acknowledge: %d %q", code, h.Get("Location"))
 		}
 
+		// Another hospital's alert in a bulk action: not found, nothing of it shown.
+		for _, action := range []string{"ack", "new_case", "assign", "status"} {
+			code, body, _ = sec.post("/alerts/bulk", url.Values{"action": {action}, "case_title": {"x"}, "assignee": {"secofficer"},
+				"status": {"investigating"}, "ids": {id(e.AlertB.ID)}})
+			mustContain(t, code, body, http.StatusNotFound, `class="error"`)
+			mustNotContain(t, body, notB...)
+		}
+		code, body, _ = sec.post("/alerts/bulk", url.Values{"action": {"add_case"}, "case_id": {id(e.CaseB.ID)}, "ids": {id(d2.ID)}})
+		mustContain(t, code, body, http.StatusNotFound, `class="error"`)
+		mustNotContain(t, body, notB...)
+
 		// The case: workflow, comment and the timeline in time order.
 		code, body, _ = sec.get(caseURL)
 		mustContain(t, code, body, http.StatusOK, "Two blocked sends", `id="case-alert-`+id(d1.ID)+`"`, `id="case-alert-`+id(d2.ID)+`"`,
