@@ -380,3 +380,39 @@ func TestPatientIDIsMaskedInJSON(t *testing.T) {
 		}
 	})
 }
+
+// TestListByTextAndAssignee checks the inbox's text filter (title, subject, account,
+// app, kind — a LIKE wildcard in the text is taken literally) and "assigned to".
+func TestListByTextAndAssignee(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := context.Background()
+		a1, _ := w.raise(t, vulnInput(w.hospA.ID, "CVE-2026-1111", "high"))
+		w.raise(t, vulnInput(w.hospA.ID, "CVE-2026-2222", "low"))
+		w.raise(t, vulnInput(w.hospB.ID, "CVE-2026-1111", "low"))
+		if _, err := w.svc.Assign(ctx, w.actorA, []int64{a1.ID}, w.actorA.Username); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name string
+			f    alert.Filter
+			want int
+		}{
+			{"title text", alert.Filter{Text: "2026-1111"}, 1},
+			{"text of every alert", alert.Filter{Text: "CVE-"}, 2},
+			{"a wildcard is literal", alert.Filter{Text: "CVE%1111"}, 0},
+			{"no match", alert.Filter{Text: "nothing like it"}, 0},
+			{"assigned", alert.Filter{Assignee: w.actorA.Username}, 1},
+			{"assigned to someone else", alert.Filter{Assignee: "nobody"}, 0},
+		} {
+			c.f.Limit = 10
+			as, total, err := w.svc.List(ctx, w.actorA, c.f)
+			if err != nil || total != c.want || len(as) != c.want {
+				t.Errorf("%s: %d/%d alerts, %v; want %d", c.name, len(as), total, err, c.want)
+			}
+		}
+		if _, _, err := w.svc.List(ctx, w.actorA, alert.Filter{Text: strings.Repeat("x", 201)}); err == nil {
+			t.Error("a text of 201 characters was accepted")
+		}
+	})
+}

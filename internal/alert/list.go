@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/problem"
@@ -24,8 +25,13 @@ type Filter struct {
 	Silenced *bool
 	// Overdue keeps open alerts past their due date.
 	Overdue bool
-	Limit   int
-	Offset  int
+	// Assignee keeps the alerts assigned to this user name.
+	Assignee string
+	// Text keeps the alerts whose title, subject, account, app or kind contains it
+	// (case as stored).
+	Text   string
+	Limit  int
+	Offset int
 }
 
 // StatusOpen is the Filter.Status of new and investigating alerts.
@@ -41,6 +47,10 @@ func (f Filter) validate() error {
 		return problem.TooLong("source", maxName)
 	case len(f.Kind) > maxName:
 		return problem.TooLong("kind", maxName)
+	case len([]rune(f.Text)) > maxSubject:
+		return problem.TooLong("q", maxSubject)
+	case len(f.Assignee) > maxSubject:
+		return problem.TooLong("assignee", maxSubject)
 	}
 	return nil
 }
@@ -95,6 +105,15 @@ func (s *Service) list(ctx context.Context, q store.Querier, a actor.Actor, f Fi
 		} else {
 			cond += ` AND al.silence_id IS NULL`
 		}
+	}
+	if f.Assignee != "" {
+		add(`al.assignee = ?`, f.Assignee)
+	}
+	if t := strings.TrimSpace(f.Text); t != "" {
+		pat := "%" + actor.EscapeLike(t) + "%"
+		cond += ` AND (al.title LIKE ? ESCAPE '\' OR al.subject LIKE ? ESCAPE '\' OR al.account LIKE ? ESCAPE '\'
+			OR al.app LIKE ? ESCAPE '\' OR al.kind LIKE ? ESCAPE '\')`
+		args = append(args, pat, pat, pat, pat, pat)
 	}
 	if f.Overdue {
 		add(`al.status IN ('new', 'investigating') AND al.due_at < ?`, s.stamp())

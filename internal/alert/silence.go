@@ -194,8 +194,10 @@ func (s *Service) ExpireSilence(ctx context.Context, a actor.Actor, id int64) (S
 type SilenceQuery struct {
 	Active bool
 	Unused bool
-	Limit  int
-	Offset int
+	// Expired keeps the expired silences only.
+	Expired bool
+	Limit   int
+	Offset  int
 }
 
 // Silences lists the silences a sees, newest first, and how many match in all.
@@ -205,6 +207,10 @@ func (s *Service) Silences(ctx context.Context, a actor.Actor, q SilenceQuery) (
 	now := s.stamp()
 	if q.Active || q.Unused {
 		cond += ` AND s.expires_at > ?`
+		args = append(args, now)
+	}
+	if q.Expired {
+		cond += ` AND s.expires_at <= ?`
 		args = append(args, now)
 	}
 	if q.Unused {

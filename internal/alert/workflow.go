@@ -37,6 +37,9 @@ var next = map[string][]string{
 	StatusClosed:        {},
 }
 
+// Next returns the statuses an alert or case in status may move to, in workflow order.
+func Next(status string) []string { return append([]string(nil), next[status]...) }
+
 func allowed(from, to string) bool {
 	for _, s := range next[from] {
 		if s == to {

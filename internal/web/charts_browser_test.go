@@ -22,7 +22,7 @@ func newDemoEnv(t *testing.T) *testEnv {
 	t.Helper()
 	e := newBareEnv(t, storetest.Open(t, store.SQLite))
 	_, err := demo.Seed(context.Background(), demo.Deps{DB: e.db, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets,
-		Vulns: e.Vulns, Supply: e.Supply, DLP: e.DLP}, demo.Options{AdminPassword: testPassword, DLPRoot: e.DLPRoot})
+		Vulns: e.Vulns, Supply: e.Supply, DLP: e.DLP, Alerts: e.Alerts}, demo.Options{AdminPassword: testPassword, DLPRoot: e.DLPRoot})
 	if err != nil {
 		t.Fatalf("seed the demo: %v", err)
 	}

@@ -124,6 +124,11 @@ func TestZhPagesHaveNoEnglish(t *testing.T) {
 	if len(seen) < 20 {
 		t.Fatalf("reached only %d pages", len(seen))
 	}
+	for _, must := range []string{"/alerts", "/cases", "/silences", "/cases/1"} {
+		if !seen[must] {
+			t.Errorf("the crawl did not reach %s", must)
+		}
+	}
 	keys := make([]string, 0, len(found))
 	for k := range found {
 		keys = append(keys, k)
@@ -137,7 +142,12 @@ func TestZhPagesHaveNoEnglish(t *testing.T) {
 // knownEnglish are English texts still stored in English and shown as stored, to be moved
 // to catalogue keys like gate reasons, alert titles and trail summaries were. Each entry
 // names the page it may appear on.
-var knownEnglish = []struct{ page, text string }{}
+var knownEnglish = []struct{ page, text string }{
+	// The demo's silence reason and case title are bilingual user text; the trail page
+	// shows them inside its catalogued summaries without marking them as data.
+	{"/trail", "pharmacy purchase lists name drugs only"},
+	{"/trail", "vulnerable third-party components"},
+}
 
 // allowedEnglish reports runs that are names rather than words (one token joined by
 // hyphens: GHSA-…, debian-lts-announce, a package name) and the known remaining texts.

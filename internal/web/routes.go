@@ -249,6 +249,19 @@ func (s *Server) routeTable() []route {
 		ui("GET", "/dlp/policy", auth.PermDLPRead, s.uiDLPPolicy),
 		ui("POST", "/dlp/policy", auth.PermDLPManage, s.uiDLPPolicySet),
 
+		ui("GET", "/alerts", auth.PermAlertRead, s.uiAlertInbox),
+		ui("POST", "/alerts/bulk", auth.PermAlertManage, s.uiAlertBulk),
+		ui("GET", "/alerts/{id}", auth.PermAlertRead, s.uiAlertShow),
+		ui("POST", "/alerts/{id}", auth.PermAlertManage, s.uiAlertAction),
+		ui("GET", "/cases", auth.PermAlertRead, s.uiCaseList),
+		ui("GET", "/cases/{id}", auth.PermAlertRead, s.uiCaseShow),
+		ui("POST", "/cases/{id}/status", auth.PermAlertManage, s.uiCaseStatus),
+		ui("POST", "/cases/{id}/assign", auth.PermAlertManage, s.uiCaseAssign),
+		ui("POST", "/cases/{id}/comments", auth.PermAlertManage, s.uiCaseComment),
+		ui("GET", "/silences", auth.PermAlertRead, s.uiSilenceList),
+		ui("POST", "/silences", auth.PermAlertManage, s.uiSilenceCreate),
+		ui("POST", "/silences/{id}/expire", auth.PermAlertManage, s.uiSilenceExpire),
+
 		ui("GET", "/trail", auth.PermTrailRead, s.uiTrail),
 		ui("POST", "/trail/verify", auth.PermTrailRead, s.uiTrailVerify),
 
