@@ -47,7 +47,7 @@ func seedSilence(ctx context.Context, d Deps) error {
 		return err
 	}
 	if _, err := d.Alerts.CreateSilence(ctx, a, alert.SilenceInput{OrgID: h1.ID, Source: "dlp", Kind: "dlp_alert",
-		Reason:    "药剂科采购清单只含药品名称，已复核 / pharmacy purchase lists name drugs only (reviewed)",
+		Reason:    "药剂科采购清单只含药品名称，已复核",
 		ExpiresAt: time.Now().Add(90 * 24 * time.Hour)}); err != nil {
 		return fmt.Errorf("demo: silence: %w", err)
 	}
@@ -84,7 +84,7 @@ func seedCase(ctx context.Context, d Deps) error {
 	for i, al := range as {
 		ids[i] = al.ID
 	}
-	c, err := d.Alerts.CreateCase(ctx, a, alert.CaseInput{OrgID: h1.ID, Title: "第三方组件漏洞处置 / vulnerable third-party components",
+	c, err := d.Alerts.CreateCase(ctx, a, alert.CaseInput{OrgID: h1.ID, Title: "第三方组件漏洞处置",
 		AlertIDs: ids, Assignee: "secofficer"})
 	if err != nil {
 		return fmt.Errorf("demo: case: %w", err)

@@ -142,12 +142,7 @@ func TestZhPagesHaveNoEnglish(t *testing.T) {
 // knownEnglish are English texts still stored in English and shown as stored, to be moved
 // to catalogue keys like gate reasons, alert titles and trail summaries were. Each entry
 // names the page it may appear on.
-var knownEnglish = []struct{ page, text string }{
-	// The demo's silence reason and case title are bilingual user text; the trail page
-	// shows them inside its catalogued summaries without marking them as data.
-	{"/trail", "pharmacy purchase lists name drugs only"},
-	{"/trail", "vulnerable third-party components"},
-}
+var knownEnglish = []struct{ page, text string }{}
 
 // allowedEnglish reports runs that are names rather than words (one token joined by
 // hyphens: GHSA-…, debian-lts-announce, a package name) and the known remaining texts.
