@@ -179,7 +179,13 @@ const batchMost = 200
 // (the rest waits for the failed delivery's next attempt, and is then grouped).
 func (s *Service) dispatch(ctx context.Context, c Channel) (int, error) {
 	limit, most := s.opt.Limit(c.Kind)
-	sender, err := channel.New(c.config(), channel.Options{HTTP: s.opt.HTTP, Now: s.opt.Now})
+	cfg := c.config()
+	secret, err := s.openSecret(c.OrgID, c.Name, c.Secret)
+	var sender channel.Sender
+	if err == nil {
+		cfg.Secret = secret
+		sender, err = channel.New(cfg, channel.Options{HTTP: s.opt.HTTP, Now: s.opt.Now})
+	}
 	if err != nil {
 		// A channel this build cannot send to (or whose configuration its sender refuses)
 		// keeps its rows waiting; said once, not at every pass.
