@@ -60,9 +60,9 @@ type channelRow struct {
 
 // notifyChannelsData is what notify_channels.html shows.
 type notifyChannelsData struct {
-	Rows   []channelRow
-	Orgs   []orgOption
-	Kinds  []string
+	Rows  []channelRow
+	Orgs  []orgOption
+	Kinds []string
 	Forms []channelForm
 	Langs []string
 	Test  *testResult
