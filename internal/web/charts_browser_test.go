@@ -10,7 +10,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/demo"
+	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 )
@@ -21,8 +24,20 @@ import (
 func newDemoEnv(t *testing.T) *testEnv {
 	t.Helper()
 	e := newBareEnv(t, storetest.Open(t, store.SQLite))
+	// As the application does: raised alerts write their notifications in the raising
+	// transaction, so that the demo's routes fill the outbox and the security officer's bell.
+	e.Alerts.OnRaise(func(ctx context.Context, tx *store.Tx, al alert.Alert, created bool) error {
+		title := i18n.M("alert.title.text", al.Title)
+		if al.TitleMsg != nil {
+			title = *al.TitleMsg
+		}
+		return e.Notify.Enqueue(ctx, tx, notify.Event{AlertID: al.ID, OrgID: al.OrgID, Source: al.Source, Kind: al.Kind,
+			Severity: al.Severity, Title: title, Subject: al.Subject, Silenced: al.SilenceID != 0, Created: created,
+			PrevSeverity: al.PrevSeverity, FirstSeen: al.FirstSeen, LastSeen: al.LastSeen, Count: int(al.Count)})
+	})
 	_, err := demo.Seed(context.Background(), demo.Deps{DB: e.db, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets,
-		Vulns: e.Vulns, Supply: e.Supply, DLP: e.DLP}, demo.Options{AdminPassword: testPassword, DLPRoot: e.DLPRoot})
+		Vulns: e.Vulns, Supply: e.Supply, DLP: e.DLP, Notify: e.Notify},
+		demo.Options{AdminPassword: testPassword, DLPRoot: e.DLPRoot})
 	if err != nil {
 		t.Fatalf("seed the demo: %v", err)
 	}

@@ -209,3 +209,33 @@ func TestNotifyPages(t *testing.T) {
 		}
 	})
 }
+
+// TestDemoNotifyPages: a newcomer to the demo finds configured channels and routes, and
+// the security officer's bell counts the high and critical alerts the demo raised, each
+// linked from the inbox.
+func TestDemoNotifyPages(t *testing.T) {
+	e := newDemoEnv(t)
+	b := e.newBrowser()
+	b.login("secofficer")
+	_, body, _ := b.get("/notify/channels")
+	for _, want := range []string{"信息科安全值班群", "信息科安全邮箱", "qyapi.weixin.demo.invalid/cgi-bin/webhook/send", "smtp://mail.hospital.demo.invalid:587"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("demo channels page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "demo-robot-key") || strings.Contains(body, "demo-mail-password") {
+		t.Error("demo channels page shows a token or password")
+	}
+	_, body, _ = b.get("/notify/routes")
+	if n := strings.Count(body, `<tr id="route-`); n != 5 {
+		t.Errorf("demo routes page lists %d routes, want 5", n)
+	}
+	m := regexp.MustCompile(`id="bell-count">(\d+)\+?<`).FindStringSubmatch(body)
+	if m == nil || m[1] == "0" {
+		t.Fatalf("the security officer's bell shows no unread count")
+	}
+	_, body, _ = b.get("/notify/inbox")
+	if !strings.Contains(body, `href="/alerts/`) || !strings.Contains(body, "sev-critical") && !strings.Contains(body, "sev-high") {
+		t.Errorf("the demo inbox lists no high or critical alert")
+	}
+}
