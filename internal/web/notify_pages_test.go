@@ -239,3 +239,11 @@ func TestDemoNotifyPages(t *testing.T) {
 		t.Errorf("the demo inbox lists no high or critical alert")
 	}
 }
+
+// newLoopback serves h on a loopback address for the rest of the test and returns its URL.
+func newLoopback(t *testing.T, h http.Handler) string {
+	t.Helper()
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s.URL
+}
