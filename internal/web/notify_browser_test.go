@@ -120,6 +120,12 @@ func TestBrowserNotifyPages(t *testing.T) {
 	shot("notify-channels-zh.png")
 	step("inbox in Chinese", chromedp.Navigate(e.URL+"/notify/inbox"), chromedp.WaitVisible(chromedp.ID("inbox-rows")))
 	shot("notify-inbox-bell-zh.png")
+	step("routes in Chinese", chromedp.Navigate(e.URL+"/notify/routes"), chromedp.Click(chromedp.CSS("#route-new > summary")),
+		chromedp.WaitVisible(chromedp.ID("route-create")))
+	shot("notify-routes-zh.png")
+	step("outbox in Chinese", chromedp.Navigate(e.URL+"/notify/deliveries"), chromedp.WaitVisible(chromedp.ID("delivery-rows")))
+	shot("notify-deliveries-zh.png")
+	step("back to the inbox", chromedp.Navigate(e.URL+"/notify/inbox"), chromedp.WaitVisible(chromedp.ID("inbox-rows")))
 	step("mark all read", clickAndLoad("inbox-read-all"))
 	if ok := p.eval(`document.getElementById("bell-count") === null`); !ok {
 		t.Error("the bell still counts after mark all read")
