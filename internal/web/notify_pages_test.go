@@ -129,6 +129,18 @@ func TestNotifyPages(t *testing.T) {
 			t.Errorf("receiver got %d requests, %d correctly signed; want 1, 1", got, signed)
 		}
 
+		// A receiver that refuses: the page shows the failure and its reason.
+		gone := newLoopback(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusGone) }))
+		gc, err := e.Notify.AddChannel(ctx, actor.System(), notify.ChannelInput{OrgID: e.HospA.ID, Name: "gone", Kind: "webhook", URL: gone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, h = b.post("/notify/channels/"+strconv.FormatInt(gc.ID, 10)+"/test", nil)
+		_, body, _ = b.get(strings.TrimSuffix(h.Get("Location"), "#test-result"))
+		if !strings.Contains(body, `notify-test-failed`) || !strings.Contains(body, "410") {
+			t.Errorf("a refused test message is not shown failed with its reason")
+		}
+
 		// A test to hospital B's channel is not found.
 		if code, _, _ := b.post("/notify/channels/"+strconv.FormatInt(e.NotifyChanB.ID, 10)+"/test", nil); code != http.StatusNotFound {
 			t.Errorf("test to hospital B's channel: %d", code)
@@ -165,7 +177,7 @@ func TestNotifyPages(t *testing.T) {
 
 		// The outbox: A's sent test, not B's dead letter.
 		_, body, _ = b.get("/notify/deliveries")
-		if !strings.Contains(body, "siem") || strings.Contains(body, "mgd-b") {
+		if !strings.Contains(body, "siem") || strings.Contains(body, `id="delivery-`+strconv.FormatInt(e.NotifyDeadB, 10)+`"`) || strings.Contains(body, notifyChanBName) {
 			t.Errorf("deliveries page: A's test missing or B's dead letter shown")
 		}
 		if code, _, _ := b.get("/notify/deliveries?state=lost"); code != http.StatusBadRequest {
@@ -249,4 +261,21 @@ func newLoopback(t *testing.T, h http.Handler) string {
 	s := httptest.NewServer(h)
 	t.Cleanup(s.Close)
 	return s.URL
+}
+
+// TestNotifyTestQueued: with no process dispatching, a test message is shown queued at
+// once (it waits in the outbox), and the page says so rather than waiting.
+func TestNotifyTestQueued(t *testing.T) {
+	e := newTestEnv(t, storetest.Open(t, store.SQLite))
+	b := e.newBrowser()
+	b.login("secofficer")
+	b.get("/notify/channels")
+	code, _, h := b.post("/notify/channels/"+strconv.FormatInt(e.NotifyChanA.ID, 10)+"/test", nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("test message: %d", code)
+	}
+	_, body, _ := b.get(strings.TrimSuffix(h.Get("Location"), "#test-result"))
+	if !strings.Contains(body, `notify-test-queued`) {
+		t.Errorf("the test message is not shown queued")
+	}
 }
