@@ -13,10 +13,12 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/alert"
+	"github.com/medguard/medguard/internal/alertnotify"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/keyfile"
 	"github.com/medguard/medguard/internal/lease"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
@@ -64,6 +66,11 @@ const (
 // DLPKeyFile is the file under the data directory holding the SM4 key that seals the raw
 // values of patient-data findings; it is created (mode 0600) by the first scan.
 const DLPKeyFile = "dlp.key"
+
+// NotifyKeyFile is the file under the data directory holding the SM4 key that seals the
+// secrets of notification channels (webhook and robot signing secrets, SMTP passwords);
+// created 0600 on first open.
+const NotifyKeyFile = "notify.key"
 
 // Open opens the store named by cfg, applies pending migrations and builds the services,
 // and does nothing else: a command that opens the platform neither takes over jobs nor
@@ -114,13 +121,15 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		return err
 	})
 	a.Supply = supply.NewService(db, tl, a.Vulns, a.Alerts, logger)
-	a.Notify = notify.New(db, tl, notify.Options{Logger: logger, BaseURL: cfg.baseURL(), MaxAttempts: cfg.Notify.MaxAttempts})
+	notifyKey, err := keyfile.LoadOrCreate(filepath.Join(dataDir, NotifyKeyFile), notify.KeySize)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Notify = notify.New(db, tl, notify.Options{Logger: logger, BaseURL: cfg.baseURL(), MaxAttempts: cfg.Notify.MaxAttempts, Key: notifyKey})
 	// Every raised alert writes its notifications to the outbox in the raising
 	// transaction, so no alert exists without them.
-	a.Alerts.OnRaise(func(ctx context.Context, tx *store.Tx, al alert.Alert, created bool) error {
-		return a.Notify.Enqueue(ctx, tx, notifyEvent(al, created))
-	})
-	a.Notify.SetAcknowledger(a.Alerts)
+	alertnotify.Wire(a.Alerts, a.Notify)
 	a.Assets.CheckLinks(a.Supply)
 	a.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{KeyFile: filepath.Join(dataDir, DLPKeyFile), ScanRoots: cfg.DLP.ScanRoots,
 		RawRetention: time.Duration(cfg.DLP.RawRetentionDays) * 24 * time.Hour,

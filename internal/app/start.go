@@ -31,6 +31,12 @@ func (a *App) Convert(ctx context.Context) error {
 	if n > 0 {
 		a.Logger.Info("masked patient data in the names of stored scans", "scans", n)
 	}
+	if n, err = a.Notify.SealPlain(ctx); err != nil {
+		return err
+	}
+	if n > 0 {
+		a.Logger.Info("sealed the plain secrets of notification channels", "channels", n)
+	}
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
+	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
@@ -39,6 +40,7 @@ type Deps struct {
 	Supply *supply.Service // optional
 	DLP    *dlpsvc.Service // optional: with Options.DLPRoot, seeds patient-data scans
 	Alerts *alert.Service  // optional: seeds a silence and a case in the alert inbox
+	Notify *notify.Service // optional: seeds notification channels and routes
 }
 
 // Options tune the seeding.
@@ -163,6 +165,9 @@ func Seed(ctx context.Context, d Deps, opt Options) (Result, error) {
 	if err := seedSilence(ctx, d); err != nil {
 		return Result{}, err
 	}
+	if err := seedNotify(ctx, d); err != nil {
+		return Result{}, err
+	}
 	if err := seedSupply(ctx, d, byCode); err != nil {
 		return Result{}, err
 	}
@@ -182,6 +187,9 @@ func reseed(ctx context.Context, d Deps, opt Options) (Result, error) {
 	sys := actor.System()
 	res := Result{}
 	if err := seedSilence(ctx, d); err != nil {
+		return Result{}, err
+	}
+	if err := seedNotify(ctx, d); err != nil {
 		return Result{}, err
 	}
 	if err := seedDLP(ctx, d, opt.DLPRoot); err != nil {

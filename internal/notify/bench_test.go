@@ -35,7 +35,7 @@ func BenchmarkWebhookDispatch(b *testing.B) {
 			}
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
 			defer srv.Close()
-			svc := New(db, tl, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Concurrency: 8,
+			svc := New(db, tl, Options{Key: testKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Concurrency: 8,
 				Limit: func(string) (channel.Limit, int) { return channel.Limit{}, 1 }})
 			top, err := org.NewService(db, tl).Create(ctx, actor.System(), org.Input{Kind: org.KindHospital, Name: "H"})
 			if err != nil {

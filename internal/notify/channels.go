@@ -27,7 +27,7 @@ type Channel struct {
 	Name      string    `json:"name"`
 	Kind      string    `json:"kind"`
 	URL       string    `json:"-"` // may carry a robot's access token
-	Secret    string    `json:"-"`
+	Secret    string    `json:"-"` // as stored: sealed (see seal.go), or plain from before sealing
 	HasSecret bool      `json:"has_secret"`
 	Username  string    `json:"smtp_username,omitempty"`
 	From      string    `json:"smtp_from,omitempty"`
@@ -125,16 +125,20 @@ func (s *Service) AddChannel(ctx context.Context, a actor.Actor, in ChannelInput
 	if err := in.validate(); err != nil {
 		return Channel{}, err
 	}
+	stored, err := s.sealSecret(in.OrgID, in.Name, in.Secret)
+	if err != nil {
+		return Channel{}, err
+	}
 	now := s.now()
-	c := Channel{OrgID: in.OrgID, Name: in.Name, Kind: in.Kind, URL: in.URL, Secret: in.Secret, HasSecret: in.Secret != "",
+	c := Channel{OrgID: in.OrgID, Name: in.Name, Kind: in.Kind, URL: in.URL, Secret: stored, HasSecret: in.Secret != "",
 		Username: in.Username, From: in.From, To: in.To, StartTLS: in.StartTLS, Lang: in.Lang, Enabled: true, CreatedAt: now}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := orgPath(ctx, tx, a, in.OrgID); err != nil {
 			return err
 		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO notify_channels (org_id, name, kind, url, secret, smtp_username, smtp_from, smtp_to,
 			smtp_starttls, lang, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?) RETURNING id`,
-			c.OrgID, c.Name, c.Kind, c.URL, c.Secret, c.Username, c.From, strings.Join(c.To, ","), c.StartTLS, c.Lang, now, now).Scan(&c.ID)
+			c.OrgID, c.Name, c.Kind, c.URL, stored, c.Username, c.From, strings.Join(c.To, ","), c.StartTLS, c.Lang, now, now).Scan(&c.ID)
 		if store.IsUniqueViolation(err) {
 			return problem.Conflict("a channel of that name exists in the organisation").WithMsg("notify.error.channel_exists")
 		}

@@ -151,7 +151,7 @@ func TestCrashLosesNothing(t *testing.T) {
 			recv.mu.Lock()
 			recv.flaky = false
 			recv.mu.Unlock()
-			after := New(db, nil, Options{Backoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxAttempts: 1000,
+			after := New(db, nil, Options{Key: testKey, Backoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxAttempts: 1000,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			for i := 0; ; i++ {
 				if _, err := after.Pass(ctx); err != nil {
@@ -227,7 +227,7 @@ func TestCrashHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := New(db, tl, Options{Poll: 5 * time.Millisecond, Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+	svc := New(db, tl, Options{Key: testKey, Poll: 5 * time.Millisecond, Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
 		MaxAttempts: 1000, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	go svc.Run(ctx)
 	for i := 0; ; i++ {

@@ -179,7 +179,13 @@ const batchMost = 200
 // (the rest waits for the failed delivery's next attempt, and is then grouped).
 func (s *Service) dispatch(ctx context.Context, c Channel) (int, error) {
 	limit, most := s.opt.Limit(c.Kind)
-	sender, err := channel.New(c.config(), channel.Options{HTTP: s.opt.HTTP, Now: s.opt.Now})
+	cfg := c.config()
+	secret, err := s.openSecret(c.OrgID, c.Name, c.Secret)
+	var sender channel.Sender
+	if err == nil {
+		cfg.Secret = secret
+		sender, err = channel.New(cfg, channel.Options{HTTP: s.opt.HTTP, Now: s.opt.Now})
+	}
 	if err != nil {
 		// A channel this build cannot send to (or whose configuration its sender refuses)
 		// keeps its rows waiting; said once, not at every pass.
@@ -584,4 +590,36 @@ func (s *Service) Resend(ctx context.Context, a actor.Actor, id int64) error {
 	}
 	s.Wake()
 	return err
+}
+
+// LastDeliveries returns the latest delivery of each channel of the organisations a sees,
+// by channel id (a channel that never sent has none).
+func (s *Service) LastDeliveries(ctx context.Context, a actor.Actor) (map[int64]Delivery, error) {
+	cond, arg := a.SeesSQL("o.path")
+	rows, err := s.db.QueryContext(ctx, `SELECT `+deliveryCols+` FROM notify_deliveries d JOIN notify_channels c ON c.id = d.channel_id
+		JOIN orgs o ON o.id = c.org_id WHERE `+cond+` AND d.id = (SELECT MAX(l.id) FROM notify_deliveries l WHERE l.channel_id = d.channel_id)`, arg)
+	if err != nil {
+		return nil, fmt.Errorf("notify: last deliveries: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]Delivery{}
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("notify: last deliveries: %w", err)
+		}
+		out[d.ChannelID] = d
+	}
+	return out, rows.Err()
+}
+
+// Dispatching reports whether some process holds the dispatcher's lease now, that is
+// whether a message put in the outbox is being sent.
+func (s *Service) Dispatching(ctx context.Context) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM leases WHERE name = ? AND expires_at > ?`, LeaseName, s.now()).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("notify: dispatcher lease: %w", err)
+	}
+	return n > 0, nil
 }

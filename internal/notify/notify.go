@@ -10,6 +10,7 @@ package notify
 import (
 	"cmp"
 	"context"
+	"crypto/cipher"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -60,8 +61,12 @@ type Options struct {
 	HTTP        *http.Client     // senders' client; nil: one with a 15 s timeout that keeps 16 connections a host
 	// Limit returns a kind's rate limit and the most alerts one message lists; nil:
 	// channel.LimitFor. Tests set a limit on the webhook kind with it.
-	Limit   func(kind string) (channel.Limit, int)
-	Acked   Acknowledger // nil: no alert counts as acknowledged
+	Limit func(kind string) (channel.Limit, int)
+	Acked Acknowledger // nil: no alert counts as acknowledged
+	// Key seals channel secrets at rest with SM4-GCM (KeySize bytes; the application
+	// keeps it in notify.key in the data directory). Without one, a channel with a secret
+	// cannot be added and a sealed secret cannot be opened.
+	Key     []byte
 	Catalog *i18n.Catalog
 	Logger  *slog.Logger
 }
@@ -72,6 +77,7 @@ type Service struct {
 	trail *trail.Log
 	opt   Options
 	wake  chan struct{}
+	aead  cipher.AEAD // seals channel secrets; nil without Options.Key
 
 	mu     sync.Mutex
 	broken map[int64]string       // channel → why its sender cannot be made, as last logged
@@ -103,8 +109,14 @@ func (s *Service) mask(text string) string {
 	return string(s.masker.Text([]byte(text), nil))
 }
 
-// New returns a Service on db recording configuration changes in tl.
+// New returns a Service on db recording configuration changes in tl. It panics when
+// opt.Key is set but is not an SM4 key (a programming error: the application checks the
+// key file's size when it reads it).
 func New(db *store.DB, tl *trail.Log, opt Options) *Service {
+	aead, err := newAEAD(opt.Key)
+	if err != nil {
+		panic(err)
+	}
 	opt.MaxAttempts = cmp.Or(opt.MaxAttempts, 8)
 	opt.Backoff = cmp.Or(opt.Backoff, 30*time.Second)
 	opt.MaxBackoff = cmp.Or(opt.MaxBackoff, time.Hour)
@@ -132,7 +144,7 @@ func New(db *store.DB, tl *trail.Log, opt Options) *Service {
 		tr.MaxIdleConnsPerHost = 16
 		opt.HTTP = &http.Client{Timeout: 15 * time.Second, Transport: tr}
 	}
-	return &Service{db: db, trail: tl, opt: opt, wake: make(chan struct{}, 1), broken: map[int64]string{}}
+	return &Service{db: db, trail: tl, opt: opt, aead: aead, wake: make(chan struct{}, 1), broken: map[int64]string{}}
 }
 
 // SetAcknowledger sets what tells whether an alert was acknowledged (the application

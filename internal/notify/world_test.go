@@ -130,6 +130,9 @@ func newWorld(t *testing.T, db *store.DB, opt Options) *world {
 	if opt.Jitter == nil {
 		opt.Jitter = func() float64 { return 0.5 }
 	}
+	if opt.Key == nil {
+		opt.Key = testKey
+	}
 	opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	opt.BaseURL = "https://medguard.example"
 	w.svc = New(db, tl, opt)

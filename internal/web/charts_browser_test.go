@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/medguard/medguard/internal/alertnotify"
 	"github.com/medguard/medguard/internal/demo"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
@@ -21,8 +22,12 @@ import (
 func newDemoEnv(t *testing.T) *testEnv {
 	t.Helper()
 	e := newBareEnv(t, storetest.Open(t, store.SQLite))
+	// As the application does: raised alerts write their notifications in the raising
+	// transaction, so that the demo's routes fill the outbox and the security officer's bell.
+	alertnotify.Wire(e.Alerts, e.Notify)
 	_, err := demo.Seed(context.Background(), demo.Deps{DB: e.db, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets,
-		Vulns: e.Vulns, Supply: e.Supply, DLP: e.DLP, Alerts: e.Alerts}, demo.Options{AdminPassword: testPassword, DLPRoot: e.DLPRoot})
+		Vulns: e.Vulns, Supply: e.Supply, DLP: e.DLP, Alerts: e.Alerts, Notify: e.Notify},
+		demo.Options{AdminPassword: testPassword, DLPRoot: e.DLPRoot})
 	if err != nil {
 		t.Fatalf("seed the demo: %v", err)
 	}

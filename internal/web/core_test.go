@@ -401,7 +401,7 @@ func TestSetupCreatesFirstAdministrator(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns,
-			DLP: dlpSvc, Notify: notify.New(db, tl, notify.Options{}), Alerts: e.Alerts, Version: "test"})
+			DLP: dlpSvc, Notify: notify.New(db, tl, notify.Options{Key: make([]byte, notify.KeySize)}), Alerts: e.Alerts, Version: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -94,6 +94,7 @@ type page struct {
 	Data    any
 	Version string
 	Langs   []string
+	Unread  int // unread notifications of the signed-in user's in-app inbox (the bell)
 }
 
 // part is what a shared template fragment gets from {{template "x" (part . value)}}: the
@@ -148,6 +149,13 @@ func (s *Server) newPage(r *http.Request, w http.ResponseWriter, title, nav stri
 		}
 		if pr.Session != nil {
 			p.CSRF = pr.Session.CSRFToken
+		}
+		if s.Notify != nil {
+			n, err := s.Notify.Unread(r.Context(), u.ID)
+			if err != nil {
+				s.Logger.Error("count unread notifications", "err", err)
+			}
+			p.Unread = n
 		}
 	}
 	if p.CSRF == "" && w != nil {
@@ -210,7 +218,7 @@ func (s *Server) uiError(w http.ResponseWriter, r *http.Request, pe *problem.Err
 // catalogueAreas are the prefixes under which message catalogues keep error texts
 // ("<area>error.<code>") and field labels ("<area>field.<name>"): the core area first,
 // then each module's.
-var catalogueAreas = []string{"", "asset.", "supply.", "dlp."}
+var catalogueAreas = []string{"", "asset.", "supply.", "dlp.", "notify."}
 
 // errorText translates a problem: for invalid input "Please check <field label>:
 // <message>"; otherwise the problem's own message when it names a catalogue key, else the

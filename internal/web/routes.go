@@ -261,6 +261,16 @@ func (s *Server) routeTable() []route {
 		ui("GET", "/silences", auth.PermAlertRead, s.uiSilenceList),
 		ui("POST", "/silences", auth.PermAlertManage, s.uiSilenceCreate),
 		ui("POST", "/silences/{id}/expire", auth.PermAlertManage, s.uiSilenceExpire),
+		// Notifications: channels, routes, the outbox and dead letters; every user's inbox.
+		ui("GET", "/notify/channels", auth.PermNotifyRead, s.uiNotifyChannels),
+		ui("POST", "/notify/channels", auth.PermNotifyManage, s.uiNotifyChannelCreate),
+		ui("POST", "/notify/channels/{id}/test", auth.PermNotifyManage, s.uiNotifyChannelTest),
+		ui("GET", "/notify/routes", auth.PermNotifyRead, s.uiNotifyRoutes),
+		ui("POST", "/notify/routes", auth.PermNotifyManage, s.uiNotifyRouteCreate),
+		ui("GET", "/notify/deliveries", auth.PermNotifyRead, s.uiNotifyDeliveries),
+		ui("POST", "/notify/deliveries/{id}/resend", auth.PermNotifyManage, s.uiNotifyResend),
+		ui("GET", "/notify/inbox", auth.PermSelf, s.uiNotifyInbox),
+		ui("POST", "/notify/inbox/read", auth.PermSelf, s.uiNotifyInboxRead),
 
 		ui("GET", "/trail", auth.PermTrailRead, s.uiTrail),
 		ui("POST", "/trail/verify", auth.PermTrailRead, s.uiTrailVerify),

@@ -228,7 +228,7 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.DLP.Close)
-	e.Notify = notify.New(db, tl, notify.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e.Notify = notify.New(db, tl, notify.Options{Key: make([]byte, notify.KeySize), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns, DLP: e.DLP,
 		Notify: e.Notify, Alerts: e.Alerts,
 		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
