@@ -6,11 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/emmansun/gmsm/sm4"
+
+	"github.com/medguard/medguard/internal/keyfile"
 )
 
 // KeySize is the size of the SM4 key that seals raw values.
@@ -20,41 +19,11 @@ const KeySize = sm4.BlockSize
 // (mode 0600, in a directory created 0700) with a fresh random key when it does not
 // exist. A file of the wrong size or readable by others is refused.
 func LoadOrCreateKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("dlp: create key directory: %w", err)
-		}
-		key := make([]byte, KeySize)
-		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("dlp: generate key: %w", err)
-		}
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-		if errors.Is(err, fs.ErrExist) {
-			return LoadOrCreateKey(path) // another process created it first
-		}
-		if err != nil {
-			return nil, fmt.Errorf("dlp: create key file: %w", err)
-		}
-		_, err = f.Write(key)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, fmt.Errorf("dlp: write key file %s: %w", path, err)
-		}
-		return key, nil
-	}
+	key, err := keyfile.LoadOrCreate(path, KeySize)
 	if err != nil {
-		return nil, fmt.Errorf("dlp: read key file: %w", err)
+		return nil, fmt.Errorf("dlp: %w", err)
 	}
-	if len(b) != KeySize {
-		return nil, fmt.Errorf("dlp: key file %s holds %d bytes, want %d", path, len(b), KeySize)
-	}
-	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("dlp: key file %s is readable by other users (mode %v): chmod 600 it", path, st.Mode().Perm())
-	}
-	return b, nil
+	return key, nil
 }
 
 // sealer seals raw values with SM4-GCM. The additional data binds a sealed value to its
