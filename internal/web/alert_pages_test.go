@@ -116,13 +116,13 @@ func TestAlertPages(t *testing.T) {
 		code, body, _ = sec.get(caseURL)
 		mustContain(t, code, body, http.StatusOK, "Two blocked sends", `id="case-alert-`+id(d1.ID)+`"`, `id="case-alert-`+id(d2.ID)+`"`,
 			`id="case-to-investigating"`, `id="case-to-resolved"`, `class="tl-case_create"`)
-		if code, _, h = sec.post(caseURL+"/status", url.Values{"status": {"investigating"}}); code != http.StatusSeeOther {
+		if code, _, _ = sec.post(caseURL+"/status", url.Values{"status": {"investigating"}}); code != http.StatusSeeOther {
 			t.Fatalf("investigate: %d", code)
 		}
-		if code, _, h = sec.post(caseURL+"/comments", url.Values{"body": {"called the ward; the sender was warned"}}); code != http.StatusSeeOther {
+		if code, _, _ = sec.post(caseURL+"/comments", url.Values{"body": {"called the ward; the sender was warned"}}); code != http.StatusSeeOther {
 			t.Fatalf("comment: %d", code)
 		}
-		if code, _, h = sec.post(caseURL+"/assign", url.Values{"assignee": {"secofficer"}}); code != http.StatusSeeOther {
+		if code, _, _ = sec.post(caseURL+"/assign", url.Values{"assignee": {"secofficer"}}); code != http.StatusSeeOther {
 			t.Fatalf("assign: %d", code)
 		}
 		code, body, _ = sec.get(caseURL)
@@ -152,7 +152,7 @@ func TestAlertPages(t *testing.T) {
 		code, body, _ = sec.post("/silences", url.Values{"source": {"supply"}, "reason": {"maintenance window"}, "expires_at": {""},
 			"org_id": {id(e.HospA.ID)}})
 		mustContain(t, code, body, http.StatusBadRequest, `class="error"`, "maintenance window")
-		code, _, h = sec.post("/silences", url.Values{"source": {"supply"}, "kind": {"delivery_failed"}, "reason": {"maintenance window"},
+		code, _, _ = sec.post("/silences", url.Values{"source": {"supply"}, "kind": {"delivery_failed"}, "reason": {"maintenance window"},
 			"expires_at": {time.Now().AddDate(0, 0, 3).Format("2006-01-02")}, "org_id": {id(e.HospA.ID)}})
 		if code != http.StatusSeeOther {
 			t.Fatalf("create silence: %d", code)

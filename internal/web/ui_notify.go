@@ -173,11 +173,7 @@ func (s *Server) testResult(ctx context.Context, o notifyTestOutcome) (testResul
 
 // splitAddresses reads e-mail addresses separated by commas, semicolons or line breaks.
 func splitAddresses(v string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == '\n' || r == '\r' || r == ' ' }) {
-		out = append(out, f)
-	}
-	return out
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == '\n' || r == '\r' || r == ' ' })
 }
 
 func (s *Server) uiNotifyChannelCreate(w http.ResponseWriter, r *http.Request) error {
