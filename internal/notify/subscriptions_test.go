@@ -162,7 +162,11 @@ func TestDisabledChannel(t *testing.T) {
 		if n, err := w.svc.DispatchChannel(ctx, ch.ID); err != nil || n != 0 {
 			t.Errorf("dispatch of the disabled channel: sent %d (%v)", n, err)
 		}
-		if _, err := w.svc.EnqueueTest(ctx, Channel{ID: ch.ID, OrgID: ch.OrgID}); problem.KindOf(err) != problem.KindConflict {
+		stored, err := w.svc.Channel(ctx, w.admin, ch.ID)
+		if err != nil || stored.Enabled {
+			t.Fatalf("stored channel %+v %v, want disabled", stored, err)
+		}
+		if _, err := w.svc.EnqueueTest(ctx, stored); problem.KindOf(err) != problem.KindConflict {
 			t.Errorf("test message to a disabled channel: %v, want conflict", err)
 		}
 		// Only the other channel sent (both post to the same receiver): alerts 1 and 2 once.
