@@ -187,6 +187,9 @@ func (s *Server) apiNotifySubscribe(w http.ResponseWriter, r *http.Request) erro
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
+	if in.Source != "" && !slices.Contains(alertSources, in.Source) {
+		return problem.OneOf("source", alertSources...)
+	}
 	sub, err := s.Notify.Subscribe(r.Context(), reqActor(r), in)
 	if err != nil {
 		return err
