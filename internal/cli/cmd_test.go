@@ -121,6 +121,29 @@ var cmdCases = []cmdCase{
 			mustRun(t, "notify", "channel", "add", "--name", "robot", "--kind", "dingtalk", "--secret", "SEC-1", "--lang", "en",
 				"--url", "https://oapi.dingtalk.com/robot/send?access_token=tok-1", "--data", data)
 		}},
+	{name: "notify-route-remove-bad-id", args: []string{"notify", "route", "remove", "x"}},
+	{name: "notify-route-remove-not-found", args: []string{"notify", "route", "remove", "42", "--data", "$DATA"}},
+	{name: "notify-channel-disable-not-found", args: []string{"notify", "channel", "disable", "nosuch", "--data", "$DATA"}},
+	{name: "notify-channel-disable", args: []string{"notify", "channel", "disable", "robot", "--data", "$DATA"},
+		setup: func(t *testing.T, data, _ string) {
+			mustRun(t, "notify", "channel", "add", "--name", "robot", "--kind", "webhook", "--url", "https://hooks.example/x", "--data", data)
+			mustRun(t, "notify", "channel", "disable", "robot", "--data", data) // twice: no change, no error
+		}},
+	{name: "notify-channel-enable-list", args: []string{"notify", "channel", "list", "--data", "$DATA"},
+		setup: func(t *testing.T, data, _ string) {
+			mustRun(t, "notify", "channel", "add", "--name", "robot", "--kind", "webhook", "--url", "https://hooks.example/x", "--data", data)
+			mustRun(t, "notify", "channel", "add", "--name", "mail-off", "--kind", "webhook", "--url", "https://hooks.example/y", "--data", data)
+			mustRun(t, "notify", "channel", "disable", "mail-off", "--data", data)
+			mustRun(t, "notify", "channel", "disable", "robot", "--data", data)
+			mustRun(t, "notify", "channel", "enable", "robot", "--data", data)
+		}},
+	{name: "notify-route-list-remove", args: []string{"notify", "route", "list", "--data", "$DATA"},
+		setup: func(t *testing.T, data, _ string) {
+			mustRun(t, "notify", "channel", "add", "--name", "robot", "--kind", "webhook", "--url", "https://hooks.example/x", "--data", data)
+			mustRun(t, "notify", "route", "add", "--channel", "robot", "--source", "supply", "--data", data)
+			mustRun(t, "notify", "route", "add", "--channel", "robot", "--min-severity", "high", "--data", data)
+			mustRun(t, "notify", "route", "remove", "1", "--data", data)
+		}},
 	{name: "alerts-list-empty", args: []string{"alerts", "list", "--data", "$DATA"}},
 	{name: "alerts-list-table", args: []string{"alerts", "list", "--data", "$DATA"}, setup: seedAlerts},
 	{name: "alerts-list-json-open-supply", args: []string{"alerts", "list", "--source", "supply", "--status", "open",

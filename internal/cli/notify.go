@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -79,19 +80,38 @@ func (e *env) notifyCmd() *cobra.Command {
 					return err
 				}
 				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tNAME\tKIND\tLANG\tSECRET\tURL")
+				fmt.Fprintln(tw, "ID\tNAME\tKIND\tLANG\tSECRET\tENABLED\tURL")
+				yn := map[bool]string{true: "yes", false: "no"}
 				for _, c := range cs {
-					secret := "no"
-					if c.HasSecret {
-						secret = "yes"
-					}
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, c.Kind, c.Lang, secret, c.RedactedURL())
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, c.Kind, c.Lang, yn[c.HasSecret], yn[c.Enabled], c.RedactedURL())
 				}
 				return tw.Flush()
 			})
 		},
 	}
-	chans.AddCommand(add, list)
+	setEnabled := func(use, short string, enabled bool) *cobra.Command {
+		return &cobra.Command{
+			Use:   use + " NAME",
+			Short: short,
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return e.withApp(func(a *app.App) error {
+					c, err := a.Notify.ChannelByName(e.ctx, actor.CLI(), args[0])
+					if err != nil {
+						return err
+					}
+					if c, err = a.Notify.SetChannelEnabled(e.ctx, actor.CLI(), c.ID, enabled); err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stdout, "channel %s (id %d) is %s\n", c.Name, c.ID, map[bool]string{true: "enabled", false: "disabled"}[c.Enabled])
+					return nil
+				})
+			},
+		}
+	}
+	chans.AddCommand(add, list,
+		setEnabled("disable", "Disable a channel: no new messages are queued for it, and those waiting are held until it is enabled", false),
+		setEnabled("enable", "Enable a channel again: the messages held for it are sent", true))
 
 	routes := &cobra.Command{Use: "route", Short: "Manage the routes that send alerts to channels"}
 	var r notify.Route
@@ -158,7 +178,52 @@ func (e *env) notifyCmd() *cobra.Command {
 	rf.DurationVar(&escalateAfter, "escalate-after", 0, "send a critical alert not acknowledged after this long (such as 15m) to --escalate-to as well")
 	rf.StringVar(&escalateTo, "escalate-to", "", "name of the escalation channel")
 	_ = routeAdd.MarkFlagRequired("channel")
-	routes.AddCommand(routeAdd)
+	routeRemove := &cobra.Command{
+		Use:   "remove ID",
+		Short: "Remove a route; a running server stops using it within seconds",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || id <= 0 {
+				return usagef("the route ID must be a positive number")
+			}
+			return e.withApp(func(a *app.App) error {
+				if err := a.Notify.RemoveRoute(e.ctx, actor.CLI(), id); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "removed route %d\n", id)
+				return nil
+			})
+		},
+	}
+	routeList := &cobra.Command{
+		Use:   "list",
+		Short: "List the routes (subscriptions are routes to one user)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.withApp(func(a *app.App) error {
+				rs, err := a.Notify.Routes(e.ctx, actor.CLI())
+				if err != nil {
+					return err
+				}
+				any := func(v string) string { return cmp.Or(v, "*") }
+				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tORG\tRECEIVER\tSOURCE\tKIND\tMIN SEVERITY\tSUBTREE")
+				for _, r := range rs {
+					recv := "role " + r.Role
+					switch {
+					case r.ChannelID != 0:
+						recv = "channel " + strconv.FormatInt(r.ChannelID, 10)
+					case r.UserID != 0:
+						recv = "user " + strconv.FormatInt(r.UserID, 10)
+					}
+					fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%t\n", r.ID, r.OrgID, recv, any(r.Source), any(r.Kind), any(r.MinSeverity), r.Subtree)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	routes.AddCommand(routeAdd, routeList, routeRemove)
 
 	var testChan string
 	test := &cobra.Command{

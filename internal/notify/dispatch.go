@@ -178,6 +178,9 @@ const batchMost = 200
 // new deliveries, until nothing is due, the rate limit is reached or an attempt fails
 // (the rest waits for the failed delivery's next attempt, and is then grouped).
 func (s *Service) dispatch(ctx context.Context, c Channel) (int, error) {
+	if !c.Enabled {
+		return 0, nil // what waits for a disabled channel is sent once it is enabled again
+	}
 	limit, most := s.opt.Limit(c.Kind)
 	cfg := c.config()
 	secret, err := s.openSecret(c.OrgID, c.Name, c.Secret)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 )
 
@@ -170,9 +171,12 @@ func (s *Service) orgRoutes(ctx context.Context, tx *store.Tx, orgID int64) ([]m
 	if ok && now.Sub(c.at) < routeTTL && !now.Before(c.at) {
 		return c.routes, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+routeCols+`, CASE WHEN ro.id = ao.id THEN 1 ELSE 0 END
+	// A route to a disabled channel does not apply; one whose escalation channel is
+	// disabled applies without its escalation.
+	rows, err := tx.QueryContext(ctx, `SELECT `+routeCols+`, CASE WHEN ro.id = ao.id THEN 1 ELSE 0 END,
+		CASE WHEN ec.id IS NULL OR ec.enabled THEN 1 ELSE 0 END
 		FROM notify_routes r JOIN orgs ro ON ro.id = r.org_id JOIN orgs ao ON ao.id = ?
-		LEFT JOIN notify_channels c ON c.id = r.channel_id
+		LEFT JOIN notify_channels c ON c.id = r.channel_id LEFT JOIN notify_channels ec ON ec.id = r.escalate_channel_id
 		WHERE `+actor.ContainsSQL("ro.path", "ao.path")+` AND (c.id IS NULL OR c.enabled) ORDER BY r.id`, orgID)
 	if err != nil {
 		return nil, fmt.Errorf("notify: routes: %w", err)
@@ -180,10 +184,13 @@ func (s *Service) orgRoutes(ctx context.Context, tx *store.Tx, orgID int64) ([]m
 	defer rows.Close()
 	var out []matchedRoute
 	for rows.Next() {
-		var same int
-		r, err := scanRoute(rows, &same)
+		var same, escalates int
+		r, err := scanRoute(rows, &same, &escalates)
 		if err != nil {
 			return nil, fmt.Errorf("notify: routes: %w", err)
+		}
+		if escalates == 0 {
+			r.EscalateMinutes, r.EscalateChannelID = 0, 0
 		}
 		if same == 0 && !r.Subtree {
 			continue
@@ -269,6 +276,9 @@ func (s *Service) fillInboxes(ctx context.Context, tx *store.Tx, ev Event, title
 
 // EnqueueTest writes a test message for a channel to the outbox and returns its row id.
 func (s *Service) EnqueueTest(ctx context.Context, c Channel) (int64, error) {
+	if !c.Enabled {
+		return 0, problem.Conflict("the channel is disabled: enable it to send a test message").WithMsg("notify.error.channel_disabled")
+	}
 	title, _ := json.Marshal(i18n.M("notify.test.title"))
 	now := s.now()
 	var id int64

@@ -141,3 +141,70 @@ func (s *Server) apiNotifyInboxRead(w http.ResponseWriter, r *http.Request) erro
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+func (s *Server) apiNotifyRouteRemove(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Notify.RemoveRoute(r.Context(), reqActor(r), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) apiNotifyChannelDisable(w http.ResponseWriter, r *http.Request) error {
+	return s.apiNotifyChannelSet(w, r, false)
+}
+
+func (s *Server) apiNotifyChannelEnable(w http.ResponseWriter, r *http.Request) error {
+	return s.apiNotifyChannelSet(w, r, true)
+}
+
+func (s *Server) apiNotifyChannelSet(w http.ResponseWriter, r *http.Request, enabled bool) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.Notify.SetChannelEnabled(r.Context(), reqActor(r), id, enabled)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) apiNotifySubscriptionList(w http.ResponseWriter, r *http.Request) error {
+	subs, err := s.Notify.Subscriptions(r.Context(), reqActor(r))
+	if err != nil {
+		return err
+	}
+	return writeList(w, r, paging.Standard, subs)
+}
+
+func (s *Server) apiNotifySubscribe(w http.ResponseWriter, r *http.Request) error {
+	var in notify.SubscriptionInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Source != "" && !slices.Contains(alertSources, in.Source) {
+		return problem.OneOf("source", alertSources...)
+	}
+	sub, err := s.Notify.Subscribe(r.Context(), reqActor(r), in)
+	if err != nil {
+		return err
+	}
+	return created(w, idPath("/api/v1/notify/subscriptions/", sub.ID), sub)
+}
+
+func (s *Server) apiNotifyUnsubscribe(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Notify.Unsubscribe(r.Context(), reqActor(r), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

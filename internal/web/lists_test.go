@@ -45,6 +45,7 @@ func collectionPaths(e *testEnv) map[string]string {
 		"/api/v1/notify/routes":            "/api/v1/notify/routes",
 		"/api/v1/notify/deliveries":        "/api/v1/notify/deliveries",
 		"/api/v1/notify/inbox":             "/api/v1/notify/inbox",
+		"/api/v1/notify/subscriptions":     "/api/v1/notify/subscriptions",
 		"/api/v1/alerts":                   "/api/v1/alerts",
 		"/api/v1/cases":                    "/api/v1/cases",
 		"/api/v1/silences":                 "/api/v1/silences",

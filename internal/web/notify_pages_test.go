@@ -279,3 +279,67 @@ func TestNotifyTestQueued(t *testing.T) {
 		t.Errorf("the test message is not shown queued")
 	}
 }
+
+// TestNotifySubscriptionPages: the inbox page lists the user's own subscriptions with a
+// form to add one and a button to remove each; another user's is 404. The routes page
+// removes a route; the channels page disables and enables a channel.
+func TestNotifySubscriptionPages(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db)
+		id := func(n int64) string { return strconv.FormatInt(n, 10) }
+		b := e.newBrowser()
+		b.login("appops")
+		code, body, _ := b.get("/notify/inbox")
+		if code != http.StatusOK || !strings.Contains(body, `id="sub-form"`) || !strings.Contains(body, `id="sub-empty"`) {
+			t.Fatalf("inbox page: %d, no subscription form or empty note", code)
+		}
+		if code, _, _ := b.post("/notify/subscriptions", url.Values{"source": {"supply"}, "min_severity": {"high"}}); code != http.StatusSeeOther {
+			t.Fatalf("subscribe: %d", code)
+		}
+		if code, _, _ := b.post("/notify/subscriptions", url.Values{"source": {"nosuch"}}); code != http.StatusBadRequest {
+			t.Errorf("subscribe to an unknown source: %d, want 400", code)
+		}
+		subs, err := e.Notify.Subscriptions(context.Background(), e.Users["appops"].Actor(""))
+		if err != nil || len(subs) != 1 {
+			t.Fatalf("subscriptions %+v %v", subs, err)
+		}
+		_, body, _ = b.get("/notify/inbox")
+		if !strings.Contains(body, `id="sub-`+id(subs[0].ID)+`"`) || !strings.Contains(body, `id="unsub-`+id(subs[0].ID)+`"`) {
+			t.Errorf("the inbox page does not list the subscription")
+		}
+		if code, _, _ := b.post("/notify/subscriptions/"+id(e.NotifySubB)+"/remove", nil); code != http.StatusNotFound {
+			t.Errorf("remove another user's subscription: %d, want 404", code)
+		}
+		if code, _, _ := b.post("/notify/subscriptions/"+id(subs[0].ID)+"/remove", nil); code != http.StatusSeeOther {
+			t.Errorf("remove own subscription: %d", code)
+		}
+		if _, body, _ = b.get("/notify/inbox"); strings.Contains(body, `id="sub-`+id(subs[0].ID)+`"`) {
+			t.Errorf("the removed subscription is still listed")
+		}
+
+		s := e.newBrowser()
+		s.login("secofficer")
+		if _, body, _ = s.get("/notify/routes"); !strings.Contains(body, `id="remove-route-`+id(e.NotifyRouteA)+`"`) {
+			t.Errorf("the routes page has no remove button")
+		}
+		if code, _, _ := s.post("/notify/routes/"+id(e.NotifyRouteA)+"/remove", nil); code != http.StatusSeeOther {
+			t.Errorf("remove route: %d", code)
+		}
+		if _, body, _ = s.get("/notify/routes"); strings.Contains(body, `id="route-`+id(e.NotifyRouteA)+`"`) {
+			t.Errorf("the removed route is still listed")
+		}
+		chA := id(e.NotifyChanA.ID)
+		if code, _, _ := s.post("/notify/channels/"+chA+"/disable", nil); code != http.StatusSeeOther {
+			t.Errorf("disable: %d", code)
+		}
+		if _, body, _ = s.get("/notify/channels"); !strings.Contains(body, `id="enable-`+chA+`"`) || strings.Contains(body, `id="disable-`+chA+`"`) {
+			t.Errorf("a disabled channel shows no enable button")
+		}
+		if code, _, _ := s.post("/notify/channels/"+chA+"/enable", nil); code != http.StatusSeeOther {
+			t.Errorf("enable: %d", code)
+		}
+		if _, body, _ = s.get("/notify/channels"); !strings.Contains(body, `id="disable-`+chA+`"`) {
+			t.Errorf("an enabled channel shows no disable button")
+		}
+	})
+}

@@ -65,3 +65,64 @@ func TestNotifyAPIScenario(t *testing.T) {
 		})
 	})
 }
+
+// TestNotifySubscriptionsAPI: any signed-in user subscribes themself (never another user,
+// organisation or channel), lists and removes their own subscriptions; another user's is
+// 404. A manager removes routes and disables and enables channels; hospital B's are 404.
+func TestNotifySubscriptionsAPI(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db)
+		id := func(n int64) string { return strconv.FormatInt(n, 10) }
+		vars := map[string]string{"subB": id(e.NotifySubB), "routeB": id(e.NotifyRouteB), "chanA": id(e.NotifyChanA.ID),
+			"chanB": id(e.NotifyChanB.ID), "orgA": id(e.HospA.ID), "appops": id(e.Users["appops"].ID)}
+		e.runScenarios(t, vars, []apiScenario{
+			{name: "no subscription yet", method: "GET", url: "/api/v1/notify/subscriptions", user: "appops", status: http.StatusOK,
+				expect: []string{`"items":[]`}, notExpect: []string{`"source":"incident"`}},
+			// A request cannot name another user, organisation or channel: such fields are refused.
+			{name: "subscribe someone else", method: "POST", url: "/api/v1/notify/subscriptions", user: "appops",
+				body:   jsonBody(map[string]any{"source": "supply", "user_id": e.Users["secofficer_b"].ID}),
+				status: http.StatusBadRequest, errCode: "bad_json"},
+			{name: "subscribe to another organisation", method: "POST", url: "/api/v1/notify/subscriptions", user: "appops",
+				body: jsonBody(map[string]any{"source": "supply", "org_id": e.HospB.ID}), status: http.StatusBadRequest, errCode: "bad_json"},
+			{name: "subscribe a channel", method: "POST", url: "/api/v1/notify/subscriptions", user: "appops",
+				body: jsonBody(map[string]any{"source": "supply", "channel_id": e.NotifyChanB.ID}), status: http.StatusBadRequest, errCode: "bad_json"},
+			{name: "subscribe", method: "POST", url: "/api/v1/notify/subscriptions", user: "appops",
+				body:   jsonBody(map[string]any{"source": "supply", "min_severity": "high"}),
+				status: http.StatusCreated, expect: []string{`"min_severity":"high"`, `"org_id":` + id(e.Users["appops"].OrgID)}, notExpect: []string{"channel", "user_id"}},
+			{name: "a bad severity", method: "POST", url: "/api/v1/notify/subscriptions", user: "appops",
+				body: jsonBody(map[string]any{"min_severity": "urgent"}), status: http.StatusBadRequest, errCode: "invalid",
+				expect: []string{`"field":"min_severity"`}, notExpect: []string{"urgent"}},
+			{name: "an unknown source", method: "POST", url: "/api/v1/notify/subscriptions", user: "appops",
+				body: jsonBody(map[string]any{"source": "nosuch"}), status: http.StatusBadRequest, errCode: "invalid",
+				expect: []string{`"field":"source"`}, notExpect: []string{"nosuch"}},
+			{name: "list own", method: "GET", url: "/api/v1/notify/subscriptions", user: "appops", status: http.StatusOK,
+				expect: []string{`"total":1`, `"source":"supply"`}, notExpect: []string{`"source":"incident"`}},
+			{name: "the route list shows it as a route to the user", method: "GET", url: "/api/v1/notify/routes", user: "secofficer",
+				status: http.StatusOK, expect: []string{`"user_id":` + id(e.Users["appops"].ID)}, notExpect: []string{`"org_id":` + id(e.HospB.ID)}},
+			{name: "another user's subscription", method: "DELETE", url: "/api/v1/notify/subscriptions/{subB}", user: "appops",
+				status: http.StatusNotFound, errCode: "not_found"},
+			{name: "a route is not a subscription", method: "DELETE", url: "/api/v1/notify/subscriptions/{routeB}", user: "secofficer_b",
+				status: http.StatusNotFound, errCode: "not_found"},
+			{name: "the owner removes theirs", method: "DELETE", url: "/api/v1/notify/subscriptions/{subB}", user: "secofficer_b",
+				status: http.StatusNoContent},
+			{name: "gone", method: "GET", url: "/api/v1/notify/subscriptions", user: "secofficer_b", status: http.StatusOK,
+				expect: []string{`"items":[]`}},
+			{name: "remove hospital B's route", method: "DELETE", url: "/api/v1/notify/routes/{routeB}", user: "secofficer",
+				status: http.StatusNotFound, errCode: "not_found"},
+			{name: "the app operator may not remove routes", method: "DELETE", url: "/api/v1/notify/routes/{routeB}", user: "appops",
+				status: http.StatusForbidden},
+			{name: "hospital B removes its route", method: "DELETE", url: "/api/v1/notify/routes/{routeB}", user: "secofficer_b",
+				status: http.StatusNoContent},
+			{name: "disable hospital B's channel", method: "POST", url: "/api/v1/notify/channels/{chanB}/disable", user: "secofficer",
+				status: http.StatusNotFound, errCode: "not_found", notExpect: []string{notifyChanBName}},
+			{name: "disable", method: "POST", url: "/api/v1/notify/channels/{chanA}/disable", user: "secofficer",
+				status: http.StatusOK, expect: []string{`"enabled":false`}, notExpect: []string{"tok-duty-a", "s3cret"}},
+			{name: "no test message to a disabled channel", method: "POST", url: "/api/v1/notify/channels/{chanA}/test", user: "secofficer",
+				status: http.StatusConflict, errCode: "conflict"},
+			{name: "the auditor may not enable", method: "POST", url: "/api/v1/notify/channels/{chanA}/enable", user: "auditor",
+				status: http.StatusForbidden},
+			{name: "enable", method: "POST", url: "/api/v1/notify/channels/{chanA}/enable", user: "secofficer",
+				status: http.StatusOK, expect: []string{`"enabled":true`}},
+		})
+	})
+}

@@ -149,6 +149,12 @@ var apiDocs = map[string]apiOp{
 	"POST /api/v1/notify/deliveries/{id}/resend": {Summary: "Send a dead letter again under its idempotency key", Tag: "notify", Status: 204},
 	"GET /api/v1/notify/inbox":                   {Summary: "The caller's in-app inbox, newest first", Tag: "notify", Response: listResponse[notify.InboxItem]{}, Status: 200},
 	"POST /api/v1/notify/inbox/read":             {Summary: "Mark items of the caller's inbox read (all when ids is empty)", Tag: "notify", Request: inboxReadRequest{}, Status: 204},
+	"GET /api/v1/notify/subscriptions":           {Summary: "The caller's own subscriptions: alerts of their organisation subtree sent to their inbox", Tag: "notify", Response: listResponse[notify.Subscription]{}, Status: 200},
+	"POST /api/v1/notify/subscriptions":          {Summary: "Subscribe the caller (only) to alerts of their own organisation subtree by source, kind and minimum severity", Tag: "notify", Request: notify.SubscriptionInput{}, Response: notify.Subscription{}, Status: 201},
+	"DELETE /api/v1/notify/subscriptions/{id}":   {Summary: "Remove one of the caller's own subscriptions", Tag: "notify", Status: 204},
+	"DELETE /api/v1/notify/routes/{id}":          {Summary: "Remove a route; new alerts no longer match it, what is in the outbox is still sent", Tag: "notify", Status: 204},
+	"POST /api/v1/notify/channels/{id}/disable":  {Summary: "Disable a channel: no new messages are queued for it and what waits is held until it is enabled", Tag: "notify", Response: notify.Channel{}, Status: 200},
+	"POST /api/v1/notify/channels/{id}/enable":   {Summary: "Enable a channel again; what waited for it is sent", Tag: "notify", Response: notify.Channel{}, Status: 200},
 
 	"GET /api/v1/dlp/summary":               {Summary: "Patient-data scans in the caller's scope over the last days (default 30): scans by kind, findings by type and by level, policy checks by decision", Tag: "dlp", Response: dlpsvc.Summary{}, Status: 200, Query: []string{"days"}},
 	"POST /api/v1/dlp/scan/text":            {Summary: "Scan a text for patient data and record the scan; findings are masked", Tag: "dlp", Request: dlpTextRequest{}, Response: dlpsvc.Result{}, Status: 201},

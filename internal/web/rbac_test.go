@@ -76,6 +76,10 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 		id = strconv.FormatInt(e.NotifyChanA.ID, 10)
 	case strings.Contains(p, "/notify/deliveries/{id}"):
 		id = "1"
+	case strings.Contains(p, "/notify/routes/{id}"):
+		id = strconv.FormatInt(e.NotifyRouteA, 10)
+	case strings.Contains(p, "/notify/subscriptions/{id}"):
+		id = strconv.FormatInt(e.NotifySubB, 10) // not the caller's own: 404 to those allowed
 	case strings.Contains(p, "/dlp/scans/{id}"), strings.Contains(p, "/dlp/jobs/{id}"):
 		id = strconv.FormatInt(e.DLPScanA.ID, 10)
 	case strings.Contains(p, "/dlp/findings/{id}"):
@@ -285,6 +289,10 @@ func TestOtherHospitalIs404(t *testing.T) {
 				id = e.NotifyChanB.ID
 			case strings.Contains(r.Pattern, "/notify/deliveries/"):
 				id = e.NotifyDeadB
+			case strings.Contains(r.Pattern, "/notify/routes/"):
+				id = e.NotifyRouteB
+			case strings.Contains(r.Pattern, "/notify/subscriptions/"):
+				id = e.NotifySubB
 			case strings.Contains(r.Pattern, "/dlp/scans/"), strings.Contains(r.Pattern, "/dlp/jobs/"):
 				id = e.DLPScanB.ID
 			case strings.Contains(r.Pattern, "/dlp/findings/"):

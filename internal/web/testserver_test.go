@@ -74,6 +74,8 @@ type testEnv struct {
 	Notify                      *notify.Service
 	NotifyChanA, NotifyChanB    notify.Channel // a webhook channel of each hospital
 	NotifyDeadB                 int64          // a dead letter of hospital B's channel
+	NotifyRouteA, NotifyRouteB  int64          // a route of each hospital (to its channel, for a source that raises nothing)
+	NotifySubB                  int64          // a subscription of secofficer_b (for a source that raises nothing)
 }
 
 // Names of hospital B's supply-chain objects, which nobody in hospital A may see.
@@ -295,6 +297,22 @@ func newTestEnv(t *testing.T, db *store.DB) *testEnv {
 		VALUES (?, 'mgd-b', 'dead', 8, ?, ?) RETURNING id`, e.NotifyChanB.ID, now, now).Scan(&e.NotifyDeadB); err != nil {
 		t.Fatalf("dead letter of B: %v", err)
 	}
+	for _, c := range []struct {
+		dst *int64
+		org int64
+		ch  int64
+	}{{&e.NotifyRouteA, e.HospA.ID, e.NotifyChanA.ID}, {&e.NotifyRouteB, e.HospB.ID, e.NotifyChanB.ID}} {
+		rt, err := e.Notify.AddRoute(ctx, sys, notify.Route{OrgID: c.org, ChannelID: c.ch, Source: "incident"})
+		if err != nil {
+			t.Fatalf("route of %d: %v", c.org, err)
+		}
+		*c.dst = rt.ID
+	}
+	subB, err := e.Notify.Subscribe(ctx, e.Users["secofficer_b"].Actor(""), notify.SubscriptionInput{Source: "incident"})
+	if err != nil {
+		t.Fatalf("subscription of B: %v", err)
+	}
+	e.NotifySubB = subB.ID
 	e.AssetA, err = e.Assets.Create(ctx, sys, asset.Input{OrgID: e.HospA.ID, Code: "A-001", Name: "HIS database server A",
 		Kind: "server", Zone: "internal", Lifecycle: "in_service", MLPSLevel: 3, IP: "10.1.1.10"})
 	if err != nil {

@@ -457,8 +457,11 @@ const inboxShown = 1000
 // notifyInboxData is what notify_inbox.html shows.
 type notifyInboxData struct {
 	pager
-	Items  []notify.InboxItem
-	Unread int
+	Items      []notify.InboxItem
+	Unread     int
+	Subs       []notify.Subscription
+	Sources    []string
+	Severities []string
 }
 
 func (s *Server) uiNotifyInbox(w http.ResponseWriter, r *http.Request) error {
@@ -474,8 +477,13 @@ func (s *Server) uiNotifyInbox(w http.ResponseWriter, r *http.Request) error {
 	const per = 50
 	lo := min((page-1)*per, len(all))
 	hi := min(lo+per, len(all))
+	subs, err := s.Notify.Subscriptions(r.Context(), reqActor(r))
+	if err != nil {
+		return err
+	}
 	p := s.newPage(r, w, "notify.inbox.title", "inbox")
-	p.Data = notifyInboxData{pager: newPager(page, per, len(all)), Items: all[lo:hi], Unread: p.Unread}
+	p.Data = notifyInboxData{pager: newPager(page, per, len(all)), Items: all[lo:hi], Unread: p.Unread,
+		Subs: subs, Sources: alertSources, Severities: notify.Severities}
 	return s.render(w, http.StatusOK, "notify_inbox.html", p)
 }
 
@@ -492,4 +500,61 @@ func (s *Server) uiNotifyInboxRead(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	return redirect(w, r, "/notify/inbox")
+}
+
+func (s *Server) uiNotifySubscribe(w http.ResponseWriter, r *http.Request) error {
+	v := r.PostFormValue
+	source := v("source")
+	if source != "" && !slices.Contains(alertSources, source) {
+		return problem.OneOf("source", alertSources...)
+	}
+	in := notify.SubscriptionInput{Source: source, Kind: v("kind"), MinSeverity: v("min_severity")}
+	if _, err := s.Notify.Subscribe(r.Context(), reqActor(r), in); err != nil {
+		return err
+	}
+	return redirect(w, r, "/notify/inbox?flash=flash.notify_subscribed")
+}
+
+func (s *Server) uiNotifyUnsubscribe(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Notify.Unsubscribe(r.Context(), reqActor(r), id); err != nil {
+		return err
+	}
+	return redirect(w, r, "/notify/inbox?flash=flash.notify_unsubscribed")
+}
+
+func (s *Server) uiNotifyRouteRemove(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Notify.RemoveRoute(r.Context(), reqActor(r), id); err != nil {
+		return err
+	}
+	return redirect(w, r, "/notify/routes?flash=flash.notify_route_removed")
+}
+
+func (s *Server) uiNotifyChannelDisable(w http.ResponseWriter, r *http.Request) error {
+	return s.uiNotifyChannelSet(w, r, false)
+}
+
+func (s *Server) uiNotifyChannelEnable(w http.ResponseWriter, r *http.Request) error {
+	return s.uiNotifyChannelSet(w, r, true)
+}
+
+func (s *Server) uiNotifyChannelSet(w http.ResponseWriter, r *http.Request, enabled bool) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Notify.SetChannelEnabled(r.Context(), reqActor(r), id, enabled); err != nil {
+		return err
+	}
+	if enabled {
+		return redirect(w, r, "/notify/channels?flash=flash.notify_channel_enabled")
+	}
+	return redirect(w, r, "/notify/channels?flash=flash.notify_channel_disabled")
 }
