@@ -3,10 +3,7 @@
 // syslog, FHIR AuditEvent, DICOM audit messages or a file import.
 package events
 
-import (
-	"encoding/json"
-	"time"
-)
+import "time"
 
 // The actions an event may record.
 const (
@@ -56,6 +53,6 @@ type Event struct {
 	SourceIP    string    `json:"source_ip,omitempty"`
 	Terminal    string    `json:"terminal,omitempty"`
 	// Raw is the original as received (a syslog line, a FHIR resource, a DICOM audit
-	// message, a CSV row as JSON); it is stored as it came.
-	Raw json.RawMessage `json:"raw,omitempty"`
+	// message, a CSV row); it is stored as it came.
+	Raw string `json:"raw,omitempty"`
 }
