@@ -257,6 +257,8 @@ func (s *Server) routeTable() []route {
 
 		ui("GET", "/alerts", auth.PermAlertRead, s.uiAlertInbox),
 		ui("POST", "/alerts/bulk", auth.PermAlertManage, s.uiAlertBulk),
+		ui("GET", "/alerts/sla", auth.PermAlertRead, s.uiAlertSLA),
+		ui("POST", "/alerts/sla", auth.PermAlertManage, s.uiAlertSLASet),
 		ui("GET", "/alerts/{id}", auth.PermAlertRead, s.uiAlertShow),
 		ui("POST", "/alerts/{id}", auth.PermAlertManage, s.uiAlertAction),
 		ui("GET", "/cases", auth.PermAlertRead, s.uiCaseList),
