@@ -38,3 +38,14 @@ func FuzzDecodeDICOM(f *testing.F) {
 		checkDecoded(t, evs, err)
 	})
 }
+
+func FuzzParseSyslog(f *testing.F) {
+	f.Fuzz(func(t *testing.T, line []byte) {
+		ev, err := receiver.ParseSyslog(line)
+		var evs []events.Event
+		if err == nil {
+			evs = []events.Event{ev}
+		}
+		checkDecoded(t, evs, err)
+	})
+}
