@@ -73,7 +73,9 @@ const (
 	dcmQuery               = "110112"
 	dcmUserAuthentication  = "110114"
 	dcmSecurityRoleChange  = "110136"
+	dcmSecurityAlert       = "110113"
 	dcmTypeLogout          = "110123"
+	dcmTypeOverrideStarted = "110127" // emergency override (break-glass) started
 )
 
 // DecodeDICOM decodes one DICOM PS3.15 A.5 audit message (an AuditMessage element), or
@@ -245,6 +247,13 @@ func dicomAction(id, actionCode, outcome string, types []dicomCode) (string, err
 			return events.ActionLogin, nil
 		}
 		return events.ActionLoginFailure, nil
+	}
+	if id == dcmSecurityAlert {
+		for _, t := range types {
+			if t.value() == dcmTypeOverrideStarted {
+				return events.ActionPrivilegeChange, nil // break-glass: access beyond the role
+			}
+		}
 	}
 	if id == dcmApplicationActivity {
 		return "", fmt.Errorf("%w: DICOM event ID %s (Application Activity)", ErrUnsupported, id)

@@ -49,3 +49,10 @@ func FuzzParseSyslog(f *testing.F) {
 		checkDecoded(t, evs, err)
 	})
 }
+
+func FuzzDecodeFHIR(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		evs, err := DecodeFHIR(data)
+		checkDecoded(t, evs, err)
+	})
+}
