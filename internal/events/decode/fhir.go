@@ -328,7 +328,7 @@ func (d Decoder) fhirEvent(r map[string]any, raw []byte) (events.Event, error) {
 	}
 	ev.Time = t
 
-	outcome := first(r, "outcome")                  // R4: a code
+	outcome := first(r, "outcome")                   // R4: a code
 	if oc := codes(r, "outcome.code"); len(oc) > 0 { // R5: outcome.code is a Coding
 		outcome = oc[0]
 	}
