@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -54,5 +55,26 @@ func FuzzDecodeFHIR(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		evs, err := DecodeFHIR(data)
 		checkDecoded(t, evs, err)
+	})
+}
+
+// FuzzSplitSyslog: the split functions never panic, always advance within the input and
+// return frames that are part of it.
+func FuzzSplitSyslog(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, split := range []func([]byte, bool) (int, []byte, error){SplitSyslog, SplitOctetCounting, SplitNewline} {
+			for _, atEOF := range []bool{false, true} {
+				adv, tok, err := split(data, atEOF)
+				if err != nil {
+					continue
+				}
+				if adv < 0 || adv > len(data) || len(tok) > len(data) {
+					t.Fatalf("advance %d, token %d bytes, input %d bytes", adv, len(tok), len(data))
+				}
+				if tok != nil && !bytes.Contains(data[:adv], tok) {
+					t.Fatal("token is not part of the consumed input")
+				}
+			}
+		}
 	})
 }
