@@ -29,7 +29,8 @@ func ParseSyslog(line []byte) (events.Event, error) { return Decoder{}.ParseSysl
 //     with spaces is double-quoted, `\"` and `\\` escape inside quotes), or
 //   - a DICOM PS3.15 audit message (`<AuditMessage …>`), decoded as by DecodeDICOM.
 //
-// RFC 5424 structured-data parameters named like event fields fill the same fields. What
+// RFC 5424 structured-data parameters named like event fields fill those fields the
+// payload left empty (parameters of other SD-IDs, e.g. timeQuality, are ignored). What
 // the payload leaves empty comes from the header: the time from the syslog timestamp, the
 // system from APP-NAME (or HOSTNAME), the id from a digest of the line. Raw is the line
 // as received, without the trailing newline. A field the event does not have is refused,
