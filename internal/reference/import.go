@@ -406,4 +406,3 @@ func (s *Service) putEncounter(ctx context.Context, tx *store.Tx, orgID int64, r
 	}
 	return true, nil
 }
-

@@ -159,4 +159,3 @@ func (s *Service) Summary(ctx context.Context, a actor.Actor, orgID int64) (Summ
 	}
 	return out, nil
 }
-
