@@ -115,7 +115,7 @@ type Flags struct {
 	Self      bool `json:"self,omitempty"`      // the patient is the staff member
 	CoWorker  bool `json:"coworker,omitempty"`  // the patient is (another) employee
 	Family    bool `json:"family,omitempty"`    // same surname and same address
-	Neighbour bool `json:"neighbour,omitempty"` // same building, not the same address
+	Neighbour bool `json:"neighbour,omitempty"` // same building (or same address, other surname), not family
 	VIP       bool `json:"vip,omitempty"`
 	Deceased  bool `json:"deceased,omitempty"`
 }
@@ -129,7 +129,9 @@ func Relate(st Staff, p Patient) Flags {
 	}
 	sameAddr := st.AddressHash != "" && st.AddressHash == p.AddressHash
 	f.Family = !f.Self && sameAddr && st.SurnameHash != "" && st.SurnameHash == p.SurnameHash
-	f.Neighbour = !f.Self && !sameAddr && st.BuildingHash != "" && st.BuildingHash == p.BuildingHash
+	// A household member of another surname (in China a spouse keeps hers) shares the
+	// building too: neighbour, the weaker flag, rather than nothing.
+	f.Neighbour = !f.Self && !f.Family && st.BuildingHash != "" && st.BuildingHash == p.BuildingHash
 	return f
 }
 

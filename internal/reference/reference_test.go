@@ -74,7 +74,8 @@ const (
 		"P1,王伟,东城区和平里１号 1-101,false,,\n" +
 		"P2,赵敏,朝阳区幸福路3号3-303,true,,\n" +
 		"P3,李强,西城区建设路2号2-202,false,,S2\n" +
-		"P4,钱七,海淀区学院路9号,0,2026-01-05,\n"
+		"P4,钱七,海淀区学院路9号,0,2026-01-05,\n" +
+		"P5,刘梅,东城区和平里1号1-101,false,,\n"
 	encountersCSV = "patient_id,staff_id,department,start,end\n" +
 		"P2,S2,骨科,2026-03-01 08:00:00,\n" +
 		"P1,,心内科,2026-02-01T08:00:00+08:00,2026-02-10 12:00:00\n"
@@ -115,6 +116,8 @@ func TestImportAndLookups(t *testing.T) {
 		}{
 			{"王芳 reads 王伟 at her address: family", s1, pat("p1"), Flags{Family: true}},
 			{"张三 reads 王伟 in his building: neighbour", s3, pat("P1"), Flags{Neighbour: true}},
+			{"王芳 reads 刘梅 at her address, other surname: neighbour", s1, pat("P5"), Flags{Neighbour: true}},
+			{"李强 reads 王伟 elsewhere: nothing", s2, pat("P1"), Flags{}},
 			{"王芳 reads employee 李强: co-worker", s1, pat("P3"), Flags{CoWorker: true}},
 			{"李强 reads himself", s2, pat("P3"), Flags{Self: true}},
 			{"VIP", s2, pat("P2"), Flags{VIP: true}},
@@ -147,7 +150,7 @@ func TestImportAndLookups(t *testing.T) {
 			t.Errorf("encounter ended 20 days ago counted within 7: %+v", enc)
 		}
 		sum, err := w.svc.Summary(ctx, w.adminA, w.hospA.ID)
-		if err != nil || sum != (Summary{OrgID: w.hospA.ID, Staff: 3, Patients: 4, Encounters: 2, OpenEncounters: 1}) {
+		if err != nil || sum != (Summary{OrgID: w.hospA.ID, Staff: 3, Patients: 5, Encounters: 2, OpenEncounters: 1}) {
 			t.Errorf("summary %+v, %v", sum, err)
 		}
 	})
@@ -243,7 +246,7 @@ func TestReimportReplaces(t *testing.T) {
 			t.Error("patient P2 still VIP after re-import")
 		}
 		sum, _ := w.svc.Summary(ctx, actor.System(), w.hospA.ID)
-		if sum.Staff != 3 || sum.Patients != 4 || sum.Encounters != 2 || sum.OpenEncounters != 0 {
+		if sum.Staff != 3 || sum.Patients != 5 || sum.Encounters != 2 || sum.OpenEncounters != 0 {
 			t.Errorf("summary after re-import %+v", sum)
 		}
 	})
