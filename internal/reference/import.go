@@ -130,10 +130,10 @@ type row struct {
 	v    map[string]string
 }
 
-// Decode reads a kind's CSV: the text decoded from UTF-8 or GBK, the header checked,
+// decode reads a kind's CSV: the text decoded from UTF-8 or GBK, the header checked,
 // each row's values trimmed. A file that cannot be read as CSV at all is a problem;
 // rows with the wrong number of fields are reported in rep.
-func Decode(kind string, data []byte, rep *Report) ([]row, error) {
+func decode(kind string, data []byte, rep *Report) ([]row, error) {
 	cols, ok := Columns[kind]
 	if !ok {
 		return nil, problem.OneOf("kind", Kinds...)
@@ -230,7 +230,7 @@ func (s *Service) Import(ctx context.Context, a actor.Actor, orgID int64, kind s
 	if int64(len(data)) > s.opt.MaxBytes {
 		return rep, problem.Invalid("file", "is larger than %d bytes", s.opt.MaxBytes).WithMsg("reference.err.too_large", s.opt.MaxBytes)
 	}
-	rows, err := Decode(kind, data, &rep)
+	rows, err := decode(kind, data, &rep)
 	if err != nil {
 		return rep, err
 	}
