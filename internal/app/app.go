@@ -22,6 +22,7 @@ import (
 	"github.com/medguard/medguard/internal/lease"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/reference"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
@@ -46,6 +47,9 @@ type App struct {
 	DLP    *dlpsvc.Service
 	Notify *notify.Service
 	Alerts *alert.Service
+	// Reference is the reference data (staff, patients, encounters) that explains
+	// patient-record accesses.
+	Reference *reference.Service
 
 	// Set by Start.
 	leases    *lease.Manager
@@ -71,6 +75,11 @@ const DLPKeyFile = "dlp.key"
 // secrets of notification channels (webhook and robot signing secrets, SMTP passwords);
 // created 0600 on first open.
 const NotifyKeyFile = "notify.key"
+
+// ReferenceKeyFile is the file under the data directory holding the secret from which
+// the reference data's seal key (SM4-GCM, for names, addresses and patient identifiers)
+// and hash key (HMAC-SM3, for matching) are derived; created 0600 on first open.
+const ReferenceKeyFile = reference.KeyFile
 
 // Open opens the store named by cfg, applies pending migrations and builds the services,
 // and does nothing else: a command that opens the platform neither takes over jobs nor
@@ -131,6 +140,15 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	// transaction, so no alert exists without them.
 	alertnotify.Wire(a.Alerts, a.Notify)
 	a.Assets.CheckLinks(a.Supply)
+	refKey, err := keyfile.LoadOrCreate(filepath.Join(dataDir, ReferenceKeyFile), reference.KeySize)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if a.Reference, err = reference.New(db, tl, reference.Options{Key: refKey}); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.DLP, err = dlpsvc.New(db, tl, dlpsvc.Options{KeyFile: filepath.Join(dataDir, DLPKeyFile), ScanRoots: cfg.DLP.ScanRoots,
 		RawRetention: time.Duration(cfg.DLP.RawRetentionDays) * 24 * time.Hour,
 		MayReveal:    func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) }, Alerts: a.Alerts, Logger: logger})
@@ -183,7 +201,7 @@ func (a *App) Close() error {
 // Handler builds the HTTP handler.
 func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
-		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts,
+		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts, Reference: a.Reference,
 		I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
 		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {

@@ -47,13 +47,17 @@ const (
 	// The alert inbox of every module (package alert).
 	PermAlertRead   Permission = "alert.read"   // alerts (patient ids masked), cases, silences, SLA
 	PermAlertManage Permission = "alert.manage" // acknowledge, status and assignment, cases and comments, silences, SLA
+
+	// Reference data that explains patient-record accesses (package reference).
+	PermReferenceRead   Permission = "reference.read"   // counts of staff, patients and encounters
+	PermReferenceManage Permission = "reference.manage" // import staff, patients and encounters
 )
 
 // AllPermissions lists every permission.
 var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead,
 	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide,
 	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage,
-	PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage}
+	PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage}
 
 // basePermissions are held by every role.
 var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}
@@ -63,12 +67,13 @@ var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermO
 var rolePermissions = map[string][]Permission{
 	RoleAdmin: AllPermissions,
 	RoleSecurity: {PermAssetWrite, PermUserRead, PermTrailRead, PermSupplyWrite, PermFindingDecide, PermGateManage,
-		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage, PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage},
+		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage, PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage,
+		PermReferenceRead, PermReferenceManage},
 	// The privacy officer owns patient data: the only role besides the administrator
 	// that may reveal a raw value.
 	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead,
-		PermAlertRead, PermAlertManage},
-	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead, PermNotifyRead, PermAlertRead},
+		PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage},
+	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead, PermNotifyRead, PermAlertRead, PermReferenceRead},
 	// IT operations run scans and jobs over the servers they keep, and read the masked
 	// results of what they started.
 	RoleITOps:       {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead},
@@ -117,7 +122,7 @@ func KnownRole(role string) bool {
 // ReadOnly reports whether p only reads data, and so is usable with a "read" API token.
 func (p Permission) ReadOnly() bool {
 	switch p {
-	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead, PermAlertRead:
+	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead, PermAlertRead, PermReferenceRead:
 		return true
 	}
 	return false

@@ -15,11 +15,11 @@ func TestAllowed(t *testing.T) {
 		{"admin", RoleAdmin, AllPermissions},
 		{"security officer", RoleSecurity, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermUserRead,
 			PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide, PermGateManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage,
-			PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage}},
+			PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage}},
 		{"privacy officer", RolePrivacy, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead,
-			PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead, PermAlertRead, PermAlertManage}},
+			PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead, PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage}},
 		{"auditor", RoleAuditor, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead,
-			PermNotifyRead, PermAlertRead}},
+			PermNotifyRead, PermAlertRead, PermReferenceRead}},
 		{"it ops", RoleITOps, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermSupplyRead, PermSupplyWrite,
 			PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead}},
 		{"app operator", RoleAppOperator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}},
@@ -71,7 +71,7 @@ func TestRolesAllHaveEntries(t *testing.T) {
 	}
 	for _, r := range []string{RoleAuditor, RoleRegulator, RoleAppOperator} {
 		for _, p := range []Permission{PermAssetWrite, PermOrgManage, PermUserManage, PermSupplyWrite, PermFindingDecide,
-			PermGateManage, PermVulnDBManage, PermDLPScan, PermDLPReveal, PermDLPManage, PermAlertManage} {
+			PermGateManage, PermVulnDBManage, PermDLPScan, PermDLPReveal, PermDLPManage, PermAlertManage, PermReferenceManage} {
 			if Allowed(r, p) {
 				t.Errorf("read-only role %s holds %s", r, p)
 			}

@@ -40,6 +40,7 @@ const (
 	sbomApp   = supplyData + "/app-1.0.cdx.json"
 	sbomMaven = supplyData + "/maven-app.cdx.json"
 	sample    = "../delivery/testdata/sample"
+	refData   = "testdata/reference"
 )
 
 var cmdCases = []cmdCase{
@@ -153,6 +154,13 @@ var cmdCases = []cmdCase{
 	// (From standard input: a temporary path would change the table's widths.)
 	{name: "scan-fail-on-hit", args: []string{"scan", "-", "--types", "cn_resident_id", "--fail-on", "4"}, stdin: patientNote},
 	{name: "scan-fail-on-not-reached", args: []string{"scan", "-", "--types", "cn_resident_id", "--fail-on", "5"}, stdin: patientNote},
+	// Reference data: imports, a file with bad rows (exit 5, lines and columns, no values),
+	// a bad kind (usage), a header that is not the kind's.
+	{name: "reference-import-staff", args: []string{"reference", "import", "--kind", "staff", refData + "/staff.csv", "--data", "$DATA"}},
+	{name: "reference-import-encounters", args: []string{"reference", "import", "--kind", "encounters", refData + "/encounters.csv", "--data", "$DATA"}},
+	{name: "reference-import-bad-rows", args: []string{"reference", "import", "--kind", "patients", refData + "/patients-bad.csv", "--data", "$DATA"}},
+	{name: "reference-import-bad-kind", args: []string{"reference", "import", "--kind", "doctors", refData + "/staff.csv", "--data", "$DATA"}},
+	{name: "reference-import-bad-header", args: []string{"reference", "import", "--kind", "patients", refData + "/staff.csv", "--data", "$DATA"}},
 }
 
 // mustRun runs a command line of a case's setup, which must succeed.

@@ -15,11 +15,12 @@ import (
 
 // Exit codes of medguard, listed in the root command's help (exitCodesHelp).
 const (
-	ExitOK          = 0
-	ExitError       = 1 // an error; also `scan --fail-on` when data at that level was found
-	ExitUsage       = 2 // a command line that cannot run: see UsageError
-	ExitTrailBroken = 3 // `trail verify`: the chain or a signed checkpoint does not verify
-	ExitCheckFailed = 4 // `sbom check`: the gate failed; `delivery verify`: a mismatch
+	ExitOK           = 0
+	ExitError        = 1 // an error; also `scan --fail-on` when data at that level was found
+	ExitUsage        = 2 // a command line that cannot run: see UsageError
+	ExitTrailBroken  = 3 // `trail verify`: the chain or a signed checkpoint does not verify
+	ExitCheckFailed  = 4 // `sbom check`: the gate failed; `delivery verify`: a mismatch
+	ExitRowsRejected = 5 // `reference import`: some rows were rejected, the others imported
 )
 
 // exitCodesHelp ends the root command's long help.
@@ -31,7 +32,8 @@ const exitCodesHelp = `Exit codes:
   2  usage: unknown command or flag, missing required flag, wrong number of arguments, a
      flag value the command cannot take such as --format xml (run "medguard help COMMAND")
   3  trail verify: the audit trail or a signed checkpoint does not verify
-  4  sbom check: the gate failed; delivery verify: the files do not match the manifest`
+  4  sbom check: the gate failed; delivery verify: the files do not match the manifest
+  5  reference import: some rows were rejected (listed on stderr); the others were imported`
 
 // ErrTrailBroken is returned by `trail verify` when the chain does not verify.
 var ErrTrailBroken = errors.New("the audit trail does not verify")
@@ -46,6 +48,10 @@ var ErrCheckFailed = errors.New("check failed")
 // scan both stop it.
 var ErrDataFound = errors.New("patient data found at or above the --fail-on level")
 
+// ErrRowsRejected is returned by `reference import` when some rows of the file were
+// rejected; the good rows were imported.
+var ErrRowsRejected = errors.New("rows rejected")
+
 // exitCodes maps each sentinel outcome to its exit code; every other error exits
 // ExitError, a UsageError ExitUsage.
 var exitCodes = []struct {
@@ -55,6 +61,7 @@ var exitCodes = []struct {
 	{ErrTrailBroken, ExitTrailBroken},
 	{ErrCheckFailed, ExitCheckFailed},
 	{ErrDataFound, ExitError},
+	{ErrRowsRejected, ExitRowsRejected},
 }
 
 // UsageError is a command line that cannot run as given: an unknown command or flag, a

@@ -30,6 +30,7 @@ func TestExitCode(t *testing.T) {
 		{"trail broken", ErrTrailBroken, ExitTrailBroken, "medguard: the audit trail does not verify\n"},
 		{"gate failed", outcomef(ErrCheckFailed, "gate %s failed", "go-live"), ExitCheckFailed, "medguard: gate go-live failed\n"},
 		{"data found", outcomef(ErrDataFound, "data of level 4 found"), ExitError, "medguard: data of level 4 found\n"},
+		{"rows rejected", outcomef(ErrRowsRejected, "2 of 3 rows rejected"), ExitRowsRejected, "medguard: 2 of 3 rows rejected\n"},
 		{"wrapped check failed", fmt.Errorf("delivery: %w", ErrCheckFailed), ExitCheckFailed, "medguard: delivery: check failed\n"},
 		{"problem", problem.Invalid("file", "the SBOM is not valid").WithErr(errors.New(`line 4: "x"`)), ExitError,
 			"medguard: the SBOM is not valid\nmedguard: detail: line 4: \"x\"\n"},

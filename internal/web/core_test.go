@@ -23,6 +23,7 @@ import (
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
+	"github.com/medguard/medguard/internal/reference"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 	"github.com/medguard/medguard/internal/supply"
@@ -400,8 +401,12 @@ func TestSetupCreatesFirstAdministrator(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ref, err := reference.New(db, tl, reference.Options{Key: make([]byte, reference.KeySize)})
+		if err != nil {
+			t.Fatal(err)
+		}
 		srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns,
-			DLP: dlpSvc, Notify: notify.New(db, tl, notify.Options{Key: make([]byte, notify.KeySize)}), Alerts: e.Alerts, Version: "test"})
+			DLP: dlpSvc, Notify: notify.New(db, tl, notify.Options{Key: make([]byte, notify.KeySize)}), Alerts: e.Alerts, Reference: ref, Version: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}

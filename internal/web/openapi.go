@@ -17,6 +17,7 @@ import (
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/reference"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
 	"github.com/medguard/medguard/internal/vuln"
@@ -156,6 +157,8 @@ var apiDocs = map[string]apiOp{
 	"POST /api/v1/notify/channels/{id}/disable":  {Summary: "Disable a channel: no new messages are queued for it and what waits is held until it is enabled", Tag: "notify", Response: notify.Channel{}, Status: 200},
 	"POST /api/v1/notify/channels/{id}/enable":   {Summary: "Enable a channel again; what waited for it is sent", Tag: "notify", Response: notify.Channel{}, Status: 200},
 
+	"POST /api/v1/reference/{kind}":         {Summary: "Import reference data of an organisation (?org_id=, default the caller's) from a CSV body (UTF-8 or GBK, header row); kind is staff (staff_id,account,name,department,role,address), patients (patient_id,name,address,vip,deceased_on,staff_id) or encounters (patient_id,staff_id,department,start,end). Rows are upserted by key; rejected rows are listed by line, column and code, never with their values; the good rows are imported in one transaction", Tag: "reference", Body: "text/csv", Field: "-", Response: reference.Report{}, Status: 200, Query: []string{"org_id"}},
+	"GET /api/v1/reference/summary":         {Summary: "Counts of an organisation's reference data (?org_id=, default the caller's): staff, patients, encounters and open encounters", Tag: "reference", Response: reference.Summary{}, Status: 200, Query: []string{"org_id"}},
 	"GET /api/v1/dlp/summary":               {Summary: "Patient-data scans in the caller's scope over the last days (default 30): scans by kind, findings by type and by level, policy checks by decision", Tag: "dlp", Response: dlpsvc.Summary{}, Status: 200, Query: []string{"days"}},
 	"POST /api/v1/dlp/scan/text":            {Summary: "Scan a text for patient data and record the scan; findings are masked", Tag: "dlp", Request: dlpTextRequest{}, Response: dlpsvc.Result{}, Status: 201},
 	"POST /api/v1/dlp/scan/file":            {Summary: "Scan an uploaded file (text, CSV, JSON, XML, HL7, DOCX/XLSX/PPTX, PDF, ZIP; at most 64 MiB) and record the scan; a raw body is named by ?name=", Tag: "dlp", Body: "application/octet-stream", Response: dlpsvc.Result{}, Status: 201, Query: []string{"org_id", "name"}},

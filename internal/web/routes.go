@@ -170,6 +170,10 @@ func (s *Server) routeTable() []route {
 		api("GET", "/api/v1/dlp/policy", auth.PermDLPRead, s.apiDLPPolicyGet),
 		api("PUT", "/api/v1/dlp/policy", auth.PermDLPManage, s.apiDLPPolicySet),
 
+		// Reference data that explains patient-record accesses.
+		api("POST", "/api/v1/reference/{kind}", auth.PermReferenceManage, s.apiReferenceImport),
+		api("GET", "/api/v1/reference/summary", auth.PermReferenceRead, s.apiReferenceSummary),
+
 		api("", "/api/", public, s.apiNotFound),
 
 		// Browser UI: sign-in and first-run setup.

@@ -30,6 +30,7 @@ import (
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/reference"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
@@ -41,20 +42,23 @@ var staticFS embed.FS
 
 // Deps are the services the HTTP layer calls.
 type Deps struct {
-	DB      *store.DB
-	Trail   *trail.Log
-	Orgs    *org.Service
-	Auth    *auth.Service
-	Assets  *asset.Service
-	Supply  *supply.Service // software supply chain: vendors, products, SBOMs, findings, gates
-	Vulns   *vuln.DB        // the OSV vulnerability database
-	DLP     *dlpsvc.Service // patient-data detection: scans, jobs, policy checks, reveals
-	Notify  *notify.Service // notification channels, routes, outbox, dead letters
-	Alerts  *alert.Service  // the alert inbox of every module: alerts, cases, silences
-	I18n    *i18n.Catalog
-	Logger  *slog.Logger
-	TLS     bool   // serving over TLS: Secure cookies and HSTS
-	Version string // shown in the UI footer and /api/v1/me
+	DB     *store.DB
+	Trail  *trail.Log
+	Orgs   *org.Service
+	Auth   *auth.Service
+	Assets *asset.Service
+	Supply *supply.Service // software supply chain: vendors, products, SBOMs, findings, gates
+	Vulns  *vuln.DB        // the OSV vulnerability database
+	DLP    *dlpsvc.Service // patient-data detection: scans, jobs, policy checks, reveals
+	Notify *notify.Service // notification channels, routes, outbox, dead letters
+	Alerts *alert.Service  // the alert inbox of every module: alerts, cases, silences
+	// Reference is the reference data (staff, patients, encounters) that explains
+	// patient-record accesses.
+	Reference *reference.Service
+	I18n      *i18n.Catalog
+	Logger    *slog.Logger
+	TLS       bool   // serving over TLS: Secure cookies and HSTS
+	Version   string // shown in the UI footer and /api/v1/me
 	// TrailCheckpoints is the file of signed trail checkpoints that verification checks
 	// the chain extends and the trail page shows the newest of; empty = none.
 	TrailCheckpoints string
@@ -80,7 +84,7 @@ type Server struct {
 // New builds the server and registers every route.
 func New(d Deps) (*Server, error) {
 	if d.DB == nil || d.Trail == nil || d.Orgs == nil || d.Auth == nil || d.Assets == nil ||
-		d.Supply == nil || d.Vulns == nil || d.DLP == nil || d.Notify == nil {
+		d.Supply == nil || d.Vulns == nil || d.DLP == nil || d.Notify == nil || d.Reference == nil {
 		return nil, errors.New("web: missing service")
 	}
 	if d.I18n == nil {

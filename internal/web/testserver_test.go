@@ -25,6 +25,7 @@ import (
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/reference"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
@@ -40,19 +41,20 @@ const testPassword = "Correct-Horse-42-battery"
 // security officer in hospital B, an API token for each user and an asset in each
 // hospital. newSupplyEnv adds each hospital's software supply chain.
 type testEnv struct {
-	t      *testing.T
-	db     *store.DB
-	srv    *Server
-	ts     *httptest.Server
-	URL    string
-	Orgs   *org.Service
-	Auth   *auth.Service
-	Assets *asset.Service
-	Trail  *trail.Log
-	Vulns  *vuln.DB
-	Supply *supply.Service
-	DLP    *dlpsvc.Service
-	Alerts *alert.Service
+	t         *testing.T
+	db        *store.DB
+	srv       *Server
+	ts        *httptest.Server
+	URL       string
+	Orgs      *org.Service
+	Auth      *auth.Service
+	Assets    *asset.Service
+	Trail     *trail.Log
+	Vulns     *vuln.DB
+	Supply    *supply.Service
+	DLP       *dlpsvc.Service
+	Alerts    *alert.Service
+	Reference *reference.Service
 	// DLPRoot is the scan root of the DLP service.
 	DLPRoot string
 	// TrailCheckpoints is the checkpoint file the server reads.
@@ -231,8 +233,11 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	}
 	t.Cleanup(e.DLP.Close)
 	e.Notify = notify.New(db, tl, notify.Options{Key: make([]byte, notify.KeySize), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if e.Reference, err = reference.New(db, tl, reference.Options{Key: make([]byte, reference.KeySize)}); err != nil {
+		t.Fatal(err)
+	}
 	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns, DLP: e.DLP,
-		Notify: e.Notify, Alerts: e.Alerts,
+		Notify: e.Notify, Alerts: e.Alerts, Reference: e.Reference,
 		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 		TrailCheckpoints: e.TrailCheckpoints})
 	if err != nil {
