@@ -17,6 +17,7 @@ import (
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
+	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/keyfile"
 	"github.com/medguard/medguard/internal/lease"
@@ -46,6 +47,7 @@ type App struct {
 	DLP    *dlpsvc.Service
 	Notify *notify.Service
 	Alerts *alert.Service
+	Events *events.Service
 
 	// Set by Start.
 	leases    *lease.Manager
@@ -71,6 +73,11 @@ const DLPKeyFile = "dlp.key"
 // secrets of notification channels (webhook and robot signing secrets, SMTP passwords);
 // created 0600 on first open.
 const NotifyKeyFile = "notify.key"
+
+// EventsKeyFile is the file under the data directory holding the keys of the audit events
+// (SM4 key sealing patient identifiers and raw originals, HMAC key of the patient hash);
+// created 0600 on first open.
+const EventsKeyFile = "events.key"
 
 // Open opens the store named by cfg, applies pending migrations and builds the services,
 // and does nothing else: a command that opens the platform neither takes over jobs nor
@@ -135,6 +142,15 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		RawRetention: time.Duration(cfg.DLP.RawRetentionDays) * 24 * time.Hour,
 		MayReveal:    func(role string) bool { return auth.Allowed(role, auth.PermDLPReveal) }, Alerts: a.Alerts, Logger: logger})
 	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	eventsKey, err := keyfile.LoadOrCreate(filepath.Join(dataDir, EventsKeyFile), events.KeySize)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if a.Events, err = events.New(db, events.Options{Key: eventsKey}); err != nil {
 		db.Close()
 		return nil, err
 	}
