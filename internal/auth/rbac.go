@@ -47,13 +47,16 @@ const (
 	// The alert inbox of every module (package alert).
 	PermAlertRead   Permission = "alert.read"   // alerts (patient ids masked), cases, silences, SLA
 	PermAlertManage Permission = "alert.manage" // acknowledge, status and assignment, cases and comments, silences, SLA
+
+	// Audit events of hospital systems (package events).
+	PermEventsIngest Permission = "events.ingest" // send audit events (a source system's token may hold only this)
 )
 
 // AllPermissions lists every permission.
 var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead,
 	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide,
 	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage,
-	PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage}
+	PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage, PermEventsIngest}
 
 // basePermissions are held by every role.
 var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}
@@ -63,7 +66,8 @@ var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermO
 var rolePermissions = map[string][]Permission{
 	RoleAdmin: AllPermissions,
 	RoleSecurity: {PermAssetWrite, PermUserRead, PermTrailRead, PermSupplyWrite, PermFindingDecide, PermGateManage,
-		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage, PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage},
+		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage, PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage,
+		PermEventsIngest},
 	// The privacy officer owns patient data: the only role besides the administrator
 	// that may reveal a raw value.
 	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead,
@@ -71,7 +75,8 @@ var rolePermissions = map[string][]Permission{
 	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead, PermNotifyRead, PermAlertRead},
 	// IT operations run scans and jobs over the servers they keep, and read the masked
 	// results of what they started.
-	RoleITOps:       {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead},
+	RoleITOps: {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead,
+		PermEventsIngest},
 	RoleAppOperator: {},
 	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead, PermAlertRead},
 }

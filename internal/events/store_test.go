@@ -67,7 +67,9 @@ func ev(id string, min int, account, patient string) events.Event {
 		Action: events.ActionView, PatientID: patient, Raw: "raw " + patient, SourceIP: "10.0.0.1"}
 }
 
-func who(n org.Node) actor.Actor { return actor.Actor{Username: "u", Role: "auditor", OrgID: n.ID, OrgPath: n.Path} }
+func who(n org.Node) actor.Actor {
+	return actor.Actor{Username: "u", Role: "auditor", OrgID: n.ID, OrgPath: n.Path}
+}
 
 // TestAppendDropsDuplicates: an event whose system and id are stored already, or came
 // earlier in the batch, is dropped and counted, never an error; the same id from another
