@@ -199,7 +199,7 @@ func (a *App) Close() error {
 // Handler builds the HTTP handler.
 func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
-		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts,
+		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts, Events: a.Events,
 		I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
 		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {

@@ -23,7 +23,11 @@ type DecodeError struct {
 	Line   int    // from 1; 0 when unknown
 	Index  int    // from 0; -1 when the fault is not in one event
 	Reason string // what is wrong, in English, without input values
+	Err    error  // the reader's error, when reading failed (for errors.As), never shown
 }
+
+// Unwrap returns the reader's error, if reading failed.
+func (e *DecodeError) Unwrap() error { return e.Err }
 
 func (e *DecodeError) Error() string {
 	switch {
@@ -54,7 +58,7 @@ func DecodeJSON(r io.Reader) ([]Event, error) {
 			return []Event{}, nil
 		}
 		if err != nil {
-			return nil, &DecodeError{Index: -1, Reason: "the input could not be read"}
+			return nil, &DecodeError{Index: -1, Reason: "the input could not be read", Err: err}
 		}
 		switch b[0] {
 		case '\n':
@@ -107,7 +111,7 @@ func jsonKind(k string) string {
 func decodeArray(br *bufio.Reader, skipped int) ([]Event, error) {
 	data, err := io.ReadAll(br)
 	if err != nil {
-		return nil, &DecodeError{Index: -1, Reason: "the input could not be read"}
+		return nil, &DecodeError{Index: -1, Reason: "the input could not be read", Err: err}
 	}
 	// lineAt returns the line of the value that starts at or after off: past white
 	// space and the comma before it.
@@ -169,7 +173,7 @@ func decodeNDJSON(br *bufio.Reader, skipped int) ([]Event, error) {
 		if errors.Is(err, bufio.ErrTooLong) {
 			reason = fmt.Sprintf("line longer than %d bytes", maxLine)
 		}
-		return nil, &DecodeError{Line: line + 1, Index: len(out), Reason: reason}
+		return nil, &DecodeError{Line: line + 1, Index: len(out), Reason: reason, Err: err}
 	}
 	return out, nil
 }

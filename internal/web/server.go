@@ -6,6 +6,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -27,6 +28,7 @@ import (
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/dlp/mask"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
+	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
@@ -41,20 +43,24 @@ var staticFS embed.FS
 
 // Deps are the services the HTTP layer calls.
 type Deps struct {
-	DB      *store.DB
-	Trail   *trail.Log
-	Orgs    *org.Service
-	Auth    *auth.Service
-	Assets  *asset.Service
-	Supply  *supply.Service // software supply chain: vendors, products, SBOMs, findings, gates
-	Vulns   *vuln.DB        // the OSV vulnerability database
-	DLP     *dlpsvc.Service // patient-data detection: scans, jobs, policy checks, reveals
-	Notify  *notify.Service // notification channels, routes, outbox, dead letters
-	Alerts  *alert.Service  // the alert inbox of every module: alerts, cases, silences
-	I18n    *i18n.Catalog
-	Logger  *slog.Logger
-	TLS     bool   // serving over TLS: Secure cookies and HSTS
-	Version string // shown in the UI footer and /api/v1/me
+	DB     *store.DB
+	Trail  *trail.Log
+	Orgs   *org.Service
+	Auth   *auth.Service
+	Assets *asset.Service
+	Supply *supply.Service // software supply chain: vendors, products, SBOMs, findings, gates
+	Vulns  *vuln.DB        // the OSV vulnerability database
+	DLP    *dlpsvc.Service // patient-data detection: scans, jobs, policy checks, reveals
+	Notify *notify.Service // notification channels, routes, outbox, dead letters
+	Alerts *alert.Service  // the alert inbox of every module: alerts, cases, silences
+	Events *events.Service // audit events of hospital systems (POST /api/v1/events)
+	// EventIngests is how many event batches are stored at once (0: defaultIngests);
+	// one more is answered 429.
+	EventIngests int
+	I18n         *i18n.Catalog
+	Logger       *slog.Logger
+	TLS          bool   // serving over TLS: Secure cookies and HSTS
+	Version      string // shown in the UI footer and /api/v1/me
 	// TrailCheckpoints is the file of signed trail checkpoints that verification checks
 	// the chain extends and the trail page shows the newest of; empty = none.
 	TrailCheckpoints string
@@ -72,6 +78,8 @@ type Server struct {
 	openapi   map[string]any // the OpenAPI document, built once in New
 
 	outcomes outcomes // results of page actions shown after the redirect
+
+	ingests chan struct{} // one token per event batch being stored
 
 	logMaskOnce sync.Once
 	logMask     *mask.Masker // masks patient data in causes written to the log
@@ -94,6 +102,7 @@ func New(d Deps) (*Server, error) {
 		d.Logger = slog.Default()
 	}
 	s := &Server{Deps: d, mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
+	s.ingests = make(chan struct{}, cmp.Or(max(d.EventIngests, 0), defaultIngests))
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "medguard_http_requests_total", Help: "HTTP requests by route and status code.",
 	}, []string{"route", "code"})
