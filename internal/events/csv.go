@@ -119,14 +119,16 @@ func DecodeCSV(data []byte, m Mapping) ([]Event, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
+			// FieldPos panics after an error: the line is the error's.
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
 			}
 			return nil, &DecodeError{Line: line, Index: len(out), Reason: csvReason(err)}
 		}
+		line, _ := r.FieldPos(0)
 		if len(out) == MaxImport {
 			return nil, &DecodeError{Line: line, Index: len(out), Reason: fmt.Sprintf("more than %d events in one file", MaxImport)}
 		}
