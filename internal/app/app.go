@@ -17,6 +17,7 @@ import (
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
+	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/keyfile"
 	"github.com/medguard/medguard/internal/lease"
@@ -50,6 +51,7 @@ type App struct {
 	// Reference is the reference data (staff, patients, encounters) that explains
 	// patient-record accesses.
 	Reference *reference.Service
+	Events    *events.Service
 
 	// Set by Start.
 	leases    *lease.Manager
@@ -80,6 +82,11 @@ const NotifyKeyFile = "notify.key"
 // the reference data's seal key (SM4-GCM, for names, addresses and patient identifiers)
 // and hash key (HMAC-SM3, for matching) are derived; created 0600 on first open.
 const ReferenceKeyFile = reference.KeyFile
+
+// EventsKeyFile is the file under the data directory holding the keys of the audit events
+// (SM4 key sealing patient identifiers and raw originals, HMAC key of the patient hash);
+// created 0600 on first open.
+const EventsKeyFile = "events.key"
 
 // Open opens the store named by cfg, applies pending migrations and builds the services,
 // and does nothing else: a command that opens the platform neither takes over jobs nor
@@ -156,6 +163,15 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	eventsKey, err := keyfile.LoadOrCreate(filepath.Join(dataDir, EventsKeyFile), events.KeySize)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if a.Events, err = events.New(db, events.Options{Key: eventsKey}); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -201,7 +217,7 @@ func (a *App) Close() error {
 // Handler builds the HTTP handler.
 func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
-		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts, Reference: a.Reference,
+		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts, Reference: a.Reference, Events: a.Events,
 		I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
 		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {

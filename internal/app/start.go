@@ -17,6 +17,7 @@ const (
 	LeaseTrailCheckpoint = "trail.checkpoint" // signs checkpoints of the trail
 	LeaseDLPRetention    = "dlp.retention"    // drops raw values past their retention
 	LeaseNotifyDispatch  = notify.LeaseName   // sends the notifications of the outbox
+	LeaseEventsRetention = "events.retention" // deletes audit events past their retention
 )
 
 // Convert runs the data conversions that follow the migrations but need the services:
@@ -197,6 +198,7 @@ func (a *App) backgroundJobs() ([]*lease.Job, error) {
 	purge := cmp.Or(a.Config.DLP.PurgeInterval, time.Hour)
 	return []*lease.Job{
 		a.leases.Job(LeaseDLPRetention, purge, a.purgeExpired),
+		a.leases.Job(LeaseEventsRetention, purge, a.purgeEvents),
 		a.leases.Job(LeaseTrailCheckpoint, cmp.Or(a.Config.TrailCheckpoint.Interval, time.Hour), pub.PublishLogged),
 	}, nil
 }
@@ -212,5 +214,19 @@ func (a *App) purgeExpired(ctx context.Context) {
 	}
 	if n > 0 {
 		a.Logger.Info("purged raw values past their retention", "findings", n)
+	}
+}
+
+// purgeEvents deletes the audit events past their retention, logging how many.
+func (a *App) purgeEvents(ctx context.Context) {
+	n, err := a.Events.Purge(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.Logger.Error("purge audit events past their retention", "err", err)
+		}
+		return
+	}
+	if n > 0 {
+		a.Logger.Info("purged audit events past their retention", "events", n)
 	}
 }

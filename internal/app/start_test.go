@@ -133,10 +133,13 @@ func TestOpenIsNotServing(t *testing.T) {
 		if err := a.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		// The process's own lease and those of the three jobs (the notification
-		// dispatcher's among them).
-		if n := leases(a); n != 4 {
-			t.Fatalf("Start took %d leases, want 4", n)
+		// The process's own lease and those of the four jobs (the notification
+		// dispatcher's and the audit events' retention among them).
+		if n := leases(a); n != 5 {
+			t.Fatalf("Start took %d leases, want 5", n)
+		}
+		if st, err := os.Stat(filepath.Join(cfg.DataDir, EventsKeyFile)); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("events.key: %v %v", st, err)
 		}
 		if _, err := os.Stat(filepath.Join(cfg.DataDir, TrailCheckpointFile)); err != nil {
 			t.Fatalf("Start signed no checkpoint: %v", err)

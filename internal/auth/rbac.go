@@ -51,13 +51,15 @@ const (
 	// Reference data that explains patient-record accesses (package reference).
 	PermReferenceRead   Permission = "reference.read"   // counts of staff, patients and encounters
 	PermReferenceManage Permission = "reference.manage" // import staff, patients and encounters
+	// Audit events of hospital systems (package events).
+	PermEventsIngest Permission = "events.ingest" // send audit events (a source system's token may hold only this)
 )
 
 // AllPermissions lists every permission.
 var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead,
 	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide,
 	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage,
-	PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage}
+	PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage, PermEventsIngest}
 
 // basePermissions are held by every role.
 var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}
@@ -68,7 +70,7 @@ var rolePermissions = map[string][]Permission{
 	RoleAdmin: AllPermissions,
 	RoleSecurity: {PermAssetWrite, PermUserRead, PermTrailRead, PermSupplyWrite, PermFindingDecide, PermGateManage,
 		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage, PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage,
-		PermReferenceRead, PermReferenceManage},
+		PermReferenceRead, PermReferenceManage, PermEventsIngest},
 	// The privacy officer owns patient data: the only role besides the administrator
 	// that may reveal a raw value.
 	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead,
@@ -76,7 +78,8 @@ var rolePermissions = map[string][]Permission{
 	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead, PermNotifyRead, PermAlertRead, PermReferenceRead},
 	// IT operations run scans and jobs over the servers they keep, and read the masked
 	// results of what they started.
-	RoleITOps:       {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead},
+	RoleITOps: {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead,
+		PermEventsIngest},
 	RoleAppOperator: {},
 	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead, PermAlertRead},
 }

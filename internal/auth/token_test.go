@@ -195,6 +195,12 @@ func TestTokenCovers(t *testing.T) {
 		{ScopeDLPCheck, PermDLPScan, true, false},
 		{ScopeDLPCheck, PermDLPRead, false, false},
 		{ScopeDLPCheck, PermSelf, false, false},
+		{ScopeDLPCheck, PermEventsIngest, true, false},
+		{ScopeEventsIngest, PermEventsIngest, true, true},
+		{ScopeEventsIngest, PermDLPCheck, true, false},
+		{ScopeEventsIngest, PermAssetRead, false, false},
+		{ScopeRead, PermEventsIngest, true, false},
+		{ScopeWrite, PermEventsIngest, true, true},
 		{"admin", PermAssetRead, false, false},
 	}
 	for _, tt := range tests {

@@ -88,7 +88,7 @@ func (e *env) rootCmd() *cobra.Command {
 	pf.String("log-level", defaults.LogLevel, "log level: debug, info, warn, error (env MEDGUARD_LOG_LEVEL)")
 	root.AddCommand(e.serveCmd(), e.demoCmd(), e.migrateCmd(), e.userCmd(), e.tokenCmd(), e.trailCmd(), e.versionCmd(),
 		e.vulndbCmd(), e.sbomCmd(), e.deliveryCmd(), e.notifyCmd())
-	root.AddCommand(e.scanCmd(), e.maskCmd(), e.alertsCmd(), e.referenceCmd())
+	root.AddCommand(e.scanCmd(), e.maskCmd(), e.alertsCmd(), e.referenceCmd(), e.eventsCmd())
 	return root
 }
 
@@ -604,7 +604,7 @@ func (e *env) tokenCmd() *cobra.Command {
 	}
 	create.Flags().StringVar(&user, "user", "", "username the token acts as")
 	create.Flags().StringVar(&name, "name", "", "label for the token")
-	create.Flags().StringVar(&scope, "scope", "write", "read, write, or dlp.check (only the pre-send check of patient data: a gateway's token)")
+	create.Flags().StringVar(&scope, "scope", "write", "read, write, dlp.check (only the pre-send check of patient data: a gateway's token) or events.ingest (only sending audit events: a hospital system's token)")
 	create.Flags().IntVar(&days, "days", 90, "validity in days (0 = no expiry)")
 	_ = create.MarkFlagRequired("user")
 	cmd.AddCommand(create)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"flag"
+	"golang.org/x/text/encoding/simplifiedchinese"
 	"io"
 	"log/slog"
 	"os"
@@ -73,6 +74,25 @@ var cmdCases = []cmdCase{
 	{name: "too-many-args-version", args: []string{"version", "extra"}},
 	{name: "alerts-list-bad-status", args: []string{"alerts", "list", "--status", "pending", "--data", "$DATA"}},
 	{name: "alerts-list-bad-format", args: []string{"alerts", "list", "--format", "xml"}},
+
+	// Audit events.
+	{name: "events-import-bad-format", args: []string{"events", "import", "--format", "hl7", "x.txt"}},
+	{name: "events-import-mapping-not-csv", args: []string{"events", "import", "--mapping", "m.yaml", "x.ndjson"}},
+	{name: "events-import-ndjson", args: []string{"events", "import", "$TMP/e.ndjson", "--data", "$DATA"}, setup: eventsFiles},
+	{name: "events-import-twice", args: []string{"events", "import", "--format", "csv", "--mapping", "$TMP/m.yaml", "$TMP/vendor.csv", "--data", "$DATA"},
+		setup: func(t *testing.T, data, tmp string) {
+			eventsFiles(t, data, tmp)
+			mustRun(t, "events", "import", "--format", "csv", "--mapping", tmp+"/m.yaml", tmp+"/vendor.csv", "--data", data)
+		}},
+	{name: "events-import-twice-rejected", args: []string{"events", "import", "$TMP/e.ndjson", "--data", "$DATA"},
+		setup: func(t *testing.T, data, tmp string) {
+			eventsFiles(t, data, tmp)
+			mustRun(t, "events", "import", tmp+"/e.ndjson", "--data", data)
+		}},
+	{name: "events-import-csv-mapping", args: []string{"events", "import", "--format", "csv", "--mapping", "$TMP/m.yaml", "$TMP/vendor.csv", "--data", "$DATA"}, setup: eventsFiles},
+	{name: "events-import-all-rejected", args: []string{"events", "import", "$TMP/bad.ndjson", "--data", "$DATA"}, setup: eventsFiles},
+	{name: "events-import-bad-json", args: []string{"events", "import", "$TMP/broken.ndjson", "--data", "$DATA"}, setup: eventsFiles},
+	{name: "events-import-bad-mapping", args: []string{"events", "import", "--format", "csv", "--mapping", "$TMP/badmap.yaml", "$TMP/vendor.csv", "--data", "$DATA"}, setup: eventsFiles},
 
 	// Files that do not exist: errors, exit 1, whatever the path says.
 	{name: "sbom-check-no-file-flags", args: []string{"sbom", "check", "$TMP/no/flags.json"}},
@@ -169,6 +189,33 @@ func mustRun(t *testing.T, args ...string) {
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), args, strings.NewReader(""), &out, &errb, noEnv, nil); code != 0 {
 		t.Fatalf("setup %v: exit %d\n%s%s", args, code, out.String(), errb.String())
+	}
+}
+
+// eventsFiles writes the event files of the events-import cases into tmp: NDJSON with a
+// duplicate and an unknown action, a GBK vendor CSV and its mapping, a file whose every
+// event is invalid, a broken NDJSON file and a mapping naming a field that does not exist.
+func eventsFiles(t *testing.T, _, tmp string) {
+	t.Helper()
+	ev := func(id, action string) string {
+		return `{"id":"` + id + `","time":"2026-03-31T09:00:00+08:00","system":"EMR","account":"doc","action":"` + action + `","patient_id":"P-77"}` + "\n"
+	}
+	gbk, err := simplifiedchinese.GBK.NewEncoder().String("流水号,操作时间,系统,工号,操作,患者\nA1,2026/03/31 09:05,HIS,张医生,查看病历,P-1\nA2,2026/03/31 09:06,HIS,张医生,打印,P-1\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"e.ndjson":      ev("1", "view") + ev("2", "print") + ev("1", "view") + ev("3", "peek"),
+		"bad.ndjson":    ev("1", "peek") + `{"id":"","time":"2026-03-31T09:00:00Z","system":"EMR","account":"doc","action":"view"}` + "\n",
+		"broken.ndjson": ev("1", "view") + `{"id":"2","time":` + "\n",
+		"vendor.csv":    gbk,
+		"m.yaml":        "columns:\n  流水号: id\n  操作时间: time\n  系统: system\n  工号: account\n  操作: action\n  患者: patient_id\nactions:\n  查看病历: view\n  打印: print\ntime_format: \"2006/01/02 15:04\"\n",
+		"badmap.yaml":   "columns:\n  流水号: serial\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(tmp, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

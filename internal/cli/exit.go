@@ -28,7 +28,7 @@ const exitCodesHelp = `Exit codes:
   0  done (a scan without --fail-on finishes with 0 whatever it found)
   1  an error (the message follows "medguard: " on stderr), a bad configuration value
      (--data, --trail-hash… or MEDGUARD_* or the file) among them; or scan --fail-on LEVEL
-     found data at or above that level
+     found data at or above that level; or events import accepted no event and rejected some
   2  usage: unknown command or flag, missing required flag, wrong number of arguments, a
      flag value the command cannot take such as --format xml (run "medguard help COMMAND")
   3  trail verify: the audit trail or a signed checkpoint does not verify
@@ -62,6 +62,7 @@ var exitCodes = []struct {
 	{ErrCheckFailed, ExitCheckFailed},
 	{ErrDataFound, ExitError},
 	{ErrRowsRejected, ExitRowsRejected},
+	{ErrNothingImported, ExitError},
 }
 
 // UsageError is a command line that cannot run as given: an unknown command or flag, a

@@ -15,6 +15,7 @@ import (
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
+	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/reference"
@@ -163,6 +164,7 @@ var apiDocs = map[string]apiOp{
 	"POST /api/v1/dlp/scan/text":            {Summary: "Scan a text for patient data and record the scan; findings are masked", Tag: "dlp", Request: dlpTextRequest{}, Response: dlpsvc.Result{}, Status: 201},
 	"POST /api/v1/dlp/scan/file":            {Summary: "Scan an uploaded file (text, CSV, JSON, XML, HL7, DOCX/XLSX/PPTX, PDF, ZIP; at most 64 MiB) and record the scan; a raw body is named by ?name=", Tag: "dlp", Body: "application/octet-stream", Response: dlpsvc.Result{}, Status: 201, Query: []string{"org_id", "name"}},
 	"POST /api/v1/dlp/check":                {Summary: "Pre-send policy check of an outgoing file for a mail or file-transfer gateway: allow, alert or block under the organisation's policy, with the verdict and masked findings; recorded and trailed. A token of scope dlp.check may call this and nothing else", Tag: "dlp", Body: "application/octet-stream", Response: dlpsvc.CheckResult{}, Status: 200, Query: []string{"org_id", "name"}},
+	"POST /api/v1/events":                   {Summary: "Store a batch of audit events of a hospital system (a JSON array, or NDJSON with Content-Type application/x-ndjson; up to 100,000 events, 64 MiB) for the caller's organisation or ?org_id= in its subtree; answered after commit with the accepted, duplicate and rejected counts; 400 (nothing stored) for a body that is not JSON, 429 with Retry-After under load. A token of scope events.ingest may call this and nothing else", Tag: "events", Request: []events.Event{}, Response: events.Result{}, Status: 200, Query: []string{"org_id"}},
 	"GET /api/v1/dlp/scans":                 {Summary: "The scan history, newest first", Tag: "dlp", Response: listResponse[dlpsvc.Scan]{}, Status: 200, Query: []string{"kind", "status", "decision"}},
 	"GET /api/v1/dlp/scans/{id}":            {Summary: "A scan with its files (per-file verdicts, problems) and a page of its masked findings", Tag: "dlp", Response: dlpScanResponse{}, Status: 200, Query: []string{"file_id", "type", "limit", "offset"}},
 	"GET /api/v1/dlp/scans/{id}/findings":   {Summary: "A page of a scan's masked findings, highest level first", Tag: "dlp", Response: dlpFindingsResponse{}, Status: 200, Query: []string{"file_id", "type", "limit", "offset"}},

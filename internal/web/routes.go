@@ -160,6 +160,8 @@ func (s *Server) routeTable() []route {
 		api("POST", "/api/v1/dlp/scan/text", auth.PermDLPScan, s.apiDLPScanText),
 		upload(maxDLPUpload, api("POST", "/api/v1/dlp/scan/file", auth.PermDLPScan, s.apiDLPScanFile)),
 		upload(maxDLPUpload, api("POST", "/api/v1/dlp/check", auth.PermDLPCheck, s.apiDLPCheck)),
+
+		api("POST", "/api/v1/events", auth.PermEventsIngest, s.apiEventsIngest),
 		api("GET", "/api/v1/dlp/scans", auth.PermDLPRead, s.apiDLPScanList),
 		api("GET", "/api/v1/dlp/scans/{id}", auth.PermDLPRead, s.apiDLPScanGet),
 		api("GET", "/api/v1/dlp/scans/{id}/findings", auth.PermDLPRead, s.apiDLPFindingList),

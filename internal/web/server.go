@@ -6,6 +6,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -27,6 +28,7 @@ import (
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/dlp/mask"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
+	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
@@ -55,10 +57,14 @@ type Deps struct {
 	// Reference is the reference data (staff, patients, encounters) that explains
 	// patient-record accesses.
 	Reference *reference.Service
-	I18n      *i18n.Catalog
-	Logger    *slog.Logger
-	TLS       bool   // serving over TLS: Secure cookies and HSTS
-	Version   string // shown in the UI footer and /api/v1/me
+	Events    *events.Service // audit events of hospital systems (POST /api/v1/events)
+	// EventIngests is how many event batches are stored at once (0: defaultIngests);
+	// one more is answered 429.
+	EventIngests int
+	I18n         *i18n.Catalog
+	Logger       *slog.Logger
+	TLS          bool   // serving over TLS: Secure cookies and HSTS
+	Version      string // shown in the UI footer and /api/v1/me
 	// TrailCheckpoints is the file of signed trail checkpoints that verification checks
 	// the chain extends and the trail page shows the newest of; empty = none.
 	TrailCheckpoints string
@@ -76,6 +82,8 @@ type Server struct {
 	openapi   map[string]any // the OpenAPI document, built once in New
 
 	outcomes outcomes // results of page actions shown after the redirect
+
+	ingests chan struct{} // one token per event batch being stored
 
 	logMaskOnce sync.Once
 	logMask     *mask.Masker // masks patient data in causes written to the log
@@ -98,6 +106,7 @@ func New(d Deps) (*Server, error) {
 		d.Logger = slog.Default()
 	}
 	s := &Server{Deps: d, mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
+	s.ingests = make(chan struct{}, cmp.Or(max(d.EventIngests, 0), defaultIngests))
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "medguard_http_requests_total", Help: "HTTP requests by route and status code.",
 	}, []string{"route", "code"})

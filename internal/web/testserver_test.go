@@ -22,6 +22,7 @@ import (
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
+	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
@@ -55,6 +56,7 @@ type testEnv struct {
 	DLP       *dlpsvc.Service
 	Alerts    *alert.Service
 	Reference *reference.Service
+	Events    *events.Service
 	// DLPRoot is the scan root of the DLP service.
 	DLPRoot string
 	// TrailCheckpoints is the checkpoint file the server reads.
@@ -236,8 +238,13 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	if e.Reference, err = reference.New(db, tl, reference.Options{Key: make([]byte, reference.KeySize)}); err != nil {
 		t.Fatal(err)
 	}
+	evKey := make([]byte, events.KeySize)
+	evKey[0] = 1
+	if e.Events, err = events.New(db, events.Options{Key: evKey}); err != nil {
+		t.Fatal(err)
+	}
 	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns, DLP: e.DLP,
-		Notify: e.Notify, Alerts: e.Alerts, Reference: e.Reference,
+		Notify: e.Notify, Alerts: e.Alerts, Reference: e.Reference, Events: e.Events,
 		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 		TrailCheckpoints: e.TrailCheckpoints})
 	if err != nil {

@@ -1,0 +1,280 @@
+package events_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/events"
+	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/store/storetest"
+	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/trail/trailtest"
+)
+
+type world struct {
+	svc          *events.Service
+	prov         org.Node
+	hospA, hospB org.Node
+	deptA        org.Node
+	now          time.Time
+}
+
+func testKey(t testing.TB) []byte {
+	k := make([]byte, events.KeySize)
+	if _, err := rand.Read(k); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func newWorld(t testing.TB, db *store.DB) *world {
+	t.Helper()
+	ctx := context.Background()
+	tl, err := trail.New(trail.SHA256, trailtest.Key(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgs := org.NewService(db, tl)
+	mk := func(parent int64, kind, name string) org.Node {
+		n, err := orgs.Create(ctx, actor.System(), org.Input{ParentID: parent, Kind: kind, Name: name})
+		if err != nil {
+			t.Fatalf("create org %s: %v", name, err)
+		}
+		return n
+	}
+	w := &world{now: time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)}
+	w.svc, err = events.New(db, events.Options{Key: testKey(t), Now: func() time.Time { return w.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.prov = mk(0, org.KindProvince, "省")
+	w.hospA = mk(w.prov.ID, org.KindHospital, "A")
+	w.deptA = mk(w.hospA.ID, org.KindDepartment, "A1")
+	w.hospB = mk(w.prov.ID, org.KindHospital, "B")
+	return w
+}
+
+func ev(id string, min int, account, patient string) events.Event {
+	return events.Event{ID: id, Time: time.Date(2026, 3, 31, 9, min, 0, 0, time.UTC), System: "EMR", Account: account,
+		Action: events.ActionView, PatientID: patient, Raw: "raw " + patient, SourceIP: "10.0.0.1"}
+}
+
+func who(n org.Node) actor.Actor {
+	return actor.Actor{Username: "u", Role: "auditor", OrgID: n.ID, OrgPath: n.Path}
+}
+
+// TestAppendDropsDuplicates: an event whose system and id are stored already, or came
+// earlier in the batch, is dropped and counted, never an error; the same id from another
+// system or another organisation is a different event; invalid events are rejected with
+// their index and field, the rest of the batch stored.
+func TestAppendDropsDuplicates(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		r, err := w.svc.Append(ctx, w.hospA.ID, []events.Event{ev("1", 0, "doc", "P1"), ev("2", 1, "doc", "P2"), ev("1", 2, "doc", "P1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Accepted != 2 || r.Duplicates != 1 || len(r.Rejected) != 0 {
+			t.Fatalf("first batch: %+v", r)
+		}
+		other := ev("1", 3, "doc", "P1")
+		other.System = "HIS"
+		bad := ev("", 4, "doc", "")
+		badAction := ev("9", 4, "doc", "")
+		badAction.Action = "peek"
+		r, err = w.svc.Append(ctx, w.hospA.ID, []events.Event{ev("1", 0, "doc", "P1"), ev("2", 1, "doc", "P2"), other, bad, badAction, ev("3", 5, "nurse", "")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []events.Rejection{{Index: 3, Field: "id", Reason: "required"}, {Index: 4, Field: "action", Reason: "unknown action"}}
+		if r.Accepted != 2 || r.Duplicates != 2 || fmt.Sprint(r.Rejected) != fmt.Sprint(want) {
+			t.Fatalf("second batch: %+v", r)
+		}
+		// The same id in another hospital is that hospital's own event.
+		if r, err = w.svc.Append(ctx, w.hospB.ID, []events.Event{ev("1", 0, "doc", "P1")}); err != nil || r.Accepted != 1 {
+			t.Fatalf("other hospital: %+v %v", r, err)
+		}
+		all, err := w.svc.List(ctx, actor.System(), events.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 5 {
+			t.Fatalf("stored %d events, want 5", len(all))
+		}
+		if all[0].Outcome != events.OutcomeSuccess || all[0].PatientID != "P1" || all[0].Raw != "raw P1" {
+			t.Errorf("first stored event: %+v", all[0])
+		}
+	})
+}
+
+// TestListByPatientAndTenancy: the keyed hash finds a patient's events; a hospital's
+// auditor sees its own events (and its departments'), never another hospital's; an actor
+// with no organisation sees nothing.
+func TestListByPatientAndTenancy(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		mustAppend := func(orgID int64, evs ...events.Event) {
+			t.Helper()
+			if _, err := w.svc.Append(ctx, orgID, evs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustAppend(w.hospA.ID, ev("a1", 0, "doc", "P1"), ev("a2", 1, "doc", "P2"), ev("a3", 2, "nurse", "P1"))
+		mustAppend(w.deptA.ID, ev("d1", 3, "doc", "P1"))
+		mustAppend(w.hospB.ID, ev("b1", 4, "doc", "P1"))
+		ids := func(a actor.Actor, f events.Filter) string {
+			t.Helper()
+			l, err := w.svc.List(ctx, a, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := ""
+			for _, e := range l {
+				s += e.ID + " "
+			}
+			return s
+		}
+		cases := []struct {
+			name string
+			a    actor.Actor
+			f    events.Filter
+			want string
+		}{
+			{"patient in hospital A", who(w.hospA), events.Filter{PatientID: "P1"}, "a1 a3 d1 "},
+			{"patient across province", who(w.prov), events.Filter{PatientID: "P1"}, "a1 a3 d1 b1 "},
+			{"hospital B", who(w.hospB), events.Filter{}, "b1 "},
+			{"account", who(w.hospA), events.Filter{Account: "nurse"}, "a3 "},
+			{"time range", who(w.prov), events.Filter{From: time.Date(2026, 3, 31, 9, 1, 0, 0, time.UTC), To: time.Date(2026, 3, 31, 9, 3, 0, 0, time.UTC)}, "a2 a3 "},
+			{"action", who(w.prov), events.Filter{Action: events.ActionLogin}, ""},
+			{"subtree", who(w.prov), events.Filter{OrgPath: w.deptA.Path}, "d1 "},
+			{"subtree not seen", who(w.hospB), events.Filter{OrgPath: w.hospA.Path}, ""},
+			{"no organisation", actor.Actor{Username: "x"}, events.Filter{}, ""},
+			{"unknown patient", who(w.prov), events.Filter{PatientID: "P9"}, ""},
+		}
+		for _, c := range cases {
+			if got := ids(c.a, c.f); got != c.want {
+				t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+			}
+		}
+	})
+}
+
+// TestPatientSealedInFile: neither the patient id nor the raw original is anywhere in
+// the SQLite files, yet listing opens both.
+func TestPatientSealedInFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "e.db")
+	db, err := store.OpenSQLiteFile(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, db)
+	const patient = "PATIENT-330102199001011234"
+	e := ev("s1", 0, "doc", patient)
+	e.Raw = "<AuditMessage>raw-secret-original</AuditMessage>"
+	if _, err := w.svc.Append(ctx, w.hospA.ID, []events.Event{e}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := w.svc.List(ctx, actor.System(), events.Filter{PatientID: patient})
+	if err != nil || len(l) != 1 || l[0].PatientID != patient || l[0].Raw != e.Raw {
+		t.Fatalf("list: %+v %v", l, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(path + "*")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{patient, "raw-secret-original"} {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s holds %q in clear", filepath.Base(f), s)
+			}
+		}
+	}
+}
+
+// TestPurgeKeepsRetention: Purge deletes the events older than the retention only, and a
+// retention under six months is refused.
+func TestPurgeKeepsRetention(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		old, recent := ev("old", 0, "doc", ""), ev("new", 0, "doc", "")
+		old.Time = w.now.Add(-events.DefaultRetention - time.Hour)
+		recent.Time = w.now.Add(-events.DefaultRetention + time.Hour)
+		if _, err := w.svc.Append(ctx, w.hospA.ID, []events.Event{old, recent}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := w.svc.Purge(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("purge: %d %v", n, err)
+		}
+		l, _ := w.svc.List(ctx, actor.System(), events.Filter{})
+		if len(l) != 1 || l[0].ID != "new" {
+			t.Fatalf("left: %+v", l)
+		}
+		if _, err := events.New(db, events.Options{Key: testKey(t), Retention: 30 * 24 * time.Hour}); err == nil {
+			t.Error("a 30-day retention was accepted")
+		}
+	})
+}
+
+// TestAppendLargeBatch: 10,000 events in one call (several INSERT statements, one
+// transaction) are all stored.
+func TestAppendLargeBatch(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		evs := make([]events.Event, 10000)
+		for i := range evs {
+			evs[i] = ev(fmt.Sprint("big-", i), i%60, "doc", fmt.Sprint("P", i%100))
+		}
+		r, err := w.svc.Append(context.Background(), w.hospA.ID, evs)
+		if err != nil || r.Accepted != 10000 {
+			t.Fatalf("%+v %v", r, err)
+		}
+		var n int
+		if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM events`).Scan(&n); err != nil || n != 10000 {
+			t.Fatalf("count %d %v", n, err)
+		}
+	})
+}
+
+// BenchmarkAppend: durable appends of batches of 10,000 events; reports events/s.
+func BenchmarkAppend(b *testing.B) {
+	for _, d := range storetest.Dialects {
+		b.Run(string(d), func(b *testing.B) {
+			if d == store.Postgres && os.Getenv(storetest.EnvPostgres) == "" {
+				b.Skip("no PostgreSQL")
+			}
+			db := storetest.Open(b, d)
+			w := newWorld(b, db)
+			evs := make([]events.Event, 10000)
+			b.ResetTimer()
+			for n := 0; n < b.N; n++ {
+				for i := range evs {
+					evs[i] = ev(fmt.Sprint(n, "-", i), i%60, "doc", fmt.Sprint("P", i%1000))
+				}
+				if _, err := w.svc.Append(context.Background(), w.hospA.ID, evs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*len(evs))/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
