@@ -92,6 +92,12 @@ var cmdCases = []cmdCase{
 	{name: "events-import-csv-mapping", args: []string{"events", "import", "--format", "csv", "--mapping", "$TMP/m.yaml", "$TMP/vendor.csv", "--data", "$DATA"}, setup: eventsFiles},
 	{name: "events-import-all-rejected", args: []string{"events", "import", "$TMP/bad.ndjson", "--data", "$DATA"}, setup: eventsFiles},
 	{name: "events-import-bad-json", args: []string{"events", "import", "$TMP/broken.ndjson", "--data", "$DATA"}, setup: eventsFiles},
+	{name: "help-events-simulate", args: []string{"help", "events", "simulate"}},
+	{name: "events-simulate-bad-days", args: []string{"events", "simulate", "--out", "$TMP/sim", "--days", "0"}},
+	{name: "events-simulate-bad-staff", args: []string{"events", "simulate", "--out", "$TMP/sim", "--staff", "x"}},
+	{name: "events-simulate-no-out", args: []string{"events", "simulate"}},
+	{name: "events-simulate", args: []string{"events", "simulate", "--out", "$TMP/sim", "--seed", "3", "--days", "2",
+		"--staff", "60", "--patients", "200"}},
 	{name: "events-import-bad-mapping", args: []string{"events", "import", "--format", "csv", "--mapping", "$TMP/badmap.yaml", "$TMP/vendor.csv", "--data", "$DATA"}, setup: eventsFiles},
 
 	// Files that do not exist: errors, exit 1, whatever the path says.

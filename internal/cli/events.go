@@ -12,6 +12,7 @@ import (
 	"github.com/medguard/medguard/internal/app"
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/events/decode"
+	"github.com/medguard/medguard/internal/events/simulate"
 )
 
 // ErrNothingImported is returned by `events import` when no event of the file was
@@ -121,6 +122,55 @@ func (e *env) eventsCmd() *cobra.Command {
 	f.StringVar(&format, "format", "json", "file format: "+strings.Join(formats, ", "))
 	f.StringVar(&mappingFile, "mapping", "", "mapping file (YAML or JSON) of a vendor's CSV columns, actions and time format")
 	f.StringVar(&orgRef, "org", "", "organisation id, code or exact name (default: the top organisation)")
-	cmd.AddCommand(imp)
+	cmd.AddCommand(imp, e.simulateCmd())
+	return cmd
+}
+
+// simulateCmd is `events simulate`: a synthetic hospital and its events, with injected
+// misuse and its ground truth, written as files; it opens no store.
+func (e *env) simulateCmd() *cobra.Command {
+	var out string
+	var cfg simulate.Config
+	cmd := &cobra.Command{
+		Use:   "simulate --out DIR",
+		Short: "Write a simulated hospital and its audit events, with injected misuse and its ground truth",
+		Long: "Write a simulated hospital into DIR: staff.csv, patients.csv and encounters.csv (for\n" +
+			"medguard reference import), events.ndjson (for medguard events import --format json) and\n" +
+			"truth.json, the injected misuse (brute force, batch login, many patients, after hours, new\n" +
+			"terminal, dormant account, co-worker, family, neighbour, VIP, self, deceased, outside the\n" +
+			"internal network, bastion bypass, bulk export, drug-usage query) with the accounts,\n" +
+			"patients, event ids and time range of each. The same flags always write the same bytes.",
+		Args: cobra.NoArgs,
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case cfg.Days < 1 || cfg.Days > simulate.MaxDays:
+				return usagef("--days must be between 1 and %d", simulate.MaxDays)
+			case cfg.Staff < simulate.MinStaff || cfg.Staff > simulate.MaxStaff:
+				return usagef("--staff must be between %d and %d", simulate.MinStaff, simulate.MaxStaff)
+			case cfg.Patients < simulate.MinPatients || cfg.Patients > simulate.MaxPatients:
+				return usagef("--patients must be between %d and %d", simulate.MinPatients, simulate.MaxPatients)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := simulate.Generate(cfg)
+			if err != nil {
+				return err
+			}
+			if err := r.WriteDir(out); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "wrote %s: %d staff, %d patients, %d encounters, %d events, %d injected misuse scenarios\n",
+				out, len(r.Staff), len(r.Patients), len(r.Encounters), len(r.Events), len(r.Truth))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "", "directory to write the files into (created if needed)")
+	f.Uint64Var(&cfg.Seed, "seed", 1, "seed of the random generator")
+	f.IntVar(&cfg.Days, "days", 14, "days of events, from Monday 2026-03-02 (Asia/Shanghai)")
+	f.IntVar(&cfg.Staff, "staff", 300, "staff members")
+	f.IntVar(&cfg.Patients, "patients", 3000, "patients (employees and injected relatives come on top)")
+	_ = cmd.MarkFlagRequired("out")
 	return cmd
 }

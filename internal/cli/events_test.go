@@ -62,3 +62,26 @@ func TestEventsImportFHIRAndDICOM(t *testing.T) {
 		}
 	})
 }
+
+// TestEventsSimulateImports: the files of `events simulate` import with `reference
+// import` (every row, exit 0) and `events import --format json` (no rejection, no
+// duplicate), on SQLite and PostgreSQL.
+func TestEventsSimulateImports(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errb := runCLI(t, "", "events", "simulate", "--out", dir, "--seed", "5", "--days", "2", "--staff", "60", "--patients", "150")
+	if code != 0 {
+		t.Fatalf("simulate: exit %d\n%s%s", code, out, errb)
+	}
+	eachStore(t, func(t *testing.T, flags []string, raw func() *sql.DB) {
+		for _, kind := range []string{"staff", "patients", "encounters"} {
+			args := append([]string{"reference", "import", "--kind", kind, dir + "/" + kind + ".csv"}, flags...)
+			if code, out, errb := runCLI(t, "", args...); code != 0 || !strings.Contains(out, " imported, 0 rejected") {
+				t.Fatalf("reference import %s: exit %d\n%s%s", kind, code, out, errb)
+			}
+		}
+		code, out, errb := runCLI(t, "", append([]string{"events", "import", dir + "/events.ndjson"}, flags...)...)
+		if code != 0 || !strings.HasSuffix(out, "duplicates 0, rejected 0\n") || strings.Contains(out, "accepted 0,") {
+			t.Fatalf("events import: exit %d\n%s%s", code, out, errb)
+		}
+	})
+}
