@@ -200,6 +200,7 @@ func (g *gen) hospital() {
 			Address:   flat("patient", g.r.IntN(pbuildings), unit, room),
 		}
 		switch x := g.r.IntN(100); {
+		case i == 0:
 		case x < 2:
 			p.VIP, p.Special = true, true
 		case x < 4:

@@ -115,12 +115,22 @@ func (g *gen) explained(s *Staff, t time.Time, n int) []string {
 	return out
 }
 
-func (g *gen) ordinary() *Patient {
-	for {
-		if p := g.patients[g.r.IntN(len(g.patients))]; !p.Special {
-			return p
+// ordinaries returns the patients who are not special (the first patient never is).
+// Patients added later are all special, so the list is made once.
+func (g *gen) ordinaries() []*Patient {
+	if g.ord == nil {
+		for _, p := range g.patients {
+			if !p.Special {
+				g.ord = append(g.ord, p)
+			}
 		}
 	}
+	return g.ord
+}
+
+func (g *gen) ordinary() *Patient {
+	ord := g.ordinaries()
+	return ord[g.r.IntN(len(ord))]
 }
 
 func (g *gen) newPatient(name, addr string) *Patient {
@@ -164,14 +174,10 @@ func (g *gen) inject(c *cast) {
 				sc.Note = "10 accounts logged in from one terminal within 5 minutes"
 			case KindManyPatients:
 				t := g.at(s, 9, 16)
-				seen := map[string]bool{}
-				for i := 0; len(seen) < 120; i++ {
-					p := g.ordinary().PatientID
-					if seen[p] {
-						continue
-					}
-					seen[p] = true
-					sc.evs = append(sc.evs, g.view(s, t.Add(time.Duration(len(seen)*25)*time.Second), p))
+				ord := g.ordinaries()
+				n := min(120, len(ord))
+				for i, j := range g.r.Perm(len(ord))[:n] {
+					sc.evs = append(sc.evs, g.view(s, t.Add(time.Duration((i+1)*25)*time.Second), ord[j].PatientID))
 				}
 				sc.Note = "120 distinct patients viewed within an hour"
 			case KindAfterHours:

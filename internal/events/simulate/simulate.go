@@ -22,7 +22,7 @@ type Config struct {
 // Limits of a Config.
 const (
 	MinStaff    = 60
-	MinPatients = 100
+	MinPatients = 200
 	MaxDays     = 366
 	MaxStaff    = 20_000
 	MaxPatients = 1_000_000
@@ -99,6 +99,7 @@ type gen struct {
 	byDept   map[string][]*Staff
 	patients []*Patient
 	employee map[string]*Patient // by staff id
+	ord      []*Patient          // the ordinary patients
 	enc      []*Encounter
 	deptEnc  map[string][]*Encounter // by department, in start order
 	evs      []*events.Event

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -78,7 +79,22 @@ func TestConfigLimits(t *testing.T) {
 // TestEveryKindInjected checks that each kind of misuse is in the truth with its events
 // in the stream, and that the events show what the kind says.
 func TestEveryKindInjected(t *testing.T) {
-	r, _ := generate(t, small)
+	cfgs := []simulate.Config{small}
+	for seed := range uint64(8) {
+		cfgs = append(cfgs, simulate.Config{Seed: seed, Days: 1 + int(seed%3), Staff: simulate.MinStaff, Patients: simulate.MinPatients})
+	}
+	for _, cfg := range cfgs {
+		t.Run(fmt.Sprintf("seed%d-days%d-staff%d", cfg.Seed, cfg.Days, cfg.Staff), func(t *testing.T) {
+			r, err := simulate.Generate(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkInjected(t, r)
+		})
+	}
+}
+
+func checkInjected(t *testing.T, r *simulate.Result) {
 	byID := map[string]events.Event{}
 	for _, e := range r.Events {
 		if _, dup := byID[e.ID]; dup {
