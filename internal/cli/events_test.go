@@ -68,7 +68,7 @@ func TestEventsImportFHIRAndDICOM(t *testing.T) {
 // duplicate), on SQLite and PostgreSQL.
 func TestEventsSimulateImports(t *testing.T) {
 	dir := t.TempDir()
-	code, out, errb := runCLI(t, "", "events", "simulate", "--out", dir, "--seed", "5", "--days", "2", "--staff", "60", "--patients", "150")
+	code, out, errb := runCLI(t, "", "events", "simulate", "--out", dir, "--seed", "5", "--days", "2", "--staff", "60", "--patients", "200")
 	if code != 0 {
 		t.Fatalf("simulate: exit %d\n%s%s", code, out, errb)
 	}

@@ -159,7 +159,8 @@ func (g *gen) hospital() {
 		case deptIT:
 			role = RoleAdmin
 		default:
-			if g.r.IntN(2) == 0 {
+			// The first of each clinical department is a doctor: every department treats.
+			if i >= len(depts) && g.r.IntN(2) == 0 {
 				role = RoleNurse
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/events"
+	"github.com/medguard/medguard/internal/reference"
 )
 
 // Config sizes a simulation.
@@ -28,13 +29,8 @@ const (
 	MaxPatients = 1_000_000
 )
 
-// Shanghai is the zone of the simulated hospital.
-var Shanghai = func() *time.Location {
-	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return l
-	}
-	return time.FixedZone("CST", 8*3600)
-}()
+// Shanghai is the zone of the simulated hospital, as of reference data without a zone.
+var Shanghai = reference.Shanghai
 
 // withDefaults fills the zero fields of c and checks the rest.
 func (c Config) withDefaults() (Config, error) {
