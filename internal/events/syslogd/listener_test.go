@@ -374,3 +374,28 @@ func TestListenerTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestListenerUDPDropsWhenQueueFull: UDP cannot push back, so while Append is blocked the
+// listener keeps one batch and a queue of UDPQueue messages and drops and counts the rest.
+func TestListenerUDPDropsWhenQueueFull(t *testing.T) {
+	w := newWorld(t, storetest.Open(t, store.SQLite))
+	slow := &slowAppender{next: w.svc, entered: make(chan int, 1), release: make(chan struct{})}
+	l, _ := start(t, slow, syslogd.Config{UDP: "127.0.0.1:0", OrgID: w.node.ID, BatchSize: 1, UDPQueue: 2})
+	u, err := net.Dial("udp", l.UDPAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	fmt.Fprintf(u, msg5424, 0, 0)
+	<-slow.entered // the first message is in the blocked batch
+	const n = 10
+	for i := 1; i < n; i++ {
+		fmt.Fprintf(u, msg5424, i, i)
+	}
+	waitFor(t, "the datagrams", func() bool { return l.Stats().Received == n })
+	if st := l.Stats(); st.Dropped != n-3 {
+		t.Errorf("stats = %+v, want %d dropped (one in the batch, two queued)", st, n-3)
+	}
+	close(slow.release)
+	waitFor(t, "the kept messages", func() bool { return l.Stats().Stored == 3 })
+}
