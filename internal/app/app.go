@@ -18,6 +18,7 @@ import (
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/events"
+	"github.com/medguard/medguard/internal/events/syslogd"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/keyfile"
 	"github.com/medguard/medguard/internal/lease"
@@ -52,6 +53,8 @@ type App struct {
 	// patient-record accesses.
 	Reference *reference.Service
 	Events    *events.Service
+	// Syslog is the syslog listener Start runs when events.syslog_* is set; nil otherwise.
+	Syslog *syslogd.Listener
 
 	// Set by Start.
 	leases    *lease.Manager

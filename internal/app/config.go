@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -40,6 +41,34 @@ type Config struct {
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
 	// Notify configures the delivery of notifications.
 	Notify NotifyConfig `yaml:"notify"`
+	// Events configures the ingestion of audit events.
+	Events EventsConfig `yaml:"events"`
+}
+
+// EventsConfig configures the ingestion of audit events. The syslog listener runs in
+// `serve` (and `demo`) when at least one of its addresses is set.
+type EventsConfig struct {
+	// SyslogUDP, SyslogTCP and SyslogTLS are the host:port addresses the syslog listener
+	// receives on (MEDGUARD_EVENTS_SYSLOG_UDP, _TCP, _TLS); TCP and TLS take octet
+	// counting and newline framing. Empty ones are not served.
+	SyslogUDP string `yaml:"syslog_udp"`
+	SyslogTCP string `yaml:"syslog_tcp"`
+	SyslogTLS string `yaml:"syslog_tls"`
+	// SyslogTLSCert and SyslogTLSKey are the PEM certificate and key of the TLS listener
+	// (MEDGUARD_EVENTS_SYSLOG_TLS_CERT, _KEY).
+	SyslogTLSCert string `yaml:"syslog_tls_cert"`
+	SyslogTLSKey  string `yaml:"syslog_tls_key"`
+	// SyslogTLSClientCA, when set, is a PEM file of CAs a TLS client's certificate must
+	// chain to; clients without one are refused (MEDGUARD_EVENTS_SYSLOG_TLS_CLIENT_CA).
+	SyslogTLSClientCA string `yaml:"syslog_tls_client_ca"`
+	// SyslogOrg is the organisation (id or code) received events are stored for
+	// (MEDGUARD_EVENTS_SYSLOG_ORG); default the first top-level organisation.
+	SyslogOrg string `yaml:"syslog_org"`
+}
+
+// syslogOn reports whether the syslog listener is configured.
+func (e EventsConfig) syslogOn() bool {
+	return e.SyslogUDP != "" || e.SyslogTCP != "" || e.SyslogTLS != ""
 }
 
 // NotifyConfig configures the notification dispatcher.
@@ -144,6 +173,13 @@ func (c *Config) overlay(f Config) {
 	set(&c.TrailCheckpoint.Syslog, f.TrailCheckpoint.Syslog)
 	set(&c.TrailCheckpoint.Webhook, f.TrailCheckpoint.Webhook)
 	set(&c.Notify.BaseURL, f.Notify.BaseURL)
+	set(&c.Events.SyslogUDP, f.Events.SyslogUDP)
+	set(&c.Events.SyslogTCP, f.Events.SyslogTCP)
+	set(&c.Events.SyslogTLS, f.Events.SyslogTLS)
+	set(&c.Events.SyslogTLSCert, f.Events.SyslogTLSCert)
+	set(&c.Events.SyslogTLSKey, f.Events.SyslogTLSKey)
+	set(&c.Events.SyslogTLSClientCA, f.Events.SyslogTLSClientCA)
+	set(&c.Events.SyslogOrg, f.Events.SyslogOrg)
 	if f.Notify.MaxAttempts != 0 {
 		c.Notify.MaxAttempts = f.Notify.MaxAttempts
 	}
@@ -167,6 +203,10 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		TrailCheckpoint: TrailCheckpointConfig{Syslog: getenv("MEDGUARD_TRAIL_CHECKPOINT_SYSLOG"),
 			Webhook: getenv("MEDGUARD_TRAIL_CHECKPOINT_WEBHOOK")},
 		Notify: NotifyConfig{BaseURL: getenv("MEDGUARD_NOTIFY_BASE_URL")},
+		Events: EventsConfig{SyslogUDP: getenv("MEDGUARD_EVENTS_SYSLOG_UDP"), SyslogTCP: getenv("MEDGUARD_EVENTS_SYSLOG_TCP"),
+			SyslogTLS: getenv("MEDGUARD_EVENTS_SYSLOG_TLS"), SyslogTLSCert: getenv("MEDGUARD_EVENTS_SYSLOG_TLS_CERT"),
+			SyslogTLSKey: getenv("MEDGUARD_EVENTS_SYSLOG_TLS_KEY"), SyslogTLSClientCA: getenv("MEDGUARD_EVENTS_SYSLOG_TLS_CLIENT_CA"),
+			SyslogOrg: getenv("MEDGUARD_EVENTS_SYSLOG_ORG")},
 	}
 	if v := getenv("MEDGUARD_NOTIFY_MAX_ATTEMPTS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -261,6 +301,9 @@ func (c Config) Validate() error {
 			return errors.New("config: notify.base_url must be an http:// or https:// URL")
 		}
 	}
+	if err := c.Events.validate(); err != nil {
+		return err
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
 	}
@@ -304,4 +347,22 @@ func (c Config) Logger(w *os.File) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func (e EventsConfig) validate() error {
+	for name, a := range map[string]string{"syslog_udp": e.SyslogUDP, "syslog_tcp": e.SyslogTCP, "syslog_tls": e.SyslogTLS} {
+		if a == "" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			return fmt.Errorf("config: events.%s must be host:port", name)
+		}
+	}
+	if e.SyslogTLS != "" && (e.SyslogTLSCert == "" || e.SyslogTLSKey == "") {
+		return errors.New("config: events.syslog_tls needs events.syslog_tls_cert and events.syslog_tls_key")
+	}
+	if e.SyslogTLS == "" && (e.SyslogTLSCert != "" || e.SyslogTLSKey != "" || e.SyslogTLSClientCA != "") {
+		return errors.New("config: events.syslog_tls_cert, _key and _client_ca need events.syslog_tls")
+	}
+	return nil
 }

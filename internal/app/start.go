@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/events/syslogd"
 	"github.com/medguard/medguard/internal/lease"
 	"github.com/medguard/medguard/internal/notify"
 )
@@ -68,7 +71,9 @@ func (a *App) ConvertIfKeyed(ctx context.Context) (converted, left int, err erro
 // trail_checkpoint.interval), and dispatching the notifications of the outbox (for as long
 // as it holds the lease). A process runs a job at once when it takes the job's lease,
 // and its first attempt is made before Start returns, so that a lone server has signed
-// a checkpoint before it listens. The work stops when ctx ends or at Close.
+// a checkpoint before it listens. When events.syslog_* names an address, it also binds and
+// runs the syslog listener (a.Syslog) on this process, not through a lease. The work
+// stops when ctx ends or at Close.
 func (a *App) Start(ctx context.Context) error {
 	if a.leases != nil {
 		return errors.New("app: started twice")
@@ -131,6 +136,23 @@ func (a *App) Start(ctx context.Context) error {
 			}
 		}
 	})
+	if a.Config.Events.syslogOn() {
+		ln, err := a.syslogListener(ctx)
+		if err == nil {
+			err = ln.Listen()
+		}
+		if err != nil {
+			stop()
+			wg.Wait()
+			return err
+		}
+		a.Syslog = ln
+		wg.Go(func() {
+			if err := ln.Serve(loops); err != nil {
+				a.Logger.Error("syslog listener", "err", err)
+			}
+		})
+	}
 	a.stopLoops = func() {
 		stop()
 		wg.Wait()
@@ -229,4 +251,34 @@ func (a *App) purgeEvents(ctx context.Context) {
 	if n > 0 {
 		a.Logger.Info("purged audit events past their retention", "events", n)
 	}
+}
+
+// syslogListener builds the syslog listener of events.syslog_*, storing for
+// events.syslog_org (id or code) or else the first top-level organisation. Every process
+// listens on its own addresses: it is not a leased job.
+func (a *App) syslogListener(ctx context.Context) (*syslogd.Listener, error) {
+	c := a.Config.Events
+	nodes, err := a.Orgs.List(ctx, actor.System())
+	if err != nil {
+		return nil, err
+	}
+	var orgID int64
+	for _, n := range nodes {
+		if c.SyslogOrg == "" && n.ParentID == 0 {
+			orgID = n.ID
+			break
+		}
+		if c.SyslogOrg != "" && (strconv.FormatInt(n.ID, 10) == c.SyslogOrg || (n.Code != "" && n.Code == c.SyslogOrg)) {
+			orgID = n.ID
+			break
+		}
+	}
+	if orgID == 0 {
+		if c.SyslogOrg == "" {
+			return nil, errors.New("app: events.syslog_*: there is no organisation yet to store the events for")
+		}
+		return nil, errors.New("app: events.syslog_org: no organisation with that id or code")
+	}
+	return syslogd.New(a.Events, syslogd.Config{UDP: c.SyslogUDP, TCP: c.SyslogTCP, TLS: c.SyslogTLS,
+		CertFile: c.SyslogTLSCert, KeyFile: c.SyslogTLSKey, ClientCAFile: c.SyslogTLSClientCA, OrgID: orgID, Logger: a.Logger})
 }
