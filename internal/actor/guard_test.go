@@ -4,13 +4,13 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/medguard/medguard/internal/guardtest"
 )
 
 // predicateFile is the one file allowed to build SQL over organisation paths.
@@ -27,41 +27,14 @@ var pathSQL = regexp.MustCompile(`(?i)path\s+(not\s+)?i?like\b|\blike\s+[\w.]*pa
 // that limits records to an actor's organisations goes through Actor.SeesSQL (and
 // SubtreeSQL / ContainsSQL), which fail closed.
 func TestTenancyPredicateIsTheOnlyOne(t *testing.T) {
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var found []string
-	files := 0
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	for _, f := range guardtest.Sources(t, "..") {
+		if f.Rel == predicateFile {
+			continue
 		}
-		if d.IsDir() {
-			if d.Name() == "testdata" {
-				return filepath.SkipDir
-			}
-			return nil
+		for _, l := range handMadeScopes(t, f.Path) {
+			found = append(found, f.Rel+":"+l)
 		}
-		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
-		if rel == predicateFile {
-			return nil
-		}
-		files++
-		for _, f := range handMadeScopes(t, p) {
-			found = append(found, rel+":"+f)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if files < 50 {
-		t.Fatalf("walked only %d Go files under %s; the guard is looking in the wrong place", files, root)
 	}
 	if len(found) > 0 {
 		t.Errorf("tenancy written by hand outside internal/%s (use actor.Actor.SeesSQL, actor.SubtreeSQL or actor.ContainsSQL):\n\t%s",

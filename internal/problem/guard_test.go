@@ -4,12 +4,12 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
-	"path/filepath"
+	"path"
 	"sort"
 	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/medguard/medguard/internal/guardtest"
 
 	"github.com/medguard/medguard/internal/i18n"
 )
@@ -25,31 +25,18 @@ var needMsg = map[string]bool{"Invalid": true, "Conflict": true}
 // Chinese reader. Every key so named must exist in both catalogues.
 func TestProblemsNameTheirMessage(t *testing.T) {
 	cat := i18n.MustLoad()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var bad []string
 	calls := 0
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if d.Name() == "testdata" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") || filepath.Base(filepath.Dir(p)) == "problem" {
-			return nil
+	for _, src := range guardtest.Sources(t, "..") {
+		if path.Dir(src.Rel) == "problem" {
+			continue
 		}
 		fset := token.NewFileSet()
-		f, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
+		f, err := parser.ParseFile(fset, src.Path, nil, parser.SkipObjectResolution)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		rel, _ := filepath.Rel(root, p)
+		rel := src.Rel
 		covered := map[*ast.CallExpr]bool{}
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
@@ -109,13 +96,9 @@ func TestProblemsNameTheirMessage(t *testing.T) {
 			}
 			return true
 		})
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	if calls < 50 {
-		t.Fatalf("found only %d problem.Invalid/Conflict calls under %s; the guard is looking in the wrong place", calls, root)
+		t.Fatalf("found only %d problem.Invalid/Conflict calls; the guard is looking in the wrong place", calls)
 	}
 	sort.Strings(bad)
 	for _, b := range bad {

@@ -4,52 +4,30 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/medguard/medguard/internal/guardtest"
 )
 
 // TestEveryEventHasAMessage fails when non-test code records a trail event without a
 // catalogue message: every trail.Event literal outside package trail sets Msg, so that the
 // trail page shows each entry's summary in the reader's language, not only in English.
 func TestEveryEventHasAMessage(t *testing.T) {
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var found []string
 	files, events := 0, 0
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if d.Name() == "testdata" {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
+	for _, f := range guardtest.Sources(t, "..") {
 		files++
-		lines, n := eventsWithoutMsg(t, p)
+		lines, n := eventsWithoutMsg(t, f.Path)
 		events += n
 		for _, l := range lines {
-			found = append(found, rel+":"+l)
+			found = append(found, f.Rel+":"+l)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	if files < 50 || events < 40 {
-		t.Fatalf("walked %d Go files and %d trail.Event literals under %s; the guard is looking in the wrong place", files, events, root)
+		t.Fatalf("walked %d Go files and %d trail.Event literals under %s; the guard is looking in the wrong place", files, events, "..")
 	}
 	if len(found) > 0 {
 		t.Errorf("%d of %d trail.Event literals have no Msg (set Msg: &i18n.Message{…} with a \"trail.summary.*\" key in both catalogues):\n\t%s",
