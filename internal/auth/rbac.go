@@ -53,13 +53,18 @@ const (
 	PermReferenceManage Permission = "reference.manage" // import staff, patients and encounters
 	// Audit events of hospital systems (package events).
 	PermEventsIngest Permission = "events.ingest" // send audit events (a source system's token may hold only this)
+	// Audit-event monitoring (packages detect and explain).
+	PermMonitorRead        Permission = "monitor.read"        // event and alert charts, the rule library, rule tests
+	PermMonitorInvestigate Permission = "monitor.investigate" // an account's events and a patient's access report (patient-level)
+	PermMonitorManage      Permission = "monitor.manage"      // edit, enable and disable rules
 )
 
 // AllPermissions lists every permission.
 var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead,
 	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide,
 	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage,
-	PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage, PermEventsIngest}
+	PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage, PermEventsIngest,
+	PermMonitorRead, PermMonitorInvestigate, PermMonitorManage}
 
 // basePermissions are held by every role.
 var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}
@@ -70,18 +75,19 @@ var rolePermissions = map[string][]Permission{
 	RoleAdmin: AllPermissions,
 	RoleSecurity: {PermAssetWrite, PermUserRead, PermTrailRead, PermSupplyWrite, PermFindingDecide, PermGateManage,
 		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage, PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage,
-		PermReferenceRead, PermReferenceManage, PermEventsIngest},
+		PermReferenceRead, PermReferenceManage, PermEventsIngest, PermMonitorRead, PermMonitorInvestigate, PermMonitorManage},
 	// The privacy officer owns patient data: the only role besides the administrator
 	// that may reveal a raw value.
 	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead,
-		PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage},
-	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead, PermNotifyRead, PermAlertRead, PermReferenceRead},
+		PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage, PermMonitorRead, PermMonitorInvestigate, PermMonitorManage},
+	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead, PermNotifyRead, PermAlertRead, PermReferenceRead, PermMonitorRead,
+		PermMonitorInvestigate},
 	// IT operations run scans and jobs over the servers they keep, and read the masked
 	// results of what they started.
 	RoleITOps: {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead,
 		PermEventsIngest},
 	RoleAppOperator: {},
-	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead, PermAlertRead},
+	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead, PermAlertRead, PermMonitorRead},
 }
 
 // Allowed is the single authorisation decision: it reports whether role holds
@@ -125,7 +131,8 @@ func KnownRole(role string) bool {
 // ReadOnly reports whether p only reads data, and so is usable with a "read" API token.
 func (p Permission) ReadOnly() bool {
 	switch p {
-	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead, PermAlertRead, PermReferenceRead:
+	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead, PermAlertRead, PermReferenceRead,
+		PermMonitorRead, PermMonitorInvestigate:
 		return true
 	}
 	return false
