@@ -123,6 +123,25 @@ type Alert struct {
 	Count          int64      `json:"count"`
 	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 	AcknowledgedBy string     `json:"acknowledged_by"`
+
+	// Rule is the detection rule that raised the alert (audit-event monitoring); ""
+	// for the alerts of other modules.
+	Rule string `json:"rule,omitempty"`
+	// GroupBy names the event fields the rule grouped by, and Group their values
+	// (never a patient identifier: that one is PatientID, masked). The common ones are
+	// repeated as fields of their own below, so that a batch login's alert reads
+	// terminal and source_ip directly.
+	GroupBy    []string          `json:"group_by,omitempty"`
+	Group      map[string]string `json:"group,omitempty"`
+	System     string            `json:"system,omitempty"`
+	Department string            `json:"department,omitempty"`
+	StaffID    string            `json:"staff_id,omitempty"`
+	Terminal   string            `json:"terminal,omitempty"`
+	SourceIP   string            `json:"source_ip,omitempty"`
+	// From and To are the time range of the events that fired the rule, over every
+	// time the alert was counted.
+	From *time.Time `json:"from,omitempty"`
+	To   *time.Time `json:"to,omitempty"`
 }
 
 // Silenced reports whether a silence matched the alert when it was last raised.
@@ -181,6 +200,13 @@ type Input struct {
 	DedupKey string
 	// At is when it happened (zero: now).
 	At time.Time
+
+	// Rule, GroupBy, Group, From and To are a detection rule's (see Alert). Group must
+	// not hold a patient identifier: a "patient_id" entry is dropped.
+	Rule     string
+	GroupBy  []string
+	Group    map[string]string
+	From, To time.Time
 }
 
 // Hook is called inside the raising transaction for every raised alert.
@@ -242,6 +268,7 @@ const (
 	maxName    = 64  // source, kind
 	maxSubject = 200 // subject, account, app, patient id
 	maxDedup   = 300
+	maxGroup   = 8 // grouped fields of a rule
 )
 
 func (in *Input) check(cat *i18n.Catalog) error {
@@ -275,6 +302,21 @@ func (in *Input) check(cat *i18n.Catalog) error {
 	if in.DedupKey == "" {
 		in.DedupKey = in.Kind + ":" + in.Subject
 	}
+	if len(in.Rule) > maxName || strings.ContainsAny(in.Rule, " \t\r\n\x00") {
+		return bad("rule must be at most %d characters without spaces", maxName)
+	}
+	if len(in.GroupBy) > maxGroup || len(in.Group) > maxGroup {
+		return bad("more than %d grouped fields", maxGroup)
+	}
+	delete(in.Group, "patient_id")
+	for k, v := range in.Group {
+		if len(k) > maxName || !utf8.ValidString(k) || !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return bad("grouped field %q is not valid text", k)
+		}
+		if utf8.RuneCountInString(v) > maxSubject {
+			in.Group[k] = string([]rune(v)[:maxSubject])
+		}
+	}
 	if len(in.DedupKey) > maxDedup {
 		return bad("dedup key longer than %d bytes", maxDedup)
 	}
@@ -288,11 +330,14 @@ const rankSQL = `CASE %s WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium'
 // two, and its silence the one matching now (silenceSQL, as a subquery: one statement
 // a raise, one more when a silence matched).
 var raiseSQL = `INSERT INTO alerts (org_id, source, kind, severity, title_msg, title, subject, asset_id, product_id, version_id,
-	account, patient_id, app, evidence, dedup_key, status, silence_id, due_at, first_seen, last_seen, count, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', (` + silenceSQL + `), ?, ?, ?, 1, ?)
+	account, patient_id, app, evidence, dedup_key, status, silence_id, due_at, first_seen, last_seen, count, updated_at,
+	rule, group_by, group_values, range_from, range_to)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', (` + silenceSQL + `), ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (org_id, dedup_key) WHERE status IN ('new', 'investigating') DO UPDATE SET
 	count = alerts.count + 1, prev_severity = alerts.severity, last_seen = excluded.last_seen, title_msg = excluded.title_msg, title = excluded.title,
 	evidence = excluded.evidence, silence_id = excluded.silence_id, updated_at = excluded.updated_at,
+	range_from = CASE WHEN alerts.range_from IS NULL OR excluded.range_from < alerts.range_from THEN excluded.range_from ELSE alerts.range_from END,
+	range_to = CASE WHEN alerts.range_to IS NULL OR excluded.range_to > alerts.range_to THEN excluded.range_to ELSE alerts.range_to END,
 	severity = CASE WHEN ` + fmt.Sprintf(rankSQL, "excluded.severity") + ` > ` + fmt.Sprintf(rankSQL, "alerts.severity") +
 	` THEN excluded.severity ELSE alerts.severity END
 	RETURNING ` + columns + `, prev_severity`
@@ -331,11 +376,24 @@ func (s *Service) Raise(ctx context.Context, tx *store.Tx, in Input) (Alert, boo
 		d := at.Add(time.Duration(hours) * time.Hour)
 		due = &d
 	}
+	groupBy, group, err := groupJSON(in.GroupBy, in.Group)
+	if err != nil {
+		return Alert{}, false, err
+	}
+	var from, to *time.Time
+	if !in.From.IsZero() {
+		f := in.From.UTC().Truncate(time.Microsecond)
+		from = &f
+	}
+	if !in.To.IsZero() {
+		t := in.To.UTC().Truncate(time.Microsecond)
+		to = &t
+	}
 	var prev string
 	al, err := scanAlert(tx.QueryRowContext(ctx, raiseSQL, in.OrgID, in.Source, in.Kind, in.Severity, string(tm), title, in.Subject,
 		store.NullID(in.AssetID), store.NullID(in.ProductID), store.NullID(in.VersionID), in.Account, in.PatientID, in.App,
 		string(ev), in.DedupKey, in.OrgID, at, in.Source, in.Kind, in.Severity, in.Subject, in.Account, in.App, // the silence
-		store.NullTime(due), at, at, at), &prev)
+		store.NullTime(due), at, at, at, in.Rule, groupBy, group, store.NullTime(from), store.NullTime(to)), &prev)
 	if err != nil {
 		return Alert{}, false, fmt.Errorf("alert: raise: %w", err)
 	}
@@ -361,7 +419,8 @@ func (s *Service) Raise(ctx context.Context, tx *store.Tx, in Input) (Alert, boo
 // columns are the columns scanAlert reads, without the organisation's name.
 const columns = `id, org_id, source, kind, severity, title_msg, title, subject, asset_id, product_id, version_id, account,
 	patient_id, app, evidence, dedup_key, status, resolution, resolution_reason, accepted_until, silence_id, case_id,
-	assignee, due_at, first_seen, last_seen, count, acknowledged_at, acknowledged_by`
+	assignee, due_at, first_seen, last_seen, count, acknowledged_at, acknowledged_by, rule, group_by, group_values,
+	range_from, range_to`
 
 // qualified returns columns prefixed with table alias p.
 func qualified(p string) string {
@@ -378,10 +437,12 @@ func scanAlert(sc scanner, extra ...any) (Alert, error) {
 	var al Alert
 	var titleMsg, evidence string
 	var asset, product, version, silence, cs sql.NullInt64
-	var accepted, due, first, last, ack store.Time
+	var accepted, due, first, last, ack, from, to store.Time
+	var groupBy, group string
 	dest := []any{&al.ID, &al.OrgID, &al.Source, &al.Kind, &al.Severity, &titleMsg, &al.Title, &al.Subject, &asset, &product,
 		&version, &al.Account, &al.PatientID, &al.App, &evidence, &al.DedupKey, &al.Status, &al.Resolution, &al.ResolutionReason,
-		&accepted, &silence, &cs, &al.Assignee, &due, &first, &last, &al.Count, &ack, &al.AcknowledgedBy}
+		&accepted, &silence, &cs, &al.Assignee, &due, &first, &last, &al.Count, &ack, &al.AcknowledgedBy, &al.Rule, &groupBy, &group,
+		&from, &to}
 	if err := sc.Scan(append(dest, extra...)...); err != nil {
 		return Alert{}, err
 	}
@@ -400,7 +461,36 @@ func scanAlert(sc scanner, extra ...any) (Alert, error) {
 	al.AcceptedUntil, al.DueAt, al.AcknowledgedAt = accepted.Ptr(), due.Ptr(), ack.Ptr()
 	al.FirstSeen, al.LastSeen = first.Time, last.Time
 	al.PatientID = MaskPatientID(al.PatientID)
+	al.From, al.To = from.Ptr(), to.Ptr()
+	if groupBy != "" {
+		_ = json.Unmarshal([]byte(groupBy), &al.GroupBy) // written by groupJSON; a damaged value shows as none
+	}
+	if group != "" {
+		_ = json.Unmarshal([]byte(group), &al.Group)
+		al.System, al.Department, al.StaffID = al.Group["system"], al.Group["department"], al.Group["staff_id"]
+		al.Terminal, al.SourceIP = al.Group["terminal"], al.Group["source_ip"]
+	}
 	return al, nil
+}
+
+// groupJSON returns a rule's grouped field names and values as stored ("" for none).
+func groupJSON(by []string, group map[string]string) (string, string, error) {
+	var b, g string
+	if len(by) > 0 {
+		j, err := json.Marshal(by)
+		if err != nil {
+			return "", "", fmt.Errorf("alert: group: %w", err)
+		}
+		b = string(j)
+	}
+	if len(group) > 0 {
+		j, err := json.Marshal(group)
+		if err != nil {
+			return "", "", fmt.Errorf("alert: group: %w", err)
+		}
+		g = string(j)
+	}
+	return b, g, nil
 }
 
 func idString(id int64) string { return strconv.FormatInt(id, 10) }

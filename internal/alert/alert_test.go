@@ -416,3 +416,48 @@ func TestListByTextAndAssignee(t *testing.T) {
 		}
 	})
 }
+
+// TestRuleGroupAndRange checks a detection rule's alert: the rule, the grouped fields
+// (readable directly as terminal and source_ip, a patient identifier never among them)
+// and the time range, which every count of the alert widens.
+func TestRuleGroupAndRange(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		t0 := time.Date(2026, 3, 31, 22, 0, 0, 0, time.UTC)
+		in := func(from, to time.Time) alert.Input {
+			return alert.Input{OrgID: w.hospA.ID, Source: "monitor", Kind: "batch-login", Severity: "high",
+				Title: i18n.M("alert.title.text", "batch login"), DedupKey: "batch-login:WS-7", Rule: "batch-login",
+				GroupBy: []string{"terminal", "source_ip"},
+				Group:   map[string]string{"terminal": "WS-7", "source_ip": "10.1.2.3", "patient_id": "110105194912310021"},
+				From:    from, To: to}
+		}
+		first, _ := w.raise(t, in(t0, t0.Add(5*time.Minute)))
+		if first.Rule != "batch-login" || first.Terminal != "WS-7" || first.SourceIP != "10.1.2.3" ||
+			len(first.GroupBy) != 2 || first.Group["patient_id"] != "" {
+			t.Fatalf("first raise: %+v", first)
+		}
+		again, _ := w.raise(t, in(t0.Add(-time.Minute), t0.Add(3*time.Minute)))
+		if again.Count != 2 || !again.From.Equal(t0.Add(-time.Minute)) || !again.To.Equal(t0.Add(5*time.Minute)) {
+			t.Errorf("range after a second raise: %v – %v (count %d)", again.From, again.To, again.Count)
+		}
+		got, err := w.svc.Get(context.Background(), w.actorA, first.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(got)
+		for _, want := range []string{`"rule":"batch-login"`, `"terminal":"WS-7"`, `"source_ip":"10.1.2.3"`, `"group_by":["terminal","source_ip"]`, `"from":`, `"to":`} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("JSON lacks %s: %s", want, b)
+			}
+		}
+		if strings.Contains(string(b), "11010519491231") {
+			t.Errorf("patient id in JSON: %s", b)
+		}
+		// Other modules' alerts have none of it.
+		other, _ := w.raise(t, vulnInput(w.hospA.ID, "CVE-2026-0009", "low"))
+		b, _ = json.Marshal(other)
+		if strings.Contains(string(b), `"rule"`) || strings.Contains(string(b), `"from"`) {
+			t.Errorf("a supply alert shows monitoring fields: %s", b)
+		}
+	})
+}
