@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -43,6 +44,62 @@ type Config struct {
 	Notify NotifyConfig `yaml:"notify"`
 	// Events configures the ingestion of audit events.
 	Events EventsConfig `yaml:"events"`
+	// Monitor configures the detection rules' view of the hospital network and calendar.
+	Monitor MonitorConfig `yaml:"monitor"`
+}
+
+// MonitorConfig is what the detection rules know of the hospital beyond the events.
+type MonitorConfig struct {
+	// InternalNetworks are the CIDR blocks of the internal network zone
+	// (MEDGUARD_MONITOR_INTERNAL_NETWORKS, comma separated); an access from elsewhere
+	// is "outside the internal network". Default the private and loopback blocks.
+	InternalNetworks []string `yaml:"internal_networks"`
+	// JumpHosts are the addresses of the registered jump hosts (堡垒机)
+	// (MEDGUARD_MONITOR_JUMP_HOSTS): an administrative login to a server, database or
+	// network device from any other source bypasses them. None: the bastion rules are
+	// idle.
+	JumpHosts []string `yaml:"jump_hosts"`
+	// Holidays are public holidays, YYYY-MM-DD (MEDGUARD_MONITOR_HOLIDAYS), for the
+	// calendar rules besides weekends.
+	Holidays []string `yaml:"holidays"`
+	// Timezone is the hospital's time zone for the time-of-day rules
+	// (MEDGUARD_MONITOR_TIMEZONE); default Asia/Shanghai.
+	Timezone string `yaml:"timezone"`
+}
+
+// list splits a comma-separated variable, dropping empty items.
+func list(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (m MonitorConfig) validate() error {
+	for _, n := range m.InternalNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			return fmt.Errorf("config: monitor.internal_networks: %q is not a CIDR block such as 10.0.0.0/8", n)
+		}
+	}
+	for _, h := range m.JumpHosts {
+		if _, err := netip.ParseAddr(h); err != nil {
+			return fmt.Errorf("config: monitor.jump_hosts: %q is not an IP address", h)
+		}
+	}
+	for _, d := range m.Holidays {
+		if _, err := time.Parse(time.DateOnly, d); err != nil {
+			return fmt.Errorf("config: monitor.holidays: %q is not a date YYYY-MM-DD", d)
+		}
+	}
+	if m.Timezone != "" {
+		if _, err := time.LoadLocation(m.Timezone); err != nil {
+			return fmt.Errorf("config: monitor.timezone: %q is not a known time zone", m.Timezone)
+		}
+	}
+	return nil
 }
 
 // EventsConfig configures the ingestion of audit events. The syslog listener runs in
@@ -180,6 +237,16 @@ func (c *Config) overlay(f Config) {
 	set(&c.Events.SyslogTLSKey, f.Events.SyslogTLSKey)
 	set(&c.Events.SyslogTLSClientCA, f.Events.SyslogTLSClientCA)
 	set(&c.Events.SyslogOrg, f.Events.SyslogOrg)
+	set(&c.Monitor.Timezone, f.Monitor.Timezone)
+	if f.Monitor.InternalNetworks != nil {
+		c.Monitor.InternalNetworks = f.Monitor.InternalNetworks
+	}
+	if f.Monitor.JumpHosts != nil {
+		c.Monitor.JumpHosts = f.Monitor.JumpHosts
+	}
+	if f.Monitor.Holidays != nil {
+		c.Monitor.Holidays = f.Monitor.Holidays
+	}
 	if f.Notify.MaxAttempts != 0 {
 		c.Notify.MaxAttempts = f.Notify.MaxAttempts
 	}
@@ -207,6 +274,9 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 			SyslogTLS: getenv("MEDGUARD_EVENTS_SYSLOG_TLS"), SyslogTLSCert: getenv("MEDGUARD_EVENTS_SYSLOG_TLS_CERT"),
 			SyslogTLSKey: getenv("MEDGUARD_EVENTS_SYSLOG_TLS_KEY"), SyslogTLSClientCA: getenv("MEDGUARD_EVENTS_SYSLOG_TLS_CLIENT_CA"),
 			SyslogOrg: getenv("MEDGUARD_EVENTS_SYSLOG_ORG")},
+		Monitor: MonitorConfig{InternalNetworks: list(getenv("MEDGUARD_MONITOR_INTERNAL_NETWORKS")),
+			JumpHosts: list(getenv("MEDGUARD_MONITOR_JUMP_HOSTS")), Holidays: list(getenv("MEDGUARD_MONITOR_HOLIDAYS")),
+			Timezone: getenv("MEDGUARD_MONITOR_TIMEZONE")},
 	}
 	if v := getenv("MEDGUARD_NOTIFY_MAX_ATTEMPTS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -300,6 +370,9 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return errors.New("config: notify.base_url must be an http:// or https:// URL")
 		}
+	}
+	if err := c.Monitor.validate(); err != nil {
+		return err
 	}
 	if err := c.Events.validate(); err != nil {
 		return err

@@ -201,3 +201,34 @@ func TestNotifyConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestMonitorConfig(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "medguard.yaml")
+	yml := "monitor:\n  internal_networks: [10.0.0.0/8]\n  jump_hosts: [10.0.0.10]\n  holidays: [2026-10-01]\n  timezone: Asia/Shanghai\n"
+	if err := os.WriteFile(file, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Defaults()
+	if err := c.LoadFile(file); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Monitor.InternalNetworks) != 1 || c.Monitor.JumpHosts[0] != "10.0.0.10" || c.Monitor.Holidays[0] != "2026-10-01" || c.Validate() != nil {
+		t.Fatalf("from file: %+v (%v)", c.Monitor, c.Validate())
+	}
+	env := map[string]string{"MEDGUARD_MONITOR_JUMP_HOSTS": "10.0.0.10, 10.0.0.11", "MEDGUARD_MONITOR_TIMEZONE": "UTC"}
+	if err := c.LoadEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Monitor.JumpHosts) != 2 || c.Monitor.JumpHosts[1] != "10.0.0.11" || c.Monitor.Timezone != "UTC" || len(c.Monitor.InternalNetworks) != 1 {
+		t.Fatalf("from env: %+v", c.Monitor)
+	}
+	for _, bad := range []MonitorConfig{{InternalNetworks: []string{"10.0.0.0"}}, {JumpHosts: []string{"jump-1"}},
+		{Holidays: []string{"10/01/2026"}}, {Timezone: "Mars/Olympus"}} {
+		c := Defaults()
+		c.overlay(Config{Monitor: bad})
+		if c.Validate() == nil {
+			t.Errorf("accepted %+v", bad)
+		}
+	}
+}
