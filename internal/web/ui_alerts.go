@@ -417,10 +417,44 @@ func scalarText(v any) string {
 	return fmt.Sprint(v)
 }
 
+// alertExplanation is the explanation a detection rule stored in an alert's evidence
+// ({"explanation": {"class": …, "reasons": [messages]}}): the class of the access and
+// its sentences in the reader's language.
+type alertExplanation struct {
+	Class   string
+	Reasons []string
+}
+
+// explanationOf reads the explanation of an alert's evidence; nil when there is none.
+func (s *Server) explanationOf(lang string, raw json.RawMessage) *alertExplanation {
+	var ev struct {
+		Explanation *struct {
+			Class   string         `json:"class"`
+			Reasons []i18n.Message `json:"reasons"`
+		} `json:"explanation"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &ev) != nil || ev.Explanation == nil || ev.Explanation.Class == "" {
+		return nil
+	}
+	switch ev.Explanation.Class {
+	case "explained", "flagged", "unexplained":
+	default:
+		return nil
+	}
+	out := &alertExplanation{Class: ev.Explanation.Class}
+	for _, m := range ev.Explanation.Reasons {
+		if s.I18n != nil && s.I18n.Has(lang, m.Key) {
+			out.Reasons = append(out.Reasons, s.maskLog(s.I18n.Render(lang, m)))
+		}
+	}
+	return out
+}
+
 // alertShowData is what alert.html shows.
 type alertShowData struct {
-	Alert      alert.Alert
-	Evidence   []evidenceRow
+	Alert       alert.Alert
+	Explanation *alertExplanation
+	Evidence    []evidenceRow
 	Silence    *alert.Silence
 	Cases      []alert.Case
 	Statuses   []string
@@ -441,7 +475,7 @@ func (s *Server) uiAlertShow(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := s.alertPage(r, w, "alert.show.title", "inbox")
 	d := alertShowData{Alert: al, Evidence: s.evidenceRows(p.Lang, al.Evidence), Statuses: alert.Statuses,
-		Resolution: alert.Resolutions, Now: time.Now(),
+		Explanation: s.explanationOf(p.Lang, al.Evidence), Resolution: alert.Resolutions, Now: time.Now(),
 		Change: changeForm{Prefix: "alert-", Statuses: alert.Next(al.Status), Resolutions: alert.Resolutions}}
 	if al.SilenceID != 0 {
 		if sl, err := s.Alerts.Silence(ctx, a, al.SilenceID); err == nil {
