@@ -455,12 +455,12 @@ type alertShowData struct {
 	Alert       alert.Alert
 	Explanation *alertExplanation
 	Evidence    []evidenceRow
-	Silence    *alert.Silence
-	Cases      []alert.Case
-	Statuses   []string
-	Resolution []string
-	Change     changeForm
-	Now        time.Time
+	Silence     *alert.Silence
+	Cases       []alert.Case
+	Statuses    []string
+	Resolution  []string
+	Change      changeForm
+	Now         time.Time
 }
 
 func (s *Server) uiAlertShow(w http.ResponseWriter, r *http.Request) error {
