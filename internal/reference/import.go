@@ -257,6 +257,9 @@ func (s *Service) Import(ctx context.Context, a actor.Actor, orgID int64, kind s
 				rep.Imported++
 			}
 		}
+		if err := bumpVersion(ctx, tx, orgID); err != nil {
+			return err
+		}
 		summary := fmt.Sprintf("reference import %s: %d rows imported, %d rejected", kind, rep.Imported, rep.ErrorCount)
 		_, err := s.trail.Append(ctx, tx, a, trail.Event{Action: "reference.import", ObjectType: "reference_" + kind,
 			ObjectID: kind, OrgID: orgID, Summary: summary,

@@ -1,0 +1,329 @@
+package explain_test
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/events"
+	"github.com/medguard/medguard/internal/explain"
+	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/reference"
+	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/store/storetest"
+	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/trail/trailtest"
+)
+
+var refKey = bytes.Repeat([]byte{9}, reference.KeySize)
+
+// world is two hospitals, reference data imported into A from CSV, and a clock.
+type world struct {
+	t            testing.TB
+	ref          *reference.Service
+	hospA, hospB org.Node
+	now          atomic.Int64 // the Explainer's clock, UnixNano
+}
+
+func newWorld(t testing.TB, db *store.DB) *world {
+	t.Helper()
+	ctx := context.Background()
+	tl, err := trail.New(trail.SHA256, trailtest.Key(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgs := org.NewService(db, tl)
+	w := &world{t: t}
+	if w.hospA, err = orgs.Create(ctx, actor.System(), org.Input{Kind: org.KindHospital, Name: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	if w.hospB, err = orgs.Create(ctx, actor.System(), org.Input{Kind: org.KindHospital, Name: "B"}); err != nil {
+		t.Fatal(err)
+	}
+	if w.ref, err = reference.New(db, tl, reference.Options{Key: refKey}); err != nil {
+		t.Fatal(err)
+	}
+	w.now.Store(time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC).UnixNano())
+	return w
+}
+
+func (w *world) imp(orgID int64, kind, csv string) {
+	w.t.Helper()
+	rep, err := w.ref.Import(context.Background(), actor.System(), orgID, kind, strings.NewReader(csv))
+	if err != nil {
+		w.t.Fatalf("import %s: %v", kind, err)
+	}
+	if rep.ErrorCount != 0 || rep.Imported != rep.Rows {
+		w.t.Fatalf("import %s: %+v", kind, rep)
+	}
+}
+
+func (w *world) explainer() *explain.Explainer {
+	return explain.New(w.ref, explain.Options{Now: func() time.Time { return time.Unix(0, w.now.Load()) }})
+}
+
+const (
+	staffCSV = "staff_id,account,name,department,role,address\n" +
+		"S1,doc1,王伟,心内科,doctor,东城区和平里1号楼2单元301\n" +
+		"S2,nur2,李娜,心内科,nurse,西城区复兴路5号楼1单元101\n" +
+		"S3,doc3,张强,骨科,doctor,朝阳区建国路8号楼3单元501\n" +
+		"S4,doc4,赵敏,骨科,doctor,海淀区中关村9号楼1单元101\n"
+	patientsCSV = "patient_id,name,address,vip,deceased_on,staff_id\n" +
+		"P1,陈明,丰台区1号楼1单元101,false,,\n" +
+		"P2,周杰,丰台区2号楼1单元101,false,,\n" +
+		"P3,吴刚,丰台区3号楼1单元101,false,,\n" +
+		"P4,郑爽,丰台区4号楼1单元101,false,,\n" +
+		"P5,孙丽,丰台区5号楼1单元101,false,,\n" +
+		"P6,王芳,东城区和平里1号楼2单元301,false,,\n" +
+		"P7,李娜,西城区复兴路5号楼1单元101,false,,S2\n" +
+		"P8,刘洋,东城区和平里1号楼5单元902,false,,\n" +
+		"P9,马云,丰台区9号楼1单元101,true,,\n" +
+		"P10,钱七,丰台区10号楼1单元101,false,2026-02-01,\n" +
+		"P11,冯巩,丰台区11号楼1单元101,false,,\n"
+	encountersCSV = "patient_id,staff_id,department,start,end\n" +
+		"P1,S1,心内科,2026-03-01 08:00:00,\n" +
+		"P2,,心内科,2026-03-02 08:00:00,\n" +
+		"P3,S3,骨科,2026-02-20 08:00:00,2026-03-02 10:00:00\n" +
+		"P4,S3,骨科,2026-01-01 08:00:00,2026-01-20 10:00:00\n" +
+		"P6,S1,心内科,2026-03-01 08:00:00,\n" +
+		"P9,S1,心内科,2026-03-01 08:00:00,\n" +
+		"P11,S1,心内科,2026-03-06 08:00:00,\n"
+)
+
+// at is the time of the accesses of the tests: 2026-03-05 10:00 in Shanghai.
+var at = time.Date(2026, 3, 5, 10, 0, 0, 0, reference.Shanghai)
+
+func view(account, patient string, t time.Time) *events.Event {
+	return &events.Event{ID: "e", Time: t, System: "EMR", Account: account, Action: events.ActionView, PatientID: patient}
+}
+
+func keys(ms []i18n.Message) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Key)
+	}
+	return out
+}
+
+// TestExplain checks each filter and each flag and the precedence of the classes on
+// reference data imported from CSV, on SQLite and PostgreSQL.
+func TestExplain(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+		w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+		w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+		x := w.explainer()
+		for _, c := range []struct {
+			name    string
+			ev      *events.Event
+			class   string
+			filter  string
+			flags   []string
+			reasons []string // leading reason keys
+		}{
+			{"open encounter with the staff member", view("doc1", "P1", at), explain.Explained, explain.FilterEncounterStaff, nil,
+				[]string{"explain.reason.encounter_staff"}},
+			{"identifier normalized", view("doc1", " p1", at), explain.Explained, explain.FilterEncounterStaff, nil, nil},
+			{"open encounter of a colleague in the department: current stay", view("nur2", "P1", at), explain.Explained, explain.FilterCurrentStay, nil,
+				[]string{"explain.reason.current_stay_department"}},
+			{"department-only open encounter: current stay", view("nur2", "P2", at), explain.Explained, explain.FilterCurrentStay, nil, nil},
+			{"encounter ended 3 days ago with the staff member", view("doc3", "P3", at), explain.Explained, explain.FilterEncounterStaff, nil, nil},
+			{"encounter ended 3 days ago in the department", view("doc4", "P3", at), explain.Explained, explain.FilterEncounterDepartment, nil,
+				[]string{"explain.reason.encounter_department"}},
+			{"recent encounter of another department", view("doc1", "P3", at), explain.Unexplained, "", nil,
+				[]string{explain.ReasonNoEncounter}},
+			{"encounter ended 8 days after the window", view("doc3", "P3", at.AddDate(0, 0, 8)), explain.Unexplained, "", nil, nil},
+			{"discharged 44 days ago, no filter", view("doc3", "P4", at), explain.Flagged, "", []string{explain.FlagDischarged},
+				[]string{"explain.reason.discharged", explain.ReasonNoEncounter}},
+			{"no encounter at all", view("doc1", "P5", at), explain.Unexplained, "", nil, []string{explain.ReasonNoEncounter}},
+			{"encounter that starts after the access", view("doc1", "P11", at), explain.Unexplained, "", nil, nil},
+			{"family, even with an open encounter", view("doc1", "P6", at), explain.Flagged, explain.FilterEncounterStaff, []string{explain.FlagFamily},
+				[]string{"explain.reason.family", "explain.reason.encounter_staff"}},
+			{"family without encounter", view("doc1", "P6", at.AddDate(0, 0, -10)), explain.Flagged, "", []string{explain.FlagFamily}, nil},
+			{"self", view("nur2", "P7", at), explain.Flagged, "", []string{explain.FlagSelf}, []string{"explain.reason.self"}},
+			{"co-worker", view("doc1", "P7", at), explain.Flagged, "", []string{explain.FlagCoworker}, []string{"explain.reason.coworker"}},
+			{"neighbour", view("doc1", "P8", at), explain.Flagged, "", []string{explain.FlagNeighbour}, []string{"explain.reason.neighbour"}},
+			{"VIP without encounter", view("doc3", "P9", at), explain.Flagged, "", []string{explain.FlagVIP}, []string{"explain.reason.vip"}},
+			{"VIP explained by an encounter keeps the flag", view("doc1", "P9", at), explain.Explained, explain.FilterEncounterStaff,
+				[]string{explain.FlagVIP}, []string{"explain.reason.vip", "explain.reason.encounter_staff"}},
+			{"deceased, access after the death date", view("doc1", "P10", at), explain.Flagged, "", []string{explain.FlagDeceased},
+				[]string{"explain.reason.deceased"}},
+			{"deceased, access on the death day", view("doc1", "P10", time.Date(2026, 2, 1, 15, 0, 0, 0, reference.Shanghai)),
+				explain.Unexplained, "", nil, nil},
+			{"unknown account", view("ghost", "P5", at), explain.Unexplained, "", nil,
+				[]string{explain.ReasonUnknownAccount, explain.ReasonNoEncounter}},
+			{"unknown patient", view("doc1", "P999", at), explain.Unexplained, "", nil,
+				[]string{explain.ReasonUnknownPatient, explain.ReasonNoEncounter}},
+		} {
+			got, err := x.Explain(ctx, w.hospA.ID, c.ev)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if got.Class != c.class || got.Filter != c.filter || !slices.Equal(got.Flags, c.flags) {
+				t.Errorf("%s: got %s/%s/%v, want %s/%s/%v", c.name, got.Class, got.Filter, got.Flags, c.class, c.filter, c.flags)
+			}
+			if k := keys(got.Reasons); len(k) < len(c.reasons) || !slices.Equal(k[:len(c.reasons)], c.reasons) {
+				t.Errorf("%s: reasons %v, want to begin with %v", c.name, k, c.reasons)
+			}
+			if len(got.Reasons) == 0 {
+				t.Errorf("%s: no reason", c.name)
+			}
+			for _, r := range got.Reasons {
+				for _, a := range r.Args {
+					if s, ok := a.(string); ok && (strings.Contains(s, "P") || strings.Contains(s, "区")) {
+						t.Errorf("%s: reason %s carries %q", c.name, r.Key, s)
+					}
+				}
+			}
+		}
+		// The department is named in the department filters' sentences.
+		got, _ := x.Explain(ctx, w.hospA.ID, view("doc4", "P3", at))
+		if len(got.Reasons) != 1 || !slices.Equal(got.Reasons[0].Args, []any{"骨科"}) {
+			t.Errorf("encounter_department reasons %+v", got.Reasons)
+		}
+		// Another hospital knows neither the account nor the patient.
+		got, err := x.Explain(ctx, w.hospB.ID, view("doc1", "P1", at))
+		if err != nil || got.Class != explain.Unexplained ||
+			!slices.Equal(keys(got.Reasons), []string{explain.ReasonUnknownAccount, explain.ReasonUnknownPatient, explain.ReasonNoEncounter}) {
+			t.Errorf("other hospital: %+v, %v", got, err)
+		}
+		// Not a patient-record access: no class.
+		for _, ev := range []*events.Event{
+			{Time: at, Account: "doc1", Action: events.ActionLogin},
+			{Time: at, Account: "doc1", Action: events.ActionQueryDrugUsage, PatientID: "P1"},
+			{Time: at, Account: "doc1", Action: events.ActionView},
+		} {
+			if got, err := x.Explain(ctx, w.hospA.ID, ev); err != nil || got.Class != "" || got.Reasons != nil {
+				t.Errorf("%s: %+v, %v", ev.Action, got, err)
+			}
+		}
+	})
+}
+
+// TestObserveOwnOrders: an account's own order on a patient explains its later
+// accesses, not its earlier ones, not another account's, not itself; a failed order
+// explains nothing.
+func TestObserveOwnOrders(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+		w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+		x := w.explainer()
+		order := &events.Event{Time: at, System: "HIS", Account: "doc3", Action: events.ActionPrescribe, PatientID: "p5"}
+		failed := &events.Event{Time: at, System: "HIS", Account: "doc4", Action: events.ActionCreate, PatientID: "P5",
+			Outcome: events.OutcomeFailure}
+		x.Observe(w.hospA.ID, order)
+		x.Observe(w.hospA.ID, failed)
+		x.Observe(w.hospA.ID, &events.Event{Time: at, Account: "doc1", Action: events.ActionView, PatientID: "P5"})
+		for _, c := range []struct {
+			name  string
+			ev    *events.Event
+			class string
+		}{
+			{"later view by the same account", view("doc3", "P5", at.Add(time.Hour)), explain.Explained},
+			{"earlier view", view("doc3", "P5", at.Add(-time.Hour)), explain.Unexplained},
+			{"the order itself", order, explain.Unexplained},
+			{"another account", view("doc1", "P5", at.Add(time.Hour)), explain.Unexplained},
+			{"after a failed order", view("doc4", "P5", at.Add(time.Hour)), explain.Unexplained},
+			{"another hospital", view("doc3", "P5", at.Add(time.Hour)), explain.Unexplained},
+		} {
+			org := w.hospA.ID
+			if c.name == "another hospital" {
+				org = w.hospB.ID
+			}
+			got, err := x.Explain(ctx, org, c.ev)
+			if err != nil || got.Class != c.class {
+				t.Errorf("%s: %+v, %v; want %s", c.name, got, err, c.class)
+			}
+			if c.class == explain.Explained && (got.Filter != explain.FilterOwnOrders || got.Reasons[0].Key != "explain.reason.own_orders") {
+				t.Errorf("%s: %+v", c.name, got)
+			}
+		}
+		// An earlier order observed later (replay out of order) moves the mark back.
+		x.Observe(w.hospA.ID, &events.Event{Time: at.Add(-2 * time.Hour), Account: "doc3", Action: events.ActionModify, PatientID: "P5"})
+		if got, _ := x.Explain(ctx, w.hospA.ID, view("doc3", "P5", at.Add(-time.Hour))); got.Filter != explain.FilterOwnOrders {
+			t.Errorf("after an earlier order: %+v", got)
+		}
+	})
+}
+
+// TestReloadAfterImport: the snapshot is used as it is until CheckEvery has passed, then
+// a reference import (which moves the change counter) is seen.
+func TestReloadAfterImport(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+		w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+		x := w.explainer()
+		ev := view("doc3", "P5", at)
+		if got, _ := x.Explain(ctx, w.hospA.ID, ev); got.Class != explain.Unexplained {
+			t.Fatalf("before: %+v", got)
+		}
+		w.imp(w.hospA.ID, reference.KindEncounters, "patient_id,staff_id,department,start,end\nP5,S3,骨科,2026-03-04 08:00:00,\n")
+		if got, _ := x.Explain(ctx, w.hospA.ID, ev); got.Class != explain.Unexplained {
+			t.Errorf("within CheckEvery the snapshot is kept: %+v", got)
+		}
+		w.now.Add(int64(2 * time.Second))
+		if got, _ := x.Explain(ctx, w.hospA.ID, ev); got.Class != explain.Explained || got.Filter != explain.FilterEncounterStaff {
+			t.Errorf("after the import and CheckEvery: %+v", got)
+		}
+		// A new patient of a second import is found too.
+		w.imp(w.hospA.ID, reference.KindPatients, "patient_id,name,address,vip,deceased_on,staff_id\nP77,新人,某地,true,,\n")
+		x.Reload(w.hospA.ID)
+		if got, _ := x.Explain(ctx, w.hospA.ID, view("doc3", "P77", at)); !got.Has(explain.FlagVIP) {
+			t.Errorf("after Reload: %+v", got)
+		}
+		v, err := w.ref.Version(ctx, w.hospA.ID)
+		if err != nil || v != 4 {
+			t.Errorf("Version = %d, %v; want 4 imports", v, err)
+		}
+		if v, err := w.ref.Version(ctx, w.hospB.ID); err != nil || v != 0 {
+			t.Errorf("Version of B = %d, %v", v, err)
+		}
+	})
+}
+
+// BenchmarkExplain measures Explain on a loaded snapshot: an explained view (no
+// allocation) and a flagged one.
+func BenchmarkExplain(b *testing.B) {
+	{
+		db := storetest.Open(b, store.SQLite)
+		ctx := context.Background()
+		w := newWorld(b, db)
+		w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+		w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+		w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+		x := w.explainer()
+		for _, c := range []struct {
+			name string
+			ev   *events.Event
+		}{{"explained", view("doc1", "P1", at)}, {"flagged", view("doc1", "P6", at)}, {"unexplained", view("doc1", "P5", at)}} {
+			if _, err := x.Explain(ctx, w.hospA.ID, c.ev); err != nil {
+				b.Fatal(err)
+			}
+			b.Run(c.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					x.Explain(ctx, w.hospA.ID, c.ev)
+				}
+			})
+		}
+		b.Run("PatientHash", func(b *testing.B) {
+			// What keying the snapshot by the keyed hash would cost per event instead.
+			b.ReportAllocs()
+			for b.Loop() {
+				w.ref.PatientHash("P1")
+			}
+		})
+	}
+}
