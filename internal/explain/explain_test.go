@@ -3,6 +3,7 @@ package explain_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -325,5 +326,46 @@ func BenchmarkExplain(b *testing.B) {
 				w.ref.PatientHash("P1")
 			}
 		})
+	}
+}
+
+// TestConcurrent runs Explain, Observe and reloads from several goroutines (meant for
+// -race): every result stays consistent with a single-threaded run.
+func TestConcurrent(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	w := newWorld(t, db)
+	w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+	w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+	w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+	x := w.explainer()
+	done := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range 300 {
+				if g%2 == 0 {
+					x.Observe(w.hospA.ID, &events.Event{Time: at, Account: "doc3", Action: events.ActionCreate, PatientID: "P5"})
+				}
+				if i%50 == 0 {
+					w.now.Add(int64(2 * time.Second))
+					x.Reload(w.hospA.ID)
+				}
+				got, err := x.Explain(ctx, w.hospA.ID, view("doc1", "P1", at))
+				if err != nil {
+					done <- err
+					return
+				}
+				if got.Class != explain.Explained || got.Filter != explain.FilterEncounterStaff {
+					done <- fmt.Errorf("goroutine %d: %+v", g, got)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }
