@@ -86,7 +86,8 @@ const (
 		"P8,刘洋,东城区和平里1号楼5单元902,false,,\n" +
 		"P9,马云,丰台区9号楼1单元101,true,,\n" +
 		"P10,钱七,丰台区10号楼1单元101,false,2026-02-01,\n" +
-		"P11,冯巩,丰台区11号楼1单元101,false,,\n"
+		"P11,冯巩,丰台区11号楼1单元101,false,,\n" +
+		"P12,卫青,丰台区12号楼1单元101,false,,\n"
 	encountersCSV = "patient_id,staff_id,department,start,end\n" +
 		"P1,S1,心内科,2026-03-01 08:00:00,\n" +
 		"P2,,心内科,2026-03-02 08:00:00,\n" +
@@ -94,7 +95,8 @@ const (
 		"P4,S3,骨科,2026-01-01 08:00:00,2026-01-20 10:00:00\n" +
 		"P6,S1,心内科,2026-03-01 08:00:00,\n" +
 		"P9,S1,心内科,2026-03-01 08:00:00,\n" +
-		"P11,S1,心内科,2026-03-06 08:00:00,\n"
+		"P11,S1,心内科,2026-03-06 08:00:00,\n" +
+		"P12,S2,,2026-03-04 08:00:00,\n"
 )
 
 // at is the time of the accesses of the tests: 2026-03-05 10:00 in Shanghai.
@@ -135,6 +137,7 @@ func TestExplain(t *testing.T) {
 			{"identifier normalized", view("doc1", " p1", at), explain.Explained, explain.FilterEncounterStaff, nil, nil},
 			{"open encounter of a colleague in the department: current stay", view("nur2", "P1", at), explain.Explained, explain.FilterCurrentStay, nil,
 				[]string{"explain.reason.current_stay_department"}},
+			{"staff-only open encounter of a colleague: the colleague's department", view("doc1", "P12", at), explain.Explained, explain.FilterCurrentStay, nil, nil},
 			{"department-only open encounter: current stay", view("nur2", "P2", at), explain.Explained, explain.FilterCurrentStay, nil, nil},
 			{"encounter ended 3 days ago with the staff member", view("doc3", "P3", at), explain.Explained, explain.FilterEncounterStaff, nil, nil},
 			{"encounter ended 3 days ago in the department", view("doc4", "P3", at), explain.Explained, explain.FilterEncounterDepartment, nil,
