@@ -3,6 +3,7 @@ package explain_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -85,7 +86,8 @@ const (
 		"P8,刘洋,东城区和平里1号楼5单元902,false,,\n" +
 		"P9,马云,丰台区9号楼1单元101,true,,\n" +
 		"P10,钱七,丰台区10号楼1单元101,false,2026-02-01,\n" +
-		"P11,冯巩,丰台区11号楼1单元101,false,,\n"
+		"P11,冯巩,丰台区11号楼1单元101,false,,\n" +
+		"P12,卫青,丰台区12号楼1单元101,false,,\n"
 	encountersCSV = "patient_id,staff_id,department,start,end\n" +
 		"P1,S1,心内科,2026-03-01 08:00:00,\n" +
 		"P2,,心内科,2026-03-02 08:00:00,\n" +
@@ -93,7 +95,8 @@ const (
 		"P4,S3,骨科,2026-01-01 08:00:00,2026-01-20 10:00:00\n" +
 		"P6,S1,心内科,2026-03-01 08:00:00,\n" +
 		"P9,S1,心内科,2026-03-01 08:00:00,\n" +
-		"P11,S1,心内科,2026-03-06 08:00:00,\n"
+		"P11,S1,心内科,2026-03-06 08:00:00,\n" +
+		"P12,S2,,2026-03-04 08:00:00,\n"
 )
 
 // at is the time of the accesses of the tests: 2026-03-05 10:00 in Shanghai.
@@ -134,6 +137,7 @@ func TestExplain(t *testing.T) {
 			{"identifier normalized", view("doc1", " p1", at), explain.Explained, explain.FilterEncounterStaff, nil, nil},
 			{"open encounter of a colleague in the department: current stay", view("nur2", "P1", at), explain.Explained, explain.FilterCurrentStay, nil,
 				[]string{"explain.reason.current_stay_department"}},
+			{"staff-only open encounter of a colleague: the colleague's department", view("doc1", "P12", at), explain.Explained, explain.FilterCurrentStay, nil, nil},
 			{"department-only open encounter: current stay", view("nur2", "P2", at), explain.Explained, explain.FilterCurrentStay, nil, nil},
 			{"encounter ended 3 days ago with the staff member", view("doc3", "P3", at), explain.Explained, explain.FilterEncounterStaff, nil, nil},
 			{"encounter ended 3 days ago in the department", view("doc4", "P3", at), explain.Explained, explain.FilterEncounterDepartment, nil,
@@ -325,5 +329,46 @@ func BenchmarkExplain(b *testing.B) {
 				w.ref.PatientHash("P1")
 			}
 		})
+	}
+}
+
+// TestConcurrent runs Explain, Observe and reloads from several goroutines (meant for
+// -race): every result stays consistent with a single-threaded run.
+func TestConcurrent(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	w := newWorld(t, db)
+	w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+	w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+	w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+	x := w.explainer()
+	done := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range 300 {
+				if g%2 == 0 {
+					x.Observe(w.hospA.ID, &events.Event{Time: at, Account: "doc3", Action: events.ActionCreate, PatientID: "P5"})
+				}
+				if i%50 == 0 {
+					w.now.Add(int64(2 * time.Second))
+					x.Reload(w.hospA.ID)
+				}
+				got, err := x.Explain(ctx, w.hospA.ID, view("doc1", "P1", at))
+				if err != nil {
+					done <- err
+					return
+				}
+				if got.Class != explain.Explained || got.Filter != explain.FilterEncounterStaff {
+					done <- fmt.Errorf("goroutine %d: %+v", g, got)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -176,6 +176,10 @@ func (s *Server) routeTable() []route {
 		api("POST", "/api/v1/reference/{kind}", auth.PermReferenceManage, s.apiReferenceImport),
 		api("GET", "/api/v1/reference/summary", auth.PermReferenceRead, s.apiReferenceSummary),
 
+		// Investigations of audit events: an account's events, a patient's accesses.
+		api("GET", "/api/v1/monitor/accounts/{account}/events", auth.PermMonitorInvestigate, s.apiMonitorAccountEvents),
+		api("GET", "/api/v1/monitor/patients/{patient_id}/accesses", auth.PermMonitorInvestigate, s.apiMonitorPatientAccesses),
+
 		api("", "/api/", public, s.apiNotFound),
 
 		// Browser UI: sign-in and first-run setup.
@@ -290,6 +294,10 @@ func (s *Server) routeTable() []route {
 		ui("POST", "/notify/inbox/read", auth.PermSelf, s.uiNotifyInboxRead),
 		ui("POST", "/notify/subscriptions", auth.PermSelf, s.uiNotifySubscribe),
 		ui("POST", "/notify/subscriptions/{id}/remove", auth.PermSelf, s.uiNotifyUnsubscribe),
+
+		ui("GET", "/monitor/accounts/{account}", auth.PermMonitorInvestigate, s.uiMonitorAccount),
+		ui("GET", "/monitor/patients", auth.PermMonitorInvestigate, s.uiMonitorPatients),
+		ui("GET", "/monitor/patients/{patient_id}/accesses.csv", auth.PermMonitorInvestigate, s.uiMonitorPatientCSV),
 
 		ui("GET", "/trail", auth.PermTrailRead, s.uiTrail),
 		ui("POST", "/trail/verify", auth.PermTrailRead, s.uiTrailVerify),

@@ -29,6 +29,7 @@ import (
 	"github.com/medguard/medguard/internal/dlp/mask"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/events"
+	"github.com/medguard/medguard/internal/explain"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
@@ -58,6 +59,9 @@ type Deps struct {
 	// patient-record accesses.
 	Reference *reference.Service
 	Events    *events.Service // audit events of hospital systems (POST /api/v1/events)
+	// Explain classifies patient-record accesses on the investigation pages; nil: one
+	// is made on Reference (the server shares the detection engine's when it has one).
+	Explain *explain.Explainer
 	// EventIngests is how many event batches are stored at once (0: defaultIngests);
 	// one more is answered 429.
 	EventIngests int
@@ -104,6 +108,9 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
+	}
+	if d.Explain == nil {
+		d.Explain = explain.New(d.Reference, explain.Options{})
 	}
 	s := &Server{Deps: d, mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
 	s.ingests = make(chan struct{}, cmp.Or(max(d.EventIngests, 0), defaultIngests))
