@@ -62,6 +62,7 @@ const (
 	maxWindow     = 400 * 24 * time.Hour
 	maxSteps      = 10
 	maxValues     = 1000
+	maxGroupBy    = 4
 	defaultSingle = time.Hour // how long a single-event rule stays quiet for a group after a hit
 )
 
@@ -169,6 +170,15 @@ func (m *Match) needsExplanation() bool {
 		return false
 	}
 	return len(m.Explanation) > 0 || len(m.Flags) > 0 || m.Not.needsExplanation()
+}
+
+// names reports whether m (or its Not) has a condition on field f.
+func (m *Match) names(f string) bool {
+	if m == nil {
+		return false
+	}
+	_, ok := m.Fields[f]
+	return ok || m.Not.names(f)
 }
 
 // UnmarshalYAML reads a Match from a mapping, refusing unknown keys and values.
@@ -434,6 +444,19 @@ func (r *Rule) Validate() error {
 	}
 	if len(r.GroupBy) != len(slices.Compact(slices.Sorted(slices.Values(r.GroupBy)))) {
 		return bad("group_by names a field twice")
+	}
+	if len(r.GroupBy) > maxGroupBy {
+		return bad("group_by names more than %d fields", maxGroupBy)
+	}
+	if r.Kind == KindFirstSeen || r.Kind == KindDormant {
+		// Their state is rebuilt after a restart by aggregate queries over the stored
+		// events: the match must be expressible in SQL and the fields stored in clear.
+		if r.Match.needsExplanation() {
+			return bad("kind %s cannot match on the explanation", r.Kind)
+		}
+		if slices.Contains(r.GroupBy, "patient_id") || r.Field == "patient_id" || r.Match.names("patient_id") {
+			return bad("kind %s cannot use patient_id (stored sealed)", r.Kind)
+		}
 	}
 	// Keys set that the kind does not use would be silently inert: refused.
 	set := map[string]bool{"threshold": r.Threshold != 0, "distinct": r.Distinct != "", "steps": len(r.Steps) > 0,
