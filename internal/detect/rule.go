@@ -336,8 +336,8 @@ type Rule struct {
 	Window Duration `yaml:"window,omitempty" json:"window,omitempty"`
 	// Steps of a sequence rule, in order.
 	Steps []Step `yaml:"steps,omitempty" json:"-"`
-	// Hours are the working hours of a time_of_day rule, "07:30-18:00" (local time of
-	// Env.Location); an event outside them fires. Weekends and Holidays make an event on
+	// Hours are when a time_of_day rule fires, "22:00-06:00" (local time of
+	// Env.Location; the end may be past midnight). Weekends and Holidays make an event on
 	// a Saturday, Sunday or a holiday of Env.Holidays fire too.
 	Hours    string `yaml:"hours,omitempty" json:"hours,omitempty"`
 	Weekends bool   `yaml:"weekends,omitempty" json:"weekends,omitempty"`
@@ -596,6 +596,9 @@ func (r *Rule) checkMatch(m *Match, where string, depth int) error {
 	if m.RecordCountGTE != nil && m.RecordCountLTE != nil && *m.RecordCountGTE > *m.RecordCountLTE {
 		return bad("record_count_gte is above record_count_lte: nothing matches")
 	}
+	if m.Not != nil && m.Not.Empty() {
+		return bad("not needs a condition")
+	}
 	return r.checkMatch(m.Not, where+".not", depth+1)
 }
 
@@ -621,12 +624,12 @@ func (r *Rule) groupBy() []string {
 // is not set).
 func (r *Rule) GroupFields() []string { return slices.Clone(r.groupBy()) }
 
-// parseHours reads working hours "HH:MM-HH:MM" as minutes of the day; the end may be
-// before the start (a night shift).
+// parseHours reads a span of the day "HH:MM-HH:MM" as minutes of the day; the end may
+// be before the start (over midnight).
 func parseHours(s string) (from, to int, err error) {
 	a, b, ok := strings.Cut(strings.ReplaceAll(s, " ", ""), "-")
 	if !ok {
-		return 0, 0, fmt.Errorf("%q is not like 07:30-18:00", s)
+		return 0, 0, fmt.Errorf("%q is not like 22:00-06:00", s)
 	}
 	clock := func(c string) (int, error) {
 		t, err := time.Parse("15:04", c)
@@ -634,7 +637,7 @@ func parseHours(s string) (from, to int, err error) {
 			if c == "24:00" {
 				return 24 * 60, nil
 			}
-			return 0, fmt.Errorf("%q is not like 07:30-18:00", s)
+			return 0, fmt.Errorf("%q is not like 22:00-06:00", s)
 		}
 		return t.Hour()*60 + t.Minute(), nil
 	}
