@@ -107,7 +107,7 @@ func Prepare(ctx context.Context, evs *events.Service, eng *Engine, orgID, upToS
 	if !before.IsZero() && before.Before(end.Time) {
 		end.Time = before
 	}
-	replayFrom := end.Time.Add(-eng.Longest())
+	replayFrom := end.Time.Add(-2 * eng.Longest()) // twice: a quiet time that began before the window still holds
 	// The organisations' first events (the learning time of first_seen and dormant).
 	rows, err := db.QueryContext(ctx, `SELECT org_id, MIN(time) FROM events WHERE `+w+` GROUP BY org_id`, args...)
 	if err != nil {
