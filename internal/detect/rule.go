@@ -6,6 +6,7 @@ package detect
 
 import (
 	"bytes"
+	"encoding/json"
 	"embed"
 	"errors"
 	"fmt"
@@ -305,10 +306,37 @@ func (m Match) MarshalYAML() (any, error) {
 	return n, nil
 }
 
+// MarshalJSON writes m as its YAML form reads: field names to a value or a list.
+func (m Match) MarshalJSON() ([]byte, error) {
+	out := map[string]any{}
+	for f, vs := range m.Fields {
+		out[f] = vs
+	}
+	if m.RecordCountGTE != nil {
+		out["record_count_gte"] = *m.RecordCountGTE
+	}
+	if m.RecordCountLTE != nil {
+		out["record_count_lte"] = *m.RecordCountLTE
+	}
+	if m.Patient != nil {
+		out["patient"] = *m.Patient
+	}
+	if len(m.Explanation) > 0 {
+		out["explanation"] = m.Explanation
+	}
+	if len(m.Flags) > 0 {
+		out["flag"] = m.Flags
+	}
+	if m.Not != nil {
+		out["not"] = m.Not
+	}
+	return json.Marshal(out)
+}
+
 // Step is one step of a sequence rule: Count events matching Match (at least one).
 type Step struct {
-	Match Match `yaml:"match"`
-	Count int   `yaml:"count,omitempty"`
+	Match Match `yaml:"match" json:"match"`
+	Count int   `yaml:"count,omitempty" json:"count,omitempty"`
 }
 
 // Rule is one monitoring rule. The YAML keys are the yaml tags; which keys a kind uses
@@ -322,7 +350,7 @@ type Rule struct {
 	Kind        string `yaml:"kind" json:"kind"`
 
 	// Match selects the events the rule looks at (every kind).
-	Match Match `yaml:"match,omitempty" json:"-"`
+	Match Match `yaml:"match,omitempty" json:"match,omitzero"`
 	// GroupBy are the event fields whose values make a group: windows, first-seen
 	// values and the once-per-window dedup are per group. Empty: one group per
 	// organisation (kinds first_seen, dormant, relation, zone and bastion have defaults).
@@ -335,7 +363,7 @@ type Rule struct {
 	// how long a group stays quiet after a hit (default 1h).
 	Window Duration `yaml:"window,omitempty" json:"window,omitempty"`
 	// Steps of a sequence rule, in order.
-	Steps []Step `yaml:"steps,omitempty" json:"-"`
+	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty"`
 	// Hours are when a time_of_day rule fires, "22:00-06:00" (local time of
 	// Env.Location; the end may be past midnight). Weekends and Holidays make an event on
 	// a Saturday, Sunday or a holiday of Env.Holidays fire too.
