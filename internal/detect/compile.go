@@ -212,8 +212,17 @@ func (m *matcher) systems() []string {
 	return nil
 }
 
-// isPatientAccess is explain.IsPatientAccess.
-func isPatientAccess(ev *events.Event) bool { return explain.IsPatientAccess(ev) }
+// patientActions is the set of actions (bits of actionIndex) of a patient-record
+// access: those explain.IsPatientAccess accepts, computed from it.
+var patientActions = func() uint32 {
+	var m uint32
+	for _, a := range events.Actions() {
+		if explain.IsPatientAccess(&events.Event{Action: a, PatientID: "P"}) {
+			m |= 1 << actionIndex(a)
+		}
+	}
+	return m
+}()
 
 // match reports whether ev holds m. x supplies the explanation when a condition needs it.
 func (m *matcher) match(ev *events.Event, x *evalState) bool {
@@ -231,7 +240,7 @@ func (m *matcher) match(ev *events.Event, x *evalState) bool {
 	if m.hasLTE && ev.RecordCount > m.lte {
 		return false
 	}
-	if m.patient != 0 && (m.patient == 1) != isPatientAccess(ev) {
+	if m.patient != 0 && (m.patient == 1) != x.patient {
 		return false
 	}
 	if len(m.classes) > 0 || len(m.flags) > 0 {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"time"
@@ -41,7 +42,7 @@ type crule struct {
 	class     string
 	flags     []string
 	explains  bool // needs the explanation (relation, or a match on it)
-	groups    map[gkey]*gstate
+	groups    groupMap
 	actions   []int    // dispatch: nil every action
 	systems   []string // dispatch: nil every system
 	threshold int
@@ -51,6 +52,19 @@ type crule struct {
 type gkey struct {
 	org int64
 	v   [maxGroupBy]string
+}
+
+// equal compares the organisation and the first n values.
+func (k *gkey) equal(o *gkey, n int) bool {
+	if k.org != o.org {
+		return false
+	}
+	for i := range n {
+		if k.v[i] != o.v[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // entry is an event in a window.
@@ -114,11 +128,71 @@ type qentry struct {
 	t int64
 }
 
+// groupMap holds the groups of a rule by a hash of their key (a map of fixed-size
+// integer keys is much cheaper than one keyed by the strings), chained on collisions.
+type groupMap struct {
+	m    map[uint64]*gstate
+	seed maphash.Seed
+	n    int
+}
+
+func (gm *groupMap) hash(k *gkey, n int) uint64 {
+	h := uint64(k.org)*0x9e3779b97f4a7c15 + 0x632be59bd9b4e019
+	for i := range n {
+		h = (h ^ maphash.String(gm.seed, k.v[i])) * 0x100000001b3
+	}
+	return h
+}
+
+// get returns the group of k (n key fields), made when missing.
+func (gm *groupMap) get(k *gkey, n int) *gstate {
+	h := gm.hash(k, n)
+	first := gm.m[h]
+	for g := first; g != nil; g = g.next {
+		if g.key.equal(k, n) {
+			return g
+		}
+	}
+	g := &gstate{key: *k, next: first}
+	gm.m[h] = g
+	gm.n++
+	return g
+}
+
+// retain keeps the groups keep reports true for.
+func (gm *groupMap) retain(keep func(*gstate) bool) {
+	for h, first := range gm.m {
+		var head, tail *gstate
+		for g := first; g != nil; {
+			next := g.next
+			if keep(g) {
+				g.next = nil
+				if head == nil {
+					head = g
+				} else {
+					tail.next = g
+				}
+				tail = g
+			} else {
+				gm.n--
+			}
+			g = next
+		}
+		if head == nil {
+			delete(gm.m, h)
+		} else if head != first {
+			gm.m[h] = head
+		}
+	}
+}
+
 // gstate is the state of one group of one rule.
 type gstate struct {
-	last  int64 // last matching event (eviction; dormant: last activity)
-	quiet int64 // no hit before this time
-	ring  ring  // count: the last threshold events; sequence: the first step's events
+	key   gkey
+	next  *gstate // the next group of the same hash
+	last  int64   // last matching event (eviction; dormant: last activity)
+	quiet int64   // no hit before this time
+	ring  ring    // count: the last threshold events; sequence: the first step's events
 	vals  map[string]entry
 	queue []qentry // distinct: values in the order they expire
 	qhead int
@@ -131,20 +205,21 @@ type gstate struct {
 // evalState is the per-event state of an evaluation: the explanation, computed once
 // when a rule needs it.
 type evalState struct {
-	ctx   context.Context
-	org   int64
-	x     Explainer
-	done  bool
-	ok    bool
-	expl  explain.Explanation
-	err   error
-	asked bool
+	patient bool // the event is a patient-record access
+	ctx     context.Context
+	org     int64
+	x       Explainer
+	done    bool
+	ok      bool
+	expl    explain.Explanation
+	err     error
+	asked   bool
 }
 
 func (s *evalState) explanation(ev *events.Event) (explain.Explanation, bool) {
 	if !s.done {
 		s.done = true
-		if s.x != nil && isPatientAccess(ev) {
+		if s.x != nil && s.patient {
 			s.asked = true
 			s.expl, s.err = s.x.Explain(s.ctx, s.org, ev)
 			s.ok = s.err == nil
@@ -167,6 +242,7 @@ type Engine struct {
 	n        uint64
 	st       evalState
 	longest  time.Duration
+	hseed    maphash.Seed
 }
 
 // NewEngine compiles rules (validated again) for evaluation in env.
@@ -175,7 +251,8 @@ func NewEngine(rules []Rule, env Env) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{env: env, bySystem: map[string][][]*crule{}, holidays: map[int]bool{}, orgFirst: map[int64]int64{}}
+	e := &Engine{env: env, bySystem: map[string][][]*crule{}, holidays: map[int]bool{}, orgFirst: map[int64]int64{},
+		hseed: maphash.MakeSeed()}
 	for _, h := range env.Holidays {
 		e.holidays[dayKey(h)] = true
 	}
@@ -204,7 +281,7 @@ func dayKey(t time.Time) int {
 }
 
 func (e *Engine) compile(i int, r *Rule) (*crule, error) {
-	cr := &crule{idx: i, r: r, m: compileMatch(&r.Match), groups: map[gkey]*gstate{}, threshold: r.Threshold,
+	cr := &crule{idx: i, r: r, m: compileMatch(&r.Match), groups: groupMap{m: map[uint64]*gstate{}, seed: e.hseed}, threshold: r.Threshold,
 		distinctF: -1, field: -1, class: r.Explanation, flags: r.Flags}
 	for _, g := range r.groupBy() {
 		cr.groupF = append(cr.groupF, fieldIndex(g))
@@ -342,8 +419,9 @@ func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit 
 	if t > e.now {
 		e.now = t
 	}
-	e.st = evalState{ctx: ctx, org: orgID, x: e.env.Explainer}
-	if a := actionIndex(ev.Action); a >= 0 {
+	a := actionIndex(ev.Action)
+	e.st = evalState{ctx: ctx, org: orgID, x: e.env.Explainer, patient: a >= 0 && ev.PatientID != "" && patientActions&(1<<a) != 0}
+	if a >= 0 {
 		for _, cr := range e.candidates(ev.System, a) {
 			if !cr.m.match(&ev.Event, &e.st) {
 				continue
@@ -352,7 +430,7 @@ func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit 
 		}
 	}
 	if e.env.Explainer != nil {
-		if !e.st.asked && isPatientAccess(&ev.Event) {
+		if !e.st.asked && e.st.patient {
 			// Explain every patient-record access once, so that the explainer's view (and
 			// its cost) does not depend on which rules are loaded.
 			e.st.explanation(&ev.Event)
@@ -377,12 +455,7 @@ func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) (*gstate, gkey)
 	for i, f := range cr.groupF {
 		k.v[i] = fieldOf(ev, f)
 	}
-	g := cr.groups[k]
-	if g == nil {
-		g = &gstate{}
-		cr.groups[k] = g
-	}
-	return g, k
+	return cr.groups.get(&k, len(cr.groupF)), k
 }
 
 func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit func(Hit)) {
@@ -644,7 +717,7 @@ func (e *Engine) fire(cr *crule, k gkey, ev *events.Stored, evid []entry, from, 
 	if single && h.Account == "" && !slices.Contains(cr.groupF, fAccount) && cr.r.Kind != KindDistinct {
 		h.Account = ev.Account
 	}
-	if single && h.PatientID == "" && isPatientAccess(&ev.Event) {
+	if single && h.PatientID == "" && e.st.patient {
 		h.PatientID = ev.PatientID
 	}
 	for i, x := range evid {
@@ -661,10 +734,9 @@ func (e *Engine) fire(cr *crule, k gkey, ev *events.Stored, evid []entry, from, 
 func (e *Engine) sweep() {
 	for _, cr := range e.rules {
 		before := e.now - cr.horizon
-		for k, g := range cr.groups {
+		cr.groups.retain(func(g *gstate) bool {
 			if g.last < before && g.quiet < e.now {
-				delete(cr.groups, k)
-				continue
+				return false
 			}
 			if cr.r.Kind == KindFirstSeen {
 				for v, x := range g.vals {
@@ -673,19 +745,17 @@ func (e *Engine) sweep() {
 					}
 				}
 			}
-		}
-		if len(cr.groups) > e.env.MaxGroups {
-			lasts := make([]int64, 0, len(cr.groups))
-			for _, g := range cr.groups {
+			return true
+		})
+		if cr.groups.n > e.env.MaxGroups {
+			lasts := make([]int64, 0, cr.groups.n)
+			cr.groups.retain(func(g *gstate) bool {
 				lasts = append(lasts, g.last)
-			}
+				return true
+			})
 			slices.Sort(lasts)
 			cut := lasts[len(lasts)-e.env.MaxGroups]
-			for k, g := range cr.groups {
-				if g.last < cut {
-					delete(cr.groups, k)
-				}
-			}
+			cr.groups.retain(func(g *gstate) bool { return g.last >= cut })
 		}
 	}
 }
@@ -694,7 +764,7 @@ func (e *Engine) sweep() {
 func (e *Engine) Groups() int {
 	n := 0
 	for _, cr := range e.rules {
-		n += len(cr.groups)
+		n += cr.groups.n
 	}
 	return n
 }

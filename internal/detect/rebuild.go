@@ -195,11 +195,7 @@ func (e *Engine) seed(ctx context.Context, db *store.DB, cr *crule, b bounds, en
 		}
 		k := gkey{org: org}
 		copy(k.v[:], vals[:len(cr.groupN)])
-		g := cr.groups[k]
-		if g == nil {
-			g = &gstate{}
-			cr.groups[k] = g
-		}
+		g := cr.groups.get(&k, len(cr.groupN))
 		tn := t.Time.UnixNano()
 		g.last = max(g.last, tn)
 		if cr.r.Kind == KindFirstSeen {
