@@ -81,3 +81,39 @@ func (e Env) withDefaults() (Env, error) {
 	}
 	return e, nil
 }
+
+// ParseEnv builds an Env from the text of a configuration (monitor.internal_networks,
+// jump_hosts, holidays, timezone): CIDR blocks, IP addresses, YYYY-MM-DD dates and an
+// IANA zone name. Empty lists and zone take the defaults.
+func ParseEnv(internalNets, jumpHosts, holidays []string, timezone string) (Env, error) {
+	var e Env
+	for _, n := range internalNets {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
+			return Env{}, fmt.Errorf("detect: internal network %q is not a CIDR block", n)
+		}
+		e.InternalNets = append(e.InternalNets, p.Masked())
+	}
+	for _, h := range jumpHosts {
+		a, err := netip.ParseAddr(h)
+		if err != nil {
+			return Env{}, fmt.Errorf("detect: jump host %q is not an IP address", h)
+		}
+		e.JumpHosts = append(e.JumpHosts, a.Unmap())
+	}
+	for _, d := range holidays {
+		t, err := time.Parse(time.DateOnly, d)
+		if err != nil {
+			return Env{}, fmt.Errorf("detect: holiday %q is not a date YYYY-MM-DD", d)
+		}
+		e.Holidays = append(e.Holidays, t)
+	}
+	if timezone != "" {
+		loc, err := time.LoadLocation(timezone)
+		if err != nil {
+			return Env{}, fmt.Errorf("detect: time zone %q is not known", timezone)
+		}
+		e.Location = loc
+	}
+	return e, nil
+}

@@ -150,3 +150,26 @@ func TestBuiltin(t *testing.T) {
 		}
 	}
 }
+
+// TestParseEnv reads the monitor configuration's texts and refuses bad ones.
+func TestParseEnv(t *testing.T) {
+	e, err := ParseEnv([]string{"10.0.0.0/8", "192.168.1.7/24"}, []string{"10.0.0.10", "::ffff:10.0.0.11"}, []string{"2026-05-01"}, "Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.InternalNets) != 2 || e.InternalNets[1].String() != "192.168.1.0/24" || e.JumpHosts[1].String() != "10.0.0.11" ||
+		len(e.Holidays) != 1 || e.Location.String() != "Asia/Shanghai" {
+		t.Errorf("ParseEnv = %+v", e)
+	}
+	for _, bad := range [][4]string{{"10.0.0.0", "", "", ""}, {"", "10.0.0", "", ""}, {"", "", "2026-13-01", ""}, {"", "", "", "Mars/Base"}} {
+		l := func(s string) []string {
+			if s == "" {
+				return nil
+			}
+			return []string{s}
+		}
+		if _, err := ParseEnv(l(bad[0]), l(bad[1]), l(bad[2]), bad[3]); err == nil {
+			t.Errorf("ParseEnv(%q) accepted", bad)
+		}
+	}
+}
