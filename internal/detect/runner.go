@@ -176,8 +176,10 @@ func (r *Runner) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := Prepare(ctx, r.evs, eng, 0, cp, time.Time{}); err != nil {
-		return err
+	if cp > 0 { // (0: nothing was stored before the checkpoint, and 0 bounds nothing)
+		if err := Prepare(ctx, r.evs, eng, 0, cp, time.Time{}); err != nil {
+			return err
+		}
 	}
 	r.eng, r.cp = eng, cp
 	r.opt.Logger.Info("detection runner ready", "rules", len(rules), "checkpoint", cp)
