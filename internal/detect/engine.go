@@ -220,7 +220,6 @@ func (s *evalState) explanation(ev *events.Event) (explain.Explanation, bool) {
 	if !s.done {
 		s.done = true
 		if s.x != nil && s.patient {
-			s.asked = true
 			s.expl, s.err = s.x.Explain(s.ctx, s.org, ev)
 			s.ok = s.err == nil
 		}
@@ -430,11 +429,7 @@ func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit 
 		}
 	}
 	if e.env.Explainer != nil {
-		if !e.st.asked && e.st.patient {
-			// Explain every patient-record access once, so that the explainer's view (and
-			// its cost) does not depend on which rules are loaded.
-			e.st.explanation(&ev.Event)
-		}
+		// Explain was asked (once) only if a rule needed it; Observe sees every event.
 		e.env.Explainer.Observe(orgID, &ev.Event)
 	}
 	e.n++
