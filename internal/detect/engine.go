@@ -227,6 +227,12 @@ func (s *evalState) explanation(ev *events.Event) (explain.Explanation, bool) {
 	return s.expl, s.ok
 }
 
+// sysLists are the rules of a system by action.
+type sysLists struct {
+	name  string
+	lists [][]*crule
+}
+
 // Engine evaluates events against compiled rules. Rules are indexed by action and
 // system, so that an event is tested only against the rules that can match it; window
 // state lives in memory per rule and group, bounded by Env.MaxGroups and swept of idle
@@ -235,6 +241,7 @@ type Engine struct {
 	env      Env
 	rules    []*crule
 	bySystem map[string][][]*crule // system → action → rules (built on first sight)
+	sysCache []sysLists            // the first systems seen, scanned before the map
 	holidays map[int]bool
 	orgFirst map[int64]int64 // the organisation's earliest event seen
 	now      int64           // the latest event time seen
@@ -242,6 +249,7 @@ type Engine struct {
 	st       evalState
 	longest  time.Duration
 	hseed    maphash.Seed
+	day      localDay // the last local day a time-of-day rule looked at
 }
 
 // NewEngine compiles rules (validated again) for evaluation in env.
@@ -376,6 +384,11 @@ func (e *Engine) Rules() []Rule {
 
 // candidates returns the rules an event of system and action index a can match.
 func (e *Engine) candidates(system string, a int) []*crule {
+	for i := range e.sysCache {
+		if e.sysCache[i].name == system {
+			return e.sysCache[i].lists[a]
+		}
+	}
 	lists, ok := e.bySystem[system]
 	if !ok {
 		lists = make([][]*crule, numActions)
@@ -392,6 +405,9 @@ func (e *Engine) candidates(system string, a int) []*crule {
 		if len(e.bySystem) < 4096 { // systems are few; an open-ended stream of names is not cached
 			e.bySystem[system] = lists
 		}
+	}
+	if len(e.sysCache) < 8 {
+		e.sysCache = append(e.sysCache, sysLists{name: system, lists: lists})
 	}
 	return lists[a]
 }
@@ -497,10 +513,10 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 	case KindSequence:
 		e.sequence(cr, orgID, ev, en, emit)
 	case KindTimeOfDay:
-		lt := ev.Time.In(e.env.Location)
+		c := e.clock(t)
 		off := false
 		if cr.hasHours {
-			m := lt.Hour()*60 + lt.Minute()
+			m := c.minute(t)
 			if cr.hourFrom < cr.hourTo {
 				off = m >= cr.hourFrom && m < cr.hourTo
 			} else { // over midnight
@@ -508,11 +524,10 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			}
 		}
 		if !off && cr.r.Weekends {
-			wd := lt.Weekday()
-			off = wd == time.Saturday || wd == time.Sunday
+			off = c.weekday == time.Saturday || c.weekday == time.Sunday
 		}
-		if !off && cr.r.Holidays && len(e.holidays) > 0 {
-			off = e.holidays[dayKey(lt)]
+		if !off && cr.r.Holidays {
+			off = c.holiday
 		}
 		if off {
 			e.single(cr, orgID, ev, en, emit)
@@ -591,6 +606,31 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 	case KindMatch:
 		e.single(cr, orgID, ev, en, emit)
 	}
+}
+
+// localDay is a day of the hospital's calendar: [start, end) in unix nanoseconds.
+type localDay struct {
+	start, end int64
+	weekday    time.Weekday
+	holiday    bool
+}
+
+// minute returns the local minute of the day of t, within d.
+func (d *localDay) minute(t int64) int { return int((t - d.start) / int64(time.Minute)) }
+
+// clock returns the local day of t (unix nanoseconds), computed once per day seen:
+// time-of-day rules read local time without a time zone conversion per event.
+func (e *Engine) clock(t int64) *localDay {
+	d := &e.day
+	if t >= d.start && t < d.end {
+		return d
+	}
+	lt := time.Unix(0, t).In(e.env.Location)
+	y, m, dd := lt.Date()
+	start := time.Date(y, m, dd, 0, 0, 0, 0, e.env.Location)
+	*d = localDay{start: start.UnixNano(), end: start.AddDate(0, 0, 1).UnixNano(), weekday: lt.Weekday(),
+		holiday: e.holidays[dayKey(lt)]}
+	return d
 }
 
 // single fires a single-event rule unless its group is quiet.
