@@ -79,9 +79,16 @@ func (e *env) detectCmd() *cobra.Command {
 	return cmd
 }
 
-// detectEnv is the engine's view of the hospital: the explainer over the reference data.
+// detectEnv is the engine's view of the hospital: the monitor configuration (internal
+// networks, jump hosts, holidays, time zone) and the explainer over the reference data.
 func detectEnv(a *app.App) (detect.Env, error) {
-	return detect.Env{Explainer: explain.New(a.Reference, explain.Options{})}, nil
+	m := a.Config.Monitor
+	env, err := detect.ParseEnv(m.InternalNetworks, m.JumpHosts, m.Holidays, m.Timezone)
+	if err != nil {
+		return detect.Env{}, err
+	}
+	env.Explainer = explain.New(a.Reference, explain.Options{})
+	return env, nil
 }
 
 // span reads --from and --to: RFC 3339, or a date at midnight in loc.

@@ -3,6 +3,7 @@ package detect
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"time"
 
@@ -114,5 +115,6 @@ func (h Hit) AlertInput() alert.Input {
 		dedup = r.ID + ":" + hex.EncodeToString(s[:16])
 	}
 	return alert.Input{OrgID: h.OrgID, Source: Source, Kind: r.ID, Severity: r.Severity, Title: title,
-		Subject: strings.Join(subject, " "), Account: h.Account, PatientID: h.PatientID, Evidence: ev, DedupKey: dedup, At: h.To}
+		Subject: strings.Join(subject, " "), Account: h.Account, PatientID: h.PatientID, Evidence: ev, DedupKey: dedup, At: h.To,
+		Rule: r.ID, GroupBy: slices.Clone(h.GroupBy), Group: group, From: h.From, To: h.To}
 }

@@ -42,7 +42,8 @@ func TestAlertInput(t *testing.T) {
 		Group: map[string]string{"account": "doc1", "patient_id": "P0012345"}, From: at, To: at, Events: []string{"e1"}, Seqs: []int64{1}}
 	in := h.AlertInput()
 	if in.Source != Source || in.Kind != "family-access" || in.Severity != b.Severity || in.OrgID != 7 || in.Account != "doc1" ||
-		in.PatientID != "P0012345" || in.Title.Key != TitleKey("family-access") || !in.At.Equal(at) {
+		in.PatientID != "P0012345" || in.Title.Key != TitleKey("family-access") || !in.At.Equal(at) || in.Rule != "family-access" ||
+		strings.Join(in.GroupBy, ",") != "account,patient_id" || in.Group["account"] != "doc1" || !in.From.Equal(at) || !in.To.Equal(at) {
 		t.Errorf("AlertInput = %+v", in)
 	}
 	ev, err := json.Marshal(in.Evidence)
