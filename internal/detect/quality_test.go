@@ -25,22 +25,37 @@ import (
 // SQLite store: reference data and events.
 func simWorld(t *testing.T) (*world, *simulate.Result, *reference.Service) {
 	t.Helper()
-	ctx := context.Background()
 	sim, err := simulate.Generate(simulate.Config{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
+	db := storetest.Open(t, store.SQLite)
+	w := newWorld(t, db)
+	ref := w.importReference(t, sim)
+	w.append(t, sim.Events)
+	return w, sim, ref
+}
+
+// importReference imports the simulated hospital's staff, patients and encounters.
+func (w *world) importReference(t *testing.T, sim *simulate.Result) *reference.Service {
+	t.Helper()
 	dir := t.TempDir()
 	if err := sim.WriteDir(dir); err != nil {
 		t.Fatal(err)
 	}
-	db := storetest.Open(t, store.SQLite)
-	w := newWorld(t, db)
+	return w.importReferenceDir(t, dir)
+}
+
+// importReferenceDir imports staff.csv, patients.csv and encounters.csv of dir into
+// the hospital.
+func (w *world) importReferenceDir(t *testing.T, dir string) *reference.Service {
+	t.Helper()
+	ctx := context.Background()
 	key := make([]byte, reference.KeySize)
 	if _, err := rand.Read(key); err != nil {
 		t.Fatal(err)
 	}
-	ref, err := reference.New(db, w.tl, reference.Options{Key: key})
+	ref, err := reference.New(w.db, w.tl, reference.Options{Key: key})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,8 +70,7 @@ func simWorld(t *testing.T) (*world, *simulate.Result, *reference.Service) {
 			t.Fatalf("import %s: %v %+v", k.kind, err, rep.Errors)
 		}
 	}
-	w.append(t, sim.Events)
-	return w, sim, ref
+	return ref
 }
 
 // simEnv is the simulated hospital's network: 10.0.0.0/8 inside, jump hosts 10.0.0.10

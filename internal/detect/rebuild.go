@@ -135,6 +135,13 @@ func Prepare(ctx context.Context, evs *events.Service, eng *Engine, orgID, upToS
 			return err
 		}
 	}
+	// What explains later accesses (an account's own orders), as the explainer would
+	// have observed it: the first order of each account and patient before the replay.
+	if eng.env.Explainer != nil {
+		if err := observeOrders(ctx, evs, eng.env.Explainer, old); err != nil {
+			return err
+		}
+	}
 	// The longest window, replayed.
 	var after int64
 	for {
@@ -212,4 +219,54 @@ func (e *Engine) seed(ctx context.Context, db *store.DB, cr *crule, b bounds, en
 		return fmt.Errorf("detect: rebuild %s: %w", cr.r.ID, err)
 	}
 	return nil
+}
+
+// orderActions are the actions by which an account charts in or orders for a patient
+// (what explain.Explainer.Observe records).
+var orderActions = []string{events.ActionCreate, events.ActionModify, events.ActionPrescribe}
+
+// observeOrders lets x observe the first successful order of each account and patient
+// among the events of b: the explainer's memory of own orders, rebuilt without
+// replaying the whole retention.
+func observeOrders(ctx context.Context, evs *events.Service, x Explainer, b bounds) error {
+	w, args := b.sql()
+	rows, err := evs.DB().QueryContext(ctx, `SELECT MIN(id) FROM events WHERE `+w+` AND patient_hash <> '' AND outcome <> 'failure'
+		AND action IN (`+store.Placeholders(len(orderActions))+`) GROUP BY org_id, account, patient_hash`,
+		append(args, anys(orderActions)...)...)
+	if err != nil {
+		return fmt.Errorf("detect: rebuild orders: %w", err)
+	}
+	var seqs []int64
+	for rows.Next() {
+		var q int64
+		if err := rows.Scan(&q); err != nil {
+			rows.Close()
+			return fmt.Errorf("detect: rebuild orders: %w", err)
+		}
+		seqs = append(seqs, q)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("detect: rebuild orders: %w", err)
+	}
+	for len(seqs) > 0 {
+		n := min(len(seqs), 1000)
+		page, err := evs.Since(ctx, events.SeqFilter{Seqs: seqs[:n], Limit: n})
+		if err != nil {
+			return fmt.Errorf("detect: rebuild orders: %w", err)
+		}
+		for i := range page {
+			x.Observe(page[i].OrgID, &page[i].Event)
+		}
+		seqs = seqs[n:]
+	}
+	return nil
+}
+
+func anys(vs []string) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/events/simulate"
+	"github.com/medguard/medguard/internal/explain"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
@@ -105,9 +107,12 @@ func TestRestartSameHits(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		w := newWorld(t, db)
+		ref := w.importReference(t, sim)
 		w.append(t, sim.Events)
-		env := Env{JumpHosts: fixtureEnv(t).JumpHosts}
-		rules := storeRules()
+		// Each engine has an explainer of its own, as a restarted process would.
+		envOf := func() Env { return simEnv(ref) }
+		env := envOf()
+		rules := Builtin()
 		all, err := Test(ctx, w.evs, rules, env, Span{})
 		if err != nil {
 			t.Fatal(err)
@@ -144,12 +149,12 @@ func TestRestartSameHits(t *testing.T) {
 			t.Run(fmt.Sprint(cut), func(t *testing.T) {
 				var got []string
 				emit := func(h Hit) { got = append(got, hitKey(h)) }
-				before, err := NewEngine(rules, env)
+				before, err := NewEngine(rules, envOf())
 				if err != nil {
 					t.Fatal(err)
 				}
 				evalSeq(t, w.evs, before, 0, cut, emit)
-				after, err := NewEngine(rules, env)
+				after, err := NewEngine(rules, envOf())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -271,4 +276,49 @@ func monitorAlerts(t *testing.T, w *world) []string {
 		out = append(out, k+" "+a)
 	}
 	return out
+}
+
+// TestPrepareOwnOrders: what the explainer knew of an account's own orders survives a
+// restart — a prescription five days before the restart still explains the account's
+// views of that patient after it (no unexplained burst), on SQLite and PostgreSQL.
+func TestPrepareOwnOrders(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		ref := w.importReferenceDir(t, filepath.Join("testdata", "reference"))
+		base := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
+		ev := func(id string, at time.Duration, action, patient string) events.Event {
+			return events.Event{ID: id, Time: base.Add(at), System: "HIS", Account: "doc1", Department: "心内科", Action: action,
+				PatientID: patient}
+		}
+		evs := []events.Event{ev("rx", 0, events.ActionPrescribe, "P008"), ev("login", 72*time.Hour, events.ActionLogin, "")}
+		for i := range 5 {
+			evs = append(evs, ev(fmt.Sprint("v", i), 120*time.Hour+time.Duration(i)*10*time.Minute, events.ActionView, "P008"))
+		}
+		w.append(t, evs)
+		rule, _ := BuiltinRule("unexplained-burst")
+		rules := []Rule{rule}
+		env := func() Env { return Env{Explainer: explain.New(ref, explain.Options{})} }
+		var hits []string
+		emit := func(h Hit) { hits = append(hits, hitKey(h)) }
+		evalSeq(t, w.evs, mustEngine(t, rules, env()), 0, 0, emit)
+		if len(hits) != 0 {
+			t.Fatalf("uninterrupted: %v; the prescription explains the views", hits)
+		}
+		page, err := w.evs.Since(ctx, events.SeqFilter{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cut := page[1].Seq // after the login, three days after the prescription
+		before := mustEngine(t, rules, env())
+		evalSeq(t, w.evs, before, 0, cut, emit)
+		after := mustEngine(t, rules, env())
+		if err := Prepare(ctx, w.evs, after, 0, cut, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		evalSeq(t, w.evs, after, cut, 0, emit)
+		if len(hits) != 0 {
+			t.Errorf("after a restart: %v; the prescription before it still explains the views", hits)
+		}
+	})
 }

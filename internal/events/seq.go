@@ -15,6 +15,7 @@ type SeqFilter struct {
 	UpToSeq  int64     // … up to this one (0: the last)
 	OrgID    int64     // of this organisation only
 	From, To time.Time // event time in [From, To)
+	Seqs     []int64   // only these sequence numbers (at most 1000)
 	Limit    int       // 0: 1000
 }
 
@@ -35,6 +36,15 @@ func (s *Service) Since(ctx context.Context, f SeqFilter) ([]Stored, error) {
 	}
 	if !f.To.IsZero() {
 		where, args = append(where, "e.time < ?"), append(args, f.To.UTC())
+	}
+	if len(f.Seqs) > 0 {
+		if len(f.Seqs) > 1000 {
+			return nil, fmt.Errorf("events: since: more than 1000 sequence numbers")
+		}
+		where = append(where, "e.id IN ("+store.Placeholders(len(f.Seqs))+")")
+		for _, q := range f.Seqs {
+			args = append(args, q)
+		}
 	}
 	if f.Limit <= 0 {
 		f.Limit = 1000
