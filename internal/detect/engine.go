@@ -41,6 +41,7 @@ type crule struct {
 	hasHours  bool
 	class     string
 	flags     []string
+	flagMask  uint32
 	explains  bool // needs the explanation (relation, or a match on it)
 	groups    groupMap
 	actions   []int    // dispatch: nil every action
@@ -205,15 +206,35 @@ type gstate struct {
 // evalState is the per-event state of an evaluation: the explanation, computed once
 // when a rule needs it.
 type evalState struct {
-	patient bool // the event is a patient-record access
-	ctx     context.Context
-	org     int64
-	x       Explainer
-	done    bool
-	ok      bool
-	expl    explain.Explanation
-	err     error
-	asked   bool
+	patient  bool // the event is a patient-record access
+	ctx      context.Context
+	org      int64
+	x        Explainer
+	done     bool
+	ok       bool
+	expl     explain.Explanation
+	err      error
+	bits     uint32
+	bitsDone bool
+}
+
+// flagBits returns the flags of the explanation (computed) as a bit set.
+func (s *evalState) flagBits() uint32 {
+	if !s.bitsDone {
+		s.bits, s.bitsDone = flagMask(s.expl.Flags), true
+	}
+	return s.bits
+}
+
+// flagMask returns flags as a bit set, a bit per explanationFlags entry.
+func flagMask(flags []string) uint32 {
+	var m uint32
+	for _, f := range flags {
+		if i := slices.Index(explanationFlags, f); i >= 0 {
+			m |= 1 << i
+		}
+	}
+	return m
 }
 
 func (s *evalState) explanation(ev *events.Event) (explain.Explanation, bool) {
@@ -238,18 +259,19 @@ type sysLists struct {
 // state lives in memory per rule and group, bounded by Env.MaxGroups and swept of idle
 // groups. An Engine is not safe for concurrent use: one goroutine evaluates (the runner).
 type Engine struct {
-	env      Env
-	rules    []*crule
-	bySystem map[string][][]*crule // system → action → rules (built on first sight)
-	sysCache []sysLists            // the first systems seen, scanned before the map
-	holidays map[int]bool
-	orgFirst map[int64]int64 // the organisation's earliest event seen
-	now      int64           // the latest event time seen
-	n        uint64
-	st       evalState
-	longest  time.Duration
-	hseed    maphash.Seed
-	day      localDay // the last local day a time-of-day rule looked at
+	env       Env
+	rules     []*crule
+	bySystem  map[string][][]*crule // system → action → rules (built on first sight)
+	sysCache  []sysLists            // the first systems seen, scanned before the map
+	holidays  map[int]bool
+	orgFirst  map[int64]int64 // the organisation's earliest event seen
+	now       int64           // the latest event time seen
+	n         uint64
+	st        evalState
+	longest   time.Duration
+	hseed     maphash.Seed
+	day       localDay // the last local day a time-of-day rule looked at
+	zoneCache map[string]bool
 }
 
 // NewEngine compiles rules (validated again) for evaluation in env.
@@ -259,7 +281,7 @@ func NewEngine(rules []Rule, env Env) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{env: env, bySystem: map[string][][]*crule{}, holidays: map[int]bool{}, orgFirst: map[int64]int64{},
-		hseed: maphash.MakeSeed()}
+		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}}
 	for _, h := range env.Holidays {
 		e.holidays[dayKey(h)] = true
 	}
@@ -323,6 +345,7 @@ func (e *Engine) compile(i int, r *Rule) (*crule, error) {
 		cr.hasHours = true
 	}
 	cr.explains = r.Kind == KindRelation || r.Match.needsExplanation()
+	cr.flagMask = flagMask(r.Flags)
 	cr.actions, cr.systems = cr.m.actions(), cr.m.systems()
 	if r.Kind == KindSequence {
 		for j := range r.Steps {
@@ -573,22 +596,12 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 		if !ok {
 			return
 		}
-		if (cr.class != "" && x.Class == cr.class) || slices.ContainsFunc(cr.flags, x.Has) {
+		if (cr.class != "" && x.Class == cr.class) || e.st.flagBits()&cr.flagMask != 0 {
 			e.single(cr, orgID, ev, en, emit)
 		}
 	case KindZone:
-		if ev.SourceIP == "" {
+		if ev.SourceIP == "" || e.inside(ev.SourceIP) {
 			return
-		}
-		a, err := netip.ParseAddr(ev.SourceIP)
-		if err != nil {
-			return
-		}
-		a = a.Unmap()
-		for _, p := range e.env.InternalNets {
-			if p.Contains(a) {
-				return
-			}
 		}
 		e.single(cr, orgID, ev, en, emit)
 	case KindBastion:
@@ -631,6 +644,25 @@ func (e *Engine) clock(t int64) *localDay {
 	*d = localDay{start: start.UnixNano(), end: start.AddDate(0, 0, 1).UnixNano(), weekday: lt.Weekday(),
 		holiday: e.holidays[dayKey(lt)]}
 	return d
+}
+
+// inside reports whether source address ip is in the internal network (an address
+// that does not parse counts as inside: nothing can be said of it). Answers are cached
+// per address text, as a hospital's addresses repeat.
+func (e *Engine) inside(ip string) bool {
+	if in, ok := e.zoneCache[ip]; ok {
+		return in
+	}
+	in := true
+	if a, err := netip.ParseAddr(ip); err == nil {
+		a = a.Unmap()
+		in = slices.ContainsFunc(e.env.InternalNets, func(p netip.Prefix) bool { return p.Contains(a) })
+	}
+	if len(e.zoneCache) >= 1<<16 {
+		clear(e.zoneCache)
+	}
+	e.zoneCache[ip] = in
+	return in
 }
 
 // single fires a single-event rule unless its group is quiet.

@@ -37,7 +37,7 @@ func simWorld(t *testing.T) (*world, *simulate.Result, *reference.Service) {
 }
 
 // importReference imports the simulated hospital's staff, patients and encounters.
-func (w *world) importReference(t *testing.T, sim *simulate.Result) *reference.Service {
+func (w *world) importReference(t testing.TB, sim *simulate.Result) *reference.Service {
 	t.Helper()
 	dir := t.TempDir()
 	if err := sim.WriteDir(dir); err != nil {
@@ -48,7 +48,7 @@ func (w *world) importReference(t *testing.T, sim *simulate.Result) *reference.S
 
 // importReferenceDir imports staff.csv, patients.csv and encounters.csv of dir into
 // the hospital.
-func (w *world) importReferenceDir(t *testing.T, dir string) *reference.Service {
+func (w *world) importReferenceDir(t testing.TB, dir string) *reference.Service {
 	t.Helper()
 	ctx := context.Background()
 	key := make([]byte, reference.KeySize)
