@@ -28,4 +28,3 @@ func benchExplainer(b *testing.B) Explainer {
 	}
 	return x
 }
-
