@@ -92,8 +92,12 @@ func (r *Runner) Reload() {
 func (r *Runner) Checkpoint() int64 { return r.cp }
 
 // Run steps until ctx ends: at once while there are events waiting, else after Poll or
-// when woken by Notify. Errors are logged and the engine is built again.
+// when woken by Notify. Errors are logged and the engine is built again. It starts
+// from the stored checkpoint each time it is called, so that it fits a lease job
+// (lease.Manager.Job(name, every, r.Run)): the process that takes the lease over
+// resumes where the last holder committed.
 func (r *Runner) Run(ctx context.Context) {
+	r.eng = nil
 	t := time.NewTicker(r.opt.Poll)
 	defer t.Stop()
 	for {

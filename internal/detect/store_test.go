@@ -322,3 +322,45 @@ func TestPrepareOwnOrders(t *testing.T) {
 		}
 	})
 }
+
+// TestRunnerCheckpointMoved: a runner whose checkpoint another runner moved (two
+// processes, the lease lost in between) raises nothing for that step, then resumes from
+// the stored checkpoint: every event is evaluated once.
+func TestRunnerCheckpointMoved(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		base := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
+		export := func(id string, min int) events.Event {
+			return events.Event{ID: id, Time: base.Add(time.Duration(min) * time.Minute), System: "EMR", Account: "doc" + id,
+				Action: events.ActionExport, RecordCount: 5000}
+		}
+		rule, _ := BuiltinRule("bulk-export")
+		opt := RunnerOptions{Rules: func(context.Context) ([]Rule, error) { return []Rule{rule}, nil }}
+		r1, r2 := NewRunner(db, w.evs, w.al, opt), NewRunner(db, w.evs, w.al, opt)
+		for _, r := range []*Runner{r1, r2} {
+			if _, err := r.Step(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.append(t, []events.Event{export("1", 0)})
+		if n, err := r2.Step(ctx); err != nil || n != 1 {
+			t.Fatalf("r2: %d, %v", n, err)
+		}
+		w.append(t, []events.Event{export("2", 1)})
+		if _, err := r1.Step(ctx); err == nil {
+			t.Fatal("r1 stepped from a checkpoint another runner had moved")
+		}
+		if n, err := r1.Step(ctx); err != nil || n != 1 {
+			t.Fatalf("r1 after rebuilding: %d, %v; want the one new event", n, err)
+		}
+		got := monitorAlerts(t, w)
+		if strings.Join(got, ";") != "bulk-export doc1;bulk-export doc2" {
+			t.Errorf("alerts %v; want one per export", got)
+		}
+		var count int
+		if err := db.QueryRowContext(ctx, `SELECT SUM(count) FROM alerts WHERE source = 'monitor'`).Scan(&count); err != nil || count != 2 {
+			t.Errorf("raised %d times (%v); want 2", count, err)
+		}
+	})
+}
