@@ -144,6 +144,23 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes a Duration as ParseDuration reads it.
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
+// MarshalJSON writes a Duration as a text ParseDuration reads ("10m", "90d").
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a Duration written by MarshalJSON.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration must be a text like 10m or 90d")
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
 // Match is what an event must hold for a rule: every condition set must hold; a list of
 // values means any of them. Fields are event fields (Fields); RecordCountGTE/LTE bound
 // record_count; Explanation and Flags look at the explanation of a patient-record access;

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -171,5 +172,24 @@ func TestParseEnv(t *testing.T) {
 		if _, err := ParseEnv(l(bad[0]), l(bad[1]), l(bad[2]), bad[3]); err == nil {
 			t.Errorf("ParseEnv(%q) accepted", bad)
 		}
+	}
+}
+
+// TestDurationJSON: durations are texts in JSON too ("10m", "90d").
+func TestDurationJSON(t *testing.T) {
+	r, _ := BuiltinRule("dormant-account")
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"idle":"10d"`) || !strings.Contains(string(b), `"window":"1d"`) {
+		t.Errorf("JSON %s", b)
+	}
+	var d Duration
+	if err := json.Unmarshal([]byte(`"1h30m"`), &d); err != nil || d.String() != "1h30m" {
+		t.Errorf("Unmarshal: %v %v", d, err)
+	}
+	if err := json.Unmarshal([]byte(`5`), &d); err == nil {
+		t.Error("a number was read as a duration")
 	}
 }
