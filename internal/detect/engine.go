@@ -393,7 +393,8 @@ func (e *Engine) compile(i int, r *Rule) (*crule, error) {
 
 // Longest returns the longest window or quiet time of the rules: how far back Warm
 // must replay for the state to be as if the engine had never stopped (first_seen and
-// dormant state aside, which Rebuild seeds).
+// dormant state aside, which Prepare seeds by SQL aggregates; Prepare replays twice
+// this span).
 func (e *Engine) Longest() time.Duration { return e.longest }
 
 // Rules returns the engine's rules.
