@@ -88,7 +88,7 @@ func (e *env) rootCmd() *cobra.Command {
 	pf.String("log-level", defaults.LogLevel, "log level: debug, info, warn, error (env MEDGUARD_LOG_LEVEL)")
 	root.AddCommand(e.serveCmd(), e.demoCmd(), e.migrateCmd(), e.userCmd(), e.tokenCmd(), e.trailCmd(), e.versionCmd(),
 		e.vulndbCmd(), e.sbomCmd(), e.deliveryCmd(), e.notifyCmd())
-	root.AddCommand(e.scanCmd(), e.maskCmd(), e.alertsCmd(), e.referenceCmd(), e.eventsCmd())
+	root.AddCommand(e.scanCmd(), e.maskCmd(), e.alertsCmd(), e.referenceCmd(), e.eventsCmd(), e.detectCmd(), e.rulesCmd())
 	return root
 }
 

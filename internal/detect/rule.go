@@ -7,6 +7,7 @@ package detect
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -62,6 +63,7 @@ const (
 	maxWindow     = 400 * 24 * time.Hour
 	maxSteps      = 10
 	maxValues     = 1000
+	maxGroupBy    = 4
 	defaultSingle = time.Hour // how long a single-event rule stays quiet for a group after a hit
 )
 
@@ -142,6 +144,23 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes a Duration as ParseDuration reads it.
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
+// MarshalJSON writes a Duration as a text ParseDuration reads ("10m", "90d").
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a Duration written by MarshalJSON.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration must be a text like 10m or 90d")
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
 // Match is what an event must hold for a rule: every condition set must hold; a list of
 // values means any of them. Fields are event fields (Fields); RecordCountGTE/LTE bound
 // record_count; Explanation and Flags look at the explanation of a patient-record access;
@@ -169,6 +188,15 @@ func (m *Match) needsExplanation() bool {
 		return false
 	}
 	return len(m.Explanation) > 0 || len(m.Flags) > 0 || m.Not.needsExplanation()
+}
+
+// names reports whether m (or its Not) has a condition on field f.
+func (m *Match) names(f string) bool {
+	if m == nil {
+		return false
+	}
+	_, ok := m.Fields[f]
+	return ok || m.Not.names(f)
 }
 
 // UnmarshalYAML reads a Match from a mapping, refusing unknown keys and values.
@@ -295,10 +323,37 @@ func (m Match) MarshalYAML() (any, error) {
 	return n, nil
 }
 
+// MarshalJSON writes m as its YAML form reads: field names to a value or a list.
+func (m Match) MarshalJSON() ([]byte, error) {
+	out := map[string]any{}
+	for f, vs := range m.Fields {
+		out[f] = vs
+	}
+	if m.RecordCountGTE != nil {
+		out["record_count_gte"] = *m.RecordCountGTE
+	}
+	if m.RecordCountLTE != nil {
+		out["record_count_lte"] = *m.RecordCountLTE
+	}
+	if m.Patient != nil {
+		out["patient"] = *m.Patient
+	}
+	if len(m.Explanation) > 0 {
+		out["explanation"] = m.Explanation
+	}
+	if len(m.Flags) > 0 {
+		out["flag"] = m.Flags
+	}
+	if m.Not != nil {
+		out["not"] = m.Not
+	}
+	return json.Marshal(out)
+}
+
 // Step is one step of a sequence rule: Count events matching Match (at least one).
 type Step struct {
-	Match Match `yaml:"match"`
-	Count int   `yaml:"count,omitempty"`
+	Match Match `yaml:"match" json:"match"`
+	Count int   `yaml:"count,omitempty" json:"count,omitempty"`
 }
 
 // Rule is one monitoring rule. The YAML keys are the yaml tags; which keys a kind uses
@@ -312,7 +367,7 @@ type Rule struct {
 	Kind        string `yaml:"kind" json:"kind"`
 
 	// Match selects the events the rule looks at (every kind).
-	Match Match `yaml:"match,omitempty" json:"-"`
+	Match Match `yaml:"match,omitempty" json:"match,omitzero"`
 	// GroupBy are the event fields whose values make a group: windows, first-seen
 	// values and the once-per-window dedup are per group. Empty: one group per
 	// organisation (kinds first_seen, dormant, relation, zone and bastion have defaults).
@@ -325,9 +380,9 @@ type Rule struct {
 	// how long a group stays quiet after a hit (default 1h).
 	Window Duration `yaml:"window,omitempty" json:"window,omitempty"`
 	// Steps of a sequence rule, in order.
-	Steps []Step `yaml:"steps,omitempty" json:"-"`
-	// Hours are the working hours of a time_of_day rule, "07:30-18:00" (local time of
-	// Env.Location); an event outside them fires. Weekends and Holidays make an event on
+	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty"`
+	// Hours are when a time_of_day rule fires, "22:00-06:00" (local time of
+	// Env.Location; the end may be past midnight). Weekends and Holidays make an event on
 	// a Saturday, Sunday or a holiday of Env.Holidays fire too.
 	Hours    string `yaml:"hours,omitempty" json:"hours,omitempty"`
 	Weekends bool   `yaml:"weekends,omitempty" json:"weekends,omitempty"`
@@ -434,6 +489,19 @@ func (r *Rule) Validate() error {
 	}
 	if len(r.GroupBy) != len(slices.Compact(slices.Sorted(slices.Values(r.GroupBy)))) {
 		return bad("group_by names a field twice")
+	}
+	if len(r.GroupBy) > maxGroupBy {
+		return bad("group_by names more than %d fields", maxGroupBy)
+	}
+	if r.Kind == KindFirstSeen || r.Kind == KindDormant {
+		// Their state is rebuilt after a restart by aggregate queries over the stored
+		// events: the match must be expressible in SQL and the fields stored in clear.
+		if r.Match.needsExplanation() {
+			return bad("kind %s cannot match on the explanation", r.Kind)
+		}
+		if slices.Contains(r.GroupBy, "patient_id") || r.Field == "patient_id" || r.Match.names("patient_id") {
+			return bad("kind %s cannot use patient_id (stored sealed)", r.Kind)
+		}
 	}
 	// Keys set that the kind does not use would be silently inert: refused.
 	set := map[string]bool{"threshold": r.Threshold != 0, "distinct": r.Distinct != "", "steps": len(r.Steps) > 0,
@@ -573,6 +641,9 @@ func (r *Rule) checkMatch(m *Match, where string, depth int) error {
 	if m.RecordCountGTE != nil && m.RecordCountLTE != nil && *m.RecordCountGTE > *m.RecordCountLTE {
 		return bad("record_count_gte is above record_count_lte: nothing matches")
 	}
+	if m.Not != nil && m.Not.Empty() {
+		return bad("not needs a condition")
+	}
 	return r.checkMatch(m.Not, where+".not", depth+1)
 }
 
@@ -598,12 +669,12 @@ func (r *Rule) groupBy() []string {
 // is not set).
 func (r *Rule) GroupFields() []string { return slices.Clone(r.groupBy()) }
 
-// parseHours reads working hours "HH:MM-HH:MM" as minutes of the day; the end may be
-// before the start (a night shift).
+// parseHours reads a span of the day "HH:MM-HH:MM" as minutes of the day; the end may
+// be before the start (over midnight).
 func parseHours(s string) (from, to int, err error) {
 	a, b, ok := strings.Cut(strings.ReplaceAll(s, " ", ""), "-")
 	if !ok {
-		return 0, 0, fmt.Errorf("%q is not like 07:30-18:00", s)
+		return 0, 0, fmt.Errorf("%q is not like 22:00-06:00", s)
 	}
 	clock := func(c string) (int, error) {
 		t, err := time.Parse("15:04", c)
@@ -611,7 +682,7 @@ func parseHours(s string) (from, to int, err error) {
 			if c == "24:00" {
 				return 24 * 60, nil
 			}
-			return 0, fmt.Errorf("%q is not like 07:30-18:00", s)
+			return 0, fmt.Errorf("%q is not like 22:00-06:00", s)
 		}
 		return t.Hour()*60 + t.Minute(), nil
 	}

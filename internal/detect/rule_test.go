@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -148,5 +149,47 @@ func TestBuiltin(t *testing.T) {
 		if !kinds[k] {
 			t.Errorf("no built-in rule of kind %s", k)
 		}
+	}
+}
+
+// TestParseEnv reads the monitor configuration's texts and refuses bad ones.
+func TestParseEnv(t *testing.T) {
+	e, err := ParseEnv([]string{"10.0.0.0/8", "192.168.1.7/24"}, []string{"10.0.0.10", "::ffff:10.0.0.11"}, []string{"2026-05-01"}, "Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.InternalNets) != 2 || e.InternalNets[1].String() != "192.168.1.0/24" || e.JumpHosts[1].String() != "10.0.0.11" ||
+		len(e.Holidays) != 1 || e.Location.String() != "Asia/Shanghai" {
+		t.Errorf("ParseEnv = %+v", e)
+	}
+	for _, bad := range [][4]string{{"10.0.0.0", "", "", ""}, {"", "10.0.0", "", ""}, {"", "", "2026-13-01", ""}, {"", "", "", "Mars/Base"}} {
+		l := func(s string) []string {
+			if s == "" {
+				return nil
+			}
+			return []string{s}
+		}
+		if _, err := ParseEnv(l(bad[0]), l(bad[1]), l(bad[2]), bad[3]); err == nil {
+			t.Errorf("ParseEnv(%q) accepted", bad)
+		}
+	}
+}
+
+// TestDurationJSON: durations are texts in JSON too ("10m", "90d").
+func TestDurationJSON(t *testing.T) {
+	r, _ := BuiltinRule("dormant-account")
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"idle":"10d"`) || !strings.Contains(string(b), `"window":"1d"`) {
+		t.Errorf("JSON %s", b)
+	}
+	var d Duration
+	if err := json.Unmarshal([]byte(`"1h30m"`), &d); err != nil || d.String() != "1h30m" {
+		t.Errorf("Unmarshal: %v %v", d, err)
+	}
+	if err := json.Unmarshal([]byte(`5`), &d); err == nil {
+		t.Error("a number was read as a duration")
 	}
 }

@@ -1,0 +1,838 @@
+package detect
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"hash/maphash"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/medguard/medguard/internal/events"
+	"github.com/medguard/medguard/internal/explain"
+)
+
+// maxEvidence is how many event ids a hit carries at most (the most recent).
+const maxEvidence = 50
+
+// sweepEvery is how many evaluated events pass between two sweeps of idle groups.
+const sweepEvery = 1 << 16
+
+// crule is a compiled rule with its window state.
+type crule struct {
+	idx       int
+	r         *Rule
+	m         *matcher
+	steps     []*matcher
+	counts    []int // per step, at least 1
+	groupF    []int
+	groupN    []string
+	distinctF int
+	field     int
+	window    int64 // sliding window (count, distinct, sequence)
+	quiet     int64 // how long a group stays quiet after a hit
+	horizon   int64 // how long an idle group is kept
+	lookback  int64
+	learning  int64
+	idle      int64
+	hourFrom  int
+	hourTo    int
+	hasHours  bool
+	class     string
+	flags     []string
+	flagMask  uint32
+	explains  bool // needs the explanation (relation, or a match on it)
+	groups    groupMap
+	actions   []int    // dispatch: nil every action
+	systems   []string // dispatch: nil every system
+	threshold int
+}
+
+// gkey identifies a group: the organisation and the group fields' values.
+type gkey struct {
+	org int64
+	v   [maxGroupBy]string
+}
+
+// equal compares the organisation and the first n values.
+func (k *gkey) equal(o *gkey, n int) bool {
+	if k.org != o.org {
+		return false
+	}
+	for i := range n {
+		if k.v[i] != o.v[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// entry is an event in a window.
+type entry struct {
+	t   int64 // unix nanoseconds
+	seq int64
+	id  string
+}
+
+// ring is a bounded FIFO of entries.
+type ring struct {
+	buf     []entry
+	head, n int
+}
+
+func (r *ring) push(e entry, limit int) {
+	if r.n == limit && limit > 0 {
+		r.buf[r.head] = e
+		r.head = (r.head + 1) % len(r.buf)
+		return
+	}
+	if r.n == len(r.buf) {
+		nb := make([]entry, max(4, min(2*len(r.buf), max(limit, 4))))
+		for i := range r.n {
+			nb[i] = r.buf[(r.head+i)%len(r.buf)]
+		}
+		r.buf, r.head = nb, 0
+	}
+	r.buf[(r.head+r.n)%len(r.buf)] = e
+	r.n++
+}
+
+func (r *ring) at(i int) entry { return r.buf[(r.head+i)%len(r.buf)] }
+
+func (r *ring) expire(before int64) {
+	for r.n > 0 && r.buf[r.head].t < before {
+		r.buf[r.head] = entry{}
+		r.head = (r.head + 1) % len(r.buf)
+		r.n--
+	}
+}
+
+func (r *ring) reset() {
+	clear(r.buf)
+	r.head, r.n = 0, 0
+}
+
+// last returns the most recent k entries, oldest first.
+func (r *ring) last(k int) []entry {
+	k = min(k, r.n)
+	out := make([]entry, 0, k)
+	for i := r.n - k; i < r.n; i++ {
+		out = append(out, r.at(i))
+	}
+	return out
+}
+
+// qentry is a distinct value queued for expiry.
+type qentry struct {
+	v string
+	t int64
+}
+
+// groupMap holds the groups of a rule by a hash of their key (a map of fixed-size
+// integer keys is much cheaper than one keyed by the strings), chained on collisions.
+type groupMap struct {
+	m    map[uint64]*gstate
+	seed maphash.Seed
+	n    int
+}
+
+func (gm *groupMap) hash(k *gkey, n int) uint64 {
+	h := uint64(k.org)*0x9e3779b97f4a7c15 + 0x632be59bd9b4e019
+	for i := range n {
+		h = (h ^ maphash.String(gm.seed, k.v[i])) * 0x100000001b3
+	}
+	return h
+}
+
+// get returns the group of k (n key fields), made when missing.
+func (gm *groupMap) get(k *gkey, n int) *gstate {
+	h := gm.hash(k, n)
+	first := gm.m[h]
+	for g := first; g != nil; g = g.next {
+		if g.key.equal(k, n) {
+			return g
+		}
+	}
+	g := &gstate{key: *k, next: first}
+	gm.m[h] = g
+	gm.n++
+	return g
+}
+
+// retain keeps the groups keep reports true for.
+func (gm *groupMap) retain(keep func(*gstate) bool) {
+	for h, first := range gm.m {
+		var head, tail *gstate
+		for g := first; g != nil; {
+			next := g.next
+			if keep(g) {
+				g.next = nil
+				if head == nil {
+					head = g
+				} else {
+					tail.next = g
+				}
+				tail = g
+			} else {
+				gm.n--
+			}
+			g = next
+		}
+		if head == nil {
+			delete(gm.m, h)
+		} else if head != first {
+			gm.m[h] = head
+		}
+	}
+}
+
+// gstate is the state of one group of one rule.
+type gstate struct {
+	key   gkey
+	next  *gstate // the next group of the same hash
+	last  int64   // last matching event (eviction; dormant: last activity)
+	quiet int64   // no hit before this time
+	ring  ring    // count: the last threshold events; sequence: the first step's events
+	vals  map[string]entry
+	queue []qentry // distinct: values in the order they expire
+	qhead int
+	step  int // sequence: the step waited for (0: collecting the first)
+	stepN int
+	start int64
+	evid  []entry
+}
+
+// evalState is the per-event state of an evaluation: the explanation, computed once
+// when a rule needs it.
+type evalState struct {
+	patient  bool // the event is a patient-record access
+	ctx      context.Context
+	org      int64
+	x        Explainer
+	done     bool
+	ok       bool
+	expl     explain.Explanation
+	err      error
+	bits     uint32
+	bitsDone bool
+}
+
+// flagBits returns the flags of the explanation (computed) as a bit set.
+func (s *evalState) flagBits() uint32 {
+	if !s.bitsDone {
+		s.bits, s.bitsDone = flagMask(s.expl.Flags), true
+	}
+	return s.bits
+}
+
+// flagMask returns flags as a bit set, a bit per explanationFlags entry.
+func flagMask(flags []string) uint32 {
+	var m uint32
+	for _, f := range flags {
+		if i := slices.Index(explanationFlags, f); i >= 0 {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+func (s *evalState) explanation(ev *events.Event) (explain.Explanation, bool) {
+	if !s.done {
+		s.done = true
+		if s.x != nil && s.patient {
+			s.expl, s.err = s.x.Explain(s.ctx, s.org, ev)
+			s.ok = s.err == nil
+		}
+	}
+	return s.expl, s.ok
+}
+
+// sysLists are the rules of a system by action.
+type sysLists struct {
+	name  string
+	lists [][]*crule
+}
+
+// Engine evaluates events against compiled rules. Rules are indexed by action and
+// system, so that an event is tested only against the rules that can match it; window
+// state lives in memory per rule and group, bounded by Env.MaxGroups and swept of idle
+// groups. An Engine is not safe for concurrent use: one goroutine evaluates (the runner).
+type Engine struct {
+	env       Env
+	rules     []*crule
+	bySystem  map[string][][]*crule // system → action → rules (built on first sight)
+	sysCache  []sysLists            // the first systems seen, scanned before the map
+	holidays  map[int]bool
+	orgFirst  map[int64]int64 // the organisation's earliest event seen
+	now       int64           // the latest event time seen
+	n         uint64
+	st        evalState
+	longest   time.Duration
+	hseed     maphash.Seed
+	day       localDay // the last local day a time-of-day rule looked at
+	zoneCache map[string]bool
+}
+
+// NewEngine compiles rules (validated again) for evaluation in env.
+func NewEngine(rules []Rule, env Env) (*Engine, error) {
+	env, err := env.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{env: env, bySystem: map[string][][]*crule{}, holidays: map[int]bool{}, orgFirst: map[int64]int64{},
+		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}}
+	for _, h := range env.Holidays {
+		e.holidays[dayKey(h)] = true
+	}
+	ids := map[string]bool{}
+	for i := range rules {
+		r := rules[i] // a copy the engine owns
+		if err := r.Validate(); err != nil {
+			return nil, err
+		}
+		if ids[r.ID] {
+			return nil, fmt.Errorf("%w %s: the id is used twice", ErrInvalid, r.ID)
+		}
+		ids[r.ID] = true
+		cr, err := e.compile(i, &r)
+		if err != nil {
+			return nil, err
+		}
+		e.rules = append(e.rules, cr)
+	}
+	return e, nil
+}
+
+func dayKey(t time.Time) int {
+	y, m, d := t.Date()
+	return y*10000 + int(m)*100 + d
+}
+
+func (e *Engine) compile(i int, r *Rule) (*crule, error) {
+	cr := &crule{idx: i, r: r, m: compileMatch(&r.Match), groups: groupMap{m: map[uint64]*gstate{}, seed: e.hseed}, threshold: r.Threshold,
+		distinctF: -1, field: -1, class: r.Explanation, flags: r.Flags}
+	for _, g := range r.groupBy() {
+		cr.groupF = append(cr.groupF, fieldIndex(g))
+		cr.groupN = append(cr.groupN, g)
+	}
+	if r.Distinct != "" {
+		cr.distinctF = fieldIndex(r.Distinct)
+	}
+	if r.Field != "" {
+		cr.field = fieldIndex(r.Field)
+	}
+	cr.window = int64(r.Window)
+	switch r.Kind {
+	case KindCount, KindDistinct, KindSequence:
+		cr.quiet = cr.window
+	default:
+		cr.quiet = cr.window
+		if cr.quiet == 0 {
+			cr.quiet = int64(defaultSingle)
+		}
+	}
+	cr.lookback, cr.idle = int64(r.Lookback), int64(r.Idle)
+	cr.learning = int64(r.Learning)
+	if r.Learning == 0 && r.Kind == KindFirstSeen {
+		cr.learning = int64(3 * 24 * time.Hour)
+	}
+	if r.Kind == KindDormant {
+		cr.learning = max(cr.learning, cr.idle)
+	}
+	if r.Hours != "" {
+		cr.hourFrom, cr.hourTo, _ = parseHours(r.Hours)
+		cr.hasHours = true
+	}
+	cr.explains = r.Kind == KindRelation || r.Match.needsExplanation()
+	cr.flagMask = flagMask(r.Flags)
+	cr.actions, cr.systems = cr.m.actions(), cr.m.systems()
+	if r.Kind == KindSequence {
+		for j := range r.Steps {
+			cr.steps = append(cr.steps, compileMatch(&r.Steps[j].Match))
+			cr.counts = append(cr.counts, max(1, r.Steps[j].Count))
+			cr.explains = cr.explains || r.Steps[j].Match.needsExplanation()
+		}
+		if cr.actions == nil {
+			var union []int
+			for _, s := range cr.steps {
+				a := s.actions()
+				if a == nil {
+					union = nil
+					break
+				}
+				union = append(union, a...)
+			}
+			slices.Sort(union)
+			cr.actions = slices.Compact(union)
+		}
+	}
+	if r.Kind == KindRelation && cr.actions == nil {
+		// Only patient-record accesses can be flagged.
+		for _, a := range []string{events.ActionView, events.ActionSearch, events.ActionCreate, events.ActionModify,
+			events.ActionPrint, events.ActionExport, events.ActionPrescribe, events.ActionDelete} {
+			cr.actions = append(cr.actions, actionIndex(a))
+		}
+		slices.Sort(cr.actions)
+	}
+	if cr.explains && e.env.Explainer == nil {
+		return nil, fmt.Errorf("%w %s: the rule looks at explanations of patient-record access and no explainer is configured", ErrInvalid, r.ID)
+	}
+	switch r.Kind {
+	case KindFirstSeen, KindDormant:
+		cr.horizon = int64(e.env.Retention)
+		if cr.lookback > 0 && r.Kind == KindFirstSeen {
+			cr.horizon = min(cr.horizon, max(cr.lookback, cr.quiet))
+		}
+	default:
+		cr.horizon = max(cr.window, cr.quiet)
+	}
+	e.longest = max(e.longest, time.Duration(cr.window), time.Duration(cr.quiet))
+	return cr, nil
+}
+
+// Longest returns the longest window or quiet time of the rules: how far back Warm
+// must replay for the state to be as if the engine had never stopped (first_seen and
+// dormant state aside, which Prepare seeds by SQL aggregates; Prepare replays twice
+// this span).
+func (e *Engine) Longest() time.Duration { return e.longest }
+
+// Rules returns the engine's rules.
+func (e *Engine) Rules() []Rule {
+	out := make([]Rule, len(e.rules))
+	for i, cr := range e.rules {
+		out[i] = *cr.r
+	}
+	return out
+}
+
+// candidates returns the rules an event of system and action index a can match.
+func (e *Engine) candidates(system string, a int) []*crule {
+	for i := range e.sysCache {
+		if e.sysCache[i].name == system {
+			return e.sysCache[i].lists[a]
+		}
+	}
+	lists, ok := e.bySystem[system]
+	if !ok {
+		lists = make([][]*crule, numActions)
+		for _, cr := range e.rules {
+			if cr.systems != nil && !slices.Contains(cr.systems, system) {
+				continue
+			}
+			for ai := range numActions {
+				if cr.actions == nil || slices.Contains(cr.actions, ai) {
+					lists[ai] = append(lists[ai], cr)
+				}
+			}
+		}
+		if len(e.bySystem) < 4096 { // systems are few; an open-ended stream of names is not cached
+			e.bySystem[system] = lists
+		}
+	}
+	if len(e.sysCache) < 8 {
+		e.sysCache = append(e.sysCache, sysLists{name: system, lists: lists})
+	}
+	return lists[a]
+}
+
+// Evaluate runs ev of organisation orgID through the rules and calls emit for every hit.
+// The explainer observes every event. An error (the explainer failing) is returned after
+// the event was evaluated as far as it could be; the caller should not trust the state
+// afterwards (the runner builds its engine again).
+func (e *Engine) Evaluate(ctx context.Context, orgID int64, ev *events.Stored, emit func(Hit)) error {
+	return e.eval(ctx, orgID, ev, emit)
+}
+
+// Warm runs ev through the rules to build their state, without emitting hits (a hit
+// still makes its group quiet, as it did the first time).
+func (e *Engine) Warm(ctx context.Context, orgID int64, ev *events.Stored) error {
+	return e.eval(ctx, orgID, ev, nil)
+}
+
+func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit func(Hit)) error {
+	t := ev.Time.UnixNano()
+	if f, ok := e.orgFirst[orgID]; !ok || t < f {
+		e.orgFirst[orgID] = t
+	}
+	if t > e.now {
+		e.now = t
+	}
+	a := actionIndex(ev.Action)
+	e.st = evalState{ctx: ctx, org: orgID, x: e.env.Explainer, patient: a >= 0 && ev.PatientID != "" && patientActions&(1<<a) != 0}
+	if a >= 0 {
+		for _, cr := range e.candidates(ev.System, a) {
+			if !cr.m.match(&ev.Event, &e.st) {
+				continue
+			}
+			e.apply(cr, orgID, ev, t, emit)
+		}
+	}
+	if e.env.Explainer != nil {
+		// Explain was asked (once) only if a rule needed it; Observe sees every event.
+		e.env.Explainer.Observe(orgID, &ev.Event)
+	}
+	e.n++
+	if e.n%sweepEvery == 0 {
+		e.sweep()
+	}
+	err := e.st.err
+	e.st = evalState{}
+	if err != nil {
+		return fmt.Errorf("detect: explain an access: %w", err)
+	}
+	return nil
+}
+
+// group returns the state of ev's group of cr, made when missing.
+func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) (*gstate, gkey) {
+	k := gkey{org: orgID}
+	for i, f := range cr.groupF {
+		k.v[i] = fieldOf(ev, f)
+	}
+	return cr.groups.get(&k, len(cr.groupF)), k
+}
+
+func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit func(Hit)) {
+	en := entry{t: t, seq: ev.Seq, id: ev.ID}
+	switch cr.r.Kind {
+	case KindCount:
+		g, k := e.group(cr, orgID, &ev.Event)
+		g.last = max(g.last, t)
+		g.ring.push(en, cr.threshold)
+		g.ring.expire(t - cr.window)
+		if g.ring.n >= cr.threshold && t >= g.quiet {
+			g.quiet = t + cr.quiet
+			evid := g.ring.last(maxEvidence)
+			e.fire(cr, k, ev, evid, g.ring.at(0).t, t, emit)
+		}
+	case KindDistinct:
+		v := fieldOf(&ev.Event, cr.distinctF)
+		if v == "" {
+			return
+		}
+		g, k := e.group(cr, orgID, &ev.Event)
+		g.last = max(g.last, t)
+		if g.vals == nil {
+			g.vals = map[string]entry{}
+		}
+		g.expireDistinct(t - cr.window)
+		if _, ok := g.vals[v]; !ok {
+			g.queue = append(g.queue, qentry{v: v, t: t})
+		}
+		g.vals[v] = en
+		if len(g.vals) >= cr.threshold && t >= g.quiet {
+			g.quiet = t + cr.quiet
+			evid := make([]entry, 0, len(g.vals))
+			for _, x := range g.vals {
+				evid = append(evid, x)
+			}
+			slices.SortFunc(evid, func(a, b entry) int { return cmp.Compare(a.seq, b.seq) })
+			from := evid[0].t
+			if len(evid) > maxEvidence {
+				evid = evid[len(evid)-maxEvidence:]
+			}
+			e.fire(cr, k, ev, evid, from, t, emit)
+		}
+	case KindSequence:
+		e.sequence(cr, orgID, ev, en, emit)
+	case KindTimeOfDay:
+		c := e.clock(t)
+		off := false
+		if cr.hasHours {
+			m := c.minute(t)
+			if cr.hourFrom < cr.hourTo {
+				off = m >= cr.hourFrom && m < cr.hourTo
+			} else { // over midnight
+				off = m >= cr.hourFrom || m < cr.hourTo
+			}
+		}
+		if !off && cr.r.Weekends {
+			off = c.weekday == time.Saturday || c.weekday == time.Sunday
+		}
+		if !off && cr.r.Holidays {
+			off = c.holiday
+		}
+		if off {
+			e.single(cr, orgID, ev, en, emit)
+		}
+	case KindFirstSeen:
+		v := fieldOf(&ev.Event, cr.field)
+		if v == "" {
+			return
+		}
+		g, k := e.group(cr, orgID, &ev.Event)
+		g.last = max(g.last, t)
+		if g.vals == nil {
+			g.vals = map[string]entry{}
+		}
+		known := len(g.vals) > 0
+		old, seen := g.vals[v]
+		if seen && cr.lookback > 0 && t-old.t > cr.lookback {
+			seen = false
+		}
+		if !seen || t > old.t {
+			g.vals[v] = en
+		}
+		if !seen && known && t-e.orgFirst[orgID] >= cr.learning && t >= g.quiet {
+			g.quiet = t + cr.quiet
+			e.fire(cr, k, ev, []entry{en}, t, t, emit)
+		}
+	case KindDormant:
+		g, k := e.group(cr, orgID, &ev.Event)
+		prev := g.last
+		g.last = max(g.last, t)
+		fire := false
+		if prev != 0 {
+			fire = t-prev >= cr.idle
+		} else {
+			fire = t-e.orgFirst[orgID] >= cr.learning
+		}
+		if fire && t >= g.quiet {
+			g.quiet = t + cr.quiet
+			e.fire(cr, k, ev, []entry{en}, t, t, emit)
+		}
+	case KindRelation:
+		x, ok := e.st.explanation(&ev.Event)
+		if !ok {
+			return
+		}
+		if (cr.class != "" && x.Class == cr.class) || e.st.flagBits()&cr.flagMask != 0 {
+			e.single(cr, orgID, ev, en, emit)
+		}
+	case KindZone:
+		if ev.SourceIP == "" || e.inside(ev.SourceIP) {
+			return
+		}
+		e.single(cr, orgID, ev, en, emit)
+	case KindBastion:
+		if len(e.env.JumpHosts) == 0 || ev.SourceIP == "" {
+			return
+		}
+		a, err := netip.ParseAddr(ev.SourceIP)
+		if err != nil {
+			return
+		}
+		if slices.Contains(e.env.JumpHosts, a.Unmap()) {
+			return
+		}
+		e.single(cr, orgID, ev, en, emit)
+	case KindMatch:
+		e.single(cr, orgID, ev, en, emit)
+	}
+}
+
+// localDay is a day of the hospital's calendar: [start, end) in unix nanoseconds.
+type localDay struct {
+	start, end int64
+	weekday    time.Weekday
+	holiday    bool
+}
+
+// minute returns the local minute of the day of t, within d.
+func (d *localDay) minute(t int64) int { return int((t - d.start) / int64(time.Minute)) }
+
+// clock returns the local day of t (unix nanoseconds), computed once per day seen:
+// time-of-day rules read local time without a time zone conversion per event.
+func (e *Engine) clock(t int64) *localDay {
+	d := &e.day
+	if t >= d.start && t < d.end {
+		return d
+	}
+	lt := time.Unix(0, t).In(e.env.Location)
+	y, m, dd := lt.Date()
+	start := time.Date(y, m, dd, 0, 0, 0, 0, e.env.Location)
+	*d = localDay{start: start.UnixNano(), end: start.AddDate(0, 0, 1).UnixNano(), weekday: lt.Weekday(),
+		holiday: e.holidays[dayKey(lt)]}
+	return d
+}
+
+// inside reports whether source address ip is in the internal network (an address
+// that does not parse counts as inside: nothing can be said of it). Answers are cached
+// per address text, as a hospital's addresses repeat.
+func (e *Engine) inside(ip string) bool {
+	if in, ok := e.zoneCache[ip]; ok {
+		return in
+	}
+	in := true
+	if a, err := netip.ParseAddr(ip); err == nil {
+		a = a.Unmap()
+		in = slices.ContainsFunc(e.env.InternalNets, func(p netip.Prefix) bool { return p.Contains(a) })
+	}
+	if len(e.zoneCache) >= 1<<16 {
+		clear(e.zoneCache)
+	}
+	e.zoneCache[ip] = in
+	return in
+}
+
+// single fires a single-event rule unless its group is quiet.
+func (e *Engine) single(cr *crule, orgID int64, ev *events.Stored, en entry, emit func(Hit)) {
+	g, k := e.group(cr, orgID, &ev.Event)
+	g.last = max(g.last, en.t)
+	if en.t < g.quiet {
+		return
+	}
+	g.quiet = en.t + cr.quiet
+	e.fire(cr, k, ev, []entry{en}, en.t, en.t, emit)
+}
+
+func (g *gstate) expireDistinct(before int64) {
+	for g.qhead < len(g.queue) && g.queue[g.qhead].t < before {
+		q := g.queue[g.qhead]
+		g.queue[g.qhead] = qentry{}
+		g.qhead++
+		if cur, ok := g.vals[q.v]; ok {
+			if cur.t < before {
+				delete(g.vals, q.v)
+			} else {
+				g.queue = append(g.queue, qentry{v: q.v, t: cur.t}) // seen again since: expires later
+			}
+		}
+	}
+	if g.qhead > 64 && g.qhead*2 > len(g.queue) {
+		n := copy(g.queue, g.queue[g.qhead:])
+		clear(g.queue[n:])
+		g.queue, g.qhead = g.queue[:n], 0
+	}
+}
+
+// sequence advances the steps of a sequence rule. The first step slides over the
+// window (its last count events); the later steps count from the moment the previous
+// one completed. An event of a step other than the one waited for (or the one before,
+// which repeats) breaks the sequence.
+func (e *Engine) sequence(cr *crule, orgID int64, ev *events.Stored, en entry, emit func(Hit)) {
+	which := -1 // the first step ev matches, from the one waited for backwards
+	g, k := e.group(cr, orgID, &ev.Event)
+	g.last = max(g.last, en.t)
+	if g.step > 0 && en.t-g.start > cr.window {
+		g.step, g.stepN, g.evid = 0, 0, g.evid[:0]
+		g.ring.reset()
+	}
+	matches := func(i int) bool { return cr.steps[i].match(&ev.Event, &e.st) }
+	switch {
+	case matches(g.step):
+		which = g.step
+	case g.step > 0 && matches(g.step-1):
+		which = g.step - 1
+	}
+	if which < 0 {
+		for i := range cr.steps {
+			if matches(i) {
+				// Out of order: the sequence is broken.
+				g.step, g.stepN, g.evid = 0, 0, g.evid[:0]
+				g.ring.reset()
+				return
+			}
+		}
+		return
+	}
+	if g.step == 0 {
+		g.ring.push(en, cr.counts[0])
+		g.ring.expire(en.t - cr.window)
+		if g.ring.n < cr.counts[0] {
+			return
+		}
+		g.step, g.stepN, g.start = 1, 0, g.ring.at(0).t
+		g.evid = append(g.evid[:0], g.ring.last(cr.counts[0])...)
+		if len(cr.steps) > 1 {
+			return
+		}
+	} else {
+		g.evid = append(g.evid, en)
+		if len(g.evid) > maxEvidence {
+			g.evid = append(g.evid[:0], g.evid[len(g.evid)-maxEvidence:]...)
+		}
+		if which == g.step-1 {
+			return // a repeat of the completed step
+		}
+		g.stepN++
+		if g.stepN < cr.counts[g.step] {
+			return
+		}
+		g.step, g.stepN = g.step+1, 0
+		if g.step < len(cr.steps) {
+			return
+		}
+	}
+	evid, from := slices.Clone(g.evid), g.start
+	g.step, g.stepN, g.evid = 0, 0, g.evid[:0]
+	g.ring.reset()
+	if en.t < g.quiet {
+		return
+	}
+	g.quiet = en.t + cr.quiet
+	e.fire(cr, k, ev, evid, from, en.t, emit)
+}
+
+// fire builds the hit and emits it (when emit is set: Warm has none).
+func (e *Engine) fire(cr *crule, k gkey, ev *events.Stored, evid []entry, from, to int64, emit func(Hit)) {
+	if emit == nil {
+		return
+	}
+	h := Hit{Rule: cr.r, OrgID: k.org, GroupBy: cr.groupN, Group: make(map[string]string, len(cr.groupF)),
+		From: time.Unix(0, from).UTC(), To: time.Unix(0, to).UTC(), Events: make([]string, len(evid)), Seqs: make([]int64, len(evid))}
+	for i, f := range cr.groupF {
+		h.Group[Fields[f]] = k.v[i]
+		switch f {
+		case fAccount:
+			h.Account = k.v[i]
+		case fPatientID:
+			h.PatientID = k.v[i]
+		}
+	}
+	single := len(evid) == 1 && evid[0].seq == ev.Seq
+	if single && h.Account == "" && !slices.Contains(cr.groupF, fAccount) && cr.r.Kind != KindDistinct {
+		h.Account = ev.Account
+	}
+	if single && h.PatientID == "" && e.st.patient {
+		h.PatientID = ev.PatientID
+	}
+	for i, x := range evid {
+		h.Events[i], h.Seqs[i] = x.id, x.seq
+	}
+	if e.st.done && e.st.ok && (cr.explains || h.PatientID != "") {
+		h.Explanation = e.st.expl
+	}
+	emit(h)
+}
+
+// sweep forgets the groups idle past their rule's horizon, and the first-seen values
+// past their lookback; past MaxGroups the least recently active go too.
+func (e *Engine) sweep() {
+	for _, cr := range e.rules {
+		before := e.now - cr.horizon
+		cr.groups.retain(func(g *gstate) bool {
+			if g.last < before && g.quiet < e.now {
+				return false
+			}
+			if cr.r.Kind == KindFirstSeen {
+				for v, x := range g.vals {
+					if x.t < before {
+						delete(g.vals, v)
+					}
+				}
+			}
+			return true
+		})
+		if cr.groups.n > e.env.MaxGroups {
+			lasts := make([]int64, 0, cr.groups.n)
+			cr.groups.retain(func(g *gstate) bool {
+				lasts = append(lasts, g.last)
+				return true
+			})
+			slices.Sort(lasts)
+			cut := lasts[len(lasts)-e.env.MaxGroups]
+			cr.groups.retain(func(g *gstate) bool { return g.last >= cut })
+		}
+	}
+}
+
+// Groups returns how many groups the engine holds in memory (for tests and metrics).
+func (e *Engine) Groups() int {
+	n := 0
+	for _, cr := range e.rules {
+		n += cr.groups.n
+	}
+	return n
+}
