@@ -89,6 +89,21 @@ type cliAlert struct {
 	FirstSeen    time.Time  `json:"first_seen"`
 	LastSeen     time.Time  `json:"last_seen"`
 	Count        int64      `json:"count"`
+	// A detection rule's alert: the rule, the fields it grouped by and their values
+	// (terminal and source_ip also as fields of their own), the events' time range.
+	Rule       string            `json:"rule,omitempty"`
+	GroupBy    []string          `json:"group_by,omitempty"`
+	Group      map[string]string `json:"group,omitempty"`
+	System     string            `json:"system,omitempty"`
+	Department string            `json:"department,omitempty"`
+	StaffID    string            `json:"staff_id,omitempty"`
+	Terminal   string            `json:"terminal,omitempty"`
+	SourceIP   string            `json:"source_ip,omitempty"`
+	From       *time.Time        `json:"from,omitempty"`
+	To         *time.Time        `json:"to,omitempty"`
+	// Evidence is what the module stored with the alert (for a rule: its events and
+	// the explanation); never a clear patient value.
+	Evidence json.RawMessage `json:"evidence,omitempty"`
 }
 
 func writeAlertsJSON(e *env, as []alert.Alert) error {
@@ -97,7 +112,9 @@ func writeAlertsJSON(e *env, as []alert.Alert) error {
 		out[i] = cliAlert{ID: al.ID, Organisation: al.OrgName, Source: al.Source, Kind: al.Kind, Severity: al.Severity,
 			Status: al.Status, Resolution: al.Resolution, Title: al.Title, Subject: al.Subject, Account: al.Account,
 			PatientID: al.PatientID, Silenced: al.Silenced(), CaseID: al.CaseID, Assignee: al.Assignee,
-			DueAt: al.DueAt, FirstSeen: al.FirstSeen, LastSeen: al.LastSeen, Count: al.Count}
+			DueAt: al.DueAt, FirstSeen: al.FirstSeen, LastSeen: al.LastSeen, Count: al.Count,
+			Rule: al.Rule, GroupBy: al.GroupBy, Group: al.Group, System: al.System, Department: al.Department,
+			StaffID: al.StaffID, Terminal: al.Terminal, SourceIP: al.SourceIP, From: al.From, To: al.To, Evidence: al.Evidence}
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
