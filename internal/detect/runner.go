@@ -22,6 +22,11 @@ type RunnerOptions struct {
 	// Rules returns the rules to evaluate: read at start and after Reload (default the
 	// built-in library).
 	Rules func(ctx context.Context) ([]Rule, error)
+	// RulesFor, when set, returns the rules of one organisation instead (each hospital
+	// may edit its own library): the runner then keeps one engine per organisation,
+	// built when the organisation's first event after a start or Reload comes, its state
+	// rebuilt from that organisation's stored events.
+	RulesFor func(ctx context.Context, orgID int64) ([]Rule, error)
 	// Env of the engine.
 	Env Env
 	// Poll is the polling interval (default DefaultPoll).
@@ -45,8 +50,9 @@ type Runner struct {
 	wake   chan struct{}
 	reload chan struct{}
 
-	eng *Engine
-	cp  int64
+	eng  *Engine
+	engs map[int64]*Engine // with RulesFor: per organisation
+	cp   int64
 }
 
 // NewRunner returns a live runner.
@@ -97,7 +103,7 @@ func (r *Runner) Checkpoint() int64 { return r.cp }
 // (lease.Manager.Job(name, every, r.Run)): the process that takes the lease over
 // resumes where the last holder committed.
 func (r *Runner) Run(ctx context.Context) {
-	r.eng = nil
+	r.eng, r.engs = nil, nil
 	t := time.NewTicker(r.opt.Poll)
 	defer t.Stop()
 	for {
@@ -122,10 +128,10 @@ func (r *Runner) Run(ctx context.Context) {
 func (r *Runner) Step(ctx context.Context) (int, error) {
 	select {
 	case <-r.reload:
-		r.eng = nil
+		r.eng, r.engs = nil, nil
 	default:
 	}
-	if r.eng == nil {
+	if r.eng == nil && r.engs == nil {
 		if err := r.start(ctx); err != nil {
 			return 0, err
 		}
@@ -136,8 +142,12 @@ func (r *Runner) Step(ctx context.Context) (int, error) {
 	}
 	var hits []Hit
 	for i := range page {
-		if err := r.eng.Evaluate(ctx, page[i].OrgID, &page[i], func(h Hit) { hits = append(hits, h) }); err != nil {
-			r.eng = nil // the state is no longer what the checkpoint says
+		eng, err := r.engine(ctx, page[i].OrgID)
+		if err == nil {
+			err = eng.Evaluate(ctx, page[i].OrgID, &page[i], func(h Hit) { hits = append(hits, h) })
+		}
+		if err != nil {
+			r.eng, r.engs = nil, nil // the state is no longer what the checkpoint says
 			return 0, err
 		}
 	}
@@ -159,15 +169,50 @@ func (r *Runner) Step(ctx context.Context) (int, error) {
 		return nil
 	})
 	if err != nil {
-		r.eng = nil
+		r.eng, r.engs = nil, nil
 		return 0, err
 	}
 	r.cp = last
 	return len(page), nil
 }
 
-// start loads (or makes) the checkpoint and builds the engine with its state.
+// engine returns the engine that evaluates the events of organisation orgID.
+func (r *Runner) engine(ctx context.Context, orgID int64) (*Engine, error) {
+	if r.opt.RulesFor == nil {
+		return r.eng, nil
+	}
+	if eng := r.engs[orgID]; eng != nil {
+		return eng, nil
+	}
+	rules, err := r.opt.RulesFor(ctx, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("detect: rules of organisation %d: %w", orgID, err)
+	}
+	eng, err := NewEngine(rules, r.opt.Env)
+	if err != nil {
+		return nil, err
+	}
+	if r.cp > 0 {
+		if err := Prepare(ctx, r.evs, eng, orgID, r.cp, time.Time{}); err != nil {
+			return nil, err
+		}
+	}
+	r.engs[orgID] = eng
+	return eng, nil
+}
+
+// start loads (or makes) the checkpoint and builds the engine with its state (with
+// RulesFor, the engines are built per organisation as their events come).
 func (r *Runner) start(ctx context.Context) error {
+	if r.opt.RulesFor != nil {
+		cp, err := r.checkpoint(ctx)
+		if err != nil {
+			return err
+		}
+		r.engs, r.cp = map[int64]*Engine{}, cp
+		r.opt.Logger.Info("detection runner ready", "checkpoint", cp)
+		return nil
+	}
 	rules, err := r.opt.Rules(ctx)
 	if err != nil {
 		return fmt.Errorf("detect: rules: %w", err)

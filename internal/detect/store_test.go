@@ -364,3 +364,78 @@ func TestRunnerCheckpointMoved(t *testing.T) {
 		}
 	})
 }
+
+// TestRunnerPerOrganisation: with RulesFor each hospital's events go through its own
+// rules — hospital B disabled brute force, so only A's brute force is an alert — and a
+// restart between a failure run and its success rebuilds each hospital's state from its
+// own events.
+func TestRunnerPerOrganisation(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		other, err := org.NewService(db, w.tl).Create(ctx, actor.System(), org.Input{Kind: org.KindHospital, Name: "二院"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)
+		ev := func(id string, sec int, action string) events.Event {
+			e := events.Event{ID: id, Time: base.Add(time.Duration(sec) * time.Second), System: "HIS", Account: "doc1", Action: action}
+			if action == events.ActionLoginFailure {
+				e.Outcome = events.OutcomeFailure
+			}
+			return e
+		}
+		both := func(evs []events.Event) {
+			t.Helper()
+			w.append(t, evs)
+			if _, err := w.evs.Append(ctx, other.ID, evs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var asked []int64
+		opt := RunnerOptions{RulesFor: func(_ context.Context, orgID int64) ([]Rule, error) {
+			asked = append(asked, orgID)
+			if orgID == other.ID {
+				return slices.DeleteFunc(storeRules(), func(r Rule) bool { return r.ID == "brute-force" }), nil
+			}
+			return storeRules(), nil
+		}}
+		both([]events.Event{ev("first", 0, events.ActionLogin)})
+		r := NewRunner(db, w.evs, w.al, opt)
+		if _, err := r.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var fails []events.Event
+		for i := range 6 {
+			fails = append(fails, ev(fmt.Sprint("f", i), 100+i*5, events.ActionLoginFailure))
+		}
+		both(fails)
+		if n, err := r.Step(ctx); err != nil || n != 12 {
+			t.Fatalf("step: %d events, %v; want 12", n, err)
+		}
+		r2 := NewRunner(db, w.evs, w.al, opt)
+		both([]events.Event{ev("ok", 140, events.ActionLogin)})
+		if n, err := r2.Step(ctx); err != nil || n != 2 {
+			t.Fatalf("step after the restart: %d events, %v; want 2", n, err)
+		}
+		var orgs []int64
+		rows, err := db.QueryContext(ctx, `SELECT org_id FROM alerts WHERE source = 'monitor' AND kind = 'brute-force'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			orgs = append(orgs, id)
+		}
+		rows.Close()
+		if len(orgs) != 1 || orgs[0] != w.hosp.ID {
+			t.Errorf("brute-force alerts of organisations %v; want only %d", orgs, w.hosp.ID)
+		}
+		if !slices.Contains(asked, other.ID) || !slices.Contains(asked, w.hosp.ID) {
+			t.Errorf("rules asked for %v", asked)
+		}
+	})
+}
