@@ -16,6 +16,7 @@ import (
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/events"
+	"github.com/medguard/medguard/internal/monitor"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/reference"
@@ -159,6 +160,7 @@ var apiDocs = map[string]apiOp{
 	"POST /api/v1/notify/channels/{id}/enable":   {Summary: "Enable a channel again; what waited for it is sent", Tag: "notify", Response: notify.Channel{}, Status: 200},
 
 	"POST /api/v1/reference/{kind}":         {Summary: "Import reference data of an organisation (?org_id=, default the caller's) from a CSV body (UTF-8 or GBK, header row); kind is staff (staff_id,account,name,department,role,address), patients (patient_id,name,address,vip,deceased_on,staff_id) or encounters (patient_id,staff_id,department,start,end). Rows are upserted by key; rejected rows are listed by line, column and code, never with their values; the good rows are imported in one transaction", Tag: "reference", Body: "text/csv", Field: "-", Response: reference.Report{}, Status: 200, Query: []string{"org_id"}},
+	"GET /api/v1/monitor/stats":             {Summary: "Figures of the audit-event monitoring dashboard in the caller's scope for [from, to) (RFC 3339 or YYYY-MM-DD; default the 14 days before now, at most 400 days): events per minute over the last hour and per hour over the range, per system; monitoring alerts (source monitor) last seen in the range by rule, by the department of the account, by severity and by the explanation class of their evidence", Tag: "monitor", Response: monitor.Stats{}, Status: 200, Query: []string{"from", "to"}},
 	"GET /api/v1/reference/summary":         {Summary: "Counts of an organisation's reference data (?org_id=, default the caller's): staff, patients, encounters and open encounters", Tag: "reference", Response: reference.Summary{}, Status: 200, Query: []string{"org_id"}},
 	"GET /api/v1/dlp/summary":               {Summary: "Patient-data scans in the caller's scope over the last days (default 30): scans by kind, findings by type and by level, policy checks by decision", Tag: "dlp", Response: dlpsvc.Summary{}, Status: 200, Query: []string{"days"}},
 	"POST /api/v1/dlp/scan/text":            {Summary: "Scan a text for patient data and record the scan; findings are masked", Tag: "dlp", Request: dlpTextRequest{}, Response: dlpsvc.Result{}, Status: 201},

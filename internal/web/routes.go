@@ -176,6 +176,9 @@ func (s *Server) routeTable() []route {
 		api("POST", "/api/v1/reference/{kind}", auth.PermReferenceManage, s.apiReferenceImport),
 		api("GET", "/api/v1/reference/summary", auth.PermReferenceRead, s.apiReferenceSummary),
 
+		// Audit-event monitoring: the dashboard's figures.
+		api("GET", "/api/v1/monitor/stats", auth.PermMonitorRead, s.apiMonitorStats),
+
 		api("", "/api/", public, s.apiNotFound),
 
 		// Browser UI: sign-in and first-run setup.
@@ -275,6 +278,8 @@ func (s *Server) routeTable() []route {
 		ui("GET", "/silences", auth.PermAlertRead, s.uiSilenceList),
 		ui("POST", "/silences", auth.PermAlertManage, s.uiSilenceCreate),
 		ui("POST", "/silences/{id}/expire", auth.PermAlertManage, s.uiSilenceExpire),
+		// Audit-event monitoring: the dashboard.
+		ui("GET", "/monitor", auth.PermMonitorRead, s.uiMonitor),
 		// Notifications: channels, routes, the outbox and dead letters; every user's inbox.
 		ui("GET", "/notify/channels", auth.PermNotifyRead, s.uiNotifyChannels),
 		ui("POST", "/notify/channels", auth.PermNotifyManage, s.uiNotifyChannelCreate),
