@@ -52,9 +52,16 @@ func makeLineChart(id, title string, r events.Rates, layout string) (chart, erro
 	return chart{ID: id + "-chart", Data: "chart-" + id, Title: title, JSON: template.JS(b), Empty: r.Total == 0}, nil
 }
 
+// monitorLine is a chart of the dashboard that may take a whole row.
+type monitorLine struct {
+	chart
+	Wide bool
+}
+
 // monitorData is what monitor.html shows.
 type monitorData struct {
-	Board   board
+	Board   board         // the headline numbers
+	Lines   []monitorLine // the event rates (as wide as the page), then the alert charts
 	Stats   monitor.Stats
 	Refresh string
 }
@@ -134,7 +141,7 @@ func (s *Server) uiMonitor(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		d.Board.Charts = append(d.Board.Charts, ch)
+		d.Lines = append(d.Lines, monitorLine{chart: ch, Wide: true})
 	}
 	items := func(cs []monitor.Count, label func(string) string, colour func(string) string, skipZero bool) []chartItem {
 		out := make([]chartItem, 0, len(cs))
@@ -182,7 +189,7 @@ func (s *Server) uiMonitor(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		d.Board.Charts = append(d.Board.Charts, ch)
+		d.Lines = append(d.Lines, monitorLine{chart: ch})
 	}
 	p.Data = d
 	w.Header().Add("Vary", "HX-Request")

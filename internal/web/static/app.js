@@ -100,12 +100,16 @@
 
   // lineOption draws one line per series over the category labels spec.x (event rates
   // per system); the legend sits under the plot, ticks that would run together are dropped.
-  function lineOption(spec) {
+  function lineOption(spec, W) {
+    var rows = legendRows(spec.series.map(function (s) { return s.name; }), W - 2 * PAD);
+    var legendH = rows * LINE + (rows - 1) * GAP + 2 * PAD;
     return {
       tooltip: { trigger: "axis" },
-      legend: { type: "plain", bottom: 0, left: "center", itemWidth: ICON, itemHeight: 10, itemGap: GAP },
-      grid: { left: 8, right: 16, top: 16, bottom: 8 + LINE + 2 * PAD, containLabel: true },
-      xAxis: { type: "category", boundaryGap: false, data: spec.x, axisLabel: { hideOverlap: true } },
+      legend: { type: "plain", top: 0, left: "center", itemWidth: ICON, itemHeight: 10, itemGap: GAP },
+      grid: { left: 8, right: 24, top: legendH + 12, bottom: 8, containLabel: true },
+      // The first tick label starts at the axis and the last ends at it, clear of the value labels.
+      xAxis: { type: "category", boundaryGap: false, data: spec.x,
+        axisLabel: { hideOverlap: true, alignMinLabel: "left", alignMaxLabel: "right" } },
       yAxis: { type: "value", minInterval: 1, splitNumber: 4, axisLabel: { hideOverlap: true } },
       series: spec.series.map(function (s) { return { type: "line", name: s.name, data: s.data, showSymbol: false }; })
     };
@@ -138,7 +142,7 @@
       var draw = function () {
         var W = chart.getWidth(), H = chart.getHeight();
         if (spec.type === "line") {
-          chart.setOption(lineOption(spec), { notMerge: true });
+          chart.setOption(lineOption(spec, W), { notMerge: true });
           return;
         }
         if (spec.type !== "pie") {
