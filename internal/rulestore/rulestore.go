@@ -323,7 +323,7 @@ func (s *Service) Save(ctx context.Context, a actor.Actor, orgID int64, id strin
 		}
 		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "monitor.rule_save", ObjectType: "monitor_rule", ObjectID: id,
 			OrgID: n.ID, Summary: fmt.Sprintf("rule %s saved as version %d", id, next),
-			Msg:   trail.Msg("trail.summary.monitor.rule_save", id, next), After: map[string]any{"version": next, "yaml": text}})
+			Msg: trail.Msg("trail.summary.monitor.rule_save", id, next), After: map[string]any{"version": next, "yaml": text}})
 		return err
 	})
 	return out, err
