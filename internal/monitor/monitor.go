@@ -215,3 +215,25 @@ func sorted(m map[string]int64) []Count {
 	})
 	return out
 }
+
+// RuleAlerts counts the monitoring alerts a sees that were last seen at or after since,
+// by rule (the alert's kind).
+func (s *Service) RuleAlerts(ctx context.Context, a actor.Actor, since time.Time) (map[string]int64, error) {
+	cond, arg := a.SeesSQL("o.path")
+	rows, err := s.db.QueryContext(ctx, `SELECT al.kind, COUNT(*) FROM alerts al JOIN orgs o ON o.id = al.org_id
+		WHERE `+cond+` AND al.source = ? AND al.last_seen >= ? GROUP BY al.kind`, arg, Source, since.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("monitor: alerts by rule: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, fmt.Errorf("monitor: alerts by rule: %w", err)
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}

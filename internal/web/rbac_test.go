@@ -72,6 +72,8 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 	p = strings.Replace(p, "{vuln}", "GHSA-test-0001", 1)
 	id := ""
 	switch {
+	case strings.Contains(p, "/monitor/rules/{id}"):
+		id = "brute-force"
 	case strings.Contains(p, "/notify/channels/{id}"):
 		id = strconv.FormatInt(e.NotifyChanA.ID, 10)
 	case strings.Contains(p, "/notify/deliveries/{id}"):

@@ -178,6 +178,9 @@ func (s *Server) routeTable() []route {
 
 		// Audit-event monitoring: the dashboard's figures.
 		api("GET", "/api/v1/monitor/stats", auth.PermMonitorRead, s.apiMonitorStats),
+		api("GET", "/api/v1/monitor/rules", auth.PermMonitorRead, s.apiMonitorRuleList),
+		api("GET", "/api/v1/monitor/rules/{id}", auth.PermMonitorRead, s.apiMonitorRuleGet),
+		api("PUT", "/api/v1/monitor/rules/{id}", auth.PermMonitorManage, s.apiMonitorRulePut),
 
 		api("", "/api/", public, s.apiNotFound),
 
@@ -280,6 +283,10 @@ func (s *Server) routeTable() []route {
 		ui("POST", "/silences/{id}/expire", auth.PermAlertManage, s.uiSilenceExpire),
 		// Audit-event monitoring: the dashboard.
 		ui("GET", "/monitor", auth.PermMonitorRead, s.uiMonitor),
+		ui("GET", "/monitor/rules", auth.PermMonitorRead, s.uiMonitorRules),
+		ui("GET", "/monitor/rules/{id}", auth.PermMonitorRead, s.uiMonitorRule),
+		ui("POST", "/monitor/rules/{id}", auth.PermMonitorManage, s.uiMonitorRuleSave),
+		ui("POST", "/monitor/rules/{id}/enabled", auth.PermMonitorManage, s.uiMonitorRuleEnabled),
 		// Notifications: channels, routes, the outbox and dead letters; every user's inbox.
 		ui("GET", "/notify/channels", auth.PermNotifyRead, s.uiNotifyChannels),
 		ui("POST", "/notify/channels", auth.PermNotifyManage, s.uiNotifyChannelCreate),

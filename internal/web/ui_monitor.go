@@ -199,10 +199,22 @@ func (s *Server) uiMonitor(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, http.StatusOK, "monitor.html", p)
 }
 
-// ruleLabeller returns how a rule id is shown to a reader of lang: its id until rule
-// names are known.
+// ruleLabeller returns how a rule id is shown to a reader of lang: the rule's name in
+// that language as it applies to the reader's organisation, its id for a rule it does not
+// know (one since removed).
 func (s *Server) ruleLabeller(r *http.Request, lang string) func(string) string {
-	return func(id string) string { return id }
+	names := map[string]string{}
+	if es, err := s.ruleStore().List(r.Context(), reqActor(r), 0); err == nil {
+		for _, e := range es {
+			names[e.ID] = e.Name.In(lang)
+		}
+	}
+	return func(id string) string {
+		if n, ok := names[id]; ok && n != "" {
+			return n
+		}
+		return id
+	}
 }
 
 // otherKey is the key under which top adds up the counts it leaves out.
