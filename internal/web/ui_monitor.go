@@ -49,19 +49,12 @@ func makeLineChart(id, title string, r events.Rates, layout string) (chart, erro
 	if err != nil {
 		return chart{}, fmt.Errorf("web: chart %s: %w", id, err)
 	}
-	return chart{ID: id + "-chart", Data: "chart-" + id, Title: title, JSON: template.JS(b), Empty: r.Total == 0}, nil
-}
-
-// monitorLine is a chart of the dashboard that may take a whole row.
-type monitorLine struct {
-	chart
-	Wide bool
+	return chart{ID: id + "-chart", Data: "chart-" + id, Title: title, JSON: template.JS(b), Empty: r.Total == 0, Wide: true}, nil
 }
 
 // monitorData is what monitor.html shows.
 type monitorData struct {
-	Board   board         // the headline numbers
-	Lines   []monitorLine // the event rates (as wide as the page), then the alert charts
+	Board   board // the headline numbers, the event rates (as wide as the page), the alert charts
 	Stats   monitor.Stats
 	Refresh string
 }
@@ -141,7 +134,7 @@ func (s *Server) uiMonitor(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		d.Lines = append(d.Lines, monitorLine{chart: ch, Wide: true})
+		d.Board.Charts = append(d.Board.Charts, ch)
 	}
 	items := func(cs []monitor.Count, label func(string) string, colour func(string) string, skipZero bool) []chartItem {
 		out := make([]chartItem, 0, len(cs))
@@ -189,7 +182,7 @@ func (s *Server) uiMonitor(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		d.Lines = append(d.Lines, monitorLine{chart: ch})
+		d.Board.Charts = append(d.Board.Charts, ch)
 	}
 	p.Data = d
 	w.Header().Add("Vary", "HX-Request")

@@ -117,11 +117,14 @@ func (s *Server) apiMonitorRulePut(w http.ResponseWriter, r *http.Request) error
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.YAML == nil && in.Enabled == nil {
-		return problem.Invalid("yaml", "give the rule's yaml, enabled or both").WithMsg("monitor.rule.err.empty_update")
-	}
 	id := r.PathValue("id")
 	st := s.ruleStore()
+	if in.YAML == nil && in.Enabled == nil {
+		if _, _, err := st.Get(r.Context(), reqActor(r), orgID, id); err != nil {
+			return err // an unknown rule is not found, whatever the body
+		}
+		return problem.Invalid("yaml", "give the rule's yaml, enabled or both").WithMsg("monitor.rule.err.empty_update")
+	}
 	if in.YAML != nil {
 		if _, err := st.Save(r.Context(), reqActor(r), orgID, id, []byte(*in.YAML)); err != nil {
 			return err
@@ -230,6 +233,9 @@ func (s *Server) uiMonitorRuleSave(w http.ResponseWriter, r *http.Request) error
 // uiMonitorRuleEnabled enables (enabled=true) or disables the rule.
 func (s *Server) uiMonitorRuleEnabled(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	if _, _, err := s.ruleStore().Get(r.Context(), reqActor(r), 0, id); err != nil {
+		return err // an unknown rule is not found, whatever the form
+	}
 	on, err := strconv.ParseBool(r.PostFormValue("enabled"))
 	if err != nil {
 		return problem.Invalid("enabled", "must be true or false").WithMsg("monitor.rule.err.enabled")
