@@ -293,39 +293,75 @@ func (s *Service) Save(ctx context.Context, a actor.Actor, orgID int64, id strin
 		if err != nil {
 			return err
 		}
-		es, err := s.effective(ctx, tx, n)
+		out, err = s.save(ctx, tx, a, n, r)
+		return err
+	})
+	return out, err
+}
+
+// SaveAll parses and validates the rules of a YAML file of one or more documents
+// (separated by ---) and stores each as its next version at organisation orgID (0: a's
+// own), all in one transaction: one refused rule stores none (problem.Invalid with the
+// parser's message). It returns the rules as they now apply, in the file's order.
+func (s *Service) SaveAll(ctx context.Context, a actor.Actor, orgID int64, yaml []byte) ([]Entry, error) {
+	rs, err := detect.ParseAll(yaml)
+	if err != nil {
+		return nil, problemOf(err)
+	}
+	var out []Entry
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		n, err := node(ctx, tx, a, orgID)
 		if err != nil {
 			return err
 		}
-		next := 1
-		if i := slices.IndexFunc(es, func(e Entry) bool { return e.ID == id }); i >= 0 {
-			next = es[i].Version + 1
-		}
-		var mine sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM monitor_rules WHERE org_id = ? AND rule_id = ?`, n.ID, id).
-			Scan(&mine); err != nil {
-			return fmt.Errorf("rulestore: save: %w", err)
-		}
-		if mine.Valid && int(mine.Int64) >= next {
-			next = int(mine.Int64) + 1
-		}
-		r.Version = strconv.Itoa(next)
-		text := string(r.YAML())
-		if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_rules (org_id, rule_id, version, yaml, created_by, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, n.ID, id, next, text, a.Username, s.now().UTC()); err != nil {
-			if store.IsUniqueViolation(err) {
-				return problem.Conflict("the rule was saved by someone else meanwhile").WithMsg("monitor.rule.err.conflict")
+		out = out[:0]
+		for _, r := range rs {
+			e, err := s.save(ctx, tx, a, n, r)
+			if err != nil {
+				return err
 			}
-			return fmt.Errorf("rulestore: save: %w", err)
+			out = append(out, e)
 		}
-		if out, _, err = s.get(ctx, tx, n, id); err != nil {
-			return err
-		}
-		_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "monitor.rule_save", ObjectType: "monitor_rule", ObjectID: id,
-			OrgID: n.ID, Summary: fmt.Sprintf("rule %s saved as version %d", id, next),
-			Msg: trail.Msg("trail.summary.monitor.rule_save", id, next), After: map[string]any{"version": next, "yaml": text}})
-		return err
+		return nil
 	})
+	return out, err
+}
+
+// save stores r as its next version at organisation n inside tx and trails it.
+func (s *Service) save(ctx context.Context, tx *store.Tx, a actor.Actor, n org.Node, r detect.Rule) (Entry, error) {
+	id := r.ID
+	es, err := s.effective(ctx, tx, n)
+	if err != nil {
+		return Entry{}, err
+	}
+	next := 1
+	if i := slices.IndexFunc(es, func(e Entry) bool { return e.ID == id }); i >= 0 {
+		next = es[i].Version + 1
+	}
+	var mine sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM monitor_rules WHERE org_id = ? AND rule_id = ?`, n.ID, id).
+		Scan(&mine); err != nil {
+		return Entry{}, fmt.Errorf("rulestore: save: %w", err)
+	}
+	if mine.Valid && int(mine.Int64) >= next {
+		next = int(mine.Int64) + 1
+	}
+	r.Version = strconv.Itoa(next)
+	text := string(r.YAML())
+	if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_rules (org_id, rule_id, version, yaml, created_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, n.ID, id, next, text, a.Username, s.now().UTC()); err != nil {
+		if store.IsUniqueViolation(err) {
+			return Entry{}, problem.Conflict("the rule was saved by someone else meanwhile").WithMsg("monitor.rule.err.conflict")
+		}
+		return Entry{}, fmt.Errorf("rulestore: save: %w", err)
+	}
+	out, _, err := s.get(ctx, tx, n, id)
+	if err != nil {
+		return Entry{}, err
+	}
+	_, err = s.trail.Append(ctx, tx, a, trail.Event{Action: "monitor.rule_save", ObjectType: "monitor_rule", ObjectID: id,
+		OrgID: n.ID, Summary: fmt.Sprintf("rule %s saved as version %d", id, next),
+		Msg: trail.Msg("trail.summary.monitor.rule_save", id, next), After: map[string]any{"version": next, "yaml": text}})
 	return out, err
 }
 
@@ -389,16 +425,21 @@ func (s *Service) Rules(ctx context.Context, orgID int64) ([]detect.Rule, error)
 // an event field gets a message of its own in the reader's language).
 func Parse(yaml []byte) (detect.Rule, error) {
 	r, err := detect.Parse(yaml)
-	if err == nil {
-		return r, nil
+	if err != nil {
+		return detect.Rule{}, problemOf(err)
 	}
+	return r, nil
+}
+
+// problemOf turns a parser error into the problem Parse describes.
+func problemOf(err error) error {
 	var fe *detect.FieldError
 	if errors.As(err, &fe) {
-		return detect.Rule{}, problem.Invalid("yaml", "%s names %q, which is not an event field", fe.Where, fe.Field).
+		return problem.Invalid("yaml", "%s names %q, which is not an event field", fe.Where, fe.Field).
 			WithMsg("monitor.rule.err.field", fe.Where, fe.Field, strings.Join(detect.Fields, ", ")).WithErr(err)
 	}
 	msg := parserMessage(err)
-	return detect.Rule{}, problem.Invalid("yaml", "%s", msg).WithMsg("monitor.rule.err.invalid", msg).WithErr(err)
+	return problem.Invalid("yaml", "%s", msg).WithMsg("monitor.rule.err.invalid", msg).WithErr(err)
 }
 
 // parserMessage is the parser's message without its package prefixes.

@@ -301,3 +301,30 @@ func TestStoredRuleThatNoLongerParses(t *testing.T) {
 		t.Fatalf("Rules: %v, want the parse error", err)
 	}
 }
+
+// TestSaveAll: a file of several rules is stored in one go, each as its next version; one
+// refused rule in the file stores none of them.
+func TestSaveAll(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		a := officer(w.hospA)
+		file := string(bruteForce(t, "count: 5", "count: 8")) + "---\n" + customRule
+		es, err := w.svc.SaveAll(ctx, a, 0, []byte(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) != 2 || es[0].ID != "brute-force" || es[0].Version != 2 || es[1].ID != "night-export" || es[1].Version != 1 {
+			t.Fatalf("saved: %+v", es)
+		}
+		bad := customRule + "---\n" + string(bruteForce(t, "[account, system]", "[account, sytem]"))
+		_, err = w.svc.SaveAll(ctx, a, 0, []byte(bad))
+		if pe, ok := problem.As(err); !ok || pe.Kind != problem.KindInvalid || pe.Msg == nil || pe.Msg.Key != "monitor.rule.err.field" {
+			t.Fatalf("a file with a bad rule: %v", err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM monitor_rules`).Scan(&n); err != nil || n != 2 {
+			t.Errorf("%d stored versions (%v), want the first file's 2", n, err)
+		}
+	})
+}

@@ -179,6 +179,7 @@ func (s *Server) routeTable() []route {
 		// Audit-event monitoring: the dashboard's figures.
 		api("GET", "/api/v1/monitor/stats", auth.PermMonitorRead, s.apiMonitorStats),
 		api("GET", "/api/v1/monitor/rules", auth.PermMonitorRead, s.apiMonitorRuleList),
+		api("PUT", "/api/v1/monitor/rules", auth.PermMonitorManage, s.apiMonitorRulePutAll),
 		api("GET", "/api/v1/monitor/rules/{id}", auth.PermMonitorRead, s.apiMonitorRuleGet),
 		api("PUT", "/api/v1/monitor/rules/{id}", auth.PermMonitorManage, s.apiMonitorRulePut),
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -140,6 +141,34 @@ func (s *Server) apiMonitorRulePut(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	return writeJSON(w, http.StatusOK, d)
+}
+
+// apiMonitorRulePutAll answers PUT /api/v1/monitor/rules: the body is a YAML file of one
+// or more rules (documents separated by ---), each stored as its next version for the
+// organisation (?org_id=, default the caller's) in one transaction — a refused rule
+// stores none. It answers the rules as they now apply.
+func (s *Server) apiMonitorRulePutAll(w http.ResponseWriter, r *http.Request) error {
+	orgID, err := queryID(r, "org_id")
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRuleForm))
+	if err != nil {
+		return problem.Invalid("body", "is larger than %d bytes", maxRuleForm).WithMsg("monitor.rule.err.too_large", maxRuleForm)
+	}
+	es, err := s.ruleStore().SaveAll(r.Context(), reqActor(r), orgID, body)
+	if err != nil {
+		return err
+	}
+	n, err := s.ruleAlerts(r)
+	if err != nil {
+		return err
+	}
+	out := make([]ruleItem, len(es))
+	for i, e := range es {
+		out[i] = ruleItem{Entry: e, Alerts7d: n[e.ID]}
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // ruleListData is what monitor_rules.html shows.
