@@ -15,9 +15,9 @@ import (
 	"github.com/medguard/medguard/internal/store/storetest"
 )
 
-// seedMonitor stores events and raises monitoring alerts in hospitals A and B, each with
+// seedMonitorStats stores events and raises monitoring alerts in hospitals A and B, each with
 // names the other hospital's readers must never see.
-func (e *testEnv) seedMonitor() {
+func (e *testEnv) seedMonitorStats() {
 	t := e.t
 	ctx := context.Background()
 	now := time.Now().UTC()
@@ -52,7 +52,7 @@ func (e *testEnv) seedMonitor() {
 func TestMonitorStatsAPI(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		e := newTestEnv(t, db)
-		e.seedMonitor()
+		e.seedMonitorStats()
 		e.runScenarios(t, nil, []apiScenario{
 			{name: "auditor of A", method: "GET", url: "/api/v1/monitor/stats", user: "auditor", status: 200,
 				expect:    []string{`"system":"EMR"`, `"key":"after_hours","n":1`, `"key":"急诊科","n":1`, `"key":"unexplained","n":1`, `"per_minute"`, `"per_hour"`},
@@ -78,7 +78,7 @@ func TestMonitorStatsAPI(t *testing.T) {
 // layout.
 func TestMonitorPage(t *testing.T) {
 	e := newTestEnv(t, storetest.Open(t, store.SQLite))
-	e.seedMonitor()
+	e.seedMonitorStats()
 	b := e.newBrowser()
 	b.login("auditor")
 	get := func(lang string, htmx bool) (int, string) {
