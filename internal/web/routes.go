@@ -172,16 +172,16 @@ func (s *Server) routeTable() []route {
 		api("GET", "/api/v1/dlp/policy", auth.PermDLPRead, s.apiDLPPolicyGet),
 		api("PUT", "/api/v1/dlp/policy", auth.PermDLPManage, s.apiDLPPolicySet),
 
-		// Reference data that explains patient-record accesses.
-		api("POST", "/api/v1/reference/{kind}", auth.PermReferenceManage, s.apiReferenceImport),
-		api("GET", "/api/v1/reference/summary", auth.PermReferenceRead, s.apiReferenceSummary),
-
 		// Audit-event monitoring: the dashboard's figures.
 		api("GET", "/api/v1/monitor/stats", auth.PermMonitorRead, s.apiMonitorStats),
 		api("GET", "/api/v1/monitor/rules", auth.PermMonitorRead, s.apiMonitorRuleList),
 		api("PUT", "/api/v1/monitor/rules", auth.PermMonitorManage, s.apiMonitorRulePutAll),
 		api("GET", "/api/v1/monitor/rules/{id}", auth.PermMonitorRead, s.apiMonitorRuleGet),
 		api("PUT", "/api/v1/monitor/rules/{id}", auth.PermMonitorManage, s.apiMonitorRulePut),
+
+		// Reference data that explains patient-record accesses.
+		api("POST", "/api/v1/reference/{kind}", auth.PermReferenceManage, s.apiReferenceImport),
+		api("GET", "/api/v1/reference/summary", auth.PermReferenceRead, s.apiReferenceSummary),
 
 		api("", "/api/", public, s.apiNotFound),
 
