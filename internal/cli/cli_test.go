@@ -224,6 +224,21 @@ func TestDemoIsIdempotent(t *testing.T) {
 			t.Fatalf("alert demo: %d dlp alerts, %d silenced, %d cases, %d silences", dlpAlerts, silenced, count("alert_cases"),
 				count("alert_silences"))
 		}
+		// Audit events: the simulated hospital's reference data and its two weeks of
+		// events, ending now, in the first hospital.
+		evs, staff, patients, encounters := count("events"), count("reference_staff"), count("reference_patients"), count("reference_encounters")
+		if evs < 10_000 || staff != 120 || patients < 800 || encounters == 0 {
+			t.Fatalf("events demo: %d events, %d staff, %d patients, %d encounters", evs, staff, patients, encounters)
+		}
+		var first, last string
+		if err := raw().QueryRow(`SELECT MIN(e.time), MAX(e.time) FROM events e JOIN orgs o ON o.id = e.org_id WHERE o.code = 'DEMO-H1'`).
+			Scan(&first, &last); err != nil {
+			t.Fatal(err)
+		}
+		if count("events e JOIN orgs o ON o.id = e.org_id WHERE o.code = 'DEMO-H1'") != evs {
+			t.Fatalf("events demo: events outside the first hospital")
+		}
+		t.Logf("demo events: %d from %s to %s", evs, first, last)
 		tokens := count("api_tokens")
 		code, out, _ = runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(out, "already there") {
@@ -232,7 +247,8 @@ func TestDemoIsIdempotent(t *testing.T) {
 		if count("orgs") != orgs || count("users") != users || count("assets") != assets || count("sboms") != sboms ||
 			count("findings") != findings || count("alerts WHERE source = 'supply'") != alerts || count("dlp_scans") != dlpScans ||
 			count("api_tokens") != tokens || count("alerts WHERE source = 'dlp'") != dlpAlerts || count("alert_cases") != 1 ||
-			count("alert_silences") != 1 {
+			count("alert_silences") != 1 || count("events") != evs || count("reference_staff") != staff ||
+			count("reference_encounters") != encounters {
 			t.Fatal("second demo run created data")
 		}
 		var kinds int

@@ -16,15 +16,18 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand"
+	"time"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
+	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
+	"github.com/medguard/medguard/internal/reference"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/vuln"
@@ -41,6 +44,10 @@ type Deps struct {
 	DLP    *dlpsvc.Service // optional: with Options.DLPRoot, seeds patient-data scans
 	Alerts *alert.Service  // optional: seeds a silence and a case in the alert inbox
 	Notify *notify.Service // optional: seeds notification channels and routes
+	// Events and Reference, both optional: with both, the first hospital gets the
+	// simulated hospital's reference data and two weeks of its audit events.
+	Events    *events.Service
+	Reference *reference.Service
 }
 
 // Options tune the seeding.
@@ -50,6 +57,8 @@ type Options struct {
 	// DLPRoot is a scan root of the DLP service where the demo writes its synthetic
 	// patient files; empty skips the patient-data history.
 	DLPRoot string
+	// Now is the end of the demo's two weeks of audit events (zero: the current time).
+	Now time.Time
 }
 
 // Login is a demo account to print.
@@ -174,10 +183,20 @@ func Seed(ctx context.Context, d Deps, opt Options) (Result, error) {
 	if err := seedDLP(ctx, d, opt.DLPRoot); err != nil {
 		return Result{}, err
 	}
+	if err := seedEvents(ctx, d, opt.now()); err != nil {
+		return Result{}, err
+	}
 	if err := seedCase(ctx, d); err != nil {
 		return Result{}, err
 	}
 	return res, nil
+}
+
+func (o Options) now() time.Time {
+	if o.Now.IsZero() {
+		return time.Now()
+	}
+	return o.Now
 }
 
 // reseed leaves existing demo data alone; it only resets the administrator's password
@@ -193,6 +212,9 @@ func reseed(ctx context.Context, d Deps, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	if err := seedDLP(ctx, d, opt.DLPRoot); err != nil {
+		return Result{}, err
+	}
+	if err := seedEvents(ctx, d, opt.now()); err != nil {
 		return Result{}, err
 	}
 	if err := seedCase(ctx, d); err != nil {

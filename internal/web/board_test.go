@@ -15,7 +15,8 @@ func TestBoardWrittenOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dashboards := map[string]bool{"templates/dashboard.html": false, "templates/supply_risk.html": false, "templates/dlp_overview.html": false}
+	dashboards := map[string]bool{"templates/dashboard.html": false, "templates/supply_risk.html": false, "templates/dlp_overview.html": false,
+		"templates/monitor.html": false}
 	for _, n := range names {
 		b, err := fs.ReadFile(templateFS, n)
 		if err != nil {

@@ -26,7 +26,7 @@ func newDemoEnv(t *testing.T) *testEnv {
 	// transaction, so that the demo's routes fill the outbox and the security officer's bell.
 	alertnotify.Wire(e.Alerts, e.Notify)
 	_, err := demo.Seed(context.Background(), demo.Deps{DB: e.db, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets,
-		Vulns: e.Vulns, Supply: e.Supply, DLP: e.DLP, Alerts: e.Alerts, Notify: e.Notify},
+		Vulns: e.Vulns, Supply: e.Supply, DLP: e.DLP, Alerts: e.Alerts, Notify: e.Notify, Events: e.Events, Reference: e.Reference},
 		demo.Options{AdminPassword: testPassword, DLPRoot: e.DLPRoot})
 	if err != nil {
 		t.Fatalf("seed the demo: %v", err)
@@ -150,7 +150,7 @@ const layoutProblemsJS = `(() => {
 })()`
 
 // TestBrowserChartsReadable opens every page that draws ECharts charts — the dashboard,
-// the software risk view and the patient-data overview — over the demo's data, in English
+// the software risk view, the patient-data overview and the monitoring dashboard — over the demo's data, in English
 // and in Chinese, at 1440×900 (and the header also at 1280), keeps a screenshot of each
 // (in MEDGUARD_SCREENSHOT_DIR, or the test's temporary directory) and fails on every
 // label a reader cannot read: paged legends, labels cut to "…", labels leaving the chart
@@ -175,6 +175,7 @@ func TestBrowserChartsReadable(t *testing.T) {
 		{"dashboard", "/", "#asset-kind-chart"},
 		{"supply-risk", "/supply", "#supply-severity-chart"},
 		{"dlp-overview", "/dlp", "#dlp-type-chart"},
+		{"monitor", "/monitor", "#monitor-hour-chart"},
 	}
 	for _, lang := range []string{"en", "zh-CN"} {
 		if lang != "en" {

@@ -26,6 +26,7 @@ func collectionPaths(e *testEnv) map[string]string {
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
 	return map[string]string{
 		"/api/v1/assets":                   "/api/v1/assets",
+		"/api/v1/monitor/rules":            "/api/v1/monitor/rules",
 		"/api/v1/orgs":                     "/api/v1/orgs",
 		"/api/v1/users":                    "/api/v1/users",
 		"/api/v1/tokens":                   "/api/v1/tokens",

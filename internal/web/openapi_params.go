@@ -108,6 +108,8 @@ var queryDocs = map[string]qdoc{
 	"file_id":     id("Only the findings of this file of the scan"),
 	"type":        str("Patient-data type of the findings, e.g. resident_id"),
 	"status":      oneOf("Scan status", []string{dlpsvc.StatusQueued, dlpsvc.StatusRunning, dlpsvc.StatusDone, dlpsvc.StatusFailed}),
+	"from":        {map[string]any{"type": "string"}, "Start of the range: an RFC 3339 time or a date (YYYY-MM-DD, midnight in the server's zone)"},
+	"to":          {map[string]any{"type": "string"}, "End of the range (excluded): an RFC 3339 time or a date (YYYY-MM-DD, midnight in the server's zone)"},
 	"decision":    oneOf("Pre-send decision", []string{dlpsvc.DecisionAllow, dlpsvc.DecisionAlert, dlpsvc.DecisionBlock}),
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/rulestore"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 	"github.com/medguard/medguard/internal/supply"
@@ -72,6 +73,8 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 	p = strings.Replace(p, "{vuln}", "GHSA-test-0001", 1)
 	id := ""
 	switch {
+	case strings.Contains(p, "/monitor/rules/{id}"):
+		id = "brute-force"
 	case strings.Contains(p, "/notify/channels/{id}"):
 		id = strconv.FormatInt(e.NotifyChanA.ID, 10)
 	case strings.Contains(p, "/notify/deliveries/{id}"):
@@ -277,6 +280,12 @@ func TestOtherHospitalIs404(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A monitoring rule of hospital B's own.
+		const bRule = "b-only-rule"
+		if _, err := rulestore.New(db, e.Trail).Save(ctx, e.Users["secofficer_b"].Actor(""), 0, bRule,
+			[]byte("id: "+bRule+"\nversion: \"1\"\nname: {zh: 乙院规则, en: B rule}\nseverity: low\nkind: match\nmatch: {action: export}\n")); err != nil {
+			t.Fatal(err)
+		}
 		br := e.newBrowser()
 		br.login("admin_a")
 		for _, r := range e.srv.Routes() {
@@ -284,7 +293,10 @@ func TestOtherHospitalIs404(t *testing.T) {
 				continue
 			}
 			var id int64
+			sid := "" // an id that is not a number
 			switch {
+			case strings.Contains(r.Pattern, "/monitor/rules/"):
+				sid = bRule
 			case strings.Contains(r.Pattern, "/notify/channels/"):
 				id = e.NotifyChanB.ID
 			case strings.Contains(r.Pattern, "/notify/deliveries/"):
@@ -322,7 +334,10 @@ func TestOtherHospitalIs404(t *testing.T) {
 			default:
 				t.Fatalf("route %s names an object this test does not know", r.Pattern)
 			}
-			path := strings.Replace(r.Pattern, "{id}", strconv.FormatInt(id, 10), 1)
+			if sid == "" {
+				sid = strconv.FormatInt(id, 10)
+			}
+			path := strings.Replace(r.Pattern, "{id}", sid, 1)
 			path = strings.Replace(path, "{name}", "procurement", 1)
 			var code int
 			var body string

@@ -172,6 +172,13 @@ func (s *Server) routeTable() []route {
 		api("GET", "/api/v1/dlp/policy", auth.PermDLPRead, s.apiDLPPolicyGet),
 		api("PUT", "/api/v1/dlp/policy", auth.PermDLPManage, s.apiDLPPolicySet),
 
+		// Audit-event monitoring: the dashboard's figures.
+		api("GET", "/api/v1/monitor/stats", auth.PermMonitorRead, s.apiMonitorStats),
+		api("GET", "/api/v1/monitor/rules", auth.PermMonitorRead, s.apiMonitorRuleList),
+		api("PUT", "/api/v1/monitor/rules", auth.PermMonitorManage, s.apiMonitorRulePutAll),
+		api("GET", "/api/v1/monitor/rules/{id}", auth.PermMonitorRead, s.apiMonitorRuleGet),
+		api("PUT", "/api/v1/monitor/rules/{id}", auth.PermMonitorManage, s.apiMonitorRulePut),
+
 		// Reference data that explains patient-record accesses.
 		api("POST", "/api/v1/reference/{kind}", auth.PermReferenceManage, s.apiReferenceImport),
 		api("GET", "/api/v1/reference/summary", auth.PermReferenceRead, s.apiReferenceSummary),
@@ -279,6 +286,12 @@ func (s *Server) routeTable() []route {
 		ui("GET", "/silences", auth.PermAlertRead, s.uiSilenceList),
 		ui("POST", "/silences", auth.PermAlertManage, s.uiSilenceCreate),
 		ui("POST", "/silences/{id}/expire", auth.PermAlertManage, s.uiSilenceExpire),
+		// Audit-event monitoring: the dashboard.
+		ui("GET", "/monitor", auth.PermMonitorRead, s.uiMonitor),
+		ui("GET", "/monitor/rules", auth.PermMonitorRead, s.uiMonitorRules),
+		ui("GET", "/monitor/rules/{id}", auth.PermMonitorRead, s.uiMonitorRule),
+		ui("POST", "/monitor/rules/{id}", auth.PermMonitorManage, s.uiMonitorRuleSave),
+		ui("POST", "/monitor/rules/{id}/enabled", auth.PermMonitorManage, s.uiMonitorRuleEnabled),
 		// Notifications: channels, routes, the outbox and dead letters; every user's inbox.
 		ui("GET", "/notify/channels", auth.PermNotifyRead, s.uiNotifyChannels),
 		ui("POST", "/notify/channels", auth.PermNotifyManage, s.uiNotifyChannelCreate),

@@ -39,6 +39,7 @@ type chart struct {
 	Title string // i18n key
 	JSON  template.JS
 	Empty bool
+	Wide  bool // takes a whole row of the board (a time series)
 }
 
 // makeChart encodes spec as a chart's data block.

@@ -98,10 +98,28 @@
     };
   }
 
+  // lineOption draws one line per series over the category labels spec.x (event rates
+  // per system); the legend sits under the plot, ticks that would run together are dropped.
+  function lineOption(spec, W) {
+    var rows = legendRows(spec.series.map(function (s) { return s.name; }), W - 2 * PAD);
+    var legendH = rows * LINE + (rows - 1) * GAP + 2 * PAD;
+    return {
+      tooltip: { trigger: "axis" },
+      legend: { type: "plain", top: 0, left: "center", itemWidth: ICON, itemHeight: 10, itemGap: GAP },
+      grid: { left: 8, right: 24, top: legendH + 12, bottom: 8, containLabel: true },
+      // The first tick label starts at the axis and the last ends at it, clear of the value labels.
+      xAxis: { type: "category", boundaryGap: false, data: spec.x,
+        axisLabel: { hideOverlap: true, alignMinLabel: "left", alignMaxLabel: "right" } },
+      yAxis: { type: "value", minInterval: 1, splitNumber: 4, axisLabel: { hideOverlap: true } },
+      series: spec.series.map(function (s) { return { type: "line", name: s.name, data: s.data, showSymbol: false }; })
+    };
+  }
+
   // chartHeight is the height a chart needs for its labels to be read, never lower than
   // its container: a horizontal bar chart makes each bar as high as its name's lines, a
   // pie keeps a ring of a readable size above a legend of many rows.
   function chartHeight(spec, W, H) {
+    if (spec.type === "line") { return H; }
     if (spec.type === "pie") {
       return Math.max(H, legendHeight(spec, W) + 6 + 2 * (64 + 12 + LINE + BLEED));
     }
@@ -123,6 +141,10 @@
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
       var draw = function () {
         var W = chart.getWidth(), H = chart.getHeight();
+        if (spec.type === "line") {
+          chart.setOption(lineOption(spec, W), { notMerge: true });
+          return;
+        }
         if (spec.type !== "pie") {
           chart.setOption(barOption(spec, W), { notMerge: true });
           return;
@@ -137,9 +159,17 @@
       };
       draw();
       el.dataset.ready = "1";
-      window.addEventListener("resize", function () { chart.resize(); draw(); });
+      window.addEventListener("resize", function () { if (!chart.isDisposed()) { chart.resize(); draw(); } });
     });
   }
   document.addEventListener("DOMContentLoaded", function () { charts(document); });
+  // Charts about to be replaced (a refreshed dashboard) let go of their instances.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (!window.echarts || !e.detail.target) { return; }
+    e.detail.target.querySelectorAll("[data-chart]").forEach(function (el) {
+      var c = window.echarts.getInstanceByDom(el);
+      if (c) { c.dispose(); }
+    });
+  });
   document.addEventListener("htmx:afterSwap", function (e) { charts(e.target); });
 })();
