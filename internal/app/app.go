@@ -16,15 +16,18 @@ import (
 	"github.com/medguard/medguard/internal/alertnotify"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/detect"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/events/syslogd"
+	"github.com/medguard/medguard/internal/explain"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/keyfile"
 	"github.com/medguard/medguard/internal/lease"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/reference"
+	"github.com/medguard/medguard/internal/rulestore"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
@@ -55,6 +58,13 @@ type App struct {
 	Events    *events.Service
 	// Syslog is the syslog listener Start runs when events.syslog_* is set; nil otherwise.
 	Syslog *syslogd.Listener
+	// Explain classifies patient-record accesses, for the live detection and the
+	// investigation pages alike (one snapshot of the reference data).
+	Explain *explain.Explainer
+	// Rules are the monitoring rules each organisation stored, over the built-in library.
+	Rules *rulestore.Service
+	// Detect is the live detection: Start runs it on the process holding its lease.
+	Detect *detect.Runner
 
 	// Set by Start.
 	leases    *lease.Manager
@@ -175,7 +185,27 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	a.Explain = explain.New(a.Reference, explain.Options{})
+	a.Rules = rulestore.New(db, tl)
+	env, err := a.DetectEnv()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Detect = detect.NewRunner(db, a.Events, a.Alerts, detect.RunnerOptions{Env: env, RulesFor: a.Rules.Rules, Logger: logger})
 	return a, nil
+}
+
+// DetectEnv is the detection engine's view of the hospital: the monitor configuration
+// (internal networks, jump hosts, holidays, time zone) and the shared explainer.
+func (a *App) DetectEnv() (detect.Env, error) {
+	m := a.Config.Monitor
+	env, err := detect.ParseEnv(m.InternalNetworks, m.JumpHosts, m.Holidays, m.Timezone)
+	if err != nil {
+		return detect.Env{}, err
+	}
+	env.Explainer = a.Explain
+	return env, nil
 }
 
 // baseURL is the platform's address as a link in a notification names it: notify.base_url,
@@ -221,7 +251,7 @@ func (a *App) Close() error {
 func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
 		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts, Reference: a.Reference, Events: a.Events,
-		I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
+		Explain: a.Explain, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
 		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ const (
 	LeaseDLPRetention    = "dlp.retention"    // drops raw values past their retention
 	LeaseNotifyDispatch  = notify.LeaseName   // sends the notifications of the outbox
 	LeaseEventsRetention = "events.retention" // deletes audit events past their retention
+	LeaseDetect          = "detect.live"      // evaluates new audit events with the monitoring rules
 )
 
 // Convert runs the data conversions that follow the migrations but need the services:
@@ -122,6 +123,22 @@ func (a *App) Start(ctx context.Context) error {
 		}
 		dispatch.Run(loops)
 	})
+	// The live detection, like the dispatcher, runs for as long as it holds its lease,
+	// from the checkpoint the last holder committed; a change of the stored rules (on
+	// any process) makes it load them again.
+	if err := a.Detect.Prime(ctx); err != nil {
+		stop()
+		wg.Wait()
+		return err
+	}
+	detectJob := a.leases.Job(LeaseDetect, time.Second, a.Detect.Run)
+	wg.Go(func() {
+		if _, err := detectJob.Step(loops); err != nil && loops.Err() == nil {
+			a.Logger.Error("background job", "lease", detectJob.Name(), "err", err)
+		}
+		detectJob.Run(loops)
+	})
+	wg.Go(func() { a.watchRules(loops, ruleCheck) })
 	wg.Go(func() {
 		t := time.NewTicker(a.leases.TTL())
 		defer t.Stop()
@@ -195,6 +212,39 @@ func (a *App) keepNode(ctx context.Context) (stop func()) {
 	return func() {
 		cancel()
 		<-done
+	}
+}
+
+// ruleCheck is how often a serving process looks for a change of the stored rules.
+const ruleCheck = 2 * time.Second
+
+// watchRules reloads the live detection's rules when the stored rules change, until ctx
+// ends.
+func (a *App) watchRules(ctx context.Context, every time.Duration) {
+	last, err := a.Rules.Version(ctx)
+	if err != nil && ctx.Err() == nil {
+		a.Logger.Error("monitoring rules", "err", err)
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v, err := a.Rules.Version(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.Logger.Error("monitoring rules", "err", err)
+			}
+			continue
+		}
+		if v != last {
+			last = v
+			a.Detect.Reload()
+			a.Logger.Info("monitoring rules changed; the live detection loads them again")
+		}
 	}
 }
 

@@ -235,6 +235,14 @@ func (r *Runner) start(ctx context.Context) error {
 	return nil
 }
 
+// Prime makes the checkpoint when there is none yet (at the last stored event), so that
+// the events stored after it returns are evaluated live even if the runner's first step
+// comes later. A serving process calls it before it accepts events.
+func (r *Runner) Prime(ctx context.Context) error {
+	_, err := r.checkpoint(ctx)
+	return err
+}
+
 // checkpoint reads the checkpoint, made at the last stored event the first time.
 func (r *Runner) checkpoint(ctx context.Context) (int64, error) {
 	var cp int64

@@ -450,3 +450,17 @@ func parserMessage(err error) string {
 	}
 	return s
 }
+
+// Version returns a marker of the stored rules and their enabling that changes with every
+// save, enable or disable of any organisation (rows are only added or updated, never
+// deleted): the live detection compares it to know when to load the rules again.
+func (s *Service) Version(ctx context.Context) (string, error) {
+	var n, maxID, states int64
+	var last store.Time
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM monitor_rules), (SELECT COALESCE(MAX(id), 0) FROM monitor_rules),
+		(SELECT COUNT(*) FROM monitor_rule_state), (SELECT MAX(updated_at) FROM monitor_rule_state)`).Scan(&n, &maxID, &states, &last)
+	if err != nil {
+		return "", fmt.Errorf("rulestore: version: %w", err)
+	}
+	return fmt.Sprintf("%d/%d/%d/%d", n, maxID, states, last.Time.UnixNano()), nil
+}

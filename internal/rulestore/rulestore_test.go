@@ -328,3 +328,44 @@ func TestSaveAll(t *testing.T) {
 		}
 	})
 }
+
+// TestVersionMarksChanges: the marker the live detection watches changes with a save,
+// a disable and an enable, and not without one.
+func TestVersionMarksChanges(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := context.Background()
+		v := func() string {
+			t.Helper()
+			s, err := w.svc.Version(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		v0 := v()
+		if v() != v0 {
+			t.Fatal("the version changed without a change")
+		}
+		if _, err := w.svc.Save(ctx, officer(w.hospA), w.hospA.ID, "brute-force", bruteForce(t, "count: 5", "count: 8")); err != nil {
+			t.Fatal(err)
+		}
+		v1 := v()
+		if v1 == v0 {
+			t.Error("a save left the version")
+		}
+		if _, err := w.svc.SetEnabled(ctx, officer(w.hospA), w.hospA.ID, "brute-force", false); err != nil {
+			t.Fatal(err)
+		}
+		v2 := v()
+		if v2 == v1 {
+			t.Error("a disable left the version")
+		}
+		if _, err := w.svc.SetEnabled(ctx, officer(w.hospA), w.hospA.ID, "brute-force", true); err != nil {
+			t.Fatal(err)
+		}
+		if v() == v2 {
+			t.Error("an enable left the version")
+		}
+	})
+}
