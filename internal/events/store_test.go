@@ -321,6 +321,30 @@ func TestAppendOrderAndConcurrentDuplicates(t *testing.T) {
 	})
 }
 
+// TestAppendFailureStoresNothing: a batch the database refuses (an organisation that
+// does not exist) is an error and stores none of its events, and the next batch on the
+// same pool is stored (on PostgreSQL the connection of the failed COPY is not left in an
+// aborted transaction).
+func TestAppendFailureStoresNothing(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		if _, err := w.svc.Append(ctx, 999999, []events.Event{ev("f1", 0, "doc", "P1"), ev("f2", 1, "doc", "P2")}); err == nil {
+			t.Fatal("a batch of an unknown organisation was stored")
+		}
+		for i := range 3 { // more batches than one connection serves
+			r, err := w.svc.Append(ctx, w.hospA.ID, []events.Event{ev(fmt.Sprint("ok-", i), 0, "doc", "P1")})
+			if err != nil || r.Accepted != 1 {
+				t.Fatalf("batch %d after the failure: %+v %v", i, r, err)
+			}
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM events`).Scan(&n); err != nil || n != 3 {
+			t.Fatalf("stored %d events (%v), want 3", n, err)
+		}
+	})
+}
+
 // TestPatientHashAllocations: the keyed hash, computed for every event appended and
 // every patient looked up, reuses its HMAC instead of building one per call: one
 // allocation (the hex string) a call.
