@@ -9,12 +9,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/emmansun/gmsm/sm4"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/store"
@@ -38,9 +42,19 @@ const (
 	maxRaw   = 256 << 10 // the raw original
 )
 
-// insertRows is how many events one INSERT statement carries: 17 arguments a row keep
-// it under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
-const insertRows = 500
+// columns are the columns Append writes, in the order of its arguments.
+var columns = []string{"org_id", "system", "event_id", "time", "account", "staff_id", "department", "action", "outcome",
+	"patient_sealed", "patient_hash", "record_type", "record_count", "source_ip", "terminal", "raw_sealed", "received_at"}
+
+// insertOne stores one event unless its organisation, system and id are stored already.
+// SQLite runs it once per event with one prepared statement: a single-row INSERT needs no
+// statement journal, which a multi-row one (it may abort half-way on the foreign key)
+// writes for every page it touches.
+var insertOne = `INSERT INTO events (` + strings.Join(columns, ", ") + `) VALUES (` + store.Placeholders(len(columns)) +
+	`) ON CONFLICT (org_id, system, event_id) DO NOTHING`
+
+// sealChunk is how many events one goroutine seals at a time.
+const sealChunk = 1024
 
 // Options configures a Service.
 type Options struct {
@@ -56,7 +70,9 @@ type Options struct {
 type Service struct {
 	db        *store.DB
 	aead      cipher.AEAD
-	hashKey   []byte
+	key       []byte    // the SM4 key
+	hashKey   []byte    // the HMAC key
+	sealers   sync.Pool // of *sealer: one cipher and one HMAC a goroutine
 	retention time.Duration
 	now       func() time.Time
 }
@@ -83,8 +99,73 @@ func New(db *store.DB, o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{db: db, aead: aead, hashKey: slices.Clone(o.Key[sm4.BlockSize:]), retention: o.Retention, now: o.Now}, nil
+	return &Service{db: db, aead: aead, key: slices.Clone(o.Key[:sm4.BlockSize]), hashKey: slices.Clone(o.Key[sm4.BlockSize:]),
+		retention: o.Retention, now: o.Now}, nil
 }
+
+// sealer seals and hashes for one goroutine at a time: its own SM4-GCM instance and its
+// own HMAC, reset between values instead of built anew for each.
+type sealer struct {
+	aead cipher.AEAD
+	mac  hash.Hash
+	sum  []byte                // the HMAC's output
+	msg  []byte                // what the HMAC reads
+	hex  [2 * sha256.Size]byte // the hash in hexadecimal
+}
+
+func (s *Service) getSealer() *sealer {
+	if v, ok := s.sealers.Get().(*sealer); ok {
+		return v
+	}
+	b, err := sm4.NewCipher(s.key)
+	if err != nil {
+		panic("events: SM4 key checked in New: " + err.Error())
+	}
+	aead, err := cipher.NewGCM(b)
+	if err != nil {
+		panic("events: SM4-GCM checked in New: " + err.Error())
+	}
+	return &sealer{aead: aead, mac: hmac.New(sha256.New, s.hashKey), sum: make([]byte, 0, sha256.Size)}
+}
+
+// patientHash is PatientHash on sl's HMAC.
+func (sl *sealer) patientHash(id string) string {
+	if id == "" {
+		return ""
+	}
+	sl.msg = append(append(sl.msg[:0], "events.patient\x00"...), id...)
+	sl.mac.Reset()
+	sl.mac.Write(sl.msg)
+	sl.sum = sl.mac.Sum(sl.sum[:0])
+	hex.Encode(sl.hex[:], sl.sum)
+	return string(sl.hex[:])
+}
+
+// sealInto appends to dst the value v sealed (nonce, then ciphertext and tag) under the
+// nonce given, and returns the sealed value as a slice of dst ("" seals to nil).
+func (sl *sealer) sealInto(dst []byte, what []byte, v string, nonce []byte) (out, sealed []byte) {
+	if v == "" {
+		return dst, nil
+	}
+	n := len(dst)
+	dst = append(dst, nonce...)
+	dst = sl.aead.Seal(dst, nonce, []byte(v), what)
+	return dst, dst[n:len(dst):len(dst)]
+}
+
+// sealedSize is how many bytes the sealed value of v takes.
+func sealedSize(v string) int {
+	if v == "" {
+		return 0
+	}
+	return gcmNonce + len(v) + gcmTag
+}
+
+// The sizes of an SM4-GCM nonce and tag.
+const (
+	gcmNonce = 12
+	gcmTag   = 16
+)
 
 // Retention returns how long events are kept.
 func (s *Service) Retention() time.Duration { return s.retention }
@@ -95,26 +176,20 @@ func (s *Service) PatientHash(id string) string {
 	if id == "" {
 		return ""
 	}
-	m := hmac.New(sha256.New, s.hashKey)
-	m.Write([]byte("events.patient\x00"))
-	m.Write([]byte(id))
-	return hex.EncodeToString(m.Sum(nil))
+	sl := s.getSealer()
+	defer s.sealers.Put(sl)
+	return sl.patientHash(id)
 }
 
 // sealAD binds a sealed value to what it is, so that a patient id copied into a raw
 // column (or the reverse) does not open.
 func sealAD(what string) []byte { return []byte("events." + what) }
 
-func (s *Service) seal(what, v string) ([]byte, error) {
-	if v == "" {
-		return nil, nil
-	}
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(v)+s.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("events: nonce: %w", err)
-	}
-	return s.aead.Seal(nonce, nonce, []byte(v), sealAD(what)), nil
-}
+// The additional data of sealed patient ids and raw originals.
+var (
+	adPatient = sealAD("patient")
+	adRaw     = sealAD("raw")
+)
 
 func (s *Service) open(what string, b []byte) (string, error) {
 	if len(b) == 0 {
@@ -202,14 +277,14 @@ func Validate(e *Event) *Rejection {
 // as accepted is durable. An event whose system and id are already stored for the
 // organisation (or came earlier in the batch) is dropped and counted as a duplicate, never
 // an error. The error is for the store failing, in which case nothing was stored.
+//
+// The patient ids and raw originals are sealed before the transaction begins, by as many
+// goroutines as there are processors, so that the one SQLite writer only writes.
 func (s *Service) Append(ctx context.Context, orgID int64, evs []Event) (Result, error) {
 	res := Result{Rejected: []Rejection{}}
 	type key struct{ system, id string }
-	seen := make(map[key]bool, len(evs))
-	now := s.now().UTC()
-	rows := make([]any, 0, min(len(evs), insertRows)*17)
-	valid := 0
-	var batches [][]any
+	seen := make(map[key]struct{}, len(evs))
+	rows := make([]sealedEvent, 0, len(evs))
 	for i := range evs {
 		e := evs[i] // a copy: the caller's slice is not changed
 		if r := Validate(&e); r != nil {
@@ -218,67 +293,178 @@ func (s *Service) Append(ctx context.Context, orgID int64, evs []Event) (Result,
 			continue
 		}
 		k := key{e.System, e.ID}
-		if seen[k] {
+		if _, dup := seen[k]; dup {
 			res.Duplicates++
 			continue
 		}
-		seen[k] = true
-		valid++
-		patient, err := s.seal("patient", e.PatientID)
-		if err != nil {
-			return Result{}, err
-		}
-		raw, err := s.seal("raw", e.Raw)
-		if err != nil {
-			return Result{}, err
-		}
-		rows = append(rows, orgID, e.System, e.ID, e.Time, e.Account, e.StaffID, e.Department, e.Action, e.Outcome,
-			patient, s.PatientHash(e.PatientID), e.RecordType, e.RecordCount, e.SourceIP, e.Terminal, raw, now)
-		if len(rows) == insertRows*17 {
-			batches = append(batches, rows)
-			rows = make([]any, 0, insertRows*17)
-		}
+		seen[k] = struct{}{}
+		rows = append(rows, sealedEvent{Event: e})
 	}
-	if len(rows) > 0 {
-		batches = append(batches, rows)
-	}
-	if valid == 0 {
+	if len(rows) == 0 {
 		return res, nil
 	}
-	inserted := 0
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		inserted = 0
-		for _, b := range batches {
-			n := len(b) / 17
-			var q strings.Builder
-			q.WriteString(`INSERT INTO events (org_id, system, event_id, time, account, staff_id, department, action, outcome,
-				patient_sealed, patient_hash, record_type, record_count, source_ip, terminal, raw_sealed, received_at) VALUES `)
-			row := "(" + store.Placeholders(17) + ")"
-			for i := 0; i < n; i++ {
-				if i > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteString(row)
-			}
-			q.WriteString(` ON CONFLICT (org_id, system, event_id) DO NOTHING`)
-			r, err := tx.ExecContext(ctx, q.String(), b...)
-			if err != nil {
-				return fmt.Errorf("events: append: %w", err)
-			}
-			c, err := r.RowsAffected()
-			if err != nil {
-				return fmt.Errorf("events: append: %w", err)
-			}
-			inserted += int(c)
-		}
-		return nil
-	})
+	if err := s.sealAll(rows); err != nil {
+		return Result{}, err
+	}
+	now := s.now().UTC()
+	var inserted int64
+	var err error
+	if s.db.Dialect() == store.Postgres {
+		inserted, err = s.copyIn(ctx, orgID, now, rows)
+	} else {
+		inserted, err = s.insertEach(ctx, orgID, now, rows)
+	}
 	if err != nil {
 		return Result{}, err
 	}
-	res.Accepted = inserted
-	res.Duplicates += valid - inserted
+	res.Accepted = int(inserted)
+	res.Duplicates += len(rows) - int(inserted)
 	return res, nil
+}
+
+// sealedEvent is a valid event with its patient id and raw original sealed and its
+// patient's keyed hash.
+type sealedEvent struct {
+	Event
+	patient, raw []byte
+	hash         string
+}
+
+// sealAll seals the patient id and raw original of every row and computes its keyed
+// hash, in chunks of sealChunk rows spread over the processors.
+func (s *Service) sealAll(rows []sealedEvent) error {
+	chunks := (len(rows) + sealChunk - 1) / sealChunk
+	workers := min(runtime.GOMAXPROCS(0), chunks)
+	if workers <= 1 {
+		return s.sealChunk(rows)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, chunks)
+	next := make(chan int, chunks)
+	for c := range chunks {
+		next <- c
+	}
+	close(next)
+	for range workers {
+		wg.Go(func() {
+			for c := range next {
+				errs[c] = s.sealChunk(rows[c*sealChunk : min((c+1)*sealChunk, len(rows))])
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// sealChunk seals rows into one buffer, their nonces drawn from one read of the system's
+// random source.
+func (s *Service) sealChunk(rows []sealedEvent) error {
+	sl := s.getSealer()
+	defer s.sealers.Put(sl)
+	size, seals := 0, 0
+	for i := range rows {
+		size += sealedSize(rows[i].PatientID) + sealedSize(rows[i].Raw)
+		if rows[i].PatientID != "" {
+			seals++
+		}
+		if rows[i].Raw != "" {
+			seals++
+		}
+	}
+	nonces := make([]byte, seals*gcmNonce)
+	if _, err := rand.Read(nonces); err != nil {
+		return fmt.Errorf("events: nonce: %w", err)
+	}
+	buf := make([]byte, 0, size)
+	for i := range rows {
+		r := &rows[i]
+		if r.PatientID != "" {
+			buf, r.patient = sl.sealInto(buf, adPatient, r.PatientID, nonces[:gcmNonce])
+			nonces = nonces[gcmNonce:]
+			r.hash = sl.patientHash(r.PatientID)
+		}
+		if r.Raw != "" {
+			buf, r.raw = sl.sealInto(buf, adRaw, r.Raw, nonces[:gcmNonce])
+			nonces = nonces[gcmNonce:]
+		}
+	}
+	return nil
+}
+
+// args appends the arguments of insertOne for r to dst.
+func (r *sealedEvent) args(dst []any, orgID int64, now time.Time) []any {
+	return append(dst, orgID, r.System, r.ID, r.Time, r.Account, r.StaffID, r.Department, r.Action, r.Outcome,
+		r.patient, r.hash, r.RecordType, r.RecordCount, r.SourceIP, r.Terminal, r.raw, now)
+}
+
+// insertEach stores rows in one transaction, one prepared single-row INSERT each, and
+// returns how many were new.
+func (s *Service) insertEach(ctx context.Context, orgID int64, now time.Time, rows []sealedEvent) (int64, error) {
+	var inserted int64
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		inserted = 0
+		st, err := tx.PrepareContext(ctx, insertOne)
+		if err != nil {
+			return fmt.Errorf("events: append: %w", err)
+		}
+		defer st.Close()
+		args := make([]any, 0, len(columns))
+		for i := range rows {
+			r, err := st.ExecContext(ctx, rows[i].args(args[:0], orgID, now)...)
+			if err != nil {
+				return fmt.Errorf("events: append: %w", err)
+			}
+			n, err := r.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("events: append: %w", err)
+			}
+			inserted += n
+		}
+		return nil
+	})
+	return inserted, err
+}
+
+// copyIn stores rows on PostgreSQL in one transaction: COPY into a temporary table of the
+// connection (emptied at commit), then one INSERT … SELECT in batch order that skips the
+// events stored already. It returns how many were new.
+func (s *Service) copyIn(ctx context.Context, orgID int64, now time.Time, rows []sealedEvent) (int64, error) {
+	var inserted int64
+	err := s.db.WithPgx(ctx, func(conn *pgx.Conn) error {
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("events: append: begin: %w", err)
+		}
+		defer func() { _ = tx.Rollback(ctx) }() // after Commit, a no-op
+		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS events_in (
+			ord INTEGER NOT NULL, org_id BIGINT NOT NULL, system TEXT NOT NULL, event_id TEXT NOT NULL,
+			time TIMESTAMPTZ NOT NULL, account TEXT NOT NULL, staff_id TEXT NOT NULL, department TEXT NOT NULL,
+			action TEXT NOT NULL, outcome TEXT NOT NULL, patient_sealed BYTEA, patient_hash TEXT NOT NULL,
+			record_type TEXT NOT NULL, record_count INTEGER NOT NULL, source_ip TEXT NOT NULL, terminal TEXT NOT NULL,
+			raw_sealed BYTEA, received_at TIMESTAMPTZ NOT NULL) ON COMMIT DELETE ROWS`); err != nil {
+			return fmt.Errorf("events: append: temporary table: %w", err)
+		}
+		args := make([]any, 0, len(columns)+1)
+		src := pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+			args = append(args[:0], i)
+			return rows[i].args(args, orgID, now), nil
+		})
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events_in"}, append([]string{"ord"}, columns...), src); err != nil {
+			return fmt.Errorf("events: append: copy: %w", err)
+		}
+		cols := strings.Join(columns, ", ")
+		tag, err := tx.Exec(ctx, `INSERT INTO events (`+cols+`) SELECT `+cols+` FROM events_in ORDER BY ord
+			ON CONFLICT (org_id, system, event_id) DO NOTHING`)
+		if err != nil {
+			return fmt.Errorf("events: append: %w", err)
+		}
+		inserted = tag.RowsAffected()
+		if err := tx.Commit(ctx); err != nil {
+			return fmt.Errorf("events: append: commit: %w", err)
+		}
+		return nil
+	})
+	return inserted, err
 }
 
 // Stored is an event as stored: the event (patient id and raw opened) with its

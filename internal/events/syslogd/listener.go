@@ -39,7 +39,12 @@ type Appender interface {
 
 // Defaults of Config.
 const (
-	DefaultBatchSize = 1000
+	// DefaultBatchSize: measured on SQLite with a stream of RFC 5424 + JSON over four
+	// connections, 5,000-event batches take about a quarter less CPU a stored event than
+	// 1,000-event ones (each commit writes every index page the batch touched to the WAL,
+	// and random patient hashes touch a page an event). A connection holds at most one
+	// batch while it is appended.
+	DefaultBatchSize = 5000
 	DefaultFlush     = 200 * time.Millisecond
 	DefaultUDPQueue  = 10000
 )
@@ -397,7 +402,7 @@ read:
 // failed (if given: a connection is then closed, since what the sender sent is lost)
 // and counts the batch as dropped.
 func (l *Listener) batch(ctx context.Context, in <-chan events.Event, transport string, failed chan struct{}) {
-	buf := make([]events.Event, 0, l.cfg.BatchSize)
+	buf := make([]events.Event, 0, min(l.cfg.BatchSize, 256)) // grows with the load, not per connection
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	flush := func() bool {

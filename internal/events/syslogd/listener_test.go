@@ -269,6 +269,47 @@ func TestListenerTCPBackPressure(t *testing.T) {
 	waitFor(t, "reading to resume", func() bool { return l.Stats().Stored > batch+1 })
 }
 
+// batchSizes records the size of every batch appended, then appends it.
+type batchSizes struct {
+	next  syslogd.Appender
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (b *batchSizes) Append(ctx context.Context, orgID int64, evs []events.Event) (events.Result, error) {
+	b.mu.Lock()
+	b.sizes = append(b.sizes, len(evs))
+	b.mu.Unlock()
+	return b.next.Append(ctx, orgID, evs)
+}
+
+// TestListenerDefaultBatch: a stream connection's backlog is appended in batches of
+// 5,000 events by default (1,000-event batches cost a quarter more CPU an event on
+// SQLite); the rest when the connection closes.
+func TestListenerDefaultBatch(t *testing.T) {
+	w := newWorld(t, storetest.Open(t, store.SQLite))
+	rec := &batchSizes{next: w.svc}
+	l, _ := start(t, rec, syslogd.Config{TCP: "127.0.0.1:0", OrgID: w.node.ID, FlushEvery: time.Hour})
+	c, err := net.Dial("tcp", l.TCPAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stream bytes.Buffer
+	for i := range 5010 {
+		fmt.Fprintf(&stream, msg5424+"\n", i, i)
+	}
+	if _, err := c.Write(stream.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	waitFor(t, "the events to be stored", func() bool { return l.Stats().Stored == 5010 })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if fmt.Sprint(rec.sizes) != "[5000 10]" {
+		t.Errorf("batches %v, want [5000 10]", rec.sizes)
+	}
+}
+
 // certs writes a CA, a server certificate for 127.0.0.1 and a client certificate signed
 // by the CA into dir, returning the CA pool and the client certificate.
 func certs(t *testing.T, dir string) (*x509.CertPool, tls.Certificate) {

@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# bench/events/run.sh: end-to-end durable ingestion of audit events, medguard against its
+# peers in the same run, on loopback; every step is time-bounded, so it stops by itself.
+#
+# For each engine (SQLite in a temporary directory; PostgreSQL from
+# MEDGUARD_BENCH_POSTGRES, else a throwaway server started here with the default
+# durability settings, fsync and synchronous_commit on):
+#   1. `medguard serve` with the syslog TCP listener (events.syslog_tcp) on a free port;
+#   2. HTTP: eventbench posts BENCH_EVENTS events as NDJSON batches of BENCH_BATCH from
+#      BENCH_CLIENTS clients to POST /api/v1/events; events/s acknowledged; then the count
+#      stored is checked against the count acknowledged (the run fails if they differ);
+#   3. syslog: the same number of other events as RFC 5424 messages with a JSON payload,
+#      octet-counted, over BENCH_CONNS TCP connections; events/s stored (the events table
+#      is polled until it stops growing);
+#   4. the ceiling of the HTTP figure: the same rows (same sizes, sealed values as random
+#      bytes of the sealed length) bulk-loaded by the database's own path into an empty
+#      medguard schema: sqlite3 `.import` of a CSV in one transaction (synchronous=NORMAL,
+#      foreign keys on, the 64 MiB page cache medguard's writer uses) / psql `\copy`.
+# Then the syslog peer: rsyslog (imtcp -> omfile, foreground, its own config) receiving
+# the same syslog stream; messages/s written to its file. rsyslog appends to a file and
+# does not fsync per message: it is not durable in medguard's sense (acknowledged only
+# after a commit), it is the ceiling of receiving and writing syslog on this machine.
+#
+# Besides wall-clock events/s, each figure is also given per CPU-second of the processes
+# that store (medguard, plus the PostgreSQL backends of the server started here; the
+# sqlite3 or psql process and the backends for a ceiling; rsyslogd), read from /proc:
+# the machine may be shared, and that ratio does not depend on the neighbours.
+#
+# Results: bench/out/events-<UTC stamp>/results.jsonl, report.md, env.txt, logs.
+# Environment: BENCH_EVENTS (400000), BENCH_BATCH (10000), BENCH_CLIENTS (4),
+# BENCH_CONNS (4), BENCH_ENGINES ("sqlite postgres"), BENCH_PEERS ("ceiling rsyslog"),
+# BENCH_MEDGUARD (a medguard binary to measure instead of this tree's, e.g. an older
+# build for a before/after comparison), MEDGUARD_BENCH_POSTGRES.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+EVENTS=${BENCH_EVENTS:-400000}
+BATCH=${BENCH_BATCH:-10000}
+CLIENTS=${BENCH_CLIENTS:-4}
+CONNS=${BENCH_CONNS:-4}
+ENGINES=${BENCH_ENGINES:-"sqlite postgres"}
+PEERS=${BENCH_PEERS:-"ceiling rsyslog"}
+OUT=${BENCH_OUT:-$ROOT/bench/out/events-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$OUT"
+RESULTS=$OUT/results.jsonl
+: >"$RESULTS"
+TMP=$(mktemp -d /tmp/medguard-evbench.XXXXXX)
+chmod 755 "$TMP"
+SERVER_PID=""
+RSYSLOG_PID=""
+PGDATA=""
+PG_POSTMASTER=""
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+stop_pid() {
+  if [ -n "$1" ]; then
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+  fi
+}
+cleanup() {
+  stop_pid "$SERVER_PID"
+  stop_pid "$RSYSLOG_PID"
+  if [ -n "$PGDATA" ]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ! command -v rsyslogd >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing rsyslog"
+    apt-get install -y rsyslog >/dev/null
+  else
+    log "rsyslogd not found and not root: the rsyslog peer will be skipped"
+  fi
+fi
+
+log "building medguard and eventbench into $TMP"
+(cd "$ROOT" && go build -o "$TMP/medguard" ./cmd/medguard && go build -o "$TMP/eventbench" ./bench/events)
+BIN=${BENCH_MEDGUARD:-$TMP/medguard}
+EB=$TMP/eventbench
+PW="Bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')-Aa1!"
+
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown) (working tree may be dirty)"
+  echo "nproc: $(nproc)"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  free -h
+  go version
+  echo "sqlite3: $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 || echo none)"
+  echo "rsyslogd: $(rsyslogd -v 2>/dev/null | head -1 || echo none)"
+  echo "events: $EVENTS  batch: $BATCH  http clients: $CLIENTS  syslog connections: $CONNS"
+} >"$OUT/env.txt" 2>&1
+
+# serve LABEL SYSLOGPORT DBARGS... : start medguard serve with the syslog TCP listener.
+URL=""
+serve() {
+  local label=$1 port=$2
+  shift 2
+  MEDGUARD_EVENTS_SYSLOG_TCP=127.0.0.1:$port "$BIN" serve --addr 127.0.0.1:0 --log-level warn "$@" \
+    >"$TMP/serve-$label.out" 2>"$OUT/serve-$label.log" &
+  SERVER_PID=$!
+  local i
+  URL=""
+  for i in $(seq 1 150); do
+    URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$TMP/serve-$label.out" 2>/dev/null | head -1 || true)
+    if [ -n "$URL" ] && curl -fsS -m 5 "$URL/readyz" >/dev/null 2>&1; then return 0; fi
+    URL=""
+    sleep 0.2
+  done
+  log "$label: server did not become ready"
+  cat "$OUT/serve-$label.log" >&2
+  return 1
+}
+
+# bench_engine LABEL COUNTDB CEILING DBARGS...
+bench_engine() {
+  local label=$1 countdb=$2 ceiling=$3
+  shift 3
+  local -a dbargs=("$@")
+  timeout 120 "$BIN" user add --username his --role it_ops --password "$PW" "${dbargs[@]}" >"$OUT/setup-$label.log" 2>&1
+  (umask 077 && timeout 120 "$BIN" token create --user his --scope events.ingest --name bench "${dbargs[@]}" \
+    >"$TMP/$label.tok" 2>>"$OUT/setup-$label.log")
+  local port
+  port=$("$EB" freeport)
+  serve "$label" "$port" "${dbargs[@]}"
+  log "$label: serving at $URL, syslog on 127.0.0.1:$port (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+
+  local -a cpu=(-pid "$SERVER_PID")
+  local -a dbcpu=()
+  if [ "$label" = postgres ] && [ -n "$PG_POSTMASTER" ]; then
+    cpu+=(-db-pid "$PG_POSTMASTER")
+    dbcpu=(-db-pid "$PG_POSTMASTER")
+  fi
+  log "$label: HTTP, $EVENTS events, $CLIENTS clients, batches of $BATCH"
+  timeout 900 "$EB" http "${cpu[@]}" -url "$URL" -token "@$TMP/$label.tok" -clients "$CLIENTS" -batch "$BATCH" -events "$EVENTS" \
+    -label "$label" -run "h$label" -json "$RESULTS" | tee "$OUT/http-$label.txt"
+  local acked stored
+  acked=$(tail -1 "$RESULTS" | sed 's/.*"stored":\([0-9]*\).*/\1/')
+  stored=$("$EB" count -db "$countdb")
+  echo "$label: acknowledged $acked, stored $stored" | tee -a "$OUT/verify.txt"
+  if [ "$acked" != "$stored" ] || [ "$acked" != "$EVENTS" ]; then
+    log "$label: stored $stored events but acknowledged $acked (sent $EVENTS)"
+    return 1
+  fi
+
+  log "$label: syslog TCP, $EVENTS events, $CONNS connections"
+  timeout 900 "$EB" syslog "${cpu[@]}" -addr "127.0.0.1:$port" -conns "$CONNS" -events "$EVENTS" -db "$countdb" \
+    -label "$label" -run "s$label" -json "$RESULTS" | tee "$OUT/syslog-$label.txt"
+  stop_pid "$SERVER_PID"
+  SERVER_PID=""
+  case " $PEERS " in *" ceiling "*) ;; *) return 0 ;; esac
+
+  log "$label: ceiling, the same rows bulk-loaded by the database"
+  local org
+  org=$("$EB" prep -db "$ceiling" 2>>"$OUT/setup-$label.log" | tail -1)
+  if [ "$label" = sqlite ]; then
+    "$EB" csv -out "$TMP/rows.csv" -org "$org" -events "$EVENTS" -engine sqlite -run "c$label"
+    local path=${ceiling#sqlite:}
+    printf 'PRAGMA synchronous=NORMAL;\nPRAGMA foreign_keys=ON;\nPRAGMA cache_size=-65536;\n.import --csv %s events\n' "$TMP/rows.csv" >"$TMP/import.sql"
+    timeout 900 "$EB" timed -label sqlite -scenario "ceiling:sqlite3 .import" -events "$EVENTS" -json "$RESULTS" \
+      -note "sqlite3 CLI .import of a CSV in one transaction, same indexes, WAL, synchronous=NORMAL" \
+      -- sqlite3 "$path" ".read $TMP/import.sql" | tee "$OUT/ceiling-$label.txt"
+    echo "sqlite ceiling: stored $("$EB" count -db "$ceiling")" | tee -a "$OUT/verify.txt"
+  else
+    "$EB" csv -out "$TMP/rows.csv" -org "$org" -events "$EVENTS" -engine postgres -run "c$label"
+    local cols="org_id, system, event_id, time, account, staff_id, department, action, outcome, patient_sealed, patient_hash, record_type, record_count, source_ip, terminal, raw_sealed, received_at"
+    timeout 900 "$EB" timed "${dbcpu[@]}" -label postgres -scenario 'ceiling:psql \copy' -events "$EVENTS" -json "$RESULTS" \
+      -note "psql \\copy (COPY FROM STDIN, CSV) in one transaction, same indexes" \
+      -- psql "$ceiling" -v ON_ERROR_STOP=1 -qc "\\copy events ($cols) FROM '$TMP/rows.csv' WITH (FORMAT csv)" | tee "$OUT/ceiling-$label.txt"
+    echo "postgres ceiling: stored $("$EB" count -db "$ceiling")" | tee -a "$OUT/verify.txt"
+  fi
+  rm -f "$TMP/rows.csv"
+}
+
+# start_pg: a throwaway PostgreSQL server with the default durability (fsync on,
+# synchronous_commit on), data in $TMP; prints its admin URL.
+start_pg() {
+  [ -n "$PGBIN" ] && [ "$(id -u)" = 0 ] || return 1
+  id postgres >/dev/null 2>&1 || useradd --system --home "$TMP/pg" postgres
+  PGDATA=$TMP/pg
+  mkdir -p "$PGDATA" && chown postgres "$PGDATA"
+  runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" -U medguard --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  local port
+  port=$("$EB" freeport)
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w \
+    -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c shared_buffers=256MB -c max_wal_size=2GB" start >/dev/null
+  echo "postgres://medguard@127.0.0.1:$port/postgres?sslmode=disable"
+}
+
+for engine in $ENGINES; do
+  case $engine in
+  sqlite)
+    mkdir -p "$TMP/sqlite"
+    bench_engine sqlite "sqlite:$TMP/sqlite/medguard.db" "sqlite:$TMP/ceiling.db" --data "$TMP/sqlite"
+    ;;
+  postgres)
+    admin=${MEDGUARD_BENCH_POSTGRES:-}
+    if [ -z "$admin" ]; then
+      admin=$(start_pg || true)
+      PGDATA=$TMP/pg
+      # Its postmaster: its and its backends' CPU time is charged with medguard's.
+      PG_POSTMASTER=$(head -1 "$PGDATA/postmaster.pid" 2>/dev/null || true)
+    fi
+    if [ -z "$admin" ]; then
+      log "no PostgreSQL (set MEDGUARD_BENCH_POSTGRES or install postgresql as root): skipped"
+      continue
+    fi
+    case $admin in
+    postgres://*@127.0.0.1[:/]* | postgres://127.0.0.1[:/]*) ;;
+    *) log "MEDGUARD_BENCH_POSTGRES must point at 127.0.0.1: skipped"; continue ;;
+    esac
+    base=${admin%%\?*}
+    query=${admin#"$base"}
+    adminurl="${base%/*}/postgres$query"
+    pgurl="${base%/*}/medguard_evbench$query"
+    ceilurl="${base%/*}/medguard_evceiling$query"
+    timeout 120 psql "$adminurl" -qc "DROP DATABASE IF EXISTS medguard_evbench" -c "CREATE DATABASE medguard_evbench" \
+      -c "DROP DATABASE IF EXISTS medguard_evceiling" -c "CREATE DATABASE medguard_evceiling"
+    echo "postgres: $(psql "$pgurl" -tAc 'SHOW server_version') ($(psql "$pgurl" -tAc \
+      "SELECT string_agg(name || '=' || setting, ' ') FROM pg_settings WHERE name IN ('shared_buffers','fsync','synchronous_commit','full_page_writes','max_wal_size')"))" >>"$OUT/env.txt"
+    bench_engine postgres "$pgurl" "$ceilurl" --db "$pgurl"
+    timeout 120 psql "$adminurl" -qc "DROP DATABASE IF EXISTS medguard_evbench" -c "DROP DATABASE IF EXISTS medguard_evceiling" || true
+    ;;
+  *) log "unknown engine $engine" ;;
+  esac
+done
+
+if [[ " $PEERS " == *" rsyslog "* ]] && command -v rsyslogd >/dev/null 2>&1; then
+  port=$("$EB" freeport)
+  mkdir -p "$TMP/rsyslog"
+  cat >"$TMP/rsyslog.conf" <<EOF
+global(workDirectory="$TMP/rsyslog")
+module(load="imtcp")
+input(type="imtcp" address="127.0.0.1" port="$port")
+*.* action(type="omfile" file="$TMP/rsyslog/out.log")
+EOF
+  log "rsyslog: imtcp on 127.0.0.1:$port -> omfile"
+  rsyslogd -n -f "$TMP/rsyslog.conf" -i "$TMP/rsyslog/rsyslogd.pid" >"$OUT/rsyslog.log" 2>&1 &
+  RSYSLOG_PID=$!
+  for _ in $(seq 1 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+  timeout 900 "$EB" syslog -pid "$RSYSLOG_PID" -addr "127.0.0.1:$port" -conns "$CONNS" -events "$EVENTS" -file "$TMP/rsyslog/out.log" \
+    -label - -scenario peer:rsyslog -run "r" -json "$RESULTS" | tee "$OUT/rsyslog.txt"
+  stop_pid "$RSYSLOG_PID"
+  RSYSLOG_PID=""
+fi
+
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/env.txt"
+"$EB" report -json "$RESULTS" | tee "$OUT/report.md"
+log "results in $OUT"
