@@ -101,8 +101,8 @@ type cliAlert struct {
 	SourceIP   string            `json:"source_ip,omitempty"`
 	From       *time.Time        `json:"from,omitempty"`
 	To         *time.Time        `json:"to,omitempty"`
-	// Evidence is what the module stored with the alert (for a rule: its events and
-	// the explanation); never a clear patient value.
+	// Evidence is what a detection rule stored with its alert (its events and the
+	// explanation); never a clear patient value.
 	Evidence json.RawMessage `json:"evidence,omitempty"`
 }
 
@@ -114,7 +114,10 @@ func writeAlertsJSON(e *env, as []alert.Alert) error {
 			PatientID: al.PatientID, Silenced: al.Silenced(), CaseID: al.CaseID, Assignee: al.Assignee,
 			DueAt: al.DueAt, FirstSeen: al.FirstSeen, LastSeen: al.LastSeen, Count: al.Count,
 			Rule: al.Rule, GroupBy: al.GroupBy, Group: al.Group, System: al.System, Department: al.Department,
-			StaffID: al.StaffID, Terminal: al.Terminal, SourceIP: al.SourceIP, From: al.From, To: al.To, Evidence: al.Evidence}
+			StaffID: al.StaffID, Terminal: al.Terminal, SourceIP: al.SourceIP, From: al.From, To: al.To}
+		if al.Rule != "" {
+			out[i].Evidence = al.Evidence
+		}
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")

@@ -233,9 +233,13 @@ func (e *env) demoCmd() *cobra.Command {
 			}
 			e.cfg.DLP.ScanRoots = append(e.cfg.DLP.ScanRoots, dlpRoot)
 			return e.withApp(func(a *app.App) error {
+				env, err := a.DetectEnv()
+				if err != nil {
+					return err
+				}
 				res, err := demo.Seed(e.ctx, demo.Deps{DB: a.DB, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
 					Vulns: a.Vulns, Supply: a.Supply, DLP: a.DLP, Alerts: a.Alerts, Notify: a.Notify,
-					Events: a.Events, Reference: a.Reference},
+					Events: a.Events, Reference: a.Reference, Rules: a.Rules.Rules, DetectEnv: env},
 					demo.Options{AdminPassword: adminPassword, Assets: assets, DLPRoot: dlpRoot})
 				if err != nil {
 					return err

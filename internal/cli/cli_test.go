@@ -219,7 +219,7 @@ func TestDemoIsIdempotent(t *testing.T) {
 		silenced := count("alerts WHERE source = 'dlp' AND silence_id IS NOT NULL")
 		dlpAlerts := count("alerts WHERE source = 'dlp'")
 		if count("alerts WHERE kind = 'dlp_block'") != 1 || silenced != 1 || count("alerts WHERE kind = 'dlp_outside_allowed'") != 1 ||
-			count("alert_cases WHERE status = 'investigating'") != 1 || count("alert_case_comments") != 1 ||
+			count("alert_cases WHERE status = 'investigating'") != 2 || count("alert_case_comments") != 2 ||
 			count("alert_silences") != 1 || count("alerts WHERE case_id IS NOT NULL") == 0 {
 			t.Fatalf("alert demo: %d dlp alerts, %d silenced, %d cases, %d silences", dlpAlerts, silenced, count("alert_cases"),
 				count("alert_silences"))
@@ -239,6 +239,14 @@ func TestDemoIsIdempotent(t *testing.T) {
 			t.Fatalf("events demo: events outside the first hospital")
 		}
 		t.Logf("demo events: %d from %s to %s", evs, first, last)
+		// Detection ran over them: monitoring alerts with their rule, and one
+		// investigation (a family access in a case being investigated).
+		monitor := count("alerts WHERE source = 'monitor' AND rule <> ''")
+		if monitor < 10 || count("alerts WHERE source = 'monitor' AND kind = 'family-access' AND case_id IS NOT NULL") != 1 {
+			t.Fatalf("monitoring demo: %d alerts, %d family accesses in a case", monitor,
+				count("alerts WHERE source = 'monitor' AND kind = 'family-access' AND case_id IS NOT NULL"))
+		}
+		t.Logf("demo monitoring alerts: %d", monitor)
 		tokens := count("api_tokens")
 		code, out, _ = runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(out, "already there") {
@@ -246,7 +254,8 @@ func TestDemoIsIdempotent(t *testing.T) {
 		}
 		if count("orgs") != orgs || count("users") != users || count("assets") != assets || count("sboms") != sboms ||
 			count("findings") != findings || count("alerts WHERE source = 'supply'") != alerts || count("dlp_scans") != dlpScans ||
-			count("api_tokens") != tokens || count("alerts WHERE source = 'dlp'") != dlpAlerts || count("alert_cases") != 1 ||
+			count("api_tokens") != tokens || count("alerts WHERE source = 'dlp'") != dlpAlerts || count("alert_cases") != 2 ||
+			count("alerts WHERE source = 'monitor'") != monitor ||
 			count("alert_silences") != 1 || count("events") != evs || count("reference_staff") != staff ||
 			count("reference_encounters") != encounters {
 			t.Fatal("second demo run created data")

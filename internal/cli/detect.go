@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/app"
 	"github.com/medguard/medguard/internal/detect"
-	"github.com/medguard/medguard/internal/explain"
 )
 
 // detectCmd is `detect run`: the stored events through the rules, their alerts raised.
@@ -45,13 +45,36 @@ func (e *env) detectCmd() *cobra.Command {
 						return err
 					}
 				}
-				eng, err := detect.NewEngine(detect.Builtin(), env)
-				if err != nil {
-					return err
+				// Each organisation through its own rules (the built-in library with what
+				// it or an organisation above it stored).
+				orgs := []int64{sp.OrgID}
+				if sp.OrgID == 0 {
+					nodes, err := a.Orgs.List(e.ctx, actor.CLI())
+					if err != nil {
+						return err
+					}
+					orgs = orgs[:0]
+					for _, n := range nodes {
+						orgs = append(orgs, n.ID)
+					}
 				}
-				rep, err := detect.Run(e.ctx, a.DB, a.Events, a.Alerts, eng, sp)
-				if err != nil {
-					return err
+				rep := detect.RunReport{PerRule: map[string]int{}}
+				for _, id := range orgs {
+					rules, err := a.Rules.Rules(e.ctx, id)
+					if err != nil {
+						return err
+					}
+					eng, err := detect.NewEngine(rules, env)
+					if err != nil {
+						return err
+					}
+					osp := sp
+					osp.OrgID = id
+					r, err := detect.Run(e.ctx, a.DB, a.Events, a.Alerts, eng, osp)
+					if err != nil {
+						return err
+					}
+					rep.Add(r)
 				}
 				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "RULE\tHITS")
@@ -79,17 +102,9 @@ func (e *env) detectCmd() *cobra.Command {
 	return cmd
 }
 
-// detectEnv is the engine's view of the hospital: the monitor configuration (internal
-// networks, jump hosts, holidays, time zone) and the explainer over the reference data.
-func detectEnv(a *app.App) (detect.Env, error) {
-	m := a.Config.Monitor
-	env, err := detect.ParseEnv(m.InternalNetworks, m.JumpHosts, m.Holidays, m.Timezone)
-	if err != nil {
-		return detect.Env{}, err
-	}
-	env.Explainer = explain.New(a.Reference, explain.Options{})
-	return env, nil
-}
+// detectEnv is the engine's view of the hospital (app.DetectEnv): the monitor
+// configuration and the explainer over the reference data.
+func detectEnv(a *app.App) (detect.Env, error) { return a.DetectEnv() }
 
 // span reads --from and --to: RFC 3339, or a date at midnight in loc.
 func span(fromS, toS string, loc *time.Location) (detect.Span, error) {

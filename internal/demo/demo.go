@@ -22,6 +22,7 @@ import (
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/detect"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/notify"
@@ -48,6 +49,11 @@ type Deps struct {
 	// simulated hospital's reference data and two weeks of its audit events.
 	Events    *events.Service
 	Reference *reference.Service
+	// Rules and DetectEnv, optional with Events and Alerts: the demo runs detection over
+	// the events it seeds (the live detection only sees what comes after it started)
+	// and opens an investigation of one account.
+	Rules     func(ctx context.Context, orgID int64) ([]detect.Rule, error)
+	DetectEnv detect.Env
 }
 
 // Options tune the seeding.
@@ -189,6 +195,9 @@ func Seed(ctx context.Context, d Deps, opt Options) (Result, error) {
 	if err := seedCase(ctx, d); err != nil {
 		return Result{}, err
 	}
+	if err := seedInvestigation(ctx, d); err != nil {
+		return Result{}, err
+	}
 	return res, nil
 }
 
@@ -218,6 +227,9 @@ func reseed(ctx context.Context, d Deps, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	if err := seedCase(ctx, d); err != nil {
+		return Result{}, err
+	}
+	if err := seedInvestigation(ctx, d); err != nil {
 		return Result{}, err
 	}
 	for _, u := range users {

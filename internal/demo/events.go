@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/alert"
+	"github.com/medguard/medguard/internal/detect"
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/events/simulate"
 	"github.com/medguard/medguard/internal/org"
@@ -92,11 +94,68 @@ func seedEvents(ctx context.Context, d Deps, now time.Time) error {
 	return nil
 }
 
-// detectDemoEvents is where the demo runs detection over the events it just stored
-// (organisation h1, event times in [from, to]), so that the demo opens with its
-// monitoring alerts and an investigation. It does nothing until the detection engine
-// is wired here.
+// detectDemoEvents runs the detection over the events the demo just stored
+// (organisation h1, event times in [from, to]) with the hospital's rules, so that the
+// demo opens with its monitoring alerts; without Rules or Alerts it does nothing.
 func detectDemoEvents(ctx context.Context, d Deps, h1 org.Node, from, to time.Time) error {
+	if d.Rules == nil || d.Alerts == nil {
+		return nil
+	}
+	rules, err := d.Rules(ctx, h1.ID)
+	if err != nil {
+		return fmt.Errorf("demo: rules: %w", err)
+	}
+	eng, err := detect.NewEngine(rules, d.DetectEnv)
+	if err != nil {
+		return fmt.Errorf("demo: detection: %w", err)
+	}
+	if _, err := detect.Run(ctx, d.DB, d.Events, d.Alerts, eng, detect.Span{OrgID: h1.ID}); err != nil {
+		return fmt.Errorf("demo: detection: %w", err)
+	}
+	return nil
+}
+
+// investigationTitle is the title of the demo's investigation case.
+const investigationTitle = "病历访问调查：家属病历查阅"
+
+// seedInvestigation opens the demo's investigation: the first hospital's open
+// family-access alert (a staff member who read a relative's record) in a case being
+// investigated by the security officer, with a note, unless the demo has it already.
+func seedInvestigation(ctx context.Context, d Deps) error {
+	if d.Alerts == nil || d.Rules == nil {
+		return nil
+	}
+	h1, a, err := demoOfficer(ctx, d)
+	if err != nil || h1.ID == 0 {
+		return err
+	}
+	cases, _, err := d.Alerts.Cases(ctx, actor.System(), alert.CaseQuery{Limit: 200})
+	if err != nil {
+		return err
+	}
+	for _, c := range cases {
+		if c.Title == investigationTitle {
+			return nil
+		}
+	}
+	as, _, err := d.Alerts.List(ctx, a, alert.Filter{Source: "monitor", Kind: "family-access", Status: alert.StatusOpen, Limit: 1})
+	if err != nil || len(as) == 0 {
+		return err
+	}
+	c, err := d.Alerts.CreateCase(ctx, a, alert.CaseInput{OrgID: h1.ID, Title: investigationTitle,
+		AlertIDs: []int64{as[0].ID}, Assignee: "secofficer"})
+	if err != nil {
+		return fmt.Errorf("demo: investigation: %w", err)
+	}
+	if _, err := d.Alerts.SetCaseStatus(ctx, a, c.ID, alert.Change{Status: alert.StatusInvestigating}); err != nil {
+		return fmt.Errorf("demo: investigation: %w", err)
+	}
+	note := "账号 " + as[0].Account + " 查阅了同姓同住址患者的病历，无诊疗关系；已调取该账号两周内全部操作（监测 → 账号调查），约谈安排中。" +
+		" / Account " + as[0].Account + " read the record of a patient with the same surname and address, with no care relationship;" +
+		" its two weeks of activity are under review (Monitoring → account investigation); an interview is being arranged."
+	if _, err := d.Alerts.CommentCase(ctx, a, c.ID, note); err != nil {
+		return fmt.Errorf("demo: investigation: %w", err)
+	}
 	return nil
 }
 

@@ -117,3 +117,17 @@ func walk(ctx context.Context, evs *events.Service, eng *Engine, sp Span, page f
 		after = evp[len(evp)-1].Seq
 	}
 }
+
+// Add adds the counts of o (another organisation's run) to r.
+func (r *RunReport) Add(o RunReport) {
+	r.Events += o.Events
+	r.Hits += o.Hits
+	r.Created += o.Created
+	r.LastSeq = max(r.LastSeq, o.LastSeq)
+	if r.PerRule == nil {
+		r.PerRule = map[string]int{}
+	}
+	for k, v := range o.PerRule {
+		r.PerRule[k] += v
+	}
+}
