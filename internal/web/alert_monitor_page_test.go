@@ -41,10 +41,11 @@ func TestMonitorAlertPage(t *testing.T) {
 		code, body, _ := ae.page(sec, "GET", path, nil, map[string]string{"Accept-Language": "en"})
 		mustContain(t, code, body, http.StatusOK, `id="alert-rule"`, `href="/monitor/rules/batch-login"`, "Terminal", "WS-7",
 			"Source IP", "10.1.2.3", `id="alert-range"`, `id="alert-explanation"`, "Flagged", "Why this access",
-			`href="/monitor/accounts/u1"`, "****0021")
+			`href="/monitor/accounts/u1"`, "****0021",
+			"Many accounts logged in from one terminal", "Monitoring")
 		mustNotContain(t, body, "110105194912310021")
 		code, body, _ = ae.page(sec, "GET", path, nil, map[string]string{"Accept-Language": "zh-CN,zh;q=0.9"})
-		mustContain(t, code, body, http.StatusOK, "规则", "终端", "来源 IP", "事件时间范围", "访问说明", "需关注")
+		mustContain(t, code, body, http.StatusOK, "规则", "终端", "来源 IP", "事件时间范围", "访问说明", "需关注", "同一终端批量登录多个账号", "审计监测")
 		mustNotContain(t, body, "Why this access", "Flagged")
 	})
 }

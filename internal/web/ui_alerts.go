@@ -71,10 +71,14 @@ func (p *page) AlertSource(src string) string {
 	return src
 }
 
-// AlertKind names what an alert is about in the page's language; a kind without a
-// catalogue entry (a rule id) keeps its own name.
+// AlertKind names what an alert is about in the page's language: a built-in
+// monitoring rule by its name; a kind without a catalogue entry (a hospital's own rule)
+// keeps its id.
 func (p *page) AlertKind(kind string) string {
 	if key := "alert.kind." + kind; p.s.I18n.Has(p.Lang, key) {
+		return p.T(key)
+	}
+	if key := "detect.rule." + kind; p.s.I18n.Has(p.Lang, key) { // a built-in monitoring rule
 		return p.T(key)
 	}
 	return kind

@@ -47,6 +47,7 @@ func withOrg(r *http.Request, link string, q url.Values) string {
 // range, each event with its explanation.
 func (s *Server) uiMonitorAccount(w http.ResponseWriter, r *http.Request) error {
 	p := s.newPage(r, w, "explain.account.title", "monitor")
+	p.Sub = "account"
 	rep, err := s.accountReport(r, p.Lang)
 	if err != nil {
 		return err
@@ -60,6 +61,7 @@ func (s *Server) uiMonitorAccount(w http.ResponseWriter, r *http.Request) error 
 // patient it names.
 func (s *Server) uiMonitorPatients(w http.ResponseWriter, r *http.Request) error {
 	p := s.newPage(r, w, "explain.patients.title", "monitor")
+	p.Sub = "patients"
 	q := r.URL.Query()
 	d := monitorPage{Watermark: watermark(r, time.Now()), From: q.Get("from"), To: q.Get("to"), Max: maxInvestigation,
 		PatientQuery: strings.TrimSpace(q.Get("patient_id"))}
