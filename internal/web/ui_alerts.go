@@ -421,6 +421,30 @@ func scalarText(v any) string {
 	return fmt.Sprint(v)
 }
 
+// ruleShown are the evidence entries of a detection rule's alert that the alert page
+// shows in its own rows (rule, grouped fields, time range) or sections (explanation).
+var ruleShown = []string{"rule", "version", "name", "group", "group_by", "from", "to", "explanation"}
+
+// ruleEvidence is the evidence of al without what the page shows elsewhere when a rule
+// raised it (the events and anything else the rule stored remain).
+func ruleEvidence(al alert.Alert) json.RawMessage {
+	if al.Rule == "" {
+		return al.Evidence
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(al.Evidence, &m) != nil {
+		return al.Evidence
+	}
+	for _, k := range ruleShown {
+		delete(m, k)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return al.Evidence
+	}
+	return b
+}
+
 // alertExplanation is the explanation a detection rule stored in an alert's evidence
 // ({"explanation": {"class": …, "reasons": [messages]}}): the class of the access and
 // its sentences in the reader's language.
@@ -478,7 +502,7 @@ func (s *Server) uiAlertShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := s.alertPage(r, w, "alert.show.title", "inbox")
-	d := alertShowData{Alert: al, Evidence: s.evidenceRows(p.Lang, al.Evidence), Statuses: alert.Statuses,
+	d := alertShowData{Alert: al, Evidence: s.evidenceRows(p.Lang, ruleEvidence(al)), Statuses: alert.Statuses,
 		Explanation: s.explanationOf(p.Lang, al.Evidence), Resolution: alert.Resolutions, Now: time.Now(),
 		Change: changeForm{Prefix: "alert-", Statuses: alert.Next(al.Status), Resolutions: alert.Resolutions}}
 	if al.SilenceID != 0 {
