@@ -249,9 +249,13 @@ func (a *App) Close() error {
 
 // Handler builds the HTTP handler.
 func (a *App) Handler() (http.Handler, error) {
+	env, err := a.DetectEnv()
+	if err != nil {
+		return nil, err
+	}
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
 		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts, Reference: a.Reference, Events: a.Events,
-		Explain: a.Explain, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
+		Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
 		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {
 		return nil, err

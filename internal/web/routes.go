@@ -178,6 +178,7 @@ func (s *Server) routeTable() []route {
 		api("PUT", "/api/v1/monitor/rules", auth.PermMonitorManage, s.apiMonitorRulePutAll),
 		api("GET", "/api/v1/monitor/rules/{id}", auth.PermMonitorRead, s.apiMonitorRuleGet),
 		api("PUT", "/api/v1/monitor/rules/{id}", auth.PermMonitorManage, s.apiMonitorRulePut),
+		api("GET", "/api/v1/monitor/rules/{id}/test", auth.PermMonitorRead, s.apiMonitorRuleTest),
 
 		// Reference data that explains patient-record accesses.
 		api("POST", "/api/v1/reference/{kind}", auth.PermReferenceManage, s.apiReferenceImport),
@@ -292,6 +293,7 @@ func (s *Server) routeTable() []route {
 		ui("GET", "/monitor/rules/{id}", auth.PermMonitorRead, s.uiMonitorRule),
 		ui("POST", "/monitor/rules/{id}", auth.PermMonitorManage, s.uiMonitorRuleSave),
 		ui("POST", "/monitor/rules/{id}/enabled", auth.PermMonitorManage, s.uiMonitorRuleEnabled),
+		ui("GET", "/monitor/rules/{id}/test", auth.PermMonitorRead, s.uiMonitorRuleTest),
 		// Notifications: channels, routes, the outbox and dead letters; every user's inbox.
 		ui("GET", "/notify/channels", auth.PermNotifyRead, s.uiNotifyChannels),
 		ui("POST", "/notify/channels", auth.PermNotifyManage, s.uiNotifyChannelCreate),

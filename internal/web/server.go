@@ -29,6 +29,7 @@ import (
 	"github.com/medguard/medguard/internal/dlp/mask"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/events"
+	"github.com/medguard/medguard/internal/detect"
 	"github.com/medguard/medguard/internal/explain"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/notify"
@@ -62,6 +63,10 @@ type Deps struct {
 	// Explain classifies patient-record accesses on the investigation pages; nil: one
 	// is made on Reference (the server shares the detection engine's when it has one).
 	Explain *explain.Explainer
+	// DetectEnv is the detection engine's view of the hospital (internal networks, jump
+	// hosts, holidays, time zone) for rule tests against history; its Explainer, when
+	// nil, is Explain.
+	DetectEnv detect.Env
 	// EventIngests is how many event batches are stored at once (0: defaultIngests);
 	// one more is answered 429.
 	EventIngests int

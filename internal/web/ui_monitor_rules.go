@@ -199,6 +199,10 @@ type ruleShowData struct {
 	ShownYAML string
 	Draft     string
 	Days      int
+	// Test is the result of a test against history, when one was asked for.
+	Test *ruleTest
+	// TestFrom and TestTo fill the test form.
+	TestFrom, TestTo string
 }
 
 // uiMonitorRule shows one rule; ?version=N shows a stored version's YAML.
@@ -208,13 +212,23 @@ func (s *Server) uiMonitorRule(w http.ResponseWriter, r *http.Request) error {
 
 // showRule renders the rule page, with a refused draft and its problem when given.
 func (s *Server) showRule(w http.ResponseWriter, r *http.Request, id, draft string, failed error) error {
+	return s.showRuleFull(w, r, id, draft, failed, nil)
+}
+
+// showRuleWith renders the rule page with the result of a test against history.
+func (s *Server) showRuleWith(w http.ResponseWriter, r *http.Request, id string, t *ruleTest) error {
+	return s.showRuleFull(w, r, id, "", nil, t)
+}
+
+func (s *Server) showRuleFull(w http.ResponseWriter, r *http.Request, id, draft string, failed error, t *ruleTest) error {
 	p := s.newPage(r, w, "monitor.rule.title", "monitor")
 	p.Sub = "rules"
 	d, err := s.ruleDetailOf(r, 0, id)
 	if err != nil {
 		return err
 	}
-	data := ruleShowData{ruleDetail: d, ShownYAML: d.Rule.YAML, Draft: d.Rule.YAML, Days: ruleAlertDays}
+	data := ruleShowData{ruleDetail: d, ShownYAML: d.Rule.YAML, Draft: d.Rule.YAML, Days: ruleAlertDays, Test: t,
+		TestFrom: r.URL.Query().Get("from"), TestTo: r.URL.Query().Get("to")}
 	if v := r.URL.Query().Get("version"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -238,7 +252,9 @@ func (s *Server) showRule(w http.ResponseWriter, r *http.Request, id, draft stri
 			return failed
 		}
 		code = p.fail(pe)
-		data.Draft = draft
+		if draft != "" {
+			data.Draft = draft
+		}
 	}
 	p.Data = data
 	return s.render(w, code, "monitor_rule.html", p)
