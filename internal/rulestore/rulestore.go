@@ -91,7 +91,6 @@ type state struct {
 	enabled bool
 	by      string
 	at      time.Time
-	depth   int
 }
 
 // effective computes the entries of organisation n: built-ins first in library order,

@@ -102,7 +102,7 @@ func TestMonitorRulePages(t *testing.T) {
 	}
 	code, body, _ = b.get(h.Get("Location"))
 	mustContain(t, code, body, http.StatusOK, "Rule saved as a new version.", `id="rule-version">v2`, "count: 9", `href="/monitor/rules/brute-force?version=2"`)
-	code, _, h = b.post("/monitor/rules/brute-force", url.Values{"yaml": {builtinYAML(t, "brute-force", "count: 5", "count: 4")}})
+	code, _, _ = b.post("/monitor/rules/brute-force", url.Values{"yaml": {builtinYAML(t, "brute-force", "count: 5", "count: 4")}})
 	if code != http.StatusSeeOther {
 		t.Fatalf("second edit: %d", code)
 	}
