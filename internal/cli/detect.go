@@ -32,18 +32,9 @@ func (e *env) detectCmd() *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.withApp(func(a *app.App) error {
-				env, err := detectEnv(a)
+				env, sp, err := e.detectSpan(a, fromS, toS, orgRef)
 				if err != nil {
 					return err
-				}
-				sp, err := span(fromS, toS, env.Location)
-				if err != nil {
-					return err
-				}
-				if orgRef != "" {
-					if sp.OrgID, err = e.resolveOrg(a, orgRef); err != nil {
-						return err
-					}
 				}
 				// Each organisation through its own rules (the built-in library with what
 				// it or an organisation above it stored).
@@ -105,6 +96,25 @@ func (e *env) detectCmd() *cobra.Command {
 // detectEnv is the engine's view of the hospital (app.DetectEnv): the monitor
 // configuration and the explainer over the reference data.
 func detectEnv(a *app.App) (detect.Env, error) { return a.DetectEnv() }
+
+// detectSpan is what `detect run` and `rules test` evaluate with: the engine's
+// environment and the span of --from, --to (in its time zone) and --org.
+func (e *env) detectSpan(a *app.App, fromS, toS, orgRef string) (detect.Env, detect.Span, error) {
+	env, err := detectEnv(a)
+	if err != nil {
+		return env, detect.Span{}, err
+	}
+	sp, err := span(fromS, toS, env.Location)
+	if err != nil {
+		return env, sp, err
+	}
+	if orgRef != "" {
+		if sp.OrgID, err = e.resolveOrg(a, orgRef); err != nil {
+			return env, sp, err
+		}
+	}
+	return env, sp, nil
+}
 
 // span reads --from and --to: RFC 3339, or a date at midnight in loc.
 func span(fromS, toS string, loc *time.Location) (detect.Span, error) {

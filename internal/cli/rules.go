@@ -69,18 +69,9 @@ func (e *env) rulesCmd() *cobra.Command {
 				return err
 			}
 			return e.withApp(func(a *app.App) error {
-				env, err := detectEnv(a)
+				env, sp, err := e.detectSpan(a, fromS, toS, orgRef)
 				if err != nil {
 					return err
-				}
-				sp, err := span(fromS, toS, env.Location)
-				if err != nil {
-					return err
-				}
-				if orgRef != "" {
-					if sp.OrgID, err = e.resolveOrg(a, orgRef); err != nil {
-						return err
-					}
 				}
 				hits, err := detect.Test(e.ctx, a.Events, []detect.Rule{rule}, env, sp)
 				if err != nil {
