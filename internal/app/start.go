@@ -69,8 +69,8 @@ func (a *App) ConvertIfKeyed(ctx context.Context) (converted, left int, err erro
 // gone (Recover: now and then every lease time to live). Then it runs the background
 // jobs, each on the one process that holds its lease: purging the raw values past their
 // retention (every dlp.purge_interval) and signing a checkpoint of the trail (every
-// trail_checkpoint.interval), and dispatching the notifications of the outbox (for as long
-// as it holds the lease). A process runs a job at once when it takes the job's lease,
+// trail_checkpoint.interval), dispatching the notifications of the outbox and running the
+// live detection over new audit events (each for as long as it holds its lease). A process runs a job at once when it takes the job's lease,
 // and its first attempt is made before Start returns, so that a lone server has signed
 // a checkpoint before it listens. When events.syslog_* names an address, it also binds and
 // runs the syslog listener (a.Syslog) on this process, not through a lease. The work
@@ -132,6 +132,11 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	detectJob := a.leases.Job(LeaseDetect, time.Second, a.Detect.Run)
+	if _, err := a.leases.Acquire(ctx, LeaseDetect); err != nil {
+		stop()
+		wg.Wait()
+		return err
+	}
 	wg.Go(func() {
 		if _, err := detectJob.Step(loops); err != nil && loops.Err() == nil {
 			a.Logger.Error("background job", "lease", detectJob.Name(), "err", err)
