@@ -17,14 +17,14 @@ import (
 // Explainer classifies patient-record accesses from in-memory snapshots of each
 // organisation's reference data. It is safe for concurrent use.
 type Explainer struct {
-	ref  *reference.Service
-	opt  Options
+	ref *reference.Service
+	opt Options
 	// clock returns the time of the change checks in unix nanoseconds: Options.Now, or
 	// by default the monotonic clock read against the start (one clock read instead of
 	// time.Now's two, on every Explain).
 	clock func() int64
-	mu   sync.Mutex                          // serialises additions to orgs
-	orgs atomic.Pointer[map[int64]*orgState] // copied on write: reads take no lock
+	mu    sync.Mutex                          // serialises additions to orgs
+	orgs  atomic.Pointer[map[int64]*orgState] // copied on write: reads take no lock
 
 	// Shared reason slices of the unexplained cases, by unknown account (1) | unknown
 	// patient (2).
