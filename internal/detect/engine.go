@@ -129,6 +129,36 @@ type qentry struct {
 	t int64
 }
 
+// qring is a FIFO of qentries in a ring buffer that grows by doubling: its size
+// follows the values alive in the window, not how many went through it.
+type qring struct {
+	buf     []qentry // len a power of two (or 0)
+	head, n int
+}
+
+func (q *qring) push(e qentry) {
+	if q.n == len(q.buf) {
+		nb := make([]qentry, max(4, 2*len(q.buf)))
+		for i := range q.n {
+			nb[i] = q.buf[(q.head+i)&(len(q.buf)-1)]
+		}
+		q.buf, q.head = nb, 0
+	}
+	q.buf[(q.head+q.n)&(len(q.buf)-1)] = e
+	q.n++
+}
+
+// front returns the oldest entry; the ring must not be empty.
+func (q *qring) front() *qentry { return &q.buf[q.head] }
+
+func (q *qring) pop() qentry {
+	e := q.buf[q.head]
+	q.buf[q.head] = qentry{}
+	q.head = (q.head + 1) & (len(q.buf) - 1)
+	q.n--
+	return e
+}
+
 // groupMap holds the groups of a rule by a hash of their key (a map of fixed-size
 // integer keys is much cheaper than one keyed by the strings), chained on collisions.
 type groupMap struct {
@@ -195,9 +225,8 @@ type gstate struct {
 	quiet int64   // no hit before this time
 	ring  ring    // count: the last threshold events; sequence: the first step's events
 	vals  map[string]entry
-	queue []qentry // distinct: values in the order they expire
-	qhead int
-	step  int // sequence: the step waited for (0: collecting the first)
+	queue qring // distinct: values in the order they expire
+	step  int   // sequence: the step waited for (0: collecting the first)
 	stepN int
 	start int64
 	evid  []entry
@@ -518,7 +547,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 		}
 		g.expireDistinct(t - cr.window)
 		if _, ok := g.vals[v]; !ok {
-			g.queue = append(g.queue, qentry{v: v, t: t})
+			g.queue.push(qentry{v: v, t: t})
 		}
 		g.vals[v] = en
 		if len(g.vals) >= cr.threshold && t >= g.quiet {
@@ -678,22 +707,15 @@ func (e *Engine) single(cr *crule, orgID int64, ev *events.Stored, en entry, emi
 }
 
 func (g *gstate) expireDistinct(before int64) {
-	for g.qhead < len(g.queue) && g.queue[g.qhead].t < before {
-		q := g.queue[g.qhead]
-		g.queue[g.qhead] = qentry{}
-		g.qhead++
+	for g.queue.n > 0 && g.queue.front().t < before {
+		q := g.queue.pop()
 		if cur, ok := g.vals[q.v]; ok {
 			if cur.t < before {
 				delete(g.vals, q.v)
 			} else {
-				g.queue = append(g.queue, qentry{v: q.v, t: cur.t}) // seen again since: expires later
+				g.queue.push(qentry{v: q.v, t: cur.t}) // seen again since: expires later
 			}
 		}
-	}
-	if g.qhead > 64 && g.qhead*2 > len(g.queue) {
-		n := copy(g.queue, g.queue[g.qhead:])
-		clear(g.queue[n:])
-		g.queue, g.qhead = g.queue[:n], 0
 	}
 }
 
