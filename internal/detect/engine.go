@@ -43,6 +43,7 @@ type crule struct {
 	flags     []string
 	flagMask  uint32
 	explains  bool // needs the explanation (relation, or a match on it)
+	byAccount bool // groups by account alone: its groups are cached per account (Engine.accounts)
 	groups    groupMap
 	actions   []int    // dispatch: nil every action
 	systems   []string // dispatch: nil every system
@@ -245,6 +246,7 @@ type evalState struct {
 	err      error
 	bits     uint32
 	bitsDone bool
+	accounts []*gstate // the event's account's groups, by rule index (nil until asked)
 }
 
 // flagBits returns the flags of the explanation (computed) as a bit set.
@@ -301,6 +303,15 @@ type Engine struct {
 	hseed     maphash.Seed
 	day       localDay // the last local day a time-of-day rule looked at
 	zoneCache map[string]bool
+	// accounts caches, per organisation and account, the groups of the rules grouped by
+	// account alone (most of the library), by rule index: one map lookup per event
+	// instead of one per rule. Cleared by every sweep, the only place groups are dropped.
+	accounts map[accountKey][]*gstate
+}
+
+type accountKey struct {
+	org     int64
+	account string
 }
 
 // NewEngine compiles rules (validated again) for evaluation in env.
@@ -310,7 +321,7 @@ func NewEngine(rules []Rule, env Env) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{env: env, bySystem: map[string][][]*crule{}, holidays: map[int]bool{}, orgFirst: map[int64]int64{},
-		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}}
+		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}, accounts: map[accountKey][]*gstate{}}
 	for _, h := range env.Holidays {
 		e.holidays[dayKey(h)] = true
 	}
@@ -374,6 +385,7 @@ func (e *Engine) compile(i int, r *Rule) (*crule, error) {
 		cr.hasHours = true
 	}
 	cr.explains = r.Kind == KindRelation || r.Match.needsExplanation()
+	cr.byAccount = len(cr.groupF) == 1 && cr.groupF[0] == fAccount
 	cr.flagMask = flagMask(r.Flags)
 	cr.actions, cr.systems = cr.m.actions(), cr.m.systems()
 	if r.Kind == KindSequence {
@@ -515,11 +527,30 @@ func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit 
 
 // group returns the state of ev's group of cr, made when missing.
 func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) (*gstate, gkey) {
+	var cache []*gstate
+	if cr.byAccount {
+		cache = e.st.accounts
+		if cache == nil {
+			ak := accountKey{org: orgID, account: ev.Account}
+			if cache = e.accounts[ak]; cache == nil {
+				cache = make([]*gstate, len(e.rules))
+				e.accounts[ak] = cache
+			}
+			e.st.accounts = cache
+		}
+		if g := cache[cr.idx]; g != nil {
+			return g, g.key
+		}
+	}
 	k := gkey{org: orgID}
 	for i, f := range cr.groupF {
 		k.v[i] = fieldOf(ev, f)
 	}
-	return cr.groups.get(&k, len(cr.groupF)), k
+	g := cr.groups.get(&k, len(cr.groupF))
+	if cache != nil {
+		cache[cr.idx] = g
+	}
+	return g, k
 }
 
 func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit func(Hit)) {
@@ -822,6 +853,7 @@ func (e *Engine) fire(cr *crule, k gkey, ev *events.Stored, evid []entry, from, 
 // sweep forgets the groups idle past their rule's horizon, and the first-seen values
 // past their lookback; past MaxGroups the least recently active go too.
 func (e *Engine) sweep() {
+	clear(e.accounts) // it may point at groups dropped below
 	for _, cr := range e.rules {
 		before := e.now - cr.horizon
 		cr.groups.retain(func(g *gstate) bool {
