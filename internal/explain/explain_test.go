@@ -425,3 +425,27 @@ func TestExplainNoAllocation(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainAlternatingOrganisations: events of two organisations in turn are each
+// classified on their own organisation's snapshot (the Explainer remembers the last
+// organisation it served).
+func TestExplainAlternatingOrganisations(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	w := newWorld(t, db)
+	w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+	w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+	w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+	x := w.explainer()
+	for i := range 4 {
+		a, err := x.Explain(ctx, w.hospA.ID, view("doc1", "P1", at))
+		if err != nil || a.Class != explain.Explained || a.Filter != explain.FilterEncounterStaff {
+			t.Errorf("round %d, A: %+v, %v", i, a, err)
+		}
+		b, err := x.Explain(ctx, w.hospB.ID, view("doc1", "P1", at))
+		if err != nil || b.Class != explain.Unexplained ||
+			!slices.Equal(keys(b.Reasons), []string{explain.ReasonUnknownAccount, explain.ReasonUnknownPatient, explain.ReasonNoEncounter}) {
+			t.Errorf("round %d, B (no reference data): %+v, %v", i, b, err)
+		}
+	}
+}

@@ -25,6 +25,7 @@ type Explainer struct {
 	clock func() int64
 	mu    sync.Mutex                          // serialises additions to orgs
 	orgs  atomic.Pointer[map[int64]*orgState] // copied on write: reads take no lock
+	last  atomic.Pointer[orgState]            // the state state returned last
 
 	// Shared reason slices of the unexplained cases, by unknown account (1) | unknown
 	// patient (2).
@@ -36,6 +37,7 @@ type Explainer struct {
 
 // orgState is what the Explainer holds for one organisation.
 type orgState struct {
+	org       int64
 	loadMu    sync.Mutex // one load at a time
 	snap      atomic.Pointer[snapshot]
 	nextCheck atomic.Int64 // UnixNano of the next look at the change counter
@@ -119,7 +121,11 @@ func New(ref *reference.Service, opt Options) *Explainer {
 
 // state returns the state of organisation orgID, created empty when there is none.
 func (x *Explainer) state(orgID int64) *orgState {
+	if s := x.last.Load(); s != nil && s.org == orgID {
+		return s // events come in runs of one organisation
+	}
 	if s := (*x.orgs.Load())[orgID]; s != nil {
+		x.last.Store(s)
 		return s
 	}
 	x.mu.Lock()
@@ -128,7 +134,7 @@ func (x *Explainer) state(orgID int64) *orgState {
 	if s := old[orgID]; s != nil {
 		return s
 	}
-	s := &orgState{orders: map[orderKey]time.Time{}}
+	s := &orgState{org: orgID, orders: map[orderKey]time.Time{}}
 	m := make(map[int64]*orgState, len(old)+1)
 	for k, v := range old {
 		m[k] = v
