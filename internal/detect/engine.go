@@ -526,7 +526,7 @@ func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit 
 }
 
 // group returns the state of ev's group of cr, made when missing.
-func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) (*gstate, gkey) {
+func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) *gstate {
 	var cache []*gstate
 	if cr.byAccount {
 		cache = e.st.accounts
@@ -539,7 +539,7 @@ func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) (*gstate, gkey)
 			e.st.accounts = cache
 		}
 		if g := cache[cr.idx]; g != nil {
-			return g, g.key
+			return g
 		}
 	}
 	k := gkey{org: orgID}
@@ -550,28 +550,28 @@ func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) (*gstate, gkey)
 	if cache != nil {
 		cache[cr.idx] = g
 	}
-	return g, k
+	return g
 }
 
 func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit func(Hit)) {
 	en := entry{t: t, seq: ev.Seq, id: ev.ID}
 	switch cr.r.Kind {
 	case KindCount:
-		g, k := e.group(cr, orgID, &ev.Event)
+		g := e.group(cr, orgID, &ev.Event)
 		g.last = max(g.last, t)
 		g.ring.push(en, cr.threshold)
 		g.ring.expire(t - cr.window)
 		if g.ring.n >= cr.threshold && t >= g.quiet {
 			g.quiet = t + cr.quiet
 			evid := g.ring.last(maxEvidence)
-			e.fire(cr, k, ev, evid, g.ring.at(0).t, t, emit)
+			e.fire(cr, &g.key, ev, evid, g.ring.at(0).t, t, emit)
 		}
 	case KindDistinct:
 		v := fieldOf(&ev.Event, cr.distinctF)
 		if v == "" {
 			return
 		}
-		g, k := e.group(cr, orgID, &ev.Event)
+		g := e.group(cr, orgID, &ev.Event)
 		g.last = max(g.last, t)
 		if g.vals == nil {
 			g.vals = map[string]entry{}
@@ -592,7 +592,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			if len(evid) > maxEvidence {
 				evid = evid[len(evid)-maxEvidence:]
 			}
-			e.fire(cr, k, ev, evid, from, t, emit)
+			e.fire(cr, &g.key, ev, evid, from, t, emit)
 		}
 	case KindSequence:
 		e.sequence(cr, orgID, ev, en, emit)
@@ -621,7 +621,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 		if v == "" {
 			return
 		}
-		g, k := e.group(cr, orgID, &ev.Event)
+		g := e.group(cr, orgID, &ev.Event)
 		g.last = max(g.last, t)
 		if g.vals == nil {
 			g.vals = map[string]entry{}
@@ -636,10 +636,10 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 		}
 		if !seen && known && t-e.orgFirst[orgID] >= cr.learning && t >= g.quiet {
 			g.quiet = t + cr.quiet
-			e.fire(cr, k, ev, []entry{en}, t, t, emit)
+			e.fire(cr, &g.key, ev, []entry{en}, t, t, emit)
 		}
 	case KindDormant:
-		g, k := e.group(cr, orgID, &ev.Event)
+		g := e.group(cr, orgID, &ev.Event)
 		prev := g.last
 		g.last = max(g.last, t)
 		fire := false
@@ -650,7 +650,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 		}
 		if fire && t >= g.quiet {
 			g.quiet = t + cr.quiet
-			e.fire(cr, k, ev, []entry{en}, t, t, emit)
+			e.fire(cr, &g.key, ev, []entry{en}, t, t, emit)
 		}
 	case KindRelation:
 		x, ok := e.st.explanation(&ev.Event)
@@ -728,13 +728,13 @@ func (e *Engine) inside(ip string) bool {
 
 // single fires a single-event rule unless its group is quiet.
 func (e *Engine) single(cr *crule, orgID int64, ev *events.Stored, en entry, emit func(Hit)) {
-	g, k := e.group(cr, orgID, &ev.Event)
+	g := e.group(cr, orgID, &ev.Event)
 	g.last = max(g.last, en.t)
 	if en.t < g.quiet {
 		return
 	}
 	g.quiet = en.t + cr.quiet
-	e.fire(cr, k, ev, []entry{en}, en.t, en.t, emit)
+	e.fire(cr, &g.key, ev, []entry{en}, en.t, en.t, emit)
 }
 
 func (g *gstate) expireDistinct(before int64) {
@@ -756,7 +756,7 @@ func (g *gstate) expireDistinct(before int64) {
 // which repeats) breaks the sequence.
 func (e *Engine) sequence(cr *crule, orgID int64, ev *events.Stored, en entry, emit func(Hit)) {
 	which := -1 // the first step ev matches, from the one waited for backwards
-	g, k := e.group(cr, orgID, &ev.Event)
+	g := e.group(cr, orgID, &ev.Event)
 	g.last = max(g.last, en.t)
 	if g.step > 0 && en.t-g.start > cr.window {
 		g.step, g.stepN, g.evid = 0, 0, g.evid[:0]
@@ -815,11 +815,11 @@ func (e *Engine) sequence(cr *crule, orgID int64, ev *events.Stored, en entry, e
 		return
 	}
 	g.quiet = en.t + cr.quiet
-	e.fire(cr, k, ev, evid, from, en.t, emit)
+	e.fire(cr, &g.key, ev, evid, from, en.t, emit)
 }
 
 // fire builds the hit and emits it (when emit is set: Warm has none).
-func (e *Engine) fire(cr *crule, k gkey, ev *events.Stored, evid []entry, from, to int64, emit func(Hit)) {
+func (e *Engine) fire(cr *crule, k *gkey, ev *events.Stored, evid []entry, from, to int64, emit func(Hit)) {
 	if emit == nil {
 		return
 	}
