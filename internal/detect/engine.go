@@ -268,7 +268,9 @@ func flagMask(flags []string) uint32 {
 	return m
 }
 
-func (s *evalState) explanation(ev *events.Event) (explain.Explanation, bool) {
+// explanation returns the event's explanation, asked of the explainer once per event;
+// false when there is none (no explainer, no patient-record access, or an error).
+func (s *evalState) explanation(ev *events.Event) (*explain.Explanation, bool) {
 	if !s.done {
 		s.done = true
 		if s.x != nil && s.patient {
@@ -276,7 +278,7 @@ func (s *evalState) explanation(ev *events.Event) (explain.Explanation, bool) {
 			s.ok = s.err == nil
 		}
 	}
-	return s.expl, s.ok
+	return &s.expl, s.ok
 }
 
 // sysLists are the rules of a system by action.
