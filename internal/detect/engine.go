@@ -308,12 +308,9 @@ type Engine struct {
 	// accounts caches, per organisation and account, the groups of the rules grouped by
 	// account alone (most of the library), by rule index: one map lookup per event
 	// instead of one per rule. Cleared by every sweep, the only place groups are dropped.
-	accounts map[accountKey][]*gstate
-}
-
-type accountKey struct {
-	org     int64
-	account string
+	accounts    map[int64]map[string][]*gstate
+	accountsOrg int64                // the organisation of accountsMap
+	accountsMap map[string][]*gstate // accounts[accountsOrg], nil when not looked up
 }
 
 // NewEngine compiles rules (validated again) for evaluation in env.
@@ -323,7 +320,7 @@ func NewEngine(rules []Rule, env Env) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{env: env, bySystem: map[string][][]*crule{}, holidays: map[int]bool{}, orgFirst: map[int64]int64{},
-		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}, accounts: map[accountKey][]*gstate{}}
+		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}, accounts: map[int64]map[string][]*gstate{}}
 	for _, h := range env.Holidays {
 		e.holidays[dayKey(h)] = true
 	}
@@ -533,10 +530,17 @@ func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) *gstate {
 	if cr.byAccount {
 		cache = e.st.accounts
 		if cache == nil {
-			ak := accountKey{org: orgID, account: ev.Account}
-			if cache = e.accounts[ak]; cache == nil {
+			m := e.accountsMap
+			if m == nil || e.accountsOrg != orgID {
+				if m = e.accounts[orgID]; m == nil {
+					m = map[string][]*gstate{}
+					e.accounts[orgID] = m
+				}
+				e.accountsOrg, e.accountsMap = orgID, m
+			}
+			if cache = m[ev.Account]; cache == nil {
 				cache = make([]*gstate, len(e.rules))
-				e.accounts[ak] = cache
+				m[ev.Account] = cache
 			}
 			e.st.accounts = cache
 		}
@@ -856,6 +860,7 @@ func (e *Engine) fire(cr *crule, k *gkey, ev *events.Stored, evid []entry, from,
 // past their lookback; past MaxGroups the least recently active go too.
 func (e *Engine) sweep() {
 	clear(e.accounts) // it may point at groups dropped below
+	e.accountsMap = nil
 	for _, cr := range e.rules {
 		before := e.now - cr.horizon
 		cr.groups.retain(func(g *gstate) bool {

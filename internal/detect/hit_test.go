@@ -209,11 +209,12 @@ window: 10m
 	if n := e.Groups(); n != 0 {
 		t.Fatalf("%d groups after the sweep; want 0", n)
 	}
-	eval(1, "print", "a", late)
+	// Organisation 2, whose account a was looked up last before the sweep.
+	eval(2, "print", "a", late)
 	if n := e.Groups(); n != 1 {
 		t.Fatalf("a prints again after the sweep: %d groups; want 1 (a new one)", n)
 	}
-	eval(1, "print", "a", late.Add(time.Second))
+	eval(2, "print", "a", late.Add(time.Second))
 	if hits != 1 {
 		t.Errorf("two prints of a within the window after the sweep: %d hits; want 1", hits)
 	}
