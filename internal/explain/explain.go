@@ -103,7 +103,8 @@ type Options struct {
 	DischargedAfter time.Duration
 	// CheckEvery is how often the reference data's change counter is read (default 1 s).
 	CheckEvery time.Duration
-	// Now is the clock of the change checks (nil: time.Now).
+	// Now is the clock of the change checks, read on every Explain (nil: none is read; a
+	// timer marks each check due CheckEvery after the previous one).
 	Now func() time.Time
 }
 
@@ -123,9 +124,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CheckEvery <= 0 {
 		o.CheckEvery = DefaultCheckEvery
-	}
-	if o.Now == nil {
-		o.Now = time.Now
 	}
 	return o
 }

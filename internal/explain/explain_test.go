@@ -449,3 +449,38 @@ func TestExplainAlternatingOrganisations(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadDefaultClock: without Options.Now the Explainer reads no clock per Explain;
+// Reload makes the next Explain see an import at once, and without Reload the import
+// is seen once CheckEvery has passed (polled, never asserted on a duration).
+func TestReloadDefaultClock(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	w := newWorld(t, db)
+	w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+	w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+	x := explain.New(w.ref, explain.Options{CheckEvery: time.Millisecond})
+	if got, err := x.Explain(ctx, w.hospA.ID, view("doc1", "P1", at)); err != nil || got.Class != explain.Unexplained {
+		t.Fatalf("before the encounters: %+v, %v", got, err)
+	}
+	w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+	x.Reload(w.hospA.ID)
+	if got, _ := x.Explain(ctx, w.hospA.ID, view("doc1", "P1", at)); got.Filter != explain.FilterEncounterStaff {
+		t.Errorf("after the import and Reload: %+v", got)
+	}
+	w.imp(w.hospA.ID, reference.KindPatients, "patient_id,name,address,vip,deceased_on,staff_id\nP77,新人,某地,true,,\n")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, err := x.Explain(ctx, w.hospA.ID, view("doc3", "P77", at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Has(explain.FlagVIP) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new patient is still unknown long after CheckEvery: %+v", got)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -17,15 +17,11 @@ import (
 // Explainer classifies patient-record accesses from in-memory snapshots of each
 // organisation's reference data. It is safe for concurrent use.
 type Explainer struct {
-	ref *reference.Service
-	opt Options
-	// clock returns the time of the change checks in unix nanoseconds: Options.Now, or
-	// by default the monotonic clock read against the start (one clock read instead of
-	// time.Now's two, on every Explain).
-	clock func() int64
-	mu    sync.Mutex                          // serialises additions to orgs
-	orgs  atomic.Pointer[map[int64]*orgState] // copied on write: reads take no lock
-	last  atomic.Pointer[orgState]            // the state state returned last
+	ref  *reference.Service
+	opt  Options
+	mu   sync.Mutex                          // serialises additions to orgs
+	orgs atomic.Pointer[map[int64]*orgState] // copied on write: reads take no lock
+	last atomic.Pointer[orgState]            // the state state returned last
 
 	// Shared reason slices of the unexplained cases, by unknown account (1) | unknown
 	// patient (2).
@@ -40,7 +36,9 @@ type orgState struct {
 	org       int64
 	loadMu    sync.Mutex // one load at a time
 	snap      atomic.Pointer[snapshot]
-	nextCheck atomic.Int64 // UnixNano of the next look at the change counter
+	nextCheck atomic.Int64 // with Options.Now: UnixNano of the next look at the change counter
+	due       atomic.Bool  // by default: the next look at the change counter is due
+	armed     atomic.Bool  // the timer that sets due is running
 
 	ordersMu sync.RWMutex
 	orders   map[orderKey]time.Time // earliest own order or note, by account and patient
@@ -92,13 +90,6 @@ type encounter struct {
 // New returns an Explainer reading reference data from ref.
 func New(ref *reference.Service, opt Options) *Explainer {
 	x := &Explainer{ref: ref, opt: opt.withDefaults()}
-	if opt.Now != nil {
-		x.clock = func() int64 { return opt.Now().UnixNano() }
-	} else {
-		start := time.Now()
-		base := start.UnixNano()
-		x.clock = func() int64 { return base + int64(time.Since(start)) }
-	}
 	m := map[int64]*orgState{}
 	x.orgs.Store(&m)
 	noEnc := i18n.M(ReasonNoEncounter)
@@ -149,10 +140,8 @@ func (x *Explainer) state(orgID int64) *orgState {
 // snapshot in use and is logged; a failed first load is returned.
 func (x *Explainer) snapshot(ctx context.Context, orgID int64, s *orgState) (*snapshot, error) {
 	sn := s.snap.Load()
-	now := x.clock()
 	if sn != nil {
-		next := s.nextCheck.Load()
-		if now < next || !s.nextCheck.CompareAndSwap(next, now+int64(x.opt.CheckEvery)) {
+		if !x.checkDue(s) {
 			return sn, nil
 		}
 		v, err := x.ref.Version(ctx, orgID)
@@ -177,14 +166,51 @@ func (x *Explainer) snapshot(ctx context.Context, orgID int64, s *orgState) (*sn
 		}
 		return nil, err
 	}
+	first := sn == nil
 	sn = x.build(d)
 	s.snap.Store(sn)
-	s.nextCheck.Store(now + int64(x.opt.CheckEvery))
+	if x.opt.Now != nil {
+		s.nextCheck.Store(x.opt.Now().UnixNano() + int64(x.opt.CheckEvery))
+	} else if first {
+		x.arm(s)
+	}
 	return sn, nil
 }
 
+// checkDue reports whether it is time to look at the change counter of s, claiming the
+// look for one caller. With Options.Now, it reads that clock; by default a timer marks
+// the look due CheckEvery after the last, so that Explain reads no clock at all.
+func (x *Explainer) checkDue(s *orgState) bool {
+	if x.opt.Now == nil {
+		if !s.due.Load() || !s.due.CompareAndSwap(true, false) {
+			return false
+		}
+		x.arm(s)
+		return true
+	}
+	now := x.opt.Now().UnixNano()
+	next := s.nextCheck.Load()
+	return now >= next && s.nextCheck.CompareAndSwap(next, now+int64(x.opt.CheckEvery))
+}
+
+// arm starts the timer that marks the next look at s's change counter due, unless one
+// is running. Once it fired, the next Explain of the organisation arms the next: an
+// organisation no event names holds no timer.
+func (x *Explainer) arm(s *orgState) {
+	if s.armed.CompareAndSwap(false, true) {
+		time.AfterFunc(x.opt.CheckEvery, func() {
+			s.armed.Store(false)
+			s.due.Store(true)
+		})
+	}
+}
+
 // Reload makes the next Explain of orgID look at the change counter at once.
-func (x *Explainer) Reload(orgID int64) { x.state(orgID).nextCheck.Store(0) }
+func (x *Explainer) Reload(orgID int64) {
+	s := x.state(orgID)
+	s.nextCheck.Store(0)
+	s.due.Store(true)
+}
 
 func (x *Explainer) build(d *reference.Data) *snapshot {
 	sn := &snapshot{
