@@ -117,6 +117,7 @@ type matcher struct {
 	hasGTE, hasLTE   bool
 	patient          int8 // 1: a patient access; -1: not one
 	classes, flags   []string
+	flagMask         uint32 // flags as bits (flagMask): a flag no explanation carries has none
 	not              *matcher
 	needsExplanation bool
 }
@@ -125,7 +126,7 @@ func compileMatch(m *Match) *matcher {
 	if m == nil {
 		return nil
 	}
-	c := &matcher{classes: m.Explanation, flags: m.Flags, needsExplanation: m.needsExplanation()}
+	c := &matcher{classes: m.Explanation, flags: m.Flags, flagMask: flagMask(m.Flags), needsExplanation: m.needsExplanation()}
 	// Cheap, selective conditions first: action, outcome, record type, system.
 	order := []int{fAction, fOutcome, fRecordType, fSystem, fDepartment, fAccount, fStaffID, fTerminal, fSourceIP, fPatientID}
 	for _, f := range order {
@@ -251,7 +252,7 @@ func (m *matcher) match(ev *events.Event, x *evalState) bool {
 		if len(m.classes) > 0 && !slices.Contains(m.classes, e.Class) {
 			return false
 		}
-		if len(m.flags) > 0 && !slices.ContainsFunc(m.flags, e.Has) {
+		if len(m.flags) > 0 && x.flagBits()&m.flagMask == 0 {
 			return false
 		}
 	}

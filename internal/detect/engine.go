@@ -43,6 +43,7 @@ type crule struct {
 	flags     []string
 	flagMask  uint32
 	explains  bool // needs the explanation (relation, or a match on it)
+	byAccount bool // groups by account alone: its groups are cached per account (Engine.accounts)
 	groups    groupMap
 	actions   []int    // dispatch: nil every action
 	systems   []string // dispatch: nil every system
@@ -129,6 +130,36 @@ type qentry struct {
 	t int64
 }
 
+// qring is a FIFO of qentries in a ring buffer that grows by doubling: its size
+// follows the values alive in the window, not how many went through it.
+type qring struct {
+	buf     []qentry // len a power of two (or 0)
+	head, n int
+}
+
+func (q *qring) push(e qentry) {
+	if q.n == len(q.buf) {
+		nb := make([]qentry, max(4, 2*len(q.buf)))
+		for i := range q.n {
+			nb[i] = q.buf[(q.head+i)&(len(q.buf)-1)]
+		}
+		q.buf, q.head = nb, 0
+	}
+	q.buf[(q.head+q.n)&(len(q.buf)-1)] = e
+	q.n++
+}
+
+// front returns the oldest entry; the ring must not be empty.
+func (q *qring) front() *qentry { return &q.buf[q.head] }
+
+func (q *qring) pop() qentry {
+	e := q.buf[q.head]
+	q.buf[q.head] = qentry{}
+	q.head = (q.head + 1) & (len(q.buf) - 1)
+	q.n--
+	return e
+}
+
 // groupMap holds the groups of a rule by a hash of their key (a map of fixed-size
 // integer keys is much cheaper than one keyed by the strings), chained on collisions.
 type groupMap struct {
@@ -195,9 +226,8 @@ type gstate struct {
 	quiet int64   // no hit before this time
 	ring  ring    // count: the last threshold events; sequence: the first step's events
 	vals  map[string]entry
-	queue []qentry // distinct: values in the order they expire
-	qhead int
-	step  int // sequence: the step waited for (0: collecting the first)
+	queue qring // distinct: values in the order they expire
+	step  int   // sequence: the step waited for (0: collecting the first)
 	stepN int
 	start int64
 	evid  []entry
@@ -216,6 +246,7 @@ type evalState struct {
 	err      error
 	bits     uint32
 	bitsDone bool
+	accounts []*gstate // the event's account's groups, by rule index (nil until asked)
 }
 
 // flagBits returns the flags of the explanation (computed) as a bit set.
@@ -237,7 +268,9 @@ func flagMask(flags []string) uint32 {
 	return m
 }
 
-func (s *evalState) explanation(ev *events.Event) (explain.Explanation, bool) {
+// explanation returns the event's explanation, asked of the explainer once per event;
+// false when there is none (no explainer, no patient-record access, or an error).
+func (s *evalState) explanation(ev *events.Event) (*explain.Explanation, bool) {
 	if !s.done {
 		s.done = true
 		if s.x != nil && s.patient {
@@ -245,7 +278,7 @@ func (s *evalState) explanation(ev *events.Event) (explain.Explanation, bool) {
 			s.ok = s.err == nil
 		}
 	}
-	return s.expl, s.ok
+	return &s.expl, s.ok
 }
 
 // sysLists are the rules of a system by action.
@@ -272,6 +305,12 @@ type Engine struct {
 	hseed     maphash.Seed
 	day       localDay // the last local day a time-of-day rule looked at
 	zoneCache map[string]bool
+	// accounts caches, per organisation and account, the groups of the rules grouped by
+	// account alone (most of the library), by rule index: one map lookup per event
+	// instead of one per rule. Cleared by every sweep, the only place groups are dropped.
+	accounts    map[int64]map[string][]*gstate
+	accountsOrg int64                // the organisation of accountsMap
+	accountsMap map[string][]*gstate // accounts[accountsOrg], nil when not looked up
 }
 
 // NewEngine compiles rules (validated again) for evaluation in env.
@@ -281,7 +320,7 @@ func NewEngine(rules []Rule, env Env) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{env: env, bySystem: map[string][][]*crule{}, holidays: map[int]bool{}, orgFirst: map[int64]int64{},
-		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}}
+		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}, accounts: map[int64]map[string][]*gstate{}}
 	for _, h := range env.Holidays {
 		e.holidays[dayKey(h)] = true
 	}
@@ -345,6 +384,7 @@ func (e *Engine) compile(i int, r *Rule) (*crule, error) {
 		cr.hasHours = true
 	}
 	cr.explains = r.Kind == KindRelation || r.Match.needsExplanation()
+	cr.byAccount = len(cr.groupF) == 1 && cr.groupF[0] == fAccount
 	cr.flagMask = flagMask(r.Flags)
 	cr.actions, cr.systems = cr.m.actions(), cr.m.systems()
 	if r.Kind == KindSequence {
@@ -485,40 +525,66 @@ func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit 
 }
 
 // group returns the state of ev's group of cr, made when missing.
-func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) (*gstate, gkey) {
+func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) *gstate {
+	var cache []*gstate
+	if cr.byAccount {
+		cache = e.st.accounts
+		if cache == nil {
+			m := e.accountsMap
+			if m == nil || e.accountsOrg != orgID {
+				if m = e.accounts[orgID]; m == nil {
+					m = map[string][]*gstate{}
+					e.accounts[orgID] = m
+				}
+				e.accountsOrg, e.accountsMap = orgID, m
+			}
+			if cache = m[ev.Account]; cache == nil {
+				cache = make([]*gstate, len(e.rules))
+				m[ev.Account] = cache
+			}
+			e.st.accounts = cache
+		}
+		if g := cache[cr.idx]; g != nil {
+			return g
+		}
+	}
 	k := gkey{org: orgID}
 	for i, f := range cr.groupF {
 		k.v[i] = fieldOf(ev, f)
 	}
-	return cr.groups.get(&k, len(cr.groupF)), k
+	g := cr.groups.get(&k, len(cr.groupF))
+	if cache != nil {
+		cache[cr.idx] = g
+	}
+	return g
 }
 
 func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit func(Hit)) {
 	en := entry{t: t, seq: ev.Seq, id: ev.ID}
 	switch cr.r.Kind {
 	case KindCount:
-		g, k := e.group(cr, orgID, &ev.Event)
+		g := e.group(cr, orgID, &ev.Event)
 		g.last = max(g.last, t)
 		g.ring.push(en, cr.threshold)
 		g.ring.expire(t - cr.window)
 		if g.ring.n >= cr.threshold && t >= g.quiet {
 			g.quiet = t + cr.quiet
 			evid := g.ring.last(maxEvidence)
-			e.fire(cr, k, ev, evid, g.ring.at(0).t, t, emit)
+			e.fire(cr, &g.key, ev, evid, g.ring.at(0).t, t, emit)
 		}
 	case KindDistinct:
 		v := fieldOf(&ev.Event, cr.distinctF)
 		if v == "" {
 			return
 		}
-		g, k := e.group(cr, orgID, &ev.Event)
+		g := e.group(cr, orgID, &ev.Event)
 		g.last = max(g.last, t)
 		if g.vals == nil {
 			g.vals = map[string]entry{}
 		}
 		g.expireDistinct(t - cr.window)
 		if _, ok := g.vals[v]; !ok {
-			g.queue = append(g.queue, qentry{v: v, t: t})
+			g.queue.push(qentry{v: v, t: t})
 		}
 		g.vals[v] = en
 		if len(g.vals) >= cr.threshold && t >= g.quiet {
@@ -532,7 +598,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			if len(evid) > maxEvidence {
 				evid = evid[len(evid)-maxEvidence:]
 			}
-			e.fire(cr, k, ev, evid, from, t, emit)
+			e.fire(cr, &g.key, ev, evid, from, t, emit)
 		}
 	case KindSequence:
 		e.sequence(cr, orgID, ev, en, emit)
@@ -561,7 +627,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 		if v == "" {
 			return
 		}
-		g, k := e.group(cr, orgID, &ev.Event)
+		g := e.group(cr, orgID, &ev.Event)
 		g.last = max(g.last, t)
 		if g.vals == nil {
 			g.vals = map[string]entry{}
@@ -576,10 +642,10 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 		}
 		if !seen && known && t-e.orgFirst[orgID] >= cr.learning && t >= g.quiet {
 			g.quiet = t + cr.quiet
-			e.fire(cr, k, ev, []entry{en}, t, t, emit)
+			e.fire(cr, &g.key, ev, []entry{en}, t, t, emit)
 		}
 	case KindDormant:
-		g, k := e.group(cr, orgID, &ev.Event)
+		g := e.group(cr, orgID, &ev.Event)
 		prev := g.last
 		g.last = max(g.last, t)
 		fire := false
@@ -590,7 +656,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 		}
 		if fire && t >= g.quiet {
 			g.quiet = t + cr.quiet
-			e.fire(cr, k, ev, []entry{en}, t, t, emit)
+			e.fire(cr, &g.key, ev, []entry{en}, t, t, emit)
 		}
 	case KindRelation:
 		x, ok := e.st.explanation(&ev.Event)
@@ -668,32 +734,25 @@ func (e *Engine) inside(ip string) bool {
 
 // single fires a single-event rule unless its group is quiet.
 func (e *Engine) single(cr *crule, orgID int64, ev *events.Stored, en entry, emit func(Hit)) {
-	g, k := e.group(cr, orgID, &ev.Event)
+	g := e.group(cr, orgID, &ev.Event)
 	g.last = max(g.last, en.t)
 	if en.t < g.quiet {
 		return
 	}
 	g.quiet = en.t + cr.quiet
-	e.fire(cr, k, ev, []entry{en}, en.t, en.t, emit)
+	e.fire(cr, &g.key, ev, []entry{en}, en.t, en.t, emit)
 }
 
 func (g *gstate) expireDistinct(before int64) {
-	for g.qhead < len(g.queue) && g.queue[g.qhead].t < before {
-		q := g.queue[g.qhead]
-		g.queue[g.qhead] = qentry{}
-		g.qhead++
+	for g.queue.n > 0 && g.queue.front().t < before {
+		q := g.queue.pop()
 		if cur, ok := g.vals[q.v]; ok {
 			if cur.t < before {
 				delete(g.vals, q.v)
 			} else {
-				g.queue = append(g.queue, qentry{v: q.v, t: cur.t}) // seen again since: expires later
+				g.queue.push(qentry{v: q.v, t: cur.t}) // seen again since: expires later
 			}
 		}
-	}
-	if g.qhead > 64 && g.qhead*2 > len(g.queue) {
-		n := copy(g.queue, g.queue[g.qhead:])
-		clear(g.queue[n:])
-		g.queue, g.qhead = g.queue[:n], 0
 	}
 }
 
@@ -703,7 +762,7 @@ func (g *gstate) expireDistinct(before int64) {
 // which repeats) breaks the sequence.
 func (e *Engine) sequence(cr *crule, orgID int64, ev *events.Stored, en entry, emit func(Hit)) {
 	which := -1 // the first step ev matches, from the one waited for backwards
-	g, k := e.group(cr, orgID, &ev.Event)
+	g := e.group(cr, orgID, &ev.Event)
 	g.last = max(g.last, en.t)
 	if g.step > 0 && en.t-g.start > cr.window {
 		g.step, g.stepN, g.evid = 0, 0, g.evid[:0]
@@ -762,11 +821,11 @@ func (e *Engine) sequence(cr *crule, orgID int64, ev *events.Stored, en entry, e
 		return
 	}
 	g.quiet = en.t + cr.quiet
-	e.fire(cr, k, ev, evid, from, en.t, emit)
+	e.fire(cr, &g.key, ev, evid, from, en.t, emit)
 }
 
 // fire builds the hit and emits it (when emit is set: Warm has none).
-func (e *Engine) fire(cr *crule, k gkey, ev *events.Stored, evid []entry, from, to int64, emit func(Hit)) {
+func (e *Engine) fire(cr *crule, k *gkey, ev *events.Stored, evid []entry, from, to int64, emit func(Hit)) {
 	if emit == nil {
 		return
 	}
@@ -800,6 +859,8 @@ func (e *Engine) fire(cr *crule, k gkey, ev *events.Stored, evid []entry, from, 
 // sweep forgets the groups idle past their rule's horizon, and the first-seen values
 // past their lookback; past MaxGroups the least recently active go too.
 func (e *Engine) sweep() {
+	clear(e.accounts) // it may point at groups dropped below
+	e.accountsMap = nil
 	for _, cr := range e.rules {
 		before := e.now - cr.horizon
 		cr.groups.retain(func(g *gstate) bool {

@@ -161,3 +161,61 @@ window: 10m
 		t.Errorf("%d groups kept an hour after their last event; want 0", n)
 	}
 }
+
+// TestAccountGroupCache: the groups of rules grouped by account alone, cached per
+// organisation and account, are those of the rule's own group map: two organisations'
+// same account stay apart, and after a sweep dropped an idle account's group its next
+// event makes a new group the engine counts, not the dropped one.
+func TestAccountGroupCache(t *testing.T) {
+	rules, err := ParseAll([]byte(`id: prints
+version: 1
+name: {zh: 甲, en: A}
+severity: low
+kind: count
+match: {action: print}
+group_by: [account]
+threshold: 2
+window: 10m
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := mustEngine(t, rules, Env{})
+	if !e.rules[0].byAccount {
+		t.Fatal("a rule grouped by account alone is not cached by account")
+	}
+	base := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	hits := 0
+	seq := int64(0)
+	eval := func(org int64, action, account string, at time.Time) {
+		t.Helper()
+		seq++
+		ev := events.Stored{Event: events.Event{ID: fmt.Sprint(seq), System: "HIS", Action: action, Account: account, Time: at}, Seq: seq}
+		if err := e.Evaluate(ctx, org, &ev, func(Hit) { hits++ }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eval(1, "print", "a", base)
+	eval(2, "print", "a", base.Add(time.Second))
+	if hits != 0 || e.Groups() != 2 {
+		t.Fatalf("one print of a in each of two organisations: %d hits, %d groups; want 0 and 2", hits, e.Groups())
+	}
+	// An hour of other events: the sweep drops both idle groups.
+	late := base.Add(time.Hour)
+	for i := e.n; i%sweepEvery != 0; i++ {
+		eval(1, "view", "x", late)
+	}
+	if n := e.Groups(); n != 0 {
+		t.Fatalf("%d groups after the sweep; want 0", n)
+	}
+	// Organisation 2, whose account a was looked up last before the sweep.
+	eval(2, "print", "a", late)
+	if n := e.Groups(); n != 1 {
+		t.Fatalf("a prints again after the sweep: %d groups; want 1 (a new one)", n)
+	}
+	eval(2, "print", "a", late.Add(time.Second))
+	if hits != 1 {
+		t.Errorf("two prints of a within the window after the sweep: %d hits; want 1", hits)
+	}
+}

@@ -59,26 +59,38 @@ type Explanation struct {
 	Flags  []string `json:"flags,omitempty"`
 	// Reasons are sentences (catalogue key + args, no patient data in args): the flags'
 	// first, then the filter's or why none explains the access. The slice may be shared
-	// between explanations: do not modify it.
+	// between explanations: do not modify it (nor Flags, shared too).
 	Reasons []i18n.Message `json:"reasons"`
 }
 
 // Has reports whether the explanation carries flag.
 func (e Explanation) Has(flag string) bool { return slices.Contains(e.Flags, flag) }
 
-// accessActions are the actions that read or change a patient's record.
-var accessActions = map[string]bool{
-	events.ActionView: true, events.ActionSearch: true, events.ActionCreate: true, events.ActionModify: true,
-	events.ActionPrint: true, events.ActionExport: true, events.ActionPrescribe: true, events.ActionDelete: true,
+// isAccessAction reports whether action reads or changes a patient's record (a switch:
+// cheaper per event than a map).
+func isAccessAction(action string) bool {
+	switch action {
+	case events.ActionView, events.ActionSearch, events.ActionCreate, events.ActionModify,
+		events.ActionPrint, events.ActionExport, events.ActionPrescribe, events.ActionDelete:
+		return true
+	}
+	return false
 }
 
-// orderActions are the actions by which an account charts in or orders for a patient.
-var orderActions = map[string]bool{events.ActionCreate: true, events.ActionModify: true, events.ActionPrescribe: true}
+// isOrderAction reports whether action is one by which an account charts in or orders
+// for a patient.
+func isOrderAction(action string) bool {
+	switch action {
+	case events.ActionCreate, events.ActionModify, events.ActionPrescribe:
+		return true
+	}
+	return false
+}
 
 // IsPatientAccess reports whether the event names a patient and its action reads or
 // changes the record (view, search, create, modify, print, export, prescribe, delete).
 func IsPatientAccess(ev *events.Event) bool {
-	return ev != nil && ev.PatientID != "" && accessActions[ev.Action]
+	return ev != nil && ev.PatientID != "" && isAccessAction(ev.Action)
 }
 
 // Options configure an Explainer. Zero fields take the defaults.
@@ -91,7 +103,8 @@ type Options struct {
 	DischargedAfter time.Duration
 	// CheckEvery is how often the reference data's change counter is read (default 1 s).
 	CheckEvery time.Duration
-	// Now is the clock of the change checks (nil: time.Now).
+	// Now is the clock of the change checks, read on every Explain (nil: none is read; a
+	// timer marks each check due CheckEvery after the previous one).
 	Now func() time.Time
 }
 
@@ -111,9 +124,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CheckEvery <= 0 {
 		o.CheckEvery = DefaultCheckEvery
-	}
-	if o.Now == nil {
-		o.Now = time.Now
 	}
 	return o
 }

@@ -317,9 +317,11 @@ func BenchmarkExplain(b *testing.B) {
 			}
 			b.Run(c.name, func(b *testing.B) {
 				b.ReportAllocs()
+				cpu0 := cpuTime()
 				for b.Loop() {
 					x.Explain(ctx, w.hospA.ID, c.ev)
 				}
+				b.ReportMetric(float64(b.N)/(cpuTime()-cpu0).Seconds(), "events/cpu-s")
 			})
 		}
 		b.Run("PatientHash", func(b *testing.B) {
@@ -370,5 +372,115 @@ func TestConcurrent(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestExplainNoAllocation: on a loaded snapshot Explain allocates nothing, flagged
+// accesses included (their flags and reasons are made once per snapshot and shared),
+// and the shared reasons of a flagged access are its flags' sentences then those of
+// its own filter (a different filter with the same flags gets its own).
+func TestExplainNoAllocation(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	w := newWorld(t, db)
+	w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+	w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+	w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+	x := w.explainer()
+	for _, c := range []struct {
+		name    string
+		ev      *events.Event
+		reasons []string // with args of department sentences after a colon
+	}{
+		{"explained", view("doc1", "P1", at), []string{"explain.reason.encounter_staff"}},
+		{"VIP, staff encounter", view("doc1", "P9", at), []string{"explain.reason.vip", "explain.reason.encounter_staff"}},
+		{"VIP, current stay", view("nur2", "P9", at), []string{"explain.reason.vip", "explain.reason.current_stay_department:心内科"}},
+		{"family, staff encounter", view("doc1", "P6", at), []string{"explain.reason.family", "explain.reason.encounter_staff"}},
+		{"co-worker, unexplained", view("doc1", "P7", at), []string{"explain.reason.coworker", "explain.reason.no_encounter"}},
+		{"VIP, unknown account", view("nobody", "P9", at), []string{"explain.reason.vip", "explain.reason.unknown_account", "explain.reason.no_encounter"}},
+		{"deceased", view("doc1", "P10", at), []string{"explain.reason.deceased", "explain.reason.no_encounter"}},
+		{"unexplained", view("doc1", "P5", at), []string{"explain.reason.no_encounter"}},
+	} {
+		first, err := x.Explain(ctx, w.hospA.ID, c.ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range first.Reasons {
+			k := m.Key
+			if len(m.Args) > 0 && strings.HasSuffix(k, "department") {
+				k += fmt.Sprint(":", m.Args[0])
+			}
+			got = append(got, k)
+		}
+		if !slices.Equal(got, c.reasons) {
+			t.Errorf("%s: reasons %q, want %q", c.name, got, c.reasons)
+		}
+		again, _ := x.Explain(ctx, w.hospA.ID, c.ev)
+		if fmt.Sprint(again) != fmt.Sprint(first) {
+			t.Errorf("%s: %+v, then %+v", c.name, first, again)
+		}
+		if n := testing.AllocsPerRun(100, func() { x.Explain(ctx, w.hospA.ID, c.ev) }); n != 0 {
+			t.Errorf("%s: Explain allocates %.0f times a call, want 0", c.name, n)
+		}
+	}
+}
+
+// TestExplainAlternatingOrganisations: events of two organisations in turn are each
+// classified on their own organisation's snapshot (the Explainer remembers the last
+// organisation it served).
+func TestExplainAlternatingOrganisations(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	w := newWorld(t, db)
+	w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+	w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+	w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+	x := w.explainer()
+	for i := range 4 {
+		a, err := x.Explain(ctx, w.hospA.ID, view("doc1", "P1", at))
+		if err != nil || a.Class != explain.Explained || a.Filter != explain.FilterEncounterStaff {
+			t.Errorf("round %d, A: %+v, %v", i, a, err)
+		}
+		b, err := x.Explain(ctx, w.hospB.ID, view("doc1", "P1", at))
+		if err != nil || b.Class != explain.Unexplained ||
+			!slices.Equal(keys(b.Reasons), []string{explain.ReasonUnknownAccount, explain.ReasonUnknownPatient, explain.ReasonNoEncounter}) {
+			t.Errorf("round %d, B (no reference data): %+v, %v", i, b, err)
+		}
+	}
+}
+
+// TestReloadDefaultClock: without Options.Now the Explainer reads no clock per Explain;
+// Reload makes the next Explain see an import at once, and without Reload the import
+// is seen once CheckEvery has passed (polled, never asserted on a duration).
+func TestReloadDefaultClock(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	w := newWorld(t, db)
+	w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+	w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+	x := explain.New(w.ref, explain.Options{CheckEvery: time.Millisecond})
+	if got, err := x.Explain(ctx, w.hospA.ID, view("doc1", "P1", at)); err != nil || got.Class != explain.Unexplained {
+		t.Fatalf("before the encounters: %+v, %v", got, err)
+	}
+	w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+	x.Reload(w.hospA.ID)
+	if got, _ := x.Explain(ctx, w.hospA.ID, view("doc1", "P1", at)); got.Filter != explain.FilterEncounterStaff {
+		t.Errorf("after the import and Reload: %+v", got)
+	}
+	w.imp(w.hospA.ID, reference.KindPatients, "patient_id,name,address,vip,deceased_on,staff_id\nP77,新人,某地,true,,\n")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, err := x.Explain(ctx, w.hospA.ID, view("doc3", "P77", at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Has(explain.FlagVIP) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new patient is still unknown long after CheckEvery: %+v", got)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"slices"
@@ -20,17 +21,24 @@ type Explainer struct {
 	opt  Options
 	mu   sync.Mutex                          // serialises additions to orgs
 	orgs atomic.Pointer[map[int64]*orgState] // copied on write: reads take no lock
+	last atomic.Pointer[orgState]            // the state state returned last
 
 	// Shared reason slices of the unexplained cases, by unknown account (1) | unknown
 	// patient (2).
 	unexplained [4][]i18n.Message
+	// The flags of each set of flag bits and each flag's sentence, shared.
+	flagSets    [1 << 7][]string
+	flagReasons [7]i18n.Message
 }
 
 // orgState is what the Explainer holds for one organisation.
 type orgState struct {
+	org       int64
 	loadMu    sync.Mutex // one load at a time
 	snap      atomic.Pointer[snapshot]
-	nextCheck atomic.Int64 // UnixNano of the next look at the change counter
+	nextCheck atomic.Int64 // with Options.Now: UnixNano of the next look at the change counter
+	due       atomic.Bool  // by default: the next look at the change counter is due
+	armed     atomic.Bool  // the timer that sets due is running
 
 	ordersMu sync.RWMutex
 	orders   map[orderKey]time.Time // earliest own order or note, by account and patient
@@ -38,28 +46,45 @@ type orgState struct {
 
 type orderKey struct{ account, patient string }
 
-// snapshot is one organisation's reference data, indexed for Explain.
+// snapshot is one organisation's reference data, indexed for Explain: the hashes and
+// staff identifiers that relations and encounters compare are interned into small
+// integers when it is built, times are unix nanoseconds, so that classifying an access
+// costs two map lookups by string (account, patient) and integer comparisons.
 type snapshot struct {
 	version        int64
-	staffByAccount map[string]*reference.Staff
-	staffByID      map[string]*reference.Staff
-	patients       map[string]*patient // by NormalizeID of the identifier
+	ids            *reference.Interner // staff identifiers and the surname, address and building hashes
+	depts          *reference.Interner // departments
+	staffByAccount map[string]*staff
+	staffByID      map[string]*staff
+	patients       map[string]patient // by NormalizeID of the identifier (in the slot: one memory access less)
 	// Reasons of the explained cases without flags, shared.
 	staffReasons []i18n.Message
 	orderReasons []i18n.Message
-	deptReasons  map[string]*[2][]i18n.Message // department → encounter_department, current stay
+	deptReasons  [][2][]i18n.Message // by department key: encounter_department, current stay
+	// flagged holds the reasons of flagged accesses, made on first use and shared: by
+	// flag bits × filter slot (see reasonSlot).
+	flagged []atomic.Pointer[[]i18n.Message]
+	slots   int
+}
+
+type staff struct {
+	id, deptName string
+	keys         reference.Keys
+	dept         reference.Key
 }
 
 type patient struct {
-	reference.Patient
-	deceasedFrom time.Time   // the day after the death date (zero: alive)
+	keys         reference.Keys
+	vip          bool
+	deceased     bool
+	deceasedFrom int64       // the day after the death date, unix nanoseconds
 	enc          []encounter // by start
 }
 
 type encounter struct {
-	staffID, dept string
-	start, end    time.Time
-	open          bool // no end
+	staff, dept reference.Key
+	start, end  int64 // unix nanoseconds; end is meaningless while open
+	open        bool  // no end
 }
 
 // New returns an Explainer reading reference data from ref.
@@ -72,12 +97,26 @@ func New(ref *reference.Service, opt Options) *Explainer {
 	x.unexplained[1] = []i18n.Message{i18n.M(ReasonUnknownAccount), noEnc}
 	x.unexplained[2] = []i18n.Message{i18n.M(ReasonUnknownPatient), noEnc}
 	x.unexplained[3] = []i18n.Message{i18n.M(ReasonUnknownAccount), i18n.M(ReasonUnknownPatient), noEnc}
+	for i, fl := range Flags {
+		x.flagReasons[i] = x.reason(fl, "")
+	}
+	for bits := 1; bits < len(x.flagSets); bits++ {
+		for i, fl := range Flags {
+			if bits&(1<<i) != 0 {
+				x.flagSets[bits] = append(x.flagSets[bits], fl)
+			}
+		}
+	}
 	return x
 }
 
 // state returns the state of organisation orgID, created empty when there is none.
 func (x *Explainer) state(orgID int64) *orgState {
+	if s := x.last.Load(); s != nil && s.org == orgID {
+		return s // events come in runs of one organisation
+	}
 	if s := (*x.orgs.Load())[orgID]; s != nil {
+		x.last.Store(s)
 		return s
 	}
 	x.mu.Lock()
@@ -86,7 +125,7 @@ func (x *Explainer) state(orgID int64) *orgState {
 	if s := old[orgID]; s != nil {
 		return s
 	}
-	s := &orgState{orders: map[orderKey]time.Time{}}
+	s := &orgState{org: orgID, orders: map[orderKey]time.Time{}}
 	m := make(map[int64]*orgState, len(old)+1)
 	for k, v := range old {
 		m[k] = v
@@ -101,10 +140,8 @@ func (x *Explainer) state(orgID int64) *orgState {
 // snapshot in use and is logged; a failed first load is returned.
 func (x *Explainer) snapshot(ctx context.Context, orgID int64, s *orgState) (*snapshot, error) {
 	sn := s.snap.Load()
-	now := x.opt.Now().UnixNano()
 	if sn != nil {
-		next := s.nextCheck.Load()
-		if now < next || !s.nextCheck.CompareAndSwap(next, now+int64(x.opt.CheckEvery)) {
+		if !x.checkDue(s) {
 			return sn, nil
 		}
 		v, err := x.ref.Version(ctx, orgID)
@@ -129,74 +166,135 @@ func (x *Explainer) snapshot(ctx context.Context, orgID int64, s *orgState) (*sn
 		}
 		return nil, err
 	}
+	first := sn == nil
 	sn = x.build(d)
 	s.snap.Store(sn)
-	s.nextCheck.Store(now + int64(x.opt.CheckEvery))
+	if x.opt.Now != nil {
+		s.nextCheck.Store(x.opt.Now().UnixNano() + int64(x.opt.CheckEvery))
+	} else if first {
+		x.arm(s)
+	}
 	return sn, nil
 }
 
+// checkDue reports whether it is time to look at the change counter of s, claiming the
+// look for one caller. With Options.Now, it reads that clock; by default a timer marks
+// the look due CheckEvery after the last, so that Explain reads no clock at all.
+func (x *Explainer) checkDue(s *orgState) bool {
+	if x.opt.Now == nil {
+		if !s.due.Load() || !s.due.CompareAndSwap(true, false) {
+			return false
+		}
+		x.arm(s)
+		return true
+	}
+	now := x.opt.Now().UnixNano()
+	next := s.nextCheck.Load()
+	return now >= next && s.nextCheck.CompareAndSwap(next, now+int64(x.opt.CheckEvery))
+}
+
+// arm starts the timer that marks the next look at s's change counter due, unless one
+// is running. Once it fired, the next Explain of the organisation arms the next: an
+// organisation no event names holds no timer.
+func (x *Explainer) arm(s *orgState) {
+	if s.armed.CompareAndSwap(false, true) {
+		time.AfterFunc(x.opt.CheckEvery, func() {
+			s.armed.Store(false)
+			s.due.Store(true)
+		})
+	}
+}
+
 // Reload makes the next Explain of orgID look at the change counter at once.
-func (x *Explainer) Reload(orgID int64) { x.state(orgID).nextCheck.Store(0) }
+func (x *Explainer) Reload(orgID int64) {
+	s := x.state(orgID)
+	s.nextCheck.Store(0)
+	s.due.Store(true)
+}
 
 func (x *Explainer) build(d *reference.Data) *snapshot {
 	sn := &snapshot{
 		version:        d.Version,
-		staffByAccount: make(map[string]*reference.Staff, len(d.Staff)),
-		staffByID:      make(map[string]*reference.Staff, len(d.Staff)),
-		patients:       make(map[string]*patient, len(d.Patients)),
+		ids:            reference.NewInterner(),
+		depts:          reference.NewInterner(),
+		staffByAccount: make(map[string]*staff, len(d.Staff)),
+		staffByID:      make(map[string]*staff, len(d.Staff)),
+		patients:       make(map[string]patient, len(d.Patients)),
 		staffReasons:   []i18n.Message{x.reason(FilterEncounterStaff, "")},
 		orderReasons:   []i18n.Message{x.reason(FilterOwnOrders, "")},
-		deptReasons:    map[string]*[2][]i18n.Message{},
+		deptReasons:    [][2][]i18n.Message{{}}, // NoKey: no department
 	}
-	addDept := func(dept string) {
-		if dept != "" && sn.deptReasons[dept] == nil {
-			sn.deptReasons[dept] = &[2][]i18n.Message{
-				{x.reason(FilterEncounterDepartment, dept)}, {x.reason(FilterCurrentStay, dept)}}
+	dept := func(name string) reference.Key {
+		k := sn.depts.Intern(name)
+		if int(k) == len(sn.deptReasons) {
+			sn.deptReasons = append(sn.deptReasons, [2][]i18n.Message{
+				{x.reason(FilterEncounterDepartment, name)}, {x.reason(FilterCurrentStay, name)}})
 		}
+		return k
 	}
 	for i := range d.Staff {
-		st := &d.Staff[i]
-		sn.staffByID[st.StaffID] = st
-		if st.Account != "" {
-			if _, dup := sn.staffByAccount[st.Account]; !dup { // staff_id order: the first wins, like StaffByAccount
-				sn.staffByAccount[st.Account] = st
+		rs := &d.Staff[i]
+		st := &staff{id: rs.StaffID, deptName: rs.Department, keys: sn.ids.StaffKeys(*rs), dept: dept(rs.Department)}
+		sn.staffByID[rs.StaffID] = st
+		if rs.Account != "" {
+			if _, dup := sn.staffByAccount[rs.Account]; !dup { // staff_id order: the first wins, like StaffByAccount
+				sn.staffByAccount[rs.Account] = st
 			}
 		}
-		addDept(st.Department)
 	}
-	byHash := make(map[string]*patient, len(d.Patients))
+	// The patients and, in one array, their encounters (each patient's a run of it):
+	// an access reads the patient from the map's slot and the encounters next to each
+	// other, not from scattered allocations.
+	pats := make([]patient, len(d.Patients))
+	byHash := make(map[string]int, len(d.Patients))
 	for i := range d.Patients {
 		lp := &d.Patients[i]
-		p := &patient{Patient: lp.Patient}
+		p := &pats[i]
+		*p = patient{keys: sn.ids.PatientKeys(lp.Patient), vip: lp.VIP}
 		if lp.DeceasedOn != "" {
 			if day, err := time.ParseInLocation(time.DateOnly, lp.DeceasedOn, reference.Shanghai); err == nil {
-				p.deceasedFrom = day.AddDate(0, 0, 1)
+				p.deceased, p.deceasedFrom = true, day.AddDate(0, 0, 1).UnixNano()
 			}
 		}
-		sn.patients[lp.ID] = p
-		byHash[lp.Hash] = p
+		byHash[lp.Hash] = i
+	}
+	counts := make([]int, len(pats))
+	total := 0
+	for _, e := range d.Encounters {
+		if i, ok := byHash[e.PatientHash]; ok {
+			counts[i]++
+			total++
+		}
+	}
+	arena := make([]encounter, total)
+	off := 0
+	for i := range pats {
+		pats[i].enc = arena[off : off : off+counts[i]]
+		off += counts[i]
 	}
 	for _, e := range d.Encounters {
-		p := byHash[e.PatientHash]
-		if p == nil {
+		i, ok := byHash[e.PatientHash]
+		if !ok {
 			continue // an encounter of a patient not (yet) in the patient list
 		}
-		dept := e.Department
-		if dept == "" {
+		name := e.Department
+		if name == "" {
 			if st := sn.staffByID[e.StaffID]; st != nil {
-				dept = st.Department
+				name = st.deptName
 			}
 		}
-		addDept(dept)
-		en := encounter{staffID: e.StaffID, dept: dept, start: e.Start, open: e.End == nil}
+		en := encounter{staff: sn.ids.Intern(e.StaffID), dept: dept(name), start: e.Start.UnixNano(), open: e.End == nil}
 		if e.End != nil {
-			en.end = *e.End
+			en.end = e.End.UnixNano()
 		}
-		p.enc = append(p.enc, en)
+		pats[i].enc = append(pats[i].enc, en) // within its run: the capacity was counted
 	}
-	for _, p := range byHash {
-		slices.SortStableFunc(p.enc, func(a, b encounter) int { return a.start.Compare(b.start) })
+	for i := range pats {
+		slices.SortStableFunc(pats[i].enc, func(a, b encounter) int { return cmp.Compare(a.start, b.start) })
+		sn.patients[d.Patients[i].ID] = pats[i]
 	}
+	sn.slots = 6 + 2*len(sn.deptReasons)
+	sn.flagged = make([]atomic.Pointer[[]i18n.Message], (1<<len(Flags))*sn.slots)
 	return sn
 }
 
@@ -215,7 +313,7 @@ func normID(id string) string {
 // (create, modify, prescribe on a patient, successful). The engine calls it for every
 // event, live and on replay. An order explains the accesses after it, not itself.
 func (x *Explainer) Observe(orgID int64, ev *events.Event) {
-	if ev == nil || ev.PatientID == "" || !orderActions[ev.Action] || ev.Outcome == events.OutcomeFailure || ev.Account == "" {
+	if ev == nil || ev.PatientID == "" || !isOrderAction(ev.Action) || ev.Outcome == events.OutcomeFailure || ev.Account == "" {
 		return
 	}
 	s := x.state(orgID)
@@ -260,18 +358,35 @@ func (x *Explainer) Explain(ctx context.Context, orgID int64, ev *events.Event) 
 	return x.classify(sn, s, ev), nil
 }
 
+// Filter slots of the shared reasons of flagged accesses: staff encounter, own
+// orders, the four unexplained cases, then two per department (encounter, stay).
+const (
+	slotStaff       = 0
+	slotOrders      = 1
+	slotUnexplained = 2
+	slotDept        = 6
+)
+
 func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event) Explanation {
 	st := sn.staffByAccount[ev.Account]
 	if st == nil && ev.StaffID != "" {
 		st = sn.staffByID[ev.StaffID]
 	}
-	staffID, dept := ev.StaffID, ev.Department
+	var who reference.Keys // the reader as Relate sees them
+	var dept reference.Key
 	if st != nil {
-		staffID, dept = st.StaffID, st.Department
+		who, dept = st.keys, st.dept
+	} else {
+		// Neither the account nor the staff identifier is in the staff list: what the
+		// event says, which matches what the snapshot holds of it (if anything).
+		who.StaffID, dept = sn.ids.Lookup(ev.StaffID), sn.depts.Lookup(ev.Department)
 	}
 	pid := normID(ev.PatientID)
-	p := sn.patients[pid]
-	t := ev.Time
+	var p *patient
+	if v, ok := sn.patients[pid]; ok {
+		p = &v
+	}
+	t := ev.Time.UnixNano()
 
 	const (
 		none = iota
@@ -286,43 +401,40 @@ func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event) Explan
 		lo, hi := 0, len(p.enc)
 		for lo < hi {
 			m := int(uint(lo+hi) >> 1)
-			if !p.enc[m].start.After(t) {
+			if p.enc[m].start <= t {
 				lo = m + 1
 			} else {
 				hi = m
 			}
 		}
 		openNow := false
-		var lastEnd time.Time
+		var lastEnd int64
+		hasEnd := false
+		window := int64(x.opt.EncounterWindow)
 		for i := lo - 1; i >= 0 && best != byStaff; i-- {
 			e := &p.enc[i]
-			open := e.open || !e.end.Before(t)
+			open := e.open || e.end >= t
 			if open {
 				openNow = true
-			} else if e.end.After(lastEnd) {
-				lastEnd = e.end
+			} else if !hasEnd || e.end > lastEnd {
+				lastEnd, hasEnd = e.end, true
 			}
-			if !open && t.Sub(e.end) > x.opt.EncounterWindow {
+			if !open && t-e.end > window {
 				continue
 			}
 			switch {
-			case staffID != "" && e.staffID == staffID:
+			case who.StaffID != reference.NoKey && e.staff == who.StaffID:
 				best = byStaff
-			case dept != "" && e.dept == dept && open:
+			case dept != reference.NoKey && e.dept == dept && open:
 				best = max(best, byStay)
-			case dept != "" && e.dept == dept:
+			case dept != reference.NoKey && e.dept == dept:
 				best = max(best, byDept)
 			}
 		}
-		if best == none && !openNow && !lastEnd.IsZero() && t.Sub(lastEnd) > x.opt.DischargedAfter {
+		if best == none && !openNow && hasEnd && t-lastEnd > int64(x.opt.DischargedAfter) {
 			bits |= bDischarged
 		}
-		var f reference.Flags
-		if st != nil {
-			f = reference.Relate(*st, p.Patient)
-		} else {
-			f = reference.Relate(reference.Staff{StaffID: staffID}, p.Patient)
-		}
+		f := reference.RelateKeys(who, p.keys)
 		if f.Self {
 			bits |= bSelf
 		}
@@ -335,10 +447,10 @@ func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event) Explan
 		if f.Neighbour {
 			bits |= bNeighbour
 		}
-		if p.VIP {
+		if p.vip {
 			bits |= bVIP
 		}
-		if !p.deceasedFrom.IsZero() && !t.Before(p.deceasedFrom) {
+		if p.deceased && t >= p.deceasedFrom {
 			bits |= bDeceased
 		}
 	}
@@ -347,7 +459,7 @@ func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event) Explan
 		s.ordersMu.RLock()
 		first, ok := s.orders[orderKey{account: ev.Account, patient: pid}]
 		s.ordersMu.RUnlock()
-		ownOrders = ok && first.Before(t)
+		ownOrders = ok && first.Before(ev.Time)
 		if ownOrders {
 			bits &^= bDischarged
 		}
@@ -355,21 +467,20 @@ func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event) Explan
 
 	var ex Explanation
 	var filterReasons []i18n.Message
+	var slot int
 	switch {
 	case best == byStaff:
-		ex.Filter, filterReasons = FilterEncounterStaff, sn.staffReasons
+		ex.Filter, filterReasons, slot = FilterEncounterStaff, sn.staffReasons, slotStaff
 	case best == byStay || best == byDept:
+		// dept matched an encounter's department: it is in the snapshot.
 		ex.Filter = FilterCurrentStay
 		if best == byDept {
 			ex.Filter = FilterEncounterDepartment
 		}
-		if r := sn.deptReasons[dept]; r != nil {
-			filterReasons = r[best-byDept]
-		} else {
-			filterReasons = []i18n.Message{x.reason(ex.Filter, dept)}
-		}
+		filterReasons = sn.deptReasons[dept][best-byDept]
+		slot = slotDept + 2*int(dept) + best - byDept
 	case ownOrders:
-		ex.Filter, filterReasons = FilterOwnOrders, sn.orderReasons
+		ex.Filter, filterReasons, slot = FilterOwnOrders, sn.orderReasons, slotOrders
 	default:
 		u := 0
 		if st == nil {
@@ -378,7 +489,7 @@ func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event) Explan
 		if p == nil {
 			u |= 2
 		}
-		filterReasons = x.unexplained[u]
+		filterReasons, slot = x.unexplained[u], slotUnexplained+u
 	}
 	switch {
 	case bits&(bSelf|bFamily) != 0:
@@ -394,14 +505,26 @@ func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event) Explan
 		ex.Reasons = filterReasons
 		return ex
 	}
-	ex.Flags = make([]string, 0, 4)
-	ex.Reasons = make([]i18n.Message, 0, 4+len(filterReasons))
-	for i, fl := range Flags {
+	ex.Flags = x.flagSets[bits]
+	ex.Reasons = sn.flaggedReasons(x, bits, slot, filterReasons)
+	return ex
+}
+
+// flaggedReasons returns the reasons of an access with flag bits and the filter (or
+// unexplained case) of slot: the flags' sentences, then filterReasons; made once per
+// snapshot and shared.
+func (sn *snapshot) flaggedReasons(x *Explainer, bits, slot int, filterReasons []i18n.Message) []i18n.Message {
+	c := &sn.flagged[bits*sn.slots+slot]
+	if r := c.Load(); r != nil {
+		return *r
+	}
+	r := make([]i18n.Message, 0, len(x.flagSets[bits])+len(filterReasons))
+	for i := range Flags {
 		if bits&(1<<i) != 0 {
-			ex.Flags = append(ex.Flags, fl)
-			ex.Reasons = append(ex.Reasons, x.reason(fl, ""))
+			r = append(r, x.flagReasons[i])
 		}
 	}
-	ex.Reasons = append(ex.Reasons, filterReasons...)
-	return ex
+	r = append(r, filterReasons...)
+	c.Store(&r)
+	return r
 }

@@ -120,18 +120,13 @@ type Flags struct {
 	Deceased  bool `json:"deceased,omitempty"`
 }
 
-// Relate returns the flags of an access by st to p's record.
+// Relate returns the flags of an access by st to p's record. RelateKeys is the same
+// rule over interned keys, for callers that relate many accesses.
 func Relate(st Staff, p Patient) Flags {
-	f := Flags{VIP: p.VIP, Deceased: p.DeceasedOn != ""}
-	if p.StaffID != "" {
-		f.Self = p.StaffID == st.StaffID
-		f.CoWorker = !f.Self
-	}
-	sameAddr := st.AddressHash != "" && st.AddressHash == p.AddressHash
-	f.Family = !f.Self && sameAddr && st.SurnameHash != "" && st.SurnameHash == p.SurnameHash
-	// A household member of another surname (in China a spouse keeps hers) shares the
-	// building too: neighbour, the weaker flag, rather than nothing.
-	f.Neighbour = !f.Self && !f.Family && st.BuildingHash != "" && st.BuildingHash == p.BuildingHash
+	same := func(a, b string) bool { return a != "" && a == b }
+	f := relate(p.StaffID != "", p.StaffID == st.StaffID, same(st.AddressHash, p.AddressHash),
+		same(st.SurnameHash, p.SurnameHash), same(st.BuildingHash, p.BuildingHash))
+	f.VIP, f.Deceased = p.VIP, p.DeceasedOn != ""
 	return f
 }
 
