@@ -45,7 +45,10 @@
 # achieved, and whether the sender kept to its schedule (achieved ≥ 95 % of offered, no
 # batch sent more than 1 s late); every trigger must have exactly one alert (the run
 # fails otherwise). The hospital is simulated large enough for every event to be sent
-# once, at its simulated time (about 21 events per staff member and day, 14 days).
+# once, at its simulated time (about 21 events per staff member and day, 14 days; the
+# simulator takes minutes past 2,000 staff), or BENCH_LATENCY_SIM names a directory an
+# earlier `medguard events simulate --out DIR` wrote (a stream too short is replayed, and
+# eventbench says how many events it replayed).
 #
 # Results: bench/out/events-<UTC stamp>/results.jsonl, report.md, env.txt, logs.
 # Environment: BENCH_SCENARIOS ("ingest latency"), BENCH_EVENTS (400000), BENCH_BATCH
@@ -53,7 +56,7 @@
 # BENCH_PEERS ("ceiling rsyslog"), BENCH_LATENCY_RATES ("5000 10000 20000 50000", events/s),
 # BENCH_LATENCY_SECONDS (10), BENCH_LATENCY_TICK (100ms), BENCH_LATENCY_CLIENTS (4),
 # BENCH_LATENCY_POLL (10ms), BENCH_LATENCY_POLL_FROM (database), BENCH_LATENCY_HOOK
-# (true), BENCH_MEDGUARD (a medguard binary to measure instead of this tree's, e.g. an
+# (true), BENCH_LATENCY_SIM (none: simulate), BENCH_MEDGUARD (a medguard binary to measure instead of this tree's, e.g. an
 # older build for a before/after comparison), MEDGUARD_BENCH_POSTGRES.
 set -euo pipefail
 
@@ -72,6 +75,7 @@ LAT_CLIENTS=${BENCH_LATENCY_CLIENTS:-4}
 LAT_POLL=${BENCH_LATENCY_POLL:-10ms}
 LAT_POLL_FROM=${BENCH_LATENCY_POLL_FROM:-database}
 LAT_HOOK=${BENCH_LATENCY_HOOK:-true}
+LAT_SIM=${BENCH_LATENCY_SIM:-}
 OUT=${BENCH_OUT:-$ROOT/bench/out/events-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 RESULTS=$OUT/results.jsonl
@@ -220,6 +224,9 @@ bench_latency() {
   local label=$1 polldb=$2
   shift 2
   local -a dbargs=("$@")
+  if [ -n "$LAT_SIM" ] && [ ! -e "$TMP/sim" ]; then
+    ln -s "$(cd "$LAT_SIM" && pwd)" "$TMP/sim"
+  fi
   if [ ! -f "$TMP/sim/truth.json" ]; then
     # A hospital large enough that its 14 days hold every event the rates send: the
     # simulator writes about 21 events per staff member and day; each event is sent
