@@ -108,7 +108,8 @@ func TestLatencyReport(t *testing.T) {
 	for _, r := range []result{
 		{Label: "sqlite", Scenario: scenLatency, Offered: 5000, Rate: 5010, Sustained: true, Triggers: 100, Alerts: 100,
 			Ack: &latency{N: 100, P50: 30, P99: 80}, Alert: &latency{N: 100, P50: 160, P90: 260, P99: 701, Max: 802},
-			Hook: &latency{N: 100, P50: 593, P90: 1035, P99: 1671, Max: 1771}, PollMs: 10, PollRTTMs: 0.3},
+			AckToAlert: &latency{N: 100, P50: 120, P99: 670},
+			Hook:       &latency{N: 100, P50: 593, P90: 1035, P99: 1671, Max: 1771}, PollMs: 10, PollRTTMs: 0.3},
 		{Label: "postgres", Scenario: scenLatency, Offered: 50000, Rate: 12000, MaxLagMs: 9000, Triggers: 100, Alerts: 99, Duplicates: 1,
 			Alert: &latency{N: 98, P50: 1, P90: 2, P99: 3, Max: 4}, PollMs: 10},
 	} {
@@ -124,8 +125,8 @@ func TestLatencyReport(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{
-		"| sqlite | 5000 | 5010 | yes | 100 | 100 | 30 / 80 | 160 | 260 | 701 | 802 | 593 | 1035 | 1671 | 1771 | 10 (0.3) |",
-		"| postgres | 50000 | 12000 | no (lag 9000 ms) | 100 | 99 (+1 dup) | - | 1 | 2 | 3 | 4 (2 unseen) | - | - | - | - |",
+		"| sqlite | 5000 | 5010 | yes | 100 | 100 | 30 / 80 | 160 | 260 | 701 | 802 | 120 / 670 | 593 | 1035 | 1671 | 1771 | 10 (0.3) |",
+		"| postgres | 50000 | 12000 | no (lag 9000 ms) | 100 | 99 (+1 dup) | - | 1 | 2 | 3 | 4 (2 unseen) | - | - | - | - | - |",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("report lacks %q:\n%s", want, got)

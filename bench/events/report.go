@@ -125,8 +125,8 @@ func writeLatency(w io.Writer, rs []result) error {
 		return nil
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| engine | offered ev/s | achieved ev/s | sustained | triggers | alerts | ack p50/p99 ms | alert p50 | p90 | p99 | max | webhook p50 | p90 | p99 | max | poll ms (mean RTT) |")
-	fmt.Fprintln(w, "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(w, "| engine | offered ev/s | achieved ev/s | sustained | triggers | alerts | ack p50/p99 ms | alert p50 | p90 | p99 | max | ack→alert p50/p99 | webhook p50 | p90 | p99 | max | poll ms (mean RTT) |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	ms := func(v float64) string { return fmt.Sprintf("%.0f", v) }
 	for _, r := range rs {
 		if r.Scenario != scenLatency {
@@ -140,9 +140,12 @@ func writeLatency(w io.Writer, rs []result) error {
 		if r.Duplicates > 0 {
 			alerts += fmt.Sprintf(" (+%d dup)", r.Duplicates)
 		}
-		ack := "-"
+		ack, ackAlert := "-", "-"
 		if r.Ack != nil {
 			ack = ms(r.Ack.P50) + " / " + ms(r.Ack.P99)
+		}
+		if r.AckToAlert != nil {
+			ackAlert = ms(r.AckToAlert.P50) + " / " + ms(r.AckToAlert.P99)
 		}
 		al := []string{"-", "-", "-", "-"}
 		if a := r.Alert; a != nil {
@@ -158,8 +161,8 @@ func writeLatency(w io.Writer, rs []result) error {
 				hk[3] += fmt.Sprintf(" (%d missing)", r.MissingHook)
 			}
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %.0f | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s (%.1f) |\n", r.Label, r.Offered, r.Rate,
-			sus, r.Triggers, alerts, ack, al[0], al[1], al[2], al[3], hk[0], hk[1], hk[2], hk[3], ms(r.PollMs), r.PollRTTMs)
+		fmt.Fprintf(w, "| %s | %.0f | %.0f | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s (%.1f) |\n", r.Label, r.Offered, r.Rate,
+			sus, r.Triggers, alerts, ack, al[0], al[1], al[2], al[3], ackAlert, hk[0], hk[1], hk[2], hk[3], ms(r.PollMs), r.PollRTTMs)
 	}
 	return nil
 }
