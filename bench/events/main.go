@@ -2,12 +2,18 @@
 // for bench/events/run.sh: NDJSON batches over HTTP (POST /api/v1/events) and RFC 5424
 // syslog over TCP with octet-counting framing, against a `medguard serve` on loopback,
 // and the same stream sent to the peers of the same run (rsyslog for syslog; the
-// database's own bulk load for HTTP, from a CSV of the same rows this program writes).
+// database's own bulk load for HTTP, from a CSV of the same rows this program writes);
+// and the alert latency of the live detection: from the sending of an event that a
+// built-in rule fires on, amid a simulated hospital's normal stream at a fixed offered
+// rate, to its alert (seen in the database or through the API, and received by a
+// webhook notification channel).
 //
 // Subcommands:
 //
 //	eventbench http   -url URL -token @FILE [-clients 4] [-batch 10000] [-events N] [-label L] [-json FILE]
 //	eventbench syslog -addr HOST:PORT [-conns 4] [-events N] -db DB | -file PATH [-label L] [-peer P] [-json FILE]
+//	eventbench latency -url URL -token @FILE -api-token @FILE -sim DIR [-rates 5000,10000,…] [-duration 15s]
+//	                   [-tick 100ms] [-clients 4] [-poll 10ms] [-db DB] [-hook=true] [-label L] [-json FILE]
 //	eventbench count  -db sqlite:PATH | postgres://…
 //	eventbench prep   -db sqlite:PATH | postgres://…   (migrate an empty database, print the organisation id)
 //	eventbench csv    -out FILE -org ID [-events N] [-engine sqlite|postgres]
@@ -103,7 +109,7 @@ func withRaw(e events.Event) events.Event {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: eventbench http|syslog|count|prep|csv|timed|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: eventbench http|syslog|latency|count|prep|csv|timed|report [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -120,6 +126,8 @@ func main() {
 		err = runCSV(args)
 	case "timed":
 		err = runTimed(args)
+	case "latency":
+		err = runLatency(args)
 	case "report":
 		err = runReport(args)
 	case "freeport":
@@ -136,7 +144,7 @@ func main() {
 // result is one measurement, one JSON line of the results file.
 type result struct {
 	Label    string  `json:"label"`    // sqlite, postgres
-	Scenario string  `json:"scenario"` // http, syslog, ceiling:…, peer:rsyslog
+	Scenario string  `json:"scenario"` // http, syslog, latency, ceiling:…, peer:rsyslog
 	Events   int64   `json:"events"`   // sent
 	Stored   int64   `json:"stored"`   // acknowledged (HTTP) or found stored afterwards
 	Seconds  float64 `json:"seconds"`
@@ -147,6 +155,27 @@ type result struct {
 	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
 	PerCPU     float64 `json:"events_per_cpu_s,omitempty"`
 	Note       string  `json:"note,omitempty"`
+
+	// The latency scenario: the offered rate, the triggers sent and their alerts found
+	// (Duplicates: alerts beyond one per trigger), the delays from sending a trigger's
+	// batch to its acknowledgement (Ack), to its alert first listed by the polling
+	// (Alert; AckToAlert from the acknowledgement) and to its webhook notification
+	// (Hook; MissingHook: triggers without one), the sender's worst lag behind the
+	// schedule, the polling interval and the mean time of one poll.
+	Offered     float64  `json:"offered_per_s,omitempty"`
+	Sustained   bool     `json:"sustained,omitempty"`
+	Replayed    int      `json:"replayed,omitempty"` // normal events replayed past the simulated stream's end
+	Triggers    int      `json:"triggers,omitempty"`
+	Alerts      int      `json:"alerts,omitempty"`
+	Duplicates  int      `json:"duplicates,omitempty"`
+	MissingHook int      `json:"missing_hook,omitempty"`
+	Ack         *latency `json:"ack,omitempty"`
+	Alert       *latency `json:"alert,omitempty"`
+	AckToAlert  *latency `json:"ack_to_alert,omitempty"`
+	Hook        *latency `json:"hook,omitempty"`
+	MaxLagMs    float64  `json:"max_lag_ms,omitempty"`
+	PollMs      float64  `json:"poll_ms,omitempty"`
+	PollRTTMs   float64  `json:"poll_rtt_ms,omitempty"`
 }
 
 func (r *result) perCPU(on bool, secs float64) {

@@ -26,11 +26,38 @@
 # sqlite3 or psql process and the backends for a ceiling; rsyslogd), read from /proc:
 # the machine may be shared, and that ratio does not depend on the neighbours.
 #
+# Alert latency (scenario "latency"), per engine, on a fresh store: `medguard events
+# simulate` writes a hospital; its staff, patients and encounters are imported with
+# `medguard reference import` before `medguard serve` starts (the live detection explains
+# every access against them); a webhook notification channel pointing at a loopback sink
+# in eventbench, with a route for the rule privilege-change, is added through the API.
+# Then for each offered rate of BENCH_LATENCY_RATES, eventbench posts the simulated normal
+# events (the injected misuse left out, replayed in rounds with new ids) in one NDJSON
+# batch every BENCH_LATENCY_TICK from BENCH_LATENCY_CLIENTS clients for
+# BENCH_LATENCY_SECONDS, each batch ending with one trigger event (a privilege_change by an
+# account of its own, which the built-in rule privilege-change fires on at once); t0 = when
+# the batch is sent, t1 = when it is acknowledged, t2 = when the trigger's alert is first
+# seen committed — the alerts table polled every BENCH_LATENCY_POLL by primary key
+# (BENCH_LATENCY_POLL_FROM=database), or GET /api/v1/alerts?source=monitor&kind=
+# privilege-change (=api; one API request costs the server milliseconds of CPU, which at
+# a 10 ms interval is a core taken from what is measured) — and when its webhook
+# notification arrives. p50/p90/p99/max of t2 − t0 per rate and engine, the rate
+# achieved, and whether the sender kept to its schedule (achieved ≥ 95 % of offered, no
+# batch sent more than 1 s late); every trigger must have exactly one alert (the run
+# fails otherwise). The hospital is simulated large enough for every event to be sent
+# once, at its simulated time (about 21 events per staff member and day, 14 days; the
+# simulator takes minutes past 2,000 staff), or BENCH_LATENCY_SIM names a directory an
+# earlier `medguard events simulate --out DIR` wrote (a stream too short is replayed, and
+# eventbench says how many events it replayed).
+#
 # Results: bench/out/events-<UTC stamp>/results.jsonl, report.md, env.txt, logs.
-# Environment: BENCH_EVENTS (400000), BENCH_BATCH (10000), BENCH_CLIENTS (4),
-# BENCH_CONNS (4), BENCH_ENGINES ("sqlite postgres"), BENCH_PEERS ("ceiling rsyslog"),
-# BENCH_MEDGUARD (a medguard binary to measure instead of this tree's, e.g. an older
-# build for a before/after comparison), MEDGUARD_BENCH_POSTGRES.
+# Environment: BENCH_SCENARIOS ("ingest latency"), BENCH_EVENTS (400000), BENCH_BATCH
+# (10000), BENCH_CLIENTS (4), BENCH_CONNS (4), BENCH_ENGINES ("sqlite postgres"),
+# BENCH_PEERS ("ceiling rsyslog"), BENCH_LATENCY_RATES ("5000 10000 20000 50000", events/s),
+# BENCH_LATENCY_SECONDS (10), BENCH_LATENCY_TICK (100ms), BENCH_LATENCY_CLIENTS (4),
+# BENCH_LATENCY_POLL (10ms), BENCH_LATENCY_POLL_FROM (database), BENCH_LATENCY_HOOK
+# (true), BENCH_LATENCY_SIM (none: simulate), BENCH_MEDGUARD (a medguard binary to measure instead of this tree's, e.g. an
+# older build for a before/after comparison), MEDGUARD_BENCH_POSTGRES.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -40,6 +67,15 @@ CLIENTS=${BENCH_CLIENTS:-4}
 CONNS=${BENCH_CONNS:-4}
 ENGINES=${BENCH_ENGINES:-"sqlite postgres"}
 PEERS=${BENCH_PEERS:-"ceiling rsyslog"}
+SCENARIOS=${BENCH_SCENARIOS:-"ingest latency"}
+LAT_RATES=${BENCH_LATENCY_RATES:-"5000 10000 20000 50000"}
+LAT_SECONDS=${BENCH_LATENCY_SECONDS:-10}
+LAT_TICK=${BENCH_LATENCY_TICK:-100ms}
+LAT_CLIENTS=${BENCH_LATENCY_CLIENTS:-4}
+LAT_POLL=${BENCH_LATENCY_POLL:-10ms}
+LAT_POLL_FROM=${BENCH_LATENCY_POLL_FROM:-database}
+LAT_HOOK=${BENCH_LATENCY_HOOK:-true}
+LAT_SIM=${BENCH_LATENCY_SIM:-}
 OUT=${BENCH_OUT:-$ROOT/bench/out/events-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 RESULTS=$OUT/results.jsonl
@@ -48,6 +84,7 @@ TMP=$(mktemp -d /tmp/medguard-evbench.XXXXXX)
 chmod 755 "$TMP"
 SERVER_PID=""
 RSYSLOG_PID=""
+FAILED=""
 PGDATA=""
 PG_POSTMASTER=""
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
@@ -96,7 +133,9 @@ PW="Bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')-Aa1!"
   go version
   echo "sqlite3: $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 || echo none)"
   echo "rsyslogd: $(rsyslogd -v 2>/dev/null | head -1 || echo none)"
+  echo "scenarios: $SCENARIOS"
   echo "events: $EVENTS  batch: $BATCH  http clients: $CLIENTS  syslog connections: $CONNS"
+  echo "latency: rates $LAT_RATES, ${LAT_SECONDS}s each, a batch every $LAT_TICK, $LAT_CLIENTS clients, poll $LAT_POLL from the $LAT_POLL_FROM, webhook $LAT_HOOK"
 } >"$OUT/env.txt" 2>&1
 
 # serve LABEL SYSLOGPORT DBARGS... : start medguard serve with the syslog TCP listener.
@@ -180,6 +219,64 @@ bench_engine() {
   rm -f "$TMP/rows.csv"
 }
 
+# bench_latency LABEL POLLDB DBARGS... : alert latency on a fresh store (see the header).
+bench_latency() {
+  local label=$1 polldb=$2
+  shift 2
+  local -a dbargs=("$@")
+  if [ -n "$LAT_SIM" ] && [ ! -e "$TMP/sim" ]; then
+    ln -s "$(cd "$LAT_SIM" && pwd)" "$TMP/sim"
+  fi
+  if [ ! -f "$TMP/sim/truth.json" ]; then
+    # A hospital large enough that its 14 days hold every event the rates send: the
+    # simulator writes about 21 events per staff member and day; each event is sent
+    # once, at the time the simulator gave it, so that the encounters explain it.
+    local need staff
+    need=$(( $(tr -s ' ' '+' <<<"$LAT_RATES" | sed 's/^+//; s/+$//') ))
+    need=$((need * LAT_SECONDS * 21 / 20))
+    staff=$(( (need + 21 * 14 - 1) / (21 * 14) ))
+    staff=$((staff < 300 ? 300 : staff))
+    log "simulating a hospital of $staff staff (${need} events needed)"
+    timeout 1200 "$BIN" events simulate --out "$TMP/sim" --staff "$staff" --patients $((staff * 10)) >"$OUT/simulate.log" 2>&1
+    echo "latency: simulated hospital: $(tail -1 "$OUT/simulate.log")" >>"$OUT/env.txt"
+  fi
+  local kind
+  for kind in staff patients encounters; do
+    timeout 300 "$BIN" reference import --kind "$kind" "$TMP/sim/$kind.csv" "${dbargs[@]}" >>"$OUT/setup-lat-$label.log" 2>&1
+  done
+  timeout 120 "$BIN" user add --username his --role it_ops --password "$PW" "${dbargs[@]}" >>"$OUT/setup-lat-$label.log" 2>&1
+  timeout 120 "$BIN" user add --username soc --role security_officer --password "$PW" "${dbargs[@]}" >>"$OUT/setup-lat-$label.log" 2>&1
+  (umask 077 && timeout 120 "$BIN" token create --user his --scope events.ingest --name bench "${dbargs[@]}" \
+    >"$TMP/lat-$label.tok" 2>>"$OUT/setup-lat-$label.log")
+  (umask 077 && timeout 120 "$BIN" token create --user soc --scope write --name bench "${dbargs[@]}" \
+    >"$TMP/lat-$label.api" 2>>"$OUT/setup-lat-$label.log")
+  local port
+  port=$("$EB" freeport)
+  serve "lat-$label" "$port" "${dbargs[@]}"
+  log "$label: latency, serving at $URL; rates $LAT_RATES events/s, ${LAT_SECONDS}s each (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+  local -a cpu=(-pid "$SERVER_PID")
+  if [ "$label" = postgres ] && [ -n "$PG_POSTMASTER" ]; then
+    cpu+=(-db-pid "$PG_POSTMASTER")
+  fi
+  local n
+  n=$(wc -w <<<"$LAT_RATES")
+  local -a poll=()
+  if [ "$LAT_POLL_FROM" = database ]; then
+    poll=(-db "$polldb")
+  fi
+  # eventbench fails (after measuring every rate) when a trigger has no alert or more
+  # than one: the run then fails at its end, after the report.
+  if ! timeout $((n * (LAT_SECONDS + 120) + 120)) "$EB" latency "${cpu[@]}" "${poll[@]}" -url "$URL" -token "@$TMP/lat-$label.tok" \
+    -api-token "@$TMP/lat-$label.api" -sim "$TMP/sim" -rates "$(tr -s ' ' ',' <<<"$LAT_RATES")" -duration "${LAT_SECONDS}s" \
+    -tick "$LAT_TICK" -clients "$LAT_CLIENTS" -poll "$LAT_POLL" -hook="$LAT_HOOK" -label "$label" -run "lat$label" \
+    -json "$RESULTS" | tee "$OUT/latency-$label.txt"; then
+    log "$label: latency: failed (see above)"
+    FAILED="$FAILED latency-$label"
+  fi
+  stop_pid "$SERVER_PID"
+  SERVER_PID=""
+}
+
 # start_pg: a throwaway PostgreSQL server with the default durability (fsync on,
 # synchronous_commit on), data in $TMP; prints its admin URL.
 start_pg() {
@@ -198,8 +295,14 @@ start_pg() {
 for engine in $ENGINES; do
   case $engine in
   sqlite)
-    mkdir -p "$TMP/sqlite"
-    bench_engine sqlite "sqlite:$TMP/sqlite/medguard.db" "sqlite:$TMP/ceiling.db" --data "$TMP/sqlite"
+    if [[ " $SCENARIOS " == *" ingest "* ]]; then
+      mkdir -p "$TMP/sqlite"
+      bench_engine sqlite "sqlite:$TMP/sqlite/medguard.db" "sqlite:$TMP/ceiling.db" --data "$TMP/sqlite"
+    fi
+    if [[ " $SCENARIOS " == *" latency "* ]]; then
+      mkdir -p "$TMP/lat-sqlite"
+      bench_latency sqlite "sqlite:$TMP/lat-sqlite/medguard.db" --data "$TMP/lat-sqlite"
+    fi
     ;;
   postgres)
     admin=${MEDGUARD_BENCH_POSTGRES:-}
@@ -222,18 +325,28 @@ for engine in $ENGINES; do
     adminurl="${base%/*}/postgres$query"
     pgurl="${base%/*}/medguard_evbench$query"
     ceilurl="${base%/*}/medguard_evceiling$query"
+    laturl="${base%/*}/medguard_evlatency$query"
     timeout 120 psql "$adminurl" -qc "DROP DATABASE IF EXISTS medguard_evbench" -c "CREATE DATABASE medguard_evbench" \
-      -c "DROP DATABASE IF EXISTS medguard_evceiling" -c "CREATE DATABASE medguard_evceiling"
+      -c "DROP DATABASE IF EXISTS medguard_evceiling" -c "CREATE DATABASE medguard_evceiling" \
+      -c "DROP DATABASE IF EXISTS medguard_evlatency" -c "CREATE DATABASE medguard_evlatency"
     echo "postgres: $(psql "$pgurl" -tAc 'SHOW server_version') ($(psql "$pgurl" -tAc \
       "SELECT string_agg(name || '=' || setting, ' ') FROM pg_settings WHERE name IN ('shared_buffers','fsync','synchronous_commit','full_page_writes','max_wal_size')"))" >>"$OUT/env.txt"
-    bench_engine postgres "$pgurl" "$ceilurl" --db "$pgurl"
-    timeout 120 psql "$adminurl" -qc "DROP DATABASE IF EXISTS medguard_evbench" -c "DROP DATABASE IF EXISTS medguard_evceiling" || true
+    # The keys (events.key, reference.key …) go to a data directory of this run, not ./data.
+    mkdir -p "$TMP/pg-data" "$TMP/pg-lat-data"
+    if [[ " $SCENARIOS " == *" ingest "* ]]; then
+      bench_engine postgres "$pgurl" "$ceilurl" --db "$pgurl" --data "$TMP/pg-data"
+    fi
+    if [[ " $SCENARIOS " == *" latency "* ]]; then
+      bench_latency postgres "$laturl" --db "$laturl" --data "$TMP/pg-lat-data"
+    fi
+    timeout 120 psql "$adminurl" -qc "DROP DATABASE IF EXISTS medguard_evbench" -c "DROP DATABASE IF EXISTS medguard_evceiling" \
+      -c "DROP DATABASE IF EXISTS medguard_evlatency" || true
     ;;
   *) log "unknown engine $engine" ;;
   esac
 done
 
-if [[ " $PEERS " == *" rsyslog "* ]] && command -v rsyslogd >/dev/null 2>&1; then
+if [[ " $SCENARIOS " == *" ingest "* ]] && [[ " $PEERS " == *" rsyslog "* ]] && command -v rsyslogd >/dev/null 2>&1; then
   port=$("$EB" freeport)
   mkdir -p "$TMP/rsyslog"
   cat >"$TMP/rsyslog.conf" <<EOF
@@ -258,3 +371,7 @@ fi
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/env.txt"
 "$EB" report -json "$RESULTS" | tee "$OUT/report.md"
 log "results in $OUT"
+if [ -n "$FAILED" ]; then
+  log "failed:$FAILED"
+  exit 1
+fi
