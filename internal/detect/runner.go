@@ -12,6 +12,16 @@ import (
 	"github.com/medguard/medguard/internal/store"
 )
 
+// DefaultGrace is how long a gap in the sequence numbers is waited for by default.
+const DefaultGrace = time.Minute
+
+// maxGaps bounds the open gaps; beyond it the oldest are given up. gapChecks is how
+// many a step reads again.
+const (
+	maxGaps   = 4096
+	gapChecks = 64
+)
+
 // DefaultPoll is how often the live runner looks for new events when nobody woke it.
 const DefaultPoll = 200 * time.Millisecond
 
@@ -32,7 +42,10 @@ type RunnerOptions struct {
 	// Poll is the polling interval (default DefaultPoll).
 	Poll time.Duration
 	// Batch is how many events one step evaluates at most (default 5000).
-	Batch  int
+	Batch int
+	// Grace is how long a gap in the sequence numbers is waited for before the
+	// runner moves past it (default DefaultGrace): longer than any ingest transaction.
+	Grace  time.Duration
 	Logger *slog.Logger
 }
 
@@ -52,7 +65,22 @@ type Runner struct {
 
 	eng  *Engine
 	engs map[int64]*Engine // with RulesFor: per organisation
-	cp   int64
+	cp   int64             // the stored checkpoint: every event up to it was evaluated
+	// read is the last sequence number read; gaps are the numbers in (cp, read] not seen
+	// yet — taken by a transaction still in flight (PostgreSQL hands out identities at
+	// insert, and they show at commit, out of order), or never to come (a duplicate, a
+	// rollback). A gap is read again at every step until it fills or its grace period
+	// passes; the checkpoint stays below the oldest open gap, so that a restart reads
+	// it again too.
+	read int64
+	gaps []gap
+	now  func() time.Time
+}
+
+// gap is a run [lo, hi] of sequence numbers not seen yet, and when it was noticed.
+type gap struct {
+	lo, hi int64
+	since  time.Time
 }
 
 // NewRunner returns a live runner.
@@ -69,10 +97,13 @@ func NewRunner(db *store.DB, evs *events.Service, al Raiser, opt RunnerOptions) 
 	if opt.Batch <= 0 {
 		opt.Batch = replayPage
 	}
+	if opt.Grace <= 0 {
+		opt.Grace = DefaultGrace
+	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{db: db, evs: evs, al: al, opt: opt, wake: make(chan struct{}, 1), reload: make(chan struct{}, 1)}
+	return &Runner{db: db, evs: evs, al: al, opt: opt, wake: make(chan struct{}, 1), reload: make(chan struct{}, 1), now: time.Now}
 }
 
 // Notify wakes the runner: the ingest side calls it after it committed events. It never
@@ -136,9 +167,29 @@ func (r *Runner) Step(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	page, err := r.evs.Since(ctx, events.SeqFilter{AfterSeq: r.cp, Limit: r.opt.Batch})
-	if err != nil || len(page) == 0 {
+	now := r.now()
+	late, err := r.fillGaps(ctx, now)
+	if err != nil {
 		return 0, err
+	}
+	page, err := r.evs.Since(ctx, events.SeqFilter{AfterSeq: r.read, Limit: r.opt.Batch})
+	if err != nil {
+		return 0, err
+	}
+	// Numbers skipped between what was read before and this page are gaps.
+	prev := r.read
+	for i := range page {
+		if q := page[i].Seq; q > prev+1 {
+			r.gaps = append(r.gaps, gap{lo: prev + 1, hi: q - 1, since: now})
+		}
+		prev = page[i].Seq
+	}
+	if len(r.gaps) > maxGaps {
+		r.gaps = r.gaps[len(r.gaps)-maxGaps:]
+	}
+	page = append(late, page...)
+	if len(page) == 0 && r.cp == r.safe(prev) {
+		return 0, nil
 	}
 	var hits []Hit
 	for i := range page {
@@ -151,7 +202,7 @@ func (r *Runner) Step(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	last := page[len(page)-1].Seq
+	last := r.safe(prev)
 	err = r.db.InTx(ctx, func(tx *store.Tx) error {
 		for _, h := range hits {
 			if _, _, err := r.al.Raise(ctx, tx, h.AlertInput()); err != nil {
@@ -172,8 +223,59 @@ func (r *Runner) Step(ctx context.Context) (int, error) {
 		r.eng, r.engs = nil, nil
 		return 0, err
 	}
+	r.read = prev
 	r.cp = last
 	return len(page), nil
+}
+
+// safe is the checkpoint that may be stored after reading up to read: just below the
+// oldest open gap, or read itself.
+func (r *Runner) safe(read int64) int64 {
+	cp := read
+	for _, g := range r.gaps {
+		cp = min(cp, g.lo-1)
+	}
+	return max(cp, r.cp)
+}
+
+// fillGaps reads the events that have come into the open gaps since (committed late),
+// gives up the gaps older than the grace period, and returns the late events in sequence
+// order.
+func (r *Runner) fillGaps(ctx context.Context, now time.Time) ([]events.Stored, error) {
+	var late []events.Stored
+	open := r.gaps[:0]
+	for i, g := range r.gaps {
+		if i >= gapChecks { // the rest wait for the next steps (or their grace)
+			open = append(open, r.gaps[i:]...)
+			break
+		}
+		got, err := r.evs.Since(ctx, events.SeqFilter{AfterSeq: g.lo - 1, UpToSeq: g.hi, Limit: int(min(g.hi-g.lo+1, 100_000))})
+		if err != nil {
+			r.gaps = append(open, r.gaps[len(open):]...)
+			return nil, err
+		}
+		late = append(late, got...)
+		// What is left of the gap around the events found.
+		lo := g.lo
+		for _, e := range got {
+			if e.Seq > lo {
+				open = append(open, gap{lo: lo, hi: e.Seq - 1, since: g.since})
+			}
+			lo = e.Seq + 1
+		}
+		if lo <= g.hi {
+			open = append(open, gap{lo: lo, hi: g.hi, since: g.since})
+		}
+	}
+	// Given up: the gaps older than the grace period.
+	kept := open[:0]
+	for _, g := range open {
+		if now.Sub(g.since) < r.opt.Grace {
+			kept = append(kept, g)
+		}
+	}
+	r.gaps = kept
+	return late, nil
 }
 
 // engine returns the engine that evaluates the events of organisation orgID.
@@ -209,7 +311,7 @@ func (r *Runner) start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		r.engs, r.cp = map[int64]*Engine{}, cp
+		r.engs, r.cp, r.read, r.gaps = map[int64]*Engine{}, cp, cp, nil
 		r.opt.Logger.Info("detection runner ready", "checkpoint", cp)
 		return nil
 	}
@@ -230,7 +332,7 @@ func (r *Runner) start(ctx context.Context) error {
 			return err
 		}
 	}
-	r.eng, r.cp = eng, cp
+	r.eng, r.cp, r.read, r.gaps = eng, cp, cp, nil
 	r.opt.Logger.Info("detection runner ready", "rules", len(rules), "checkpoint", cp)
 	return nil
 }

@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -436,6 +437,103 @@ func TestRunnerPerOrganisation(t *testing.T) {
 		}
 		if !slices.Contains(asked, other.ID) || !slices.Contains(asked, w.hosp.ID) {
 			t.Errorf("rules asked for %v", asked)
+		}
+	})
+}
+
+// TestRunnerLateCommit: on PostgreSQL a batch takes its sequence numbers when it is
+// inserted and shows them when it commits, so a batch with lower numbers can become
+// visible after one with higher numbers was evaluated. The runner evaluates the later
+// batch at once, keeps the checkpoint below the gap, and evaluates the late batch when
+// it shows — its alert is not lost; a gap that never fills (a rollback) is given up
+// after the grace period.
+func TestRunnerLateCommit(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		if db.Dialect() != store.Postgres {
+			t.Skip("SQLite has one writer: sequence numbers show in order")
+		}
+		ctx := context.Background()
+		w := newWorld(t, db)
+		rule, ok := BuiltinRule("privilege-change")
+		if !ok {
+			t.Fatal("no privilege-change rule")
+		}
+		r := NewRunner(db, w.evs, w.al, RunnerOptions{Rules: func(context.Context) ([]Rule, error) { return []Rule{rule}, nil }})
+		if _, err := r.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().UTC()
+		priv := func(id, account string) events.Event {
+			return events.Event{ID: id, Time: at, System: "HIS", Account: account, Action: events.ActionPrivilegeChange}
+		}
+		// A transaction inserts an event (taking its number) and stays open.
+		insertHeld := func(account string, commit bool) (int64, chan struct{}, chan error) {
+			got, release, done := make(chan int64, 1), make(chan struct{}), make(chan error, 1)
+			go func() {
+				done <- db.InTx(ctx, func(tx *store.Tx) error {
+					var id int64
+					if err := tx.QueryRowContext(ctx, `INSERT INTO events (org_id, system, event_id, time, account, action, received_at)
+						VALUES (?, 'HIS', ?, ?, ?, 'privilege_change', ?) RETURNING id`, w.hosp.ID, "held-"+account, at, account, at).Scan(&id); err != nil {
+						got <- 0
+						return err
+					}
+					got <- id
+					<-release
+					if !commit {
+						return errors.New("rolled back")
+					}
+					return nil
+				})
+			}()
+			id := <-got
+			if id == 0 {
+				t.Fatal(<-done)
+			}
+			return id, release, done
+		}
+		heldID, release, done := insertHeld("late", true)
+		w.append(t, []events.Event{priv("b", "early")})
+		if _, err := r.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := monitorAlerts(t, w); !slices.Contains(got, "privilege-change early") {
+			t.Fatalf("alerts %v: the committed event was not evaluated at once", got)
+		}
+		if cp := r.Checkpoint(); cp >= heldID {
+			t.Fatalf("checkpoint %d moved past the open gap at %d", cp, heldID)
+		}
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := monitorAlerts(t, w); !slices.Contains(got, "privilege-change late") {
+			t.Fatalf("alerts %v: the late commit was lost", got)
+		}
+		last, err := w.evs.LastSeq(ctx)
+		if err != nil || r.Checkpoint() != last {
+			t.Fatalf("checkpoint %d, last event %d (%v)", r.Checkpoint(), last, err)
+		}
+
+		// A rolled-back insert leaves a gap that never fills: given up after the grace.
+		rolled, release, done := insertHeld("rolled", false)
+		w.append(t, []events.Event{priv("c", "after")})
+		close(release)
+		<-done
+		if _, err := r.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if cp := r.Checkpoint(); cp >= rolled {
+			t.Fatalf("checkpoint %d past the gap %d before its grace", cp, rolled)
+		}
+		r.now = func() time.Time { return time.Now().Add(2 * DefaultGrace) }
+		if _, err := r.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if last, _ := w.evs.LastSeq(ctx); r.Checkpoint() != last {
+			t.Errorf("checkpoint %d after the grace, want %d", r.Checkpoint(), last)
 		}
 	})
 }
