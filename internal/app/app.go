@@ -192,7 +192,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a.Detect = detect.NewRunner(db, a.Events, a.Alerts, detect.RunnerOptions{Env: env, RulesFor: a.Rules.Rules, Logger: logger})
+	a.Detect = detect.NewRunner(db, a.Events, a.Alerts, detect.RunnerOptions{Env: env, RulesFor: a.Rules.Rules, Logger: logger,
+		Raised: a.Notify.Wake})
+	// Events stored by this process (API, syslog) wake the runner at once.
+	a.Events.OnCommit(a.Detect.Notify)
 	return a, nil
 }
 

@@ -45,7 +45,10 @@ type RunnerOptions struct {
 	Batch int
 	// Grace is how long a gap in the sequence numbers is waited for before the
 	// runner moves past it (default DefaultGrace): longer than any ingest transaction.
-	Grace  time.Duration
+	Grace time.Duration
+	// Raised, when set, is called after a step's alerts were committed (at least one):
+	// the notification dispatcher is woken this way instead of at its next poll.
+	Raised func()
 	Logger *slog.Logger
 }
 
@@ -225,6 +228,9 @@ func (r *Runner) Step(ctx context.Context) (int, error) {
 	}
 	r.read = prev
 	r.cp = last
+	if len(hits) > 0 && r.opt.Raised != nil {
+		r.opt.Raised()
+	}
 	return len(page), nil
 }
 

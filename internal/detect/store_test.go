@@ -537,3 +537,46 @@ func TestRunnerLateCommit(t *testing.T) {
 		}
 	})
 }
+
+// TestRunnerWokenByCommit: with a poll interval of an hour, a runner wired to the event
+// store's OnCommit evaluates a batch as soon as it is committed, and calls Raised after
+// the alert it raised was committed — the alert is visible when Raised runs.
+func TestRunnerWokenByCommit(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		w := newWorld(t, db)
+		rule, ok := BuiltinRule("privilege-change")
+		if !ok {
+			t.Fatal("no privilege-change rule")
+		}
+		raised := make(chan struct{}, 4)
+		r := NewRunner(db, w.evs, w.al, RunnerOptions{Poll: time.Hour,
+			Rules:  func(context.Context) ([]Rule, error) { return []Rule{rule}, nil },
+			Raised: func() { raised <- struct{}{} }})
+		if _, err := r.Step(ctx); err != nil { // the checkpoint before any event
+			t.Fatal(err)
+		}
+		w.evs.OnCommit(r.Notify)
+		defer w.evs.OnCommit(nil)
+		done := make(chan struct{})
+		go func() { r.Run(ctx); close(done) }()
+		// The first event may be found by Run's first step; the second comes while the
+		// runner sleeps for its hour, so only the wake-up can have it evaluated.
+		for _, account := range []string{"ops1", "ops2"} {
+			w.append(t, []events.Event{{ID: account, Time: time.Now().UTC(), System: "HIS", Account: account, Action: events.ActionPrivilegeChange}})
+			select {
+			case <-raised:
+				if got := monitorAlerts(t, w); !slices.Contains(got, "privilege-change "+account) {
+					t.Fatalf("alerts after Raised: %v", got)
+				}
+			case <-done:
+				t.Fatal("the runner stopped")
+			case <-time.After(30 * time.Second):
+				t.Fatalf("the batch of %s did not wake the runner (it polls hourly)", account)
+			}
+		}
+		cancel()
+		<-done
+	})
+}

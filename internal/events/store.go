@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -75,6 +76,18 @@ type Service struct {
 	sealers   sync.Pool // of *sealer: one cipher and one HMAC a goroutine
 	retention time.Duration
 	now       func() time.Time
+	committed atomic.Pointer[func()] // called after a batch with new events committed
+}
+
+// OnCommit sets f to be called after every Append whose transaction stored at least one
+// new event — the live detection runner is woken this way instead of finding the events
+// at its next poll. f must not block; nil removes it.
+func (s *Service) OnCommit(f func()) {
+	if f == nil {
+		s.committed.Store(nil)
+		return
+	}
+	s.committed.Store(&f)
 }
 
 // New returns the event store on db.
@@ -319,6 +332,9 @@ func (s *Service) Append(ctx context.Context, orgID int64, evs []Event) (Result,
 	}
 	res.Accepted = int(inserted)
 	res.Duplicates += len(rows) - int(inserted)
+	if f := s.committed.Load(); f != nil && inserted > 0 {
+		(*f)()
+	}
 	return res, nil
 }
 
