@@ -447,6 +447,10 @@ func (s *Service) insertEach(ctx context.Context, orgID int64, now time.Time, ro
 func (s *Service) copyIn(ctx context.Context, orgID int64, now time.Time, rows []sealedEvent) (int64, error) {
 	var inserted int64
 	err := s.db.WithPgx(ctx, func(conn *pgx.Conn) error {
+		first, err := reserveIDs(ctx, conn, len(rows))
+		if err != nil {
+			return err
+		}
 		tx, err := conn.Begin(ctx)
 		if err != nil {
 			return fmt.Errorf("events: append: begin: %w", err)
@@ -469,8 +473,8 @@ func (s *Service) copyIn(ctx context.Context, orgID int64, now time.Time, rows [
 			return fmt.Errorf("events: append: copy: %w", err)
 		}
 		cols := strings.Join(columns, ", ")
-		tag, err := tx.Exec(ctx, `INSERT INTO events (`+cols+`) SELECT `+cols+` FROM events_in ORDER BY ord
-			ON CONFLICT (org_id, system, event_id) DO NOTHING`)
+		tag, err := tx.Exec(ctx, `INSERT INTO events (id, `+cols+`) SELECT $1::bigint + ord, `+cols+` FROM events_in ORDER BY ord
+			ON CONFLICT (org_id, system, event_id) DO NOTHING`, first)
 		if err != nil {
 			return fmt.Errorf("events: append: %w", err)
 		}
@@ -481,6 +485,32 @@ func (s *Service) copyIn(ctx context.Context, orgID int64, now time.Time, rows [
 		return nil
 	})
 	return inserted, err
+}
+
+// reserveLock is the advisory lock key under which batches reserve their sequence
+// numbers ("medguard events ids").
+const reserveLock = 0x6d67_6576_6964
+
+// reserveIDs reserves n consecutive sequence numbers for one batch and returns the
+// first. Inserted with nextval row by row, the batches being stored at once would
+// interleave their numbers (each row takes the next), and every batch still in flight
+// would leave a gap per row in what the detection runner reads: thousands of gaps to
+// wait for. A block per batch leaves at most one gap per batch in flight. The block is
+// taken on the connection outside the batch's transaction (the sequence is not
+// transactional; the lock is held for two statements, not until the batch commits).
+func reserveIDs(ctx context.Context, conn *pgx.Conn, n int) (int64, error) {
+	var last int64
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(reserveLock)); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT setval(pg_get_serial_sequence('events', 'id'), nextval(pg_get_serial_sequence('events', 'id')) + $1 - 1)`,
+			int64(n)).Scan(&last)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("events: append: reserve sequence numbers: %w", err)
+	}
+	return last - int64(n) + 1, nil
 }
 
 // Stored is an event as stored: the event (patient id and raw opened) with its
