@@ -62,9 +62,12 @@ type Deduction struct {
 type TypeTotal struct {
 	Type string `json:"type"`
 	// Listed is false when the model does not list the type and its Other rule applied.
-	Listed bool  `json:"listed"`
-	Label  Label `json:"label"`
-	// LabelKey is the type's message key in a catalogue: "appscore.type." + Type.
+	Listed bool `json:"listed"`
+	// Label is the model's text for the type (its Other rule's for an unlisted type),
+	// in both languages; it is what a page shows. LabelKey ("appscore.type." + Type, or
+	// "appscore.type.other") is the key under which a message catalogue may override it;
+	// the i18n catalogue holds no such keys yet.
+	Label    Label  `json:"label"`
 	LabelKey string `json:"label_key"`
 	// Points is the sum of the deductions before the cap, Taken after it (at most Cap).
 	Points  int  `json:"points"`

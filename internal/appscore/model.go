@@ -35,6 +35,16 @@ func (s Severity) rank() int { return slices.Index(Severities, s) }
 // Valid reports whether s is one of Severities.
 func (s Severity) Valid() bool { return s.rank() >= 0 }
 
+// ParseSeverity returns the severity named s (critical, high, medium, low or info, in
+// any case).
+func ParseSeverity(s string) (Severity, error) {
+	sev := Severity(strings.ToLower(strings.TrimSpace(s)))
+	if !sev.Valid() {
+		return "", fmt.Errorf("appscore: unknown severity %q (want critical, high, medium, low or info)", clip(s))
+	}
+	return sev, nil
+}
+
 // Label is the name of a finding type as a page shows it, in English and Simplified
 // Chinese.
 type Label struct {

@@ -132,3 +132,18 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestParseSeverity: the five severities in any case; anything else is refused.
+func TestParseSeverity(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]Severity{"critical": Critical, "High": High, " medium ": Medium, "LOW": Low, "info": Info} {
+		if got, err := ParseSeverity(in); err != nil || got != want {
+			t.Errorf("ParseSeverity(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "urgent", "crit", "4"} {
+		if got, err := ParseSeverity(in); err == nil {
+			t.Errorf("ParseSeverity(%q) = %q", in, got)
+		}
+	}
+}

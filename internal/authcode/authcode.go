@@ -39,16 +39,19 @@ const MaxCodeLen = 4096
 
 // Errors of Verify, wrapped with the detail; callers map them with errors.Is.
 var (
-	// ErrMalformed: not a code of a known format (prefix, base64url, JSON, fields).
+	// ErrMalformed is the error of text that is not a code of a known format: the
+	// prefix, the base64url, the JSON or a field is wrong.
 	ErrMalformed = errors.New("malformed authorization code")
-	// ErrUnknownAlgorithm: the code (or a caller) names an algorithm this package does not know.
+	// ErrUnknownAlgorithm is the error of a code (or a caller) naming an algorithm this
+	// package does not know.
 	ErrUnknownAlgorithm = errors.New("unknown signature algorithm")
-	// ErrSignature: the signature does not verify with the key the code names, or there is
-	// no such key, or the key is of another algorithm.
+	// ErrSignature is the error of a signature that does not verify with the key the code
+	// names, of a key that is not given, or of a key of another algorithm.
 	ErrSignature = errors.New("authorization code signature does not verify")
-	// ErrExpired: the code's validity ended before the time of the check.
+	// ErrExpired is the error of a code whose validity ended before the time of the check.
 	ErrExpired = errors.New("authorization code expired")
-	// ErrNotYetValid: the code's validity begins after the time of the check.
+	// ErrNotYetValid is the error of a code whose validity begins after the time of the
+	// check.
 	ErrNotYetValid = errors.New("authorization code not yet valid")
 )
 
