@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/medguard/medguard/internal/appreg"
 	"log/slog"
 	"net"
 	"net/http"
@@ -65,6 +66,10 @@ type App struct {
 	Rules *rulestore.Service
 	// Detect is the live detection: Start runs it on the process holding its lease.
 	Detect *detect.Runner
+	// Apps is the registry of internet-hospital apps; AppCodes signs and verifies their
+	// authorization codes with the keys of DATA/authcode.
+	Apps     *appreg.Service
+	AppCodes *appreg.SignedCodes
 
 	// Set by Start.
 	leases    *lease.Manager
@@ -196,6 +201,16 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		Raised: a.Notify.Wake})
 	// Events stored by this process (API, syslog) wake the runner at once.
 	a.Events.OnCommit(a.Detect.Notify)
+	if a.AppCodes, err = openCodes(filepath.Join(dataDir, AuthcodeDir), cfg.Apps.CodeAlgorithm); err != nil {
+		db.Close()
+		return nil, err
+	}
+	model, err := scoreModel(cfg.Apps.ScoreModel)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Apps = appreg.New(db, tl, a.AppCodes, appreg.ModelScorer{Model: model}, a.Alerts, appreg.Options{CodeValidity: cfg.Apps.CodeValidity})
 	return a, nil
 }
 
@@ -258,7 +273,7 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
 		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts, Reference: a.Reference, Events: a.Events,
-		Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
+		Apps: a.Apps, AppKeys: PublicKeysPEM(a.AppCodes), Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
 		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"github.com/medguard/medguard/internal/authcode"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -46,6 +47,36 @@ type Config struct {
 	Events EventsConfig `yaml:"events"`
 	// Monitor configures the detection rules' view of the hospital network and calendar.
 	Monitor MonitorConfig `yaml:"monitor"`
+	// Apps configures the registry of internet-hospital apps.
+	Apps AppsConfig `yaml:"apps"`
+}
+
+// AppsConfig configures the registry of internet-hospital apps: its authorization codes
+// and its evaluation model.
+type AppsConfig struct {
+	// CodeAlgorithm signs the key generated when the data directory has none:
+	// ed25519 (default) or sm2 (MEDGUARD_APPS_CODE_ALGORITHM). The keys live in
+	// DATA/authcode; `medguard authcode keygen --out DATA/authcode` adds one, and the
+	// newest signs from the next start while the older ones keep verifying.
+	CodeAlgorithm string `yaml:"code_algorithm"`
+	// CodeValidity is how long an authorization code is valid (MEDGUARD_APPS_CODE_VALIDITY);
+	// default 8760h (a year), between 1h and ten years.
+	CodeValidity time.Duration `yaml:"code_validity"`
+	// ScoreModel is a YAML file with the evaluation model (MEDGUARD_APPS_SCORE_MODEL);
+	// empty: the built-in one (`internal/appscore/default.yaml`).
+	ScoreModel string `yaml:"score_model"`
+}
+
+func (a AppsConfig) validate() error {
+	if a.CodeAlgorithm != "" {
+		if _, err := authcode.ParseAlgorithm(a.CodeAlgorithm); err != nil {
+			return fmt.Errorf("config: apps.code_algorithm: %q is not ed25519 or sm2", a.CodeAlgorithm)
+		}
+	}
+	if a.CodeValidity != 0 && (a.CodeValidity < time.Hour || a.CodeValidity > 10*365*24*time.Hour) {
+		return errors.New("config: apps.code_validity must be between 1h and ten years (87600h)")
+	}
+	return nil
 }
 
 // MonitorConfig is what the detection rules know of the hospital beyond the events.
@@ -250,6 +281,11 @@ func (c *Config) overlay(f Config) {
 	if f.Notify.MaxAttempts != 0 {
 		c.Notify.MaxAttempts = f.Notify.MaxAttempts
 	}
+	set(&c.Apps.CodeAlgorithm, f.Apps.CodeAlgorithm)
+	set(&c.Apps.ScoreModel, f.Apps.ScoreModel)
+	if f.Apps.CodeValidity != 0 {
+		c.Apps.CodeValidity = f.Apps.CodeValidity
+	}
 }
 
 // ParseCheckpointInterval reads a checkpoint interval as given in a flag or variable.
@@ -277,6 +313,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		Monitor: MonitorConfig{InternalNetworks: list(getenv("MEDGUARD_MONITOR_INTERNAL_NETWORKS")),
 			JumpHosts: list(getenv("MEDGUARD_MONITOR_JUMP_HOSTS")), Holidays: list(getenv("MEDGUARD_MONITOR_HOLIDAYS")),
 			Timezone: getenv("MEDGUARD_MONITOR_TIMEZONE")},
+		Apps: AppsConfig{CodeAlgorithm: getenv("MEDGUARD_APPS_CODE_ALGORITHM"), ScoreModel: getenv("MEDGUARD_APPS_SCORE_MODEL")},
 	}
 	if v := getenv("MEDGUARD_NOTIFY_MAX_ATTEMPTS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -293,7 +330,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		f.TrailCheckpoint.Interval = d
 	}
 	for name, dst := range map[string]*time.Duration{"MEDGUARD_LEASE_TTL": &f.LeaseTTL,
-		"MEDGUARD_DLP_PURGE_INTERVAL": &f.DLP.PurgeInterval} {
+		"MEDGUARD_DLP_PURGE_INTERVAL": &f.DLP.PurgeInterval, "MEDGUARD_APPS_CODE_VALIDITY": &f.Apps.CodeValidity} {
 		if v := getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil {
@@ -372,6 +409,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.Monitor.validate(); err != nil {
+		return err
+	}
+	if err := c.Apps.validate(); err != nil {
 		return err
 	}
 	if err := c.Events.validate(); err != nil {

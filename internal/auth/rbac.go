@@ -57,6 +57,11 @@ const (
 	PermMonitorRead        Permission = "monitor.read"        // event and alert charts, the rule library, rule tests
 	PermMonitorInvestigate Permission = "monitor.investigate" // an account's events and a patient's access report (patient-level)
 	PermMonitorManage      Permission = "monitor.manage"      // edit, enable and disable rules
+	// Internet-hospital apps (package appreg).
+	PermAppRead    Permission = "app.read"    // the app registry: apps, findings, scores, codes
+	PermAppApply   Permission = "app.apply"   // apply for admission or re-admission, upload an APK for inspection
+	PermAppReview  Permission = "app.review"  // approve or reject applications, rotate codes, evict
+	PermAppObserve Permission = "app.observe" // report what a channel serves (a crawler's token may hold only this)
 )
 
 // AllPermissions lists every permission.
@@ -64,7 +69,7 @@ var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAs
 	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide,
 	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage,
 	PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage, PermEventsIngest,
-	PermMonitorRead, PermMonitorInvestigate, PermMonitorManage}
+	PermMonitorRead, PermMonitorInvestigate, PermMonitorManage, PermAppRead, PermAppApply, PermAppReview, PermAppObserve}
 
 // basePermissions are held by every role.
 var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}
@@ -75,19 +80,23 @@ var rolePermissions = map[string][]Permission{
 	RoleAdmin: AllPermissions,
 	RoleSecurity: {PermAssetWrite, PermUserRead, PermTrailRead, PermSupplyWrite, PermFindingDecide, PermGateManage,
 		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage, PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage,
-		PermReferenceRead, PermReferenceManage, PermEventsIngest, PermMonitorRead, PermMonitorInvestigate, PermMonitorManage},
+		PermReferenceRead, PermReferenceManage, PermEventsIngest, PermMonitorRead, PermMonitorInvestigate, PermMonitorManage,
+		PermAppRead, PermAppApply, PermAppReview, PermAppObserve},
 	// The privacy officer owns patient data: the only role besides the administrator
 	// that may reveal a raw value.
 	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead,
-		PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage, PermMonitorRead, PermMonitorInvestigate, PermMonitorManage},
+		PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage, PermMonitorRead, PermMonitorInvestigate, PermMonitorManage,
+		PermAppRead},
 	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead, PermNotifyRead, PermAlertRead, PermReferenceRead, PermMonitorRead,
-		PermMonitorInvestigate},
+		PermMonitorInvestigate, PermAppRead},
 	// IT operations run scans and jobs over the servers they keep, and read the masked
 	// results of what they started.
 	RoleITOps: {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead,
-		PermEventsIngest},
-	RoleAppOperator: {},
-	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead, PermAlertRead, PermMonitorRead},
+		PermEventsIngest, PermAppRead, PermAppObserve},
+	// The operator of an internet-hospital app files it, applies again after an
+	// eviction, reports what its channels serve and uploads builds for inspection.
+	RoleAppOperator: {PermAppRead, PermAppApply, PermAppObserve},
+	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead, PermAlertRead, PermMonitorRead, PermAppRead},
 }
 
 // Allowed is the single authorisation decision: it reports whether role holds
@@ -132,7 +141,7 @@ func KnownRole(role string) bool {
 func (p Permission) ReadOnly() bool {
 	switch p {
 	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead, PermAlertRead, PermReferenceRead,
-		PermMonitorRead, PermMonitorInvestigate:
+		PermMonitorRead, PermMonitorInvestigate, PermAppRead:
 		return true
 	}
 	return false

@@ -49,6 +49,9 @@ func collectionPaths(e *testEnv) map[string]string {
 		"/api/v1/notify/subscriptions":     "/api/v1/notify/subscriptions",
 		"/api/v1/alerts":                   "/api/v1/alerts",
 		"/api/v1/cases":                    "/api/v1/cases",
+		"/api/v1/apps":                     "/api/v1/apps",
+		"/api/v1/apps/{id}/findings":       "/api/v1/apps/" + id(e.AppA.ID) + "/findings",
+		"/api/v1/apps/{id}/scores":         "/api/v1/apps/" + id(e.AppA.ID) + "/scores",
 		"/api/v1/silences":                 "/api/v1/silences",
 	}
 }

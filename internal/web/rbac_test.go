@@ -89,6 +89,8 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 		id = strconv.FormatInt(e.DLPFindingA.ID, 10)
 	case strings.Contains(p, "/cases/{id}"):
 		id = strconv.FormatInt(e.CaseA.ID, 10)
+	case strings.Contains(p, "/apps/{id}"):
+		id = strconv.FormatInt(e.AppA.ID, 10)
 	case strings.Contains(p, "/silences/{id}"):
 		id = strconv.FormatInt(e.SilenceA.ID, 10)
 	case strings.Contains(p, "/vendors/{id}"):
@@ -311,6 +313,8 @@ func TestOtherHospitalIs404(t *testing.T) {
 				id = e.DLPFindingB.ID
 			case strings.Contains(r.Pattern, "/cases/"):
 				id = e.CaseB.ID
+			case strings.Contains(r.Pattern, "/apps/"):
+				id = e.AppB.ID
 			case strings.Contains(r.Pattern, "/silences/"):
 				id = e.SilenceB.ID
 			case strings.Contains(r.Pattern, "/vendors/"):

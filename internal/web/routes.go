@@ -188,6 +188,19 @@ func (s *Server) routeTable() []route {
 		api("GET", "/api/v1/monitor/accounts/{account}/events", auth.PermMonitorInvestigate, s.apiMonitorAccountEvents),
 		api("GET", "/api/v1/monitor/patients/{patient_id}/accesses", auth.PermMonitorInvestigate, s.apiMonitorPatientAccesses),
 
+		// Internet-hospital apps: admission, codes, channels, findings, scores, eviction.
+		api("GET", "/api/v1/apps", auth.PermAppRead, s.apiAppList),
+		api("POST", "/api/v1/apps", auth.PermAppApply, s.apiAppApply),
+		api("GET", "/api/v1/apps/{id}", auth.PermAppRead, s.apiAppGet),
+		api("POST", "/api/v1/apps/{id}/review", auth.PermAppReview, s.apiAppReview),
+		api("POST", "/api/v1/apps/{id}/readmit", auth.PermAppApply, s.apiAppReadmit),
+		api("POST", "/api/v1/apps/{id}/evict", auth.PermAppReview, s.apiAppEvict),
+		api("POST", "/api/v1/apps/{id}/code", auth.PermAppReview, s.apiAppRotateCode),
+		api("POST", "/api/v1/apps/{id}/observations", auth.PermAppObserve, s.apiAppObserve),
+		api("GET", "/api/v1/apps/{id}/findings", auth.PermAppRead, s.apiAppFindings),
+		api("GET", "/api/v1/apps/{id}/scores", auth.PermAppRead, s.apiAppScores),
+		api("POST", "/api/v1/authcodes/verify", public, s.apiAuthcodeVerify),
+		api("GET", "/api/v1/authcodes/keys", public, s.apiAuthcodeKeys),
 		api("", "/api/", public, s.apiNotFound),
 
 		// Browser UI: sign-in and first-run setup.

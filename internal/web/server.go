@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/medguard/medguard/internal/alert"
+	"github.com/medguard/medguard/internal/appreg"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -60,6 +61,10 @@ type Deps struct {
 	// patient-record accesses.
 	Reference *reference.Service
 	Events    *events.Service // audit events of hospital systems (POST /api/v1/events)
+	Apps      *appreg.Service // internet-hospital apps: admission, codes, channels, scores
+	// AppKeys are the public keys (PEM) that verify the apps' authorization codes
+	// offline, served at GET /api/v1/authcodes/keys.
+	AppKeys []byte
 	// Explain classifies patient-record accesses on the investigation pages; nil: one
 	// is made on Reference (the server shares the detection engine's when it has one).
 	Explain *explain.Explainer

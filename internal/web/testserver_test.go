@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/medguard/medguard/internal/alert"
+	"github.com/medguard/medguard/internal/appreg"
+	"github.com/medguard/medguard/internal/appscore"
+	"github.com/medguard/medguard/internal/authcode"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +84,9 @@ type testEnv struct {
 	NotifyDeadB                 int64          // a dead letter of hospital B's channel
 	NotifyRouteA, NotifyRouteB  int64          // a route of each hospital (to its channel, for a source that raises nothing)
 	NotifySubB                  int64          // a subscription of secofficer_b (for a source that raises nothing)
+	Apps                        *appreg.Service
+	AppCodes                    *appreg.SignedCodes
+	AppA, AppB                  appreg.App // an admitted internet-hospital app of each hospital
 }
 
 // Names of hospital B's supply-chain objects, which nobody in hospital A may see.
@@ -101,7 +108,30 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	e.seedSupply()
 	e.seedDLP()
 	e.seedAlerts()
+	e.seedApps()
 	return e
+}
+
+// seedApps files and admits an internet-hospital app in each hospital.
+func (e *testEnv) seedApps() {
+	ctx := context.Background()
+	for _, h := range []struct {
+		org org.Node
+		app *appreg.App
+	}{{e.HospA, &e.AppA}, {e.HospB, &e.AppB}} {
+		ap, err := e.Apps.Apply(ctx, actor.System(), appreg.Input{OrgID: h.org.ID, Name: "App of " + h.org.Name, Platform: appreg.PlatformAndroid,
+			Package: "cn.example.app" + strconv.FormatInt(h.org.ID, 10), Operator: "Example Ltd", Purpose: "online consultation",
+			Contacts: []appreg.Contact{{Role: "security", Name: "Sec", Phone: "13800000001", Email: "sec@example.cn"},
+				{Role: "technical", Name: "Tech", Phone: "13800000002", Email: "tech@example.cn"},
+				{Role: "management", Name: "Boss", Phone: "13800000003", Email: "boss@example.cn"}},
+			Channels: []appreg.Channel{{Name: "official-site"}}, Versions: []appreg.Version{{Version: "1.0"}}})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if *h.app, err = e.Apps.Review(ctx, actor.System(), ap.ID, appreg.Decision{Approve: true}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 }
 
 // seedAlerts gives each hospital a case holding its supply-chain alert and a silence.
@@ -243,8 +273,16 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	if e.Events, err = events.New(db, events.Options{Key: evKey}); err != nil {
 		t.Fatal(err)
 	}
+	signer, err := authcode.GenerateKey(authcode.Ed25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.AppCodes, err = appreg.NewSignedCodes(signer); err != nil {
+		t.Fatal(err)
+	}
+	e.Apps = appreg.New(db, tl, e.AppCodes, appreg.ModelScorer{Model: appscore.DefaultModel()}, e.Alerts, appreg.Options{})
 	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns, DLP: e.DLP,
-		Notify: e.Notify, Alerts: e.Alerts, Reference: e.Reference, Events: e.Events,
+		Notify: e.Notify, Alerts: e.Alerts, Reference: e.Reference, Events: e.Events, Apps: e.Apps, AppKeys: e.AppCodes.Signer.Public().MarshalPEM(),
 		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 		TrailCheckpoints: e.TrailCheckpoints})
 	if err != nil {

@@ -1,0 +1,116 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medguard/medguard/internal/appreg"
+	"github.com/medguard/medguard/internal/appscore"
+	"github.com/medguard/medguard/internal/authcode"
+	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/store/storetest"
+)
+
+// TestAppLifecycleAPI is the risk-control path over HTTP: the app operator applies →
+// the security officer approves → the code verifies offline with the public key alone →
+// a crawler's token reports a channel serving a build with a foreign signer → a critical
+// finding → the score drops by the default model's deduction for it → the grade changes
+// → eviction → the code no longer verifies online (public endpoint) → re-admission with
+// evidence → approval and a new code that verifies.
+func TestAppLifecycleAPI(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newSupplyEnv(t, db)
+		official := strings.Repeat("ab", 32)
+		foreign := strings.Repeat("cd", 32)
+		app := appreg.Input{Name: "Patient portal", Platform: appreg.PlatformAndroid, Package: "cn.hospital.a.portal",
+			Operator: "Portal Ltd", Purpose: "online consultation",
+			Contacts: []appreg.Contact{{Role: "security", Name: "Wang", Phone: "13800000001", Email: "sec@a.example"},
+				{Role: "technical", Name: "Li", Phone: "13800000002", Email: "tech@a.example"},
+				{Role: "management", Name: "Zhang", Phone: "13800000003", Email: "mgmt@a.example"}},
+			Channels: []appreg.Channel{{Name: "appgallery", URL: "https://appgallery.example/app"}},
+			Versions: []appreg.Version{{Version: "2.0", SHA256: strings.Repeat("01", 32), Signers: []string{official}}}}
+		deduction := appscore.DefaultModel().Types[appreg.FindingForeignSigner].Deductions[appscore.Critical]
+		vars := map[string]string{}
+		var code string
+		codeOf := func(body []byte) string {
+			d := decode[appDetail](t, body)
+			for _, c := range d.Codes {
+				if c.RevokedAt == nil {
+					return c.Code
+				}
+			}
+			return ""
+		}
+		readmit := app
+		readmit.Evidence = "the counterfeit build was taken down; the app was hardened and re-signed"
+		e.runScenarios(t, vars, []apiScenario{
+			{name: "apply", method: "POST", url: "/api/v1/apps", user: "appops", body: jsonBody(app), status: http.StatusCreated,
+				expect: []string{`"status":"pending"`, `"hospital":"Hospital A"`, official},
+				after: func(t *testing.T, body []byte, _ http.Header) {
+					vars["id"] = fmt.Sprint(decode[appreg.App](t, body).ID)
+				}},
+			{name: "the operator cannot approve", method: "POST", url: "/api/v1/apps/{id}/review", user: "appops",
+				body: jsonBody(appreg.Decision{Approve: true}), status: http.StatusForbidden, errCode: "permission_denied"},
+			{name: "another hospital does not see it", method: "GET", url: "/api/v1/apps/{id}", user: "secofficer_b",
+				status: http.StatusNotFound, errCode: "not_found", notExpect: []string{"Patient portal"}},
+			{name: "approve", method: "POST", url: "/api/v1/apps/{id}/review", user: "secofficer",
+				body: jsonBody(appreg.Decision{Approve: true, Comment: "complete"}), status: http.StatusOK,
+				expect: []string{`"status":"admitted"`, `"score":100`, `"grade":"A"`, `"code":"MGAC1.`},
+				after: func(t *testing.T, body []byte, _ http.Header) {
+					code = codeOf(body)
+				}},
+			{name: "public keys", method: "GET", url: "/api/v1/authcodes/keys", user: "", status: http.StatusOK,
+				expect: []string{"-----BEGIN PUBLIC KEY-----"},
+				after: func(t *testing.T, body []byte, _ http.Header) {
+					// Offline: the published keys alone verify the code.
+					ring, err := authcode.ParseKeyRingPEM(body)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cl, err := authcode.Verify(code, ring, time.Now())
+					if err != nil || cl.AppID != vars["id"] || cl.HospitalName != "Hospital A" {
+						t.Fatalf("offline verification: %+v %v", cl, err)
+					}
+				}},
+			{name: "verifies online", method: "POST", url: "/api/v1/authcodes/verify", user: "",
+				body:   func(t *testing.T) (io.Reader, string) { return jsonBody(map[string]string{"code": code})(t) },
+				status: http.StatusOK, expect: []string{`"valid":true`, `"app":"Patient portal"`}},
+			{name: "a crawler reports a foreign signer", method: "POST", url: "/api/v1/apps/{id}/observations", user: "itops",
+				body:   jsonBody(appreg.Observation{Channel: "appgallery", Version: "2.0", SHA256: strings.Repeat("ff", 32), Signer: foreign}),
+				status: http.StatusCreated, expect: []string{`"type":"channel.foreign_signer"`, `"severity":"critical"`, foreign}},
+			{name: "the score dropped by the model's deduction", method: "GET", url: "/api/v1/apps/{id}", user: "auditor", status: http.StatusOK,
+				expect: []string{fmt.Sprintf(`"score":%d`, 100-deduction), `"grade":"C"`}},
+			{name: "the points lost are explained", method: "GET", url: "/api/v1/apps/{id}/scores", user: "regulator", status: http.StatusOK,
+				expect: []string{`"grade":"A"`, `"grade":"C"`, `"type":"channel.foreign_signer"`, fmt.Sprintf(`"taken":%d`, deduction)}},
+			{name: "the finding raised an alert", method: "GET", url: "/api/v1/alerts?source=apps", user: "secofficer", status: http.StatusOK,
+				expect: []string{`"kind":"channel.foreign_signer"`, `"kind":"app.eviction_proposed"`}},
+			{name: "evict", method: "POST", url: "/api/v1/apps/{id}/evict", user: "secofficer",
+				body: jsonBody(evictRequest{Reason: "counterfeit build in appgallery"}), status: http.StatusOK,
+				expect: []string{`"status":"evicted"`, `"revoke_reason":"evicted: counterfeit build in appgallery"`}},
+			{name: "no longer verifies online", method: "POST", url: "/api/v1/authcodes/verify", user: "",
+				body:   func(t *testing.T) (io.Reader, string) { return jsonBody(map[string]string{"code": code})(t) },
+				status: http.StatusOK, expect: []string{`"valid":false`, `"reason":"revoked: evicted`}},
+			{name: "a forged code is refused", method: "POST", url: "/api/v1/authcodes/verify", user: "",
+				body: jsonBody(map[string]string{"code": "MGAC1.eyJ9.AAAA"}), status: http.StatusOK, expect: []string{`"valid":false`},
+				notExpect: []string{`"app"`}},
+			{name: "re-admission needs evidence", method: "POST", url: "/api/v1/apps/{id}/readmit", user: "appops",
+				body: jsonBody(app), status: http.StatusBadRequest, errCode: "invalid"},
+			{name: "re-admission", method: "POST", url: "/api/v1/apps/{id}/readmit", user: "appops",
+				body: jsonBody(readmit), status: http.StatusOK, expect: []string{`"status":"pending"`, `"kind":"readmission"`}},
+			{name: "approved again", method: "POST", url: "/api/v1/apps/{id}/review", user: "secofficer",
+				body: jsonBody(appreg.Decision{Approve: true}), status: http.StatusOK, expect: []string{`"status":"admitted"`},
+				after: func(t *testing.T, body []byte, _ http.Header) {
+					if code = codeOf(body); code == "" {
+						t.Fatal("no valid code after re-admission")
+					}
+				}},
+			{name: "the new code verifies", method: "POST", url: "/api/v1/authcodes/verify", user: "",
+				body:   func(t *testing.T) (io.Reader, string) { return jsonBody(map[string]string{"code": code})(t) },
+				status: http.StatusOK, expect: []string{`"valid":true`}},
+		})
+	})
+}
