@@ -384,15 +384,16 @@ func (s *Service) evaluate(ctx context.Context, tx *store.Tx, a actor.Actor, id 
 		}
 	}
 	rectify := ap.RectifyBy
-	if ev.Rectify && rectify == nil {
+	admitted := ap.Status == StatusAdmitted
+	if ev.Rectify && rectify == nil && admitted {
 		t := now.Add(time.Duration(max(ev.RectifyDays, 1)) * 24 * time.Hour)
 		rectify = &t
 		if err := s.raise(ctx, tx, ap, "app.rectification", "medium", "", map[string]any{"grade": ev.Grade, "score": ev.Score,
 			"rectify_by": t.Format(time.DateOnly)}); err != nil {
 			return Evaluation{}, err
 		}
-	} else if !ev.Rectify {
-		rectify = nil
+	} else if !ev.Rectify || !admitted {
+		rectify = nil // rectification is ordered to an admitted app
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE apps SET score = ?, grade = ?, rectify_by = ? WHERE id = ?`, ev.Score, ev.Grade, rectify, id); err != nil {
 		return Evaluation{}, fmt.Errorf("appreg: score: %w", err)

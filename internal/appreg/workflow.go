@@ -268,7 +268,7 @@ func (s *Service) Evict(ctx context.Context, a actor.Actor, id int64, reason str
 			return problem.Conflict("only an admitted app can be evicted (it is %s)", ap.Status).WithMsg("app.error.not_admitted")
 		}
 		now := s.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE apps SET status = 'evicted', updated_at = ? WHERE id = ?`, now, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE apps SET status = 'evicted', rectify_by = NULL, updated_at = ? WHERE id = ?`, now, id); err != nil {
 			return fmt.Errorf("appreg: evict: %w", err)
 		}
 		n, err := s.revoke(ctx, tx, id, "evicted: "+reason)
