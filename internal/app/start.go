@@ -22,6 +22,7 @@ const (
 	LeaseNotifyDispatch  = notify.LeaseName   // sends the notifications of the outbox
 	LeaseEventsRetention = "events.retention" // deletes audit events past their retention
 	LeaseDetect          = "detect.live"      // evaluates new audit events with the monitoring rules
+	LeaseAppsSweep       = "apps.sweep"       // evaluates the admitted apps again (codes expiring, deadlines passing)
 )
 
 // Convert runs the data conversions that follow the migrations but need the services:
@@ -277,7 +278,20 @@ func (a *App) backgroundJobs() ([]*lease.Job, error) {
 		a.leases.Job(LeaseDLPRetention, purge, a.purgeExpired),
 		a.leases.Job(LeaseEventsRetention, purge, a.purgeEvents),
 		a.leases.Job(LeaseTrailCheckpoint, cmp.Or(a.Config.TrailCheckpoint.Interval, time.Hour), pub.PublishLogged),
+		a.leases.Job(LeaseAppsSweep, time.Hour, a.sweepApps),
 	}, nil
+}
+
+// sweepApps evaluates the admitted apps again, logging failures.
+func (a *App) sweepApps(ctx context.Context) {
+	n, err := a.Apps.Sweep(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.Logger.Error("evaluate the internet-hospital apps", "err", err)
+		}
+		return
+	}
+	a.Logger.Debug("evaluated the internet-hospital apps", "apps", n)
 }
 
 // purgeExpired drops the raw values past their retention, logging how many.

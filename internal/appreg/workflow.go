@@ -287,3 +287,32 @@ func (s *Service) Evict(ctx context.Context, a actor.Actor, id int64, reason str
 	}
 	return s.App(ctx, a, id)
 }
+
+// Sweep derives the findings of every admitted app again and evaluates it, as the
+// platform's own work: a code that expired, a critical finding past its deadline, take
+// effect without anyone reporting anything. It returns how many apps it evaluated.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM apps WHERE status = 'admitted' ORDER BY id`)
+	if err != nil {
+		return 0, fmt.Errorf("appreg: sweep: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("appreg: sweep: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("appreg: sweep: %w", err)
+	}
+	for _, id := range ids {
+		if err := s.db.InTx(ctx, func(tx *store.Tx) error { return s.refresh(ctx, tx, actor.System(), id) }); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
