@@ -1,0 +1,327 @@
+// Package apk inspects Android application packages (APKs) before a hospital publishes
+// or admits an internet-hospital app: it verifies the APK's signatures as Android does
+// (APK Signature Scheme v3.1, v3 and v2 over the ZIP sections, and the v1 JAR
+// signature), reports the signing certificates (SHA-256 and the MD5 the MIIT filing
+// asks for), reads the binary AndroidManifest.xml, and raises findings: debuggable or
+// test-only builds, backups, cleartext traffic, exported components without a
+// permission, permissions an online-consultation app does not need, weak signatures.
+//
+// Inspect takes the bytes of an untrusted file: every structure is bounds-checked, and a
+// file that is not an APK is an error (ErrNotAPK, ErrMalformed), never a panic.
+package apk
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/emmansun/gmsm/sm3"
+)
+
+// Signature scheme names, as reported in Signature.Schemes.
+const (
+	SchemeV31 = "v3.1"
+	SchemeV3  = "v3"
+	SchemeV2  = "v2"
+	SchemeV1  = "v1"
+)
+
+// Report is the result of inspecting one APK. Its JSON form is a contract read by other
+// tools: the names of its fields do not change.
+type Report struct {
+	File      FileInfo  `json:"file"`
+	Signature Signature `json:"signature"`
+	Manifest  Manifest  `json:"manifest"`
+	Findings  []Finding `json:"findings"`
+}
+
+// FileInfo identifies the inspected file.
+type FileInfo struct {
+	Name   string `json:"name,omitempty"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	SM3    string `json:"sm3"`
+}
+
+// Signature is what the signature verification found.
+type Signature struct {
+	// Verified: Android would accept the APK's signatures (every scheme present
+	// verifies, stripping protections hold; see Inspect).
+	Verified bool `json:"verified"`
+	// Schemes are the schemes present and verified, strongest first: "v3.1", "v3",
+	// "v2", "v1".
+	Schemes []string `json:"schemes"`
+	// Present are the schemes the APK carries, verified or not.
+	Present []string `json:"present"`
+	// Failures say why a scheme, or the whole, did not verify.
+	Failures []SchemeFailure `json:"failures"`
+	// Signers are the signing certificates, those of the strongest scheme first.
+	Signers []Signer `json:"signers"`
+	// Lineage: a v3 signer carries a proof-of-rotation (signing key rotation).
+	Lineage bool `json:"lineage,omitempty"`
+}
+
+// SchemeFailure is one reason verification failed. Scheme is "v3.1", "v3", "v2", "v1"
+// or "apk" (about the whole, such as an unsigned APK).
+type SchemeFailure struct {
+	Scheme string `json:"scheme"`
+	Reason string `json:"reason"`
+}
+
+// Signer is one signing certificate.
+type Signer struct {
+	SHA256 string `json:"sha256"`
+	MD5    string `json:"md5"`
+	SHA1   string `json:"sha1"`
+	// Schemes whose signature this certificate made.
+	Schemes            []string `json:"schemes"`
+	Subject            string   `json:"subject"`
+	Issuer             string   `json:"issuer"`
+	Serial             string   `json:"serial"`
+	NotBefore          string   `json:"not_before"`
+	NotAfter           string   `json:"not_after"`
+	KeyAlgorithm       string   `json:"key_algorithm"`
+	KeySize            int      `json:"key_size"`
+	SignatureAlgorithm string   `json:"signature_algorithm"`
+	// SchemeAlgorithms is the signature algorithm of each scheme: "v1: MD5withRSA".
+	SchemeAlgorithms []string `json:"scheme_algorithms"`
+	// CertificateSignatureAlgorithm is the algorithm the certificate itself is signed with.
+	CertificateSignatureAlgorithm string `json:"certificate_signature_algorithm"`
+	// MinSDK and MaxSDK bound the platform versions a v3/v3.1 signer applies to.
+	MinSDK int `json:"min_sdk,omitempty"`
+	MaxSDK int `json:"max_sdk,omitempty"`
+
+	cert *x509.Certificate
+}
+
+// InspectFile inspects the APK at path.
+func InspectFile(path string) (*Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("apk: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("apk: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("apk: %s is not a regular file", path)
+	}
+	rep, err := Inspect(f, st.Size())
+	if rep != nil {
+		rep.File.Name = st.Name()
+	}
+	return rep, err
+}
+
+// Inspect verifies the signatures of the APK r of size bytes, reads its manifest and
+// raises its findings. It returns an error wrapping ErrNotAPK or ErrMalformed when the
+// input is not an APK Android would read; a signature that does not verify is not an
+// error but a report with Signature.Verified false and the reasons.
+//
+// Signatures are judged as a current Android device does, conservatively: each scheme
+// present (v3.1, v3, v2, v1) must verify; v1 may fail without consequence only when the
+// app's minSdk is 24 or above (Android ignores v1 there) and a newer scheme verified. The
+// stripping protections hold: a v2 signer that says the APK is also v3 signed needs a v3
+// block, a v1 signature whose X-Android-APK-Signed names v2 or v3 needs those blocks, a v3
+// signer with a rotation-min-sdk attribute needs the v3.1 block it points to, and a v3.1
+// block needs a v3 block. Two blocks of one scheme are rejected.
+func Inspect(r io.ReaderAt, size int64) (*Report, error) {
+	if size < 0 {
+		return nil, fmt.Errorf("%w: negative size", ErrNotAPK)
+	}
+	rep := &Report{Findings: []Finding{}}
+	if err := hashFile(r, size, &rep.File); err != nil {
+		return nil, err
+	}
+	a, err := openArchive(r, size)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := a.files["AndroidManifest.xml"]; !ok {
+		return nil, fmt.Errorf("%w: no AndroidManifest.xml", ErrNotAPK)
+	}
+	rep.Manifest = readManifest(a)
+	rep.Signature = verify(r, a, rep.Manifest)
+	rep.Findings = findings(rep)
+	return rep, nil
+}
+
+func hashFile(r io.ReaderAt, size int64, fi *FileInfo) error {
+	h256, hsm3 := sha256.New(), sm3.New()
+	if _, err := io.Copy(io.MultiWriter(h256, hsm3), io.NewSectionReader(r, 0, size)); err != nil {
+		return fmt.Errorf("apk: read: %w", err)
+	}
+	fi.Size = size
+	fi.SHA256 = hex.EncodeToString(h256.Sum(nil))
+	fi.SM3 = hex.EncodeToString(hsm3.Sum(nil))
+	return nil
+}
+
+// verify runs every scheme present and combines the results.
+func verify(r io.ReaderAt, a *archive, m Manifest) Signature {
+	sig := Signature{Schemes: []string{}, Present: []string{}, Failures: []SchemeFailure{}, Signers: []Signer{}}
+	var results []*schemeResult
+	block, err := findSigningBlock(r, a.layout)
+	switch {
+	case errors.Is(err, errNoSigningBlock):
+		block = nil
+	case err != nil:
+		// A signing block is there but cannot be read (or holds two blocks of a scheme):
+		// Android refuses the APK whatever else it carries.
+		sig.Failures = append(sig.Failures, SchemeFailure{"apk", err.Error()})
+		block = nil
+	}
+	if block != nil {
+		digests := &digestCache{r: r, l: a.layout, offset: block.offset, sums: map[digestAlg][]byte{}, errs: map[digestAlg]error{}}
+		for _, s := range []struct {
+			name string
+			id   uint32
+		}{{SchemeV31, blockIDv31}, {SchemeV3, blockIDv3}, {SchemeV2, blockIDv2}} {
+			if v, ok := block.pairs[s.id]; ok {
+				results = append(results, verifyV2V3(s.name, v, digests))
+			}
+		}
+	}
+	if a.v1Present() {
+		results = append(results, verifyV1(a, m.MinSDK))
+	}
+	byScheme := map[string]*schemeResult{}
+	for _, res := range results {
+		byScheme[res.scheme] = res
+		sig.Present = append(sig.Present, res.scheme)
+	}
+	crossChecks(byScheme)
+
+	if len(results) == 0 && len(sig.Failures) == 0 {
+		sig.Failures = append(sig.Failures, SchemeFailure{"apk", "the APK is not signed"})
+	}
+	newest := false // a v2 or newer scheme verified
+	for _, res := range results {
+		if res.err == nil && res.scheme != SchemeV1 {
+			newest = true
+		}
+	}
+	failed := len(sig.Failures) > 0
+	for _, res := range results {
+		if res.err == nil {
+			sig.Schemes = append(sig.Schemes, res.scheme)
+			continue
+		}
+		reason := res.err.Error()
+		if res.scheme == SchemeV1 && newest && m.MinSDK >= 24 {
+			reason += " (ignored: Android 7.0 and later, all this app's minSdk allows, use the newer scheme)"
+		} else {
+			failed = true
+		}
+		sig.Failures = append(sig.Failures, SchemeFailure{res.scheme, reason})
+	}
+	sig.Verified = !failed && len(sig.Schemes) > 0
+	for _, res := range results {
+		if res.lineage {
+			sig.Lineage = true
+		}
+		for _, s := range res.signers {
+			addSigner(&sig, res.scheme, s)
+		}
+	}
+	return sig
+}
+
+// crossChecks applies the protections between schemes, failing the scheme whose promise
+// is broken.
+func crossChecks(by map[string]*schemeResult) {
+	v2, v3, v31, v1 := by[SchemeV2], by[SchemeV3], by[SchemeV31], by[SchemeV1]
+	if v2 != nil && v2.err == nil && v3 == nil && slices.Contains(v2.strippingIDs, 3) {
+		v2.err = errors.New("the v2 signature says the APK is also signed with APK Signature Scheme v3, but the v3 block is missing: it was stripped")
+	}
+	if v31 != nil && v3 == nil && v31.err == nil {
+		v31.err = errors.New("a v3.1 block without a v3 block: Android rejects it")
+	}
+	if v3 != nil && v3.err == nil && v3.rotationMinSDK != 0 {
+		switch {
+		case v31 == nil:
+			v3.err = fmt.Errorf("the v3 signer says key rotation applies from SDK %d, but the v3.1 block is missing: it was stripped", v3.rotationMinSDK)
+		case v31.err == nil:
+			lowest := 0
+			for _, s := range v31.signers {
+				if lowest == 0 || s.minSDK < lowest {
+					lowest = s.minSDK
+				}
+			}
+			if lowest != int(v3.rotationMinSDK) {
+				v3.err = fmt.Errorf("the v3 signer says key rotation applies from SDK %d, the v3.1 signers from SDK %d", v3.rotationMinSDK, lowest)
+			}
+		}
+	}
+	if v1 != nil && v1.err == nil {
+		for _, id := range v1.apkSigned {
+			if (id == 2 && v2 == nil) || (id == 3 && v3 == nil) {
+				v1.err = fmt.Errorf("the v1 signature says the APK is also signed with APK Signature Scheme v%d, but that block is missing: it was stripped", id)
+				break
+			}
+		}
+	}
+}
+
+func addSigner(sig *Signature, scheme string, s signerResult) {
+	if s.cert == nil {
+		return
+	}
+	sum := sha256.Sum256(s.cert.Raw)
+	id := hex.EncodeToString(sum[:])
+	for i := range sig.Signers {
+		if sig.Signers[i].SHA256 == id {
+			if !slices.Contains(sig.Signers[i].Schemes, scheme) {
+				sig.Signers[i].Schemes = append(sig.Signers[i].Schemes, scheme)
+				sig.Signers[i].SchemeAlgorithms = append(sig.Signers[i].SchemeAlgorithms, scheme+": "+s.alg)
+			}
+			return
+		}
+	}
+	m := md5.Sum(s.cert.Raw)
+	kalg, bits := keyAlgorithm(s.cert.PublicKey)
+	sig.Signers = append(sig.Signers, Signer{
+		SHA256:                        id,
+		MD5:                           hex.EncodeToString(m[:]),
+		SHA1:                          sha1Hex(s.cert.Raw),
+		Schemes:                       []string{scheme},
+		Subject:                       s.cert.Subject.String(),
+		Issuer:                        s.cert.Issuer.String(),
+		Serial:                        s.cert.SerialNumber.String(),
+		NotBefore:                     s.cert.NotBefore.UTC().Format("2006-01-02T15:04:05Z"),
+		NotAfter:                      s.cert.NotAfter.UTC().Format("2006-01-02T15:04:05Z"),
+		KeyAlgorithm:                  kalg,
+		KeySize:                       bits,
+		SignatureAlgorithm:            s.alg,
+		SchemeAlgorithms:              []string{scheme + ": " + s.alg},
+		CertificateSignatureAlgorithm: s.cert.SignatureAlgorithm.String(),
+		MinSDK:                        s.minSDK,
+		MaxSDK:                        s.maxSDK,
+		cert:                          s.cert,
+	})
+}
+
+// HasScheme reports whether the scheme verified.
+func (s Signature) HasScheme(scheme string) bool { return slices.Contains(s.Schemes, scheme) }
+
+func joinOr(s []string, empty string) string {
+	if len(s) == 0 {
+		return empty
+	}
+	return strings.Join(s, ", ")
+}
+
+func sha1Hex(b []byte) string {
+	s := sha1.Sum(b)
+	return hex.EncodeToString(s[:])
+}
