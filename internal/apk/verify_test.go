@@ -7,8 +7,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -289,5 +291,66 @@ func TestNotAnAPK(t *testing.T) {
 				t.Fatalf("err = %v, want ErrNotAPK or ErrMalformed", err)
 			}
 		})
+	}
+}
+
+// TestJSONContract: the JSON names other tools read (the web upload, scripts) are there
+// with their types.
+func TestJSONContract(t *testing.T) {
+	rep, err := inspectBytes(fixture(t, "golden-aligned-v1v2v3-out.apk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteReport(&buf, rep, "json"); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	get := func(path ...string) any {
+		var v any = doc
+		for _, p := range path {
+			switch x := v.(type) {
+			case map[string]any:
+				v = x[p]
+			case []any:
+				if len(x) == 0 {
+					t.Fatalf("%v: empty array", path)
+				}
+				v = x[0].(map[string]any)[p]
+			default:
+				t.Fatalf("%v: %T at %s", path, v, p)
+			}
+		}
+		return v
+	}
+	for _, c := range []struct {
+		path []string
+		want any
+	}{
+		{[]string{"signature", "verified"}, true},
+		{[]string{"signature", "schemes"}, []any{"v3", "v2", "v1"}},
+		{[]string{"signature", "signers", "sha256"}, "fb5dbd3c669af9fc236c6991e6387b7f11ff0590997f22d0f5c74ff40e04fca8"},
+		{[]string{"signature", "signers", "md5"}, "e995a5ed7137307661f854e66901ee9e"},
+		{[]string{"manifest", "package"}, "android.appsecurity.cts.tinyapp"},
+		{[]string{"manifest", "version_code"}, 10.0},
+		{[]string{"manifest", "version_name"}, "1.0"},
+		{[]string{"manifest", "min_sdk"}, 23.0},
+		{[]string{"manifest", "target_sdk"}, 23.0},
+		{[]string{"file", "size"}, float64(len(fixture(t, "golden-aligned-v1v2v3-out.apk")))},
+	} {
+		if got := get(c.path...); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s = %v, want %v", strings.Join(c.path, "."), got, c.want)
+		}
+	}
+	for _, p := range [][]string{{"file", "sha256"}, {"file", "sm3"}, {"findings", "id"}, {"findings", "severity"}, {"findings", "evidence"}} {
+		if s, ok := get(p...).(string); !ok || s == "" {
+			t.Errorf("%s missing", strings.Join(p, "."))
+		}
+	}
+	if _, ok := get("signature", "failures").([]any); !ok {
+		t.Error("signature.failures is not an array")
 	}
 }

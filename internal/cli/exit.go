@@ -19,7 +19,7 @@ const (
 	ExitError        = 1 // an error; also `scan --fail-on` when data at that level was found
 	ExitUsage        = 2 // a command line that cannot run: see UsageError
 	ExitTrailBroken  = 3 // `trail verify`: the chain or a signed checkpoint does not verify
-	ExitCheckFailed  = 4 // `sbom check`: the gate failed; `delivery verify`: a mismatch
+	ExitCheckFailed  = 4 // `sbom check`: the gate failed; `delivery verify`: a mismatch; `app inspect`: signature not verified
 	ExitRowsRejected = 5 // `reference import`: some rows were rejected, the others imported
 )
 
@@ -32,14 +32,15 @@ const exitCodesHelp = `Exit codes:
   2  usage: unknown command or flag, missing required flag, wrong number of arguments, a
      flag value the command cannot take such as --format xml (run "medguard help COMMAND")
   3  trail verify: the audit trail or a signed checkpoint does not verify
-  4  sbom check: the gate failed; delivery verify: the files do not match the manifest
+  4  sbom check: the gate failed; delivery verify: the files do not match the manifest;
+     app inspect: the APK's signature does not verify or it is not signed
   5  reference import: some rows were rejected (listed on stderr); the others were imported`
 
 // ErrTrailBroken is returned by `trail verify` when the chain does not verify.
 var ErrTrailBroken = errors.New("the audit trail does not verify")
 
-// ErrCheckFailed is returned when `sbom check` finds that the gate fails or `delivery
-// verify` finds a mismatch.
+// ErrCheckFailed is returned when `sbom check` finds that the gate fails, `delivery
+// verify` finds a mismatch or `app inspect` an APK whose signature does not verify.
 var ErrCheckFailed = errors.New("check failed")
 
 // ErrDataFound is returned by `scan --fail-on LEVEL` when data at or above that level
