@@ -1,9 +1,15 @@
 package apk
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func ids(fs []Finding) []string {
@@ -144,5 +150,73 @@ func TestRulesComplete(t *testing.T) {
 		if r.en == "" || r.zh == "" || severityRank(r.severity) == 4 && r.severity != SeverityInfo {
 			t.Errorf("rule %s incomplete: %+v", id, r)
 		}
+	}
+}
+
+// testCert makes a self-signed certificate of the given subject and RSA key size.
+func testCert(t *testing.T, cn string, bits int) *x509.Certificate {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<31, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// schemeSigner is a signer as one scheme reported it.
+type schemeSigner struct {
+	scheme string
+	s      signerResult
+}
+
+// TestSignatureFindings applies the signature rules to signers as verification reports
+// them.
+func TestSignatureFindings(t *testing.T) {
+	release, debug, small := testCert(t, "Example Hospital", 2048), testCert(t, "Android Debug", 2048), testCert(t, "Old", 1024)
+	signer := func(c *x509.Certificate, alg string) signerResult { return signerResult{cert: c, alg: alg} }
+	for _, c := range []struct {
+		name      string
+		schemes   []string
+		signers   []schemeSigner
+		want, not []string
+	}{
+		{"release v2 SHA-256", []string{"v2"}, []schemeSigner{{"v2", signer(release, "RSASSA-PKCS1-v1_5 with SHA-256")}},
+			nil, []string{"debug-certificate", "weak-key", "weak-signature-md5", "weak-signature-sha1", "v1-only-signature"}},
+		{"debug certificate", []string{"v2"}, []schemeSigner{{"v2", signer(debug, "RSASSA-PKCS1-v1_5 with SHA-256")}},
+			[]string{"debug-certificate"}, nil},
+		{"small key, v1 only, SHA-1", []string{"v1"}, []schemeSigner{{"v1", signer(small, "SHA1withRSA")}},
+			[]string{"weak-key", "v1-only-signature", "weak-signature-sha1"}, []string{"weak-signature-md5"}},
+		{"MD5 in v1 beside a strong v2", []string{"v2", "v1"}, []schemeSigner{
+			{"v2", signer(release, "RSASSA-PKCS1-v1_5 with SHA-256")}, {"v1", signer(release, "MD5withRSA")}},
+			[]string{"weak-signature-md5"}, []string{"v1-only-signature"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sig := Signature{Verified: true, Schemes: c.schemes, Present: c.schemes}
+			for _, s := range c.signers {
+				addSigner(&sig, s.scheme, s.s)
+			}
+			rep := &Report{Signature: sig, Manifest: Manifest{MinSDK: 28, TargetSDK: 34, AllowBackup: FlagFalse}}
+			got := ids(findings(rep))
+			for _, w := range c.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("finding %s missing from %v", w, got)
+				}
+			}
+			for _, n := range c.not {
+				if slices.Contains(got, n) {
+					t.Errorf("finding %s raised: %v", n, got)
+				}
+			}
+		})
 	}
 }

@@ -1,12 +1,14 @@
 package apk
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"sort"
 	"strconv"
@@ -126,7 +128,9 @@ func verifyV1(a *archive, minSDK int) *schemeResult {
 	}
 
 	// Every entry outside META-INF/ is in MANIFEST.MF with a digest that matches, and
-	// every entry MANIFEST.MF names is there.
+	// every entry MANIFEST.MF names is there. Entries are digested as they are inflated,
+	// within a budget of MaxUncompressed bytes for the whole APK (a ZIP bomb is refused).
+	budget := int64(MaxUncompressed)
 	for _, f := range a.zr.File {
 		name := f.Name
 		if strings.HasPrefix(name, "META-INF/") || strings.HasSuffix(name, "/") {
@@ -140,12 +144,12 @@ func verifyV1(a *archive, minSDK int) *schemeResult {
 		if err != nil {
 			return fail("%s entry %s: %v", manifestMF, name, err)
 		}
-		content, err := readEntry(f)
+		d := h.New()
+		n, err := digestEntry(f, d, budget)
 		if err != nil {
 			return fail("%v", err)
 		}
-		d := h.New()
-		d.Write(content)
+		budget -= n
 		if !bytes.Equal(d.Sum(nil), want) {
 			return fail("entry %s does not match its digest in %s: it was modified after signing", name, manifestMF)
 		}
@@ -337,4 +341,26 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// MaxUncompressed bounds the bytes inflated to check a v1 signature: the entries of an
+// APK, uncompressed, are digested as they are read, up to this total.
+const MaxUncompressed = 8 << 30
+
+// digestEntry writes the uncompressed content of f to h, at most limit bytes, and
+// returns how many it wrote. archive/zip checks the entry's CRC-32 and size at its end.
+func digestEntry(f *zip.File, h io.Writer, limit int64) (int64, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return 0, fmt.Errorf("entry %s: %w", f.Name, err)
+	}
+	defer rc.Close()
+	n, err := io.Copy(h, io.LimitReader(rc, limit+1))
+	if err != nil {
+		return n, fmt.Errorf("entry %s: %w", f.Name, err)
+	}
+	if n > limit {
+		return n, fmt.Errorf("the entries of the APK inflate to more than %d bytes: too large to verify", int64(MaxUncompressed))
+	}
+	return n, nil
 }
