@@ -65,8 +65,9 @@ type Signature struct {
 	Failures []SchemeFailure `json:"failures"`
 	// Signers are the signing certificates, those of the strongest scheme first.
 	Signers []Signer `json:"signers"`
-	// Lineage: a v3 signer carries a proof-of-rotation (signing key rotation).
-	Lineage bool `json:"lineage,omitempty"`
+	// Lineage is the signing certificate lineage of a v3/v3.1 signer that rotated its
+	// key (proof-of-rotation, verified): the certificates' SHA-256, oldest first.
+	Lineage []string `json:"lineage,omitempty"`
 }
 
 // SchemeFailure is one reason verification failed. Scheme is "v3.1", "v3", "v2", "v1"
@@ -227,8 +228,8 @@ func verify(r io.ReaderAt, a *archive, m Manifest) Signature {
 	}
 	sig.Verified = !failed && len(sig.Schemes) > 0
 	for _, res := range results {
-		if res.lineage {
-			sig.Lineage = true
+		if len(res.lineage) > len(sig.Lineage) {
+			sig.Lineage = res.lineage
 		}
 		for _, s := range res.signers {
 			addSigner(&sig, res.scheme, s)

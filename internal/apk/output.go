@@ -56,6 +56,9 @@ func writeTable(w io.Writer, rep *Report) error {
 		p("  MD5", s.MD5)
 		p("  key", fmt.Sprintf("%s %d bits, %s", s.KeyAlgorithm, s.KeySize, s.SignatureAlgorithm))
 	}
+	for i, l := range sig.Lineage {
+		p(fmt.Sprintf("Lineage #%d", i+1), l)
+	}
 	m := rep.Manifest
 	if m.Error != "" {
 		p("Manifest", "unreadable: "+m.Error)

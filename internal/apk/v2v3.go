@@ -30,7 +30,8 @@ type schemeResult struct {
 	strippingIDs []uint32
 	// v3: the rotation-min-sdk attribute (0 when absent).
 	rotationMinSDK uint32
-	lineage        bool
+	// lineage: the SHA-256 of the certificates of a verified proof-of-rotation, oldest first.
+	lineage []string
 	// v1: X-Android-APK-Signed of the .SF files named these schemes.
 	apkSigned []int
 }
@@ -261,7 +262,11 @@ func verifySigner(scheme string, r *lpReader, digests *digestCache, res *schemeR
 			}
 			res.rotationMinSDK = v
 		case id == attrProofOfRotation && v3:
-			res.lineage = true
+			l, err := verifyLineage(one.b, cert)
+			if err != nil {
+				return s, fmt.Errorf("proof-of-rotation: %w", err)
+			}
+			res.lineage = l
 		}
 	}
 
