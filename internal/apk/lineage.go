@@ -83,7 +83,7 @@ func verifyLineage(value []byte, signer *x509.Certificate) ([]string, error) {
 				return nil, fmt.Errorf("lineage node #%d: the parent's %s signature: %v", n, a.name, err)
 			}
 		}
-		cert, err := x509.ParseCertificate(certRaw.b)
+		cert, err := parseCertificate(certRaw.b)
 		if err != nil {
 			return nil, fmt.Errorf("lineage node #%d certificate: %v", n, err)
 		}

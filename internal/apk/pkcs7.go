@@ -132,7 +132,7 @@ func parsePKCS7(der []byte) (*pkcs7, error) {
 			return nil, fmt.Errorf("PKCS#7 certificates: %v", err)
 		}
 		b = rest
-		cert, err := x509.ParseCertificate(raw.FullBytes)
+		cert, err := parseCertificate(raw.FullBytes)
 		if err != nil {
 			return nil, fmt.Errorf("PKCS#7 certificate: %v", err)
 		}

@@ -214,7 +214,7 @@ func verifySigner(scheme string, r *lpReader, digests *digestCache, res *schemeR
 	if len(certs) == 0 {
 		return s, errors.New("no certificates")
 	}
-	cert, err := x509.ParseCertificate(certs[0])
+	cert, err := parseCertificate(certs[0])
 	if err != nil {
 		return s, fmt.Errorf("certificate: %v", err)
 	}
