@@ -182,6 +182,15 @@ func verify(r io.ReaderAt, a *archive, m Manifest) Signature {
 		sig.Failures = append(sig.Failures, SchemeFailure{"apk", err.Error()})
 		block = nil
 	}
+	if block != nil && a.layout.cdOffset+a.layout.cdSize != a.layout.eocdOffset {
+		// Android looks for the APK Signing Block only when the central directory runs
+		// up to the EOCD: bytes between the two (not covered by the v2/v3 digests) make it
+		// ignore the block, and the APK then stands on its v1 signature alone.
+		sig.Failures = append(sig.Failures, SchemeFailure{"apk", fmt.Sprintf(
+			"%d bytes between the central directory and the EOCD: Android ignores the APK Signing Block",
+			a.layout.eocdOffset-a.layout.cdOffset-a.layout.cdSize)})
+		block = nil
+	}
 	if block != nil {
 		digests := &digestCache{r: r, l: a.layout, offset: block.offset, sums: map[digestAlg][]byte{}, errs: map[digestAlg]error{}}
 		for _, s := range []struct {

@@ -354,3 +354,25 @@ func TestJSONContract(t *testing.T) {
 		t.Error("signature.failures is not an array")
 	}
 }
+
+// TestGarbageBeforeEOCD: bytes between the central directory and the EOCD are covered by
+// no v2/v3 digest; Android then ignores the signing block (apksig:
+// v2-only-garbage-between-cd-and-eocd.apk fails with JAR_SIG_NO_MANIFEST).
+func TestGarbageBeforeEOCD(t *testing.T) {
+	apk := fixture(t, "v2-only-with-rsa-pss-sha256-2048.apk")
+	l, err := findLayout(bytes.NewReader(apk), int64(len(apk)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := append(append(append([]byte{}, apk[:l.eocdOffset]...), "GARBAGE"...), apk[l.eocdOffset:]...)
+	rep, err := inspectBytes(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Signature.Verified || len(rep.Signature.Schemes) != 0 {
+		t.Fatalf("verified %v with schemes %v", rep.Signature.Verified, rep.Signature.Schemes)
+	}
+	if len(rep.Signature.Failures) == 0 || !strings.Contains(rep.Signature.Failures[0].Reason, "7 bytes between the central directory and the EOCD") {
+		t.Errorf("failures %+v", rep.Signature.Failures)
+	}
+}
