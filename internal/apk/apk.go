@@ -63,7 +63,8 @@ type Signature struct {
 	Present []string `json:"present"`
 	// Failures say why a scheme, or the whole, did not verify.
 	Failures []SchemeFailure `json:"failures"`
-	// Signers are the signing certificates, those of the strongest scheme first.
+	// Signers are the signing certificates of the schemes that verified, those of the
+	// strongest scheme first.
 	Signers []Signer `json:"signers"`
 	// Lineage is the signing certificate lineage of a v3/v3.1 signer that rotated its
 	// key (proof-of-rotation, verified): the certificates' SHA-256, oldest first.
@@ -236,7 +237,11 @@ func verify(r io.ReaderAt, a *archive, m Manifest) Signature {
 		sig.Failures = append(sig.Failures, SchemeFailure{res.scheme, reason})
 	}
 	sig.Verified = !failed && len(sig.Schemes) > 0
+	// Signers and lineage come from the schemes that verified only.
 	for _, res := range results {
+		if res.err != nil {
+			continue
+		}
 		if len(res.lineage) > len(sig.Lineage) {
 			sig.Lineage = res.lineage
 		}
