@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -212,6 +213,7 @@ func verify(r io.ReaderAt, a *archive, m Manifest) Signature {
 		sig.Present = append(sig.Present, res.scheme)
 	}
 	crossChecks(byScheme)
+	checkSDKRanges(byScheme, m.MinSDK)
 
 	if len(results) == 0 && len(sig.Failures) == 0 {
 		sig.Failures = append(sig.Failures, SchemeFailure{"apk", "the APK is not signed"})
@@ -286,6 +288,66 @@ func crossChecks(by map[string]*schemeResult) {
 			}
 		}
 	}
+}
+
+// checkSDKRanges checks that the v3 (and v3.1) signers cover every platform version
+// that verifies them, as Android needs one signer for the device's SDK: the v3 signers'
+// ranges follow one another without a gap from SDK 28 (or the app's minSdk) up to the
+// newest platform, or up to where the v3.1 signers take over.
+func checkSDKRanges(by map[string]*schemeResult, appMinSDK int) {
+	v3, v31 := by[SchemeV3], by[SchemeV31]
+	top := math.MaxInt32
+	if v31 != nil && len(v31.signers) > 0 {
+		top = minSDK(v31.signers) - 1 // where v3.1 takes over, whether it verified or not
+		if v31.err == nil {
+			if err := contiguous(v31.signers); err != nil {
+				v31.err = err
+			} else if last := maxSDK(v31.signers); last < math.MaxInt32 {
+				v31.err = fmt.Errorf("no v3.1 signer for SDK %d and later: those devices reject the APK", last+1)
+			}
+		}
+	}
+	if v3 == nil || v3.err != nil {
+		return
+	}
+	if err := contiguous(v3.signers); err != nil {
+		v3.err = err
+		return
+	}
+	bottom := max(appMinSDK, 28) // Android 9, the first to verify v3
+	if first := minSDK(v3.signers); first > bottom {
+		v3.err = fmt.Errorf("no v3 signer for SDK %d to %d: those devices reject the APK", bottom, first-1)
+	} else if last := maxSDK(v3.signers); last < top {
+		v3.err = fmt.Errorf("no v3 signer for SDK %d to %d: those devices reject the APK", last+1, top)
+	}
+}
+
+// contiguous checks that signers' SDK ranges, sorted, leave no gap.
+func contiguous(signers []signerResult) error {
+	s := slices.Clone(signers)
+	slices.SortFunc(s, func(a, b signerResult) int { return a.minSDK - b.minSDK })
+	for i := 1; i < len(s); i++ {
+		if s[i].minSDK > s[i-1].maxSDK+1 {
+			return fmt.Errorf("no signer for SDK %d to %d between the signers' ranges", s[i-1].maxSDK+1, s[i].minSDK-1)
+		}
+	}
+	return nil
+}
+
+func minSDK(signers []signerResult) int {
+	m := math.MaxInt32
+	for _, s := range signers {
+		m = min(m, s.minSDK)
+	}
+	return m
+}
+
+func maxSDK(signers []signerResult) int {
+	m := 0
+	for _, s := range signers {
+		m = max(m, s.maxSDK)
+	}
+	return m
 }
 
 func addSigner(sig *Signature, scheme string, s signerResult) {
