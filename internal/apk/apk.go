@@ -131,9 +131,13 @@ func InspectFile(path string) (*Report, error) {
 // input is not an APK Android would read; a signature that does not verify is not an
 // error but a report with Signature.Verified false and the reasons.
 //
-// Signatures are judged as a current Android device does, conservatively: each scheme
-// present (v3.1, v3, v2, v1) must verify; v1 may fail without consequence only when the
-// app's minSdk is 24 or above (Android ignores v1 there) and a newer scheme verified. The
+// Signatures are judged as a device of Android 7.0 or later does, conservatively: each
+// scheme present (v3.1, v3, v2, v1) must verify; v1 may fail without consequence only
+// when the app's minSdk is 24 or above (Android ignores v1 there) and a newer scheme
+// verified; a v1 signature present is checked as the app's minSdk requires (before 7.0
+// Android takes the first SignerInfo of a block). An APK without v1 is not failed for
+// devices older than 7.0 (apksig's default range check does fail it). An app targeting
+// SDK 30 or a sandbox version of 2 needs v2 or newer. The
 // stripping protections hold: a v2 signer that says the APK is also v3 signed needs a v3
 // block, a v1 signature whose X-Android-APK-Signed names v2 or v3 needs those blocks, a v3
 // signer with a rotation-min-sdk attribute needs the v3.1 block it points to, and a v3.1
@@ -237,6 +241,19 @@ func verify(r io.ReaderAt, a *archive, m Manifest) Signature {
 			failed = true
 		}
 		sig.Failures = append(sig.Failures, SchemeFailure{res.scheme, reason})
+	}
+	// What Android requires of the app beyond its signatures verifying.
+	if len(sig.Schemes) > 0 && !slices.ContainsFunc(sig.Schemes, func(s string) bool { return s != SchemeV1 }) {
+		switch {
+		case m.TargetSDK >= 30:
+			sig.Failures = append(sig.Failures, SchemeFailure{"apk", fmt.Sprintf(
+				"targetSdk %d: Android 11 and later require APK Signature Scheme v2 or newer, the APK has v1 only", m.TargetSDK)})
+			failed = true
+		case m.TargetSandboxVersion >= 2:
+			sig.Failures = append(sig.Failures, SchemeFailure{"apk", fmt.Sprintf(
+				"targetSandboxVersion %d requires APK Signature Scheme v2 or newer, the APK has v1 only", m.TargetSandboxVersion)})
+			failed = true
+		}
 	}
 	sig.Verified = !failed && len(sig.Schemes) > 0
 	// Signers and lineage come from the schemes that verified only.

@@ -33,8 +33,10 @@ type Manifest struct {
 	// MinSDK is android:minSdkVersion (1 when absent, as Android defaults it).
 	MinSDK int `json:"min_sdk"`
 	// TargetSDK is android:targetSdkVersion (MinSDK when absent).
-	TargetSDK  int  `json:"target_sdk"`
-	Debuggable Flag `json:"debuggable"`
+	TargetSDK int `json:"target_sdk"`
+	// TargetSandboxVersion is android:targetSandboxVersion (1 when absent).
+	TargetSandboxVersion int  `json:"target_sandbox_version"`
+	Debuggable           Flag `json:"debuggable"`
 	// DebuggableRef is the resource reference android:debuggable holds, if it is one
 	// (Debuggable is then its value in the default configuration).
 	DebuggableRef         string `json:"debuggable_ref,omitempty"`
@@ -89,6 +91,7 @@ type xmlManifest struct {
 	VersionCode      string `xml:"http://schemas.android.com/apk/res/android versionCode,attr"`
 	VersionCodeMajor string `xml:"http://schemas.android.com/apk/res/android versionCodeMajor,attr"`
 	VersionName      string `xml:"http://schemas.android.com/apk/res/android versionName,attr"`
+	SandboxVersion   string `xml:"http://schemas.android.com/apk/res/android targetSandboxVersion,attr"`
 	UsesSDK          struct {
 		Min    string `xml:"http://schemas.android.com/apk/res/android minSdkVersion,attr"`
 		Target string `xml:"http://schemas.android.com/apk/res/android targetSdkVersion,attr"`
@@ -195,6 +198,10 @@ func (xm *xmlManifest) resolve(table *androidbinary.TableFile) *Manifest {
 	m.VersionCode = int64(uint32(major))<<32 | int64(uint32(code))
 	m.MinSDK = sdkLevel(xm.UsesSDK.Min, table, 1)
 	m.TargetSDK = sdkLevel(xm.UsesSDK.Target, table, m.MinSDK)
+	m.TargetSandboxVersion = 1
+	if n, ok := resolveInt(xm.SandboxVersion, table); ok {
+		m.TargetSandboxVersion = int(n)
+	}
 	for _, p := range append(xm.Permissions, xm.PermissionsSdk23...) {
 		if n := resolveString(p.Name, table); n != "" && !slices.Contains(m.Permissions, n) {
 			m.Permissions = append(m.Permissions, n)
