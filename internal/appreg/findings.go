@@ -270,6 +270,9 @@ func (s *Service) sync(ctx context.Context, tx *store.Tx, ap App, types []string
 			VALUES (?, ?, ?, ?, ?, 'open', ?)`, ap.ID, f.Type, f.Subject, f.Severity, f.Evidence, now); err != nil {
 			return fmt.Errorf("appreg: open finding: %w", err)
 		}
+		if f.Severity == "low" || f.Severity == "info" {
+			continue // shown with the app and scored; not worth an alert
+		}
 		if err := s.raise(ctx, tx, ap, f.Type, f.Severity, f.Subject, map[string]any{"evidence": f.Evidence}); err != nil {
 			return err
 		}
@@ -451,8 +454,12 @@ func (s *Service) raise(ctx context.Context, tx *store.Tx, ap App, kind, severit
 		subj += " · " + subject
 	}
 	evidence["app_id"] = ap.ID
+	title := i18n.M("app.alert."+kind, ap.Name, subject)
+	if !slices.Contains(derivedTypes, kind) && !strings.HasPrefix(kind, "app.") {
+		title = i18n.M("app.alert.finding", ap.Name, kind, subject) // an inspection's finding
+	}
 	_, _, err := s.alerts.Raise(ctx, tx, alert.Input{OrgID: ap.OrgID, Source: "apps", Kind: kind, Severity: severity,
-		Title: i18n.M("app.alert."+kind, ap.Name, subject), Subject: subj, App: ap.Package, Evidence: evidence,
+		Title: title, Subject: subj, App: ap.Package, Evidence: evidence,
 		DedupKey: fmt.Sprintf("app:%d:%s:%s", ap.ID, kind, subject)})
 	if err != nil {
 		return fmt.Errorf("appreg: raise %s: %w", kind, err)

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"io"
+	"os"
 	"net/http"
 	"strings"
 	"testing"
@@ -111,6 +112,45 @@ func TestAppLifecycleAPI(t *testing.T) {
 			{name: "the new code verifies", method: "POST", url: "/api/v1/authcodes/verify", user: "",
 				body:   func(t *testing.T) (io.Reader, string) { return jsonBody(map[string]string{"code": code})(t) },
 				status: http.StatusOK, expect: []string{`"valid":true`}},
+		})
+	})
+}
+
+// TestAppInspectionAPI: an APK uploaded for an app is verified and its findings become
+// the app's — the manifest's, a package other than the one filed and a signer no
+// official version names; a second upload replaces them (an unverified APK has no signer); a file that is not an APK is
+// refused with a clear error and changes nothing; another hospital's app is not found.
+func TestAppInspectionAPI(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newSupplyEnv(t, db)
+		golden, err := os.ReadFile("../apk/testdata/apksig/golden-aligned-v1v2v3-out.apk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tampered, err := os.ReadFile("../apk/testdata/apksig/v1-only-with-signed-attrs-wrong-digest.apk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		const signer = "fb5dbd3c669af9fc236c6991e6387b7f11ff0590997f22d0f5c74ff40e04fca8"
+		vars := map[string]string{"id": fmt.Sprint(e.AppA.ID), "b": fmt.Sprint(e.AppB.ID)}
+		e.runScenarios(t, vars, []apiScenario{
+			{name: "a verified APK of another package", method: "POST", url: "/api/v1/apps/{id}/inspections", user: "appops",
+				body: rawBody(string(golden), "application/vnd.android.package-archive"), status: http.StatusCreated,
+				expect: []string{`"verified":true`, `"package":"android.appsecurity.cts.tinyapp"`, `"type":"apk.package_mismatch"`,
+					`"type":"apk.unfiled_signer"`, signer, `"type":"apk.cleartext"`, `"type":"apk.allow_backup"`}},
+			{name: "the score took the points", method: "GET", url: "/api/v1/apps/{id}", user: "auditor", status: http.StatusOK,
+				expect: []string{`"grade":"C"`}},
+			{name: "a tampered APK replaces the findings", method: "POST", url: "/api/v1/apps/{id}/inspections", user: "secofficer",
+				body: rawBody(string(tampered), "application/vnd.android.package-archive"), status: http.StatusCreated,
+				expect: []string{`"verified":false`, `"type":"apk.signature_invalid"`}, notExpect: []string{`"type":"apk.unfiled_signer"`}},
+			{name: "the inspections", method: "GET", url: "/api/v1/apps/{id}/inspections", user: "regulator", status: http.StatusOK,
+				expect: []string{`"total":2`, `"schemes":["v3","v2","v1"]`}},
+			{name: "not an APK", method: "POST", url: "/api/v1/apps/{id}/inspections", user: "appops",
+				body: rawBody("PK\x03\x04 this is no zip", "application/vnd.android.package-archive"), status: http.StatusBadRequest, errCode: "invalid"},
+			{name: "still two inspections", method: "GET", url: "/api/v1/apps/{id}/inspections", user: "appops", status: http.StatusOK,
+				expect: []string{`"total":2`}},
+			{name: "another hospital's app", method: "POST", url: "/api/v1/apps/{b}/inspections", user: "appops",
+				body: rawBody(string(golden), "application/vnd.android.package-archive"), status: http.StatusNotFound, errCode: "not_found"},
 		})
 	})
 }

@@ -199,6 +199,8 @@ func (s *Server) routeTable() []route {
 		api("POST", "/api/v1/apps/{id}/observations", auth.PermAppObserve, s.apiAppObserve),
 		api("GET", "/api/v1/apps/{id}/findings", auth.PermAppRead, s.apiAppFindings),
 		api("GET", "/api/v1/apps/{id}/scores", auth.PermAppRead, s.apiAppScores),
+		api("POST", "/api/v1/apps/{id}/inspections", auth.PermAppApply, s.apiAppInspect),
+		api("GET", "/api/v1/apps/{id}/inspections", auth.PermAppRead, s.apiAppInspections),
 		api("POST", "/api/v1/authcodes/verify", public, s.apiAuthcodeVerify),
 		api("GET", "/api/v1/authcodes/keys", public, s.apiAuthcodeKeys),
 		api("", "/api/", public, s.apiNotFound),
