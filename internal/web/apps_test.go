@@ -3,8 +3,8 @@ package web
 import (
 	"fmt"
 	"io"
-	"os"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
