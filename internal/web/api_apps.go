@@ -2,12 +2,16 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"net/http"
+	"slices"
+	"time"
 
 	"github.com/medguard/medguard/internal/apk"
 
 	"github.com/medguard/medguard/internal/appreg"
 	"github.com/medguard/medguard/internal/paging"
+	"github.com/medguard/medguard/internal/portal"
 	"github.com/medguard/medguard/internal/problem"
 )
 
@@ -295,6 +299,56 @@ func (s *Server) apiAppInspections(w http.ResponseWriter, r *http.Request) error
 	return writeList(w, r, paging.Standard, ins)
 }
 
+// portalCheckRequest is the body of POST /api/v1/apps/{id}/portal.
+type portalCheckRequest struct {
+	// URL is one of the app's filed addresses (default: the first: an H5 app's portal).
+	URL string `json:"url"`
+}
+
+// portalCheckResult answers a web check: its report and the app's open findings after it.
+type portalCheckResult struct {
+	Report   *portal.Report   `json:"report"`
+	Findings []appreg.Finding `json:"findings"`
+}
+
+// apiAppWebCheck answers POST /api/v1/apps/{id}/webcheck: the TLS and security headers
+// of one of the app's filed addresses checked now; the findings become the app's.
+func (s *Server) apiAppWebCheck(w http.ResponseWriter, r *http.Request) error {
+	reg, id, err := s.visibleApp(r)
+	if err != nil {
+		return err
+	}
+	var in portalCheckRequest
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	ap, err := reg.App(r.Context(), reqActor(r), id)
+	if err != nil {
+		return err
+	}
+	urls := appreg.PortalURLs(ap)
+	if in.URL == "" && len(urls) > 0 {
+		in.URL = urls[0]
+	}
+	if !slices.Contains(urls, in.URL) {
+		return problem.Invalid("url", "only the app's filed portal and channel addresses are checked").WithMsg("app.error.url_not_filed")
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	rep, err := portal.Check(ctx, in.URL, s.WebCheck)
+	if err != nil {
+		return problem.Invalid("url", "the address cannot be checked").WithMsg("app.error.url").WithErr(err)
+	}
+	if err := reg.AddWebCheck(r.Context(), reqActor(r), id, rep); err != nil {
+		return err
+	}
+	fs, err := reg.Findings(r.Context(), reqActor(r), id, true)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, portalCheckResult{Report: rep, Findings: fs})
+}
+
 // apiAuthcodeKeys answers GET /api/v1/authcodes/keys: the public keys that verify the
 // codes offline (`medguard authcode verify CODE --pubkey FILE`), the signing key first.
 func (s *Server) apiAuthcodeKeys(w http.ResponseWriter, r *http.Request) error {
@@ -308,6 +362,10 @@ func (s *Server) apiAuthcodeKeys(w http.ResponseWriter, r *http.Request) error {
 }
 
 func init() {
+	apiDocs["POST /api/v1/apps/{id}/webcheck"] = apiOp{Summary: "Check the TLS and security headers of one of the app's filed addresses " +
+		"(an H5 portal, a channel page; default the first): certificate, TLS version, HTTP→HTTPS, HSTS, CSP, framing, nosniff, " +
+		"cookies, server version; the findings become the app's web.* findings for that address", Tag: "apps",
+		Request: portalCheckRequest{}, Response: portalCheckResult{}, Status: 200}
 	apiDocs["POST /api/v1/apps/{id}/inspections"] = apiOp{Summary: "Upload an APK of an Android app (raw body or multipart field file, " +
 		"at most 256 MiB): its signatures are verified as Android does (v3.1, v3, v2, v1), its manifest checked; the findings " +
 		"become the app's apk.* findings (with a package other than the one filed and a signer no official version names) and " +

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/medguard/medguard/internal/appreg"
 	"github.com/medguard/medguard/internal/appscore"
 	"github.com/medguard/medguard/internal/authcode"
+	"github.com/medguard/medguard/internal/portal"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 )
@@ -151,6 +154,56 @@ func TestAppInspectionAPI(t *testing.T) {
 				expect: []string{`"total":2`}},
 			{name: "another hospital's app", method: "POST", url: "/api/v1/apps/{b}/inspections", user: "appops",
 				body: rawBody(string(golden), "application/vnd.android.package-archive"), status: http.StatusNotFound, errCode: "not_found"},
+		})
+	})
+}
+
+// TestAppWebCheckAPI: an H5 app's portal (a loopback HTTPS server) is checked on
+// request: its missing headers become the app's web.header findings and cost points;
+// an address the app did not file is refused (the check never fetches it).
+func TestAppWebCheckAPI(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newSupplyEnv(t, db)
+		fetched := 0
+		site := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fetched++
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+			_, _ = w.Write([]byte("<html>portal</html>"))
+		}))
+		defer site.Close()
+		roots := x509.NewCertPool()
+		roots.AddCert(site.Certificate())
+		e.srv.WebCheck = portal.Options{RootCAs: roots}
+		h5 := appreg.Input{Name: "H5 portal", Platform: appreg.PlatformH5, Package: site.URL, Operator: "Portal Ltd", Purpose: "online consultation",
+			Contacts: []appreg.Contact{{Role: "security", Name: "Wang", Phone: "13800000001", Email: "sec@a.example"},
+				{Role: "technical", Name: "Li", Phone: "13800000002", Email: "tech@a.example"},
+				{Role: "management", Name: "Zhang", Phone: "13800000003", Email: "mgmt@a.example"}},
+			Versions: []appreg.Version{{Version: "2026.12"}}}
+		vars := map[string]string{}
+		e.runScenarios(t, vars, []apiScenario{
+			{name: "file the portal", method: "POST", url: "/api/v1/apps", user: "appops", body: jsonBody(h5), status: http.StatusCreated,
+				after: func(t *testing.T, body []byte, _ http.Header) {
+					vars["id"] = fmt.Sprint(decode[appreg.App](t, body).ID)
+				}},
+			{name: "approve", method: "POST", url: "/api/v1/apps/{id}/review", user: "secofficer", body: jsonBody(appreg.Decision{Approve: true}),
+				status: http.StatusOK, expect: []string{`"score":100`}},
+			{name: "an address not filed", method: "POST", url: "/api/v1/apps/{id}/webcheck", user: "itops",
+				body: jsonBody(portalCheckRequest{URL: "https://169.254.169.254/latest/meta-data"}), status: http.StatusBadRequest, errCode: "invalid",
+				after: func(t *testing.T, _ []byte, _ http.Header) {
+					if fetched != 0 {
+						t.Fatal("fetched something")
+					}
+				}},
+			{name: "check the portal", method: "POST", url: "/api/v1/apps/{id}/webcheck", user: "itops", body: jsonBody(portalCheckRequest{}),
+				status: http.StatusOK, expect: []string{`"verified":true`, `"type":"web.header"`, site.URL + ` · csp`, site.URL + ` · framing`},
+				notExpect: []string{`"type":"web.tls"`, `· hsts`},
+				after: func(t *testing.T, _ []byte, _ http.Header) {
+					if fetched == 0 {
+						t.Fatal("the portal was not fetched")
+					}
+				}},
+			{name: "the points are lost", method: "GET", url: "/api/v1/apps/{id}", user: "auditor", status: http.StatusOK,
+				notExpect: []string{`"score":100`}},
 		})
 	})
 }

@@ -201,6 +201,7 @@ func (s *Server) routeTable() []route {
 		api("GET", "/api/v1/apps/{id}/scores", auth.PermAppRead, s.apiAppScores),
 		api("POST", "/api/v1/apps/{id}/inspections", auth.PermAppApply, s.apiAppInspect),
 		api("GET", "/api/v1/apps/{id}/inspections", auth.PermAppRead, s.apiAppInspections),
+		api("POST", "/api/v1/apps/{id}/webcheck", auth.PermAppObserve, s.apiAppWebCheck),
 		api("POST", "/api/v1/authcodes/verify", public, s.apiAuthcodeVerify),
 		api("GET", "/api/v1/authcodes/keys", public, s.apiAuthcodeKeys),
 		api("", "/api/", public, s.apiNotFound),
