@@ -28,12 +28,13 @@ const (
 	FindingInconsistent        = "channel.inconsistent_versions" // the channels serve different versions
 	FindingCodeExpired         = "authcode.expired"              // an admitted app without a valid code
 	FindingContactMissing      = "contacts.missing"              // a contact role not filed
+	FindingVuln                = "vuln.open"                     // an open vulnerability in the current version's SBOM
 )
 
 // derivedTypes are the types deriveFindings decides; findings of other types (an APK
 // inspection's, for example) are kept as they are.
 var derivedTypes = []string{FindingUnregisteredChannel, FindingForeignSigner, FindingUnofficialBuild, FindingOutdatedVersion,
-	FindingInconsistent, FindingCodeExpired, FindingContactMissing}
+	FindingInconsistent, FindingCodeExpired, FindingContactMissing, FindingVuln}
 
 // Finding is something wrong with an app.
 type Finding struct {
@@ -160,6 +161,25 @@ func (s *Service) derive(ctx context.Context, tx *store.Tx, ap App) ([]Finding, 
 		}
 		if valid == 0 {
 			add(FindingCodeExpired, "", "high", "the app is admitted but holds no valid authorization code")
+		}
+	}
+	if s.opt.Vulns != nil {
+		for _, v := range ap.Versions {
+			if !v.Current || v.SupplyVersionID == 0 {
+				continue
+			}
+			var path string
+			if err := tx.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, ap.OrgID).Scan(&path); err != nil {
+				return nil, fmt.Errorf("appreg: hospital: %w", err)
+			}
+			vulns, err := s.opt.Vulns.OpenVulns(ctx, path, v.SupplyVersionID)
+			if err != nil {
+				return nil, err
+			}
+			for _, vu := range vulns {
+				add(FindingVuln, vu.ID+" · "+vu.Package, vu.Severity,
+					fmt.Sprintf("%s in %s of version %s (its SBOM in the supply chain)", vu.ID, vu.Package, v.Version))
+			}
 		}
 	}
 	signers, digests, versions := map[string]bool{}, map[string]bool{}, map[string]Version{}

@@ -131,8 +131,8 @@ func (s *Service) storeContent(ctx context.Context, tx *store.Tx, id int64, in I
 	now := s.now()
 	for _, v := range in.Versions {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO app_versions (app_id, version, version_code, sha256, sm3, signers, current,
-			created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, v.Version, v.VersionCode, v.SHA256, v.SM3, strings.Join(v.Signers, ","),
-			v.Current, now); err != nil {
+			supply_version_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, v.Version, v.VersionCode, v.SHA256, v.SM3,
+			strings.Join(v.Signers, ","), v.Current, v.SupplyVersionID, now); err != nil {
 			return fmt.Errorf("appreg: version: %w", err)
 		}
 	}

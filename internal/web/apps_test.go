@@ -207,3 +207,34 @@ func TestAppWebCheckAPI(t *testing.T) {
 		})
 	})
 }
+
+// TestAppVulnsAPI: an official version naming the supply chain's software version that
+// holds its SBOM makes the open vulnerabilities of its components findings of the app;
+// a version of another hospital names nothing the app's hospital can see.
+func TestAppVulnsAPI(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newSupplyEnv(t, db)
+		in := func(pkg string, version int64) appreg.Input {
+			return appreg.Input{Name: "App " + pkg, Platform: appreg.PlatformAndroid, Package: pkg, Operator: "Ltd", Purpose: "online consultation",
+				Contacts: []appreg.Contact{{Role: "security", Name: "Wang", Phone: "13800000001", Email: "sec@a.example"},
+					{Role: "technical", Name: "Li", Phone: "13800000002", Email: "tech@a.example"},
+					{Role: "management", Name: "Zhang", Phone: "13800000003", Email: "mgmt@a.example"}},
+				Versions: []appreg.Version{{Version: "1.0", SupplyVersionID: version}}}
+		}
+		vars := map[string]string{}
+		e.runScenarios(t, vars, []apiScenario{
+			{name: "file with the SBOM's version", method: "POST", url: "/api/v1/apps", user: "appops", body: jsonBody(in("cn.a.sbom", e.VersionA.ID)),
+				status: http.StatusCreated, expect: []string{fmt.Sprintf(`"supply_version_id":%d`, e.VersionA.ID)},
+				after: func(t *testing.T, body []byte, _ http.Header) { vars["id"] = fmt.Sprint(decode[appreg.App](t, body).ID) }},
+			{name: "approve", method: "POST", url: "/api/v1/apps/{id}/review", user: "secofficer", body: jsonBody(appreg.Decision{Approve: true}),
+				status: http.StatusOK, notExpect: []string{`"score":100`}},
+			{name: "the vulnerabilities are findings", method: "GET", url: "/api/v1/apps/{id}/findings", user: "auditor", status: http.StatusOK,
+				expect: []string{`"type":"vuln.open"`, "GHSA-test-0001 · requests@2.30.0", `"severity":"critical"`}},
+			{name: "another hospital's version", method: "POST", url: "/api/v1/apps", user: "appops", body: jsonBody(in("cn.a.other", e.VersionB.ID)),
+				status: http.StatusCreated,
+				after: func(t *testing.T, body []byte, _ http.Header) { vars["other"] = fmt.Sprint(decode[appreg.App](t, body).ID) }},
+			{name: "approve it", method: "POST", url: "/api/v1/apps/{other}/review", user: "secofficer", body: jsonBody(appreg.Decision{Approve: true}),
+				status: http.StatusOK, expect: []string{`"score":100`}, notExpect: []string{productBName}},
+		})
+	})
+}

@@ -280,7 +280,8 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	if e.AppCodes, err = appreg.NewSignedCodes(signer); err != nil {
 		t.Fatal(err)
 	}
-	e.Apps = appreg.New(db, tl, e.AppCodes, appreg.ModelScorer{Model: appscore.DefaultModel()}, e.Alerts, appreg.Options{})
+	e.Apps = appreg.New(db, tl, e.AppCodes, appreg.ModelScorer{Model: appscore.DefaultModel()}, e.Alerts,
+		appreg.Options{Vulns: appreg.SupplyVulns{Supply: e.Supply}})
 	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns, DLP: e.DLP,
 		Notify: e.Notify, Alerts: e.Alerts, Reference: e.Reference, Events: e.Events, Apps: e.Apps, AppKeys: e.AppCodes.Signer.Public().MarshalPEM(),
 		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
