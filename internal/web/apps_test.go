@@ -225,14 +225,18 @@ func TestAppVulnsAPI(t *testing.T) {
 		e.runScenarios(t, vars, []apiScenario{
 			{name: "file with the SBOM's version", method: "POST", url: "/api/v1/apps", user: "appops", body: jsonBody(in("cn.a.sbom", e.VersionA.ID)),
 				status: http.StatusCreated, expect: []string{fmt.Sprintf(`"supply_version_id":%d`, e.VersionA.ID)},
-				after: func(t *testing.T, body []byte, _ http.Header) { vars["id"] = fmt.Sprint(decode[appreg.App](t, body).ID) }},
+				after: func(t *testing.T, body []byte, _ http.Header) {
+					vars["id"] = fmt.Sprint(decode[appreg.App](t, body).ID)
+				}},
 			{name: "approve", method: "POST", url: "/api/v1/apps/{id}/review", user: "secofficer", body: jsonBody(appreg.Decision{Approve: true}),
 				status: http.StatusOK, notExpect: []string{`"score":100`}},
 			{name: "the vulnerabilities are findings", method: "GET", url: "/api/v1/apps/{id}/findings", user: "auditor", status: http.StatusOK,
 				expect: []string{`"type":"vuln.open"`, "GHSA-test-0001 · requests@2.30.0", `"severity":"critical"`}},
 			{name: "another hospital's version", method: "POST", url: "/api/v1/apps", user: "appops", body: jsonBody(in("cn.a.other", e.VersionB.ID)),
 				status: http.StatusCreated,
-				after: func(t *testing.T, body []byte, _ http.Header) { vars["other"] = fmt.Sprint(decode[appreg.App](t, body).ID) }},
+				after: func(t *testing.T, body []byte, _ http.Header) {
+					vars["other"] = fmt.Sprint(decode[appreg.App](t, body).ID)
+				}},
 			{name: "approve it", method: "POST", url: "/api/v1/apps/{other}/review", user: "secofficer", body: jsonBody(appreg.Decision{Approve: true}),
 				status: http.StatusOK, expect: []string{`"score":100`}, notExpect: []string{productBName}},
 		})
