@@ -16,7 +16,7 @@ func TestAllowed(t *testing.T) {
 		{"security officer", RoleSecurity, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermUserRead,
 			PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide, PermGateManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage,
 			PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage, PermEventsIngest,
-			PermMonitorRead, PermMonitorInvestigate, PermMonitorManage, PermAppRead, PermAppApply, PermAppReview, PermAppObserve}},
+			PermMonitorRead, PermMonitorInvestigate, PermMonitorManage, PermAppRead, PermAppApply, PermAppReview, PermAppObserve, PermAppReport}},
 		{"privacy officer", RolePrivacy, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead,
 			PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead, PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage,
 			PermMonitorRead, PermMonitorInvestigate, PermMonitorManage, PermAppRead}},

@@ -199,6 +199,11 @@ func (s *Server) routeTable() []route {
 		api("POST", "/api/v1/apps/{id}/observations", auth.PermAppObserve, s.apiAppObserve),
 		api("GET", "/api/v1/apps/{id}/findings", auth.PermAppRead, s.apiAppFindings),
 		api("GET", "/api/v1/apps/{id}/scores", auth.PermAppRead, s.apiAppScores),
+		// Upward reporting: hospitals push their apps to this regional medguard.
+		api("POST", "/api/v1/upstream/apps", auth.PermAppReport, s.apiUpstreamReport),
+		api("GET", "/api/v1/upstream/apps", auth.PermAppRead, s.apiUpstreamAppList),
+		api("GET", "/api/v1/upstream/apps/{id}", auth.PermAppRead, s.apiUpstreamAppGet),
+		api("POST", "/api/v1/upstream/links", auth.PermUserManage, s.apiUpstreamLink),
 		api("POST", "/api/v1/authcodes/verify", public, s.apiAuthcodeVerify),
 		api("GET", "/api/v1/authcodes/keys", public, s.apiAuthcodeKeys),
 		api("", "/api/", public, s.apiNotFound),
