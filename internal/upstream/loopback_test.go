@@ -22,6 +22,7 @@ import (
 	"github.com/medguard/medguard/internal/appreg"
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/store/storetest"
 	"github.com/medguard/medguard/internal/upstream"
 )
 
@@ -115,12 +116,19 @@ func fileApp(t *testing.T, a *app.App, orgID int64, name, pkg string) appreg.App
 }
 
 // TestTwoServers is the acceptance test of upward reporting: a regional medguard and a
-// hospital's medguard, each on its own data directory, talk over loopback HTTP.
+// hospital's medguard, each on its own data directory, talk over loopback HTTP. The
+// hospital runs on SQLite; the region on SQLite and on PostgreSQL (when the environment
+// names one).
 func TestTwoServers(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { twoServers(t, "") })
+	t.Run("postgres", func(t *testing.T) { twoServers(t, storetest.FreshPostgresURL(t)) })
+}
+
+func twoServers(t *testing.T, regionDB string) {
 	ctx := context.Background()
 	// The region: a region node with two hospitals, each linked.
 	rcfg := app.Defaults()
-	rcfg.DataDir = t.TempDir()
+	rcfg.DataDir, rcfg.DB = t.TempDir(), regionDB
 	region, rsrv := server(t, rcfg)
 	east := node(t, region, 0, org.KindRegion, "East Region")
 	hospA := node(t, region, east.ID, org.KindHospital, "Hospital A")
@@ -200,7 +208,7 @@ func TestTwoServers(t *testing.T) {
 	if evicted.ID == 0 {
 		t.Fatal("the evicted app is not listed as evicted")
 	}
-	var detail upstream.RemoteApp
+	var detail upstream.RemoteAppDetail
 	if code := get(t, rsrv, "/api/v1/upstream/apps/"+itoa(evicted.ID), regulator, &detail); code != http.StatusOK {
 		t.Fatalf("detail: %d", code)
 	}

@@ -32,13 +32,17 @@ type RemoteApp struct {
 	// received the hospital's last report.
 	ReportedAt time.Time `json:"reported_at"`
 	ReceivedAt time.Time `json:"received_at"`
-	// Findings, Codes and Incidents are filled by RemoteApp only.
-	Findings  []Finding        `json:"findings,omitempty"`
-	Codes     []Code           `json:"codes,omitempty"`
-	Incidents []StoredIncident `json:"incidents,omitempty"`
 	// findings and codes are the stored JSON, read by App.
 	findings string
 	codes    string
+}
+
+// RemoteAppDetail is a reported app with its open findings, codes and incidents.
+type RemoteAppDetail struct {
+	RemoteApp
+	Findings  []Finding        `json:"findings"`
+	Codes     []Code           `json:"codes"`
+	Incidents []StoredIncident `json:"incidents"`
 }
 
 // StoredIncident is an incident as the region keeps it.
@@ -112,33 +116,34 @@ func (r *Region) Apps(ctx context.Context, a actor.Actor, q Query) ([]RemoteApp,
 
 // App returns reported app id with its findings, codes and incidents; another
 // hospital's app is not found.
-func (r *Region) App(ctx context.Context, a actor.Actor, id int64) (RemoteApp, error) {
+func (r *Region) App(ctx context.Context, a actor.Actor, id int64) (RemoteAppDetail, error) {
 	cond, arg := a.SeesSQL("o.path")
-	ap, err := scanRemote(r.db.QueryRowContext(ctx, `SELECT `+remoteColumns+remoteFrom+` WHERE u.id = ? AND `+cond, id, arg))
+	ra, err := scanRemote(r.db.QueryRowContext(ctx, `SELECT `+remoteColumns+remoteFrom+` WHERE u.id = ? AND `+cond, id, arg))
 	if errors.Is(err, sql.ErrNoRows) {
-		return RemoteApp{}, problem.NotFound("reported app")
+		return RemoteAppDetail{}, problem.NotFound("reported app")
 	}
 	if err != nil {
-		return RemoteApp{}, fmt.Errorf("upstream: app %d: %w", id, err)
+		return RemoteAppDetail{}, fmt.Errorf("upstream: app %d: %w", id, err)
 	}
+	ap := RemoteAppDetail{RemoteApp: ra}
 	ap.Findings, ap.Codes, ap.Incidents = []Finding{}, []Code{}, []StoredIncident{}
 	if err := json.Unmarshal([]byte(ap.findings), &ap.Findings); err != nil {
-		return RemoteApp{}, fmt.Errorf("upstream: app %d findings: %w", id, err)
+		return RemoteAppDetail{}, fmt.Errorf("upstream: app %d findings: %w", id, err)
 	}
 	if err := json.Unmarshal([]byte(ap.codes), &ap.Codes); err != nil {
-		return RemoteApp{}, fmt.Errorf("upstream: app %d codes: %w", id, err)
+		return RemoteAppDetail{}, fmt.Errorf("upstream: app %d codes: %w", id, err)
 	}
 	rows, err := r.db.QueryContext(ctx, `SELECT remote_key, kind, severity, subject, detail, occurred_at, received_at
 		FROM upstream_incidents WHERE org_id = ? AND remote_app_id = ? ORDER BY occurred_at, id`, ap.OrgID, ap.RemoteID)
 	if err != nil {
-		return RemoteApp{}, fmt.Errorf("upstream: incidents: %w", err)
+		return RemoteAppDetail{}, fmt.Errorf("upstream: incidents: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var in StoredIncident
 		var at, rec store.Time
 		if err := rows.Scan(&in.Key, &in.Kind, &in.Severity, &in.Subject, &in.Detail, &at, &rec); err != nil {
-			return RemoteApp{}, fmt.Errorf("upstream: incidents: %w", err)
+			return RemoteAppDetail{}, fmt.Errorf("upstream: incidents: %w", err)
 		}
 		in.At, in.ReceivedAt = at.Time, rec.Time
 		ap.Incidents = append(ap.Incidents, in)

@@ -112,7 +112,7 @@ func init() {
 		"grade":  str("A, B or C"),
 	}
 	apiDocs["GET /api/v1/upstream/apps/{id}"] = apiOp{Summary: "A reported app with its open findings, codes and incidents",
-		Tag: "upstream", Response: upstream.RemoteApp{}, Status: 200}
+		Tag: "upstream", Response: upstream.RemoteAppDetail{}, Status: 200}
 	apiDocs["POST /api/v1/upstream/links"] = apiOp{Summary: "Link a hospital node for upward reporting: a token of scope app.report and an " +
 		"acknowledgement key, shown once (linking again replaces both)", Tag: "upstream", Request: linkRequest{}, Response: upstream.Link{}, Status: 201}
 }
