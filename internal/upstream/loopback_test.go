@@ -386,3 +386,57 @@ func snapshotOrg(t *testing.T, a *app.App, orgID int64) string {
 	}
 	return b.String()
 }
+
+// TestLoop: the periodic push reports at its first step, then only when the report says
+// something new or when Every has passed.
+func TestLoop(t *testing.T) {
+	ctx := context.Background()
+	rcfg := app.Defaults()
+	rcfg.DataDir = t.TempDir()
+	region, rsrv := server(t, rcfg)
+	hospR := node(t, region, 0, org.KindHospital, "Hospital A")
+	link, err := region.Upstream.LinkHospital(ctx, actor.CLI(), hospR.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	target, _ := url.Parse(rsrv.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(*http.Response) error { calls.Add(1); return nil }
+	counting := httptest.NewServer(proxy)
+	defer counting.Close()
+
+	hcfg := app.Defaults()
+	hcfg.DataDir = t.TempDir()
+	hcfg.Apps.UpstreamURL, hcfg.Apps.UpstreamToken, hcfg.Apps.UpstreamKey = counting.URL, link.Token, link.Key
+	hosp, _ := server(t, hcfg)
+	h := node(t, hosp, 0, org.KindHospital, "Hospital A (own instance)")
+	fileApp(t, hosp, h.ID, "Patient portal", "cn.hospa.portal")
+	p, err := hosp.UpstreamPusher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop := &upstream.Loop{Pusher: p, Every: time.Hour, Logger: quiet()}
+	steps := []struct {
+		name   string
+		before func()
+		want   int32
+	}{
+		{"first step", func() {}, 1},
+		{"nothing changed", func() {}, 1},
+		{"an app filed", func() { fileApp(t, hosp, h.ID, "Booking", "cn.hospa.booking") }, 2},
+		{"nothing changed again", func() {}, 2},
+		{"interval passed", func() { loop.Every = 0 }, 3},
+	}
+	for _, s := range steps {
+		s.before()
+		loop.Step(ctx)
+		if got := calls.Load(); got != s.want {
+			t.Fatalf("%s: %d pushes, want %d", s.name, got, s.want)
+		}
+	}
+	apps, err := region.Upstream.Apps(ctx, actor.System(), upstream.Query{})
+	if err != nil || len(apps) != 2 {
+		t.Errorf("the region has %d apps (%v), want 2", len(apps), err)
+	}
+}

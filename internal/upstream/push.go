@@ -77,6 +77,10 @@ func (p *Pusher) Build(ctx context.Context) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	// The report's time is taken before the registry is read: an incident of the moment
+	// in between is in this report and the next (the region keeps it once), never in
+	// neither.
+	generated := p.now()
 	apps, incidents, err := p.Apps.Export(ctx, since)
 	if err != nil {
 		return Report{}, err
@@ -85,7 +89,7 @@ func (p *Pusher) Build(ctx context.Context) (Report, error) {
 	if _, err := rand.Read(id[:]); err != nil {
 		return Report{}, fmt.Errorf("upstream: report id: %w", err)
 	}
-	rep := Report{Version: ReportVersion, ReportID: hex.EncodeToString(id[:]), GeneratedAt: p.now(), Source: p.Source,
+	rep := Report{Version: ReportVersion, ReportID: hex.EncodeToString(id[:]), GeneratedAt: generated, Source: p.Source,
 		Apps: make([]App, 0, len(apps)), Incidents: make([]Incident, 0, len(incidents))}
 	for _, e := range apps {
 		a := App{ID: e.App.ID, Name: e.App.Name, Platform: e.App.Platform, Package: e.App.Package, Operator: e.App.Operator,
@@ -247,7 +251,8 @@ func (p *Pusher) record(ctx context.Context, rep Report, endpoint string, err er
 
 // Loop is the periodic push of a serving process: Step, run every minute or so, pushes
 // when the report says something new (a change of the registry is reported at the
-// next step) or when Every has passed since the last acknowledged push.
+// next step) or when Every has passed since the last acknowledged push. A report that
+// carried incidents is followed by one without them: that one is pushed too.
 type Loop struct {
 	Pusher *Pusher
 	Every  time.Duration
