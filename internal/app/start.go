@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"strconv"
 	"sync"
@@ -292,6 +293,7 @@ func (a *App) backgroundJobs() ([]*lease.Job, error) {
 		// A failed push is logged and made again at the next check; Start does not wait
 		// for the region.
 		p.Attempts = 1
+		p.Client = &http.Client{Timeout: 10 * time.Second}
 		loop := &upstream.Loop{Pusher: p, Every: cmp.Or(a.Config.Apps.UpstreamInterval, 15*time.Minute), Logger: a.Logger}
 		jobs = append(jobs, a.leases.Job(LeaseAppsUpstream, upstreamCheck, loop.Step))
 	}

@@ -97,8 +97,9 @@ var rolePermissions = map[string][]Permission{
 	RoleITOps: {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead,
 		PermEventsIngest, PermAppRead, PermAppObserve},
 	// The operator of an internet-hospital app files it, applies again after an
-	// eviction, reports what its channels serve and uploads builds for inspection.
-	RoleAppOperator: {PermAppRead, PermAppApply, PermAppObserve},
+	// eviction, reports what its channels serve and uploads builds for inspection; the
+	// service account of an upstream link is one, with a token of scope app.report.
+	RoleAppOperator: {PermAppRead, PermAppApply, PermAppObserve, PermAppReport},
 	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead, PermAlertRead, PermMonitorRead, PermAppRead},
 }
 

@@ -25,7 +25,7 @@ func TestAllowed(t *testing.T) {
 		{"it ops", RoleITOps, []Permission{PermSelf, PermDashboard, PermAssetRead, PermAssetWrite, PermOrgRead, PermSupplyRead, PermSupplyWrite,
 			PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead, PermEventsIngest, PermAppRead, PermAppObserve}},
 		{"app operator", RoleAppOperator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead, PermAppRead, PermAppApply,
-			PermAppObserve}},
+			PermAppObserve, PermAppReport}},
 		{"regulator", RoleRegulator, []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead,
 			PermAlertRead, PermMonitorRead, PermAppRead}},
 		{"unknown role", "root", nil},

@@ -19,6 +19,9 @@ import (
 	"github.com/medguard/medguard/internal/store"
 )
 
+// pushKeep is how long the record of a push is kept.
+const pushKeep = 30 * 24 * time.Hour
+
 // ErrBadSignature says the region's answer did not carry a valid signature of the
 // link's acknowledgement key, or acknowledged another report: the push failed.
 var ErrBadSignature = errors.New("upstream: the region's acknowledgement is not signed with the link's key")
@@ -245,8 +248,13 @@ func (p *Pusher) record(ctx context.Context, rep Report, endpoint string, err er
 			msg = msg[:1000]
 		}
 	}
-	_, _ = p.DB.ExecContext(context.WithoutCancel(ctx), `INSERT INTO upstream_pushes (report_id, url, generated_at, status, error, pushed_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, rep.ReportID, redact(endpoint), rep.GeneratedAt.UTC(), status, msg, p.now())
+	ctx = context.WithoutCancel(ctx)
+	now := p.now()
+	_, _ = p.DB.ExecContext(ctx, `INSERT INTO upstream_pushes (report_id, url, generated_at, status, error, pushed_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, rep.ReportID, redact(endpoint), rep.GeneratedAt.UTC(), status, msg, now)
+	// Pushes are kept for pushKeep; the next report after a gap carries every incident
+	// again, which the region keeps once.
+	_, _ = p.DB.ExecContext(ctx, `DELETE FROM upstream_pushes WHERE pushed_at < ?`, now.Add(-pushKeep))
 }
 
 // Loop is the periodic push of a serving process: Step, run every minute or so, pushes

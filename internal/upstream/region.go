@@ -136,7 +136,8 @@ func (r *Region) LinkHospital(ctx context.Context, a actor.Actor, orgID int64) (
 			return Link{}, fmt.Errorf("upstream: random: %w", err)
 		}
 		// Nobody signs in with this account: its password is random and never shown.
-		u, err = r.auth.CreateUser(ctx, sys, auth.UserInput{OrgID: orgID, Username: name, Role: auth.RoleSecurity,
+		// The least role that may report: an app operator.
+		u, err = r.auth.CreateUser(ctx, sys, auth.UserInput{OrgID: orgID, Username: name, Role: auth.RoleAppOperator,
 			DisplayName: "Upstream reporting of " + node.Name, Password: "Up-1" + hex.EncodeToString(pw[:])})
 	}
 	if err != nil {
@@ -189,10 +190,10 @@ func (r *Region) LinkHospital(ctx context.Context, a actor.Actor, orgID int64) (
 	return l, nil
 }
 
-// Receive stores the report body the hospital of user u pushed with API token tokenID,
+// Receive stores the report body the hospital of user u pushed from ip with API token tokenID,
 // and returns the acknowledgement and its signature. Only the token of the node's
 // current link may report, and only for that node.
-func (r *Region) Receive(ctx context.Context, u auth.User, tokenID int64, body io.Reader) (ack []byte, sig string, err error) {
+func (r *Region) Receive(ctx context.Context, u auth.User, ip string, tokenID int64, body io.Reader) (ack []byte, sig string, err error) {
 	var linkToken int64
 	var sealed string
 	err = r.db.QueryRowContext(ctx, `SELECT token_id, ack_key FROM upstream_links WHERE org_id = ?`, u.OrgID).Scan(&linkToken, &sealed)
@@ -238,7 +239,7 @@ func (r *Region) Receive(ctx context.Context, u auth.User, tokenID int64, body i
 			n, _ := res.RowsAffected()
 			a.Incidents += int(n)
 		}
-		_, err = r.trail.Append(ctx, tx, u.Actor(""), trail.Event{Action: "upstream.report", ObjectType: "org",
+		_, err = r.trail.Append(ctx, tx, u.Actor(ip), trail.Event{Action: "upstream.report", ObjectType: "org",
 			ObjectID: strconv.FormatInt(u.OrgID, 10), OrgID: u.OrgID,
 			Summary: fmt.Sprintf("report %s: %d apps, %d new incidents", rep.ReportID, len(rep.Apps), a.Incidents),
 			Msg:     trail.Msg("trail.summary.upstream.report", rep.ReportID, len(rep.Apps), a.Incidents)})

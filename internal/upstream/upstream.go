@@ -18,7 +18,10 @@
 //     account of the hospital node. It may push reports and call nothing else, and only
 //     the token of the node's current link is accepted: a token of another hospital, or
 //     a person's token, cannot report for this one. Like every API token it is stored
-//     hashed; linking again revokes the previous one.
+//     hashed; linking again revokes the previous one. The service account ("upstream-"
+//     and the node's id, role app operator) has a random password nobody is shown; like
+//     any account's, its token is refused while the node requires MFA and the account
+//     has not enrolled.
 //   - the acknowledgement key ("mgk_" and 64 hexadecimal digits), with which the region
 //     proves itself to the hospital. The region stores it sealed (SM4-GCM under the key
 //     file DATA/upstream.key, bound to the node), since it must use it again.

@@ -34,7 +34,7 @@ func (s *Server) apiUpstreamReport(w http.ResponseWriter, r *http.Request) error
 		return problem.Forbidden("reports are pushed with the token of an upstream link").WithCode("not_linked").
 			WithMsg("upstream.error.not_linked")
 	}
-	ack, sig, err := reg.Receive(r.Context(), p.User, p.Token.ID, io.LimitReader(r.Body, upstream.MaxReportSize+1))
+	ack, sig, err := reg.Receive(r.Context(), p.User, clientIP(r), p.Token.ID, io.LimitReader(r.Body, upstream.MaxReportSize+1))
 	if err != nil {
 		return err
 	}

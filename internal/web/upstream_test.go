@@ -33,7 +33,7 @@ func (e *testEnv) seedUpstreamReport(orgID int64, name string) int64 {
 		GeneratedAt: time.Now().UTC(), Apps: []upstream.App{{ID: 1, Name: name, Platform: "android", Package: "cn.example." + strconv.FormatInt(orgID, 10),
 			Operator: "Example Ltd", Status: "admitted", Score: &score, Grade: "C"}}}
 	b, _ := json.Marshal(rep)
-	if _, _, err := e.Upstream.Receive(ctx, u, l.TokenID, strings.NewReader(string(b))); err != nil {
+	if _, _, err := e.Upstream.Receive(ctx, u, "127.0.0.1", l.TokenID, strings.NewReader(string(b))); err != nil {
 		t.Fatal(err)
 	}
 	apps, err := e.Upstream.Apps(ctx, actor.System(), upstream.Query{OrgID: orgID})
