@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/emmansun/gmsm/sm4"
@@ -30,6 +31,9 @@ const KeyFile = "upstream.key"
 
 // KeySize is the size of the sealing key of KeyFile.
 const KeySize = sm4.BlockSize
+
+// sealedPrefix marks a sealed acknowledgement key: "sm4gcm:" + base64(nonce ‖ ciphertext).
+const sealedPrefix = "sm4gcm:"
 
 // Region keeps a regional medguard's links and the reports its hospitals push.
 type Region struct {
@@ -68,12 +72,12 @@ func (r *Region) seal(orgID int64, key []byte) (string, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return "", fmt.Errorf("upstream: nonce: %w", err)
 	}
-	return "sm4gcm:" + base64.StdEncoding.EncodeToString(r.aead.Seal(nonce, nonce, key, keyAD(orgID))), nil
+	return sealedPrefix + base64.StdEncoding.EncodeToString(r.aead.Seal(nonce, nonce, key, keyAD(orgID))), nil
 }
 
 func (r *Region) open(orgID int64, stored string) ([]byte, error) {
 	var b []byte
-	rest, ok := cutPrefix(stored, "sm4gcm:")
+	rest, ok := strings.CutPrefix(stored, sealedPrefix)
 	if ok {
 		b, _ = base64.StdEncoding.DecodeString(rest)
 	}
@@ -86,13 +90,6 @@ func (r *Region) open(orgID int64, stored string) ([]byte, error) {
 		return nil, fmt.Errorf("upstream: open an acknowledgement key (is %s the one it was sealed with?): %w", KeyFile, err)
 	}
 	return key, nil
-}
-
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):], true
-	}
-	return s, false
 }
 
 // Link is a hospital node's link, with the two secrets the hospital configures; they
