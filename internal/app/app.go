@@ -224,6 +224,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	a.Upstream.SetAlerts(a.Alerts)
 	return a, nil
 }
 

@@ -186,6 +186,19 @@ func twoServers(t *testing.T, regionDB string) {
 		t.Errorf("ack = %+v, want changed, 2 apps, at least 2 incidents (eviction, critical finding), org %d", ack, hospA.ID)
 	}
 
+	// Each incident raised an alert at the region, for hospital A's node.
+	alerts := func() (n, evictions int) {
+		t.Helper()
+		if err := region.DB.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN kind = 'app.evicted' THEN 1 ELSE 0 END), 0)
+			FROM alerts WHERE source = 'upstream' AND org_id = ?`, hospA.ID).Scan(&n, &evictions); err != nil {
+			t.Fatal(err)
+		}
+		return n, evictions
+	}
+	if n, ev := alerts(); n != ack.Incidents || ev != 1 {
+		t.Errorf("the region raised %d alerts (%d evictions) for %d incidents, want one each and one eviction", n, ev, ack.Incidents)
+	}
+
 	// The region lists both apps with the hospital's grades, scores and statuses.
 	var l list
 	if code := get(t, rsrv, "/api/v1/upstream/apps", regulator, &l); code != http.StatusOK || len(l.Items) != 2 {
@@ -248,6 +261,9 @@ func twoServers(t *testing.T, regionDB string) {
 	}
 	if after := snapshot(t, region); after != mid {
 		t.Errorf("the same report again changed the region:\n%s\n%s", mid, after)
+	}
+	if n, _ := alerts(); n != ack.Incidents {
+		t.Errorf("the region has %d alerts after the same incidents were reported again, want %d", n, ack.Incidents)
 	}
 	if first.Incidents != 0 {
 		t.Errorf("a second report counted %d new incidents: incidents are kept once", first.Incidents)

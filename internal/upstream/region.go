@@ -18,7 +18,9 @@ import (
 	"github.com/emmansun/gmsm/sm4"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
@@ -37,12 +39,22 @@ const sealedPrefix = "sm4gcm:"
 
 // Region keeps a regional medguard's links and the reports its hospitals push.
 type Region struct {
-	db    *store.DB
-	trail *trail.Log
-	auth  *auth.Service
-	aead  cipher.AEAD
-	now   func() time.Time
+	db     *store.DB
+	trail  *trail.Log
+	auth   *auth.Service
+	aead   cipher.AEAD
+	alerts Raiser
+	now    func() time.Time
 }
+
+// Raiser raises alerts (alert.Service) inside the caller's transaction.
+type Raiser interface {
+	Raise(ctx context.Context, tx *store.Tx, in alert.Input) (alert.Alert, bool, error)
+}
+
+// SetAlerts makes every incident new to the region raise an alert (source "upstream")
+// for the hospital's node, so that the region's inbox and notification routes see it.
+func (r *Region) SetAlerts(a Raiser) { r.alerts = a }
 
 // NewRegion returns the regional side on db; key (KeySize bytes) seals the links'
 // acknowledgement keys.
@@ -233,8 +245,12 @@ func (r *Region) Receive(ctx context.Context, u auth.User, ip string, tokenID in
 			if err != nil {
 				return fmt.Errorf("upstream: incident: %w", err)
 			}
-			n, _ := res.RowsAffected()
-			a.Incidents += int(n)
+			if n, _ := res.RowsAffected(); n > 0 {
+				a.Incidents++
+				if err := r.raise(ctx, tx, u, in); err != nil {
+					return err
+				}
+			}
 		}
 		_, err = r.trail.Append(ctx, tx, u.Actor(ip), trail.Event{Action: "upstream.report", ObjectType: "org",
 			ObjectID: strconv.FormatInt(u.OrgID, 10), OrgID: u.OrgID,
@@ -314,4 +330,19 @@ func utcPtr(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// raise raises the region's alert of a new incident of the hospital of u.
+func (r *Region) raise(ctx context.Context, tx *store.Tx, u auth.User, in Incident) error {
+	if r.alerts == nil {
+		return nil
+	}
+	_, _, err := r.alerts.Raise(ctx, tx, alert.Input{OrgID: u.OrgID, Source: "upstream", Kind: in.Kind, Severity: in.Severity,
+		Title: i18n.M("upstream.alert."+in.Kind, u.OrgName, in.Subject), Subject: u.OrgName + " · " + in.Subject,
+		Evidence: map[string]any{"remote_key": in.Key, "remote_app_id": in.AppID, "detail": in.Detail, "at": in.At},
+		DedupKey: "upstream:" + in.Key, At: in.At})
+	if err != nil {
+		return fmt.Errorf("upstream: raise %s: %w", in.Kind, err)
+	}
+	return nil
 }
