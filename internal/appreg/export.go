@@ -30,8 +30,9 @@ const (
 // Incident is something that happened to an app that a region is told about once.
 type Incident struct {
 	// Key identifies the incident at this registry, so that a region that is told twice
-	// keeps it once: "alert:ID:COUNT" for an eviction or a proposal (each raise of the
-	// alert counts), "finding:ID" for a critical finding.
+	// keeps it once: "alert:ID:COUNT" for an eviction (each raise of its alert is one),
+	// "alert:ID" for an eviction proposal (one while its alert is open), "finding:ID" for
+	// a critical finding.
 	Key      string
 	AppID    int64
 	Kind     string
@@ -96,7 +97,13 @@ func (s *Service) incidents(ctx context.Context, since time.Time) ([]Incident, e
 			Reason string `json:"reason"`
 		}
 		_ = json.Unmarshal([]byte(evidence), &ev) // an alert of this registry always has app_id
-		in.Key = "alert:" + strconv.FormatInt(id, 10) + ":" + strconv.FormatInt(count, 10)
+		in.Key = "alert:" + strconv.FormatInt(id, 10)
+		if in.Kind == IncidentEvicted {
+			// An eviction is an event: the same open alert raised again (re-admitted and
+			// evicted again) is another one. A proposal is raised at every evaluation
+			// while it holds: it is one incident for as long as its alert is open.
+			in.Key += ":" + strconv.FormatInt(count, 10)
+		}
 		in.AppID, in.Detail, in.At = ev.AppID, ev.Reason, at.Time
 		if in.AppID != 0 {
 			out = append(out, in)
