@@ -20,6 +20,7 @@ require (
 	github.com/pandatix/go-cvss v0.6.2
 	github.com/pquerna/otp v1.5.0
 	github.com/prometheus/client_golang v1.25.0
+	github.com/shogo82148/androidbinary v1.0.5
 	github.com/spdx/tools-golang v0.5.7
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9

@@ -214,7 +214,8 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a.Apps = appreg.New(db, tl, a.AppCodes, appreg.ModelScorer{Model: model}, a.Alerts, appreg.Options{CodeValidity: cfg.Apps.CodeValidity})
+	a.Apps = appreg.New(db, tl, a.AppCodes, appreg.ModelScorer{Model: model}, a.Alerts, appreg.Options{CodeValidity: cfg.Apps.CodeValidity,
+		Vulns: appreg.SupplyVulns{Supply: a.Supply}})
 	upKey, err := keyfile.LoadOrCreate(filepath.Join(dataDir, upstream.KeyFile), upstream.KeySize)
 	if err != nil {
 		db.Close()

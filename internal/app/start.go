@@ -25,6 +25,7 @@ const (
 	LeaseEventsRetention = "events.retention" // deletes audit events past their retention
 	LeaseDetect          = "detect.live"      // evaluates new audit events with the monitoring rules
 	LeaseAppsUpstream    = "apps.upstream"    // reports the apps to the regional medguard (apps.upstream_url)
+	LeaseAppsSweep       = "apps.sweep"       // evaluates the admitted apps again (codes expiring, deadlines passing)
 )
 
 // upstreamCheck is how often the upward report is built and compared with the last one
@@ -284,6 +285,7 @@ func (a *App) backgroundJobs() ([]*lease.Job, error) {
 		a.leases.Job(LeaseDLPRetention, purge, a.purgeExpired),
 		a.leases.Job(LeaseEventsRetention, purge, a.purgeEvents),
 		a.leases.Job(LeaseTrailCheckpoint, cmp.Or(a.Config.TrailCheckpoint.Interval, time.Hour), pub.PublishLogged),
+		a.leases.Job(LeaseAppsSweep, time.Hour, a.sweepApps),
 	}
 	if a.Config.Apps.UpstreamOn() {
 		p, err := a.UpstreamPusher()
@@ -313,6 +315,18 @@ func (a *App) UpstreamPusher() (*upstream.Pusher, error) {
 	}
 	return &upstream.Pusher{DB: a.DB, Apps: a.Apps, URL: c.UpstreamURL, Token: c.UpstreamToken, Key: key,
 		Source: "medguard " + Version}, nil
+}
+
+// sweepApps evaluates the admitted apps again, logging failures.
+func (a *App) sweepApps(ctx context.Context) {
+	n, err := a.Apps.Sweep(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.Logger.Error("evaluate the internet-hospital apps", "err", err)
+		}
+		return
+	}
+	a.Logger.Debug("evaluated the internet-hospital apps", "apps", n)
 }
 
 // purgeExpired drops the raw values past their retention, logging how many.

@@ -1,13 +1,16 @@
 package appreg
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/appscore"
 	"github.com/medguard/medguard/internal/authcode"
+	"github.com/medguard/medguard/internal/supply"
 )
 
 // SignedCodes issues codes with one signer and verifies them against a key ring that
@@ -82,4 +85,29 @@ func (m ModelScorer) Evaluate(open []Finding) Evaluation {
 	res := appscore.Evaluate(fs, m.Model)
 	return Evaluation{Score: res.Score, Grade: string(res.Grade), Details: res, Rectify: res.Grade == appscore.GradeB,
 		RectifyDays: res.RectificationDays, Evict: res.Grade == appscore.GradeC}
+}
+
+// SupplyVulns gives the open vulnerabilities of the supply chain's software versions.
+type SupplyVulns struct {
+	Supply *supply.Service
+}
+
+// OpenVulns implements VulnSource: the open findings (not fixed, not accepted, not a
+// false positive) of version versionID as the hospital at orgPath sees them.
+func (v SupplyVulns) OpenVulns(ctx context.Context, orgPath string, versionID int64) ([]Vuln, error) {
+	a := actor.Actor{Username: "apps", OrgPath: orgPath}
+	var out []Vuln
+	for offset := 0; ; {
+		page, err := v.Supply.Findings(ctx, a, supply.FindingQuery{VersionID: versionID, State: supply.StateOpen, Limit: 500, Offset: offset})
+		if err != nil {
+			return nil, fmt.Errorf("appreg: vulnerabilities of version %d: %w", versionID, err)
+		}
+		for _, f := range page.Items {
+			out = append(out, Vuln{ID: f.VulnID, Package: f.Package + "@" + f.PkgVersion, Severity: f.Severity})
+		}
+		offset += len(page.Items)
+		if len(page.Items) == 0 || offset >= page.Total || offset >= 5000 {
+			return out, nil
+		}
+	}
 }

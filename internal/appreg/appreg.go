@@ -100,6 +100,10 @@ type Version struct {
 	// Current marks the version the channels should serve now; older official
 	// versions still served are outdated.
 	Current bool `json:"current"`
+	// SupplyVersionID names the software version of the supply chain that holds this
+	// version's SBOM (0: none): the open vulnerabilities of its components are findings
+	// of the app while it is the current version.
+	SupplyVersionID int64 `json:"supply_version_id,omitempty"`
 }
 
 // Input is an application's content: the app and everything filed about it.
@@ -167,6 +171,20 @@ type Evaluation struct {
 	Evict bool
 }
 
+// VulnSource tells the open vulnerabilities of a software version of the supply chain,
+// as the hospital at orgPath sees them (supply.Service, joined in internal/app): a version
+// the hospital does not see has none.
+type VulnSource interface {
+	OpenVulns(ctx context.Context, orgPath string, versionID int64) ([]Vuln, error)
+}
+
+// Vuln is an open vulnerability of a component.
+type Vuln struct {
+	ID       string // the advisory (CVE, GHSA …)
+	Package  string // the component and its version
+	Severity string // critical, high, medium, low
+}
+
 // Raiser raises alerts (alert.Service) inside the caller's transaction.
 type Raiser interface {
 	Raise(ctx context.Context, tx *store.Tx, in alert.Input) (alert.Alert, bool, error)
@@ -179,7 +197,9 @@ type Options struct {
 	// CriticalDeadline is how long a critical finding may stay open before eviction is
 	// proposed (default 7 days).
 	CriticalDeadline time.Duration
-	Now              func() time.Time
+	// Vulns, optional, gives the open vulnerabilities of the SBOMs the versions name.
+	Vulns VulnSource
+	Now   func() time.Time
 }
 
 // Service keeps the registry.
@@ -310,6 +330,9 @@ func check(in Input) (Input, error) {
 			return in, problem.Invalid("versions.version", "names a version twice").WithMsg("app.error.version_twice")
 		}
 		seen[v.Version] = true
+		if v.SupplyVersionID < 0 {
+			return in, problem.Invalid("versions.supply_version_id", "must not be negative").WithMsg("app.error.version_code")
+		}
 		if v.VersionCode < 0 {
 			return in, problem.Invalid("versions.version_code", "must not be negative").WithMsg("app.error.version_code")
 		}

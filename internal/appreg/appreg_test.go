@@ -337,3 +337,104 @@ func TestApplyValidation(t *testing.T) {
 		}
 	})
 }
+
+// TestSweepExpiresCodes: with nobody reporting anything, a code that expired becomes a
+// finding when the platform sweeps, and rotating the code fixes it.
+func TestSweepExpiresCodes(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		ap, err := w.reg.Apply(ctx, w.secA, input(w.hospA.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.reg.Review(ctx, w.secA, ap.ID, appreg.Decision{Approve: true}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := w.reg.Sweep(ctx); err != nil || n != 1 {
+			t.Fatalf("sweep: %d %v", n, err)
+		}
+		if fs, _ := w.reg.Findings(ctx, w.secA, ap.ID, true); len(fs) != 0 {
+			t.Fatalf("findings before expiry: %+v", fs)
+		}
+		w.now = w.now.Add(366 * 24 * time.Hour) // the default validity is a year
+		if _, err := w.reg.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fs, _ := w.reg.Findings(ctx, w.secA, ap.ID, true)
+		if len(fs) != 1 || fs[0].Type != appreg.FindingCodeExpired {
+			t.Fatalf("findings after expiry: %+v", fs)
+		}
+		if v, _ := w.reg.Verify(ctx, mustCode(t, w, ap.ID)); v.Valid || v.Reason != "expired" {
+			t.Fatalf("online verification of the expired code: %+v", v)
+		}
+		// Rotation gives a valid code again and the finding is fixed.
+		if _, err := w.reg.RotateCode(ctx, w.secA, ap.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.reg.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if fs, _ := w.reg.Findings(ctx, w.secA, ap.ID, true); len(fs) != 0 {
+			t.Fatalf("findings after rotation: %+v", fs)
+		}
+		if alertKinds(t, w)["app.eviction_proposed"] {
+			t.Fatal("eviction proposed before any critical finding")
+		}
+	})
+}
+
+// TestCriticalPastDeadline: under a model where a foreign signer costs little (grade A
+// still), a critical finding proposes eviction only once it has been open longer than
+// the deadline (7 days by default) — found by the sweep.
+func TestCriticalPastDeadline(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		model := appscore.DefaultModel()
+		rule := model.Types[appreg.FindingForeignSigner]
+		rule.Deductions = map[appscore.Severity]int{appscore.Critical: 5, appscore.High: 3, appscore.Medium: 2, appscore.Low: 1, appscore.Info: 0}
+		model.Types[appreg.FindingForeignSigner] = rule
+		tl, err := trail.New(trail.SHA256, trailtest.Key(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg := appreg.New(db, tl, w.codes, appreg.ModelScorer{Model: model}, w.al, appreg.Options{Now: func() time.Time { return w.now }})
+		ap, err := reg.Apply(ctx, w.secA, input(w.hospA.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.Review(ctx, w.secA, ap.ID, appreg.Decision{Approve: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.Observe(ctx, w.secA, ap.ID, appreg.Observation{Channel: "appgallery", Signer: foreignSigner}); err != nil {
+			t.Fatal(err)
+		}
+		if ap, _ = reg.App(ctx, w.secA, ap.ID); ap.Grade != "A" || alertKinds(t, w)["app.eviction_proposed"] {
+			t.Fatalf("grade %s, eviction proposed at once: %v", ap.Grade, alertKinds(t, w))
+		}
+		w.now = w.now.Add(6 * 24 * time.Hour)
+		if _, err := reg.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if alertKinds(t, w)["app.eviction_proposed"] {
+			t.Fatal("eviction proposed before the deadline")
+		}
+		w.now = w.now.Add(2 * 24 * time.Hour)
+		if _, err := reg.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !alertKinds(t, w)["app.eviction_proposed"] {
+			t.Fatal("no eviction proposed for a critical finding past its deadline")
+		}
+	})
+}
+
+func mustCode(t *testing.T, w *world, id int64) string {
+	t.Helper()
+	codes, err := w.reg.Codes(context.Background(), w.secA, id)
+	if err != nil || len(codes) == 0 {
+		t.Fatalf("codes: %v %v", codes, err)
+	}
+	return codes[0].Code
+}

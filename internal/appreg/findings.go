@@ -28,12 +28,13 @@ const (
 	FindingInconsistent        = "channel.inconsistent_versions" // the channels serve different versions
 	FindingCodeExpired         = "authcode.expired"              // an admitted app without a valid code
 	FindingContactMissing      = "contacts.missing"              // a contact role not filed
+	FindingVuln                = "vuln.open"                     // an open vulnerability in the current version's SBOM
 )
 
 // derivedTypes are the types deriveFindings decides; findings of other types (an APK
 // inspection's, for example) are kept as they are.
 var derivedTypes = []string{FindingUnregisteredChannel, FindingForeignSigner, FindingUnofficialBuild, FindingOutdatedVersion,
-	FindingInconsistent, FindingCodeExpired, FindingContactMissing}
+	FindingInconsistent, FindingCodeExpired, FindingContactMissing, FindingVuln}
 
 // Finding is something wrong with an app.
 type Finding struct {
@@ -162,6 +163,25 @@ func (s *Service) derive(ctx context.Context, tx *store.Tx, ap App) ([]Finding, 
 			add(FindingCodeExpired, "", "high", "the app is admitted but holds no valid authorization code")
 		}
 	}
+	if s.opt.Vulns != nil {
+		for _, v := range ap.Versions {
+			if !v.Current || v.SupplyVersionID == 0 {
+				continue
+			}
+			var path string
+			if err := tx.QueryRowContext(ctx, `SELECT path FROM orgs WHERE id = ?`, ap.OrgID).Scan(&path); err != nil {
+				return nil, fmt.Errorf("appreg: hospital: %w", err)
+			}
+			vulns, err := s.opt.Vulns.OpenVulns(ctx, path, v.SupplyVersionID)
+			if err != nil {
+				return nil, err
+			}
+			for _, vu := range vulns {
+				add(FindingVuln, vu.ID+" · "+vu.Package, vu.Severity,
+					fmt.Sprintf("%s in %s of version %s (its SBOM in the supply chain)", vu.ID, vu.Package, v.Version))
+			}
+		}
+	}
 	signers, digests, versions := map[string]bool{}, map[string]bool{}, map[string]Version{}
 	for _, v := range ap.Versions {
 		for _, f := range v.Signers {
@@ -269,6 +289,9 @@ func (s *Service) sync(ctx context.Context, tx *store.Tx, ap App, types []string
 		if _, err := tx.ExecContext(ctx, `INSERT INTO app_findings (app_id, type, subject, severity, evidence, status, opened_at)
 			VALUES (?, ?, ?, ?, ?, 'open', ?)`, ap.ID, f.Type, f.Subject, f.Severity, f.Evidence, now); err != nil {
 			return fmt.Errorf("appreg: open finding: %w", err)
+		}
+		if f.Severity == "low" || f.Severity == "info" {
+			continue // shown with the app and scored; not worth an alert
 		}
 		if err := s.raise(ctx, tx, ap, f.Type, f.Severity, f.Subject, map[string]any{"evidence": f.Evidence}); err != nil {
 			return err
@@ -384,15 +407,16 @@ func (s *Service) evaluate(ctx context.Context, tx *store.Tx, a actor.Actor, id 
 		}
 	}
 	rectify := ap.RectifyBy
-	if ev.Rectify && rectify == nil {
+	admitted := ap.Status == StatusAdmitted
+	if ev.Rectify && rectify == nil && admitted {
 		t := now.Add(time.Duration(max(ev.RectifyDays, 1)) * 24 * time.Hour)
 		rectify = &t
 		if err := s.raise(ctx, tx, ap, "app.rectification", "medium", "", map[string]any{"grade": ev.Grade, "score": ev.Score,
 			"rectify_by": t.Format(time.DateOnly)}); err != nil {
 			return Evaluation{}, err
 		}
-	} else if !ev.Rectify {
-		rectify = nil
+	} else if !ev.Rectify || !admitted {
+		rectify = nil // rectification is ordered to an admitted app
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE apps SET score = ?, grade = ?, rectify_by = ? WHERE id = ?`, ev.Score, ev.Grade, rectify, id); err != nil {
 		return Evaluation{}, fmt.Errorf("appreg: score: %w", err)
@@ -450,8 +474,12 @@ func (s *Service) raise(ctx context.Context, tx *store.Tx, ap App, kind, severit
 		subj += " · " + subject
 	}
 	evidence["app_id"] = ap.ID
+	title := i18n.M("app.alert."+kind, ap.Name, subject)
+	if !slices.Contains(derivedTypes, kind) && !strings.HasPrefix(kind, "app.") {
+		title = i18n.M("app.alert.finding", ap.Name, kind, subject) // an inspection's finding
+	}
 	_, _, err := s.alerts.Raise(ctx, tx, alert.Input{OrgID: ap.OrgID, Source: "apps", Kind: kind, Severity: severity,
-		Title: i18n.M("app.alert."+kind, ap.Name, subject), Subject: subj, App: ap.Package, Evidence: evidence,
+		Title: title, Subject: subj, App: ap.Package, Evidence: evidence,
 		DedupKey: fmt.Sprintf("app:%d:%s:%s", ap.ID, kind, subject)})
 	if err != nil {
 		return fmt.Errorf("appreg: raise %s: %w", kind, err)

@@ -89,7 +89,7 @@ func (s *Service) fill(ctx context.Context, q store.Querier, ap *App) error {
 		ap.Channels = append(ap.Channels, c)
 	}
 	rows.Close()
-	rows, err = q.QueryContext(ctx, `SELECT version, version_code, sha256, sm3, signers, current FROM app_versions
+	rows, err = q.QueryContext(ctx, `SELECT version, version_code, sha256, sm3, signers, current, supply_version_id FROM app_versions
 		WHERE app_id = ? ORDER BY id`, ap.ID)
 	if err != nil {
 		return fmt.Errorf("appreg: versions: %w", err)
@@ -98,7 +98,7 @@ func (s *Service) fill(ctx context.Context, q store.Querier, ap *App) error {
 	for rows.Next() {
 		var v Version
 		var signers string
-		if err := rows.Scan(&v.Version, &v.VersionCode, &v.SHA256, &v.SM3, &signers, &v.Current); err != nil {
+		if err := rows.Scan(&v.Version, &v.VersionCode, &v.SHA256, &v.SM3, &signers, &v.Current, &v.SupplyVersionID); err != nil {
 			return fmt.Errorf("appreg: versions: %w", err)
 		}
 		v.Signers = []string{}

@@ -131,8 +131,8 @@ func (s *Service) storeContent(ctx context.Context, tx *store.Tx, id int64, in I
 	now := s.now()
 	for _, v := range in.Versions {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO app_versions (app_id, version, version_code, sha256, sm3, signers, current,
-			created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, v.Version, v.VersionCode, v.SHA256, v.SM3, strings.Join(v.Signers, ","),
-			v.Current, now); err != nil {
+			supply_version_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, v.Version, v.VersionCode, v.SHA256, v.SM3,
+			strings.Join(v.Signers, ","), v.Current, v.SupplyVersionID, now); err != nil {
 			return fmt.Errorf("appreg: version: %w", err)
 		}
 	}
@@ -268,7 +268,7 @@ func (s *Service) Evict(ctx context.Context, a actor.Actor, id int64, reason str
 			return problem.Conflict("only an admitted app can be evicted (it is %s)", ap.Status).WithMsg("app.error.not_admitted")
 		}
 		now := s.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE apps SET status = 'evicted', updated_at = ? WHERE id = ?`, now, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE apps SET status = 'evicted', rectify_by = NULL, updated_at = ? WHERE id = ?`, now, id); err != nil {
 			return fmt.Errorf("appreg: evict: %w", err)
 		}
 		n, err := s.revoke(ctx, tx, id, "evicted: "+reason)
@@ -286,4 +286,33 @@ func (s *Service) Evict(ctx context.Context, a actor.Actor, id int64, reason str
 		return App{}, err
 	}
 	return s.App(ctx, a, id)
+}
+
+// Sweep derives the findings of every admitted app again and evaluates it, as the
+// platform's own work: a code that expired, a critical finding past its deadline, take
+// effect without anyone reporting anything. It returns how many apps it evaluated.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM apps WHERE status = 'admitted' ORDER BY id`)
+	if err != nil {
+		return 0, fmt.Errorf("appreg: sweep: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("appreg: sweep: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("appreg: sweep: %w", err)
+	}
+	for _, id := range ids {
+		if err := s.db.InTx(ctx, func(tx *store.Tx) error { return s.refresh(ctx, tx, actor.System(), id) }); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
 }

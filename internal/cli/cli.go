@@ -1,6 +1,6 @@
 // Package cli is medguard's command line: serve, demo, migrate, user and token
 // management, trail verification, the vulnerability database, SBOM checks and imports,
-// and delivery verification. Run returns an exit code instead of exiting, so every
+// delivery verification, and the inspection of internet-hospital APKs. Run returns an exit code instead of exiting, so every
 // command is testable in-process.
 package cli
 
@@ -89,7 +89,7 @@ func (e *env) rootCmd() *cobra.Command {
 	root.AddCommand(e.serveCmd(), e.demoCmd(), e.migrateCmd(), e.userCmd(), e.tokenCmd(), e.trailCmd(), e.versionCmd(),
 		e.vulndbCmd(), e.sbomCmd(), e.deliveryCmd(), e.notifyCmd())
 	root.AddCommand(e.scanCmd(), e.maskCmd(), e.alertsCmd(), e.referenceCmd(), e.eventsCmd(), e.detectCmd(), e.rulesCmd())
-	root.AddCommand(e.authcodeCmd(), e.upstreamCmd())
+	root.AddCommand(e.authcodeCmd(), e.appCmd(), e.upstreamCmd())
 	return root
 }
 
@@ -240,7 +240,7 @@ func (e *env) demoCmd() *cobra.Command {
 				}
 				res, err := demo.Seed(e.ctx, demo.Deps{DB: a.DB, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
 					Vulns: a.Vulns, Supply: a.Supply, DLP: a.DLP, Alerts: a.Alerts, Notify: a.Notify,
-					Events: a.Events, Reference: a.Reference, Rules: a.Rules.Rules, DetectEnv: env},
+					Events: a.Events, Reference: a.Reference, Rules: a.Rules.Rules, DetectEnv: env, Apps: a.Apps},
 					demo.Options{AdminPassword: adminPassword, Assets: assets, DLPRoot: dlpRoot})
 				if err != nil {
 					return err

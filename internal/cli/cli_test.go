@@ -247,6 +247,16 @@ func TestDemoIsIdempotent(t *testing.T) {
 				count("alerts WHERE source = 'monitor' AND kind = 'family-access' AND case_id IS NOT NULL"))
 		}
 		t.Logf("demo monitoring alerts: %d", monitor)
+		// Internet-hospital apps: one of each grade, one evicted (its code revoked), one
+		// application waiting for review.
+		apps := count("apps")
+		for _, q := range []string{"apps WHERE grade = 'A' AND status = 'admitted'", "apps WHERE grade = 'B' AND status = 'admitted'",
+			"apps WHERE grade = 'C' AND status = 'admitted'", "apps WHERE status = 'evicted'", "apps WHERE status = 'pending'",
+			"app_codes WHERE revoke_reason LIKE 'evicted:%'"} {
+			if n := count(q); n != 1 {
+				t.Errorf("apps demo: %d %s, want 1", n, q)
+			}
+		}
 		tokens := count("api_tokens")
 		code, out, _ = runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(out, "already there") {
@@ -255,7 +265,7 @@ func TestDemoIsIdempotent(t *testing.T) {
 		if count("orgs") != orgs || count("users") != users || count("assets") != assets || count("sboms") != sboms ||
 			count("findings") != findings || count("alerts WHERE source = 'supply'") != alerts || count("dlp_scans") != dlpScans ||
 			count("api_tokens") != tokens || count("alerts WHERE source = 'dlp'") != dlpAlerts || count("alert_cases") != 2 ||
-			count("alerts WHERE source = 'monitor'") != monitor ||
+			count("alerts WHERE source = 'monitor'") != monitor || count("apps") != apps ||
 			count("alert_silences") != 1 || count("events") != evs || count("reference_staff") != staff ||
 			count("reference_encounters") != encounters {
 			t.Fatal("second demo run created data")

@@ -42,6 +42,7 @@ const (
 	sbomMaven = supplyData + "/maven-app.cdx.json"
 	sample    = "../delivery/testdata/sample"
 	refData   = "testdata/reference"
+	apkData   = "../apk/testdata/apksig"
 )
 
 var cmdCases = []cmdCase{
@@ -74,6 +75,17 @@ var cmdCases = []cmdCase{
 	{name: "too-many-args-version", args: []string{"version", "extra"}},
 	{name: "alerts-list-bad-status", args: []string{"alerts", "list", "--status", "pending", "--data", "$DATA"}},
 	{name: "alerts-list-bad-format", args: []string{"alerts", "list", "--format", "xml"}},
+
+	// Internet-hospital apps: APK inspection (fixtures of internal/apk).
+	{name: "app-inspect-table", args: []string{"app", "inspect", apkData + "/golden-aligned-v1v2v3-out.apk"}},
+	{name: "app-inspect-json", args: []string{"app", "inspect", "--format", "json", apkData + "/v1-only-with-rsa-pkcs1-md5-1.2.840.113549.1.1.4-2048.apk"}},
+	{name: "app-inspect-not-verified", args: []string{"app", "inspect", apkData + "/v2v3-signed-v3-block-stripped.apk"}},
+	{name: "app-inspect-unsigned", args: []string{"app", "inspect", "--format", "json", apkData + "/golden-aligned-in.apk"}},
+	{name: "app-inspect-not-apk", args: []string{"app", "inspect", "../apk/testdata/verify.txt"}},
+	{name: "app-inspect-truncated", args: []string{"app", "inspect", apkData + "/v2-only-truncated-cd.apk"}},
+	{name: "app-inspect-missing-file", args: []string{"app", "inspect", "$TMP/none.apk"}},
+	{name: "app-inspect-bad-format", args: []string{"app", "inspect", "--format", "xml", "x.apk"}},
+	{name: "app-inspect-no-file", args: []string{"app", "inspect"}},
 
 	// Audit events.
 	{name: "events-import-bad-format", args: []string{"events", "import", "--format", "hl7", "x.txt"}},

@@ -19,7 +19,7 @@ const (
 	ExitError        = 1 // an error; also `scan --fail-on` when data at that level was found
 	ExitUsage        = 2 // a command line that cannot run: see UsageError
 	ExitTrailBroken  = 3 // `trail verify`: the chain or a signed checkpoint does not verify
-	ExitCheckFailed  = 4 // `sbom check`: the gate failed; `delivery verify`: a mismatch; `authcode verify`: not valid
+	ExitCheckFailed  = 4 // `sbom check`, `delivery verify`, `authcode verify`, `app inspect`: the check failed
 	ExitRowsRejected = 5 // `reference import`: some rows were rejected, the others imported
 )
 
@@ -34,14 +34,16 @@ const exitCodesHelp = `Exit codes:
   3  trail verify: the audit trail or a signed checkpoint does not verify
   4  sbom check: the gate failed; delivery verify: the files do not match the manifest;
      authcode verify: the authorization code is not valid (malformed, bad signature or
-     unknown key, expired, not yet valid)
+     unknown key, expired, not yet valid); app inspect: the APK's signature does not
+     verify or it is not signed
   5  reference import: some rows were rejected (listed on stderr); the others were imported`
 
 // ErrTrailBroken is returned by `trail verify` when the chain does not verify.
 var ErrTrailBroken = errors.New("the audit trail does not verify")
 
 // ErrCheckFailed is returned when `sbom check` finds that the gate fails, `delivery
-// verify` finds a mismatch or `authcode verify` finds the code not valid.
+// verify` finds a mismatch, `authcode verify` finds the code not valid or `app inspect`
+// an APK whose signature does not verify.
 var ErrCheckFailed = errors.New("check failed")
 
 // ErrDataFound is returned by `scan --fail-on LEVEL` when data at or above that level

@@ -20,6 +20,7 @@ import (
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/alert"
+	"github.com/medguard/medguard/internal/appreg"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/detect"
@@ -54,6 +55,9 @@ type Deps struct {
 	// and opens an investigation of one account.
 	Rules     func(ctx context.Context, orgID int64) ([]detect.Rule, error)
 	DetectEnv detect.Env
+	// Apps, optional: the hospitals' internet-hospital apps in every grade, one evicted
+	// and one application waiting for review.
+	Apps *appreg.Service
 }
 
 // Options tune the seeding.
@@ -198,6 +202,9 @@ func Seed(ctx context.Context, d Deps, opt Options) (Result, error) {
 	if err := seedInvestigation(ctx, d); err != nil {
 		return Result{}, err
 	}
+	if err := seedApps(ctx, d); err != nil {
+		return Result{}, err
+	}
 	return res, nil
 }
 
@@ -230,6 +237,9 @@ func reseed(ctx context.Context, d Deps, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	if err := seedInvestigation(ctx, d); err != nil {
+		return Result{}, err
+	}
+	if err := seedApps(ctx, d); err != nil {
 		return Result{}, err
 	}
 	for _, u := range users {

@@ -1,10 +1,17 @@
 package web
 
 import (
+	"bytes"
+	"context"
 	"net/http"
+	"slices"
+	"time"
+
+	"github.com/medguard/medguard/internal/apk"
 
 	"github.com/medguard/medguard/internal/appreg"
 	"github.com/medguard/medguard/internal/paging"
+	"github.com/medguard/medguard/internal/portal"
 	"github.com/medguard/medguard/internal/problem"
 )
 
@@ -243,6 +250,105 @@ func (s *Server) apiAuthcodeVerify(w http.ResponseWriter, r *http.Request) error
 	return writeJSON(w, http.StatusOK, v)
 }
 
+// maxAPKUpload bounds an uploaded APK.
+const maxAPKUpload = 256 << 20
+
+// inspectionResult answers an APK upload: the stored inspection and the app's open
+// findings after it.
+type inspectionResult struct {
+	Inspection appreg.Inspection `json:"inspection"`
+	Findings   []appreg.Finding  `json:"findings"`
+}
+
+// apiAppInspect answers POST /api/v1/apps/{id}/inspections: an APK (raw body or the
+// multipart field "file") inspected as Android verifies it, its findings made the app's.
+func (s *Server) apiAppInspect(w http.ResponseWriter, r *http.Request) error {
+	reg, id, err := s.visibleApp(r)
+	if err != nil {
+		return err
+	}
+	data, name, err := uploadedDocument(w, r, "file", "apk_too_large", "apk_required", maxAPKUpload)
+	if err != nil {
+		return err
+	}
+	rep, err := apk.Inspect(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return problem.Invalid("file", "the file is not an APK that can be inspected: %v", err).WithMsg("app.error.apk", err.Error())
+	}
+	rep.File.Name = name
+	ins, err := reg.AddInspection(r.Context(), reqActor(r), id, name, rep)
+	if err != nil {
+		return err
+	}
+	fs, err := reg.Findings(r.Context(), reqActor(r), id, true)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, inspectionResult{Inspection: ins, Findings: fs})
+}
+
+func (s *Server) apiAppInspections(w http.ResponseWriter, r *http.Request) error {
+	reg, id, err := s.visibleApp(r)
+	if err != nil {
+		return err
+	}
+	ins, err := reg.Inspections(r.Context(), reqActor(r), id)
+	if err != nil {
+		return err
+	}
+	return writeList(w, r, paging.Standard, ins)
+}
+
+// portalCheckRequest is the body of POST /api/v1/apps/{id}/portal.
+type portalCheckRequest struct {
+	// URL is one of the app's filed addresses (default: the first: an H5 app's portal).
+	URL string `json:"url"`
+}
+
+// portalCheckResult answers a web check: its report and the app's open findings after it.
+type portalCheckResult struct {
+	Report   *portal.Report   `json:"report"`
+	Findings []appreg.Finding `json:"findings"`
+}
+
+// apiAppWebCheck answers POST /api/v1/apps/{id}/webcheck: the TLS and security headers
+// of one of the app's filed addresses checked now; the findings become the app's.
+func (s *Server) apiAppWebCheck(w http.ResponseWriter, r *http.Request) error {
+	reg, id, err := s.visibleApp(r)
+	if err != nil {
+		return err
+	}
+	var in portalCheckRequest
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	ap, err := reg.App(r.Context(), reqActor(r), id)
+	if err != nil {
+		return err
+	}
+	urls := appreg.PortalURLs(ap)
+	if in.URL == "" && len(urls) > 0 {
+		in.URL = urls[0]
+	}
+	if !slices.Contains(urls, in.URL) {
+		return problem.Invalid("url", "only the app's filed portal and channel addresses are checked").WithMsg("app.error.url_not_filed")
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	rep, err := portal.Check(ctx, in.URL, s.WebCheck)
+	if err != nil {
+		return problem.Invalid("url", "the address cannot be checked").WithMsg("app.error.url").WithErr(err)
+	}
+	if err := reg.AddWebCheck(r.Context(), reqActor(r), id, rep); err != nil {
+		return err
+	}
+	fs, err := reg.Findings(r.Context(), reqActor(r), id, true)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, portalCheckResult{Report: rep, Findings: fs})
+}
+
 // apiAuthcodeKeys answers GET /api/v1/authcodes/keys: the public keys that verify the
 // codes offline (`medguard authcode verify CODE --pubkey FILE`), the signing key first.
 func (s *Server) apiAuthcodeKeys(w http.ResponseWriter, r *http.Request) error {
@@ -256,6 +362,16 @@ func (s *Server) apiAuthcodeKeys(w http.ResponseWriter, r *http.Request) error {
 }
 
 func init() {
+	apiDocs["POST /api/v1/apps/{id}/webcheck"] = apiOp{Summary: "Check the TLS and security headers of one of the app's filed addresses " +
+		"(an H5 portal, a channel page; default the first): certificate, TLS version, HTTP→HTTPS, HSTS, CSP, framing, nosniff, " +
+		"cookies, server version; the findings become the app's web.* findings for that address", Tag: "apps",
+		Request: portalCheckRequest{}, Response: portalCheckResult{}, Status: 200}
+	apiDocs["POST /api/v1/apps/{id}/inspections"] = apiOp{Summary: "Upload an APK of an Android app (raw body or multipart field file, " +
+		"at most 256 MiB): its signatures are verified as Android does (v3.1, v3, v2, v1), its manifest checked; the findings " +
+		"become the app's apk.* findings (with a package other than the one filed and a signer no official version names) and " +
+		"the app is evaluated again", Tag: "apps", Body: "application/vnd.android.package-archive", Response: inspectionResult{}, Status: 201}
+	apiDocs["GET /api/v1/apps/{id}/inspections"] = apiOp{Summary: "The APK inspections of an app, newest first, each with its report",
+		Tag: "apps", Response: listResponse[appreg.Inspection]{}, Status: 200}
 	apiDocs["GET /api/v1/authcodes/keys"] = apiOp{Summary: "The public keys (PEM) that verify authorization codes offline, the signing key first (public)",
 		Tag: "apps", Status: 200, Produces: "application/x-pem-file"}
 	apiDocs["GET /api/v1/apps"] = apiOp{Summary: "List the internet-hospital apps of the hospitals the caller sees (status and grade narrow it)",

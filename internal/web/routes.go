@@ -199,6 +199,9 @@ func (s *Server) routeTable() []route {
 		api("POST", "/api/v1/apps/{id}/observations", auth.PermAppObserve, s.apiAppObserve),
 		api("GET", "/api/v1/apps/{id}/findings", auth.PermAppRead, s.apiAppFindings),
 		api("GET", "/api/v1/apps/{id}/scores", auth.PermAppRead, s.apiAppScores),
+		api("POST", "/api/v1/apps/{id}/inspections", auth.PermAppApply, s.apiAppInspect),
+		api("GET", "/api/v1/apps/{id}/inspections", auth.PermAppRead, s.apiAppInspections),
+		api("POST", "/api/v1/apps/{id}/webcheck", auth.PermAppObserve, s.apiAppWebCheck),
 		// Upward reporting: hospitals push their apps to this regional medguard.
 		api("POST", "/api/v1/upstream/apps", auth.PermAppReport, s.apiUpstreamReport),
 		api("GET", "/api/v1/upstream/apps", auth.PermAppRead, s.apiUpstreamAppList),

@@ -35,6 +35,7 @@ import (
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/portal"
 	"github.com/medguard/medguard/internal/reference"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
@@ -69,6 +70,8 @@ type Deps struct {
 	// AppKeys are the public keys (PEM) that verify the apps' authorization codes
 	// offline, served at GET /api/v1/authcodes/keys.
 	AppKeys []byte
+	// WebCheck configures the checks of the apps' portals (zero: the system's roots).
+	WebCheck portal.Options
 	// Explain classifies patient-record accesses on the investigation pages; nil: one
 	// is made on Reference (the server shares the detection engine's when it has one).
 	Explain *explain.Explainer

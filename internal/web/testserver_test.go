@@ -282,7 +282,8 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	if e.AppCodes, err = appreg.NewSignedCodes(signer); err != nil {
 		t.Fatal(err)
 	}
-	e.Apps = appreg.New(db, tl, e.AppCodes, appreg.ModelScorer{Model: appscore.DefaultModel()}, e.Alerts, appreg.Options{})
+	e.Apps = appreg.New(db, tl, e.AppCodes, appreg.ModelScorer{Model: appscore.DefaultModel()}, e.Alerts,
+		appreg.Options{Vulns: appreg.SupplyVulns{Supply: e.Supply}})
 	if e.Upstream, err = upstream.NewRegion(db, tl, e.Auth, make([]byte, upstream.KeySize)); err != nil {
 		t.Fatal(err)
 	}
