@@ -272,6 +272,30 @@ func twoServers(t *testing.T, regionDB string) {
 		t.Fatal("snapshot is empty")
 	}
 
+	// A newer report replaces the node's apps; an older one changes nothing.
+	newer, older := rep, rep
+	newer.ReportID, newer.GeneratedAt, newer.Apps, newer.Incidents = strings.Repeat("a", 32), rep.GeneratedAt.Add(time.Microsecond), rep.Apps[:1], nil
+	older.ReportID, older.GeneratedAt = strings.Repeat("b", 32), rep.GeneratedAt.Add(-time.Minute)
+	for _, step := range []struct {
+		name    string
+		rep     upstream.Report
+		changed bool
+	}{{"newer with one app", newer, true}, {"older with both", older, false}} {
+		ack, err := p.Send(ctx, step.rep)
+		if err != nil || ack.Changed != step.changed {
+			t.Fatalf("%s: %+v %v, want changed %v", step.name, ack, err, step.changed)
+		}
+		var l list
+		get(t, rsrv, "/api/v1/upstream/apps?org_id="+itoa(hospA.ID), regulator, &l)
+		if len(l.Items) != 1 || l.Items[0].RemoteID != newer.Apps[0].ID {
+			t.Errorf("%s: the region has %+v, want the newer report's one app", step.name, l.Items)
+		}
+	}
+	time.Sleep(time.Millisecond)
+	if ack, err := p.Push(ctx); err != nil || !ack.Changed || ack.Apps != 2 { // both apps again, for what follows
+		t.Fatalf("a new full report: %+v %v", ack, err)
+	}
+
 	// A tampered acknowledgement fails the push, which is tried again.
 	var calls atomic.Int32
 	target, _ := url.Parse(rsrv.URL)
