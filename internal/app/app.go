@@ -32,6 +32,7 @@ import (
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/upstream"
 	"github.com/medguard/medguard/internal/vuln"
 	"github.com/medguard/medguard/internal/web"
 )
@@ -70,6 +71,9 @@ type App struct {
 	// authorization codes with the keys of DATA/authcode.
 	Apps     *appreg.Service
 	AppCodes *appreg.SignedCodes
+	// Upstream is the regional side of upward reporting: the links of the hospital nodes
+	// and the app reports they push; its key file is DATA/upstream.key.
+	Upstream *upstream.Region
 
 	// Set by Start.
 	leases    *lease.Manager
@@ -212,6 +216,16 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	}
 	a.Apps = appreg.New(db, tl, a.AppCodes, appreg.ModelScorer{Model: model}, a.Alerts, appreg.Options{CodeValidity: cfg.Apps.CodeValidity,
 		Vulns: appreg.SupplyVulns{Supply: a.Supply}})
+	upKey, err := keyfile.LoadOrCreate(filepath.Join(dataDir, upstream.KeyFile), upstream.KeySize)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if a.Upstream, err = upstream.NewRegion(db, tl, a.Auth, upKey); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Upstream.SetAlerts(a.Alerts)
 	return a, nil
 }
 
@@ -274,7 +288,7 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
 		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts, Reference: a.Reference, Events: a.Events,
-		Apps: a.Apps, AppKeys: PublicKeysPEM(a.AppCodes), Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
+		Apps: a.Apps, Upstream: a.Upstream, AppKeys: PublicKeysPEM(a.AppCodes), Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
 		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {
 		return nil, err

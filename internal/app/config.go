@@ -20,6 +20,7 @@ import (
 
 	"github.com/medguard/medguard/internal/lease"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/upstream"
 )
 
 // Config is the typed configuration. Precedence: flags > MEDGUARD_* environment >
@@ -65,7 +66,23 @@ type AppsConfig struct {
 	// ScoreModel is a YAML file with the evaluation model (MEDGUARD_APPS_SCORE_MODEL);
 	// empty: the built-in one (`internal/appscore/default.yaml`).
 	ScoreModel string `yaml:"score_model"`
+	// UpstreamURL is the regional medguard this hospital's medguard reports its apps to
+	// (MEDGUARD_APPS_UPSTREAM_URL), e.g. https://region.example; empty reports nothing.
+	UpstreamURL string `yaml:"upstream_url"`
+	// UpstreamToken and UpstreamKey are the two secrets `medguard upstream link` gave at
+	// the region (MEDGUARD_APPS_UPSTREAM_TOKEN, _KEY, or _TOKEN_FILE, _KEY_FILE naming a
+	// file that holds them): the token the reports are pushed with, the key the region's
+	// acknowledgements are checked with.
+	UpstreamToken string `yaml:"upstream_token"`
+	UpstreamKey   string `yaml:"upstream_key"`
+	// UpstreamInterval is how often `serve` reports even when nothing changed
+	// (MEDGUARD_APPS_UPSTREAM_INTERVAL); a change is reported within a minute. Default
+	// 15m, at least 1m.
+	UpstreamInterval time.Duration `yaml:"upstream_interval"`
 }
+
+// UpstreamOn reports whether upward reporting is configured.
+func (a AppsConfig) UpstreamOn() bool { return a.UpstreamURL != "" }
 
 func (a AppsConfig) validate() error {
 	if a.CodeAlgorithm != "" {
@@ -75,6 +92,24 @@ func (a AppsConfig) validate() error {
 	}
 	if a.CodeValidity != 0 && (a.CodeValidity < time.Hour || a.CodeValidity > 10*365*24*time.Hour) {
 		return errors.New("config: apps.code_validity must be between 1h and ten years (87600h)")
+	}
+	if a.UpstreamInterval != 0 && a.UpstreamInterval < time.Minute {
+		return errors.New("config: apps.upstream_interval must be at least 1m")
+	}
+	if a.UpstreamURL == "" {
+		if a.UpstreamToken != "" || a.UpstreamKey != "" {
+			return errors.New("config: apps.upstream_token and apps.upstream_key need apps.upstream_url")
+		}
+		return nil
+	}
+	if u, err := url.Parse(a.UpstreamURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("config: apps.upstream_url must be an http:// or https:// URL")
+	}
+	if a.UpstreamToken == "" || a.UpstreamKey == "" {
+		return errors.New("config: apps.upstream_url needs apps.upstream_token and apps.upstream_key (from `medguard upstream link` at the region)")
+	}
+	if _, err := upstream.ParseKey(a.UpstreamKey); err != nil {
+		return errors.New("config: apps.upstream_key must be \"mgk_\" followed by 64 hexadecimal digits")
 	}
 	return nil
 }
@@ -283,6 +318,12 @@ func (c *Config) overlay(f Config) {
 	}
 	set(&c.Apps.CodeAlgorithm, f.Apps.CodeAlgorithm)
 	set(&c.Apps.ScoreModel, f.Apps.ScoreModel)
+	set(&c.Apps.UpstreamURL, f.Apps.UpstreamURL)
+	set(&c.Apps.UpstreamToken, f.Apps.UpstreamToken)
+	set(&c.Apps.UpstreamKey, f.Apps.UpstreamKey)
+	if f.Apps.UpstreamInterval != 0 {
+		c.Apps.UpstreamInterval = f.Apps.UpstreamInterval
+	}
 	if f.Apps.CodeValidity != 0 {
 		c.Apps.CodeValidity = f.Apps.CodeValidity
 	}
@@ -313,7 +354,9 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		Monitor: MonitorConfig{InternalNetworks: list(getenv("MEDGUARD_MONITOR_INTERNAL_NETWORKS")),
 			JumpHosts: list(getenv("MEDGUARD_MONITOR_JUMP_HOSTS")), Holidays: list(getenv("MEDGUARD_MONITOR_HOLIDAYS")),
 			Timezone: getenv("MEDGUARD_MONITOR_TIMEZONE")},
-		Apps: AppsConfig{CodeAlgorithm: getenv("MEDGUARD_APPS_CODE_ALGORITHM"), ScoreModel: getenv("MEDGUARD_APPS_SCORE_MODEL")},
+		Apps: AppsConfig{CodeAlgorithm: getenv("MEDGUARD_APPS_CODE_ALGORITHM"), ScoreModel: getenv("MEDGUARD_APPS_SCORE_MODEL"),
+			UpstreamURL: getenv("MEDGUARD_APPS_UPSTREAM_URL"), UpstreamToken: getenv("MEDGUARD_APPS_UPSTREAM_TOKEN"),
+			UpstreamKey: getenv("MEDGUARD_APPS_UPSTREAM_KEY")},
 	}
 	if v := getenv("MEDGUARD_NOTIFY_MAX_ATTEMPTS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -330,7 +373,8 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		f.TrailCheckpoint.Interval = d
 	}
 	for name, dst := range map[string]*time.Duration{"MEDGUARD_LEASE_TTL": &f.LeaseTTL,
-		"MEDGUARD_DLP_PURGE_INTERVAL": &f.DLP.PurgeInterval, "MEDGUARD_APPS_CODE_VALIDITY": &f.Apps.CodeValidity} {
+		"MEDGUARD_DLP_PURGE_INTERVAL": &f.DLP.PurgeInterval, "MEDGUARD_APPS_CODE_VALIDITY": &f.Apps.CodeValidity,
+		"MEDGUARD_APPS_UPSTREAM_INTERVAL": &f.Apps.UpstreamInterval} {
 		if v := getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil {
@@ -348,6 +392,16 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 			return fmt.Errorf("config: MEDGUARD_DLP_RAW_RETENTION_DAYS must be a number of days, not %q", v)
 		}
 		f.DLP.RawRetentionDays = n
+	}
+	for name, dst := range map[string]*string{"MEDGUARD_APPS_UPSTREAM_TOKEN_FILE": &f.Apps.UpstreamToken,
+		"MEDGUARD_APPS_UPSTREAM_KEY_FILE": &f.Apps.UpstreamKey} {
+		if p := getenv(name); p != "" && *dst == "" {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("config: %s: %w", name, err)
+			}
+			*dst = strings.TrimSpace(string(b))
+		}
 	}
 	if p := getenv("MEDGUARD_DB_FILE"); p != "" && f.DB == "" {
 		b, err := os.ReadFile(p)

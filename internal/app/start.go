@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"strconv"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/medguard/medguard/internal/events/syslogd"
 	"github.com/medguard/medguard/internal/lease"
 	"github.com/medguard/medguard/internal/notify"
+	"github.com/medguard/medguard/internal/upstream"
 )
 
 // Names of the leases of the background jobs of `serve`; one process at a time runs each.
@@ -22,8 +24,13 @@ const (
 	LeaseNotifyDispatch  = notify.LeaseName   // sends the notifications of the outbox
 	LeaseEventsRetention = "events.retention" // deletes audit events past their retention
 	LeaseDetect          = "detect.live"      // evaluates new audit events with the monitoring rules
+	LeaseAppsUpstream    = "apps.upstream"    // reports the apps to the regional medguard (apps.upstream_url)
 	LeaseAppsSweep       = "apps.sweep"       // evaluates the admitted apps again (codes expiring, deadlines passing)
 )
+
+// upstreamCheck is how often the upward report is built and compared with the last one
+// acknowledged: a change of the registry reaches the region within this time.
+const upstreamCheck = time.Minute
 
 // Convert runs the data conversions that follow the migrations but need the services:
 // today, masking the names of the scans stored before migration 0013. `serve` runs it at
@@ -274,12 +281,40 @@ func (a *App) backgroundJobs() ([]*lease.Job, error) {
 		return nil, err
 	}
 	purge := cmp.Or(a.Config.DLP.PurgeInterval, time.Hour)
-	return []*lease.Job{
+	jobs := []*lease.Job{
 		a.leases.Job(LeaseDLPRetention, purge, a.purgeExpired),
 		a.leases.Job(LeaseEventsRetention, purge, a.purgeEvents),
 		a.leases.Job(LeaseTrailCheckpoint, cmp.Or(a.Config.TrailCheckpoint.Interval, time.Hour), pub.PublishLogged),
 		a.leases.Job(LeaseAppsSweep, time.Hour, a.sweepApps),
-	}, nil
+	}
+	if a.Config.Apps.UpstreamOn() {
+		p, err := a.UpstreamPusher()
+		if err != nil {
+			return nil, err
+		}
+		// A failed push is logged and made again at the next check; Start does not wait
+		// for the region.
+		p.Attempts = 1
+		p.Client = &http.Client{Timeout: 10 * time.Second}
+		loop := &upstream.Loop{Pusher: p, Every: cmp.Or(a.Config.Apps.UpstreamInterval, 15*time.Minute), Logger: a.Logger}
+		jobs = append(jobs, a.leases.Job(LeaseAppsUpstream, upstreamCheck, loop.Step))
+	}
+	return jobs, nil
+}
+
+// UpstreamPusher returns the pusher of this hospital's upward reports, as
+// apps.upstream_* configure it.
+func (a *App) UpstreamPusher() (*upstream.Pusher, error) {
+	c := a.Config.Apps
+	if !c.UpstreamOn() {
+		return nil, errors.New("app: apps.upstream_url is not set: this medguard reports to no region")
+	}
+	key, err := upstream.ParseKey(c.UpstreamKey)
+	if err != nil {
+		return nil, err
+	}
+	return &upstream.Pusher{DB: a.DB, Apps: a.Apps, URL: c.UpstreamURL, Token: c.UpstreamToken, Key: key,
+		Source: "medguard " + Version}, nil
 }
 
 // sweepApps evaluates the admitted apps again, logging failures.

@@ -62,6 +62,9 @@ const (
 	PermAppApply   Permission = "app.apply"   // apply for admission or re-admission, upload an APK for inspection
 	PermAppReview  Permission = "app.review"  // approve or reject applications, rotate codes, evict
 	PermAppObserve Permission = "app.observe" // report what a channel serves (a crawler's token may hold only this)
+	// PermAppReport pushes a hospital's app report to a regional medguard (package
+	// upstream); the token of an upstream link holds only this.
+	PermAppReport Permission = "app.report"
 )
 
 // AllPermissions lists every permission.
@@ -69,7 +72,7 @@ var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAs
 	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide,
 	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage,
 	PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage, PermEventsIngest,
-	PermMonitorRead, PermMonitorInvestigate, PermMonitorManage, PermAppRead, PermAppApply, PermAppReview, PermAppObserve}
+	PermMonitorRead, PermMonitorInvestigate, PermMonitorManage, PermAppRead, PermAppApply, PermAppReview, PermAppObserve, PermAppReport}
 
 // basePermissions are held by every role.
 var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}
@@ -81,7 +84,7 @@ var rolePermissions = map[string][]Permission{
 	RoleSecurity: {PermAssetWrite, PermUserRead, PermTrailRead, PermSupplyWrite, PermFindingDecide, PermGateManage,
 		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage, PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage,
 		PermReferenceRead, PermReferenceManage, PermEventsIngest, PermMonitorRead, PermMonitorInvestigate, PermMonitorManage,
-		PermAppRead, PermAppApply, PermAppReview, PermAppObserve},
+		PermAppRead, PermAppApply, PermAppReview, PermAppObserve, PermAppReport},
 	// The privacy officer owns patient data: the only role besides the administrator
 	// that may reveal a raw value.
 	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead,
@@ -94,8 +97,9 @@ var rolePermissions = map[string][]Permission{
 	RoleITOps: {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead,
 		PermEventsIngest, PermAppRead, PermAppObserve},
 	// The operator of an internet-hospital app files it, applies again after an
-	// eviction, reports what its channels serve and uploads builds for inspection.
-	RoleAppOperator: {PermAppRead, PermAppApply, PermAppObserve},
+	// eviction, reports what its channels serve and uploads builds for inspection; the
+	// service account of an upstream link is one, with a token of scope app.report.
+	RoleAppOperator: {PermAppRead, PermAppApply, PermAppObserve, PermAppReport},
 	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead, PermAlertRead, PermMonitorRead, PermAppRead},
 }
 

@@ -25,10 +25,13 @@ const (
 	ScopeWrite        = "write"
 	ScopeDLPCheck     = string(PermDLPCheck)
 	ScopeEventsIngest = string(PermEventsIngest)
+	// ScopeAppReport may push upstream app reports and nothing else: what a hospital's
+	// medguard holds for its regional medguard (package upstream).
+	ScopeAppReport = string(PermAppReport)
 )
 
 // Scopes lists the token scopes, in the order the user interface offers them.
-var Scopes = []string{ScopeRead, ScopeWrite, ScopeDLPCheck, ScopeEventsIngest}
+var Scopes = []string{ScopeRead, ScopeWrite, ScopeDLPCheck, ScopeEventsIngest, ScopeAppReport}
 
 // TokenPrefix starts every API token, so that leaked tokens are easy to recognise.
 const TokenPrefix = "mgt_"
@@ -71,6 +74,8 @@ func (t Token) Covers(p Permission, write bool) bool {
 		return p == PermDLPCheck
 	case ScopeEventsIngest:
 		return p == PermEventsIngest
+	case ScopeAppReport:
+		return p == PermAppReport
 	}
 	return false
 }
@@ -136,7 +141,7 @@ func scanToken(sc interface{ Scan(...any) error }) (Token, error) {
 
 // CreateToken issues an API token for user userID — a's own, or, with user.manage, one
 // of a user in a's subtree — and returns the plaintext (shown once) and its metadata.
-// scope is "read", "write", "dlp.check" or "events.ingest"; ttl 0 means no expiry. A user who must
+// scope is "read", "write", "dlp.check", "events.ingest" or "app.report"; ttl 0 means no expiry. A user who must
 // still change a temporary password or enrol in MFA gets no token, whoever asks
 // (Forbidden, code "password_change_required" or "mfa_enrolment_required").
 func (s *Service) CreateToken(ctx context.Context, a actor.Actor, userID int64, name, scope string, ttl time.Duration) (string, Token, error) {
@@ -148,7 +153,7 @@ func (s *Service) CreateToken(ctx context.Context, a actor.Actor, userID int64, 
 		return "", Token{}, problem.Invalid("name", "name is required").WithMsg("error.msg.required")
 	}
 	if !slices.Contains(Scopes, scope) {
-		return "", Token{}, problem.Invalid("scope", "scope must be \"read\", \"write\", \"dlp.check\" or \"events.ingest\"").WithMsg("error.msg.one_of", strings.Join(Scopes, ", "))
+		return "", Token{}, problem.Invalid("scope", "scope must be \"read\", \"write\", \"dlp.check\", \"events.ingest\" or \"app.report\"").WithMsg("error.msg.one_of", strings.Join(Scopes, ", "))
 	}
 	if ttl < 0 {
 		return "", Token{}, problem.Invalid("ttl", "the lifetime must not be negative").WithMsg("error.msg.not_negative")
@@ -172,7 +177,7 @@ func (s *Service) CreateToken(ctx context.Context, a actor.Actor, userID int64, 
 			return err
 		}
 		stored, only := t.Scope, ""
-		if t.Scope == ScopeDLPCheck || t.Scope == ScopeEventsIngest {
+		if t.Scope == ScopeDLPCheck || t.Scope == ScopeEventsIngest || t.Scope == ScopeAppReport {
 			stored, only = ScopeWrite, t.Scope
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, name, prefix, token_hash, scope, only_permission, expires_at, created_at)

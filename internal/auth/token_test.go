@@ -201,6 +201,10 @@ func TestTokenCovers(t *testing.T) {
 		{ScopeEventsIngest, PermAssetRead, false, false},
 		{ScopeRead, PermEventsIngest, true, false},
 		{ScopeWrite, PermEventsIngest, true, true},
+		{ScopeAppReport, PermAppReport, true, true},
+		{ScopeAppReport, PermAppRead, false, false},
+		{ScopeAppReport, PermAppObserve, true, false},
+		{ScopeEventsIngest, PermAppReport, true, false},
 		{"admin", PermAssetRead, false, false},
 	}
 	for _, tt := range tests {

@@ -199,6 +199,31 @@ var cmdCases = []cmdCase{
 	{name: "reference-import-bad-rows", args: []string{"reference", "import", "--kind", "patients", refData + "/patients-bad.csv", "--data", "$DATA"}},
 	{name: "reference-import-bad-kind", args: []string{"reference", "import", "--kind", "doctors", refData + "/staff.csv", "--data", "$DATA"}},
 	{name: "reference-import-bad-header", args: []string{"reference", "import", "--kind", "patients", refData + "/staff.csv", "--data", "$DATA"}},
+	// Upward reporting: link needs a hospital node; push needs apps.upstream_url.
+	{name: "upstream-link-missing-org", args: []string{"upstream", "link", "--data", "$DATA"}},
+	{name: "upstream-link-not-hospital", args: []string{"upstream", "link", "--org", "Test City", "--data", "$DATA"}, setup: seedRegion},
+	{name: "upstream-link-unknown-org", args: []string{"upstream", "link", "--org", "nosuch", "--data", "$DATA"}, setup: seedRegion},
+	{name: "upstream-push-not-configured", args: []string{"upstream", "push", "--data", "$DATA"}},
+}
+
+// seedRegion makes a region node "Test City" with a hospital "Hospital A" under it.
+func seedRegion(t *testing.T, data, _ string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := app.Defaults()
+	cfg.DataDir = data
+	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	top, err := a.Orgs.Create(ctx, actor.CLI(), org.Input{Kind: org.KindRegion, Name: "Test City"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Orgs.Create(ctx, actor.CLI(), org.Input{ParentID: top.ID, Kind: org.KindHospital, Name: "Hospital A"}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // mustRun runs a command line of a case's setup, which must succeed.

@@ -54,6 +54,7 @@ func collectionPaths(e *testEnv) map[string]string {
 		"/api/v1/apps/{id}/scores":         "/api/v1/apps/" + id(e.AppA.ID) + "/scores",
 		"/api/v1/apps/{id}/inspections":    "/api/v1/apps/" + id(e.AppA.ID) + "/inspections",
 		"/api/v1/silences":                 "/api/v1/silences",
+		"/api/v1/upstream/apps":            "/api/v1/upstream/apps",
 	}
 }
 

@@ -288,6 +288,8 @@ func TestOtherHospitalIs404(t *testing.T) {
 			[]byte("id: "+bRule+"\nversion: \"1\"\nname: {zh: 乙院规则, en: B rule}\nseverity: low\nkind: match\nmatch: {action: export}\n")); err != nil {
 			t.Fatal(err)
 		}
+		// An app hospital B reported to this (regional) instance.
+		upstreamB := e.seedUpstreamReport(e.HospB.ID, "Bsoft reported app")
 		br := e.newBrowser()
 		br.login("admin_a")
 		for _, r := range e.srv.Routes() {
@@ -313,6 +315,8 @@ func TestOtherHospitalIs404(t *testing.T) {
 				id = e.DLPFindingB.ID
 			case strings.Contains(r.Pattern, "/cases/"):
 				id = e.CaseB.ID
+			case strings.Contains(r.Pattern, "/upstream/apps/"):
+				id = upstreamB
 			case strings.Contains(r.Pattern, "/apps/"):
 				id = e.AppB.ID
 			case strings.Contains(r.Pattern, "/silences/"):

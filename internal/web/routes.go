@@ -202,6 +202,11 @@ func (s *Server) routeTable() []route {
 		api("POST", "/api/v1/apps/{id}/inspections", auth.PermAppApply, s.apiAppInspect),
 		api("GET", "/api/v1/apps/{id}/inspections", auth.PermAppRead, s.apiAppInspections),
 		api("POST", "/api/v1/apps/{id}/webcheck", auth.PermAppObserve, s.apiAppWebCheck),
+		// Upward reporting: hospitals push their apps to this regional medguard.
+		api("POST", "/api/v1/upstream/apps", auth.PermAppReport, s.apiUpstreamReport),
+		api("GET", "/api/v1/upstream/apps", auth.PermAppRead, s.apiUpstreamAppList),
+		api("GET", "/api/v1/upstream/apps/{id}", auth.PermAppRead, s.apiUpstreamAppGet),
+		api("POST", "/api/v1/upstream/links", auth.PermUserManage, s.apiUpstreamLink),
 		api("POST", "/api/v1/authcodes/verify", public, s.apiAuthcodeVerify),
 		api("GET", "/api/v1/authcodes/keys", public, s.apiAuthcodeKeys),
 		api("", "/api/", public, s.apiNotFound),

@@ -40,6 +40,7 @@ import (
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/upstream"
 	"github.com/medguard/medguard/internal/vuln"
 )
 
@@ -63,6 +64,9 @@ type Deps struct {
 	Reference *reference.Service
 	Events    *events.Service // audit events of hospital systems (POST /api/v1/events)
 	Apps      *appreg.Service // internet-hospital apps: admission, codes, channels, scores
+	// Upstream is the regional side of upward reporting: the hospitals' links and the
+	// app reports they push (nil: the routes answer 404).
+	Upstream *upstream.Region
 	// AppKeys are the public keys (PEM) that verify the apps' authorization codes
 	// offline, served at GET /api/v1/authcodes/keys.
 	AppKeys []byte

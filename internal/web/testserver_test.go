@@ -35,6 +35,7 @@ import (
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
 	"github.com/medguard/medguard/internal/trail/trailtest"
+	"github.com/medguard/medguard/internal/upstream"
 	"github.com/medguard/medguard/internal/vuln"
 )
 
@@ -87,6 +88,7 @@ type testEnv struct {
 	Apps                        *appreg.Service
 	AppCodes                    *appreg.SignedCodes
 	AppA, AppB                  appreg.App // an admitted internet-hospital app of each hospital
+	Upstream                    *upstream.Region
 }
 
 // Names of hospital B's supply-chain objects, which nobody in hospital A may see.
@@ -282,8 +284,11 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	}
 	e.Apps = appreg.New(db, tl, e.AppCodes, appreg.ModelScorer{Model: appscore.DefaultModel()}, e.Alerts,
 		appreg.Options{Vulns: appreg.SupplyVulns{Supply: e.Supply}})
+	if e.Upstream, err = upstream.NewRegion(db, tl, e.Auth, make([]byte, upstream.KeySize)); err != nil {
+		t.Fatal(err)
+	}
 	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns, DLP: e.DLP,
-		Notify: e.Notify, Alerts: e.Alerts, Reference: e.Reference, Events: e.Events, Apps: e.Apps, AppKeys: e.AppCodes.Signer.Public().MarshalPEM(),
+		Notify: e.Notify, Alerts: e.Alerts, Reference: e.Reference, Events: e.Events, Apps: e.Apps, Upstream: e.Upstream, AppKeys: e.AppCodes.Signer.Public().MarshalPEM(),
 		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 		TrailCheckpoints: e.TrailCheckpoints})
 	if err != nil {
