@@ -222,3 +222,30 @@ func (s *Service) evictions(ctx context.Context, cond string, arg any, from, to 
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out, nil
 }
+
+// LatestObservations returns the latest observation of each channel of app id, by
+// channel name.
+func (s *Service) LatestObservations(ctx context.Context, a actor.Actor, id int64) ([]Observation, error) {
+	if _, err := s.get(ctx, s.db, a, id); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, app_id, channel, version, sha256, signer, observed_at, reported_by
+		FROM app_observations o WHERE app_id = ?
+		AND id = (SELECT MAX(id) FROM app_observations p WHERE p.app_id = o.app_id AND p.channel = o.channel)
+		ORDER BY channel`, id)
+	if err != nil {
+		return nil, fmt.Errorf("appreg: observations: %w", err)
+	}
+	defer rows.Close()
+	out := []Observation{}
+	for rows.Next() {
+		var o Observation
+		var at store.Time
+		if err := rows.Scan(&o.ID, &o.AppID, &o.Channel, &o.Version, &o.SHA256, &o.Signer, &at, &o.ReportedBy); err != nil {
+			return nil, fmt.Errorf("appreg: observations: %w", err)
+		}
+		o.ObservedAt = at.Time
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}

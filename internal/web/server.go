@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/appreg"
+	"github.com/medguard/medguard/internal/appscore"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -65,6 +66,9 @@ type Deps struct {
 	// AppKeys are the public keys (PEM) that verify the apps' authorization codes
 	// offline, served at GET /api/v1/authcodes/keys.
 	AppKeys []byte
+	// AppModel is the scoring model the registry evaluates apps with: the score page
+	// shows its grade thresholds and labels its finding types. Nil: the built-in model.
+	AppModel *appscore.Model
 	// Explain classifies patient-record accesses on the investigation pages; nil: one
 	// is made on Reference (the server shares the detection engine's when it has one).
 	Explain *explain.Explainer
