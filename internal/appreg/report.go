@@ -249,3 +249,10 @@ func (s *Service) LatestObservations(ctx context.Context, a actor.Actor, id int6
 	}
 	return out, rows.Err()
 }
+
+// Check validates an application's content as Apply and Readmit do, without filing it:
+// a form uses it to find which of its rows a problem is about.
+func Check(in Input) error {
+	_, err := check(in)
+	return err
+}

@@ -68,6 +68,10 @@ type appForm struct {
 	Hospital  string // the app's hospital (re-admission)
 	Action    string // where the form posts
 	Readmit   bool
+	// BadSection and BadRow locate a problem with one of the rows: "contacts",
+	// "channels" or "versions" and the row's index (-1: the section as a whole).
+	BadSection string
+	BadRow     int
 }
 
 // appVersionRow is one official version in the form, its numbers as typed.
@@ -83,7 +87,7 @@ const blankRows = 2
 // newAppForm lays in out for the form: a row per contact role, the filed channels and
 // versions and blank rows to add more.
 func newAppForm(in appreg.Input) appForm {
-	f := appForm{In: in, Platforms: appreg.Platforms}
+	f := appForm{In: in, Platforms: appreg.Platforms, BadRow: -1}
 	for _, role := range appreg.ContactRoles {
 		c := appreg.Contact{Role: role}
 		for _, have := range in.Contacts {
@@ -170,6 +174,67 @@ func formAppInput(r *http.Request) (appreg.Input, appForm, error) {
 	return in, f, formErr
 }
 
+// Bad reports whether the problem shown is about row i of section.
+func (f appForm) Bad(section string, i int) bool {
+	return f.BadSection == section && (f.BadRow == i || f.BadRow < 0)
+}
+
+// BadBelow reports whether the problem about section is shown under the whole table
+// (it is about no single row).
+func (f appForm) BadBelow(section string) bool { return f.BadSection == section && f.BadRow < 0 }
+
+// locate finds the row of the form a problem of the registry's checks is about: it
+// checks each row of the problem's section alone in an otherwise valid application.
+// A problem no single row has (a channel named twice) stays with the whole section.
+func (f *appForm) locate(err error) {
+	pe, ok := problem.As(err)
+	if !ok {
+		return
+	}
+	section, _, found := strings.Cut(pe.Field, ".")
+	if !found && pe.Field != "contacts" {
+		return
+	}
+	f.BadSection, f.BadRow = section, -1
+	base := appreg.Input{Name: "x", Platform: appreg.PlatformAndroid, Package: "x", Operator: "x", Purpose: "x"}
+	fails := func(in appreg.Input) bool {
+		pe2, ok := problem.As(appreg.Check(in))
+		return ok && pe2.Field == pe.Field
+	}
+	switch section {
+	case "contacts":
+		for i, c := range f.Contacts {
+			if in := base; strings.TrimSpace(c.Name+c.Phone+c.Email) != "" {
+				in.Contacts = []appreg.Contact{c}
+				if fails(in) {
+					f.BadRow = i
+					return
+				}
+			}
+		}
+	case "channels":
+		for i, c := range f.Channels {
+			if in := base; strings.TrimSpace(c.Name+c.URL) != "" {
+				in.Channels = []appreg.Channel{c}
+				if fails(in) {
+					f.BadRow = i
+					return
+				}
+			}
+		}
+	case "versions":
+		for i, v := range f.Versions {
+			if in := base; strings.TrimSpace(v.Version.Version+v.Code+v.SHA256+v.SM3+v.Signers) != "" {
+				in.Versions = []appreg.Version{v.Version}
+				if fails(in) {
+					f.BadRow = i
+					return
+				}
+			}
+		}
+	}
+}
+
 // at is xs[i], or "" past its end.
 func at(xs []string, i int) string {
 	if i < len(xs) {
@@ -222,6 +287,7 @@ func (s *Server) showAppForm(w http.ResponseWriter, r *http.Request, f appForm, 
 		return err
 	}
 	f.Action = "/apps"
+	f.locate(failed)
 	p.Data = f
 	return s.render(w, code, "app_form.html", p)
 }
@@ -297,6 +363,9 @@ func (s *Server) showApp(w http.ResponseWriter, r *http.Request, failed error, r
 	if d.Observations, err = reg.LatestObservations(ctx, a, id); err != nil {
 		return err
 	}
+	slices.SortStableFunc(d.App.Contacts, func(a, b appreg.Contact) int {
+		return slices.Index(appreg.ContactRoles, a.Role) - slices.Index(appreg.ContactRoles, b.Role)
+	})
 	if ap.Status == appreg.StatusEvicted || ap.Status == appreg.StatusRejected {
 		if readmit == nil {
 			f := newAppForm(inputFromApp(ap))
@@ -304,6 +373,7 @@ func (s *Server) showApp(w http.ResponseWriter, r *http.Request, failed error, r
 		}
 		readmit.Readmit, readmit.Hospital, readmit.Action = true, ap.OrgName, idPath("/apps/", id)+"/readmit"
 		readmit.In.Platform, readmit.In.Package = ap.Platform, ap.Package
+		readmit.locate(failed)
 		d.Readmit = readmit
 	}
 	p.Data = d

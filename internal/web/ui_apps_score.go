@@ -72,12 +72,13 @@ func (p *page) scoreLabel(key string, l appscore.Label) string {
 }
 
 // AppFindingType is a finding type's label in the page's language, from the scoring
-// model (the type id for a type the model does not list).
+// model (its Other rule's, with the type id, for a type the model does not list).
 func (p *page) AppFindingType(typ string) string {
-	if rule, ok := p.s.appModel().Types[typ]; ok {
+	m := p.s.appModel()
+	if rule, ok := m.Types[typ]; ok {
 		return p.scoreLabel(appscore.LabelKeyPrefix+typ, rule.Label)
 	}
-	return typ
+	return p.scoreLabel(appscore.LabelKeyPrefix+"other", m.Other.Label) + " (" + typ + ")"
 }
 
 // scoreLineSpec is the JSON data block of a line chart of scores: one line per series

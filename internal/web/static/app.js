@@ -132,8 +132,8 @@
       // A score chart (ymax) runs from 0 to the highest score and marks every value: its
       // history may hold a single evaluation.
       yAxis: { type: "value", minInterval: 1, splitNumber: 4, axisLabel: { hideOverlap: true },
-        min: spec.ymax ? 0 : undefined, max: spec.ymax || undefined },
-      series: spec.series.map(function (s) { return { type: "line", name: s.name, data: s.data, showSymbol: !!spec.symbols, connectNulls: false }; })
+        min: spec.ymax ? 0 : undefined, max: spec.ymax || undefined, interval: spec.ymax ? spec.ymax / 5 : undefined },
+      series: spec.series.map(function (s) { return { type: "line", name: s.name, data: s.data, showSymbol: !!spec.symbols, symbolSize: spec.symbols ? 7 : 4, connectNulls: false }; })
     };
   }
 
