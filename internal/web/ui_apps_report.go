@@ -33,7 +33,7 @@ type appReportData struct {
 	Grades  []string // the table's columns: A, B, C and "" (not evaluated)
 	Rows    []appReportRow
 	ByGrade map[string]int
-	Chart   chart
+	Board   board  // headline numbers and the trend of the average score
 	CSV     string // the CSV export's address for the same period
 }
 
@@ -114,9 +114,20 @@ func (s *Server) uiAppReport(w http.ResponseWriter, r *http.Request) error {
 		}
 		spec.Series[0].Data = append(spec.Series[0].Data, v)
 	}
-	if d.Chart, err = makeScoreChart("app-report-average", "app.report.trend", spec); err != nil {
+	ch, err := makeScoreChart("app-report-average", "app.report.trend", spec)
+	if err != nil {
 		return err
 	}
+	open := 0
+	for _, f := range rep.Findings {
+		open += f.Open
+	}
+	d.Board = board{Charts: []chart{ch}, KPIs: []kpi{
+		{ID: "kpi-apps", Label: "app.report.kpi.apps", N: rep.Apps, Link: "/apps"},
+		{ID: "kpi-grade-c", Label: "app.report.kpi.grade_c", N: d.ByGrade["C"], Link: "/apps?grade=C"},
+		{ID: "kpi-open-findings", Label: "app.report.kpi.open_findings", N: open, Link: "#report-findings"},
+		{ID: "kpi-evictions", Label: "app.report.kpi.evictions", N: len(rep.Evictions), Link: "#report-evictions"},
+	}}
 	p.Data = d
 	return s.render(w, code, "apps_report.html", p)
 }

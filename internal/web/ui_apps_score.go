@@ -44,7 +44,7 @@ type appScoreData struct {
 	Reason      string // the consequence in the page's language
 	Findings    map[string]appreg.Finding
 	History     []scoreRow // newest first
-	Chart       chart
+	Board       board      // the history chart
 	EvaluatedAt time.Time
 }
 
@@ -174,9 +174,11 @@ func (s *Server) uiAppScore(w http.ResponseWriter, r *http.Request) error {
 		v := float64(sc.Score)
 		spec.Series[0].Data = append(spec.Series[0].Data, &v)
 	}
-	if d.Chart, err = makeScoreChart("app-score", "app.score.history", spec); err != nil {
+	ch, err := makeScoreChart("app-score", "app.score.history", spec)
+	if err != nil {
 		return err
 	}
+	d.Board.Charts = []chart{ch}
 	p.Data = d
 	return s.render(w, http.StatusOK, "app_score.html", p)
 }
