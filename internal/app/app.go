@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/medguard/medguard/internal/appreg"
+	"github.com/medguard/medguard/internal/appscore"
 	"log/slog"
 	"net"
 	"net/http"
@@ -71,6 +72,8 @@ type App struct {
 	// authorization codes with the keys of DATA/authcode.
 	Apps     *appreg.Service
 	AppCodes *appreg.SignedCodes
+	// AppModel is the scoring model the registry evaluates apps with.
+	AppModel appscore.Model
 	// Upstream is the regional side of upward reporting: the links of the hospital nodes
 	// and the app reports they push; its key file is DATA/upstream.key.
 	Upstream *upstream.Region
@@ -209,12 +212,11 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	model, err := scoreModel(cfg.Apps.ScoreModel)
-	if err != nil {
+	if a.AppModel, err = scoreModel(cfg.Apps.ScoreModel); err != nil {
 		db.Close()
 		return nil, err
 	}
-	a.Apps = appreg.New(db, tl, a.AppCodes, appreg.ModelScorer{Model: model}, a.Alerts, appreg.Options{CodeValidity: cfg.Apps.CodeValidity,
+	a.Apps = appreg.New(db, tl, a.AppCodes, appreg.ModelScorer{Model: a.AppModel}, a.Alerts, appreg.Options{CodeValidity: cfg.Apps.CodeValidity,
 		Vulns: appreg.SupplyVulns{Supply: a.Supply}})
 	upKey, err := keyfile.LoadOrCreate(filepath.Join(dataDir, upstream.KeyFile), upstream.KeySize)
 	if err != nil {
@@ -288,7 +290,7 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
 		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts, Reference: a.Reference, Events: a.Events,
-		Apps: a.Apps, Upstream: a.Upstream, AppKeys: PublicKeysPEM(a.AppCodes), Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
+		Apps: a.Apps, Upstream: a.Upstream, AppKeys: PublicKeysPEM(a.AppCodes), AppModel: &a.AppModel, Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
 		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {
 		return nil, err

@@ -218,7 +218,7 @@ func (s *Server) uiError(w http.ResponseWriter, r *http.Request, pe *problem.Err
 // catalogueAreas are the prefixes under which message catalogues keep error texts
 // ("<area>error.<code>") and field labels ("<area>field.<name>"): the core area first,
 // then each module's.
-var catalogueAreas = []string{"", "asset.", "supply.", "dlp.", "notify."}
+var catalogueAreas = []string{"", "asset.", "supply.", "dlp.", "notify.", "app."}
 
 // errorText translates a problem: for invalid input "Please check <field label>:
 // <message>"; otherwise the problem's own message when it names a catalogue key, else the

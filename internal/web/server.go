@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/appreg"
+	"github.com/medguard/medguard/internal/appscore"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -72,6 +73,9 @@ type Deps struct {
 	AppKeys []byte
 	// WebCheck configures the checks of the apps' portals (zero: the system's roots).
 	WebCheck portal.Options
+	// AppModel is the scoring model the registry evaluates apps with: the score page
+	// shows its grade thresholds and labels its finding types. Nil: the built-in model.
+	AppModel *appscore.Model
 	// Explain classifies patient-record accesses on the investigation pages; nil: one
 	// is made on Reference (the server shares the detection engine's when it has one).
 	Explain *explain.Explainer

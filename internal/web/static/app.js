@@ -6,6 +6,25 @@
     var tok = document.body.dataset.csrf;
     if (tok) { e.detail.headers["X-CSRF-Token"] = tok; }
   });
+  // A button with data-copy copies the value of the element it names (an authorization
+  // code) and says so on itself for a moment.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest && e.target.closest("button[data-copy]");
+    if (!b) { return; }
+    var src = document.getElementById(b.getAttribute("data-copy"));
+    if (!src) { return; }
+    var text = src.value !== undefined ? src.value : src.textContent;
+    var done = function () {
+      var was = b.textContent;
+      b.textContent = b.getAttribute("data-copied") || was;
+      window.setTimeout(function () { b.textContent = was; }, 1500);
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, function () { src.select(); });
+    } else {
+      src.select();
+    }
+  });
   document.addEventListener("submit", function (e) {
     var msg = e.target.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) { e.preventDefault(); }
@@ -110,8 +129,11 @@
       // The first tick label starts at the axis and the last ends at it, clear of the value labels.
       xAxis: { type: "category", boundaryGap: false, data: spec.x,
         axisLabel: { hideOverlap: true, alignMinLabel: "left", alignMaxLabel: "right" } },
-      yAxis: { type: "value", minInterval: 1, splitNumber: 4, axisLabel: { hideOverlap: true } },
-      series: spec.series.map(function (s) { return { type: "line", name: s.name, data: s.data, showSymbol: false }; })
+      // A score chart (ymax) runs from 0 to the highest score and marks every value: its
+      // history may hold a single evaluation.
+      yAxis: { type: "value", minInterval: 1, splitNumber: 4, axisLabel: { hideOverlap: true },
+        min: spec.ymax ? 0 : undefined, max: spec.ymax || undefined, interval: spec.ymax ? spec.ymax / 5 : undefined },
+      series: spec.series.map(function (s) { return { type: "line", name: s.name, data: s.data, showSymbol: !!spec.symbols, symbolSize: spec.symbols ? 7 : 4, connectNulls: false }; })
     };
   }
 
