@@ -38,15 +38,18 @@ var derivedTypes = []string{FindingUnregisteredChannel, FindingForeignSigner, Fi
 
 // Finding is something wrong with an app.
 type Finding struct {
-	ID       int64      `json:"id"`
-	AppID    int64      `json:"app_id"`
-	Type     string     `json:"type"`
-	Subject  string     `json:"subject"` // a channel, a contact role … ("" for the app as a whole)
-	Severity string     `json:"severity"`
-	Evidence string     `json:"evidence"`
-	Status   string     `json:"status"` // open, fixed
-	OpenedAt time.Time  `json:"opened_at"`
-	FixedAt  *time.Time `json:"fixed_at,omitempty"`
+	ID       int64  `json:"id"`
+	AppID    int64  `json:"app_id"`
+	Type     string `json:"type"`
+	Subject  string `json:"subject"` // a channel, a contact role … ("" for the app as a whole)
+	Severity string `json:"severity"`
+	Evidence string `json:"evidence"`
+	// Message is Evidence as a catalogue message, for the findings the registry derives
+	// itself (nil for a tool's evidence).
+	Message  *i18n.Message `json:"message,omitempty"`
+	Status   string        `json:"status"` // open, fixed
+	OpenedAt time.Time     `json:"opened_at"`
+	FixedAt  *time.Time    `json:"fixed_at,omitempty"`
 }
 
 // Observation is what a channel was seen serving.
@@ -145,12 +148,13 @@ func (s *Service) refresh(ctx context.Context, tx *store.Tx, a actor.Actor, id i
 // observation of each channel and its codes.
 func (s *Service) derive(ctx context.Context, tx *store.Tx, ap App) ([]Finding, error) {
 	var out []Finding
-	add := func(typ, subject, severity, evidence string) {
-		out = append(out, Finding{Type: typ, Subject: subject, Severity: severity, Evidence: evidence})
+	add := func(typ, subject, severity, evidence string, msg i18n.Message) {
+		out = append(out, Finding{Type: typ, Subject: subject, Severity: severity, Evidence: evidence, Message: &msg})
 	}
 	for _, role := range ContactRoles {
 		if !slices.ContainsFunc(ap.Contacts, func(c Contact) bool { return c.Role == role }) {
-			add(FindingContactMissing, role, "medium", fmt.Sprintf("no %s contact is filed", role))
+			add(FindingContactMissing, role, "medium", fmt.Sprintf("no %s contact is filed", role),
+				i18n.M("app.evidence.contact_missing", i18n.M("app.role."+role)))
 		}
 	}
 	if ap.Status == StatusAdmitted {
@@ -160,7 +164,8 @@ func (s *Service) derive(ctx context.Context, tx *store.Tx, ap App) ([]Finding, 
 			return nil, fmt.Errorf("appreg: codes: %w", err)
 		}
 		if valid == 0 {
-			add(FindingCodeExpired, "", "high", "the app is admitted but holds no valid authorization code")
+			add(FindingCodeExpired, "", "high", "the app is admitted but holds no valid authorization code",
+				i18n.M("app.evidence.code_expired"))
 		}
 	}
 	if s.opt.Vulns != nil {
@@ -178,7 +183,8 @@ func (s *Service) derive(ctx context.Context, tx *store.Tx, ap App) ([]Finding, 
 			}
 			for _, vu := range vulns {
 				add(FindingVuln, vu.ID+" · "+vu.Package, vu.Severity,
-					fmt.Sprintf("%s in %s of version %s (its SBOM in the supply chain)", vu.ID, vu.Package, v.Version))
+					fmt.Sprintf("%s in %s of version %s (its SBOM in the supply chain)", vu.ID, vu.Package, v.Version),
+					i18n.M("app.evidence.vuln", vu.ID, vu.Package, v.Version))
 			}
 		}
 	}
@@ -219,21 +225,26 @@ func (s *Service) derive(ctx context.Context, tx *store.Tx, ap App) ([]Finding, 
 	served := map[string][]string{} // version → channels
 	for _, o := range latest {
 		if !channels[o.Channel] {
-			add(FindingUnregisteredChannel, o.Channel, "high", fmt.Sprintf("the app is served through %s, a channel not filed", o.Channel))
+			add(FindingUnregisteredChannel, o.Channel, "high", fmt.Sprintf("the app is served through %s, a channel not filed", o.Channel),
+				i18n.M("app.evidence.unregistered_channel", o.Channel))
 		}
 		if o.Signer != "" && !signers[o.Signer] {
 			add(FindingForeignSigner, o.Channel, "critical",
-				fmt.Sprintf("%s serves a build signed by certificate SHA-256 %s, which is not an official signer: counterfeit or repackaged", o.Channel, o.Signer))
+				fmt.Sprintf("%s serves a build signed by certificate SHA-256 %s, which is not an official signer: counterfeit or repackaged", o.Channel, o.Signer),
+				i18n.M("app.evidence.foreign_signer", o.Channel, o.Signer))
 			continue // a foreign build's version and digest say nothing more
 		}
 		v, known := versions[o.Version]
 		switch {
 		case o.SHA256 != "" && !digests[o.SHA256]:
-			add(FindingUnofficialBuild, o.Channel, "high", fmt.Sprintf("%s serves a file (SHA-256 %s) that is not an official version's artifact", o.Channel, o.SHA256))
+			add(FindingUnofficialBuild, o.Channel, "high", fmt.Sprintf("%s serves a file (SHA-256 %s) that is not an official version's artifact", o.Channel, o.SHA256),
+				i18n.M("app.evidence.unofficial_file", o.Channel, o.SHA256))
 		case o.Version != "" && !known:
-			add(FindingUnofficialBuild, o.Channel, "high", fmt.Sprintf("%s serves version %s, which is not an official version", o.Channel, o.Version))
+			add(FindingUnofficialBuild, o.Channel, "high", fmt.Sprintf("%s serves version %s, which is not an official version", o.Channel, o.Version),
+				i18n.M("app.evidence.unofficial_version", o.Channel, o.Version))
 		case known && !v.Current:
-			add(FindingOutdatedVersion, o.Channel, "medium", fmt.Sprintf("%s still serves version %s, superseded by the current official version", o.Channel, o.Version))
+			add(FindingOutdatedVersion, o.Channel, "medium", fmt.Sprintf("%s still serves version %s, superseded by the current official version", o.Channel, o.Version),
+				i18n.M("app.evidence.outdated_version", o.Channel, o.Version))
 		}
 		if o.Version != "" {
 			served[o.Version] = append(served[o.Version], o.Channel)
@@ -245,7 +256,8 @@ func (s *Service) derive(ctx context.Context, tx *store.Tx, ap App) ([]Finding, 
 			parts = append(parts, fmt.Sprintf("%s: %s", v, strings.Join(chs, ", ")))
 		}
 		sort.Strings(parts)
-		add(FindingInconsistent, "", "low", "the channels serve different versions — "+strings.Join(parts, "; "))
+		add(FindingInconsistent, "", "low", "the channels serve different versions — "+strings.Join(parts, "; "),
+			i18n.M("app.evidence.inconsistent", strings.Join(parts, "; ")))
 	}
 	return out, nil
 }
@@ -276,8 +288,9 @@ func (s *Service) sync(ctx context.Context, tx *store.Tx, ap App, types []string
 			if _, err := tx.ExecContext(ctx, `UPDATE app_findings SET status = 'fixed', fixed_at = ? WHERE id = ?`, now, f.ID); err != nil {
 				return fmt.Errorf("appreg: fix finding: %w", err)
 			}
-		case w.Evidence != f.Evidence || w.Severity != f.Severity:
-			if _, err := tx.ExecContext(ctx, `UPDATE app_findings SET evidence = ?, severity = ? WHERE id = ?`, w.Evidence, w.Severity, f.ID); err != nil {
+		case w.Evidence != f.Evidence || w.Severity != f.Severity || !sameMessage(w.Message, f.Message):
+			if _, err := tx.ExecContext(ctx, `UPDATE app_findings SET evidence = ?, severity = ?, message = ? WHERE id = ?`,
+				w.Evidence, w.Severity, messageJSON(w.Message), f.ID); err != nil {
 				return fmt.Errorf("appreg: update finding: %w", err)
 			}
 		}
@@ -286,8 +299,8 @@ func (s *Service) sync(ctx context.Context, tx *store.Tx, ap App, types []string
 		if have[key(f)] {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO app_findings (app_id, type, subject, severity, evidence, status, opened_at)
-			VALUES (?, ?, ?, ?, ?, 'open', ?)`, ap.ID, f.Type, f.Subject, f.Severity, f.Evidence, now); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO app_findings (app_id, type, subject, severity, evidence, message, status, opened_at)
+			VALUES (?, ?, ?, ?, ?, ?, 'open', ?)`, ap.ID, f.Type, f.Subject, f.Severity, f.Evidence, messageJSON(f.Message), now); err != nil {
 			return fmt.Errorf("appreg: open finding: %w", err)
 		}
 		if f.Severity == "low" || f.Severity == "info" {
@@ -339,7 +352,7 @@ func findings(ctx context.Context, q store.Querier, id int64, openOnly bool) ([]
 	if openOnly {
 		cond = " AND status = 'open'"
 	}
-	rows, err := q.QueryContext(ctx, `SELECT id, app_id, type, subject, severity, evidence, status, opened_at, fixed_at
+	rows, err := q.QueryContext(ctx, `SELECT id, app_id, type, subject, severity, evidence, message, status, opened_at, fixed_at
 		FROM app_findings WHERE app_id = ?`+cond+` ORDER BY id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("appreg: findings: %w", err)
@@ -349,8 +362,15 @@ func findings(ctx context.Context, q store.Querier, id int64, openOnly bool) ([]
 	for rows.Next() {
 		var f Finding
 		var opened, fixed store.Time
-		if err := rows.Scan(&f.ID, &f.AppID, &f.Type, &f.Subject, &f.Severity, &f.Evidence, &f.Status, &opened, &fixed); err != nil {
+		var msg string
+		if err := rows.Scan(&f.ID, &f.AppID, &f.Type, &f.Subject, &f.Severity, &f.Evidence, &msg, &f.Status, &opened, &fixed); err != nil {
 			return nil, fmt.Errorf("appreg: findings: %w", err)
+		}
+		if msg != "" {
+			var m i18n.Message
+			if json.Unmarshal([]byte(msg), &m) == nil && m.Key != "" {
+				f.Message = &m
+			}
 		}
 		f.OpenedAt, f.FixedAt = opened.Time, fixed.Ptr()
 		out = append(out, f)
@@ -533,3 +553,18 @@ func (s *Service) Verify(ctx context.Context, code string) (Verdict, error) {
 	}
 	return v, nil
 }
+
+// messageJSON is m as stored in app_findings.message ("" for none).
+func messageJSON(m *i18n.Message) string {
+	if m == nil {
+		return ""
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// sameMessage reports whether a derived message and a stored one say the same.
+func sameMessage(a, b *i18n.Message) bool { return messageJSON(a) == messageJSON(b) }
