@@ -234,19 +234,27 @@ type gstate struct {
 }
 
 // evalState is the per-event state of an evaluation: the explanation, computed once
-// when a rule needs it.
+// when a rule needs it, and the event's account, looked up once.
 type evalState struct {
 	patient  bool // the event is a patient-record access
-	ctx      context.Context
-	org      int64
-	x        Explainer
 	done     bool
 	ok       bool
-	expl     explain.Explanation
-	err      error
-	bits     uint32
 	bitsDone bool
-	accounts []*gstate // the event's account's groups, by rule index (nil until asked)
+	bits     uint32
+	org      int64
+	ctx      context.Context
+	x        Explainer
+	ax       accountExplainer // x, when it takes the account's cache (nil otherwise)
+	acct     *account         // the event's account (nil until asked)
+	err      error
+	expl     explain.Explanation
+}
+
+// reset prepares s for the next event, writing only what an evaluation reads before
+// it sets it (the explanation is read only once done).
+func (s *evalState) reset(ctx context.Context, org int64, patient bool) {
+	s.patient, s.done, s.ok, s.bitsDone = patient, false, false, false
+	s.org, s.ctx, s.acct, s.err = org, ctx, nil, nil
 }
 
 // flagBits returns the flags of the explanation (computed) as a bit set.
@@ -273,8 +281,13 @@ func flagMask(flags []string) uint32 {
 func (s *evalState) explanation(ev *events.Event) (*explain.Explanation, bool) {
 	if !s.done {
 		s.done = true
+		s.expl = explain.Explanation{}
 		if s.x != nil && s.patient {
-			s.expl, s.err = s.x.Explain(s.ctx, s.org, ev)
+			if s.ax != nil && ev.Account != "" {
+				s.expl, s.err = s.ax.ExplainAccount(s.ctx, s.org, ev, &s.acct.staff)
+			} else {
+				s.expl, s.err = s.x.Explain(s.ctx, s.org, ev)
+			}
 			s.ok = s.err == nil
 		}
 	}
@@ -305,12 +318,27 @@ type Engine struct {
 	hseed     maphash.Seed
 	day       localDay // the last local day a time-of-day rule looked at
 	zoneCache map[string]bool
-	// accounts caches, per organisation and account, the groups of the rules grouped by
-	// account alone (most of the library), by rule index: one map lookup per event
-	// instead of one per rule. Cleared by every sweep, the only place groups are dropped.
-	accounts    map[int64]map[string][]*gstate
-	accountsOrg int64                // the organisation of accountsMap
-	accountsMap map[string][]*gstate // accounts[accountsOrg], nil when not looked up
+	// accounts holds, per organisation and account, the groups of the rules grouped by
+	// account alone (most of the library), by rule index, and the explainer's cache of
+	// the account: one map lookup per event instead of one per rule and one in the
+	// explainer. Cleared by every sweep, the only place groups are dropped.
+	accounts    map[int64]map[string]*account
+	accountsOrg int64               // the organisation of accountsMap
+	accountsMap map[string]*account // accounts[accountsOrg], nil when not looked up
+	eagerAcct   bool                // look the account up before the rules (some rule or the explainer will)
+}
+
+// account is what the engine keeps of one account of one organisation.
+type account struct {
+	groups []*gstate // by rule index (nil: not looked up yet)
+	staff  explain.AccountCache
+}
+
+// accountExplainer is an Explainer that keeps what it knows of an account in a cache
+// the caller holds per account (*explain.Explainer is one): the engine, which looks the
+// account up anyway, saves the explainer a lookup per access.
+type accountExplainer interface {
+	ExplainAccount(ctx context.Context, orgID int64, ev *events.Event, c *explain.AccountCache) (explain.Explanation, error)
 }
 
 // NewEngine compiles rules (validated again) for evaluation in env.
@@ -320,7 +348,9 @@ func NewEngine(rules []Rule, env Env) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{env: env, bySystem: map[string][][]*crule{}, holidays: map[int]bool{}, orgFirst: map[int64]int64{},
-		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}, accounts: map[int64]map[string][]*gstate{}}
+		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}, accounts: map[int64]map[string]*account{}}
+	e.st.x = env.Explainer
+	e.st.ax, _ = env.Explainer.(accountExplainer)
 	for _, h := range env.Holidays {
 		e.holidays[dayKey(h)] = true
 	}
@@ -339,7 +369,9 @@ func NewEngine(rules []Rule, env Env) (*Engine, error) {
 			return nil, err
 		}
 		e.rules = append(e.rules, cr)
+		e.eagerAcct = e.eagerAcct || cr.byAccount
 	}
+	e.eagerAcct = e.eagerAcct || e.st.ax != nil
 	return e, nil
 }
 
@@ -499,7 +531,10 @@ func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit 
 		e.now = t
 	}
 	a := actionIndex(ev.Action)
-	e.st = evalState{ctx: ctx, org: orgID, x: e.env.Explainer, patient: a >= 0 && ev.PatientID != "" && patientActions&(1<<a) != 0}
+	e.st.reset(ctx, orgID, a >= 0 && ev.PatientID != "" && patientActions&(1<<a) != 0)
+	if e.eagerAcct && ev.Account != "" {
+		e.st.acct = e.account(orgID, ev.Account)
+	}
 	if a >= 0 {
 		for _, cr := range e.candidates(ev.System, a) {
 			if !cr.m.match(&ev.Event, &e.st) {
@@ -517,33 +552,41 @@ func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit 
 		e.sweep()
 	}
 	err := e.st.err
-	e.st = evalState{}
+	e.st.ctx, e.st.acct, e.st.err = nil, nil, nil
 	if err != nil {
 		return fmt.Errorf("detect: explain an access: %w", err)
 	}
 	return nil
 }
 
+// account returns the engine's record of account name of orgID, made when missing.
+func (e *Engine) account(orgID int64, name string) *account {
+	m := e.accountsMap
+	if m == nil || e.accountsOrg != orgID {
+		if m = e.accounts[orgID]; m == nil {
+			m = map[string]*account{}
+			e.accounts[orgID] = m
+		}
+		e.accountsOrg, e.accountsMap = orgID, m
+	}
+	ac := m[name]
+	if ac == nil {
+		ac = &account{groups: make([]*gstate, len(e.rules))}
+		m[name] = ac
+	}
+	return ac
+}
+
 // group returns the state of ev's group of cr, made when missing.
 func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) *gstate {
 	var cache []*gstate
 	if cr.byAccount {
-		cache = e.st.accounts
-		if cache == nil {
-			m := e.accountsMap
-			if m == nil || e.accountsOrg != orgID {
-				if m = e.accounts[orgID]; m == nil {
-					m = map[string][]*gstate{}
-					e.accounts[orgID] = m
-				}
-				e.accountsOrg, e.accountsMap = orgID, m
-			}
-			if cache = m[ev.Account]; cache == nil {
-				cache = make([]*gstate, len(e.rules))
-				m[ev.Account] = cache
-			}
-			e.st.accounts = cache
+		ac := e.st.acct
+		if ac == nil {
+			ac = e.account(orgID, ev.Account)
+			e.st.acct = ac
 		}
+		cache = ac.groups
 		if g := cache[cr.idx]; g != nil {
 			return g
 		}

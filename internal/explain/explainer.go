@@ -355,7 +355,33 @@ func (x *Explainer) Explain(ctx context.Context, orgID int64, ev *events.Event) 
 	if err != nil {
 		return Explanation{}, err
 	}
-	return x.classify(sn, s, ev), nil
+	return x.classify(sn, s, ev, sn.staffByAccount[ev.Account]), nil
+}
+
+// AccountCache is what an Explainer found of one account of one organisation in the
+// snapshot it last used: a caller that keeps one per account (the rule engine) saves
+// ExplainAccount the lookup of the account in the staff list. The zero value is empty.
+type AccountCache struct {
+	sn *snapshot
+	st *staff // staffByAccount in sn (nil: not in the staff list)
+}
+
+// ExplainAccount is Explain for an event of the account c caches (c is kept by the
+// caller per organisation and account; an Explain of another account through it is
+// wrong). c is filled or refreshed when the snapshot changed.
+func (x *Explainer) ExplainAccount(ctx context.Context, orgID int64, ev *events.Event, c *AccountCache) (Explanation, error) {
+	if !IsPatientAccess(ev) {
+		return Explanation{}, nil
+	}
+	s := x.state(orgID)
+	sn, err := x.snapshot(ctx, orgID, s)
+	if err != nil {
+		return Explanation{}, err
+	}
+	if c.sn != sn {
+		c.sn, c.st = sn, sn.staffByAccount[ev.Account]
+	}
+	return x.classify(sn, s, ev, c.st), nil
 }
 
 // Filter slots of the shared reasons of flagged accesses: staff encounter, own
@@ -367,8 +393,8 @@ const (
 	slotDept        = 6
 )
 
-func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event) Explanation {
-	st := sn.staffByAccount[ev.Account]
+// classify classifies ev in sn; st is the staff member of ev's account (nil: none).
+func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event, st *staff) Explanation {
 	if st == nil && ev.StaffID != "" {
 		st = sn.staffByID[ev.StaffID]
 	}
