@@ -124,10 +124,10 @@ func (r *ring) last(k int) []entry {
 	return out
 }
 
-// qentry is a distinct value queued for expiry.
+// qentry is a distinct value (its slot in a dset) queued for expiry.
 type qentry struct {
-	v string
 	t int64
+	i int32
 }
 
 // qring is a FIFO of qentries in a ring buffer that grows by doubling: its size
@@ -158,6 +158,71 @@ func (q *qring) pop() qentry {
 	q.head = (q.head + 1) & (len(q.buf) - 1)
 	q.n--
 	return e
+}
+
+// dset is the values of a distinct rule's group in the window: a slot per value with
+// its latest entry, found by the value, and a queue of the slots in the order they
+// expire. An event of a value already seen costs one map lookup, and an expiry none.
+type dset struct {
+	idx   map[string]int32 // value → slot
+	slots []dslot
+	free  []int32 // slots of expired values, reused first
+	queue qring   // one entry per value: its slot and when it expires, oldest first
+}
+
+// dslot is a value of a dset and its latest entry ("" : a free slot).
+type dslot struct {
+	v string
+	e entry
+}
+
+// len returns how many values the window holds.
+func (d *dset) len() int { return len(d.idx) }
+
+// see records en for value v (not "").
+func (d *dset) see(v string, en entry) {
+	if i, ok := d.idx[v]; ok {
+		d.slots[i].e = en
+		return
+	}
+	if d.idx == nil {
+		d.idx = map[string]int32{}
+	}
+	var i int32
+	if n := len(d.free); n > 0 {
+		i, d.free = d.free[n-1], d.free[:n-1]
+	} else {
+		i = int32(len(d.slots))
+		d.slots = append(d.slots, dslot{})
+	}
+	d.slots[i] = dslot{v: v, e: en}
+	d.idx[v] = i
+	d.queue.push(qentry{t: en.t, i: i})
+}
+
+// expire forgets the values last seen before before.
+func (d *dset) expire(before int64) {
+	for d.queue.n > 0 && d.queue.front().t < before {
+		q := d.queue.pop()
+		s := &d.slots[q.i]
+		if s.e.t < before {
+			delete(d.idx, s.v)
+			*s = dslot{}
+			d.free = append(d.free, q.i)
+		} else {
+			d.queue.push(qentry{t: s.e.t, i: q.i}) // seen again since: expires later
+		}
+	}
+}
+
+// entries appends the values' latest entries to out, in no order.
+func (d *dset) entries(out []entry) []entry {
+	for i := range d.slots {
+		if d.slots[i].v != "" {
+			out = append(out, d.slots[i].e)
+		}
+	}
+	return out
 }
 
 // groupMap holds the groups of a rule by a hash of their key (a map of fixed-size
@@ -221,13 +286,13 @@ func (gm *groupMap) retain(keep func(*gstate) bool) {
 // gstate is the state of one group of one rule.
 type gstate struct {
 	key   gkey
-	next  *gstate // the next group of the same hash
-	last  int64   // last matching event (eviction; dormant: last activity)
-	quiet int64   // no hit before this time
-	ring  ring    // count: the last threshold events; sequence: the first step's events
-	vals  map[string]entry
-	queue qring // distinct: values in the order they expire
-	step  int   // sequence: the step waited for (0: collecting the first)
+	next  *gstate          // the next group of the same hash
+	last  int64            // last matching event (eviction; dormant: last activity)
+	quiet int64            // no hit before this time
+	ring  ring             // count: the last threshold events; sequence: the first step's events
+	vals  map[string]entry // first_seen: the values and when they were last seen
+	dist  dset             // distinct: the values in the window
+	step  int              // sequence: the step waited for (0: collecting the first)
 	stepN int
 	start int64
 	evid  []entry
@@ -332,6 +397,8 @@ type Engine struct {
 type account struct {
 	groups []*gstate // by rule index (nil: not looked up yet)
 	staff  explain.AccountCache
+	ip     string // the source address the account came from last (zone rules), and
+	ipIn   bool   // whether it is inside
 }
 
 // accountExplainer is an Explainer that keeps what it knows of an account in a cache
@@ -622,20 +689,11 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 		}
 		g := e.group(cr, orgID, &ev.Event)
 		g.last = max(g.last, t)
-		if g.vals == nil {
-			g.vals = map[string]entry{}
-		}
-		g.expireDistinct(t - cr.window)
-		if _, ok := g.vals[v]; !ok {
-			g.queue.push(qentry{v: v, t: t})
-		}
-		g.vals[v] = en
-		if len(g.vals) >= cr.threshold && t >= g.quiet {
+		g.dist.expire(t - cr.window)
+		g.dist.see(v, en)
+		if g.dist.len() >= cr.threshold && t >= g.quiet {
 			g.quiet = t + cr.quiet
-			evid := make([]entry, 0, len(g.vals))
-			for _, x := range g.vals {
-				evid = append(evid, x)
-			}
+			evid := g.dist.entries(make([]entry, 0, g.dist.len()))
 			slices.SortFunc(evid, func(a, b entry) int { return cmp.Compare(a.seq, b.seq) })
 			from := evid[0].t
 			if len(evid) > maxEvidence {
@@ -710,7 +768,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			e.single(cr, orgID, ev, en, emit)
 		}
 	case KindZone:
-		if ev.SourceIP == "" || e.inside(ev.SourceIP) {
+		if ev.SourceIP == "" || e.insideFor(ev.SourceIP) {
 			return
 		}
 		e.single(cr, orgID, ev, en, emit)
@@ -775,6 +833,19 @@ func (e *Engine) inside(ip string) bool {
 	return in
 }
 
+// insideFor is inside for the event's source address ip, remembered per account: an
+// account mostly comes from the same address, compared without a map lookup.
+func (e *Engine) insideFor(ip string) bool {
+	ac := e.st.acct
+	if ac == nil {
+		return e.inside(ip)
+	}
+	if ac.ip != ip || ac.ip == "" {
+		ac.ip, ac.ipIn = ip, e.inside(ip)
+	}
+	return ac.ipIn
+}
+
 // single fires a single-event rule unless its group is quiet.
 func (e *Engine) single(cr *crule, orgID int64, ev *events.Stored, en entry, emit func(Hit)) {
 	g := e.group(cr, orgID, &ev.Event)
@@ -784,19 +855,6 @@ func (e *Engine) single(cr *crule, orgID int64, ev *events.Stored, en entry, emi
 	}
 	g.quiet = en.t + cr.quiet
 	e.fire(cr, &g.key, ev, []entry{en}, en.t, en.t, emit)
-}
-
-func (g *gstate) expireDistinct(before int64) {
-	for g.queue.n > 0 && g.queue.front().t < before {
-		q := g.queue.pop()
-		if cur, ok := g.vals[q.v]; ok {
-			if cur.t < before {
-				delete(g.vals, q.v)
-			} else {
-				g.queue.push(qentry{v: q.v, t: cur.t}) // seen again since: expires later
-			}
-		}
-	}
 }
 
 // sequence advances the steps of a sequence rule. The first step slides over the

@@ -1,9 +1,6 @@
 package detect
 
-import (
-	"fmt"
-	"testing"
-)
+import "testing"
 
 // TestQring: the distinct rules' expiry queue is a FIFO through wrap-arounds and
 // growth (against a slice as the model), and its buffer follows the values alive, not
@@ -19,7 +16,7 @@ func TestQring(t *testing.T) {
 			pop = 10
 		}
 		for range push {
-			e := qentry{v: fmt.Sprint(n), t: int64(n)}
+			e := qentry{t: int64(n), i: int32(n)}
 			n++
 			q.push(e)
 			model = append(model, e)
@@ -57,5 +54,51 @@ func TestQring(t *testing.T) {
 		if e != (qentry{}) {
 			t.Errorf("slot %d keeps %+v after the pop", i, e)
 		}
+	}
+}
+
+// TestDset: a distinct rule's values in the window, against a map of the latest entry
+// of each value as the model, through expiries, repeats and reused slots.
+func TestDset(t *testing.T) {
+	var d dset
+	model := map[string]entry{}
+	const window = 50
+	maxLive := 0
+	for n := range 2000 {
+		tn := int64(n)
+		v := string(rune('a' + (n*n+3*n)%37%23))
+		before := tn - window
+		d.expire(before)
+		for k, x := range model {
+			if x.t < before {
+				delete(model, k)
+			}
+		}
+		en := entry{t: tn, seq: int64(n + 1), id: v}
+		d.see(v, en)
+		model[v] = en
+		if d.len() != len(model) {
+			t.Fatalf("step %d: %d values, want %d", n, d.len(), len(model))
+		}
+		got := d.entries(nil)
+		if len(got) != len(model) {
+			t.Fatalf("step %d: %d entries, want %d", n, len(got), len(model))
+		}
+		for _, x := range got {
+			if model[x.id] != x {
+				t.Fatalf("step %d: entry %+v, want %+v", n, x, model[x.id])
+			}
+		}
+		maxLive = max(maxLive, len(model))
+		if n%500 == 499 { // a pause: everything expires
+			d.expire(tn + 1)
+			clear(model)
+			if d.len() != 0 || len(d.entries(nil)) != 0 {
+				t.Fatalf("step %d: %d values left after the window", n, d.len())
+			}
+		}
+	}
+	if len(d.slots) > maxLive {
+		t.Errorf("%d slots for at most %d values alive", len(d.slots), maxLive)
 	}
 }
