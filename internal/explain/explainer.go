@@ -49,14 +49,15 @@ type orderKey struct{ account, patient string }
 // snapshot is one organisation's reference data, indexed for Explain: the hashes and
 // staff identifiers that relations and encounters compare are interned into small
 // integers when it is built, times are unix nanoseconds, so that classifying an access
-// costs two map lookups by string (account, patient) and integer comparisons.
+// costs a map lookup by account (none through ExplainAccount's cache), a slot of the
+// patient index and integer comparisons.
 type snapshot struct {
 	version        int64
 	ids            *reference.Interner // staff identifiers and the surname, address and building hashes
 	depts          *reference.Interner // departments
 	staffByAccount map[string]*staff
 	staffByID      map[string]*staff
-	patients       map[string]patient // by NormalizeID of the identifier (in the slot: one memory access less)
+	patients       *patientIndex // by NormalizeID of the identifier
 	// Reasons of the explained cases without flags, shared.
 	staffReasons []i18n.Message
 	orderReasons []i18n.Message
@@ -219,7 +220,7 @@ func (x *Explainer) build(d *reference.Data) *snapshot {
 		depts:          reference.NewInterner(),
 		staffByAccount: make(map[string]*staff, len(d.Staff)),
 		staffByID:      make(map[string]*staff, len(d.Staff)),
-		patients:       make(map[string]patient, len(d.Patients)),
+		patients:       newPatientIndex(len(d.Patients)),
 		staffReasons:   []i18n.Message{x.reason(FilterEncounterStaff, "")},
 		orderReasons:   []i18n.Message{x.reason(FilterOwnOrders, "")},
 		deptReasons:    [][2][]i18n.Message{{}}, // NoKey: no department
@@ -243,7 +244,7 @@ func (x *Explainer) build(d *reference.Data) *snapshot {
 		}
 	}
 	// The patients and, in one array, their encounters (each patient's a run of it):
-	// an access reads the patient from the map's slot and the encounters next to each
+	// an access reads the patient from the index's slot and the encounters next to each
 	// other, not from scattered allocations.
 	pats := make([]patient, len(d.Patients))
 	byHash := make(map[string]int, len(d.Patients))
@@ -291,7 +292,7 @@ func (x *Explainer) build(d *reference.Data) *snapshot {
 	}
 	for i := range pats {
 		slices.SortStableFunc(pats[i].enc, func(a, b encounter) int { return cmp.Compare(a.start, b.start) })
-		sn.patients[d.Patients[i].ID] = pats[i]
+		sn.patients.put(d.Patients[i].ID, pats[i])
 	}
 	sn.slots = 6 + 2*len(sn.deptReasons)
 	sn.flagged = make([]atomic.Pointer[[]i18n.Message], (1<<len(Flags))*sn.slots)
@@ -408,10 +409,7 @@ func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event, st *st
 		who.StaffID, dept = sn.ids.Lookup(ev.StaffID), sn.depts.Lookup(ev.Department)
 	}
 	pid := normID(ev.PatientID)
-	var p *patient
-	if v, ok := sn.patients[pid]; ok {
-		p = &v
-	}
+	p := sn.patients.get(pid)
 	t := ev.Time.UnixNano()
 
 	const (
