@@ -11,6 +11,7 @@ import (
 
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/explain"
+	"github.com/medguard/medguard/internal/strtab"
 )
 
 // maxEvidence is how many event ids a hit carries at most (the most recent).
@@ -162,31 +163,31 @@ func (q *qring) pop() qentry {
 
 // dset is the values of a distinct rule's group in the window: a slot per value with
 // its latest entry, found by the value, and a queue of the slots in the order they
-// expire. An event of a value already seen costs one map lookup, and an expiry none.
+// expire. An event of a value already seen costs one lookup; an expiry deletes by the
+// packed key kept in the slot, without reading the value's text again.
 type dset struct {
-	idx   map[string]int32 // value → slot
+	idx   strtab.Table[int32] // value → slot
 	slots []dslot
 	free  []int32 // slots of expired values, reused first
 	queue qring   // one entry per value: its slot and when it expires, oldest first
 }
 
-// dslot is a value of a dset and its latest entry ("" : a free slot).
+// dslot is a value of a dset (packed) and its latest entry; the zero Key: a free slot.
 type dslot struct {
-	v string
+	k strtab.Key
 	e entry
 }
 
 // len returns how many values the window holds.
-func (d *dset) len() int { return len(d.idx) }
+func (d *dset) len() int { return d.idx.Len() }
 
 // see records en for value v (not "").
 func (d *dset) see(v string, en entry) {
-	if i, ok := d.idx[v]; ok {
-		d.slots[i].e = en
+	k := strtab.KeyOf(v)
+	p, added := d.idx.PutKey(k)
+	if !added {
+		d.slots[*p].e = en
 		return
-	}
-	if d.idx == nil {
-		d.idx = map[string]int32{}
 	}
 	var i int32
 	if n := len(d.free); n > 0 {
@@ -195,8 +196,8 @@ func (d *dset) see(v string, en entry) {
 		i = int32(len(d.slots))
 		d.slots = append(d.slots, dslot{})
 	}
-	d.slots[i] = dslot{v: v, e: en}
-	d.idx[v] = i
+	*p = i
+	d.slots[i] = dslot{k: k, e: en}
 	d.queue.push(qentry{t: en.t, i: i})
 }
 
@@ -206,7 +207,7 @@ func (d *dset) expire(before int64) {
 		q := d.queue.pop()
 		s := &d.slots[q.i]
 		if s.e.t < before {
-			delete(d.idx, s.v)
+			d.idx.DeleteKey(s.k)
 			*s = dslot{}
 			d.free = append(d.free, q.i)
 		} else {
@@ -218,7 +219,7 @@ func (d *dset) expire(before int64) {
 // entries appends the values' latest entries to out, in no order.
 func (d *dset) entries(out []entry) []entry {
 	for i := range d.slots {
-		if d.slots[i].v != "" {
+		if d.slots[i].k != (strtab.Key{}) {
 			out = append(out, d.slots[i].e)
 		}
 	}
@@ -387,10 +388,16 @@ type Engine struct {
 	// account alone (most of the library), by rule index, and the explainer's cache of
 	// the account: one map lookup per event instead of one per rule and one in the
 	// explainer. Cleared by every sweep, the only place groups are dropped.
-	accounts    map[int64]map[string]*account
-	accountsOrg int64               // the organisation of accountsMap
-	accountsMap map[string]*account // accounts[accountsOrg], nil when not looked up
+	accounts    map[int64]*orgAccounts
+	accountsOrg int64        // the organisation of accountsCur
+	accountsCur *orgAccounts // accounts[accountsOrg], nil when not looked up
 	eagerAcct   bool                // look the account up before the rules (some rule or the explainer will)
+}
+
+// orgAccounts are the accounts of one organisation.
+type orgAccounts struct {
+	byName strtab.Table[*account]
+	none   *account // the events that name no account
 }
 
 // account is what the engine keeps of one account of one organisation.
@@ -415,7 +422,7 @@ func NewEngine(rules []Rule, env Env) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{env: env, bySystem: map[string][][]*crule{}, holidays: map[int]bool{}, orgFirst: map[int64]int64{},
-		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}, accounts: map[int64]map[string]*account{}}
+		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}, accounts: map[int64]*orgAccounts{}}
 	e.st.x = env.Explainer
 	e.st.ax, _ = env.Explainer.(accountExplainer)
 	for _, h := range env.Holidays {
@@ -628,20 +635,25 @@ func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit 
 
 // account returns the engine's record of account name of orgID, made when missing.
 func (e *Engine) account(orgID int64, name string) *account {
-	m := e.accountsMap
-	if m == nil || e.accountsOrg != orgID {
-		if m = e.accounts[orgID]; m == nil {
-			m = map[string]*account{}
-			e.accounts[orgID] = m
+	oa := e.accountsCur
+	if oa == nil || e.accountsOrg != orgID {
+		if oa = e.accounts[orgID]; oa == nil {
+			oa = &orgAccounts{}
+			e.accounts[orgID] = oa
 		}
-		e.accountsOrg, e.accountsMap = orgID, m
+		e.accountsOrg, e.accountsCur = orgID, oa
 	}
-	ac := m[name]
-	if ac == nil {
-		ac = &account{groups: make([]*gstate, len(e.rules))}
-		m[name] = ac
+	if name == "" {
+		if oa.none == nil {
+			oa.none = &account{groups: make([]*gstate, len(e.rules))}
+		}
+		return oa.none
 	}
-	return ac
+	p, added := oa.byName.Put(name)
+	if added {
+		*p = &account{groups: make([]*gstate, len(e.rules))}
+	}
+	return *p
 }
 
 // group returns the state of ev's group of cr, made when missing.
@@ -961,7 +973,7 @@ func (e *Engine) fire(cr *crule, k *gkey, ev *events.Stored, evid []entry, from,
 // past their lookback; past MaxGroups the least recently active go too.
 func (e *Engine) sweep() {
 	clear(e.accounts) // it may point at groups dropped below
-	e.accountsMap = nil
+	e.accountsCur = nil
 	for _, cr := range e.rules {
 		before := e.now - cr.horizon
 		cr.groups.retain(func(g *gstate) bool {

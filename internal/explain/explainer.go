@@ -12,6 +12,7 @@ import (
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/reference"
+	"github.com/medguard/medguard/internal/strtab"
 )
 
 // Explainer classifies patient-record accesses from in-memory snapshots of each
@@ -50,14 +51,14 @@ type orderKey struct{ account, patient string }
 // staff identifiers that relations and encounters compare are interned into small
 // integers when it is built, times are unix nanoseconds, so that classifying an access
 // costs a map lookup by account (none through ExplainAccount's cache), a slot of the
-// patient index and integer comparisons.
+// patient table and integer comparisons.
 type snapshot struct {
 	version        int64
 	ids            *reference.Interner // staff identifiers and the surname, address and building hashes
 	depts          *reference.Interner // departments
 	staffByAccount map[string]*staff
 	staffByID      map[string]*staff
-	patients       *patientIndex // by NormalizeID of the identifier
+	patients       *strtab.Table[patient] // by NormalizeID of the identifier (the patient in the slot)
 	// Reasons of the explained cases without flags, shared.
 	staffReasons []i18n.Message
 	orderReasons []i18n.Message
@@ -220,7 +221,7 @@ func (x *Explainer) build(d *reference.Data) *snapshot {
 		depts:          reference.NewInterner(),
 		staffByAccount: make(map[string]*staff, len(d.Staff)),
 		staffByID:      make(map[string]*staff, len(d.Staff)),
-		patients:       newPatientIndex(len(d.Patients)),
+		patients:       strtab.New[patient](len(d.Patients)),
 		staffReasons:   []i18n.Message{x.reason(FilterEncounterStaff, "")},
 		orderReasons:   []i18n.Message{x.reason(FilterOwnOrders, "")},
 		deptReasons:    [][2][]i18n.Message{{}}, // NoKey: no department
@@ -244,7 +245,7 @@ func (x *Explainer) build(d *reference.Data) *snapshot {
 		}
 	}
 	// The patients and, in one array, their encounters (each patient's a run of it):
-	// an access reads the patient from the index's slot and the encounters next to each
+	// an access reads the patient from the table's slot and the encounters next to each
 	// other, not from scattered allocations.
 	pats := make([]patient, len(d.Patients))
 	byHash := make(map[string]int, len(d.Patients))
@@ -292,7 +293,9 @@ func (x *Explainer) build(d *reference.Data) *snapshot {
 	}
 	for i := range pats {
 		slices.SortStableFunc(pats[i].enc, func(a, b encounter) int { return cmp.Compare(a.start, b.start) })
-		sn.patients.put(d.Patients[i].ID, pats[i])
+		if p, _ := sn.patients.Put(d.Patients[i].ID); p != nil { // the last of an identifier wins, as in a map
+			*p = pats[i]
+		}
 	}
 	sn.slots = 6 + 2*len(sn.deptReasons)
 	sn.flagged = make([]atomic.Pointer[[]i18n.Message], (1<<len(Flags))*sn.slots)
@@ -409,7 +412,7 @@ func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event, st *st
 		who.StaffID, dept = sn.ids.Lookup(ev.StaffID), sn.depts.Lookup(ev.Department)
 	}
 	pid := normID(ev.PatientID)
-	p := sn.patients.get(pid)
+	p := sn.patients.Get(pid)
 	t := ev.Time.UnixNano()
 
 	const (
