@@ -391,7 +391,7 @@ type Engine struct {
 	accounts    map[int64]*orgAccounts
 	accountsOrg int64        // the organisation of accountsCur
 	accountsCur *orgAccounts // accounts[accountsOrg], nil when not looked up
-	eagerAcct   bool                // look the account up before the rules (some rule or the explainer will)
+	eagerAcct   bool         // look the account up before the rules (some rule or the explainer will)
 }
 
 // orgAccounts are the accounts of one organisation.
