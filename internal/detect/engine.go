@@ -45,6 +45,7 @@ type crule struct {
 	flagMask  uint32
 	explains  bool // needs the explanation (relation, or a match on it)
 	byAccount bool // groups by account alone: its groups are cached per account (Engine.accounts)
+	acctSlot  int  // byAccount: the index of its group in account.groups
 	groups    groupMap
 	actions   []int    // dispatch: nil every action
 	systems   []string // dispatch: nil every system
@@ -170,6 +171,7 @@ type dset struct {
 	slots []dslot
 	free  []int32 // slots of expired values, reused first
 	queue qring   // one entry per value: its slot and when it expires, oldest first
+	next  int64   // queue.front().t when the queue is not empty (read without touching it)
 }
 
 // dslot is a value of a dset (packed) and its latest entry; the zero Key: a free slot.
@@ -198,11 +200,22 @@ func (d *dset) see(v string, en entry) {
 	}
 	*p = i
 	d.slots[i] = dslot{k: k, e: en}
-	d.queue.push(qentry{t: en.t, i: i})
+	d.push(qentry{t: en.t, i: i})
+}
+
+// push queues q and keeps next.
+func (d *dset) push(q qentry) {
+	if d.queue.n == 0 {
+		d.next = q.t
+	}
+	d.queue.push(q)
 }
 
 // expire forgets the values last seen before before.
 func (d *dset) expire(before int64) {
+	if d.queue.n == 0 || d.next >= before {
+		return
+	}
 	for d.queue.n > 0 && d.queue.front().t < before {
 		q := d.queue.pop()
 		s := &d.slots[q.i]
@@ -213,6 +226,9 @@ func (d *dset) expire(before int64) {
 		} else {
 			d.queue.push(qentry{t: s.e.t, i: q.i}) // seen again since: expires later
 		}
+	}
+	if d.queue.n > 0 {
+		d.next = d.queue.front().t
 	}
 }
 
@@ -392,6 +408,7 @@ type Engine struct {
 	accountsOrg int64        // the organisation of accountsCur
 	accountsCur *orgAccounts // accounts[accountsOrg], nil when not looked up
 	eagerAcct   bool         // look the account up before the rules (some rule or the explainer will)
+	acctSlots   int          // how many rules group by account alone
 }
 
 // orgAccounts are the accounts of one organisation.
@@ -402,7 +419,7 @@ type orgAccounts struct {
 
 // account is what the engine keeps of one account of one organisation.
 type account struct {
-	groups []*gstate // by rule index (nil: not looked up yet)
+	groups []*gstate // of the rules grouped by account alone, by crule.acctSlot (nil: not looked up yet)
 	staff  explain.AccountCache
 	ip     string // the source address the account came from last (zone rules), and
 	ipIn   bool   // whether it is inside
@@ -443,9 +460,12 @@ func NewEngine(rules []Rule, env Env) (*Engine, error) {
 			return nil, err
 		}
 		e.rules = append(e.rules, cr)
-		e.eagerAcct = e.eagerAcct || cr.byAccount
+		if cr.byAccount {
+			cr.acctSlot = e.acctSlots
+			e.acctSlots++
+		}
 	}
-	e.eagerAcct = e.eagerAcct || e.st.ax != nil
+	e.eagerAcct = e.acctSlots > 0 || e.st.ax != nil
 	return e, nil
 }
 
@@ -645,15 +665,21 @@ func (e *Engine) account(orgID int64, name string) *account {
 	}
 	if name == "" {
 		if oa.none == nil {
-			oa.none = &account{groups: make([]*gstate, len(e.rules))}
+			oa.none = e.newAccount()
 		}
 		return oa.none
 	}
 	p, added := oa.byName.Put(name)
 	if added {
-		*p = &account{groups: make([]*gstate, len(e.rules))}
+		*p = e.newAccount()
 	}
 	return *p
+}
+
+// newAccount returns an account record with room for the groups of the rules grouped by
+// account alone.
+func (e *Engine) newAccount() *account {
+	return &account{groups: make([]*gstate, e.acctSlots)}
 }
 
 // group returns the state of ev's group of cr, made when missing.
@@ -666,7 +692,7 @@ func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) *gstate {
 			e.st.acct = ac
 		}
 		cache = ac.groups
-		if g := cache[cr.idx]; g != nil {
+		if g := cache[cr.acctSlot]; g != nil {
 			return g
 		}
 	}
@@ -676,7 +702,7 @@ func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) *gstate {
 	}
 	g := cr.groups.get(&k, len(cr.groupF))
 	if cache != nil {
-		cache[cr.idx] = g
+		cache[cr.acctSlot] = g
 	}
 	return g
 }
