@@ -126,10 +126,10 @@ func (r *ring) last(k int) []entry {
 	return out
 }
 
-// qentry is a distinct value (its slot in a dset) queued for expiry.
+// qentry is a distinct value (packed) queued for expiry.
 type qentry struct {
+	k strtab.Key
 	t int64
-	i int32
 }
 
 // qring is a FIFO of qentries in a ring buffer that grows by doubling: its size
@@ -162,45 +162,27 @@ func (q *qring) pop() qentry {
 	return e
 }
 
-// dset is the values of a distinct rule's group in the window: a slot per value with
-// its latest entry, found by the value, and a queue of the slots in the order they
-// expire. An event of a value already seen costs one lookup; an expiry deletes by the
-// packed key kept in the slot, without reading the value's text again.
+// dset is the values of a distinct rule's group in the window: each value's latest
+// entry, in the slot of a strtab.Table next to the packed value, and a queue of the
+// values in the order they expire. An event costs one lookup; an expiry a lookup of
+// the packed value kept in the queue, without reading the value's text again.
 type dset struct {
-	idx   strtab.Table[int32] // value → slot
-	slots []dslot
-	free  []int32 // slots of expired values, reused first
-	queue qring   // one entry per value: its slot and when it expires, oldest first
-	next  int64   // queue.front().t when the queue is not empty (read without touching it)
-}
-
-// dslot is a value of a dset (packed) and its latest entry; the zero Key: a free slot.
-type dslot struct {
-	k strtab.Key
-	e entry
+	vals  strtab.Table[entry]
+	queue qring // one entry per value: the value and when it expires, oldest first
+	next  int64 // queue.front().t when the queue is not empty (read without touching it)
 }
 
 // len returns how many values the window holds.
-func (d *dset) len() int { return d.idx.Len() }
+func (d *dset) len() int { return d.vals.Len() }
 
 // see records en for value v (not "").
 func (d *dset) see(v string, en entry) {
 	k := strtab.KeyOf(v)
-	p, added := d.idx.PutKey(k)
-	if !added {
-		d.slots[*p].e = en
-		return
+	p, added := d.vals.PutKey(k)
+	*p = en
+	if added {
+		d.push(qentry{k: k, t: en.t})
 	}
-	var i int32
-	if n := len(d.free); n > 0 {
-		i, d.free = d.free[n-1], d.free[:n-1]
-	} else {
-		i = int32(len(d.slots))
-		d.slots = append(d.slots, dslot{})
-	}
-	*p = i
-	d.slots[i] = dslot{k: k, e: en}
-	d.push(qentry{t: en.t, i: i})
 }
 
 // push queues q and keeps next.
@@ -218,13 +200,13 @@ func (d *dset) expire(before int64) {
 	}
 	for d.queue.n > 0 && d.queue.front().t < before {
 		q := d.queue.pop()
-		s := &d.slots[q.i]
-		if s.e.t < before {
-			d.idx.DeleteKey(s.k)
-			*s = dslot{}
-			d.free = append(d.free, q.i)
-		} else {
-			d.queue.push(qentry{t: s.e.t, i: q.i}) // seen again since: expires later
+		p := d.vals.GetKey(q.k)
+		switch {
+		case p == nil: // not there (cannot happen: a value has one entry in the queue)
+		case p.t < before:
+			d.vals.DeleteKey(q.k)
+		default:
+			d.queue.push(qentry{k: q.k, t: p.t}) // seen again since: expires later
 		}
 	}
 	if d.queue.n > 0 {
@@ -234,11 +216,10 @@ func (d *dset) expire(before int64) {
 
 // entries appends the values' latest entries to out, in no order.
 func (d *dset) entries(out []entry) []entry {
-	for i := range d.slots {
-		if d.slots[i].k != (strtab.Key{}) {
-			out = append(out, d.slots[i].e)
-		}
-	}
+	d.vals.All(func(e *entry) bool {
+		out = append(out, *e)
+		return true
+	})
 	return out
 }
 

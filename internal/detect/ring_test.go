@@ -1,6 +1,11 @@
 package detect
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+
+	"github.com/medguard/medguard/internal/strtab"
+)
 
 // TestQring: the distinct rules' expiry queue is a FIFO through wrap-arounds and
 // growth (against a slice as the model), and its buffer follows the values alive, not
@@ -16,7 +21,7 @@ func TestQring(t *testing.T) {
 			pop = 10
 		}
 		for range push {
-			e := qentry{t: int64(n), i: int32(n)}
+			e := qentry{k: strtab.KeyOf(fmt.Sprint(n)), t: int64(n)}
 			n++
 			q.push(e)
 			model = append(model, e)
@@ -98,7 +103,7 @@ func TestDset(t *testing.T) {
 			}
 		}
 	}
-	if len(d.slots) > maxLive {
-		t.Errorf("%d slots for at most %d values alive", len(d.slots), maxLive)
+	if d.queue.n > maxLive {
+		t.Errorf("%d queued for at most %d values alive", d.queue.n, maxLive)
 	}
 }

@@ -367,7 +367,8 @@ func (x *Explainer) Explain(ctx context.Context, orgID int64, ev *events.Event) 
 // ExplainAccount the lookup of the account in the staff list. The zero value is empty.
 type AccountCache struct {
 	sn *snapshot
-	st *staff // staffByAccount in sn (nil: not in the staff list)
+	st staff // a copy of staffByAccount's in sn, held where the caller keeps the account
+	ok bool  // the account is in sn's staff list
 }
 
 // ExplainAccount is Explain for an event of the account c caches (c is kept by the
@@ -383,9 +384,16 @@ func (x *Explainer) ExplainAccount(ctx context.Context, orgID int64, ev *events.
 		return Explanation{}, err
 	}
 	if c.sn != sn {
-		c.sn, c.st = sn, sn.staffByAccount[ev.Account]
+		c.sn, c.st, c.ok = sn, staff{}, false
+		if st := sn.staffByAccount[ev.Account]; st != nil {
+			c.st, c.ok = *st, true
+		}
 	}
-	return x.classify(sn, s, ev, c.st), nil
+	var st *staff
+	if c.ok {
+		st = &c.st
+	}
+	return x.classify(sn, s, ev, st), nil
 }
 
 // Filter slots of the shared reasons of flagged accesses: staff encounter, own
