@@ -289,7 +289,7 @@ type gstate struct {
 	quiet int64            // no hit before this time
 	ring  ring             // count: the last threshold events; sequence: the first step's events
 	vals  map[string]entry // first_seen: the values and when they were last seen
-	dist  dset             // distinct: the values in the window
+	dist  *dset            // distinct: the values in the window (made on first use)
 	step  int              // sequence: the step waited for (0: collecting the first)
 	stepN int
 	start int64
@@ -708,6 +708,9 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 		}
 		g := e.group(cr, orgID, &ev.Event)
 		g.last = max(g.last, t)
+		if g.dist == nil {
+			g.dist = &dset{}
+		}
 		g.dist.expire(t - cr.window)
 		g.dist.see(v, en)
 		if g.dist.len() >= cr.threshold && t >= g.quiet {
