@@ -24,6 +24,7 @@ const sweepEvery = 1 << 16
 type crule struct {
 	idx       int
 	r         *Rule
+	kind      kindN // r.Kind as a number (a switch on it is a jump table)
 	m         *matcher
 	steps     []*matcher
 	counts    []int // per step, at least 1
@@ -50,6 +51,51 @@ type crule struct {
 	actions   []int    // dispatch: nil every action
 	systems   []string // dispatch: nil every system
 	threshold int
+}
+
+// kindN is a rule kind as a number.
+type kindN uint8
+
+// Kinds as numbers (kUnknown for a kind the engine does not know: it does nothing).
+const (
+	kUnknown kindN = iota
+	kCount
+	kDistinct
+	kSequence
+	kTimeOfDay
+	kFirstSeen
+	kDormant
+	kRelation
+	kZone
+	kBastion
+	kMatch
+)
+
+// kindNumber returns the number of kind k.
+func kindNumber(k string) kindN {
+	switch k {
+	case KindCount:
+		return kCount
+	case KindDistinct:
+		return kDistinct
+	case KindSequence:
+		return kSequence
+	case KindTimeOfDay:
+		return kTimeOfDay
+	case KindFirstSeen:
+		return kFirstSeen
+	case KindDormant:
+		return kDormant
+	case KindRelation:
+		return kRelation
+	case KindZone:
+		return kZone
+	case KindBastion:
+		return kBastion
+	case KindMatch:
+		return kMatch
+	}
+	return kUnknown
 }
 
 // gkey identifies a group: the organisation and the group fields' values.
@@ -281,19 +327,20 @@ func (gm *groupMap) retain(keep func(*gstate) bool) {
 	}
 }
 
-// gstate is the state of one group of one rule.
+// gstate is the state of one group of one rule. The fields an event reads come first,
+// within a cache line; the key (read when a hit is built, or a hash chain walked) last.
 type gstate struct {
-	key   gkey
-	next  *gstate          // the next group of the same hash
 	last  int64            // last matching event (eviction; dormant: last activity)
 	quiet int64            // no hit before this time
 	ring  ring             // count: the last threshold events; sequence: the first step's events
-	vals  map[string]entry // first_seen: the values and when they were last seen
 	dist  *dset            // distinct: the values in the window (made on first use)
+	vals  map[string]entry // first_seen: the values and when they were last seen
 	step  int              // sequence: the step waited for (0: collecting the first)
 	stepN int
 	start int64
 	evid  []entry
+	next  *gstate // the next group of the same hash
+	key   gkey
 }
 
 // evalState is the per-event state of an evaluation: the explanation, computed once
@@ -456,7 +503,7 @@ func dayKey(t time.Time) int {
 }
 
 func (e *Engine) compile(i int, r *Rule) (*crule, error) {
-	cr := &crule{idx: i, r: r, m: compileMatch(&r.Match), groups: groupMap{m: map[uint64]*gstate{}, seed: e.hseed}, threshold: r.Threshold,
+	cr := &crule{idx: i, r: r, kind: kindNumber(r.Kind), m: compileMatch(&r.Match), groups: groupMap{m: map[uint64]*gstate{}, seed: e.hseed}, threshold: r.Threshold,
 		distinctF: -1, field: -1, class: r.Explanation, flags: r.Flags}
 	for _, g := range r.groupBy() {
 		cr.groupF = append(cr.groupF, fieldIndex(g))
@@ -690,8 +737,8 @@ func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) *gstate {
 
 func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit func(Hit)) {
 	en := entry{t: t, seq: ev.Seq, id: ev.ID}
-	switch cr.r.Kind {
-	case KindCount:
+	switch cr.kind {
+	case kCount:
 		g := e.group(cr, orgID, &ev.Event)
 		g.last = max(g.last, t)
 		g.ring.push(en, cr.threshold)
@@ -701,7 +748,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			evid := g.ring.last(maxEvidence)
 			e.fire(cr, &g.key, ev, evid, g.ring.at(0).t, t, emit)
 		}
-	case KindDistinct:
+	case kDistinct:
 		v := fieldOf(&ev.Event, cr.distinctF)
 		if v == "" {
 			return
@@ -723,9 +770,9 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			}
 			e.fire(cr, &g.key, ev, evid, from, t, emit)
 		}
-	case KindSequence:
+	case kSequence:
 		e.sequence(cr, orgID, ev, en, emit)
-	case KindTimeOfDay:
+	case kTimeOfDay:
 		c := e.clock(t)
 		off := false
 		if cr.hasHours {
@@ -745,7 +792,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 		if off {
 			e.single(cr, orgID, ev, en, emit)
 		}
-	case KindFirstSeen:
+	case kFirstSeen:
 		v := fieldOf(&ev.Event, cr.field)
 		if v == "" {
 			return
@@ -767,7 +814,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			g.quiet = t + cr.quiet
 			e.fire(cr, &g.key, ev, []entry{en}, t, t, emit)
 		}
-	case KindDormant:
+	case kDormant:
 		g := e.group(cr, orgID, &ev.Event)
 		prev := g.last
 		g.last = max(g.last, t)
@@ -781,7 +828,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			g.quiet = t + cr.quiet
 			e.fire(cr, &g.key, ev, []entry{en}, t, t, emit)
 		}
-	case KindRelation:
+	case kRelation:
 		x, ok := e.st.explanation(&ev.Event)
 		if !ok {
 			return
@@ -789,12 +836,12 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 		if (cr.class != "" && x.Class == cr.class) || e.st.flagBits()&cr.flagMask != 0 {
 			e.single(cr, orgID, ev, en, emit)
 		}
-	case KindZone:
+	case kZone:
 		if ev.SourceIP == "" || e.insideFor(ev.SourceIP) {
 			return
 		}
 		e.single(cr, orgID, ev, en, emit)
-	case KindBastion:
+	case kBastion:
 		if len(e.env.JumpHosts) == 0 || ev.SourceIP == "" {
 			return
 		}
@@ -806,7 +853,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			return
 		}
 		e.single(cr, orgID, ev, en, emit)
-	case KindMatch:
+	case kMatch:
 		e.single(cr, orgID, ev, en, emit)
 	}
 }

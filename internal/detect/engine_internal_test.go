@@ -107,3 +107,22 @@ func TestDset(t *testing.T) {
 		t.Errorf("%d queued for at most %d values alive", d.queue.n, maxLive)
 	}
 }
+
+// TestKindNumbers: every kind has its own number, so that the engine's switch on it
+// reaches the kind's case.
+func TestKindNumbers(t *testing.T) {
+	seen := map[kindN]string{}
+	for _, k := range Kinds {
+		n := kindNumber(k)
+		if n == kUnknown {
+			t.Errorf("kind %s has no number", k)
+		}
+		if o, dup := seen[n]; dup {
+			t.Errorf("kinds %s and %s share number %d", k, o, n)
+		}
+		seen[n] = k
+	}
+	if kindNumber("no-such-kind") != kUnknown {
+		t.Errorf("an unknown kind has a number")
+	}
+}
