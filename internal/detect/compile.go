@@ -120,6 +120,7 @@ type matcher struct {
 	flagMask         uint32 // flags as bits (flagMask): a flag no explanation carries has none
 	not              *matcher
 	needsExplanation bool
+	always           bool // no condition at all: every event the rule's index gives it holds
 }
 
 func compileMatch(m *Match) *matcher {
@@ -161,6 +162,7 @@ func compileMatch(m *Match) *matcher {
 		}
 	}
 	c.not = compileMatch(m.Not)
+	c.always = len(c.conds) == 0 && !c.hasGTE && !c.hasLTE && c.patient == 0 && len(c.classes) == 0 && len(c.flags) == 0 && c.not == nil
 	return c
 }
 

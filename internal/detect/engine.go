@@ -659,7 +659,15 @@ func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit 
 	}
 	if a >= 0 {
 		for _, cr := range e.candidates(ev.System, a) {
-			if !cr.m.match(&ev.Event, &e.st) {
+			if cr.kind == kRelation && cr.m.always {
+				// The relation rules (seven in the library) each read the event's one
+				// explanation: tested here, without a call per rule.
+				if x, ok := e.st.explanation(&ev.Event); ok && cr.relates(x, &e.st) {
+					e.single(cr, orgID, ev, entry{t: t, seq: ev.Seq, id: ev.ID}, emit)
+				}
+				continue
+			}
+			if !cr.m.always && !cr.m.match(&ev.Event, &e.st) {
 				continue
 			}
 			e.apply(cr, orgID, ev, t, emit)
@@ -829,11 +837,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			e.fire(cr, &g.key, ev, []entry{en}, t, t, emit)
 		}
 	case kRelation:
-		x, ok := e.st.explanation(&ev.Event)
-		if !ok {
-			return
-		}
-		if (cr.class != "" && x.Class == cr.class) || e.st.flagBits()&cr.flagMask != 0 {
+		if x, ok := e.st.explanation(&ev.Event); ok && cr.relates(x, &e.st) {
 			e.single(cr, orgID, ev, en, emit)
 		}
 	case kZone:
@@ -856,6 +860,12 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 	case kMatch:
 		e.single(cr, orgID, ev, en, emit)
 	}
+}
+
+// relates reports whether relation rule cr fires on explanation x (of st's event): its
+// class, or one of its flags.
+func (cr *crule) relates(x *explain.Explanation, st *evalState) bool {
+	return (cr.class != "" && x.Class == cr.class) || st.flagBits()&cr.flagMask != 0
 }
 
 // localDay is a day of the hospital's calendar: [start, end) in unix nanoseconds.
