@@ -172,20 +172,25 @@ func (r *ring) last(k int) []entry {
 	return out
 }
 
-// qentry is a distinct value (packed) queued for expiry.
+// qentry is a distinct value (packed) in the queue of its dset: when it is due to be
+// looked at again, and its latest entry.
 type qentry struct {
 	k strtab.Key
-	t int64
+	t int64 // due: the value is dropped, or queued again, once t falls out of the window
+	e entry // the value's latest entry
 }
 
 // qring is a FIFO of qentries in a ring buffer that grows by doubling: its size
-// follows the values alive in the window, not how many went through it.
+// follows the values alive in the window, not how many went through it. Entries are
+// numbered in the order they were pushed (at finds one by its number).
 type qring struct {
 	buf     []qentry // len a power of two (or 0)
 	head, n int
+	first   uint64 // the number of the entry at head
 }
 
-func (q *qring) push(e qentry) {
+// push queues e and returns its number.
+func (q *qring) push(e qentry) uint64 {
 	if q.n == len(q.buf) {
 		nb := make([]qentry, max(4, 2*len(q.buf)))
 		for i := range q.n {
@@ -195,48 +200,89 @@ func (q *qring) push(e qentry) {
 	}
 	q.buf[(q.head+q.n)&(len(q.buf)-1)] = e
 	q.n++
+	return q.first + uint64(q.n-1)
 }
 
 // front returns the oldest entry; the ring must not be empty.
 func (q *qring) front() *qentry { return &q.buf[q.head] }
+
+// at returns the i-th entry from the front (i < n).
+func (q *qring) at(i int) *qentry { return &q.buf[(q.head+i)&(len(q.buf)-1)] }
+
+// numbered returns the entry of number a, which must still be queued.
+func (q *qring) numbered(a uint64) *qentry { return q.at(int(a - q.first)) }
 
 func (q *qring) pop() qentry {
 	e := q.buf[q.head]
 	q.buf[q.head] = qentry{}
 	q.head = (q.head + 1) & (len(q.buf) - 1)
 	q.n--
+	q.first++
 	return e
 }
 
-// dset is the values of a distinct rule's group in the window: each value's latest
-// entry, in the slot of a strtab.Table next to the packed value, and a queue of the
-// values in the order they expire. An event costs one lookup; an expiry a lookup of
-// the packed value kept in the queue, without reading the value's text again.
+// smallSet is how many values a dset finds by scanning its queue; past it, an index
+// finds them.
+const smallSet = 6
+
+// dset is the values of a distinct rule's group in the window. Each value has one
+// entry in a queue, in the order the values are due to be looked at again, holding
+// its latest entry: a value due with a later entry is queued again, else dropped. A
+// group holds few values at a time (an account's patients within the hour, a
+// terminal's accounts): up to smallSet of them are found by scanning the queue, one
+// run of memory; past it an index finds a value's queue entry by its number.
 type dset struct {
-	vals  strtab.Table[entry]
-	queue qring // one entry per value: the value and when it expires, oldest first
-	next  int64 // queue.front().t when the queue is not empty (read without touching it)
+	queue qring
+	index *strtab.Table[uint64] // past smallSet values: value → its queue entry's number (nil until then)
+	next  int64                 // queue.front().t when the queue is not empty (read without touching it)
 }
 
 // len returns how many values the window holds.
-func (d *dset) len() int { return d.vals.Len() }
+func (d *dset) len() int { return d.queue.n }
+
+// find returns the queue entry of packed value k, nil when there is none.
+func (d *dset) find(k strtab.Key) *qentry {
+	if d.index != nil {
+		if a := d.index.GetKey(k); a != nil {
+			return d.queue.numbered(*a)
+		}
+		return nil
+	}
+	for i := range d.queue.n {
+		if q := d.queue.at(i); q.k == k {
+			return q
+		}
+	}
+	return nil
+}
 
 // see records en for value v (not "").
 func (d *dset) see(v string, en entry) {
 	k := strtab.KeyOf(v)
-	p, added := d.vals.PutKey(k)
-	*p = en
-	if added {
-		d.push(qentry{k: k, t: en.t})
+	if q := d.find(k); q != nil {
+		q.e = en
+		return
 	}
+	d.push(qentry{k: k, t: en.t, e: en})
 }
 
-// push queues q and keeps next.
+// push queues q, keeping next and the index.
 func (d *dset) push(q qentry) {
 	if d.queue.n == 0 {
 		d.next = q.t
 	}
-	d.queue.push(q)
+	a := d.queue.push(q)
+	switch {
+	case d.index != nil:
+		p, _ := d.index.PutKey(q.k)
+		*p = a
+	case d.queue.n > smallSet:
+		d.index = strtab.New[uint64](2 * d.queue.n)
+		for i := range d.queue.n {
+			p, _ := d.index.PutKey(d.queue.at(i).k)
+			*p = d.queue.first + uint64(i)
+		}
+	}
 }
 
 // expire forgets the values last seen before before.
@@ -246,26 +292,27 @@ func (d *dset) expire(before int64) {
 	}
 	for d.queue.n > 0 && d.queue.front().t < before {
 		q := d.queue.pop()
-		p := d.vals.GetKey(q.k)
-		switch {
-		case p == nil: // not there (cannot happen: a value has one entry in the queue)
-		case p.t < before:
-			d.vals.DeleteKey(q.k)
-		default:
-			d.queue.push(qentry{k: q.k, t: p.t}) // seen again since: expires later
+		if q.e.t < before {
+			if d.index != nil {
+				d.index.DeleteKey(q.k)
+			}
+			continue
 		}
+		q.t = q.e.t // seen again since: due later
+		d.push(q)
 	}
 	if d.queue.n > 0 {
 		d.next = d.queue.front().t
+	} else {
+		d.index = nil // empty: scanning again
 	}
 }
 
 // entries appends the values' latest entries to out, in no order.
 func (d *dset) entries(out []entry) []entry {
-	d.vals.All(func(e *entry) bool {
-		out = append(out, *e)
-		return true
-	})
+	for i := range d.queue.n {
+		out = append(out, d.queue.at(i).e)
+	}
 	return out
 }
 

@@ -21,7 +21,7 @@ func TestQring(t *testing.T) {
 			pop = 10
 		}
 		for range push {
-			e := qentry{k: strtab.KeyOf(fmt.Sprint(n)), t: int64(n)}
+			e := qentry{k: strtab.KeyOf(fmt.Sprint(n)), t: int64(n), e: entry{seq: int64(n)}}
 			n++
 			q.push(e)
 			model = append(model, e)
@@ -68,7 +68,7 @@ func TestDset(t *testing.T) {
 	var d dset
 	model := map[string]entry{}
 	const window = 50
-	maxLive := 0
+	maxLive, indexed, scanned := 0, 0, 0
 	for n := range 2000 {
 		tn := int64(n)
 		v := string(rune('a' + (n*n+3*n)%37%23))
@@ -95,6 +95,11 @@ func TestDset(t *testing.T) {
 			}
 		}
 		maxLive = max(maxLive, len(model))
+		if d.index != nil {
+			indexed++
+		} else if d.len() > 0 {
+			scanned++
+		}
 		if n%500 == 499 { // a pause: everything expires
 			d.expire(tn + 1)
 			clear(model)
@@ -102,6 +107,9 @@ func TestDset(t *testing.T) {
 				t.Fatalf("step %d: %d values left after the window", n, d.len())
 			}
 		}
+	}
+	if indexed == 0 || scanned == 0 {
+		t.Errorf("%d steps with an index, %d scanning: both ways should be tested", indexed, scanned)
 	}
 	if d.queue.n > maxLive {
 		t.Errorf("%d queued for at most %d values alive", d.queue.n, maxLive)
