@@ -588,6 +588,7 @@ func (e *Engine) compile(i int, r *Rule) (*crule, error) {
 	cr.byAccount = len(cr.groupF) == 1 && cr.groupF[0] == fAccount
 	cr.flagMask = flagMask(r.Flags)
 	cr.actions, cr.systems = cr.m.actions(), cr.m.systems()
+	cr.m.unindex(cr.actions, cr.systems)
 	if r.Kind == KindSequence {
 		for j := range r.Steps {
 			cr.steps = append(cr.steps, compileMatch(&r.Steps[j].Match))
@@ -714,7 +715,7 @@ func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit 
 				}
 				continue
 			}
-			if !cr.m.always && !cr.m.match(&ev.Event, &e.st) {
+			if !cr.m.always && !cr.m.matchCandidate(&ev.Event, &e.st) {
 				continue
 			}
 			e.apply(cr, orgID, ev, t, emit)

@@ -3,6 +3,9 @@ package detect
 import (
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/medguard/medguard/internal/events"
 
 	"github.com/medguard/medguard/internal/strtab"
 )
@@ -132,5 +135,61 @@ func TestKindNumbers(t *testing.T) {
 	}
 	if kindNumber("no-such-kind") != kUnknown {
 		t.Errorf("an unknown kind has a number")
+	}
+}
+
+// TestMatchCandidate: for every event the engine's index gives a rule, testing the
+// rule without the conditions the index already tested says what the whole matcher
+// says (rules of the library and rules with system and action conditions).
+func TestMatchCandidate(t *testing.T) {
+	three, many := 3, 100
+	rules := []Rule{
+		{ID: "sys-one", Kind: KindMatch, Match: Match{Fields: map[string][]string{"system": {"EMR"}, "action": {"view", "print"}}}},
+		{ID: "sys-two", Kind: KindMatch, Match: Match{Fields: map[string][]string{"system": {"EMR", "PACS"}, "outcome": {"failure"}}}},
+		{ID: "counts", Kind: KindMatch, Match: Match{Fields: map[string][]string{"action": {"export", "print"}}, RecordCountGTE: &three,
+			RecordCountLTE: &many}},
+	}
+	for _, r := range Builtin() {
+		if !r.Match.needsExplanation() && r.Kind != KindRelation {
+			rules = append(rules, r)
+		}
+	}
+	var sink []Rule
+	for _, r := range rules {
+		r.Name, r.Severity, r.Version = Text{Zh: "测试", En: "test"}, "low", "1"
+		if r.Window == 0 && r.Kind == KindMatch {
+			r.Window = Duration(time.Hour)
+		}
+		sink = append(sink, r)
+	}
+	e, err := NewEngine(sink, Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tested := 0
+	for _, sys := range []string{"EMR", "PACS", "HIS", "VPN"} {
+		for _, act := range events.Actions() {
+			for _, out := range []string{"", events.OutcomeSuccess, events.OutcomeFailure} {
+				for _, rt := range []string{"", "server", "record"} {
+					for _, n := range []int{0, 5, 1000} {
+						ev := events.Event{System: sys, Action: act, Outcome: out, RecordType: rt, RecordCount: n, Account: "a", PatientID: "P1"}
+						a := actionIndex(act)
+						st := evalState{patient: patientActions&(1<<a) != 0}
+						for _, cr := range e.candidates(sys, a) {
+							if cr.m.always {
+								continue
+							}
+							tested++
+							if got, want := cr.m.matchCandidate(&ev, &st), cr.m.match(&ev, &st); got != want {
+								t.Errorf("rule %s, event %+v: matchCandidate %v, match %v", cr.r.ID, ev, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if tested < 1000 {
+		t.Errorf("only %d rule-event pairs tested", tested)
 	}
 }
