@@ -476,9 +476,9 @@ type Engine struct {
 	day       localDay // the last local day a time-of-day rule looked at
 	zoneCache map[string]bool
 	// accounts holds, per organisation and account, the groups of the rules grouped by
-	// account alone (most of the library), by rule index, and the explainer's cache of
-	// the account: one map lookup per event instead of one per rule and one in the
-	// explainer. Cleared by every sweep, the only place groups are dropped.
+	// account alone (most of the library) and the explainer's cache of the account: one
+	// lookup per event instead of one per rule and one in the explainer. Cleared by
+	// every sweep, the only place groups are dropped.
 	accounts    map[int64]*orgAccounts
 	accountsOrg int64        // the organisation of accountsCur
 	accountsCur *orgAccounts // accounts[accountsOrg], nil when not looked up
