@@ -454,7 +454,43 @@ func (s *evalState) explanation(ev *events.Event) (*explain.Explanation, bool) {
 // sysLists are the rules of a system by action.
 type sysLists struct {
 	name  string
-	lists [][]*crule
+	lists []candList
+}
+
+// candList is the rules an event of one system and action can match, in rule order.
+type candList struct {
+	rules []*crule
+	runs  []relRun // by index of rules: set for the relation rules without conditions
+}
+
+// relRun is what the relation rules without conditions from one in a candList to the
+// end of their run (consecutive such rules) look for: an explanation with none of the
+// classes and flags passes the rest of the run at once.
+type relRun struct {
+	end     int      // the index after the run
+	classes []string // the rules' classes
+	mask    uint32   // the rules' flags
+}
+
+// newCandList returns the candList of rules.
+func newCandList(rules []*crule) candList {
+	l := candList{rules: rules, runs: make([]relRun, len(rules))}
+	for i := len(rules) - 1; i >= 0; i-- {
+		cr := rules[i]
+		if cr.kind != kRelation || !cr.m.always {
+			continue
+		}
+		run := relRun{end: i + 1, mask: cr.flagMask}
+		if i+1 < len(rules) && l.runs[i+1].end > 0 {
+			next := l.runs[i+1]
+			run.end, run.mask, run.classes = next.end, run.mask|next.mask, slices.Clone(next.classes)
+		}
+		if cr.class != "" && !slices.Contains(run.classes, cr.class) {
+			run.classes = append(run.classes, cr.class)
+		}
+		l.runs[i] = run
+	}
+	return l
 }
 
 // Engine evaluates events against compiled rules. Rules are indexed by action and
@@ -464,7 +500,7 @@ type sysLists struct {
 type Engine struct {
 	env       Env
 	rules     []*crule
-	bySystem  map[string][][]*crule // system → action → rules (built on first sight)
+	bySystem  map[string][]candList // system → action → rules (built on first sight)
 	sysCache  []sysLists            // the first systems seen, scanned before the map
 	holidays  map[int]bool
 	orgFirst  map[int64]int64 // the organisation's earliest event seen
@@ -513,7 +549,7 @@ func NewEngine(rules []Rule, env Env) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{env: env, bySystem: map[string][][]*crule{}, holidays: map[int]bool{}, orgFirst: map[int64]int64{},
+	e := &Engine{env: env, bySystem: map[string][]candList{}, holidays: map[int]bool{}, orgFirst: map[int64]int64{},
 		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}, accounts: map[int64]*orgAccounts{}}
 	e.st.x = env.Explainer
 	e.st.ax, _ = env.Explainer.(accountExplainer)
@@ -649,24 +685,31 @@ func (e *Engine) Rules() []Rule {
 }
 
 // candidates returns the rules an event of system and action index a can match.
-func (e *Engine) candidates(system string, a int) []*crule {
+func (e *Engine) candidates(system string, a int) []*crule { return e.candidateList(system, a).rules }
+
+// candidateList returns the candList of an event of system and action index a.
+func (e *Engine) candidateList(system string, a int) *candList {
 	for i := range e.sysCache {
 		if e.sysCache[i].name == system {
-			return e.sysCache[i].lists[a]
+			return &e.sysCache[i].lists[a]
 		}
 	}
 	lists, ok := e.bySystem[system]
 	if !ok {
-		lists = make([][]*crule, numActions)
+		byAction := make([][]*crule, numActions)
 		for _, cr := range e.rules {
 			if cr.systems != nil && !slices.Contains(cr.systems, system) {
 				continue
 			}
 			for ai := range numActions {
 				if cr.actions == nil || slices.Contains(cr.actions, ai) {
-					lists[ai] = append(lists[ai], cr)
+					byAction[ai] = append(byAction[ai], cr)
 				}
 			}
+		}
+		lists = make([]candList, numActions)
+		for ai := range lists {
+			lists[ai] = newCandList(byAction[ai])
 		}
 		if len(e.bySystem) < 4096 { // systems are few; an open-ended stream of names is not cached
 			e.bySystem[system] = lists
@@ -675,7 +718,7 @@ func (e *Engine) candidates(system string, a int) []*crule {
 	if len(e.sysCache) < 8 {
 		e.sysCache = append(e.sysCache, sysLists{name: system, lists: lists})
 	}
-	return lists[a]
+	return &lists[a]
 }
 
 // Evaluate runs ev of organisation orgID through the rules and calls emit for every hit.
@@ -706,11 +749,19 @@ func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit 
 		e.st.acct = e.account(orgID, ev.Account)
 	}
 	if a >= 0 {
-		for _, cr := range e.candidates(ev.System, a) {
+		l := e.candidateList(ev.System, a)
+		for i := 0; i < len(l.rules); i++ {
+			cr := l.rules[i]
 			if cr.kind == kRelation && cr.m.always {
-				// The relation rules (seven in the library) each read the event's one
-				// explanation: tested here, without a call per rule.
-				if x, ok := e.st.explanation(&ev.Event); ok && cr.relates(x, &e.st) {
+				// The relation rules (seven in the library, in a run) read the event's one
+				// explanation: when it has none of the run's classes and flags, the rest
+				// of the run is passed at once.
+				x, ok := e.st.explanation(&ev.Event)
+				if run := &l.runs[i]; !ok || (!slices.Contains(run.classes, x.Class) && e.st.flagBits()&run.mask == 0) {
+					i = run.end - 1
+					continue
+				}
+				if cr.relates(x, &e.st) {
 					e.single(cr, orgID, ev, entry{t: t, seq: ev.Seq, id: ev.ID}, emit)
 				}
 				continue

@@ -2,10 +2,12 @@ package detect
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/medguard/medguard/internal/events"
+	"github.com/medguard/medguard/internal/explain"
 
 	"github.com/medguard/medguard/internal/strtab"
 )
@@ -191,5 +193,49 @@ func TestMatchCandidate(t *testing.T) {
 	}
 	if tested < 1000 {
 		t.Errorf("only %d rule-event pairs tested", tested)
+	}
+}
+
+// TestRelationRuns: a run of relation rules is passed at once exactly when none of its
+// rules (from the position on) would fire on the explanation, for every class and
+// every set of flags.
+func TestRelationRuns(t *testing.T) {
+	rel := func(class string, flags ...string) *crule {
+		return &crule{kind: kRelation, m: &matcher{always: true}, class: class, flagMask: flagMask(flags)}
+	}
+	other := &crule{kind: kCount, m: &matcher{always: true}}
+	rules := []*crule{rel("", explain.FlagSelf), rel(explain.Unexplained), rel("", explain.FlagVIP, explain.FlagDeceased), other,
+		rel("", explain.FlagDischarged), other, rel(explain.Flagged)}
+	l := newCandList(rules)
+	wantEnd := []int{3, 3, 3, 0, 5, 0, 7}
+	for i, w := range wantEnd {
+		if l.runs[i].end != w {
+			t.Errorf("runs[%d].end = %d, want %d", i, l.runs[i].end, w)
+		}
+	}
+	for _, class := range explain.Classes {
+		for bits := range 1 << len(explain.Flags) {
+			var flags []string
+			for j, f := range explain.Flags {
+				if bits&(1<<j) != 0 {
+					flags = append(flags, f)
+				}
+			}
+			st := evalState{done: true, ok: true, expl: explain.Explanation{Class: class, Flags: flags}}
+			for i, cr := range rules {
+				if cr.kind != kRelation {
+					continue
+				}
+				run := l.runs[i]
+				pass := !slices.Contains(run.classes, class) && st.flagBits()&run.mask == 0
+				fires := false
+				for _, r := range rules[i:run.end] {
+					fires = fires || r.relates(&st.expl, &st)
+				}
+				if pass == fires {
+					t.Errorf("class %s, flags %v, rule %d: passed %v, a rule of the run fires %v", class, flags, i, pass, fires)
+				}
+			}
+		}
 	}
 }
