@@ -232,9 +232,10 @@ const smallSet = 6
 // terminal's accounts): up to smallSet of them are found by scanning the queue, one
 // run of memory; past it an index finds a value's queue entry by its number.
 type dset struct {
-	queue qring
-	index *strtab.Table[uint64] // past smallSet values: value → its queue entry's number (nil until then)
-	next  int64                 // queue.front().t when the queue is not empty (read without touching it)
+	queue   qring
+	index   *strtab.Table[uint64] // past smallSet values: value → its queue entry's number
+	indexed bool                  // index is in use (else kept, cleared, for the next time)
+	next    int64                 // queue.front().t when the queue is not empty (read without touching it)
 }
 
 // len returns how many values the window holds.
@@ -242,7 +243,7 @@ func (d *dset) len() int { return d.queue.n }
 
 // find returns the queue entry of packed value k, nil when there is none.
 func (d *dset) find(k strtab.Key) *qentry {
-	if d.index != nil {
+	if d.indexed {
 		if a := d.index.GetKey(k); a != nil {
 			return d.queue.numbered(*a)
 		}
@@ -273,11 +274,16 @@ func (d *dset) push(q qentry) {
 	}
 	a := d.queue.push(q)
 	switch {
-	case d.index != nil:
+	case d.indexed:
 		p, _ := d.index.PutKey(q.k)
 		*p = a
 	case d.queue.n > smallSet:
-		d.index = strtab.New[uint64](2 * d.queue.n)
+		if d.index == nil {
+			d.index = strtab.New[uint64](2 * d.queue.n)
+		} else {
+			d.index.Clear()
+		}
+		d.indexed = true
 		for i := range d.queue.n {
 			p, _ := d.index.PutKey(d.queue.at(i).k)
 			*p = d.queue.first + uint64(i)
@@ -293,7 +299,7 @@ func (d *dset) expire(before int64) {
 	for d.queue.n > 0 && d.queue.front().t < before {
 		q := d.queue.pop()
 		if q.e.t < before {
-			if d.index != nil {
+			if d.indexed {
 				d.index.DeleteKey(q.k)
 			}
 			continue
@@ -304,7 +310,7 @@ func (d *dset) expire(before int64) {
 	if d.queue.n > 0 {
 		d.next = d.queue.front().t
 	} else {
-		d.index = nil // empty: scanning again
+		d.indexed = false // empty: scanning again (the index's memory is kept)
 	}
 }
 

@@ -100,7 +100,7 @@ func TestDset(t *testing.T) {
 			}
 		}
 		maxLive = max(maxLive, len(model))
-		if d.index != nil {
+		if d.indexed {
 			indexed++
 		} else if d.len() > 0 {
 			scanned++
