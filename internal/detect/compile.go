@@ -120,6 +120,8 @@ type matcher struct {
 	flagMask         uint32 // flags as bits (flagMask): a flag no explanation carries has none
 	not              *matcher
 	needsExplanation bool
+	always           bool   // no condition at all: every event the rule's index gives it holds
+	unindexed        []cond // conds but those the engine's index tests (set by unindex)
 }
 
 func compileMatch(m *Match) *matcher {
@@ -161,6 +163,7 @@ func compileMatch(m *Match) *matcher {
 		}
 	}
 	c.not = compileMatch(m.Not)
+	c.always = len(c.conds) == 0 && !c.hasGTE && !c.hasLTE && c.patient == 0 && len(c.classes) == 0 && len(c.flags) == 0 && c.not == nil
 	return c
 }
 
@@ -230,8 +233,31 @@ func (m *matcher) match(ev *events.Event, x *evalState) bool {
 	if m == nil {
 		return true
 	}
-	for i := range m.conds {
-		if !m.conds[i].holds(ev) {
+	return m.matchConds(m.conds, ev, x)
+}
+
+// matchCandidate is match for an event the engine's index gave the rule of m: its
+// action and system conditions, which the index already tested, are not tested again.
+func (m *matcher) matchCandidate(ev *events.Event, x *evalState) bool {
+	return m.matchConds(m.unindexed, ev, x)
+}
+
+// unindex sets m.unindexed: m's conditions but those on the action (when the rule is
+// indexed by action: actions is not nil) and the system (when indexed by system).
+func (m *matcher) unindex(actions []int, systems []string) {
+	m.unindexed = nil
+	for _, c := range m.conds {
+		if (c.field == fAction && actions != nil) || (c.field == fSystem && systems != nil) {
+			continue
+		}
+		m.unindexed = append(m.unindexed, c)
+	}
+}
+
+// matchConds is match with conds in place of m.conds.
+func (m *matcher) matchConds(conds []cond, ev *events.Event, x *evalState) bool {
+	for i := range conds {
+		if !conds[i].holds(ev) {
 			return false
 		}
 	}

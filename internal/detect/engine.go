@@ -11,6 +11,7 @@ import (
 
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/explain"
+	"github.com/medguard/medguard/internal/strtab"
 )
 
 // maxEvidence is how many event ids a hit carries at most (the most recent).
@@ -23,6 +24,7 @@ const sweepEvery = 1 << 16
 type crule struct {
 	idx       int
 	r         *Rule
+	kind      kindN // r.Kind as a number (a switch on it is a jump table)
 	m         *matcher
 	steps     []*matcher
 	counts    []int // per step, at least 1
@@ -44,10 +46,56 @@ type crule struct {
 	flagMask  uint32
 	explains  bool // needs the explanation (relation, or a match on it)
 	byAccount bool // groups by account alone: its groups are cached per account (Engine.accounts)
+	acctSlot  int  // byAccount: the index of its group in account.groups
 	groups    groupMap
 	actions   []int    // dispatch: nil every action
 	systems   []string // dispatch: nil every system
 	threshold int
+}
+
+// kindN is a rule kind as a number.
+type kindN uint8
+
+// Kinds as numbers (kUnknown for a kind the engine does not know: it does nothing).
+const (
+	kUnknown kindN = iota
+	kCount
+	kDistinct
+	kSequence
+	kTimeOfDay
+	kFirstSeen
+	kDormant
+	kRelation
+	kZone
+	kBastion
+	kMatch
+)
+
+// kindNumber returns the number of kind k.
+func kindNumber(k string) kindN {
+	switch k {
+	case KindCount:
+		return kCount
+	case KindDistinct:
+		return kDistinct
+	case KindSequence:
+		return kSequence
+	case KindTimeOfDay:
+		return kTimeOfDay
+	case KindFirstSeen:
+		return kFirstSeen
+	case KindDormant:
+		return kDormant
+	case KindRelation:
+		return kRelation
+	case KindZone:
+		return kZone
+	case KindBastion:
+		return kBastion
+	case KindMatch:
+		return kMatch
+	}
+	return kUnknown
 }
 
 // gkey identifies a group: the organisation and the group fields' values.
@@ -124,20 +172,25 @@ func (r *ring) last(k int) []entry {
 	return out
 }
 
-// qentry is a distinct value queued for expiry.
+// qentry is a distinct value (packed) in the queue of its dset: when it is due to be
+// looked at again, and its latest entry.
 type qentry struct {
-	v string
-	t int64
+	k strtab.Key
+	t int64 // due: the value is dropped, or queued again, once t falls out of the window
+	e entry // the value's latest entry
 }
 
 // qring is a FIFO of qentries in a ring buffer that grows by doubling: its size
-// follows the values alive in the window, not how many went through it.
+// follows the values alive in the window, not how many went through it. Entries are
+// numbered in the order they were pushed (at finds one by its number).
 type qring struct {
 	buf     []qentry // len a power of two (or 0)
 	head, n int
+	first   uint64 // the number of the entry at head
 }
 
-func (q *qring) push(e qentry) {
+// push queues e and returns its number.
+func (q *qring) push(e qentry) uint64 {
 	if q.n == len(q.buf) {
 		nb := make([]qentry, max(4, 2*len(q.buf)))
 		for i := range q.n {
@@ -147,17 +200,126 @@ func (q *qring) push(e qentry) {
 	}
 	q.buf[(q.head+q.n)&(len(q.buf)-1)] = e
 	q.n++
+	return q.first + uint64(q.n-1)
 }
 
 // front returns the oldest entry; the ring must not be empty.
 func (q *qring) front() *qentry { return &q.buf[q.head] }
+
+// at returns the i-th entry from the front (i < n).
+func (q *qring) at(i int) *qentry { return &q.buf[(q.head+i)&(len(q.buf)-1)] }
+
+// numbered returns the entry of number a, which must still be queued.
+func (q *qring) numbered(a uint64) *qentry { return q.at(int(a - q.first)) }
 
 func (q *qring) pop() qentry {
 	e := q.buf[q.head]
 	q.buf[q.head] = qentry{}
 	q.head = (q.head + 1) & (len(q.buf) - 1)
 	q.n--
+	q.first++
 	return e
+}
+
+// smallSet is how many values a dset finds by scanning its queue; past it, an index
+// finds them.
+const smallSet = 6
+
+// dset is the values of a distinct rule's group in the window. Each value has one
+// entry in a queue, in the order the values are due to be looked at again, holding
+// its latest entry: a value due with a later entry is queued again, else dropped. A
+// group holds few values at a time (an account's patients within the hour, a
+// terminal's accounts): up to smallSet of them are found by scanning the queue, one
+// run of memory; past it an index finds a value's queue entry by its number.
+type dset struct {
+	queue   qring
+	index   *strtab.Table[uint64] // past smallSet values: value → its queue entry's number
+	indexed bool                  // index is in use (else kept, cleared, for the next time)
+	next    int64                 // queue.front().t when the queue is not empty (read without touching it)
+}
+
+// len returns how many values the window holds.
+func (d *dset) len() int { return d.queue.n }
+
+// find returns the queue entry of packed value k, nil when there is none.
+func (d *dset) find(k strtab.Key) *qentry {
+	if d.indexed {
+		if a := d.index.GetKey(k); a != nil {
+			return d.queue.numbered(*a)
+		}
+		return nil
+	}
+	for i := range d.queue.n {
+		if q := d.queue.at(i); q.k == k {
+			return q
+		}
+	}
+	return nil
+}
+
+// see records en for value v (not "").
+func (d *dset) see(v string, en entry) {
+	k := strtab.KeyOf(v)
+	if q := d.find(k); q != nil {
+		q.e = en
+		return
+	}
+	d.push(qentry{k: k, t: en.t, e: en})
+}
+
+// push queues q, keeping next and the index.
+func (d *dset) push(q qentry) {
+	if d.queue.n == 0 {
+		d.next = q.t
+	}
+	a := d.queue.push(q)
+	switch {
+	case d.indexed:
+		p, _ := d.index.PutKey(q.k)
+		*p = a
+	case d.queue.n > smallSet:
+		if d.index == nil {
+			d.index = strtab.New[uint64](2 * d.queue.n)
+		} else {
+			d.index.Clear()
+		}
+		d.indexed = true
+		for i := range d.queue.n {
+			p, _ := d.index.PutKey(d.queue.at(i).k)
+			*p = d.queue.first + uint64(i)
+		}
+	}
+}
+
+// expire forgets the values last seen before before.
+func (d *dset) expire(before int64) {
+	if d.queue.n == 0 || d.next >= before {
+		return
+	}
+	for d.queue.n > 0 && d.queue.front().t < before {
+		q := d.queue.pop()
+		if q.e.t < before {
+			if d.indexed {
+				d.index.DeleteKey(q.k)
+			}
+			continue
+		}
+		q.t = q.e.t // seen again since: due later
+		d.push(q)
+	}
+	if d.queue.n > 0 {
+		d.next = d.queue.front().t
+	} else {
+		d.indexed = false // empty: scanning again (the index's memory is kept)
+	}
+}
+
+// entries appends the values' latest entries to out, in no order.
+func (d *dset) entries(out []entry) []entry {
+	for i := range d.queue.n {
+		out = append(out, d.queue.at(i).e)
+	}
+	return out
 }
 
 // groupMap holds the groups of a rule by a hash of their key (a map of fixed-size
@@ -218,35 +380,44 @@ func (gm *groupMap) retain(keep func(*gstate) bool) {
 	}
 }
 
-// gstate is the state of one group of one rule.
+// gstate is the state of one group of one rule. The fields an event reads come first,
+// within a cache line; the key (read when a hit is built, or a hash chain walked) last.
 type gstate struct {
-	key   gkey
-	next  *gstate // the next group of the same hash
-	last  int64   // last matching event (eviction; dormant: last activity)
-	quiet int64   // no hit before this time
-	ring  ring    // count: the last threshold events; sequence: the first step's events
-	vals  map[string]entry
-	queue qring // distinct: values in the order they expire
-	step  int   // sequence: the step waited for (0: collecting the first)
+	last  int64            // last matching event (eviction; dormant: last activity)
+	quiet int64            // no hit before this time
+	ring  ring             // count: the last threshold events; sequence: the first step's events
+	dist  *dset            // distinct: the values in the window (made on first use)
+	vals  map[string]entry // first_seen: the values and when they were last seen
+	step  int              // sequence: the step waited for (0: collecting the first)
 	stepN int
 	start int64
 	evid  []entry
+	next  *gstate // the next group of the same hash
+	key   gkey
 }
 
 // evalState is the per-event state of an evaluation: the explanation, computed once
-// when a rule needs it.
+// when a rule needs it, and the event's account, looked up once.
 type evalState struct {
 	patient  bool // the event is a patient-record access
-	ctx      context.Context
-	org      int64
-	x        Explainer
 	done     bool
 	ok       bool
-	expl     explain.Explanation
-	err      error
-	bits     uint32
 	bitsDone bool
-	accounts []*gstate // the event's account's groups, by rule index (nil until asked)
+	bits     uint32
+	org      int64
+	ctx      context.Context
+	x        Explainer
+	ax       accountExplainer // x, when it takes the account's cache (nil otherwise)
+	acct     *account         // the event's account (nil until asked)
+	err      error
+	expl     explain.Explanation
+}
+
+// reset prepares s for the next event, writing only what an evaluation reads before
+// it sets it (the explanation is read only once done).
+func (s *evalState) reset(ctx context.Context, org int64, patient bool) {
+	s.patient, s.done, s.ok, s.bitsDone = patient, false, false, false
+	s.org, s.ctx, s.acct, s.err = org, ctx, nil, nil
 }
 
 // flagBits returns the flags of the explanation (computed) as a bit set.
@@ -273,8 +444,13 @@ func flagMask(flags []string) uint32 {
 func (s *evalState) explanation(ev *events.Event) (*explain.Explanation, bool) {
 	if !s.done {
 		s.done = true
+		s.expl = explain.Explanation{}
 		if s.x != nil && s.patient {
-			s.expl, s.err = s.x.Explain(s.ctx, s.org, ev)
+			if s.ax != nil && ev.Account != "" {
+				s.expl, s.err = s.ax.ExplainAccount(s.ctx, s.org, ev, &s.acct.staff)
+			} else {
+				s.expl, s.err = s.x.Explain(s.ctx, s.org, ev)
+			}
 			s.ok = s.err == nil
 		}
 	}
@@ -284,7 +460,43 @@ func (s *evalState) explanation(ev *events.Event) (*explain.Explanation, bool) {
 // sysLists are the rules of a system by action.
 type sysLists struct {
 	name  string
-	lists [][]*crule
+	lists []candList
+}
+
+// candList is the rules an event of one system and action can match, in rule order.
+type candList struct {
+	rules []*crule
+	runs  []relRun // by index of rules: set for the relation rules without conditions
+}
+
+// relRun is what the relation rules without conditions from one in a candList to the
+// end of their run (consecutive such rules) look for: an explanation with none of the
+// classes and flags passes the rest of the run at once.
+type relRun struct {
+	end     int      // the index after the run
+	classes []string // the rules' classes
+	mask    uint32   // the rules' flags
+}
+
+// newCandList returns the candList of rules.
+func newCandList(rules []*crule) candList {
+	l := candList{rules: rules, runs: make([]relRun, len(rules))}
+	for i := len(rules) - 1; i >= 0; i-- {
+		cr := rules[i]
+		if cr.kind != kRelation || !cr.m.always {
+			continue
+		}
+		run := relRun{end: i + 1, mask: cr.flagMask}
+		if i+1 < len(rules) && l.runs[i+1].end > 0 {
+			next := l.runs[i+1]
+			run.end, run.mask, run.classes = next.end, run.mask|next.mask, slices.Clone(next.classes)
+		}
+		if cr.class != "" && !slices.Contains(run.classes, cr.class) {
+			run.classes = append(run.classes, cr.class)
+		}
+		l.runs[i] = run
+	}
+	return l
 }
 
 // Engine evaluates events against compiled rules. Rules are indexed by action and
@@ -294,7 +506,7 @@ type sysLists struct {
 type Engine struct {
 	env       Env
 	rules     []*crule
-	bySystem  map[string][][]*crule // system → action → rules (built on first sight)
+	bySystem  map[string][]candList // system → action → rules (built on first sight)
 	sysCache  []sysLists            // the first systems seen, scanned before the map
 	holidays  map[int]bool
 	orgFirst  map[int64]int64 // the organisation's earliest event seen
@@ -305,12 +517,36 @@ type Engine struct {
 	hseed     maphash.Seed
 	day       localDay // the last local day a time-of-day rule looked at
 	zoneCache map[string]bool
-	// accounts caches, per organisation and account, the groups of the rules grouped by
-	// account alone (most of the library), by rule index: one map lookup per event
-	// instead of one per rule. Cleared by every sweep, the only place groups are dropped.
-	accounts    map[int64]map[string][]*gstate
-	accountsOrg int64                // the organisation of accountsMap
-	accountsMap map[string][]*gstate // accounts[accountsOrg], nil when not looked up
+	// accounts holds, per organisation and account, the groups of the rules grouped by
+	// account alone (most of the library) and the explainer's cache of the account: one
+	// lookup per event instead of one per rule and one in the explainer. Cleared by
+	// every sweep, the only place groups are dropped.
+	accounts    map[int64]*orgAccounts
+	accountsOrg int64        // the organisation of accountsCur
+	accountsCur *orgAccounts // accounts[accountsOrg], nil when not looked up
+	eagerAcct   bool         // look the account up before the rules (some rule or the explainer will)
+	acctSlots   int          // how many rules group by account alone
+}
+
+// orgAccounts are the accounts of one organisation.
+type orgAccounts struct {
+	byName strtab.Table[*account]
+	none   *account // the events that name no account
+}
+
+// account is what the engine keeps of one account of one organisation.
+type account struct {
+	groups []*gstate // of the rules grouped by account alone, by crule.acctSlot (nil: not looked up yet)
+	staff  explain.AccountCache
+	ip     string // the source address the account came from last (zone rules), and
+	ipIn   bool   // whether it is inside
+}
+
+// accountExplainer is an Explainer that keeps what it knows of an account in a cache
+// the caller holds per account (*explain.Explainer is one): the engine, which looks the
+// account up anyway, saves the explainer a lookup per access.
+type accountExplainer interface {
+	ExplainAccount(ctx context.Context, orgID int64, ev *events.Event, c *explain.AccountCache) (explain.Explanation, error)
 }
 
 // NewEngine compiles rules (validated again) for evaluation in env.
@@ -319,8 +555,10 @@ func NewEngine(rules []Rule, env Env) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{env: env, bySystem: map[string][][]*crule{}, holidays: map[int]bool{}, orgFirst: map[int64]int64{},
-		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}, accounts: map[int64]map[string][]*gstate{}}
+	e := &Engine{env: env, bySystem: map[string][]candList{}, holidays: map[int]bool{}, orgFirst: map[int64]int64{},
+		hseed: maphash.MakeSeed(), zoneCache: map[string]bool{}, accounts: map[int64]*orgAccounts{}}
+	e.st.x = env.Explainer
+	e.st.ax, _ = env.Explainer.(accountExplainer)
 	for _, h := range env.Holidays {
 		e.holidays[dayKey(h)] = true
 	}
@@ -339,7 +577,12 @@ func NewEngine(rules []Rule, env Env) (*Engine, error) {
 			return nil, err
 		}
 		e.rules = append(e.rules, cr)
+		if cr.byAccount {
+			cr.acctSlot = e.acctSlots
+			e.acctSlots++
+		}
 	}
+	e.eagerAcct = e.acctSlots > 0 || e.st.ax != nil
 	return e, nil
 }
 
@@ -349,7 +592,7 @@ func dayKey(t time.Time) int {
 }
 
 func (e *Engine) compile(i int, r *Rule) (*crule, error) {
-	cr := &crule{idx: i, r: r, m: compileMatch(&r.Match), groups: groupMap{m: map[uint64]*gstate{}, seed: e.hseed}, threshold: r.Threshold,
+	cr := &crule{idx: i, r: r, kind: kindNumber(r.Kind), m: compileMatch(&r.Match), groups: groupMap{m: map[uint64]*gstate{}, seed: e.hseed}, threshold: r.Threshold,
 		distinctF: -1, field: -1, class: r.Explanation, flags: r.Flags}
 	for _, g := range r.groupBy() {
 		cr.groupF = append(cr.groupF, fieldIndex(g))
@@ -387,6 +630,7 @@ func (e *Engine) compile(i int, r *Rule) (*crule, error) {
 	cr.byAccount = len(cr.groupF) == 1 && cr.groupF[0] == fAccount
 	cr.flagMask = flagMask(r.Flags)
 	cr.actions, cr.systems = cr.m.actions(), cr.m.systems()
+	cr.m.unindex(cr.actions, cr.systems)
 	if r.Kind == KindSequence {
 		for j := range r.Steps {
 			cr.steps = append(cr.steps, compileMatch(&r.Steps[j].Match))
@@ -447,24 +691,31 @@ func (e *Engine) Rules() []Rule {
 }
 
 // candidates returns the rules an event of system and action index a can match.
-func (e *Engine) candidates(system string, a int) []*crule {
+func (e *Engine) candidates(system string, a int) []*crule { return e.candidateList(system, a).rules }
+
+// candidateList returns the candList of an event of system and action index a.
+func (e *Engine) candidateList(system string, a int) *candList {
 	for i := range e.sysCache {
 		if e.sysCache[i].name == system {
-			return e.sysCache[i].lists[a]
+			return &e.sysCache[i].lists[a]
 		}
 	}
 	lists, ok := e.bySystem[system]
 	if !ok {
-		lists = make([][]*crule, numActions)
+		byAction := make([][]*crule, numActions)
 		for _, cr := range e.rules {
 			if cr.systems != nil && !slices.Contains(cr.systems, system) {
 				continue
 			}
 			for ai := range numActions {
 				if cr.actions == nil || slices.Contains(cr.actions, ai) {
-					lists[ai] = append(lists[ai], cr)
+					byAction[ai] = append(byAction[ai], cr)
 				}
 			}
+		}
+		lists = make([]candList, numActions)
+		for ai := range lists {
+			lists[ai] = newCandList(byAction[ai])
 		}
 		if len(e.bySystem) < 4096 { // systems are few; an open-ended stream of names is not cached
 			e.bySystem[system] = lists
@@ -473,7 +724,7 @@ func (e *Engine) candidates(system string, a int) []*crule {
 	if len(e.sysCache) < 8 {
 		e.sysCache = append(e.sysCache, sysLists{name: system, lists: lists})
 	}
-	return lists[a]
+	return &lists[a]
 }
 
 // Evaluate runs ev of organisation orgID through the rules and calls emit for every hit.
@@ -499,10 +750,29 @@ func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit 
 		e.now = t
 	}
 	a := actionIndex(ev.Action)
-	e.st = evalState{ctx: ctx, org: orgID, x: e.env.Explainer, patient: a >= 0 && ev.PatientID != "" && patientActions&(1<<a) != 0}
+	e.st.reset(ctx, orgID, a >= 0 && ev.PatientID != "" && patientActions&(1<<a) != 0)
+	if e.eagerAcct && ev.Account != "" {
+		e.st.acct = e.account(orgID, ev.Account)
+	}
 	if a >= 0 {
-		for _, cr := range e.candidates(ev.System, a) {
-			if !cr.m.match(&ev.Event, &e.st) {
+		l := e.candidateList(ev.System, a)
+		for i := 0; i < len(l.rules); i++ {
+			cr := l.rules[i]
+			if cr.kind == kRelation && cr.m.always {
+				// The relation rules (seven in the library, in a run) read the event's one
+				// explanation: when it has none of the run's classes and flags, the rest
+				// of the run is passed at once.
+				x, ok := e.st.explanation(&ev.Event)
+				if run := &l.runs[i]; !ok || (!slices.Contains(run.classes, x.Class) && e.st.flagBits()&run.mask == 0) {
+					i = run.end - 1
+					continue
+				}
+				if cr.relates(x, &e.st) {
+					e.single(cr, orgID, ev, entry{t: t, seq: ev.Seq, id: ev.ID}, emit)
+				}
+				continue
+			}
+			if !cr.m.always && !cr.m.matchCandidate(&ev.Event, &e.st) {
 				continue
 			}
 			e.apply(cr, orgID, ev, t, emit)
@@ -517,34 +787,53 @@ func (e *Engine) eval(ctx context.Context, orgID int64, ev *events.Stored, emit 
 		e.sweep()
 	}
 	err := e.st.err
-	e.st = evalState{}
+	e.st.ctx, e.st.acct, e.st.err = nil, nil, nil
 	if err != nil {
 		return fmt.Errorf("detect: explain an access: %w", err)
 	}
 	return nil
 }
 
+// account returns the engine's record of account name of orgID, made when missing.
+func (e *Engine) account(orgID int64, name string) *account {
+	oa := e.accountsCur
+	if oa == nil || e.accountsOrg != orgID {
+		if oa = e.accounts[orgID]; oa == nil {
+			oa = &orgAccounts{}
+			e.accounts[orgID] = oa
+		}
+		e.accountsOrg, e.accountsCur = orgID, oa
+	}
+	if name == "" {
+		if oa.none == nil {
+			oa.none = e.newAccount()
+		}
+		return oa.none
+	}
+	p, added := oa.byName.Put(name)
+	if added {
+		*p = e.newAccount()
+	}
+	return *p
+}
+
+// newAccount returns an account record with room for the groups of the rules grouped by
+// account alone.
+func (e *Engine) newAccount() *account {
+	return &account{groups: make([]*gstate, e.acctSlots)}
+}
+
 // group returns the state of ev's group of cr, made when missing.
 func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) *gstate {
 	var cache []*gstate
 	if cr.byAccount {
-		cache = e.st.accounts
-		if cache == nil {
-			m := e.accountsMap
-			if m == nil || e.accountsOrg != orgID {
-				if m = e.accounts[orgID]; m == nil {
-					m = map[string][]*gstate{}
-					e.accounts[orgID] = m
-				}
-				e.accountsOrg, e.accountsMap = orgID, m
-			}
-			if cache = m[ev.Account]; cache == nil {
-				cache = make([]*gstate, len(e.rules))
-				m[ev.Account] = cache
-			}
-			e.st.accounts = cache
+		ac := e.st.acct
+		if ac == nil {
+			ac = e.account(orgID, ev.Account)
+			e.st.acct = ac
 		}
-		if g := cache[cr.idx]; g != nil {
+		cache = ac.groups
+		if g := cache[cr.acctSlot]; g != nil {
 			return g
 		}
 	}
@@ -554,15 +843,15 @@ func (e *Engine) group(cr *crule, orgID int64, ev *events.Event) *gstate {
 	}
 	g := cr.groups.get(&k, len(cr.groupF))
 	if cache != nil {
-		cache[cr.idx] = g
+		cache[cr.acctSlot] = g
 	}
 	return g
 }
 
 func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit func(Hit)) {
 	en := entry{t: t, seq: ev.Seq, id: ev.ID}
-	switch cr.r.Kind {
-	case KindCount:
+	switch cr.kind {
+	case kCount:
 		g := e.group(cr, orgID, &ev.Event)
 		g.last = max(g.last, t)
 		g.ring.push(en, cr.threshold)
@@ -572,27 +861,21 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			evid := g.ring.last(maxEvidence)
 			e.fire(cr, &g.key, ev, evid, g.ring.at(0).t, t, emit)
 		}
-	case KindDistinct:
+	case kDistinct:
 		v := fieldOf(&ev.Event, cr.distinctF)
 		if v == "" {
 			return
 		}
 		g := e.group(cr, orgID, &ev.Event)
 		g.last = max(g.last, t)
-		if g.vals == nil {
-			g.vals = map[string]entry{}
+		if g.dist == nil {
+			g.dist = &dset{}
 		}
-		g.expireDistinct(t - cr.window)
-		if _, ok := g.vals[v]; !ok {
-			g.queue.push(qentry{v: v, t: t})
-		}
-		g.vals[v] = en
-		if len(g.vals) >= cr.threshold && t >= g.quiet {
+		g.dist.expire(t - cr.window)
+		g.dist.see(v, en)
+		if g.dist.len() >= cr.threshold && t >= g.quiet {
 			g.quiet = t + cr.quiet
-			evid := make([]entry, 0, len(g.vals))
-			for _, x := range g.vals {
-				evid = append(evid, x)
-			}
+			evid := g.dist.entries(make([]entry, 0, g.dist.len()))
 			slices.SortFunc(evid, func(a, b entry) int { return cmp.Compare(a.seq, b.seq) })
 			from := evid[0].t
 			if len(evid) > maxEvidence {
@@ -600,9 +883,9 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			}
 			e.fire(cr, &g.key, ev, evid, from, t, emit)
 		}
-	case KindSequence:
+	case kSequence:
 		e.sequence(cr, orgID, ev, en, emit)
-	case KindTimeOfDay:
+	case kTimeOfDay:
 		c := e.clock(t)
 		off := false
 		if cr.hasHours {
@@ -622,7 +905,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 		if off {
 			e.single(cr, orgID, ev, en, emit)
 		}
-	case KindFirstSeen:
+	case kFirstSeen:
 		v := fieldOf(&ev.Event, cr.field)
 		if v == "" {
 			return
@@ -644,7 +927,7 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			g.quiet = t + cr.quiet
 			e.fire(cr, &g.key, ev, []entry{en}, t, t, emit)
 		}
-	case KindDormant:
+	case kDormant:
 		g := e.group(cr, orgID, &ev.Event)
 		prev := g.last
 		g.last = max(g.last, t)
@@ -658,20 +941,16 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			g.quiet = t + cr.quiet
 			e.fire(cr, &g.key, ev, []entry{en}, t, t, emit)
 		}
-	case KindRelation:
-		x, ok := e.st.explanation(&ev.Event)
-		if !ok {
-			return
-		}
-		if (cr.class != "" && x.Class == cr.class) || e.st.flagBits()&cr.flagMask != 0 {
+	case kRelation:
+		if x, ok := e.st.explanation(&ev.Event); ok && cr.relates(x, &e.st) {
 			e.single(cr, orgID, ev, en, emit)
 		}
-	case KindZone:
-		if ev.SourceIP == "" || e.inside(ev.SourceIP) {
+	case kZone:
+		if ev.SourceIP == "" || e.insideFor(ev.SourceIP) {
 			return
 		}
 		e.single(cr, orgID, ev, en, emit)
-	case KindBastion:
+	case kBastion:
 		if len(e.env.JumpHosts) == 0 || ev.SourceIP == "" {
 			return
 		}
@@ -683,9 +962,15 @@ func (e *Engine) apply(cr *crule, orgID int64, ev *events.Stored, t int64, emit 
 			return
 		}
 		e.single(cr, orgID, ev, en, emit)
-	case KindMatch:
+	case kMatch:
 		e.single(cr, orgID, ev, en, emit)
 	}
+}
+
+// relates reports whether relation rule cr fires on explanation x (of st's event): its
+// class, or one of its flags.
+func (cr *crule) relates(x *explain.Explanation, st *evalState) bool {
+	return (cr.class != "" && x.Class == cr.class) || st.flagBits()&cr.flagMask != 0
 }
 
 // localDay is a day of the hospital's calendar: [start, end) in unix nanoseconds.
@@ -732,6 +1017,19 @@ func (e *Engine) inside(ip string) bool {
 	return in
 }
 
+// insideFor is inside for the event's source address ip, remembered per account: an
+// account mostly comes from the same address, compared without a map lookup.
+func (e *Engine) insideFor(ip string) bool {
+	ac := e.st.acct
+	if ac == nil {
+		return e.inside(ip)
+	}
+	if ac.ip != ip || ac.ip == "" {
+		ac.ip, ac.ipIn = ip, e.inside(ip)
+	}
+	return ac.ipIn
+}
+
 // single fires a single-event rule unless its group is quiet.
 func (e *Engine) single(cr *crule, orgID int64, ev *events.Stored, en entry, emit func(Hit)) {
 	g := e.group(cr, orgID, &ev.Event)
@@ -741,19 +1039,6 @@ func (e *Engine) single(cr *crule, orgID int64, ev *events.Stored, en entry, emi
 	}
 	g.quiet = en.t + cr.quiet
 	e.fire(cr, &g.key, ev, []entry{en}, en.t, en.t, emit)
-}
-
-func (g *gstate) expireDistinct(before int64) {
-	for g.queue.n > 0 && g.queue.front().t < before {
-		q := g.queue.pop()
-		if cur, ok := g.vals[q.v]; ok {
-			if cur.t < before {
-				delete(g.vals, q.v)
-			} else {
-				g.queue.push(qentry{v: q.v, t: cur.t}) // seen again since: expires later
-			}
-		}
-	}
 }
 
 // sequence advances the steps of a sequence rule. The first step slides over the
@@ -860,7 +1145,7 @@ func (e *Engine) fire(cr *crule, k *gkey, ev *events.Stored, evid []entry, from,
 // past their lookback; past MaxGroups the least recently active go too.
 func (e *Engine) sweep() {
 	clear(e.accounts) // it may point at groups dropped below
-	e.accountsMap = nil
+	e.accountsCur = nil
 	for _, cr := range e.rules {
 		before := e.now - cr.horizon
 		cr.groups.retain(func(g *gstate) bool {

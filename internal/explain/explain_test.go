@@ -297,6 +297,48 @@ func TestReloadAfterImport(t *testing.T) {
 	})
 }
 
+// TestExplainAccountAfterReload keeps an AccountCache across a reload of the staff
+// list: the account unknown before the import is the staff member after it, and an
+// account removed from the list is unknown again.
+func TestExplainAccountAfterReload(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+		w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+		x := w.explainer()
+		var c explain.AccountCache
+		ev := view("doc1", "P1", at)
+		got, err := x.ExplainAccount(ctx, w.hospA.ID, ev, &c)
+		if err != nil || got.Class != explain.Unexplained || !slices.Contains(keys(got.Reasons), explain.ReasonUnknownAccount) {
+			t.Fatalf("before the staff list: %+v, %v", got, err)
+		}
+		w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+		x.Reload(w.hospA.ID)
+		got, err = x.ExplainAccount(ctx, w.hospA.ID, ev, &c)
+		if err != nil || got.Class != explain.Explained || got.Filter != explain.FilterEncounterStaff {
+			t.Errorf("after the staff list: %+v, %v", got, err)
+		}
+		if want, _ := x.Explain(ctx, w.hospA.ID, ev); !slices.Equal(keys(want.Reasons), keys(got.Reasons)) || want.Class != got.Class {
+			t.Errorf("ExplainAccount %+v, Explain %+v", got, want)
+		}
+		// Not a patient access: the zero Explanation, and the cache is left alone.
+		if got, err := x.ExplainAccount(ctx, w.hospA.ID, &events.Event{Account: "doc1", Action: events.ActionLogin}, &c); err != nil || got.Class != "" {
+			t.Errorf("login: %+v, %v", got, err)
+		}
+		// S1 takes another account (an import updates the staff members it names).
+		w.imp(w.hospA.ID, reference.KindStaff, "staff_id,account,name,department,role,address\nS1,doc1new,王伟,心内科,doctor,东城区和平里1号楼2单元301\n")
+		x.Reload(w.hospA.ID)
+		got, err = x.ExplainAccount(ctx, w.hospA.ID, ev, &c)
+		if err != nil || got.Class != explain.Unexplained || !slices.Contains(keys(got.Reasons), explain.ReasonUnknownAccount) {
+			t.Errorf("after doc1 left the staff list: %+v, %v", got, err)
+		}
+		if want, _ := x.Explain(ctx, w.hospA.ID, ev); !slices.Equal(keys(want.Reasons), keys(got.Reasons)) || want.Class != got.Class {
+			t.Errorf("ExplainAccount %+v, Explain %+v", got, want)
+		}
+	})
+}
+
 // BenchmarkExplain measures Explain on a loaded snapshot: an explained view (no
 // allocation) and a flagged one.
 func BenchmarkExplain(b *testing.B) {

@@ -12,6 +12,7 @@ import (
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/reference"
+	"github.com/medguard/medguard/internal/strtab"
 )
 
 // Explainer classifies patient-record accesses from in-memory snapshots of each
@@ -49,14 +50,15 @@ type orderKey struct{ account, patient string }
 // snapshot is one organisation's reference data, indexed for Explain: the hashes and
 // staff identifiers that relations and encounters compare are interned into small
 // integers when it is built, times are unix nanoseconds, so that classifying an access
-// costs two map lookups by string (account, patient) and integer comparisons.
+// costs a map lookup by account (none through ExplainAccount's cache), a slot of the
+// patient table and integer comparisons.
 type snapshot struct {
 	version        int64
 	ids            *reference.Interner // staff identifiers and the surname, address and building hashes
 	depts          *reference.Interner // departments
 	staffByAccount map[string]*staff
 	staffByID      map[string]*staff
-	patients       map[string]patient // by NormalizeID of the identifier (in the slot: one memory access less)
+	patients       *strtab.Table[patient] // by NormalizeID of the identifier (the patient in the slot)
 	// Reasons of the explained cases without flags, shared.
 	staffReasons []i18n.Message
 	orderReasons []i18n.Message
@@ -219,7 +221,7 @@ func (x *Explainer) build(d *reference.Data) *snapshot {
 		depts:          reference.NewInterner(),
 		staffByAccount: make(map[string]*staff, len(d.Staff)),
 		staffByID:      make(map[string]*staff, len(d.Staff)),
-		patients:       make(map[string]patient, len(d.Patients)),
+		patients:       strtab.New[patient](len(d.Patients)),
 		staffReasons:   []i18n.Message{x.reason(FilterEncounterStaff, "")},
 		orderReasons:   []i18n.Message{x.reason(FilterOwnOrders, "")},
 		deptReasons:    [][2][]i18n.Message{{}}, // NoKey: no department
@@ -243,7 +245,7 @@ func (x *Explainer) build(d *reference.Data) *snapshot {
 		}
 	}
 	// The patients and, in one array, their encounters (each patient's a run of it):
-	// an access reads the patient from the map's slot and the encounters next to each
+	// an access reads the patient from the table's slot and the encounters next to each
 	// other, not from scattered allocations.
 	pats := make([]patient, len(d.Patients))
 	byHash := make(map[string]int, len(d.Patients))
@@ -291,7 +293,9 @@ func (x *Explainer) build(d *reference.Data) *snapshot {
 	}
 	for i := range pats {
 		slices.SortStableFunc(pats[i].enc, func(a, b encounter) int { return cmp.Compare(a.start, b.start) })
-		sn.patients[d.Patients[i].ID] = pats[i]
+		if p, _ := sn.patients.Put(d.Patients[i].ID); p != nil { // the last of an identifier wins, as in a map
+			*p = pats[i]
+		}
 	}
 	sn.slots = 6 + 2*len(sn.deptReasons)
 	sn.flagged = make([]atomic.Pointer[[]i18n.Message], (1<<len(Flags))*sn.slots)
@@ -355,7 +359,41 @@ func (x *Explainer) Explain(ctx context.Context, orgID int64, ev *events.Event) 
 	if err != nil {
 		return Explanation{}, err
 	}
-	return x.classify(sn, s, ev), nil
+	return x.classify(sn, s, ev, sn.staffByAccount[ev.Account]), nil
+}
+
+// AccountCache is what an Explainer found of one account of one organisation in the
+// snapshot it last used: a caller that keeps one per account (the rule engine) saves
+// ExplainAccount the lookup of the account in the staff list. The zero value is empty.
+type AccountCache struct {
+	sn *snapshot
+	st staff // a copy of staffByAccount's in sn, held where the caller keeps the account
+	ok bool  // the account is in sn's staff list
+}
+
+// ExplainAccount is Explain for an event of the account c caches (c is kept by the
+// caller per organisation and account; an Explain of another account through it is
+// wrong). c is filled or refreshed when the snapshot changed.
+func (x *Explainer) ExplainAccount(ctx context.Context, orgID int64, ev *events.Event, c *AccountCache) (Explanation, error) {
+	if !IsPatientAccess(ev) {
+		return Explanation{}, nil
+	}
+	s := x.state(orgID)
+	sn, err := x.snapshot(ctx, orgID, s)
+	if err != nil {
+		return Explanation{}, err
+	}
+	if c.sn != sn {
+		c.sn, c.st, c.ok = sn, staff{}, false
+		if st := sn.staffByAccount[ev.Account]; st != nil {
+			c.st, c.ok = *st, true
+		}
+	}
+	var st *staff
+	if c.ok {
+		st = &c.st
+	}
+	return x.classify(sn, s, ev, st), nil
 }
 
 // Filter slots of the shared reasons of flagged accesses: staff encounter, own
@@ -367,8 +405,8 @@ const (
 	slotDept        = 6
 )
 
-func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event) Explanation {
-	st := sn.staffByAccount[ev.Account]
+// classify classifies ev in sn; st is the staff member of ev's account (nil: none).
+func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event, st *staff) Explanation {
 	if st == nil && ev.StaffID != "" {
 		st = sn.staffByID[ev.StaffID]
 	}
@@ -382,10 +420,7 @@ func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event) Explan
 		who.StaffID, dept = sn.ids.Lookup(ev.StaffID), sn.depts.Lookup(ev.Department)
 	}
 	pid := normID(ev.PatientID)
-	var p *patient
-	if v, ok := sn.patients[pid]; ok {
-		p = &v
-	}
+	p := sn.patients.Get(pid)
 	t := ev.Time.UnixNano()
 
 	const (

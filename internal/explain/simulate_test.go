@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/medguard/medguard/internal/events/simulate"
@@ -46,6 +47,9 @@ func TestSimulatedHospital(t *testing.T) {
 			w.imp(w.hospA.ID, kind, string(b))
 		}
 		x := w.explainer()
+		// ExplainAccount, with a cache per account as the rule engine keeps them, must
+		// say exactly what Explain says.
+		caches := map[string]*explain.AccountCache{}
 		byID := map[string]explain.Explanation{}
 		normal, explained := 0, 0
 		classes := map[string]int{}
@@ -55,6 +59,18 @@ func TestSimulatedHospital(t *testing.T) {
 			ex, err := x.Explain(ctx, w.hospA.ID, ev)
 			if err != nil {
 				t.Fatal(err)
+			}
+			c := caches[ev.Account]
+			if c == nil {
+				c = &explain.AccountCache{}
+				caches[ev.Account] = c
+			}
+			exa, err := x.ExplainAccount(ctx, w.hospA.ID, ev, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(exa, ex) {
+				t.Fatalf("event %s: ExplainAccount %+v, Explain %+v", ev.ID, exa, ex)
 			}
 			if ex.Class == "" {
 				continue
