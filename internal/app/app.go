@@ -217,7 +217,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Apps = appreg.New(db, tl, a.AppCodes, appreg.ModelScorer{Model: a.AppModel}, a.Alerts, appreg.Options{CodeValidity: cfg.Apps.CodeValidity,
-		Vulns: appreg.SupplyVulns{Supply: a.Supply}})
+		Vulns: appreg.SupplyVulns{Supply: a.Supply}, Contacts: appreg.MailContacts{Notify: a.Notify}, Logger: logger})
 	upKey, err := keyfile.LoadOrCreate(filepath.Join(dataDir, upstream.KeyFile), upstream.KeySize)
 	if err != nil {
 		db.Close()

@@ -8,8 +8,12 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/appscore"
 	"github.com/medguard/medguard/internal/authcode"
+	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/notify"
+	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 )
 
@@ -110,4 +114,15 @@ func (v SupplyVulns) OpenVulns(ctx context.Context, orgPath string, versionID in
 			return out, nil
 		}
 	}
+}
+
+// MailContacts notifies an app's registered contacts by e-mail through the notification
+// outbox: the hospital's nearest SMTP channel, with the contacts as its recipients.
+type MailContacts struct{ Notify *notify.Service }
+
+// NotifyContacts implements ContactNotifier.
+func (m MailContacts) NotifyContacts(ctx context.Context, tx *store.Tx, al alert.Alert, title i18n.Message, emails []string) (string, error) {
+	return m.Notify.EnqueueDirect(ctx, tx, notify.Event{AlertID: al.ID, OrgID: al.OrgID, Source: al.Source, Kind: al.Kind,
+		Severity: al.Severity, Title: title, Subject: al.Subject, Created: true, FirstSeen: al.FirstSeen, LastSeen: al.LastSeen,
+		Count: int(al.Count)}, emails)
 }

@@ -14,6 +14,8 @@ package appreg
 import (
 	"context"
 	"encoding/hex"
+	"io"
+	"log/slog"
 	"net/mail"
 	"net/url"
 	"slices"
@@ -22,6 +24,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/medguard/medguard/internal/alert"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -190,6 +193,14 @@ type Raiser interface {
 	Raise(ctx context.Context, tx *store.Tx, in alert.Input) (alert.Alert, bool, error)
 }
 
+// ContactNotifier sends a notification of an alert about an app to the app's registered
+// contacts (people outside medguard), in tx, the transaction that raised the alert. It
+// returns the name of what it sent through, or an error (notify.ErrNoMailChannel when the
+// hospital has no way to send mail).
+type ContactNotifier interface {
+	NotifyContacts(ctx context.Context, tx *store.Tx, al alert.Alert, title i18n.Message, emails []string) (string, error)
+}
+
 // Options configures a Service.
 type Options struct {
 	// CodeValidity is how long an authorization code is valid (default one year).
@@ -199,7 +210,11 @@ type Options struct {
 	CriticalDeadline time.Duration
 	// Vulns, optional, gives the open vulnerabilities of the SBOMs the versions name.
 	Vulns VulnSource
-	Now   func() time.Time
+	// Contacts, optional, notifies an app's registered contacts of its incidents.
+	Contacts ContactNotifier
+	// Logger receives what cannot be said otherwise (contacts with no mail channel).
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Service keeps the registry.
@@ -222,6 +237,9 @@ func New(db *store.DB, tl *trail.Log, codes Codes, scorer Scorer, alerts Raiser,
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return &Service{db: db, trail: tl, codes: codes, scorer: scorer, alerts: alerts, opt: opt}
 }

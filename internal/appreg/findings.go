@@ -498,11 +498,94 @@ func (s *Service) raise(ctx context.Context, tx *store.Tx, ap App, kind, severit
 	if !slices.Contains(derivedTypes, kind) && !strings.HasPrefix(kind, "app.") {
 		title = i18n.M("app.alert.finding", ap.Name, kind, subject) // an inspection's finding
 	}
-	_, _, err := s.alerts.Raise(ctx, tx, alert.Input{OrgID: ap.OrgID, Source: "apps", Kind: kind, Severity: severity,
+	al, created, err := s.alerts.Raise(ctx, tx, alert.Input{OrgID: ap.OrgID, Source: "apps", Kind: kind, Severity: severity,
 		Title: title, Subject: subj, App: ap.Package, Evidence: evidence,
 		DedupKey: fmt.Sprintf("app:%d:%s:%s", ap.ID, kind, subject)})
 	if err != nil {
 		return fmt.Errorf("appreg: raise %s: %w", kind, err)
+	}
+	if !created {
+		return nil // the contacts and the regulator heard of it when it was raised
+	}
+	if incident(kind, severity) {
+		if err := s.notifyContacts(ctx, tx, ap, al, title); err != nil {
+			return err
+		}
+	}
+	if major(kind, severity) {
+		return s.escalate(ctx, tx, ap, al, kind, severity, title, subj)
+	}
+	return nil
+}
+
+// incident reports whether an alert of kind and severity about an app is an incident its
+// registered contacts hear of at once: a high or critical finding, or a step of the
+// disposal (rectification ordered, eviction proposed, eviction).
+func incident(kind, severity string) bool {
+	return severity == "high" || severity == "critical" || strings.HasPrefix(kind, "app.")
+}
+
+// major reports whether an alert is a major risk escalated to the supervising regulator:
+// a critical finding, an eviction proposed, an eviction.
+func major(kind, severity string) bool {
+	return severity == "critical" || kind == "app.eviction_proposed" || kind == "app.evicted"
+}
+
+// notifyContacts mails alert al to the app's registered contacts. A hospital without a
+// mail channel is not an error of the raise: it is logged, and the alert stands.
+func (s *Service) notifyContacts(ctx context.Context, tx *store.Tx, ap App, al alert.Alert, title i18n.Message) error {
+	if s.opt.Contacts == nil {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT email FROM app_contacts WHERE app_id = ? ORDER BY role, email`, ap.ID)
+	if err != nil {
+		return fmt.Errorf("appreg: contacts: %w", err)
+	}
+	var emails []string
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			rows.Close()
+			return fmt.Errorf("appreg: contacts: %w", err)
+		}
+		if e != "" {
+			emails = append(emails, e)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("appreg: contacts: %w", err)
+	}
+	if len(emails) == 0 {
+		return nil
+	}
+	via, err := s.opt.Contacts.NotifyContacts(ctx, tx, al, title, emails)
+	if err != nil {
+		s.opt.Logger.Warn("the contacts of an app could not be notified", "app", ap.ID, "alert", al.ID, "err", err)
+		return nil
+	}
+	s.opt.Logger.Info("the contacts of an app are notified", "app", ap.ID, "alert", al.ID, "via", via, "contacts", len(emails))
+	return nil
+}
+
+// escalate raises a major risk about an app in the organisation that supervises its
+// hospital (the hospital's parent: a region or province), where the regulator's own routes
+// and inboxes pick it up. A hospital at the top of the tree has no one to escalate to.
+func (s *Service) escalate(ctx context.Context, tx *store.Tx, ap App, al alert.Alert, kind, severity string, title i18n.Message, subj string) error {
+	var parent sql.NullInt64
+	var hospital string
+	if err := tx.QueryRowContext(ctx, `SELECT parent_id, name FROM orgs WHERE id = ?`, ap.OrgID).Scan(&parent, &hospital); err != nil {
+		return fmt.Errorf("appreg: escalate: %w", err)
+	}
+	if !parent.Valid {
+		return nil
+	}
+	_, _, err := s.alerts.Raise(ctx, tx, alert.Input{OrgID: parent.Int64, Source: "apps", Kind: "app.escalated", Severity: severity,
+		Title: i18n.M("app.alert.app.escalated", hospital, title), Subject: hospital + " · " + subj, App: ap.Package,
+		Evidence: map[string]any{"app_id": ap.ID, "hospital": hospital, "alert_id": al.ID, "kind": kind},
+		DedupKey: fmt.Sprintf("app-escalated:%d:%d", ap.ID, al.ID)})
+	if err != nil {
+		return fmt.Errorf("appreg: escalate %s: %w", kind, err)
 	}
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 // its kind's name in both catalogues (the alert inbox refuses a title it cannot say).
 func TestAlertTitlesCatalogued(t *testing.T) {
 	cat := i18n.MustLoad()
-	kinds := append([]string{"app.evicted", "app.rectification", "app.eviction_proposed"}, derivedTypes...)
+	kinds := append([]string{"app.evicted", "app.rectification", "app.eviction_proposed", "app.escalated"}, derivedTypes...)
 	for _, lang := range []string{i18n.EN, i18n.ZhCN} {
 		for _, k := range kinds {
 			for _, key := range []string{"app.alert." + k, "alert.kind." + k} {

@@ -252,8 +252,9 @@ func (s *Service) RotateCode(ctx context.Context, a actor.Actor, id int64) (Code
 	return codes[0], nil
 }
 
-// Evict (清出) removes an admitted app: its codes are revoked and an alert is raised for
-// the hospital (whose notification routes reach its contacts). A reason is required.
+// Evict (清出) removes an admitted app: its codes are revoked, an alert is raised for the
+// hospital, its registered contacts are mailed and the eviction is escalated to the
+// supervising organisation. A reason is required.
 func (s *Service) Evict(ctx context.Context, a actor.Actor, id int64, reason string) (App, error) {
 	reason, err := text("reason", reason, 2000, true)
 	if err != nil {

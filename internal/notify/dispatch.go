@@ -284,29 +284,50 @@ func (s *Service) dueDeliveries(ctx context.Context, channelID int64, most, budg
 		return nil, fmt.Errorf("notify: waiting rows: %w", err)
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM notify_outbox WHERE channel_id = ? AND state = 'waiting' AND not_before <= ?
+		rows, err := tx.QueryContext(ctx, `SELECT id, recipients FROM notify_outbox WHERE channel_id = ? AND state = 'waiting' AND not_before <= ?
 			ORDER BY id LIMIT ?`, channelID, now, most*budget)
 		if err != nil {
 			return err
 		}
-		var waiting []any
+		// Rows addressed to recipients of their own are grouped only with rows for the
+		// same recipients; the groups in the order of their first row.
+		byTo := map[string][]any{}
+		var order []string
 		for rows.Next() {
 			var r int64
-			if err := rows.Scan(&r); err != nil {
+			var to string
+			if err := rows.Scan(&r, &to); err != nil {
 				rows.Close()
 				return err
 			}
-			waiting = append(waiting, r)
+			if _, ok := byTo[to]; !ok {
+				order = append(order, to)
+			}
+			byTo[to] = append(byTo[to], r)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for lo := 0; lo < len(waiting); lo += most {
-			group := waiting[lo:min(lo+most, len(waiting))]
+		type batch struct {
+			to   string
+			rows []any
+		}
+		var batches []batch
+		for _, to := range order {
+			waiting := byTo[to]
+			for lo := 0; lo < len(waiting); lo += most {
+				batches = append(batches, batch{to, waiting[lo:min(lo+most, len(waiting))]})
+			}
+		}
+		if len(batches) > budget {
+			batches = batches[:budget] // the rest waits for the next pass
+		}
+		for _, b := range batches {
+			group := b.rows
 			var id int64
-			if err := tx.QueryRowContext(ctx, `INSERT INTO notify_deliveries (channel_id, delivery_key, state, next_attempt_at, created_at)
-				VALUES (?, ?, 'pending', ?, ?) RETURNING id`, channelID, newKey(), now, now).Scan(&id); err != nil {
+			if err := tx.QueryRowContext(ctx, `INSERT INTO notify_deliveries (channel_id, delivery_key, state, next_attempt_at, created_at, recipients)
+				VALUES (?, ?, 'pending', ?, ?, ?) RETURNING id`, channelID, newKey(), now, now, b.to).Scan(&id); err != nil {
 				return err
 			}
 			res, err := tx.ExecContext(ctx, `UPDATE notify_outbox SET state = 'queued', delivery_id = ? WHERE state = 'waiting' AND id IN (`+
@@ -461,19 +482,22 @@ func (s *Service) messages(ctx context.Context, c Channel, ids []int64) ([]chann
 	msgs := make([]channel.Message, len(ids))
 	attempts := make([]int, len(ids))
 	in := ` IN (` + store.Placeholders(len(ids)) + `)`
-	rows, err := s.db.QueryContext(ctx, `SELECT id, delivery_key, attempts FROM notify_deliveries WHERE id`+in, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, delivery_key, attempts, recipients FROM notify_deliveries WHERE id`+in, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("notify: deliveries: %w", err)
 	}
 	for rows.Next() {
 		var id int64
-		var key string
+		var key, to string
 		var n int
-		if err := rows.Scan(&id, &key, &n); err != nil {
+		if err := rows.Scan(&id, &key, &n, &to); err != nil {
 			rows.Close()
 			return nil, nil, fmt.Errorf("notify: deliveries: %w", err)
 		}
 		msgs[at[id]] = channel.Message{Key: key, Lang: c.Lang}
+		if to != "" {
+			msgs[at[id]].To = strings.Split(to, ",")
+		}
 		attempts[at[id]] = n
 	}
 	rows.Close()

@@ -153,7 +153,7 @@ func (r *Region) LinkHospital(ctx context.Context, a actor.Actor, orgID int64) (
 		return Link{}, err
 	}
 	if u.OrgID != orgID {
-		return Link{}, problem.Conflict("the user %s exists in another organisation", name)
+		return Link{}, problem.Conflict("the user %s exists in another organisation", name).WithMsg("upstream.error.user_elsewhere", name)
 	}
 	var oldToken int64
 	err = r.db.QueryRowContext(ctx, `SELECT token_id FROM upstream_links WHERE org_id = ?`, orgID).Scan(&oldToken)

@@ -51,6 +51,9 @@ type Message struct {
 	Lang   string // "zh-CN" or "en"
 	Test   bool   // a test message sent from the channel page or `notify test`
 	Alerts []Alert
+	// To, when set, replaces the channel's own recipients (e-mail only): a notification
+	// addressed to people outside medguard, such as an app's registered contacts.
+	To []string
 }
 
 // Config is a channel's stored configuration.

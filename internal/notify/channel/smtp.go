@@ -111,7 +111,11 @@ func (s *smtpSender) message(m Message) (*mail.Msg, error) {
 	if err := msg.From(s.from); err != nil {
 		return nil, errors.New("the sender address is not accepted")
 	}
-	if err := msg.To(s.to...); err != nil {
+	to := s.to
+	if len(m.To) > 0 {
+		to = m.To
+	}
+	if err := msg.To(to...); err != nil {
 		return nil, errors.New("a recipient address is not accepted")
 	}
 	msg.Subject(c.Title)
