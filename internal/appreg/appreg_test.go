@@ -14,6 +14,7 @@ import (
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/appreg"
 	"github.com/medguard/medguard/internal/appscore"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/authcode"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
@@ -437,4 +438,64 @@ func mustCode(t *testing.T, w *world, id int64) string {
 		t.Fatalf("codes: %v %v", codes, err)
 	}
 	return codes[0].Code
+}
+
+// TestAlertsAboutTheApp: an open alert another module raised about the app (its package
+// in the alert's app field, in the app's hospital) is a finding of the app with the
+// alert's severity, scored by the model; once the alert is resolved the sweep fixes it.
+// An alert naming the package in another hospital is not this app's.
+func TestAlertsAboutTheApp(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		ap, err := w.reg.Apply(ctx, w.secA, input(w.hospA.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ap, err = w.reg.Review(ctx, w.secA, ap.ID, appreg.Decision{Approve: true}); err != nil {
+			t.Fatal(err)
+		}
+		raise := func(org int64, key string) alert.Alert {
+			t.Helper()
+			var al alert.Alert
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				var err error
+				al, _, err = w.al.Raise(ctx, tx, alert.Input{OrgID: org, Source: "detect", Kind: "bulk_export", Severity: "high",
+					Title: i18n.M("app.alert.finding", "x", "y", "z"), App: ap.Package, DedupKey: key})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return al
+		}
+		mine := raise(w.hospA.ID, "a")
+		raise(w.hospB.ID, "b") // the same package in another hospital
+		if _, err := w.reg.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fs, _ := w.reg.Findings(ctx, w.secA, ap.ID, true)
+		if len(fs) != 1 || fs[0].Type != appreg.FindingAlert || fs[0].Severity != "high" || fs[0].Subject != fmt.Sprintf("bulk_export #%d", mine.ID) {
+			t.Fatalf("findings with an open alert about the app: %+v", fs)
+		}
+		ap, _ = w.reg.App(ctx, w.secA, ap.ID)
+		res := appscore.Evaluate([]appscore.Finding{{Type: appreg.FindingAlert, Severity: "high"}}, appscore.DefaultModel())
+		if *ap.Score != res.Score || res.Score >= appscore.MaxScore {
+			t.Fatalf("score %d, the model says %d", *ap.Score, res.Score)
+		}
+		admin := actor.Actor{Username: "admin", Role: "admin", OrgID: w.hospA.ID, OrgPath: w.hospA.Path}
+		if _, err := w.al.SetStatus(ctx, admin, []int64{mine.ID}, alert.Change{Status: alert.StatusResolved, Resolution: "confirmed",
+			Reason: "the export was stopped"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.reg.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if fs, _ := w.reg.Findings(ctx, w.secA, ap.ID, true); len(fs) != 0 {
+			t.Fatalf("findings after the alert was resolved: %+v", fs)
+		}
+		if ap, _ = w.reg.App(ctx, w.secA, ap.ID); *ap.Score != appscore.MaxScore {
+			t.Fatalf("score after the alert was resolved: %d", *ap.Score)
+		}
+	})
 }

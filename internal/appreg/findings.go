@@ -29,12 +29,13 @@ const (
 	FindingCodeExpired         = "authcode.expired"              // an admitted app without a valid code
 	FindingContactMissing      = "contacts.missing"              // a contact role not filed
 	FindingVuln                = "vuln.open"                     // an open vulnerability in the current version's SBOM
+	FindingAlert               = "alert.open"                    // an open alert of another module about the app
 )
 
 // derivedTypes are the types deriveFindings decides; findings of other types (an APK
 // inspection's, for example) are kept as they are.
 var derivedTypes = []string{FindingUnregisteredChannel, FindingForeignSigner, FindingUnofficialBuild, FindingOutdatedVersion,
-	FindingInconsistent, FindingCodeExpired, FindingContactMissing, FindingVuln}
+	FindingInconsistent, FindingCodeExpired, FindingContactMissing, FindingVuln, FindingAlert}
 
 // Finding is something wrong with an app.
 type Finding struct {
@@ -188,6 +189,28 @@ func (s *Service) derive(ctx context.Context, tx *store.Tx, ap App) ([]Finding, 
 			}
 		}
 	}
+	// The open alerts other modules raised about the app (alert field app = its package)
+	// in its hospital or below.
+	arows, err := tx.QueryContext(ctx, `SELECT a.id, a.kind, a.severity FROM alerts a JOIN orgs o ON o.id = a.org_id JOIN orgs h ON h.id = ?
+		WHERE a.app = ? AND a.source <> 'apps' AND a.status IN ('new', 'investigating') AND `+actor.ContainsSQL("h.path", "o.path")+`
+		ORDER BY a.id LIMIT 200`, ap.OrgID, ap.Package)
+	if err != nil {
+		return nil, fmt.Errorf("appreg: alerts about the app: %w", err)
+	}
+	for arows.Next() {
+		var id int64
+		var kind, sev string
+		if err := arows.Scan(&id, &kind, &sev); err != nil {
+			arows.Close()
+			return nil, fmt.Errorf("appreg: alerts about the app: %w", err)
+		}
+		add(FindingAlert, fmt.Sprintf("%s #%d", kind, id), sev, fmt.Sprintf("alert #%d (%s) about the app is open", id, kind),
+			i18n.M("app.evidence.alert", id, kind))
+	}
+	arows.Close()
+	if err := arows.Err(); err != nil {
+		return nil, fmt.Errorf("appreg: alerts about the app: %w", err)
+	}
 	signers, digests, versions := map[string]bool{}, map[string]bool{}, map[string]Version{}
 	for _, v := range ap.Versions {
 		for _, f := range v.Signers {
@@ -303,8 +326,8 @@ func (s *Service) sync(ctx context.Context, tx *store.Tx, ap App, types []string
 			VALUES (?, ?, ?, ?, ?, ?, 'open', ?)`, ap.ID, f.Type, f.Subject, f.Severity, f.Evidence, messageJSON(f.Message), now); err != nil {
 			return fmt.Errorf("appreg: open finding: %w", err)
 		}
-		if f.Severity == "low" || f.Severity == "info" {
-			continue // shown with the app and scored; not worth an alert
+		if f.Severity == "low" || f.Severity == "info" || f.Type == FindingAlert {
+			continue // shown with the app and scored; not worth an alert (or one already)
 		}
 		if err := s.raise(ctx, tx, ap, f.Type, f.Severity, f.Subject, map[string]any{"evidence": f.Evidence}); err != nil {
 			return err
