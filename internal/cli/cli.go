@@ -240,7 +240,7 @@ func (e *env) demoCmd() *cobra.Command {
 				}
 				res, err := demo.Seed(e.ctx, demo.Deps{DB: a.DB, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
 					Vulns: a.Vulns, Supply: a.Supply, DLP: a.DLP, Alerts: a.Alerts, Notify: a.Notify,
-					Events: a.Events, Reference: a.Reference, Rules: a.Rules.Rules, DetectEnv: env, Apps: a.Apps},
+					Events: a.Events, Reference: a.Reference, Rules: a.Rules.Rules, DetectEnv: env, Apps: a.Apps, Upstream: a.Upstream},
 					demo.Options{AdminPassword: adminPassword, Assets: assets, DLPRoot: dlpRoot})
 				if err != nil {
 					return err

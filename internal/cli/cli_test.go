@@ -257,6 +257,13 @@ func TestDemoIsIdempotent(t *testing.T) {
 				t.Errorf("apps demo: %d %s, want 1", n, q)
 			}
 		}
+		// The hospitals reported their apps upward to the demo's region: every filed app
+		// (the pending one included), and the escalations of the major risks.
+		reported := count("upstream_apps")
+		if reported != apps || count("upstream_links") < 1 || count("upstream_incidents") == 0 || count("alerts WHERE kind = 'app.escalated'") == 0 {
+			t.Errorf("region demo: %d of %d apps reported, %d links, %d incidents, %d escalations", reported, apps, count("upstream_links"),
+				count("upstream_incidents"), count("alerts WHERE kind = 'app.escalated'"))
+		}
 		tokens := count("api_tokens")
 		code, out, _ = runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(out, "already there") {
@@ -265,7 +272,7 @@ func TestDemoIsIdempotent(t *testing.T) {
 		if count("orgs") != orgs || count("users") != users || count("assets") != assets || count("sboms") != sboms ||
 			count("findings") != findings || count("alerts WHERE source = 'supply'") != alerts || count("dlp_scans") != dlpScans ||
 			count("api_tokens") != tokens || count("alerts WHERE source = 'dlp'") != dlpAlerts || count("alert_cases") != 2 ||
-			count("alerts WHERE source = 'monitor'") != monitor || count("apps") != apps ||
+			count("alerts WHERE source = 'monitor'") != monitor || count("apps") != apps || count("upstream_apps") != reported ||
 			count("alert_silences") != 1 || count("events") != evs || count("reference_staff") != staff ||
 			count("reference_encounters") != encounters {
 			t.Fatal("second demo run created data")

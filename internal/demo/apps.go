@@ -1,14 +1,18 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/appreg"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/upstream"
 )
 
 // fp is a stand-in fingerprint or digest derived from a label (the demo has no real
@@ -158,6 +162,63 @@ func seedApps(ctx context.Context, d Deps) error {
 			if _, err := d.Apps.Evict(ctx, by, ap.ID, a.then.evict); err != nil {
 				return fmt.Errorf("demo: evict %s: %w", a.in.Name, err)
 			}
+		}
+	}
+	return nil
+}
+
+// seedRegion has each demo hospital with apps report them upward to the demo's own
+// regional side, as a hospital's medguard pushes its report: the hospital is linked (a
+// service account and token of scope app.report) and the report is received with that
+// token. It does nothing when a hospital has reported already.
+func seedRegion(ctx context.Context, d Deps) error {
+	if d.Upstream == nil || d.Apps == nil {
+		return nil
+	}
+	sys := actor.System()
+	have, err := d.Upstream.Apps(ctx, sys, upstream.Query{})
+	if err != nil || len(have) > 0 {
+		return err
+	}
+	exported, incidents, err := d.Apps.Export(ctx, time.Time{})
+	if err != nil {
+		return err
+	}
+	byOrg := map[int64][]appreg.Exported{}
+	orgOf := map[int64]int64{}
+	var orgs []int64
+	for _, e := range exported {
+		if _, ok := byOrg[e.App.OrgID]; !ok {
+			orgs = append(orgs, e.App.OrgID)
+		}
+		byOrg[e.App.OrgID] = append(byOrg[e.App.OrgID], e)
+		orgOf[e.App.ID] = e.App.OrgID
+	}
+	for _, id := range orgs {
+		var inc []appreg.Incident
+		for _, in := range incidents {
+			if orgOf[in.AppID] == id {
+				inc = append(inc, in)
+			}
+		}
+		l, err := d.Upstream.LinkHospital(ctx, sys, id)
+		if err != nil {
+			return fmt.Errorf("demo: link hospital %d: %w", id, err)
+		}
+		u, err := d.Auth.UserByName(ctx, sys, l.Username)
+		if err != nil {
+			return err
+		}
+		rep, err := upstream.NewReport(time.Now().UTC(), "medguard demo", byOrg[id], inc)
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return err
+		}
+		if _, _, err := d.Upstream.Receive(ctx, u, "127.0.0.1", l.TokenID, bytes.NewReader(b)); err != nil {
+			return fmt.Errorf("demo: report of hospital %d: %w", id, err)
 		}
 	}
 	return nil

@@ -32,6 +32,7 @@ import (
 	"github.com/medguard/medguard/internal/reference"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
+	"github.com/medguard/medguard/internal/upstream"
 	"github.com/medguard/medguard/internal/vuln"
 )
 
@@ -58,6 +59,9 @@ type Deps struct {
 	// Apps, optional: the hospitals' internet-hospital apps in every grade, one evicted
 	// and one application waiting for review.
 	Apps *appreg.Service
+	// Upstream, optional: the regional side of upward reporting; the demo's hospitals
+	// report their apps to it, so that the region's page has them.
+	Upstream *upstream.Region
 }
 
 // Options tune the seeding.
@@ -205,6 +209,9 @@ func Seed(ctx context.Context, d Deps, opt Options) (Result, error) {
 	if err := seedApps(ctx, d); err != nil {
 		return Result{}, err
 	}
+	if err := seedRegion(ctx, d); err != nil {
+		return Result{}, err
+	}
 	return res, nil
 }
 
@@ -240,6 +247,9 @@ func reseed(ctx context.Context, d Deps, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	if err := seedApps(ctx, d); err != nil {
+		return Result{}, err
+	}
+	if err := seedRegion(ctx, d); err != nil {
 		return Result{}, err
 	}
 	for _, u := range users {

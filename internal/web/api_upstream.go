@@ -62,16 +62,21 @@ func (s *Server) apiUpstreamAppList(w http.ResponseWriter, r *http.Request) erro
 	return writeList(w, r, paging.Standard, all)
 }
 
-func (s *Server) apiUpstreamAppGet(w http.ResponseWriter, r *http.Request) error {
+// regionApp reads the reported app the request's path names, as the reader may see it.
+func (s *Server) regionApp(r *http.Request) (upstream.RemoteAppDetail, error) {
 	reg, err := s.region()
 	if err != nil {
-		return err
+		return upstream.RemoteAppDetail{}, err
 	}
 	id, err := pathID(r)
 	if err != nil {
-		return err
+		return upstream.RemoteAppDetail{}, err
 	}
-	ap, err := reg.App(r.Context(), reqActor(r), id)
+	return reg.App(r.Context(), reqActor(r), id)
+}
+
+func (s *Server) apiUpstreamAppGet(w http.ResponseWriter, r *http.Request) error {
+	ap, err := s.regionApp(r)
 	if err != nil {
 		return err
 	}

@@ -236,3 +236,41 @@ func TestBrowserAppScore(t *testing.T) {
 		shot("report-" + lang.code)
 	}
 }
+
+// TestBrowserAppRegion: the regulator opens the apps the hospitals reported from the apps
+// navigation, in English and Chinese: the list names both hospitals, one app's page its
+// score; the layout stays readable and no script fails.
+func TestBrowserAppRegion(t *testing.T) {
+	execPath := chromiumPath(t)
+	e := newTestEnv(t, storetest.Open(t, store.SQLite))
+	idA := e.seedUpstreamReport(e.HospA.ID, "Reported app of A")
+	e.seedUpstreamReport(e.HospB.ID, "Bsoft reported app")
+	p := newTab(t, execPath)
+	shot := appShots(t, p)
+	p.step("sign in as the regulator",
+		chromedp.EmulateViewport(1440, 900),
+		chromedp.Navigate(e.URL+"/login"),
+		chromedp.SendKeys(chromedp.ID("username"), "regulator"),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		clickAndLoad("login-submit"),
+	)
+	for _, lang := range []struct{ code, count string }{{"en", "2 apps from 2 hospitals"}, {"zh-CN", "共 2 个应用，来自 2 家医院"}} {
+		if lang.code == "zh-CN" {
+			p.step("switch to Chinese", clickAndLoad("lang-zh-CN"))
+		}
+		p.step("open the apps", chromedp.Navigate(e.URL+"/apps"))
+		p.step("follow the region's entry", clickAndLoad("apps-nav-region"))
+		if got := p.text("#region-count"); got != lang.count {
+			t.Errorf("%s: count %q, want %q", lang.code, got, lang.count)
+		}
+		if tbl := p.text("#region-table"); !strings.Contains(tbl, "Reported app of A") || !strings.Contains(tbl, "Bsoft reported app") {
+			t.Errorf("%s: the list: %s", lang.code, tbl)
+		}
+		shot("region-" + lang.code)
+		p.step("open one app", chromedp.Navigate(e.URL+"/region/apps/"+strconv.FormatInt(idA, 10)))
+		if got := p.text("#region-score"); !strings.Contains(got, "55 / 100") {
+			t.Errorf("%s: score %q", lang.code, got)
+		}
+		shot("region-app-" + lang.code)
+	}
+}

@@ -316,6 +316,8 @@ func (s *Server) routeTable() []route {
 		ui("GET", "/apps/report.csv", auth.PermAppRead, s.uiAppReportCSV),
 		ui("GET", "/apps/{id}", auth.PermAppRead, s.uiAppShow),
 		ui("GET", "/apps/{id}/score", auth.PermAppRead, s.uiAppScore),
+		ui("GET", "/region/apps", auth.PermAppRead, s.uiAppRegion),
+		ui("GET", "/region/apps/{id}", auth.PermAppRead, s.uiAppRegionShow),
 		ui("POST", "/apps/{id}/review", auth.PermAppReview, s.uiAppReview),
 		ui("POST", "/apps/{id}/evict", auth.PermAppReview, s.uiAppEvict),
 		ui("POST", "/apps/{id}/code", auth.PermAppReview, s.uiAppRotateCode),

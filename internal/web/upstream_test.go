@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -88,5 +90,33 @@ func TestUpstreamAPI(t *testing.T) {
 				}
 			})
 		}
+	})
+}
+
+// TestUpstreamPages: the regional pages of reported apps — the regulator's list holds
+// both hospitals' apps and links there from the apps navigation; a hospital's officer
+// sees its own only, no navigation entry, and another hospital's app is not found.
+func TestUpstreamPages(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db)
+		idA := e.seedUpstreamReport(e.HospA.ID, "Reported app of A")
+		idB := e.seedUpstreamReport(e.HospB.ID, "Bsoft reported app")
+		e.runPages(t, map[string]string{"a": strconv.FormatInt(idA, 10), "b": strconv.FormatInt(idB, 10)}, []pageScenario{
+			{name: "the regulator's list", user: "regulator", method: "GET", path: "/region/apps", status: http.StatusOK,
+				expect: []string{"Reported app of A", "Bsoft reported app", `href="/region/apps/{a}"`, "2 apps from 2 hospitals", `id="apps-nav-region"`}},
+			{name: "filtered by grade", user: "regulator", method: "GET", path: "/region/apps?grade=A", status: http.StatusOK,
+				expect: []string{`id="region-empty"`}, notExpect: []string{"Reported app of A"}},
+			{name: "a bad filter", user: "regulator", method: "GET", path: "/region/apps?status=gone", status: http.StatusBadRequest,
+				expect: []string{`role="alert"`}},
+			{name: "one app", user: "regulator", method: "GET", path: "/region/apps/{b}", status: http.StatusOK,
+				expect: []string{"Bsoft reported app", "55 / 100", "No incident reported."}},
+			{name: "the officer's list", user: "secofficer", method: "GET", path: "/region/apps", status: http.StatusOK,
+				expect: []string{"Reported app of A"}, notExpect: []string{"Bsoft", `id="apps-nav-region"`}},
+			{name: "another hospital's app", user: "secofficer", method: "GET", path: "/region/apps/{b}", status: http.StatusNotFound,
+				notExpect: []string{"Bsoft"}},
+			{name: "in Chinese", user: "regulator", method: "POST", path: "/lang", form: url.Values{"lang": {"zh-CN"}}, status: http.StatusSeeOther},
+			{name: "the list in Chinese", user: "regulator", method: "GET", path: "/region/apps", status: http.StatusOK,
+				expect: []string{"医院上报的应用", "共 2 个应用，来自 2 家医院"}, notExpect: []string{"Last report received"}},
+		})
 	})
 }
