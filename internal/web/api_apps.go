@@ -267,16 +267,7 @@ func (s *Server) apiAppInspect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data, name, err := uploadedDocument(w, r, "file", "apk_too_large", "apk_required", maxAPKUpload)
-	if err != nil {
-		return err
-	}
-	rep, err := apk.Inspect(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return problem.Invalid("file", "the file is not an APK that can be inspected: %v", err).WithMsg("app.error.apk", err.Error())
-	}
-	rep.File.Name = name
-	ins, err := reg.AddInspection(r.Context(), reqActor(r), id, name, rep)
+	ins, err := inspectUpload(w, r, reg, id)
 	if err != nil {
 		return err
 	}
@@ -322,24 +313,8 @@ func (s *Server) apiAppWebCheck(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	ap, err := reg.App(r.Context(), reqActor(r), id)
+	rep, err := s.checkPortal(r, reg, id, in.URL)
 	if err != nil {
-		return err
-	}
-	urls := appreg.PortalURLs(ap)
-	if in.URL == "" && len(urls) > 0 {
-		in.URL = urls[0]
-	}
-	if !slices.Contains(urls, in.URL) {
-		return problem.Invalid("url", "only the app's filed portal and channel addresses are checked").WithMsg("app.error.url_not_filed")
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
-	defer cancel()
-	rep, err := portal.Check(ctx, in.URL, s.WebCheck)
-	if err != nil {
-		return problem.Invalid("url", "the address cannot be checked").WithMsg("app.error.url").WithErr(err)
-	}
-	if err := reg.AddWebCheck(r.Context(), reqActor(r), id, rep); err != nil {
 		return err
 	}
 	fs, err := reg.Findings(r.Context(), reqActor(r), id, true)
@@ -403,4 +378,46 @@ func init() {
 		Tag: "apps", Response: listResponse[appreg.Score]{}, Status: 200}
 	apiDocs["POST /api/v1/authcodes/verify"] = apiOp{Summary: "Verify an authorization code online (public): signature, dates, revocation " +
 		"and the app's admission", Tag: "apps", Request: verifyRequest{}, Response: appreg.Verdict{}, Status: 200}
+}
+
+// inspectUpload inspects the APK uploaded for app id (field "file": the body itself, or
+// a multipart form's file) and stores its report and findings.
+func inspectUpload(w http.ResponseWriter, r *http.Request, reg *appreg.Service, id int64) (appreg.Inspection, error) {
+	data, name, err := uploadedDocument(w, r, "file", "apk_too_large", "apk_required", maxAPKUpload)
+	if err != nil {
+		return appreg.Inspection{}, err
+	}
+	rep, err := apk.Inspect(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return appreg.Inspection{}, problem.Invalid("file", "the file is not an APK that can be inspected: %v", err).
+			WithMsg("app.error.apk", err.Error())
+	}
+	rep.File.Name = name
+	return reg.AddInspection(r.Context(), reqActor(r), id, name, rep)
+}
+
+// checkPortal checks the TLS and security headers of url, one of app id's filed
+// addresses ("": the first), now, and makes the findings the app's.
+func (s *Server) checkPortal(r *http.Request, reg *appreg.Service, id int64, url string) (*portal.Report, error) {
+	ap, err := reg.App(r.Context(), reqActor(r), id)
+	if err != nil {
+		return nil, err
+	}
+	urls := appreg.PortalURLs(ap)
+	if url == "" && len(urls) > 0 {
+		url = urls[0]
+	}
+	if !slices.Contains(urls, url) {
+		return nil, problem.Invalid("url", "only the app's filed portal and channel addresses are checked").WithMsg("app.error.url_not_filed")
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	rep, err := portal.Check(ctx, url, s.WebCheck)
+	if err != nil {
+		return nil, problem.Invalid("url", "the address cannot be checked").WithMsg("app.error.url").WithErr(err)
+	}
+	if err := reg.AddWebCheck(r.Context(), reqActor(r), id, rep); err != nil {
+		return nil, err
+	}
+	return rep, nil
 }

@@ -199,7 +199,7 @@ func (s *Server) routeTable() []route {
 		api("POST", "/api/v1/apps/{id}/observations", auth.PermAppObserve, s.apiAppObserve),
 		api("GET", "/api/v1/apps/{id}/findings", auth.PermAppRead, s.apiAppFindings),
 		api("GET", "/api/v1/apps/{id}/scores", auth.PermAppRead, s.apiAppScores),
-		api("POST", "/api/v1/apps/{id}/inspections", auth.PermAppApply, s.apiAppInspect),
+		upload(maxAPKUpload, api("POST", "/api/v1/apps/{id}/inspections", auth.PermAppApply, s.apiAppInspect)),
 		api("GET", "/api/v1/apps/{id}/inspections", auth.PermAppRead, s.apiAppInspections),
 		api("POST", "/api/v1/apps/{id}/webcheck", auth.PermAppObserve, s.apiAppWebCheck),
 		// Upward reporting: hospitals push their apps to this regional medguard.
@@ -322,6 +322,8 @@ func (s *Server) routeTable() []route {
 		ui("POST", "/apps/{id}/evict", auth.PermAppReview, s.uiAppEvict),
 		ui("POST", "/apps/{id}/code", auth.PermAppReview, s.uiAppRotateCode),
 		ui("POST", "/apps/{id}/observations", auth.PermAppObserve, s.uiAppObserve),
+		upload(maxAPKUpload, ui("POST", "/apps/{id}/inspections", auth.PermAppApply, s.uiAppInspect)),
+		ui("POST", "/apps/{id}/webcheck", auth.PermAppObserve, s.uiAppWebCheck),
 		ui("POST", "/apps/{id}/readmit", auth.PermAppApply, s.uiAppReadmit),
 		// Audit-event monitoring: the dashboard.
 		ui("GET", "/monitor", auth.PermMonitorRead, s.uiMonitor),

@@ -320,6 +320,8 @@ type appShowData struct {
 	Codes        []appreg.Code
 	Findings     []appreg.Finding
 	Observations []appreg.Observation
+	Inspections  []appreg.Inspection
+	PortalURLs   []string // the addresses a web check may be run on
 	Readmit      *appForm // the re-admission form, for an evicted or rejected app
 	Platforms    []string
 	Now          time.Time
@@ -363,6 +365,10 @@ func (s *Server) showApp(w http.ResponseWriter, r *http.Request, failed error, r
 	if d.Observations, err = reg.LatestObservations(ctx, a, id); err != nil {
 		return err
 	}
+	if d.Inspections, err = reg.Inspections(ctx, a, id); err != nil {
+		return err
+	}
+	d.PortalURLs = appreg.PortalURLs(ap)
 	slices.SortStableFunc(d.App.Contacts, func(a, b appreg.Contact) int {
 		return slices.Index(appreg.ContactRoles, a.Role) - slices.Index(appreg.ContactRoles, b.Role)
 	})
@@ -430,6 +436,20 @@ func (s *Server) uiAppEvict(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) uiAppRotateCode(w http.ResponseWriter, r *http.Request) error {
 	return s.uiAppAction(w, r, "flash.app.code_rotated", func(reg *appreg.Service, id int64) error {
 		_, err := reg.RotateCode(r.Context(), reqActor(r), id)
+		return err
+	})
+}
+
+func (s *Server) uiAppInspect(w http.ResponseWriter, r *http.Request) error {
+	return s.uiAppAction(w, r, "flash.app.inspected", func(reg *appreg.Service, id int64) error {
+		_, err := inspectUpload(w, r, reg, id)
+		return err
+	})
+}
+
+func (s *Server) uiAppWebCheck(w http.ResponseWriter, r *http.Request) error {
+	return s.uiAppAction(w, r, "flash.app.webchecked", func(reg *appreg.Service, id int64) error {
+		_, err := s.checkPortal(r, reg, id, r.PostFormValue("url"))
 		return err
 	})
 }
