@@ -45,17 +45,27 @@ type Eviction struct {
 	Reason   string    `json:"reason"`
 }
 
+// IncidentCount counts the incidents of one kind and severity raised in the period: the
+// alerts about apps their contacts were told of at once (a high or critical finding, a
+// rectification ordered, an eviction proposed, an eviction).
+type IncidentCount struct {
+	Kind     string `json:"kind"`
+	Severity string `json:"severity"`
+	N        int    `json:"n"`
+}
+
 // Report is the registry's periodic statistics over the apps an actor sees: the apps by
-// status and grade now, the average score per month, the findings by type and the
-// evictions in the period [From, To).
+// status and grade now, the average score per month, the findings by type, the
+// evictions and the incidents in the period [From, To).
 type Report struct {
-	From      time.Time     `json:"from"`
-	To        time.Time     `json:"to"`
-	Apps      int           `json:"apps"`
-	ByStatus  []StatusGrade `json:"by_status_grade"`
-	Months    []MonthScore  `json:"months"`
-	Findings  []TypeCount   `json:"findings"`
-	Evictions []Eviction    `json:"evictions"`
+	From      time.Time       `json:"from"`
+	To        time.Time       `json:"to"`
+	Apps      int             `json:"apps"`
+	ByStatus  []StatusGrade   `json:"by_status_grade"`
+	Months    []MonthScore    `json:"months"`
+	Findings  []TypeCount     `json:"findings"`
+	Evictions []Eviction      `json:"evictions"`
+	Incidents []IncidentCount `json:"incidents"`
 }
 
 // MaxReportMonths bounds a report's period.
@@ -70,7 +80,8 @@ func (s *Service) Report(ctx context.Context, a actor.Actor, from, to time.Time)
 	if to.Sub(from) > MaxReportMonths*31*24*time.Hour {
 		return Report{}, problem.Invalid("from", "the period is longer than %d months", MaxReportMonths).WithMsg("app.error.period_long", MaxReportMonths)
 	}
-	rep := Report{From: from, To: to, ByStatus: []StatusGrade{}, Months: []MonthScore{}, Findings: []TypeCount{}, Evictions: []Eviction{}}
+	rep := Report{From: from, To: to, ByStatus: []StatusGrade{}, Months: []MonthScore{}, Findings: []TypeCount{}, Evictions: []Eviction{},
+		Incidents: []IncidentCount{}}
 	cond, arg := a.SeesSQL("o.path")
 	var err error
 	if rep.ByStatus, rep.Apps, err = s.statusGrades(ctx, cond, arg); err != nil {
@@ -85,7 +96,42 @@ func (s *Service) Report(ctx context.Context, a actor.Actor, from, to time.Time)
 	if rep.Evictions, err = s.evictions(ctx, cond, arg, from, to); err != nil {
 		return Report{}, err
 	}
+	if rep.Incidents, err = s.incidentCounts(ctx, cond, arg, from, to); err != nil {
+		return Report{}, err
+	}
 	return rep, nil
+}
+
+// incidentCounts counts the app incidents raised in [from, to) in the hospitals the
+// condition admits; the copies escalated to a supervising organisation are not counted
+// again.
+func (s *Service) incidentCounts(ctx context.Context, cond string, arg any, from, to time.Time) ([]IncidentCount, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT al.kind, al.severity, COUNT(*) FROM alerts al JOIN orgs o ON o.id = al.org_id
+		WHERE al.source = 'apps' AND al.kind <> 'app.escalated' AND (al.severity IN ('high', 'critical') OR al.kind LIKE 'app.%')
+		AND al.first_seen >= ? AND al.first_seen < ? AND `+cond+` GROUP BY al.kind, al.severity`, from, to, arg)
+	if err != nil {
+		return nil, fmt.Errorf("appreg: report incidents: %w", err)
+	}
+	defer rows.Close()
+	out := []IncidentCount{}
+	for rows.Next() {
+		var c IncidentCount
+		if err := rows.Scan(&c.Kind, &c.Severity, &c.N); err != nil {
+			return nil, fmt.Errorf("appreg: report incidents: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("appreg: report incidents: %w", err)
+	}
+	rank := map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+	sort.SliceStable(out, func(i, j int) bool {
+		if rank[out[i].Severity] != rank[out[j].Severity] {
+			return rank[out[i].Severity] < rank[out[j].Severity]
+		}
+		return out[i].Kind < out[j].Kind
+	})
+	return out, nil
 }
 
 func (s *Service) statusGrades(ctx context.Context, cond string, arg any) ([]StatusGrade, int, error) {

@@ -96,12 +96,19 @@ func TestReport(t *testing.T) {
 			t.Errorf("evictions: %+v", rep.Evictions)
 		}
 
+		// The incidents: the critical finding, the eviction proposed, the eviction; the
+		// medium finding (a contact missing) is not one, nor are the escalated copies.
+		if diff := cmp.Diff([]appreg.IncidentCount{{Kind: appreg.FindingForeignSigner, Severity: "critical", N: 1},
+			{Kind: "app.evicted", Severity: "high", N: 1}, {Kind: "app.eviction_proposed", Severity: "high", N: 1}}, rep.Incidents); diff != "" {
+			t.Errorf("incidents (-want +got):\n%s", diff)
+		}
+
 		// Hospital B sees only its own app; a period before the eviction lists none.
 		rep, err = w.reg.Report(ctx, w.secB, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), evicted.Add(-time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rep.Apps != 1 || len(rep.Evictions) != 0 || len(rep.Findings) != 0 {
+		if rep.Apps != 1 || len(rep.Evictions) != 0 || len(rep.Findings) != 0 || len(rep.Incidents) != 0 {
 			t.Errorf("hospital B's report: %+v", rep)
 		}
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/medguard/medguard/internal/appreg"
@@ -35,6 +36,17 @@ type appReportData struct {
 	ByGrade map[string]int
 	Board   board  // headline numbers and the trend of the average score
 	CSV     string // the CSV export's address for the same period
+	// IncidentTotal is the number of incidents in the period.
+	IncidentTotal int
+}
+
+// IncidentLabel names an app incident's kind: a disposal step by its alert kind's name,
+// a finding by its type's label in the scoring model.
+func (p *page) IncidentLabel(kind string) string {
+	if key := "alert.kind." + kind; strings.HasPrefix(kind, "app.") && p.s.I18n.Has(p.Lang, key) {
+		return p.T(key)
+	}
+	return p.AppFindingType(kind)
 }
 
 // appReportPeriod reads ?from= and ?to= (dates, the end inclusive); the default is the
@@ -122,6 +134,9 @@ func (s *Server) uiAppReport(w http.ResponseWriter, r *http.Request) error {
 	for _, f := range rep.Findings {
 		open += f.Open
 	}
+	for _, c := range rep.Incidents {
+		d.IncidentTotal += c.N
+	}
 	d.Board = board{Charts: []chart{ch}, KPIs: []kpi{
 		{ID: "kpi-apps", Label: "app.report.kpi.apps", N: rep.Apps, Link: "/apps"},
 		{ID: "kpi-grade-c", Label: "app.report.kpi.grade_c", N: d.ByGrade["C"], Link: "/apps?grade=C"},
@@ -165,6 +180,9 @@ func (s *Server) uiAppReportCSV(w http.ResponseWriter, r *http.Request) error {
 	for _, f := range rep.Findings {
 		write("findings", f.Type, p.AppFindingType(f.Type), "", "", "", "", "", strconv.Itoa(f.Open), strconv.Itoa(f.Opened),
 			strconv.Itoa(f.Fixed), "", "", "")
+	}
+	for _, c := range rep.Incidents {
+		write("incidents", c.Kind+"/"+c.Severity, p.IncidentLabel(c.Kind), "", "", "", strconv.Itoa(c.N), "", "", "", "", "", "", "")
 	}
 	for _, e := range rep.Evictions {
 		write("eviction", strconv.FormatInt(e.AppID, 10), e.App, e.Hospital, appreg.StatusEvicted, "", "", "", "", "", "",
