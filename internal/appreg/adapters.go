@@ -126,3 +126,8 @@ func (m MailContacts) NotifyContacts(ctx context.Context, tx *store.Tx, al alert
 		Severity: al.Severity, Title: title, Subject: al.Subject, Created: true, FirstSeen: al.FirstSeen, LastSeen: al.LastSeen,
 		Count: int(al.Count)}, emails)
 }
+
+// MailChannel implements ContactNotifier.
+func (m MailContacts) MailChannel(ctx context.Context, tx *store.Tx, orgID int64) (string, error) {
+	return m.Notify.MailChannel(ctx, tx, orgID)
+}

@@ -199,6 +199,9 @@ type Raiser interface {
 // hospital has no way to send mail).
 type ContactNotifier interface {
 	NotifyContacts(ctx context.Context, tx *store.Tx, al alert.Alert, title i18n.Message, emails []string) (string, error)
+	// MailChannel names what a notification of organisation orgID's alerts would be sent
+	// through, or says why none can be.
+	MailChannel(ctx context.Context, tx *store.Tx, orgID int64) (string, error)
 }
 
 // Options configures a Service.

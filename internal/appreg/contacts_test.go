@@ -132,6 +132,33 @@ func TestContactsNotifiedAndRisksEscalated(t *testing.T) {
 				t.Errorf("escalation %d: %s, want kind %s", i, esc[i], kind)
 			}
 		}
+		// The alerts say whether the contacts were mailed, and through what; hospital B,
+		// without a mail channel, is told so on its alert.
+		var mailed int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM alerts WHERE org_id = ? AND source = 'apps' AND evidence LIKE ?`,
+			w.hospA.ID, `%"contacts_mailed_via":"mail"%`).Scan(&mailed); err != nil || mailed != 3 {
+			t.Errorf("%d of hospital A's alerts say the contacts were mailed, want 3 (%v)", mailed, err)
+		}
+		in := input(w.hospB.ID)
+		bApp, err := reg.Apply(ctx, w.secB, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.Review(ctx, w.secB, bApp.ID, appreg.Decision{Approve: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.Observe(ctx, w.secB, bApp.ID, foreign); err != nil {
+			t.Fatal(err)
+		}
+		var notMailed int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM alerts WHERE org_id = ? AND source = 'apps' AND evidence LIKE ?`,
+			w.hospB.ID, `%app.evidence.no_mail_channel%`).Scan(&notMailed); err != nil || notMailed == 0 {
+			t.Errorf("hospital B's alerts do not say the contacts were not mailed (%v)", err)
+		}
+		pass()
+		if got := sink.Mails(); len(got) != 2 {
+			t.Errorf("hospital B's incidents were mailed: %v", got)
+		}
 		var hospEsc int
 		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM alerts WHERE org_id <> ? AND kind = 'app.escalated'`, provID).Scan(&hospEsc); err != nil || hospEsc != 0 {
 			t.Fatalf("escalations outside the province: %d %v", hospEsc, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/trail"
@@ -517,6 +518,16 @@ func (s *Service) raise(ctx context.Context, tx *store.Tx, ap App, kind, severit
 		subj += " · " + subject
 	}
 	evidence["app_id"] = ap.ID
+	if incident(kind, severity) && s.opt.Contacts != nil {
+		// Said on the alert: whether its contacts are mailed, and through what.
+		if via, err := s.opt.Contacts.MailChannel(ctx, tx, ap.OrgID); err == nil {
+			evidence["contacts_mailed_via"] = via
+		} else if errors.Is(err, notify.ErrNoMailChannel) {
+			evidence["contacts_not_mailed"] = i18n.M("app.evidence.no_mail_channel")
+		} else {
+			return err
+		}
+	}
 	title := i18n.M("app.alert."+kind, ap.Name, subject)
 	if !slices.Contains(derivedTypes, kind) && !strings.HasPrefix(kind, "app.") {
 		title = i18n.M("app.alert.finding", ap.Name, kind, subject) // an inspection's finding

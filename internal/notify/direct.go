@@ -44,16 +44,9 @@ func (s *Service) EnqueueDirect(ctx context.Context, tx *store.Tx, ev Event, to 
 	if len(addrs) > maxRecipients {
 		addrs = addrs[:maxRecipients]
 	}
-	var id int64
-	var name string
-	err := tx.QueryRowContext(ctx, `SELECT c.id, c.name FROM notify_channels c JOIN orgs co ON co.id = c.org_id JOIN orgs ao ON ao.id = ?
-		WHERE c.kind = ? AND c.enabled AND `+actor.ContainsSQL("co.path", "ao.path")+`
-		ORDER BY LENGTH(co.path) DESC, c.id LIMIT 1`, ev.OrgID, channel.KindSMTP).Scan(&id, &name)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNoMailChannel
-	}
+	id, name, err := s.mailChannel(ctx, tx, ev.OrgID)
 	if err != nil {
-		return "", fmt.Errorf("notify: mail channel: %w", err)
+		return "", err
 	}
 	title, err := json.Marshal(ev.Title)
 	if err != nil {
@@ -67,4 +60,28 @@ func (s *Service) EnqueueDirect(ctx context.Context, tx *store.Tx, ev Event, to 
 		return "", fmt.Errorf("notify: enqueue: %w", err)
 	}
 	return name, nil
+}
+
+// MailChannel names the channel EnqueueDirect would send a notification of organisation
+// orgID's alerts through, or returns ErrNoMailChannel.
+func (s *Service) MailChannel(ctx context.Context, tx *store.Tx, orgID int64) (string, error) {
+	_, name, err := s.mailChannel(ctx, tx, orgID)
+	return name, err
+}
+
+// mailChannel finds the enabled SMTP channel nearest to organisation orgID: its own, else
+// the closest organisation's above it; the oldest of that organisation.
+func (s *Service) mailChannel(ctx context.Context, tx *store.Tx, orgID int64) (int64, string, error) {
+	var id int64
+	var name string
+	err := tx.QueryRowContext(ctx, `SELECT c.id, c.name FROM notify_channels c JOIN orgs co ON co.id = c.org_id JOIN orgs ao ON ao.id = ?
+		WHERE c.kind = ? AND c.enabled AND `+actor.ContainsSQL("co.path", "ao.path")+`
+		ORDER BY LENGTH(co.path) DESC, c.id LIMIT 1`, orgID, channel.KindSMTP).Scan(&id, &name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", ErrNoMailChannel
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("notify: mail channel: %w", err)
+	}
+	return id, name, nil
 }
