@@ -107,5 +107,8 @@ func TestAppInspectionPages(t *testing.T) {
 		if _, body, _ := ops.get(page); !strings.Contains(body, site.URL+" · hsts") {
 			t.Error("the check's findings are not the app's")
 		}
+		if code, _, _ := ops.post(fmt.Sprintf("/apps/%d/webcheck", e.AppB.ID), url.Values{"url": {site.URL}}); code != http.StatusNotFound {
+			t.Errorf("another hospital's app checked: %d", code)
+		}
 	})
 }
