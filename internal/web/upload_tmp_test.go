@@ -79,6 +79,16 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		// A file with NUL bytes is not text: refused whole (textenc.ErrBinary).
 		{"failed: not text", plain(mpPart{"file", "assets.csv", bigBad}), http.StatusBadRequest},
 	}
+	apkFile, err := os.ReadFile("../apk/testdata/apksig/golden-aligned-v1v2v3-out.apk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	apkCases := func(accepted int) []uploadCase {
+		return []uploadCase{
+			{"accepted", padded(mpPart{"file", "app.apk", apkFile}), accepted},
+			{"failed: not an APK", plain(mpPart{"file", "app.apk", bigBad}), http.StatusBadRequest},
+		}
+	}
 	vid := strconv.FormatInt(e.VersionA.ID, 10)
 	cases := map[string][]uploadCase{
 		"POST /api/v1/versions/{id}/sbom":       sbomCases,
@@ -93,6 +103,8 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		"POST /supply/vulndb":                   vulnCases,
 		"POST /dlp/scan":                        dlpCases(http.StatusOK),
 		"POST /assets/import":                   assetCases,
+		"POST /api/v1/apps/{id}/inspections":    apkCases(http.StatusCreated),
+		"POST /apps/{id}/inspections":           apkCases(http.StatusOK),
 	}
 
 	check := func(what string) {
@@ -175,6 +187,9 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 			continue
 		}
 		path := strings.Replace(rt.Pattern, "{id}", vid, 1)
+		if strings.Contains(rt.Pattern, "/apps/") {
+			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.AppA.ID, 10), 1)
+		}
 		for _, c := range cs {
 			code := send(rt, path, "admin", c.parts(), true)
 			want := c.want
