@@ -287,3 +287,5 @@ func TestListAndHeatMap(t *testing.T) {
 		}
 	})
 }
+
+func itoa(id int64) string { return fmt.Sprint(id) }
