@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
@@ -67,6 +68,12 @@ func (s *Service) create(ctx context.Context, tx *store.Tx, a actor.Actor, in In
 		}
 	}
 	r := Risk{ID: id, OrgID: o.ID, Title: in.Title, Owner: in.Owner}
+	for _, src := range sources {
+		if err := s.record(ctx, tx, a, r, "risk.link", fmt.Sprintf("risk %d %s linked to %s %d", id, in.Title, src.Module, src.ID),
+			trail.Msg("trail.summary.risk.link", id, in.Title, i18n.M("risk.source."+src.Module), src.ID), nil, src); err != nil {
+			return 0, err
+		}
+	}
 	if err := s.record(ctx, tx, a, r, "risk.create",
 		fmt.Sprintf("risk %d %s created: %s (likelihood %d, impact %d)", id, in.Title, l, in.Likelihood, in.Impact),
 		trail.Msg("trail.summary.risk.create", id, in.Title, s.levelMsg(l), in.Likelihood, in.Impact), nil, in); err != nil {
