@@ -35,8 +35,8 @@ const (
 	AlertReviewOverdue = "plan.review_overdue" // a plan past its review date
 )
 
-// TaskInput is an improvement task a drill found.
-type TaskInput struct {
+// DrillTaskInput is an improvement task a drill found.
+type DrillTaskInput struct {
 	Title    string    `json:"title"`
 	Assignee string    `json:"assignee"`
 	Due      time.Time `json:"due"`
@@ -51,12 +51,12 @@ type DrillInput struct {
 	// The timings of the exercise: when the scenario started, was detected, contained
 	// and recovered from. Each is optional but needs the ones before it, and they are in
 	// order.
-	StartedAt   *time.Time  `json:"started_at,omitempty"`
-	DetectedAt  *time.Time  `json:"detected_at,omitempty"`
-	ContainedAt *time.Time  `json:"contained_at,omitempty"`
-	RecoveredAt *time.Time  `json:"recovered_at,omitempty"`
-	Findings    string      `json:"findings"`
-	Tasks       []TaskInput `json:"tasks"`
+	StartedAt   *time.Time       `json:"started_at,omitempty"`
+	DetectedAt  *time.Time       `json:"detected_at,omitempty"`
+	ContainedAt *time.Time       `json:"contained_at,omitempty"`
+	RecoveredAt *time.Time       `json:"recovered_at,omitempty"`
+	Findings    string           `json:"findings"`
+	Tasks       []DrillTaskInput `json:"tasks"`
 }
 
 // Drill is a recorded drill of a plan.
@@ -74,19 +74,19 @@ type Drill struct {
 	ContainedAt  *time.Time `json:"contained_at,omitempty"`
 	RecoveredAt  *time.Time `json:"recovered_at,omitempty"`
 	// Seconds from the start to detection, containment and recovery (nil: not timed).
-	DetectSeconds  *int64 `json:"detect_seconds,omitempty"`
-	ContainSeconds *int64 `json:"contain_seconds,omitempty"`
-	RecoverSeconds *int64 `json:"recover_seconds,omitempty"`
-	Findings       string `json:"findings"`
-	Tasks          []Task `json:"tasks"`
+	DetectSeconds  *int64      `json:"detect_seconds,omitempty"`
+	ContainSeconds *int64      `json:"contain_seconds,omitempty"`
+	RecoverSeconds *int64      `json:"recover_seconds,omitempty"`
+	Findings       string      `json:"findings"`
+	Tasks          []DrillTask `json:"tasks"`
 	// OpenTasks counts the tasks not done.
 	OpenTasks int       `json:"open_tasks"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// Task is an improvement task of a drill, tracked to closure.
-type Task struct {
+// DrillTask is an improvement task of a drill, tracked to closure.
+type DrillTask struct {
 	ID       int64      `json:"id"`
 	DrillID  int64      `json:"drill_id"`
 	Title    string     `json:"title"`
@@ -96,7 +96,7 @@ type Task struct {
 	DoneBy   string     `json:"done_by,omitempty"`
 }
 
-func checkTask(field string, t TaskInput) (TaskInput, error) {
+func checkTask(field string, t DrillTaskInput) (DrillTaskInput, error) {
 	var err error
 	if t.Title, err = checkString(field+".title", t.Title, maxTitleRunes); err != nil {
 		return t, invalid(err)
@@ -219,7 +219,7 @@ func (p *Plans) RecordDrill(ctx context.Context, a actor.Actor, planID int64, in
 	return p.Drill(ctx, a, id)
 }
 
-func (p *Plans) insertTask(ctx context.Context, tx *store.Tx, drillID int64, t TaskInput) error {
+func (p *Plans) insertTask(ctx context.Context, tx *store.Tx, drillID int64, t DrillTaskInput) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO plan_drill_tasks (drill_id, title, assignee, due_at, created_at)
 		VALUES (?, ?, ?, ?, ?)`, drillID, t.Title, t.Assignee, t.Due, p.now()); err != nil {
 		return fmt.Errorf("incident: drill task: %w", err)
@@ -265,9 +265,9 @@ func (p *Plans) fillTasks(ctx context.Context, q store.Querier, d *Drill) error 
 		return fmt.Errorf("incident: drill tasks: %w", err)
 	}
 	defer rows.Close()
-	d.Tasks, d.OpenTasks = []Task{}, 0
+	d.Tasks, d.OpenTasks = []DrillTask{}, 0
 	for rows.Next() {
-		var t Task
+		var t DrillTask
 		var due, done store.Time
 		if err := rows.Scan(&t.ID, &t.DrillID, &t.Title, &t.Assignee, &due, &done, &t.DoneBy); err != nil {
 			return fmt.Errorf("incident: drill tasks: %w", err)
@@ -347,7 +347,7 @@ func (p *Plans) Drills(ctx context.Context, a actor.Actor, q DrillQuery) ([]Dril
 }
 
 // AddTask adds an improvement task to drill drillID.
-func (p *Plans) AddTask(ctx context.Context, a actor.Actor, drillID int64, in TaskInput) (Drill, error) {
+func (p *Plans) AddTask(ctx context.Context, a actor.Actor, drillID int64, in DrillTaskInput) (Drill, error) {
 	in, err := checkTask("task", in)
 	if err != nil {
 		return Drill{}, err
@@ -388,7 +388,7 @@ func (p *Plans) CloseTask(ctx context.Context, a actor.Actor, taskID int64, done
 		if err != nil {
 			return err
 		}
-		i := slices.IndexFunc(d.Tasks, func(t Task) bool { return t.ID == taskID })
+		i := slices.IndexFunc(d.Tasks, func(t DrillTask) bool { return t.ID == taskID })
 		t := d.Tasks[i]
 		if (t.DoneAt != nil) == done {
 			return nil // already so

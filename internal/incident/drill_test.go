@@ -31,7 +31,7 @@ func at(t time.Time) *time.Time { return &t }
 func TestDrill(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		w := newWorld(t, db, incident.PlanOptions{})
+		w := newPlanWorld(t, db, incident.PlanOptions{})
 		pl, err := w.plans.AdoptTemplate(ctx, w.secA, w.hospA.ID, "ransomware")
 		if err != nil {
 			t.Fatal(err)
@@ -41,7 +41,7 @@ func TestDrill(t *testing.T) {
 			Participants: []string{"张院长", "信息科 李工", "张院长", " "},
 			StartedAt:    at(start), DetectedAt: at(start.Add(20 * time.Minute)), ContainedAt: at(start.Add(95 * time.Minute)),
 			RecoveredAt: at(start.Add(26 * time.Hour)), Findings: "离线备份 3 个月未做恢复测试",
-			Tasks: []incident.TaskInput{{Title: "每季度做一次离线备份恢复测试", Assignee: "李工", Due: w.now.Add(30 * 24 * time.Hour)}}}
+			Tasks: []incident.DrillTaskInput{{Title: "每季度做一次离线备份恢复测试", Assignee: "李工", Due: w.now.Add(30 * 24 * time.Hour)}}}
 		bad := []struct {
 			name string
 			edit func(*incident.DrillInput)
@@ -51,7 +51,7 @@ func TestDrill(t *testing.T) {
 			{"nobody", func(d *incident.DrillInput) { d.Participants = []string{""} }},
 			{"contained before detected", func(d *incident.DrillInput) { d.ContainedAt = at(start.Add(10 * time.Minute)) }},
 			{"detected without start", func(d *incident.DrillInput) { d.StartedAt = nil }},
-			{"task without due", func(d *incident.DrillInput) { d.Tasks = []incident.TaskInput{{Title: "x", Assignee: "y"}} }},
+			{"task without due", func(d *incident.DrillInput) { d.Tasks = []incident.DrillTaskInput{{Title: "x", Assignee: "y"}} }},
 		}
 		for _, b := range bad {
 			d := in
@@ -72,7 +72,7 @@ func TestDrill(t *testing.T) {
 		if got, _ := w.plans.Plan(ctx, w.secA, pl.ID); got.LastDrill == nil || !got.LastDrill.Equal(start) {
 			t.Fatalf("last drill %v, want %v", got.LastDrill, start)
 		}
-		d, err = w.plans.AddTask(ctx, w.secA, d.ID, incident.TaskInput{Title: "远程桌面启用双因素认证", Assignee: "王安", Due: w.now.Add(7 * 24 * time.Hour)})
+		d, err = w.plans.AddTask(ctx, w.secA, d.ID, incident.DrillTaskInput{Title: "远程桌面启用双因素认证", Assignee: "王安", Due: w.now.Add(7 * 24 * time.Hour)})
 		if err != nil || len(d.Tasks) != 2 || d.Tasks[0].Title != "远程桌面启用双因素认证" {
 			t.Fatalf("add task: %+v %v", d, err)
 		}
@@ -103,7 +103,7 @@ func TestSweep(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		r := &raiser{}
-		w := newWorld(t, db, incident.PlanOptions{Alerts: r, DrillInterval: 180 * 24 * time.Hour})
+		w := newPlanWorld(t, db, incident.PlanOptions{Alerts: r, DrillInterval: 180 * 24 * time.Hour})
 		r.al = w.al
 		adopted := w.now
 		drilled, err := w.plans.AdoptTemplate(ctx, w.secA, w.hospA.ID, "his-outage")
@@ -116,7 +116,7 @@ func TestSweep(t *testing.T) {
 		}
 		if _, err := w.plans.RecordDrill(ctx, w.secA, drilled.ID, incident.DrillInput{HeldOn: w.now, Kind: incident.DrillFunctional,
 			Scenario: "核心数据库宕机", Participants: []string{"信息科"},
-			Tasks: []incident.TaskInput{{Title: "更新停机报表打印脚本", Assignee: "李工", Due: w.now.Add(14 * 24 * time.Hour)}}}); err != nil {
+			Tasks: []incident.DrillTaskInput{{Title: "更新停机报表打印脚本", Assignee: "李工", Due: w.now.Add(14 * 24 * time.Hour)}}}); err != nil {
 			t.Fatal(err)
 		}
 		sweep := func(now time.Time, want ...string) {

@@ -22,7 +22,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/medguard/medguard/internal/actor"
-	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
@@ -224,11 +223,11 @@ func yamlReason(err error) string {
 		}
 		msg = strings.Join(msgs, "; ")
 	}
-	return clip(strings.TrimPrefix(msg, "yaml: "))
+	return clipPrintable(strings.TrimPrefix(msg, "yaml: "))
 }
 
-// clip makes s printable and at most 120 characters long.
-func clip(s string) string {
+// clipPrintable makes s printable and at most 120 characters long.
+func clipPrintable(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return '?'
@@ -462,11 +461,6 @@ const (
 	PlanApproved = "approved" // the version in force
 )
 
-// Raiser raises alerts (alert.Service) inside the caller's transaction.
-type Raiser interface {
-	Raise(ctx context.Context, tx *store.Tx, in alert.Input) (alert.Alert, bool, error)
-}
-
 // PlanOptions configures Plans.
 type PlanOptions struct {
 	// DrillInterval is how long a plan may go without a drill before Sweep raises an
@@ -631,8 +625,6 @@ func (p *Plans) Plans(ctx context.Context, a actor.Actor, q PlanQuery) ([]Plan, 
 	}
 	return out, rows.Err()
 }
-
-func itoa(id int64) string { return strconv.FormatInt(id, 10) }
 
 func listTitle(c Content) string {
 	if c.Title.ZH != "" {

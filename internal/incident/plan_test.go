@@ -214,7 +214,7 @@ func FuzzParsePlan(f *testing.F) {
 	})
 }
 
-type world struct {
+type planWorld struct {
 	db           *store.DB
 	plans        *incident.Plans
 	al           *alert.Service
@@ -223,7 +223,7 @@ type world struct {
 	now          time.Time
 }
 
-func newWorld(t *testing.T, db *store.DB, opt incident.PlanOptions) *world {
+func newPlanWorld(t *testing.T, db *store.DB, opt incident.PlanOptions) *planWorld {
 	t.Helper()
 	ctx := context.Background()
 	tl, err := trail.New(trail.SHA256, trailtest.Key(t))
@@ -235,7 +235,7 @@ func newWorld(t *testing.T, db *store.DB, opt incident.PlanOptions) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{db: db, now: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
+	w := &planWorld{db: db, now: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
 	for h, name := range map[*org.Node]string{&w.hospA: "甲医院", &w.hospB: "乙医院"} {
 		if *h, err = orgs.Create(ctx, actor.System(), org.Input{ParentID: prov.ID, Kind: org.KindHospital, Name: name}); err != nil {
 			t.Fatal(err)
@@ -263,7 +263,7 @@ func wantKind(t *testing.T, what string, err error, k problem.Kind) {
 func TestPlanLifecycle(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		w := newWorld(t, db, incident.PlanOptions{})
+		w := newPlanWorld(t, db, incident.PlanOptions{})
 		pl, err := w.plans.AdoptTemplate(ctx, w.secA, w.hospA.ID, "ransomware")
 		if err != nil {
 			t.Fatal(err)
@@ -353,7 +353,7 @@ func TestPlanLifecycle(t *testing.T) {
 func TestChecklist(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		w := newWorld(t, db, incident.PlanOptions{})
+		w := newPlanWorld(t, db, incident.PlanOptions{})
 		pl, err := w.plans.AdoptTemplate(ctx, w.secA, w.hospA.ID, "his-outage")
 		if err != nil {
 			t.Fatal(err)
