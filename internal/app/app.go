@@ -24,11 +24,13 @@ import (
 	"github.com/medguard/medguard/internal/events/syslogd"
 	"github.com/medguard/medguard/internal/explain"
 	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/incident"
 	"github.com/medguard/medguard/internal/keyfile"
 	"github.com/medguard/medguard/internal/lease"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/reference"
+	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/rulestore"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
@@ -77,6 +79,11 @@ type App struct {
 	// Upstream is the regional side of upward reporting: the links of the hospital nodes
 	// and the app reports they push; its key file is DATA/upstream.key.
 	Upstream *upstream.Region
+	// Risks is the risk register; Incidents the incidents with their reporting clocks;
+	// Plans the emergency plans, their checklists and drills.
+	Risks     *risk.Service
+	Incidents *incident.Service
+	Plans     *incident.Plans
 
 	// Set by Start.
 	leases    *lease.Manager
@@ -228,6 +235,19 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Upstream.SetAlerts(a.Alerts)
+	users := func(ctx context.Context, who actor.Actor, username string) error {
+		_, err := a.Auth.UserByName(ctx, who, username)
+		return err
+	}
+	if a.Risks, err = risk.New(db, tl, a.Alerts, risk.Options{Sources: riskSources(a.Alerts, a.Supply, a.DLP, a.Apps), Users: users}); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if a.Incidents, err = incident.New(db, tl, a.Alerts, incident.Options{Logger: logger}); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Plans = incident.NewPlans(db, tl, incident.PlanOptions{Alerts: a.Alerts})
 	return a, nil
 }
 

@@ -26,6 +26,8 @@ const (
 	LeaseDetect          = "detect.live"      // evaluates new audit events with the monitoring rules
 	LeaseAppsUpstream    = "apps.upstream"    // reports the apps to the regional medguard (apps.upstream_url)
 	LeaseAppsSweep       = "apps.sweep"       // evaluates the admitted apps again (codes expiring, deadlines passing)
+	LeaseIncidentClocks  = "incidents.clocks" // warns before and escalates after the incidents' reporting deadlines
+	LeaseRiskSweep       = "risk.sweep"       // expired acceptances, risk reviews and tasks due, plans' drills and tasks due
 )
 
 // upstreamCheck is how often the upward report is built and compared with the last one
@@ -286,6 +288,8 @@ func (a *App) backgroundJobs() ([]*lease.Job, error) {
 		a.leases.Job(LeaseEventsRetention, purge, a.purgeEvents),
 		a.leases.Job(LeaseTrailCheckpoint, cmp.Or(a.Config.TrailCheckpoint.Interval, time.Hour), pub.PublishLogged),
 		a.leases.Job(LeaseAppsSweep, time.Hour, a.sweepApps),
+		a.leases.Job(LeaseIncidentClocks, time.Minute, a.sweepIncidents),
+		a.leases.Job(LeaseRiskSweep, time.Hour, a.sweepRisks),
 	}
 	if a.Config.Apps.UpstreamOn() {
 		p, err := a.UpstreamPusher()
@@ -385,4 +389,30 @@ func (a *App) syslogListener(ctx context.Context) (*syslogd.Listener, error) {
 	}
 	return syslogd.New(a.Events, syslogd.Config{UDP: c.SyslogUDP, TCP: c.SyslogTCP, TLS: c.SyslogTLS,
 		CertFile: c.SyslogTLSCert, KeyFile: c.SyslogTLSKey, ClientCAFile: c.SyslogTLSClientCA, OrgID: orgID, Logger: a.Logger})
+}
+
+// sweepIncidents warns of the reporting deadlines coming and escalates those passed.
+func (a *App) sweepIncidents(ctx context.Context) {
+	res, err := a.Incidents.Sweep(ctx, time.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			a.Logger.Error("check the incidents' reporting clocks", "err", err)
+		}
+		return
+	}
+	if res.Warned+res.Escalated > 0 {
+		a.Logger.Warn("incident reporting deadlines", "warned", res.Warned, "escalated", res.Escalated)
+	}
+}
+
+// sweepRisks re-opens the risks whose acceptance expired, reminds of reviews and tasks
+// coming due, and of plans' drills and improvement tasks overdue.
+func (a *App) sweepRisks(ctx context.Context) {
+	now := time.Now()
+	if _, err := a.Risks.Sweep(ctx, now); err != nil && ctx.Err() == nil {
+		a.Logger.Error("sweep the risk register", "err", err)
+	}
+	if _, err := a.Plans.Sweep(ctx, now); err != nil && ctx.Err() == nil {
+		a.Logger.Error("sweep the emergency plans", "err", err)
+	}
 }

@@ -65,6 +65,11 @@ const (
 	// PermAppReport pushes a hospital's app report to a regional medguard (package
 	// upstream); the token of an upstream link holds only this.
 	PermAppReport Permission = "app.report"
+	// Risks, incidents, emergency plans and drills (packages risk and incident).
+	PermRiskRead      Permission = "risk.read"      // the risk register and its heat map
+	PermRiskWrite     Permission = "risk.write"     // create, rate, treat and review risks; tasks; acceptances; risks from findings
+	PermIncidentRead  Permission = "incident.read"  // incidents, their clocks, timelines and evidence; plans and drills
+	PermIncidentWrite Permission = "incident.write" // open and work incidents, report them, attach evidence; adopt, approve and drill plans
 )
 
 // AllPermissions lists every permission.
@@ -72,7 +77,8 @@ var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAs
 	PermOrgManage, PermUserRead, PermUserManage, PermTrailRead, PermSupplyRead, PermSupplyWrite, PermFindingDecide,
 	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage,
 	PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage, PermEventsIngest,
-	PermMonitorRead, PermMonitorInvestigate, PermMonitorManage, PermAppRead, PermAppApply, PermAppReview, PermAppObserve, PermAppReport}
+	PermMonitorRead, PermMonitorInvestigate, PermMonitorManage, PermAppRead, PermAppApply, PermAppReview, PermAppObserve, PermAppReport,
+	PermRiskRead, PermRiskWrite, PermIncidentRead, PermIncidentWrite}
 
 // basePermissions are held by every role.
 var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}
@@ -84,23 +90,25 @@ var rolePermissions = map[string][]Permission{
 	RoleSecurity: {PermAssetWrite, PermUserRead, PermTrailRead, PermSupplyWrite, PermFindingDecide, PermGateManage,
 		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage, PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage,
 		PermReferenceRead, PermReferenceManage, PermEventsIngest, PermMonitorRead, PermMonitorInvestigate, PermMonitorManage,
-		PermAppRead, PermAppApply, PermAppReview, PermAppObserve, PermAppReport},
+		PermAppRead, PermAppApply, PermAppReview, PermAppObserve, PermAppReport,
+		PermRiskRead, PermRiskWrite, PermIncidentRead, PermIncidentWrite},
 	// The privacy officer owns patient data: the only role besides the administrator
 	// that may reveal a raw value.
 	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead,
 		PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage, PermMonitorRead, PermMonitorInvestigate, PermMonitorManage,
-		PermAppRead},
+		PermAppRead, PermRiskRead, PermRiskWrite, PermIncidentRead, PermIncidentWrite},
 	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead, PermNotifyRead, PermAlertRead, PermReferenceRead, PermMonitorRead,
-		PermMonitorInvestigate, PermAppRead},
+		PermMonitorInvestigate, PermAppRead, PermRiskRead, PermIncidentRead},
 	// IT operations run scans and jobs over the servers they keep, and read the masked
 	// results of what they started.
 	RoleITOps: {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead,
-		PermEventsIngest, PermAppRead, PermAppObserve},
+		PermEventsIngest, PermAppRead, PermAppObserve, PermRiskRead, PermIncidentRead, PermIncidentWrite},
 	// The operator of an internet-hospital app files it, applies again after an
 	// eviction, reports what its channels serve and uploads builds for inspection; the
 	// service account of an upstream link is one, with a token of scope app.report.
 	RoleAppOperator: {PermAppRead, PermAppApply, PermAppObserve, PermAppReport},
-	RoleRegulator:   {PermUserRead, PermTrailRead, PermDLPRead, PermAlertRead, PermMonitorRead, PermAppRead},
+	RoleRegulator: {PermUserRead, PermTrailRead, PermDLPRead, PermAlertRead, PermMonitorRead, PermAppRead, PermRiskRead,
+		PermIncidentRead},
 }
 
 // Allowed is the single authorisation decision: it reports whether role holds
