@@ -89,7 +89,7 @@ func (e *env) rootCmd() *cobra.Command {
 	root.AddCommand(e.serveCmd(), e.demoCmd(), e.migrateCmd(), e.userCmd(), e.tokenCmd(), e.trailCmd(), e.versionCmd(),
 		e.vulndbCmd(), e.sbomCmd(), e.deliveryCmd(), e.notifyCmd())
 	root.AddCommand(e.scanCmd(), e.maskCmd(), e.alertsCmd(), e.referenceCmd(), e.eventsCmd(), e.detectCmd(), e.rulesCmd())
-	root.AddCommand(e.authcodeCmd(), e.appCmd(), e.upstreamCmd())
+	root.AddCommand(e.authcodeCmd(), e.appCmd(), e.upstreamCmd(), e.riskCmd(), e.incidentCmd())
 	return root
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,9 @@ import (
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/app"
 	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/incident"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/store"
 )
 
@@ -183,6 +186,14 @@ var cmdCases = []cmdCase{
 			mustRun(t, "notify", "route", "add", "--channel", "robot", "--min-severity", "high", "--data", data)
 			mustRun(t, "notify", "route", "remove", "1", "--data", data)
 		}},
+	// The risk register and the incidents: lists (empty, seeded as JSON) and usage errors.
+	{name: "risk-list-empty", args: []string{"risk", "list", "--data", "$DATA"}},
+	{name: "risk-list-json", args: []string{"risk", "list", "--format", "json", "--data", "$DATA"}, setup: seedGovernance},
+	{name: "risk-list-bad-level", args: []string{"risk", "list", "--level", "severe", "--data", "$DATA"}},
+	{name: "risk-list-bad-status", args: []string{"risk", "list", "--status", "pending"}},
+	{name: "incident-list-empty", args: []string{"incident", "list", "--data", "$DATA"}},
+	{name: "incident-list-json", args: []string{"incident", "list", "--format", "json", "--data", "$DATA"}, setup: seedGovernance},
+	{name: "incident-list-bad-level", args: []string{"incident", "list", "--level", "huge"}},
 	{name: "alerts-list-empty", args: []string{"alerts", "list", "--data", "$DATA"}},
 	{name: "alerts-list-table", args: []string{"alerts", "list", "--data", "$DATA"}, setup: seedAlerts},
 	{name: "alerts-list-json-open-supply", args: []string{"alerts", "list", "--source", "supply", "--status", "open",
@@ -431,6 +442,44 @@ func seedAlerts(t *testing.T, data, _ string) {
 	}
 	if _, err := a.Alerts.SetStatus(ctx, actor.CLI(), []int64{ids[2]}, alert.Change{Status: alert.StatusResolved,
 		Resolution: alert.ResolutionConfirmed}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// seedGovernance raises a supply-chain alert at a hospital, a risk from it, and an
+// incident opened from it with its reporting clock running.
+func seedGovernance(t *testing.T, data, _ string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg := app.Defaults()
+	cfg.DataDir = data
+	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	top, err := a.Orgs.Create(ctx, actor.CLI(), org.Input{Kind: org.KindRegion, Name: "Test City"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := a.Orgs.Create(ctx, actor.CLI(), org.Input{ParentID: top.ID, Kind: org.KindHospital, Name: "Hospital A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var al alert.Alert
+	if err := a.DB.InTx(ctx, func(tx *store.Tx) error {
+		al, _, err = a.Alerts.Raise(ctx, tx, alert.Input{OrgID: h.ID, Source: "supply", Kind: "new_vulnerability", Severity: "critical",
+			Subject: "CVE-2026-0001", Title: i18n.M("supply.alert.new_vulnerability", "CVE-2026-0001", 1, 2), DedupKey: "new_vulnerability:CVE-2026-0001"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.Risks.FromSource(ctx, actor.CLI(), risk.SourceInput{Module: risk.ModuleAlert, ID: al.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Incidents.Open(ctx, actor.CLI(), incident.Input{OrgID: h.ID, Level: incident.LevelLarge,
+		Details: incident.Details{Title: "Ransomware on the PACS archive", Category: "malware", PatientsAffected: 1200},
+		DetectedAt: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC), SourceModule: incident.SourceAlert, SourceID: strconv.FormatInt(al.ID, 10)}); err != nil {
 		t.Fatal(err)
 	}
 }
