@@ -478,7 +478,7 @@ func seedGovernance(t *testing.T, data, _ string) {
 		t.Fatal(err)
 	}
 	if _, err := a.Incidents.Open(ctx, actor.CLI(), incident.Input{OrgID: h.ID, Level: incident.LevelLarge,
-		Details: incident.Details{Title: "Ransomware on the PACS archive", Category: "malware", PatientsAffected: 1200},
+		Details:    incident.Details{Title: "Ransomware on the PACS archive", Category: "malware", PatientsAffected: 1200},
 		DetectedAt: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC), SourceModule: incident.SourceAlert, SourceID: strconv.FormatInt(al.ID, 10)}); err != nil {
 		t.Fatal(err)
 	}
