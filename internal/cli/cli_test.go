@@ -264,6 +264,14 @@ func TestDemoIsIdempotent(t *testing.T) {
 			t.Errorf("region demo: %d of %d apps reported, %d links, %d incidents, %d escalations", reported, apps, count("upstream_links"),
 				count("upstream_incidents"), count("alerts WHERE kind = 'app.escalated'"))
 		}
+		// The register fed from the supply-chain and patient-data alerts, an incident
+		// under its plan with its clock running, a past drill with its tasks.
+		risks, incidents, drills := count("risks"), count("incidents"), count("plan_drills")
+		if count("risks r JOIN risk_sources s ON s.risk_id = r.id WHERE s.module = 'alert'") < 2 || incidents != 1 || drills != 1 ||
+			count("incidents WHERE report_due IS NOT NULL AND status = 'open'") != 1 || count("plan_run_items WHERE done_at IS NOT NULL") == 0 ||
+			count("plan_drill_tasks") != 2 {
+			t.Errorf("governance demo: %d risks, %d incidents, %d drills", risks, incidents, drills)
+		}
 		tokens := count("api_tokens")
 		code, out, _ = runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(out, "already there") {
@@ -272,7 +280,7 @@ func TestDemoIsIdempotent(t *testing.T) {
 		if count("orgs") != orgs || count("users") != users || count("assets") != assets || count("sboms") != sboms ||
 			count("findings") != findings || count("alerts WHERE source = 'supply'") != alerts || count("dlp_scans") != dlpScans ||
 			count("api_tokens") != tokens || count("alerts WHERE source = 'dlp'") != dlpAlerts || count("alert_cases") != 2 ||
-			count("alerts WHERE source = 'monitor'") != monitor || count("apps") != apps || count("upstream_apps") != reported ||
+			count("alerts WHERE source = 'monitor'") != monitor || count("apps") != apps || count("upstream_apps") != reported || count("risks") != risks || count("incidents") != incidents ||
 			count("alert_silences") != 1 || count("events") != evs || count("reference_staff") != staff ||
 			count("reference_encounters") != encounters {
 			t.Fatal("second demo run created data")

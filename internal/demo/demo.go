@@ -26,10 +26,12 @@ import (
 	"github.com/medguard/medguard/internal/detect"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/events"
+	"github.com/medguard/medguard/internal/incident"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/reference"
+	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/upstream"
@@ -62,6 +64,11 @@ type Deps struct {
 	// Upstream, optional: the regional side of upward reporting; the demo's hospitals
 	// report their apps to it, so that the region's page has them.
 	Upstream *upstream.Region
+	// Risks, Incidents and Plans, optional: the risk register, the incidents and the
+	// emergency plans of the first hospital.
+	Risks     *risk.Service
+	Incidents *incident.Service
+	Plans     *incident.Plans
 }
 
 // Options tune the seeding.
@@ -212,6 +219,9 @@ func Seed(ctx context.Context, d Deps, opt Options) (Result, error) {
 	if err := seedRegion(ctx, d); err != nil {
 		return Result{}, err
 	}
+	if err := seedGovernance(ctx, d, opt.now()); err != nil {
+		return Result{}, err
+	}
 	return res, nil
 }
 
@@ -250,6 +260,9 @@ func reseed(ctx context.Context, d Deps, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	if err := seedRegion(ctx, d); err != nil {
+		return Result{}, err
+	}
+	if err := seedGovernance(ctx, d, opt.now()); err != nil {
 		return Result{}, err
 	}
 	for _, u := range users {
