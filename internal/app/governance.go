@@ -10,6 +10,7 @@ import (
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/appreg"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
+	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/supply"
 )
@@ -51,11 +52,14 @@ func (f findingSource) Source(ctx context.Context, a actor.Actor, _ string, id i
 		return risk.SourceFacts{}, err
 	}
 	l, i := rating(fd.Severity)
+	fixed := cmp.Or(fd.FixedIn, "—")
+	title := i18n.M("risk.source.finding", fd.VulnID, fd.ProductName, fd.Version)
+	desc := i18n.M("risk.source.finding_description", fd.VulnID, fd.Severity, fd.Package, fd.PkgVersion, fd.ProductName, fd.Version, fixed)
 	return risk.SourceFacts{OrgID: fd.OrgID, Category: "supply_chain", Likelihood: l, Impact: i,
-		Title:         fmt.Sprintf("%s in %s %s", fd.VulnID, fd.ProductName, fd.Version),
-		Description:   fmt.Sprintf("%s (%s) affects %s %s of %s %s; fixed in %s", fd.VulnID, fd.Severity, fd.Package, fd.PkgVersion, fd.ProductName, fd.Version, cmp.Or(fd.FixedIn, "—")),
-		Threat:        "exploitation of a known vulnerability",
-		Vulnerability: fd.VulnID + " in " + fd.Package + " " + fd.PkgVersion}, nil
+		Title:       fmt.Sprintf("%s in %s %s", fd.VulnID, fd.ProductName, fd.Version),
+		Description: fmt.Sprintf("%s (%s) affects %s %s of %s %s; fixed in %s", fd.VulnID, fd.Severity, fd.Package, fd.PkgVersion, fd.ProductName, fd.Version, fixed),
+		TitleMsg:    &title, DescriptionMsg: &desc,
+		Vulnerability: fd.VulnID + " · " + fd.Package + " " + fd.PkgVersion}, nil
 }
 
 type scanSource struct{ s *dlpsvc.Service }
@@ -72,11 +76,12 @@ func (f scanSource) Source(ctx context.Context, a actor.Actor, _ string, id int6
 	case sc.HighestLevel >= 3:
 		l, i = 3, 4
 	}
+	title := i18n.M("risk.source.scan", sc.ID, sc.Source)
+	desc := i18n.M("risk.source.scan_description", sc.ID, sc.Source, sc.Findings, sc.HighestLevel)
 	return risk.SourceFacts{OrgID: sc.OrgID, Category: "data_leak", Likelihood: l, Impact: i,
-		Title:         fmt.Sprintf("Patient data found by scan %d (%s)", sc.ID, sc.Source),
-		Description:   fmt.Sprintf("scan %d of %s found %d findings, highest level %d", sc.ID, sc.Source, sc.Findings, sc.HighestLevel),
-		Threat:        "disclosure of patient data",
-		Vulnerability: "patient data stored or sent where it should not be"}, nil
+		Title:       fmt.Sprintf("Patient data found by scan %d (%s)", sc.ID, sc.Source),
+		Description: fmt.Sprintf("scan %d of %s found %d findings, highest level %d", sc.ID, sc.Source, sc.Findings, sc.HighestLevel),
+		TitleMsg:    &title, DescriptionMsg: &desc}, nil
 }
 
 type caseSource struct{ s *alert.Service }
@@ -87,9 +92,7 @@ func (f caseSource) Source(ctx context.Context, a actor.Actor, _ string, id int6
 		return risk.SourceFacts{}, err
 	}
 	l, i := rating(c.Severity)
-	return risk.SourceFacts{OrgID: c.OrgID, Category: "access", Likelihood: l, Impact: i, Title: c.Title,
-		Description: fmt.Sprintf("case %d (%s, %d alerts): %s", c.ID, c.Severity, c.Alerts, c.Title),
-		Threat:      "misuse of access to patient records"}, nil
+	return risk.SourceFacts{OrgID: c.OrgID, Category: "access", Likelihood: l, Impact: i, Title: c.Title, Description: c.Title}, nil
 }
 
 type appSource struct{ s *appreg.Service }
@@ -106,12 +109,14 @@ func (f appSource) Source(ctx context.Context, a actor.Actor, _ string, id int64
 	case "B":
 		l, i = 3, 3
 	}
-	score := "not evaluated"
+	score := "–"
 	if ap.Score != nil {
-		score = fmt.Sprintf("%d, grade %s", *ap.Score, ap.Grade)
+		score = fmt.Sprintf("%d (%s)", *ap.Score, ap.Grade)
 	}
+	title := i18n.M("risk.source.app", ap.Name, ap.Package)
+	desc := i18n.M("risk.source.app_description", ap.ID, ap.Package, i18n.M("app.status."+ap.Status), score)
 	return risk.SourceFacts{OrgID: ap.OrgID, Category: "app", Likelihood: l, Impact: i,
 		Title:       fmt.Sprintf("Internet-hospital app %s (%s)", ap.Name, ap.Package),
 		Description: fmt.Sprintf("app %d %s, status %s, score %s", ap.ID, ap.Package, ap.Status, score),
-		Threat:      "counterfeit or compromised app serving patients"}, nil
+		TitleMsg:    &title, DescriptionMsg: &desc}, nil
 }

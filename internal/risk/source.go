@@ -47,6 +47,10 @@ type SourceFacts struct {
 	Likelihood    int
 	Impact        int
 	AssetIDs      []int64
+	// TitleMsg and DescriptionMsg, optional, are Title and Description as catalogue
+	// messages: FromSource writes them in the language the person asks in.
+	TitleMsg       *i18n.Message
+	DescriptionMsg *i18n.Message
 }
 
 // The modules a risk can come from.
@@ -96,8 +100,12 @@ func (s AlertSource) Source(ctx context.Context, a actor.Actor, module string, i
 	if err != nil {
 		return SourceFacts{}, err
 	}
-	f := SourceFacts{OrgID: al.OrgID, Title: al.Title, Category: "other",
+	f := SourceFacts{OrgID: al.OrgID, Title: al.Title, Category: "other", TitleMsg: al.TitleMsg,
 		Description: fmt.Sprintf("%s alert %d (%s, %s): %s", al.Source, al.ID, al.Kind, al.Severity, al.Title)}
+	if al.TitleMsg != nil {
+		m := i18n.M("risk.source.alert", i18n.M("alert.source."+al.Source), al.ID, i18n.M("alert.severity."+al.Severity), *al.TitleMsg)
+		f.DescriptionMsg = &m
+	}
 	switch al.Source {
 	case "supply":
 		f.Category = "supply_chain"
@@ -123,6 +131,9 @@ type SourceInput struct {
 	Module string `json:"module"`
 	ID     int64  `json:"id"`
 	Owner  string `json:"owner"`
+	// Lang is the language a new risk's title and description are written in, when the
+	// source gives them as catalogue messages ("": zh-CN).
+	Lang string `json:"lang,omitempty"`
 }
 
 // FromSource raises a risk from a record of another module in one action, or updates
@@ -145,6 +156,16 @@ func (s *Service) FromSource(ctx context.Context, a actor.Actor, in SourceInput)
 		return Risk{}, false, err
 	}
 	f = s.fit(f)
+	lang := in.Lang
+	if lang != i18n.EN {
+		lang = i18n.ZhCN
+	}
+	if f.TitleMsg != nil && s.cat.Has(lang, f.TitleMsg.Key) {
+		f.Title = s.cat.Render(lang, *f.TitleMsg)
+	}
+	if f.DescriptionMsg != nil && s.cat.Has(lang, f.DescriptionMsg.Key) {
+		f.Description = s.cat.Render(lang, *f.DescriptionMsg)
+	}
 	src := Source{Module: in.Module, ID: in.ID}
 	var id int64
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {

@@ -3,6 +3,7 @@ package risk_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestAlertRiskRoundTrip(t *testing.T) {
 		w.reg = mustNew(t, w, risk.Options{Sources: risk.SourceMux{risk.ModuleAlert: risk.AlertSource{Alerts: w.al}}})
 		al := raise(t, w, w.hospA.ID, w.assetA, "CVE-2026-1234", alert.SeverityMedium)
 
-		r, created, err := w.reg.FromSource(ctx, w.secA, risk.SourceInput{Module: risk.ModuleAlert, ID: al.ID, Owner: "sec-a"})
+		r, created, err := w.reg.FromSource(ctx, w.secA, risk.SourceInput{Module: risk.ModuleAlert, ID: al.ID, Owner: "sec-a", Lang: "en"})
 		if err != nil || !created {
 			t.Fatalf("from alert: %v created %v", err, created)
 		}
@@ -112,6 +113,10 @@ func TestAlertRiskRoundTrip(t *testing.T) {
 		if back, _ := w.reg.RisksOf(ctx, w.secA, risk.ModuleAlert, al.ID); len(back) != 2 || back[0].ID != r4.ID {
 			t.Fatalf("back-links %v", back)
 		}
+		// Asked in Chinese (the default), the title is the alert's, in Chinese.
+		if !strings.Contains(r4.Title, "影响 1 个产品版本") || !strings.Contains(r4.Description, "软件供应链告警") {
+			t.Errorf("the risk in Chinese: %q / %q", r4.Title, r4.Description)
+		}
 
 		// A second alert linked by hand; B's alert cannot be.
 		al2 := raise(t, w, w.hospA.ID, 0, "CVE-2026-9999", alert.SeverityHigh)
@@ -132,7 +137,7 @@ func TestRiskJSON(t *testing.T) {
 		w := newWorld(t, db, risk.Options{})
 		w.reg = mustNew(t, w, risk.Options{Sources: risk.SourceMux{risk.ModuleAlert: risk.AlertSource{Alerts: w.al}}})
 		al := raise(t, w, w.hospA.ID, w.assetA, "CVE-2026-1234", alert.SeverityHigh)
-		if _, _, err := w.reg.FromSource(ctx, w.secA, risk.SourceInput{Module: risk.ModuleAlert, ID: al.ID}); err != nil {
+		if _, _, err := w.reg.FromSource(ctx, w.secA, risk.SourceInput{Module: risk.ModuleAlert, ID: al.ID, Lang: "en"}); err != nil {
 			t.Fatal(err)
 		}
 		list, _, err := w.reg.Risks(ctx, w.secA, risk.Query{})
