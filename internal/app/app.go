@@ -31,6 +31,7 @@ import (
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/reference"
 	"github.com/medguard/medguard/internal/risk"
+	"github.com/medguard/medguard/internal/risksource"
 	"github.com/medguard/medguard/internal/rulestore"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
@@ -239,7 +240,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		_, err := a.Auth.UserByName(ctx, who, username)
 		return err
 	}
-	if a.Risks, err = risk.New(db, tl, a.Alerts, risk.Options{Sources: riskSources(a.Alerts, a.Supply, a.DLP, a.Apps), Users: users}); err != nil {
+	if a.Risks, err = risk.New(db, tl, a.Alerts, risk.Options{Sources: risksource.Mux(a.Alerts, a.Supply, a.DLP, a.Apps), Users: users}); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -310,7 +311,7 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
 		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts, Reference: a.Reference, Events: a.Events,
-		Apps: a.Apps, Upstream: a.Upstream, AppKeys: PublicKeysPEM(a.AppCodes), AppModel: &a.AppModel, Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
+		Apps: a.Apps, Upstream: a.Upstream, AppKeys: PublicKeysPEM(a.AppCodes), AppModel: &a.AppModel, Risks: a.Risks, Incidents: a.Incidents, Plans: a.Plans, Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
 		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {
 		return nil, err

@@ -34,10 +34,12 @@ import (
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/explain"
 	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/incident"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/portal"
 	"github.com/medguard/medguard/internal/reference"
+	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
@@ -68,6 +70,11 @@ type Deps struct {
 	// Upstream is the regional side of upward reporting: the hospitals' links and the
 	// app reports they push (nil: the routes answer 404).
 	Upstream *upstream.Region
+	// Risks is the risk register, Incidents the incidents with their reporting clocks and
+	// Plans the emergency plans and drills (nil: their routes answer 404).
+	Risks     *risk.Service
+	Incidents *incident.Service
+	Plans     *incident.Plans
 	// AppKeys are the public keys (PEM) that verify the apps' authorization codes
 	// offline, served at GET /api/v1/authcodes/keys.
 	AppKeys []byte

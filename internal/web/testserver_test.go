@@ -28,9 +28,12 @@ import (
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/i18n"
+	"github.com/medguard/medguard/internal/incident"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/reference"
+	"github.com/medguard/medguard/internal/risk"
+	"github.com/medguard/medguard/internal/risksource"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
@@ -89,6 +92,9 @@ type testEnv struct {
 	AppCodes                    *appreg.SignedCodes
 	AppA, AppB                  appreg.App // an admitted internet-hospital app of each hospital
 	Upstream                    *upstream.Region
+	Risks                       *risk.Service
+	Incidents                   *incident.Service
+	Plans                       *incident.Plans
 }
 
 // Names of hospital B's supply-chain objects, which nobody in hospital A may see.
@@ -287,8 +293,15 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	if e.Upstream, err = upstream.NewRegion(db, tl, e.Auth, make([]byte, upstream.KeySize)); err != nil {
 		t.Fatal(err)
 	}
+	if e.Risks, err = risk.New(db, tl, e.Alerts, risk.Options{Sources: risksource.Mux(e.Alerts, e.Supply, e.DLP, e.Apps)}); err != nil {
+		t.Fatal(err)
+	}
+	if e.Incidents, err = incident.New(db, tl, e.Alerts, incident.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	e.Plans = incident.NewPlans(db, tl, incident.PlanOptions{Alerts: e.Alerts})
 	srv, err := New(Deps{DB: db, Trail: tl, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets, Supply: e.Supply, Vulns: e.Vulns, DLP: e.DLP,
-		Notify: e.Notify, Alerts: e.Alerts, Reference: e.Reference, Events: e.Events, Apps: e.Apps, Upstream: e.Upstream, AppKeys: e.AppCodes.Signer.Public().MarshalPEM(),
+		Notify: e.Notify, Alerts: e.Alerts, Reference: e.Reference, Events: e.Events, Apps: e.Apps, Upstream: e.Upstream, Risks: e.Risks, Incidents: e.Incidents, Plans: e.Plans, AppKeys: e.AppCodes.Signer.Public().MarshalPEM(),
 		I18n: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test",
 		TrailCheckpoints: e.TrailCheckpoints})
 	if err != nil {

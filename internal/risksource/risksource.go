@@ -1,4 +1,9 @@
-package app
+// Package risksource reads, for the risk register, the records of the other modules a
+// risk can be raised from — alerts, supply-chain vulnerability findings, patient-data
+// scans, alert cases and internet-hospital apps — each as the acting person sees it, and
+// suggests the risk's category, rating, title and description (as catalogue messages, so
+// that the register writes them in the asking person's language).
+package risksource
 
 import (
 	"cmp"
@@ -15,11 +20,9 @@ import (
 	"github.com/medguard/medguard/internal/supply"
 )
 
-// riskSources reads, for the risk register, the facts of the records of the other
-// modules a risk can be raised from: alerts, supply-chain findings, patient-data scans,
-// alert cases and internet-hospital apps, each as the acting person sees it (another
-// hospital's record is not found).
-func riskSources(al *alert.Service, sup *supply.Service, dlp *dlpsvc.Service, apps *appreg.Service) risk.SourceMux {
+// Mux returns the readers of every module a risk can come from (another hospital's
+// record is not found).
+func Mux(al *alert.Service, sup *supply.Service, dlp *dlpsvc.Service, apps *appreg.Service) risk.SourceMux {
 	return risk.SourceMux{
 		risk.ModuleAlert:   risk.AlertSource{Alerts: al},
 		risk.ModuleFinding: findingSource{sup},
