@@ -103,7 +103,7 @@ func (s AlertSource) Source(ctx context.Context, a actor.Actor, module string, i
 	f := SourceFacts{OrgID: al.OrgID, Title: al.Title, Category: "other", TitleMsg: al.TitleMsg,
 		Description: fmt.Sprintf("%s alert %d (%s, %s): %s", al.Source, al.ID, al.Kind, al.Severity, al.Title)}
 	if al.TitleMsg != nil {
-		m := i18n.M("risk.source.alert", i18n.M("alert.source."+al.Source), al.ID, i18n.M("alert.severity."+al.Severity), *al.TitleMsg)
+		m := i18n.M("risk.from.alert", i18n.M("alert.source."+al.Source), al.ID, i18n.M("alert.severity."+al.Severity), *al.TitleMsg)
 		f.DescriptionMsg = &m
 	}
 	switch al.Source {

@@ -56,8 +56,8 @@ func (f findingSource) Source(ctx context.Context, a actor.Actor, _ string, id i
 	}
 	l, i := rating(fd.Severity)
 	fixed := cmp.Or(fd.FixedIn, "—")
-	title := i18n.M("risk.source.finding", fd.VulnID, fd.ProductName, fd.Version)
-	desc := i18n.M("risk.source.finding_description", fd.VulnID, fd.Severity, fd.Package, fd.PkgVersion, fd.ProductName, fd.Version, fixed)
+	title := i18n.M("risk.from.finding", fd.VulnID, fd.ProductName, fd.Version)
+	desc := i18n.M("risk.from.finding_description", fd.VulnID, fd.Severity, fd.Package, fd.PkgVersion, fd.ProductName, fd.Version, fixed)
 	return risk.SourceFacts{OrgID: fd.OrgID, Category: "supply_chain", Likelihood: l, Impact: i,
 		Title:       fmt.Sprintf("%s in %s %s", fd.VulnID, fd.ProductName, fd.Version),
 		Description: fmt.Sprintf("%s (%s) affects %s %s of %s %s; fixed in %s", fd.VulnID, fd.Severity, fd.Package, fd.PkgVersion, fd.ProductName, fd.Version, fixed),
@@ -79,8 +79,8 @@ func (f scanSource) Source(ctx context.Context, a actor.Actor, _ string, id int6
 	case sc.HighestLevel >= 3:
 		l, i = 3, 4
 	}
-	title := i18n.M("risk.source.scan", sc.ID, sc.Source)
-	desc := i18n.M("risk.source.scan_description", sc.ID, sc.Source, sc.Findings, sc.HighestLevel)
+	title := i18n.M("risk.from.scan", sc.ID, sc.Source)
+	desc := i18n.M("risk.from.scan_description", sc.ID, sc.Source, sc.Findings, sc.HighestLevel)
 	return risk.SourceFacts{OrgID: sc.OrgID, Category: "data_leak", Likelihood: l, Impact: i,
 		Title:       fmt.Sprintf("Patient data found by scan %d (%s)", sc.ID, sc.Source),
 		Description: fmt.Sprintf("scan %d of %s found %d findings, highest level %d", sc.ID, sc.Source, sc.Findings, sc.HighestLevel),
@@ -116,8 +116,8 @@ func (f appSource) Source(ctx context.Context, a actor.Actor, _ string, id int64
 	if ap.Score != nil {
 		score = fmt.Sprintf("%d (%s)", *ap.Score, ap.Grade)
 	}
-	title := i18n.M("risk.source.app", ap.Name, ap.Package)
-	desc := i18n.M("risk.source.app_description", ap.ID, ap.Package, i18n.M("app.status."+ap.Status), score)
+	title := i18n.M("risk.from.app", ap.Name, ap.Package)
+	desc := i18n.M("risk.from.app_description", ap.ID, ap.Package, i18n.M("app.status."+ap.Status), score)
 	return risk.SourceFacts{OrgID: ap.OrgID, Category: "app", Likelihood: l, Impact: i,
 		Title:       fmt.Sprintf("Internet-hospital app %s (%s)", ap.Name, ap.Package),
 		Description: fmt.Sprintf("app %d %s, status %s, score %s", ap.ID, ap.Package, ap.Status, score),
