@@ -240,7 +240,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		_, err := a.Auth.UserByName(ctx, who, username)
 		return err
 	}
-	if a.Risks, err = risk.New(db, tl, a.Alerts, risk.Options{Sources: risksource.Mux(a.Alerts, a.Supply, a.DLP, a.Apps), Users: users}); err != nil {
+	if a.Risks, err = risk.New(db, tl, a.Alerts, risk.Options{Sources: risksource.Mux(a.Alerts, a.Supply, a.DLP, a.Apps), Users: users, EmergencyLink: "/plans"}); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -71,8 +71,21 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 	}
 	p = strings.Replace(p, "{name}", "procurement", 1)
 	p = strings.Replace(p, "{vuln}", "GHSA-test-0001", 1)
+	if len(e.RiskA.Tasks) > 0 {
+		p = strings.Replace(p, "{task}", strconv.FormatInt(e.RiskA.Tasks[0].ID, 10), 1)
+	}
+	if len(e.RunA.Items) > 0 {
+		p = strings.Replace(p, "{run}", strconv.FormatInt(e.RunA.ID, 10), 1)
+		p = strings.Replace(p, "{item}", strconv.FormatInt(e.RunA.Items[0].ID, 10), 1)
+	}
 	id := ""
 	switch {
+	case strings.Contains(p, "/risks/{id}"):
+		id = strconv.FormatInt(e.RiskA.ID, 10)
+	case strings.Contains(p, "/incidents/{id}"):
+		id = strconv.FormatInt(e.IncidentA.ID, 10)
+	case strings.Contains(p, "/plans/{id}"):
+		id = strconv.FormatInt(e.PlanA.ID, 10)
 	case strings.Contains(p, "/monitor/rules/{id}"):
 		id = "brute-force"
 	case strings.Contains(p, "/notify/channels/{id}"):
@@ -301,6 +314,12 @@ func TestOtherHospitalIs404(t *testing.T) {
 			switch {
 			case strings.Contains(r.Pattern, "/monitor/rules/"):
 				sid = bRule
+			case strings.Contains(r.Pattern, "/risks/"):
+				id = e.RiskB.ID
+			case strings.Contains(r.Pattern, "/incidents/"):
+				id = e.IncidentB.ID
+			case strings.Contains(r.Pattern, "/plans/"):
+				id = e.PlanB.ID
 			case strings.Contains(r.Pattern, "/notify/channels/"):
 				id = e.NotifyChanB.ID
 			case strings.Contains(r.Pattern, "/notify/deliveries/"):

@@ -31,6 +31,7 @@ func loadTemplates(cat *i18n.Catalog) (*templates, error) {
 		"join":  strings.Join,
 		"list4": func(a, b, c, d string) []string { return []string{a, b, c, d} },
 		"part":  func(p *page, v any) part { return part{Page: p, V: v} },
+		"ref":   func(module string, id int64) sourceRef { return sourceRef{Module: module, ID: id} },
 		"date": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
@@ -95,6 +96,7 @@ type page struct {
 	Version string
 	Langs   []string
 	Unread  int // unread notifications of the signed-in user's in-app inbox (the bell)
+	req     *http.Request
 }
 
 // part is what a shared template fragment gets from {{template "x" (part . value)}}: the
@@ -136,7 +138,7 @@ func (p *page) Can(perm string) bool {
 
 // newPage prepares the data for a page in the caller's language.
 func (s *Server) newPage(r *http.Request, w http.ResponseWriter, title, nav string) *page {
-	p := &page{s: s, Title: title, Nav: nav, Query: r.URL.Query(), Version: s.Version, Langs: i18n.Languages}
+	p := &page{s: s, Title: title, Nav: nav, Query: r.URL.Query(), Version: s.Version, Langs: i18n.Languages, req: r}
 	setting := ""
 	if c, err := r.Cookie(langCookie); err == nil {
 		setting = c.Value

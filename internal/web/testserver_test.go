@@ -95,6 +95,10 @@ type testEnv struct {
 	Risks                       *risk.Service
 	Incidents                   *incident.Service
 	Plans                       *incident.Plans
+	RiskA, RiskB                risk.Risk // a risk of each hospital, with its playbook's tasks
+	PlanA, PlanB                incident.Plan
+	IncidentA, IncidentB        incident.Incident     // opened under the hospital's plan
+	RunA, RunB                  incident.ChecklistRun // the plan's checklist for it
 }
 
 // Names of hospital B's supply-chain objects, which nobody in hospital A may see.
@@ -117,7 +121,38 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	e.seedDLP()
 	e.seedAlerts()
 	e.seedApps()
+	e.seedGovernance()
 	return e
+}
+
+// seedGovernance gives each hospital a risk (with its playbook's tasks), the ransomware
+// plan adopted, and an incident opened under it with the plan's checklist running.
+func (e *testEnv) seedGovernance() {
+	ctx := context.Background()
+	for _, h := range []struct {
+		org  org.Node
+		risk *risk.Risk
+		plan *incident.Plan
+		inc  *incident.Incident
+		run  *incident.ChecklistRun
+	}{{e.HospA, &e.RiskA, &e.PlanA, &e.IncidentA, &e.RunA}, {e.HospB, &e.RiskB, &e.PlanB, &e.IncidentB, &e.RunB}} {
+		var err error
+		if *h.risk, err = e.Risks.Create(ctx, actor.System(), risk.Input{OrgID: h.org.ID, Title: "Risk of " + h.org.Name, Category: "availability",
+			InherentLikelihood: 4, InherentImpact: 4}); err != nil {
+			e.t.Fatal(err)
+		}
+		if *h.risk, err = e.Risks.Risk(ctx, actor.System(), h.risk.ID); err != nil || len(h.risk.Tasks) == 0 {
+			e.t.Fatalf("risk of %s: %v, tasks %d", h.org.Name, err, len(h.risk.Tasks))
+		}
+		if *h.plan, err = e.Plans.AdoptTemplate(ctx, actor.System(), h.org.ID, "ransomware"); err != nil {
+			e.t.Fatal(err)
+		}
+		*h.inc, *h.run, err = incident.OpenFromPlan(ctx, e.Incidents, e.Plans, actor.System(), incident.Input{OrgID: h.org.ID,
+			Level: incident.LevelLarge, Details: incident.Details{Title: "Incident of " + h.org.Name, Category: "malware"}}, h.plan.ID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+	}
 }
 
 // seedApps files and admits an internet-hospital app in each hospital.
@@ -293,7 +328,7 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	if e.Upstream, err = upstream.NewRegion(db, tl, e.Auth, make([]byte, upstream.KeySize)); err != nil {
 		t.Fatal(err)
 	}
-	if e.Risks, err = risk.New(db, tl, e.Alerts, risk.Options{Sources: risksource.Mux(e.Alerts, e.Supply, e.DLP, e.Apps)}); err != nil {
+	if e.Risks, err = risk.New(db, tl, e.Alerts, risk.Options{Sources: risksource.Mux(e.Alerts, e.Supply, e.DLP, e.Apps), EmergencyLink: "/plans"}); err != nil {
 		t.Fatal(err)
 	}
 	if e.Incidents, err = incident.New(db, tl, e.Alerts, incident.Options{}); err != nil {
