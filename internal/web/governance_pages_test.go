@@ -1,0 +1,77 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"testing"
+
+	"github.com/medguard/medguard/internal/store"
+	"github.com/medguard/medguard/internal/store/storetest"
+)
+
+// TestGovernancePages walks the pages of the risk register, the incidents and the plans
+// as their users do: the register and its cell, a risk from an alert and from a finding
+// (again: the same risk), a review, a close without a reason refused at its field; an
+// incident opened without a title (the form answers at the field, keeping what was
+// typed), then opened; a report without an authority refused, then recorded (the clock
+// stops); a checklist item of another incident's run not found; a plan adopted twice
+// refused; the auditor reads but is offered no action.
+func TestGovernancePages(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newSupplyEnv(t, db)
+		vars := map[string]string{
+			"risk": strconv.FormatInt(e.RiskA.ID, 10), "inc": strconv.FormatInt(e.IncidentA.ID, 10), "plan": strconv.FormatInt(e.PlanA.ID, 10),
+			"runB": strconv.FormatInt(e.RunB.ID, 10), "itemB": strconv.FormatInt(e.RunB.Items[0].ID, 10),
+			"alert": strconv.FormatInt(e.AlertA.ID, 10), "finding": strconv.FormatInt(e.FindingA.ID, 10), "vuln": e.FindingA.VulnID,
+			"org": strconv.FormatInt(e.HospA.ID, 10),
+		}
+		v := func(k string) string { return vars[k] }
+		e.runPages(t, vars, []pageScenario{
+			{name: "the register", user: "secofficer", method: "GET", path: "/risks", status: http.StatusOK,
+				expect: []string{`id="heatmap"`, `id="cell-4-4"`, "Risk of Hospital A"}, notExpect: []string{"Risk of Hospital B"}},
+			{name: "a cell", user: "secofficer", method: "GET", path: "/risks?cell=4-4", status: http.StatusOK,
+				expect: []string{"Risk of Hospital A"}},
+			{name: "an empty cell", user: "secofficer", method: "GET", path: "/risks?cell=1-1", status: http.StatusOK,
+				expect: []string{`id="risk-empty"`}, notExpect: []string{"Risk of Hospital A"}},
+			{name: "not a cell", user: "secofficer", method: "GET", path: "/risks?cell=9-9", status: http.StatusBadRequest,
+				expect: []string{`role="alert"`}},
+			{name: "a risk from the finding", user: "secofficer", method: "POST", path: "/risks/from-source",
+				form: url.Values{"module": {"finding"}, "id": {v("finding")}}, status: http.StatusSeeOther, location: "/risks/"},
+			{name: "the finding links to it", user: "secofficer", method: "GET", path: "/supply/findings/{finding}", status: http.StatusOK,
+				expect: []string{`class="risk-backlink"`, "{vuln}"}},
+			{name: "again: the same risk, updated", user: "secofficer", method: "POST", path: "/risks/from-source",
+				form: url.Values{"module": {"finding"}, "id": {v("finding")}}, status: http.StatusSeeOther, location: "/risks/"},
+			{name: "a risk from the alert", user: "secofficer", method: "POST", path: "/risks/from-source",
+				form: url.Values{"module": {"alert"}, "id": {v("alert")}}, status: http.StatusSeeOther},
+			{name: "from an unknown module", user: "secofficer", method: "POST", path: "/risks/from-source",
+				form: url.Values{"module": {"weather"}, "id": {"1"}}, status: http.StatusBadRequest},
+			{name: "a review", user: "secofficer", method: "POST", path: "/risks/{risk}/review",
+				form: url.Values{"note": {"controls checked"}}, status: http.StatusSeeOther, location: "/risks/{risk}?flash=flash.risk.reviewed"},
+			{name: "closing needs a reason", user: "secofficer", method: "POST", path: "/risks/{risk}/status",
+				form: url.Values{"status": {"closed"}}, status: http.StatusBadRequest, expect: []string{`id="err-reason"`}},
+			{name: "the auditor reads, is offered no action", user: "auditor", method: "GET", path: "/risks/{risk}", status: http.StatusOK,
+				expect: []string{"Risk of Hospital A"}, notExpect: []string{`id="risk-actions"`, `id="risk-task-done-`}},
+			{name: "an incident without a title", user: "secofficer", method: "POST", path: "/incidents",
+				form:   url.Values{"org_id": {v("org")}, "category": {"malware"}, "level": {"large"}, "description": {"kept as typed"}},
+				status: http.StatusBadRequest, expect: []string{`id="err-title"`, "kept as typed"}},
+			{name: "an incident under the plan", user: "secofficer", method: "POST", path: "/incidents",
+				form:   url.Values{"org_id": {v("org")}, "plan_id": {v("plan")}, "title": {"HIS down"}, "category": {"equipment_failure"}, "level": {"large"}},
+				status: http.StatusSeeOther, location: "/incidents/"},
+			{name: "a report needs its authority", user: "secofficer", method: "POST", path: "/incidents/{inc}/reports",
+				form: url.Values{"to": {""}}, status: http.StatusBadRequest, expect: []string{`id="err-to"`}},
+			{name: "the report", user: "secofficer", method: "POST", path: "/incidents/{inc}/reports",
+				form: url.Values{"to": {"公安机关网安部门"}, "reference": {"GA-2026-01"}}, status: http.StatusSeeOther},
+			{name: "the clock stopped", user: "secofficer", method: "GET", path: "/incidents/{inc}", status: http.StatusOK,
+				expect: []string{"公安机关网安部门", "GA-2026-01"}, notExpect: []string{`id="incident-clock"`}},
+			{name: "another incident's checklist item", user: "secofficer", method: "POST", path: "/incidents/{inc}/checklists/{runB}/items/{itemB}",
+				form: url.Values{"done": {"true"}}, status: http.StatusNotFound},
+			{name: "the plans", user: "auditor", method: "GET", path: "/plans", status: http.StatusOK,
+				expect: []string{"/plans/{plan}"}, notExpect: []string{`id="plan-adopt"`}},
+			{name: "the same template again", user: "secofficer", method: "POST", path: "/plans",
+				form: url.Values{"org_id": {v("org")}, "template_id": {"ransomware"}}, status: http.StatusConflict},
+			{name: "another template", user: "secofficer", method: "POST", path: "/plans",
+				form: url.Values{"org_id": {v("org")}, "template_id": {"his-outage"}}, status: http.StatusSeeOther, location: "/plans/"},
+		})
+	})
+}
