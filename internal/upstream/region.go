@@ -147,7 +147,7 @@ func (r *Region) LinkHospital(ctx context.Context, a actor.Actor, orgID int64) (
 		// Nobody signs in with this account: its password is random and never shown.
 		// The least role that may report: an app operator.
 		u, err = r.auth.CreateUser(ctx, sys, auth.UserInput{OrgID: orgID, Username: name, Role: auth.RoleAppOperator,
-			DisplayName: "Upstream reporting of " + node.Name, Password: "Up-1" + hex.EncodeToString(pw[:])})
+			DisplayName: node.Name + " · upstream", Password: "Up-1" + hex.EncodeToString(pw[:])})
 	}
 	if err != nil {
 		return Link{}, err
