@@ -24,7 +24,8 @@ func TestGovernancePages(t *testing.T) {
 			"risk": strconv.FormatInt(e.RiskA.ID, 10), "inc": strconv.FormatInt(e.IncidentA.ID, 10), "plan": strconv.FormatInt(e.PlanA.ID, 10),
 			"runB": strconv.FormatInt(e.RunB.ID, 10), "itemB": strconv.FormatInt(e.RunB.Items[0].ID, 10),
 			"alert": strconv.FormatInt(e.AlertA.ID, 10), "finding": strconv.FormatInt(e.FindingA.ID, 10), "vuln": e.FindingA.VulnID,
-			"org": strconv.FormatInt(e.HospA.ID, 10),
+			"org": strconv.FormatInt(e.HospA.ID, 10), "app": strconv.FormatInt(e.AppA.ID, 10), "case": strconv.FormatInt(e.CaseA.ID, 10),
+			"scan": strconv.FormatInt(e.DLPScanA.ID, 10),
 		}
 		v := func(k string) string { return vars[k] }
 		e.runPages(t, vars, []pageScenario{
@@ -42,6 +43,14 @@ func TestGovernancePages(t *testing.T) {
 				expect: []string{`class="risk-backlink"`, "{vuln}"}},
 			{name: "again: the same risk, updated", user: "secofficer", method: "POST", path: "/risks/from-source",
 				form: url.Values{"module": {"finding"}, "id": {v("finding")}}, status: http.StatusSeeOther, location: "/risks/"},
+			{name: "the app, the case and the scan offer a risk", user: "secofficer", method: "GET", path: "/apps/{app}", status: http.StatusOK,
+				expect: []string{`id="risk-from-source"`, `name="module" value="app"`}},
+			{name: "the case", user: "secofficer", method: "GET", path: "/cases/{case}", status: http.StatusOK,
+				expect: []string{`name="module" value="case"`}},
+			{name: "the scan", user: "secofficer", method: "GET", path: "/dlp/scans/{scan}", status: http.StatusOK,
+				expect: []string{`name="module" value="dlp_scan"`}},
+			{name: "not to the auditor", user: "auditor", method: "GET", path: "/apps/{app}", status: http.StatusOK,
+				notExpect: []string{`id="risk-from-source"`}},
 			{name: "a risk from the alert", user: "secofficer", method: "POST", path: "/risks/from-source",
 				form: url.Values{"module": {"alert"}, "id": {v("alert")}}, status: http.StatusSeeOther},
 			{name: "from an unknown module", user: "secofficer", method: "POST", path: "/risks/from-source",
