@@ -1,11 +1,16 @@
 package web
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
 )
@@ -82,5 +87,50 @@ func TestGovernancePages(t *testing.T) {
 			{name: "another template", user: "secofficer", method: "POST", path: "/plans",
 				form: url.Values{"org_id": {v("org")}, "template_id": {"his-outage"}}, status: http.StatusSeeOther, location: "/plans/"},
 		})
+	})
+}
+
+// TestIncidentEvidencePages: evidence uploaded from the incident's page is kept with its
+// SHA-256 and served back only as a download (attachment, nosniff, never HTML); a web
+// page named .pdf and an empty file are refused at the file field; another hospital's
+// officer cannot fetch it.
+func TestIncidentEvidencePages(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newSupplyEnv(t, db)
+		page := "/incidents/" + strconv.FormatInt(e.IncidentA.ID, 10)
+		b := e.newBrowser()
+		b.login("secofficer")
+		b.get(page)
+		pdf := []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
+		if code, body, _ := b.upload(page+"/attachments", "disguised.pdf", []byte("<html><script>alert(1)</script></html>")); code != http.StatusBadRequest ||
+			!strings.Contains(body, `id="err-file"`) {
+			t.Errorf("a web page named .pdf: %d", code)
+		}
+		if code, _, h := b.upload(page+"/attachments", "firewall-log.pdf", pdf); code != http.StatusSeeOther ||
+			!strings.Contains(h.Get("Location"), "flash.incident.attached") {
+			t.Fatalf("upload: %d %q", code, h.Get("Location"))
+		}
+		in, err := e.Incidents.Incident(context.Background(), actor.System(), e.IncidentA.ID)
+		if err != nil || len(in.Attachments) != 1 {
+			t.Fatalf("attachments %v %v", in.Attachments, err)
+		}
+		sum := sha256.Sum256(pdf)
+		if in.Attachments[0].SHA256 != hex.EncodeToString(sum[:]) {
+			t.Errorf("hash %s", in.Attachments[0].SHA256)
+		}
+		file := page + "/attachments/" + strconv.FormatInt(in.Attachments[0].ID, 10)
+		if _, body, _ := b.get(page); !strings.Contains(body, `href="`+file+`"`) {
+			t.Error("the page does not list the evidence")
+		}
+		code, body, h := b.get(file)
+		if code != http.StatusOK || body != string(pdf) || h.Get("Content-Type") != "application/pdf" || h.Get("X-Content-Type-Options") != "nosniff" ||
+			!strings.HasPrefix(h.Get("Content-Disposition"), "attachment;") {
+			t.Errorf("download: %d %q %q %q", code, h.Get("Content-Type"), h.Get("X-Content-Type-Options"), h.Get("Content-Disposition"))
+		}
+		other := e.newBrowser()
+		other.login("secofficer_b")
+		if code, body, _ := other.get(file); code != http.StatusNotFound || strings.Contains(body, "%PDF") {
+			t.Errorf("another hospital fetched it: %d", code)
+		}
 	})
 }

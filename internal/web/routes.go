@@ -332,6 +332,8 @@ func (s *Server) routeTable() []route {
 		ui("POST", "/incidents/{id}/notes", auth.PermIncidentWrite, s.uiIncidentNote),
 		ui("POST", "/incidents/{id}/reports", auth.PermIncidentWrite, s.uiIncidentReport),
 		ui("POST", "/incidents/{id}/checklists", auth.PermIncidentWrite, s.uiIncidentChecklist),
+		upload(maxEvidenceUpload, ui("POST", "/incidents/{id}/attachments", auth.PermIncidentWrite, s.uiIncidentAttach)),
+		ui("GET", "/incidents/{id}/attachments/{attachment}", auth.PermIncidentRead, s.uiIncidentAttachment),
 		ui("POST", "/incidents/{id}/checklists/{run}/items/{item}", auth.PermIncidentWrite, s.uiChecklistTick),
 		ui("GET", "/plans", auth.PermIncidentRead, s.uiPlanList),
 		ui("POST", "/plans", auth.PermIncidentWrite, s.uiPlanAdopt),

@@ -89,6 +89,13 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 			{"failed: not an APK", plain(mpPart{"file", "app.apk", bigBad}), http.StatusBadRequest},
 		}
 	}
+	pdf := []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+	// The evidence route takes 20 MiB, less than the in-memory limit of a multipart form:
+	// its uploads never reach the disk, and the padding would exceed the route's limit.
+	evidenceCases := []uploadCase{
+		{"accepted", plain(mpPart{"file", "report.pdf", pdf}), http.StatusOK},
+		{"failed: not a known type", plain(mpPart{"file", "dump.pdf", []byte("\x00\x01 not a document")}), http.StatusBadRequest},
+	}
 	vid := strconv.FormatInt(e.VersionA.ID, 10)
 	cases := map[string][]uploadCase{
 		"POST /api/v1/versions/{id}/sbom":       sbomCases,
@@ -105,6 +112,7 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		"POST /assets/import":                   assetCases,
 		"POST /api/v1/apps/{id}/inspections":    apkCases(http.StatusCreated),
 		"POST /apps/{id}/inspections":           apkCases(http.StatusOK),
+		"POST /incidents/{id}/attachments":      evidenceCases,
 	}
 
 	check := func(what string) {
@@ -189,6 +197,9 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		path := strings.Replace(rt.Pattern, "{id}", vid, 1)
 		if strings.Contains(rt.Pattern, "/apps/") {
 			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.AppA.ID, 10), 1)
+		}
+		if strings.Contains(rt.Pattern, "/incidents/") {
+			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.IncidentA.ID, 10), 1)
 		}
 		for _, c := range cs {
 			code := send(rt, path, "admin", c.parts(), true)
