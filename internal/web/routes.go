@@ -323,6 +323,8 @@ func (s *Server) routeTable() []route {
 		ui("POST", "/risks/{id}/status", auth.PermRiskWrite, s.uiRiskStatus),
 		ui("POST", "/risks/{id}/review", auth.PermRiskWrite, s.uiRiskReview),
 		ui("POST", "/risks/{id}/tasks/{task}/done", auth.PermRiskWrite, s.uiRiskTaskDone),
+		ui("POST", "/risks/{id}/acceptances", auth.PermRiskWrite, s.uiRiskAccept),
+		ui("POST", "/risks/{id}/acceptances/{acceptance}", auth.PermRiskWrite, s.uiRiskAcceptanceDecide),
 		ui("GET", "/incidents", auth.PermIncidentRead, s.uiIncidentList),
 		ui("GET", "/incidents/new", auth.PermIncidentWrite, s.uiIncidentNew),
 		ui("POST", "/incidents", auth.PermIncidentWrite, s.uiIncidentCreate),

@@ -260,3 +260,46 @@ func (p *page) HeatRows(h risk.HeatMap) [][]risk.Cell {
 	slices.Reverse(rows)
 	return rows
 }
+
+// uiRiskAccept asks for the risk's acceptance: the request is made and submitted to the
+// named approver at once.
+func (s *Server) uiRiskAccept(w http.ResponseWriter, r *http.Request) error {
+	return s.uiRiskAction(w, r, "flash.risk.acceptance_requested", func(reg *risk.Service, id int64) error {
+		in := risk.AcceptanceInput{Approver: r.PostFormValue("approver"), Reason: r.PostFormValue("reason")}
+		if v := r.PostFormValue("expires_at"); v != "" {
+			t, err := time.ParseInLocation(time.DateOnly, v, time.Local)
+			if err != nil {
+				return problem.NotDate("expires_at")
+			}
+			in.ExpiresAt = t.Add(24*time.Hour - time.Second)
+		}
+		acc, err := reg.CreateAcceptance(r.Context(), reqActor(r), id, in)
+		if err != nil {
+			return err
+		}
+		_, err = reg.SubmitAcceptance(r.Context(), reqActor(r), id, acc.ID)
+		return err
+	})
+}
+
+// uiRiskAcceptanceDecide records the approver's decision, or revokes an acceptance.
+func (s *Server) uiRiskAcceptanceDecide(w http.ResponseWriter, r *http.Request) error {
+	return s.uiRiskAction(w, r, "flash.risk.acceptance_decided", func(reg *risk.Service, id int64) error {
+		acc, err := strconv.ParseInt(r.PathValue("acceptance"), 10, 64)
+		if err != nil {
+			return problem.NotFound("acceptance")
+		}
+		reason := r.PostFormValue("reason")
+		switch r.PostFormValue("decision") {
+		case "accept":
+			_, err = reg.DecideAcceptance(r.Context(), reqActor(r), id, acc, true, reason)
+		case "reject":
+			_, err = reg.DecideAcceptance(r.Context(), reqActor(r), id, acc, false, reason)
+		case "revoke":
+			_, err = reg.RevokeAcceptance(r.Context(), reqActor(r), id, acc, reason)
+		default:
+			err = problem.OneOf("decision", "accept", "reject", "revoke")
+		}
+		return err
+	})
+}
