@@ -73,6 +73,16 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 	p = strings.Replace(p, "{vuln}", "GHSA-test-0001", 1)
 	id := ""
 	switch {
+	case strings.Contains(p, "/risks/{id}"):
+		id = strconv.FormatInt(e.RiskA.ID, 10)
+	case strings.Contains(p, "/incidents/{id}"):
+		id = strconv.FormatInt(e.IncidentA.ID, 10)
+	case strings.Contains(p, "/plans/{id}"):
+		id = strconv.FormatInt(e.PlanA.ID, 10)
+	case strings.Contains(p, "/drills/{id}"):
+		id = strconv.FormatInt(e.DrillA.ID, 10)
+	case strings.Contains(p, "/checklists/{id}"):
+		id = strconv.FormatInt(e.ChecklistA.ID, 10)
 	case strings.Contains(p, "/monitor/rules/{id}"):
 		id = "brute-force"
 	case strings.Contains(p, "/notify/channels/{id}"):
@@ -299,6 +309,16 @@ func TestOtherHospitalIs404(t *testing.T) {
 			var id int64
 			sid := "" // an id that is not a number
 			switch {
+			case strings.Contains(r.Pattern, "/risks/"):
+				id = e.RiskB.ID
+			case strings.Contains(r.Pattern, "/incidents/"):
+				id = e.IncidentB.ID
+			case strings.Contains(r.Pattern, "/plans/"):
+				id = e.PlanB.ID
+			case strings.Contains(r.Pattern, "/drills/"):
+				id = e.DrillB.ID
+			case strings.Contains(r.Pattern, "/checklists/"):
+				id = e.ChecklistB.ID
 			case strings.Contains(r.Pattern, "/monitor/rules/"):
 				sid = bRule
 			case strings.Contains(r.Pattern, "/notify/channels/"):

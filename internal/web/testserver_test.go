@@ -95,6 +95,13 @@ type testEnv struct {
 	Risks                       *risk.Service
 	Incidents                   *incident.Service
 	Plans                       *incident.Plans
+	// Each hospital's risk, emergency plan (adopted from the ransomware template), the
+	// incident opened under it with the plan's checklist, and a drill with one task.
+	RiskA, RiskB           risk.Risk
+	PlanA, PlanB           incident.Plan
+	IncidentA, IncidentB   incident.Incident
+	ChecklistA, ChecklistB incident.ChecklistRun
+	DrillA, DrillB         incident.Drill
 }
 
 // Names of hospital B's supply-chain objects, which nobody in hospital A may see.
@@ -117,6 +124,7 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	e.seedDLP()
 	e.seedAlerts()
 	e.seedApps()
+	e.seedGovernance()
 	return e
 }
 
