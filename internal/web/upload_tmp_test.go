@@ -89,22 +89,30 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 			{"failed: not an APK", plain(mpPart{"file", "app.apk", bigBad}), http.StatusBadRequest},
 		}
 	}
+	evidence := bytes.Repeat([]byte("14:02 ransom note found on the HIS file share\n"), 64)
+	attachmentCases := []uploadCase{
+		// The route takes at most 20 MiB, less than multipartMemory: nothing is padded.
+		{"accepted", plain(mpPart{"file", "timeline.txt", evidence}), http.StatusCreated},
+		{"failed: too large", plain(mpPart{"file", "screen.png", bigBad}), http.StatusBadRequest},
+		{"failed: disguised", plain(mpPart{"file", "screen.png", evidence}), http.StatusBadRequest},
+	}
 	vid := strconv.FormatInt(e.VersionA.ID, 10)
 	cases := map[string][]uploadCase{
-		"POST /api/v1/versions/{id}/sbom":       sbomCases,
-		"POST /api/v1/sbom/check":               sbomCases,
-		"POST /api/v1/versions/{id}/deliveries": deliveryCases,
-		"POST /api/v1/vulndb/import":            vulnCases,
-		"POST /api/v1/dlp/scan/file":            dlpCases(http.StatusCreated),
-		"POST /api/v1/dlp/check":                dlpCases(http.StatusOK),
-		"POST /api/v1/assets/import":            assetCases,
-		"POST /supply/versions/{id}/sbom":       sbomCases,
-		"POST /supply/versions/{id}/deliveries": deliveryCases,
-		"POST /supply/vulndb":                   vulnCases,
-		"POST /dlp/scan":                        dlpCases(http.StatusOK),
-		"POST /assets/import":                   assetCases,
-		"POST /api/v1/apps/{id}/inspections":    apkCases(http.StatusCreated),
-		"POST /apps/{id}/inspections":           apkCases(http.StatusOK),
+		"POST /api/v1/versions/{id}/sbom":         sbomCases,
+		"POST /api/v1/sbom/check":                 sbomCases,
+		"POST /api/v1/versions/{id}/deliveries":   deliveryCases,
+		"POST /api/v1/vulndb/import":              vulnCases,
+		"POST /api/v1/dlp/scan/file":              dlpCases(http.StatusCreated),
+		"POST /api/v1/dlp/check":                  dlpCases(http.StatusOK),
+		"POST /api/v1/assets/import":              assetCases,
+		"POST /supply/versions/{id}/sbom":         sbomCases,
+		"POST /supply/versions/{id}/deliveries":   deliveryCases,
+		"POST /supply/vulndb":                     vulnCases,
+		"POST /dlp/scan":                          dlpCases(http.StatusOK),
+		"POST /assets/import":                     assetCases,
+		"POST /api/v1/apps/{id}/inspections":      apkCases(http.StatusCreated),
+		"POST /apps/{id}/inspections":             apkCases(http.StatusOK),
+		"POST /api/v1/incidents/{id}/attachments": attachmentCases,
 	}
 
 	check := func(what string) {
@@ -189,6 +197,9 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		path := strings.Replace(rt.Pattern, "{id}", vid, 1)
 		if strings.Contains(rt.Pattern, "/apps/") {
 			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.AppA.ID, 10), 1)
+		}
+		if strings.Contains(rt.Pattern, "/incidents/") {
+			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.IncidentA.ID, 10), 1)
 		}
 		for _, c := range cs {
 			code := send(rt, path, "admin", c.parts(), true)
