@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -230,8 +231,8 @@ func TestGovernanceOtherHospital(t *testing.T) {
 				}
 			}
 		}
-		if n != 25 { // 11 of risks, 13 of incidents, 1 of checklists
-			t.Fatalf("%d routes checked, want 25", n)
+		if n != 33 { // 11 of risks, 13 of incidents, 1 of checklists, 5 of plans, 3 of drills
+			t.Fatalf("%d routes checked, want 33", n)
 		}
 		// A's objects are as they were.
 		if rk, err := e.Risks.Risk(ctx, sys, e.RiskA.ID); err != nil || rk.Status != risk.StatusOpen || rk.Tasks[0].DoneAt != nil ||
@@ -256,5 +257,97 @@ func TestGovernanceOtherHospital(t *testing.T) {
 		if code != http.StatusNotFound {
 			t.Errorf("A reads B's checklists: %d", code)
 		}
+	})
+}
+
+// TestPlanAPI is an emergency plan over HTTP: the templates, a template adopted (once),
+// approved in the version read, edited into a new draft version with the approved one
+// kept, a drill recorded with its improvement tasks tracked to closure.
+func TestPlanAPI(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		e := newSupplyEnv(t, db)
+		var tmpl string
+		for _, tp := range e.Plans.Templates() {
+			if tp.ID != e.PlanA.TemplateID {
+				tmpl = tp.ID
+				break
+			}
+		}
+		vars := map[string]string{"drill_a_task": fmt.Sprint(e.DrillA.Tasks[0].ID)}
+		var plan planDetail
+		edited := func(version int) bodyFunc {
+			return func(t *testing.T) (io.Reader, string) {
+				c := plan.Content
+				c.Summary.EN = "Adapted to Hospital A's HIS"
+				return jsonBody(incident.PlanUpdate{Version: version, Content: c})(t)
+			}
+		}
+		held := time.Now().AddDate(0, 0, -7).UTC()
+		started := held.Add(9 * time.Hour)
+		detected := started.Add(20 * time.Minute)
+		drill := incident.DrillInput{HeldOn: held, Kind: incident.DrillFunctional, Scenario: "HIS down at night",
+			Participants: []string{"itops", "Dr Wang (on call)"}, StartedAt: &started, DetectedAt: &detected,
+			Findings: "the on-call list was out of date", Tasks: []incident.DrillTaskInput{{Title: "Update the on-call list",
+				Assignee: "itops", Due: time.Now().AddDate(0, 0, 14)}}}
+		noPeople := drill
+		noPeople.Participants = nil
+		e.runScenarios(t, vars, []apiScenario{
+			{name: "the templates", method: "GET", url: "/api/v1/plans/templates", user: "auditor", status: http.StatusOK,
+				expect: []string{`"total":6`, `"id":"ransomware"`, `"checklist":[`}},
+			{name: "the plans", method: "GET", url: "/api/v1/plans", user: "auditor", status: http.StatusOK,
+				expect: []string{`"total":1`, `"org":"Hospital A"`}, notExpect: append([]string{"Hospital B"}, leakMarks...)},
+			{name: "the region's plans", method: "GET", url: "/api/v1/plans", user: "regulator", status: http.StatusOK,
+				expect: []string{`"total":2`}},
+			{name: "the auditor does not adopt", method: "POST", url: "/api/v1/plans", user: "auditor",
+				body: jsonBody(adoptRequest{TemplateID: tmpl}), status: http.StatusForbidden, errCode: "permission_denied"},
+			{name: "no template", method: "POST", url: "/api/v1/plans", user: "secofficer",
+				body: jsonBody(adoptRequest{}), status: http.StatusBadRequest, errCode: "invalid", expect: []string{`"field":"template_id"`}},
+			{name: "adopted", method: "POST", url: "/api/v1/plans", user: "secofficer", body: jsonBody(adoptRequest{TemplateID: tmpl}),
+				status: http.StatusCreated, expect: []string{`"status":"draft"`, `"version":1`, `"org":"Hospital A"`},
+				after: func(t *testing.T, body []byte, _ http.Header) {
+					vars["plan"] = fmt.Sprint(decode[incident.Plan](t, body).ID)
+				}},
+			{name: "once", method: "POST", url: "/api/v1/plans", user: "secofficer", body: jsonBody(adoptRequest{TemplateID: tmpl}),
+				status: http.StatusConflict, errCode: "conflict"},
+			{name: "the plan", method: "GET", url: "/api/v1/plans/{plan}", user: "regulator", status: http.StatusOK,
+				expect: []string{`"versions":[]`, `"roles":[`},
+				after:  func(t *testing.T, body []byte, _ http.Header) { plan = decode[planDetail](t, body) }},
+			{name: "an approval names the version", method: "POST", url: "/api/v1/plans/{plan}/approve", user: "secofficer",
+				body: jsonBody(approveRequest{}), status: http.StatusBadRequest, errCode: "invalid", expect: []string{`"field":"version"`}},
+			{name: "of another version", method: "POST", url: "/api/v1/plans/{plan}/approve", user: "secofficer",
+				body: jsonBody(approveRequest{Version: 7}), status: http.StatusConflict, errCode: "conflict"},
+			{name: "approved", method: "POST", url: "/api/v1/plans/{plan}/approve", user: "secofficer",
+				body: jsonBody(approveRequest{Version: 1}), status: http.StatusOK,
+				expect: []string{`"status":"approved"`, `"approved_by":"secofficer"`, `"review_due":"`}},
+			{name: "edited", method: "PUT", url: "/api/v1/plans/{plan}", user: "itops", body: edited(1), status: http.StatusOK,
+				expect: []string{`"version":2`, `"status":"draft"`, "Adapted to Hospital A's HIS"}},
+			{name: "an edit of an old version", method: "PUT", url: "/api/v1/plans/{plan}", user: "itops", body: edited(1),
+				status: http.StatusConflict, errCode: "conflict"},
+			{name: "the approved version is kept", method: "GET", url: "/api/v1/plans/{plan}", user: "auditor", status: http.StatusOK,
+				expect: []string{`"versions":[{"version":1`}},
+			{name: "a drill needs participants", method: "POST", url: "/api/v1/plans/{plan}/drills", user: "itops", body: jsonBody(noPeople),
+				status: http.StatusBadRequest, errCode: "invalid", expect: []string{`"field":"participants"`}},
+			{name: "a drill", method: "POST", url: "/api/v1/plans/{plan}/drills", user: "itops", body: jsonBody(drill),
+				status: http.StatusCreated, expect: []string{`"kind":"functional"`, `"detect_seconds":1200`, `"open_tasks":1`},
+				after: func(t *testing.T, body []byte, _ http.Header) {
+					d := decode[incident.Drill](t, body)
+					vars["drill"], vars["task"] = fmt.Sprint(d.ID), fmt.Sprint(d.Tasks[0].ID)
+				}},
+			{name: "the plan's drills", method: "GET", url: "/api/v1/plans/{plan}/drills", user: "auditor", status: http.StatusOK,
+				expect: []string{`"total":1`, "HIS down at night"}, notExpect: []string{"Tabletop on HIS A"}},
+			{name: "the drill", method: "GET", url: "/api/v1/drills/{drill}", user: "regulator", status: http.StatusOK,
+				expect: []string{"the on-call list was out of date"}},
+			{name: "another task", method: "POST", url: "/api/v1/drills/{drill}/tasks", user: "privacy",
+				body:   jsonBody(incident.DrillTaskInput{Title: "Print the contact sheet", Assignee: "privacy", Due: time.Now().AddDate(0, 1, 0)}),
+				status: http.StatusCreated, expect: []string{`"open_tasks":2`}},
+			{name: "a task of another drill", method: "POST", url: "/api/v1/drills/{drill}/tasks/{drill_a_task}/done", user: "itops",
+				status: http.StatusNotFound, errCode: "not_found"},
+			{name: "a task closed", method: "POST", url: "/api/v1/drills/{drill}/tasks/{task}/done", user: "itops",
+				status: http.StatusOK, expect: []string{`"open_tasks":1`, `"done_by":"itops"`}},
+			{name: "and opened again", method: "POST", url: "/api/v1/drills/{drill}/tasks/{task}/done", user: "itops",
+				body: jsonBody(map[string]bool{"done": false}), status: http.StatusOK, expect: []string{`"open_tasks":2`}},
+			{name: "the auditor does not close tasks", method: "POST", url: "/api/v1/drills/{drill}/tasks/{task}/done", user: "auditor",
+				status: http.StatusForbidden, errCode: "permission_denied"},
+		})
 	})
 }

@@ -59,6 +59,9 @@ func collectionPaths(e *testEnv) map[string]string {
 		"/api/v1/risks/of":                  "/api/v1/risks/of?module=finding&id=" + id(e.FindingA.ID),
 		"/api/v1/incidents":                 "/api/v1/incidents",
 		"/api/v1/incidents/{id}/checklists": "/api/v1/incidents/" + id(e.IncidentA.ID) + "/checklists",
+		"/api/v1/plans/templates":           "/api/v1/plans/templates",
+		"/api/v1/plans":                     "/api/v1/plans",
+		"/api/v1/plans/{id}/drills":         "/api/v1/plans/" + id(e.PlanA.ID) + "/drills",
 	}
 }
 
