@@ -223,9 +223,14 @@ func (s *Service) username(ctx context.Context, a actor.Actor, field, v string, 
 	return v, nil
 }
 
-// rating checks likelihood l and impact i on the matrix.
-func (s *Service) rating(field string, l, i int) error {
+// rating checks likelihood l and impact i on the matrix; the field at fault is
+// prefix+"likelihood" or prefix+"impact", as the JSON of Input names them.
+func (s *Service) rating(prefix string, l, i int) error {
 	if !s.m.Valid(l, i) {
+		field := prefix + "impact"
+		if l < 1 || l > len(s.m.Likelihood) {
+			field = prefix + "likelihood"
+		}
 		return problem.Invalid(field, "likelihood must be 1 to %d and impact 1 to %d", len(s.m.Likelihood), len(s.m.Impact)).
 			WithMsg("risk.error.rating", len(s.m.Likelihood), len(s.m.Impact))
 	}
@@ -250,13 +255,13 @@ func (s *Service) check(ctx context.Context, a actor.Actor, in Input) (Input, er
 	if in.Vulnerability, err = text("vulnerability", in.Vulnerability, 2000, false); err != nil {
 		return in, err
 	}
-	if err := s.rating("inherent", in.InherentLikelihood, in.InherentImpact); err != nil {
+	if err := s.rating("inherent_", in.InherentLikelihood, in.InherentImpact); err != nil {
 		return in, err
 	}
 	if in.Likelihood == 0 && in.Impact == 0 {
 		in.Likelihood, in.Impact = in.InherentLikelihood, in.InherentImpact
 	}
-	if err := s.rating("likelihood", in.Likelihood, in.Impact); err != nil {
+	if err := s.rating("", in.Likelihood, in.Impact); err != nil {
 		return in, err
 	}
 	if in.Owner, err = s.username(ctx, a, "owner", in.Owner, false); err != nil {

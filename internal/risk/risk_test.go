@@ -125,22 +125,27 @@ func TestCreateRateAndScope(t *testing.T) {
 			t.Fatalf("B creates in A: %v", err)
 		}
 		bad := []struct {
-			name string
-			edit func(*risk.Input)
+			name  string
+			edit  func(*risk.Input)
+			field string // the JSON field at fault
 		}{
-			{"no title", func(in *risk.Input) { in.Title = " " }},
-			{"category", func(in *risk.Input) { in.Category = "weather" }},
-			{"likelihood 6 on 5x5", func(in *risk.Input) { in.InherentLikelihood = 6 }},
-			{"impact 0", func(in *risk.Input) { in.Impact = 0 }},
-			{"treatment", func(in *risk.Input) { in.Treatment = "ignore" }},
-			{"another hospital's asset", func(in *risk.Input) { in.AssetIDs = []int64{w.assetB} }},
-			{"no such asset", func(in *risk.Input) { in.AssetIDs = []int64{w.assetA + 1000} }},
+			{"no title", func(in *risk.Input) { in.Title = " " }, "title"},
+			{"category", func(in *risk.Input) { in.Category = "weather" }, "category"},
+			{"likelihood 6 on 5x5", func(in *risk.Input) { in.InherentLikelihood = 6 }, "inherent_likelihood"},
+			{"inherent impact 7", func(in *risk.Input) { in.InherentImpact = 7 }, "inherent_impact"},
+			{"impact 0", func(in *risk.Input) { in.Impact = 0 }, "impact"},
+			{"likelihood 9", func(in *risk.Input) { in.Likelihood = 9 }, "likelihood"},
+			{"treatment", func(in *risk.Input) { in.Treatment = "ignore" }, "treatment"},
+			{"another hospital's asset", func(in *risk.Input) { in.AssetIDs = []int64{w.assetB} }, "asset_ids"},
+			{"no such asset", func(in *risk.Input) { in.AssetIDs = []int64{w.assetA + 1000} }, "asset_ids"},
 		}
 		for _, tc := range bad {
 			in := input(w)
 			tc.edit(&in)
-			if _, err := w.reg.Create(ctx, w.secA, in); problem.KindOf(err) != problem.KindInvalid {
-				t.Errorf("%s: %v, want invalid", tc.name, err)
+			_, err := w.reg.Create(ctx, w.secA, in)
+			pe, _ := problem.As(err)
+			if problem.KindOf(err) != problem.KindInvalid || pe.Field != tc.field {
+				t.Errorf("%s: %v, want invalid %s", tc.name, err, tc.field)
 			}
 		}
 		// A province actor can't file a risk on the province itself.

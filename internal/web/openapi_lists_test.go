@@ -114,7 +114,7 @@ func TestOpenAPIListConvention(t *testing.T) {
 func TestOpenAPISchemaNames(t *testing.T) {
 	doc := buildOpenAPI("test")
 	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
-	for _, want := range []string{"Asset", "User", "SupplyFinding", "DLPFinding", "AssetList", "SupplyFindingList", "Entry"} {
+	for _, want := range []string{"Asset", "User", "SupplyFinding", "DLPFinding", "AssetList", "SupplyFindingList", "TrailEntry", "IncidentEntry"} {
 		if _, ok := schemas[want]; !ok {
 			t.Errorf("no schema %q", want)
 		}

@@ -74,9 +74,9 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 	if len(e.RiskA.Tasks) > 0 {
 		p = strings.Replace(p, "{task}", strconv.FormatInt(e.RiskA.Tasks[0].ID, 10), 1)
 	}
-	if len(e.RunA.Items) > 0 {
-		p = strings.Replace(p, "{run}", strconv.FormatInt(e.RunA.ID, 10), 1)
-		p = strings.Replace(p, "{item}", strconv.FormatInt(e.RunA.Items[0].ID, 10), 1)
+	if len(e.ChecklistA.Items) > 0 {
+		p = strings.Replace(p, "{run}", strconv.FormatInt(e.ChecklistA.ID, 10), 1)
+		p = strings.Replace(p, "{item}", strconv.FormatInt(e.ChecklistA.Items[0].ID, 10), 1)
 	}
 	id := ""
 	switch {
@@ -86,6 +86,10 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 		id = strconv.FormatInt(e.IncidentA.ID, 10)
 	case strings.Contains(p, "/plans/{id}"):
 		id = strconv.FormatInt(e.PlanA.ID, 10)
+	case strings.Contains(p, "/drills/{id}"):
+		id = strconv.FormatInt(e.DrillA.ID, 10)
+	case strings.Contains(p, "/checklists/{id}"):
+		id = strconv.FormatInt(e.ChecklistA.ID, 10)
 	case strings.Contains(p, "/monitor/rules/{id}"):
 		id = "brute-force"
 	case strings.Contains(p, "/notify/channels/{id}"):
@@ -312,14 +316,18 @@ func TestOtherHospitalIs404(t *testing.T) {
 			var id int64
 			sid := "" // an id that is not a number
 			switch {
-			case strings.Contains(r.Pattern, "/monitor/rules/"):
-				sid = bRule
 			case strings.Contains(r.Pattern, "/risks/"):
 				id = e.RiskB.ID
 			case strings.Contains(r.Pattern, "/incidents/"):
 				id = e.IncidentB.ID
 			case strings.Contains(r.Pattern, "/plans/"):
 				id = e.PlanB.ID
+			case strings.Contains(r.Pattern, "/drills/"):
+				id = e.DrillB.ID
+			case strings.Contains(r.Pattern, "/checklists/"):
+				id = e.ChecklistB.ID
+			case strings.Contains(r.Pattern, "/monitor/rules/"):
+				sid = bRule
 			case strings.Contains(r.Pattern, "/notify/channels/"):
 				id = e.NotifyChanB.ID
 			case strings.Contains(r.Pattern, "/notify/deliveries/"):

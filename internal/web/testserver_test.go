@@ -95,10 +95,13 @@ type testEnv struct {
 	Risks                       *risk.Service
 	Incidents                   *incident.Service
 	Plans                       *incident.Plans
-	RiskA, RiskB                risk.Risk // a risk of each hospital, with its playbook's tasks
-	PlanA, PlanB                incident.Plan
-	IncidentA, IncidentB        incident.Incident     // opened under the hospital's plan
-	RunA, RunB                  incident.ChecklistRun // the plan's checklist for it
+	// Each hospital's risk, emergency plan (adopted from the ransomware template), the
+	// incident opened under it with the plan's checklist, and a drill with one task.
+	RiskA, RiskB           risk.Risk
+	PlanA, PlanB           incident.Plan
+	IncidentA, IncidentB   incident.Incident
+	ChecklistA, ChecklistB incident.ChecklistRun
+	DrillA, DrillB         incident.Drill
 }
 
 // Names of hospital B's supply-chain objects, which nobody in hospital A may see.
@@ -123,36 +126,6 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	e.seedApps()
 	e.seedGovernance()
 	return e
-}
-
-// seedGovernance gives each hospital a risk (with its playbook's tasks), the ransomware
-// plan adopted, and an incident opened under it with the plan's checklist running.
-func (e *testEnv) seedGovernance() {
-	ctx := context.Background()
-	for _, h := range []struct {
-		org  org.Node
-		risk *risk.Risk
-		plan *incident.Plan
-		inc  *incident.Incident
-		run  *incident.ChecklistRun
-	}{{e.HospA, &e.RiskA, &e.PlanA, &e.IncidentA, &e.RunA}, {e.HospB, &e.RiskB, &e.PlanB, &e.IncidentB, &e.RunB}} {
-		var err error
-		if *h.risk, err = e.Risks.Create(ctx, actor.System(), risk.Input{OrgID: h.org.ID, Title: "Risk of " + h.org.Name, Category: "availability",
-			InherentLikelihood: 4, InherentImpact: 4}); err != nil {
-			e.t.Fatal(err)
-		}
-		if *h.risk, err = e.Risks.Risk(ctx, actor.System(), h.risk.ID); err != nil || len(h.risk.Tasks) == 0 {
-			e.t.Fatalf("risk of %s: %v, tasks %d", h.org.Name, err, len(h.risk.Tasks))
-		}
-		if *h.plan, err = e.Plans.AdoptTemplate(ctx, actor.System(), h.org.ID, "ransomware"); err != nil {
-			e.t.Fatal(err)
-		}
-		*h.inc, *h.run, err = incident.OpenFromPlan(ctx, e.Incidents, e.Plans, actor.System(), incident.Input{OrgID: h.org.ID,
-			Level: incident.LevelLarge, Details: incident.Details{Title: "Incident of " + h.org.Name, Category: "malware"}}, h.plan.ID)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-	}
 }
 
 // seedApps files and admits an internet-hospital app in each hospital.

@@ -89,30 +89,36 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 			{"failed: not an APK", plain(mpPart{"file", "app.apk", bigBad}), http.StatusBadRequest},
 		}
 	}
+	evidence := bytes.Repeat([]byte("14:02 ransom note found on the HIS file share\n"), 64)
+	attachmentCases := []uploadCase{
+		// The route takes at most 20 MiB, less than multipartMemory: nothing is padded.
+		{"accepted", plain(mpPart{"file", "timeline.txt", evidence}), http.StatusCreated},
+		{"failed: too large", plain(mpPart{"file", "screen.png", bigBad}), http.StatusBadRequest},
+		{"failed: disguised", plain(mpPart{"file", "screen.png", evidence}), http.StatusBadRequest},
+	}
 	pdf := []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
-	// The evidence route takes 20 MiB, less than the in-memory limit of a multipart form:
-	// its uploads never reach the disk, and the padding would exceed the route's limit.
 	evidenceCases := []uploadCase{
 		{"accepted", plain(mpPart{"file", "report.pdf", pdf}), http.StatusOK},
 		{"failed: not a known type", plain(mpPart{"file", "dump.pdf", []byte("\x00\x01 not a document")}), http.StatusBadRequest},
 	}
 	vid := strconv.FormatInt(e.VersionA.ID, 10)
 	cases := map[string][]uploadCase{
-		"POST /api/v1/versions/{id}/sbom":       sbomCases,
-		"POST /api/v1/sbom/check":               sbomCases,
-		"POST /api/v1/versions/{id}/deliveries": deliveryCases,
-		"POST /api/v1/vulndb/import":            vulnCases,
-		"POST /api/v1/dlp/scan/file":            dlpCases(http.StatusCreated),
-		"POST /api/v1/dlp/check":                dlpCases(http.StatusOK),
-		"POST /api/v1/assets/import":            assetCases,
-		"POST /supply/versions/{id}/sbom":       sbomCases,
-		"POST /supply/versions/{id}/deliveries": deliveryCases,
-		"POST /supply/vulndb":                   vulnCases,
-		"POST /dlp/scan":                        dlpCases(http.StatusOK),
-		"POST /assets/import":                   assetCases,
-		"POST /api/v1/apps/{id}/inspections":    apkCases(http.StatusCreated),
-		"POST /apps/{id}/inspections":           apkCases(http.StatusOK),
-		"POST /incidents/{id}/attachments":      evidenceCases,
+		"POST /api/v1/versions/{id}/sbom":         sbomCases,
+		"POST /api/v1/sbom/check":                 sbomCases,
+		"POST /api/v1/versions/{id}/deliveries":   deliveryCases,
+		"POST /api/v1/vulndb/import":              vulnCases,
+		"POST /api/v1/dlp/scan/file":              dlpCases(http.StatusCreated),
+		"POST /api/v1/dlp/check":                  dlpCases(http.StatusOK),
+		"POST /api/v1/assets/import":              assetCases,
+		"POST /supply/versions/{id}/sbom":         sbomCases,
+		"POST /supply/versions/{id}/deliveries":   deliveryCases,
+		"POST /supply/vulndb":                     vulnCases,
+		"POST /dlp/scan":                          dlpCases(http.StatusOK),
+		"POST /assets/import":                     assetCases,
+		"POST /api/v1/apps/{id}/inspections":      apkCases(http.StatusCreated),
+		"POST /apps/{id}/inspections":             apkCases(http.StatusOK),
+		"POST /api/v1/incidents/{id}/attachments": attachmentCases,
+		"POST /incidents/{id}/attachments":        evidenceCases,
 	}
 
 	check := func(what string) {
