@@ -27,7 +27,7 @@ func newDemoEnv(t *testing.T) *testEnv {
 	alertnotify.Wire(e.Alerts, e.Notify)
 	_, err := demo.Seed(context.Background(), demo.Deps{DB: e.db, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets,
 		Vulns: e.Vulns, Supply: e.Supply, DLP: e.DLP, Alerts: e.Alerts, Notify: e.Notify, Events: e.Events, Reference: e.Reference,
-		Apps: e.Apps, Upstream: e.Upstream, Risks: e.Risks, Incidents: e.Incidents, Plans: e.Plans},
+		Risks: e.Risks, Incidents: e.Incidents, Plans: e.Plans},
 		demo.Options{AdminPassword: testPassword, DLPRoot: e.DLPRoot})
 	if err != nil {
 		t.Fatalf("seed the demo: %v", err)
