@@ -24,11 +24,12 @@ import (
 // record is not found).
 func Mux(al *alert.Service, sup *supply.Service, dlp *dlpsvc.Service, apps *appreg.Service) risk.SourceMux {
 	return risk.SourceMux{
-		risk.ModuleAlert:   risk.AlertSource{Alerts: al},
-		risk.ModuleFinding: findingSource{sup},
-		risk.ModuleDLPScan: scanSource{dlp},
-		risk.ModuleCase:    caseSource{al},
-		risk.ModuleApp:     appSource{apps},
+		risk.ModuleAlert:    risk.AlertSource{Alerts: al},
+		risk.ModuleFinding:  findingSource{sup},
+		risk.ModuleDLPScan:  scanSource{dlp},
+		risk.ModuleCase:     caseSource{al},
+		risk.ModuleApp:      appSource{apps},
+		risk.ModuleDelivery: deliverySource{sup},
 	}
 }
 
@@ -122,4 +123,23 @@ func (f appSource) Source(ctx context.Context, a actor.Actor, _ string, id int64
 		Title:       fmt.Sprintf("Internet-hospital app %s (%s)", ap.Name, ap.Package),
 		Description: fmt.Sprintf("app %d %s, status %s, score %s", ap.ID, ap.Package, ap.Status, score),
 		TitleMsg:    &title, DescriptionMsg: &desc}, nil
+}
+
+type deliverySource struct{ s *supply.Service }
+
+func (f deliverySource) Source(ctx context.Context, a actor.Actor, _ string, id int64) (risk.SourceFacts, error) {
+	d, err := f.s.Delivery(ctx, a, id)
+	if err != nil {
+		return risk.SourceFacts{}, err
+	}
+	l, i := 2, 3
+	if !d.OK {
+		l, i = 4, 4 // a delivery that failed its integrity check is not what the vendor signed
+	}
+	title := i18n.M("risk.from.delivery", d.DeliveryRef, d.ProductName, d.Version)
+	desc := i18n.M("risk.from.delivery_description", d.DeliveryRef, d.ProductName, d.Version, d.VendorName, len(d.Problems))
+	return risk.SourceFacts{OrgID: d.OrgID, Category: "supply_chain", Likelihood: l, Impact: i,
+		Title:       fmt.Sprintf("Delivery %s of %s %s", d.DeliveryRef, d.ProductName, d.Version),
+		Description: fmt.Sprintf("delivery %s of %s %s from %s: %d problems", d.DeliveryRef, d.ProductName, d.Version, d.VendorName, len(d.Problems)),
+		TitleMsg:    &title, DescriptionMsg: &desc, Vulnerability: d.DeliveryRef}, nil
 }

@@ -142,6 +142,7 @@ func (s *Service) VerifyDelivery(ctx context.Context, a actor.Actor, in Delivery
 
 // DeliveryQuery filters Deliveries.
 type DeliveryQuery struct {
+	ID        int64 // one delivery check
 	VendorID  int64
 	VersionID int64
 	Limit     int // newest first; 0 = 200, at most 1000
@@ -154,6 +155,10 @@ func (s *Service) Deliveries(ctx context.Context, a actor.Actor, q DeliveryQuery
 	}
 	cond, arg := a.SeesSQL("o.path")
 	where, args := cond, []any{arg}
+	if q.ID != 0 {
+		where += ` AND d.id = ?`
+		args = append(args, q.ID)
+	}
 	if q.VendorID != 0 {
 		where += ` AND d.vendor_id = ?`
 		args = append(args, q.VendorID)
@@ -192,4 +197,16 @@ func (s *Service) Deliveries(ctx context.Context, a actor.Actor, q DeliveryQuery
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// Delivery returns delivery check id as a sees it (another hospital's is not found).
+func (s *Service) Delivery(ctx context.Context, a actor.Actor, id int64) (Delivery, error) {
+	ds, err := s.Deliveries(ctx, a, DeliveryQuery{ID: id, Limit: 1})
+	if err != nil {
+		return Delivery{}, err
+	}
+	if len(ds) == 0 {
+		return Delivery{}, problem.NotFound("delivery")
+	}
+	return ds[0], nil
 }

@@ -4,15 +4,17 @@ import (
 	"context"
 	"testing"
 
+	"github.com/medguard/medguard/internal/delivery"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
+	"github.com/medguard/medguard/internal/supply"
 )
 
 // TestRiskFromEverySource: for each module a risk can come from — an alert, a
 // supply-chain vulnerability finding, a patient-data scan, an alert case, an
-// internet-hospital app — the record raises a risk in one action through the real
+// internet-hospital app, a delivery that failed its check — the record raises a risk in one action through the real
 // module's service, the record's back-link finds it, the same record again updates that
 // risk instead of adding one, and another hospital's officer can neither raise it nor
 // see the back-link.
@@ -21,6 +23,12 @@ func TestRiskFromEverySource(t *testing.T) {
 		e := newSupplyEnv(t, db)
 		ctx := context.Background()
 		a, b := e.Users["secofficer"].Actor(""), e.Users["secofficer_b"].Actor("")
+		// A delivery of version 1.0 whose file is not the one its manifest names.
+		dl, err := e.Supply.VerifyDelivery(ctx, a, supply.DeliveryInput{VersionID: e.VersionA.ID,
+			Manifest: mustManifest(t, "1.0", fileOf("app.bin", []byte("as built"))), Files: []delivery.File{fileOf("app.bin", []byte("tampered"))}})
+		if err != nil || dl.OK {
+			t.Fatalf("the failed delivery: ok %v, %v", dl.OK, err)
+		}
 		for _, c := range []struct {
 			module   string
 			id       int64
@@ -31,6 +39,7 @@ func TestRiskFromEverySource(t *testing.T) {
 			{risk.ModuleDLPScan, e.DLPScanA.ID, "data_leak"},
 			{risk.ModuleCase, e.CaseA.ID, "access"},
 			{risk.ModuleApp, e.AppA.ID, "app"},
+			{risk.ModuleDelivery, dl.ID, "supply_chain"},
 		} {
 			t.Run(c.module, func(t *testing.T) {
 				in := risk.SourceInput{Module: c.module, ID: c.id, Lang: "en"}
