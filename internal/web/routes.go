@@ -366,6 +366,8 @@ func (s *Server) routeTable() []route {
 		// Risks, incidents, emergency plans.
 		ui("GET", "/risks", auth.PermRiskRead, s.uiRiskList),
 		ui("POST", "/risks/from-source", auth.PermRiskWrite, s.uiRiskFromSource),
+		ui("GET", "/risks/new", auth.PermRiskWrite, s.uiRiskNew),
+		ui("POST", "/risks", auth.PermRiskWrite, s.uiRiskCreate),
 		ui("GET", "/risks/{id}", auth.PermRiskRead, s.uiRiskShow),
 		ui("POST", "/risks/{id}/status", auth.PermRiskWrite, s.uiRiskStatus),
 		ui("POST", "/risks/{id}/review", auth.PermRiskWrite, s.uiRiskReview),

@@ -303,3 +303,77 @@ func (s *Server) uiRiskAcceptanceDecide(w http.ResponseWriter, r *http.Request) 
 		return err
 	})
 }
+
+// uiRiskCreate records a risk written by hand from the register's form.
+func (s *Server) uiRiskCreate(w http.ResponseWriter, r *http.Request) error {
+	reg, err := s.riskService()
+	if err != nil {
+		return err
+	}
+	in := risk.Input{Title: r.PostFormValue("title"), Description: r.PostFormValue("description"), Category: r.PostFormValue("category"),
+		Threat: r.PostFormValue("threat"), Vulnerability: r.PostFormValue("vulnerability"), Owner: r.PostFormValue("owner"),
+		Treatment: r.PostFormValue("treatment")}
+	in.OrgID, _ = strconv.ParseInt(r.PostFormValue("org_id"), 10, 64)
+	in.InherentLikelihood, _ = strconv.Atoi(r.PostFormValue("likelihood"))
+	in.InherentImpact, _ = strconv.Atoi(r.PostFormValue("impact"))
+	rk, err := reg.Create(r.Context(), reqActor(r), in)
+	if err != nil {
+		if _, ok := problem.As(err); !ok {
+			return err
+		}
+		p := s.newPage(r, w, "risk.new.title", "risks")
+		code, err := actionError(p, err)
+		if err != nil {
+			return err
+		}
+		f, err := s.riskForm(r, in)
+		if err != nil {
+			return err
+		}
+		p.Data = f
+		return s.render(w, code, "risk_new.html", p)
+	}
+	return redirect(w, r, idPath("/risks/", rk.ID)+"?flash=flash.risk.created")
+}
+
+// riskFormData is the form of a risk written by hand.
+type riskFormData struct {
+	In         risk.Input
+	Matrix     *risk.Matrix
+	Orgs       []orgOption
+	Categories []string
+	Treatments []string
+}
+
+func (s *Server) riskForm(r *http.Request, in risk.Input) (riskFormData, error) {
+	f := riskFormData{In: in, Matrix: s.Risks.Matrix(), Categories: risk.Categories, Treatments: risk.Treatments}
+	var err error
+	f.Orgs, err = s.hospitalOptions(r)
+	return f, err
+}
+
+func (s *Server) uiRiskNew(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.riskService(); err != nil {
+		return err
+	}
+	p := s.newPage(r, w, "risk.new.title", "risks")
+	f, err := s.riskForm(r, risk.Input{InherentLikelihood: 3, InherentImpact: 3})
+	if err != nil {
+		return err
+	}
+	p.Data = f
+	return s.render(w, http.StatusOK, "risk_new.html", p)
+}
+
+// Steps numbers the steps of a matrix axis ("l" likelihood, "i" impact) from 1.
+func (p *page) Steps(m *risk.Matrix, kind string) []int {
+	n := len(m.Impact)
+	if kind == "l" {
+		n = len(m.Likelihood)
+	}
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i + 1
+	}
+	return out
+}
