@@ -491,3 +491,110 @@ func (s *Server) uiIncidentAttachment(w http.ResponseWriter, r *http.Request) er
 	_, err = w.Write(a.Content)
 	return err
 }
+
+// uiPlanDrill records a drill of plan {id} from its page: when, the kind, the scenario,
+// who took part, the timings in minutes from the start, the findings and one
+// improvement task.
+func (s *Server) uiPlanDrill(w http.ResponseWriter, r *http.Request) error {
+	_, plans, err := s.incidentServices()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := plans.Plan(r.Context(), reqActor(r), id); err != nil {
+		return err
+	}
+	err = func() error {
+		in := incident.DrillInput{Kind: r.PostFormValue("kind"), Scenario: r.PostFormValue("scenario"), Findings: r.PostFormValue("findings")}
+		held, err := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("held_on"), time.Local)
+		if err != nil {
+			return problem.Invalid("held_on", "is not a date and time").WithMsg("incident.error.at")
+		}
+		in.HeldOn = held
+		for _, p := range strings.Split(r.PostFormValue("participants"), ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				in.Participants = append(in.Participants, p)
+			}
+		}
+		at := func(field string) (*time.Time, error) {
+			v := strings.TrimSpace(r.PostFormValue(field))
+			if v == "" {
+				return nil, nil
+			}
+			m, err := strconv.Atoi(v)
+			if err != nil || m < 0 {
+				return nil, problem.Invalid(field, "minutes from the start").WithMsg("plan.error.minutes")
+			}
+			t := held.Add(time.Duration(m) * time.Minute)
+			return &t, nil
+		}
+		in.StartedAt = &held
+		if in.DetectedAt, err = at("detected_min"); err != nil {
+			return err
+		}
+		if in.ContainedAt, err = at("contained_min"); err != nil {
+			return err
+		}
+		if in.RecoveredAt, err = at("recovered_min"); err != nil {
+			return err
+		}
+		if t := strings.TrimSpace(r.PostFormValue("task")); t != "" {
+			due, err := time.ParseInLocation(time.DateOnly, r.PostFormValue("task_due"), time.Local)
+			if err != nil {
+				return problem.NotDate("task_due")
+			}
+			in.Tasks = []incident.DrillTaskInput{{Title: t, Assignee: r.PostFormValue("task_assignee"), Due: due}}
+		}
+		_, err = plans.RecordDrill(r.Context(), reqActor(r), id, in)
+		return err
+	}()
+	if err != nil {
+		if _, ok := problem.As(err); !ok {
+			return err
+		}
+		return s.showPlan(w, r, err)
+	}
+	return redirect(w, r, idPath("/plans/", id)+"?flash=flash.plan.drilled#plan-drills")
+}
+
+// uiDrillTaskDone closes (or opens again) an improvement task of a drill of plan {id}.
+func (s *Server) uiDrillTaskDone(w http.ResponseWriter, r *http.Request) error {
+	_, plans, err := s.incidentServices()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	task, err := strconv.ParseInt(r.PathValue("task"), 10, 64)
+	if err != nil {
+		return problem.NotFound("task")
+	}
+	drills, err := plans.Drills(r.Context(), reqActor(r), incident.DrillQuery{PlanID: id})
+	if err != nil {
+		return err
+	}
+	found := false
+	for _, d := range drills {
+		for _, t := range d.Tasks {
+			found = found || t.ID == task
+		}
+	}
+	if !found {
+		return problem.NotFound("task")
+	}
+	if _, err := plans.CloseTask(r.Context(), reqActor(r), task, r.PostFormValue("done") != "false"); err != nil {
+		if _, ok := problem.As(err); !ok {
+			return err
+		}
+		return s.showPlan(w, r, err)
+	}
+	return redirect(w, r, idPath("/plans/", id)+"?flash=flash.plan.task#plan-drills")
+}
+
+// DrillKinds are the kinds of drill, in the order the form offers them.
+func (p *page) DrillKinds() []string { return incident.DrillKinds }
