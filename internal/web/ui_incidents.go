@@ -598,3 +598,37 @@ func (s *Server) uiDrillTaskDone(w http.ResponseWriter, r *http.Request) error {
 
 // DrillKinds are the kinds of drill, in the order the form offers them.
 func (p *page) DrillKinds() []string { return incident.DrillKinds }
+
+func (s *Server) uiIncidentReview(w http.ResponseWriter, r *http.Request) error {
+	return s.uiIncidentAction(w, r, "flash.incident.reviewed", func(svc *incident.Service, _ *incident.Plans, id int64) error {
+		_, err := svc.SetReview(r.Context(), reqActor(r), id, incident.ReviewInput{RootCause: r.PostFormValue("root_cause"),
+			Lessons: r.PostFormValue("lessons")})
+		return err
+	})
+}
+
+func (s *Server) uiIncidentTask(w http.ResponseWriter, r *http.Request) error {
+	return s.uiIncidentAction(w, r, "flash.incident.task", func(svc *incident.Service, _ *incident.Plans, id int64) error {
+		in := incident.TaskInput{Title: r.PostFormValue("title"), Assignee: r.PostFormValue("assignee")}
+		if v := r.PostFormValue("due"); v != "" {
+			due, err := time.ParseInLocation(time.DateOnly, v, time.Local)
+			if err != nil {
+				return problem.NotDate("due")
+			}
+			in.Due = &due
+		}
+		_, err := svc.AddTask(r.Context(), reqActor(r), id, in)
+		return err
+	})
+}
+
+func (s *Server) uiIncidentTaskDone(w http.ResponseWriter, r *http.Request) error {
+	return s.uiIncidentAction(w, r, "flash.incident.task", func(svc *incident.Service, _ *incident.Plans, id int64) error {
+		task, err := strconv.ParseInt(r.PathValue("task"), 10, 64)
+		if err != nil {
+			return problem.NotFound("task")
+		}
+		_, err = svc.SetTaskDone(r.Context(), reqActor(r), id, task, r.PostFormValue("done") != "false")
+		return err
+	})
+}
