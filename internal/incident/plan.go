@@ -846,6 +846,17 @@ func (p *Plans) StartChecklist(ctx context.Context, tx *store.Tx, a actor.Actor,
 	if err != nil {
 		return ChecklistRun{}, err
 	}
+	// The incident must be of the plan's organisation or one below it: a hospital's plan
+	// does not run for another hospital's incident.
+	var one int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM incidents i JOIN orgs io ON io.id = i.org_id JOIN orgs po ON po.id = ?
+		WHERE i.id = ? AND `+actor.ContainsSQL("po.path", "io.path"), pl.OrgID, incidentID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ChecklistRun{}, problem.Invalid("incident_id", "the incident is not of the plan's organisation").WithMsg("plan.error.incident_org")
+	}
+	if err != nil {
+		return ChecklistRun{}, fmt.Errorf("incident: start checklist: %w", err)
+	}
 	var exists int64
 	err = tx.QueryRowContext(ctx, `SELECT id FROM plan_runs WHERE incident_id = ? AND plan_id = ?`, incidentID, planID).Scan(&exists)
 	if err == nil {

@@ -358,6 +358,24 @@ func TestChecklist(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Real incidents: one of each hospital.
+		tl, err := trail.New(trail.SHA256, trailtest.Key(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, err := incident.New(db, tl, w.al, incident.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		open := func(a actor.Actor, org int64) int64 {
+			in, err := svc.Open(ctx, a, incident.Input{OrgID: org, Level: incident.LevelGeneral,
+				Details: incident.Details{Title: "HIS down", Category: "equipment_failure"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return in.ID
+		}
+		incA, incB := open(w.secA, w.hospA.ID), open(w.secB, w.hospB.ID)
 		start := func(a actor.Actor, planID, incidentID int64) (incident.ChecklistRun, error) {
 			var r incident.ChecklistRun
 			err := db.InTx(ctx, func(tx *store.Tx) error {
@@ -367,17 +385,21 @@ func TestChecklist(t *testing.T) {
 			})
 			return r, err
 		}
-		_, err = start(w.secB, pl.ID, 42)
+		_, err = start(w.secB, pl.ID, incB)
 		wantKind(t, "another hospital starts it", err, problem.KindNotFound)
-		run, err := start(w.secA, pl.ID, 42)
+		_, err = start(w.secA, pl.ID, incB)
+		wantKind(t, "for another hospital's incident", err, problem.KindInvalid)
+		_, err = start(w.secA, pl.ID, incB+1000)
+		wantKind(t, "for no incident", err, problem.KindInvalid)
+		run, err := start(w.secA, pl.ID, incA)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if run.IncidentID != 42 || run.PlanVersion != 1 || len(run.Items) != len(pl.Content.Checklist) || run.Done != 0 ||
+		if run.IncidentID != incA || run.PlanVersion != 1 || len(run.Items) != len(pl.Content.Checklist) || run.Done != 0 ||
 			run.Items[0].Key != pl.Content.Checklist[0].ID || run.Items[0].Text != pl.Content.Checklist[0].Text {
 			t.Fatalf("run: %+v", run)
 		}
-		_, err = start(w.secA, pl.ID, 42)
+		_, err = start(w.secA, pl.ID, incA)
 		wantKind(t, "the same plan twice for an incident", err, problem.KindConflict)
 
 		// Editing the plan afterwards does not change the run.
@@ -405,15 +427,15 @@ func TestChecklist(t *testing.T) {
 		if err != nil || got.Items[3].Done || got.Items[3].DoneAt != nil || got.Done != 0 {
 			t.Fatalf("unticked: %+v %v", got.Items[3], err)
 		}
-		runs, err := w.plans.ChecklistOf(ctx, w.secA, 42)
+		runs, err := w.plans.ChecklistOf(ctx, w.secA, incA)
 		if err != nil || len(runs) != 1 || runs[0].ID != run.ID || len(runs[0].Items) != len(run.Items) {
-			t.Fatalf("checklist of 42: %+v %v", runs, err)
+			t.Fatalf("checklist of incident A: %+v %v", runs, err)
 		}
-		if runs, err := w.plans.ChecklistOf(ctx, w.secB, 42); err != nil || len(runs) != 0 {
+		if runs, err := w.plans.ChecklistOf(ctx, w.secB, incA); err != nil || len(runs) != 0 {
 			t.Fatalf("another hospital sees %+v %v", runs, err)
 		}
-		if runs, err := w.plans.ChecklistOf(ctx, w.secA, 43); err != nil || len(runs) != 0 {
-			t.Fatalf("incident 43: %+v %v", runs, err)
+		if runs, err := w.plans.ChecklistOf(ctx, w.secA, incB); err != nil || len(runs) != 0 {
+			t.Fatalf("incident B: %+v %v", runs, err)
 		}
 	})
 }
