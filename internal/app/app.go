@@ -244,7 +244,8 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	if a.Incidents, err = incident.New(db, tl, a.Alerts, incident.Options{Logger: logger}); err != nil {
+	if a.Incidents, err = incident.New(db, tl, a.Alerts, incident.Options{Logger: logger, OperatorType: cfg.Incidents.OperatorType,
+		Regime: cfg.Incidents.Regime}); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"github.com/medguard/medguard/internal/authcode"
+	"github.com/medguard/medguard/internal/incident"
 	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +52,8 @@ type Config struct {
 	Monitor MonitorConfig `yaml:"monitor"`
 	// Apps configures the registry of internet-hospital apps.
 	Apps AppsConfig `yaml:"apps"`
+	// Incidents configures the incidents' reporting clocks.
+	Incidents IncidentsConfig `yaml:"incidents"`
 }
 
 // AppsConfig configures the registry of internet-hospital apps: its authorization codes
@@ -79,6 +83,26 @@ type AppsConfig struct {
 	// (MEDGUARD_APPS_UPSTREAM_INTERVAL); a change is reported within a minute. Default
 	// 15m, at least 1m.
 	UpstreamInterval time.Duration `yaml:"upstream_interval"`
+}
+
+// IncidentsConfig chooses the reporting clock new incidents run on by default.
+type IncidentsConfig struct {
+	// OperatorType is the hospital's operator type under 《国家网络安全事件报告管理办法》:
+	// cii (critical information infrastructure: 1 hour), state_organ (2 hours) or other
+	// (default: 4 hours) (MEDGUARD_INCIDENTS_OPERATOR_TYPE).
+	OperatorType string `yaml:"operator_type"`
+	// Regime is cn (default) or hipaa (60 days) (MEDGUARD_INCIDENTS_REGIME).
+	Regime string `yaml:"regime"`
+}
+
+func (c IncidentsConfig) validate() error {
+	if c.OperatorType != "" && !slices.Contains([]string{incident.OperatorCII, incident.OperatorState, incident.OperatorOther}, c.OperatorType) {
+		return fmt.Errorf("config: incidents.operator_type: %q is not cii, state_organ or other", c.OperatorType)
+	}
+	if c.Regime != "" && c.Regime != incident.RegimeCN && c.Regime != incident.RegimeHIPAA {
+		return fmt.Errorf("config: incidents.regime: %q is not cn or hipaa", c.Regime)
+	}
+	return nil
 }
 
 // UpstreamOn reports whether upward reporting is configured.
@@ -316,6 +340,8 @@ func (c *Config) overlay(f Config) {
 	if f.Notify.MaxAttempts != 0 {
 		c.Notify.MaxAttempts = f.Notify.MaxAttempts
 	}
+	set(&c.Incidents.OperatorType, f.Incidents.OperatorType)
+	set(&c.Incidents.Regime, f.Incidents.Regime)
 	set(&c.Apps.CodeAlgorithm, f.Apps.CodeAlgorithm)
 	set(&c.Apps.ScoreModel, f.Apps.ScoreModel)
 	set(&c.Apps.UpstreamURL, f.Apps.UpstreamURL)
@@ -357,6 +383,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		Apps: AppsConfig{CodeAlgorithm: getenv("MEDGUARD_APPS_CODE_ALGORITHM"), ScoreModel: getenv("MEDGUARD_APPS_SCORE_MODEL"),
 			UpstreamURL: getenv("MEDGUARD_APPS_UPSTREAM_URL"), UpstreamToken: getenv("MEDGUARD_APPS_UPSTREAM_TOKEN"),
 			UpstreamKey: getenv("MEDGUARD_APPS_UPSTREAM_KEY")},
+		Incidents: IncidentsConfig{OperatorType: getenv("MEDGUARD_INCIDENTS_OPERATOR_TYPE"), Regime: getenv("MEDGUARD_INCIDENTS_REGIME")},
 	}
 	if v := getenv("MEDGUARD_NOTIFY_MAX_ATTEMPTS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -463,6 +490,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if err := c.Monitor.validate(); err != nil {
+		return err
+	}
+	if err := c.Incidents.validate(); err != nil {
 		return err
 	}
 	if err := c.Apps.validate(); err != nil {

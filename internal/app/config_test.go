@@ -1,11 +1,18 @@
 package app
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/incident"
+	"github.com/medguard/medguard/internal/org"
 )
 
 func TestConfigPrecedenceAndValidation(t *testing.T) {
@@ -230,5 +237,51 @@ func TestMonitorConfig(t *testing.T) {
 		if c.Validate() == nil {
 			t.Errorf("accepted %+v", bad)
 		}
+	}
+}
+
+// TestIncidentsConfig: the operator type and regime of the reporting clocks come from the
+// file and the environment, are checked, and set the clock of an incident opened without
+// its own: a critical-information-infrastructure operator's 较大 incident is due in one
+// hour, not four.
+func TestIncidentsConfig(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "medguard.yaml")
+	if err := os.WriteFile(file, []byte("incidents:\n  operator_type: state_organ\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Defaults()
+	if err := c.LoadFile(file); err != nil || c.Incidents.OperatorType != "state_organ" || c.Validate() != nil {
+		t.Fatalf("from file: %+v %v", c.Incidents, err)
+	}
+	env := map[string]string{"MEDGUARD_INCIDENTS_OPERATOR_TYPE": "cii", "MEDGUARD_INCIDENTS_REGIME": "cn"}
+	if err := c.LoadEnv(func(k string) string { return env[k] }); err != nil || c.Incidents.OperatorType != "cii" {
+		t.Fatalf("from env: %+v %v", c.Incidents, err)
+	}
+	for _, bad := range []IncidentsConfig{{OperatorType: "hospital"}, {Regime: "gdpr"}} {
+		b := Defaults()
+		b.overlay(Config{Incidents: bad})
+		if b.Validate() == nil {
+			t.Errorf("accepted %+v", bad)
+		}
+	}
+	c.DataDir = t.TempDir()
+	ctx := context.Background()
+	a, err := Open(ctx, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	h, err := a.Orgs.Create(ctx, actor.System(), org.Input{Kind: org.KindHospital, Name: "Hospital"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	detected := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
+	in, err := a.Incidents.Open(ctx, actor.System(), incident.Input{OrgID: h.ID, Level: incident.LevelLarge, DetectedAt: detected,
+		Details: incident.Details{Title: "Ransomware", Category: "malware"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.OperatorType != "cii" || in.ReportDue == nil || !in.ReportDue.Equal(detected.Add(time.Hour)) {
+		t.Fatalf("incident clock: operator %q, due %v (detected %v)", in.OperatorType, in.ReportDue, detected)
 	}
 }
