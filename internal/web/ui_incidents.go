@@ -240,6 +240,9 @@ func (s *Server) uiIncidentNew(w http.ResponseWriter, r *http.Request) error {
 	if v, err := strconv.ParseInt(r.URL.Query().Get("plan"), 10, 64); err == nil {
 		f.PlanID = v
 	}
+	if m, id := r.URL.Query().Get("source"), r.URL.Query().Get("source_id"); (m == incident.SourceAlert || m == incident.SourceCase) && id != "" {
+		f.In.SourceModule, f.In.SourceID = m, id
+	}
 	if err := s.incidentFormData(r, &f); err != nil {
 		return err
 	}
@@ -264,6 +267,7 @@ func (s *Server) uiIncidentCreate(w http.ResponseWriter, r *http.Request) error 
 	f.PlanID, _ = strconv.ParseInt(r.PostFormValue("plan_id"), 10, 64)
 	f.In.Title, f.In.Description = r.PostFormValue("title"), r.PostFormValue("description")
 	f.In.Category, f.In.Level = r.PostFormValue("category"), r.PostFormValue("level")
+	f.In.SourceModule, f.In.SourceID = r.PostFormValue("source_module"), r.PostFormValue("source_id")
 	if n, err := strconv.ParseInt(strings.TrimSpace(r.PostFormValue("patients_affected")), 10, 64); err == nil {
 		f.In.PatientsAffected = n
 	}
@@ -631,4 +635,19 @@ func (s *Server) uiIncidentTaskDone(w http.ResponseWriter, r *http.Request) erro
 		_, err = svc.SetTaskDone(r.Context(), reqActor(r), id, task, r.PostFormValue("done") != "false")
 		return err
 	})
+}
+
+// IncidentsOf lists the incidents opened from a record (an alert or a case), for the
+// back-link its page shows (nil when the reader may not read incidents).
+func (p *page) IncidentsOf(ref sourceRef) []incident.Incident {
+	s := p.s
+	if s.Incidents == nil || p.req == nil || !p.Can("incident.read") {
+		return nil
+	}
+	is, err := s.Incidents.IncidentsOf(p.req.Context(), reqActor(p.req), ref.Module, strconv.FormatInt(ref.ID, 10))
+	if err != nil {
+		s.Logger.Error("incidents of a record", "module", ref.Module, "id", ref.ID, "err", err)
+		return nil
+	}
+	return is
 }
