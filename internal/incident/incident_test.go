@@ -24,6 +24,7 @@ import (
 
 type world struct {
 	db           *store.DB
+	tl           *trail.Log
 	inc          *incident.Service
 	al           *alert.Service
 	hospA, hospB org.Node
@@ -43,7 +44,7 @@ func newWorld(t *testing.T, db *store.DB, opt incident.Options) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{db: db, now: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
+	w := &world{db: db, tl: tl, now: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
 	for h, name := range map[*org.Node]string{&w.hospA: "甲医院", &w.hospB: "乙医院"} {
 		if *h, err = orgs.Create(ctx, actor.System(), org.Input{ParentID: prov.ID, Kind: org.KindHospital, Name: name}); err != nil {
 			t.Fatal(err)

@@ -14,15 +14,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medguard/medguard/internal/actor"
-	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/incident"
-	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
-	"github.com/medguard/medguard/internal/trail"
-	"github.com/medguard/medguard/internal/trail/trailtest"
 )
 
 // TestBuiltinTemplates: the six templates the issue names parse, each with an incident
@@ -214,41 +210,17 @@ func FuzzParsePlan(f *testing.F) {
 	})
 }
 
+// planWorld is the world of the incident tests with the plans' service on its clock.
 type planWorld struct {
-	db           *store.DB
-	plans        *incident.Plans
-	al           *alert.Service
-	hospA, hospB org.Node
-	secA, secB   actor.Actor
-	now          time.Time
+	*world
+	plans *incident.Plans
 }
 
 func newPlanWorld(t *testing.T, db *store.DB, opt incident.PlanOptions) *planWorld {
 	t.Helper()
-	ctx := context.Background()
-	tl, err := trail.New(trail.SHA256, trailtest.Key(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	orgs := org.NewService(db, tl)
-	prov, err := orgs.Create(ctx, actor.System(), org.Input{Kind: org.KindProvince, Name: "省卫健委"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &planWorld{db: db, now: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
-	for h, name := range map[*org.Node]string{&w.hospA: "甲医院", &w.hospB: "乙医院"} {
-		if *h, err = orgs.Create(ctx, actor.System(), org.Input{ParentID: prov.ID, Kind: org.KindHospital, Name: name}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.secA = actor.Actor{Username: "sec-a", Role: "security_officer", OrgID: w.hospA.ID, OrgPath: w.hospA.Path}
-	w.secB = actor.Actor{Username: "sec-b", Role: "security_officer", OrgID: w.hospB.ID, OrgPath: w.hospB.Path}
-	if w.al, err = alert.New(db, tl); err != nil {
-		t.Fatal(err)
-	}
+	w := newWorld(t, db, incident.Options{})
 	opt.Now = func() time.Time { return w.now }
-	w.plans = incident.NewPlans(db, tl, opt)
-	return w
+	return &planWorld{world: w, plans: incident.NewPlans(db, w.tl, opt)}
 }
 
 func wantKind(t *testing.T, what string, err error, k problem.Kind) {
@@ -359,16 +331,8 @@ func TestChecklist(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Real incidents: one of each hospital.
-		tl, err := trail.New(trail.SHA256, trailtest.Key(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc, err := incident.New(db, tl, w.al, incident.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
 		open := func(a actor.Actor, org int64) int64 {
-			in, err := svc.Open(ctx, a, incident.Input{OrgID: org, Level: incident.LevelGeneral,
+			in, err := w.inc.Open(ctx, a, incident.Input{OrgID: org, Level: incident.LevelGeneral,
 				Details: incident.Details{Title: "HIS down", Category: "equipment_failure"}})
 			if err != nil {
 				t.Fatal(err)
