@@ -393,6 +393,7 @@ func (s *Server) routeTable() []route {
 		ui("POST", "/plans", auth.PermIncidentWrite, s.uiPlanAdopt),
 		ui("GET", "/plans/{id}", auth.PermIncidentRead, s.uiPlanShow),
 		ui("POST", "/plans/{id}/approve", auth.PermIncidentWrite, s.uiPlanApprove),
+		ui("POST", "/plans/{id}/people", auth.PermIncidentWrite, s.uiPlanPeople),
 		ui("POST", "/plans/{id}/drills", auth.PermIncidentWrite, s.uiPlanDrill),
 		ui("POST", "/plans/{id}/drill-tasks/{task}", auth.PermIncidentWrite, s.uiDrillTaskDone),
 		ui("GET", "/region/apps", auth.PermAppRead, s.uiAppRegion),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -650,4 +651,57 @@ func (p *page) IncidentsOf(ref sourceRef) []incident.Incident {
 		return nil
 	}
 	return is
+}
+
+// uiPlanPeople names who holds each role of plan {id}, in the order to call them: one
+// line a person per role ("name, phone"), saved as a new version of the plan.
+func (s *Server) uiPlanPeople(w http.ResponseWriter, r *http.Request) error {
+	_, plans, err := s.incidentServices()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	pl, err := plans.Plan(r.Context(), reqActor(r), id)
+	if err != nil {
+		return err
+	}
+	c := pl.Content
+	c.Roles = slices.Clone(c.Roles)
+	for i := range c.Roles {
+		var people []incident.Person
+		for _, line := range strings.Split(r.PostFormValue("people_"+c.Roles[i].ID), "\n") {
+			name, phone, _ := strings.Cut(line, ",")
+			if name, phone = strings.TrimSpace(name), strings.TrimSpace(phone); name != "" {
+				people = append(people, incident.Person{Name: name, Phone: phone})
+			}
+		}
+		c.Roles[i].People = people
+	}
+	version, _ := strconv.Atoi(r.PostFormValue("version"))
+	if _, err := plans.UpdatePlan(r.Context(), reqActor(r), id, incident.PlanUpdate{Version: version, Content: c}); err != nil {
+		if _, ok := problem.As(err); !ok {
+			return err
+		}
+		return s.showPlan(w, r, err)
+	}
+	return redirect(w, r, idPath("/plans/", id)+"?flash=flash.plan.people")
+}
+
+// PeopleLines are a role's people as the form edits them: "name, phone" a line.
+func (p *page) PeopleLines(role incident.Role) string {
+	var lines []string
+	for _, x := range role.People {
+		n := x.Name
+		if n == "" {
+			n = x.Username
+		}
+		if x.Phone != "" {
+			n += ", " + x.Phone
+		}
+		lines = append(lines, n)
+	}
+	return strings.Join(lines, "\n")
 }
