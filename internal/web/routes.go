@@ -369,6 +369,8 @@ func (s *Server) routeTable() []route {
 		ui("GET", "/risks/new", auth.PermRiskWrite, s.uiRiskNew),
 		ui("POST", "/risks", auth.PermRiskWrite, s.uiRiskCreate),
 		ui("GET", "/risks/{id}", auth.PermRiskRead, s.uiRiskShow),
+		ui("GET", "/risks/{id}/edit", auth.PermRiskWrite, s.uiRiskEdit),
+		ui("POST", "/risks/{id}", auth.PermRiskWrite, s.uiRiskUpdate),
 		ui("POST", "/risks/{id}/status", auth.PermRiskWrite, s.uiRiskStatus),
 		ui("POST", "/risks/{id}/review", auth.PermRiskWrite, s.uiRiskReview),
 		ui("POST", "/risks/{id}/tasks/{task}/done", auth.PermRiskWrite, s.uiRiskTaskDone),

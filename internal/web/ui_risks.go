@@ -338,6 +338,7 @@ func (s *Server) uiRiskCreate(w http.ResponseWriter, r *http.Request) error {
 
 // riskFormData is the form of a risk written by hand.
 type riskFormData struct {
+	ID         int64 // the risk edited (0: a new one)
 	In         risk.Input
 	Matrix     *risk.Matrix
 	Orgs       []orgOption
@@ -376,4 +377,72 @@ func (p *page) Steps(m *risk.Matrix, kind string) []int {
 		out[i] = i + 1
 	}
 	return out
+}
+
+// uiRiskEdit shows the form of risk {id} filled with what it says now: its current
+// (residual) rating is what a person revises after treatment.
+func (s *Server) uiRiskEdit(w http.ResponseWriter, r *http.Request) error {
+	reg, err := s.riskService()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	rk, err := reg.Risk(r.Context(), reqActor(r), id)
+	if err != nil {
+		return err
+	}
+	p := s.newPage(r, w, "risk.edit.title", "risks")
+	f, err := s.riskForm(r, risk.Input{OrgID: rk.OrgID, Title: rk.Title, Description: rk.Description, Category: rk.Category,
+		Threat: rk.Threat, Vulnerability: rk.Vulnerability, AssetIDs: rk.AssetIDs, InherentLikelihood: rk.InherentLikelihood,
+		InherentImpact: rk.InherentImpact, Likelihood: rk.Likelihood, Impact: rk.Impact, Owner: rk.Owner, Treatment: rk.Treatment})
+	if err != nil {
+		return err
+	}
+	f.ID = rk.ID
+	p.Data = f
+	return s.render(w, http.StatusOK, "risk_new.html", p)
+}
+
+// uiRiskUpdate saves the form of risk {id}.
+func (s *Server) uiRiskUpdate(w http.ResponseWriter, r *http.Request) error {
+	reg, err := s.riskService()
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	before, err := reg.Risk(r.Context(), reqActor(r), id)
+	if err != nil {
+		return err
+	}
+	in := risk.Input{OrgID: before.OrgID, Title: r.PostFormValue("title"), Description: r.PostFormValue("description"),
+		Category: r.PostFormValue("category"), Threat: r.PostFormValue("threat"), Vulnerability: r.PostFormValue("vulnerability"),
+		Owner: r.PostFormValue("owner"), Treatment: r.PostFormValue("treatment"), AssetIDs: before.AssetIDs}
+	in.InherentLikelihood, _ = strconv.Atoi(r.PostFormValue("likelihood"))
+	in.InherentImpact, _ = strconv.Atoi(r.PostFormValue("impact"))
+	in.Likelihood, _ = strconv.Atoi(r.PostFormValue("residual_likelihood"))
+	in.Impact, _ = strconv.Atoi(r.PostFormValue("residual_impact"))
+	if _, err := reg.Update(r.Context(), reqActor(r), id, in); err != nil {
+		if _, ok := problem.As(err); !ok {
+			return err
+		}
+		p := s.newPage(r, w, "risk.edit.title", "risks")
+		code, err := actionError(p, err)
+		if err != nil {
+			return err
+		}
+		f, err := s.riskForm(r, in)
+		if err != nil {
+			return err
+		}
+		f.ID = id
+		p.Data = f
+		return s.render(w, code, "risk_new.html", p)
+	}
+	return redirect(w, r, idPath("/risks/", id)+"?flash=flash.risk.updated")
 }
