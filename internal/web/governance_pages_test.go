@@ -76,7 +76,7 @@ func TestGovernancePages(t *testing.T) {
 					"residual_likelihood": {"1"}, "residual_impact": {"4"}, "treatment": {"mitigate"}},
 				status: http.StatusSeeOther, location: "/risks/{risk}?flash=flash.risk.updated"},
 			{name: "an empty title refused", user: "secofficer", method: "POST", path: "/risks/{risk}",
-				form: url.Values{"category": {"ransomware"}, "likelihood": {"3"}, "impact": {"4"}, "residual_likelihood": {"1"}, "residual_impact": {"4"}},
+				form:   url.Values{"category": {"ransomware"}, "likelihood": {"3"}, "impact": {"4"}, "residual_likelihood": {"1"}, "residual_impact": {"4"}},
 				status: http.StatusBadRequest, expect: []string{`id="err-title"`}},
 			{name: "the treated risk", user: "auditor", method: "GET", path: "/risks/{risk}", status: http.StatusOK,
 				expect: []string{"Ransomware, treated", "1 · "}, notExpect: []string{`id="risk-edit"`}},
