@@ -191,7 +191,7 @@ func (s *Service) FromSource(ctx context.Context, a actor.Actor, in SourceInput)
 		if err != nil {
 			return err
 		}
-		ri := inputOf(before)
+		ri := before.Input()
 		if m := s.m; m.Score(f.Likelihood, f.Impact) > before.Score || m.Rank(m.Level(f.Likelihood, f.Impact)) > m.Rank(before.Level) {
 			ri.Likelihood, ri.Impact = f.Likelihood, f.Impact
 		}
@@ -234,8 +234,8 @@ func (s *Service) fit(f SourceFacts) SourceFacts {
 	return f
 }
 
-// inputOf is what a person would write to leave r as it is.
-func inputOf(r Risk) Input {
+// Input is what a person would write to leave r as it is: the form of an edit.
+func (r Risk) Input() Input {
 	return Input{OrgID: r.OrgID, Title: r.Title, Description: r.Description, Category: r.Category, Threat: r.Threat,
 		Vulnerability: r.Vulnerability, AssetIDs: slices.Clone(r.AssetIDs), InherentLikelihood: r.InherentLikelihood,
 		InherentImpact: r.InherentImpact, Likelihood: r.Likelihood, Impact: r.Impact, Owner: r.Owner, Treatment: r.Treatment}

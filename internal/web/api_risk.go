@@ -200,31 +200,21 @@ func (s *Server) apiRisksOf(w http.ResponseWriter, r *http.Request) error {
 
 // visibleRisk returns the register and risk {id} if the caller sees it: another
 // hospital's risk is not found before the body is even read.
-func (s *Server) visibleRisk(r *http.Request) (*risk.Service, int64, error) {
+func (s *Server) visibleRisk(r *http.Request) (*risk.Service, risk.Risk, error) {
 	reg, err := s.risks()
 	if err != nil {
-		return nil, 0, err
+		return nil, risk.Risk{}, err
 	}
 	id, err := pathID(r)
 	if err != nil {
-		return nil, 0, err
+		return nil, risk.Risk{}, err
 	}
-	if _, err := reg.Risk(r.Context(), reqActor(r), id); err != nil {
-		return nil, 0, err
-	}
-	return reg, id, nil
+	rk, err := reg.Risk(r.Context(), reqActor(r), id)
+	return reg, rk, err
 }
 
 func (s *Server) apiRiskGet(w http.ResponseWriter, r *http.Request) error {
-	reg, err := s.risks()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	rk, err := reg.Risk(r.Context(), reqActor(r), id)
+	_, rk, err := s.visibleRisk(r)
 	if err != nil {
 		return err
 	}
@@ -235,10 +225,11 @@ func (s *Server) apiRiskGet(w http.ResponseWriter, r *http.Request) error {
 // returns with status code.
 func riskAction[T any](s *Server, w http.ResponseWriter, r *http.Request, code int, body any,
 	do func(reg *risk.Service, id int64) (T, error)) error {
-	reg, id, err := s.visibleRisk(r)
+	reg, rk, err := s.visibleRisk(r)
 	if err != nil {
 		return err
 	}
+	id := rk.ID
 	if body != nil {
 		if err := decodeJSON(r, body); err != nil {
 			return err
@@ -293,10 +284,11 @@ func (s *Server) apiRiskAddTask(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiRiskTaskDone(w http.ResponseWriter, r *http.Request) error {
-	reg, id, err := s.visibleRisk(r)
+	reg, rk, err := s.visibleRisk(r)
 	if err != nil {
 		return err
 	}
+	id := rk.ID
 	task, err := pathInt(r, "task")
 	if err != nil {
 		return err
@@ -323,10 +315,11 @@ func (s *Server) apiRiskAcceptanceCreate(w http.ResponseWriter, r *http.Request)
 // into body (nil: none, or an empty one).
 func (s *Server) acceptanceAction(w http.ResponseWriter, r *http.Request, body any,
 	do func(reg *risk.Service, riskID, id int64) (risk.Acceptance, error)) error {
-	reg, riskID, err := s.visibleRisk(r)
+	reg, rk, err := s.visibleRisk(r)
 	if err != nil {
 		return err
 	}
+	riskID := rk.ID
 	id, err := pathInt(r, "acceptance")
 	if err != nil {
 		return err

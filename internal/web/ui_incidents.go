@@ -15,10 +15,12 @@ import (
 
 // incidentServices returns the incidents and the plans, or 404 when the server has none.
 func (s *Server) incidentServices() (*incident.Service, *incident.Plans, error) {
-	if s.Incidents == nil || s.Plans == nil {
-		return nil, nil, problem.NotFound("incidents")
+	svc, err := s.incidents()
+	if err != nil {
+		return nil, nil, err
 	}
-	return s.Incidents, s.Plans, nil
+	plans, err := s.plans()
+	return svc, plans, err
 }
 
 // incidentListData is the incidents' page.
@@ -75,19 +77,15 @@ func (s *Server) uiIncidentShow(w http.ResponseWriter, r *http.Request) error {
 
 // showIncident renders incident {id} with failed (the problem of an action) at the top.
 func (s *Server) showIncident(w http.ResponseWriter, r *http.Request, failed error) error {
-	svc, plans, err := s.incidentServices()
+	svc, in, err := s.visibleIncident(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	plans, err := s.plans()
 	if err != nil {
 		return err
 	}
-	ctx, a := r.Context(), reqActor(r)
-	in, err := svc.Incident(ctx, a, id)
-	if err != nil {
-		return err
-	}
+	ctx, a, id := r.Context(), reqActor(r), in.ID
 	p := s.newPage(r, w, "incident.show.title", "risks")
 	code, err := actionError(p, failed)
 	if err != nil {
@@ -120,17 +118,15 @@ func (s *Server) showIncident(w http.ResponseWriter, r *http.Request, failed err
 // uiIncidentAction runs do on incident {id}, which the reader must see, and returns to
 // the incident with flash, or shows it with the problem.
 func (s *Server) uiIncidentAction(w http.ResponseWriter, r *http.Request, flash string, do func(svc *incident.Service, plans *incident.Plans, id int64) error) error {
-	svc, plans, err := s.incidentServices()
+	svc, in, err := s.visibleIncident(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
+	plans, err := s.plans()
 	if err != nil {
 		return err
 	}
-	if _, err := svc.Incident(r.Context(), reqActor(r), id); err != nil {
-		return err
-	}
+	id := in.ID
 	if err := do(svc, plans, id); err != nil {
 		if _, ok := problem.As(err); !ok {
 			return err
@@ -374,18 +370,11 @@ func (s *Server) uiPlanShow(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) showPlan(w http.ResponseWriter, r *http.Request, failed error) error {
-	_, plans, err := s.incidentServices()
+	plans, pl, err := s.visiblePlan(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	pl, err := plans.Plan(r.Context(), reqActor(r), id)
-	if err != nil {
-		return err
-	}
+	id := pl.ID
 	p := s.newPage(r, w, "plan.show.title", "risks")
 	code, err := actionError(p, failed)
 	if err != nil {
@@ -400,14 +389,11 @@ func (s *Server) showPlan(w http.ResponseWriter, r *http.Request, failed error) 
 }
 
 func (s *Server) uiPlanApprove(w http.ResponseWriter, r *http.Request) error {
-	_, plans, err := s.incidentServices()
+	plans, pl, err := s.visiblePlan(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
+	id := pl.ID
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
 	if _, err := plans.ApprovePlan(r.Context(), reqActor(r), id, version); err != nil {
 		if _, ok := problem.As(err); !ok {
@@ -471,14 +457,11 @@ func (s *Server) uiIncidentAttach(w http.ResponseWriter, r *http.Request) error 
 // uiIncidentAttachment serves an evidence file of incident {id} as a download, never
 // inline: Content-Disposition attachment, the service's safe type, nosniff.
 func (s *Server) uiIncidentAttachment(w http.ResponseWriter, r *http.Request) error {
-	svc, _, err := s.incidentServices()
+	svc, in, err := s.visibleIncident(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
+	id := in.ID
 	att, err := strconv.ParseInt(r.PathValue("attachment"), 10, 64)
 	if err != nil {
 		return problem.NotFound("attachment")
@@ -501,17 +484,11 @@ func (s *Server) uiIncidentAttachment(w http.ResponseWriter, r *http.Request) er
 // who took part, the timings in minutes from the start, the findings and one
 // improvement task.
 func (s *Server) uiPlanDrill(w http.ResponseWriter, r *http.Request) error {
-	_, plans, err := s.incidentServices()
+	plans, pl, err := s.visiblePlan(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if _, err := plans.Plan(r.Context(), reqActor(r), id); err != nil {
-		return err
-	}
+	id := pl.ID
 	err = func() error {
 		in := incident.DrillInput{Kind: r.PostFormValue("kind"), Scenario: r.PostFormValue("scenario"), Findings: r.PostFormValue("findings")}
 		held, err := time.ParseInLocation("2006-01-02T15:04", r.PostFormValue("held_on"), time.Local)
@@ -567,14 +544,11 @@ func (s *Server) uiPlanDrill(w http.ResponseWriter, r *http.Request) error {
 
 // uiDrillTaskDone closes (or opens again) an improvement task of a drill of plan {id}.
 func (s *Server) uiDrillTaskDone(w http.ResponseWriter, r *http.Request) error {
-	_, plans, err := s.incidentServices()
+	plans, pl, err := s.visiblePlan(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
+	id := pl.ID
 	task, err := strconv.ParseInt(r.PathValue("task"), 10, 64)
 	if err != nil {
 		return problem.NotFound("task")
@@ -656,18 +630,11 @@ func (p *page) IncidentsOf(ref sourceRef) []incident.Incident {
 // uiPlanPeople names who holds each role of plan {id}, in the order to call them: one
 // line a person per role ("name, phone"), saved as a new version of the plan.
 func (s *Server) uiPlanPeople(w http.ResponseWriter, r *http.Request) error {
-	_, plans, err := s.incidentServices()
+	plans, pl, err := s.visiblePlan(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	pl, err := plans.Plan(r.Context(), reqActor(r), id)
-	if err != nil {
-		return err
-	}
+	id := pl.ID
 	c := pl.Content
 	c.Roles = slices.Clone(c.Roles)
 	for i := range c.Roles {

@@ -11,14 +11,6 @@ import (
 	"github.com/medguard/medguard/internal/risk"
 )
 
-// riskService returns the risk register, or 404 when the server has none.
-func (s *Server) riskService() (*risk.Service, error) {
-	if s.Risks == nil {
-		return nil, problem.NotFound("risk register")
-	}
-	return s.Risks, nil
-}
-
 // riskListData is the register's page: the heat map of the risks that match and the
 // prioritized list, narrowed to one cell when the reader drilled down.
 type riskListData struct {
@@ -33,7 +25,7 @@ type riskListData struct {
 }
 
 func (s *Server) uiRiskList(w http.ResponseWriter, r *http.Request) error {
-	reg, err := s.riskService()
+	reg, err := s.risks()
 	if err != nil {
 		return err
 	}
@@ -94,15 +86,7 @@ func (s *Server) uiRiskShow(w http.ResponseWriter, r *http.Request) error {
 
 // showRisk renders risk {id}, with failed (the problem of an action on it) at the top.
 func (s *Server) showRisk(w http.ResponseWriter, r *http.Request, failed error) error {
-	reg, err := s.riskService()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	rk, err := reg.Risk(r.Context(), reqActor(r), id)
+	reg, rk, err := s.visibleRisk(r)
 	if err != nil {
 		return err
 	}
@@ -119,17 +103,11 @@ func (s *Server) showRisk(w http.ResponseWriter, r *http.Request, failed error) 
 // uiRiskAction runs do on risk {id}, which the reader must see, and returns to the risk
 // with flash, or shows it with the problem.
 func (s *Server) uiRiskAction(w http.ResponseWriter, r *http.Request, flash string, do func(reg *risk.Service, id int64) error) error {
-	reg, err := s.riskService()
+	reg, rk, err := s.visibleRisk(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if _, err := reg.Risk(r.Context(), reqActor(r), id); err != nil {
-		return err
-	}
+	id := rk.ID
 	if err := do(reg, id); err != nil {
 		if _, ok := problem.As(err); !ok {
 			return err
@@ -167,7 +145,7 @@ func (s *Server) uiRiskTaskDone(w http.ResponseWriter, r *http.Request) error {
 // uiRiskFromSource raises a risk from a record of another module (an alert, a supply
 // finding …) in one action, or updates the risk already linked to it, and opens it.
 func (s *Server) uiRiskFromSource(w http.ResponseWriter, r *http.Request) error {
-	reg, err := s.riskService()
+	reg, err := s.risks()
 	if err != nil {
 		return err
 	}
@@ -306,7 +284,7 @@ func (s *Server) uiRiskAcceptanceDecide(w http.ResponseWriter, r *http.Request) 
 
 // uiRiskCreate records a risk written by hand from the register's form.
 func (s *Server) uiRiskCreate(w http.ResponseWriter, r *http.Request) error {
-	reg, err := s.riskService()
+	reg, err := s.risks()
 	if err != nil {
 		return err
 	}
@@ -354,7 +332,7 @@ func (s *Server) riskForm(r *http.Request, in risk.Input) (riskFormData, error) 
 }
 
 func (s *Server) uiRiskNew(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.riskService(); err != nil {
+	if _, err := s.risks(); err != nil {
 		return err
 	}
 	p := s.newPage(r, w, "risk.new.title", "risks")
@@ -382,22 +360,12 @@ func (p *page) Steps(m *risk.Matrix, kind string) []int {
 // uiRiskEdit shows the form of risk {id} filled with what it says now: its current
 // (residual) rating is what a person revises after treatment.
 func (s *Server) uiRiskEdit(w http.ResponseWriter, r *http.Request) error {
-	reg, err := s.riskService()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	rk, err := reg.Risk(r.Context(), reqActor(r), id)
+	_, rk, err := s.visibleRisk(r)
 	if err != nil {
 		return err
 	}
 	p := s.newPage(r, w, "risk.edit.title", "risks")
-	f, err := s.riskForm(r, risk.Input{OrgID: rk.OrgID, Title: rk.Title, Description: rk.Description, Category: rk.Category,
-		Threat: rk.Threat, Vulnerability: rk.Vulnerability, AssetIDs: rk.AssetIDs, InherentLikelihood: rk.InherentLikelihood,
-		InherentImpact: rk.InherentImpact, Likelihood: rk.Likelihood, Impact: rk.Impact, Owner: rk.Owner, Treatment: rk.Treatment})
+	f, err := s.riskForm(r, rk.Input())
 	if err != nil {
 		return err
 	}
@@ -408,18 +376,11 @@ func (s *Server) uiRiskEdit(w http.ResponseWriter, r *http.Request) error {
 
 // uiRiskUpdate saves the form of risk {id}.
 func (s *Server) uiRiskUpdate(w http.ResponseWriter, r *http.Request) error {
-	reg, err := s.riskService()
+	reg, before, err := s.visibleRisk(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	before, err := reg.Risk(r.Context(), reqActor(r), id)
-	if err != nil {
-		return err
-	}
+	id := before.ID
 	in := risk.Input{OrgID: before.OrgID, Title: r.PostFormValue("title"), Description: r.PostFormValue("description"),
 		Category: r.PostFormValue("category"), Threat: r.PostFormValue("threat"), Vulnerability: r.PostFormValue("vulnerability"),
 		Owner: r.PostFormValue("owner"), Treatment: r.PostFormValue("treatment"), AssetIDs: before.AssetIDs}
