@@ -70,6 +70,14 @@ const (
 	PermRiskWrite     Permission = "risk.write"     // create, rate, treat and review risks; tasks; acceptances; risks from findings
 	PermIncidentRead  Permission = "incident.read"  // incidents, their clocks, timelines and evidence; plans and drills
 	PermIncidentWrite Permission = "incident.write" // open and work incidents, report them, attach evidence; adopt, approve and drill plans
+	// Compliance: catalogues, assessments and evidence, policies, training, the data-flow
+	// register (packages control, assess, policy, training, dataflow). Taking a course's
+	// exam or confirming one's own attendance needs only PermSelf.
+	PermComplianceRead  Permission = "compliance.read"  // catalogues, assessments, evidence, policies, training records, data flows
+	PermComplianceWrite Permission = "compliance.write" // assess items, attach evidence, manage policies, courses, exams and data flows
+	// Periodic reports (package report).
+	PermReportRead  Permission = "report.read"  // stored reports and their templates and schedules
+	PermReportWrite Permission = "report.write" // generate reports, edit templates and schedules
 )
 
 // AllPermissions lists every permission.
@@ -78,7 +86,8 @@ var AllPermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermAs
 	PermGateManage, PermVulnDBManage, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage,
 	PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage, PermEventsIngest,
 	PermMonitorRead, PermMonitorInvestigate, PermMonitorManage, PermAppRead, PermAppApply, PermAppReview, PermAppObserve, PermAppReport,
-	PermRiskRead, PermRiskWrite, PermIncidentRead, PermIncidentWrite}
+	PermRiskRead, PermRiskWrite, PermIncidentRead, PermIncidentWrite, PermComplianceRead, PermComplianceWrite,
+	PermReportRead, PermReportWrite}
 
 // basePermissions are held by every role.
 var basePermissions = []Permission{PermSelf, PermDashboard, PermAssetRead, PermOrgRead, PermSupplyRead}
@@ -91,24 +100,26 @@ var rolePermissions = map[string][]Permission{
 		PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPManage, PermNotifyRead, PermNotifyManage, PermAlertRead, PermAlertManage,
 		PermReferenceRead, PermReferenceManage, PermEventsIngest, PermMonitorRead, PermMonitorInvestigate, PermMonitorManage,
 		PermAppRead, PermAppApply, PermAppReview, PermAppObserve, PermAppReport,
-		PermRiskRead, PermRiskWrite, PermIncidentRead, PermIncidentWrite},
+		PermRiskRead, PermRiskWrite, PermIncidentRead, PermIncidentWrite, PermComplianceRead, PermComplianceWrite,
+		PermReportRead, PermReportWrite},
 	// The privacy officer owns patient data: the only role besides the administrator
 	// that may reveal a raw value.
 	RolePrivacy: {PermUserRead, PermTrailRead, PermDLPRead, PermDLPScan, PermDLPCheck, PermDLPReveal, PermDLPManage, PermNotifyRead,
 		PermAlertRead, PermAlertManage, PermReferenceRead, PermReferenceManage, PermMonitorRead, PermMonitorInvestigate, PermMonitorManage,
-		PermAppRead, PermRiskRead, PermRiskWrite, PermIncidentRead, PermIncidentWrite},
+		PermAppRead, PermRiskRead, PermRiskWrite, PermIncidentRead, PermIncidentWrite, PermComplianceRead, PermComplianceWrite,
+		PermReportRead, PermReportWrite},
 	RoleAuditor: {PermUserRead, PermTrailRead, PermDLPRead, PermNotifyRead, PermAlertRead, PermReferenceRead, PermMonitorRead,
-		PermMonitorInvestigate, PermAppRead, PermRiskRead, PermIncidentRead},
+		PermMonitorInvestigate, PermAppRead, PermRiskRead, PermIncidentRead, PermComplianceRead, PermReportRead},
 	// IT operations run scans and jobs over the servers they keep, and read the masked
 	// results of what they started.
 	RoleITOps: {PermAssetWrite, PermSupplyWrite, PermDLPRead, PermDLPScan, PermDLPCheck, PermNotifyRead, PermAlertRead,
-		PermEventsIngest, PermAppRead, PermAppObserve, PermRiskRead, PermIncidentRead, PermIncidentWrite},
+		PermEventsIngest, PermAppRead, PermAppObserve, PermRiskRead, PermIncidentRead, PermIncidentWrite, PermComplianceRead},
 	// The operator of an internet-hospital app files it, applies again after an
 	// eviction, reports what its channels serve and uploads builds for inspection; the
 	// service account of an upstream link is one, with a token of scope app.report.
 	RoleAppOperator: {PermAppRead, PermAppApply, PermAppObserve, PermAppReport},
 	RoleRegulator: {PermUserRead, PermTrailRead, PermDLPRead, PermAlertRead, PermMonitorRead, PermAppRead, PermRiskRead,
-		PermIncidentRead},
+		PermIncidentRead, PermComplianceRead, PermReportRead},
 }
 
 // Allowed is the single authorisation decision: it reports whether role holds
@@ -153,7 +164,7 @@ func KnownRole(role string) bool {
 func (p Permission) ReadOnly() bool {
 	switch p {
 	case PermDashboard, PermAssetRead, PermOrgRead, PermUserRead, PermTrailRead, PermSupplyRead, PermDLPRead, PermAlertRead, PermReferenceRead,
-		PermMonitorRead, PermMonitorInvestigate, PermAppRead:
+		PermMonitorRead, PermMonitorInvestigate, PermAppRead, PermRiskRead, PermIncidentRead, PermComplianceRead, PermReportRead:
 		return true
 	}
 	return false

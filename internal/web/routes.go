@@ -254,6 +254,21 @@ func (s *Server) routeTable() []route {
 		api("GET", "/api/v1/drills/{id}", auth.PermIncidentRead, s.apiDrillGet),
 		api("POST", "/api/v1/drills/{id}/tasks", auth.PermIncidentWrite, s.apiDrillAddTask),
 		api("POST", "/api/v1/drills/{id}/tasks/{task}/done", auth.PermIncidentWrite, s.apiDrillTaskDone),
+		// Compliance (issue 17). Each module adds its API routes under its own heading.
+		// Compliance: control catalogues and their cross-mappings.
+
+		// Compliance: assessments, evidence and automatic checks.
+
+		// Compliance: policies, roles and responsibilities, self-checks.
+
+		// Compliance: training courses, sessions, exams.
+
+		// Compliance: the data-flow register.
+
+		// Periodic reports.
+
+		// The overview dashboard of a hospital and of a region.
+
 		api("POST", "/api/v1/authcodes/verify", public, s.apiAuthcodeVerify),
 		api("GET", "/api/v1/authcodes/keys", public, s.apiAuthcodeKeys),
 		api("", "/api/", public, s.apiNotFound),
@@ -433,6 +448,21 @@ func (s *Server) routeTable() []route {
 		ui("GET", "/monitor/accounts/{account}", auth.PermMonitorInvestigate, s.uiMonitorAccount),
 		ui("GET", "/monitor/patients", auth.PermMonitorInvestigate, s.uiMonitorPatients),
 		ui("GET", "/monitor/patients/{patient_id}/accesses.csv", auth.PermMonitorInvestigate, s.uiMonitorPatientCSV),
+
+		// Compliance pages (issue 17). Each module adds its pages under its own heading.
+		// Compliance pages: control catalogues.
+
+		// Compliance pages: assessments and evidence (/compliance is the hub).
+
+		// Compliance pages: policies, roles, self-checks.
+
+		// Compliance pages: training and exams.
+
+		// Compliance pages: the data-flow register.
+
+		// Report pages.
+
+		// Overview dashboard pages.
 
 		ui("GET", "/trail", auth.PermTrailRead, s.uiTrail),
 		ui("POST", "/trail/verify", auth.PermTrailRead, s.uiTrailVerify),
