@@ -75,6 +75,22 @@ type Deps struct {
 	Risks     *risk.Service
 	Incidents *incident.Service
 	Plans     *incident.Plans
+	// Compliance (issue 17): each module adds its service under its own heading (nil: its
+	// routes answer 404).
+	// Compliance: catalogues (package control).
+
+	// Compliance: assessments (package assess).
+
+	// Compliance: policies (package policy).
+
+	// Compliance: training (package training).
+
+	// Compliance: data flows (package dataflow).
+
+	// Compliance: reports (package report).
+
+	// Compliance: overview (package overview).
+
 	// AppKeys are the public keys (PEM) that verify the apps' authorization codes
 	// offline, served at GET /api/v1/authcodes/keys.
 	AppKeys []byte
