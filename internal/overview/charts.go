@@ -112,6 +112,9 @@ func pie(id, title string, names []string, ns []int, colors []string, links map[
 	data := []any{}
 	legend := []string{}
 	for i, n := range names {
+		if ns[i] == 0 {
+			continue // an empty slice only clutters the pie and its legend
+		}
 		legend = append(legend, n)
 		item := map[string]any{"name": n, "value": ns[i]}
 		if i < len(colors) {
@@ -124,7 +127,7 @@ func pie(id, title string, names []string, ns []int, colors []string, links map[
 		"legend":  map[string]any{"type": "plain", "bottom": 0, "left": "center", "data": legend},
 		"series": []any{map[string]any{"type": "pie", "name": title, "center": []string{"50%", "42%"}, "radius": []string{"30%", "55%"},
 			"label": map[string]any{"formatter": "{c}", "minMargin": 2}, "labelLine": map[string]any{"length": 6, "length2": 6},
-			"labelLayout": map[string]any{"hideOverlap": true}, "avoidLabelOverlap": true, "data": data}},
+			"labelLayout": map[string]any{"hideOverlap": true}, "avoidLabelOverlap": true, "stillShowZeroSum": false, "data": data}},
 	}}
 }
 
