@@ -3,9 +3,12 @@ package web
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/asset"
+	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/overview"
 )
 
 // dashboardKPI is one headline number of the home dashboard as the API serves it: the
@@ -64,4 +67,76 @@ func (s *Server) homeKPIs(ctx context.Context, a actor.Actor) (asset.Stats, []kp
 		{ID: "kpi-medical", Label: "dashboard.kpi.medical_devices", N: count(st.ByKind, asset.KindMedicalDevice), Link: "/assets?kind=" + asset.KindMedicalDevice},
 		{ID: "kpi-internet", Label: "dashboard.kpi.internet_apps", N: count(st.ByKind, asset.KindInternetApp), Link: "/assets?kind=" + asset.KindInternetApp},
 	}, nil
+}
+
+// overviewOrg is the organisation an overview shows: the org query parameter, else
+// the caller's own hospital (or department), else the first hospital the caller sees.
+// It also returns the hospitals the caller sees, for the page's chooser.
+func (s *Server) overviewOrg(r *http.Request, a actor.Actor) (int64, []org.Node, error) {
+	id, err := queryID(r, "org")
+	if err != nil {
+		return 0, nil, err
+	}
+	hs, err := s.Overview.Hospitals(r.Context(), a)
+	if err != nil {
+		return 0, nil, err
+	}
+	if id != 0 {
+		return id, hs, nil
+	}
+	for _, h := range hs {
+		if h.ID == a.OrgID {
+			return h.ID, hs, nil
+		}
+	}
+	if len(hs) > 0 {
+		return hs[0].ID, hs, nil
+	}
+	return a.OrgID, hs, nil
+}
+
+// apiOverview answers GET /api/v1/overview: the overview of one hospital (?org=, by
+// default the caller's), every figure with the link of the list that reproduces it.
+func (s *Server) apiOverview(w http.ResponseWriter, r *http.Request) error {
+	a := principalFrom(r.Context()).actor(r)
+	id, _, err := s.overviewOrg(r, a)
+	if err != nil {
+		return err
+	}
+	o, err := s.Overview.Hospital(r.Context(), a, id, time.Now())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, o)
+}
+
+// apiOverviewRegion answers GET /api/v1/overview/region: each hospital of a region
+// (?org=, by default the caller's organisation) side by side, with totals.
+func (s *Server) apiOverviewRegion(w http.ResponseWriter, r *http.Request) error {
+	a := principalFrom(r.Context()).actor(r)
+	id, err := queryID(r, "org")
+	if err != nil {
+		return err
+	}
+	if id == 0 {
+		id = a.OrgID
+	}
+	o, err := s.Overview.Region(r.Context(), a, id, time.Now())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, o)
+}
+
+func init() {
+	org := map[string]qdoc{"org": id("Organisation: a hospital (or department) for /overview, a region, province or group for /overview/region; defaults to the caller's")}
+	apiDocs["GET /api/v1/overview"] = apiOp{Summary: "The overview of one hospital: security score (100 less capped penalties, see package overview) " +
+		"and its weekly trend, open findings by module and severity, active risks by level and the top five, incidents and their clocks, " +
+		"compliance progress, app grades, privacy alerts; every figure with the link of the list that reproduces it",
+		Tag: "dashboard", Response: overview.Overview{}, Status: 200, Query: []string{"org"}}
+	opQueryDocs["GET /api/v1/overview"] = org
+	apiDocs["GET /api/v1/overview/region"] = apiOp{Summary: "Each hospital of a region side by side (their overviews) with totals: " +
+		"counts summed, the score and each week of the trend the hospitals' mean",
+		Tag: "dashboard", Response: overview.RegionOverview{}, Status: 200, Query: []string{"org"}}
+	opQueryDocs["GET /api/v1/overview/region"] = org
 }

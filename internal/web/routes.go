@@ -268,6 +268,8 @@ func (s *Server) routeTable() []route {
 		// Periodic reports.
 
 		// The overview dashboard of a hospital and of a region.
+		api("GET", "/api/v1/overview", auth.PermDashboard, s.apiOverview),
+		api("GET", "/api/v1/overview/region", auth.PermDashboard, s.apiOverviewRegion),
 
 		api("POST", "/api/v1/authcodes/verify", public, s.apiAuthcodeVerify),
 		api("GET", "/api/v1/authcodes/keys", public, s.apiAuthcodeKeys),
@@ -463,6 +465,7 @@ func (s *Server) routeTable() []route {
 		// Report pages.
 
 		// Overview dashboard pages.
+		ui("GET", "/overview/region", auth.PermDashboard, s.uiOverviewRegion),
 
 		ui("GET", "/trail", auth.PermTrailRead, s.uiTrail),
 		ui("POST", "/trail/verify", auth.PermTrailRead, s.uiTrailVerify),

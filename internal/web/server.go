@@ -37,6 +37,7 @@ import (
 	"github.com/medguard/medguard/internal/incident"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/overview"
 	"github.com/medguard/medguard/internal/portal"
 	"github.com/medguard/medguard/internal/reference"
 	"github.com/medguard/medguard/internal/risk"
@@ -90,6 +91,7 @@ type Deps struct {
 	// Compliance: reports (package report).
 
 	// Compliance: overview (package overview).
+	Overview *overview.Service // the overview dashboard of a hospital and of a region
 
 	// AppKeys are the public keys (PEM) that verify the apps' authorization codes
 	// offline, served at GET /api/v1/authcodes/keys.

@@ -31,6 +31,7 @@ import (
 	"github.com/medguard/medguard/internal/incident"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/overview"
 	"github.com/medguard/medguard/internal/reference"
 	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/risksource"
@@ -116,7 +117,7 @@ type testEnv struct {
 	// Compliance: reports (package report).
 
 	// Compliance: overview (package overview).
-
+	Overview *overview.Service
 }
 
 // Names of hospital B's supply-chain objects, which nobody in hospital A may see.
@@ -356,7 +357,10 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: reports (package report).
 
 	// Compliance: overview (package overview).
-
+	if e.Overview, err = overview.New(db, overview.Deps{Alerts: e.Alerts, Findings: e.Supply, Risks: e.Risks, Incidents: e.Incidents, Apps: e.Apps}); err != nil {
+		t.Fatal(err)
+	}
+	deps.Overview = e.Overview
 	srv, err := New(deps)
 	if err != nil {
 		t.Fatal(err)

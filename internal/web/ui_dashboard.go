@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"time"
 
 	"github.com/medguard/medguard/internal/asset"
+	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/overview"
 )
 
 // kpi is one headline number of the dashboard, linking to the list it counts.
@@ -26,9 +29,13 @@ type chartItem struct {
 
 // chartSpec is the JSON data block a chart is drawn from.
 type chartSpec struct {
-	Type       string      `json:"type"` // "pie" or "bar"
+	Type       string      `json:"type"` // "pie", "bar", "line", or "echarts" (Option drawn as it is)
 	Horizontal bool        `json:"horizontal,omitempty"`
 	Items      []chartItem `json:"items"`
+	// Option is an ECharts option (type "echarts": an overview.Chart), Links the URL a
+	// click on a part opens, keyed "series/category" or by the category or slice name.
+	Option map[string]any    `json:"option,omitempty"`
+	Links  map[string]string `json:"links,omitempty"`
 }
 
 // chart is a chart of the dashboard: its title, the id of its data block and the data
@@ -63,9 +70,28 @@ type board struct {
 	Charts []chart
 }
 
-// dashboardData is what dashboard.html shows.
+// dashboardData is what dashboard.html shows: the overview of one hospital (nil when
+// the caller sees none) with its charts, the hospitals to choose from, and the asset
+// inventory's board.
 type dashboardData struct {
-	Board board
+	Overview  *overview.Overview
+	Charts    board
+	Hospitals []org.Node
+	Board     board
+}
+
+// overviewBoard turns the overview's chart definitions into the board's charts.
+func overviewBoard(p *page, o overview.Overview) (board, error) {
+	var b board
+	for _, c := range overview.Charts(o, p.T) {
+		bs, err := json.Marshal(chartSpec{Type: "echarts", Option: c.Option, Links: c.Links})
+		if err != nil {
+			return b, fmt.Errorf("web: chart %s: %w", c.ID, err)
+		}
+		b.Charts = append(b.Charts, chart{ID: c.ID + "-chart", Data: "chart-" + c.ID, Title: c.Title, JSON: template.JS(bs),
+			Wide: c.ID == "overview-trend" || c.ID == "overview-findings"})
+	}
+	return b, nil
 }
 
 func (s *Server) uiDashboard(w http.ResponseWriter, r *http.Request) error {
@@ -77,6 +103,22 @@ func (s *Server) uiDashboard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := dashboardData{Board: board{KPIs: kpis}}
+	id, hs, err := s.overviewOrg(r, a)
+	if err != nil {
+		return err
+	}
+	d.Hospitals = hs
+	if len(hs) > 0 || id != 0 && r.URL.Query().Get("org") != "" {
+		o, err := s.Overview.Hospital(ctx, a, id, time.Now())
+		if err != nil {
+			return err
+		}
+		d.Overview = &o
+		p.Title = "overview.title"
+		if d.Charts, err = overviewBoard(p, o); err != nil {
+			return err
+		}
+	}
 	items := func(cs []asset.Count, prefix string, skipZero bool) []chartItem {
 		out := make([]chartItem, 0, len(cs))
 		for _, c := range cs {
@@ -120,4 +162,34 @@ func reversed(items []chartItem) []chartItem {
 		out[len(items)-1-i] = it
 	}
 	return out
+}
+
+// regionData is what overview_region.html shows.
+type regionData struct {
+	Region overview.RegionOverview
+	Charts board
+}
+
+// uiOverviewRegion shows a region's hospitals side by side (?org=, by default the
+// caller's organisation): their totals' charts and one row of figures per hospital.
+func (s *Server) uiOverviewRegion(w http.ResponseWriter, r *http.Request) error {
+	a := principalFrom(r.Context()).actor(r)
+	p := s.newPage(r, w, "overview.region.title", "dashboard")
+	id, err := queryID(r, "org")
+	if err != nil {
+		return err
+	}
+	if id == 0 {
+		id = a.OrgID
+	}
+	ro, err := s.Overview.Region(r.Context(), a, id, time.Now())
+	if err != nil {
+		return err
+	}
+	d := regionData{Region: ro}
+	if d.Charts, err = overviewBoard(p, ro.Total); err != nil {
+		return err
+	}
+	p.Data = d
+	return s.render(w, http.StatusOK, "overview_region.html", p)
 }

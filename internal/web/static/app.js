@@ -141,7 +141,7 @@
   // its container: a horizontal bar chart makes each bar as high as its name's lines, a
   // pie keeps a ring of a readable size above a legend of many rows.
   function chartHeight(spec, W, H) {
-    if (spec.type === "line") { return H; }
+    if (spec.type === "line" || spec.type === "echarts") { return H; }
     if (spec.type === "pie") {
       return Math.max(H, legendHeight(spec, W) + 6 + 2 * (64 + 12 + LINE + BLEED));
     }
@@ -163,6 +163,10 @@
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
       var draw = function () {
         var W = chart.getWidth(), H = chart.getHeight();
+        if (spec.type === "echarts") { // an overview chart: its option as defined on the server
+          chart.setOption(spec.option, { notMerge: true });
+          return;
+        }
         if (spec.type === "line") {
           chart.setOption(lineOption(spec, W), { notMerge: true });
           return;
@@ -180,6 +184,13 @@
         }
       };
       draw();
+      // A click on a bar or slice opens the list that shows what it counts.
+      if (spec.links) {
+        chart.on("click", function (p) {
+          var u = spec.links[p.seriesName + "/" + p.name] || spec.links[p.name];
+          if (u) { window.location.href = u; }
+        });
+      }
       el.dataset.ready = "1";
       window.addEventListener("resize", function () { if (!chart.isDisposed()) { chart.resize(); draw(); } });
     });
