@@ -31,7 +31,7 @@ func TestCataloguePages(t *testing.T) {
 			{name: "the list in Chinese", user: "regulator", method: "GET", path: "/compliance/catalogues", status: http.StatusOK,
 				expect: []string{"控制项目录", "信息安全技术 健康医疗数据安全指南", "22 项标准"}, notExpect: []string{"22 standards"}},
 			{name: "GB/T 39725 in Chinese", user: "regulator", method: "GET", path: "/compliance/catalogues/gbt39725", status: http.StatusOK,
-				expect: []string{"个人属性数据", "第5级:极小范围严格访问", "数据外发已登记并受保护", `href="/compliance/catalogues/hipaa#n-164.312%28d%29"`},
+				expect:    []string{"个人属性数据", "第5级:极小范围严格访问", "数据外发已登记并受保护", `href="/compliance/catalogues/hipaa#n-164.312%28d%29"`},
 				notExpect: []string{"Personal attribute data"}},
 		})
 	})
