@@ -90,6 +90,7 @@ func (e *env) rootCmd() *cobra.Command {
 		e.vulndbCmd(), e.sbomCmd(), e.deliveryCmd(), e.notifyCmd())
 	root.AddCommand(e.scanCmd(), e.maskCmd(), e.alertsCmd(), e.referenceCmd(), e.eventsCmd(), e.detectCmd(), e.rulesCmd())
 	root.AddCommand(e.authcodeCmd(), e.appCmd(), e.upstreamCmd(), e.riskCmd(), e.incidentCmd())
+	root.AddCommand(e.complianceCmd())
 	return root
 }
 

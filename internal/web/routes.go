@@ -256,6 +256,8 @@ func (s *Server) routeTable() []route {
 		api("POST", "/api/v1/drills/{id}/tasks/{task}/done", auth.PermIncidentWrite, s.apiDrillTaskDone),
 		// Compliance (issue 17). Each module adds its API routes under its own heading.
 		// Compliance: control catalogues and their cross-mappings.
+		api("GET", "/api/v1/compliance/catalogues", auth.PermComplianceRead, s.apiCatalogues),
+		api("GET", "/api/v1/compliance/catalogues/{name}", auth.PermComplianceRead, s.apiCatalogue),
 
 		// Compliance: assessments, evidence and automatic checks.
 
@@ -453,6 +455,8 @@ func (s *Server) routeTable() []route {
 
 		// Compliance pages (issue 17). Each module adds its pages under its own heading.
 		// Compliance pages: control catalogues.
+		ui("GET", "/compliance/catalogues", auth.PermComplianceRead, s.uiCatalogues),
+		ui("GET", "/compliance/catalogues/{name}", auth.PermComplianceRead, s.uiCatalogue),
 
 		// Compliance pages: assessments and evidence (/compliance is the hub).
 
