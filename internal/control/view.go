@@ -14,6 +14,11 @@ type NodeView struct {
 
 // CatalogueView is a catalogue in one language: its header, counts and tree.
 type CatalogueView struct {
+	// ID and Level make the catalogue the root node of its tree (id = name, level
+	// "catalogue"), so that every node of `catalogue show --format json`, the root
+	// included, has id, title, level and children.
+	ID      string         `json:"id"`
+	Level   string         `json:"level"`
 	Name    string         `json:"name"`
 	Title   string         `json:"title"`
 	Source  string         `json:"source"`
@@ -21,12 +26,12 @@ type CatalogueView struct {
 	Counted string         `json:"counted"`
 	Levels  []string       `json:"levels"`
 	Counts  map[string]int `json:"counts"`
-	Nodes   []NodeView     `json:"nodes,omitempty"`
+	Nodes   []NodeView     `json:"children,omitempty"`
 }
 
 // Summary returns the catalogue's header and counts in lang, without the tree.
 func (c *Catalogue) Summary(lang string) CatalogueView {
-	return CatalogueView{Name: c.Name, Title: c.Title.In(lang), Source: c.Source, Version: c.Version,
+	return CatalogueView{ID: c.Name, Level: "catalogue", Name: c.Name, Title: c.Title.In(lang), Source: c.Source, Version: c.Version,
 		Counted: c.Counted.In(lang), Levels: c.Levels, Counts: c.Counts()}
 }
 

@@ -46,14 +46,14 @@ func TestCatalogueAPI(t *testing.T) {
 			expect, not      []string
 		}{
 			{"list", "/api/v1/compliance/catalogues?lang=en", "auditor", 200,
-				[]string{`"name":"hipaa"`, `"standard":22`, `"name":"gbt39725"`}, []string{`"nodes"`}},
+				[]string{`"name":"hipaa"`, `"standard":22`, `"name":"gbt39725"`}, []string{`"children"`}},
 			{"tree in English", "/api/v1/compliance/catalogues/hipaa?lang=en", "itops", 200,
 				[]string{`"id":"164.312(d)"`, `"title":"Person or entity authentication"`, `"required":false`, `"checks":["mfa.admins"]`, `"mapped":[`},
 				[]string{"人员或实体鉴别"}},
 			{"tree in Chinese", "/api/v1/compliance/catalogues/gbt39725?lang=zh-CN", "regulator", 200,
 				[]string{`"title":"健康状况数据"`, `"level":"item"`}, []string{`"title":"Health status data"`}},
-			{"bad language", "/api/v1/compliance/catalogues/hipaa?lang=fr", "auditor", 400, nil, []string{`"nodes"`}},
-			{"no such catalogue", "/api/v1/compliance/catalogues/nope", "auditor", 404, nil, []string{`"nodes"`}},
+			{"bad language", "/api/v1/compliance/catalogues/hipaa?lang=fr", "auditor", 400, nil, []string{`"children"`}},
+			{"no such catalogue", "/api/v1/compliance/catalogues/nope", "auditor", 404, nil, []string{`"children"`}},
 			{"forbidden", "/api/v1/compliance/catalogues", "appops", 403, nil, []string{"hipaa"}},
 		}
 		for _, tt := range tests {
