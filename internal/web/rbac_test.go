@@ -131,6 +131,10 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 		}
 	case strings.Contains(p, "tokens/{id}"):
 		id = strconv.FormatInt(spareToken, 10)
+	case strings.Contains(p, "/training/sessions/{id}"):
+		id = strconv.FormatInt(e.TrainingSessionA.ID, 10)
+	case strings.Contains(p, "/training/"):
+		id = strconv.FormatInt(e.TrainingCourseA.ID, 10)
 	}
 	return strings.Replace(p, "{id}", id, 1)
 }
@@ -348,6 +352,12 @@ func TestOtherHospitalIs404(t *testing.T) {
 			// Compliance: policies (package policy).
 
 			// Compliance: training (package training).
+			case strings.Contains(r.Pattern, "/training/courses/"), strings.Contains(r.Pattern, "/training/exams/"):
+				id = e.TrainingCourseB.ID
+			case strings.Contains(r.Pattern, "/training/sessions/"):
+				id = e.TrainingSessionB.ID
+			case strings.Contains(r.Pattern, "/training/attempts/"):
+				id = e.TrainingAttemptB.ID
 
 			// Compliance: data flows (package dataflow).
 

@@ -264,6 +264,21 @@ func (s *Server) routeTable() []route {
 		// Compliance: policies, roles and responsibilities, self-checks.
 
 		// Compliance: training courses, sessions, exams.
+		api("GET", "/api/v1/training/courses", auth.PermComplianceRead, s.apiTrainingCourses),
+		api("POST", "/api/v1/training/courses", auth.PermComplianceWrite, s.apiTrainingCourseCreate),
+		api("GET", "/api/v1/training/courses/{id}", auth.PermComplianceRead, s.apiTrainingCourseGet),
+		api("PUT", "/api/v1/training/courses/{id}", auth.PermComplianceWrite, s.apiTrainingCourseUpdate),
+		api("GET", "/api/v1/training/courses/{id}/sessions", auth.PermComplianceRead, s.apiTrainingSessions),
+		api("POST", "/api/v1/training/courses/{id}/sessions", auth.PermComplianceWrite, s.apiTrainingSessionAdd),
+		api("POST", "/api/v1/training/sessions/{id}/attendance", auth.PermComplianceWrite, s.apiTrainingAttendance),
+		api("GET", "/api/v1/training/courses/{id}/questions", auth.PermComplianceRead, s.apiTrainingQuestions),
+		upload(maxImportBody, api("POST", "/api/v1/training/courses/{id}/questions/import", auth.PermComplianceWrite, s.apiTrainingImport)),
+		api("GET", "/api/v1/training/courses/{id}/attempts", auth.PermComplianceRead, s.apiTrainingAttempts),
+		api("GET", "/api/v1/training/overdue", auth.PermComplianceRead, s.apiTrainingOverdue),
+		api("GET", "/api/v1/training/mine", auth.PermSelf, s.apiTrainingMine),
+		api("POST", "/api/v1/training/exams/{id}/attempts", auth.PermSelf, s.apiTrainingAttemptStart),
+		api("GET", "/api/v1/training/attempts/{id}", auth.PermSelf, s.apiTrainingAttemptGet),
+		api("POST", "/api/v1/training/attempts/{id}/submit", auth.PermSelf, s.apiTrainingSubmit),
 
 		// Compliance: the data-flow register.
 

@@ -14,6 +14,7 @@ import (
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/appreg"
 	"github.com/medguard/medguard/internal/appscore"
+	"github.com/medguard/medguard/internal/training"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -85,6 +86,7 @@ type Deps struct {
 	// Compliance: policies (package policy).
 
 	// Compliance: training (package training).
+	Training *training.Service
 
 	// Compliance: data flows (package dataflow).
 

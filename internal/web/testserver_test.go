@@ -8,6 +8,7 @@ import (
 	"github.com/medguard/medguard/internal/appreg"
 	"github.com/medguard/medguard/internal/appscore"
 	"github.com/medguard/medguard/internal/authcode"
+	"github.com/medguard/medguard/internal/training"
 	"io"
 	"log/slog"
 	"net/http"
@@ -111,7 +112,10 @@ type testEnv struct {
 	// Compliance: policies (package policy).
 
 	// Compliance: training (package training).
-
+	Training                           *training.Service
+	TrainingCourseA, TrainingCourseB   training.Course
+	TrainingSessionA, TrainingSessionB training.Session
+	TrainingAttemptB                   training.Attempt // secofficer_b's attempt at hospital B's exam
 	// Compliance: data flows (package dataflow).
 
 	// Compliance: reports (package report).
@@ -149,7 +153,7 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: policies (package policy).
 
 	// Compliance: training (package training).
-
+	e.seedTraining()
 	// Compliance: data flows (package dataflow).
 
 	// Compliance: reports (package report).
@@ -351,7 +355,8 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: policies (package policy).
 
 	// Compliance: training (package training).
-
+	e.Training = training.New(db, tl, e.Alerts, training.Options{})
+	deps.Training = e.Training
 	// Compliance: data flows (package dataflow).
 
 	// Compliance: reports (package report).

@@ -119,6 +119,10 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		"POST /apps/{id}/inspections":             apkCases(http.StatusOK),
 		"POST /api/v1/incidents/{id}/attachments": attachmentCases,
 		"POST /incidents/{id}/attachments":        evidenceCases,
+		"POST /api/v1/training/courses/{id}/questions/import": {
+			{"accepted", plain(mpPart{"file", "bank.csv", []byte("type,question,answer\ntruefalse,离开电脑要锁屏,对\n")}), http.StatusOK},
+			{"failed: not text", plain(mpPart{"file", "bank.csv", bigBad}), http.StatusUnprocessableEntity},
+		},
 	}
 
 	check := func(what string) {
@@ -206,6 +210,9 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		}
 		if strings.Contains(rt.Pattern, "/incidents/") {
 			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.IncidentA.ID, 10), 1)
+		}
+		if strings.Contains(rt.Pattern, "/training/") {
+			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.TrainingCourseA.ID, 10), 1)
 		}
 		for _, c := range cs {
 			code := send(rt, path, "admin", c.parts(), true)
