@@ -56,7 +56,9 @@ type SelfCheck struct {
 }
 
 // Overdue reports whether c, planned before now, is not yet performed.
-func (c SelfCheck) Overdue(now time.Time) bool { return c.PerformedAt == nil && c.PlannedAt.Before(now) }
+func (c SelfCheck) Overdue(now time.Time) bool {
+	return c.PerformedAt == nil && c.PlannedAt.Before(now)
+}
 
 // CheckInput is what a person writes of a self-check: its plan, and once performed the
 // date, performer (a user or a third party), result, findings and summary.
