@@ -14,6 +14,7 @@ import (
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/appreg"
 	"github.com/medguard/medguard/internal/appscore"
+	"github.com/medguard/medguard/internal/policy"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -82,6 +83,7 @@ type Deps struct {
 	// Compliance: assessments (package assess).
 
 	// Compliance: policies (package policy).
+	Policies *policy.Service // policy documents and reviews, security roles, periodic self-checks
 
 	// Compliance: training (package training).
 
