@@ -237,6 +237,12 @@ func (s *Service) SaveRole(ctx context.Context, a actor.Actor, id int64, in Role
 	return r, err
 }
 
+// Role returns role holder id as a sees it.
+func (s *Service) Role(ctx context.Context, a actor.Actor, id int64) (Role, error) {
+	r, _, err := s.getRole(ctx, s.db, a, id)
+	return r, err
+}
+
 // RemoveRole ends holder id's appointment.
 func (s *Service) RemoveRole(ctx context.Context, a actor.Actor, id int64) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {

@@ -79,6 +79,9 @@ func policyAction(s *Server, w http.ResponseWriter, r *http.Request, body any, f
 		return err
 	}
 	if body != nil {
+		if _, err := svc.Policy(r.Context(), reqActor(r), id); err != nil { // another hospital's policy before a bad body
+			return err
+		}
 		if err := decodeJSON(r, body); err != nil {
 			return err
 		}
@@ -222,6 +225,9 @@ func (s *Server) apiRoleSave(w http.ResponseWriter, r *http.Request) error {
 		if id, err = pathInt(r, "id"); err != nil {
 			return err
 		}
+		if _, err := svc.Role(r.Context(), reqActor(r), id); err != nil {
+			return err
+		}
 	}
 	var in policy.RoleInput
 	if err := decodeJSON(r, &in); err != nil {
@@ -284,6 +290,9 @@ func (s *Server) apiSelfCheckSave(w http.ResponseWriter, r *http.Request) error 
 	var id int64
 	if r.PathValue("id") != "" {
 		if id, err = pathInt(r, "id"); err != nil {
+			return err
+		}
+		if _, err := svc.SelfCheck(r.Context(), reqActor(r), id); err != nil {
 			return err
 		}
 	}
@@ -362,7 +371,14 @@ func (s *Server) apiSelfCheckReport(w http.ResponseWriter, r *http.Request) erro
 func init() {
 	const tag = "compliance"
 	apiDocs["GET /api/v1/policies"] = apiOp{Summary: "The policy documents the caller sees, next review soonest first; overdue=true keeps those past their review date",
-		Tag: tag, Response: []policy.Policy{}, Status: 200, Query: []string{"org_id", "status", "category", "overdue", "q", "limit", "offset"}}
+		Tag: tag, Response: listResponse[policy.Policy]{}, Status: 200, Query: []string{"org_id", "status", "category", "overdue", "q"}}
+	opQueryDocs["GET /api/v1/policies"] = map[string]qdoc{
+		"status":   oneOf("Status of the latest version", policy.Statuses),
+		"category": oneOf("Category in the MLPS document hierarchy", policy.Categories),
+		"overdue":  flag("Only policies in force past their review date"),
+		"org_id":   id("This organisation and its subtree"),
+		"q":        str("Text in the title"),
+	}
 	apiDocs["POST /api/v1/policies"] = apiOp{Summary: "Create a policy (strategy, rule, procedure or record form) as version 1, a draft; the owner is a user of its hospital",
 		Tag: tag, Request: policy.Input{}, Response: policy.Policy{}, Status: 201}
 	apiDocs["GET /api/v1/policies/{id}"] = apiOp{Summary: "A policy with its versions (approval trail) and reviews", Tag: tag, Response: policy.Policy{}, Status: 200}
@@ -385,7 +401,12 @@ func init() {
 	apiDocs["PUT /api/v1/compliance/roles/{id}"] = apiOp{Summary: "Change a role holder", Tag: tag, Request: policy.RoleInput{}, Response: policy.Role{}, Status: 200}
 	apiDocs["DELETE /api/v1/compliance/roles/{id}"] = apiOp{Summary: "End a role holder's appointment", Tag: tag, Status: 204}
 	apiDocs["GET /api/v1/selfchecks"] = apiOp{Summary: "The periodic self-checks the caller sees, latest planned first; overdue=true keeps the planned ones past their date",
-		Tag: tag, Response: []policy.SelfCheck{}, Status: 200, Query: []string{"org_id", "kind", "overdue", "limit", "offset"}}
+		Tag: tag, Response: listResponse[policy.SelfCheck]{}, Status: 200, Query: []string{"org_id", "kind", "overdue"}}
+	opQueryDocs["GET /api/v1/selfchecks"] = map[string]qdoc{
+		"kind":    oneOf("Kind of self-check", policy.CheckKinds),
+		"overdue": flag("Only planned checks past their date and not performed"),
+		"org_id":  id("This organisation and its subtree"),
+	}
 	apiDocs["POST /api/v1/selfchecks"] = apiOp{Summary: "Plan or record a self-check (vuln_scan, pentest, document_check, config_check, other); a recurring one plans its successor when performed",
 		Tag: tag, Request: policy.CheckInput{}, Response: policy.SelfCheck{}, Status: 201}
 	apiDocs["GET /api/v1/selfchecks/{id}"] = apiOp{Summary: "A self-check", Tag: tag, Response: policy.SelfCheck{}, Status: 200}

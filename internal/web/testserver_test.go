@@ -8,6 +8,7 @@ import (
 	"github.com/medguard/medguard/internal/appreg"
 	"github.com/medguard/medguard/internal/appscore"
 	"github.com/medguard/medguard/internal/authcode"
+	"github.com/medguard/medguard/internal/policy"
 	"io"
 	"log/slog"
 	"net/http"
@@ -108,6 +109,10 @@ type testEnv struct {
 	// Compliance: assessments (package assess).
 
 	// Compliance: policies (package policy).
+	Policies               *policy.Service
+	PolicyA, PolicyB       policy.Policy
+	RoleA, RoleB           policy.Role
+	SelfCheckA, SelfCheckB policy.SelfCheck
 
 	// Compliance: training (package training).
 
@@ -146,6 +151,7 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: assessments (package assess).
 
 	// Compliance: policies (package policy).
+	e.seedPolicies()
 
 	// Compliance: training (package training).
 
@@ -348,6 +354,8 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: assessments (package assess).
 
 	// Compliance: policies (package policy).
+	e.Policies = policy.New(db, tl, e.Alerts, policy.Options{})
+	deps.Policies = e.Policies
 
 	// Compliance: training (package training).
 
