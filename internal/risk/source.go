@@ -61,10 +61,14 @@ const (
 	ModuleCase     = "case"     // a privacy case (a case of the alert inbox)
 	ModuleApp      = "app"      // an internet-hospital app (package appreg)
 	ModuleDelivery = "delivery" // a software delivery (package supply)
+	// Compliance records (issue 17).
+	ModuleSelfCheck  = "selfcheck"   // a periodic self-check with issues (package policy)
+	ModuleDataflow   = "dataflow"    // a deficient outbound data flow (package dataflow)
+	ModuleAssessItem = "assess_item" // a gap of a compliance assessment (package assess)
 )
 
 // Modules lists the modules FromSource accepts.
-var Modules = []string{ModuleAlert, ModuleFinding, ModuleDLPScan, ModuleCase, ModuleApp, ModuleDelivery}
+var Modules = []string{ModuleAlert, ModuleFinding, ModuleDLPScan, ModuleCase, ModuleApp, ModuleDelivery, ModuleSelfCheck}
 
 // SourceMux is a SourceReader that hands each module to its own reader (the integrator
 // fills it: SourceMux{ModuleAlert: AlertSource{Alerts: alertService}, …}). A module

@@ -135,7 +135,15 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 		id = strconv.FormatInt(e.TrainingSessionA.ID, 10)
 	case strings.Contains(p, "/training/"):
 		id = strconv.FormatInt(e.TrainingCourseA.ID, 10)
+	// Compliance: policies (package policy).
+	case strings.Contains(p, "/policies/{id}"):
+		id = strconv.FormatInt(e.PolicyA.ID, 10)
+	case strings.Contains(p, "/compliance/roles/{id}"):
+		id = strconv.FormatInt(e.RoleA.ID, 10)
+	case strings.Contains(p, "/selfchecks/{id}"):
+		id = strconv.FormatInt(e.SelfCheckA.ID, 10)
 	}
+	p = strings.Replace(p, "{version}", "1", 1)
 	return strings.Replace(p, "{id}", id, 1)
 }
 
@@ -350,6 +358,12 @@ func TestOtherHospitalIs404(t *testing.T) {
 			// Compliance: assessments (package assess).
 
 			// Compliance: policies (package policy).
+			case strings.HasPrefix(r.Pattern, "/api/v1/policies/"), strings.HasPrefix(r.Pattern, "/policies/"):
+				id = e.PolicyB.ID
+			case strings.HasPrefix(r.Pattern, "/api/v1/compliance/roles/"):
+				id = e.RoleB.ID
+			case strings.HasPrefix(r.Pattern, "/api/v1/selfchecks/"), strings.HasPrefix(r.Pattern, "/selfchecks/"):
+				id = e.SelfCheckB.ID
 
 			// Compliance: training (package training).
 			case strings.Contains(r.Pattern, "/training/courses/"), strings.Contains(r.Pattern, "/training/exams/"):

@@ -262,6 +262,26 @@ func (s *Server) routeTable() []route {
 		// Compliance: assessments, evidence and automatic checks.
 
 		// Compliance: policies, roles and responsibilities, self-checks.
+		api("GET", "/api/v1/policies", auth.PermComplianceRead, s.apiPolicyList),
+		api("POST", "/api/v1/policies", auth.PermComplianceWrite, s.apiPolicyCreate),
+		api("GET", "/api/v1/policies/{id}", auth.PermComplianceRead, s.apiPolicyGet),
+		api("PUT", "/api/v1/policies/{id}", auth.PermComplianceWrite, s.apiPolicyRevise),
+		api("POST", "/api/v1/policies/{id}/submit", auth.PermComplianceWrite, s.apiPolicySubmit),
+		api("POST", "/api/v1/policies/{id}/approve", auth.PermComplianceWrite, s.apiPolicyApprove),
+		api("POST", "/api/v1/policies/{id}/retire", auth.PermComplianceWrite, s.apiPolicyRetire),
+		api("POST", "/api/v1/policies/{id}/review", auth.PermComplianceWrite, s.apiPolicyReview),
+		upload(maxPolicyUpload, api("POST", "/api/v1/policies/{id}/document", auth.PermComplianceWrite, s.apiPolicyAttach)),
+		api("GET", "/api/v1/policies/{id}/versions/{version}/document", auth.PermComplianceRead, s.apiPolicyDocument),
+		api("GET", "/api/v1/compliance/roles", auth.PermComplianceRead, s.apiRoleBook),
+		api("POST", "/api/v1/compliance/roles", auth.PermComplianceWrite, s.apiRoleSave),
+		api("PUT", "/api/v1/compliance/roles/{id}", auth.PermComplianceWrite, s.apiRoleSave),
+		api("DELETE", "/api/v1/compliance/roles/{id}", auth.PermComplianceWrite, s.apiRoleRemove),
+		api("GET", "/api/v1/selfchecks", auth.PermComplianceRead, s.apiSelfCheckList),
+		api("POST", "/api/v1/selfchecks", auth.PermComplianceWrite, s.apiSelfCheckSave),
+		api("GET", "/api/v1/selfchecks/{id}", auth.PermComplianceRead, s.apiSelfCheckGet),
+		api("PUT", "/api/v1/selfchecks/{id}", auth.PermComplianceWrite, s.apiSelfCheckSave),
+		upload(maxPolicyUpload, api("POST", "/api/v1/selfchecks/{id}/report", auth.PermComplianceWrite, s.apiSelfCheckAttach)),
+		api("GET", "/api/v1/selfchecks/{id}/report", auth.PermComplianceRead, s.apiSelfCheckReport),
 
 		// Compliance: training courses, sessions, exams.
 		api("GET", "/api/v1/training/courses", auth.PermComplianceRead, s.apiTrainingCourses),

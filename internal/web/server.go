@@ -11,10 +11,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"github.com/medguard/medguard/internal/alert"
-	"github.com/medguard/medguard/internal/appreg"
-	"github.com/medguard/medguard/internal/appscore"
-	"github.com/medguard/medguard/internal/training"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -27,6 +23,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/medguard/medguard/internal/alert"
+	"github.com/medguard/medguard/internal/appreg"
+	"github.com/medguard/medguard/internal/appscore"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/detect"
@@ -39,12 +38,14 @@ import (
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/overview"
+	"github.com/medguard/medguard/internal/policy"
 	"github.com/medguard/medguard/internal/portal"
 	"github.com/medguard/medguard/internal/reference"
 	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/training"
 	"github.com/medguard/medguard/internal/upstream"
 	"github.com/medguard/medguard/internal/vuln"
 )
@@ -84,6 +85,7 @@ type Deps struct {
 	// Compliance: assessments (package assess).
 
 	// Compliance: policies (package policy).
+	Policies *policy.Service // policy documents and reviews, security roles, periodic self-checks
 
 	// Compliance: training (package training).
 	Training *training.Service

@@ -4,11 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/medguard/medguard/internal/alert"
-	"github.com/medguard/medguard/internal/appreg"
-	"github.com/medguard/medguard/internal/appscore"
-	"github.com/medguard/medguard/internal/authcode"
-	"github.com/medguard/medguard/internal/training"
 	"io"
 	"log/slog"
 	"net/http"
@@ -24,8 +19,12 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/alert"
+	"github.com/medguard/medguard/internal/appreg"
+	"github.com/medguard/medguard/internal/appscore"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/authcode"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/i18n"
@@ -33,6 +32,7 @@ import (
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/overview"
+	"github.com/medguard/medguard/internal/policy"
 	"github.com/medguard/medguard/internal/reference"
 	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/risksource"
@@ -40,6 +40,7 @@ import (
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
 	"github.com/medguard/medguard/internal/trail/trailtest"
+	"github.com/medguard/medguard/internal/training"
 	"github.com/medguard/medguard/internal/upstream"
 	"github.com/medguard/medguard/internal/vuln"
 )
@@ -110,6 +111,10 @@ type testEnv struct {
 	// Compliance: assessments (package assess).
 
 	// Compliance: policies (package policy).
+	Policies               *policy.Service
+	PolicyA, PolicyB       policy.Policy
+	RoleA, RoleB           policy.Role
+	SelfCheckA, SelfCheckB policy.SelfCheck
 
 	// Compliance: training (package training).
 	Training                           *training.Service
@@ -151,6 +156,7 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: assessments (package assess).
 
 	// Compliance: policies (package policy).
+	e.seedPolicies()
 
 	// Compliance: training (package training).
 	e.seedTraining()
@@ -353,6 +359,8 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: assessments (package assess).
 
 	// Compliance: policies (package policy).
+	e.Policies = policy.New(db, tl, e.Alerts, policy.Options{})
+	deps.Policies = e.Policies
 
 	// Compliance: training (package training).
 	e.Training = training.New(db, tl, e.Alerts, training.Options{})

@@ -203,6 +203,10 @@ func (p *page) SourceLink(src risk.Source) string {
 		return "/cases/" + id
 	case risk.ModuleApp:
 		return "/apps/" + id
+	case risk.ModuleSelfCheck:
+		return "/selfchecks/" + id
+	case risk.ModuleDataflow:
+		return "/dataflows/" + id
 	}
 	return ""
 }
