@@ -266,6 +266,13 @@ func (s *Server) routeTable() []route {
 		// Compliance: the data-flow register.
 
 		// Periodic reports.
+		api("GET", "/api/v1/reports", auth.PermReportRead, s.apiReportList),
+		api("POST", "/api/v1/reports", auth.PermReportWrite, s.apiReportGenerate),
+		api("GET", "/api/v1/reports/{id}", auth.PermReportRead, s.apiReportGet),
+		api("GET", "/api/v1/reports/{id}/file", auth.PermReportRead, s.apiReportFile),
+		api("GET", "/api/v1/report-templates", auth.PermReportRead, s.apiReportTemplates),
+		api("POST", "/api/v1/report-templates", auth.PermReportWrite, s.apiReportTemplateCreate),
+		api("PUT", "/api/v1/report-templates/{id}", auth.PermReportWrite, s.apiReportTemplateUpdate),
 
 		// The overview dashboard of a hospital and of a region.
 

@@ -32,6 +32,7 @@ import (
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
 	"github.com/medguard/medguard/internal/reference"
+	"github.com/medguard/medguard/internal/report"
 	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/risksource"
 	"github.com/medguard/medguard/internal/store"
@@ -114,6 +115,9 @@ type testEnv struct {
 	// Compliance: data flows (package dataflow).
 
 	// Compliance: reports (package report).
+	Reports                  *report.Service
+	ReportA, ReportB         report.Report
+	ReportTmplA, ReportTmplB report.Template
 
 	// Compliance: overview (package overview).
 
@@ -152,6 +156,7 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: data flows (package dataflow).
 
 	// Compliance: reports (package report).
+	e.seedReports()
 
 	// Compliance: overview (package overview).
 
@@ -354,6 +359,10 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: data flows (package dataflow).
 
 	// Compliance: reports (package report).
+	if e.Reports, err = report.New(db, tl, e.Alerts, report.BasicSource{DB: db}, report.Options{BaseURL: "https://medguard.test"}); err != nil {
+		t.Fatal(err)
+	}
+	deps.Reports = e.Reports
 
 	// Compliance: overview (package overview).
 
