@@ -323,3 +323,6 @@ func (s *Service) File(ctx context.Context, a actor.Actor, id int64, format stri
 	}
 	return b, nil
 }
+
+// Sections lists the section keys a report or template may choose, in report order.
+func (s *Service) Sections() []string { return s.src.Sections() }

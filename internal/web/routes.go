@@ -468,6 +468,11 @@ func (s *Server) routeTable() []route {
 		// Compliance pages: the data-flow register.
 
 		// Report pages.
+		ui("GET", "/reports", auth.PermReportRead, s.uiReports),
+		ui("POST", "/reports", auth.PermReportWrite, s.uiReportGenerate),
+		ui("GET", "/reports/{id}", auth.PermReportRead, s.uiReportShow),
+		ui("POST", "/report-templates", auth.PermReportWrite, s.uiReportTemplateCreate),
+		ui("POST", "/report-templates/{id}", auth.PermReportWrite, s.uiReportTemplateUpdate),
 
 		// Overview dashboard pages.
 
