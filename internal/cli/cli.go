@@ -28,6 +28,7 @@ import (
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/demo"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/report"
 	"github.com/medguard/medguard/internal/trail"
 )
 
@@ -41,6 +42,8 @@ type env struct {
 	flags  *pflag.FlagSet
 	// ready is called with the base URL when a server starts (tests use it).
 	ready func(url string)
+	// reportSource gives `report generate` the Source of a report's data.
+	reportSource func(a *app.App) report.Source
 }
 
 // Run executes the command line args and returns the process exit code.
@@ -49,7 +52,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, ready func(string)) int {
-	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, ready: ready}
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, ready: ready, reportSource: reportSource}
 	root := e.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -91,6 +94,7 @@ func (e *env) rootCmd() *cobra.Command {
 	root.AddCommand(e.scanCmd(), e.maskCmd(), e.alertsCmd(), e.referenceCmd(), e.eventsCmd(), e.detectCmd(), e.rulesCmd())
 	root.AddCommand(e.authcodeCmd(), e.appCmd(), e.upstreamCmd(), e.riskCmd(), e.incidentCmd())
 	root.AddCommand(e.complianceCmd())
+	root.AddCommand(e.reportCmd())
 	return root
 }
 

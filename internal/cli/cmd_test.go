@@ -224,6 +224,21 @@ var cmdCases = []cmdCase{
 	{name: "upstream-link-not-hospital", args: []string{"upstream", "link", "--org", "Test City", "--data", "$DATA"}, setup: seedRegion},
 	{name: "upstream-link-unknown-org", args: []string{"upstream", "link", "--org", "nosuch", "--data", "$DATA"}, setup: seedRegion},
 	{name: "upstream-push-not-configured", args: []string{"upstream", "push", "--data", "$DATA"}},
+	// Periodic reports: usage errors (exit 2), an organisation that does not exist or none
+	// at all (exit 1), and a monthly HTML report of the seeded hospital.
+	{name: "help-report-generate", args: []string{"help", "report", "generate"}},
+	{name: "report-generate-bad-period", args: []string{"report", "generate", "--period", "2026-13", "--format", "pdf", "--out", "$TMP/r.pdf"}},
+	{name: "report-generate-bad-week", args: []string{"report", "generate", "--period", "2026-W54", "--format", "pdf", "--out", "$TMP/r.pdf"}},
+	{name: "report-generate-bad-format", args: []string{"report", "generate", "--period", "2026-11", "--format", "docx", "--out", "$TMP/r.docx"}},
+	{name: "report-generate-bad-lang", args: []string{"report", "generate", "--period", "2026-11", "--format", "pdf", "--lang", "fr", "--out", "$TMP/r.pdf"}},
+	{name: "report-generate-no-out", args: []string{"report", "generate", "--period", "2026-11", "--format", "pdf"}},
+	{name: "report-generate-bad-sections", args: []string{"report", "generate", "--period", "2026-11", "--format", "pdf", "--sections", "risks,weather",
+		"--out", "$TMP/r.pdf", "--data", "$DATA"}, setup: seedGovernance},
+	{name: "report-generate-unknown-org", args: []string{"report", "generate", "--org", "nosuch", "--period", "2026-11", "--format", "pdf",
+		"--out", "$TMP/r.pdf", "--data", "$DATA"}, setup: seedGovernance},
+	{name: "report-generate-no-org", args: []string{"report", "generate", "--period", "2026-11", "--format", "pdf", "--out", "$TMP/r.pdf", "--data", "$DATA"}},
+	{name: "report-generate-html", args: []string{"report", "generate", "--org", "Hospital A", "--period", "2026-12", "--format", "html",
+		"--sections", "risks,incidents", "--out", "$TMP/r.html", "--data", "$DATA"}, setup: seedGovernance},
 }
 
 // seedRegion makes a region node "Test City" with a hospital "Hospital A" under it.

@@ -104,6 +104,11 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 		id = strconv.FormatInt(e.DLPScanA.ID, 10)
 	case strings.Contains(p, "/dlp/findings/{id}"):
 		id = strconv.FormatInt(e.DLPFindingA.ID, 10)
+	// Periodic reports.
+	case strings.Contains(p, "/reports/{id}"):
+		id = strconv.FormatInt(e.ReportA.ID, 10)
+	case strings.Contains(p, "/report-templates/{id}"):
+		id = strconv.FormatInt(e.ReportTmplA.ID, 10)
 	case strings.Contains(p, "/cases/{id}"):
 		id = strconv.FormatInt(e.CaseA.ID, 10)
 	case strings.Contains(p, "/apps/{id}"):
@@ -376,6 +381,10 @@ func TestOtherHospitalIs404(t *testing.T) {
 			// Compliance: data flows (package dataflow).
 
 			// Compliance: reports (package report).
+			case strings.Contains(r.Pattern, "/reports/"):
+				id = e.ReportB.ID
+			case strings.Contains(r.Pattern, "/report-templates/"):
+				id = e.ReportTmplB.ID
 
 			// Compliance: overview (package overview).
 

@@ -303,6 +303,13 @@ func (s *Server) routeTable() []route {
 		// Compliance: the data-flow register.
 
 		// Periodic reports.
+		api("GET", "/api/v1/reports", auth.PermReportRead, s.apiReportList),
+		api("POST", "/api/v1/reports", auth.PermReportWrite, s.apiReportGenerate),
+		api("GET", "/api/v1/reports/{id}", auth.PermReportRead, s.apiReportGet),
+		api("GET", "/api/v1/reports/{id}/file", auth.PermReportRead, s.apiReportFile),
+		api("GET", "/api/v1/report-templates", auth.PermReportRead, s.apiReportTemplates),
+		api("POST", "/api/v1/report-templates", auth.PermReportWrite, s.apiReportTemplateCreate),
+		api("PUT", "/api/v1/report-templates/{id}", auth.PermReportWrite, s.apiReportTemplateUpdate),
 
 		// The overview dashboard of a hospital and of a region.
 		api("GET", "/api/v1/overview", auth.PermDashboard, s.apiOverview),
@@ -502,6 +509,11 @@ func (s *Server) routeTable() []route {
 		// Compliance pages: the data-flow register.
 
 		// Report pages.
+		ui("GET", "/reports", auth.PermReportRead, s.uiReports),
+		ui("POST", "/reports", auth.PermReportWrite, s.uiReportGenerate),
+		ui("GET", "/reports/{id}", auth.PermReportRead, s.uiReportShow),
+		ui("POST", "/report-templates", auth.PermReportWrite, s.uiReportTemplateCreate),
+		ui("POST", "/report-templates/{id}", auth.PermReportWrite, s.uiReportTemplateUpdate),
 
 		// Overview dashboard pages.
 		ui("GET", "/overview/region", auth.PermDashboard, s.uiOverviewRegion),

@@ -41,6 +41,7 @@ import (
 	"github.com/medguard/medguard/internal/policy"
 	"github.com/medguard/medguard/internal/portal"
 	"github.com/medguard/medguard/internal/reference"
+	"github.com/medguard/medguard/internal/report"
 	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
@@ -93,6 +94,7 @@ type Deps struct {
 	// Compliance: data flows (package dataflow).
 
 	// Compliance: reports (package report).
+	Reports *report.Service // periodic reports: templates, schedules, stored reports and their files
 
 	// Compliance: overview (package overview).
 	Overview *overview.Service // the overview dashboard of a hospital and of a region

@@ -34,6 +34,7 @@ import (
 	"github.com/medguard/medguard/internal/overview"
 	"github.com/medguard/medguard/internal/policy"
 	"github.com/medguard/medguard/internal/reference"
+	"github.com/medguard/medguard/internal/report"
 	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/risksource"
 	"github.com/medguard/medguard/internal/store"
@@ -124,6 +125,9 @@ type testEnv struct {
 	// Compliance: data flows (package dataflow).
 
 	// Compliance: reports (package report).
+	Reports                  *report.Service
+	ReportA, ReportB         report.Report
+	ReportTmplA, ReportTmplB report.Template
 
 	// Compliance: overview (package overview).
 	Overview *overview.Service
@@ -163,6 +167,7 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: data flows (package dataflow).
 
 	// Compliance: reports (package report).
+	e.seedReports()
 
 	// Compliance: overview (package overview).
 
@@ -368,6 +373,10 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: data flows (package dataflow).
 
 	// Compliance: reports (package report).
+	if e.Reports, err = report.New(db, tl, e.Alerts, report.BasicSource{DB: db}, report.Options{BaseURL: "https://medguard.test"}); err != nil {
+		t.Fatal(err)
+	}
+	deps.Reports = e.Reports
 
 	// Compliance: overview (package overview).
 	if e.Overview, err = overview.New(db, overview.Deps{Alerts: e.Alerts, Findings: e.Supply, Risks: e.Risks, Incidents: e.Incidents, Apps: e.Apps}); err != nil {
