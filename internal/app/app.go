@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/medguard/medguard/internal/appreg"
-	"github.com/medguard/medguard/internal/appscore"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +14,8 @@ import (
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/alertnotify"
+	"github.com/medguard/medguard/internal/appreg"
+	"github.com/medguard/medguard/internal/appscore"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/detect"
@@ -29,13 +29,17 @@ import (
 	"github.com/medguard/medguard/internal/lease"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/overview"
+	"github.com/medguard/medguard/internal/policy"
 	"github.com/medguard/medguard/internal/reference"
+	"github.com/medguard/medguard/internal/report"
 	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/risksource"
 	"github.com/medguard/medguard/internal/rulestore"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
 	"github.com/medguard/medguard/internal/trail"
+	"github.com/medguard/medguard/internal/training"
 	"github.com/medguard/medguard/internal/upstream"
 	"github.com/medguard/medguard/internal/vuln"
 	"github.com/medguard/medguard/internal/web"
@@ -85,6 +89,13 @@ type App struct {
 	Risks     *risk.Service
 	Incidents *incident.Service
 	Plans     *incident.Plans
+	// Compliance (issue 17): policies, roles and self-checks; training and exams; the
+	// overview dashboard; periodic reports.
+	Policies    *policy.Service
+	Training    *training.Service
+	Overview    *overview.Service
+	Reports     *report.Service
+	riskSources risk.SourceMux // the register's readers of other modules' records
 
 	// Set by Start.
 	leases    *lease.Manager
@@ -240,7 +251,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		_, err := a.Auth.UserByName(ctx, who, username)
 		return err
 	}
-	if a.Risks, err = risk.New(db, tl, a.Alerts, risk.Options{Sources: risksource.Mux(a.Alerts, a.Supply, a.DLP, a.Apps), Users: users, EmergencyLink: "/plans"}); err != nil {
+	// The compliance modules add their readers to the mux below once they exist (they
+	// raise risks through the register, which reads their records back).
+	a.riskSources = risksource.Mux(a.Alerts, a.Supply, a.DLP, a.Apps)
+	if a.Risks, err = risk.New(db, tl, a.Alerts, risk.Options{Sources: a.riskSources, Users: users, EmergencyLink: "/plans"}); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -250,6 +264,19 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.Plans = incident.NewPlans(db, tl, incident.PlanOptions{Alerts: a.Alerts})
+	// Compliance (issue 17).
+	a.Policies = policy.New(db, tl, a.Alerts, policy.Options{})
+	a.riskSources[risk.ModuleSelfCheck] = risksource.SelfCheckSource{Checks: a.Policies}
+	a.Training = training.New(db, tl, a.Alerts, training.Options{})
+	if a.Overview, err = overview.New(db, overview.Deps{Alerts: a.Alerts, Findings: a.Supply, Risks: a.Risks, Incidents: a.Incidents,
+		Apps: a.Apps}); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if a.Reports, err = report.New(db, tl, a.Alerts, report.BasicSource{DB: db}, report.Options{BaseURL: cfg.baseURL()}); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -312,7 +339,8 @@ func (a *App) Handler() (http.Handler, error) {
 	}
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
 		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts, Reference: a.Reference, Events: a.Events,
-		Apps: a.Apps, Upstream: a.Upstream, AppKeys: PublicKeysPEM(a.AppCodes), AppModel: &a.AppModel, Risks: a.Risks, Incidents: a.Incidents, Plans: a.Plans, Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
+		Apps: a.Apps, Upstream: a.Upstream, AppKeys: PublicKeysPEM(a.AppCodes), AppModel: &a.AppModel, Risks: a.Risks, Incidents: a.Incidents, Plans: a.Plans,
+		Policies: a.Policies, Training: a.Training, Overview: a.Overview, Reports: a.Reports, Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
 		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {
 		return nil, err

@@ -28,6 +28,9 @@ const (
 	LeaseAppsSweep       = "apps.sweep"       // evaluates the admitted apps again (codes expiring, deadlines passing)
 	LeaseIncidentClocks  = "incidents.clocks" // warns before and escalates after the incidents' reporting deadlines
 	LeaseRiskSweep       = "risk.sweep"       // expired acceptances, risk reviews and tasks due, plans' drills and tasks due
+	// LeaseComplianceSweep: policy reviews due, training overdue, data flows re-judged,
+	// automatic evidence re-checked, the overview's weekly scores, the scheduled reports.
+	LeaseComplianceSweep = "compliance.sweep"
 )
 
 // upstreamCheck is how often the upward report is built and compared with the last one
@@ -290,6 +293,7 @@ func (a *App) backgroundJobs() ([]*lease.Job, error) {
 		a.leases.Job(LeaseAppsSweep, time.Hour, a.sweepApps),
 		a.leases.Job(LeaseIncidentClocks, time.Minute, a.sweepIncidents),
 		a.leases.Job(LeaseRiskSweep, time.Hour, a.sweepRisks),
+		a.leases.Job(LeaseComplianceSweep, time.Hour, a.sweepCompliance),
 	}
 	if a.Config.Apps.UpstreamOn() {
 		p, err := a.UpstreamPusher()
@@ -414,5 +418,26 @@ func (a *App) sweepRisks(ctx context.Context) {
 	}
 	if _, err := a.Plans.Sweep(ctx, now); err != nil && ctx.Err() == nil {
 		a.Logger.Error("sweep the emergency plans", "err", err)
+	}
+}
+
+// sweepCompliance opens the policy reviews coming due, reminds of overdue training,
+// stores this week's security scores for the overview's trend and generates the
+// scheduled reports of the period just ended. Each step runs even when another failed.
+func (a *App) sweepCompliance(ctx context.Context) {
+	now := time.Now()
+	steps := []struct {
+		what string
+		run  func() error
+	}{
+		{"policy reviews", func() error { _, err := a.Policies.Sweep(ctx, now); return err }},
+		{"training reminders", func() error { _, err := a.Training.Sweep(ctx, now); return err }},
+		{"overview scores", func() error { _, err := a.Overview.Sweep(ctx, now); return err }},
+		{"scheduled reports", func() error { _, err := a.Reports.Sweep(ctx, now); return err }},
+	}
+	for _, st := range steps {
+		if err := st.run(); err != nil && ctx.Err() == nil {
+			a.Logger.Error("compliance sweep", "step", st.what, "err", err)
+		}
 	}
 }
