@@ -505,6 +505,18 @@ func (s *Server) routeTable() []route {
 		// Compliance pages: policies, roles, self-checks.
 
 		// Compliance pages: training and exams.
+		ui("GET", "/training", auth.PermComplianceRead, s.uiTrainingList),
+		ui("POST", "/training/courses", auth.PermComplianceWrite, s.uiTrainingCourseCreate),
+		ui("GET", "/training/courses/{id}", auth.PermComplianceRead, s.uiTrainingCourse),
+		ui("POST", "/training/courses/{id}", auth.PermComplianceWrite, s.uiTrainingCourseUpdate),
+		ui("POST", "/training/courses/{id}/sessions", auth.PermComplianceWrite, s.uiTrainingSessionAdd),
+		ui("POST", "/training/sessions/{id}/attendance", auth.PermComplianceWrite, s.uiTrainingAttendance),
+		ui("POST", "/training/courses/{id}/questions", auth.PermComplianceWrite, s.uiTrainingQuestionAdd),
+		upload(maxImportBody, ui("POST", "/training/courses/{id}/questions/import", auth.PermComplianceWrite, s.uiTrainingImport)),
+		ui("GET", "/training/mine", auth.PermSelf, s.uiTrainingMine),
+		ui("GET", "/training/exams/{id}", auth.PermSelf, s.uiTrainingExam),
+		ui("POST", "/training/exams/{id}/attempts", auth.PermSelf, s.uiTrainingAttemptStart),
+		ui("POST", "/training/attempts/{id}/submit", auth.PermSelf, s.uiTrainingSubmit),
 
 		// Compliance pages: the data-flow register.
 

@@ -123,6 +123,10 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 			{"accepted", plain(mpPart{"file", "bank.csv", []byte("type,question,answer\ntruefalse,离开电脑要锁屏,对\n")}), http.StatusOK},
 			{"failed: not text", plain(mpPart{"file", "bank.csv", bigBad}), http.StatusUnprocessableEntity},
 		},
+		"POST /training/courses/{id}/questions/import": {
+			{"accepted", plain(mpPart{"file", "bank.csv", []byte("题型,题目,答案\n判断,离开电脑要锁屏,对\n")}), http.StatusOK},
+			{"failed: not text", plain(mpPart{"file", "bank.csv", bigBad}), http.StatusUnprocessableEntity},
+		},
 	}
 
 	check := func(what string) {
