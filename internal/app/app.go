@@ -33,6 +33,7 @@ import (
 	"github.com/medguard/medguard/internal/policy"
 	"github.com/medguard/medguard/internal/reference"
 	"github.com/medguard/medguard/internal/report"
+	"github.com/medguard/medguard/internal/reportsrc"
 	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/risksource"
 	"github.com/medguard/medguard/internal/rulestore"
@@ -91,11 +92,14 @@ type App struct {
 	Plans     *incident.Plans
 	// Compliance (issue 17): policies, roles and self-checks; training and exams; the
 	// overview dashboard; periodic reports.
-	Policies    *policy.Service
-	Training    *training.Service
-	Overview    *overview.Service
-	Reports     *report.Service
-	riskSources risk.SourceMux // the register's readers of other modules' records
+	Policies *policy.Service
+	Training *training.Service
+	Overview *overview.Service
+	Reports  *report.Service
+	// ReportSource builds the reports' sections from the overview and the compliance
+	// modules (the scheduled reports, the pages' and `report generate`'s alike).
+	ReportSource reportsrc.Source
+	riskSources  risk.SourceMux // the register's readers of other modules' records
 
 	// Set by Start.
 	leases    *lease.Manager
@@ -273,7 +277,8 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	if a.Reports, err = report.New(db, tl, a.Alerts, report.BasicSource{DB: db}, report.Options{BaseURL: cfg.baseURL()}); err != nil {
+	a.ReportSource = reportsrc.Source{DB: db, Overview: a.Overview, Training: a.Training, SelfChecks: a.Policies, I18n: i18n.MustLoad()}
+	if a.Reports, err = report.New(db, tl, a.Alerts, a.ReportSource, report.Options{BaseURL: cfg.baseURL()}); err != nil {
 		db.Close()
 		return nil, err
 	}

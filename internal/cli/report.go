@@ -15,10 +15,10 @@ import (
 	"github.com/medguard/medguard/internal/report"
 )
 
-// reportSource is where `report generate` takes a report's data from: the platform's
-// own tables through report.BasicSource, until the application provides the overview
-// dashboard's Source.
-func reportSource(a *app.App) report.Source { return report.BasicSource{DB: a.DB} }
+// reportSource is where `report generate` takes a report's data from: the application's
+// own Source (the overview dashboard and the compliance modules), the one the scheduled
+// reports and the web pages use.
+func reportSource(a *app.App) report.Source { return a.ReportSource }
 
 // reportLangs are the values of `report generate --lang`.
 var reportLangs = []string{"zh-CN", "en"}
