@@ -61,10 +61,12 @@ const (
 	ModuleCase     = "case"     // a privacy case (a case of the alert inbox)
 	ModuleApp      = "app"      // an internet-hospital app (package appreg)
 	ModuleDelivery = "delivery" // a software delivery (package supply)
+	// ModuleAssessItem is a gap of a compliance assessment (package assess).
+	ModuleAssessItem = "assess_item"
 )
 
 // Modules lists the modules FromSource accepts.
-var Modules = []string{ModuleAlert, ModuleFinding, ModuleDLPScan, ModuleCase, ModuleApp, ModuleDelivery}
+var Modules = []string{ModuleAlert, ModuleFinding, ModuleDLPScan, ModuleCase, ModuleApp, ModuleDelivery, ModuleAssessItem}
 
 // SourceMux is a SourceReader that hands each module to its own reader (the integrator
 // fills it: SourceMux{ModuleAlert: AlertSource{Alerts: alertService}, …}). A module
