@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/assess"
+	"github.com/medguard/medguard/internal/assess/assesstest"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
@@ -106,6 +108,13 @@ type testEnv struct {
 	// Compliance: catalogues (package control).
 
 	// Compliance: assessments (package assess).
+	// Assess is built on the fixture catalogue (assesstest); AssessRisks is a register
+	// whose source mux reads assessment items. Each hospital has an assessment with a gap
+	// (8.1.4.1.d not met) and an evidence file.
+	Assess                   *assess.Service
+	AssessRisks              *risk.Service
+	AssessA, AssessB         assess.Assessment
+	AssessFileA, AssessFileB assess.Evidence
 
 	// Compliance: policies (package policy).
 
@@ -144,6 +153,7 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: catalogues (package control).
 
 	// Compliance: assessments (package assess).
+	e.seedAssess()
 
 	// Compliance: policies (package policy).
 
@@ -346,6 +356,15 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: catalogues (package control).
 
 	// Compliance: assessments (package assess).
+	if e.Assess, err = assess.New(db, tl, assesstest.New(), assess.Options{Checks: assess.DefaultChecks(assess.Sources{DB: db, Trail: tl,
+		MFA: e.Orgs, Events: e.Events, Findings: e.Supply, SLA: e.Alerts})}); err != nil {
+		t.Fatal(err)
+	}
+	if e.AssessRisks, err = risk.New(db, tl, e.Alerts, risk.Options{Sources: risk.SourceMux{risk.ModuleAssessItem: risksource.AssessItems(e.Assess)},
+		EmergencyLink: "/plans"}); err != nil {
+		t.Fatal(err)
+	}
+	deps.Assess, deps.AssessRisks = e.Assess, e.AssessRisks
 
 	// Compliance: policies (package policy).
 

@@ -101,24 +101,35 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		{"accepted", plain(mpPart{"file", "report.pdf", pdf}), http.StatusOK},
 		{"failed: not a known type", plain(mpPart{"file", "dump.pdf", []byte("\x00\x01 not a document")}), http.StatusBadRequest},
 	}
+	// An assessment's evidence: the item is a form field; at most 20 MiB, nothing padded.
+	assessCases := func(accepted int) []uploadCase {
+		item := mpPart{"item", "", []byte("8.1.4.1.a")}
+		return []uploadCase{
+			{"accepted", plain(item, mpPart{"file", "report.pdf", pdf}), accepted},
+			{"failed: too large", plain(item, mpPart{"file", "report.pdf", bigBad}), http.StatusBadRequest},
+			{"failed: disguised", plain(item, mpPart{"file", "report.pdf", evidence}), http.StatusBadRequest},
+		}
+	}
 	vid := strconv.FormatInt(e.VersionA.ID, 10)
 	cases := map[string][]uploadCase{
-		"POST /api/v1/versions/{id}/sbom":         sbomCases,
-		"POST /api/v1/sbom/check":                 sbomCases,
-		"POST /api/v1/versions/{id}/deliveries":   deliveryCases,
-		"POST /api/v1/vulndb/import":              vulnCases,
-		"POST /api/v1/dlp/scan/file":              dlpCases(http.StatusCreated),
-		"POST /api/v1/dlp/check":                  dlpCases(http.StatusOK),
-		"POST /api/v1/assets/import":              assetCases,
-		"POST /supply/versions/{id}/sbom":         sbomCases,
-		"POST /supply/versions/{id}/deliveries":   deliveryCases,
-		"POST /supply/vulndb":                     vulnCases,
-		"POST /dlp/scan":                          dlpCases(http.StatusOK),
-		"POST /assets/import":                     assetCases,
-		"POST /api/v1/apps/{id}/inspections":      apkCases(http.StatusCreated),
-		"POST /apps/{id}/inspections":             apkCases(http.StatusOK),
-		"POST /api/v1/incidents/{id}/attachments": attachmentCases,
-		"POST /incidents/{id}/attachments":        evidenceCases,
+		"POST /api/v1/versions/{id}/sbom":                sbomCases,
+		"POST /api/v1/sbom/check":                        sbomCases,
+		"POST /api/v1/versions/{id}/deliveries":          deliveryCases,
+		"POST /api/v1/vulndb/import":                     vulnCases,
+		"POST /api/v1/dlp/scan/file":                     dlpCases(http.StatusCreated),
+		"POST /api/v1/dlp/check":                         dlpCases(http.StatusOK),
+		"POST /api/v1/assets/import":                     assetCases,
+		"POST /supply/versions/{id}/sbom":                sbomCases,
+		"POST /supply/versions/{id}/deliveries":          deliveryCases,
+		"POST /supply/vulndb":                            vulnCases,
+		"POST /dlp/scan":                                 dlpCases(http.StatusOK),
+		"POST /assets/import":                            assetCases,
+		"POST /api/v1/apps/{id}/inspections":             apkCases(http.StatusCreated),
+		"POST /apps/{id}/inspections":                    apkCases(http.StatusOK),
+		"POST /api/v1/incidents/{id}/attachments":        attachmentCases,
+		"POST /incidents/{id}/attachments":               evidenceCases,
+		"POST /api/v1/compliance/assessments/{id}/files": assessCases(http.StatusCreated),
+		"POST /compliance/assessments/{id}/files":        assessCases(http.StatusOK),
 	}
 
 	check := func(what string) {
@@ -206,6 +217,9 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		}
 		if strings.Contains(rt.Pattern, "/incidents/") {
 			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.IncidentA.ID, 10), 1)
+		}
+		if strings.Contains(rt.Pattern, "/compliance/assessments/") {
+			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.AssessA.ID, 10), 1)
 		}
 		for _, c := range cs {
 			code := send(rt, path, "admin", c.parts(), true)
