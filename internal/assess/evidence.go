@@ -128,8 +128,11 @@ func safeName(name string) string {
 		return r
 	}, name)
 	if r := []rune(name); len(r) > 200 {
-		ext := path.Ext(name)
-		name = string(r[:200-len([]rune(ext))]) + ext
+		ext := []rune(path.Ext(name))
+		if len(ext) > 20 { // no extension, only a dot far in
+			ext = nil
+		}
+		name = string(r[:200-len(ext)]) + string(ext)
 	}
 	if name == "." || name == ".." {
 		return ""

@@ -431,6 +431,15 @@ func (s *Service) Progress(ctx context.Context, a actor.Actor, orgID int64) ([]S
 	return out, nil
 }
 
+// Trend returns the progress of assessment id week by week (the last point of each ISO
+// week), oldest first.
+func (s *Service) Trend(ctx context.Context, a actor.Actor, id int64) ([]Point, error) {
+	if _, err := s.get(ctx, s.db, a, id); err != nil {
+		return nil, err
+	}
+	return s.trend(ctx, id)
+}
+
 // trend returns the last progress point of each ISO week of assessment id, oldest first.
 func (s *Service) trend(ctx context.Context, id int64) ([]Point, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT at, met, partly, not_met, not_applicable, unassessed, percent

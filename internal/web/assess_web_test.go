@@ -158,7 +158,7 @@ func TestAssessPages(t *testing.T) {
 				form: url.Values{"title": {""}, "catalogue": {"mini-mlps"}}, status: http.StatusBadRequest, expect: []string{"Start an assessment"}},
 			{name: "an assessment in English", user: "secofficer", method: "GET", path: "/compliance/assessments/{a}", status: http.StatusOK,
 				expect: []string{"MLPS self-check A", "Security computing environment", "8.1.4.1 Identification and authentication",
-					"Two-factor authentication", `id="status-8.1.4.1.d">Not met`, "policy.txt", "Raise a risk for this gap"}},
+					"Two-factor authentication", `id="status-8.1.4.1.d">Not met`, `id="assessment-trend"`, "policy.txt", "Raise a risk for this gap"}},
 			{name: "set a status", user: "secofficer", method: "POST", path: "/compliance/assessments/{a}/status",
 				form: url.Values{"item": {"8.1.4.3.c"}, "status": {"partly"}, "note": {"backups weekly only"}}, status: http.StatusSeeOther,
 				location: "/compliance/assessments/{a}?flash=flash.assess.status#item-8.1.4.3.c"},

@@ -106,6 +106,7 @@ type assessShowData struct {
 	Statuses   []string
 	Modules    []string
 	CanRisk    bool
+	Trend      []assess.Point // one point a week
 }
 
 func (s *Server) uiAssessShow(w http.ResponseWriter, r *http.Request) error {
@@ -115,7 +116,11 @@ func (s *Server) uiAssessShow(w http.ResponseWriter, r *http.Request) error {
 // showAssessment renders assessment {id}, items grouped by the catalogue's tree, with
 // failed (the problem of an action on it) at the top.
 func (s *Server) showAssessment(w http.ResponseWriter, r *http.Request, failed error) error {
-	_, x, err := s.visibleAssessment(r)
+	svc, x, err := s.visibleAssessment(r)
+	if err != nil {
+		return err
+	}
+	trend, err := svc.Trend(r.Context(), reqActor(r), x.ID)
 	if err != nil {
 		return err
 	}
@@ -126,7 +131,7 @@ func (s *Server) showAssessment(w http.ResponseWriter, r *http.Request, failed e
 		return err
 	}
 	p.Data = assessShowData{Assessment: x, Groups: groupItems(x.Items), Statuses: assess.Statuses, Modules: assess.LinkModules,
-		CanRisk: s.AssessRisks != nil}
+		CanRisk: s.AssessRisks != nil, Trend: trend}
 	return s.render(w, code, "assessment.html", p)
 }
 
