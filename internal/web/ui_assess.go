@@ -283,3 +283,16 @@ func (p *page) AssessCount(c assess.Counts, status string) int {
 	}
 	return c.Unassessed
 }
+
+// AssessClass is the badge class of an item's status or a check's outcome.
+func (p *page) AssessClass(v string) string {
+	switch v {
+	case assess.StatusMet, "pass":
+		return "ok"
+	case assess.StatusPartly, "unavailable":
+		return "warn"
+	case assess.StatusNotMet, "fail":
+		return "bad"
+	}
+	return ""
+}
