@@ -68,7 +68,8 @@ const (
 )
 
 // Modules lists the modules FromSource accepts.
-var Modules = []string{ModuleAlert, ModuleFinding, ModuleDLPScan, ModuleCase, ModuleApp, ModuleDelivery, ModuleSelfCheck}
+var Modules = []string{ModuleAlert, ModuleFinding, ModuleDLPScan, ModuleCase, ModuleApp, ModuleDelivery, ModuleSelfCheck,
+	ModuleAssessItem}
 
 // SourceMux is a SourceReader that hands each module to its own reader (the integrator
 // fills it: SourceMux{ModuleAlert: AlertSource{Alerts: alertService}, …}). A module

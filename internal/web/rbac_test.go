@@ -78,8 +78,11 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 		p = strings.Replace(p, "{run}", strconv.FormatInt(e.ChecklistA.ID, 10), 1)
 		p = strings.Replace(p, "{item}", strconv.FormatInt(e.ChecklistA.Items[0].ID, 10), 1)
 	}
+	p = strings.Replace(p, "{evidence}", strconv.FormatInt(e.AssessFileA.ID, 10), 1)
 	id := ""
 	switch {
+	case strings.Contains(p, "/compliance/assessments/{id}"):
+		id = strconv.FormatInt(e.AssessA.ID, 10)
 	case strings.Contains(p, "/risks/{id}"):
 		id = strconv.FormatInt(e.RiskA.ID, 10)
 	case strings.Contains(p, "/incidents/{id}"):
@@ -361,6 +364,8 @@ func TestOtherHospitalIs404(t *testing.T) {
 			// Compliance: catalogues (package control).
 
 			// Compliance: assessments (package assess).
+			case strings.Contains(r.Pattern, "/compliance/assessments/"):
+				id = e.AssessB.ID
 
 			// Compliance: policies (package policy).
 			case strings.HasPrefix(r.Pattern, "/api/v1/policies/"), strings.HasPrefix(r.Pattern, "/policies/"):

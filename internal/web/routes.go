@@ -260,6 +260,15 @@ func (s *Server) routeTable() []route {
 		api("GET", "/api/v1/compliance/catalogues/{name}", auth.PermComplianceRead, s.apiCatalogue),
 
 		// Compliance: assessments, evidence and automatic checks.
+		api("GET", "/api/v1/compliance/assessments", auth.PermComplianceRead, s.apiAssessList),
+		api("POST", "/api/v1/compliance/assessments", auth.PermComplianceWrite, s.apiAssessCreate),
+		api("GET", "/api/v1/compliance/assessments/{id}", auth.PermComplianceRead, s.apiAssessGet),
+		api("POST", "/api/v1/compliance/assessments/{id}/status", auth.PermComplianceWrite, s.apiAssessStatus),
+		api("POST", "/api/v1/compliance/assessments/{id}/links", auth.PermComplianceWrite, s.apiAssessLink),
+		upload(maxAssessUpload, api("POST", "/api/v1/compliance/assessments/{id}/files", auth.PermComplianceWrite, s.apiAssessFile)),
+		api("GET", "/api/v1/compliance/assessments/{id}/files/{evidence}", auth.PermComplianceRead, s.apiAssessDownload),
+		api("POST", "/api/v1/compliance/assessments/{id}/recheck", auth.PermComplianceWrite, s.apiAssessRecheck),
+		api("POST", "/api/v1/compliance/assessments/{id}/risks", auth.PermComplianceWrite, s.apiAssessRisk),
 
 		// Compliance: policies, roles and responsibilities, self-checks.
 		api("GET", "/api/v1/policies", auth.PermComplianceRead, s.apiPolicyList),
@@ -501,6 +510,15 @@ func (s *Server) routeTable() []route {
 		ui("GET", "/compliance/catalogues/{name}", auth.PermComplianceRead, s.uiCatalogue),
 
 		// Compliance pages: assessments and evidence (/compliance is the hub).
+		ui("GET", "/compliance", auth.PermComplianceRead, s.uiCompliance),
+		ui("POST", "/compliance/assessments", auth.PermComplianceWrite, s.uiAssessCreate),
+		ui("GET", "/compliance/assessments/{id}", auth.PermComplianceRead, s.uiAssessShow),
+		ui("POST", "/compliance/assessments/{id}/status", auth.PermComplianceWrite, s.uiAssessStatus),
+		ui("POST", "/compliance/assessments/{id}/links", auth.PermComplianceWrite, s.uiAssessLink),
+		upload(maxAssessUpload, ui("POST", "/compliance/assessments/{id}/files", auth.PermComplianceWrite, s.uiAssessFile)),
+		ui("GET", "/compliance/assessments/{id}/files/{evidence}", auth.PermComplianceRead, s.apiAssessDownload),
+		ui("POST", "/compliance/assessments/{id}/recheck", auth.PermComplianceWrite, s.uiAssessRecheck),
+		ui("POST", "/compliance/assessments/{id}/risks", auth.PermComplianceWrite, s.uiAssessRisk),
 
 		// Compliance pages: policies, roles, self-checks.
 

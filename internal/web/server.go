@@ -26,6 +26,7 @@ import (
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/appreg"
 	"github.com/medguard/medguard/internal/appscore"
+	"github.com/medguard/medguard/internal/assess"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/detect"
@@ -84,6 +85,12 @@ type Deps struct {
 	// Compliance: catalogues (package control).
 
 	// Compliance: assessments (package assess).
+	// Assess keeps the compliance assessments; it holds the catalogue adapter (nil: the
+	// assessment routes answer 404). AssessRisks is the register a gap becomes a risk in
+	// (the risk register whose source mux reads module assess_item; nil: that route
+	// answers 404).
+	Assess      *assess.Service
+	AssessRisks assess.RiskRaiser
 
 	// Compliance: policies (package policy).
 	Policies *policy.Service // policy documents and reviews, security roles, periodic self-checks

@@ -22,6 +22,8 @@ import (
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/appreg"
 	"github.com/medguard/medguard/internal/appscore"
+	"github.com/medguard/medguard/internal/assess"
+	"github.com/medguard/medguard/internal/assess/assesstest"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/authcode"
@@ -110,6 +112,13 @@ type testEnv struct {
 	// Compliance: catalogues (package control).
 
 	// Compliance: assessments (package assess).
+	// Assess is built on the fixture catalogue (assesstest); AssessRisks is a register
+	// whose source mux reads assessment items. Each hospital has an assessment with a gap
+	// (8.1.4.1.d not met) and an evidence file.
+	Assess                   *assess.Service
+	AssessRisks              *risk.Service
+	AssessA, AssessB         assess.Assessment
+	AssessFileA, AssessFileB assess.Evidence
 
 	// Compliance: policies (package policy).
 	Policies               *policy.Service
@@ -158,6 +167,7 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: catalogues (package control).
 
 	// Compliance: assessments (package assess).
+	e.seedAssess()
 
 	// Compliance: policies (package policy).
 	e.seedPolicies()
@@ -362,6 +372,15 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: catalogues (package control).
 
 	// Compliance: assessments (package assess).
+	if e.Assess, err = assess.New(db, tl, assesstest.New(), assess.Options{Checks: assess.DefaultChecks(assess.Sources{DB: db, Trail: tl,
+		MFA: e.Orgs, Events: e.Events, Findings: e.Supply, SLA: e.Alerts})}); err != nil {
+		t.Fatal(err)
+	}
+	if e.AssessRisks, err = risk.New(db, tl, e.Alerts, risk.Options{Sources: risk.SourceMux{risk.ModuleAssessItem: risksource.AssessItems(e.Assess)},
+		EmergencyLink: "/plans"}); err != nil {
+		t.Fatal(err)
+	}
+	deps.Assess, deps.AssessRisks = e.Assess, e.AssessRisks
 
 	// Compliance: policies (package policy).
 	e.Policies = policy.New(db, tl, e.Alerts, policy.Options{})

@@ -101,6 +101,15 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		{"accepted", plain(mpPart{"file", "report.pdf", pdf}), http.StatusOK},
 		{"failed: not a known type", plain(mpPart{"file", "dump.pdf", []byte("\x00\x01 not a document")}), http.StatusBadRequest},
 	}
+	// An assessment's evidence: the item is a form field; at most 20 MiB, nothing padded.
+	assessCases := func(accepted int) []uploadCase {
+		item := mpPart{"item", "", []byte("8.1.4.1.a")}
+		return []uploadCase{
+			{"accepted", plain(item, mpPart{"file", "report.pdf", pdf}), accepted},
+			{"failed: too large", plain(item, mpPart{"file", "report.pdf", bigBad}), http.StatusBadRequest},
+			{"failed: disguised", plain(item, mpPart{"file", "report.pdf", evidence}), http.StatusBadRequest},
+		}
+	}
 	vid := strconv.FormatInt(e.VersionA.ID, 10)
 	cases := map[string][]uploadCase{
 		"POST /api/v1/versions/{id}/sbom":         sbomCases,
@@ -127,6 +136,8 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 			{"accepted", plain(mpPart{"file", "bank.csv", []byte("题型,题目,答案\n判断,离开电脑要锁屏,对\n")}), http.StatusOK},
 			{"failed: not text", plain(mpPart{"file", "bank.csv", bigBad}), http.StatusUnprocessableEntity},
 		},
+		"POST /api/v1/compliance/assessments/{id}/files": assessCases(http.StatusCreated),
+		"POST /compliance/assessments/{id}/files":        assessCases(http.StatusOK),
 	}
 
 	check := func(what string) {
@@ -217,6 +228,9 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		}
 		if strings.Contains(rt.Pattern, "/training/") {
 			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.TrainingCourseA.ID, 10), 1)
+		}
+		if strings.Contains(rt.Pattern, "/compliance/assessments/") {
+			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.AssessA.ID, 10), 1)
 		}
 		for _, c := range cs {
 			code := send(rt, path, "admin", c.parts(), true)
