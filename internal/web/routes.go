@@ -475,6 +475,16 @@ func (s *Server) routeTable() []route {
 		// Compliance pages: assessments and evidence (/compliance is the hub).
 
 		// Compliance pages: policies, roles, self-checks.
+		ui("GET", "/policies", auth.PermComplianceRead, s.uiPolicyList),
+		ui("POST", "/policies", auth.PermComplianceWrite, s.uiPolicyCreate),
+		ui("GET", "/policies/{id}", auth.PermComplianceRead, s.uiPolicyShow),
+		ui("POST", "/policies/{id}/revise", auth.PermComplianceWrite, s.uiPolicyRevise),
+		ui("POST", "/policies/{id}/submit", auth.PermComplianceWrite, s.uiPolicySubmit),
+		ui("POST", "/policies/{id}/approve", auth.PermComplianceWrite, s.uiPolicyApprove),
+		ui("POST", "/policies/{id}/retire", auth.PermComplianceWrite, s.uiPolicyRetire),
+		ui("POST", "/policies/{id}/review", auth.PermComplianceWrite, s.uiPolicyReview),
+		upload(maxPolicyUpload, ui("POST", "/policies/{id}/document", auth.PermComplianceWrite, s.uiPolicyAttach)),
+		ui("GET", "/policies/{id}/versions/{version}/document", auth.PermComplianceRead, s.uiPolicyDocument),
 
 		// Compliance pages: training and exams.
 

@@ -101,6 +101,13 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		{"accepted", plain(mpPart{"file", "report.pdf", pdf}), http.StatusOK},
 		{"failed: not a known type", plain(mpPart{"file", "dump.pdf", []byte("\x00\x01 not a document")}), http.StatusBadRequest},
 	}
+	// A policy's document and a self-check's report (package policy): at most 20 MiB, like
+	// the incident attachments, so nothing is padded.
+	policyFileCases := []uploadCase{
+		{"accepted", plain(mpPart{"file", "policy.pdf", pdf}), http.StatusCreated},
+		{"failed: too large", plain(mpPart{"file", "policy.pdf", bigBad}), http.StatusBadRequest},
+		{"failed: disguised", plain(mpPart{"file", "policy.png", evidence}), http.StatusBadRequest},
+	}
 	vid := strconv.FormatInt(e.VersionA.ID, 10)
 	cases := map[string][]uploadCase{
 		"POST /api/v1/versions/{id}/sbom":         sbomCases,
@@ -119,6 +126,9 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		"POST /apps/{id}/inspections":             apkCases(http.StatusOK),
 		"POST /api/v1/incidents/{id}/attachments": attachmentCases,
 		"POST /incidents/{id}/attachments":        evidenceCases,
+		"POST /api/v1/policies/{id}/document":     policyFileCases,
+		"POST /api/v1/selfchecks/{id}/report":     policyFileCases,
+		"POST /policies/{id}/document":            policyFileCases,
 	}
 
 	check := func(what string) {
@@ -206,6 +216,12 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		}
 		if strings.Contains(rt.Pattern, "/incidents/") {
 			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.IncidentA.ID, 10), 1)
+		}
+		if strings.Contains(rt.Pattern, "/policies/") {
+			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.PolicyA.ID, 10), 1)
+		}
+		if strings.Contains(rt.Pattern, "/selfchecks/") {
+			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.SelfCheckA.ID, 10), 1)
 		}
 		for _, c := range cs {
 			code := send(rt, path, "admin", c.parts(), true)
