@@ -485,6 +485,16 @@ func (s *Server) routeTable() []route {
 		ui("POST", "/policies/{id}/review", auth.PermComplianceWrite, s.uiPolicyReview),
 		upload(maxPolicyUpload, ui("POST", "/policies/{id}/document", auth.PermComplianceWrite, s.uiPolicyAttach)),
 		ui("GET", "/policies/{id}/versions/{version}/document", auth.PermComplianceRead, s.uiPolicyDocument),
+		ui("GET", "/policies/roles", auth.PermComplianceRead, s.uiRoleBook),
+		ui("POST", "/policies/roles", auth.PermComplianceWrite, s.uiRoleCreate),
+		ui("POST", "/policies/roles/{id}/save", auth.PermComplianceWrite, s.uiRoleSave),
+		ui("POST", "/policies/roles/{id}/remove", auth.PermComplianceWrite, s.uiRoleRemove),
+		ui("GET", "/selfchecks", auth.PermComplianceRead, s.uiSelfCheckList),
+		ui("POST", "/selfchecks", auth.PermComplianceWrite, s.uiSelfCheckCreate),
+		ui("GET", "/selfchecks/{id}", auth.PermComplianceRead, s.uiSelfCheckShow),
+		ui("POST", "/selfchecks/{id}", auth.PermComplianceWrite, s.uiSelfCheckRecord),
+		upload(maxPolicyUpload, ui("POST", "/selfchecks/{id}/report", auth.PermComplianceWrite, s.uiSelfCheckAttach)),
+		ui("GET", "/selfchecks/{id}/report", auth.PermComplianceRead, s.uiSelfCheckReport),
 
 		// Compliance pages: training and exams.
 

@@ -129,6 +129,7 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		"POST /api/v1/policies/{id}/document":     policyFileCases,
 		"POST /api/v1/selfchecks/{id}/report":     policyFileCases,
 		"POST /policies/{id}/document":            policyFileCases,
+		"POST /selfchecks/{id}/report":            policyFileCases,
 	}
 
 	check := func(what string) {
