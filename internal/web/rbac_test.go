@@ -146,7 +146,7 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 	// Compliance: policies (package policy).
 	case strings.Contains(p, "/policies/{id}"):
 		id = strconv.FormatInt(e.PolicyA.ID, 10)
-	case strings.Contains(p, "/compliance/roles/{id}"):
+	case strings.Contains(p, "/compliance/roles/{id}"), strings.Contains(p, "/policies/roles/{id}"):
 		id = strconv.FormatInt(e.RoleA.ID, 10)
 	case strings.Contains(p, "/selfchecks/{id}"):
 		id = strconv.FormatInt(e.SelfCheckA.ID, 10)
@@ -368,6 +368,8 @@ func TestOtherHospitalIs404(t *testing.T) {
 				id = e.AssessB.ID
 
 			// Compliance: policies (package policy).
+			case strings.HasPrefix(r.Pattern, "/policies/roles/"):
+				id = e.RoleB.ID
 			case strings.HasPrefix(r.Pattern, "/api/v1/policies/"), strings.HasPrefix(r.Pattern, "/policies/"):
 				id = e.PolicyB.ID
 			case strings.HasPrefix(r.Pattern, "/api/v1/compliance/roles/"):

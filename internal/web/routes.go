@@ -521,6 +521,26 @@ func (s *Server) routeTable() []route {
 		ui("POST", "/compliance/assessments/{id}/risks", auth.PermComplianceWrite, s.uiAssessRisk),
 
 		// Compliance pages: policies, roles, self-checks.
+		ui("GET", "/policies", auth.PermComplianceRead, s.uiPolicyList),
+		ui("POST", "/policies", auth.PermComplianceWrite, s.uiPolicyCreate),
+		ui("GET", "/policies/{id}", auth.PermComplianceRead, s.uiPolicyShow),
+		ui("POST", "/policies/{id}/revise", auth.PermComplianceWrite, s.uiPolicyRevise),
+		ui("POST", "/policies/{id}/submit", auth.PermComplianceWrite, s.uiPolicySubmit),
+		ui("POST", "/policies/{id}/approve", auth.PermComplianceWrite, s.uiPolicyApprove),
+		ui("POST", "/policies/{id}/retire", auth.PermComplianceWrite, s.uiPolicyRetire),
+		ui("POST", "/policies/{id}/review", auth.PermComplianceWrite, s.uiPolicyReview),
+		upload(maxPolicyUpload, ui("POST", "/policies/{id}/document", auth.PermComplianceWrite, s.uiPolicyAttach)),
+		ui("GET", "/policies/{id}/versions/{version}/document", auth.PermComplianceRead, s.uiPolicyDocument),
+		ui("GET", "/policies/roles", auth.PermComplianceRead, s.uiRoleBook),
+		ui("POST", "/policies/roles", auth.PermComplianceWrite, s.uiRoleCreate),
+		ui("POST", "/policies/roles/{id}/save", auth.PermComplianceWrite, s.uiRoleSave),
+		ui("POST", "/policies/roles/{id}/remove", auth.PermComplianceWrite, s.uiRoleRemove),
+		ui("GET", "/selfchecks", auth.PermComplianceRead, s.uiSelfCheckList),
+		ui("POST", "/selfchecks", auth.PermComplianceWrite, s.uiSelfCheckCreate),
+		ui("GET", "/selfchecks/{id}", auth.PermComplianceRead, s.uiSelfCheckShow),
+		ui("POST", "/selfchecks/{id}", auth.PermComplianceWrite, s.uiSelfCheckRecord),
+		upload(maxPolicyUpload, ui("POST", "/selfchecks/{id}/report", auth.PermComplianceWrite, s.uiSelfCheckAttach)),
+		ui("GET", "/selfchecks/{id}/report", auth.PermComplianceRead, s.uiSelfCheckReport),
 
 		// Compliance pages: training and exams.
 		ui("GET", "/training", auth.PermComplianceRead, s.uiTrainingList),

@@ -110,6 +110,13 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 			{"failed: disguised", plain(item, mpPart{"file", "report.pdf", evidence}), http.StatusBadRequest},
 		}
 	}
+	// A policy's document and a self-check's report (package policy): at most 20 MiB, like
+	// the incident attachments, so nothing is padded.
+	policyFileCases := []uploadCase{
+		{"accepted", plain(mpPart{"file", "policy.pdf", pdf}), http.StatusCreated},
+		{"failed: too large", plain(mpPart{"file", "policy.pdf", bigBad}), http.StatusBadRequest},
+		{"failed: disguised", plain(mpPart{"file", "policy.png", evidence}), http.StatusBadRequest},
+	}
 	vid := strconv.FormatInt(e.VersionA.ID, 10)
 	cases := map[string][]uploadCase{
 		"POST /api/v1/versions/{id}/sbom":         sbomCases,
@@ -138,6 +145,10 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		},
 		"POST /api/v1/compliance/assessments/{id}/files": assessCases(http.StatusCreated),
 		"POST /compliance/assessments/{id}/files":        assessCases(http.StatusOK),
+		"POST /api/v1/policies/{id}/document":            policyFileCases,
+		"POST /api/v1/selfchecks/{id}/report":            policyFileCases,
+		"POST /policies/{id}/document":                   policyFileCases,
+		"POST /selfchecks/{id}/report":                   policyFileCases,
 	}
 
 	check := func(what string) {
@@ -231,6 +242,12 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		}
 		if strings.Contains(rt.Pattern, "/compliance/assessments/") {
 			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.AssessA.ID, 10), 1)
+		}
+		if strings.Contains(rt.Pattern, "/policies/") {
+			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.PolicyA.ID, 10), 1)
+		}
+		if strings.Contains(rt.Pattern, "/selfchecks/") {
+			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.SelfCheckA.ID, 10), 1)
 		}
 		for _, c := range cs {
 			code := send(rt, path, "admin", c.parts(), true)
