@@ -16,6 +16,7 @@ import (
 	"github.com/medguard/medguard/internal/alertnotify"
 	"github.com/medguard/medguard/internal/appreg"
 	"github.com/medguard/medguard/internal/appscore"
+	"github.com/medguard/medguard/internal/assess"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/detect"
@@ -93,6 +94,7 @@ type App struct {
 	// Compliance (issue 17): policies, roles and self-checks; training and exams; the
 	// overview dashboard; periodic reports.
 	Policies *policy.Service
+	Assess   *assess.Service // compliance assessments with their automatic evidence
 	Training *training.Service
 	Overview *overview.Service
 	Reports  *report.Service
@@ -272,8 +274,14 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	a.Policies = policy.New(db, tl, a.Alerts, policy.Options{})
 	a.riskSources[risk.ModuleSelfCheck] = risksource.SelfCheckSource{Checks: a.Policies}
 	a.Training = training.New(db, tl, a.Alerts, training.Options{})
+	if a.Assess, err = assess.New(db, tl, assess.ControlCatalogues{}, assess.Options{Checks: assess.DefaultChecks(assess.Sources{DB: db,
+		Trail: tl, MFA: a.Orgs, Events: a.Events, Findings: a.Supply, SLA: a.Alerts, Training: a.Training, Policies: a.Policies})}); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.riskSources[risk.ModuleAssessItem] = risksource.AssessItems(a.Assess)
 	if a.Overview, err = overview.New(db, overview.Deps{Alerts: a.Alerts, Findings: a.Supply, Risks: a.Risks, Incidents: a.Incidents,
-		Apps: a.Apps}); err != nil {
+		Apps: a.Apps, Compliance: complianceProgress{a.Assess}}); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -345,7 +353,7 @@ func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
 		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts, Reference: a.Reference, Events: a.Events,
 		Apps: a.Apps, Upstream: a.Upstream, AppKeys: PublicKeysPEM(a.AppCodes), AppModel: &a.AppModel, Risks: a.Risks, Incidents: a.Incidents, Plans: a.Plans,
-		Policies: a.Policies, Training: a.Training, Overview: a.Overview, Reports: a.Reports, Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
+		Policies: a.Policies, Training: a.Training, Assess: a.Assess, AssessRisks: a.Risks, Overview: a.Overview, Reports: a.Reports, Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
 		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {
 		return nil, err

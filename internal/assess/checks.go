@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
+	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
@@ -29,8 +30,8 @@ const (
 )
 
 // MinRetention is the retention of audit events the check events.retention asks for:
-// six months, counted as 183 days.
-const MinRetention = 183 * 24 * time.Hour
+// six months, counted as the longest six calendar months (events.MinRetention, 184 days).
+const MinRetention = events.MinRetention
 
 // The data sources of the checks, each a small interface the platform's services meet.
 type (

@@ -8,11 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/incident"
@@ -116,29 +114,8 @@ func (s *Service) AddLink(ctx context.Context, a actor.Actor, id int64, itemID s
 	return e, err
 }
 
-// safeName reduces a file name to its last element, without control characters, at
-// most 200 characters.
-func safeName(name string) string {
-	name = strings.ReplaceAll(name, "\\", "/")
-	name = path.Base(strings.TrimSpace(name))
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '"' || r == '/' || r == unicode.ReplacementChar {
-			return -1
-		}
-		return r
-	}, name)
-	if r := []rune(name); len(r) > 200 {
-		ext := []rune(path.Ext(name))
-		if len(ext) > 20 { // no extension, only a dot far in
-			ext = nil
-		}
-		name = string(r[:200-len(ext)]) + string(ext)
-	}
-	if name == "." || name == ".." {
-		return ""
-	}
-	return name
-}
+// safeName is incident.SafeName: an uploaded file's name, reduced to its last element.
+var safeName = incident.SafeName
 
 // AddFile stores an evidence file for item itemID: at most Options.MaxAttachment bytes,
 // of a kind incident.Sniff takes, its name agreeing with its content, valid until

@@ -30,9 +30,10 @@ import (
 // finds a patient's events.
 const KeySize = sm4.BlockSize + 32
 
-// DefaultRetention is how long events are kept when no retention is configured: 180
-// days, the six months MLPS 2.0 asks audit records to be kept for.
-const DefaultRetention = 180 * 24 * time.Hour
+// DefaultRetention is how long events are kept when no retention is configured: 184
+// days, the longest six calendar months (July to December), so that the six months
+// MLPS 2.0 and the Cybersecurity Law ask audit records to be kept for always hold.
+const DefaultRetention = 184 * 24 * time.Hour
 
 // MinRetention is the shortest retention accepted (MLPS: at least six months).
 const MinRetention = DefaultRetention

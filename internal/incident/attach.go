@@ -205,9 +205,10 @@ type Attachment struct {
 	Content     []byte    `json:"-"`
 }
 
-// safeName reduces a file name to its last element, without control characters, at
-// most 200 characters.
-func safeName(name string) string {
+// SafeName reduces an uploaded file's name to its last element, without control
+// characters, at most 200 characters (keeping a short extension). The modules that
+// store uploaded documents (assessment evidence, policy documents) use it too.
+func SafeName(name string) string {
 	name = strings.ReplaceAll(name, "\\", "/")
 	name = path.Base(strings.TrimSpace(name))
 	name = strings.Map(func(r rune) rune {
@@ -217,8 +218,11 @@ func safeName(name string) string {
 		return r
 	}, name)
 	if r := []rune(name); len(r) > 200 {
-		ext := path.Ext(name)
-		name = string(r[:200-len([]rune(ext))]) + ext
+		ext := []rune(path.Ext(name))
+		if len(ext) > 20 { // no extension, only a dot far in ("a." and 300 more)
+			ext = nil
+		}
+		name = string(r[:200-len(ext)]) + string(ext)
 	}
 	if name == "." || name == ".." {
 		return ""
@@ -230,7 +234,7 @@ func safeName(name string) string {
 // bytes, of a kind Sniff takes, its name agreeing with its content; its SHA-256 is kept
 // and the addition is on the timeline and in the trail.
 func (s *Service) AddAttachment(ctx context.Context, a actor.Actor, id int64, name string, r io.Reader) (Attachment, error) {
-	name = safeName(name)
+	name = SafeName(name)
 	if name == "" {
 		return Attachment{}, problem.Required("name")
 	}

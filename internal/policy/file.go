@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strings"
-	"unicode"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/incident"
@@ -58,26 +56,8 @@ func fileProblem(err error) *problem.Error {
 	return problem.Invalid("file", "%s", msg).WithMsg("policy.error.file_unknown_type")
 }
 
-// safeName reduces a file name to its last element, without control characters, at
-// most 200 characters.
-func safeName(name string) string {
-	name = strings.ReplaceAll(name, "\\", "/")
-	name = path.Base(strings.TrimSpace(name))
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '"' || r == '/' || r == unicode.ReplacementChar {
-			return -1
-		}
-		return r
-	}, name)
-	if r := []rune(name); len(r) > 200 {
-		ext := path.Ext(name)
-		name = string(r[:200-len([]rune(ext))]) + ext
-	}
-	if name == "." || name == ".." || name == "/" {
-		return ""
-	}
-	return name
-}
+// safeName is incident.SafeName: an uploaded file's name, reduced to its last element.
+var safeName = incident.SafeName
 
 // AttachFile attaches a document to the latest version of policy id, a draft (replacing
 // the one attached before).
