@@ -61,10 +61,11 @@ const (
 	ModuleCase     = "case"     // a privacy case (a case of the alert inbox)
 	ModuleApp      = "app"      // an internet-hospital app (package appreg)
 	ModuleDelivery = "delivery" // a software delivery (package supply)
+	ModuleDataflow = "dataflow" // a flow of the data-flow register (package dataflow)
 )
 
 // Modules lists the modules FromSource accepts.
-var Modules = []string{ModuleAlert, ModuleFinding, ModuleDLPScan, ModuleCase, ModuleApp, ModuleDelivery}
+var Modules = []string{ModuleAlert, ModuleFinding, ModuleDLPScan, ModuleCase, ModuleApp, ModuleDelivery, ModuleDataflow}
 
 // SourceMux is a SourceReader that hands each module to its own reader (the integrator
 // fills it: SourceMux{ModuleAlert: AlertSource{Alerts: alertService}, …}). A module
