@@ -265,6 +265,9 @@ func decodeLast(s string) (rune, int) {
 // import); when one is wrong nothing is created and the report lists the wrong lines.
 // Deficient flows raise their risks afterwards (in lang).
 func (s *Service) Import(ctx context.Context, a actor.Actor, orgID int64, name string, data []byte, lang string) (ImportReport, error) {
+	if _, err := org.Visible(ctx, s.db, a, orgID); err != nil { // before reading a stranger's file
+		return ImportReport{}, err
+	}
 	cat, err := i18n.Load()
 	if err != nil {
 		return ImportReport{}, fmt.Errorf("dataflow: %w", err)

@@ -82,6 +82,8 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 	switch {
 	case strings.Contains(p, "/risks/{id}"):
 		id = strconv.FormatInt(e.RiskA.ID, 10)
+	case strings.Contains(p, "/dataflows/{id}"): // Compliance: data flows (package dataflow).
+		id = strconv.FormatInt(e.DataflowA.ID, 10)
 	case strings.Contains(p, "/incidents/{id}"):
 		id = strconv.FormatInt(e.IncidentA.ID, 10)
 	case strings.Contains(p, "/plans/{id}"):
@@ -350,6 +352,8 @@ func TestOtherHospitalIs404(t *testing.T) {
 			// Compliance: training (package training).
 
 			// Compliance: data flows (package dataflow).
+			case strings.Contains(r.Pattern, "/dataflows/"):
+				id = e.DataflowB.ID
 
 			// Compliance: reports (package report).
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/dataflow"
 )
 
 // handlerFunc is an HTTP handler that returns its error to the wrapper, which maps it to
@@ -264,6 +265,14 @@ func (s *Server) routeTable() []route {
 		// Compliance: training courses, sessions, exams.
 
 		// Compliance: the data-flow register.
+		api("GET", "/api/v1/dataflows", auth.PermComplianceRead, s.apiDataflowList),
+		api("POST", "/api/v1/dataflows", auth.PermComplianceWrite, s.apiDataflowCreate),
+		upload(dataflow.MaxImportBytes, api("POST", "/api/v1/dataflows/import", auth.PermComplianceWrite, s.apiDataflowImport)),
+		api("GET", "/api/v1/dataflows/{id}", auth.PermComplianceRead, s.apiDataflowGet),
+		api("PUT", "/api/v1/dataflows/{id}", auth.PermComplianceWrite, s.apiDataflowUpdate),
+		api("POST", "/api/v1/dataflows/{id}/end", auth.PermComplianceWrite, s.apiDataflowEnd),
+		upload(maxDataflowDocument, api("POST", "/api/v1/dataflows/{id}/attachments", auth.PermComplianceWrite, s.apiDataflowAttach)),
+		api("GET", "/api/v1/dataflows/{id}/attachments/{attachment}", auth.PermComplianceRead, s.apiDataflowAttachment),
 
 		// Periodic reports.
 

@@ -28,6 +28,7 @@ import (
 
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/dataflow"
 	"github.com/medguard/medguard/internal/detect"
 	"github.com/medguard/medguard/internal/dlp/mask"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
@@ -86,6 +87,7 @@ type Deps struct {
 	// Compliance: training (package training).
 
 	// Compliance: data flows (package dataflow).
+	Dataflows *dataflow.Service
 
 	// Compliance: reports (package report).
 

@@ -25,6 +25,7 @@ import (
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/dataflow"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/i18n"
@@ -112,6 +113,9 @@ type testEnv struct {
 	// Compliance: training (package training).
 
 	// Compliance: data flows (package dataflow).
+	Dataflows            *dataflow.Service
+	DataflowA, DataflowB dataflow.Flow // A's is deficient (no agreement, no encryption) and has a risk
+	DataflowNow          time.Time     // the register's clock
 
 	// Compliance: reports (package report).
 
@@ -150,6 +154,7 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: training (package training).
 
 	// Compliance: data flows (package dataflow).
+	e.seedDataflows()
 
 	// Compliance: reports (package report).
 
@@ -331,7 +336,8 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	if e.Upstream, err = upstream.NewRegion(db, tl, e.Auth, make([]byte, upstream.KeySize)); err != nil {
 		t.Fatal(err)
 	}
-	if e.Risks, err = risk.New(db, tl, e.Alerts, risk.Options{Sources: risksource.Mux(e.Alerts, e.Supply, e.DLP, e.Apps), EmergencyLink: "/plans"}); err != nil {
+	riskSources := risksource.Mux(e.Alerts, e.Supply, e.DLP, e.Apps)
+	if e.Risks, err = risk.New(db, tl, e.Alerts, risk.Options{Sources: riskSources, EmergencyLink: "/plans"}); err != nil {
 		t.Fatal(err)
 	}
 	if e.Incidents, err = incident.New(db, tl, e.Alerts, incident.Options{}); err != nil {
@@ -352,6 +358,10 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: training (package training).
 
 	// Compliance: data flows (package dataflow).
+	e.DataflowNow = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	e.Dataflows = dataflow.New(db, tl, dataflow.Options{Risks: e.Risks, Now: func() time.Time { return e.DataflowNow }})
+	riskSources[risk.ModuleDataflow] = risksource.Dataflow(e.Dataflows)
+	deps.Dataflows = e.Dataflows
 
 	// Compliance: reports (package report).
 

@@ -119,6 +119,13 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		"POST /apps/{id}/inspections":             apkCases(http.StatusOK),
 		"POST /api/v1/incidents/{id}/attachments": attachmentCases,
 		"POST /incidents/{id}/attachments":        evidenceCases,
+		// Compliance: data flows (package dataflow).
+		"POST /api/v1/dataflows/{id}/attachments": attachmentCases,
+		"POST /api/v1/dataflows/import": {
+			{"accepted", plain(mpPart{"file", "register.csv", []byte("name,recipient,recipient_kind,categories,purpose,legal_basis,source_assets\n" +
+				"Stats,Health commission,regulator,public_health:2,monthly statistics,legal_obligation,A-001\n")}), http.StatusCreated},
+			{"failed: too large", plain(mpPart{"file", "register.csv", bigBad}), http.StatusBadRequest},
+		},
 	}
 
 	check := func(what string) {
@@ -203,6 +210,9 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		path := strings.Replace(rt.Pattern, "{id}", vid, 1)
 		if strings.Contains(rt.Pattern, "/apps/") {
 			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.AppA.ID, 10), 1)
+		}
+		if strings.Contains(rt.Pattern, "/dataflows/") {
+			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.DataflowA.ID, 10), 1)
 		}
 		if strings.Contains(rt.Pattern, "/incidents/") {
 			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.IncidentA.ID, 10), 1)
