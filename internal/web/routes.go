@@ -468,6 +468,8 @@ func (s *Server) routeTable() []route {
 		// Compliance pages: training and exams.
 
 		// Compliance pages: the data-flow register.
+		ui("GET", "/dataflows", auth.PermComplianceRead, s.uiDataflowList),
+		ui("GET", "/dataflows/{id}", auth.PermComplianceRead, s.uiDataflowShow),
 
 		// Report pages.
 
