@@ -350,7 +350,8 @@ func (s *Service) End(ctx context.Context, a actor.Actor, id int64, in EndInput)
 }
 
 // saved reads flow id after a change and, when it is deficient, raises or updates its
-// risk (in lang). A flow no longer deficient leaves its risk to its owner, who closes it
+// risk (in lang) and keeps what it was raised for (Sweep raises again only on a
+// change). A flow no longer deficient leaves its risk to its owner, who closes it
 // once the fix is confirmed.
 func (s *Service) saved(ctx context.Context, a actor.Actor, id int64, lang string) (Flow, error) {
 	f, err := s.Flow(ctx, a, id)
@@ -362,5 +363,8 @@ func (s *Service) saved(ctx context.Context, a actor.Actor, id int64, lang strin
 			return f, fmt.Errorf("dataflow: risk of flow %d: %w", id, err)
 		}
 	}
-	return f, nil
+	if f.Deficient() && s.opt.Risks == nil {
+		return f, nil // no risk raised: Sweep raises it once a register is set
+	}
+	return f, s.setRaised(ctx, s.db, id, strings.Join(f.Deficiencies, ","))
 }

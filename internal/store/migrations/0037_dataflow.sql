@@ -27,6 +27,7 @@ CREATE TABLE dataflows (
     destroyed_by TEXT NOT NULL DEFAULT '',      -- the record of destruction at the recipient
     destroyed_at {{ts}},
     destruction_verification TEXT NOT NULL DEFAULT '',
+    raised TEXT NOT NULL DEFAULT '',            -- the deficiencies its risk was last raised for (Sweep raises once per change)
     created_by TEXT NOT NULL,
     created_at {{ts}} NOT NULL,
     updated_at {{ts}} NOT NULL
