@@ -470,6 +470,12 @@ func (s *Server) routeTable() []route {
 		// Compliance pages: the data-flow register.
 		ui("GET", "/dataflows", auth.PermComplianceRead, s.uiDataflowList),
 		ui("GET", "/dataflows/{id}", auth.PermComplianceRead, s.uiDataflowShow),
+		ui("GET", "/dataflows/new", auth.PermComplianceWrite, s.uiDataflowNew),
+		ui("POST", "/dataflows", auth.PermComplianceWrite, s.uiDataflowCreate),
+		upload(dataflow.MaxImportBytes, ui("POST", "/dataflows/import", auth.PermComplianceWrite, s.uiDataflowImport)),
+		ui("POST", "/dataflows/{id}", auth.PermComplianceWrite, s.uiDataflowUpdate),
+		ui("POST", "/dataflows/{id}/end", auth.PermComplianceWrite, s.uiDataflowEnd),
+		upload(maxDataflowDocument, ui("POST", "/dataflows/{id}/attachments", auth.PermComplianceWrite, s.uiDataflowAttach)),
 
 		// Report pages.
 

@@ -126,6 +126,14 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 				"Stats,Health commission,regulator,public_health:2,monthly statistics,legal_obligation,A-001\n")}), http.StatusCreated},
 			{"failed: too large", plain(mpPart{"file", "register.csv", bigBad}), http.StatusBadRequest},
 		},
+		"POST /dataflows/{id}/attachments": evidenceCases,
+		"POST /dataflows/import": {
+			{"accepted", plain(mpPart{"file", "register.csv", []byte("name,recipient,recipient_kind,categories,purpose,legal_basis,source_assets\n" +
+				"Stats,Health commission,regulator,public_health:2,monthly statistics,legal_obligation,A-001\n")}), http.StatusSeeOther},
+			{"failed: a wrong line", plain(mpPart{"file", "register.csv", []byte("name,recipient,recipient_kind,categories,purpose,legal_basis,source_assets\n" +
+				"Stats,Health commission,regulator,public_health:9,monthly statistics,legal_obligation,A-001\n")}), http.StatusBadRequest},
+			{"failed: too large", plain(mpPart{"file", "register.csv", bigBad}), http.StatusBadRequest},
+		},
 	}
 
 	check := func(what string) {
