@@ -88,10 +88,10 @@ func (s *Server) uiDataflowShow(w http.ResponseWriter, r *http.Request) error {
 type dataflowForm struct {
 	ID         int64
 	In         dataflow.Input
-	Levels     map[string]int  // the level chosen per category (absent: not sent)
-	Selected   map[int64]bool  // the source systems picked
-	Orgs       []orgOption     // hospitals a new flow may belong to
-	Assets     []asset.Asset   // business systems to pick from
+	Levels     map[string]int // the level chosen per category (absent: not sent)
+	Selected   map[int64]bool // the source systems picked
+	Orgs       []orgOption    // hospitals a new flow may belong to
+	Assets     []asset.Asset  // business systems to pick from
 	Kinds      []string
 	Categories []string
 	Bases      []string
