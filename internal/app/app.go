@@ -19,6 +19,7 @@ import (
 	"github.com/medguard/medguard/internal/assess"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/dataflow"
 	"github.com/medguard/medguard/internal/detect"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/events"
@@ -93,11 +94,12 @@ type App struct {
 	Plans     *incident.Plans
 	// Compliance (issue 17): policies, roles and self-checks; training and exams; the
 	// overview dashboard; periodic reports.
-	Policies *policy.Service
-	Assess   *assess.Service // compliance assessments with their automatic evidence
-	Training *training.Service
-	Overview *overview.Service
-	Reports  *report.Service
+	Policies  *policy.Service
+	Assess    *assess.Service // compliance assessments with their automatic evidence
+	Training  *training.Service
+	Dataflows *dataflow.Service // the register of outbound patient-data flows
+	Overview  *overview.Service
+	Reports   *report.Service
 	// ReportSource builds the reports' sections from the overview and the compliance
 	// modules (the scheduled reports, the pages' and `report generate`'s alike).
 	ReportSource reportsrc.Source
@@ -274,8 +276,12 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	a.Policies = policy.New(db, tl, a.Alerts, policy.Options{})
 	a.riskSources[risk.ModuleSelfCheck] = risksource.SelfCheckSource{Checks: a.Policies}
 	a.Training = training.New(db, tl, a.Alerts, training.Options{})
+	a.Dataflows = dataflow.New(db, tl, dataflow.Options{})
+	a.Dataflows.SetRisks(a.Risks)
+	a.riskSources[risk.ModuleDataflow] = risksource.Dataflow(a.Dataflows)
 	if a.Assess, err = assess.New(db, tl, assess.ControlCatalogues{}, assess.Options{Checks: assess.DefaultChecks(assess.Sources{DB: db,
-		Trail: tl, MFA: a.Orgs, Events: a.Events, Findings: a.Supply, SLA: a.Alerts, Training: a.Training, Policies: a.Policies})}); err != nil {
+		Trail: tl, MFA: a.Orgs, Events: a.Events, Findings: a.Supply, SLA: a.Alerts, Training: a.Training, Policies: a.Policies,
+		Dataflows: a.Dataflows})}); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -285,7 +291,8 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a.ReportSource = reportsrc.Source{DB: db, Overview: a.Overview, Training: a.Training, SelfChecks: a.Policies, I18n: i18n.MustLoad()}
+	a.ReportSource = reportsrc.Source{DB: db, Overview: a.Overview, Training: a.Training, SelfChecks: a.Policies,
+		Dataflows: a.Dataflows, I18n: i18n.MustLoad()}
 	if a.Reports, err = report.New(db, tl, a.Alerts, a.ReportSource, report.Options{BaseURL: cfg.baseURL()}); err != nil {
 		db.Close()
 		return nil, err
@@ -353,7 +360,7 @@ func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Deps{DB: a.DB, Trail: a.Trail, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
 		Supply: a.Supply, Vulns: a.Vulns, DLP: a.DLP, Notify: a.Notify, Alerts: a.Alerts, Reference: a.Reference, Events: a.Events,
 		Apps: a.Apps, Upstream: a.Upstream, AppKeys: PublicKeysPEM(a.AppCodes), AppModel: &a.AppModel, Risks: a.Risks, Incidents: a.Incidents, Plans: a.Plans,
-		Policies: a.Policies, Training: a.Training, Assess: a.Assess, AssessRisks: a.Risks, Overview: a.Overview, Reports: a.Reports, Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
+		Policies: a.Policies, Training: a.Training, Assess: a.Assess, AssessRisks: a.Risks, Dataflows: a.Dataflows, Overview: a.Overview, Reports: a.Reports, Explain: a.Explain, DetectEnv: env, I18n: i18n.MustLoad(), Logger: a.Logger, TLS: a.Config.TLSCert != "", Version: Version,
 		TrailCheckpoints: a.DataFile(TrailCheckpointFile)})
 	if err != nil {
 		return nil, err

@@ -422,7 +422,8 @@ func (a *App) sweepRisks(ctx context.Context) {
 }
 
 // sweepCompliance opens the policy reviews coming due, reminds of overdue training,
-// re-runs the assessments' automatic evidence checks (those older than a day), stores this week's security scores for the overview's trend and generates the
+// re-judges the data flows (an agreement expired raises its risk), re-runs the
+// assessments' automatic evidence checks (those older than a day), stores this week's security scores for the overview's trend and generates the
 // scheduled reports of the period just ended. Each step runs even when another failed.
 func (a *App) sweepCompliance(ctx context.Context) {
 	now := time.Now()
@@ -432,6 +433,7 @@ func (a *App) sweepCompliance(ctx context.Context) {
 	}{
 		{"policy reviews", func() error { _, err := a.Policies.Sweep(ctx, now); return err }},
 		{"training reminders", func() error { _, err := a.Training.Sweep(ctx, now); return err }},
+		{"data flows", func() error { _, err := a.Dataflows.Sweep(ctx, now); return err }},
 		{"automatic evidence", func() error { _, err := a.Assess.Sweep(ctx, now); return err }},
 		{"overview scores", func() error { _, err := a.Overview.Sweep(ctx, now); return err }},
 		{"scheduled reports", func() error { _, err := a.Reports.Sweep(ctx, now); return err }},

@@ -69,7 +69,7 @@ const (
 
 // Modules lists the modules FromSource accepts.
 var Modules = []string{ModuleAlert, ModuleFinding, ModuleDLPScan, ModuleCase, ModuleApp, ModuleDelivery, ModuleSelfCheck,
-	ModuleAssessItem}
+	ModuleDataflow, ModuleAssessItem}
 
 // SourceMux is a SourceReader that hands each module to its own reader (the integrator
 // fills it: SourceMux{ModuleAlert: AlertSource{Alerts: alertService}, …}). A module

@@ -85,6 +85,8 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 		id = strconv.FormatInt(e.AssessA.ID, 10)
 	case strings.Contains(p, "/risks/{id}"):
 		id = strconv.FormatInt(e.RiskA.ID, 10)
+	case strings.Contains(p, "/dataflows/{id}"): // Compliance: data flows (package dataflow).
+		id = strconv.FormatInt(e.DataflowA.ID, 10)
 	case strings.Contains(p, "/incidents/{id}"):
 		id = strconv.FormatInt(e.IncidentA.ID, 10)
 	case strings.Contains(p, "/plans/{id}"):
@@ -386,6 +388,8 @@ func TestOtherHospitalIs404(t *testing.T) {
 				id = e.TrainingAttemptB.ID
 
 			// Compliance: data flows (package dataflow).
+			case strings.Contains(r.Pattern, "/dataflows/"):
+				id = e.DataflowB.ID
 
 			// Compliance: reports (package report).
 			case strings.Contains(r.Pattern, "/reports/"):

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/dataflow"
 )
 
 // handlerFunc is an HTTP handler that returns its error to the wrapper, which maps it to
@@ -310,6 +311,14 @@ func (s *Server) routeTable() []route {
 		api("POST", "/api/v1/training/attempts/{id}/submit", auth.PermSelf, s.apiTrainingSubmit),
 
 		// Compliance: the data-flow register.
+		api("GET", "/api/v1/dataflows", auth.PermComplianceRead, s.apiDataflowList),
+		api("POST", "/api/v1/dataflows", auth.PermComplianceWrite, s.apiDataflowCreate),
+		upload(dataflow.MaxImportBytes, api("POST", "/api/v1/dataflows/import", auth.PermComplianceWrite, s.apiDataflowImport)),
+		api("GET", "/api/v1/dataflows/{id}", auth.PermComplianceRead, s.apiDataflowGet),
+		api("PUT", "/api/v1/dataflows/{id}", auth.PermComplianceWrite, s.apiDataflowUpdate),
+		api("POST", "/api/v1/dataflows/{id}/end", auth.PermComplianceWrite, s.apiDataflowEnd),
+		upload(maxDataflowDocument, api("POST", "/api/v1/dataflows/{id}/attachments", auth.PermComplianceWrite, s.apiDataflowAttach)),
+		api("GET", "/api/v1/dataflows/{id}/attachments/{attachment}", auth.PermComplianceRead, s.apiDataflowAttachment),
 
 		// Periodic reports.
 		api("GET", "/api/v1/reports", auth.PermReportRead, s.apiReportList),
@@ -557,6 +566,14 @@ func (s *Server) routeTable() []route {
 		ui("POST", "/training/attempts/{id}/submit", auth.PermSelf, s.uiTrainingSubmit),
 
 		// Compliance pages: the data-flow register.
+		ui("GET", "/dataflows", auth.PermComplianceRead, s.uiDataflowList),
+		ui("GET", "/dataflows/{id}", auth.PermComplianceRead, s.uiDataflowShow),
+		ui("GET", "/dataflows/new", auth.PermComplianceWrite, s.uiDataflowNew),
+		ui("POST", "/dataflows", auth.PermComplianceWrite, s.uiDataflowCreate),
+		upload(dataflow.MaxImportBytes, ui("POST", "/dataflows/import", auth.PermComplianceWrite, s.uiDataflowImport)),
+		ui("POST", "/dataflows/{id}", auth.PermComplianceWrite, s.uiDataflowUpdate),
+		ui("POST", "/dataflows/{id}/end", auth.PermComplianceWrite, s.uiDataflowEnd),
+		upload(maxDataflowDocument, ui("POST", "/dataflows/{id}/attachments", auth.PermComplianceWrite, s.uiDataflowAttach)),
 
 		// Report pages.
 		ui("GET", "/reports", auth.PermReportRead, s.uiReports),

@@ -29,6 +29,7 @@ import (
 	"github.com/medguard/medguard/internal/assess"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/dataflow"
 	"github.com/medguard/medguard/internal/detect"
 	"github.com/medguard/medguard/internal/dlp/mask"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
@@ -99,6 +100,7 @@ type Deps struct {
 	Training *training.Service
 
 	// Compliance: data flows (package dataflow).
+	Dataflows *dataflow.Service
 
 	// Compliance: reports (package report).
 	Reports *report.Service // periodic reports: templates, schedules, stored reports and their files

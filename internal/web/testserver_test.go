@@ -27,6 +27,7 @@ import (
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/authcode"
+	"github.com/medguard/medguard/internal/dataflow"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/i18n"
@@ -132,6 +133,9 @@ type testEnv struct {
 	TrainingSessionA, TrainingSessionB training.Session
 	TrainingAttemptB                   training.Attempt // secofficer_b's attempt at hospital B's exam
 	// Compliance: data flows (package dataflow).
+	Dataflows            *dataflow.Service
+	DataflowA, DataflowB dataflow.Flow // A's is deficient (no agreement, no encryption) and has a risk
+	DataflowNow          time.Time     // the register's clock
 
 	// Compliance: reports (package report).
 	Reports                  *report.Service
@@ -175,6 +179,7 @@ func newSupplyEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: training (package training).
 	e.seedTraining()
 	// Compliance: data flows (package dataflow).
+	e.seedDataflows()
 
 	// Compliance: reports (package report).
 	e.seedReports()
@@ -357,7 +362,8 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	if e.Upstream, err = upstream.NewRegion(db, tl, e.Auth, make([]byte, upstream.KeySize)); err != nil {
 		t.Fatal(err)
 	}
-	if e.Risks, err = risk.New(db, tl, e.Alerts, risk.Options{Sources: risksource.Mux(e.Alerts, e.Supply, e.DLP, e.Apps), EmergencyLink: "/plans"}); err != nil {
+	riskSources := risksource.Mux(e.Alerts, e.Supply, e.DLP, e.Apps)
+	if e.Risks, err = risk.New(db, tl, e.Alerts, risk.Options{Sources: riskSources, EmergencyLink: "/plans"}); err != nil {
 		t.Fatal(err)
 	}
 	if e.Incidents, err = incident.New(db, tl, e.Alerts, incident.Options{}); err != nil {
@@ -385,11 +391,16 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: policies (package policy).
 	e.Policies = policy.New(db, tl, e.Alerts, policy.Options{})
 	deps.Policies = e.Policies
+	riskSources[risk.ModuleSelfCheck] = risksource.SelfCheckSource{Checks: e.Policies}
 
 	// Compliance: training (package training).
 	e.Training = training.New(db, tl, e.Alerts, training.Options{})
 	deps.Training = e.Training
 	// Compliance: data flows (package dataflow).
+	e.DataflowNow = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	e.Dataflows = dataflow.New(db, tl, dataflow.Options{Risks: e.Risks, Now: func() time.Time { return e.DataflowNow }})
+	riskSources[risk.ModuleDataflow] = risksource.Dataflow(e.Dataflows)
+	deps.Dataflows = e.Dataflows
 
 	// Compliance: reports (package report).
 	if e.Reports, err = report.New(db, tl, e.Alerts, report.BasicSource{DB: db}, report.Options{BaseURL: "https://medguard.test"}); err != nil {

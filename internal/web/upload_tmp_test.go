@@ -149,6 +149,21 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		"POST /api/v1/selfchecks/{id}/report":            policyFileCases,
 		"POST /policies/{id}/document":                   policyFileCases,
 		"POST /selfchecks/{id}/report":                   policyFileCases,
+		// Compliance: data flows (package dataflow).
+		"POST /api/v1/dataflows/{id}/attachments": attachmentCases,
+		"POST /api/v1/dataflows/import": {
+			{"accepted", plain(mpPart{"file", "register.csv", []byte("name,recipient,recipient_kind,categories,purpose,legal_basis,source_assets\n" +
+				"Stats,Health commission,regulator,public_health:2,monthly statistics,legal_obligation,A-001\n")}), http.StatusCreated},
+			{"failed: too large", plain(mpPart{"file", "register.csv", bigBad}), http.StatusBadRequest},
+		},
+		"POST /dataflows/{id}/attachments": evidenceCases,
+		"POST /dataflows/import": {
+			{"accepted", plain(mpPart{"file", "register.csv", []byte("name,recipient,recipient_kind,categories,purpose,legal_basis,source_assets\n" +
+				"Stats,Health commission,regulator,public_health:2,monthly statistics,legal_obligation,A-001\n")}), http.StatusSeeOther},
+			{"failed: a wrong line", plain(mpPart{"file", "register.csv", []byte("name,recipient,recipient_kind,categories,purpose,legal_basis,source_assets\n" +
+				"Stats,Health commission,regulator,public_health:9,monthly statistics,legal_obligation,A-001\n")}), http.StatusBadRequest},
+			{"failed: too large", plain(mpPart{"file", "register.csv", bigBad}), http.StatusBadRequest},
+		},
 	}
 
 	check := func(what string) {
@@ -233,6 +248,9 @@ func TestUploadsLeaveNoTempFiles(t *testing.T) {
 		path := strings.Replace(rt.Pattern, "{id}", vid, 1)
 		if strings.Contains(rt.Pattern, "/apps/") {
 			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.AppA.ID, 10), 1)
+		}
+		if strings.Contains(rt.Pattern, "/dataflows/") {
+			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.DataflowA.ID, 10), 1)
 		}
 		if strings.Contains(rt.Pattern, "/incidents/") {
 			path = strings.Replace(rt.Pattern, "{id}", strconv.FormatInt(e.IncidentA.ID, 10), 1)
