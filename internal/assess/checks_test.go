@@ -100,19 +100,19 @@ func TestCheckMFAAdmins(t *testing.T) {
 	})
 }
 
-// TestCheckEventsRetention: a retention of 180 days (what the event store accepts) is
-// short of 183; 200 days passes; events still within six months purged since the
-// previous run fail.
+// TestCheckEventsRetention: a retention of 180 days (a setting the event store of an
+// older release accepted) is short of six months; 200 days passes; events still within
+// six months purged since the previous run fail.
 func TestCheckEventsRetention(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		w := newWorld(t, db)
 		key := bytes.Repeat([]byte{7}, events.KeySize)
 		clock := func() time.Time { return w.now }
-		short, err := events.New(db, events.Options{Key: key, Retention: 180 * 24 * time.Hour, Now: clock})
-		if err != nil {
-			t.Fatal(err)
+		if _, err := events.New(db, events.Options{Key: key, Retention: 180 * 24 * time.Hour, Now: clock}); err == nil {
+			t.Fatal("the event store accepts a retention of 180 days")
 		}
+		short := retentionSetting(180 * 24 * time.Hour)
 		long, err := events.New(db, events.Options{Key: key, Retention: 200 * 24 * time.Hour, Now: clock})
 		if err != nil {
 			t.Fatal(err)
@@ -133,9 +133,12 @@ func TestCheckEventsRetention(t *testing.T) {
 		if r.Figures["events"] != 2 || r.Figures["oldest"] != int(old.Unix()) {
 			t.Fatalf("figures %+v", r.Figures)
 		}
-		// The 180-day store purges the 181-day-old event, which six months still cover.
-		if n, err := short.Purge(ctx); err != nil || n != 1 {
-			t.Fatalf("purge %d %v", n, err)
+		// A store purging after 180 days (an older release's setting) deletes the
+		// 181-day-old event, which six months still cover.
+		if res, err := db.ExecContext(ctx, `DELETE FROM events WHERE event_id = ?`, "e1"); err != nil {
+			t.Fatal(err)
+		} else if n, _ := res.RowsAffected(); n != 1 {
+			t.Fatalf("purged %d events", n)
 		}
 		sc.Last = r.Figures
 		wantOutcome(t, "purged early", run(t, c, sc), "fail", "assess.check.retention.purged")
@@ -467,3 +470,9 @@ func TestRecheckAndSweep(t *testing.T) {
 		}
 	})
 }
+
+// retentionSetting is a retention the event store no longer accepts, for the check's
+// failing case.
+type retentionSetting time.Duration
+
+func (r retentionSetting) Retention() time.Duration { return time.Duration(r) }
