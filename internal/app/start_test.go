@@ -133,11 +133,12 @@ func TestOpenIsNotServing(t *testing.T) {
 		if err := a.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		// The process's own lease and those of the eight jobs (the notification
+		// The process's own lease and those of the nine jobs (the notification
 		// dispatcher's, the audit events' retention, the live detection and the apps'
-		// evaluation, the incidents' clocks and the risk sweep among them).
-		if n := leases(a); n != 9 {
-			t.Fatalf("Start took %d leases, want 9", n)
+		// evaluation, the incidents' clocks, the risk sweep and the compliance sweep
+		// among them).
+		if n := leases(a); n != 10 {
+			t.Fatalf("Start took %d leases, want 10", n)
 		}
 		if st, err := os.Stat(filepath.Join(cfg.DataDir, EventsKeyFile)); err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("events.key: %v %v", st, err)
