@@ -59,14 +59,15 @@ func (s *Service) GapToRisk(ctx context.Context, a actor.Actor, reg RiskRaiser, 
 
 // GapFacts is what a gap says of the risk it suggests.
 type GapFacts struct {
-	OrgID     int64
-	AssetID   int64
-	Catalogue string
-	Title     string // of the assessment
-	Item      string
-	ItemTitle map[string]string
-	Status    string
-	Note      string
+	AssessmentID int64
+	OrgID        int64
+	AssetID      int64
+	Catalogue    string
+	Title        string // of the assessment
+	Item         string
+	ItemTitle    map[string]string
+	Status       string
+	Note         string
 }
 
 // Gap reads item row itemRow (the id of an item, as risk sources name it) as a sees
@@ -86,7 +87,7 @@ func (s *Service) Gap(ctx context.Context, a actor.Actor, itemRow int64) (GapFac
 	if err != nil {
 		return GapFacts{}, err
 	}
-	f.OrgID, f.AssetID, f.Catalogue, f.Title = x.OrgID, x.AssetID, x.Catalogue, x.Title
+	f.AssessmentID, f.OrgID, f.AssetID, f.Catalogue, f.Title = x.ID, x.OrgID, x.AssetID, x.Catalogue, x.Title
 	items, err := s.cats.Items(x.Catalogue)
 	if err != nil {
 		return GapFacts{}, fmt.Errorf("assess: items of %s: %w", x.Catalogue, err)

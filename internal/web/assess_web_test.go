@@ -142,7 +142,13 @@ func TestAssessPages(t *testing.T) {
 		if code, b := e.api("PUT", "/api/v1/me/locale", "secofficer", localeRequest{Locale: "en"}); code != http.StatusNoContent {
 			t.Fatalf("set locale: %d %s", code, b)
 		}
-		vars := map[string]string{"a": fmt.Sprint(e.AssessA.ID), "b": fmt.Sprint(e.AssessB.ID)}
+		var gapRow int64 // the row of item 8.1.4.1.d of assessment A, as a risk raised from it names it
+		if err := e.db.QueryRowContext(context.Background(), `SELECT id FROM assess_items WHERE assessment_id = ? AND item = ?`,
+			e.AssessA.ID, "8.1.4.1.d").Scan(&gapRow); err != nil {
+			t.Fatal(err)
+		}
+		vars := map[string]string{"a": fmt.Sprint(e.AssessA.ID), "b": fmt.Sprint(e.AssessB.ID), "gap": fmt.Sprint(gapRow),
+			"bgap": fmt.Sprint(e.assessItemRow(e.AssessB.ID))}
 		e.runPages(t, vars, []pageScenario{
 			{name: "hub in English", user: "secofficer", method: "GET", path: "/compliance", status: http.StatusOK,
 				expect:    []string{"Compliance assessments", "MLPS self-check A", `<progress max="100" value="0"`, "Start an assessment", `href="/compliance" class="on"`},
@@ -176,6 +182,9 @@ func TestAssessPages(t *testing.T) {
 				expect: []string{"There is no such record in this organisation."}},
 			{name: "gap to risk", user: "secofficer", method: "POST", path: "/compliance/assessments/{a}/risks",
 				form: url.Values{"item": {"8.1.4.1.d"}}, status: http.StatusSeeOther, location: "/risks/"},
+			{name: "the gap's page is its assessment, at the item", user: "auditor", method: "GET", path: "/compliance/items/{gap}",
+				status: http.StatusSeeOther, location: "/compliance/assessments/{a}#item-8.1.4.1.d"},
+			{name: "B's gap", user: "secofficer", method: "GET", path: "/compliance/items/{bgap}", status: http.StatusNotFound},
 			{name: "B's assessment", user: "secofficer", method: "GET", path: "/compliance/assessments/{b}", status: http.StatusNotFound,
 				notExpect: []string{productBName}},
 		})

@@ -81,6 +81,8 @@ func (e *testEnv) concretePath(pattern, user string, spareToken int64) string {
 	p = strings.Replace(p, "{evidence}", strconv.FormatInt(e.AssessFileA.ID, 10), 1)
 	id := ""
 	switch {
+	case strings.Contains(p, "/compliance/items/{id}"):
+		id = strconv.FormatInt(e.assessItemRow(e.AssessA.ID), 10)
 	case strings.Contains(p, "/compliance/assessments/{id}"):
 		id = strconv.FormatInt(e.AssessA.ID, 10)
 	case strings.Contains(p, "/risks/{id}"):
@@ -366,6 +368,8 @@ func TestOtherHospitalIs404(t *testing.T) {
 			// Compliance: catalogues (package control).
 
 			// Compliance: assessments (package assess).
+			case strings.Contains(r.Pattern, "/compliance/items/"):
+				id = e.assessItemRow(e.AssessB.ID)
 			case strings.Contains(r.Pattern, "/compliance/assessments/"):
 				id = e.AssessB.ID
 
@@ -491,4 +495,15 @@ func containsAlert(as []supply.Alert, id int64) bool {
 		}
 	}
 	return false
+}
+
+// assessItemRow is the row id of the first item of assessment id (the id a risk raised
+// from a gap names).
+func (e *testEnv) assessItemRow(id int64) int64 {
+	e.t.Helper()
+	var row int64
+	if err := e.db.QueryRowContext(context.Background(), `SELECT MIN(id) FROM assess_items WHERE assessment_id = ?`, id).Scan(&row); err != nil {
+		e.t.Fatal(err)
+	}
+	return row
 }

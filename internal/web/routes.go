@@ -522,6 +522,7 @@ func (s *Server) routeTable() []route {
 		ui("GET", "/compliance", auth.PermComplianceRead, s.uiCompliance),
 		ui("POST", "/compliance/assessments", auth.PermComplianceWrite, s.uiAssessCreate),
 		ui("GET", "/compliance/assessments/{id}", auth.PermComplianceRead, s.uiAssessShow),
+		ui("GET", "/compliance/items/{id}", auth.PermComplianceRead, s.uiAssessItem),
 		ui("POST", "/compliance/assessments/{id}/status", auth.PermComplianceWrite, s.uiAssessStatus),
 		ui("POST", "/compliance/assessments/{id}/links", auth.PermComplianceWrite, s.uiAssessLink),
 		upload(maxAssessUpload, ui("POST", "/compliance/assessments/{id}/files", auth.PermComplianceWrite, s.uiAssessFile)),

@@ -113,6 +113,26 @@ func (s *Server) uiAssessShow(w http.ResponseWriter, r *http.Request) error {
 	return s.showAssessment(w, r, nil)
 }
 
+// uiAssessItem answers GET /compliance/items/{id}, the page of an assessment item as the
+// risk register names it (a risk raised from a gap links back here): its assessment's
+// page, at the item.
+func (s *Server) uiAssessItem(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.assessments()
+	if err != nil {
+		return err
+	}
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	g, err := svc.Gap(r.Context(), reqActor(r), id)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/compliance/assessments/"+strconv.FormatInt(g.AssessmentID, 10)+"#item-"+itemAnchor(g.Item), http.StatusSeeOther)
+	return nil
+}
+
 // showAssessment renders assessment {id}, items grouped by the catalogue's tree, with
 // failed (the problem of an action on it) at the top.
 func (s *Server) showAssessment(w http.ResponseWriter, r *http.Request, failed error) error {

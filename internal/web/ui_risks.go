@@ -207,6 +207,8 @@ func (p *page) SourceLink(src risk.Source) string {
 		return "/selfchecks/" + id
 	case risk.ModuleDataflow:
 		return "/dataflows/" + id
+	case risk.ModuleAssessItem:
+		return "/compliance/items/" + id
 	}
 	return ""
 }
