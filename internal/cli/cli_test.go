@@ -272,6 +272,19 @@ func TestDemoIsIdempotent(t *testing.T) {
 			count("plan_drill_tasks") != 2 {
 			t.Errorf("governance demo: %d risks, %d incidents, %d drills", risks, incidents, drills)
 		}
+		// Compliance: an MLPS level-3 assessment of a business system mostly assessed, its
+		// checks run, a gap in the register; a GB/T 39725 assessment of the hospital begun.
+		assessments, assessEvidence := count("assessments"), count("assess_evidence")
+		if count("assessments WHERE catalogue = 'mlps3'") != 1 || count("assessments WHERE catalogue = 'gbt39725' AND asset_id IS NULL") != 1 ||
+			count("assess_items i JOIN assessments x ON x.id = i.assessment_id WHERE x.catalogue = 'mlps3' AND i.status = 'met'") < 140 ||
+			count("assess_items WHERE item = '8.1.4.1.d' AND status = 'not_met'") != 1 || count("assess_evidence WHERE kind = 'check'") == 0 ||
+			count("assess_evidence WHERE kind = 'link'") < 3 || count("risk_sources WHERE module = 'assess_item'") != 1 {
+			t.Errorf("assessment demo: %d assessments, %d evidence", assessments, assessEvidence)
+		}
+		// Its progress over the weeks it took: points before the day it was entered.
+		if n := count("assess_progress p JOIN assessments x ON x.id = p.assessment_id WHERE x.catalogue = 'mlps3' AND p.at < x.created_at"); n < 4 {
+			t.Errorf("assessment demo: %d weekly progress points, want 4", n)
+		}
 		tokens := count("api_tokens")
 		code, out, _ = runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(out, "already there") {
@@ -282,7 +295,7 @@ func TestDemoIsIdempotent(t *testing.T) {
 			count("api_tokens") != tokens || count("alerts WHERE source = 'dlp'") != dlpAlerts || count("alert_cases") != 2 ||
 			count("alerts WHERE source = 'monitor'") != monitor || count("apps") != apps || count("upstream_apps") != reported || count("risks") != risks || count("incidents") != incidents ||
 			count("alert_silences") != 1 || count("events") != evs || count("reference_staff") != staff ||
-			count("reference_encounters") != encounters {
+			count("reference_encounters") != encounters || count("assessments") != assessments || count("assess_evidence") != assessEvidence {
 			t.Fatal("second demo run created data")
 		}
 		var kinds int
