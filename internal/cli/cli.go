@@ -246,7 +246,8 @@ func (e *env) demoCmd() *cobra.Command {
 				res, err := demo.Seed(e.ctx, demo.Deps{DB: a.DB, Orgs: a.Orgs, Auth: a.Auth, Assets: a.Assets,
 					Vulns: a.Vulns, Supply: a.Supply, DLP: a.DLP, Alerts: a.Alerts, Notify: a.Notify,
 					Events: a.Events, Reference: a.Reference, Rules: a.Rules.Rules, DetectEnv: env, Apps: a.Apps, Upstream: a.Upstream,
-					Risks: a.Risks, Incidents: a.Incidents, Plans: a.Plans},
+					Risks: a.Risks, Incidents: a.Incidents, Plans: a.Plans, Assess: a.Assess, Policies: a.Policies, Training: a.Training,
+					Dataflows: a.Dataflows, Reports: a.Reports, Overview: a.Overview},
 					demo.Options{AdminPassword: adminPassword, Assets: assets, DLPRoot: dlpRoot})
 				if err != nil {
 					return err

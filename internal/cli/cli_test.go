@@ -272,6 +272,43 @@ func TestDemoIsIdempotent(t *testing.T) {
 			count("plan_drill_tasks") != 2 {
 			t.Errorf("governance demo: %d risks, %d incidents, %d drills", risks, incidents, drills)
 		}
+		// Compliance: an MLPS level-3 assessment of a business system mostly assessed, its
+		// checks run, a gap in the register; a GB/T 39725 assessment of the hospital begun.
+		assessments, assessEvidence := count("assessments"), count("assess_evidence")
+		if count("assessments WHERE catalogue = 'mlps3'") != 1 || count("assessments WHERE catalogue = 'gbt39725' AND asset_id IS NULL") != 1 ||
+			count("assess_items i JOIN assessments x ON x.id = i.assessment_id WHERE x.catalogue = 'mlps3' AND i.status = 'met'") < 140 ||
+			count("assess_items WHERE item = '8.1.4.1.d' AND status = 'not_met'") != 1 || count("assess_evidence WHERE kind = 'check'") == 0 ||
+			count("assess_evidence WHERE kind = 'link'") < 3 || count("risk_sources WHERE module = 'assess_item'") != 1 {
+			t.Errorf("assessment demo: %d assessments, %d evidence", assessments, assessEvidence)
+		}
+		// Its progress over the weeks it took: points before the day it was entered.
+		if n := count("assess_progress p JOIN assessments x ON x.id = p.assessment_id WHERE x.catalogue = 'mlps3' AND p.at < x.created_at"); n < 4 {
+			t.Errorf("assessment demo: %d weekly progress points, want 4", n)
+		}
+		// Policies approved by another than their author, one in review, reviews open and
+		// overdue; the role book's six roles; self-checks, the scan's issues in the register.
+		policies, selfchecks := count("policies"), count("selfchecks")
+		if policies != 5 || count("policies WHERE status = 'in_review'") != 1 || count("policy_versions WHERE approved_by <> '' AND approved_by = author") != 0 ||
+			count("policy_reviews WHERE status = 'overdue'") != 1 || count("policy_reviews") < 2 || count("compliance_roles") != 6 ||
+			selfchecks < 4 || count("risk_sources WHERE module = 'selfcheck'") != 1 {
+			t.Errorf("policy demo: %d policies, %d reviews, %d roles, %d self-checks", policies, count("policy_reviews"), count("compliance_roles"), selfchecks)
+		}
+		// Training: two courses, a session with its attendance, the bank, passed and failed
+		// attempts.
+		attempts := count("training_attempts")
+		if count("training_courses") != 2 || count("training_questions") != 10 || attempts != 3 ||
+			count("training_attempts WHERE passed") != 2 || count("training_attendance") != 5 {
+			t.Errorf("training demo: %d courses, %d questions, %d attempts", count("training_courses"), count("training_questions"), attempts)
+		}
+		// Data flows: five, two deficient with their risks, one ended with its destruction.
+		flows := count("dataflows")
+		if flows != 5 || count("risk_sources WHERE module = 'dataflow'") != 2 || count("dataflows WHERE status = 'ended' AND destroyed_by <> ''") != 1 {
+			t.Errorf("data-flow demo: %d flows, %d risks", flows, count("risk_sources WHERE module = 'dataflow'"))
+		}
+		// Reports: the scheduled monthly template and last month's report; the score.
+		if count("report_templates") != 1 || count("reports") != 1 || count("overview_snapshots") == 0 {
+			t.Errorf("report demo: %d templates, %d reports, %d scores", count("report_templates"), count("reports"), count("overview_snapshots"))
+		}
 		tokens := count("api_tokens")
 		code, out, _ = runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(out, "already there") {
@@ -282,7 +319,9 @@ func TestDemoIsIdempotent(t *testing.T) {
 			count("api_tokens") != tokens || count("alerts WHERE source = 'dlp'") != dlpAlerts || count("alert_cases") != 2 ||
 			count("alerts WHERE source = 'monitor'") != monitor || count("apps") != apps || count("upstream_apps") != reported || count("risks") != risks || count("incidents") != incidents ||
 			count("alert_silences") != 1 || count("events") != evs || count("reference_staff") != staff ||
-			count("reference_encounters") != encounters {
+			count("reference_encounters") != encounters || count("assessments") != assessments || count("assess_evidence") != assessEvidence ||
+			count("policies") != policies || count("selfchecks") != selfchecks || count("training_attempts") != attempts ||
+			count("dataflows") != flows || count("reports") != 1 {
 			t.Fatal("second demo run created data")
 		}
 		var kinds int

@@ -2,9 +2,10 @@
 // commission, a city region, two hospitals with departments, one user for each role and a
 // few hundred assets of every kind, and the first hospital's software supply chain
 // (vendors, products with real SBOMs matched against real OSV advisories, a risk
-// decision, gate results, deliveries and an alert) and its patient-data detection history
+// decision, gate results, deliveries and an alert), its patient-data detection history
 // (synthetic files under a scan root, a path job, a text scan, pre-send checks that
-// allow, alert and block). Seeding is idempotent: a second run finds the demo
+// allow, alert and block), its risk register and incidents, and its compliance records
+// (assessments, policies, training, data flows, reports). Seeding is idempotent: a second run finds the demo
 // organisation and changes nothing (except the administrator's password when one is
 // given).
 package demo
@@ -21,19 +22,25 @@ import (
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/appreg"
+	"github.com/medguard/medguard/internal/assess"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/dataflow"
 	"github.com/medguard/medguard/internal/detect"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/events"
 	"github.com/medguard/medguard/internal/incident"
 	"github.com/medguard/medguard/internal/notify"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/overview"
+	"github.com/medguard/medguard/internal/policy"
 	"github.com/medguard/medguard/internal/problem"
 	"github.com/medguard/medguard/internal/reference"
+	"github.com/medguard/medguard/internal/report"
 	"github.com/medguard/medguard/internal/risk"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/supply"
+	"github.com/medguard/medguard/internal/training"
 	"github.com/medguard/medguard/internal/upstream"
 	"github.com/medguard/medguard/internal/vuln"
 )
@@ -69,6 +76,17 @@ type Deps struct {
 	Risks     *risk.Service
 	Incidents *incident.Service
 	Plans     *incident.Plans
+	// The compliance modules, each optional (nil skips it): the first hospital's
+	// assessments, policies, role book and self-checks, training, data flows, reports and
+	// this week's security score. AssessRisks is the register an assessment's gap becomes
+	// a risk in (nil: Risks); it must read assessment items as risk sources.
+	Assess      *assess.Service
+	AssessRisks assess.RiskRaiser
+	Policies    *policy.Service
+	Training    *training.Service
+	Dataflows   *dataflow.Service
+	Reports     *report.Service
+	Overview    *overview.Service
 }
 
 // Options tune the seeding.
@@ -222,6 +240,9 @@ func Seed(ctx context.Context, d Deps, opt Options) (Result, error) {
 	if err := seedGovernance(ctx, d, opt.now()); err != nil {
 		return Result{}, err
 	}
+	if err := seedCompliance(ctx, d, opt.now()); err != nil {
+		return Result{}, err
+	}
 	return res, nil
 }
 
@@ -263,6 +284,9 @@ func reseed(ctx context.Context, d Deps, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	if err := seedGovernance(ctx, d, opt.now()); err != nil {
+		return Result{}, err
+	}
+	if err := seedCompliance(ctx, d, opt.now()); err != nil {
 		return Result{}, err
 	}
 	for _, u := range users {

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/medguard/medguard/internal/alertnotify"
+	"github.com/medguard/medguard/internal/assess"
 	"github.com/medguard/medguard/internal/demo"
 	"github.com/medguard/medguard/internal/store"
 	"github.com/medguard/medguard/internal/store/storetest"
@@ -21,13 +22,17 @@ import (
 // names, hundreds of assets, real SBOMs and advisories and a patient-data history.
 func newDemoEnv(t *testing.T) *testEnv {
 	t.Helper()
-	e := newBareEnv(t, storetest.Open(t, store.SQLite))
+	// The demo assesses against the embedded catalogues (MLPS level 3, GB/T 39725), as
+	// the application does; its data flows are judged today.
+	e := newBareEnvCatalogues(t, storetest.Open(t, store.SQLite), assess.ControlCatalogues{})
+	e.DataflowNow = time.Now()
 	// As the application does: raised alerts write their notifications in the raising
 	// transaction, so that the demo's routes fill the outbox and the security officer's bell.
 	alertnotify.Wire(e.Alerts, e.Notify)
 	_, err := demo.Seed(context.Background(), demo.Deps{DB: e.db, Orgs: e.Orgs, Auth: e.Auth, Assets: e.Assets,
 		Vulns: e.Vulns, Supply: e.Supply, DLP: e.DLP, Alerts: e.Alerts, Notify: e.Notify, Events: e.Events, Reference: e.Reference,
-		Risks: e.Risks, Incidents: e.Incidents, Plans: e.Plans},
+		Risks: e.Risks, Incidents: e.Incidents, Plans: e.Plans, Assess: e.Assess, AssessRisks: e.AssessRisks, Policies: e.Policies,
+		Training: e.Training, Dataflows: e.Dataflows, Reports: e.Reports, Overview: e.Overview},
 		demo.Options{AdminPassword: testPassword, DLPRoot: e.DLPRoot})
 	if err != nil {
 		t.Fatalf("seed the demo: %v", err)

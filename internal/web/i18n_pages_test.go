@@ -124,7 +124,8 @@ func TestZhPagesHaveNoEnglish(t *testing.T) {
 	if len(seen) < 20 {
 		t.Fatalf("reached only %d pages", len(seen))
 	}
-	for _, must := range []string{"/alerts", "/cases", "/silences", "/cases/1"} {
+	for _, must := range []string{"/alerts", "/cases", "/silences", "/cases/1", "/compliance", "/compliance/assessments/1", "/policies",
+		"/training", "/dataflows", "/reports"} {
 		if !seen[must] {
 			t.Errorf("the crawl did not reach %s", must)
 		}

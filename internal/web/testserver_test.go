@@ -311,8 +311,16 @@ var roleUser = map[string]string{
 }
 
 // newBareEnv is a real server on loopback over db, with every service and no data: the
-// seeding is the caller's (newTestEnv's test organisations, or the demo's).
+// seeding is the caller's (newTestEnv's test organisations, or the demo's). Its
+// assessments read the fixture catalogue (assesstest).
 func newBareEnv(t *testing.T, db *store.DB) *testEnv {
+	t.Helper()
+	return newBareEnvCatalogues(t, db, assesstest.New())
+}
+
+// newBareEnvCatalogues is newBareEnv with the assessments reading cats (the demo's need
+// the embedded catalogues).
+func newBareEnvCatalogues(t *testing.T, db *store.DB, cats assess.Catalogues) *testEnv {
 	t.Helper()
 	tl, err := trail.New(trail.SHA256, trailtest.Key(t))
 	if err != nil {
@@ -378,7 +386,7 @@ func newBareEnv(t *testing.T, db *store.DB) *testEnv {
 	// Compliance: catalogues (package control).
 
 	// Compliance: assessments (package assess).
-	if e.Assess, err = assess.New(db, tl, assesstest.New(), assess.Options{Checks: assess.DefaultChecks(assess.Sources{DB: db, Trail: tl,
+	if e.Assess, err = assess.New(db, tl, cats, assess.Options{Checks: assess.DefaultChecks(assess.Sources{DB: db, Trail: tl,
 		MFA: e.Orgs, Events: e.Events, Findings: e.Supply, SLA: e.Alerts})}); err != nil {
 		t.Fatal(err)
 	}
