@@ -10,6 +10,7 @@ import (
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/assess"
 	"github.com/medguard/medguard/internal/asset"
+	"github.com/medguard/medguard/internal/auth"
 	"github.com/medguard/medguard/internal/dataflow"
 	"github.com/medguard/medguard/internal/incident"
 	"github.com/medguard/medguard/internal/org"
@@ -469,8 +470,11 @@ func seedTraining(ctx context.Context, d Deps, h1 org.Node, a actor.Actor, now t
 		return false, err
 	}
 	c, err := d.Training.CreateCourse(ctx, a, training.CourseInput{OrgID: h1.ID, Title: "网络安全意识年度培训",
-		Description: "全院职工每年一次：网络安全法律法规、口令与账号、钓鱼邮件识别、患者隐私保护、勒索病毒应急。", Hours: 2,
-		AllStaff: true, RecurrenceMonths: 12, Rule: training.RuleBoth,
+		Description: "全院在编职工每年一次：网络安全法律法规、口令与账号、钓鱼邮件识别、患者隐私保护、勒索病毒应急。", Hours: 2,
+		// The hospital's own staff: not the app operators (the internet-hospital app's
+		// vendor, and the upstream link's service account).
+		Roles:            []string{auth.RoleAdmin, auth.RoleSecurity, auth.RolePrivacy, auth.RoleAuditor, auth.RoleITOps},
+		RecurrenceMonths: 12, Rule: training.RuleBoth,
 		Exam: training.Exam{Questions: 10, PassPercent: 80, TimeLimitMinutes: 30, MaxAttempts: 3}})
 	if err != nil {
 		return false, fmt.Errorf("demo: course: %w", err)

@@ -97,7 +97,7 @@ func WritePDF(w io.Writer, d Document, cat *i18n.Catalog) error {
 }
 
 func pdfSection(pdf *pdfWriter, width float64, n int, s Section, cat *i18n.Catalog, lang string) {
-	needSpace(pdf, 28)
+	needSpace(pdf, 45) // the heading with the first rows of what follows it
 	pdf.font(15)
 	pdf.SetTextColor(20, 40, 80)
 	pdf.text(width, 8, fmt.Sprintf("%d. %s", n, s.Heading))
