@@ -108,7 +108,7 @@ func risksChart(o Overview, t func(string, ...any) string) Chart {
 
 // pie is a pie of the named counts, with a legend under it naming each slice with its
 // count.
-func pie(id, title string, names []string, ns []int, colors []string, links map[string]string) Chart {
+func pie(id, title, empty string, names []string, ns []int, colors []string, links map[string]string) Chart {
 	data := []any{}
 	legend := []string{}
 	for i, n := range names {
@@ -122,13 +122,18 @@ func pie(id, title string, names []string, ns []int, colors []string, links map[
 		}
 		data = append(data, item)
 	}
-	return Chart{ID: id, Title: title, Links: links, Option: map[string]any{
+	opt := map[string]any{
 		"tooltip": map[string]any{"trigger": "item"},
 		"legend":  map[string]any{"type": "plain", "bottom": 0, "left": "center", "data": legend},
 		"series": []any{map[string]any{"type": "pie", "name": title, "center": []string{"50%", "42%"}, "radius": []string{"30%", "55%"},
 			"label": map[string]any{"formatter": "{c}", "minMargin": 2}, "labelLine": map[string]any{"length": 6, "length2": 6},
 			"labelLayout": map[string]any{"hideOverlap": true}, "avoidLabelOverlap": true, "stillShowZeroSum": false, "data": data}},
-	}}
+	}
+	if len(data) == 0 { // an empty ring says why it is empty
+		opt["title"] = map[string]any{"text": empty, "left": "center", "top": "38%",
+			"textStyle": map[string]any{"fontSize": 13, "fontWeight": "normal", "color": "#6b7c8a"}}
+	}
+	return Chart{ID: id, Title: title, Links: links, Option: opt}
 }
 
 func appsChart(o Overview, t func(string, ...any) string) Chart {
@@ -142,7 +147,7 @@ func appsChart(o Overview, t func(string, ...any) string) Chart {
 		names, ns = append(names, name), append(ns, g.N)
 		links[name] = g.Link
 	}
-	return pie("overview-apps", t("overview.chart.apps"), names, ns, gradeColors, links)
+	return pie("overview-apps", t("overview.chart.apps"), t("overview.chart.none"), names, ns, gradeColors, links)
 }
 
 func privacyChart(o Overview, t func(string, ...any) string) Chart {
@@ -153,7 +158,7 @@ func privacyChart(o Overview, t func(string, ...any) string) Chart {
 		names, ns = append(names, name), append(ns, p.N)
 		links[name] = p.Link
 	}
-	return pie("overview-privacy", t("overview.chart.privacy"), names, ns, colors, links)
+	return pie("overview-privacy", t("overview.chart.privacy"), t("overview.chart.none"), names, ns, colors, links)
 }
 
 func complianceChart(o Overview, t func(string, ...any) string) Chart {

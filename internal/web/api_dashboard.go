@@ -89,8 +89,12 @@ func (s *Server) overviewOrg(r *http.Request, a actor.Actor) (int64, []org.Node,
 			return h.ID, hs, nil
 		}
 	}
-	if len(hs) > 0 {
-		return hs[0].ID, hs, nil
+	if len(hs) > 0 { // above the hospitals: the first registered (the list is by name)
+		first := hs[0].ID
+		for _, h := range hs {
+			first = min(first, h.ID)
+		}
+		return first, hs, nil
 	}
 	return a.OrgID, hs, nil
 }

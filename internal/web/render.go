@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ func loadTemplates(cat *i18n.Catalog) (*templates, error) {
 		"add":   func(a, b int) int { return a + b },
 		"sub":   func(a, b int) int { return a - b },
 		"join":  strings.Join,
+		"keep":  keepTokens,
 		"list4": func(a, b, c, d string) []string { return []string{a, b, c, d} },
 		"part":  func(p *page, v any) part { return part{Page: p, V: v} },
 		"ref":   func(module string, id int64) sourceRef { return sourceRef{Module: module, ID: id} },
@@ -273,4 +275,26 @@ func (p *page) fail(pe *problem.Error) int {
 func redirect(w http.ResponseWriter, r *http.Request, target string) error {
 	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
+}
+
+// asciiRun is a run of printable ASCII without spaces: a file name, an identifier, a
+// version.
+var asciiRun = regexp.MustCompile(`[\x21-\x7e]+`)
+
+// keepTokens is s escaped for HTML with each short run of printable ASCII (a file name,
+// an identifier; up to 40 characters) kept on one line, so that a cell breaks between
+// words, not after the hyphen inside "MB-1.8.0-2" (template func keep).
+func keepTokens(s string) template.HTML {
+	var b strings.Builder
+	last := 0
+	for _, m := range asciiRun.FindAllStringIndex(s, -1) {
+		if m[1]-m[0] > 40 || m[1]-m[0] < 2 {
+			continue
+		}
+		b.WriteString(template.HTMLEscapeString(s[last:m[0]]))
+		b.WriteString(`<span class="nowrap">` + template.HTMLEscapeString(s[m[0]:m[1]]) + `</span>`)
+		last = m[1]
+	}
+	b.WriteString(template.HTMLEscapeString(s[last:]))
+	return template.HTML(b.String())
 }
