@@ -175,6 +175,12 @@ func (c *Catalog) arg(lang string, a any) any {
 			return c.Render(lang, *v)
 		}
 	case map[string]any:
+		if t, ok := v[lang].(string); ok { // a text given in each language (Text)
+			return t
+		}
+		if t, ok := v[EN].(string); ok {
+			return t
+		}
 		if k, ok := v["key"].(string); ok {
 			args, _ := v["args"].([]any)
 			return c.Render(lang, Message{Key: k, Args: args})
@@ -182,3 +188,7 @@ func (c *Catalog) arg(lang string, a any) any {
 	}
 	return a
 }
+
+// Text is an argument of a Message given in each language (say a catalogue item's
+// title): it renders as the text of the reader's language, or the English one.
+func Text(zhCN, en string) map[string]any { return map[string]any{ZhCN: zhCN, EN: en} }

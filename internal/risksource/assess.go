@@ -27,7 +27,7 @@ func (f assessSource) Source(ctx context.Context, a actor.Actor, _ string, id in
 		l, i = 3, 4
 	}
 	zh, en := assess.In(g.ItemTitle, i18n.ZhCN), assess.In(g.ItemTitle, i18n.EN)
-	title := i18n.M("assess.risk.title", g.Item, zh, en)
+	title := i18n.M("assess.risk.title", g.Item, i18n.Text(zh, en))
 	desc := i18n.M("assess.risk.description", g.Item, g.Title, g.Catalogue, i18n.M("assess.status."+g.Status), g.Note)
 	facts := risk.SourceFacts{OrgID: g.OrgID, Category: "compliance", Likelihood: l, Impact: i,
 		Title:       fmt.Sprintf("Compliance gap %s: %s", g.Item, en),

@@ -62,6 +62,13 @@ func collectionPaths(e *testEnv) map[string]string {
 		"/api/v1/plans/templates":           "/api/v1/plans/templates",
 		"/api/v1/plans":                     "/api/v1/plans",
 		"/api/v1/plans/{id}/drills":         "/api/v1/plans/" + id(e.PlanA.ID) + "/drills",
+		"/api/v1/policies":                  "/api/v1/policies",
+		"/api/v1/selfchecks":                "/api/v1/selfchecks",
+		"/api/v1/training/courses":          "/api/v1/training/courses",
+		"/api/v1/training/overdue":          "/api/v1/training/overdue",
+		"/api/v1/dataflows":                 "/api/v1/dataflows",
+		"/api/v1/reports":                   "/api/v1/reports",
+		"/api/v1/report-templates":          "/api/v1/report-templates",
 	}
 }
 

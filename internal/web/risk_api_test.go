@@ -76,7 +76,8 @@ func TestRiskAPI(t *testing.T) {
 		expires := time.Now().Add(90 * 24 * time.Hour).UTC()
 		e.runScenarios(t, vars, []apiScenario{
 			{name: "the register", method: "GET", url: "/api/v1/risks", user: "auditor", status: http.StatusOK,
-				expect: []string{"Ransomware on HIS A", `"total":1`}, notExpect: leakMarks},
+				// Hospital A's own risk and the one its deficient data flow raised (seedDataflows).
+				expect: []string{"Ransomware on HIS A", "Data flow Insurer feed A", `"total":2`}, notExpect: leakMarks},
 			{name: "the app operator does not read risks", method: "GET", url: "/api/v1/risks", user: "appops",
 				status: http.StatusForbidden, errCode: "permission_denied"},
 			{name: "the auditor does not record risks", method: "POST", url: "/api/v1/risks", user: "auditor",
@@ -146,7 +147,8 @@ func TestRiskAPI(t *testing.T) {
 			{name: "open again", method: "GET", url: "/api/v1/risks/{risk}", user: "auditor", status: http.StatusOK,
 				expect: []string{`"status":"open"`}},
 			{name: "the heat map", method: "GET", url: "/api/v1/risks/heatmap", user: "auditor", status: http.StatusOK,
-				expect: []string{`"rating":"residual"`, `"total":2`, `"risk_ids":[`}, notExpect: leakMarks,
+				// With the risk of hospital A's deficient data flow (seedDataflows).
+				expect: []string{`"rating":"residual"`, `"total":3`, `"risk_ids":[`}, notExpect: leakMarks,
 				after: func(t *testing.T, body []byte, _ http.Header) {
 					for _, row := range decode[risk.HeatMap](t, body).Cells {
 						for _, c := range row {
@@ -157,9 +159,9 @@ func TestRiskAPI(t *testing.T) {
 					}
 				}},
 			{name: "the region's heat map", method: "GET", url: "/api/v1/risks/heatmap", user: "regulator", status: http.StatusOK,
-				expect: []string{`"total":3`}},
+				expect: []string{`"total":5`}},
 			{name: "the inherent heat map", method: "GET", url: "/api/v1/risks/heatmap?rating=inherent&org_id=" + strconv.FormatInt(e.HospA.ID, 10),
-				user: "auditor", status: http.StatusOK, expect: []string{`"rating":"inherent"`, `"total":2`}},
+				user: "auditor", status: http.StatusOK, expect: []string{`"rating":"inherent"`, `"total":3`}},
 			{name: "a bad rating", method: "GET", url: "/api/v1/risks/heatmap?rating=gut", user: "auditor",
 				status: http.StatusBadRequest, errCode: "invalid", expect: []string{`"field":"rating"`}},
 		})
