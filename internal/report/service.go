@@ -284,7 +284,24 @@ func (s *Service) Reports(ctx context.Context, a actor.Actor, limit int) ([]Repo
 	if err != nil {
 		return nil, fmt.Errorf("report: list: %w", err)
 	}
+	for i := range rs {
+		if rs[i].Files, err = s.files(ctx, rs[i].ID); err != nil {
+			return nil, err
+		}
+	}
 	return rs, nil
+}
+
+// files describes the files of report id.
+func (s *Service) files(ctx context.Context, id int64) ([]FileInfo, error) {
+	fs, err := store.Collect(ctx, s.db, func(sc store.Scanner) (FileInfo, error) {
+		var f FileInfo
+		return f, sc.Scan(&f.Format, &f.Size, &f.SHA256)
+	}, `SELECT format, size, sha256 FROM report_files WHERE report_id = ? ORDER BY format`, id)
+	if err != nil {
+		return nil, fmt.Errorf("report: files of %d: %w", id, err)
+	}
+	return fs, nil
 }
 
 // Report returns report id with its files' descriptions, if a sees it.
@@ -298,12 +315,8 @@ func (s *Service) Report(ctx context.Context, a actor.Actor, id int64) (Report, 
 	if err != nil {
 		return Report{}, fmt.Errorf("report: get %d: %w", id, err)
 	}
-	r.Files, err = store.Collect(ctx, s.db, func(sc store.Scanner) (FileInfo, error) {
-		var f FileInfo
-		return f, sc.Scan(&f.Format, &f.Size, &f.SHA256)
-	}, `SELECT format, size, sha256 FROM report_files WHERE report_id = ? ORDER BY format`, id)
-	if err != nil {
-		return Report{}, fmt.Errorf("report: get %d: %w", id, err)
+	if r.Files, err = s.files(ctx, id); err != nil {
+		return Report{}, err
 	}
 	return r, nil
 }

@@ -117,6 +117,9 @@ func TestSweep(t *testing.T) {
 		if len(rs) != 2 || rs[0].Period != "2026-12" || !rs[0].Empty || rs[1].Period != "2026-11" || rs[1].Empty || rs[1].TemplateID != tmpl.ID || !rs[1].Scheduled {
 			t.Fatalf("reports = %+v", rs)
 		}
+		if len(rs[1].Files) == 0 || rs[1].Files[0].Size == 0 || rs[1].Files[0].SHA256 == "" {
+			t.Errorf("the list does not describe the report's files: %+v", rs[1].Files)
+		}
 		pdf, err := svc.File(ctx, secA, rs[1].ID, report.FormatPDF)
 		if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 			t.Fatalf("pdf: %v", err)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ func loadTemplates(cat *i18n.Catalog) (*templates, error) {
 		"sub":   func(a, b int) int { return a - b },
 		"join":  strings.Join,
 		"keep":  keepTokens,
+		"kib":   func(n int64) string { return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) + " KiB" },
 		"list4": func(a, b, c, d string) []string { return []string{a, b, c, d} },
 		"part":  func(p *page, v any) part { return part{Page: p, V: v} },
 		"ref":   func(module string, id int64) sourceRef { return sourceRef{Module: module, ID: id} },

@@ -89,7 +89,7 @@ func overviewBoard(p *page, o overview.Overview) (board, error) {
 			return b, fmt.Errorf("web: chart %s: %w", c.ID, err)
 		}
 		b.Charts = append(b.Charts, chart{ID: c.ID + "-chart", Data: "chart-" + c.ID, Title: c.Title, JSON: template.JS(bs),
-			Wide: c.ID == "overview-trend" || c.ID == "overview-findings"})
+			Wide: c.ID == "overview-trend" || c.ID == "overview-findings" || c.ID == "overview-compliance"})
 	}
 	return b, nil
 }
