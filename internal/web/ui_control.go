@@ -97,3 +97,12 @@ func filterNodes(ns []control.NodeView, q string) []control.NodeView {
 	}
 	return out
 }
+
+// CatalogueTitle is the title of embedded catalogue name in the page's language (the
+// name itself for a catalogue the binary does not hold).
+func (p *page) CatalogueTitle(name string) string {
+	if c, ok := control.Get(name); ok {
+		return c.Title.In(p.Lang)
+	}
+	return name
+}
