@@ -287,7 +287,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	}
 	a.riskSources[risk.ModuleAssessItem] = risksource.AssessItems(a.Assess)
 	if a.Overview, err = overview.New(db, overview.Deps{Alerts: a.Alerts, Findings: a.Supply, Risks: a.Risks, Incidents: a.Incidents,
-		Apps: a.Apps, Compliance: complianceProgress{a.Assess}}); err != nil {
+		Apps: a.Apps, Compliance: assess.OverviewCompliance{S: a.Assess}}); err != nil {
 		db.Close()
 		return nil, err
 	}

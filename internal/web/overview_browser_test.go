@@ -13,7 +13,8 @@ import (
 )
 
 // TestBrowserOverview opens the overview (the home page) of hospital A in English and in
-// Chinese: every chart is an ECharts instance drawing on a canvas of non-zero size, no
+// Chinese: every chart (the compliance progress of its seeded assessment among them) is
+// an ECharts instance drawing on a canvas of non-zero size, no
 // script fails, a screenshot of each language is kept (MEDGUARD_SCREENSHOT_DIR, or the
 // test's temporary directory), and a click on a bar of the findings chart opens the
 // alert list filtered as the bar counts.
@@ -33,7 +34,7 @@ func TestBrowserOverview(t *testing.T) {
 		clickAndLoad("login-submit"),
 	)
 	const rendered = `(() => { const cs = [...document.querySelectorAll('.chart')].filter((el) => el.id.startsWith('overview-'));
-	  return cs.length >= 5 && cs.every((el) => { const c = window.echarts && window.echarts.getInstanceByDom(el);
+	  return cs.length >= 6 && cs.every((el) => { const c = window.echarts && window.echarts.getInstanceByDom(el);
 	    const cv = el.querySelector('canvas'); return el.dataset.ready === "1" && c && cv && cv.width > 0 && cv.height > 0; }); })()`
 	for _, lang := range []string{"en", "zh-CN"} {
 		if lang != "en" {
@@ -45,7 +46,8 @@ func TestBrowserOverview(t *testing.T) {
 		if !p.eval(`document.documentElement.lang === ` + jsString(lang)) {
 			t.Fatalf("the overview is not in %s", lang)
 		}
-		for _, id := range []string{"overview-trend-chart", "overview-findings-chart", "overview-risks-chart", "overview-apps-chart", "overview-privacy-chart"} {
+		for _, id := range []string{"overview-trend-chart", "overview-findings-chart", "overview-risks-chart", "overview-apps-chart", "overview-privacy-chart",
+			"overview-compliance-chart"} {
 			if !p.eval(`!!document.getElementById(` + jsString(id) + `)`) {
 				t.Errorf("%s: no chart %s", lang, id)
 			}

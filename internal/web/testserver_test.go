@@ -417,7 +417,8 @@ func newBareEnvCatalogues(t *testing.T, db *store.DB, cats assess.Catalogues) *t
 	deps.Reports = e.Reports
 
 	// Compliance: overview (package overview).
-	if e.Overview, err = overview.New(db, overview.Deps{Alerts: e.Alerts, Findings: e.Supply, Risks: e.Risks, Incidents: e.Incidents, Apps: e.Apps}); err != nil {
+	if e.Overview, err = overview.New(db, overview.Deps{Alerts: e.Alerts, Findings: e.Supply, Risks: e.Risks, Incidents: e.Incidents, Apps: e.Apps,
+		Compliance: assess.OverviewCompliance{S: e.Assess}}); err != nil {
 		t.Fatal(err)
 	}
 	deps.Overview = e.Overview

@@ -1,20 +1,20 @@
-package app
+package assess
 
 import (
 	"context"
 
 	"github.com/medguard/medguard/internal/actor"
-	"github.com/medguard/medguard/internal/assess"
 	"github.com/medguard/medguard/internal/overview"
 )
 
-// complianceProgress gives the overview dashboard the progress of the compliance
-// assessments: one entry per assessment of the organisation and below, applicable items
-// met of all applicable.
-type complianceProgress struct{ s *assess.Service }
+// OverviewCompliance gives the overview dashboard (overview.Compliance) the progress of
+// the compliance assessments: one entry per assessment of the organisation and below,
+// applicable items met of all applicable.
+type OverviewCompliance struct{ S *Service }
 
-func (c complianceProgress) Progress(ctx context.Context, a actor.Actor, orgID int64) ([]overview.Progress, error) {
-	sums, err := c.s.Progress(ctx, a, orgID)
+// Progress implements overview.Compliance.
+func (c OverviewCompliance) Progress(ctx context.Context, a actor.Actor, orgID int64) ([]overview.Progress, error) {
+	sums, err := c.S.Progress(ctx, a, orgID)
 	if err != nil {
 		return nil, err
 	}
