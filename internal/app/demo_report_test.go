@@ -21,7 +21,8 @@ import (
 // reports and `report generate` make it (the application's own report source), is a PDF
 // whose text — extracted by poppler's pdftotext — carries its Chinese headings and the
 // figures the platform holds: the security score of the overview, the data flows of the
-// register, the self-checks of the period. With REPORT_PNG_DIR set, its first pages are
+// register, the self-checks of the period; the province's report sets its hospitals side
+// by side. With REPORT_PNG_DIR set, its first pages are
 // rendered there as PNG to be looked at.
 func TestDemoMonthlyReportPDF(t *testing.T) {
 	pdftotext, err := exec.LookPath("pdftotext")
@@ -120,6 +121,31 @@ func TestDemoMonthlyReportPDF(t *testing.T) {
 		if !regexp.MustCompile(regexp.QuoteMeta(f.label) + `\s+` + strconv.Itoa(f.n) + `\b`).MatchString(flat) {
 			t.Errorf("the PDF's text lacks %s %d", f.label, f.n)
 		}
+	}
+	// The province's report puts its hospitals side by side; its score is their average,
+	// so it lists no penalties of its own.
+	var top org.Node
+	for _, n := range nodes {
+		if n.Kind == org.KindProvince {
+			top = n
+		}
+	}
+	rr, err := a.Reports.Generate(ctx, actor.System(), report.GenerateInput{OrgID: top.ID, Period: period.String(), Lang: "zh-CN",
+		Formats: []string{"html"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, err := a.Reports.File(ctx, actor.System(), rr.ID, "html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if n.Kind == org.KindHospital && !strings.Contains(string(html), n.Name) {
+			t.Errorf("the region's report does not name hospital %s", n.Name)
+		}
+	}
+	if !strings.Contains(string(html), "各医院对比") || strings.Contains(string(html), "扣分项") {
+		t.Error("the region's report: want the hospitals side by side and no penalties of its own")
 	}
 	if dir := os.Getenv("REPORT_PNG_DIR"); dir != "" {
 		if err := exec.Command("pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "8", file, filepath.Join(dir, "demo-report")).Run(); err != nil {

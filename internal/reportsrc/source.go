@@ -205,14 +205,15 @@ func (b *build) section(sec *report.Section) error {
 		if b.region != nil {
 			sec.Figures = append(sec.Figures, report.Figure{Label: b.t("reportsrc.hospitals"), Value: n(len(b.region.Hospitals))})
 		}
-		t := report.Table{Title: b.t("reportsrc.penalties"), Columns: []string{b.t("reportsrc.col.term"), b.t("reportsrc.col.count"),
-			b.t("reportsrc.col.points")}}
-		for _, p := range o.Penalties {
-			t.Rows = append(t.Rows, []string{b.t("reportsrc.penalty." + p.Name), n(p.N),
-				strconv.FormatFloat(p.Points, 'f', 1, 64) + " / " + strconv.FormatFloat(p.Cap, 'f', 0, 64)})
-		}
-		sec.Tables = append(sec.Tables, t)
-		if b.region != nil {
+		if b.region == nil { // a region's score is its hospitals' average: their own penalties explain it
+			t := report.Table{Title: b.t("reportsrc.penalties"), Columns: []string{b.t("reportsrc.col.term"), b.t("reportsrc.col.count"),
+				b.t("reportsrc.col.points")}}
+			for _, p := range o.Penalties {
+				t.Rows = append(t.Rows, []string{b.t("reportsrc.penalty." + p.Name), n(p.N),
+					strconv.FormatFloat(p.Points, 'f', 1, 64) + " / " + strconv.FormatFloat(p.Cap, 'f', 0, 64)})
+			}
+			sec.Tables = append(sec.Tables, t)
+		} else {
 			h := report.Table{Title: b.t("reportsrc.region_table"), Columns: []string{b.t("overview.hospital"), b.t("overview.score"),
 				b.t("overview.kpi.findings"), b.t("overview.kpi.risks"), b.t("overview.kpi.incidents_overdue")}}
 			for _, x := range b.region.Hospitals {
