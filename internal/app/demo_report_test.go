@@ -122,6 +122,19 @@ func TestDemoMonthlyReportPDF(t *testing.T) {
 			t.Errorf("the PDF's text lacks %s %d", f.label, f.n)
 		}
 	}
+	checks, err := a.Policies.SelfChecks(ctx, actor.System(), hosp.ID, period.Start, period.End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := 0
+	for _, c := range checks {
+		if c.PerformedAt != nil {
+			done++
+		}
+	}
+	if !regexp.MustCompile(`已开展的自查\s+` + strconv.Itoa(done) + `\b`).MatchString(flat) {
+		t.Errorf("the PDF's text lacks 已开展的自查 %d", done)
+	}
 	// The province's report puts its hospitals side by side; its score is their average,
 	// so it lists no penalties of its own.
 	var top org.Node
