@@ -5,12 +5,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/medguard/medguard/internal/assess"
 	"github.com/medguard/medguard/internal/asset"
 	"github.com/medguard/medguard/internal/auth"
+	"github.com/medguard/medguard/internal/dataflow"
 	dlpsvc "github.com/medguard/medguard/internal/dlp/service"
 	"github.com/medguard/medguard/internal/org"
+	"github.com/medguard/medguard/internal/policy"
 	"github.com/medguard/medguard/internal/problem"
+	"github.com/medguard/medguard/internal/report"
 	"github.com/medguard/medguard/internal/supply"
+	"github.com/medguard/medguard/internal/training"
 )
 
 // bodyTypes returns a fresh value of every JSON request body the API decodes.
@@ -37,6 +42,26 @@ func bodyTypes() map[string]any {
 		"dlpText":       &dlpTextRequest{},
 		"dlpJob":        &dlpJobRequest{},
 		"dlpsvc.Policy": &dlpsvc.Policy{},
+
+		// Compliance (issue 17).
+		"assess.Input":          &assess.Input{},
+		"assessStatus":          &assessStatusRequest{},
+		"assessLink":            &assessLinkRequest{},
+		"assessRisk":            &assessRiskRequest{},
+		"policy.Input":          &policy.Input{},
+		"policy.Decision":       &policy.Decision{},
+		"policyRetire":          &policyRetireRequest{},
+		"policy.ReviewInput":    &policy.ReviewInput{},
+		"policy.RoleInput":      &policy.RoleInput{},
+		"policy.CheckInput":     &policy.CheckInput{},
+		"training.CourseInput":  &training.CourseInput{},
+		"training.SessionInput": &training.SessionInput{},
+		"attendance":            &attendanceRequest{},
+		"submit":                &submitRequest{},
+		"dataflow.Input":        &dataflow.Input{},
+		"dataflow.EndInput":     &dataflow.EndInput{},
+		"report.GenerateInput":  &report.GenerateInput{},
+		"report.TemplateInput":  &report.TemplateInput{},
 	}
 }
 
@@ -56,6 +81,9 @@ func FuzzJSONBodies(f *testing.F) {
 		`{"text":"患者王小明，身份证号440306199003071232","name":"note"}`, `{"path":"/srv/exports","org_id":2}`,
 		`{"block_level":4,"alert_level":2,"unreadable":"block","custom":[{"name":"medical_record_no","pattern":"BA\\d{8}","context":["病案号"]}]}`,
 		`{"` + echoMarker + `":1}`, `{"rules":{"` + echoMarker + `":true}}`, `{"custom":[{"name":"a","x` + echoMarker + `":1}]}`,
+		`{"catalogue":"mlps3","title":"HIS 等保测评","asset_id":3}`, `{"item":"8.1.4.1.d","status":"not_met","note":"老旧终端"}`,
+		`{"name":"医保结算","recipient_kind":"medical_insurance","categories":[{"category":"health","level":3}]}`,
+		`{"period":"2026-W48","sections":["summary"],"formats":["pdf"]}`, `{"answers":{"1":["A","C"]}}`,
 		`{"org_id":` + echoMarker + `000000}`, `{"name":` + echoMarker + `}`, echoMarker, `{"name":"x"} ` + echoMarker,
 	} {
 		f.Add([]byte(s))
