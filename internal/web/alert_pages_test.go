@@ -48,7 +48,7 @@ func TestAlertPages(t *testing.T) {
 		// The inbox: every module, counts, and the filters.
 		code, body, _ := sec.get("/alerts")
 		mustContain(t, code, body, http.StatusOK, `id="nav-alerts"`, `id="alert-`+id(e.AlertA.ID)+`"`, `id="alert-`+id(d1.ID)+`"`,
-			`id="kpi-high"`, `id="alert-source-chart"`, `id="bulk-new-case"`, "Pre-send check blocked discharge.docx", "****0021")
+			`id="kpi-high"`, `id="alert-source-chart"`, `id="bulk-new-case"`, "check blocked discharge.docx", "****0021")
 		mustNotContain(t, body, append(notB, "110105194912310021", "1949123")...)
 		code, body, _ = sec.get("/alerts?source=dlp&q=discharge")
 		mustContain(t, code, body, http.StatusOK, `id="alert-`+id(d1.ID)+`"`, `id="alert-`+id(d2.ID)+`"`)

@@ -284,14 +284,15 @@ func redirect(w http.ResponseWriter, r *http.Request, target string) error {
 var asciiRun = regexp.MustCompile(`[\x21-\x7e]+`)
 
 // keepTokens is s escaped for HTML with each short run of printable ASCII (a file name,
-// an identifier; up to 40 characters) kept on one line, so that a cell breaks between
-// words, not after the hyphen inside "MB-1.8.0-2" (template func keep).
+// an identifier, a date; up to 40 characters) that a browser could break — at a hyphen or
+// a slash — kept on one line, so that a cell breaks between words, not inside
+// "MB-1.8.0-2" or "2026-12-28" (template func keep).
 func keepTokens(s string) template.HTML {
 	var b strings.Builder
 	last := 0
 	for _, m := range asciiRun.FindAllStringIndex(s, -1) {
-		if m[1]-m[0] > 40 || m[1]-m[0] < 2 {
-			continue
+		if m[1]-m[0] > 40 || m[1]-m[0] < 2 || !strings.ContainsAny(s[m[0]:m[1]], "-/|?!") {
+			continue // too long to keep, or without a place a browser would break it
 		}
 		b.WriteString(template.HTMLEscapeString(s[last:m[0]]))
 		b.WriteString(`<span class="nowrap">` + template.HTMLEscapeString(s[m[0]:m[1]]) + `</span>`)
