@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/medguard/medguard/internal/actor"
@@ -110,6 +111,9 @@ type App struct {
 	node      string // this process's own lease, owner of the jobs it runs
 	stopLoops func() // ends the background loops and waits for them
 	stopNode  func() // ends the heartbeat of the node's lease and releases it
+	// ruleReloads counts the live detection's reloads after a change of the stored rules
+	// (tests wait for one instead of sleeping).
+	ruleReloads atomic.Int64
 }
 
 // Files of the audit trail under the data directory: the key its entries are chained

@@ -72,11 +72,16 @@ func TestStartRunsDetection(t *testing.T) {
 
 		// The hospital disables the family rule; once the process has loaded the rules
 		// again, a family access is no alert, while the self-access after it is.
+		reloads := a.ruleReloads.Load()
 		if _, err := a.Rules.SetEnabled(ctx, actor.Actor{Username: "sec", Role: "security_officer", OrgID: h.ID, OrgPath: h.Path},
 			h.ID, "family-access", false); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(2*ruleCheck + time.Second) // the watcher's period, twice: not a timing assertion
+		for deadline := time.Now().Add(30 * time.Second); a.ruleReloads.Load() == reloads; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the process did not load the changed rules")
+			}
+		}
 		if _, err := a.Events.Append(ctx, h.ID, []events.Event{view("e2", "u3", "P1"), view("e3", "u2", "P3")}); err != nil {
 			t.Fatal(err)
 		}

@@ -261,6 +261,7 @@ func (a *App) watchRules(ctx context.Context, every time.Duration) {
 		if v != last {
 			last = v
 			a.Detect.Reload()
+			a.ruleReloads.Add(1)
 			a.Logger.Info("monitoring rules changed; the live detection loads them again")
 		}
 	}
