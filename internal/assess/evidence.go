@@ -2,9 +2,7 @@ package assess
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -128,24 +126,13 @@ func (s *Service) AddFile(ctx context.Context, a actor.Actor, id int64, itemID, 
 	if _, err := s.get(ctx, s.db, a, id); err != nil { // before reading a stranger's upload
 		return Evidence{}, err
 	}
-	data, err := io.ReadAll(io.LimitReader(r, s.opt.MaxAttachment+1))
+	up, err := incident.ReadUpload(name, r, s.opt.MaxAttachment)
 	if err != nil {
-		return Evidence{}, fmt.Errorf("assess: read the file: %w", err)
+		return Evidence{}, incident.UploadProblem(err, s.opt.MaxAttachment, "incident")
 	}
-	if int64(len(data)) > s.opt.MaxAttachment {
-		return Evidence{}, problem.Invalid("file", "is larger than %d bytes", s.opt.MaxAttachment).
-			WithMsg("assess.error.too_large", s.opt.MaxAttachment>>20)
-	}
-	if len(data) == 0 {
-		return Evidence{}, problem.Invalid("file", "is empty").WithMsg("assess.error.empty_file")
-	}
-	ft, err := incident.Sniff(name, data)
-	if err != nil {
-		return Evidence{}, fileProblem(err)
-	}
-	sum := sha256.Sum256(data)
+	data, ft := up.Data, up.Type
 	e := Evidence{Kind: EvidenceFile, Name: name, FileKind: ft.Kind, ContentType: ft.ContentType, Size: int64(len(data)),
-		SHA256: hex.EncodeToString(sum[:]), AddedBy: a.Username}
+		SHA256: up.SHA256, AddedBy: a.Username}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		x, err := s.get(ctx, tx, a, id)
 		if err != nil {
@@ -180,20 +167,6 @@ func (s *Service) AddFile(ctx context.Context, a actor.Actor, id int64, itemID, 
 		return Evidence{}, err
 	}
 	return e, nil
-}
-
-// fileProblem says why incident.Sniff refused a file, as a problem of the field "file".
-func fileProblem(err error) *problem.Error {
-	msg := strings.TrimPrefix(err.Error(), "incident: ")
-	switch {
-	case errors.Is(err, incident.ErrActive):
-		return problem.Invalid("file", "%s", msg).WithMsg("incident.error.file_active")
-	case errors.Is(err, incident.ErrExecutable):
-		return problem.Invalid("file", "%s", msg).WithMsg("incident.error.file_executable")
-	case errors.Is(err, incident.ErrDisguised):
-		return problem.Invalid("file", "%s", msg).WithMsg("incident.error.file_disguised")
-	}
-	return problem.Invalid("file", "%s", msg).WithMsg("incident.error.file_unknown_type")
 }
 
 // EvidenceFile returns evidence file evidenceID of assessment id with its content.

@@ -2,9 +2,7 @@ package dataflow
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -61,25 +59,13 @@ func (s *Service) AddAttachment(ctx context.Context, a actor.Actor, id int64, na
 	if _, err := s.get(ctx, s.db, a, id); err != nil { // before reading a stranger's upload
 		return Attachment{}, err
 	}
-	data, err := io.ReadAll(io.LimitReader(r, s.opt.MaxAttachment+1))
+	up, err := incident.ReadUpload(name, r, s.opt.MaxAttachment)
 	if err != nil {
-		return Attachment{}, fmt.Errorf("dataflow: read the attachment: %w", err)
+		return Attachment{}, incident.UploadProblem(err, s.opt.MaxAttachment, "incident")
 	}
-	if int64(len(data)) > s.opt.MaxAttachment {
-		return Attachment{}, problem.Invalid("file", "is larger than %d bytes", s.opt.MaxAttachment).
-			WithMsg("dataflow.error.too_large", s.opt.MaxAttachment>>20)
-	}
-	if len(data) == 0 {
-		return Attachment{}, problem.Invalid("file", "is empty").WithMsg("dataflow.error.empty_file")
-	}
-	ft, err := incident.Sniff(name, data)
-	if err != nil {
-		return Attachment{}, problem.Invalid("file", "%s", strings.TrimPrefix(err.Error(), "incident: ")).
-			WithMsg("dataflow.error.file_type").WithErr(err)
-	}
-	sum := sha256.Sum256(data)
-	at := Attachment{Name: name, Kind: ft.Kind, ContentType: ft.ContentType, Size: int64(len(data)),
-		SHA256: hex.EncodeToString(sum[:]), AddedBy: a.Username}
+	data, ft := up.Data, up.Type
+	at := Attachment{Name: name, Kind: ft.Kind, ContentType: ft.ContentType, Size: int64(len(data)), SHA256: up.SHA256,
+		AddedBy: a.Username}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		f, err := s.get(ctx, tx, a, id)
 		if err != nil {

@@ -66,6 +66,54 @@ var (
 	ErrUnknownType = errors.New("incident: a file of this type is not taken")
 )
 
+// Reasons ReadUpload refuses a file besides Sniff's.
+var (
+	ErrTooLarge = errors.New("incident: the file is too large")
+	ErrEmpty    = errors.New("incident: the file is empty")
+)
+
+// Upload is an uploaded file read whole and checked by ReadUpload.
+type Upload struct {
+	Type   FileType
+	Data   []byte
+	SHA256 string // hex
+}
+
+// ReadUpload reads an uploaded file whole — at most max bytes — and checks its content
+// against name with Sniff: the one reading of an upload for every module that stores
+// documents (incident evidence, assessment evidence, policy documents, data-flow
+// agreements). A refused file is ErrTooLarge, ErrEmpty or one of Sniff's errors (see
+// Refused); any other error is the reader's.
+func ReadUpload(name string, r io.Reader, max int64) (Upload, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return Upload{}, fmt.Errorf("read the upload: %w", err)
+	}
+	if int64(len(data)) > max {
+		return Upload{}, ErrTooLarge
+	}
+	if len(data) == 0 {
+		return Upload{}, ErrEmpty
+	}
+	ft, err := Sniff(name, data)
+	if err != nil {
+		return Upload{}, err
+	}
+	sum := sha256.Sum256(data)
+	return Upload{Type: ft, Data: data, SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
+// Refused reports whether err is ReadUpload's refusal of the file (the sender's doing)
+// rather than a failure to read it.
+func Refused(err error) bool {
+	for _, e := range []error{ErrTooLarge, ErrEmpty, ErrActive, ErrExecutable, ErrDisguised, ErrUnknownType} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // sniffLen is how much of a text file is searched for markup.
 const sniffLen = 4 << 10
 
@@ -241,24 +289,13 @@ func (s *Service) AddAttachment(ctx context.Context, a actor.Actor, id int64, na
 	if _, err := s.get(ctx, s.db, a, id); err != nil { // before reading a stranger's upload
 		return Attachment{}, err
 	}
-	data, err := io.ReadAll(io.LimitReader(r, s.opt.MaxAttachment+1))
+	up, err := ReadUpload(name, r, s.opt.MaxAttachment)
 	if err != nil {
-		return Attachment{}, fmt.Errorf("incident: read the attachment: %w", err)
+		return Attachment{}, UploadProblem(err, s.opt.MaxAttachment, "incident")
 	}
-	if int64(len(data)) > s.opt.MaxAttachment {
-		return Attachment{}, problem.Invalid("file", "is larger than %d bytes", s.opt.MaxAttachment).
-			WithMsg("incident.error.too_large", s.opt.MaxAttachment>>20)
-	}
-	if len(data) == 0 {
-		return Attachment{}, problem.Invalid("file", "is empty").WithMsg("incident.error.empty_file")
-	}
-	ft, err := Sniff(name, data)
-	if err != nil {
-		return Attachment{}, fileProblem(err)
-	}
-	sum := sha256.Sum256(data)
-	at := Attachment{Name: name, Kind: ft.Kind, ContentType: ft.ContentType, Size: int64(len(data)),
-		SHA256: hex.EncodeToString(sum[:]), AddedBy: a.Username}
+	data, ft := up.Data, up.Type
+	at := Attachment{Name: name, Kind: ft.Kind, ContentType: ft.ContentType, Size: int64(len(data)), SHA256: up.SHA256,
+		AddedBy: a.Username}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		in, err := s.get(ctx, tx, a, id)
 		if err != nil {
@@ -294,18 +331,26 @@ func (s *Service) AddAttachment(ctx context.Context, a actor.Actor, id int64, na
 	return at, nil
 }
 
-// fileProblem says why Sniff refused a file, as a problem of the field "file".
-func fileProblem(err error) *problem.Error {
+// UploadProblem says why ReadUpload refused a file (max its limit) as a problem of the
+// field "file" (messages upload.error.*); a failure to read the upload stays an internal
+// error, named after the module (prefix).
+func UploadProblem(err error, max int64, prefix string) error {
 	msg := strings.TrimPrefix(err.Error(), "incident: ")
 	switch {
+	case !Refused(err):
+		return fmt.Errorf("%s: %w", prefix, err)
+	case errors.Is(err, ErrTooLarge):
+		return problem.Invalid("file", "is larger than %d bytes", max).WithMsg("upload.error.too_large", max>>20)
+	case errors.Is(err, ErrEmpty):
+		return problem.Invalid("file", "is empty").WithMsg("upload.error.empty_file")
 	case errors.Is(err, ErrActive):
-		return problem.Invalid("file", "%s", msg).WithMsg("incident.error.file_active")
+		return problem.Invalid("file", "%s", msg).WithMsg("upload.error.file_active")
 	case errors.Is(err, ErrExecutable):
-		return problem.Invalid("file", "%s", msg).WithMsg("incident.error.file_executable")
+		return problem.Invalid("file", "%s", msg).WithMsg("upload.error.file_executable")
 	case errors.Is(err, ErrDisguised):
-		return problem.Invalid("file", "%s", msg).WithMsg("incident.error.file_disguised")
+		return problem.Invalid("file", "%s", msg).WithMsg("upload.error.file_disguised")
 	}
-	return problem.Invalid("file", "%s", msg).WithMsg("incident.error.file_unknown_type")
+	return problem.Invalid("file", "%s", msg).WithMsg("upload.error.file_unknown_type")
 }
 
 // Attachment returns evidence file attachmentID of incident incidentID with its content.

@@ -2,9 +2,7 @@ package policy
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -23,37 +21,12 @@ func (s *Service) readFile(name string, r io.Reader) (File, error) {
 	if name == "" {
 		return File{}, problem.Required("name")
 	}
-	data, err := io.ReadAll(io.LimitReader(r, s.opt.MaxFile+1))
+	up, err := incident.ReadUpload(name, r, s.opt.MaxFile)
 	if err != nil {
-		return File{}, fmt.Errorf("policy: read the file: %w", err)
+		return File{}, incident.UploadProblem(err, s.opt.MaxFile, "policy")
 	}
-	if int64(len(data)) > s.opt.MaxFile {
-		return File{}, problem.Invalid("file", "is larger than %d bytes", s.opt.MaxFile).WithMsg("policy.error.too_large", s.opt.MaxFile>>20)
-	}
-	if len(data) == 0 {
-		return File{}, problem.Invalid("file", "is empty").WithMsg("policy.error.empty_file")
-	}
-	ft, err := incident.Sniff(name, data)
-	if err != nil {
-		return File{}, fileProblem(err)
-	}
-	sum := sha256.Sum256(data)
-	return File{Name: name, Kind: ft.Kind, ContentType: ft.ContentType, Size: int64(len(data)),
-		SHA256: hex.EncodeToString(sum[:]), Content: data}, nil
-}
-
-// fileProblem says why Sniff refused a file, as a problem of the field "file".
-func fileProblem(err error) *problem.Error {
-	msg := strings.TrimPrefix(err.Error(), "incident: ")
-	switch {
-	case errors.Is(err, incident.ErrActive):
-		return problem.Invalid("file", "%s", msg).WithMsg("policy.error.file_active")
-	case errors.Is(err, incident.ErrExecutable):
-		return problem.Invalid("file", "%s", msg).WithMsg("policy.error.file_executable")
-	case errors.Is(err, incident.ErrDisguised):
-		return problem.Invalid("file", "%s", msg).WithMsg("policy.error.file_disguised")
-	}
-	return problem.Invalid("file", "%s", msg).WithMsg("policy.error.file_unknown_type")
+	return File{Name: name, Kind: up.Type.Kind, ContentType: up.Type.ContentType, Size: int64(len(up.Data)),
+		SHA256: up.SHA256, Content: up.Data}, nil
 }
 
 // safeName is incident.SafeName: an uploaded file's name, reduced to its last element.
