@@ -19,6 +19,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -192,7 +193,7 @@ func checkText(name, s string) error {
 var b64 = base64.RawURLEncoding.Strict()
 
 // Issue signs c with signer and returns the code. It sets the algorithm and key id from
-// the signer, draws a random ID when c has none and drops the times' fractions of a
+// the signer, draws a random ID (128 bits, hex) when c has none and drops the times' fractions of a
 // second; the claims must name an app, an organisation, a hospital and a period.
 func Issue(signer *Signer, c Claims) (string, error) {
 	if signer == nil {
@@ -204,7 +205,9 @@ func Issue(signer *Signer, c Claims) (string, error) {
 		if _, err := rand.Read(b[:]); err != nil {
 			return "", fmt.Errorf("authcode: issue: %w", err)
 		}
-		c.ID = b64.EncodeToString(b[:])
+		// Hex, not base64: an id starts with a letter or a digit (idPattern), and one code
+		// in 32 drew a leading '-' or '_'.
+		c.ID = hex.EncodeToString(b[:])
 	}
 	if c.IssuedAt.IsZero() || c.ExpiresAt.IsZero() {
 		return "", errors.New("authcode: issue: the issue and expiry times are required")
