@@ -21,7 +21,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/i18n"
@@ -249,19 +248,8 @@ func New(db *store.DB, tl *trail.Log, codes Codes, scorer Scorer, alerts Raiser,
 
 func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microsecond) }
 
-// text checks a required or optional text field.
-func text(field, v string, max int, required bool) (string, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case v == "" && required:
-		return "", problem.Required(field)
-	case utf8.RuneCountInString(v) > max:
-		return "", problem.TooLong(field, max)
-	case strings.ContainsRune(v, 0) || !utf8.ValidString(v):
-		return "", problem.Invalid(field, "is not valid text").WithMsg("app.error.text")
-	}
-	return v, nil
-}
+// text checks a required or optional text field (problem.Text).
+var text = problem.Text
 
 // fingerprint normalises a SHA-256 or SM3 digest or certificate fingerprint: 64 hex
 // digits, colons and spaces allowed, returned in lower case.

@@ -15,9 +15,7 @@ package assess
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/medguard/medguard/internal/i18n"
 	"github.com/medguard/medguard/internal/problem"
@@ -148,16 +146,5 @@ func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Micro
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
 
-// text checks a required or optional text field.
-func text(field, v string, max int, required bool) (string, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case v == "" && required:
-		return "", problem.Required(field)
-	case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
-		return "", problem.Invalid(field, "is not valid text").WithMsg("assess.error.text")
-	case utf8.RuneCountInString(v) > max:
-		return "", problem.TooLong(field, max)
-	}
-	return v, nil
-}
+// text checks a required or optional text field (problem.Text).
+var text = problem.Text

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/i18n"
@@ -17,17 +16,8 @@ import (
 	"github.com/medguard/medguard/internal/trail"
 )
 
-// text checks a required or optional text field.
-func text(field, v string, max int, required bool) (string, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case v == "" && required:
-		return "", problem.Required(field)
-	case utf8.RuneCountInString(v) > max:
-		return "", problem.TooLong(field, max)
-	}
-	return v, nil
-}
+// text checks a required or optional text field (problem.Text).
+var text = problem.Text
 
 // date parses an optional YYYY-MM-DD field.
 func date(field, v string) (*time.Time, error) {

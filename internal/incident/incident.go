@@ -19,9 +19,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/medguard/medguard/internal/alert"
 	"github.com/medguard/medguard/internal/problem"
@@ -270,19 +268,8 @@ func (s *Service) Clocks() Clocks { return s.clocks }
 
 func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microsecond) }
 
-// text checks a required or optional text field.
-func text(field, v string, max int, required bool) (string, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case v == "" && required:
-		return "", problem.Required(field)
-	case utf8.RuneCountInString(v) > max:
-		return "", problem.TooLong(field, max)
-	case strings.ContainsRune(v, 0) || !utf8.ValidString(v):
-		return "", problem.Invalid(field, "is not valid text").WithMsg("incident.error.text")
-	}
-	return v, nil
-}
+// text checks a required or optional text field (problem.Text).
+var text = problem.Text
 
 // checkDetails validates and normalises an incident's description.
 func checkDetails(d Details) (Details, error) {

@@ -20,7 +20,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/alert"
@@ -99,19 +98,8 @@ func New(db *store.DB, tl *trail.Log, alerts Raiser, opt Options) *Service {
 
 func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microsecond) }
 
-// text checks a required or optional text field.
-func text(field, v string, max int, required bool) (string, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case v == "" && required:
-		return "", problem.Required(field)
-	case utf8.RuneCountInString(v) > max:
-		return "", problem.TooLong(field, max)
-	case strings.ContainsRune(v, 0) || !utf8.ValidString(v):
-		return "", problem.Invalid(field, "is not valid text").WithMsg("policy.error.text")
-	}
-	return v, nil
-}
+// text checks a required or optional text field (problem.Text).
+var text = problem.Text
 
 // userOf checks that username (required or not) is a user of organisation orgPath's
 // subtree or of one of its ancestors, that a may see.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/medguard/medguard/internal/i18n"
 )
@@ -103,6 +104,21 @@ func Required(field string) *Error {
 // TooLong reports a value in field longer than max characters.
 func TooLong(field string, max int) *Error {
 	return Invalid(field, "is longer than %d characters", max).WithMsg("error.msg.too_long_chars", max)
+}
+
+// Text checks a text field: trimmed, present when required, at most max characters,
+// UTF-8 without NUL. It returns the trimmed value. The domain packages share it.
+func Text(field, v string, max int, required bool) (string, error) {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "" && required:
+		return "", Required(field)
+	case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
+		return "", Invalid(field, "is not valid text").WithMsg("error.msg.bad_text")
+	case utf8.RuneCountInString(v) > max:
+		return "", TooLong(field, max)
+	}
+	return v, nil
 }
 
 // NotDate reports a value in field that is not a calendar date.

@@ -20,7 +20,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/medguard/medguard/internal/actor"
 	"github.com/medguard/medguard/internal/alert"
@@ -191,19 +190,8 @@ func (s *Service) Matrix() *Matrix { return s.m }
 
 func (s *Service) now() time.Time { return s.opt.Now().UTC().Truncate(time.Microsecond) }
 
-// text checks a required or optional text field.
-func text(field, v string, max int, required bool) (string, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case v == "" && required:
-		return "", problem.Required(field)
-	case utf8.RuneCountInString(v) > max:
-		return "", problem.TooLong(field, max)
-	case strings.ContainsRune(v, 0) || !utf8.ValidString(v):
-		return "", problem.Invalid(field, "is not valid text").WithMsg("risk.error.text")
-	}
-	return v, nil
-}
+// text checks a required or optional text field (problem.Text).
+var text = problem.Text
 
 // username checks a user name field (owner, approver, assignee) and, when the service
 // knows the users, that a may see that user.
