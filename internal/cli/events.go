@@ -58,7 +58,7 @@ func (e *env) eventsCmd() *cobra.Command {
 			"array) of normalized events; csv has a header row of event field names (UTF-8 or GBK),\n" +
 			"or a vendor's names that a --mapping file (YAML or JSON: columns, actions, time_format)\n" +
 			"renames; fhir is FHIR R4 AuditEvent resources or a Bundle (JSON or XML, IHE BALP); dicom\n" +
-			"is DICOM PS3.15 audit messages (XML). An event already stored (same system and id) is counted as a duplicate. Exits 1\n" +
+			"is DICOM PS3.15 audit messages (XML). An event already stored (same system, id and time) is counted as a duplicate. Exits 1\n" +
 			"when no event was accepted and some were rejected.",
 		Args: cobra.ExactArgs(1),
 		PreRunE: func(cmd *cobra.Command, args []string) error {

@@ -37,8 +37,9 @@ const (
 // Event is one normalized audit event. The JSON field names are a contract: they are the
 // names of `medguard events import --format json` (NDJSON) and of POST /api/v1/events.
 type Event struct {
-	// ID is unique per source system; a second event with the same system and id is a
-	// duplicate and is dropped.
+	// ID is unique per source system; a second event with the same system, id and time (a
+	// source re-sending it) is a duplicate and is dropped. An id used again at another time
+	// is kept as another event: audit records are not dropped on a source's say-so.
 	ID          string    `json:"id"`
 	Time        time.Time `json:"time"`
 	System      string    `json:"system"` // HIS, EMR, LIS, PACS, internet hospital …

@@ -72,15 +72,15 @@ func who(n org.Node) actor.Actor {
 	return actor.Actor{Username: "u", Role: "auditor", OrgID: n.ID, OrgPath: n.Path}
 }
 
-// TestAppendDropsDuplicates: an event whose system and id are stored already, or came
-// earlier in the batch, is dropped and counted, never an error; the same id from another
-// system or another organisation is a different event; invalid events are rejected with
-// their index and field, the rest of the batch stored.
+// TestAppendDropsDuplicates: an event whose system, id and time are stored already, or
+// came earlier in the batch, is dropped and counted, never an error; the same id from
+// another system, another organisation or at another time is a different event; invalid
+// events are rejected with their index and field, the rest of the batch stored.
 func TestAppendDropsDuplicates(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		w := newWorld(t, db)
-		r, err := w.svc.Append(ctx, w.hospA.ID, []events.Event{ev("1", 0, "doc", "P1"), ev("2", 1, "doc", "P2"), ev("1", 2, "doc", "P1")})
+		r, err := w.svc.Append(ctx, w.hospA.ID, []events.Event{ev("1", 0, "doc", "P1"), ev("2", 1, "doc", "P2"), ev("1", 0, "doc", "P1")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,6 +100,11 @@ func TestAppendDropsDuplicates(t *testing.T) {
 		if r.Accepted != 2 || r.Duplicates != 2 || fmt.Sprint(r.Rejected) != fmt.Sprint(want) {
 			t.Fatalf("second batch: %+v", r)
 		}
+		// The same id at another time is another event.
+		if r, err = w.svc.Append(ctx, w.hospA.ID, []events.Event{ev("1", 2, "doc", "P1"), ev("1", 2, "doc", "P1")}); err != nil ||
+			r.Accepted != 1 || r.Duplicates != 1 {
+			t.Fatalf("id at another time: %+v %v", r, err)
+		}
 		// The same id in another hospital is that hospital's own event.
 		if r, err = w.svc.Append(ctx, w.hospB.ID, []events.Event{ev("1", 0, "doc", "P1")}); err != nil || r.Accepted != 1 {
 			t.Fatalf("other hospital: %+v %v", r, err)
@@ -108,8 +113,8 @@ func TestAppendDropsDuplicates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(all) != 5 {
-			t.Fatalf("stored %d events, want 5", len(all))
+		if len(all) != 6 {
+			t.Fatalf("stored %d events, want 6", len(all))
 		}
 		if all[0].Outcome != events.OutcomeSuccess || all[0].PatientID != "P1" || all[0].Raw != "raw P1" {
 			t.Errorf("first stored event: %+v", all[0])

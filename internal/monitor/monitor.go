@@ -113,8 +113,9 @@ func (s *Service) Stats(ctx context.Context, a actor.Actor, from, to time.Time) 
 func (s *Service) alertCounts(ctx context.Context, a actor.Actor, st *Stats) error {
 	cond, arg := a.SeesSQL("o.path")
 	rows, err := s.db.QueryContext(ctx, `SELECT x.kind, x.severity, x.dept, COUNT(*) FROM (
-			SELECT al.kind, al.severity, COALESCE((SELECT e.department FROM events e
-				WHERE e.org_id = al.org_id AND e.account = al.account AND al.account <> '' AND e.time <= al.last_seen
+			SELECT al.kind, al.severity, COALESCE((SELECT e.department FROM event_parts p CROSS JOIN events e `+events.SearchByAccount(s.db.Dialect())+`
+				WHERE p.org_id = al.org_id AND p.min_time <= al.last_seen AND e.part = p.part AND e.account = al.account
+				AND e.org_id = al.org_id AND al.account <> '' AND e.time <= al.last_seen
 				ORDER BY e.time DESC LIMIT 1), '') AS dept
 			FROM alerts al JOIN orgs o ON o.id = al.org_id
 			WHERE `+cond+` AND al.source = ? AND al.last_seen >= ? AND al.last_seen < ?) x

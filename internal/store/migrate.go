@@ -56,7 +56,8 @@ func Migrations() ([]Migration, error) {
 
 // translate turns the portable migration text into the dialect's DDL. The portable text
 // uses {{pk}} for an auto-increment primary key, {{ts}} for a timestamp and {{blob}} for
-// bytes; everything else is SQL both engines accept.
+// bytes; everything else is SQL both engines accept, but for the statements marked
+// {{sqlite}} or {{postgres}} (see own).
 func (d Dialect) translate(sql string) string {
 	var r *strings.Replacer
 	if d == Postgres {
@@ -73,6 +74,21 @@ func (d Dialect) translate(sql string) string {
 		)
 	}
 	return r.Replace(sql)
+}
+
+// own returns stmt without its dialect mark and whether it is for d: a statement that
+// begins with {{sqlite}} or {{postgres}} runs on that engine only (a table rebuilt on
+// SQLite is altered in place on PostgreSQL); any other runs on both.
+func (d Dialect) own(stmt string) (string, bool) {
+	for _, m := range []struct {
+		mark string
+		d    Dialect
+	}{{"{{sqlite}}", SQLite}, {"{{postgres}}", Postgres}} {
+		if rest, ok := strings.CutPrefix(stmt, m.mark); ok {
+			return strings.TrimSpace(rest), d == m.d
+		}
+	}
+	return stmt, true
 }
 
 // Migrate applies every embedded migration not yet recorded, each in its own
@@ -119,6 +135,10 @@ func (db *DB) MigrateTo(ctx context.Context, version int) ([]string, error) {
 				return nil
 			}
 			for _, stmt := range splitStatements(db.dialect.translate(m.SQL)) {
+				stmt, ok := db.dialect.own(stmt)
+				if !ok {
+					continue
+				}
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("%w\n in statement: %s", err, firstLine(stmt))
 				}
