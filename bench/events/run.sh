@@ -143,7 +143,9 @@ URL=""
 serve() {
   local label=$1 port=$2
   shift 2
-  MEDGUARD_EVENTS_SYSLOG_TCP=127.0.0.1:$port "$BIN" serve --addr 127.0.0.1:0 --log-level warn "$@" \
+  # BENCH_CPUPROFILE=1: a Go CPU profile of each server, written when it stops.
+  MEDGUARD_EVENTS_SYSLOG_TCP=127.0.0.1:$port "$BIN" serve --addr 127.0.0.1:0 --log-level warn \
+    ${BENCH_CPUPROFILE:+--cpuprofile "$OUT/serve-$label.pprof"} "$@" \
     >"$TMP/serve-$label.out" 2>"$OUT/serve-$label.log" &
   SERVER_PID=$!
   local i

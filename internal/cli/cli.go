@@ -166,11 +166,19 @@ func checkpointFlags(cmd *cobra.Command) {
 }
 
 func (e *env) serveCmd() *cobra.Command {
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the platform (web UI and API)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			return e.withApp(func(a *app.App) error {
 				n, err := a.Auth.CountUsers(e.ctx)
 				if err != nil {
@@ -199,6 +207,8 @@ func (e *env) serveCmd() *cobra.Command {
 		},
 	}
 	checkpointFlags(cmd)
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the server to this file until it stops (for `go tool pprof`)")
+	_ = cmd.Flags().MarkHidden("cpuprofile")
 	return cmd
 }
 

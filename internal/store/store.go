@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -53,6 +54,83 @@ type DB struct {
 	read    *sql.DB
 	write   *sql.DB
 	rebinds sync.Map // query string → rebound string (Postgres only)
+	stmts   stmtCache
+}
+
+// stmtCache keeps the writer's prepared statements on SQLite, which otherwise parses each
+// statement of a transaction anew: for a long statement run once per row (raising an
+// alert, say) the parsing cost more than the running. PostgreSQL's driver caches its
+// own. At most maxCached statements, the first ones asked for: the others are parsed
+// each time, as before.
+type stmtCache struct {
+	mu     sync.Mutex
+	m      map[string]*sql.Stmt
+	closed bool
+}
+
+const maxCached = 512
+
+// cached returns the writer's prepared statement of query, or nil when there is none
+// (yet): a statement worth keeping is noted, and prepared once the transaction has
+// ended — the writer's one connection is the transaction's until then.
+func (tx *Tx) cached(query string) *sql.Stmt {
+	db := tx.db
+	if db.dialect != SQLite || !isDML(query) {
+		return nil
+	}
+	c := &db.stmts
+	c.mu.Lock()
+	st, ok := c.m[query]
+	full := len(c.m) >= maxCached
+	c.mu.Unlock()
+	if ok {
+		return st
+	}
+	if !full && !slices.Contains(tx.want, query) {
+		tx.want = append(tx.want, query)
+	}
+	return nil
+}
+
+// prepare prepares on the writer the statements noted by a transaction that has ended.
+// One that fails to prepare is left out: it runs uncached and reports its error there.
+func (db *DB) prepare(ctx context.Context, queries []string) {
+	c := &db.stmts
+	for _, q := range queries {
+		c.mu.Lock()
+		_, ok := c.m[q]
+		full := len(c.m) >= maxCached
+		c.mu.Unlock()
+		if ok || full {
+			continue
+		}
+		st, err := db.write.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		c.mu.Lock()
+		if _, ok := c.m[q]; ok || c.closed {
+			st.Close()
+		} else {
+			if c.m == nil {
+				c.m = map[string]*sql.Stmt{}
+			}
+			c.m[q] = st
+		}
+		c.mu.Unlock()
+	}
+}
+
+// isDML reports whether q reads or changes rows (not a schema or pragma statement, which
+// change what a prepared statement means).
+func isDML(q string) bool {
+	q = strings.TrimLeft(q, " \t\r\n")
+	for _, w := range []string{"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"} {
+		if len(q) >= len(w) && strings.EqualFold(q[:len(w)], w) {
+			return true
+		}
+	}
+	return false
 }
 
 // Open opens (and for SQLite creates) the database named by cfg. It does not migrate.
@@ -218,6 +296,13 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	db.stmts.mu.Lock()
+	for q, st := range db.stmts.m {
+		st.Close()
+		delete(db.stmts.m, q)
+	}
+	db.stmts.closed = true
+	db.stmts.mu.Unlock()
 	err := db.read.Close()
 	if db.write != db.read {
 		if werr := db.write.Close(); err == nil {
@@ -295,8 +380,9 @@ func Rebind(q string) string {
 
 // Tx is a write transaction.
 type Tx struct {
-	tx *sql.Tx
-	db *DB
+	tx   *sql.Tx
+	db   *DB
+	want []string // statements to prepare for the next transactions (stmtCache)
 }
 
 // Dialect reports the engine in use.
@@ -304,16 +390,25 @@ func (tx *Tx) Dialect() Dialect { return tx.db.dialect }
 
 // QueryContext runs a query inside the transaction.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := tx.cached(query); st != nil {
+		return tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
 	return tx.tx.QueryContext(ctx, tx.db.rebind(query), args...)
 }
 
 // QueryRowContext runs a query that returns at most one row inside the transaction.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := tx.cached(query); st != nil {
+		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
 	return tx.tx.QueryRowContext(ctx, tx.db.rebind(query), args...)
 }
 
 // ExecContext runs a statement inside the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.cached(query); st != nil {
+		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
 	return tx.tx.ExecContext(ctx, tx.db.rebind(query), args...)
 }
 
@@ -366,6 +461,9 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}
 	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	if len(tx.want) > 0 {
+		db.prepare(ctx, tx.want)
 	}
 	return nil
 }
