@@ -3,11 +3,9 @@ package events
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"time"
 )
 
 // MaxBatch is the most events one DecodeJSON call (one HTTP request, one Append) takes.
@@ -75,39 +73,6 @@ func DecodeJSON(r io.Reader) ([]Event, error) {
 	}
 }
 
-// jsonReason turns an encoding/json error into a reason that quotes no input.
-func jsonReason(err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	var pe *time.ParseError
-	switch {
-	case errors.As(err, &se):
-		return "not valid JSON"
-	case errors.As(err, &te):
-		if te.Field != "" {
-			return fmt.Sprintf("field %s must be a JSON %s", te.Field, jsonKind(te.Type.Kind().String()))
-		}
-		return "not a JSON event object"
-	case errors.As(err, &pe):
-		return "field time must be an RFC 3339 time"
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return "the JSON ends too early"
-	case bytes.HasPrefix([]byte(err.Error()), []byte("json: unknown field")):
-		return "unknown field (the fields are those of the normalized event)"
-	}
-	return "not a valid JSON event"
-}
-
-func jsonKind(k string) string {
-	switch k {
-	case "int", "int64":
-		return "integer"
-	case "struct":
-		return "string (RFC 3339 time)"
-	}
-	return k
-}
-
 func decodeArray(br *bufio.Reader, skipped int) ([]Event, error) {
 	data, err := io.ReadAll(br)
 	if err != nil {
@@ -115,42 +80,70 @@ func decodeArray(br *bufio.Reader, skipped int) ([]Event, error) {
 	}
 	// lineAt returns the line of the value that starts at or after off: past white
 	// space and the comma before it.
-	lineAt := func(off int64) int {
-		i := int(min(off, int64(len(data))))
-		for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n' || data[i] == ',') {
+	lineAt := func(off int) int {
+		i := min(off, len(data))
+		for i < len(data) && (isSpace(data[i]) || data[i] == ',') {
 			i++
 		}
 		return 1 + skipped + bytes.Count(data[:i], []byte{'\n'})
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if _, err := dec.Token(); err != nil { // '['
-		return nil, &DecodeError{Line: lineAt(0), Index: -1, Reason: jsonReason(err)}
-	}
+	var d eventDecoder
 	out := []Event{}
-	for dec.More() {
+	i := 1 // past '['
+	for {
+		at := skipSpace(data, i)
+		if at == len(data) {
+			return nil, &DecodeError{Line: lineAt(i), Index: -1, Reason: reasonEOF}
+		}
+		if data[at] == ']' {
+			i = at + 1
+			break
+		}
+		if data[at] == '}' {
+			return nil, &DecodeError{Line: lineAt(at), Index: -1, Reason: reasonSyntax}
+		}
 		if len(out) == MaxBatch {
 			return nil, &DecodeError{Index: len(out), Reason: fmt.Sprintf("more than %d events in one batch", MaxBatch)}
 		}
-		at := dec.InputOffset()
+		p := at
+		if len(out) > 0 {
+			if data[p] != ',' {
+				return nil, &DecodeError{Line: lineAt(at), Index: len(out), Reason: reasonSyntax}
+			}
+			p++
+		}
 		var e Event
-		if err := dec.Decode(&e); err != nil {
-			return nil, &DecodeError{Line: lineAt(at), Index: len(out), Reason: jsonReason(err)}
+		end, reason := d.event(data, p, &e)
+		if reason != "" {
+			return nil, &DecodeError{Line: lineAt(at), Index: len(out), Reason: reason}
 		}
 		out = append(out, e)
+		i = end
 	}
-	if _, err := dec.Token(); err != nil { // ']'
-		return nil, &DecodeError{Line: lineAt(dec.InputOffset()), Index: -1, Reason: jsonReason(err)}
+	// After the array, only white space. The line of a fault is where encoding/json's
+	// Decoder stood after reading the next token: past '[' or '{', at a misplaced
+	// delimiter, past a scalar value, or at the start of one it could not read.
+	p := skipSpace(data, i)
+	if p == len(data) {
+		return out, nil
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, &DecodeError{Line: lineAt(dec.InputOffset()), Index: -1, Reason: "data after the array"}
+	off := p
+	switch data[p] {
+	case '[', '{':
+		off = p + 1
+	case ']', '}', ',', ':':
+	default:
+		if end, code := skipValue(data, p, 0); code == scanOK {
+			off = end
+		}
 	}
-	return out, nil
+	return nil, &DecodeError{Line: lineAt(off), Index: -1, Reason: reasonAfterArray}
 }
 
 func decodeNDJSON(br *bufio.Reader, skipped int) ([]Event, error) {
 	sc := bufio.NewScanner(br)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	var d eventDecoder
 	out := []Event{}
 	line := skipped
 	for sc.Scan() {
@@ -162,9 +155,16 @@ func decodeNDJSON(br *bufio.Reader, skipped int) ([]Event, error) {
 		if len(out) == MaxBatch {
 			return nil, &DecodeError{Line: line, Index: len(out), Reason: fmt.Sprintf("more than %d events in one batch", MaxBatch)}
 		}
-		e, err := decodeLine(b)
-		if err != nil {
-			return nil, &DecodeError{Line: line, Index: len(out), Reason: err.Error()}
+		if b[0] != '{' {
+			return nil, &DecodeError{Line: line, Index: len(out), Reason: reasonNotObject}
+		}
+		var e Event
+		end, reason := d.object(b, 0, &e)
+		if reason == "" && skipSpace(b, end) != len(b) {
+			reason = reasonTwoValues
+		}
+		if reason != "" {
+			return nil, &DecodeError{Line: line, Index: len(out), Reason: reason}
 		}
 		out = append(out, e)
 	}
@@ -176,21 +176,4 @@ func decodeNDJSON(br *bufio.Reader, skipped int) ([]Event, error) {
 		return nil, &DecodeError{Line: line + 1, Index: len(out), Reason: reason, Err: err}
 	}
 	return out, nil
-}
-
-// decodeLine decodes one NDJSON line: exactly one event object.
-func decodeLine(b []byte) (Event, error) {
-	if b[0] != '{' {
-		return Event{}, errors.New("not a JSON event object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var e Event
-	if err := dec.Decode(&e); err != nil {
-		return Event{}, errors.New(jsonReason(err))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Event{}, errors.New("more than one JSON value on the line")
-	}
-	return e, nil
 }
