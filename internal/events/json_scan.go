@@ -2,7 +2,6 @@ package events
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -451,9 +450,8 @@ func scanString(data []byte, i int) (end int, plain bool, code int) {
 	plain = true
 	high := false
 	for j := i + 1; ; {
-		// Eight bytes at a time while none of them needs a look.
-		for j+8 <= len(data) && needsLook(binary.LittleEndian.Uint64(data[j:])) == 0 {
-			j += 8
+		for j < len(data) && !needsLook[data[j]] {
+			j++
 		}
 		if j >= len(data) {
 			return len(data), false, scanEOF
@@ -494,15 +492,14 @@ func scanString(data []byte, i int) (end int, plain bool, code int) {
 	}
 }
 
-// needsLook is not 0 when one of the eight bytes of w may be a quote, a backslash, a
-// control character or a byte of a multi-byte UTF-8 sequence (it may also be not 0
-// for a byte after one of those).
-func needsLook(w uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	quote := w ^ (ones * '"')
-	backslash := w ^ (ones * '\\')
-	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*' ')&^w | w) & highs
-}
+// needsLook[c] is true for the bytes that scanString must look at: a quote, a backslash,
+// a control character, a byte of a multi-byte UTF-8 sequence.
+var needsLook = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c < ' ' || c == '"' || c == '\\' || c >= utf8.RuneSelf
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'

@@ -2,12 +2,9 @@ package events_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/medguard/medguard/internal/events"
 )
@@ -87,37 +84,11 @@ func FuzzDecodeNDJSON(f *testing.F) {
 	})
 }
 
-// benchEvents is a batch of n typical events (about 400 bytes each) as NDJSON and as a
-// JSON array.
-func benchEvents(n int) (ndjson, array []byte) {
-	var nd, arr bytes.Buffer
-	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	arr.WriteString("[\n")
-	for i := range n {
-		m := map[string]any{"id": fmt.Sprintf("HIS-%09d", i), "time": t0.Add(time.Duration(i) * time.Second).Format(time.RFC3339), "system": "HIS",
-			"account": fmt.Sprintf("u%04d", i%2000), "staff_id": fmt.Sprintf("S%04d", i%2000), "department": "cardiology", "action": "view",
-			"outcome": "success", "patient_id": fmt.Sprintf("P%06d", i*7%100000), "record_type": "emr", "record_count": 1,
-			"source_ip": "10.1.2.3", "terminal": "T00012", "raw": "<134>1 2026-11-01T00:00:00Z his01 audit - - - user u0001 viewed record of patient P000123"}
-		j, err := json.Marshal(m)
-		if err != nil {
-			panic(err)
-		}
-		nd.Write(j)
-		nd.WriteByte('\n')
-		if i > 0 {
-			arr.WriteString(",\n")
-		}
-		arr.Write(j)
-	}
-	arr.WriteString("\n]\n")
-	return nd.Bytes(), arr.Bytes()
-}
-
 // BenchmarkDecodeJSON decodes a batch of 10,000 typical events, as NDJSON and as an array;
 // ns/event is the figure to watch.
 func BenchmarkDecodeJSON(b *testing.B) {
 	const n = 10_000
-	nd, arr := benchEvents(n)
+	nd, arr := events.BenchEvents(n)
 	for _, bc := range []struct {
 		name string
 		data []byte
