@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -81,4 +82,28 @@ func FuzzDecodeNDJSON(f *testing.F) {
 			_ = events.Validate(&evs[i])
 		}
 	})
+}
+
+// BenchmarkDecodeJSON decodes a batch of 10,000 typical events, as NDJSON and as an array;
+// ns/event is the figure to watch.
+func BenchmarkDecodeJSON(b *testing.B) {
+	const n = 10_000
+	nd, arr := events.BenchEvents(n)
+	for _, bc := range []struct {
+		name string
+		data []byte
+	}{{"ndjson", nd}, {"array", arr}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bc.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				evs, err := events.DecodeJSON(bytes.NewReader(bc.data))
+				if err != nil || len(evs) != n {
+					b.Fatal(err, len(evs))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/event")
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
 }
