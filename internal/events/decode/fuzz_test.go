@@ -61,9 +61,12 @@ func FuzzDecodeFHIR(f *testing.F) {
 }
 
 // FuzzSplitSyslog: the split functions never panic, always advance within the input and
-// return frames that are part of it.
+// return frames that are part of it; indexLineEnd finds what bytes.IndexAny finds.
 func FuzzSplitSyslog(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if got, want := indexLineEnd(data), bytes.IndexAny(data, "\n\x00"); got != want {
+			t.Fatalf("indexLineEnd = %d, bytes.IndexAny = %d", got, want)
+		}
 		for _, split := range []func([]byte, bool) (int, []byte, error){SplitSyslog, SplitOctetCounting, SplitNewline} {
 			for _, atEOF := range []bool{false, true} {
 				adv, tok, err := split(data, atEOF)
