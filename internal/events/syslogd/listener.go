@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -444,6 +445,11 @@ func (b *batcher) add(ev events.Event) bool {
 			b.l.log.Warn("syslog udp queue full: dropping messages", "dropped_total", n)
 		}
 		return true
+	}
+	if len(b.pending) == cap(b.pending) {
+		// Grown once to the limit, not by doubling: the batch is copied once, and a
+		// connection that never fills one keeps its small buffer.
+		b.pending = slices.Grow(b.pending, b.limit-len(b.pending))
 	}
 	b.pending = append(b.pending, ev)
 	n := len(b.pending)
