@@ -278,6 +278,8 @@ func TestListenerBatchFillsDuringAppend(t *testing.T) {
 	rec := &batchSizes{next: slow}
 	const batch, total = 10, 25
 	l, _ := start(t, rec, syslogd.Config{TCP: "127.0.0.1:0", OrgID: w.node.ID, BatchSize: batch, FlushEvery: time.Millisecond})
+	var release sync.Once
+	t.Cleanup(func() { release.Do(func() { close(slow.release) }) }) // before the listener stops, if the test fails
 	c, err := net.Dial("tcp", l.TCPAddr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +297,7 @@ func TestListenerBatchFillsDuringAppend(t *testing.T) {
 	}
 	// The first batch is blocked: the next fills (2×batch read, one more in hand).
 	waitFor(t, "the next batch to fill", func() bool { return l.Stats().Received == 2*batch+1 })
-	close(slow.release)
+	release.Do(func() { close(slow.release) })
 	waitFor(t, "the events to be stored", func() bool { return l.Stats().Stored == total })
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
