@@ -51,8 +51,10 @@ func (d Decoder) ParseSyslog(line []byte) (events.Event, error) {
 		err error
 		sd  *map[string]map[string]string
 	)
+	// The machines, not the parsers: a parser only adds a mutex (and the best-effort mode,
+	// which is off) around its machine, and the machine is used once.
 	if isRFC5424(line) {
-		msg, err = rfc5424.NewParser().Parse(line)
+		msg, err = rfc5424.NewMachine().Parse(line)
 		if err != nil {
 			return events.Event{}, invalid("not a valid RFC 5424 syslog message")
 		}
@@ -61,7 +63,7 @@ func (d Decoder) ParseSyslog(line []byte) (events.Event, error) {
 		}
 	} else {
 		now := d.now().In(d.loc())
-		msg, err = rfc3164.NewParser(
+		msg, err = rfc3164.NewMachine(
 			rfc3164.WithYear(rfc3164.Year{YYYY: now.Year()}),
 			rfc3164.WithLocaleTimezone(d.loc()),
 			rfc3164.WithRFC3339(),
@@ -80,9 +82,16 @@ func (d Decoder) ParseSyslog(line []byte) (events.Event, error) {
 	if base == nil {
 		return events.Event{}, invalid("not a valid syslog message")
 	}
+	// The line is copied once, into Raw; the payload and the field values taken from it
+	// are parts of Raw, not copies.
+	raw := string(line)
 	payload := ""
 	if base.Message != nil {
-		payload = strings.TrimSpace(strings.TrimPrefix(*base.Message, "\ufeff"))
+		payload = *base.Message
+		if strings.HasSuffix(raw, payload) {
+			payload = raw[len(raw)-len(payload):]
+		}
+		payload = strings.TrimSpace(strings.TrimPrefix(payload, "\ufeff"))
 	}
 	ev := events.Event{}
 	switch {
@@ -91,7 +100,7 @@ func (d Decoder) ParseSyslog(line []byte) (events.Event, error) {
 			return events.Event{}, invalid("syslog message has no payload")
 		}
 	case payload[0] == '{':
-		if err := d.decodeJSONEvent([]byte(payload), &ev); err != nil {
+		if err := d.decodeJSONEvent(payload, &ev); err != nil {
 			return events.Event{}, err
 		}
 	case payload[0] == '<':
@@ -111,10 +120,11 @@ func (d Decoder) ParseSyslog(line []byte) (events.Event, error) {
 	if sd != nil {
 		for _, params := range *sd {
 			for k, v := range params {
-				if !isEventField(k) {
+				f := fieldIndex(k)
+				if f < 0 {
 					continue // other SD-IDs (timeQuality, origin …) describe the transport
 				}
-				if err := d.setField(&ev, k, v, true); err != nil {
+				if err := d.setField(&ev, f, v, true); err != nil {
 					return events.Event{}, err
 				}
 			}
@@ -134,7 +144,7 @@ func (d Decoder) ParseSyslog(line []byte) (events.Event, error) {
 	if ev.ID == "" {
 		ev.ID = digestID(line)
 	}
-	ev.Raw = string(line)
+	ev.Raw = raw
 	if err := validate(&ev); err != nil {
 		return events.Event{}, err
 	}
@@ -171,6 +181,179 @@ func baseOf(m syslog.Message) *syslog.Base {
 	return nil
 }
 
+// The event fields a payload may name, by index (fieldIndex), in the order a JSON
+// payload's fields are set (record_count last).
+const (
+	fID = iota
+	fTime
+	fSystem
+	fAccount
+	fStaffID
+	fDepartment
+	fAction
+	fOutcome
+	fPatientID
+	fRecordType
+	fSourceIP
+	fTerminal
+	fRecordCount
+	numFields
+)
+
+// fieldIndex is the index of the event field named k, or -1.
+func fieldIndex(k string) int {
+	switch k {
+	case "id":
+		return fID
+	case "time":
+		return fTime
+	case "system":
+		return fSystem
+	case "account":
+		return fAccount
+	case "staff_id":
+		return fStaffID
+	case "department":
+		return fDepartment
+	case "action":
+		return fAction
+	case "outcome":
+		return fOutcome
+	case "patient_id":
+		return fPatientID
+	case "record_type":
+		return fRecordType
+	case "source_ip":
+		return fSourceIP
+	case "terminal":
+		return fTerminal
+	case "record_count":
+		return fRecordCount
+	}
+	return -1
+}
+
+func isEventField(k string) bool { return fieldIndex(k) >= 0 }
+
+// decodeJSONEvent decodes a JSON payload. The common shape — an object whose keys are
+// field names spelled exactly, its values strings without escapes and record_count a
+// plain integer — is read by scanJSONEvent without reflection or copies; anything else
+// (escapes, null, other types, keys in another case, unknown keys, syntax errors, text
+// after the object) by encoding/json, which gives the errors.
+func (d Decoder) decodeJSONEvent(s string, ev *events.Event) error {
+	var vals [numFields]string
+	if have, ok := scanJSONEvent(s, &vals); ok {
+		for f := range fRecordCount {
+			if have&(1<<f) != 0 {
+				if err := d.setField(ev, f, vals[f], false); err != nil {
+					return err
+				}
+			}
+		}
+		if have&(1<<fRecordCount) != 0 {
+			n, err := strconv.Atoi(vals[fRecordCount]) // at most 18 digits: no overflow
+			if err != nil {
+				return invalid("JSON payload: record_count is not an integer")
+			}
+			ev.RecordCount = n
+		}
+		return nil
+	}
+	return d.decodeJSONEventStd([]byte(s), ev)
+}
+
+// scanJSONEvent reads the common shape of a JSON payload (see decodeJSONEvent) into
+// vals, returning the bit set of the fields present; ok is false when s has any other
+// shape. A field given twice keeps its last value, as with encoding/json.
+func scanJSONEvent(s string, vals *[numFields]string) (have uint16, ok bool) {
+	i := skipJSONSpace(s, 0)
+	if i >= len(s) || s[i] != '{' {
+		return 0, false
+	}
+	i = skipJSONSpace(s, i+1)
+	if i < len(s) && s[i] == '}' {
+		return 0, skipJSONSpace(s, i+1) == len(s)
+	}
+	for {
+		if i >= len(s) || s[i] != '"' {
+			return 0, false
+		}
+		j := i + 1
+		for j < len(s) && s[j] != '"' && s[j] != '\\' {
+			j++
+		}
+		if j >= len(s) || s[j] != '"' {
+			return 0, false
+		}
+		f := fieldIndex(s[i+1 : j])
+		if f < 0 {
+			return 0, false
+		}
+		i = skipJSONSpace(s, j+1)
+		if i >= len(s) || s[i] != ':' {
+			return 0, false
+		}
+		i = skipJSONSpace(s, i+1)
+		if i >= len(s) {
+			return 0, false
+		}
+		if f == fRecordCount {
+			j = i
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			if n := j - i; n == 0 || n > 18 || (s[i] == '0' && n > 1) {
+				return 0, false
+			}
+		} else {
+			if s[i] != '"' {
+				return 0, false
+			}
+			ascii := true
+			for j = i + 1; j < len(s); j++ {
+				c := s[j]
+				if c == '"' || c == '\\' || c < 0x20 {
+					break
+				}
+				if c >= utf8.RuneSelf {
+					ascii = false
+				}
+			}
+			if j >= len(s) || s[j] != '"' {
+				return 0, false
+			}
+			i++ // the opening quote
+			if !ascii && !utf8.ValidString(s[i:j]) {
+				return 0, false
+			}
+		}
+		vals[f] = s[i:j]
+		have |= 1 << f
+		if f != fRecordCount {
+			j++ // the closing quote
+		}
+		i = skipJSONSpace(s, j)
+		if i >= len(s) {
+			return 0, false
+		}
+		switch s[i] {
+		case ',':
+			i = skipJSONSpace(s, i+1)
+		case '}':
+			return have, skipJSONSpace(s, i+1) == len(s)
+		default:
+			return 0, false
+		}
+	}
+}
+
+func skipJSONSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
+}
+
 // jsonEvent is events.Event as a payload carries it: the time is text, read by setField.
 type jsonEvent struct {
 	ID          *string          `json:"id"`
@@ -188,7 +371,8 @@ type jsonEvent struct {
 	Terminal    *string          `json:"terminal"`
 }
 
-func (d Decoder) decodeJSONEvent(data []byte, ev *events.Event) error {
+// decodeJSONEventStd decodes any JSON payload with encoding/json.
+func (d Decoder) decodeJSONEventStd(data []byte, ev *events.Event) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var j jsonEvent
@@ -205,19 +389,16 @@ func (d Decoder) decodeJSONEvent(data []byte, ev *events.Event) error {
 	if dec.More() {
 		return invalid("JSON payload has data after the object")
 	}
-	set := func(name string, p *string) error {
-		if p == nil {
-			return nil
-		}
-		return d.setField(ev, name, *p, false)
-	}
 	for _, f := range []struct {
-		name string
-		p    *string
-	}{{"id", j.ID}, {"time", j.Time}, {"system", j.System}, {"account", j.Account}, {"staff_id", j.StaffID},
-		{"department", j.Department}, {"action", j.Action}, {"outcome", j.Outcome}, {"patient_id", j.PatientID},
-		{"record_type", j.RecordType}, {"source_ip", j.SourceIP}, {"terminal", j.Terminal}} {
-		if err := set(f.name, f.p); err != nil {
+		f int
+		p *string
+	}{{fID, j.ID}, {fTime, j.Time}, {fSystem, j.System}, {fAccount, j.Account}, {fStaffID, j.StaffID},
+		{fDepartment, j.Department}, {fAction, j.Action}, {fOutcome, j.Outcome}, {fPatientID, j.PatientID},
+		{fRecordType, j.RecordType}, {fSourceIP, j.SourceIP}, {fTerminal, j.Terminal}} {
+		if f.p == nil {
+			continue
+		}
+		if err := d.setField(ev, f.f, *f.p, false); err != nil {
 			return err
 		}
 	}
@@ -234,9 +415,10 @@ func (d Decoder) decodeJSONEvent(data []byte, ev *events.Event) error {
 	return nil
 }
 
-// decodeKeyValues reads `key=value key="quoted value"` pairs.
+// decodeKeyValues reads `key=value key="quoted value"` pairs. A value is a part of s
+// unless it holds an escape.
 func (d Decoder) decodeKeyValues(s string, ev *events.Event) error {
-	seen := map[string]bool{}
+	var seen uint16
 	i := 0
 	for {
 		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
@@ -253,33 +435,45 @@ func (d Decoder) decodeKeyValues(s string, ev *events.Event) error {
 		if i >= len(s) || s[i] != '=' || key == "" {
 			return invalid("key=value payload: a word without '='")
 		}
-		if !isEventField(key) {
+		f := fieldIndex(key)
+		if f < 0 {
 			return invalid("key=value payload: a key that is not an event field")
 		}
-		if seen[key] {
+		if seen&(1<<f) != 0 {
 			return invalid("key=value payload: field " + key + " given twice")
 		}
-		seen[key] = true
+		seen |= 1 << f
 		i++ // '='
 		var val string
 		if i < len(s) && s[i] == '"' {
 			i++
-			var b strings.Builder
-			closed := false
-			for i < len(s) {
-				c := s[i]
-				if c == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\') {
-					b.WriteByte(s[i+1])
-					i += 2
-					continue
-				}
-				if c == '"' {
-					closed = true
-					i++
-					break
-				}
-				b.WriteByte(c)
+			v := i
+			for i < len(s) && s[i] != '"' && s[i] != '\\' {
 				i++
+			}
+			closed := i < len(s) && s[i] == '"'
+			if closed {
+				val = s[v:i]
+				i++
+			} else {
+				var b strings.Builder
+				b.WriteString(s[v:i])
+				for i < len(s) {
+					c := s[i]
+					if c == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\') {
+						b.WriteByte(s[i+1])
+						i += 2
+						continue
+					}
+					if c == '"' {
+						closed = true
+						i++
+						break
+					}
+					b.WriteByte(c)
+					i++
+				}
+				val = b.String()
 			}
 			if !closed {
 				return invalid("key=value payload: unterminated quoted value of " + key)
@@ -287,7 +481,6 @@ func (d Decoder) decodeKeyValues(s string, ev *events.Event) error {
 			if i < len(s) && s[i] != ' ' && s[i] != '\t' {
 				return invalid("key=value payload: text right after the quoted value of " + key)
 			}
-			val = b.String()
 		} else {
 			v := i
 			for i < len(s) && s[i] != ' ' && s[i] != '\t' {
@@ -295,56 +488,44 @@ func (d Decoder) decodeKeyValues(s string, ev *events.Event) error {
 			}
 			val = s[v:i]
 		}
-		if err := d.setField(ev, key, val, false); err != nil {
+		if err := d.setField(ev, f, val, false); err != nil {
 			return err
 		}
 	}
-	if len(seen) == 0 {
+	if seen == 0 {
 		return invalid("key=value payload has no field")
 	}
 	return nil
 }
 
-var eventFields = map[string]bool{"id": true, "time": true, "system": true, "account": true, "staff_id": true,
-	"department": true, "action": true, "outcome": true, "patient_id": true, "record_type": true,
-	"record_count": true, "source_ip": true, "terminal": true}
-
-func isEventField(k string) bool { return eventFields[k] }
-
-// setField sets one named field from text. With onlyEmpty, a field already set (by the
-// payload) is left as it is.
-func (d Decoder) setField(ev *events.Event, key, val string, onlyEmpty bool) error {
-	str := func(p *string) error {
-		if onlyEmpty && *p != "" {
-			return nil
-		}
-		*p = val
-		return nil
-	}
-	switch key {
-	case "id":
-		return str(&ev.ID)
-	case "system":
-		return str(&ev.System)
-	case "account":
-		return str(&ev.Account)
-	case "staff_id":
-		return str(&ev.StaffID)
-	case "department":
-		return str(&ev.Department)
-	case "action":
-		return str(&ev.Action)
-	case "outcome":
-		return str(&ev.Outcome)
-	case "patient_id":
-		return str(&ev.PatientID)
-	case "record_type":
-		return str(&ev.RecordType)
-	case "source_ip":
-		return str(&ev.SourceIP)
-	case "terminal":
-		return str(&ev.Terminal)
-	case "time":
+// setField sets field f (a fieldIndex) from text. With onlyEmpty, a field already set
+// (by the payload) is left as it is.
+func (d Decoder) setField(ev *events.Event, f int, val string, onlyEmpty bool) error {
+	var p *string
+	switch f {
+	case fID:
+		p = &ev.ID
+	case fSystem:
+		p = &ev.System
+	case fAccount:
+		p = &ev.Account
+	case fStaffID:
+		p = &ev.StaffID
+	case fDepartment:
+		p = &ev.Department
+	case fAction:
+		p = &ev.Action
+	case fOutcome:
+		p = &ev.Outcome
+	case fPatientID:
+		p = &ev.PatientID
+	case fRecordType:
+		p = &ev.RecordType
+	case fSourceIP:
+		p = &ev.SourceIP
+	case fTerminal:
+		p = &ev.Terminal
+	case fTime:
 		if onlyEmpty && !ev.Time.IsZero() {
 			return nil
 		}
@@ -353,7 +534,8 @@ func (d Decoder) setField(ev *events.Event, key, val string, onlyEmpty bool) err
 			return invalid("time is neither RFC 3339 nor YYYY-MM-DD HH:MM:SS")
 		}
 		ev.Time = t
-	case "record_count":
+		return nil
+	case fRecordCount:
 		if onlyEmpty && ev.RecordCount != 0 {
 			return nil
 		}
@@ -362,8 +544,12 @@ func (d Decoder) setField(ev *events.Event, key, val string, onlyEmpty bool) err
 			return invalid("record_count is not a non-negative integer")
 		}
 		ev.RecordCount = n
+		return nil
 	default:
 		return invalid("unknown field")
+	}
+	if !onlyEmpty || *p == "" {
+		*p = val
 	}
 	return nil
 }

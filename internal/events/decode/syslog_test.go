@@ -194,3 +194,36 @@ func TestSplitFunctions(t *testing.T) {
 		}
 	}
 }
+
+// TestScanJSONEvent: the common JSON shape (what bench/events and most senders write)
+// is read without encoding/json; every other shape is left to it.
+func TestScanJSONEvent(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		payload string
+		fast    bool
+	}{
+		{`{"id":"s-1","time":"2026-02-28T08:00:00.01Z","account":"u1","action":"view","record_count":12,"terminal":"WS 1"}`, true},
+		{`{ "account" : "张三" , "action":"view" }`, true},
+		{`{}`, true},
+		{`{"account":"u\u0031","action":"view"}`, false},               // escape
+		{`{"Account":"u1","action":"view"}`, false},                    // case-folded key
+		{`{"account":"u1","colour":"red"}`, false},                     // unknown key
+		{`{"account":null,"action":"view"}`, false},                    // null
+		{`{"account":"u1","record_count":-1}`, false},                  // sign
+		{`{"account":"u1","record_count":01}`, false},                  // leading zero
+		{`{"account":"u1","record_count":1.5}`, false},                 // fraction
+		{`{"account":"u1","record_count":"1"}`, false},                 // string count
+		{`{"account":"u1","action":"view"}}`, false},                   // trailing text
+		{`{"account":"u1",}`, false},                                   // trailing comma
+		{`{"account":"u1"`, false},                                     // unterminated
+		{"{\"account\":\"u\x01\"}", false},                             // control character
+		{`{"account":"u1","record_count":1234567890123456789}`, false}, // may overflow
+	}
+	for _, c := range cases {
+		var vals [numFields]string
+		if _, ok := scanJSONEvent(c.payload, &vals); ok != c.fast {
+			t.Errorf("%s: fast path %v, want %v", c.payload, ok, c.fast)
+		}
+	}
+}

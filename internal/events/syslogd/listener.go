@@ -3,11 +3,12 @@
 // certificates) — decodes them with decode.ParseSyslog and appends them in batches to
 // the events of one organisation.
 //
-// A TCP or TLS connection is read only as fast as its events are committed: each
-// connection holds at most one batch and one message in memory while the batch is being
-// appended, so a slow store pushes back on the sender through TCP flow control. UDP cannot
-// push back: its messages wait in a bounded queue, and those that find it full are
-// dropped and counted.
+// A TCP or TLS connection is read only as fast as its events are committed: while one
+// batch of a connection is being appended, the next one fills up to BatchSize, and then
+// the connection is not read further (at most two batches and one message in memory), so
+// a slow store pushes back on the sender through TCP flow control — and a slow commit
+// makes the next batch bigger rather than adding commits. UDP cannot push back: its
+// messages wait in a bounded queue, and those that find it full are dropped and counted.
 //
 // The content of a message is never logged (it may carry patient data): an invalid message
 // is counted and logged with the reason and the sender's address only.
@@ -23,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -225,9 +227,12 @@ func (l *Listener) Serve(ctx context.Context) error {
 	var wg sync.WaitGroup
 	conns := &connSet{m: map[net.Conn]bool{}}
 	if l.udp != nil {
-		queue := make(chan events.Event, l.cfg.UDPQueue)
-		wg.Go(func() { l.readUDP(ctx, queue) })
-		wg.Go(func() { l.batch(ctx, queue, "udp", nil) })
+		b := l.newBatcher("udp", l.cfg.UDPQueue, nil)
+		wg.Go(func() {
+			defer b.end()
+			l.readUDP(ctx, b)
+		})
+		wg.Go(func() { b.run(ctx) })
 	}
 	if l.tcp != nil {
 		wg.Go(func() { l.accept(ctx, l.tcp, false, conns, &wg) })
@@ -299,9 +304,8 @@ func addrString(a net.Addr) string {
 	return a.String()
 }
 
-// readUDP reads datagrams (one message each) into queue, dropping what does not fit.
-func (l *Listener) readUDP(ctx context.Context, queue chan<- events.Event) {
-	defer close(queue)
+// readUDP reads datagrams (one message each) into b, which drops what does not fit.
+func (l *Listener) readUDP(ctx context.Context, b *batcher) {
 	buf := make([]byte, 64<<10)
 	for {
 		n, from, err := l.udp.ReadFrom(buf)
@@ -312,16 +316,8 @@ func (l *Listener) readUDP(ctx context.Context, queue chan<- events.Event) {
 			}
 			return
 		}
-		ev, ok := l.decode(buf[:n], "udp", from)
-		if !ok {
-			continue
-		}
-		select {
-		case queue <- ev:
-		default:
-			if l.dropped.Add(1)%1000 == 1 {
-				l.log.Warn("syslog udp queue full: dropping messages", "dropped_total", l.dropped.Load())
-			}
+		if ev, ok := l.decode(buf[:n], "udp", from); ok {
+			b.add(ev)
 		}
 	}
 }
@@ -350,9 +346,10 @@ func (l *Listener) accept(ctx context.Context, ln net.Listener, useTLS bool, con
 	}
 }
 
-// serveConn reads the messages of one stream connection. The reader hands each event
-// to the connection's batcher over an unbuffered channel, so while a batch is being
-// appended the reader holds at most one event and stops reading the socket.
+// serveConn reads the messages of one stream connection and hands them to the
+// connection's batcher, which appends them from its own goroutine; the reader waits (and
+// stops reading the socket) while the batcher holds a full batch besides the one being
+// appended.
 func (l *Listener) serveConn(ctx context.Context, c net.Conn, useTLS bool) {
 	transport := "tcp"
 	if useTLS {
@@ -368,101 +365,192 @@ func (l *Listener) serveConn(ctx context.Context, c net.Conn, useTLS bool) {
 		c = tc
 	}
 	from := c.RemoteAddr()
-	in := make(chan events.Event)
-	failed := make(chan struct{})
+	// When the store fails, what the sender sent is lost: the connection is closed.
+	b := l.newBatcher(transport, l.cfg.BatchSize, func() { c.Close() })
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		l.batch(ctx, in, transport, failed)
+		b.run(ctx)
 	}()
 	sc := bufio.NewScanner(c)
 	sc.Buffer(make([]byte, 0, 64<<10), decode.MaxFrame+16)
 	sc.Split(decode.SplitSyslog)
-read:
 	for sc.Scan() {
 		ev, ok := l.decode(sc.Bytes(), transport, from)
 		if !ok {
 			continue
 		}
-		select {
-		case in <- ev:
-		case <-failed:
-			break read
+		if !b.add(ev) {
+			break
 		}
 	}
 	if err := sc.Err(); err != nil && ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
 		l.log.Warn("syslog connection closed", "transport", transport, "from", addrString(from), "err", err)
 	}
-	close(in)
+	b.end()
 	<-done
 }
 
-// batch appends the events of in in batches of at most BatchSize, each when full or
-// FlushEvery after its first event, until in is closed. When the store fails it closes
-// failed (if given: a connection is then closed, since what the sender sent is lost)
-// and counts the batch as dropped.
-func (l *Listener) batch(ctx context.Context, in <-chan events.Event, transport string, failed chan struct{}) {
-	buf := make([]events.Event, 0, min(l.cfg.BatchSize, 256)) // grows with the load, not per connection
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	flush := func() bool {
-		if len(buf) == 0 {
-			return true
-		}
-		actx := ctx
-		if ctx.Err() != nil { // stopping: still store what was read
-			var cancel context.CancelFunc
-			actx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-		}
-		res, err := l.app.Append(actx, l.cfg.OrgID, buf)
-		n := len(buf)
-		buf = buf[:0]
-		if err != nil {
-			l.dropped.Add(uint64(n))
-			l.log.Error("syslog events not stored", "transport", transport, "events", n, "err", err)
-			return false
-		}
-		l.stored.Add(uint64(res.Accepted))
-		l.duplicates.Add(uint64(res.Duplicates))
-		if len(res.Rejected) > 0 {
-			l.rejected.Add(uint64(len(res.Rejected)))
-			r := res.Rejected[0]
-			l.log.Warn("syslog events rejected", "transport", transport, "events", len(res.Rejected), "field", r.Field, "reason", r.Reason)
+// batcher collects the decoded events of one stream connection, or of the UDP socket,
+// and appends them from its own goroutine (run) in batches of at most BatchSize, each
+// when full, FlushEvery after its first event, or when the input ends. The reader adds
+// events under a mutex — no channel operation a message — while a batch is appended,
+// so the next batch fills meanwhile. At most limit events wait besides the batch being
+// appended: a stream reader then waits (TCP back-pressure), a UDP message is dropped.
+type batcher struct {
+	l         *Listener
+	transport string
+	size      int           // BatchSize
+	limit     int           // most events waiting
+	onFail    func()        // a stream's: close the connection; nil for UDP
+	wake      chan struct{} // to run: the first event of a batch, a full batch, the end
+
+	mu      sync.Mutex
+	room    sync.Cond // to a stream reader: the waiting events were taken
+	pending []events.Event
+	firstAt time.Time // when the first of pending arrived
+	ended   bool      // no more events
+	failed  bool      // the store failed: a stream reader stops
+}
+
+func (l *Listener) newBatcher(transport string, limit int, onFail func()) *batcher {
+	b := &batcher{l: l, transport: transport, size: l.cfg.BatchSize, limit: limit, onFail: onFail,
+		wake: make(chan struct{}, 1), pending: make([]events.Event, 0, min(l.cfg.BatchSize, 256))}
+	b.room.L = &b.mu
+	return b
+}
+
+func (b *batcher) signal() {
+	select {
+	case b.wake <- struct{}{}:
+	default: // run is already woken
+	}
+}
+
+// add hands ev to the batch being filled, waiting while it is full (stream) or dropping
+// ev (UDP). It is false once the store has failed: the reader should stop.
+func (b *batcher) add(ev events.Event) bool {
+	b.mu.Lock()
+	for b.onFail != nil && len(b.pending) >= b.limit && !b.failed {
+		b.room.Wait()
+	}
+	if b.failed {
+		b.mu.Unlock()
+		b.l.dropped.Add(1)
+		return false
+	}
+	if len(b.pending) >= b.limit {
+		b.mu.Unlock()
+		if n := b.l.dropped.Add(1); n%1000 == 1 {
+			b.l.log.Warn("syslog udp queue full: dropping messages", "dropped_total", n)
 		}
 		return true
 	}
-	fail := func() {
-		if failed != nil {
-			close(failed)
-			for range in { // the reader stops at its next event
-			}
-		}
+	if len(b.pending) == cap(b.pending) {
+		// Grown once to the limit, not by doubling: the batch is copied once, and a
+		// connection that never fills one keeps its small buffer.
+		b.pending = slices.Grow(b.pending, b.limit-len(b.pending))
 	}
+	b.pending = append(b.pending, ev)
+	n := len(b.pending)
+	if n == 1 {
+		b.firstAt = time.Now()
+	}
+	b.mu.Unlock()
+	if n == 1 || n == b.size {
+		b.signal()
+	}
+	return true
+}
+
+// end tells run that no event follows; run appends what waits and returns.
+func (b *batcher) end() {
+	b.mu.Lock()
+	b.ended = true
+	b.mu.Unlock()
+	b.signal()
+}
+
+// run appends the batches until end, or until the store fails on a stream (the events
+// waiting are then counted as dropped and the connection closed).
+func (b *batcher) run(ctx context.Context) {
+	spare := make([]events.Event, 0, min(b.size, 256))
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
-		select {
-		case ev, ok := <-in:
-			if !ok {
-				timer.Stop()
-				flush()
-				return
+		b.mu.Lock()
+		n := len(b.pending)
+		if n == 0 && b.ended {
+			b.mu.Unlock()
+			return
+		}
+		take := n >= b.size || (n > 0 && b.ended)
+		var wait time.Duration
+		if !take && n > 0 {
+			wait = time.Until(b.firstAt.Add(b.l.cfg.FlushEvery))
+			take = wait <= 0
+		}
+		if !take {
+			b.mu.Unlock()
+			if n == 0 {
+				<-b.wake
+				continue
 			}
-			buf = append(buf, ev)
-			if len(buf) == 1 {
-				timer.Reset(l.cfg.FlushEvery)
+			timer.Reset(wait)
+			select {
+			case <-b.wake:
+			case <-timer.C:
 			}
-			if len(buf) >= l.cfg.BatchSize {
-				timer.Stop()
-				if !flush() && failed != nil {
-					fail()
-					return
-				}
-			}
-		case <-timer.C:
-			if !flush() && failed != nil {
-				fail()
-				return
-			}
+			timer.Stop()
+			continue
+		}
+		k := min(n, b.size)
+		batch := b.pending[:k]
+		if k == n {
+			b.pending = spare
+		} else { // UDP: the rest of the queue waits for the next batch
+			b.pending = append(spare, b.pending[k:]...)
+		}
+		b.room.Broadcast()
+		b.mu.Unlock()
+		ok := b.l.store(ctx, b.transport, batch)
+		clear(batch[:cap(batch)]) // the events' strings are not kept alive
+		spare = batch[:0]
+		if !ok && b.onFail != nil {
+			b.mu.Lock()
+			b.failed = true
+			lost := len(b.pending)
+			b.pending = nil
+			b.room.Broadcast()
+			b.mu.Unlock()
+			b.l.dropped.Add(uint64(lost))
+			b.onFail()
+			return
 		}
 	}
+}
+
+// store appends one batch and counts the outcome; false when the store failed (the batch
+// is counted as dropped). When ctx has ended (the listener is stopping), what was read is
+// still stored, for at most 10 seconds.
+func (l *Listener) store(ctx context.Context, transport string, evs []events.Event) bool {
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+	}
+	res, err := l.app.Append(ctx, l.cfg.OrgID, evs)
+	if err != nil {
+		l.dropped.Add(uint64(len(evs)))
+		l.log.Error("syslog events not stored", "transport", transport, "events", len(evs), "err", err)
+		return false
+	}
+	l.stored.Add(uint64(res.Accepted))
+	l.duplicates.Add(uint64(res.Duplicates))
+	if len(res.Rejected) > 0 {
+		l.rejected.Add(uint64(len(res.Rejected)))
+		r := res.Rejected[0]
+		l.log.Warn("syslog events rejected", "transport", transport, "events", len(res.Rejected), "field", r.Field, "reason", r.Reason)
+	}
+	return true
 }

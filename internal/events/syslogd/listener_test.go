@@ -231,9 +231,9 @@ func (s *slowAppender) Append(ctx context.Context, orgID int64, evs []events.Eve
 }
 
 // TestListenerTCPBackPressure: while Append is blocked, the listener stops reading the
-// connection — it holds one batch and one message — so the sender's writes block (the
-// kernel buffers fill) instead of the listener queueing without bound. Once Append
-// returns, reading resumes.
+// connection once the next batch is full — it holds the batch being appended, a full one
+// and one message — so the sender's writes block (the kernel buffers fill) instead of the
+// listener queueing without bound. Once Append returns, reading resumes.
 func TestListenerTCPBackPressure(t *testing.T) {
 	w := newWorld(t, storetest.Open(t, store.SQLite))
 	slow := &slowAppender{next: w.svc, entered: make(chan int, 1), release: make(chan struct{})}
@@ -261,12 +261,49 @@ func TestListenerTCPBackPressure(t *testing.T) {
 	if err == nil || !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("write of %d bytes while Append blocks: n=%d err=%v, want a timeout", stream.Len(), n, err)
 	}
-	if got := l.Stats().Received; got > batch+1 {
-		t.Errorf("received %d messages while Append blocks, want at most one batch (%d) and one more", got, batch)
+	if got := l.Stats().Received; got > 2*batch+1 {
+		t.Errorf("received %d messages while Append blocks, want at most two batches (%d each) and one more", got, batch)
 	}
 	close(slow.release)
 	c.SetWriteDeadline(time.Time{})
 	waitFor(t, "reading to resume", func() bool { return l.Stats().Stored > batch+1 })
+}
+
+// TestListenerBatchFillsDuringAppend: while one Append is in flight, the next batch of
+// the connection fills up to BatchSize — even past FlushEvery — so that a slow commit
+// leads to bigger batches, not more commits; nothing read is lost.
+func TestListenerBatchFillsDuringAppend(t *testing.T) {
+	w := newWorld(t, storetest.Open(t, store.SQLite))
+	slow := &slowAppender{next: w.svc, entered: make(chan int, 1), release: make(chan struct{})}
+	rec := &batchSizes{next: slow}
+	const batch, total = 10, 25
+	l, _ := start(t, rec, syslogd.Config{TCP: "127.0.0.1:0", OrgID: w.node.ID, BatchSize: batch, FlushEvery: time.Millisecond})
+	var release sync.Once
+	t.Cleanup(func() { release.Do(func() { close(slow.release) }) }) // before the listener stops, if the test fails
+	c, err := net.Dial("tcp", l.TCPAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var stream bytes.Buffer
+	for i := range total {
+		fmt.Fprintf(&stream, msg5424+"\n", i, i)
+	}
+	if _, err := c.Write(stream.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-slow.entered; n != batch {
+		t.Fatalf("first batch of %d events, want %d", n, batch)
+	}
+	// The first batch is blocked: the next fills (2×batch read, one more in hand).
+	waitFor(t, "the next batch to fill", func() bool { return l.Stats().Received == 2*batch+1 })
+	release.Do(func() { close(slow.release) })
+	waitFor(t, "the events to be stored", func() bool { return l.Stats().Stored == total })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.sizes) < 2 || rec.sizes[0] != batch || rec.sizes[1] != batch {
+		t.Errorf("batches %v, want two full batches of %d first", rec.sizes, batch)
+	}
 }
 
 // batchSizes records the size of every batch appended, then appends it.
