@@ -32,6 +32,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -559,10 +560,11 @@ func runCSV(args []string) error {
 		if e.Outcome == "" {
 			e.Outcome = "success"
 		}
-		hash, sealed := "", ""
+		hash, sealed, pkey := "", "", int64(0)
 		if e.PatientID != "" {
 			s := sha256.Sum256([]byte(e.PatientID))
 			hash, sealed = hex.EncodeToString(s[:]), blob(12+len(e.PatientID)+16)
+			pkey = int64(binary.BigEndian.Uint64(s[:8]) | 1)
 		}
 		raw := blob(12 + len(e.Raw) + 16)
 		if *engine != "postgres" {
@@ -570,9 +572,11 @@ func runCSV(args []string) error {
 		}
 		// An empty text is "" (in PostgreSQL's CSV an unquoted empty field is NULL, which
 		// medguard stores for a missing sealed value only).
-		fmt.Fprintf(w, "%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%s,%s,%s\n", *org, e.System, e.ID,
+		// part and pkey as medguard computes them (migration 0040): the id is n+1 in the
+		// empty table on both engines.
+		fmt.Fprintf(w, "%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%s,%s,%s,%d,%d\n", *org, e.System, e.ID,
 			e.Time.Format("2006-01-02 15:04:05.999999999-07:00"), e.Account, e.StaffID, e.Department, e.Action, e.Outcome,
-			sealed, text(hash), text(e.RecordType), e.RecordCount, e.SourceIP, e.Terminal, raw, recv)
+			sealed, text(hash), text(e.RecordType), e.RecordCount, e.SourceIP, e.Terminal, raw, recv, (n+1)>>14, pkey)
 	}
 	if err := w.Flush(); err != nil {
 		return err

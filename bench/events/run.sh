@@ -212,7 +212,7 @@ bench_engine() {
     echo "sqlite ceiling: stored $("$EB" count -db "$ceiling")" | tee -a "$OUT/verify.txt"
   else
     "$EB" csv -out "$TMP/rows.csv" -org "$org" -events "$EVENTS" -engine postgres -run "c$label"
-    local cols="org_id, system, event_id, time, account, staff_id, department, action, outcome, patient_sealed, patient_hash, record_type, record_count, source_ip, terminal, raw_sealed, received_at"
+    local cols="org_id, system, event_id, time, account, staff_id, department, action, outcome, patient_sealed, patient_hash, record_type, record_count, source_ip, terminal, raw_sealed, received_at, part, pkey"
     timeout 900 "$EB" timed "${dbcpu[@]}" -label postgres -scenario 'ceiling:psql \copy' -events "$EVENTS" -json "$RESULTS" \
       -note "psql \\copy (COPY FROM STDIN, CSV) in one transaction, same indexes" \
       -- psql "$ceiling" -v ON_ERROR_STOP=1 -qc "\\copy events ($cols) FROM '$TMP/rows.csv' WITH (FORMAT csv)" | tee "$OUT/ceiling-$label.txt"

@@ -1,7 +1,12 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -84,4 +89,21 @@ func TestEventsSimulateImports(t *testing.T) {
 			t.Fatalf("events import: exit %d\n%s%s", code, out, errb)
 		}
 	})
+}
+
+// TestSimulateStopsAtSignal: a simulation stops when its context ends (SIGTERM or ^C
+// in main) instead of running to the end of a large hospital, and writes nothing.
+func TestSimulateStopsAtSignal(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("terminated"))
+	dir := filepath.Join(t.TempDir(), "sim")
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"events", "simulate", "--out", dir, "--staff", "20000", "--patients", "1000000"},
+		strings.NewReader(""), &out, &errb, noEnv, nil)
+	if code == 0 || !strings.Contains(errb.String(), "stopped: terminated") {
+		t.Fatalf("exit %d, stderr %q; want a failure saying it stopped", code, errb.String())
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("%s was written (%v)", dir, err)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/medguard/medguard/internal/events"
@@ -97,7 +98,7 @@ type gen struct {
 	employee map[string]*Patient // by staff id
 	ord      []*Patient          // the ordinary patients
 	enc      []*Encounter
-	deptEnc  map[string][]*Encounter // by department, in start order
+	deptEnc  map[string]*deptEncounters
 	evs      []*events.Event
 	truth    []Scenario
 }
@@ -171,15 +172,49 @@ func systemsOf(s *Staff) []string {
 	return []string{SystemEMR, SystemHIS}
 }
 
+// deptEncounters are a department's encounters in start order, with the positions of
+// the open ones and the length of the longest closed one, so that candidates need not
+// read every encounter begun before t (which made a simulation slow down with the square
+// of its size).
+type deptEncounters struct {
+	encs    []*Encounter
+	open    []int // positions in encs of the encounters without an end
+	longest time.Duration
+}
+
+func (d *deptEncounters) add(e *Encounter) {
+	if e.End == nil {
+		d.open = append(d.open, len(d.encs))
+	} else {
+		d.longest = max(d.longest, e.End.Sub(e.Start))
+	}
+	d.encs = append(d.encs, e)
+}
+
+// recent is how long after its end an encounter still explains an access.
+const recent = 72 * time.Hour
+
 // candidates returns the patients whose encounter with s or s's department is open at t
-// or ended less than three days before it.
+// or ended less than three days before it, in start order. A closed encounter begun
+// before t - longest - recent has ended more than three days before t: only the open
+// ones among those are read.
 func (g *gen) candidates(s *Staff, t time.Time) []*Encounter {
 	var out []*Encounter
-	for _, e := range g.deptEnc[s.Department] {
-		if e.Start.After(t) {
+	d := g.deptEnc[s.Department]
+	if d == nil {
+		return nil
+	}
+	hi := sort.Search(len(d.encs), func(i int) bool { return d.encs[i].Start.After(t) })
+	from := t.Add(-d.longest - recent)
+	lo := sort.Search(hi, func(i int) bool { return !d.encs[i].Start.Before(from) })
+	for _, i := range d.open {
+		if i >= lo {
 			break
 		}
-		if e.End == nil || t.Sub(*e.End) < 72*time.Hour {
+		out = append(out, d.encs[i])
+	}
+	for _, e := range d.encs[lo:hi] {
+		if e.End == nil || t.Sub(*e.End) < recent {
 			out = append(out, e)
 		}
 	}
@@ -191,11 +226,16 @@ func (g *gen) candidates(s *Staff, t time.Time) []*Encounter {
 // small exports of the patients their department treats, logouts at the end; the
 // administrators' server logins go through the jump hosts.
 func (g *gen) normal(c *cast) {
-	g.deptEnc = map[string][]*Encounter{}
+	g.deptEnc = map[string]*deptEncounters{}
 	sorted := slices.Clone(g.enc)
 	slices.SortStableFunc(sorted, func(a, b *Encounter) int { return a.Start.Compare(b.Start) })
 	for _, e := range sorted {
-		g.deptEnc[e.Department] = append(g.deptEnc[e.Department], e)
+		d := g.deptEnc[e.Department]
+		if d == nil {
+			d = &deptEncounters{}
+			g.deptEnc[e.Department] = d
+		}
+		d.add(e)
 	}
 	for d := range g.cfg.Days {
 		day := g.day(d)
