@@ -580,3 +580,42 @@ func TestRunnerWokenByCommit(t *testing.T) {
 		<-done
 	})
 }
+
+// TestRunnerSQLiteHoleIsNoGap: on SQLite a batch's sequence numbers are given inside the
+// writer's transaction, so the number of an event dropped as a duplicate is a hole that
+// never fills: the runner's checkpoint moves past it at once instead of waiting for it
+// the grace period (as it must on PostgreSQL).
+func TestRunnerSQLiteHoleIsNoGap(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	w := newWorld(t, db)
+	r := NewRunner(db, w.evs, w.al, RunnerOptions{Rules: func(context.Context) ([]Rule, error) { return nil, nil }})
+	if _, err := r.Step(ctx); err != nil { // the runner starts where the stream ends
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	view := func(id string) events.Event {
+		return events.Event{ID: id, Time: at, System: "HIS", Account: "doc", Action: events.ActionView}
+	}
+	if _, err := w.evs.Append(ctx, w.hosp.ID, []events.Event{view("a")}); err != nil {
+		t.Fatal(err)
+	}
+	// "a" again takes the next number and is dropped: a hole between the others.
+	res, err := w.evs.Append(ctx, w.hosp.ID, []events.Event{view("a"), view("b")})
+	if err != nil || res.Accepted != 1 || res.Duplicates != 1 {
+		t.Fatalf("append: %+v %v", res, err)
+	}
+	last, err := w.evs.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last != 3 {
+		t.Fatalf("last sequence number %d, want 3 (1, the hole 2, 3)", last)
+	}
+	if _, err := r.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r.Checkpoint() != last {
+		t.Errorf("checkpoint %d after one step, want %d (past the hole)", r.Checkpoint(), last)
+	}
+}
