@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -154,26 +153,9 @@ func (e *env) simulateCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// Generate reads no context: the command stops at a signal without waiting for it
-			// (the process ends with it).
-			type generated struct {
-				r   *simulate.Result
-				err error
-			}
-			done := make(chan generated, 1)
-			go func() {
-				r, err := simulate.Generate(cfg)
-				done <- generated{r, err}
-			}()
-			var r *simulate.Result
-			select {
-			case <-e.ctx.Done():
-				return fmt.Errorf("simulate: stopped: %w", context.Cause(e.ctx))
-			case g := <-done:
-				if g.err != nil {
-					return g.err
-				}
-				r = g.r
+			r, err := simulate.GenerateContext(e.ctx, cfg)
+			if err != nil {
+				return err
 			}
 			if err := r.WriteDir(out); err != nil {
 				return err

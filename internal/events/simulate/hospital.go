@@ -246,6 +246,9 @@ func pinyinOf(han string) string {
 func (g *gen) encounters() {
 	end := g.start.AddDate(0, 0, g.cfg.Days)
 	for _, p := range g.patients {
+		if g.ctx.Err() != nil {
+			return
+		}
 		if p.Special {
 			continue
 		}

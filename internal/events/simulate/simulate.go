@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -89,6 +90,7 @@ type Result struct {
 
 // gen is the state of one Generate.
 type gen struct {
+	ctx      context.Context // ends the generation early (checked once a staff member and day)
 	cfg      Config
 	r        *rand.Rand
 	start    time.Time
@@ -105,15 +107,31 @@ type gen struct {
 
 // Generate simulates the hospital of cfg and its events. The same cfg always gives the
 // same Result.
-func Generate(cfg Config) (*Result, error) {
+func Generate(cfg Config) (*Result, error) { return GenerateContext(context.Background(), cfg) }
+
+// GenerateContext is Generate that stops, returning the context's cause, when ctx ends
+// (a large hospital takes minutes).
+func GenerateContext(ctx context.Context, cfg Config) (*Result, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	g := &gen{cfg: cfg, r: newRand(cfg.Seed), start: cfg.Start.In(Shanghai), employee: map[string]*Patient{}}
+	g := &gen{ctx: ctx, cfg: cfg, r: newRand(cfg.Seed), start: cfg.Start.In(Shanghai), employee: map[string]*Patient{}}
+	stopped := func() error {
+		if ctx.Err() != nil {
+			return fmt.Errorf("simulate: stopped: %w", context.Cause(ctx))
+		}
+		return nil
+	}
 	g.hospital()
+	if err := stopped(); err != nil { // a part of the encounters: nothing after may use them
+		return nil, err
+	}
 	cast := g.cast()
 	g.normal(cast)
+	if err := stopped(); err != nil {
+		return nil, err
+	}
 	g.inject(cast)
 
 	// Time order, then ids: the system's prefix and the position in the stream.
@@ -240,6 +258,9 @@ func (g *gen) normal(c *cast) {
 	for d := range g.cfg.Days {
 		day := g.day(d)
 		for i, s := range g.staff {
+			if g.ctx.Err() != nil {
+				return
+			}
 			if s.Dormant || !works(i, d) {
 				continue
 			}

@@ -342,3 +342,23 @@ func TestImportable(t *testing.T) {
 		}
 	})
 }
+
+// TestGenerateContextStops: a context that has ended, or ends while the hospital is
+// being generated, stops the generation with its cause and no result — never a partial
+// hospital, never a panic on one.
+func TestGenerateContextStops(t *testing.T) {
+	cause := errors.New("terminated")
+	for _, after := range []time.Duration{0, time.Millisecond, 20 * time.Millisecond} {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		if after == 0 {
+			cancel(cause)
+		} else {
+			time.AfterFunc(after, func() { cancel(cause) })
+		}
+		r, err := simulate.GenerateContext(ctx, simulate.Config{Seed: 1, Staff: 3000, Patients: 60000})
+		cancel(nil)
+		if r != nil || !errors.Is(err, cause) {
+			t.Errorf("cancelled after %v: result %v, error %v; want none and %v", after, r != nil, err, cause)
+		}
+	}
+}
