@@ -181,9 +181,19 @@ func (r *Runner) Step(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	page, err := r.evs.Since(ctx, events.SeqFilter{AfterSeq: r.read, Limit: r.opt.Batch})
-	if err != nil {
-		return 0, err
+	// What this process committed itself lately is read from memory; the rest (another
+	// node's batches, a batch with duplicates, what came before a restart) from the store.
+	page, ok, more := r.evs.Recent(r.read, r.opt.Batch)
+	if !ok || more {
+		after := r.read
+		if len(page) > 0 {
+			after = page[len(page)-1].Seq
+		}
+		rest, err := r.evs.Since(ctx, events.SeqFilter{AfterSeq: after, Limit: r.opt.Batch - len(page)})
+		if err != nil {
+			return 0, err
+		}
+		page = append(page, rest...)
 	}
 	// Numbers skipped between what was read before and this page are gaps — on
 	// PostgreSQL, where a batch's numbers are taken before it commits. On SQLite they are

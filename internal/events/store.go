@@ -96,6 +96,7 @@ type Service struct {
 	retention time.Duration
 	now       func() time.Time
 	committed atomic.Pointer[func()] // called after a batch with new events committed
+	tail      tail                   // the batches committed last, for Recent
 }
 
 // OnCommit sets f to be called after every Append whose transaction stored at least one
@@ -360,15 +361,20 @@ func (s *Service) Append(ctx context.Context, orgID int64, evs []Event) (Result,
 		return Result{}, err
 	}
 	now := s.now().UTC()
-	var inserted int64
+	var first, inserted int64
 	var err error
 	if s.db.Dialect() == store.Postgres {
-		inserted, err = s.copyIn(ctx, orgID, now, rows)
+		first, inserted, err = s.copyIn(ctx, orgID, now, rows)
 	} else {
-		inserted, err = s.insertEach(ctx, orgID, now, rows)
+		first, inserted, err = s.insertEach(ctx, orgID, now, rows)
 	}
 	if err != nil {
 		return Result{}, err
+	}
+	if inserted == int64(len(rows)) {
+		s.tail.add(s.db.Dialect(), orgID, first, now, rows)
+	} else {
+		s.tail.skip(first, len(rows))
 	}
 	res.Accepted = int(inserted)
 	res.Duplicates += len(rows) - int(inserted)
@@ -491,15 +497,14 @@ const notePartsSQL = `INSERT INTO event_parts (org_id, part, min_time, max_time)
 // returns how many were new. The sequence numbers are given, not drawn row by row, so
 // that each row's part is known: they follow the last one AUTOINCREMENT handed out (the
 // one writer holds the database while the transaction runs).
-func (s *Service) insertEach(ctx context.Context, orgID int64, now time.Time, rows []sealedEvent) (int64, error) {
-	var inserted int64
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+func (s *Service) insertEach(ctx context.Context, orgID int64, now time.Time, rows []sealedEvent) (first, inserted int64, err error) {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		inserted = 0
 		var last int64
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)`).Scan(&last); err != nil {
 			return fmt.Errorf("events: append: sequence: %w", err)
 		}
-		first := last + 1
+		first = last + 1
 		many, err := tx.PrepareContext(ctx, insertMany)
 		if err != nil {
 			return fmt.Errorf("events: append: %w", err)
@@ -532,9 +537,17 @@ func (s *Service) insertEach(ctx context.Context, orgID int64, now time.Time, ro
 			inserted += n
 			i += k
 		}
+		if inserted < int64(len(rows)) {
+			// The numbers of the duplicates stay unused: the next batch starts after this
+			// one's range, so that no two batches' ranges overlap (the tail relies on it).
+			if _, err := tx.ExecContext(ctx, `UPDATE sqlite_sequence SET seq = ? WHERE name = 'events' AND seq < ?`,
+				first+int64(len(rows))-1, first+int64(len(rows))-1); err != nil {
+				return fmt.Errorf("events: append: sequence: %w", err)
+			}
+		}
 		return noteParts(ctx, tx, orgID, partRanges(rows, first))
 	})
-	return inserted, err
+	return first, inserted, err
 }
 
 // noteParts records in event_parts the time ranges of the parts a batch went into.
@@ -550,10 +563,10 @@ func noteParts(ctx context.Context, tx *store.Tx, orgID int64, parts []partRange
 // copyIn stores rows on PostgreSQL in one transaction: COPY into a temporary table of the
 // connection (emptied at commit), then one INSERT … SELECT in batch order that skips the
 // events stored already. It returns how many were new.
-func (s *Service) copyIn(ctx context.Context, orgID int64, now time.Time, rows []sealedEvent) (int64, error) {
-	var inserted int64
-	err := s.db.WithPgx(ctx, func(conn *pgx.Conn) error {
-		first, err := reserveIDs(ctx, conn, len(rows))
+func (s *Service) copyIn(ctx context.Context, orgID int64, now time.Time, rows []sealedEvent) (first, inserted int64, err error) {
+	err = s.db.WithPgx(ctx, func(conn *pgx.Conn) error {
+		var err error
+		first, err = reserveIDs(ctx, conn, len(rows))
 		if err != nil {
 			return err
 		}
@@ -600,7 +613,7 @@ func (s *Service) copyIn(ctx context.Context, orgID int64, now time.Time, rows [
 		}
 		return nil
 	})
-	return inserted, err
+	return first, inserted, err
 }
 
 // reserveLock is the advisory lock key under which batches reserve their sequence
