@@ -537,14 +537,6 @@ func (s *Service) insertEach(ctx context.Context, orgID int64, now time.Time, ro
 			inserted += n
 			i += k
 		}
-		if inserted < int64(len(rows)) {
-			// The numbers of the duplicates stay unused: the next batch starts after this
-			// one's range, so that no two batches' ranges overlap (the tail relies on it).
-			if _, err := tx.ExecContext(ctx, `UPDATE sqlite_sequence SET seq = ? WHERE name = 'events' AND seq < ?`,
-				first+int64(len(rows))-1, first+int64(len(rows))-1); err != nil {
-				return fmt.Errorf("events: append: sequence: %w", err)
-			}
-		}
 		return noteParts(ctx, tx, orgID, partRanges(rows, first))
 	})
 	return first, inserted, err
