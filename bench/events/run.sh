@@ -143,9 +143,10 @@ URL=""
 serve() {
   local label=$1 port=$2
   shift 2
-  # BENCH_CPUPROFILE=1: a Go CPU profile of each server, written when it stops.
+  # BENCH_CPUPROFILE=1: a Go CPU profile of each server, written when it stops;
+  # BENCH_TRACE=1: a Go execution trace (go tool trace -pprof=sync|syscall|sched FILE).
   MEDGUARD_EVENTS_SYSLOG_TCP=127.0.0.1:$port "$BIN" serve --addr 127.0.0.1:0 --log-level warn \
-    ${BENCH_CPUPROFILE:+--cpuprofile "$OUT/serve-$label.pprof"} "$@" \
+    ${BENCH_CPUPROFILE:+--cpuprofile "$OUT/serve-$label.pprof"} ${BENCH_TRACE:+--trace "$OUT/serve-$label.trace"} "$@" \
     >"$TMP/serve-$label.out" 2>"$OUT/serve-$label.log" &
   SERVER_PID=$!
   local i

@@ -166,7 +166,7 @@ func checkpointFlags(cmd *cobra.Command) {
 }
 
 func (e *env) serveCmd() *cobra.Command {
-	var cpuProfile string
+	var cpuProfile, traceFile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the platform (web UI and API)",
@@ -174,6 +174,13 @@ func (e *env) serveCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cpuProfile != "" {
 				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
+			if traceFile != "" {
+				stop, err := startTrace(traceFile)
 				if err != nil {
 					return err
 				}
@@ -209,6 +216,8 @@ func (e *env) serveCmd() *cobra.Command {
 	checkpointFlags(cmd)
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile of the server to this file until it stops (for `go tool pprof`)")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
+	cmd.Flags().StringVar(&traceFile, "trace", "", "write a Go execution trace of the server to this file until it stops (for `go tool trace`)")
+	_ = cmd.Flags().MarkHidden("trace")
 	return cmd
 }
 

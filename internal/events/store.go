@@ -369,6 +369,9 @@ func (s *Service) Append(ctx context.Context, orgID int64, evs []Event) (Result,
 		first, inserted, err = s.insertEach(ctx, orgID, now, rows)
 	}
 	if err != nil {
+		if first != 0 {
+			s.tail.drop(first)
+		}
 		return Result{}, err
 	}
 	if inserted == int64(len(rows)) {
@@ -505,6 +508,7 @@ func (s *Service) insertEach(ctx context.Context, orgID int64, now time.Time, ro
 			return fmt.Errorf("events: append: sequence: %w", err)
 		}
 		first = last + 1
+		s.tail.begin(first, len(rows))
 		many, err := tx.PrepareContext(ctx, insertMany)
 		if err != nil {
 			return fmt.Errorf("events: append: %w", err)
@@ -562,6 +566,7 @@ func (s *Service) copyIn(ctx context.Context, orgID int64, now time.Time, rows [
 		if err != nil {
 			return err
 		}
+		s.tail.begin(first, len(rows))
 		tx, err := conn.Begin(ctx)
 		if err != nil {
 			return fmt.Errorf("events: append: begin: %w", err)

@@ -150,3 +150,58 @@ func TestRecentBounded(t *testing.T) {
 		t.Fatalf("the two newest batches: ok %v, %d events", ok, len(got))
 	}
 }
+
+// TestRecentWaitsForPending: a batch that has its numbers but has not committed is
+// waited for (ok, nothing more to read) rather than read from the store — until it has
+// been pending too long, when the store is asked; a batch that failed is forgotten, and
+// its numbers left to the store.
+func TestRecentWaitsForPending(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		clock := time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
+		events.SetTailClock(w.svc, func() time.Time { return clock })
+		if _, err := w.svc.Append(ctx, w.hospA.ID, []events.Event{ev("a", 1, "doc", "P1"), ev("b", 2, "doc", "P2")}); err != nil {
+			t.Fatal(err)
+		}
+		last, err := w.svc.LastSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events.BeginPending(w.svc, last+1, 3)
+		if got, ok, more := w.svc.Recent(last-1, 10); !ok || more || len(got) != 1 {
+			t.Errorf("Recent up to a pending batch: %v %v %+v", ok, more, got)
+		}
+		if got, ok, more := w.svc.Recent(last, 10); !ok || more || len(got) != 0 {
+			t.Errorf("Recent at a pending batch: %v %v %+v (want: wait for it)", ok, more, got)
+		}
+		clock = clock.Add(11 * time.Second)
+		if _, ok, _ := w.svc.Recent(last, 10); ok {
+			t.Error("Recent waits for a batch pending for eleven seconds")
+		}
+		if got, ok, more := w.svc.Recent(last-1, 10); !ok || !more || len(got) != 1 {
+			t.Errorf("Recent up to a batch pending too long: %v %v %+v (want: read on from the store)", ok, more, got)
+		}
+		events.DropPending(w.svc, last+1)
+		if _, ok, _ := w.svc.Recent(last, 10); ok {
+			t.Error("Recent at a dropped batch: ok")
+		}
+		// A batch that fails (an organisation that does not exist) leaves nothing pending.
+		if _, err := w.svc.Append(ctx, 1<<40, []events.Event{ev("c", 3, "doc", "P3")}); err == nil {
+			t.Fatal("append to an organisation that does not exist: no error")
+		}
+		if _, ok, _ := w.svc.Recent(last, 10); ok {
+			t.Error("Recent at the numbers of a failed batch: ok (want: the store tells)")
+		}
+		if r, err := w.svc.Append(ctx, w.hospA.ID, []events.Event{ev("d", 4, "doc", "P4")}); err != nil || r.Accepted != 1 {
+			t.Fatalf("append after a failed one: %+v %v", r, err)
+		}
+		now, err := w.svc.LastSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok, more := w.svc.Recent(now-1, 10); !ok || more || len(got) != 1 || got[0].ID != "d" {
+			t.Errorf("Recent after a failed batch: %v %v %+v", ok, more, got)
+		}
+	})
+}
