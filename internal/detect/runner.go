@@ -225,7 +225,7 @@ func (r *Runner) Step(ctx context.Context) (int, error) {
 		}
 	}
 	last := r.safe(prev)
-	err = r.db.InTx(ctx, func(tx *store.Tx) error {
+	err = r.db.InTxFirst(ctx, func(tx *store.Tx) error {
 		for _, h := range hits {
 			if _, _, err := r.al.Raise(ctx, tx, h.AlertInput()); err != nil {
 				return fmt.Errorf("detect: raise %s: %w", h.Rule.ID, err)

@@ -55,6 +55,7 @@ type DB struct {
 	write   *sql.DB
 	rebinds sync.Map // query string → rebound string (Postgres only)
 	stmts   stmtCache
+	gate    writeGate // SQLite: the order of the transactions waiting for the writer
 	// SQLite: the background checkpoints (checkpoints), stopped by Close.
 	stopCheckpoints context.CancelFunc
 	checkpointsDone chan struct{}
@@ -481,8 +482,27 @@ func (db *DB) WithPgx(ctx context.Context, fn func(conn *pgx.Conn) error) error 
 }
 
 // InTx runs fn in a write transaction, committing when fn returns nil and rolling back
-// otherwise (also on panic).
-func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+// otherwise (also on panic). On SQLite the transactions waiting for the one writer
+// begin in the order they asked.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.inTx(ctx, false, fn)
+}
+
+// InTxFirst is InTx for a small transaction that should not wait behind bulk ones: on
+// SQLite it begins ahead of the InTx calls waiting for the writer (after those that
+// asked first earlier). The live detection runner commits its alerts this way, so that
+// an alert waits for at most the ingest batch being written, not for every one queued.
+func (db *DB) InTxFirst(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.inTx(ctx, true, fn)
+}
+
+func (db *DB) inTx(ctx context.Context, first bool, fn func(tx *Tx) error) (err error) {
+	if db.dialect == SQLite {
+		if err := db.gate.acquire(ctx, first); err != nil {
+			return fmt.Errorf("store: begin: %w", err)
+		}
+		defer db.gate.release()
+	}
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
