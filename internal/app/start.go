@@ -136,6 +136,13 @@ func (a *App) Start(ctx context.Context) error {
 		}
 		dispatch.Run(loops)
 	})
+	// The explanations' reference data is loaded now rather than at the first access the
+	// live detection explains.
+	wg.Go(func() {
+		if err := a.Explain.Warm(loops); err != nil && loops.Err() == nil {
+			a.Logger.Warn("load reference data for the explanations", "err", err)
+		}
+	})
 	// The live detection, like the dispatcher, runs for as long as it holds its lease,
 	// from the checkpoint the last holder committed; a change of the stored rules (on
 	// any process) makes it load them again.

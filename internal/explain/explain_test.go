@@ -526,3 +526,32 @@ func TestReloadDefaultClock(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestWarm: Warm loads the reference data of every organisation that has some, so that
+// Explain then needs no database (closed here); an organisation without reference data
+// is not loaded.
+func TestWarm(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	w := newWorld(t, db)
+	w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+	w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+	w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+	x := w.explainer()
+	if err := x.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := x.Explain(ctx, w.hospA.ID, view("doc1", "P1", at))
+	if err != nil {
+		t.Fatalf("Explain after Warm with the database closed: %v", err)
+	}
+	if got.Class != explain.Explained {
+		t.Errorf("class %q, want explained", got.Class)
+	}
+	if _, err := x.Explain(ctx, w.hospB.ID, view("doc1", "P1", at)); err == nil {
+		t.Error("hospital B, which has no reference data, was loaded by Warm")
+	}
+}

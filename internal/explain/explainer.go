@@ -207,6 +207,23 @@ func (x *Explainer) arm(s *orgState) {
 	}
 }
 
+// Warm loads the reference data of every organisation that has some, so that the first
+// access explained after a start does not wait for it (at 1,500 staff, 15,000 patients
+// and 55,000 encounters the load took half a second, in the live detection's step).
+// An Explain meanwhile waits for the load under way instead of starting another.
+func (x *Explainer) Warm(ctx context.Context) error {
+	orgs, err := x.ref.Orgs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, org := range orgs {
+		if _, err := x.snapshot(ctx, org, x.state(org)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Reload makes the next Explain of orgID look at the change counter at once.
 func (x *Explainer) Reload(orgID int64) {
 	s := x.state(orgID)

@@ -54,6 +54,28 @@ func (s *Service) Version(ctx context.Context, orgID int64) (int64, error) {
 	return v, nil
 }
 
+// Orgs returns the organisations that have reference data (imported at least once), in
+// id order.
+func (s *Service) Orgs(ctx context.Context) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT org_id FROM reference_versions WHERE version > 0 ORDER BY org_id`)
+	if err != nil {
+		return nil, fmt.Errorf("reference: organisations: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("reference: organisations: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reference: organisations: %w", err)
+	}
+	return out, nil
+}
+
 // Load reads the whole reference data of organisation orgID, opening the patients'
 // sealed identifiers (names and addresses stay sealed: only their hashes are read). It
 // is for the explanation engine, which is no actor: callers check visibility.
