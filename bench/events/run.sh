@@ -57,7 +57,9 @@
 # BENCH_LATENCY_SECONDS (10), BENCH_LATENCY_TICK (100ms), BENCH_LATENCY_CLIENTS (4),
 # BENCH_LATENCY_POLL (10ms), BENCH_LATENCY_POLL_FROM (database), BENCH_LATENCY_HOOK
 # (true), BENCH_LATENCY_SIM (none: simulate), BENCH_MEDGUARD (a medguard binary to measure instead of this tree's, e.g. an
-# older build for a before/after comparison), MEDGUARD_BENCH_POSTGRES.
+# older build for a before/after comparison), BENCH_CPUPROFILE and BENCH_TRACE (a Go CPU
+# profile and an execution trace of each server, into the results directory),
+# MEDGUARD_BENCH_POSTGRES.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
