@@ -40,7 +40,8 @@ type Event struct {
 	// ID is unique per source system; a second event with the same system, id and time (a
 	// source re-sending it) is a duplicate and is dropped. An id used again at another time
 	// is kept as another event: audit records are not dropped on a source's say-so.
-	ID          string    `json:"id"`
+	ID string `json:"id"`
+	// Time is stored in UTC to the microsecond (finer digits are dropped on either engine).
 	Time        time.Time `json:"time"`
 	System      string    `json:"system"` // HIS, EMR, LIS, PACS, internet hospital …
 	Account     string    `json:"account"`

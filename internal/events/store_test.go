@@ -459,3 +459,27 @@ func TestAppendConcurrentBatchesContiguous(t *testing.T) {
 		}
 	})
 }
+
+// TestAppendMicroseconds: event times are kept to the microsecond on both engines, so two
+// events differing below it are one event and a duplicate on SQLite as on PostgreSQL
+// (which keeps microseconds), never two on one engine and one on the other.
+func TestAppendMicroseconds(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		a, b := ev("1", 0, "doc", "P1"), ev("1", 0, "doc", "P1")
+		a.Time = a.Time.Add(1500 * time.Nanosecond)
+		b.Time = b.Time.Add(1900 * time.Nanosecond)
+		r, err := w.svc.Append(ctx, w.hospA.ID, []events.Event{a, b})
+		if err != nil || r.Accepted != 1 || r.Duplicates != 1 {
+			t.Fatalf("append: %+v %v", r, err)
+		}
+		got, err := w.svc.List(ctx, actor.System(), events.Filter{})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("list: %d events, %v", len(got), err)
+		}
+		if want := a.Time.Truncate(time.Microsecond); !got[0].Time.Equal(want) {
+			t.Errorf("stored time %v, want %v", got[0].Time, want)
+		}
+	})
+}

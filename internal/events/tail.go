@@ -3,6 +3,7 @@ package events
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/medguard/medguard/internal/store"
@@ -23,6 +24,9 @@ const TailCap = 100_000
 // them is everything stored in that range; whatever else — a batch with duplicates,
 // another node's, one pending too long — is read from the store.
 type tail struct {
+	// wanted is set by the first Recent: until then nothing is held (a process that
+	// never runs the live detection, `medguard events import` say, pays nothing).
+	wanted atomic.Bool
 	mu     sync.Mutex
 	chunks []tailChunk // in sequence order, none overlapping
 	n      int         // events held
@@ -51,7 +55,7 @@ type tailChunk struct {
 // begin notes that a batch of n events took the numbers first … first+n-1 and has not
 // committed yet. Called again with the same first, it starts over.
 func (t *tail) begin(first int64, n int) {
-	if n > 0 {
+	if n > 0 && t.wanted.Load() {
 		t.put(tailChunk{lo: first, hi: first + int64(n) - 1, pending: true, since: t.clock()})
 	}
 }
@@ -68,9 +72,9 @@ func (t *tail) drop(first int64) {
 
 // add holds the events of a committed batch, stored as sequence numbers first,
 // first+1, … (all of rows: none was a duplicate) of organisation orgID at now. The
-// times are those the store gives back (PostgreSQL keeps microseconds).
+// times are those the store gives back (PostgreSQL keeps microseconds of received_at).
 func (t *tail) add(d store.Dialect, orgID, first int64, now time.Time, rows []sealedEvent) {
-	if len(rows) == 0 {
+	if len(rows) == 0 || !t.wanted.Load() {
 		return
 	}
 	if len(rows) > TailCap {
@@ -83,8 +87,7 @@ func (t *tail) add(d store.Dialect, orgID, first int64, now time.Time, rows []se
 		e.Event = rows[i].Event
 		e.Raw = "" // Since leaves the raw originals out
 		e.Seq, e.OrgID, e.ReceivedAt = first+int64(i), orgID, now
-		if d == store.Postgres {
-			e.Time = e.Time.Truncate(time.Microsecond)
+		if d == store.Postgres { // (event times are microseconds already: Validate)
 			e.ReceivedAt = e.ReceivedAt.Truncate(time.Microsecond)
 		}
 	}
@@ -94,7 +97,7 @@ func (t *tail) add(d store.Dialect, orgID, first int64, now time.Time, rows []se
 // skip notes that a committed batch took the sequence numbers first … first+n-1 but left
 // some unused (duplicates): what it stored is for the store to tell.
 func (t *tail) skip(first int64, n int) {
-	if n > 0 {
+	if n > 0 && t.wanted.Load() {
 		t.put(tailChunk{lo: first, hi: first + int64(n) - 1})
 	}
 }
@@ -145,6 +148,7 @@ func (t *tail) put(c tailChunk) {
 // stopped short of limit at a number not held while later ones are, at a batch with
 // duplicates, or at one pending longer than pendingMax.
 func (t *tail) recent(after int64, limit int) (out []Stored, ok, more bool) {
+	t.wanted.Store(true)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.clock()
@@ -178,7 +182,8 @@ func (t *tail) recent(after int64, limit int) (out []Stored, ok, more bool) {
 // Recent returns the events stored after sequence number after, in sequence order and at
 // most limit, as Since(SeqFilter{AfterSeq: after, Limit: limit}) would, when this
 // process committed them itself lately and so holds them in memory; ok is false when it
-// does not hold the event numbered after+1 (the caller reads the store with Since). What
+// does not hold the event numbered after+1 (the caller reads the store with Since): a
+// service holds nothing until the first call of Recent. What
 // it returns is contiguous: no sequence number is skipped between after and the last
 // event returned. It stops at a batch of this process that has its numbers but has not
 // committed yet, with more false: the caller waits to be woken by that batch's commit

@@ -21,6 +21,7 @@ func TestRecentSameAsSince(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		w := newWorld(t, db)
+		w.svc.Recent(0, 1) // as the live detection does before ingest: from now on batches are held
 		w.now = time.Date(2026, 4, 1, 8, 0, 0, 123456789, time.UTC)
 		var batch []events.Event
 		for i := range 25 {
@@ -125,6 +126,7 @@ func TestRecentBounded(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	ctx := context.Background()
 	w := newWorld(t, db)
+	w.svc.Recent(0, 1)
 	const n = 40_000
 	var firsts []int64
 	for b := range 3 {
@@ -159,6 +161,7 @@ func TestRecentWaitsForPending(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		w := newWorld(t, db)
+		w.svc.Recent(0, 1)
 		clock := time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
 		events.SetTailClock(w.svc, func() time.Time { return clock })
 		if _, err := w.svc.Append(ctx, w.hospA.ID, []events.Event{ev("a", 1, "doc", "P1"), ev("b", 2, "doc", "P2")}); err != nil {
@@ -204,4 +207,25 @@ func TestRecentWaitsForPending(t *testing.T) {
 			t.Errorf("Recent after a failed batch: %v %v %+v", ok, more, got)
 		}
 	})
+}
+
+// TestRecentHoldsNothingUntilAsked: a service holds no batch before the first Recent (a
+// process without the live detection, such as an import, pays nothing), and holds the
+// batches committed after it.
+func TestRecentHoldsNothingUntilAsked(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	w := newWorld(t, db)
+	if _, err := w.svc.Append(ctx, w.hospA.ID, []events.Event{ev("a", 1, "doc", "P1")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, _ := w.svc.Recent(0, 10); ok {
+		t.Fatalf("a batch committed before the first Recent is held: %+v", got)
+	}
+	if _, err := w.svc.Append(ctx, w.hospA.ID, []events.Event{ev("b", 2, "doc", "P2")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, more := w.svc.Recent(1, 10); !ok || more || len(got) != 1 || got[0].ID != "b" {
+		t.Errorf("the batch after the first Recent: %v %v %+v", ok, more, got)
+	}
 }
