@@ -200,8 +200,9 @@ func (r *Runner) Step(ctx context.Context) (int, error) {
 	// given inside the one writer's transaction, so a number missing below the last one
 	// read (an event dropped as a duplicate) never comes.
 	prev := r.read
+	pg := r.db.Dialect() == store.Postgres
 	for i := range page {
-		if q := page[i].Seq; q > prev+1 && r.db.Dialect() == store.Postgres {
+		if q := page[i].Seq; q > prev+1 && pg {
 			r.gaps = append(r.gaps, gap{lo: prev + 1, hi: q - 1, since: now})
 		}
 		prev = page[i].Seq
