@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/medguard/medguard/internal/auth"
@@ -26,7 +27,13 @@ type templates struct {
 	pages map[string]*template.Template
 }
 
-func loadTemplates(cat *i18n.Catalog) (*templates, error) {
+// loadTemplates returns the page templates, parsed once per process: they are the same
+// for every Server (embedded, with functions that hold no server state), html/template
+// executes them concurrently, and parsing them took a seventh of the CPU of the web
+// package's tests, which start a server per test.
+var loadTemplates = sync.OnceValues(parseTemplates)
+
+func parseTemplates() (*templates, error) {
 	funcs := template.FuncMap{
 		"add":   func(a, b int) int { return a + b },
 		"sub":   func(a, b int) int { return a - b },

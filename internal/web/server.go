@@ -184,7 +184,7 @@ func New(d Deps) (*Server, error) {
 	}, []string{"route"})
 	s.registry.MustRegister(s.requests, s.durations,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	tm, err := loadTemplates(d.I18n)
+	tm, err := loadTemplates()
 	if err != nil {
 		return nil, err
 	}
