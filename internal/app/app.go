@@ -228,7 +228,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a.Explain = explain.New(a.Reference, explain.Options{})
+	a.Explain = explain.New(a.Reference, explain.Options{OrderMemory: a.Events.Retention()})
 	a.Rules = rulestore.New(db, tl)
 	env, err := a.DetectEnv()
 	if err != nil {

@@ -103,6 +103,11 @@ type Options struct {
 	DischargedAfter time.Duration
 	// CheckEvery is how often the reference data's change counter is read (default 1 s).
 	CheckEvery time.Duration
+	// OrderMemory is how long an account's own order or note is remembered to explain its
+	// later accesses to the patient (default the events' default retention, what a
+	// restart rebuilds from the stored events); it is counted back from the latest order
+	// seen, and kept to within an eighth more.
+	OrderMemory time.Duration
 	// Now is the clock of the change checks, read on every Explain (nil: none is read; a
 	// timer marks each check due CheckEvery after the previous one).
 	Now func() time.Time
@@ -124,6 +129,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CheckEvery <= 0 {
 		o.CheckEvery = DefaultCheckEvery
+	}
+	if o.OrderMemory <= 0 {
+		o.OrderMemory = events.DefaultRetention
 	}
 	return o
 }

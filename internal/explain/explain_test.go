@@ -555,3 +555,53 @@ func TestWarm(t *testing.T) {
 		t.Error("hospital B, which has no reference data, was loaded by Warm")
 	}
 }
+
+// TestOrderMemoryBounded: an own order explains later accesses for OrderMemory (counted
+// back from the latest order seen, to within an eighth more), then is forgotten with its
+// time bucket, so that the memory of a long-running process holds what its stored events
+// could rebuild; an order older than that, replayed, is not taken in.
+func TestOrderMemoryBounded(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	w := newWorld(t, db)
+	w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+	w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+	const memory = 80 * 24 * time.Hour // buckets of 10 days
+	x := explain.New(w.ref, explain.Options{OrderMemory: memory, Now: func() time.Time { return time.Unix(0, w.now.Load()) }})
+	order := func(account, patient string, at time.Time) {
+		x.Observe(w.hospA.ID, &events.Event{Time: at, System: "HIS", Account: account, Action: events.ActionPrescribe, PatientID: patient})
+	}
+	class := func(account, patient string, at time.Time) string {
+		t.Helper()
+		got, err := x.Explain(ctx, w.hospA.ID, view(account, patient, at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Filter
+	}
+	order("doc3", "P5", at)
+	if f := class("doc3", "P5", at.Add(time.Hour)); f != explain.FilterOwnOrders {
+		t.Fatalf("right after the order: filter %q", f)
+	}
+	// Other orders move the latest on: 70 days later the order is still remembered.
+	order("doc1", "P4", at.Add(70*24*time.Hour))
+	if f := class("doc3", "P5", at.Add(70*24*time.Hour)); f != explain.FilterOwnOrders {
+		t.Errorf("70 days later: filter %q, want own_orders", f)
+	}
+	if n := explain.OrderBuckets(x, w.hospA.ID); n != 2 {
+		t.Errorf("%d buckets, want 2", n)
+	}
+	// 100 days later its bucket has ended more than 80 days before the latest order.
+	order("doc1", "P4", at.Add(100*24*time.Hour))
+	if f := class("doc3", "P5", at.Add(100*24*time.Hour)); f == explain.FilterOwnOrders {
+		t.Error("100 days later the order still explains (memory not bounded)")
+	}
+	if n := explain.OrderBuckets(x, w.hospA.ID); n != 2 {
+		t.Errorf("%d buckets after the first was dropped, want 2", n)
+	}
+	// An order older than the memory, replayed now, is not taken in.
+	order("doc4", "P5", at)
+	if f := class("doc4", "P5", at.Add(time.Hour)); f == explain.FilterOwnOrders {
+		t.Error("an order older than the memory was taken in")
+	}
+}

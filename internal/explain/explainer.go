@@ -41,8 +41,14 @@ type orgState struct {
 	due       atomic.Bool  // by default: the next look at the change counter is due
 	armed     atomic.Bool  // the timer that sets due is running
 
+	// orders is the memory of own orders and notes: by time bucket (order time ÷
+	// orderBucket), the earliest order of each account and patient in that bucket, unix
+	// nanoseconds. A bucket is dropped whole once it ended OrderMemory before the latest
+	// order seen, so the memory holds what the stored events could rebuild, not every
+	// order since the process started.
 	ordersMu sync.RWMutex
-	orders   map[orderKey]time.Time // earliest own order or note, by account and patient
+	orders   map[int64]map[orderKey]int64
+	latest   int64 // the latest order seen, unix nanoseconds
 }
 
 type orderKey struct{ account, patient string }
@@ -127,7 +133,7 @@ func (x *Explainer) state(orgID int64) *orgState {
 	if s := old[orgID]; s != nil {
 		return s
 	}
-	s := &orgState{org: orgID, orders: map[orderKey]time.Time{}}
+	s := &orgState{org: orgID, orders: map[int64]map[orderKey]int64{}}
 	m := make(map[int64]*orgState, len(old)+1)
 	for k, v := range old {
 		m[k] = v
@@ -332,24 +338,62 @@ func normID(id string) string {
 
 // Observe records what explains later accesses: an account's own orders and notes
 // (create, modify, prescribe on a patient, successful). The engine calls it for every
-// event, live and on replay. An order explains the accesses after it, not itself.
+// event, live and on replay. An order explains the accesses after it, not itself, for
+// Options.OrderMemory.
 func (x *Explainer) Observe(orgID int64, ev *events.Event) {
 	if ev == nil || ev.PatientID == "" || !isOrderAction(ev.Action) || ev.Outcome == events.OutcomeFailure || ev.Account == "" {
 		return
 	}
 	s := x.state(orgID)
 	k := orderKey{account: ev.Account, patient: normID(ev.PatientID)}
+	t := ev.Time.UnixNano()
+	bucket := x.orderBucket(t)
 	s.ordersMu.RLock()
-	old, ok := s.orders[k]
+	old, ok := s.orders[bucket][k]
 	s.ordersMu.RUnlock()
-	if ok && !ev.Time.Before(old) {
+	if ok && t >= old {
 		return
 	}
 	s.ordersMu.Lock()
-	if old, ok := s.orders[k]; !ok || ev.Time.Before(old) {
-		s.orders[k] = ev.Time
+	defer s.ordersMu.Unlock()
+	if t < s.latest-int64(x.opt.OrderMemory) {
+		return // older than what is remembered
 	}
-	s.ordersMu.Unlock()
+	m := s.orders[bucket]
+	if m == nil {
+		m = map[orderKey]int64{}
+		s.orders[bucket] = m
+	}
+	if old, ok := m[k]; !ok || t < old {
+		m[k] = t
+	}
+	if t > s.latest {
+		s.latest = t
+		for b := range s.orders {
+			if (b+1)*x.bucketNanos() <= t-int64(x.opt.OrderMemory) {
+				delete(s.orders, b)
+			}
+		}
+	}
+}
+
+// bucketNanos is the width of a bucket of the order memory: an eighth of OrderMemory.
+func (x *Explainer) bucketNanos() int64 { return max(int64(x.opt.OrderMemory)/8, 1) }
+
+// orderBucket is the bucket of the order memory a time (unix nanoseconds) falls in.
+func (x *Explainer) orderBucket(t int64) int64 { return t / x.bucketNanos() }
+
+// ordered reports whether account k ordered or charted for its patient before t (unix
+// nanoseconds), as far as the order memory holds.
+func (s *orgState) ordered(k orderKey, t int64) bool {
+	s.ordersMu.RLock()
+	defer s.ordersMu.RUnlock()
+	for _, m := range s.orders {
+		if first, ok := m[k]; ok && first < t {
+			return true
+		}
+	}
+	return false
 }
 
 // Flag bits.
@@ -508,10 +552,7 @@ func (x *Explainer) classify(sn *snapshot, s *orgState, ev *events.Event, st *st
 	}
 	ownOrders := false
 	if best == none && ev.Account != "" {
-		s.ordersMu.RLock()
-		first, ok := s.orders[orderKey{account: ev.Account, patient: pid}]
-		s.ordersMu.RUnlock()
-		ownOrders = ok && first.Before(ev.Time)
+		ownOrders = s.ordered(orderKey{account: ev.Account, patient: pid}, t)
 		if ownOrders {
 			bits &^= bDischarged
 		}
