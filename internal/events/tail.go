@@ -182,10 +182,9 @@ func (t *tail) recent(after int64, limit int) (out []Stored, ok, more bool) {
 // Recent returns the events stored after sequence number after, in sequence order and at
 // most limit, as Since(SeqFilter{AfterSeq: after, Limit: limit}) would, when this
 // process committed them itself lately and so holds them in memory; ok is false when it
-// does not hold the event numbered after+1 (the caller reads the store with Since): a
-// service holds nothing until the first call of Recent. What
-// it returns is contiguous: no sequence number is skipped between after and the last
-// event returned. It stops at a batch of this process that has its numbers but has not
+// does not hold the event numbered after+1 (the caller reads the store with Since). A
+// service holds nothing until the first call of Recent. What it returns is contiguous: no
+// sequence number is skipped between after and the last event returned. It stops at a batch of this process that has its numbers but has not
 // committed yet, with more false: the caller waits to be woken by that batch's commit
 // (OnCommit). more is true when it stopped short of limit at a number it does not hold
 // while it holds later ones (another node's batch), at a batch of its own that had
