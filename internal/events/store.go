@@ -543,15 +543,20 @@ func (s *Service) insertEach(ctx context.Context, orgID int64, now time.Time, ro
 			inserted += n
 			i += k
 		}
-		return noteParts(ctx, tx, orgID, partRanges(rows, first))
+		return noteParts(orgID, partRanges(rows, first), func(args ...any) error {
+			_, err := tx.ExecContext(ctx, notePartsSQL, args...)
+			return err
+		})
 	})
 	return first, inserted, err
 }
 
-// noteParts records in event_parts the time ranges of the parts a batch went into.
-func noteParts(ctx context.Context, tx *store.Tx, orgID int64, parts []partRange) error {
+// noteParts records in event_parts the time ranges of the parts a batch went into, each
+// by exec of notePartsSQL's arguments in the batch's transaction (store.Tx on SQLite, pgx
+// on PostgreSQL).
+func noteParts(orgID int64, parts []partRange, exec func(args ...any) error) error {
 	for _, p := range parts {
-		if _, err := tx.ExecContext(ctx, notePartsSQL, orgID, p.part, p.min, p.max); err != nil {
+		if err := exec(orgID, p.part, p.min, p.max); err != nil {
 			return fmt.Errorf("events: append: parts: %w", err)
 		}
 	}
@@ -602,10 +607,11 @@ func (s *Service) copyIn(ctx context.Context, orgID int64, now time.Time, rows [
 			return fmt.Errorf("events: append: %w", err)
 		}
 		inserted = tag.RowsAffected()
-		for _, p := range partRanges(rows, first) {
-			if _, err := tx.Exec(ctx, store.Rebind(notePartsSQL), orgID, p.part, p.min, p.max); err != nil {
-				return fmt.Errorf("events: append: parts: %w", err)
-			}
+		if err := noteParts(orgID, partRanges(rows, first), func(args ...any) error {
+			_, err := tx.Exec(ctx, store.Rebind(notePartsSQL), args...)
+			return err
+		}); err != nil {
+			return err
 		}
 		if err := tx.Commit(ctx); err != nil {
 			return fmt.Errorf("events: append: commit: %w", err)
