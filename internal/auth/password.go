@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"testing"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -31,6 +32,23 @@ const (
 	argonSaltLen = 16
 	argonKeyLen  = 32
 )
+
+// hashMemory and hashTime are the Argon2id memory (KiB) and passes of new hashes: the
+// constants above, except in a test binary that asked for cheap hashes.
+var hashMemory, hashTime uint32 = argonMemory, argonTime
+
+// UseCheapHashesInTests makes the password hashes made from now on cheap — Argon2id
+// with 64 KiB and one pass, still the real function, its parameters in the hash — for
+// the tests of packages that create and log in many users (a web test starts a server
+// with its users per test: the OWASP parameters were 28 % of that package's CPU). Call it
+// from TestMain before the tests run. It panics outside a test binary: a served or
+// commanded medguard always hashes with the OWASP parameters.
+func UseCheapHashesInTests() {
+	if !testing.Testing() {
+		panic("auth: UseCheapHashesInTests called outside a test binary")
+	}
+	hashMemory, hashTime = 64, 1
+}
 
 //go:embed common_passwords.txt
 var commonPasswordsText string
@@ -109,9 +127,9 @@ func HashPassword(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("auth: hash password: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argon2.IDKey([]byte(pw), salt, hashTime, hashMemory, argonThreads, argonKeyLen)
 	enc := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, hashMemory, hashTime, argonThreads,
 		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
 

@@ -177,3 +177,31 @@ func FuzzValidatePassword(f *testing.F) {
 		}
 	})
 }
+
+// TestCheapHashesInTests: after UseCheapHashesInTests new hashes carry 64 KiB and one pass
+// and still verify (and a wrong password still fails); hashes made before keep theirs.
+// Not parallel: it changes the parameters of the package and puts them back.
+func TestCheapHashesInTests(t *testing.T) {
+	before, err := HashPassword("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, tm := hashMemory, hashTime
+	t.Cleanup(func() { hashMemory, hashTime = m, tm })
+	UseCheapHashesInTests()
+	cheap, err := HashPassword("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cheap, "$m=64,t=1,p=1$") || !strings.Contains(before, "$m=19456,t=2,p=1$") {
+		t.Fatalf("hashes %q (cheap) and %q (before)", cheap, before)
+	}
+	for _, h := range []string{before, cheap} {
+		if ok, err := CheckPassword(h, "correct horse battery staple"); err != nil || !ok {
+			t.Errorf("check %q: %v %v", h, ok, err)
+		}
+		if ok, _ := CheckPassword(h, "wrong horse battery staple"); ok {
+			t.Errorf("a wrong password matches %q", h)
+		}
+	}
+}
