@@ -41,9 +41,9 @@ type orgState struct {
 	due       atomic.Bool  // by default: the next look at the change counter is due
 	armed     atomic.Bool  // the timer that sets due is running
 
-	// orders is the memory of own orders and notes: by time bucket (order time ÷
-	// orderBucket), the earliest order of each account and patient in that bucket, unix
-	// nanoseconds. A bucket is dropped whole once it ended OrderMemory before the latest
+	// orders is the memory of own orders and notes: by time bucket (orderBucket, an
+	// eighth of OrderMemory wide), the earliest order of each account and patient in that
+	// bucket, unix nanoseconds. A bucket is dropped whole once it ended OrderMemory before the latest
 	// order seen, so the memory holds what the stored events could rebuild, not every
 	// order since the process started.
 	ordersMu sync.RWMutex
