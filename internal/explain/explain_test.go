@@ -65,6 +65,14 @@ func (w *world) imp(orgID int64, kind, csv string) {
 	}
 }
 
+// impAll imports the staff, patients and encounters of the constants below into A.
+func (w *world) impAll() {
+	w.t.Helper()
+	w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
+	w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
+	w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+}
+
 func (w *world) explainer() *explain.Explainer {
 	return explain.New(w.ref, explain.Options{Now: func() time.Time { return time.Unix(0, w.now.Load()) }})
 }
@@ -120,9 +128,7 @@ func TestExplain(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		w := newWorld(t, db)
-		w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
-		w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
-		w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+		w.impAll()
 		x := w.explainer()
 		for _, c := range []struct {
 			name    string
@@ -346,9 +352,7 @@ func BenchmarkExplain(b *testing.B) {
 		db := storetest.Open(b, store.SQLite)
 		ctx := context.Background()
 		w := newWorld(b, db)
-		w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
-		w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
-		w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+		w.impAll()
 		x := w.explainer()
 		for _, c := range []struct {
 			name string
@@ -382,9 +386,7 @@ func TestConcurrent(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	ctx := context.Background()
 	w := newWorld(t, db)
-	w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
-	w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
-	w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+	w.impAll()
 	x := w.explainer()
 	done := make(chan error, 8)
 	for g := range 8 {
@@ -425,9 +427,7 @@ func TestExplainNoAllocation(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	ctx := context.Background()
 	w := newWorld(t, db)
-	w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
-	w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
-	w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+	w.impAll()
 	x := w.explainer()
 	for _, c := range []struct {
 		name    string
@@ -475,9 +475,7 @@ func TestExplainAlternatingOrganisations(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	ctx := context.Background()
 	w := newWorld(t, db)
-	w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
-	w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
-	w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+	w.impAll()
 	x := w.explainer()
 	for i := range 4 {
 		a, err := x.Explain(ctx, w.hospA.ID, view("doc1", "P1", at))
@@ -534,9 +532,7 @@ func TestWarm(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	ctx := context.Background()
 	w := newWorld(t, db)
-	w.imp(w.hospA.ID, reference.KindStaff, staffCSV)
-	w.imp(w.hospA.ID, reference.KindPatients, patientsCSV)
-	w.imp(w.hospA.ID, reference.KindEncounters, encountersCSV)
+	w.impAll()
 	x := w.explainer()
 	if err := x.Warm(ctx); err != nil {
 		t.Fatal(err)
