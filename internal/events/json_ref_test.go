@@ -14,12 +14,10 @@ import (
 	"time"
 )
 
-// refDecodeJSON is DecodeJSON as it was with encoding/json (one Decoder per line),
-// kept as the reference of the differential fuzz test. DecodeJSON reads a batch of events as JSON: an array of event objects (when the first
-// character that is not white space is '[') or NDJSON, one event object a line (blank
-// lines skipped). Unknown fields are refused, so that a misspelt field is not silently
-// dropped. Any fault fails the whole batch with a *DecodeError; nothing is validated
-// beyond the JSON types (Append does that).
+// refDecodeJSON is DecodeJSON as it was with encoding/json (one Decoder per line), kept
+// as the reference of the differential fuzz test: an array of event objects (when the
+// first character that is not white space is '[') or NDJSON, unknown fields refused, any
+// fault failing the whole batch with a *DecodeError.
 func refDecodeJSON(r io.Reader) ([]Event, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	skipped := 0 // lines of leading white space
