@@ -159,11 +159,11 @@ func (t *tail) recent(after int64, limit int) (out []Stored, ok, more bool) {
 	next := after + 1
 	for ; i < len(t.chunks) && len(out) < limit; i++ {
 		c := t.chunks[i]
-		if c.pending && now.Sub(c.since) < pendingMax {
+		switch {
+		case c.pending && now.Sub(c.since) < pendingMax: // its commit wakes the caller
 			return out, true, false
-		}
-		if c.lo > next || c.evs == nil { // a number not held: what follows is for the store to tell
-			if len(out) == 0 && next == after+1 && c.lo <= next {
+		case c.lo > next || c.evs == nil: // a number not held: for the store to tell
+			if len(out) == 0 { // (every held chunk met before gave at least one event)
 				return nil, false, false
 			}
 			return out, true, true
